@@ -1,0 +1,3 @@
+from faqstream.cli import main
+
+raise SystemExit(main())

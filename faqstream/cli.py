@@ -1,0 +1,216 @@
+"""The ``faqstream`` command. Heavy imports happen inside the subcommands, so ``--help`` is instant.
+
+Exit codes: 0 success; 1 finished but some input was skipped (see the report); 2 bad usage;
+3 could not run (configuration, store locked or unreachable, model mismatch); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from knowledge.search import KnowledgeBase
+    from knowledge.settings import Settings
+
+EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="faqstream",
+        description="Answer customer questions from your own policy documents. "
+        "Configuration comes from environment variables or ./.env (see .env.example).",
+    )
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default) or ERROR")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ing = sub.add_parser(
+        "ingest",
+        help="add or update documents in the knowledge base",
+        description="Load Markdown, text, HTML, PDF and CSV/JSONL FAQ files into the knowledge base. "
+        "Unchanged documents are not re-embedded; changed ones are replaced; bad files are skipped with "
+        "a reason. Exit code 1 means something was skipped.",
+    )
+    ing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    ing.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete documents that are not in this run's input (the input is the whole KB)",
+    )
+    ing.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="index into a fresh collection and switch to it when complete (zero downtime); "
+        "needed after changing the embedding model",
+    )
+    ing.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    ing.add_argument("--json", action="store_true", help="print a machine-readable report on stdout")
+    ing.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+
+    srch = sub.add_parser("search", help="show the passages the knowledge base finds for a question")
+    srch.add_argument("query")
+    srch.add_argument("-k", "--limit", type=int, default=5)
+    srch.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default="hybrid")
+    srch.add_argument("--language", help="only passages in this language (ISO 639-1)")
+    srch.add_argument("--json", action="store_true")
+
+    sub.add_parser("status", help="knowledge-base version, documents, chunks, model and store")
+
+    ev = sub.add_parser("eval", help="measure the knowledge base on your own labelled questions")
+    ev_sub = ev.add_subparsers(dest="eval_command", required=True, metavar="KIND")
+    evr = ev_sub.add_parser(
+        "retrieval",
+        help="hit@1, hit@5 and MRR of retrieval on a JSONL file of labelled questions",
+        description='FILE has one JSON object per line: {"question": ..., "doc_ids": [...]} '
+        "(also accepted: query / relevant_doc_ids / doc_id). A question counts as a hit at k when one "
+        "of its documents is among the top k results.",
+    )
+    evr.add_argument("file", type=Path)
+    evr.add_argument("--mode", choices=["hybrid", "dense", "sparse", "all"], default="all")
+    evr.add_argument("-k", type=int, default=10, help="depth of the ranking for MRR (default 10)")
+    evr.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from knowledge.errors import FaqstreamError
+    from knowledge.settings import Settings
+
+    try:
+        settings = Settings()
+        logging.basicConfig(
+            level=(args.log_level or settings.log_level).upper(),
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        if args.command == "ingest":
+            return _ingest(args, settings)
+        if args.command == "search":
+            return _search(args, settings)
+        if args.command == "status":
+            return _status(settings)
+        return _eval(args, settings)
+    except FaqstreamError as exc:
+        print(f"faqstream: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("faqstream: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except ValueError as exc:  # pydantic ValidationError for bad settings
+        print(f"faqstream: invalid configuration: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _open_kb(settings: Settings) -> KnowledgeBase:
+    from knowledge.search import KnowledgeBase
+
+    return KnowledgeBase.open(settings)
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.pipeline import IngestPipeline
+
+    kb = _open_kb(settings)
+    try:
+        pipeline = IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings)
+        show_bar = sys.stderr.isatty() and not args.json and not args.no_progress
+        bar = None
+        if show_bar:
+            from tqdm import tqdm
+
+            bar = tqdm(total=0, unit="doc", desc="embedding", file=sys.stderr)
+
+        def progress(done: int, total: int) -> None:
+            if bar is not None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+        report = pipeline.run(
+            args.paths, prune=args.prune, rebuild=args.rebuild, dry_run=args.dry_run, progress=progress
+        )
+        if bar is not None:
+            bar.close()
+    finally:
+        kb.store.close()
+    print(report.to_json() if args.json else report.summary())
+    return EXIT_SKIPPED if report.skipped else EXIT_OK
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from knowledge.schema import SearchFilters
+
+    kb = _open_kb(settings)
+    try:
+        filters = SearchFilters(language=[args.language]) if args.language else None
+        hits = kb.search(args.query, limit=args.limit, mode=args.mode, filters=filters)
+        meta = kb.meta()
+    finally:
+        kb.store.close()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {"id": h.id, "score": h.score, "dense_score": h.dense_score, **h.payload.model_dump()}
+                    for h in hits
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    if not hits:
+        print(f"no passages found (knowledge base version {meta.version}; run `faqstream ingest` first?)")
+    for rank, hit in enumerate(hits, 1):
+        p = hit.payload
+        where = f"{p.doc_id}" + (f" › {p.section}" if p.section else "")
+        cosine = f" cos={hit.dense_score:.3f}" if hit.dense_score is not None else ""
+        print(f"{rank}. [{p.language}] {p.title} — {where} (score={hit.score:.4f}{cosine})")
+        snippet = " ".join(p.text.split())
+        print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+    return EXIT_OK
+
+
+def _status(settings: Settings) -> int:
+    from knowledge.store import open_store
+
+    store = open_store(settings.qdrant)
+    try:
+        meta = store.read_meta()
+        active = store.active()
+        states = active.document_states() if active else {}
+        chunks = active.count() if active else 0
+    finally:
+        store.close()
+    where = settings.qdrant.url or str(settings.qdrant.path.resolve())
+    print(f"store:      {where} (alias {settings.qdrant.collection} → {active.name if active else 'none'})")
+    print(f"version:    {meta.version} (updated {meta.updated_at or 'never'})")
+    print(f"documents:  {len(states)}   chunks: {chunks}")
+    print(f"model:      {meta.fingerprint.get('model', '-')} ({meta.fingerprint.get('dim', '-')} dims)")
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.evaluation import evaluate_file, format_table
+    from knowledge.schema import SearchMode
+
+    kb = _open_kb(settings)
+    try:
+        modes: list[SearchMode] = ["dense", "sparse", "hybrid"] if args.mode == "all" else [args.mode]
+        results = evaluate_file(kb, args.file, modes=modes, depth=args.k)
+    finally:
+        kb.store.close()
+    if args.json:
+        import json
+
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    else:
+        print(format_table(results))
+    return EXIT_OK

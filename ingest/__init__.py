@@ -1,0 +1,1 @@
+"""Turning policy documents into a searchable knowledge base."""

@@ -1,0 +1,123 @@
+"""FAQ tables (CSV with a header row, JSON Lines): one ``kind="faq"`` document per Q/A pair.
+
+Keys are matched case-insensitively: question (q, prompt), answer (a, response), and optionally
+id, tags (split on "|" or ","), language/lang, title, source/url, effective_date, version; other
+columns go to ``extra``. The pair stays one unit: a single section ``"Q: ...\\nA: ..."``.
+``doc_id`` is ``"<rel_id>#<id>"``, with the first 12 hex digits of the SHA-1 of the normalised
+question when there is no id. Rows missing a question or an answer are ignored, as are later
+rows repeating an id already seen in the file; a malformed JSON line is skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Mapping
+
+from ingest.loaders.base import SourceFile, decode_text, map_metadata
+from knowledge.errors import InputError
+from knowledge.schema import Document, Section
+
+QUESTION_KEYS = ("question", "q", "prompt")
+ANSWER_KEYS = ("answer", "a", "response")
+_DELIMITERS = (",", ";", "\t")
+_SNIFF_CHARS = 8192
+
+
+def load_csv(source: SourceFile, data: bytes) -> list[Document]:
+    text = decode_text(data)
+    try:
+        return _documents(source, _csv_records(text))
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}") from None
+
+
+def load_jsonl(source: SourceFile, data: bytes) -> list[Document]:
+    records: list[Mapping[str, object]] = []
+    for line in decode_text(data).split("\n"):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    if not records:
+        raise InputError("no valid JSON lines")
+    return _documents(source, records)
+
+
+def _csv_records(text: str) -> list[dict[str, str]]:
+    """Rows as {lower-cased header: value}, with the delimiter whose header has Q and A columns."""
+    candidates: list[str] = []
+    with contextlib.suppress(csv.Error):
+        candidates.append(csv.Sniffer().sniff(text[:_SNIFF_CHARS], delimiters="".join(_DELIMITERS)).delimiter)
+    found: list[str] | None = None
+    for delimiter in dict.fromkeys([*candidates, *_DELIMITERS]):
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = [h.strip().lower() for h in next(rows, [])]
+        if _has_key(header, QUESTION_KEYS) and _has_key(header, ANSWER_KEYS):
+            return [dict(zip(header, row, strict=False)) for row in rows]
+        found = found if found is not None else header
+    names = ", ".join(h for h in found or [] if h) or "none"
+    raise InputError(f"FAQ CSV needs a question and an answer column; found: {names}")
+
+
+def _has_key(header: Iterable[str], keys: tuple[str, ...]) -> bool:
+    return any(k in header for k in keys)
+
+
+def _documents(source: SourceFile, records: Iterable[Mapping[str, object]]) -> list[Document]:
+    docs: list[Document] = []
+    seen: set[str] = set()
+    for raw in records:
+        record = {str(k).strip().lower(): v for k, v in raw.items()}
+        doc = _document(source, record)
+        if doc is not None and doc.doc_id not in seen:
+            seen.add(doc.doc_id)
+            docs.append(doc)
+    if not docs:
+        raise InputError("no question/answer rows")
+    return docs
+
+
+def _document(source: SourceFile, record: dict[str, object]) -> Document | None:
+    question = _first(record, QUESTION_KEYS)
+    answer = _first(record, ANSWER_KEYS)
+    if not question or not answer:
+        return None
+    row_id = _text(record.get("id")) or question_hash(question)
+    rest = {k: v for k, v in record.items() if k not in (*QUESTION_KEYS, *ANSWER_KEYS, "id")}
+    meta = map_metadata(rest, tag_separators="|,")
+    return Document(
+        doc_id=f"{source.rel_id}#{row_id}",
+        title=meta.title or " ".join(question.split()),
+        source=meta.source or source.rel_id,
+        sections=[Section((), f"Q: {question}\nA: {answer}")],
+        kind="faq",
+        language=meta.language,
+        tags=meta.tags,
+        effective_date=meta.effective_date,
+        version=meta.version,
+        extra=meta.extra,
+    )
+
+
+def question_hash(question: str) -> str:
+    """First 12 hex digits of the SHA-1 of the case-folded, whitespace-collapsed question."""
+    normal = " ".join(question.casefold().split())
+    return hashlib.sha1(normal.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
+
+
+def _first(record: Mapping[str, object], keys: tuple[str, ...]) -> str:
+    return next((t for k in keys if (t := _text(record.get(k)))), "")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value).strip()
+    return ""

@@ -1,0 +1,78 @@
+"""PDF: pypdf text extraction, one section per page with ``headings=("Page n",)``.
+
+A PDF that needs a password is refused ("encrypted PDF"); one encrypted with an empty user
+password (owner restrictions only) is read. Pages without text are left out; a PDF with no text
+at all is refused as probably scanned. The title is the metadata /Title (unless it is a tool
+default such as "untitled"), else the first short line of page 1, else the file name. pypdf's
+log warnings about broken files are silenced for the call: the skip reason reports the failure.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pypdf import PasswordType, PdfReader
+
+from ingest.loaders.base import SourceFile, language_code, non_empty, short_line
+from knowledge.errors import InputError
+from knowledge.schema import Document, Section
+
+_DETAIL_CHARS = 120
+_PLACEHOLDER_TITLES = frozenset({"", "untitled", "untitled document"})  # tool defaults, not titles
+
+
+def load(source: SourceFile, data: bytes) -> list[Document]:
+    if not data.lstrip().startswith(b"%PDF"):
+        raise InputError("corrupt PDF: no %PDF header")
+    with _quiet_pypdf():
+        try:
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted and not _opens_without_password(reader):
+                raise InputError("encrypted PDF")
+            pages = [page.extract_text() or "" for page in reader.pages]
+            meta_title = reader.metadata.title if reader.metadata else None
+            language = language_code(reader.root_object.get("/Lang"))
+        except InputError:
+            raise
+        except Exception as exc:  # pypdf raises many types on broken input
+            detail = " ".join(str(exc).split())[:_DETAIL_CHARS] or type(exc).__name__
+            raise InputError(f"corrupt PDF: {detail}") from None
+    sections = [Section((f"Page {n}",), text) for n, text in enumerate(pages, start=1)]
+    if not any(text.strip() for text in pages):
+        raise InputError("PDF has no extractable text (scanned?)")
+    title = str(meta_title).strip() if meta_title else ""
+    if title.lower() in _PLACEHOLDER_TITLES:
+        title = ""
+    return [
+        Document(
+            doc_id=source.rel_id,
+            title=title or short_line(pages[0].strip()) or source.path.stem,
+            source=source.rel_id,
+            sections=non_empty(sections),
+            language=language,
+        )
+    ]
+
+
+def _opens_without_password(reader: PdfReader) -> bool:
+    try:
+        return reader.decrypt("") != PasswordType.NOT_DECRYPTED
+    except Exception:  # e.g. AES without the optional crypto dependency
+        return False
+
+
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)

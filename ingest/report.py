@@ -1,0 +1,84 @@
+"""What an ingest run did, for people (a short table) and machines (``--json``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # same content, chunks incomplete (a run died)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    chunks_written: int = 0
+    files: int = 0
+    bytes_read: int = 0
+    documents: int = 0
+    total_chunks: int = 0
+    kb_version: int = 0
+    previous_version: int = 0
+    rebuild: bool = False
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.repaired or self.deleted)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["counts"] = {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "repaired": len(self.repaired),
+            "deleted": len(self.deleted),
+            "unchanged": len(self.unchanged),
+            "skipped": len(self.skipped),
+        }
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+    def summary(self) -> str:
+        verb = "would change" if self.dry_run else "changed"
+        head = (
+            f"{'DRY RUN: ' if self.dry_run else ''}{self.documents} documents from {self.files} files "
+            f"in {self.seconds:.1f}s: {len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.deleted)} deleted, {len(self.unchanged)} unchanged, {len(self.skipped)} skipped"
+        )
+        lines = [head]
+        if self.repaired:
+            lines.append(f"  repaired {len(self.repaired)} documents left incomplete by an interrupted run")
+        if self.rebuild and not self.dry_run:
+            lines.append("  rebuilt into a new collection and switched the alias to it")
+        for label, items in (("added", self.added), ("updated", self.updated), ("deleted", self.deleted)):
+            for doc in items[:20]:
+                lines.append(f"  {label:8} {doc}")
+            if len(items) > 20:
+                lines.append(f"  {label:8} … and {len(items) - 20} more")
+        for skip in self.skipped:
+            lines.append(f"  skipped  {skip.path}: {skip.reason}")
+        if not self.dry_run:
+            version = (
+                f"knowledge base version {self.previous_version} → {self.kb_version}"
+                if self.changed or self.rebuild
+                else f"knowledge base unchanged (version {self.kb_version})"
+            )
+            lines.append(
+                f"  {self.chunks_written} chunks written, {self.total_chunks} in the index; {version}"
+            )
+        elif self.changed:
+            lines.append(f"  nothing written; a real run {verb} the knowledge base")
+        return "\n".join(lines)

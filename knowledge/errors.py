@@ -1,0 +1,45 @@
+"""One error hierarchy for the whole product.
+
+Adapters translate vendor exceptions into these at the boundary; the CLI and (later) the HTTP
+layer map them to exit codes and responses in one place each.
+"""
+
+from __future__ import annotations
+
+
+class FaqstreamError(Exception):
+    """Base class: a failure we understand and can explain to the user."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  → {self.hint}" if self.hint else self.message
+
+
+class ConfigError(FaqstreamError):
+    """A setting is invalid or the combination of settings cannot work."""
+
+
+class ModelLoadError(FaqstreamError):
+    """The embedding model could not be loaded (missing files, offline hub, bad export)."""
+
+
+class StoreError(FaqstreamError):
+    """The vector store failed or is unreachable."""
+
+
+class StoreLockedError(StoreError):
+    """The embedded store folder is held by another process."""
+
+
+class IndexMismatchError(StoreError):
+    """The existing collection was built with a different model or vector layout."""
+
+
+class InputError(FaqstreamError):
+    """A file could not be turned into a document; the message is the skip reason."""

@@ -1,0 +1,114 @@
+"""One-time export of a sentence-transformers model to ONNX, cached under EMBEDDING_CACHE_DIR.
+
+The exported graph includes the model's own pooling and normalisation, so ONNX Runtime returns
+exactly what ``SentenceTransformer.encode`` returns (a test pins this). After the export the
+service never imports torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tokenizers import Tokenizer
+
+from knowledge.embedder import (
+    ModelInfo,
+    info_to_json,
+    load_sentence_transformer,
+    model_info_from,
+    resolve_model,
+)
+from knowledge.errors import ModelLoadError
+from knowledge.settings import EmbeddingSettings
+
+log = logging.getLogger(__name__)
+
+EXPORT_FORMAT = 1
+
+
+def _cache_key(settings: EmbeddingSettings) -> str:
+    ident, local = resolve_model(settings.model)
+    parts: list[str] = [ident, str(EXPORT_FORMAT)]
+    if local is not None:
+        for path in sorted(local.rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                parts.append(f"{path.relative_to(local)}:{stat.st_size}:{int(stat.st_mtime)}")
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    slug = "".join(c if c.isalnum() else "-" for c in ident.rsplit("/", 1)[-1])[:40]
+    return f"{slug}-{digest}"
+
+
+def ensure_onnx_model(settings: EmbeddingSettings) -> Path:
+    folder = settings.cache_dir / _cache_key(settings)
+    if (folder / "model.onnx").exists() and (folder / "info.json").exists():
+        return folder
+    log.warning("exporting embedding model %s to ONNX (once) in %s", settings.model, folder)
+    st = load_sentence_transformer(settings.model, settings)
+    info, tokenizer = model_info_from(st, resolve_model(settings.model)[0], settings)
+    settings.cache_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=settings.cache_dir))
+    try:
+        _export(st, info, staging / "model.onnx")
+        tokenizer.save(str(staging / "tokenizer.json"))
+        (staging / "info.json").write_text(json.dumps(info_to_json(info), indent=2))
+        try:
+            os.replace(staging, folder)
+        except OSError:
+            if not (folder / "model.onnx").exists():  # another process did not win the race
+                raise
+    except Exception as exc:
+        raise ModelLoadError(
+            f"ONNX export of {settings.model} failed: {exc}",
+            hint="set EMBEDDING_BACKEND=torch to run the model with torch",
+        ) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _export(st: Any, info: ModelInfo, target: Path) -> None:
+    import torch
+
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in info.input_names]
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.st = st
+
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+            return self.st(dict(zip(names, inputs, strict=True)))["sentence_embedding"]  # type: ignore[no-any-return]
+
+    sample = torch.ones((2, 8), dtype=torch.long)
+    args = tuple(sample if n != "token_type_ids" else torch.zeros_like(sample) for n in names)
+    axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes["embedding"] = {0: "batch"}
+    with torch.inference_mode():
+        torch.onnx.export(
+            Wrapper().eval(),
+            args,
+            str(target),
+            input_names=names,
+            output_names=["embedding"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def load_exported(folder: Path) -> tuple[ModelInfo, Tokenizer]:
+    raw = json.loads((folder / "info.json").read_text())
+    for key in ("prefix_ids", "suffix_ids", "input_names"):
+        raw[key] = tuple(raw[key])
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return ModelInfo(**raw), tokenizer

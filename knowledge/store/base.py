@@ -1,0 +1,149 @@
+"""The store interface: collections of chunk points behind an alias, plus store-level metadata.
+
+Two implementations pass the same contract tests: ``EdgeStore`` (Qdrant's engine in-process,
+the embedded default) and ``ServerStore`` (qdrant-client against a Qdrant server).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from knowledge.schema import ChunkPayload, ChunkPoint, DocState, KbMeta, SearchFilters, SearchHit, SparseVec
+
+DENSE = "dense"
+SPARSE = "bm25"
+RRF_K = 60
+# Payload fields with a keyword index: what filters and the ingest bookkeeping select on.
+KEYWORD_FIELDS = ("doc_id", "doc_hash", "language", "tags", "kind")
+STATE_FIELDS = ["doc_id", "doc_hash", "chunk_index", "chunk_count", "source", "title", "language"]
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    dense: list[float] | None
+    sparse: SparseVec | None
+    limit: int
+    filters: SearchFilters | None = None
+    candidates: int = 40  # per-vector candidate pool before fusion
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def fold_states(rows: Iterable[dict[str, object]]) -> dict[str, DocState]:
+    """Reduce per-chunk payload rows to one state per document."""
+    hashes: dict[str, set[str]] = {}
+    indices: dict[str, set[int]] = {}
+    counts: dict[str, int] = {}
+    info: dict[str, tuple[str, str, str]] = {}
+    for row in rows:
+        doc = str(row["doc_id"])
+        hashes.setdefault(doc, set()).add(str(row.get("doc_hash")))
+        indices.setdefault(doc, set()).add(int(row.get("chunk_index", -1)))  # type: ignore[call-overload]
+        counts[doc] = max(counts.get(doc, 0), int(row.get("chunk_count", 0)))  # type: ignore[call-overload]
+        info[doc] = (str(row.get("source", "")), str(row.get("title", "")), str(row.get("language", "und")))
+    return {
+        doc: DocState(
+            doc_hash=next(iter(h)) if len(h) == 1 else None,
+            chunk_count=counts[doc],
+            chunk_indices=frozenset(indices[doc]),
+            hashes=frozenset(h),
+            source=info[doc][0],
+            title=info[doc][1],
+            language=info[doc][2],
+        )
+        for doc, h in hashes.items()
+    }
+
+
+def hit_from(
+    point_id: object,
+    score: float,
+    payload: dict[str, object] | None,
+    vector: list[float] | None,
+    query: list[float] | None,
+) -> SearchHit:
+    dense_score = None
+    if vector is not None and query is not None:
+        dense_score = float(sum(a * b for a, b in zip(vector, query, strict=False)))
+    return SearchHit(
+        id=str(point_id),
+        score=float(score),
+        dense_score=dense_score,
+        payload=ChunkPayload.model_validate(payload or {}),
+    )
+
+
+class Collection(ABC):
+    """One physical collection of chunk points."""
+
+    name: str
+
+    @abstractmethod
+    def upsert(self, points: Sequence[ChunkPoint]) -> None: ...
+
+    @abstractmethod
+    def delete_stale(self, doc_id: str, keep_hash: str) -> None:
+        """Delete the document's chunks whose ``doc_hash`` is not ``keep_hash``."""
+
+    @abstractmethod
+    def delete_documents(self, doc_ids: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    def document_states(self) -> dict[str, DocState]: ...
+
+    @abstractmethod
+    def search(self, request: SearchRequest) -> list[SearchHit]: ...
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def chunks(self, doc_id: str) -> list[ChunkPayload]:
+        """All chunks of one document, in order."""
+
+    def finish(self) -> None:  # noqa: B027 - optional hook
+        """Make writes durable and indexes current (called at the end of an ingest run)."""
+
+
+class VectorStore(ABC):
+    """Collections behind one alias, and the knowledge-base metadata."""
+
+    alias: str
+
+    @abstractmethod
+    def active(self) -> Collection | None:
+        """The collection the alias points at, or None before the first ingest."""
+
+    @abstractmethod
+    def create_collection(self, dim: int) -> Collection:
+        """A new, empty physical collection (not visible to readers until activated)."""
+
+    @abstractmethod
+    def activate(self, collection: Collection) -> None:
+        """Point the alias at ``collection`` atomically and drop the one it replaced."""
+
+    @abstractmethod
+    def drop(self, collection: Collection) -> None: ...
+
+    @abstractmethod
+    def collection_dim(self, collection: Collection) -> int: ...
+
+    @abstractmethod
+    def read_meta(self) -> KbMeta: ...
+
+    @abstractmethod
+    def write_meta(self, meta: KbMeta) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> VectorStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
