@@ -110,16 +110,23 @@ class Chunker:
         return units
 
     def _cut(self, text: str, budget: int) -> list[str]:
-        """Cut an over-long sentence at token boundaries into pieces of at most ``budget`` tokens."""
+        """Cut an over-long sentence into pieces of at most ``budget`` tokens, at word starts if possible."""
         offsets = self.embedder.token_offsets(text)
         pieces = []
-        for start in range(0, len(offsets), budget):
-            window = offsets[start : start + budget]
-            begin = window[0][0]
-            end = offsets[start + budget][0] if start + budget < len(offsets) else len(text)
-            piece = text[begin:end].strip()
+        start = 0
+        while start < len(offsets):
+            end = min(start + budget, len(offsets))
+            if end < len(offsets):
+                for j in range(end, start + budget // 2, -1):
+                    begin = offsets[j][0]
+                    if begin > 0 and text[begin - 1].isspace():
+                        end = j
+                        break
+            stop = offsets[end][0] if end < len(offsets) else len(text)
+            piece = text[offsets[start][0] : stop].strip()
             if piece:
                 pieces.append(piece)
+            start = end
         return pieces
 
     def _pack(self, units: list[_Unit], budgets: list[int]) -> list[list[_Unit]]:
@@ -127,8 +134,10 @@ class Chunker:
         current: list[_Unit] = []
         size = 0
         for unit in units:
+            budget = budgets[current[0].section] if current else 0
             new_section = bool(current) and unit.section != current[-1].section
-            if current and size + unit.tokens > budgets[current[0].section]:
+            # Start a new chunk when this one is full, or at a section boundary once it is half full.
+            if current and (size + unit.tokens > budget or (new_section and size >= budget // 2)):
                 chunks.append(current)
                 carry = [] if new_section else self._overlap_tail(current)
                 current, size = carry, sum(u.tokens for u in carry)

@@ -208,11 +208,7 @@ class ServerCollection(Collection):
         hits = []
         for p in result.points:
             vec = p.vector.get(DENSE) if isinstance(p.vector, dict) else None
-            dense = (
-                [float(x) for x in vec]
-                if isinstance(vec, list) and not any(isinstance(x, list) for x in vec)
-                else None
-            )
+            dense = [x for x in vec if isinstance(x, float | int)] if isinstance(vec, list) else None
             hits.append(hit_from(p.id, p.score, p.payload, dense, request.dense))
         return hits
 

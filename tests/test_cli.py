@@ -1,0 +1,119 @@
+"""The `faqstream` command as a user runs it: real subprocesses, real store, real model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowledge.store.edge import EdgeStore
+from tests.corpus import write_broken_files, write_corpus
+
+pytestmark = pytest.mark.slow
+
+
+def run(env: dict[str, str], *args: str, module: str = "faqstream") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_help_explains_every_command(child_env: dict[str, str]) -> None:
+    out = run(child_env, "--help")
+    assert out.returncode == 0
+    for command in ("ingest", "search", "status", "eval"):
+        assert command in out.stdout
+    ingest_help = run(child_env, "ingest", "--help")
+    for flag in ("--prune", "--rebuild", "--dry-run", "--json"):
+        assert flag in ingest_help.stdout
+
+
+def test_help_does_not_import_the_heavy_stack(child_env: dict[str, str]) -> None:
+    code = (
+        "import sys; from faqstream.cli import _parser; _parser(); "
+        "print(sorted(m for m in ('torch', 'onnxruntime', 'qdrant_edge', 'lingua') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=child_env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_ingest_json_report_search_status_and_rerun(tmp_path: Path, child_env: dict[str, str]) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    first = run(child_env, "ingest", str(docs), "--json")
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["counts"]["added"] == 7 and report["counts"]["skipped"] == 0
+    assert report["kb_version"] > report["previous_version"]
+
+    again = run(child_env, "ingest", str(docs))  # human summary, module entry point `python -m ingest`
+    assert again.returncode == 0
+    assert "0 added, 0 updated, 0 deleted, 7 unchanged, 0 skipped" in again.stdout
+
+    alias = run(child_env, str(docs), "--dry-run", module="ingest")
+    assert alias.returncode == 0 and "DRY RUN" in alias.stdout
+
+    found = run(child_env, "search", "NW-KTL-110", "--json", "-k", "2")
+    assert found.returncode == 0
+    assert json.loads(found.stdout)[0]["doc_id"] == "kettle.txt"
+
+    status = run(child_env, "status")
+    assert f"version:    {report['kb_version']}" in status.stdout and "documents:  7" in status.stdout
+
+
+def test_exit_code_one_when_files_were_skipped(tmp_path: Path, child_env: dict[str, str]) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    write_broken_files(docs / "broken")
+    out = run({**child_env, "INGEST_MAX_FILE_MB": "1"}, "ingest", str(docs))
+    assert out.returncode == 1
+    assert "6 skipped" in out.stdout and "corrupt.pdf" in out.stdout and "binary file" in out.stdout
+    assert "7 added" in out.stdout
+
+
+def test_locked_store_fails_fast_with_instructions(tmp_path: Path, child_env: dict[str, str]) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    with EdgeStore(Path(child_env["QDRANT_PATH"])):
+        out = run(child_env, "ingest", str(docs))
+    assert out.returncode == 3
+    assert "in use by pid" in out.stderr and "QDRANT_URL" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_invalid_setting_is_reported_not_a_traceback(tmp_path: Path, child_env: dict[str, str]) -> None:
+    out = run({**child_env, "CHUNK_TOKENS": "100", "CHUNK_OVERLAP": "90"}, "ingest", str(tmp_path))
+    assert out.returncode == 3 and "CHUNK_OVERLAP" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_eval_retrieval_on_user_labels(tmp_path: Path, child_env: dict[str, str]) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    assert run(child_env, "ingest", str(docs)).returncode == 0
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {"question": "Is my NW-KTL-110 kettle recalled?", "doc_ids": ["kettle.txt"]},
+                {"question": "How many days do I have to return an item?", "doc_ids": ["returns.md"]},
+                {"query": "lost parcel no tracking movement", "relevant_doc_ids": ["shipping.md"]},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    out = run(child_env, "eval", "retrieval", str(labels), "--json")
+    assert out.returncode == 0, out.stderr
+    results = {r["mode"]: r for r in json.loads(out.stdout)}
+    assert set(results) == {"dense", "sparse", "hybrid"}
+    assert results["hybrid"]["questions"] == 3 and results["hybrid"]["hit_at_5"] == 1.0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"nope": 1}\n', encoding="utf-8")
+    failed = run(child_env, "eval", "retrieval", str(bad))
+    assert failed.returncode == 3 and "bad.jsonl:1" in failed.stderr

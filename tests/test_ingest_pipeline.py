@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import IngestPipeline
+from knowledge.embedder import Embedder
+from knowledge.errors import IndexMismatchError
+from knowledge.language import LanguageIdentifier
+from knowledge.schema import KbMeta, SearchFilters
+from knowledge.search import KnowledgeBase
+from knowledge.settings import ChunkingSettings, IngestSettings, Settings
+from knowledge.sparse import SparseEncoder
+from knowledge.store import VectorStore
+from knowledge.store.edge import EdgeStore
+from tests.conftest import make_settings
+from tests.corpus import write_broken_files, write_corpus
+
+
+class Env:
+    def __init__(
+        self, tmp: Path, embedder: Embedder, sparse: SparseEncoder, languages: LanguageIdentifier
+    ) -> None:
+        self.tmp = tmp
+        self.docs = write_corpus(tmp / "docs")
+        self.settings: Settings = make_settings(tmp)
+        self.store: VectorStore = EdgeStore(self.settings.qdrant.path, "kb")
+        self.embedder, self.sparse, self.languages = embedder, sparse, languages
+
+    def pipeline(self, settings: Settings | None = None) -> IngestPipeline:
+        return IngestPipeline(
+            self.store, self.embedder, self.sparse, self.languages, settings or self.settings
+        )
+
+    def kb(self) -> KnowledgeBase:
+        return KnowledgeBase(self.store, self.embedder, self.sparse, self.languages)
+
+    def states(self) -> dict[str, tuple[str | None, int]]:
+        coll = self.store.active()
+        assert coll is not None
+        return {d: (s.doc_hash, s.chunk_count) for d, s in coll.document_states().items()}
+
+
+@pytest.fixture
+def env(
+    tmp_path: Path, embedder: Embedder, sparse: SparseEncoder, languages: LanguageIdentifier
+) -> Iterator[Env]:
+    e = Env(tmp_path, embedder, sparse, languages)
+    yield e
+    e.store.close()
+
+
+def test_first_ingest_adds_everything_and_is_searchable(env: Env) -> None:
+    report = env.pipeline().run([env.docs])
+    assert sorted(report.added) == sorted(
+        [
+            "returns.md",
+            "shipping.md",
+            "es/devoluciones.md",
+            "kettle.txt",
+            *[d for d in env.states() if d.startswith("faq.csv#")],
+        ]
+    )
+    assert len([d for d in report.added if d.startswith("faq.csv#")]) == 3
+    assert report.skipped == [] and report.kb_version > 0 and report.chunks_written == report.total_chunks
+    hits = env.kb().search("NW-KTL-110 recall", limit=1)
+    assert hits[0].payload.doc_id == "kettle.txt"
+    hits = env.kb().search("how many days to send an item back", limit=3)
+    assert "returns.md" in [h.payload.doc_id for h in hits]
+
+
+def test_payload_metadata_and_language_detection(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    coll = env.store.active()
+    assert coll is not None
+    returns = coll.chunks("returns.md")
+    assert returns[0].title == "Returns policy" and returns[0].language == "en"
+    assert returns[0].tags == ["returns", "policy"]
+    assert returns[0].effective_date == "2026-03-01" and returns[0].version == "2.1"
+    assert any(c.headings[-1] in {"Return window", "Exceptions"} for c in returns)
+    assert coll.chunks("es/devoluciones.md")[0].language == "es"
+    faq = [d for d, (_, _) in env.states().items() if d.startswith("faq.csv#")]
+    kinds = {coll.chunks(d)[0].kind for d in faq}
+    assert kinds == {"faq"}
+    spanish_faq = [coll.chunks(d)[0] for d in faq if coll.chunks(d)[0].language == "es"]
+    assert len(spanish_faq) == 1 and "Klarna" in spanish_faq[0].text
+    only_es = env.kb().search("devolver artículos", filters=SearchFilters(language=["es"]), limit=5)
+    assert only_es and {h.payload.language for h in only_es} == {"es"}
+
+
+def test_rerun_on_same_input_changes_nothing(env: Env) -> None:
+    first = env.pipeline().run([env.docs])
+    before = env.states()
+    second = env.pipeline().run([env.docs])
+    assert second.chunks_written == 0 and not second.changed
+    assert len(second.unchanged) == first.documents
+    assert second.kb_version == first.kb_version
+    assert env.states() == before
+
+
+def test_changed_document_is_replaced_without_stale_chunks(env: Env) -> None:
+    long_body = "\n\n".join(
+        f"## Rule {i}\n\n" + "Returned items are inspected carefully. " * 30 for i in range(8)
+    )
+    (env.docs / "returns.md").write_text(f"# Returns policy\n\n{long_body}", encoding="utf-8")
+    env.pipeline().run([env.docs])
+    long_chunks = env.states()["returns.md"][1]
+    assert long_chunks > 2
+    (env.docs / "returns.md").write_text(
+        "# Returns policy\n\nReturns are accepted within 60 days.", encoding="utf-8"
+    )
+    report = env.pipeline().run([env.docs])
+    assert report.updated == ["returns.md"] and report.chunks_written == 1
+    assert "shipping.md" in report.unchanged
+    coll = env.store.active()
+    assert coll is not None
+    chunks = coll.chunks("returns.md")
+    assert [c.chunk_index for c in chunks] == [0] and "60 days" in chunks[0].text
+    assert env.states()["returns.md"][1] == 1
+
+
+def test_removed_documents_are_kept_by_default_and_deleted_with_prune(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    (env.docs / "shipping.md").unlink()
+    kept = env.pipeline().run([env.docs])
+    assert kept.deleted == [] and "shipping.md" in env.states()
+    pruned = env.pipeline().run([env.docs], prune=True)
+    assert pruned.deleted == ["shipping.md"] and "shipping.md" not in env.states()
+    assert pruned.kb_version > kept.kb_version
+
+
+def test_prune_keeps_documents_whose_file_failed_to_load(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    (env.docs / "kettle.txt").write_bytes(b"\x00\x00broken now\x00")
+    report = env.pipeline().run([env.docs], prune=True)
+    assert [s.reason for s in report.skipped] == ["binary file"]
+    assert report.deleted == [] and "kettle.txt" in env.states()
+
+
+def test_bad_inputs_are_skipped_with_reasons_and_the_rest_ingested(env: Env) -> None:
+    expected = write_broken_files(env.docs / "broken")
+    settings = env.settings.model_copy(update={"ingest": IngestSettings(max_file_mb=1.0)})
+    report = env.pipeline(settings).run([env.docs, env.tmp / "does-not-exist"])
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert set(reasons) == {*expected, "does-not-exist"}
+    for name, words in expected.items():
+        assert words in reasons[name], (name, reasons[name])
+    assert "not found" in reasons["does-not-exist"]
+    assert {"returns.md", "kettle.txt", "es/devoluciones.md"} <= set(report.added)
+
+
+def test_dry_run_reports_but_writes_nothing(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    before, version = env.states(), env.store.read_meta().version
+    (env.docs / "shipping.md").write_text("# Shipping\n\nWe ship worldwide in 2 days.", encoding="utf-8")
+    (env.docs / "new.md").write_text("# Gift cards\n\nGift cards never expire.", encoding="utf-8")
+    report = env.pipeline().run([env.docs], dry_run=True)
+    assert report.dry_run and report.added == ["new.md"] and report.updated == ["shipping.md"]
+    assert env.states() == before and env.store.read_meta().version == version
+
+
+def test_rebuild_swaps_to_a_fresh_collection(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    old = env.store.active()
+    assert old is not None
+    old_name, old_states = old.name, env.states()
+    (env.docs / "shipping.md").unlink()
+    report = env.pipeline().run([env.docs], rebuild=True)
+    new = env.store.active()
+    assert new is not None and new.name != old_name
+    assert not (env.settings.qdrant.path / "collections" / old_name).exists()
+    assert report.deleted == ["shipping.md"]
+    assert set(env.states()) == set(old_states) - {"shipping.md"}
+    assert all(v == old_states[d] for d, v in env.states().items())  # same hashes, same chunking
+
+
+def test_changed_chunking_settings_reembed_everything(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    smaller = env.settings.model_copy(update={"chunking": ChunkingSettings(tokens=64, overlap=8)})
+    report = env.pipeline(smaller).run([env.docs])
+    assert len(report.updated) == report.documents and report.unchanged == []
+
+
+def test_model_mismatch_is_refused_with_rebuild_hint(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    meta = env.store.read_meta()
+    env.store.write_meta(
+        KbMeta(meta.version, {**meta.fingerprint, "model": "intfloat/multilingual-e5-small"})
+    )
+    with pytest.raises(IndexMismatchError, match="--rebuild"):
+        env.pipeline().run([env.docs])
+    env.pipeline().run([env.docs], rebuild=True)  # the way out works
+
+
+def test_version_is_monotonic_and_persisted(env: Env) -> None:
+    versions = [env.pipeline().run([env.docs]).kb_version]
+    (env.docs / "new.md").write_text("# New\n\nA new policy about gift wrapping.", encoding="utf-8")
+    versions.append(env.pipeline().run([env.docs]).kb_version)
+    versions.append(env.pipeline().run([env.docs]).kb_version)
+    assert versions[0] < versions[1] == versions[2]
+    meta = json.loads((env.settings.qdrant.path / "meta.json").read_text())
+    assert meta["kb"]["version"] == versions[-1]
