@@ -7,7 +7,9 @@ Idempotent and crash-safe by construction:
   so a run killed mid-document leaves a state the next run sees as incomplete and repairs;
 * a changed document's new chunks are written first and its stale chunks (other hash) deleted
   after, so it stays answerable throughout;
-* the first build and ``--rebuild`` fill a fresh collection and switch the alias only when done.
+* the first build and ``--rebuild`` fill a fresh collection and switch the alias only when done;
+* the content hash is taken before language detection (detection is a pure function of the
+  content), so an unchanged corpus is diffed without running the detector or the model.
 """
 
 from __future__ import annotations
@@ -100,8 +102,6 @@ class IngestPipeline:
                         )
                     )
                     continue
-                if doc.language is None:
-                    doc.language = self.languages.detect(f"{doc.title}\n{doc.text}").language
                 docs[doc.doc_id] = doc
         return list(docs.values()), failed
 
@@ -208,6 +208,8 @@ class IngestPipeline:
         pending = 0
         done = 0
         for item in items:
+            if item.doc.language is None:  # detected only for documents being written (after hashing)
+                item.doc.language = self.languages.detect(f"{item.doc.title}\n{item.doc.text}").language
             chunks = self.chunker.chunk(item.doc)
             group.append((item, chunks))
             pending += len(chunks)
