@@ -36,7 +36,7 @@ test: lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 
 bench: install-dev
-	$(PY) bench/run_all.py
+	$(PY) -m bench.run_all
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -93,7 +93,7 @@ def main() -> None:
         work = Path(tmp)
         xquad = work / "xquad-en"
         write_xquad_paragraphs(xquad)
-        results = {
+        results: dict[str, Any] = {
             "demo_corpus": measure("demo", [REPO / "data" / "policies"], work),
             "xquad_en_240": measure("xquad", [xquad], work),
         }

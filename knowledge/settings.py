@@ -33,7 +33,7 @@ class QdrantSettings(BaseSettings):
     write_retries: int = Field(default=5, ge=1, le=20)
     hnsw_ef: int = Field(default=128, ge=8, le=4096)
 
-    @field_validator("url", mode="before")
+    @field_validator("url", "api_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
