@@ -43,7 +43,6 @@ def corpus_texts() -> list[tuple[str, str]]:
     rows += [(r["question"], r["lang"]) for r in read_jsonl(EVAL / "mintaka_queries.jsonl")]
     rows += [(r["query"], "en") for r in read_jsonl(EVAL / "faq_queries.jsonl")]
     rows += [(r["text"], "en") for r in read_jsonl(EVAL / "xquad_sentence_docs_en.jsonl")]
-    rows += [(r["text"][:1000], r["lang"]) for r in read_jsonl(EVAL / "xquad_docs_all_langs.jsonl")]
     for name in ("train.csv", "test.csv"):
         with open(EVAL / "raw" / "banking77" / name, encoding="utf-8") as fh:
             rows += [(r["text"], "en") for r in csv.DictReader(fh)]
@@ -53,7 +52,11 @@ def corpus_texts() -> list[tuple[str, str]]:
 
 def embed_all(embedder: Embedder, texts: list[str]) -> np.ndarray:
     started = time.perf_counter()
-    out = np.concatenate([embedder.embed_documents(texts[i : i + 512]) for i in range(0, len(texts), 512)])
+    parts = []
+    for i in range(0, len(texts), 4096):
+        parts.append(embedder.embed_documents(texts[i : i + 4096]))
+        print(f"  … {i + len(parts[-1])}/{len(texts)} texts embedded", flush=True)
+    out = np.concatenate(parts)
     print(f"  embedded {len(texts)} texts in {time.perf_counter() - started:.0f}s")
     return out
 
@@ -106,7 +109,7 @@ def embedding_speed(queries: list[str]) -> dict[str, Any]:
         ("onnx_2_threads", {"threads": 2}),
         ("torch_2_threads", {"backend": "torch", "threads": 2}),
     ):
-        emb = load_embedder(EmbeddingSettings(cache_dir=MODEL_CACHE, **kwargs))  # type: ignore[arg-type]
+        emb = load_embedder(EmbeddingSettings(cache_dir=MODEL_CACHE, **kwargs))
         out[name] = summary_ms(time_calls(emb.embed_query, queries))
         print(f"  embed {name}: {out[name]}")
     return out
@@ -207,7 +210,7 @@ def main() -> None:
     questions = [r["query"] for r in read_jsonl(EVAL / "faq_queries.jsonl") if r["split"] == "dev"][:QUERIES]
     results: dict[str, Any] = {"embedding_single_query": embedding_speed(questions)}
 
-    embedder = load_embedder(EmbeddingSettings(cache_dir=MODEL_CACHE))
+    embedder = load_embedder(EmbeddingSettings(cache_dir=MODEL_CACHE, batch_size=128))
     sparse = SparseEncoder()
     real = rows[: min(max(sizes), len(rows))]
     vectors = embed_all(embedder, [t for t, _ in real])

@@ -10,7 +10,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from knowledge.search import KnowledgeBase
@@ -119,22 +119,34 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     try:
         pipeline = IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings)
         show_bar = sys.stderr.isatty() and not args.json and not args.no_progress
-        bar = None
-        if show_bar:
-            from tqdm import tqdm
-
-            bar = tqdm(total=0, unit="doc", desc="embedding", file=sys.stderr)
+        bars: list[Any] = []
 
         def progress(done: int, total: int) -> None:
-            if bar is not None:
-                bar.total = total
-                bar.n = done
-                bar.refresh()
+            if not show_bar:
+                return
+            if not bars:
+                import shutil
+
+                from tqdm import tqdm
+
+                # A terminal that reports no size (some ptys) would make tqdm print nothing.
+                size = shutil.get_terminal_size(fallback=(80, 24))
+                bars.append(
+                    tqdm(
+                        total=total,
+                        unit="doc",
+                        desc="embedding",
+                        file=sys.stderr,
+                        ncols=size.columns or 80,
+                        nrows=size.lines or 24,
+                    )
+                )
+            bars[0].update(done - bars[0].n)
 
         report = pipeline.run(
             args.paths, prune=args.prune, rebuild=args.rebuild, dry_run=args.dry_run, progress=progress
         )
-        if bar is not None:
+        for bar in bars:
             bar.close()
     finally:
         kb.store.close()

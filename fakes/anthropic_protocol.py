@@ -1,0 +1,387 @@
+"""Pure pieces of the fake Anthropic Messages API: token counting, bodies, SSE events, prompt caching.
+
+Nothing here does I/O; `fakes.anthropic_server` wires it to HTTP. Shapes follow the types of the
+`anthropic` SDK (`anthropic/types/message.py`, `usage.py`, `raw_*_event.py`, `messages/message_batch*.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+DEFAULT_REPLY = (
+    "Thanks for your question. Based on the policy [1], you can return an unused item within "
+    "30 days of delivery for a full refund. Refunds are issued to the original payment method "
+    "within 5 business days [2]. If you need more help, please contact our support team."
+)
+
+# Minimum cacheable prefix per model, matched by prefix of the model name (longest key wins).
+# From Anthropic's prompt caching docs; claude-sonnet-4-6 is documented as 1024 but observed at 2048
+# (anthropics/anthropic-sdk-python#1194), so the stricter observed value is used.
+DEFAULT_MIN_CACHE_TOKENS: dict[str, int] = {
+    "claude-opus-5": 512,
+    "claude-fable-5": 512,
+    "claude-mythos-5": 512,
+    "claude-sonnet-5": 1024,
+    "claude-opus-4-8": 1024,
+    "claude-opus-4-7": 2048,
+    "claude-opus-4-6": 4096,
+    "claude-opus-4-5": 4096,
+    "claude-opus-4-1": 1024,
+    "claude-opus-4": 1024,
+    "claude-sonnet-4-6": 2048,
+    "claude-sonnet-4-5": 1024,
+    "claude-sonnet-4": 1024,
+    "claude-haiku-4-5": 4096,
+    "claude-3-5-haiku": 2048,
+    "claude-3-haiku": 2048,
+    "sonnet": 2048,
+    "haiku": 4096,
+    "opus": 4096,
+}
+FALLBACK_MIN_CACHE_TOKENS = 1024
+MAX_CACHE_BREAKPOINTS = 4
+CACHE_LOOKBACK_BLOCKS = 20
+TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|[^\w\s]")
+_PIECE_RE = re.compile(rf"\s*(?:[{_CJK}]|[^\W{_CJK}]+|[^\w\s])|\s+")
+_SKIP_KEYS = frozenset({"cache_control", "type", "data", "media_type", "id", "tool_use_id"})
+
+
+class InvalidRequestError(ValueError):
+    """A request the real API would answer with 400 invalid_request_error."""
+
+
+def count_tokens(text: str) -> int:
+    """Deterministic approximation: one token per word, per punctuation mark and per CJK character."""
+    return len(_TOKEN_RE.findall(text))
+
+
+def split_reply(text: str) -> list[str]:
+    """Split a reply into word-ish stream deltas (leading whitespace kept) whose concatenation is `text`."""
+    return _PIECE_RE.findall(text)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_01{uuid.uuid4().hex[:22]}"
+
+
+def min_cache_tokens_for(model: str, overrides: Mapping[str, int] | None = None) -> int:
+    for table in (overrides or {}, DEFAULT_MIN_CACHE_TOKENS):
+        if model in table:
+            return table[model]
+        keys = [k for k in table if model.startswith(k)] or [k for k in table if k in model]
+        if keys:
+            return table[max(keys, key=len)]
+    return FALLBACK_MIN_CACHE_TOKENS
+
+
+def error_body(error_type: str, message: str, request_id: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
+
+
+def validate_message_params(body: object) -> dict[str, Any]:
+    """Check the fields the real API requires, raising `InvalidRequestError` with its style of message."""
+    if not isinstance(body, dict):
+        raise InvalidRequestError("Request body must be a JSON object")
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise InvalidRequestError("model: Field required")
+    max_tokens = body.get("max_tokens")
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int):
+        raise InvalidRequestError("max_tokens: Field required")
+    if max_tokens < 1:
+        raise InvalidRequestError("max_tokens: Input should be greater than or equal to 1")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise InvalidRequestError("messages: Field required")
+    for i, msg in enumerate(messages):
+        if not isinstance(msg, dict) or msg.get("role") not in ("user", "assistant"):
+            raise InvalidRequestError(f"messages.{i}.role: Input should be 'user' or 'assistant'")
+        if not isinstance(msg.get("content"), str | list):
+            raise InvalidRequestError(f"messages.{i}.content: Field required")
+    system = body.get("system")
+    if system is not None and not isinstance(system, str | list):
+        raise InvalidRequestError("system: Input should be a valid string or list")
+    return body
+
+
+# ---------------------------------------------------------------- prompt blocks and caching
+
+
+@dataclass(frozen=True)
+class PromptBlock:
+    key: str  # canonical JSON without cache_control, chained into the prefix hash
+    tokens: int
+    ttl: str | None  # "5m" / "1h" when this block carries a cache breakpoint
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() if k not in _SKIP_KEYS for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _block(tag: object, content: object, cache_control: object) -> PromptBlock:
+    ttl: str | None = None
+    if cache_control is not None:
+        if not isinstance(cache_control, dict) or cache_control.get("type") != "ephemeral":
+            raise InvalidRequestError("cache_control.type: Input should be 'ephemeral'")
+        ttl = cache_control.get("ttl", "5m")
+        if ttl not in TTL_SECONDS:
+            raise InvalidRequestError("cache_control.ttl: Input should be '5m' or '1h'")
+        if isinstance(content, dict) and content.get("type") == "text" and not content.get("text"):
+            raise InvalidRequestError("cache_control cannot be set for empty text blocks")
+    if isinstance(content, dict):
+        content = {k: v for k, v in content.items() if k != "cache_control"}
+    tokens = sum(count_tokens(s) for s in _strings(content))
+    if isinstance(content, dict) and content.get("type") not in (None, "text"):
+        tokens += 1
+    key = json.dumps([tag, content], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return PromptBlock(key=key, tokens=tokens, ttl=ttl)
+
+
+def prompt_blocks(body: Mapping[str, Any]) -> list[PromptBlock]:
+    """The request flattened in cache order (tools, then system, then messages), one entry per block."""
+    blocks: list[PromptBlock] = []
+    for tool in body.get("tools") or []:
+        blocks.append(_block("tool", tool, tool.get("cache_control") if isinstance(tool, dict) else None))
+    system = body.get("system")
+    if isinstance(system, str):
+        blocks.append(_block("system", system, None))
+    elif isinstance(system, list):
+        for part in system:
+            blocks.append(
+                _block("system", part, part.get("cache_control") if isinstance(part, dict) else None)
+            )
+    for i, msg in enumerate(body.get("messages") or []):
+        content = msg.get("content")
+        parts = [content] if isinstance(content, str) else content
+        for part in parts:
+            cc = part.get("cache_control") if isinstance(part, dict) else None
+            blocks.append(_block([i, msg.get("role")], part, cc))
+    auto = body.get("cache_control")
+    if auto is not None and blocks and blocks[-1].ttl is None:  # automatic caching: breakpoint on last block
+        last = _block("auto", None, auto)
+        blocks[-1] = PromptBlock(key=blocks[-1].key, tokens=blocks[-1].tokens, ttl=last.ttl)
+    breakpoints = [b for b in blocks if b.ttl is not None]
+    if len(breakpoints) > MAX_CACHE_BREAKPOINTS:
+        raise InvalidRequestError(
+            f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. "
+            f"Found {len(breakpoints)}."
+        )
+    seen_5m = False
+    for b in breakpoints:
+        if b.ttl == "1h" and seen_5m:
+            raise InvalidRequestError("A ttl='1h' cache_control block must not come after a ttl='5m' block.")
+        seen_5m = seen_5m or b.ttl == "5m"
+    return blocks
+
+
+def input_token_total(body: Mapping[str, Any]) -> int:
+    return sum(b.tokens for b in prompt_blocks(body))
+
+
+@dataclass(frozen=True)
+class CacheUsage:
+    input_tokens: int
+    cache_read_input_tokens: int = 0
+    ephemeral_5m_input_tokens: int = 0
+    ephemeral_1h_input_tokens: int = 0
+
+    @property
+    def cache_creation_input_tokens(self) -> int:
+        return self.ephemeral_5m_input_tokens + self.ephemeral_1h_input_tokens
+
+
+@dataclass
+class PromptCache:
+    """In-memory prompt cache keyed by (model, hash of prefix), entries written only at breakpoints."""
+
+    entries: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)  # -> (expires, ttl)
+
+    def apply(self, model: str, blocks: list[PromptBlock], min_tokens: int, now: float) -> CacheUsage:
+        self.entries = {k: v for k, v in self.entries.items() if v[0] > now}
+        cum: list[int] = []
+        hashes: list[str] = []
+        digest = hashlib.sha256(model.encode())
+        for b in blocks:
+            digest.update(b.key.encode())
+            hashes.append(digest.copy().hexdigest())
+            cum.append((cum[-1] if cum else 0) + b.tokens)
+        total = cum[-1] if cum else 0
+        bps = [i for i, b in enumerate(blocks) if b.ttl is not None]
+        read_pos = -1
+        for bp in bps:  # each breakpoint looks back up to 20 blocks for a previously written prefix
+            for j in range(bp, max(-1, bp - CACHE_LOOKBACK_BLOCKS), -1):
+                if (model, hashes[j]) in self.entries:
+                    read_pos = max(read_pos, j)
+                    break
+        if read_pos >= 0:  # a hit refreshes the entry's lifetime
+            _, hit_ttl = self.entries[(model, hashes[read_pos])]
+            self.entries[(model, hashes[read_pos])] = (now + TTL_SECONDS[hit_ttl], hit_ttl)
+        created = {"5m": 0, "1h": 0}
+        covered = read_pos
+        for bp in bps:
+            ttl = blocks[bp].ttl
+            if bp <= read_pos or ttl is None or cum[bp] < min_tokens:
+                continue  # already cached, or too short to cache: silently not cached
+            self.entries[(model, hashes[bp])] = (now + TTL_SECONDS[ttl], ttl)
+            created[ttl] += cum[bp] - (cum[covered] if covered >= 0 else 0)
+            covered = bp
+        return CacheUsage(
+            input_tokens=total - (cum[covered] if covered >= 0 else 0),
+            cache_read_input_tokens=cum[read_pos] if read_pos >= 0 else 0,
+            ephemeral_5m_input_tokens=created["5m"],
+            ephemeral_1h_input_tokens=created["1h"],
+        )
+
+
+# ---------------------------------------------------------------- replies, messages, events
+
+
+@dataclass(frozen=True)
+class Completion:
+    pieces: list[str]  # one per output token / stream delta
+    stop_reason: str
+    stop_sequence: str | None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+    @property
+    def output_tokens(self) -> int:
+        return max(1, len(self.pieces))
+
+
+def complete(reply: str, body: Mapping[str, Any]) -> Completion:
+    """Cut `reply` at the first requested stop sequence, then at `max_tokens` pieces."""
+    stop_reason, stop_sequence = "end_turn", None
+    hits = [(reply.find(s), s) for s in body.get("stop_sequences") or [] if isinstance(s, str) and s in reply]
+    if hits:
+        pos, stop_sequence = min(hits)
+        reply, stop_reason = reply[:pos], "stop_sequence"
+    pieces = split_reply(reply)
+    max_tokens = int(body.get("max_tokens") or 0)
+    if len(pieces) > max_tokens:
+        pieces, stop_reason, stop_sequence = pieces[:max_tokens], "max_tokens", None
+    return Completion(pieces=pieces, stop_reason=stop_reason, stop_sequence=stop_sequence)
+
+
+def usage_json(usage: CacheUsage, output_tokens: int) -> dict[str, Any]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": usage.ephemeral_5m_input_tokens,
+            "ephemeral_1h_input_tokens": usage.ephemeral_1h_input_tokens,
+        },
+        "output_tokens": output_tokens,
+        "service_tier": "standard",
+    }
+
+
+def message_json(
+    msg_id: str, model: str, completion: Completion | None, usage: CacheUsage, output_tokens: int
+) -> dict[str, Any]:
+    """A `Message`; with `completion=None` the `message_start` form (no content, no stop reason)."""
+    return {
+        "id": msg_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [] if completion is None else [{"type": "text", "text": completion.text}],
+        "stop_reason": None if completion is None else completion.stop_reason,
+        "stop_sequence": None if completion is None else completion.stop_sequence,
+        "usage": usage_json(usage, output_tokens),
+    }
+
+
+def sse(event: str, data: Mapping[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
+
+
+def stream_head(msg_id: str, model: str, usage: CacheUsage) -> list[bytes]:
+    return [
+        sse(
+            "message_start", {"type": "message_start", "message": message_json(msg_id, model, None, usage, 1)}
+        ),
+        sse(
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
+        sse("ping", {"type": "ping"}),
+    ]
+
+
+def stream_delta(text: str) -> bytes:
+    return sse(
+        "content_block_delta",
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}},
+    )
+
+
+def stream_tail(completion: Completion, usage: CacheUsage) -> list[bytes]:
+    delta_usage = {
+        "input_tokens": usage.input_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "output_tokens": completion.output_tokens,
+    }
+    return [
+        sse("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        sse(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": completion.stop_reason, "stop_sequence": completion.stop_sequence},
+                "usage": delta_usage,
+            },
+        ),
+        sse("message_stop", {"type": "message_stop"}),
+    ]
+
+
+def rfc3339(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def batch_json(
+    batch_id: str,
+    *,
+    created: float,
+    ended: float | None,
+    counts: Mapping[str, int],
+    results_url: str | None,
+    cancel_initiated: float | None = None,
+) -> dict[str, Any]:
+    status = (
+        "ended" if ended is not None else ("canceling" if cancel_initiated is not None else "in_progress")
+    )
+    return {
+        "id": batch_id,
+        "type": "message_batch",
+        "processing_status": status,
+        "request_counts": {
+            k: counts.get(k, 0) for k in ("processing", "succeeded", "errored", "canceled", "expired")
+        },
+        "created_at": rfc3339(created),
+        "expires_at": rfc3339(created + 86400),
+        "ended_at": None if ended is None else rfc3339(ended),
+        "archived_at": None,
+        "cancel_initiated_at": None if cancel_initiated is None else rfc3339(cancel_initiated),
+        "results_url": results_url if ended is not None else None,
+    }

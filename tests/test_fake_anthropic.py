@@ -1,0 +1,471 @@
+"""The fake Anthropic API, exercised with the real `anthropic` SDK over HTTP on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import httpx2
+import pytest
+from anthropic.types import MessageParam, TextBlock
+
+from fakes import (
+    DropMidStream,
+    ErrorEvent,
+    FakeAnthropic,
+    Hang,
+    SlowFirstByte,
+    Status,
+    replies,
+)
+from fakes import anthropic_protocol as proto
+
+MODEL = "claude-sonnet-4-6"
+QUESTION: list[MessageParam] = [{"role": "user", "content": "How do I get a refund?"}]
+LONG_POLICY = "Refund policy: items may be returned within thirty days. " * 300  # ~3000 tokens
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as server:
+        yield server
+    assert server.server_errors == []
+
+
+@pytest.fixture
+def client(fake: FakeAnthropic) -> Iterator[anthropic.Anthropic]:
+    with anthropic.Anthropic(base_url=fake.base_url, api_key="test", max_retries=0) as sdk:
+        yield sdk
+
+
+def _raw(fake: FakeAnthropic, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Any:
+    host, port = fake.base_url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def _cached_system(text: str = LONG_POLICY, ttl: str | None = None) -> Any:
+    cache_control: dict[str, str] = {"type": "ephemeral"} | ({"ttl": ttl} if ttl else {})
+    return [
+        {"type": "text", "text": "You answer customer questions."},
+        {"type": "text", "text": text, "cache_control": cache_control},
+    ]
+
+
+# ---------------------------------------------------------------- messages
+
+
+def test_non_streaming_create_returns_message_and_is_recorded(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    msg = client.messages.create(model=MODEL, max_tokens=512, system="Be brief.", messages=QUESTION)
+
+    assert msg.id.startswith("msg_") and msg.type == "message" and msg.role == "assistant"
+    assert msg.model == MODEL
+    assert isinstance(msg.content[0], TextBlock) and msg.content[0].text == proto.DEFAULT_REPLY
+    assert msg.stop_reason == "end_turn" and msg.stop_sequence is None
+    assert msg.usage.input_tokens == proto.count_tokens("Be brief. How do I get a refund?")
+    assert msg.usage.output_tokens == len(proto.split_reply(proto.DEFAULT_REPLY))
+    assert msg.usage.cache_creation_input_tokens == 0 and msg.usage.cache_read_input_tokens == 0
+    assert msg.usage.cache_creation is not None
+
+    [req] = fake.requests
+    assert (req.method, req.path) == ("POST", "/v1/messages")
+    assert req.headers["authorization"] == "Bearer test"  # this SDK sends Bearer, not x-api-key
+    assert req.headers["anthropic-version"] and req.headers["content-type"] == "application/json"
+    assert req.json == {"model": MODEL, "max_tokens": 512, "system": "Be brief.", "messages": QUESTION}
+
+
+def test_reply_is_cut_by_max_tokens_and_stop_sequences(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    fake.reply = lambda body: f"Echo: {body['messages'][-1]['content']} END and more"
+
+    cut = client.messages.create(model=MODEL, max_tokens=3, messages=QUESTION)
+    assert cut.stop_reason == "max_tokens" and cut.usage.output_tokens == 3
+    assert isinstance(cut.content[0], TextBlock) and cut.content[0].text == "Echo: How"
+
+    stopped = client.messages.create(model=MODEL, max_tokens=100, messages=QUESTION, stop_sequences=["END"])
+    assert stopped.stop_reason == "stop_sequence" and stopped.stop_sequence == "END"
+    assert (
+        isinstance(stopped.content[0], TextBlock)
+        and stopped.content[0].text == "Echo: How do I get a refund? "
+    )
+
+
+def test_stream_helper_accumulates_reply_and_usage(client: anthropic.Anthropic) -> None:
+    with client.messages.stream(model=MODEL, max_tokens=512, messages=QUESTION) as stream:
+        pieces = list(stream.text_stream)
+        final = stream.get_final_message()
+
+    assert len(pieces) > 10 and "".join(pieces) == proto.DEFAULT_REPLY
+    assert final.stop_reason == "end_turn"
+    assert final.usage.input_tokens == proto.count_tokens("How do I get a refund?")
+    assert final.usage.output_tokens == len(pieces)
+
+
+def test_raw_stream_event_order(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    fake.reply = "One two three."
+    events = list(client.messages.create(model=MODEL, max_tokens=512, messages=QUESTION, stream=True))
+
+    kinds = [e.type for e in events]
+    assert kinds == ["message_start", "content_block_start"] + ["content_block_delta"] * 4 + [
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
+    start, delta = events[0], events[-2]
+    assert start.type == "message_start" and start.message.content == [] and start.message.stop_reason is None
+    assert start.message.usage.output_tokens == 1
+    assert (
+        delta.type == "message_delta"
+        and delta.delta.stop_reason == "end_turn"
+        and delta.usage.output_tokens == 4
+    )
+
+
+def test_wire_format_of_stream_has_event_lines_and_ping(fake: FakeAnthropic) -> None:
+    fake.reply = "Hi there"
+    body = json.dumps({"model": MODEL, "max_tokens": 10, "messages": QUESTION, "stream": True}).encode()
+    status, headers, raw = _raw(fake, "POST", "/v1/messages", body, {"x-api-key": "k"})
+
+    assert status == 200 and headers["content-type"].startswith("text/event-stream")
+    assert headers["request-id"].startswith("req_") and headers["transfer-encoding"] == "chunked"
+    frames = [f for f in raw.decode().split("\n\n") if f]
+    names = [f.splitlines()[0] for f in frames]
+    assert names == [
+        "event: message_start",
+        "event: content_block_start",
+        "event: ping",
+        "event: content_block_delta",
+        "event: content_block_delta",
+        "event: content_block_stop",
+        "event: message_delta",
+        "event: message_stop",
+    ]
+    assert all(f.splitlines()[1].startswith("data: {") for f in frames)
+
+
+def test_async_client_streams(fake: FakeAnthropic) -> None:
+    async def run() -> str:
+        async with (
+            anthropic.AsyncAnthropic(base_url=fake.base_url, api_key="test", max_retries=0) as sdk,
+            sdk.messages.stream(model=MODEL, max_tokens=512, messages=QUESTION) as stream,
+        ):
+            return "".join([t async for t in stream.text_stream])
+
+    assert asyncio.run(run()) == proto.DEFAULT_REPLY
+
+
+def test_connections_are_kept_alive(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    for _ in range(3):
+        client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+    assert len({r.peer for r in fake.requests}) == 1
+
+
+# ---------------------------------------------------------------- scripted faults
+
+
+def test_429_maps_to_rate_limit_error_with_retry_after(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    fake.script(
+        Status(429, "rate_limit_error", "Number of requests has exceeded your rate limit", retry_after=2)
+    )
+    with pytest.raises(anthropic.RateLimitError) as info:
+        client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+
+    err = info.value
+    assert err.status_code == 429 and err.type == "rate_limit_error"
+    assert err.response.headers["retry-after"] == "2"
+    assert err.request_id is not None and err.request_id.startswith("req_")
+    assert isinstance(err.body, dict) and err.body["request_id"] == err.request_id
+    assert err.body["error"] == {"type": "rate_limit_error", "message": err.api_message}
+    client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)  # the fault was used up
+
+
+def test_529_and_500_map_to_server_error_classes(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    fake.script(
+        Status(529, "overloaded_error", "Overloaded"), Status(500, "api_error", "Internal server error")
+    )
+    with pytest.raises(anthropic.OverloadedError) as overloaded:
+        client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+    assert (
+        isinstance(overloaded.value, anthropic.InternalServerError)
+        and overloaded.value.type == "overloaded_error"
+    )
+
+    with pytest.raises(anthropic.InternalServerError) as internal:
+        client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION, stream=True)
+    assert type(internal.value) is anthropic.InternalServerError and internal.value.status_code == 500
+
+
+def test_sdk_retries_honour_retry_after_ms(fake: FakeAnthropic) -> None:
+    fake.script(Status(529, "overloaded_error", "Overloaded", retry_after_ms=10))
+    with anthropic.Anthropic(base_url=fake.base_url, api_key="test", max_retries=2) as sdk:
+        msg = sdk.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+    assert msg.stop_reason == "max_tokens"
+    assert [r.headers["x-stainless-retry-count"] for r in fake.requests] == ["0", "1"]
+
+
+def test_drop_mid_stream_raises_transport_error_after_some_text(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    fake.script(DropMidStream(after_deltas=3))
+    received: list[str] = []
+    with (
+        pytest.raises((anthropic.APIConnectionError, httpx2.TransportError)),
+        client.messages.stream(model=MODEL, max_tokens=512, messages=QUESTION) as stream,
+    ):
+        received.extend(stream.text_stream)
+    assert "".join(received) == "Thanks for your"
+
+
+def test_error_event_mid_stream_raises_api_status_error(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    fake.script(ErrorEvent(after_deltas=2))
+    received: list[str] = []
+    with (
+        pytest.raises(anthropic.APIStatusError) as info,
+        client.messages.stream(model=MODEL, max_tokens=512, messages=QUESTION) as stream,
+    ):
+        received.extend(stream.text_stream)
+    assert "".join(received) == "Thanks for"
+    # The HTTP status was already 200, so the SDK cannot pick a subclass: it raises the base class.
+    assert info.value.status_code == 200 and info.value.type == "overloaded_error"
+    assert isinstance(info.value.body, dict) and info.value.body["error"]["message"] == "Overloaded"
+
+
+def test_slow_first_byte_trips_sdk_timeout_and_is_seen_as_disconnect(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    fake.script(SlowFirstByte(0.6))
+    with pytest.raises(anthropic.APITimeoutError):
+        client.with_options(timeout=0.15).messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+    [gone] = fake.wait_for_disconnects(1, timeout=1.0)
+    assert gone.request_index == 0 and gone.deltas_sent == 0 and not gone.stream
+
+
+def test_hang_then_close_is_a_connection_error(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    fake.script(Hang(0.05))
+    with pytest.raises(anthropic.APIConnectionError):
+        client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+
+
+def test_client_closing_a_stream_is_recorded_as_disconnect(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    fake.token_delay_s = 0.02  # the whole reply would take ~1 s
+    stream = client.messages.create(model=MODEL, max_tokens=512, messages=QUESTION, stream=True)
+    first = [next(stream), next(stream)]
+    stream.close()
+
+    assert [e.type for e in first] == ["message_start", "content_block_start"]
+    [gone] = fake.wait_for_disconnects(1, timeout=1.0)
+    assert gone.request_index == 0 and gone.stream and gone.path == "/v1/messages"
+    assert gone.deltas_sent < len(proto.split_reply(proto.DEFAULT_REPLY)) // 2
+
+
+def test_async_task_cancellation_reaches_the_server(fake: FakeAnthropic) -> None:
+    fake.first_token_delay_s = 2.0
+
+    async def run() -> None:
+        async with anthropic.AsyncAnthropic(base_url=fake.base_url, api_key="test", max_retries=0) as sdk:
+
+            async def consume() -> None:
+                async with sdk.messages.stream(model=MODEL, max_tokens=512, messages=QUESTION) as stream:
+                    async for _ in stream.text_stream:
+                        pass
+
+            task = asyncio.create_task(consume())
+            await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    asyncio.run(run())
+    [gone] = fake.wait_for_disconnects(1, timeout=1.0)
+    assert gone.stream and gone.deltas_sent == 0
+
+
+# ---------------------------------------------------------------- prompt caching
+
+
+def test_prompt_cache_write_then_read(client: anthropic.Anthropic) -> None:
+    system = _cached_system()
+    prefix = proto.count_tokens("You answer customer questions.") + proto.count_tokens(LONG_POLICY)
+    assert prefix > proto.min_cache_tokens_for(MODEL)
+
+    first = client.messages.create(model=MODEL, max_tokens=5, system=system, messages=QUESTION)
+    assert first.usage.cache_creation_input_tokens == prefix and first.usage.cache_read_input_tokens == 0
+    assert (
+        first.usage.cache_creation is not None
+        and first.usage.cache_creation.ephemeral_5m_input_tokens == prefix
+    )
+    assert first.usage.input_tokens == proto.count_tokens("How do I get a refund?")
+
+    other: list[MessageParam] = [{"role": "user", "content": "Can I return shoes?"}]
+    with client.messages.stream(model=MODEL, max_tokens=5, system=system, messages=other) as stream:
+        second = stream.get_final_message()
+    assert second.usage.cache_read_input_tokens == prefix and second.usage.cache_creation_input_tokens == 0
+    assert second.usage.input_tokens == proto.count_tokens("Can I return shoes?")
+
+    third = client.messages.create(model="claude-haiku-4-5", max_tokens=5, system=system, messages=QUESTION)
+    assert third.usage.cache_read_input_tokens == 0  # the cache is per model
+
+
+def test_prefix_below_model_minimum_is_not_cached(client: anthropic.Anthropic) -> None:
+    system = _cached_system("Short policy text.")
+    for _ in range(2):
+        msg = client.messages.create(model=MODEL, max_tokens=5, system=system, messages=QUESTION)
+        assert msg.usage.cache_creation_input_tokens == 0 and msg.usage.cache_read_input_tokens == 0
+        assert msg.usage.input_tokens == proto.count_tokens(
+            "You answer customer questions. Short policy text. How do I get a refund?"
+        )
+
+
+def test_min_cache_tokens_is_configurable_and_ttl_expires() -> None:
+    now = [1000.0]
+    with (
+        FakeAnthropic(min_cache_tokens={MODEL: 5}, clock=lambda: now[0]) as fake,
+        anthropic.Anthropic(base_url=fake.base_url, api_key="test", max_retries=0) as sdk,
+    ):
+
+        def usage(text: str, ttl: str | None = None) -> tuple[int, int]:
+            msg = sdk.messages.create(
+                model=MODEL, max_tokens=5, system=_cached_system(text, ttl), messages=QUESTION
+            )
+            return msg.usage.cache_creation_input_tokens or 0, msg.usage.cache_read_input_tokens or 0
+
+        prefix = proto.count_tokens("You answer customer questions. Short policy text.")
+        assert usage("Short policy text.") == (prefix, 0)
+        assert usage("Short policy text.") == (0, prefix)
+        now[0] += 299  # a hit refreshes the 5 minute lifetime
+        assert usage("Short policy text.") == (0, prefix)
+        now[0] += 301
+        assert usage("Short policy text.") == (prefix, 0)
+
+        one_hour = sdk.messages.create(
+            model=MODEL, max_tokens=5, system=_cached_system("Other text.", "1h"), messages=QUESTION
+        )
+        other = proto.count_tokens("You answer customer questions. Other text.")
+        assert one_hour.usage.cache_creation is not None
+        assert one_hour.usage.cache_creation.ephemeral_1h_input_tokens == other
+        assert one_hour.usage.cache_creation.ephemeral_5m_input_tokens == 0
+        now[0] += 1800
+        assert usage("Short policy text.") == (prefix, 0)  # the 5 minute entry is gone
+        assert usage("Other text.", "1h") == (0, other)  # the 1 hour entry is not
+
+
+def test_breakpoints_follow_tools_system_messages_order(client: anthropic.Anthropic) -> None:
+    tools: Any = [
+        {
+            "name": "lookup_policy",
+            "description": "Look up a policy document. " * 400,
+            "input_schema": {"type": "object", "properties": {"id": {"type": "string"}}},
+            "cache_control": {"type": "ephemeral"},
+        }
+    ]
+
+    def create(system_text: str) -> anthropic.types.Usage:
+        system: Any = [{"type": "text", "text": system_text * 300, "cache_control": {"type": "ephemeral"}}]
+        return client.messages.create(
+            model=MODEL, max_tokens=5, tools=tools, system=system, messages=QUESTION
+        ).usage
+
+    first = create("Policy A applies. ")
+    written = first.cache_creation_input_tokens or 0
+    assert written > 0 and first.cache_read_input_tokens == 0
+    second = create("Policy B applies. ")  # system changed: only the tools prefix is read back
+    read = second.cache_read_input_tokens or 0
+    assert 0 < read < written and read + (second.cache_creation_input_tokens or 0) == written
+    assert second.input_tokens == proto.count_tokens("How do I get a refund?")
+
+
+def test_more_than_four_breakpoints_is_a_bad_request(client: anthropic.Anthropic) -> None:
+    system: Any = [
+        {"type": "text", "text": f"part {i}", "cache_control": {"type": "ephemeral"}} for i in range(5)
+    ]
+    with pytest.raises(anthropic.BadRequestError) as info:
+        client.messages.create(model=MODEL, max_tokens=5, system=system, messages=QUESTION)
+    assert info.value.type == "invalid_request_error" and "maximum of 4" in (info.value.api_message or "")
+
+
+# ---------------------------------------------------------------- other endpoints
+
+
+def test_count_tokens_matches_usage(client: anthropic.Anthropic) -> None:
+    counted = client.messages.count_tokens(model=MODEL, system="Réponds en français.", messages=QUESTION)
+    used = client.messages.create(model=MODEL, max_tokens=5, system="Réponds en français.", messages=QUESTION)
+    assert counted.input_tokens == used.usage.input_tokens == 4 + 7
+    assert proto.count_tokens("退货政策 is 30 days.") == 4 + 4
+
+
+def test_batches_create_retrieve_results() -> None:
+    now = [5000.0]
+    with (
+        FakeAnthropic(batch_delay_s=60, clock=lambda: now[0], reply=replies("first", "second")) as fake,
+        anthropic.Anthropic(base_url=fake.base_url, api_key="test", max_retries=0) as sdk,
+    ):
+        requests: Any = [
+            {"custom_id": "q1", "params": {"model": MODEL, "max_tokens": 50, "messages": QUESTION}},
+            {"custom_id": "q2", "params": {"model": MODEL, "max_tokens": 50, "messages": QUESTION}},
+            {"custom_id": "bad", "params": {"model": MODEL, "messages": QUESTION}},
+        ]
+        batch = sdk.messages.batches.create(requests=requests)
+        assert batch.id.startswith("msgbatch_") and batch.processing_status == "in_progress"
+        assert batch.request_counts.processing == 3 and batch.results_url is None
+        with pytest.raises(anthropic.AnthropicError, match="results_url"):
+            sdk.messages.batches.results(batch.id)
+
+        now[0] += 61
+        done = sdk.messages.batches.retrieve(batch.id)
+        assert done.processing_status == "ended" and done.ended_at is not None
+        assert (done.request_counts.succeeded, done.request_counts.errored) == (2, 1)
+        assert done.results_url == f"{fake.base_url}/v1/messages/batches/{batch.id}/results"
+
+        results = {r.custom_id: r.result for r in sdk.messages.batches.results(batch.id)}
+        q1, q2, bad = results["q1"], results["q2"], results["bad"]
+        assert q1.type == "succeeded" and q2.type == "succeeded" and bad.type == "errored"
+        assert isinstance(q1.message.content[0], TextBlock) and q1.message.content[0].text == "first"
+        assert isinstance(q2.message.content[0], TextBlock) and q2.message.content[0].text == "second"
+        assert bad.error.error.type == "invalid_request_error"
+        assert [b.id for b in sdk.messages.batches.list()] == [batch.id]
+        paths = [r.path for r in fake.requests]
+        assert f"/v1/messages/batches/{batch.id}/results" in paths
+
+
+def test_auth_routing_and_validation_errors(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    good = json.dumps({"model": MODEL, "max_tokens": 5, "messages": QUESTION}).encode()
+    status, headers, raw = _raw(fake, "POST", "/v1/messages", good, {"content-type": "application/json"})
+    assert status == 401 and headers["content-length"] == str(len(raw))
+    assert json.loads(raw)["error"]["type"] == "authentication_error"
+
+    status, _, raw = _raw(fake, "POST", "/v1/messages", good, {"x-api-key": "k"})  # x-api-key works too
+    assert status == 200 and json.loads(raw)["type"] == "message"
+
+    status, _, raw = _raw(fake, "POST", "/v1/messages", b"{not json", {"x-api-key": "k"})
+    assert status == 400 and json.loads(raw)["error"]["type"] == "invalid_request_error"
+
+    with pytest.raises(anthropic.NotFoundError):
+        client.get("/v1/nope", cast_to=object)
+    with pytest.raises(anthropic.BadRequestError, match="max_tokens"):
+        client.post("/v1/messages", body={"model": MODEL, "messages": QUESTION}, cast_to=object)
+
+    fake.reply = lambda body: body["no such key"]
+    with pytest.raises(anthropic.InternalServerError, match="fake server error"):
+        client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+    assert isinstance(fake.server_errors[0], KeyError)
+
+    fake.reset()
+    assert fake.requests == [] and fake.disconnects == [] and fake.server_errors == []
