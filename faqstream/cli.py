@@ -50,6 +50,22 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     ing.add_argument("--json", action="store_true", help="print a machine-readable report on stdout")
     ing.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+    ing.add_argument(
+        "--server",
+        metavar="URL",
+        help="run the ingest inside a running service (POST URL/admin/ingest with SERVICE_ADMIN_KEY); "
+        "needed while a service holds the embedded store. Paths are read on the service's machine.",
+    )
+
+    srv = sub.add_parser(
+        "serve",
+        help="run the answer service (HTTP API, SSE streaming)",
+        description="Serve POST /v1/answers, /healthz, /readyz, /metrics and /schema. "
+        "Without ANTHROPIC_API_KEY answers are extractive (quoted passages).",
+    )
+    srv.add_argument("--host", help="default SERVICE_HOST (127.0.0.1)")
+    srv.add_argument("--port", type=int, help="default SERVICE_PORT (8000)")
+    srv.add_argument("--workers", type=int, help="default SERVICE_WORKERS (1); >1 needs QDRANT_URL")
 
     srch = sub.add_parser("search", help="show the passages the knowledge base finds for a question")
     srch.add_argument("query")
@@ -89,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         if args.command == "ingest":
-            return _ingest(args, settings)
+            return _ingest_remote(args) if args.server else _ingest(args, settings)
+        if args.command == "serve":
+            return _serve(args)
         if args.command == "search":
             return _search(args, settings)
         if args.command == "status":
@@ -152,6 +170,85 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         kb.store.close()
     print(report.to_json() if args.json else report.summary())
     return EXIT_SKIPPED if report.skipped else EXIT_OK
+
+
+def _ingest_remote(args: argparse.Namespace) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    from knowledge.errors import FaqstreamError
+    from service.settings import ServiceSettings
+
+    key = ServiceSettings().admin_key
+    body = json.dumps(
+        {
+            "paths": [str(p.resolve()) for p in args.paths],
+            "prune": args.prune,
+            "rebuild": args.rebuild,
+            "dry_run": args.dry_run,
+        }
+    ).encode()
+    request = urllib.request.Request(
+        args.server.rstrip("/") + "/admin/ingest",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {key.get_secret_value() if key else ''}",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=3600) as response:
+            data = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")[:500]
+        raise FaqstreamError(
+            f"the service refused the ingest ({exc.code}): {detail}",
+            hint="set SERVICE_ADMIN_KEY to the service's admin key",
+        ) from exc
+    except OSError as exc:
+        raise FaqstreamError(f"cannot reach the service at {args.server}: {exc}") from exc
+    from ingest.report import IngestReport, SkippedFile
+
+    counts = data.pop("counts", None)
+    del counts
+    skipped = [SkippedFile(**s) for s in data.pop("skipped", [])]
+    report = IngestReport(**data, skipped=skipped)
+    print(report.to_json() if args.json else report.summary())
+    return EXIT_SKIPPED if report.skipped else EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from knowledge.errors import ConfigError
+    from service.settings import AppSettings
+
+    settings = AppSettings()
+    host = args.host or settings.service.host
+    port = args.port if args.port is not None else settings.service.port
+    workers = args.workers or settings.service.workers
+    if workers > 1 and not settings.qdrant.url:
+        raise ConfigError(
+            "the embedded store can be opened by one process only, so --workers must be 1",
+            hint="set QDRANT_URL to a Qdrant server to run several workers",
+        )
+    print(
+        f"faqstream: serving on http://{host}:{port} "
+        f"({'generative: ' + settings.anthropic.model if settings.anthropic.api_key else 'extractive mode'})",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        "faqstream.server:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+    )
+    return EXIT_OK
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:

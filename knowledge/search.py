@@ -13,6 +13,17 @@ from knowledge.sparse import SparseEncoder
 from knowledge.store import SearchRequest, VectorStore, open_store
 
 
+@dataclass(frozen=True)
+class Query:
+    """One search: the text and its own options."""
+
+    text: str
+    limit: int = 5
+    filters: SearchFilters | None = None
+    language: str | None = None  # for the lexical vector's stemmer; detected when None
+    mode: SearchMode = "hybrid"
+
+
 @dataclass
 class KnowledgeBase:
     store: VectorStore
@@ -64,24 +75,36 @@ class KnowledgeBase:
         mode: SearchMode = "hybrid",
         languages: Sequence[str | None] | None = None,
     ) -> list[list[SearchHit]]:
-        """Search several queries; their dense vectors are computed in one batch."""
+        """Search several queries with the same options; dense vectors are computed in one batch."""
+        langs = list(languages) if languages is not None else [None] * len(queries)
+        return self.run(
+            [Query(q, limit, filters, lang, mode) for q, lang in zip(queries, langs, strict=True)]
+        )
+
+    def run(self, queries: Sequence[Query]) -> list[list[SearchHit]]:
+        """Search each query with its own options; all dense vectors come from one model call."""
         collection = self.store.active()
         if collection is None or not queries:
             return [[] for _ in queries]
-        langs = list(languages) if languages is not None else [None] * len(queries)
-        dense = self.embedder.embed_queries(queries) if mode != "sparse" else None
+        dense_rows = [i for i, q in enumerate(queries) if q.mode != "sparse"]
+        vectors = self.embedder.embed_queries([queries[i].text for i in dense_rows]) if dense_rows else None
+        dense: dict[int, list[float]] = (
+            {i: vectors[n].tolist() for n, i in enumerate(dense_rows)} if vectors is not None else {}
+        )
         results = []
         for i, query in enumerate(queries):
             sparse = None
-            if mode != "dense":
-                lang = langs[i] or (self.languages.detect(query).language if self.languages else None)
-                sparse = self.sparse.query(query, lang)
+            if query.mode != "dense":
+                lang = query.language or (
+                    self.languages.detect(query.text).language if self.languages else None
+                )
+                sparse = self.sparse.query(query.text, lang)
             request = SearchRequest(
-                dense=dense[i].tolist() if dense is not None else None,
+                dense=dense.get(i),
                 sparse=sparse,
-                limit=limit,
-                filters=filters,
-                candidates=max(self.candidates, limit),
+                limit=query.limit,
+                filters=query.filters,
+                candidates=max(self.candidates, query.limit),
             )
             results.append(collection.search(request))
         return results

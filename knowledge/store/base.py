@@ -7,7 +7,7 @@ the embedded default) and ``ServerStore`` (qdrant-client against a Qdrant server
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -94,7 +94,11 @@ class Collection(ABC):
     def delete_documents(self, doc_ids: Sequence[str]) -> None: ...
 
     @abstractmethod
-    def document_states(self) -> dict[str, DocState]: ...
+    def payloads(self, fields: list[str]) -> Iterator[dict[str, object]]:
+        """The given payload fields of every point, in no particular order."""
+
+    def document_states(self) -> dict[str, DocState]:
+        return fold_states(self.payloads(STATE_FIELDS))
 
     @abstractmethod
     def search(self, request: SearchRequest) -> list[SearchHit]: ...

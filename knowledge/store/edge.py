@@ -19,24 +19,22 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import qdrant_edge as qe
 
 from knowledge.errors import StoreError, StoreLockedError
-from knowledge.schema import ChunkPayload, ChunkPoint, DocState, KbMeta, SearchFilters, SearchHit
+from knowledge.schema import ChunkPayload, ChunkPoint, KbMeta, SearchFilters, SearchHit
 from knowledge.store.base import (
     DENSE,
     KEYWORD_FIELDS,
     RRF_K,
     SPARSE,
-    STATE_FIELDS,
     Collection,
     SearchRequest,
     VectorStore,
-    fold_states,
     hit_from,
     now_iso,
 )
@@ -118,16 +116,15 @@ class EdgeCollection(Collection):
         except Exception as exc:
             raise StoreError(f"embedded store write failed: {exc}") from exc
 
-    def document_states(self) -> dict[str, DocState]:
-        rows: list[dict[str, object]] = []
+    def payloads(self, fields: list[str]) -> Iterator[dict[str, object]]:
         offset: Any = None
         while True:
             records, offset = self.shard.scroll(
-                qe.ScrollRequest(offset=offset, limit=1024, with_payload=STATE_FIELDS, with_vector=False)
+                qe.ScrollRequest(offset=offset, limit=1024, with_payload=fields, with_vector=False)
             )
-            rows.extend(r.payload or {} for r in records)
+            yield from (r.payload or {} for r in records)
             if offset is None:
-                return fold_states(rows)
+                return
 
     def chunks(self, doc_id: str) -> list[ChunkPayload]:
         records, _ = self.shard.scroll(

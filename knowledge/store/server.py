@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -25,17 +25,15 @@ from tenacity import (
 )
 
 from knowledge.errors import StoreError
-from knowledge.schema import ChunkPayload, ChunkPoint, DocState, KbMeta, SearchFilters, SearchHit
+from knowledge.schema import ChunkPayload, ChunkPoint, KbMeta, SearchFilters, SearchHit
 from knowledge.store.base import (
     DENSE,
     KEYWORD_FIELDS,
     RRF_K,
     SPARSE,
-    STATE_FIELDS,
     Collection,
     SearchRequest,
     VectorStore,
-    fold_states,
     hit_from,
     now_iso,
 )
@@ -132,19 +130,18 @@ class ServerCollection(Collection):
                 "delete", lambda: self._client.delete(self.name, models.FilterSelector(filter=flt), wait=True)
             )
 
-    def document_states(self) -> dict[str, DocState]:
-        rows: list[dict[str, object]] = []
+    def payloads(self, fields: list[str]) -> Iterator[dict[str, object]]:
         offset: Any = None
         while True:
             page, offset = self._call(
                 "scroll",
                 lambda o=offset: self._client.scroll(  # type: ignore[misc]
-                    self.name, limit=1024, offset=o, with_payload=STATE_FIELDS, with_vectors=False
+                    self.name, limit=1024, offset=o, with_payload=fields, with_vectors=False
                 ),
             )
-            rows.extend(r.payload or {} for r in page)
+            yield from (r.payload or {} for r in page)
             if offset is None:
-                return fold_states(rows)
+                return
 
     def chunks(self, doc_id: str) -> list[ChunkPayload]:
         page, _ = self._call(

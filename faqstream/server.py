@@ -1,0 +1,35 @@
+"""Composition root of the service: wires ingest into the app (service/ never imports ingest/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+
+from knowledge.search import KnowledgeBase
+from service.app import create_app
+from service.settings import AppSettings
+
+
+def ingest_runner(settings: AppSettings) -> Any:
+    def run(
+        kb: KnowledgeBase, paths: list[Path], prune: bool, rebuild: bool, dry_run: bool
+    ) -> dict[str, Any]:
+        from ingest.pipeline import IngestPipeline
+
+        pipeline = IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings)
+        report = pipeline.run(paths, prune=prune, rebuild=rebuild, dry_run=dry_run)
+        return report.to_dict()
+
+    return run
+
+
+def build_app(settings: AppSettings | None = None, kb: KnowledgeBase | None = None) -> Litestar:
+    app_settings = settings or AppSettings()
+    return create_app(app_settings, kb=kb, ingest_runner=ingest_runner(app_settings))
+
+
+def app_factory() -> Litestar:
+    """For uvicorn --factory (one call per worker process)."""
+    return build_app()

@@ -1,0 +1,1 @@
+"""The answer service: retrieval, prompts, Claude, streamed cited replies."""

@@ -1,0 +1,233 @@
+"""The Litestar application: routes, error mapping, lifecycle. Built by ``create_app``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.response import ServerSentEvent
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.errors import FaqstreamError
+from knowledge.search import KnowledgeBase
+from service.answering import Delta, Done, Failed, Meta
+from service.runtime import IngestRunner, Runtime
+from service.schemas import AnswerRequest, AnswerResponse
+from service.settings import AppSettings
+from service.sse import SSE_HEADERS, record_done, sse_messages
+
+log = logging.getLogger(__name__)
+
+SSE_DESCRIPTION = """Answer a customer question from the knowledge base.
+
+Send `"stream": true` or `Accept: text/event-stream` for Server-Sent Events (status 200):
+
+* `meta` — first: `conversation_id`, `message_id`, `language`, `mode` (`generative` | `extractive` |
+  `cached`), `kb_version`, `citations` [{index, doc_id, title, source, section, score, quote}]
+* `delta` — `{"text": "..."}`, in order; concatenated they are the answer
+* `done` — last: `stop_reason`, `usage` {input_tokens, output_tokens, cache_read_input_tokens,
+  cache_creation_input_tokens, cost_usd}
+* `error` — instead of `done` when the model fails mid-answer: `code`, `message`, `retryable`
+
+Comment lines (`: keep-alive`) are sent while waiting upstream. Without streaming the same fields
+come as one JSON object.
+"""
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    retryable: bool = False,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    body: dict[str, Any] = {"error": {"code": code, "message": message, "retryable": retryable}}
+    if details is not None:
+        body["error"]["details"] = details
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    return error_response(400, "invalid_request", exc.detail or "invalid request", details=exc.extra)
+
+
+def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    code = {
+        404: "not_found",
+        405: "method_not_allowed",
+        401: "unauthorized",
+        403: "forbidden",
+        413: "too_large",
+        415: "unsupported_media_type",
+    }.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, exc.detail, headers=exc.headers)
+
+
+def _ours(_: Request[Any, Any, Any], exc: FaqstreamError) -> Response[Any]:
+    log.warning("request failed: %s", exc)
+    return error_response(503, type(exc).__name__, exc.message, retryable=True)
+
+
+def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "internal error; it has been logged", retryable=True)
+
+
+def rt(state: State) -> Runtime:
+    runtime: Runtime = state.runtime
+    return runtime
+
+
+@post(
+    "/v1/answers", description=SSE_DESCRIPTION, summary="Answer a question", status_code=200, responses=None
+)
+async def answers(data: AnswerRequest, request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    runtime = rt(state)
+    limit = runtime.settings.service.max_question_chars
+    if len(data.question) > limit:
+        return error_response(413, "question_too_long", f"question is longer than {limit} characters")
+    started = time.perf_counter()
+    events = runtime.answers.answer(data)
+    if data.stream or "text/event-stream" in request.headers.get("accept", ""):
+        keepalive = runtime.settings.service.keepalive_s
+        return ServerSentEvent(sse_messages(events, keepalive, runtime.metrics, started), headers=SSE_HEADERS)
+    return await _collect(events, runtime, started)
+
+
+async def _collect(events: Any, runtime: Runtime, started: float) -> Response[Any]:
+    meta: Meta | None = None
+    parts: list[str] = []
+    async for event in events:
+        if isinstance(event, Meta):
+            meta = event
+        elif isinstance(event, Delta):
+            if not parts:
+                runtime.metrics.ttft.labels(meta.mode if meta else "unknown").observe(
+                    time.perf_counter() - started
+                )
+            parts.append(event.text)
+        elif isinstance(event, Failed):
+            runtime.metrics.answers.labels(meta.mode if meta else "unknown", "error").inc()
+            status = 503 if event.retryable else 502
+            return error_response(status, event.code, event.message, retryable=event.retryable)
+        elif isinstance(event, Done) and meta is not None:
+            record_done(runtime.metrics, meta.mode, event, started)
+            body = AnswerResponse(
+                conversation_id=meta.conversation_id,
+                message_id=meta.message_id,
+                answer="".join(parts),
+                language=meta.language,
+                mode=meta.mode,
+                citations=meta.citations,
+                stop_reason=event.stop_reason,
+                usage=event.usage,
+                kb_version=meta.kb_version,
+            )
+            return Response(body.model_dump(), media_type=MediaType.JSON)
+    return error_response(500, "internal_error", "answer ended without a result", retryable=True)
+
+
+@get("/healthz", summary="Liveness")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", summary="Readiness: model loaded, store reachable, knowledge-base version")
+async def readyz(state: State) -> Response[Any]:
+    runtime = rt(state)
+    try:
+        meta = await asyncio.to_thread(runtime.kb.meta)
+        active = runtime.kb.store.active()
+    except FaqstreamError as exc:
+        return error_response(503, "store_unavailable", exc.message, retryable=True)
+    body = {
+        "ready": active is not None,
+        "kb_version": meta.version,
+        "model": runtime.kb.embedder.name,
+        "llm": runtime.settings.anthropic.model if runtime.claude else None,
+        "mode": "generative" if runtime.claude else "extractive",
+    }
+    if active is None:
+        body["reason"] = "the knowledge base is empty: run `faqstream ingest PATH` first"
+    return Response(body, status_code=200 if active is not None else 503, media_type=MediaType.JSON)
+
+
+@get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE_LATEST)
+async def metrics(state: State) -> Response[bytes]:
+    return Response(generate_latest(rt(state).metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class IngestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[str] = Field(min_length=1, description="files or folders on the service's machine")
+    prune: bool = False
+    rebuild: bool = False
+    dry_run: bool = False
+
+
+@post("/admin/ingest", summary="Run the ingest pipeline inside the service (admin key)", status_code=200)
+async def admin_ingest(data: IngestRequest, request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    runtime = rt(state)
+    key = runtime.settings.service.admin_key
+    if key is None or runtime.ingest_runner is None:
+        raise NotFoundException("admin endpoints are disabled (set SERVICE_ADMIN_KEY)")
+    if request.headers.get("authorization", "") != f"Bearer {key.get_secret_value()}":
+        return error_response(401, "unauthorized", "admin key required (Authorization: Bearer …)")
+    if runtime.ingest_lock.locked():
+        return error_response(409, "ingest_running", "an ingest is already running", retryable=True)
+    async with runtime.ingest_lock:
+        runner = runtime.ingest_runner
+        report = await asyncio.to_thread(
+            runner, runtime.kb, [Path(p) for p in data.paths], data.prune, data.rebuild, data.dry_run
+        )
+    runtime.digest.get()
+    return Response(report, media_type=MediaType.JSON)
+
+
+def create_app(
+    settings: AppSettings | None = None,
+    *,
+    kb: KnowledgeBase | None = None,
+    ingest_runner: IngestRunner | None = None,
+) -> Litestar:
+    """The app; the knowledge base is opened at startup (in the worker process) unless given."""
+    app_settings = settings or AppSettings()
+
+    async def startup(app: Litestar) -> None:
+        knowledge: KnowledgeBase = (
+            kb if kb is not None else await asyncio.to_thread(KnowledgeBase.open, app_settings)
+        )
+        runtime = Runtime(app_settings, knowledge, ingest_runner)
+        await asyncio.to_thread(knowledge.embedder.embed_query, "warm-up")
+        await asyncio.to_thread(runtime.digest.get)
+        app.state.runtime = runtime
+
+    async def shutdown(app: Litestar) -> None:
+        runtime: Runtime | None = getattr(app.state, "runtime", None)
+        if runtime is not None:
+            await runtime.close()
+
+    return Litestar(
+        route_handlers=[answers, healthz, readyz, metrics, admin_ingest],
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        exception_handlers={
+            ValidationException: _validation,
+            HTTPException: _http,
+            FaqstreamError: _ours,
+            Exception: _unexpected,
+        },
+        openapi_config=OpenAPIConfig(title="faqstream", version="0.1.0", path="/schema"),
+        request_max_body_size=1_000_000,
+    )

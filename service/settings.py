@@ -1,0 +1,68 @@
+"""Service-side settings: the HTTP service (SERVICE_) and Claude (ANTHROPIC_)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings
+
+from knowledge.settings import Settings, _config
+
+
+class ServiceSettings(BaseSettings):
+    model_config = _config("SERVICE_")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    admin_key: SecretStr | None = Field(
+        default=None, description="bearer key for /admin/*; unset = admin off"
+    )
+    top_k: int = Field(default=5, ge=1, le=20, description="passages given to Claude")
+    relevance_floor: float = Field(
+        default=0.3,
+        ge=-1.0,
+        le=1.0,
+        description="minimum cosine similarity of a passage to be used; with none the answer says so",
+    )
+    max_question_chars: int = Field(default=2000, ge=10, le=100_000)
+    keepalive_s: float = Field(default=10.0, gt=0, description="SSE comment interval while waiting upstream")
+    batch_window_ms: float = Field(
+        default=2.0, ge=0, le=50, description="how long to gather concurrent queries"
+    )
+    max_batch: int = Field(default=32, ge=1, le=512)
+    digest_max_tokens: int = Field(
+        default=6000, ge=0, description="size cap of the cached knowledge-base digest"
+    )
+
+    @field_validator("admin_key", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+class AnthropicSettings(BaseSettings):
+    model_config = _config("ANTHROPIC_")
+
+    api_key: SecretStr | None = Field(default=None, description="unset = extractive mode (no LLM)")
+    base_url: str | None = None
+    model: str = "claude-sonnet-4-6"
+    max_tokens: int = Field(default=1024, ge=1, le=64_000)
+    timeout_s: float = Field(default=60.0, gt=0)
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    # USD per million tokens for ANTHROPIC_MODEL; cache writes/reads are multiples of the input price.
+    price_input_per_mtok: float = Field(default=3.0, ge=0)
+    price_output_per_mtok: float = Field(default=15.0, ge=0)
+    cache_write_multiplier: float = Field(default=1.25, ge=0)
+    cache_read_multiplier: float = Field(default=0.1, ge=0)
+
+    @field_validator("api_key", "base_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+class AppSettings(Settings):
+    """Everything the service reads: the knowledge settings plus its own."""
+
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
+    anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)
