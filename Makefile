@@ -30,7 +30,7 @@ run: ingest
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy knowledge ingest faqstream fakes tests bench
+	$(VENV)/bin/mypy knowledge ingest faqstream service fakes tests bench
 
 test: lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from knowledge.errors import FaqstreamError
 from knowledge.search import KnowledgeBase
 from service.answering import Delta, Done, Failed, Meta
+from service.prompts import cache_warning, system_blocks
 from service.runtime import IngestRunner, Runtime
 from service.schemas import AnswerRequest, AnswerResponse
 from service.settings import AppSettings
@@ -191,7 +192,7 @@ async def admin_ingest(data: IngestRequest, request: Request[Any, Any, Any], sta
         report = await asyncio.to_thread(
             runner, runtime.kb, [Path(p) for p in data.paths], data.prune, data.rebuild, data.dry_run
         )
-    runtime.digest.get()
+    runtime.digest.invalidate()  # the next request sees the new version and digest
     return Response(report, media_type=MediaType.JSON)
 
 
@@ -210,7 +211,11 @@ def create_app(
         )
         runtime = Runtime(app_settings, knowledge, ingest_runner)
         await asyncio.to_thread(knowledge.embedder.embed_query, "warm-up")
-        await asyncio.to_thread(runtime.digest.get)
+        _, digest = await asyncio.to_thread(runtime.digest.get)
+        if runtime.claude is not None:
+            warning = cache_warning(app_settings.anthropic.model, system_blocks(digest))
+            if warning:
+                log.warning(warning)
         app.state.runtime = runtime
 
     async def shutdown(app: Litestar) -> None:

@@ -3,7 +3,7 @@
 Layout of every request (the order matters for prompt caching):
 
 1. ``system[0]`` — the rules: role, tone, grounding, citations, reply language, reply shape.
-2. ``system[1]`` — a digest of the knowledge base (document titles, sections, FAQ questions),
+2. ``system[1]`` — a digest of the knowledge base (document titles and sections, FAQ pairs),
    carrying the ``cache_control`` breakpoint. Both blocks are byte-identical for every question
    while the knowledge base does not change, so after the first request they are read from the
    prompt cache. The digest exists to make the cached prefix long enough to be cached at all
@@ -71,6 +71,7 @@ class OutlineEntry:
     kind: str
     language: str
     sections: tuple[str, ...]
+    answer: str = ""  # FAQ entries: the answer text
 
 
 def build_outline(rows: Iterable[dict[str, Any]]) -> list[OutlineEntry]:
@@ -84,13 +85,16 @@ def build_outline(rows: Iterable[dict[str, Any]]) -> list[OutlineEntry]:
                 "kind": str(row.get("kind", "document")),
                 "language": str(row.get("language", "und")),
                 "sections": [],
+                "answer": "",
             },
         )
+        if entry["kind"] == "faq" and row.get("text"):
+            entry["answer"] = str(row["text"]).split("A:", 1)[-1].strip()
         for heading in list(row.get("headings") or [])[1:2]:  # the second level: the document's sections
             if heading not in entry["sections"]:
                 entry["sections"].append(str(heading))
     return [
-        OutlineEntry(doc, d["title"], d["kind"], d["language"], tuple(d["sections"]))
+        OutlineEntry(doc, d["title"], d["kind"], d["language"], tuple(d["sections"]), d["answer"])
         for doc, d in sorted(docs.items())
     ]
 
@@ -103,8 +107,10 @@ def build_digest(outline: Sequence[OutlineEntry], kb_version: int, max_chars: in
         lines.append(f"- {entry.title} [{entry.language}]" + (f": {sections}" if sections else ""))
     faqs = [e for e in outline if e.kind == "faq"]
     if faqs:
-        lines += ["", "Frequently asked questions answered in the knowledge base:"]
-        lines += [f"- {e.title}" for e in faqs]
+        lines += ["", "Frequently asked questions and their answers:"]
+        for e in faqs:
+            answer = " ".join(e.answer.split())
+            lines.append(f"- Q: {e.title}\n  A: {answer[:400]}" if answer else f"- Q: {e.title}")
     text = "\n".join(lines)
     if len(text) > max_chars:
         text = text[: text.rfind("\n", 0, max_chars)] + "\n- …"
@@ -140,3 +146,19 @@ def user_turn(question: str, hits: Sequence[SearchHit], language: str) -> dict[s
         f"<question>\n{escape(question, quote=False)}\n</question>"
     )
     return {"role": "user", "content": [{"type": "text", "text": text}]}
+
+
+# Shortest prefix each model family caches; shorter prefixes are silently not cached.
+MIN_CACHEABLE_TOKENS = {"haiku": 4096, "opus": 4096, "sonnet": 2048}
+
+
+def cache_warning(model: str, system: list[dict[str, Any]]) -> str | None:
+    """A warning when the cached prefix is likely too short for ``model`` to cache (≈4 chars/token)."""
+    estimate = sum(len(block["text"]) for block in system) // 4
+    minimum = next((v for k, v in MIN_CACHEABLE_TOKENS.items() if k in model), 1024)
+    if estimate >= minimum:
+        return None
+    return (
+        f"the cached prompt prefix is about {estimate} tokens; {model} caches prefixes of {minimum}+ tokens, "
+        "so prompt caching will not take effect until the knowledge base is larger"
+    )

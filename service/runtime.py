@@ -33,6 +33,9 @@ class DigestCache:
         self._checked = 0.0
         self._value: tuple[int, str] = (-1, "")
 
+    def invalidate(self) -> None:
+        self._checked = 0.0
+
     def get(self) -> tuple[int, str]:
         now = time.monotonic()
         if now - self._checked < self.ttl_s and self._value[0] >= 0:
@@ -42,7 +45,9 @@ class DigestCache:
         if version != self._value[0]:
             collection = self.kb.store.active()
             rows = (
-                collection.payloads(["doc_id", "title", "kind", "language", "headings"]) if collection else []
+                collection.payloads(["doc_id", "title", "kind", "language", "headings", "text"])
+                if collection
+                else []
             )
             self._value = (version, build_digest(build_outline(rows), version, self.max_chars))
         return self._value
