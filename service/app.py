@@ -12,7 +12,7 @@ from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.openapi import OpenAPIConfig
-from litestar.response import ServerSentEvent
+from litestar.response import Stream
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,7 +23,7 @@ from service.prompts import cache_warning, system_blocks
 from service.runtime import IngestRunner, Runtime
 from service.schemas import AnswerRequest, AnswerResponse
 from service.settings import AppSettings
-from service.sse import SSE_HEADERS, record_done, sse_messages
+from service.sse import SSE_HEADERS, record_done, sse_bytes
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,11 @@ async def answers(data: AnswerRequest, request: Request[Any, Any, Any], state: S
     events = runtime.answers.answer(data)
     if data.stream or "text/event-stream" in request.headers.get("accept", ""):
         keepalive = runtime.settings.service.keepalive_s
-        return ServerSentEvent(sse_messages(events, keepalive, runtime.metrics, started), headers=SSE_HEADERS)
+        return Stream(
+            sse_bytes(events, keepalive, runtime.metrics, started),
+            media_type="text/event-stream",
+            headers=SSE_HEADERS,
+        )
     return await _collect(events, runtime, started)
 
 

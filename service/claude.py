@@ -9,9 +9,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import anthropic
+from anthropic import AsyncStream
+from anthropic.types import (
+    RawContentBlockDeltaEvent,
+    RawMessageDeltaEvent,
+    RawMessageStartEvent,
+    RawMessageStreamEvent,
+)
+from anthropic.types import TextDelta as SdkTextDelta
 
 from knowledge.errors import FaqstreamError
 from service.schemas import Usage
@@ -87,31 +95,41 @@ class ClaudeClient:
     async def stream(
         self, system: list[dict[str, Any]], messages: list[dict[str, Any]]
     ) -> AsyncGenerator[TextDelta | Completed, None]:
-        """Text deltas, then one ``Completed``. Closing the iterator closes the upstream request."""
+        """Text deltas, then one ``Completed``. Closing the generator closes the upstream request.
+
+        Uses the raw event stream (``stream=True``), not the SDK's accumulating helper: the helper
+        rebuilds a message snapshot on every event, which costs more CPU than the rest of the relay.
+        """
+        usage = Usage()
+        stop_reason: str | None = None
         try:
-            async with self._client.messages.stream(
+            events = await self._client.messages.create(
                 model=self.settings.model,
                 max_tokens=self.settings.max_tokens,
                 system=system,  # type: ignore[arg-type]
                 messages=messages,  # type: ignore[arg-type]
-            ) as stream:
-                async for text in stream.text_stream:
-                    if text:
-                        yield TextDelta(text)
-                final = await stream.get_final_message()
+                stream=True,
+            )
+            async with cast("AsyncStream[RawMessageStreamEvent]", events) as stream:
+                async for event in stream:
+                    if isinstance(event, RawContentBlockDeltaEvent):
+                        if isinstance(event.delta, SdkTextDelta) and event.delta.text:
+                            yield TextDelta(event.delta.text)
+                    elif isinstance(event, RawMessageStartEvent):
+                        u = event.message.usage
+                        usage.input_tokens = u.input_tokens
+                        usage.output_tokens = u.output_tokens
+                        usage.cache_read_input_tokens = u.cache_read_input_tokens or 0
+                        usage.cache_creation_input_tokens = u.cache_creation_input_tokens or 0
+                    elif isinstance(event, RawMessageDeltaEvent):
+                        stop_reason = event.delta.stop_reason
+                        usage.output_tokens = event.usage.output_tokens
         except (asyncio.CancelledError, GeneratorExit):
             raise
         except Exception as exc:
             raise _translate(exc) from exc
-        u = final.usage
-        usage = Usage(
-            input_tokens=u.input_tokens,
-            output_tokens=u.output_tokens,
-            cache_read_input_tokens=u.cache_read_input_tokens or 0,
-            cache_creation_input_tokens=u.cache_creation_input_tokens or 0,
-        )
         usage.cost_usd = cost_usd(self.settings, usage)
-        yield Completed(final.stop_reason, usage)
+        yield Completed(stop_reason, usage)
 
     async def close(self) -> None:
         await self._client.close()

@@ -1,4 +1,10 @@
-"""Events → Server-Sent Events, with keep-alive comments and upstream cancellation on disconnect."""
+"""Events → Server-Sent Events bytes, with keep-alive comments and upstream cancellation on disconnect.
+
+One producer task drains the answer's events into a queue; a timer task puts a keep-alive marker
+in the queue whenever nothing was queued for ``keepalive_s``. The response iterates the queue —
+no task per event. When the client goes away, the framework cancels the response iterator; its
+``finally`` cancels the producer, whose cancellation closes the request to Claude.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
-from litestar.response import ServerSentEventMessage
 
 from service.answering import Delta, Done, Event, Failed, Meta
 from service.runtime import Metrics
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+KEEPALIVE = b": keep-alive\n\n"
+_END = object()
 
 
 def event_payload(event: Event) -> tuple[str, dict[str, Any]]:
@@ -35,32 +42,57 @@ def event_payload(event: Event) -> tuple[str, dict[str, Any]]:
     return "error", {"code": event.code, "message": event.message, "retryable": event.retryable}
 
 
-async def sse_messages(
-    events: AsyncIterator[Event], keepalive_s: float, metrics: Metrics, started: float
-) -> AsyncIterator[ServerSentEventMessage]:
-    """Relay events; while nothing arrives for ``keepalive_s`` send a comment so proxies keep the line.
+def encode(event: Event) -> bytes:
+    name, data = event_payload(event)
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
-    When the client goes away, the framework cancels this generator; the ``finally`` block then
-    cancels the pending upstream read and closes the event source (shielded from the cancellation),
-    which closes the HTTP request to Claude.
-    """
-    pending: asyncio.Future[Event] | None = None
+
+class _Relay:
+    def __init__(self, events: AsyncIterator[Event], keepalive_s: float) -> None:
+        self.events = events
+        self.keepalive_s = keepalive_s
+        self.queue: asyncio.Queue[object] = asyncio.Queue()
+        self.last_put = time.monotonic()
+
+    def put(self, item: object) -> None:
+        self.last_put = time.monotonic()
+        self.queue.put_nowait(item)
+
+    async def produce(self) -> None:
+        try:
+            async for event in self.events:
+                self.put(event)
+        except Exception as exc:  # a bug below must still end the stream well-formed
+            self.put(Failed("internal_error", f"answer failed: {type(exc).__name__}", True))
+        finally:
+            self.put(_END)
+
+    async def tick(self) -> None:
+        while True:
+            wait = self.keepalive_s - (time.monotonic() - self.last_put)
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            self.put(KEEPALIVE)
+
+
+async def sse_bytes(
+    events: AsyncIterator[Event], keepalive_s: float, metrics: Metrics, started: float
+) -> AsyncIterator[bytes]:
+    relay = _Relay(events, keepalive_s)
+    producer = asyncio.ensure_future(relay.produce())
+    timer = asyncio.ensure_future(relay.tick())
     mode = "unknown"
     first_delta = True
     try:
         while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(events))
-            done, _ = await asyncio.wait({pending}, timeout=keepalive_s)
-            if not done:
-                yield ServerSentEventMessage(comment="keep-alive")
-                continue
-            try:
-                event = pending.result()
-            except StopAsyncIteration:
+            item = await relay.queue.get()
+            if item is _END:
                 return
-            finally:
-                pending = None
+            if item is KEEPALIVE:
+                yield KEEPALIVE
+                continue
+            event: Event = item  # type: ignore[assignment]
             if isinstance(event, Meta):
                 mode = event.mode
             elif isinstance(event, Delta) and first_delta:
@@ -70,15 +102,16 @@ async def sse_messages(
                 record_done(metrics, mode, event, started)
             elif isinstance(event, Failed):
                 metrics.answers.labels(mode, "error").inc()
-            name, data = event_payload(event)
-            yield ServerSentEventMessage(event=name, data=json.dumps(data, ensure_ascii=False))
+            yield encode(event)
     finally:
         with anyio.CancelScope(shield=True):
-            if pending is not None and not pending.done():
-                pending.cancel()
-                with contextlib.suppress(BaseException):
-                    await pending
-            await events.aclose()  # type: ignore[attr-defined]
+            for task in (timer, producer):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
+            with contextlib.suppress(Exception):
+                await events.aclose()  # type: ignore[attr-defined]
 
 
 def record_done(metrics: Metrics, mode: str, event: Done, started: float) -> None:

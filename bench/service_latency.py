@@ -1,0 +1,222 @@
+"""What the answer service adds to time-to-first-token, under concurrency, on one worker.
+
+Setup (all loopback): the fake Anthropic API in its own process (first token after 300 ms, 40
+tokens 10 ms apart); `faqstream serve` (one worker) on the demo knowledge base; a raw asyncio
+HTTP client. For each concurrency (1, 16, 64) it measures time to the first SSE `delta`, and the
+same client against the fake directly (its own time to first `content_block_delta`) — the service's
+added latency is the difference. Also answers/s at 64 streams and the service's RSS.
+Writes bench/results/service_latency.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench.common import EVAL, MODEL_CACHE, REPO, percentile, read_jsonl, write_result
+from tests.service_harness import free_port
+
+FIRST_TOKEN_S = 0.300
+TOKEN_S = 0.010
+TOKENS = 40
+LEVELS = ((1, 40), (16, 320), (64, 1280))
+
+
+async def _request(
+    port: int, path: str, body: bytes, headers: str, first_marker: bytes, end_marker: bytes
+) -> tuple[float, float]:
+    started = time.perf_counter()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{headers}"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+    await writer.drain()
+    buffer = b""
+    first = 0.0
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            break
+        buffer += data
+        if not first and first_marker in buffer:
+            first = time.perf_counter() - started
+        if end_marker in buffer:
+            break
+    writer.close()
+    if not first or end_marker not in buffer:
+        raise RuntimeError(f"incomplete response: {buffer[:300]!r}")
+    return first, time.perf_counter() - started
+
+
+async def _run(concurrency: int, total: int, call: Any) -> dict[str, Any]:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(total):
+        queue.put_nowait(i)
+    firsts: list[float] = []
+    ends: list[float] = []
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        while not queue.empty():
+            i = queue.get_nowait()
+            try:
+                first, end = await asyncio.wait_for(call(i), timeout=60)
+                firsts.append(first)
+                ends.append(end)
+            except Exception:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall = time.perf_counter() - started
+    return {"firsts": firsts, "ends": ends, "errors": errors, "wall_s": wall, "per_s": len(ends) / wall}
+
+
+def _ms(values: list[float], q: float) -> float:
+    return round(percentile(values, q) * 1000, 2)
+
+
+def main() -> None:
+    questions = [r["query"] for r in read_jsonl(EVAL / "faq_queries.jsonl")][:2000]
+    fake_port, service_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory(prefix="faqstream-latency-") as tmp:
+        env = {
+            **os.environ,
+            "QDRANT_PATH": str(Path(tmp) / "qdrant"),
+            "EMBEDDING_CACHE_DIR": str(MODEL_CACHE),
+            "HF_HUB_OFFLINE": "1",
+            "ANTHROPIC_API_KEY": "bench",
+            "SERVICE_PORT": str(service_port),
+            "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{fake_port}",
+            "FAQSTREAM_LOG_LEVEL": "WARNING",
+        }
+        subprocess.run(
+            [sys.executable, "-m", "faqstream", "ingest", "data/policies"],
+            cwd=REPO,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        fake = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fakes",
+                "--port",
+                str(fake_port),
+                "--first-token-delay",
+                str(FIRST_TOKEN_S),
+                "--token-delay",
+                str(TOKEN_S),
+                "--tokens",
+                str(TOKENS),
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        service = subprocess.Popen(
+            [sys.executable, "-m", "faqstream", "serve"], cwd=REPO, env=env, stderr=subprocess.DEVNULL
+        )
+        try:
+            assert fake.stdout is not None
+            fake.stdout.readline()
+            deadline = time.time() + 120
+            while True:
+                try:
+                    asyncio.run(
+                        _request(
+                            service_port,
+                            "/v1/answers",
+                            b'{"question":"refund?","stream":true}',
+                            "",
+                            b"event: delta",
+                            b"event: done",
+                        )
+                    )
+                    break
+                except (OSError, RuntimeError):
+                    if time.time() > deadline:
+                        raise
+                    time.sleep(0.5)
+            proc = psutil.Process(service.pid)
+            rss_start = proc.memory_info().rss / 2**20
+            results: dict[str, Any] = {
+                "upstream": {
+                    "first_token_ms": FIRST_TOKEN_S * 1000,
+                    "tokens": TOKENS,
+                    "token_ms": TOKEN_S * 1000,
+                }
+            }
+            for concurrency, total in LEVELS:
+
+                def via_service(i: int) -> Any:
+                    body = json.dumps({"question": questions[i % len(questions)], "stream": True}).encode()
+                    return _request(service_port, "/v1/answers", body, "", b"event: delta", b"event: done")
+
+                def direct(i: int) -> Any:
+                    body = json.dumps(
+                        {
+                            "model": "claude-sonnet-4-6",
+                            "max_tokens": 256,
+                            "stream": True,
+                            "messages": [{"role": "user", "content": questions[i % len(questions)]}],
+                        }
+                    )
+                    return _request(
+                        fake_port,
+                        "/v1/messages",
+                        body.encode(),
+                        "x-api-key: k\r\nanthropic-version: 2023-06-01\r\n",
+                        b"content_block_delta",
+                        b"message_stop",
+                    )
+
+                svc = asyncio.run(_run(concurrency, total, via_service))
+                base = asyncio.run(_run(concurrency, max(total // 4, concurrency), direct))
+                added = [f - percentile(base["firsts"], 0.5) for f in svc["firsts"]]
+                results[f"streams_{concurrency}"] = {
+                    "requests": total,
+                    "errors": svc["errors"],
+                    "ttfd_p50_ms": _ms(svc["firsts"], 0.5),
+                    "ttfd_p95_ms": _ms(svc["firsts"], 0.95),
+                    "ttfd_p99_ms": _ms(svc["firsts"], 0.99),
+                    "upstream_direct_ttft_p50_ms": _ms(base["firsts"], 0.5),
+                    "added_p50_ms": _ms(added, 0.5),
+                    "added_p95_ms": _ms(added, 0.95),
+                    "added_p99_ms": _ms(added, 0.99),
+                    "answers_per_s": round(svc["per_s"], 1),
+                }
+                print(concurrency, results[f"streams_{concurrency}"], flush=True)
+            results["service_rss_mb"] = {
+                "start": round(rss_start, 1),
+                "end": round(proc.memory_info().rss / 2**20, 1),
+            }
+            results["targets"] = {
+                "added p50 <= 10 ms at 1 stream": results["streams_1"]["added_p50_ms"],
+                "added p50 <= 20 ms at 64 streams": results["streams_64"]["added_p50_ms"],
+                "added p95 <= 60 ms at 64 streams": results["streams_64"]["added_p95_ms"],
+                "answers/s >= 80 at 64 streams": results["streams_64"]["answers_per_s"],
+            }
+            write_result("service_latency", results)
+        finally:
+            service.terminate()
+            fake.terminate()
+            service.wait(timeout=20)
+            fake.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
