@@ -31,7 +31,7 @@ TOKENS = 40
 LEVELS = ((1, 40), (16, 320), (64, 1280))
 
 
-async def _request(
+async def _request(  # noqa: PLR0917
     port: int, path: str, body: bytes, headers: str, first_marker: bytes, end_marker: bytes
 ) -> tuple[float, float]:
     started = time.perf_counter()
@@ -84,6 +84,37 @@ async def _run(concurrency: int, total: int, call: Any) -> dict[str, Any]:
     return {"firsts": firsts, "ends": ends, "errors": errors, "wall_s": wall, "per_s": len(ends) / wall}
 
 
+def _service_prompt(store: Path, question: str) -> dict[str, Any]:
+    """The same system prefix and user turn the service sends, so the fake does the same work."""
+    from knowledge.search import KnowledgeBase, Query
+    from knowledge.settings import EmbeddingSettings, QdrantSettings, Settings
+    from service.prompts import system_blocks, user_turn
+    from service.runtime import DigestCache
+
+    settings = Settings(
+        qdrant=QdrantSettings(path=store, url=None), embedding=EmbeddingSettings(cache_dir=MODEL_CACHE)
+    )
+    kb = KnowledgeBase.open(settings)
+    try:
+        _, digest = DigestCache(kb, 24_000).get()
+        hits = kb.run([Query(question, 5, None, "en")])[0]
+        return {"system": system_blocks(digest), "messages": [user_turn(question, hits, "en")]}
+    finally:
+        kb.store.close()
+
+
+async def _get(port: int, path: str) -> str:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    data = await reader.read()
+    writer.close()
+    return data.decode(errors="replace")
+
+
+def _metric(text: str, name: str) -> float:
+    return next(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
+
+
 def _ms(values: list[float], q: float) -> float:
     return round(percentile(values, q) * 1000, 2)
 
@@ -109,6 +140,7 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
+        upstream_prompt = _service_prompt(Path(tmp) / "qdrant", questions[0])
         fake = subprocess.Popen(
             [
                 sys.executable,
@@ -170,9 +202,9 @@ def main() -> None:
                     body = json.dumps(
                         {
                             "model": "claude-sonnet-4-6",
-                            "max_tokens": 256,
+                            "max_tokens": 1024,
                             "stream": True,
-                            "messages": [{"role": "user", "content": questions[i % len(questions)]}],
+                            **upstream_prompt,
                         }
                     )
                     return _request(
@@ -200,6 +232,14 @@ def main() -> None:
                     "answers_per_s": round(svc["per_s"], 1),
                 }
                 print(concurrency, results[f"streams_{concurrency}"], flush=True)
+            metrics_text = asyncio.run(_get(service_port, "/metrics"))
+            batches = _metric(metrics_text, "faqstream_retrieval_batches")
+            embedded = _metric(metrics_text, "faqstream_retrieval_questions")
+            results["retrieval_batching"] = {
+                "model_calls": batches,
+                "questions": embedded,
+                "mean_batch": round(embedded / max(batches, 1), 2),
+            }
             results["service_rss_mb"] = {
                 "start": round(rss_start, 1),
                 "end": round(proc.memory_info().rss / 2**20, 1),

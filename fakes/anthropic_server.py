@@ -195,6 +195,7 @@ class FakeAnthropic:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 1024  # socketserver's default backlog of 5 drops SYNs under load (1 s retries)
 
     def __init__(self, address: tuple[str, int], handler: type[_Handler], fake: FakeAnthropic) -> None:
         self.fake = fake

@@ -169,7 +169,10 @@ async def readyz(state: State) -> Response[Any]:
 
 @get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE_LATEST)
 async def metrics(state: State) -> Response[bytes]:
-    return Response(generate_latest(rt(state).metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    runtime = rt(state)
+    runtime.metrics.retrieval_batches.set(runtime.retriever.batches)
+    runtime.metrics.retrieval_questions.set(runtime.retriever.questions)
+    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 class IngestRequest(BaseModel):

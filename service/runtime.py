@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from knowledge.search import KnowledgeBase
 from service.answering import AnswerService
@@ -82,6 +82,12 @@ class Metrics:
             "faqstream_tokens_total", "Claude tokens by kind", ["kind"], registry=self.registry
         )
         self.cost = Counter("faqstream_cost_usd_total", "Claude cost in USD", registry=self.registry)
+        self.retrieval_batches = Gauge(
+            "faqstream_retrieval_batches", "Model calls made for question embedding", registry=self.registry
+        )
+        self.retrieval_questions = Gauge(
+            "faqstream_retrieval_questions", "Questions embedded in those calls", registry=self.registry
+        )
 
 
 class Runtime:
