@@ -1,5 +1,5 @@
 # faqstream — the two commands a new machine needs:
-#   make run    install, ingest the demo policies into the embedded store, answer a sample question
+#   make run    install, ingest the demo policies into the embedded store, serve the answer API
 #   make test   install with dev tools, lint, type-check, run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -25,7 +25,7 @@ ingest: install
 
 run: ingest
 	$(VENV)/bin/faqstream status
-	$(VENV)/bin/faqstream search "How long does a refund to my card take?" -k 3
+	$(VENV)/bin/faqstream serve
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
