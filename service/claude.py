@@ -89,7 +89,7 @@ class ClaudeClient:
             api_key=settings.api_key.get_secret_value(),
             base_url=settings.base_url,
             max_retries=0,
-            timeout=settings.timeout_s,
+            timeout=anthropic.Timeout(settings.timeout_s, connect=settings.connect_timeout_s),
         )
 
     async def stream(

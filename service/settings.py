@@ -26,9 +26,6 @@ class ServiceSettings(BaseSettings):
     )
     max_question_chars: int = Field(default=2000, ge=10, le=100_000)
     keepalive_s: float = Field(default=10.0, gt=0, description="SSE comment interval while waiting upstream")
-    batch_window_ms: float = Field(
-        default=2.0, ge=0, le=50, description="how long to gather concurrent queries"
-    )
     max_batch: int = Field(default=32, ge=1, le=512)
     digest_max_tokens: int = Field(
         default=6000, ge=0, description="size cap of the cached knowledge-base digest"
