@@ -180,7 +180,10 @@ class IngestPipeline:
         to_write = [p for p in planned if fresh or p.action != "unchanged"]
         if to_write or gone:
             # Bump before writing too: answers cached while the run is in flight are never reused.
-            meta = KbMeta(version=meta.version + 1, fingerprint=fingerprint, updated_at=now_iso())
+            # A fresh collection is not active yet, so the fingerprint stays the active one's until
+            # the switch (a rebuild that dies must not make the old index look like the new model's).
+            pending = meta.fingerprint if fresh else fingerprint
+            meta = KbMeta(version=meta.version + 1, fingerprint=pending, updated_at=now_iso())
             self.store.write_meta(meta)
         try:
             report.chunks_written = self._write(collection, to_write, progress)

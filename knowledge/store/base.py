@@ -6,6 +6,7 @@ the embedded default) and ``ServerStore`` (qdrant-client against a Qdrant server
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,12 @@ class SearchRequest:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_collection_name(alias: str) -> str:
+    """``<alias>-<UTC timestamp>-<random>``: unique, sortable, recognisably ours."""
+    stamp = now_iso().replace(":", "").replace("-", "")[:15]
+    return f"{alias}-{stamp}-{uuid.uuid4().hex[:6]}"
 
 
 def fold_states(rows: Iterable[dict[str, object]]) -> dict[str, DocState]:

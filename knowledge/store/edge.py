@@ -18,7 +18,6 @@ import fcntl
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -36,7 +35,7 @@ from knowledge.store.base import (
     SearchRequest,
     VectorStore,
     hit_from,
-    now_iso,
+    new_collection_name,
 )
 
 
@@ -249,7 +248,7 @@ class EdgeStore(VectorStore):
         return self._load(str(name))
 
     def create_collection(self, dim: int) -> Collection:
-        name = f"{self.alias}-{now_iso().replace(':', '').replace('-', '')[:15]}-{uuid.uuid4().hex[:6]}"
+        name = new_collection_name(self.alias)
         config = qe.EdgeConfig(
             vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
             sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},

@@ -9,7 +9,6 @@ vector-less collection ``<alias>-meta``. Writes retry transient failures (connec
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -35,7 +34,7 @@ from knowledge.store.base import (
     SearchRequest,
     VectorStore,
     hit_from,
-    now_iso,
+    new_collection_name,
 )
 
 log = logging.getLogger(__name__)
@@ -235,7 +234,7 @@ class ServerStore(VectorStore):
         return self._collection(target) if target else None
 
     def create_collection(self, dim: int) -> Collection:
-        name = f"{self.alias}-{now_iso().replace(':', '').replace('-', '')[:15]}-{uuid.uuid4().hex[:6]}"
+        name = new_collection_name(self.alias)
 
         def create() -> None:
             self.client.create_collection(
