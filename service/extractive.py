@@ -57,6 +57,7 @@ def extractive_pieces(hits: Sequence[SearchHit], language: str, max_passages: in
     pieces = [INTRO.get(language, INTRO["en"]) + "\n"]
     for n, hit in enumerate(hits[:max_passages], 1):
         p = hit.payload
-        where = p.title + (f" › {p.section}" if p.section and p.section != p.title else "")
+        headings = [h for h in p.headings if h != p.title]
+        where = " › ".join([p.title, *headings])
         pieces.append(f"\n[{n}] {where}: {_excerpt(p.text)}\n")
     return pieces
