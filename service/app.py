@@ -242,4 +242,5 @@ def create_app(
         },
         openapi_config=OpenAPIConfig(title="faqstream", version="0.1.0", path="/schema"),
         request_max_body_size=1_000_000,
+        logging_config=None,  # logging is configured once by the entry point (FAQSTREAM_LOG_LEVEL)
     )
