@@ -25,6 +25,7 @@ from pydantic import AliasChoices, ValidationError
 from pydantic_settings import BaseSettings
 
 from knowledge import settings as settings_module
+from service import settings as service_settings_module
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -35,13 +36,12 @@ DOCKERIGNORE = REPO / ".dockerignore"
 
 
 def settings_classes() -> list[type[BaseSettings]]:
-    """Every pydantic-settings class defined in knowledge/settings.py."""
+    """Every pydantic-settings class defined in knowledge/settings.py and service/settings.py."""
     return [
         obj
-        for _, obj in inspect.getmembers(settings_module, inspect.isclass)
-        if issubclass(obj, BaseSettings)
-        and obj is not BaseSettings
-        and obj.__module__ == settings_module.__name__
+        for module in (settings_module, service_settings_module)
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, BaseSettings) and obj is not BaseSettings and obj.__module__ == module.__name__
     ]
 
 
