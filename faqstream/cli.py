@@ -94,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from pydantic import ValidationError
+
     from knowledge.errors import FaqstreamError
     from knowledge.settings import Settings
 
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("faqstream: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except ValueError as exc:  # pydantic ValidationError for bad settings
+    except ValidationError as exc:  # a setting from the environment or .env is invalid
         print(f"faqstream: invalid configuration: {exc}", file=sys.stderr)
         return EXIT_FAILED
 
