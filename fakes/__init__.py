@@ -1,27 +1,4 @@
 """Test doubles for external services, driven by the real client libraries over HTTP."""
 
-from fakes.anthropic_server import (
-    Disconnect,
-    DropMidStream,
-    ErrorEvent,
-    FakeAnthropic,
-    Fault,
-    Hang,
-    RecordedRequest,
-    SlowFirstByte,
-    Status,
-    replies,
-)
-
-__all__ = [
-    "Disconnect",
-    "DropMidStream",
-    "ErrorEvent",
-    "FakeAnthropic",
-    "Fault",
-    "Hang",
-    "RecordedRequest",
-    "SlowFirstByte",
-    "Status",
-    "replies",
-]
+from fakes.anthropic_server import *  # noqa: F403 - the package re-exports the server's public names
+from fakes.anthropic_server import __all__ as __all__

@@ -389,5 +389,5 @@ def test_docker_compose_config_accepts_the_file(tmp_path: Path, monkeypatch: pyt
     assert result.returncode == 0, result.stderr
     assert "qdrant" in result.stdout
     resolved = yaml.safe_load(result.stdout)
-    assert {"qdrant", "ingest"} <= set(resolved["services"])
+    assert {"qdrant", "ingest", "api"} <= set(resolved["services"])
     assert resolved["services"]["ingest"]["environment"]["EMBEDDING_MODEL"] == settings_module.DEFAULT_MODEL
