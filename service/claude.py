@@ -27,11 +27,20 @@ from service.settings import AnthropicSettings
 
 
 class UpstreamError(FaqstreamError):
-    def __init__(self, code: str, message: str, *, retryable: bool, status: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.retryable = retryable
         self.status = status
+        self.retry_after = retry_after  # seconds, from retry-after-ms / retry-after when sent
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,17 @@ class Completed:
     usage: Usage
 
 
+@dataclass(frozen=True)
+class Completion:
+    """A whole (non-streamed) reply: its text, the input of a forced tool call if any, and usage."""
+
+    text: str
+    tool_input: dict[str, Any] | None
+    stop_reason: str | None
+    usage: Usage
+    model: str
+
+
 def cost_usd(settings: AnthropicSettings, usage: Usage) -> float:
     per_token = settings.price_input_per_mtok / 1_000_000
     return round(
@@ -54,6 +74,20 @@ def cost_usd(settings: AnthropicSettings, usage: Usage) -> float:
         + usage.output_tokens * settings.price_output_per_mtok / 1_000_000,
         8,
     )
+
+
+def _retry_after(response: Any) -> float | None:
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    try:
+        if (ms := headers.get("retry-after-ms")) is not None:
+            return max(float(ms) / 1000, 0.0)
+        if (seconds := headers.get("retry-after")) is not None:
+            return max(float(seconds), 0.0)
+    except ValueError:
+        return None  # an HTTP date: rare from Anthropic; the backoff policy decides instead
+    return None
 
 
 def _translate(exc: Exception) -> UpstreamError:
@@ -71,6 +105,7 @@ def _translate(exc: Exception) -> UpstreamError:
             f"Claude API error: {exc.message}",
             retryable=retryable,
             status=status,
+            retry_after=_retry_after(exc.response),
         )
     if isinstance(exc, anthropic.APITimeoutError):
         return UpstreamError("upstream_timeout", "Claude API timed out", retryable=True)
@@ -93,7 +128,7 @@ class ClaudeClient:
         )
 
     async def stream(
-        self, system: list[dict[str, Any]], messages: list[dict[str, Any]]
+        self, system: list[dict[str, Any]], messages: list[dict[str, Any]], *, model: str | None = None
     ) -> AsyncGenerator[TextDelta | Completed, None]:
         """Text deltas, then one ``Completed``. Closing the generator closes the upstream request.
 
@@ -104,7 +139,7 @@ class ClaudeClient:
         stop_reason: str | None = None
         try:
             events = await self._client.messages.create(
-                model=self.settings.model,
+                model=model or self.settings.model,
                 max_tokens=self.settings.max_tokens,
                 system=system,  # type: ignore[arg-type]
                 messages=messages,  # type: ignore[arg-type]
@@ -130,6 +165,52 @@ class ClaudeClient:
             raise _translate(exc) from exc
         usage.cost_usd = cost_usd(self.settings, usage)
         yield Completed(stop_reason, usage)
+
+    async def complete(
+        self,
+        system: str | list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        *,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: dict[str, Any] | None = None,
+        timeout_s: float | None = None,
+    ) -> Completion:
+        """One non-streamed request (summaries, translations, routing). Vendor errors → UpstreamError."""
+        extra: dict[str, Any] = {}
+        if tools is not None:
+            extra["tools"] = tools
+        if tool_choice is not None:
+            extra["tool_choice"] = tool_choice
+        if timeout_s is not None:
+            extra["timeout"] = timeout_s
+        try:
+            message = await self._client.messages.create(
+                model=model or self.settings.model,
+                max_tokens=max_tokens or self.settings.max_tokens,
+                system=system,  # type: ignore[arg-type]
+                messages=messages,  # type: ignore[arg-type]
+                **extra,
+            )
+        except (asyncio.CancelledError, GeneratorExit):
+            raise
+        except Exception as exc:
+            raise _translate(exc) from exc
+        text = "".join(b.text for b in message.content if b.type == "text")
+        tool_input = next(
+            (dict(b.input) for b in message.content if b.type == "tool_use" and isinstance(b.input, dict)),
+            None,
+        )
+        u = message.usage
+        usage = Usage(
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            cache_read_input_tokens=u.cache_read_input_tokens or 0,
+            cache_creation_input_tokens=u.cache_creation_input_tokens or 0,
+        )
+        usage.cost_usd = cost_usd(self.settings, usage)
+        return Completion(text, tool_input, message.stop_reason, usage, message.model)
 
     async def close(self) -> None:
         await self._client.close()
