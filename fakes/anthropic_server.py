@@ -222,6 +222,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # like real API front ends: each SSE frame leaves at once
     server: _Server
     _responded = False  # whether a status line went out for the current request
 

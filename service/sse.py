@@ -79,30 +79,21 @@ class _Relay:
 async def sse_bytes(
     events: AsyncIterator[Event], keepalive_s: float, metrics: Metrics, started: float
 ) -> AsyncIterator[bytes]:
+    """The SSE body. Events already queued when the response is ready to write go out as one chunk."""
     relay = _Relay(events, keepalive_s)
     producer = asyncio.ensure_future(relay.produce())
     timer = asyncio.ensure_future(relay.tick())
-    mode = "unknown"
-    first_delta = True
+    state = _StreamState(metrics, started)
     try:
         while True:
-            item = await relay.queue.get()
-            if item is _END:
+            items = [await relay.queue.get()]
+            while not relay.queue.empty():
+                items.append(relay.queue.get_nowait())
+            chunk = b"".join(state.render(item) for item in items if item is not _END)
+            if chunk:
+                yield chunk
+            if items[-1] is _END:
                 return
-            if item is KEEPALIVE:
-                yield KEEPALIVE
-                continue
-            event: Event = item  # type: ignore[assignment]
-            if isinstance(event, Meta):
-                mode = event.mode
-            elif isinstance(event, Delta) and first_delta:
-                first_delta = False
-                metrics.ttft.labels(mode).observe(time.perf_counter() - started)
-            elif isinstance(event, Done):
-                record_done(metrics, mode, event, started)
-            elif isinstance(event, Failed):
-                metrics.answers.labels(mode, "error").inc()
-            yield encode(event)
     finally:
         with anyio.CancelScope(shield=True):
             for task in (timer, producer):
@@ -112,6 +103,31 @@ async def sse_bytes(
                         await task
             with contextlib.suppress(Exception):
                 await events.aclose()  # type: ignore[attr-defined]
+
+
+class _StreamState:
+    """Per-stream bookkeeping while rendering: the mode (from ``meta``) and first-delta timing."""
+
+    def __init__(self, metrics: Metrics, started: float) -> None:
+        self.metrics = metrics
+        self.started = started
+        self.mode = "unknown"
+        self.first_delta = True
+
+    def render(self, item: object) -> bytes:
+        if item is KEEPALIVE:
+            return KEEPALIVE
+        event: Event = item  # type: ignore[assignment]
+        if isinstance(event, Meta):
+            self.mode = event.mode
+        elif isinstance(event, Delta) and self.first_delta:
+            self.first_delta = False
+            self.metrics.ttft.labels(self.mode).observe(time.perf_counter() - self.started)
+        elif isinstance(event, Done):
+            record_done(self.metrics, self.mode, event, self.started)
+        elif isinstance(event, Failed):
+            self.metrics.answers.labels(self.mode, "error").inc()
+        return encode(event)
 
 
 def record_done(metrics: Metrics, mode: str, event: Done, started: float) -> None:
