@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from knowledge.embedder import Embedder, load_embedder
 from knowledge.language import LanguageIdentifier
 from knowledge.schema import KbMeta, SearchFilters, SearchHit, SearchMode
 from knowledge.settings import Settings
 from knowledge.sparse import SparseEncoder
 from knowledge.store import SearchRequest, VectorStore, open_store
+from knowledge.store.base import Collection
 
 
 @dataclass(frozen=True)
@@ -88,23 +92,25 @@ class KnowledgeBase:
             return [[] for _ in queries]
         dense_rows = [i for i, q in enumerate(queries) if q.mode != "sparse"]
         vectors = self.embedder.embed_queries([queries[i].text for i in dense_rows]) if dense_rows else None
-        dense: dict[int, list[float]] = (
-            {i: vectors[n].tolist() for n, i in enumerate(dense_rows)} if vectors is not None else {}
+        dense = {i: vectors[n] for n, i in enumerate(dense_rows)} if vectors is not None else {}
+        return [self.search_prepared(query, dense.get(i), collection) for i, query in enumerate(queries)]
+
+    def search_prepared(
+        self, query: Query, dense: npt.NDArray[np.float32] | None, collection: Collection | None = None
+    ) -> list[SearchHit]:
+        """One search whose dense query vector was computed (or cached) by the caller."""
+        collection = collection or self.store.active()
+        if collection is None:
+            return []
+        sparse = None
+        if query.mode != "dense":
+            lang = query.language or (self.languages.detect(query.text).language if self.languages else None)
+            sparse = self.sparse.query(query.text, lang)
+        request = SearchRequest(
+            dense=dense.tolist() if dense is not None and query.mode != "sparse" else None,
+            sparse=sparse,
+            limit=query.limit,
+            filters=query.filters,
+            candidates=max(self.candidates, query.limit),
         )
-        results = []
-        for i, query in enumerate(queries):
-            sparse = None
-            if query.mode != "dense":
-                lang = query.language or (
-                    self.languages.detect(query.text).language if self.languages else None
-                )
-                sparse = self.sparse.query(query.text, lang)
-            request = SearchRequest(
-                dense=dense.get(i),
-                sparse=sparse,
-                limit=query.limit,
-                filters=query.filters,
-                candidates=max(self.candidates, query.limit),
-            )
-            results.append(collection.search(request))
-        return results
+        return collection.search(request)

@@ -86,9 +86,10 @@ class AnswerService:
         conversation_id = request.conversation_id or f"conv_{uuid.uuid4().hex[:20]}"
         message_id = f"msg_{uuid.uuid4().hex[:20]}"
         language = (request.language or self.languages.detect(request.question).language).lower()[:2]
-        hits = await self.retriever.search(
+        retrieved = await self.retriever.search(
             Query(request.question, self.settings.top_k, request.filters, language)
         )
+        hits = retrieved.hits
         relevant = [h for h in hits if (h.dense_score or 0.0) >= self.settings.relevance_floor]
         kb_version, digest = self.digest()
         if not relevant:

@@ -1,38 +1,97 @@
-"""Query-side retrieval off the event loop, with natural batching.
+"""Query-side retrieval off the event loop, with natural batching and a query-vector cache.
 
 Embedding a question is CPU work (a few ms); done on the event loop it would stall every stream.
 One worker thread runs searches. While it is busy, new questions queue; when it is free, it takes
 *all* queued questions as one batch (one model call for all their vectors). An idle service
 therefore adds no waiting, and a busy one embeds concurrent questions together instead of one
-by one.
+by one. Vectors of questions seen before come from the cache and skip the model entirely.
+
+Each result carries the question's vector, so routing and the semantic answer cache reuse it
+instead of embedding again.
 """
 
 from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase, Query
 
+Vector = npt.NDArray[np.float32]
+
+
+class VectorCache(Protocol):
+    def get(self, text: str) -> Vector | None: ...
+
+    def put(self, text: str, vector: Vector) -> None: ...
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    hits: list[SearchHit]
+    vector: Vector | None  # L2-normalised query vector (None only for sparse-only searches)
+
+
+Pending = tuple[Query, "asyncio.Future[Retrieved]"]
+
 
 class BatchingRetriever:
-    def __init__(self, kb: KnowledgeBase, max_batch: int = 32) -> None:
+    def __init__(self, kb: KnowledgeBase, max_batch: int = 32, cache: VectorCache | None = None) -> None:
         self.kb = kb
         self.max_batch = max_batch
+        self.cache = cache
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval")
-        self._pending: list[tuple[Query, asyncio.Future[list[SearchHit]]]] = []
+        self._pending: list[Pending] = []
         self._busy = False
         self.batches = 0  # observability: how many model calls served how many questions
         self.questions = 0
 
-    async def search(self, query: Query) -> list[SearchHit]:
+    async def search(self, query: Query) -> Retrieved:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[SearchHit]] = loop.create_future()
+        future: asyncio.Future[Retrieved] = loop.create_future()
         self._pending.append((query, future))
         if not self._busy:
             self._start(loop)
         return await future
+
+    def embed(self, queries: list[Query]) -> list[Vector | None]:
+        """Vectors for ``queries`` (in the worker thread): cached ones, the rest in one model call."""
+        vectors: list[Vector | None] = [None] * len(queries)
+        missing: list[int] = []
+        for i, query in enumerate(queries):
+            if query.mode == "sparse":
+                continue
+            cached = self.cache.get(query.text) if self.cache is not None else None
+            if cached is None:
+                missing.append(i)
+            else:
+                vectors[i] = cached
+        if missing:
+            self.batches += 1
+            self.questions += len(missing)
+            fresh = self.kb.embedder.embed_queries([queries[i].text for i in missing])
+            for n, i in enumerate(missing):
+                vector = np.ascontiguousarray(fresh[n], dtype=np.float32)
+                vectors[i] = vector
+                if self.cache is not None:
+                    self.cache.put(queries[i].text, vector)
+        return vectors
+
+    def _run(self, queries: list[Query]) -> list[Retrieved]:
+        vectors = self.embed(queries)
+        collection = self.kb.store.active()
+        if collection is None:
+            return [Retrieved([], vector) for vector in vectors]
+        return [
+            Retrieved(self.kb.search_prepared(query, vector, collection), vector)
+            for query, vector in zip(queries, vectors, strict=True)
+        ]
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
         batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
@@ -43,16 +102,14 @@ class BatchingRetriever:
                 self._start(loop)
             return
         self._busy = True
-        self.batches += 1
-        self.questions += len(batch)
-        task = loop.run_in_executor(self._executor, self.kb.run, [q for q, _ in batch])
+        task = loop.run_in_executor(self._executor, self._run, [q for q, _ in batch])
         task.add_done_callback(lambda t: self._finish(loop, batch, t))
 
     def _finish(
         self,
         loop: asyncio.AbstractEventLoop,
-        batch: list[tuple[Query, asyncio.Future[list[SearchHit]]]],
-        task: asyncio.Future[list[list[SearchHit]]],
+        batch: list[Pending],
+        task: asyncio.Future[list[Retrieved]],
     ) -> None:
         error = task.exception()
         for n, (_, future) in enumerate(batch):
