@@ -110,7 +110,103 @@ def validate_message_params(body: object) -> dict[str, Any]:
     system = body.get("system")
     if system is not None and not isinstance(system, str | list):
         raise InvalidRequestError("system: Input should be a valid string or list")
+    validate_tools(body)
     return body
+
+
+# ---------------------------------------------------------------- tools
+
+TOOL_NAME_PATTERN = "^[a-zA-Z0-9_-]{1,128}$"
+_TOOL_NAME_RE = re.compile(TOOL_NAME_PATTERN)
+TOOL_CHOICE_TYPES = ("auto", "any", "tool", "none")
+
+
+def validate_tools(body: Mapping[str, Any]) -> None:
+    """`tools` and `tool_choice` as the real API checks them (client tools need an object schema)."""
+    tools = body.get("tools")
+    names: list[str] = []
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise InvalidRequestError("tools: Input should be a valid list")
+        for i, tool in enumerate(tools):
+            if not isinstance(tool, dict):
+                raise InvalidRequestError(f"tools.{i}: Input should be a valid dictionary")
+            name = tool.get("name")
+            if not isinstance(name, str) or not _TOOL_NAME_RE.match(name):
+                raise InvalidRequestError(
+                    f"tools.{i}.name: String should match pattern '{TOOL_NAME_PATTERN}'"
+                )
+            if tool.get("type") in (None, "custom"):  # a client tool; typed ones are server/built-in tools
+                schema = tool.get("input_schema")
+                if not isinstance(schema, dict):
+                    raise InvalidRequestError(f"tools.{i}.custom.input_schema: Field required")
+                if schema.get("type") != "object":
+                    raise InvalidRequestError(f"tools.{i}.custom.input_schema.type: Input should be 'object'")
+            if name in names:
+                raise InvalidRequestError("tools: Tool names must be unique.")
+            names.append(name)
+    choice = body.get("tool_choice")
+    if choice is None:
+        return
+    if not isinstance(choice, dict) or choice.get("type") not in TOOL_CHOICE_TYPES:
+        raise InvalidRequestError(
+            "tool_choice: Input tag does not match any of the expected tags: 'auto', 'any', 'tool', 'none'"
+        )
+    if choice["type"] == "tool" and not isinstance(choice.get("name"), str):
+        raise InvalidRequestError("tool_choice.tool.name: Field required")
+    if choice["type"] in ("any", "tool") and not names:
+        raise InvalidRequestError("tool_choice: tool_choice may only be specified while providing tools.")
+    if choice["type"] == "tool" and choice["name"] not in names:
+        raise InvalidRequestError(f"tool_choice: Tool '{choice['name']}' not found in tools.")
+
+
+def forced_tool(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The tool a reply must call: `tool_choice` `tool` names it, `any` takes the first; else None."""
+    choice = body.get("tool_choice")
+    tools = body.get("tools") or []
+    if not isinstance(choice, dict) or not tools:
+        return None
+    if choice.get("type") == "tool":
+        return next((t for t in tools if t.get("name") == choice.get("name")), None)
+    if choice.get("type") == "any":
+        return dict(tools[0])
+    return None
+
+
+def schema_instance(schema: Mapping[str, Any]) -> Any:
+    """A small value that satisfies a JSON schema: const/enum/default first, required fields only."""
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    if "default" in schema:
+        return schema["default"]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if schema.get(key):
+            return schema_instance(schema[key][0])
+    kind = schema.get("type", "object")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        props = schema.get("properties") or {}
+        return {name: schema_instance(props.get(name) or {}) for name in schema.get("required") or []}
+    if kind == "array":
+        return [schema_instance(schema.get("items") or {}) for _ in range(int(schema.get("minItems", 0)))]
+    if kind == "string":
+        return "x" * int(schema.get("minLength", 0))
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
+        value = low + (1 if "exclusiveMinimum" in schema and "minimum" not in schema else 0)
+        return int(value) if kind == "integer" else float(value)
+    if kind == "boolean":
+        return False
+    return None
+
+
+def default_tool_input(body: Mapping[str, Any], tool: Mapping[str, Any]) -> dict[str, Any]:
+    """The fake's tool responder when none is configured: a minimal instance of the input schema."""
+    value = schema_instance(tool.get("input_schema") or {"type": "object"})
+    return value if isinstance(value, dict) else {}
 
 
 # ---------------------------------------------------------------- prompt blocks and caching
@@ -252,10 +348,18 @@ class PromptCache:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    id: str  # toolu_…
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Completion:
-    pieces: list[str]  # one per output token / stream delta
+    pieces: list[str]  # one per output token / stream delta (text, or the tool input's JSON)
     stop_reason: str
     stop_sequence: str | None
+    tool_call: ToolCall | None = None  # the reply is one `tool_use` block instead of text
 
     @property
     def text(self) -> str:
@@ -278,6 +382,25 @@ def complete(reply: str, body: Mapping[str, Any]) -> Completion:
     if len(pieces) > max_tokens:
         pieces, stop_reason, stop_sequence = pieces[:max_tokens], "max_tokens", None
     return Completion(pieces=pieces, stop_reason=stop_reason, stop_sequence=stop_sequence)
+
+
+def complete_tool_call(call: ToolCall, body: Mapping[str, Any]) -> Completion:
+    """A forced tool call: its input streamed as JSON pieces, cut at `max_tokens` like text."""
+    pieces = split_reply(json.dumps(call.input, ensure_ascii=False))
+    stop_reason = "tool_use"
+    max_tokens = int(body.get("max_tokens") or 0)
+    if len(pieces) > max_tokens:
+        pieces, stop_reason = pieces[:max_tokens], "max_tokens"
+    return Completion(pieces=pieces, stop_reason=stop_reason, stop_sequence=None, tool_call=call)
+
+
+def content_json(completion: Completion) -> dict[str, Any]:
+    """The reply's content block. A tool call cut by `max_tokens` has no parseable input: `{}`."""
+    call = completion.tool_call
+    if call is None:
+        return {"type": "text", "text": completion.text}
+    tool_input = call.input if completion.stop_reason == "tool_use" else {}
+    return {"type": "tool_use", "id": call.id, "name": call.name, "input": tool_input}
 
 
 def usage_json(usage: CacheUsage, output_tokens: int) -> dict[str, Any]:
@@ -303,7 +426,7 @@ def message_json(
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [] if completion is None else [{"type": "text", "text": completion.text}],
+        "content": [] if completion is None else [content_json(completion)],
         "stop_reason": None if completion is None else completion.stop_reason,
         "stop_sequence": None if completion is None else completion.stop_sequence,
         "usage": usage_json(usage, output_tokens),
@@ -314,24 +437,30 @@ def sse(event: str, data: Mapping[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
 
 
-def stream_head(msg_id: str, model: str, usage: CacheUsage) -> list[bytes]:
-    return [
+def stream_head(msg_id: str, model: str, usage: CacheUsage, tool_call: ToolCall | None = None) -> list[bytes]:
+    """Up to the first delta. A tool_use block starts with empty `input`, then an empty JSON delta."""
+    block: dict[str, Any] = (
+        {"type": "text", "text": ""}
+        if tool_call is None
+        else {"type": "tool_use", "id": tool_call.id, "name": tool_call.name, "input": {}}
+    )
+    frames = [
         sse(
             "message_start", {"type": "message_start", "message": message_json(msg_id, model, None, usage, 1)}
         ),
-        sse(
-            "content_block_start",
-            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-        ),
+        sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block}),
         sse("ping", {"type": "ping"}),
     ]
+    if tool_call is not None:
+        frames.append(stream_delta("", tool=True))
+    return frames
 
 
-def stream_delta(text: str) -> bytes:
-    return sse(
-        "content_block_delta",
-        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}},
+def stream_delta(text: str, *, tool: bool = False) -> bytes:
+    delta = (
+        {"type": "input_json_delta", "partial_json": text} if tool else {"type": "text_delta", "text": text}
     )
+    return sse("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
 
 
 def stream_tail(completion: Completion, usage: CacheUsage) -> list[bytes]:

@@ -7,6 +7,11 @@
 
 Faults from `script()` are consumed one per `POST /v1/messages` request, in order. Streams are sent with
 `Transfer-Encoding: chunked`, so a dropped connection is an incomplete body to the client, not a clean end.
+
+A request with `tools` and a forcing `tool_choice` (`{"type": "tool", "name": …}` or `{"type": "any"}`) is
+answered with one `tool_use` block (stop reason `tool_use`; streamed as `input_json_delta` events) whose
+input comes from `tool_responder(body, tool)` — by default a minimal instance of the tool's input schema;
+`tool_inputs(...)` scripts a sequence. Faults apply to tool replies as to text (deltas are JSON pieces).
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ from fakes.anthropic_faults import (
     replies,
 )
 
+# (request body, the forced tool's definition) -> the tool_use block's input
+ToolResponder = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+
 
 class _ClientGoneError(Exception):
     pass
@@ -64,6 +72,7 @@ class FakeAnthropic:
         self,
         *,
         reply: str | Callable[[dict[str, Any]], str] = proto.DEFAULT_REPLY,
+        tool_responder: ToolResponder | None = None,
         token_delay_s: float = 0.0,
         first_token_delay_s: float = 0.0,
         host: str = "127.0.0.1",
@@ -73,6 +82,7 @@ class FakeAnthropic:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.reply = reply
+        self.tool_responder = tool_responder  # input of forced tool calls; None = from the schema
         self.token_delay_s = token_delay_s
         self.first_token_delay_s = first_token_delay_s
         self.min_cache_tokens = dict(min_cache_tokens or {})
@@ -164,6 +174,18 @@ class FakeAnthropic:
 
     def _reply_for(self, body: dict[str, Any]) -> str:
         return self.reply(body) if callable(self.reply) else self.reply
+
+    def _completion_for(self, body: dict[str, Any]) -> proto.Completion:
+        """Text from `reply`, or — when `tool_choice` forces a tool — a tool call from `tool_responder`."""
+        tool = proto.forced_tool(body)
+        if tool is None:
+            return proto.complete(self._reply_for(body), body)
+        responder = self.tool_responder or proto.default_tool_input
+        tool_input = responder(body, tool)
+        if not isinstance(tool_input, dict):
+            raise TypeError(f"tool_responder must return a dict, not {type(tool_input).__name__}")
+        call = proto.ToolCall(proto.new_id("toolu"), str(tool["name"]), tool_input)
+        return proto.complete_tool_call(call, body)
 
     def _usage_for(self, body: dict[str, Any]) -> proto.CacheUsage:
         blocks = proto.prompt_blocks(body)
@@ -395,7 +417,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         params = proto.validate_message_params(body)
         usage = fake._usage_for(params)
-        completion = proto.complete(fake._reply_for(params), params)
+        completion = fake._completion_for(params)
         msg_id, model = proto.new_id("msg"), params["model"]
         if not stream:
             if isinstance(fault, ErrorEvent):
@@ -434,14 +456,15 @@ class _Handler(BaseHTTPRequestHandler):
             {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
             | {"transfer-encoding": "chunked"},
         )
-        for frame in proto.stream_head(msg_id, model, usage):
+        tool = completion.tool_call is not None
+        for frame in proto.stream_head(msg_id, model, usage, completion.tool_call):
             self._chunk(frame)
         limit = fault.after_deltas if isinstance(fault, DropMidStream | ErrorEvent) else None
         for i, piece in enumerate(completion.pieces):
             if limit is not None and i >= limit:
                 break
             self._wait(fake.first_token_delay_s if i == 0 else fake.token_delay_s)
-            self._chunk(proto.stream_delta(piece))
+            self._chunk(proto.stream_delta(piece, tool=tool))
             progress[0] += 1
         if isinstance(fault, DropMidStream):
             self._abort(fault.reset)
@@ -541,7 +564,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "type": "errored",
                 "error": proto.error_body("invalid_request_error", str(exc), proto.new_id("req")),
             }
-        completion = proto.complete(fake._reply_for(params), params)
+        completion = fake._completion_for(params)
         message = proto.message_json(
             proto.new_id("msg"), params["model"], completion, usage, completion.output_tokens
         )
@@ -551,6 +574,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _clen(data: bytes) -> dict[str, str]:
     return {"content-length": str(len(data))}
+
+
+def tool_inputs(*inputs: Mapping[str, Any]) -> ToolResponder:
+    """A `tool_responder` returning `inputs` in turn (the last one repeats), whatever tool is forced."""
+    queue: deque[dict[str, Any]] = deque(dict(i) for i in inputs)
+    lock = threading.Lock()
+
+    def next_input(_body: dict[str, Any], _tool: dict[str, Any]) -> dict[str, Any]:
+        with lock:
+            return dict(queue.popleft() if len(queue) > 1 else queue[0])
+
+    return next_input
 
 
 __all__ = [
@@ -563,5 +598,7 @@ __all__ = [
     "RecordedRequest",
     "SlowFirstByte",
     "Status",
+    "ToolResponder",
     "replies",
+    "tool_inputs",
 ]

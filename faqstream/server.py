@@ -9,7 +9,7 @@ from litestar import Litestar
 
 from knowledge.search import KnowledgeBase
 from service.app import create_app
-from service.settings import AppSettings
+from service.config import AppSettings
 
 
 def ingest_runner(settings: AppSettings) -> Any:

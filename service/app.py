@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from knowledge.errors import FaqstreamError
 from knowledge.search import KnowledgeBase
 from service.answering import Delta, Done, Failed, Meta
+from service.config import AppSettings
 from service.prompts import cache_warning, system_blocks
 from service.runtime import IngestRunner, Runtime
 from service.schemas import AnswerRequest, AnswerResponse
-from service.settings import AppSettings
 from service.sse import SSE_HEADERS, record_done, sse_bytes
 
 log = logging.getLogger(__name__)

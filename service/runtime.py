@@ -14,9 +14,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from knowledge.search import KnowledgeBase
 from service.answering import AnswerService
 from service.claude import ClaudeClient
+from service.config import AppSettings
 from service.prompts import build_digest, build_outline
 from service.retriever import BatchingRetriever
-from service.settings import AppSettings
 
 # (kb, paths, prune, rebuild, dry_run) -> report dict; injected by the composition root so that
 # service/ never imports ingest/.

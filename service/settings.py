@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
-from knowledge.settings import Settings, _config
+from knowledge.settings import _config
 
 
 class ServiceSettings(BaseSettings):
@@ -56,10 +56,3 @@ class AnthropicSettings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
-
-
-class AppSettings(Settings):
-    """Everything the service reads: the knowledge settings plus its own."""
-
-    service: ServiceSettings = Field(default_factory=ServiceSettings)
-    anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)

@@ -17,7 +17,8 @@ from pydantic import SecretStr
 from faqstream.server import build_app
 from ingest.pipeline import IngestPipeline
 from knowledge.search import KnowledgeBase
-from service.settings import AnthropicSettings, AppSettings, ServiceSettings
+from service.config import AppSettings
+from service.settings import AnthropicSettings, ServiceSettings
 from tests.conftest import make_settings
 
 ADMIN_KEY = "admin-secret"

@@ -25,7 +25,7 @@ from pydantic import AliasChoices, ValidationError
 from pydantic_settings import BaseSettings
 
 from knowledge import settings as settings_module
-from service import settings as service_settings_module
+from service.config import AppSettings
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -36,13 +36,19 @@ DOCKERIGNORE = REPO / ".dockerignore"
 
 
 def settings_classes() -> list[type[BaseSettings]]:
-    """Every pydantic-settings class defined in knowledge/settings.py and service/settings.py."""
-    return [
+    """Every settings class: those in knowledge/settings.py and each component class of AppSettings."""
+    found: list[type[BaseSettings]] = [
         obj
-        for module in (settings_module, service_settings_module)
-        for _, obj in inspect.getmembers(module, inspect.isclass)
-        if issubclass(obj, BaseSettings) and obj is not BaseSettings and obj.__module__ == module.__name__
+        for _, obj in inspect.getmembers(settings_module, inspect.isclass)
+        if issubclass(obj, BaseSettings)
+        and obj is not BaseSettings
+        and obj.__module__ == settings_module.__name__
     ]
+    for field in AppSettings.model_fields.values():
+        kind = field.annotation
+        if inspect.isclass(kind) and issubclass(kind, BaseSettings) and kind not in found:
+            found.append(kind)
+    return found
 
 
 def _norm(cls: type[BaseSettings], name: str) -> str:

@@ -8,17 +8,15 @@ import pytest
 from dotenv import dotenv_values
 from pydantic_settings import BaseSettings
 
-import service.settings as service_settings
 from knowledge.settings import Settings
-from service.settings import AppSettings
+from service.config import AppSettings
 from tests.test_compose import env_names, is_real_setting, settings_classes
 
 EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 
 
 SERVICE_CLASSES: list[type[BaseSettings]] = [
-    service_settings.ServiceSettings,
-    service_settings.AnthropicSettings,
+    cls for cls in settings_classes() if cls.__module__.startswith("service.")
 ]
 
 

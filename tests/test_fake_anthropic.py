@@ -6,12 +6,12 @@ import asyncio
 import http.client
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import anthropic
 import httpx2
 import pytest
-from anthropic.types import MessageParam, TextBlock
+from anthropic.types import InputJSONDelta, MessageParam, TextBlock, ToolUseBlock
 
 from fakes import (
     DropMidStream,
@@ -21,6 +21,7 @@ from fakes import (
     SlowFirstByte,
     Status,
     replies,
+    tool_inputs,
 )
 from fakes import anthropic_protocol as proto
 
@@ -469,3 +470,246 @@ def test_auth_routing_and_validation_errors(fake: FakeAnthropic, client: anthrop
 
     fake.reset()
     assert fake.requests == [] and fake.disconnects == [] and fake.server_errors == []
+
+
+# ---------------------------------------------------------------- forced tool calls
+
+ROUTE_TOOL: Any = {
+    "name": "route_question",
+    "description": "Classify the customer's question.",
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "intent": {"type": "string", "enum": ["refund", "shipping", "other"]},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "note": {"type": "string"},
+        },
+        "required": ["intent", "confidence"],
+    },
+}
+OTHER_TOOL: Any = {
+    "name": "lookup_order",
+    "input_schema": {
+        "type": "object",
+        "properties": {"order": {"type": "string", "minLength": 3}},
+        "required": ["order"],
+    },
+}
+FORCE_ROUTE: Any = {"type": "tool", "name": "route_question"}
+NO_SCHEMA: Any = {"name": "x"}
+BAD_NAME: Any = {"name": "bad name!", "input_schema": {"type": "object"}}
+
+
+def test_forced_tool_call_returns_tool_use_block_from_the_responder(fake: FakeAnthropic) -> None:
+    seen: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def responder(body: dict[str, Any], tool: dict[str, Any]) -> dict[str, Any]:
+        seen.append((body, tool))
+        return {"intent": "refund", "confidence": 0.9}
+
+    fake.tool_responder = responder
+    with anthropic.Anthropic(base_url=fake.base_url, api_key="test", max_retries=0) as sdk:
+        msg = sdk.messages.create(
+            model=MODEL,
+            max_tokens=100,
+            messages=QUESTION,
+            tools=[OTHER_TOOL, ROUTE_TOOL],
+            tool_choice=FORCE_ROUTE,
+        )
+
+    assert msg.stop_reason == "tool_use" and msg.stop_sequence is None
+    [block] = msg.content
+    assert isinstance(block, ToolUseBlock)
+    assert block.id.startswith("toolu_") and block.name == "route_question"
+    assert block.input == {"intent": "refund", "confidence": 0.9}
+    assert msg.usage.output_tokens == len(proto.split_reply(json.dumps(block.input)))
+    [(body, tool)] = seen
+    assert tool == ROUTE_TOOL and body["messages"] == QUESTION
+    # the tool definitions are part of the prompt, so they count as input tokens
+    assert msg.usage.input_tokens > proto.count_tokens("How do I get a refund?")
+
+
+def test_forced_tool_call_streams_input_json_deltas(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    fake.tool_responder = tool_inputs(
+        {"intent": "shipping", "confidence": 0.62, "note": "where is my parcel"}
+    )
+    events: list[Any] = list(
+        client.messages.create(
+            model=MODEL,
+            max_tokens=100,
+            messages=QUESTION,
+            tools=[ROUTE_TOOL],
+            tool_choice=FORCE_ROUTE,
+            stream=True,
+        )
+    )
+
+    start = events[1]
+    assert start.type == "content_block_start" and isinstance(start.content_block, ToolUseBlock)
+    assert start.content_block.input == {} and start.content_block.id.startswith("toolu_")
+    deltas = [e.delta for e in events if e.type == "content_block_delta"]
+    assert all(isinstance(d, InputJSONDelta) for d in deltas) and deltas[0].partial_json == ""
+    joined = "".join(d.partial_json for d in deltas)
+    assert json.loads(joined) == {"intent": "shipping", "confidence": 0.62, "note": "where is my parcel"}
+    assert len(deltas) > 5  # really streamed in pieces
+    end = events[-2]
+    assert end.type == "message_delta" and end.delta.stop_reason == "tool_use"
+    assert end.usage.output_tokens == len(deltas) - 1  # the opening empty delta is not a token
+
+    with client.messages.stream(
+        model=MODEL, max_tokens=100, messages=QUESTION, tools=[ROUTE_TOOL], tool_choice=FORCE_ROUTE
+    ) as stream:
+        final = stream.get_final_message()
+    [block] = final.content
+    assert isinstance(block, ToolUseBlock) and block.input["intent"] == "shipping"
+    assert final.stop_reason == "tool_use"
+
+
+def test_tool_choice_any_uses_first_tool_and_default_input_follows_the_schema(
+    client: anthropic.Anthropic,
+) -> None:
+    msg = client.messages.create(
+        model=MODEL,
+        max_tokens=100,
+        messages=QUESTION,
+        tools=[ROUTE_TOOL, OTHER_TOOL],
+        tool_choice={"type": "any"},
+    )
+    [block] = msg.content
+    assert isinstance(block, ToolUseBlock) and block.name == "route_question"
+    assert block.input == {"intent": "refund", "confidence": 0.0}  # first enum value, minimum, required only
+
+    named = client.messages.create(
+        model=MODEL,
+        max_tokens=100,
+        messages=QUESTION,
+        tools=[ROUTE_TOOL, OTHER_TOOL],
+        tool_choice={"type": "tool", "name": "lookup_order"},
+    )
+    assert isinstance(named.content[0], ToolUseBlock) and named.content[0].input == {"order": "xxx"}
+
+
+def test_unforced_tool_choice_still_answers_with_text(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    fake.reply = "Plain text."
+    for choice in ({"type": "auto"}, {"type": "none"}, None):
+        extra: Any = {} if choice is None else {"tool_choice": choice}
+        msg = client.messages.create(
+            model=MODEL, max_tokens=50, messages=QUESTION, tools=[ROUTE_TOOL], **extra
+        )
+        assert msg.stop_reason == "end_turn"
+        assert isinstance(msg.content[0], TextBlock) and msg.content[0].text == "Plain text."
+
+
+def test_tool_call_cut_by_max_tokens(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    fake.tool_responder = tool_inputs(
+        {"intent": "refund", "confidence": 0.9, "note": "a long explanation " * 5}
+    )
+    msg = client.messages.create(
+        model=MODEL, max_tokens=4, messages=QUESTION, tools=[ROUTE_TOOL], tool_choice=FORCE_ROUTE
+    )
+    assert msg.stop_reason == "max_tokens" and msg.usage.output_tokens == 4
+    assert isinstance(msg.content[0], ToolUseBlock) and msg.content[0].input == {}
+
+    events: list[Any] = list(
+        client.messages.create(
+            model=MODEL,
+            max_tokens=4,
+            messages=QUESTION,
+            tools=[ROUTE_TOOL],
+            tool_choice=FORCE_ROUTE,
+            stream=True,
+        )
+    )
+    partial = "".join(
+        e.delta.partial_json
+        for e in events
+        if e.type == "content_block_delta" and isinstance(e.delta, InputJSONDelta)
+    )
+    assert partial == '{"intent"' and events[-2].delta.stop_reason == "max_tokens"
+
+
+def test_tool_requests_are_validated(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    with pytest.raises(anthropic.BadRequestError, match="not found in tools"):
+        client.messages.create(
+            model=MODEL,
+            max_tokens=5,
+            messages=QUESTION,
+            tools=[ROUTE_TOOL],
+            tool_choice={"type": "tool", "name": "nope"},
+        )
+    with pytest.raises(anthropic.BadRequestError, match="only be specified while providing tools"):
+        client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION, tool_choice=FORCE_ROUTE)
+    with pytest.raises(anthropic.BadRequestError, match="input_schema"):
+        client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION, tools=[NO_SCHEMA])
+    with pytest.raises(anthropic.BadRequestError, match="name"):
+        client.messages.create(
+            model=MODEL,
+            max_tokens=5,
+            messages=QUESTION,
+            tools=[BAD_NAME],
+        )
+    with pytest.raises(anthropic.BadRequestError, match="unique"):
+        client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION, tools=[ROUTE_TOOL, ROUTE_TOOL])
+
+    fake.tool_responder = cast(Any, lambda body, tool: "not a dict")
+    with pytest.raises(anthropic.InternalServerError, match="fake server error"):
+        client.messages.create(
+            model=MODEL, max_tokens=5, messages=QUESTION, tools=[ROUTE_TOOL], tool_choice=FORCE_ROUTE
+        )
+    assert isinstance(fake.server_errors.pop(), TypeError)
+
+
+def test_faults_apply_to_tool_streams_and_scripted_inputs_repeat_the_last(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    fake.tool_responder = tool_inputs(
+        {"intent": "refund", "confidence": 0.5}, {"intent": "other", "confidence": 0.3}
+    )
+    fake.script(DropMidStream(after_deltas=2))
+    received: list[str] = []
+    with pytest.raises((anthropic.APIConnectionError, httpx2.TransportError)):
+        for event in client.messages.create(
+            model=MODEL,
+            max_tokens=50,
+            messages=QUESTION,
+            tools=[ROUTE_TOOL],
+            tool_choice=FORCE_ROUTE,
+            stream=True,
+        ):
+            if event.type == "content_block_delta" and isinstance(event.delta, InputJSONDelta):
+                received.append(event.delta.partial_json)
+    assert received == ["", "{", '"']  # the opening empty delta, then two pieces, then the cut
+
+    intents = []
+    for _ in range(2):
+        msg = client.messages.create(
+            model=MODEL, max_tokens=50, messages=QUESTION, tools=[ROUTE_TOOL], tool_choice=FORCE_ROUTE
+        )
+        assert isinstance(msg.content[0], ToolUseBlock)
+        intents.append(msg.content[0].input["intent"])
+    assert intents == ["other", "other"]  # the first input went to the dropped stream; the last repeats
+
+
+def test_batches_answer_forced_tool_calls() -> None:
+    params: Any = {
+        "model": MODEL,
+        "max_tokens": 50,
+        "messages": QUESTION,
+        "tools": [ROUTE_TOOL],
+        "tool_choice": FORCE_ROUTE,
+    }
+    responder = tool_inputs({"intent": "shipping", "confidence": 1.0})
+    with (
+        FakeAnthropic(tool_responder=responder) as server,
+        anthropic.Anthropic(base_url=server.base_url, api_key="test", max_retries=0) as sdk,
+    ):
+        batch = sdk.messages.batches.create(requests=[{"custom_id": "a", "params": params}])
+        [result] = list(sdk.messages.batches.results(batch.id))
+    assert result.result.type == "succeeded"
+    message = result.result.message
+    assert message.stop_reason == "tool_use"
+    [block] = message.content
+    assert isinstance(block, ToolUseBlock) and block.input == {"intent": "shipping", "confidence": 1.0}
+    assert server.server_errors == []

@@ -1,0 +1,380 @@
+"""Request rate limits: token buckets per API key and per end user, in Redis or in-process.
+
+Each limit is a bucket holding up to ``burst`` tokens that refills at ``rpm / 60`` tokens per
+second; a request takes one token from every bucket that applies (the key's, and the user's when
+the request names an end user) — from all of them or from none. User buckets are scoped by API
+key, so two tenants' user ids never share a bucket.
+
+``RedisRateLimiter`` runs the whole decision in one Lua script (one EVALSHA per check), so every
+replica shares one limit. The script reads the Redis server clock (``TIME``): all replicas see
+one clock, whatever their own skew. Bucket keys expire once the bucket would be full again, which
+is the same as absent. ``InProcessRateLimiter`` (the default without ``REDIS_URL``) does the same
+arithmetic on an injectable monotonic clock.
+
+Headers follow draft-ietf-httpapi-ratelimit-headers-06: ``RateLimit-Limit`` is the bucket's
+capacity, ``RateLimit-Remaining`` its whole tokens left, ``RateLimit-Reset`` the seconds until it is
+full again, ``RateLimit-Policy`` the sustained rate per 60-second window with the ``burst``
+extension parameter (``600;w=60;burst=100;comment="key"``), one item per applicable bucket; a
+refusal adds ``Retry-After`` (seconds until one token is back).
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from knowledge.errors import FaqstreamError
+from knowledge.settings import _config
+
+log = logging.getLogger(__name__)
+
+LimitName = Literal["key", "user"]
+
+
+class LimitSettings(BaseSettings):
+    """Rate limits and daily budgets; 0 switches a limit off."""
+
+    model_config = _config("LIMITS_")
+
+    key_rpm: float = Field(default=600.0, ge=0, description="requests per minute per API key; 0 = off")
+    key_burst: int = Field(default=100, ge=0, description="bucket size per API key; 0 = rpm rounded up")
+    user_rpm: float = Field(default=20.0, ge=0, description="requests per minute per end user; 0 = off")
+    user_burst: int = Field(default=10, ge=0, description="bucket size per end user; 0 = rpm rounded up")
+    daily_tokens: int = Field(default=0, ge=0, description="tokens per API key per UTC day; 0 = off")
+    daily_cost_usd: float = Field(default=0.0, ge=0, description="USD per API key per UTC day; 0 = off")
+    alert_thresholds: Annotated[tuple[float, ...], NoDecode] = Field(
+        default=(0.5, 0.8, 1.0), description="fractions of each daily budget that raise an alert once"
+    )
+    alert_webhook_url: str | None = Field(default=None, description="POST budget alerts here; unset = off")
+    fail_open: bool = Field(
+        default=True, description="allow requests when Redis is unreachable (logged); false = refuse"
+    )
+
+    @field_validator("alert_thresholds", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip().removeprefix("[").removesuffix("]")
+            return tuple(float(part) for part in text.split(",") if part.strip())
+        return value
+
+    @field_validator("alert_thresholds")
+    @classmethod
+    def _valid_thresholds(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 < t <= 10 for t in value):
+            raise ValueError("alert thresholds are fractions of the budget, in (0, 10]")
+        return tuple(sorted(set(value)))
+
+    @field_validator("alert_webhook_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: LimitName
+    rpm: float
+    capacity: int
+
+    @property
+    def rate(self) -> float:
+        """Tokens per second."""
+        return self.rpm / 60.0
+
+    def policy(self) -> str:
+        """This bucket as a RateLimit-Policy item: quota per window, burst, and which limit it is."""
+        if self.rpm.is_integer():
+            quota, window = int(self.rpm), 60
+        else:  # one request per this many seconds
+            quota, window = 1, max(round(60 / self.rpm), 1)
+        return f'{quota};w={window};burst={self.capacity};comment="{self.name}"'
+
+
+def configured_buckets(settings: LimitSettings) -> tuple[Bucket | None, Bucket | None]:
+    def build(name: LimitName, rpm: float, burst: int) -> Bucket | None:
+        if rpm <= 0:
+            return None
+        return Bucket(name, rpm, burst if burst > 0 else max(math.ceil(rpm), 1))
+
+    return (
+        build("key", settings.key_rpm, settings.key_burst),
+        build("user", settings.user_rpm, settings.user_burst),
+    )
+
+
+@dataclass(frozen=True)
+class BucketState:
+    """One bucket after a check: ``tokens`` left (fractional), and what that means in seconds."""
+
+    bucket: Bucket
+    tokens: float
+
+    @property
+    def remaining(self) -> int:
+        return max(math.floor(self.tokens + 1e-9), 0)
+
+    @property
+    def reset_s(self) -> int:
+        """Seconds until the bucket is full again."""
+        return max(math.ceil((self.bucket.capacity - self.tokens) / self.bucket.rate - 1e-9), 0)
+
+    @property
+    def retry_after_s(self) -> int:
+        """Seconds until one token is available (at least 1 when there is none now)."""
+        if self.tokens >= 1:
+            return 0
+        return max(math.ceil((1 - self.tokens) / self.bucket.rate - 1e-9), 1)
+
+
+@dataclass(frozen=True)
+class LimitDecision:
+    allowed: bool
+    tripped: LimitName | None  # the limit that refused the request
+    limit: int | None  # the reported bucket's capacity; None when no limit applies
+    remaining: int | None
+    reset_s: int | None
+    retry_after_s: int | None  # set when refused
+    buckets: tuple[BucketState, ...] = ()
+
+
+UNLIMITED = LimitDecision(True, None, None, None, None, None)
+
+
+def decide(allowed: bool, states: tuple[BucketState, ...]) -> LimitDecision:
+    """Report the bucket that refused, or else the one closest to running out."""
+    if not states:
+        return UNLIMITED
+    if allowed:
+        shown = min(states, key=lambda s: (s.remaining, -s.reset_s))
+        return LimitDecision(True, None, shown.bucket.capacity, shown.remaining, shown.reset_s, None, states)
+    # (rounding in the Redis reply can show 0.9999… as 1.0: then every bucket is a candidate)
+    empty = [s for s in states if s.tokens < 1] or list(states)
+    shown = max(empty, key=lambda s: s.retry_after_s)
+    return LimitDecision(
+        False,
+        shown.bucket.name,
+        shown.bucket.capacity,
+        min(shown.remaining, 0),
+        shown.reset_s,
+        max(shown.retry_after_s, 1),
+        states,
+    )
+
+
+def headers(decision: LimitDecision) -> dict[str, str]:
+    """RateLimit-* response headers (draft-06 fields), plus Retry-After on a refusal."""
+    if decision.limit is None:
+        return {}
+    out = {
+        "RateLimit-Limit": str(decision.limit),
+        "RateLimit-Remaining": str(decision.remaining),
+        "RateLimit-Reset": str(decision.reset_s),
+        "RateLimit-Policy": ", ".join(state.bucket.policy() for state in decision.buckets),
+    }
+    if not decision.allowed and decision.retry_after_s is not None:
+        out["Retry-After"] = str(decision.retry_after_s)
+    return out
+
+
+class LimitStoreUnavailableError(FaqstreamError):
+    """Redis (rate limits, budgets) is unreachable and ``LIMITS_FAIL_OPEN`` is false."""
+
+
+class RateLimiter(abc.ABC):
+    """``check`` once per request, before any work; ``headers`` for the response."""
+
+    def __init__(self, settings: LimitSettings, registry: CollectorRegistry | None) -> None:
+        self.settings = settings
+        self.key_bucket, self.user_bucket = configured_buckets(settings)
+        registry = registry if registry is not None else CollectorRegistry()
+        self._refused = Counter(
+            "faqstream_rate_limited_total", "Requests refused by a rate limit", ["limit"], registry=registry
+        )
+
+    def applicable(self, user_id: str | None) -> list[Bucket]:
+        buckets = [self.key_bucket] if self.key_bucket is not None else []
+        if user_id is not None and self.user_bucket is not None:
+            buckets.append(self.user_bucket)
+        return buckets
+
+    async def check(self, key_id: str, user_id: str | None = None) -> LimitDecision:
+        """Take one token from each applicable bucket, or refuse and take none."""
+        buckets = self.applicable(user_id)
+        if not buckets:
+            return UNLIMITED
+        decision = await self._check(key_id, user_id, buckets)
+        if not decision.allowed:
+            self._refused.labels(decision.tripped or "unknown").inc()
+        return decision
+
+    @abc.abstractmethod
+    async def _check(self, key_id: str, user_id: str | None, buckets: list[Bucket]) -> LimitDecision: ...
+
+    def headers(self, decision: LimitDecision) -> dict[str, str]:
+        return headers(decision)
+
+
+class InProcessRateLimiter(RateLimiter):
+    """Buckets in a dict: one process's view. The default when no Redis is configured."""
+
+    def __init__(
+        self,
+        settings: LimitSettings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        registry: CollectorRegistry | None = None,
+        sweep_every: int = 4096,
+    ) -> None:
+        super().__init__(settings, registry)
+        self._clock = clock
+        self._buckets: dict[tuple[str, ...], tuple[float, float]] = {}  # id → (tokens, at)
+        self._sweep_every = sweep_every
+        self._checks = 0
+
+    async def _check(self, key_id: str, user_id: str | None, buckets: list[Bucket]) -> LimitDecision:
+        now = self._clock()
+        ids = [self._id(b, key_id, user_id) for b in buckets]
+        tokens = [self._refilled(b, i, now) for b, i in zip(buckets, ids, strict=True)]
+        allowed = all(t >= 1 for t in tokens)
+        if allowed:
+            tokens = [t - 1 for t in tokens]
+            for i, t in zip(ids, tokens, strict=True):
+                self._buckets[i] = (t, now)
+        self._checks += 1
+        if self._checks % self._sweep_every == 0:
+            self._sweep(now)
+        return decide(allowed, tuple(BucketState(b, t) for b, t in zip(buckets, tokens, strict=True)))
+
+    @staticmethod
+    def _id(bucket: Bucket, key_id: str, user_id: str | None) -> tuple[str, ...]:
+        return (key_id,) if bucket.name == "key" else (key_id, user_id or "")
+
+    def _refilled(self, bucket: Bucket, ident: tuple[str, ...], now: float) -> float:
+        state = self._buckets.get(ident)
+        if state is None:
+            return float(bucket.capacity)
+        tokens, at = state
+        return min(float(bucket.capacity), tokens + max(now - at, 0.0) * bucket.rate)
+
+    def _sweep(self, now: float) -> None:
+        """Forget buckets that have refilled: a full bucket and no bucket are the same."""
+        for ident in list(self._buckets):
+            bucket = self.key_bucket if len(ident) == 1 else self.user_bucket
+            if bucket is None or self._refilled(bucket, ident, now) >= bucket.capacity:
+                del self._buckets[ident]
+
+    @property
+    def tracked(self) -> int:
+        return len(self._buckets)
+
+
+# KEYS: one hash per bucket. ARGV: capacity and tokens per second for each bucket, in KEYS order.
+# Returns {allowed, tokens after bucket 1, tokens after bucket 2, ...} (tokens as strings: Lua
+# numbers come back from Redis truncated to integers).
+_TOKEN_BUCKETS_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local tokens = {}
+local allowed = 1
+for i = 1, #KEYS do
+  local capacity = tonumber(ARGV[2 * i - 1])
+  local rate = tonumber(ARGV[2 * i])
+  local state = redis.call('HMGET', KEYS[i], 'tokens', 'at')
+  local have = tonumber(state[1])
+  local at = tonumber(state[2])
+  if have == nil or at == nil then
+    have = capacity
+  else
+    have = math.min(capacity, have + math.max(now - at, 0) * rate)
+  end
+  tokens[i] = have
+  if have < 1 then allowed = 0 end
+end
+local out = {allowed}
+for i = 1, #KEYS do
+  if allowed == 1 then
+    local capacity = tonumber(ARGV[2 * i - 1])
+    local rate = tonumber(ARGV[2 * i])
+    tokens[i] = tokens[i] - 1
+    redis.call('HSET', KEYS[i], 'tokens', string.format('%.12f', tokens[i]), 'at', string.format('%.6f', now))
+    local ttl = math.ceil((capacity - tokens[i]) / rate) + 1
+    redis.call('EXPIRE', KEYS[i], math.min(ttl, 2147483647))
+  end
+  out[i + 1] = string.format('%.12f', tokens[i])
+end
+return out
+"""
+
+
+class RedisRateLimiter(RateLimiter):
+    """Buckets in Redis, shared by every replica; one EVALSHA per check."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        settings: LimitSettings,
+        *,
+        prefix: str = "faqstream:",
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        super().__init__(settings, registry)
+        self.redis = redis
+        self.prefix = prefix
+        self._script = redis.register_script(_TOKEN_BUCKETS_LUA)
+        self._last_error_log = -math.inf
+
+    def key(self, bucket: Bucket, key_id: str, user_id: str | None) -> str:
+        # the {key_id} hash tag keeps a key's buckets in one slot (Redis Cluster runs the script)
+        base = f"{self.prefix}rl:{{{key_id}}}"
+        return f"{base}:key" if bucket.name == "key" else f"{base}:user:{user_id}"
+
+    async def _check(self, key_id: str, user_id: str | None, buckets: list[Bucket]) -> LimitDecision:
+        keys = [self.key(b, key_id, user_id) for b in buckets]
+        args: list[str] = []
+        for b in buckets:
+            args += [str(b.capacity), repr(b.rate)]
+        try:
+            reply = await self._script(keys=keys, args=args)
+        except (RedisError, OSError) as exc:
+            return self._unavailable(exc)
+        allowed = int(reply[0]) == 1
+        states = tuple(BucketState(b, float(t)) for b, t in zip(buckets, reply[1:], strict=True))
+        return decide(allowed, states)
+
+    def _unavailable(self, exc: Exception) -> LimitDecision:
+        now = time.monotonic()
+        if now - self._last_error_log > 10:  # one line per 10 s during an outage, not per request
+            self._last_error_log = now
+            log.error(
+                "rate limit store unreachable (%s); %s",
+                exc,
+                "allowing" if self.settings.fail_open else "refusing",
+            )
+        if self.settings.fail_open:
+            return UNLIMITED
+        raise LimitStoreUnavailableError("rate limit store unreachable", hint="check REDIS_URL") from exc
+
+
+def build_rate_limiter(
+    settings: LimitSettings,
+    redis: Redis | None,
+    *,
+    prefix: str = "faqstream:",
+    registry: CollectorRegistry | None = None,
+) -> RateLimiter:
+    """Redis-backed when a client is given (``REDIS_URL`` set), in-process otherwise."""
+    if redis is None:
+        return InProcessRateLimiter(settings, registry=registry)
+    return RedisRateLimiter(redis, settings, prefix=prefix, registry=registry)

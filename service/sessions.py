@@ -1,0 +1,337 @@
+"""Conversation state: the turns of each conversation and its running summary, behind one interface.
+
+Two stores implement ``SessionStore``:
+
+* ``RedisSessionStore`` (``REDIS_URL`` set) — shared by every replica, so any process continues any
+  conversation. Per conversation, two keys in one Redis Cluster hash slot (the ``{id}`` hash tag):
+
+  - ``<prefix>conv:{<id>}:turns`` — a LIST of turns as JSON. ``append`` is one ``MULTI`` with
+    ``RPUSH`` of all new turns: concurrent appends from any number of processes never lose or
+    interleave turns, they queue in arrival order.
+  - ``<prefix>conv:{<id>}:meta`` — a HASH: ``created_at``, ``updated_at``, ``language``,
+    ``summary``, ``summarized_turns``, ``first_turn``.
+
+  ``set_summary`` is one Lua script: it replaces the summary only if it covers more turns than the
+  stored one (so a slow summariser never overwrites a newer summary) and drops summarised turns
+  beyond ``max_stored_turns`` from the head of the list. ``load`` reads both keys in one ``MULTI``
+  (a consistent snapshot). Every write refreshes the TTL of both keys.
+
+* ``InProcessSessionStore`` (no Redis) — the same semantics in a dict, for one process. Expired
+  conversations are evicted on access and on write; at most ``memory_max_conversations`` are kept
+  (least recently written evicted first).
+
+Turn positions are absolute: turn ``n`` is the ``n``-th turn since the conversation began, even after
+older summarised turns were dropped from storage (``Conversation.first_turn`` says how many were).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from knowledge.errors import FaqstreamError
+from knowledge.settings import _config
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+class ConversationSettings(BaseSettings):
+    model_config = _config("CONVERSATION_")
+
+    max_turns: int = Field(default=20, ge=2, le=500, description="most prior turns sent to Claude")
+    token_budget: int = Field(
+        default=4000, ge=100, le=200_000, description="most estimated tokens of prior turns sent to Claude"
+    )
+    ttl_s: int = Field(
+        default=86_400, ge=60, description="a conversation expires this long after its last write"
+    )
+    summary_model: str = Field(
+        default="claude-haiku-4-5", description="model that folds old turns into the summary"
+    )
+    summary_max_tokens: int = Field(default=400, ge=50, le=4000)
+    summary_max_chars: int = Field(
+        default=1500, ge=200, le=20_000, description="cap on the stored summary (either kind)"
+    )
+    summary_timeout_s: float = Field(default=20.0, gt=0)
+    max_stored_turns: int = Field(
+        default=200, ge=2, description="turns kept per conversation; older, summarised ones are dropped"
+    )
+    memory_max_conversations: int = Field(
+        default=10_000, ge=1, description="in-process store only: most conversations kept"
+    )
+
+
+class SessionStoreError(FaqstreamError):
+    """The conversation store failed (Redis unreachable, or a stored record is unreadable)."""
+
+
+class Turn(BaseModel):
+    """One message of a conversation, stored after the answer completed."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    role: Literal["user", "assistant"]
+    text: str
+    language: str = "und"
+    intent: str | None = None
+    citations: list[str] = Field(default_factory=list, description="doc ids cited, in [n] order")
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class Conversation(BaseModel):
+    id: str
+    turns: list[Turn] = Field(default_factory=list, description="stored turns; turns[0] is turn first_turn")
+    summary: str = ""
+    summarized_turns: int = Field(default=0, ge=0, description="turns [0, summarized_turns) are in summary")
+    first_turn: int = Field(default=0, ge=0, description="older (summarised) turns no longer stored")
+    language: str = "und"
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def total_turns(self) -> int:
+        return self.first_turn + len(self.turns)
+
+    def unsummarized(self) -> list[Turn]:
+        """The turns the summary does not cover yet, oldest first."""
+        return self.turns[max(0, self.summarized_turns - self.first_turn) :]
+
+
+class SessionStore(Protocol):
+    async def load(self, conversation_id: str) -> Conversation | None:
+        """The conversation, or None when it does not exist or has expired."""
+        ...
+
+    async def append(self, conversation_id: str, turns: Sequence[Turn]) -> None:
+        """Add turns at the end (creating the conversation) and refresh its expiry."""
+        ...
+
+    async def set_summary(self, conversation_id: str, summary: str, upto_turns: int) -> bool:
+        """Store ``summary`` as covering turns ``[0, upto_turns)``. False (nothing written) when the
+        conversation is gone, the stored summary already covers as much, or ``upto_turns`` is
+        beyond the stored turns."""
+        ...
+
+    async def delete(self, conversation_id: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def _now(clock: Clock) -> datetime:
+    return datetime.fromtimestamp(clock(), UTC)
+
+
+# --------------------------------------------------------------------------- in-process
+
+
+@dataclass
+class _Entry:
+    conversation: Conversation
+    expires_at: float
+
+
+class InProcessSessionStore:
+    """One process's conversations in memory; no await inside an operation, so each is atomic."""
+
+    def __init__(self, settings: ConversationSettings, *, clock: Clock = time.time) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently written first
+
+    def _live(self, conversation_id: str) -> _Entry | None:
+        entry = self._entries.get(conversation_id)
+        if entry is not None and entry.expires_at <= self.clock():
+            del self._entries[conversation_id]
+            return None
+        return entry
+
+    def _touch(self, conversation_id: str, entry: _Entry) -> None:
+        entry.expires_at = self.clock() + self.settings.ttl_s
+        self._entries[conversation_id] = entry
+        self._entries.move_to_end(conversation_id)
+        now = self.clock()
+        while self._entries:  # the oldest write expires first: sweep from the front
+            oldest_id, oldest = next(iter(self._entries.items()))
+            if oldest.expires_at > now and len(self._entries) <= self.settings.memory_max_conversations:
+                break
+            del self._entries[oldest_id]
+
+    async def load(self, conversation_id: str) -> Conversation | None:
+        entry = self._live(conversation_id)
+        if entry is None:
+            return None
+        return entry.conversation.model_copy(update={"turns": list(entry.conversation.turns)})
+
+    async def append(self, conversation_id: str, turns: Sequence[Turn]) -> None:
+        if not turns:
+            return
+        now = _now(self.clock)
+        entry = self._live(conversation_id)
+        if entry is None:
+            entry = _Entry(Conversation(id=conversation_id, created_at=now, updated_at=now), 0.0)
+        conv = entry.conversation
+        conv.turns.extend(turns)
+        conv.updated_at = now
+        conv.language = turns[-1].language
+        self._touch(conversation_id, entry)
+
+    async def set_summary(self, conversation_id: str, summary: str, upto_turns: int) -> bool:
+        entry = self._live(conversation_id)
+        if entry is None:
+            return False
+        conv = entry.conversation
+        if upto_turns <= conv.summarized_turns or upto_turns > conv.total_turns:
+            return False
+        conv.summary = summary
+        conv.summarized_turns = upto_turns
+        conv.updated_at = _now(self.clock)
+        drop = min(len(conv.turns) - self.settings.max_stored_turns, upto_turns - conv.first_turn)
+        if drop > 0:
+            del conv.turns[:drop]
+            conv.first_turn += drop
+        self._touch(conversation_id, entry)
+        return True
+
+    async def delete(self, conversation_id: str) -> None:
+        self._entries.pop(conversation_id, None)
+
+    async def close(self) -> None:
+        self._entries.clear()
+
+
+# --------------------------------------------------------------------------- Redis
+
+# KEYS: meta, turns. ARGV: summary, upto_turns, updated_at, ttl_ms, max_stored_turns.
+# Returns 1 when written, 0 when not (gone, not newer, or beyond the stored turns).
+_SET_SUMMARY_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local first = tonumber(redis.call('HGET', KEYS[1], 'first_turn') or '0')
+local current = tonumber(redis.call('HGET', KEYS[1], 'summarized_turns') or '0')
+local stored = redis.call('LLEN', KEYS[2])
+local upto = tonumber(ARGV[2])
+if upto <= current or upto > first + stored then return 0 end
+redis.call('HSET', KEYS[1], 'summary', ARGV[1], 'summarized_turns', upto, 'updated_at', ARGV[3])
+local drop = math.min(stored - tonumber(ARGV[5]), upto - first)
+if drop > 0 then
+  redis.call('LTRIM', KEYS[2], drop, -1)
+  redis.call('HSET', KEYS[1], 'first_turn', first + drop)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
+
+
+class RedisSessionStore:
+    def __init__(
+        self,
+        redis: Redis,
+        settings: ConversationSettings,
+        *,
+        prefix: str = "faqstream:",
+        clock: Clock = time.time,
+        owns_client: bool = False,
+    ) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.prefix = prefix
+        self.clock = clock
+        self._owns_client = owns_client
+        self._set_summary = redis.register_script(_SET_SUMMARY_LUA)
+
+    def keys(self, conversation_id: str) -> tuple[str, str]:
+        """(meta, turns): one hash tag, so both live in one Cluster slot (MULTI and Lua need that)."""
+        base = f"{self.prefix}conv:{{{conversation_id}}}"
+        return f"{base}:meta", f"{base}:turns"
+
+    @property
+    def _ttl_ms(self) -> int:
+        return self.settings.ttl_s * 1000
+
+    async def load(self, conversation_id: str) -> Conversation | None:
+        meta_key, turns_key = self.keys(conversation_id)
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hgetall(meta_key)
+                pipe.lrange(turns_key, 0, -1)
+                raw_meta, raw_turns = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise SessionStoreError(f"conversation store unavailable: {type(exc).__name__}: {exc}") from exc
+        if not raw_meta:
+            return None
+        meta = {k.decode(): v.decode() for k, v in raw_meta.items()}
+        try:
+            return Conversation(
+                id=conversation_id,
+                turns=[Turn.model_validate_json(raw) for raw in raw_turns],
+                summary=meta.get("summary", ""),
+                summarized_turns=int(meta.get("summarized_turns", 0)),
+                first_turn=int(meta.get("first_turn", 0)),
+                language=meta.get("language", "und"),
+                created_at=datetime.fromisoformat(meta["created_at"]),
+                updated_at=datetime.fromisoformat(meta["updated_at"]),
+            )
+        except (ValidationError, ValueError, KeyError) as exc:
+            raise SessionStoreError(f"conversation {conversation_id!r} is unreadable: {exc}") from exc
+
+    async def append(self, conversation_id: str, turns: Sequence[Turn]) -> None:
+        if not turns:
+            return
+        meta_key, turns_key = self.keys(conversation_id)
+        now = _now(self.clock).isoformat()
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.rpush(turns_key, *[t.model_dump_json() for t in turns])
+                pipe.hsetnx(meta_key, "created_at", now)
+                pipe.hset(meta_key, mapping={"updated_at": now, "language": turns[-1].language})
+                pipe.pexpire(meta_key, self._ttl_ms)
+                pipe.pexpire(turns_key, self._ttl_ms)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise SessionStoreError(f"conversation store unavailable: {type(exc).__name__}: {exc}") from exc
+
+    async def set_summary(self, conversation_id: str, summary: str, upto_turns: int) -> bool:
+        meta_key, turns_key = self.keys(conversation_id)
+        args: list[str | int] = [
+            summary,
+            upto_turns,
+            _now(self.clock).isoformat(),
+            self._ttl_ms,
+            self.settings.max_stored_turns,
+        ]
+        try:
+            written = await self._set_summary(keys=[meta_key, turns_key], args=args)
+        except (RedisError, OSError) as exc:
+            raise SessionStoreError(f"conversation store unavailable: {type(exc).__name__}: {exc}") from exc
+        return bool(written)
+
+    async def delete(self, conversation_id: str) -> None:
+        try:
+            await self.redis.delete(*self.keys(conversation_id))
+        except (RedisError, OSError) as exc:
+            raise SessionStoreError(f"conversation store unavailable: {type(exc).__name__}: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._owns_client:
+            await self.redis.aclose()
+
+
+def session_store(
+    settings: ConversationSettings, redis: Redis | None, *, prefix: str = "faqstream:"
+) -> SessionStore:
+    """Redis-backed when a client is given (shared, not closed by the store), in-process otherwise."""
+    if redis is None:
+        return InProcessSessionStore(settings)
+    return RedisSessionStore(redis, settings, prefix=prefix)
