@@ -225,7 +225,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from knowledge.errors import ConfigError
-    from service.settings import AppSettings
+    from service.config import AppSettings
 
     settings = AppSettings()
     host = args.host or settings.service.host

@@ -1,24 +1,50 @@
-"""The answer flow: language → retrieval → relevance floor → prompt → Claude (or extractive) → events.
+"""The answer flow, from a validated request to a sequence of events.
 
-Both the JSON and the SSE endpoint consume the same event sequence:
-``Meta`` first, then ``Delta``s, then ``Done`` — or ``Failed`` after Meta when the upstream fails.
+``AnswerService.prepare`` does everything that can still change the HTTP status (it runs before
+any SSE byte is sent): conversation, language, answer cache, retrieval (with translation for
+cross-lingual questions), routing, the handoff decision, and — when Claude will be called — a slot
+in the upstream pool (``OverloadedError`` → 503). ``Prepared.events()`` then yields ``Meta``,
+``Delta``s and ``Done`` (or ``Failed`` after text was sent). JSON and SSE consume the same events.
+
+Before the first token nothing is lost: any upstream failure there (after retries and the
+fallback models) becomes an extractive answer with a handoff. After the first token nothing is
+retried: the stream ends with ``Failed`` and the partial answer stays the customer's.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from knowledge.language import LanguageIdentifier
 from knowledge.schema import SearchHit
 from knowledge.search import Query
-from service.claude import ClaudeClient, Completed, UpstreamError
+from service.admission import Lease
+from service.aftercare import Aftercare, Outcome
+from service.answer_cache import AnswerCache, CacheHit
+from service.auth import Client
+from service.claude import Completed, TextDelta, UpstreamError
+from service.config import AppSettings
 from service.extractive import extractive_pieces, not_found_text
+from service.handoff import Handoff, HandoffPolicy, HandoffSignals, handoff_message
+from service.history import build_history, build_messages, retrieval_query
+from service.metrics import Metrics
+from service.pii import redact
 from service.prompts import system_blocks, user_turn
-from service.retriever import BatchingRetriever
+from service.resilience import ResilientClaude, Started
+from service.retriever import BatchingRetriever, Retrieved
+from service.routing import Route, Router
 from service.schemas import AnswerRequest, Citation, Mode, Usage
-from service.settings import ServiceSettings
+from service.sessions import Conversation, SessionStore, SessionStoreError, Turn
+from service.translate import QueryTranslator, merge_hits
+
+log = logging.getLogger(__name__)
+
+# Handoff reasons after which the model is not asked at all: a person takes over now.
+TAKEOVER = ("customer_request", "dissatisfaction")
 
 
 @dataclass(frozen=True)
@@ -29,6 +55,9 @@ class Meta:
     mode: Mode
     citations: list[Citation]
     kb_version: int
+    route: Route | None = None
+    handoff: Handoff | None = None
+    model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +69,8 @@ class Delta:
 class Done:
     stop_reason: str | None
     usage: Usage
+    handoff: Handoff | None = None
+    cache: str | None = None  # "exact" | "semantic" when the answer came from the answer cache
 
 
 @dataclass(frozen=True)
@@ -67,52 +98,259 @@ def citations_for(hits: list[SearchHit]) -> list[Citation]:
     ]
 
 
-class AnswerService:
-    def __init__(
-        self,
-        retriever: BatchingRetriever,
-        languages: LanguageIdentifier,
-        settings: ServiceSettings,
-        claude: ClaudeClient | None,
-        digest: Callable[[], tuple[int, str]],
-    ) -> None:
-        self.retriever = retriever
-        self.languages = languages
-        self.settings = settings
-        self.claude = claude
-        self.digest = digest  # (kb_version, digest text), cached by the caller per version
+@dataclass
+class AnswerDeps:
+    """What the flow uses; built once per process by ``service.runtime.Runtime``."""
 
-    async def answer(self, request: AnswerRequest) -> AsyncIterator[Event]:
-        conversation_id = request.conversation_id or f"conv_{uuid.uuid4().hex[:20]}"
-        message_id = f"msg_{uuid.uuid4().hex[:20]}"
-        language = (request.language or self.languages.detect(request.question).language).lower()[:2]
-        retrieved = await self.retriever.search(
-            Query(request.question, self.settings.top_k, request.filters, language)
+    settings: AppSettings
+    retriever: BatchingRetriever
+    languages: LanguageIdentifier
+    digest: Callable[[], tuple[int, str]]  # (kb_version, digest text), cached per KB version
+    sessions: SessionStore
+    handoff: HandoffPolicy
+    aftercare: Aftercare
+    metrics: Metrics
+    claude: ResilientClaude | None = None
+    router: Router | None = None
+    translator: QueryTranslator | None = None  # only when cross-lingual retrieval is enabled
+    cache: AnswerCache | None = None
+
+
+@dataclass
+class Prepared:
+    """One answer, decided and ready to stream."""
+
+    deps: AnswerDeps
+    client: Client
+    request: AnswerRequest
+    conversation_id: str
+    message_id: str
+    language: str
+    kb_version: int
+    digest: str
+    first_turn: bool
+    conversation: Conversation | None = None
+    hits: list[SearchHit] = field(default_factory=list)
+    vector: object | None = None
+    route: Route | None = None
+    handoff: Handoff | None = None
+    cached: CacheHit | None = None
+    lease: Lease | None = None
+
+    @property
+    def citations(self) -> list[Citation]:
+        return citations_for(self.hits)
+
+    def meta(self, mode: Mode, handoff: Handoff | None, model: str | None = None) -> Meta:
+        citations = self.citations if mode != "cached" else self._cached_citations()
+        return Meta(
+            self.conversation_id,
+            self.message_id,
+            self.language,
+            mode,
+            citations,
+            self.kb_version,
+            self.route,
+            handoff,
+            model,
         )
-        hits = retrieved.hits
-        relevant = [h for h in hits if (h.dense_score or 0.0) >= self.settings.relevance_floor]
-        kb_version, digest = self.digest()
-        if not relevant:
-            yield Meta(conversation_id, message_id, language, "extractive", [], kb_version)
-            yield Delta(not_found_text(language))
-            yield Done("no_relevant_passages", Usage())
-            return
-        citations = citations_for(relevant)
-        if self.claude is None:
-            yield Meta(conversation_id, message_id, language, "extractive", citations, kb_version)
-            for piece in extractive_pieces(relevant, language):
-                yield Delta(piece)
-            yield Done("extractive", Usage())
-            return
-        yield Meta(conversation_id, message_id, language, "generative", citations, kb_version)
-        stream = self.claude.stream(system_blocks(digest), [user_turn(request.question, relevant, language)])
+
+    def _cached_citations(self) -> list[Citation]:
+        assert self.cached is not None
+        return [Citation.model_validate(c) for c in self.cached.answer.citations]
+
+    async def events(self) -> AsyncIterator[Event]:
+        try:
+            if self.cached is not None:
+                stream = self._cached()
+            elif self.handoff is not None and self.handoff.reason in TAKEOVER:
+                text = handoff_message(self.language, self.handoff.reason)
+                stream = self._fixed(self.handoff, text, "handoff")
+            elif not self.hits:
+                stream = self._fixed(self.handoff, not_found_text(self.language), "no_relevant_passages")
+            elif self.deps.claude is None or self.lease is None:
+                stream = self._extractive(self.handoff)
+            else:
+                stream = self._generative(self.deps.claude, self.lease)
+                self.lease = None  # the stream owns it now
+            async for event in stream:
+                yield event
+        finally:
+            if self.lease is not None:
+                self.lease.release()
+
+    async def _fixed(self, handoff: Handoff | None, text: str, stop_reason: str) -> AsyncIterator[Event]:
+        yield self.meta("extractive", handoff)
+        yield Delta(text)
+        yield await self._done(Outcome("extractive", text, Usage(), None, handoff), stop_reason)
+
+    async def _extractive(self, handoff: Handoff | None) -> AsyncIterator[Event]:
+        yield self.meta("extractive", handoff)
+        pieces = extractive_pieces(self.hits, self.language)
+        if handoff is not None:
+            pieces.append("\n" + handoff_message(self.language, handoff.reason))
+        for piece in pieces:
+            yield Delta(piece)
+        yield await self._done(Outcome("extractive", "".join(pieces), Usage(), None, handoff), "extractive")
+
+    async def _cached(self) -> AsyncIterator[Event]:
+        assert self.cached is not None
+        yield self.meta("cached", None)
+        yield Delta(self.cached.answer.answer)
+        outcome = Outcome("cached", self.cached.answer.answer, Usage(), None, None, self.cached)
+        yield await self._done(outcome, self.cached.answer.stop_reason)
+
+    async def _generative(self, claude: ResilientClaude, lease: Lease) -> AsyncIterator[Event]:
+        history = build_history(
+            self.conversation,
+            max_turns=self.deps.settings.conversation.max_turns,
+            token_budget=self.deps.settings.conversation.token_budget,
+            summary_max_chars=self.deps.settings.conversation.summary_max_chars,
+        )
+        messages = build_messages(history, user_turn(self.request.question, self.hits, self.language))
+        stream = claude.stream(system_blocks(self.digest), messages, lease=lease)
+        model: str | None = None
+        parts: list[str] = []
         try:
             async for event in stream:
-                if isinstance(event, Completed):
-                    yield Done(event.stop_reason, event.usage)
-                else:
+                if isinstance(event, Started):
+                    model = event.model
+                    yield self.meta("generative", self.handoff, model)
+                elif isinstance(event, TextDelta):
+                    parts.append(event.text)
                     yield Delta(event.text)
+                elif isinstance(event, Completed):
+                    assert model is not None
+                    usage = self.deps.aftercare.priced(model, event.usage)
+                    outcome = Outcome("generative", "".join(parts), usage, model, self.handoff)
+                    yield await self._done(outcome, event.stop_reason)
         except UpstreamError as exc:
+            if model is None:  # nothing reached the customer: quote the passages, hand over
+                async for fallback in self._unavailable(exc):
+                    yield fallback
+                return
+            self.deps.aftercare.failed(self, "".join(parts), model, exc)
             yield Failed(exc.code, exc.message, exc.retryable)
         finally:
             await stream.aclose()
+
+    async def _unavailable(self, exc: UpstreamError) -> AsyncIterator[Event]:
+        log.warning("answering without Claude: %s", exc.message)
+        handoff = self.deps.handoff.decide(self.signals(llm_available=False))
+        async for event in self._extractive(handoff):
+            yield event
+
+    async def _done(self, outcome: Outcome, stop_reason: str | None) -> Done:
+        await self.deps.aftercare.record(self, outcome)
+        return Done(stop_reason, outcome.usage, outcome.handoff, self.cached.match if self.cached else None)
+
+    def signals(self, *, llm_available: bool = True) -> HandoffSignals:
+        turns: list[Turn] = list(self.conversation.turns) if self.conversation else []
+        turns.append(Turn(role="user", text=self.request.question, language=self.language))
+        return HandoffSignals(
+            language=self.language,
+            intent=self.route.intent if self.route else None,
+            confidence=self.route.confidence if self.route else None,
+            relevant_hits=len(self.hits),
+            llm_available=llm_available,
+            turns=turns,
+            citations=self.citations,
+            summary=None,
+        )
+
+    def user_turn_record(self) -> Turn:
+        return Turn(
+            role="user",
+            text=redact(self.request.question),
+            language=self.language,
+            intent=self.route.intent if self.route else None,
+        )
+
+
+class AnswerService:
+    def __init__(self, deps: AnswerDeps) -> None:
+        self.deps = deps
+
+    async def prepare(self, request: AnswerRequest, client: Client) -> Prepared:
+        deps = self.deps
+        kb_version, digest = deps.digest()
+        conversation = await self._conversation(client, request.conversation_id)
+        language = (request.language or deps.languages.detect(request.question).language).lower()[:2]
+        prepared = Prepared(
+            deps,
+            client,
+            request,
+            request.conversation_id or f"conv_{uuid.uuid4().hex[:20]}",
+            f"msg_{uuid.uuid4().hex[:20]}",
+            language,
+            kb_version,
+            digest,
+            first_turn=conversation is None or not conversation.turns,
+            conversation=conversation,
+        )
+        use_cache = deps.cache is not None and prepared.first_turn
+        if deps.cache is not None and use_cache:
+            prepared.cached = await deps.cache.exact(
+                request.question, language=language, filters=request.filters, kb_version=kb_version
+            )
+            if prepared.cached is not None:
+                deps.metrics.answer_cache.labels("exact").inc()
+                return prepared
+        retrieved = await self._retrieve(retrieval_query(request.question, conversation), request, language)
+        floor = deps.settings.service.relevance_floor
+        prepared.hits = [h for h in retrieved.hits if (h.dense_score or 0.0) >= floor]
+        prepared.vector = retrieved.vector
+        if deps.router is not None:
+            prepared.route = await deps.router.classify(request.question, language, retrieved.vector)
+        prepared.handoff = deps.handoff.decide(prepared.signals())
+        takeover = prepared.handoff is not None and prepared.handoff.reason in TAKEOVER
+        if deps.cache is not None and use_cache and not takeover and prepared.hits:
+            prepared.cached = await deps.cache.lookup(
+                request.question,
+                language=language,
+                filters=request.filters,
+                kb_version=kb_version,
+                vector=retrieved.vector,
+            )
+            deps.metrics.answer_cache.labels(prepared.cached.match if prepared.cached else "miss").inc()
+            if prepared.cached is not None:
+                return prepared
+        if deps.claude is not None and prepared.hits and not takeover:
+            prepared.lease = await deps.claude.acquire()  # OverloadedError → 503 before any byte
+        return prepared
+
+    async def _conversation(self, client: Client, conversation_id: str | None) -> Conversation | None:
+        if conversation_id is None:
+            return None
+        try:
+            return await self.deps.sessions.load(store_key(client, conversation_id))
+        except SessionStoreError as exc:
+            log.warning("answering without history: %s", exc.message)
+            return None
+
+    async def _retrieve(self, text: str, request: AnswerRequest, language: str) -> Retrieved:
+        """Search the question; for another language than the documents', its translation too."""
+        deps = self.deps
+        query = Query(text, deps.settings.service.top_k, request.filters, language)
+        translator = deps.translator
+        target = deps.settings.translate.target_language.lower()[:2]
+        if translator is None or language == target:
+            return await deps.retriever.search(query)
+        original = asyncio.ensure_future(deps.retriever.search(query))
+        try:
+            translation = await translator.translate(text, language, target)
+            if not translation or translation == text:
+                return await original
+            translated, first = await asyncio.gather(
+                deps.retriever.search(replace(query, text=translation, language=target)), original
+            )
+        finally:
+            if not original.done():
+                original.cancel()
+        merged = merge_hits(first.hits, translated.hits, language, query.limit)
+        return Retrieved(merged, first.vector)
+
+
+def store_key(client: Client, conversation_id: str) -> str:
+    """Conversations are kept per client: one API key can never read or extend another's."""
+    return f"{client.name}/{conversation_id}"

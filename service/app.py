@@ -18,12 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.errors import FaqstreamError
 from knowledge.search import KnowledgeBase
+from service.admission import OverloadedError
 from service.answering import Delta, Done, Failed, Meta
+from service.auth import UnauthorizedError
 from service.config import AppSettings
+from service.limits import LimitStoreUnavailableError
+from service.limits import headers as limit_headers
 from service.prompts import cache_warning, system_blocks
 from service.runtime import IngestRunner, Runtime
 from service.schemas import AnswerRequest, AnswerResponse
-from service.sse import SSE_HEADERS, record_done, sse_bytes
+from service.sse import SSE_HEADERS, handoff_payload, route_payload, sse_bytes
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +36,20 @@ SSE_DESCRIPTION = """Answer a customer question from the knowledge base.
 Send `"stream": true` or `Accept: text/event-stream` for Server-Sent Events (status 200):
 
 * `meta` — first: `conversation_id`, `message_id`, `language`, `mode` (`generative` | `extractive` |
-  `cached`), `kb_version`, `citations` [{index, doc_id, title, source, section, score, quote}]
+  `cached`), `model`, `kb_version`, `intent` {intent, confidence, language, source, scores},
+  `handoff` (null or {reason, reasons, summary, intent, confidence, language, citations}),
+  `citations` [{index, doc_id, title, source, section, score, quote}]
 * `delta` — `{"text": "..."}`, in order; concatenated they are the answer
 * `done` — last: `stop_reason`, `usage` {input_tokens, output_tokens, cache_read_input_tokens,
-  cache_creation_input_tokens, cost_usd}
-* `error` — instead of `done` when the model fails mid-answer: `code`, `message`, `retryable`
+  cache_creation_input_tokens, cost_usd}, `handoff`, `cache` (null | `exact` | `semantic`)
+* `error` — instead of `done` when the model fails after text was sent: `code`, `message`,
+  `retryable` (the text already sent stands)
 
 Comment lines (`: keep-alive`) are sent while waiting upstream. Without streaming the same fields
-come as one JSON object.
+come as one JSON object. Errors before the answer starts are HTTP statuses with a JSON body
+`{"error": {code, message, retryable}}`: 400 invalid request, 401 API key, 413 question too long,
+429 rate limit or daily budget (`Retry-After`, `RateLimit-*`), 503 overloaded (`Retry-After`).
+Send `conversation_id` to continue a conversation, `user` to apply the per-end-user limit.
 """
 
 
@@ -75,6 +85,16 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 
 
 def _ours(_: Request[Any, Any, Any], exc: FaqstreamError) -> Response[Any]:
+    if isinstance(exc, UnauthorizedError):
+        return error_response(401, "unauthorized", exc.message, headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, OverloadedError):
+        return error_response(
+            503, "overloaded", exc.message, retryable=True, headers={"Retry-After": str(exc.retry_after_s)}
+        )
+    if isinstance(exc, LimitStoreUnavailableError):
+        return error_response(
+            503, "limits_unavailable", exc.message, retryable=True, headers={"Retry-After": "1"}
+        )
     log.warning("request failed: %s", exc)
     return error_response(503, type(exc).__name__, exc.message, retryable=True)
 
@@ -94,51 +114,80 @@ def rt(state: State) -> Runtime:
 )
 async def answers(data: AnswerRequest, request: Request[Any, Any, Any], state: State) -> Response[Any]:
     runtime = rt(state)
+    started = time.perf_counter()
+    client = runtime.keys.identify(request.headers.get("authorization"), request.headers.get("x-api-key"))
     limit = runtime.settings.service.max_question_chars
     if len(data.question) > limit:
         return error_response(413, "question_too_long", f"question is longer than {limit} characters")
-    started = time.perf_counter()
-    events = runtime.answers.answer(data)
+    assert runtime.limiter is not None and runtime.budgets is not None
+    decision = await runtime.limiter.check(client.name, data.user)
+    headers = limit_headers(decision)
+    if not decision.allowed:
+        return error_response(
+            429,
+            "rate_limited",
+            f"too many requests ({decision.tripped} limit)",
+            retryable=True,
+            headers=headers,
+        )
+    budget = await runtime.budgets.check(client.name)
+    if not budget.allowed:
+        return error_response(
+            429,
+            "budget_exhausted",
+            f"the daily {budget.exhausted} budget of this API key is used up",
+            retryable=True,
+            headers={**headers, "Retry-After": str(int(budget.retry_after_s or 1))},
+        )
+    prepared = await runtime.answers.prepare(data, client)
+    events = prepared.events()
     if data.stream or "text/event-stream" in request.headers.get("accept", ""):
         keepalive = runtime.settings.service.keepalive_s
         return Stream(
             sse_bytes(events, keepalive, runtime.metrics, started),
             media_type="text/event-stream",
-            headers=SSE_HEADERS,
+            headers={**SSE_HEADERS, **headers},
         )
-    return await _collect(events, runtime, started)
+    return await _collect(events, runtime, started, headers)
 
 
-async def _collect(events: Any, runtime: Runtime, started: float) -> Response[Any]:
+async def _collect(events: Any, runtime: Runtime, started: float, headers: dict[str, str]) -> Response[Any]:
     meta: Meta | None = None
     parts: list[str] = []
-    async for event in events:
-        if isinstance(event, Meta):
-            meta = event
-        elif isinstance(event, Delta):
-            if not parts:
-                runtime.metrics.ttft.labels(meta.mode if meta else "unknown").observe(
-                    time.perf_counter() - started
+    runtime.metrics.in_flight.inc()
+    try:
+        async for event in events:
+            if isinstance(event, Meta):
+                meta = event
+            elif isinstance(event, Delta):
+                if not parts:
+                    runtime.metrics.ttft.labels(meta.mode if meta else "unknown").observe(
+                        time.perf_counter() - started
+                    )
+                parts.append(event.text)
+            elif isinstance(event, Failed):
+                status = 503 if event.retryable else 502
+                return error_response(status, event.code, event.message, retryable=event.retryable)
+            elif isinstance(event, Done) and meta is not None:
+                runtime.metrics.duration.labels(meta.mode).observe(time.perf_counter() - started)
+                body = AnswerResponse(
+                    conversation_id=meta.conversation_id,
+                    message_id=meta.message_id,
+                    answer="".join(parts),
+                    language=meta.language,
+                    mode=meta.mode,
+                    model=meta.model,
+                    citations=meta.citations,
+                    stop_reason=event.stop_reason,
+                    usage=event.usage,
+                    kb_version=meta.kb_version,
+                    intent=route_payload(meta.route),
+                    handoff=handoff_payload(event.handoff),
+                    cache=event.cache,
                 )
-            parts.append(event.text)
-        elif isinstance(event, Failed):
-            runtime.metrics.answers.labels(meta.mode if meta else "unknown", "error").inc()
-            status = 503 if event.retryable else 502
-            return error_response(status, event.code, event.message, retryable=event.retryable)
-        elif isinstance(event, Done) and meta is not None:
-            record_done(runtime.metrics, meta.mode, event, started)
-            body = AnswerResponse(
-                conversation_id=meta.conversation_id,
-                message_id=meta.message_id,
-                answer="".join(parts),
-                language=meta.language,
-                mode=meta.mode,
-                citations=meta.citations,
-                stop_reason=event.stop_reason,
-                usage=event.usage,
-                kb_version=meta.kb_version,
-            )
-            return Response(body.model_dump(), media_type=MediaType.JSON)
+                return Response(body.model_dump(), media_type=MediaType.JSON, headers=headers)
+    finally:
+        runtime.metrics.in_flight.dec()
     return error_response(500, "internal_error", "answer ended without a result", retryable=True)
 
 
@@ -170,8 +219,7 @@ async def readyz(state: State) -> Response[Any]:
 @get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE_LATEST)
 async def metrics(state: State) -> Response[bytes]:
     runtime = rt(state)
-    runtime.metrics.retrieval_batches.set(runtime.retriever.batches)
-    runtime.metrics.retrieval_questions.set(runtime.retriever.questions)
+    runtime.refresh_gauges()
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -217,6 +265,7 @@ def create_app(
             kb if kb is not None else await asyncio.to_thread(KnowledgeBase.open, app_settings)
         )
         runtime = Runtime(app_settings, knowledge, ingest_runner)
+        await runtime.start()
         await asyncio.to_thread(knowledge.embedder.embed_query, "warm-up")
         _, digest = await asyncio.to_thread(runtime.digest.get)
         if runtime.claude is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from knowledge.errors import FaqstreamError
@@ -43,14 +43,18 @@ async def redis_client(settings: RedisSettings) -> Redis | None:
     """A connected client, or None when ``REDIS_URL`` is unset. Fails fast when Redis is unreachable."""
     if settings.url is None:
         return None
-    client = Redis.from_url(
+    # A blocking pool: past max_connections a command waits (up to the socket timeout) for a free
+    # connection instead of failing with "Too many connections" under bursts.
+    pool = BlockingConnectionPool.from_url(
         settings.url.get_secret_value(),
         socket_timeout=settings.timeout_s,
         socket_connect_timeout=settings.connect_timeout_s,
         max_connections=settings.max_connections,
+        timeout=settings.timeout_s,
         health_check_interval=30,
         decode_responses=False,
     )
+    client = Redis.from_pool(pool)  # the client owns the pool: aclose() disconnects it
     try:
         await client.ping()
     except (RedisError, OSError) as exc:

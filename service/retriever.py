@@ -15,21 +15,15 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase, Query
+from service.embedding_cache import EmbeddingCache, Matrix, embed_queries_cached
 
 Vector = npt.NDArray[np.float32]
-
-
-class VectorCache(Protocol):
-    def get(self, text: str) -> Vector | None: ...
-
-    def put(self, text: str, vector: Vector) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -42,7 +36,7 @@ Pending = tuple[Query, "asyncio.Future[Retrieved]"]
 
 
 class BatchingRetriever:
-    def __init__(self, kb: KnowledgeBase, max_batch: int = 32, cache: VectorCache | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, max_batch: int = 32, cache: EmbeddingCache | None = None) -> None:
         self.kb = kb
         self.max_batch = max_batch
         self.cache = cache
@@ -62,26 +56,24 @@ class BatchingRetriever:
 
     def embed(self, queries: list[Query]) -> list[Vector | None]:
         """Vectors for ``queries`` (in the worker thread): cached ones, the rest in one model call."""
+        rows = [i for i, q in enumerate(queries) if q.mode != "sparse"]
+        texts = [queries[i].text for i in rows]
         vectors: list[Vector | None] = [None] * len(queries)
-        missing: list[int] = []
-        for i, query in enumerate(queries):
-            if query.mode == "sparse":
-                continue
-            cached = self.cache.get(query.text) if self.cache is not None else None
-            if cached is None:
-                missing.append(i)
-            else:
-                vectors[i] = cached
-        if missing:
-            self.batches += 1
-            self.questions += len(missing)
-            fresh = self.kb.embedder.embed_queries([queries[i].text for i in missing])
-            for n, i in enumerate(missing):
-                vector = np.ascontiguousarray(fresh[n], dtype=np.float32)
-                vectors[i] = vector
-                if self.cache is not None:
-                    self.cache.put(queries[i].text, vector)
+        if not texts:
+            return vectors
+        embedder = self.kb.embedder
+        if self.cache is None:
+            matrix = self._model(texts)
+        else:
+            matrix = embed_queries_cached(self.cache, embedder.name, texts, self._model, embedder.dim)
+        for n, i in enumerate(rows):
+            vectors[i] = matrix[n]
         return vectors
+
+    def _model(self, texts: list[str]) -> Matrix:
+        self.batches += 1
+        self.questions += len(texts)
+        return self.kb.embedder.embed_queries(texts)
 
     def _run(self, queries: list[Query]) -> list[Retrieved]:
         vectors = self.embed(queries)

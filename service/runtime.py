@@ -1,22 +1,47 @@
-"""What one service process holds: the knowledge base, retriever, Claude client, caches, metrics."""
+"""What one service process holds, built at startup: knowledge base, retriever, Claude (resilient),
+router, conversations, caches, limits, budgets, ledger, webhooks and metrics.
+
+Every external system's adapter is built here (never at import time): Redis when REDIS_URL is set,
+else in-process stores; PostgreSQL when DATABASE_URL is set, else SQLite.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from redis.asyncio import Redis
 
 from knowledge.search import KnowledgeBase
-from service.answering import AnswerService
+from service.aftercare import Aftercare
+from service.answer_cache import AnswerCache, build_answer_cache
+from service.answering import AnswerDeps, AnswerService
+from service.auth import ApiKeys
+from service.budgets import BudgetGuard, build_budget_guard
 from service.claude import ClaudeClient
 from service.config import AppSettings
+from service.embedding_cache import EmbeddingCache
+from service.handoff import HandoffPolicy
+from service.ledger import UsageLedger, open_ledger
+from service.limits import RateLimiter, build_rate_limiter
+from service.metrics import Metrics
+from service.pricing import PriceTable
 from service.prompts import build_digest, build_outline
+from service.redis_settings import redis_client
+from service.resilience import ResilientClaude
 from service.retriever import BatchingRetriever
+from service.routing import Router, build_router
+from service.schemas import Usage
+from service.sessions import SessionStore, session_store
+from service.summarizer import Summarizer
+from service.translate import QueryTranslator, needs_translation
+from service.webhooks import WebhookSender
+
+log = logging.getLogger(__name__)
 
 # (kb, paths, prune, rebuild, dry_run) -> report dict; injected by the composition root so that
 # service/ never imports ingest/.
@@ -53,60 +78,141 @@ class DigestCache:
         return self._value
 
 
-@dataclass
-class Metrics:
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-
-    def __post_init__(self) -> None:
-        self.answers = Counter(
-            "faqstream_answers_total",
-            "Answers by mode and outcome",
-            ["mode", "outcome"],
-            registry=self.registry,
-        )
-        self.ttft = Histogram(
-            "faqstream_time_to_first_delta_seconds",
-            "Request to first delta",
-            ["mode"],
-            registry=self.registry,
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-        )
-        self.duration = Histogram(
-            "faqstream_answer_seconds",
-            "Request to end of answer",
-            ["mode"],
-            registry=self.registry,
-            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
-        )
-        self.tokens = Counter(
-            "faqstream_tokens_total", "Claude tokens by kind", ["kind"], registry=self.registry
-        )
-        self.cost = Counter("faqstream_cost_usd_total", "Claude cost in USD", registry=self.registry)
-        self.retrieval_batches = Gauge(
-            "faqstream_retrieval_batches", "Model calls made for question embedding", registry=self.registry
-        )
-        self.retrieval_questions = Gauge(
-            "faqstream_retrieval_questions", "Questions embedded in those calls", registry=self.registry
-        )
-
-
 class Runtime:
+    """Built in two steps: ``__init__`` (cheap) and ``start`` (the router's examples, connections)."""
+
     def __init__(self, settings: AppSettings, kb: KnowledgeBase, ingest_runner: IngestRunner | None) -> None:
         self.settings = settings
         self.kb = kb
-        self.retriever = BatchingRetriever(kb, settings.service.max_batch)
-        self.claude = ClaudeClient(settings.anthropic) if settings.anthropic.api_key else None
-        chars = settings.service.digest_max_tokens * 4
-        self.digest = DigestCache(kb, chars)
-        self.answers = AnswerService(
-            self.retriever, kb.require_languages(), settings.service, self.claude, self.digest.get
-        )
         self.ingest_runner = ingest_runner
         self.ingest_lock = asyncio.Lock()
         self.metrics = Metrics()
+        registry = self.metrics.registry
+        self.keys = ApiKeys.from_settings(settings.auth)
+        self.prices = PriceTable(settings.pricing)
+        self.vectors = EmbeddingCache(settings.cache.embedding_size)
+        self.retriever = BatchingRetriever(kb, settings.service.max_batch, self.vectors)
+        self.client = ClaudeClient(settings.anthropic) if settings.anthropic.api_key else None
+        self.claude = (
+            ResilientClaude(self.client, settings.resilience, registry) if self.client is not None else None
+        )
+        if self.claude is not None:
+            self.prices.require(self.claude.models)
+        self.digest = DigestCache(kb, settings.service.digest_max_tokens * 4)
+        self.router: Router | None = None  # start(): embedding the labelled examples takes seconds
+        translate = needs_translation(
+            kb.embedder.name, settings.translate.mode, settings.translate.multilingual_models
+        )
+        self.translator = (
+            QueryTranslator(self.client, settings.translate) if translate and self.client else None
+        )
+        self.handoff = HandoffPolicy(settings.handoff)
+        self.summarizer = Summarizer(self.client, settings.conversation, on_usage=self._summary_usage)
+        # Built by start(): they need Redis / the database.
+        self.redis: Redis | None = None
+        self.sessions: SessionStore | None = None
+        self.cache: AnswerCache | None = None
+        self.limiter: RateLimiter | None = None
+        self.budgets: BudgetGuard | None = None
+        self.ledger: UsageLedger | None = None
+        self.handoff_webhook: WebhookSender | None = None
+        self.aftercare: Aftercare | None = None
+        self._answers: AnswerService | None = None
+
+    async def start(self) -> None:
+        s = self.settings
+        registry = self.metrics.registry
+        self.router = await asyncio.to_thread(
+            build_router,
+            s.router,
+            self.kb.embedder,
+            self.client,
+            self.kb.require_languages(),
+            s.ingest.default_language,
+        )
+        prefix = s.redis.key_prefix
+        self.redis = await redis_client(s.redis)
+        self.sessions = session_store(s.conversation, self.redis, prefix=prefix)
+        self.cache = (
+            build_answer_cache(s.cache, self.redis, key_prefix=f"{prefix}answers:")
+            if s.cache.answers
+            else None
+        )
+        self.limiter = build_rate_limiter(s.limits, self.redis, prefix=prefix, registry=registry)
+        self.budgets = build_budget_guard(
+            s.limits, self.redis, prefix=prefix, registry=registry, webhook_settings=s.webhook
+        )
+        self.ledger = open_ledger(s.database, s.ledger, registry=registry)
+        await self.ledger.start()
+        if s.handoff.webhook_url:
+            self.handoff_webhook = WebhookSender(
+                s.handoff.webhook_url, s.webhook, name="handoff", registry=registry
+            )
+            self.handoff_webhook.start()
+        self.aftercare = Aftercare(
+            sessions=self.sessions,
+            conversation=s.conversation,
+            summarizer=self.summarizer,
+            prices=self.prices,
+            metrics=self.metrics,
+            ledger=self.ledger,
+            budgets=self.budgets,
+            cache=self.cache,
+            handoff_webhook=self.handoff_webhook,
+        )
+        self._answers = AnswerService(
+            AnswerDeps(
+                settings=s,
+                retriever=self.retriever,
+                languages=self.kb.require_languages(),
+                digest=self.digest.get,
+                sessions=self.sessions,
+                handoff=self.handoff,
+                aftercare=self.aftercare,
+                metrics=self.metrics,
+                claude=self.claude,
+                router=self.router,
+                translator=self.translator,
+                cache=self.cache,
+            )
+        )
+        if self.keys.open:
+            log.warning("AUTH_API_KEYS is unset: the answer endpoints are open to anyone who can reach them")
+
+    @property
+    def answers(self) -> AnswerService:
+        if self._answers is None:
+            raise RuntimeError("Runtime.start() has not run")
+        return self._answers
+
+    def _summary_usage(self, model: str, usage: Usage) -> None:
+        self.metrics.observe_usage(
+            model, usage.model_copy(update={"cost_usd": self.prices.cost(model, usage)})
+        )
+
+    def refresh_gauges(self) -> None:
+        self.metrics.retrieval_batches.set(self.retriever.batches)
+        self.metrics.retrieval_questions.set(self.retriever.questions)
+        stats = self.vectors.stats
+        self.metrics.embedding_cache_hits.set(stats.hits)
+        self.metrics.embedding_cache_misses.set(stats.misses)
 
     async def close(self) -> None:
+        if self.aftercare is not None:
+            await self.aftercare.drain()
         self.retriever.close()
+        if self.handoff_webhook is not None:
+            await self.handoff_webhook.aclose()
+        if self.budgets is not None:
+            await self.budgets.aclose()
+        if self.ledger is not None:
+            await self.ledger.aclose()
         if self.claude is not None:
             await self.claude.close()
+        elif self.client is not None:
+            await self.client.close()
+        if self.sessions is not None:
+            await self.sessions.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         self.kb.store.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,6 +21,9 @@ class AnswerRequest(BaseModel):
     )
     filters: SearchFilters | None = None
     stream: bool = False
+    user: str | None = Field(
+        default=None, min_length=1, max_length=128, description="end-user id: the per-user rate limit"
+    )
 
     @field_validator("question")
     @classmethod
@@ -54,10 +57,14 @@ class AnswerResponse(BaseModel):
     answer: str
     language: str
     mode: Mode
+    model: str | None = Field(description="the Claude model that answered; null without one")
     citations: list[Citation]
     stop_reason: str | None
     usage: Usage
     kb_version: int
+    intent: dict[str, Any] | None = Field(description="the router's intent, confidence and top scores")
+    handoff: dict[str, Any] | None = Field(description="set when a human colleague takes over")
+    cache: str | None = Field(description="exact | semantic when served from the answer cache")
 
 
 class ErrorBody(BaseModel):

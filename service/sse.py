@@ -18,11 +18,21 @@ from typing import Any
 import anyio
 
 from service.answering import Delta, Done, Event, Failed, Meta
-from service.runtime import Metrics
+from service.handoff import Handoff
+from service.metrics import Metrics
+from service.routing import Route
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 KEEPALIVE = b": keep-alive\n\n"
 _END = object()
+
+
+def route_payload(route: Route | None) -> dict[str, Any] | None:
+    return route.to_dict() if route is not None else None
+
+
+def handoff_payload(handoff: Handoff | None) -> dict[str, Any] | None:
+    return handoff.model_dump(mode="json") if handoff is not None else None
 
 
 def event_payload(event: Event) -> tuple[str, dict[str, Any]]:
@@ -32,13 +42,21 @@ def event_payload(event: Event) -> tuple[str, dict[str, Any]]:
             "message_id": event.message_id,
             "language": event.language,
             "mode": event.mode,
+            "model": event.model,
             "kb_version": event.kb_version,
+            "intent": route_payload(event.route),
+            "handoff": handoff_payload(event.handoff),
             "citations": [c.model_dump() for c in event.citations],
         }
     if isinstance(event, Delta):
         return "delta", {"text": event.text}
     if isinstance(event, Done):
-        return "done", {"stop_reason": event.stop_reason, "usage": event.usage.model_dump()}
+        return "done", {
+            "stop_reason": event.stop_reason,
+            "usage": event.usage.model_dump(),
+            "handoff": handoff_payload(event.handoff),
+            "cache": event.cache,
+        }
     return "error", {"code": event.code, "message": event.message, "retryable": event.retryable}
 
 
@@ -84,6 +102,7 @@ async def sse_bytes(
     producer = asyncio.ensure_future(relay.produce())
     timer = asyncio.ensure_future(relay.tick())
     state = _StreamState(metrics, started)
+    metrics.in_flight.inc()
     try:
         while True:
             items = [await relay.queue.get()]
@@ -95,6 +114,7 @@ async def sse_bytes(
             if items[-1] is _END:
                 return
     finally:
+        metrics.in_flight.dec()
         with anyio.CancelScope(shield=True):
             for task in (timer, producer):
                 if not task.done():
@@ -124,19 +144,7 @@ class _StreamState:
             self.first_delta = False
             self.metrics.ttft.labels(self.mode).observe(time.perf_counter() - self.started)
         elif isinstance(event, Done):
-            record_done(self.metrics, self.mode, event, self.started)
-        elif isinstance(event, Failed):
+            self.metrics.duration.labels(self.mode).observe(time.perf_counter() - self.started)
+        elif isinstance(event, Failed) and event.code == "internal_error":
             self.metrics.answers.labels(self.mode, "error").inc()
         return encode(event)
-
-
-def record_done(metrics: Metrics, mode: str, event: Done, started: float) -> None:
-    metrics.answers.labels(mode, "ok").inc()
-    metrics.duration.labels(mode).observe(time.perf_counter() - started)
-    usage = event.usage
-    for kind in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"):
-        value = getattr(usage, kind)
-        if value:
-            metrics.tokens.labels(kind).inc(value)
-    if usage.cost_usd:
-        metrics.cost.inc(usage.cost_usd)

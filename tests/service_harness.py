@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -17,8 +18,11 @@ from pydantic import SecretStr
 from faqstream.server import build_app
 from ingest.pipeline import IngestPipeline
 from knowledge.search import KnowledgeBase
+from service.answer_cache import CacheSettings
 from service.config import AppSettings
+from service.db_settings import DatabaseSettings
 from service.settings import AnthropicSettings, ServiceSettings
+from service.translate import TranslateSettings
 from tests.conftest import make_settings
 
 ADMIN_KEY = "admin-secret"
@@ -31,9 +35,23 @@ def free_port() -> int:
 
 
 def app_settings(
-    tmp: Path, *, api_key: str | None = None, base_url: str | None = None, **service: object
+    tmp: Path,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    components: dict[str, Any] | None = None,
+    **service: object,
 ) -> AppSettings:
+    """Settings for a test service. Cross-lingual translation and the answer cache are off unless a
+    test turns them on through ``components`` (AppSettings field name → settings object), so each
+    test sees exactly the upstream requests and answers it caused."""
     base = make_settings(tmp)
+    parts: dict[str, Any] = {
+        "translate": TranslateSettings(mode="never"),
+        "cache": CacheSettings(answers=False),
+        "database": DatabaseSettings(sqlite_path=tmp / "faqstream.db"),
+        **(components or {}),
+    }
     return AppSettings(
         qdrant=base.qdrant,
         embedding=base.embedding,
@@ -43,6 +61,7 @@ def app_settings(
         anthropic=AnthropicSettings(
             api_key=SecretStr(api_key) if api_key else None, base_url=base_url, timeout_s=10
         ),
+        **parts,
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 from httpx_sse import connect_sse
 
 from fakes import FakeAnthropic, SlowFirstByte, Status
+from service.upstream_policy import ResilienceSettings
 from tests.corpus import write_corpus
 from tests.service_harness import ADMIN_KEY, app_settings, ingest, running_service
 
@@ -37,7 +38,10 @@ def fake() -> Iterator[FakeAnthropic]:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, corpus: Path, fake: FakeAnthropic) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("svc")
-    settings = app_settings(tmp, api_key="test-key", base_url=fake.base_url)
+    fast_retries = ResilienceSettings(max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.02, jitter_s=0)
+    settings = app_settings(
+        tmp, api_key="test-key", base_url=fake.base_url, components={"resilience": fast_retries}
+    )
     ingest(settings, corpus)
     with running_service(settings) as base:
         yield base
@@ -127,6 +131,8 @@ def test_irrelevant_question_is_answered_honestly_without_calling_claude(
     assert events[0][1]["citations"] == [] and events[0][1]["language"] == "de"
     assert "keine Antwort gefunden" in events[1][1]["text"]
     assert events[-1][1]["stop_reason"] == "no_relevant_passages"
+    assert "no_relevant_passages" in events[0][1]["handoff"]["reasons"]
+    assert events[-1][1]["handoff"] == events[0][1]["handoff"]
     assert fake.message_requests() == []
 
 
@@ -154,19 +160,40 @@ def test_client_disconnect_cancels_the_upstream_call(tmp_path: Path, corpus: Pat
         assert gone and gone[0].stream and gone[0].deltas_sent < 200
 
 
-def test_upstream_failure_before_first_token_is_a_well_formed_error(
-    service: str, fake: FakeAnthropic
-) -> None:
+def test_upstream_failure_before_first_token_is_retried_invisibly(service: str, fake: FakeAnthropic) -> None:
     fake.reset()
     fake.script(Status(529, "overloaded_error", "Overloaded"))
     events = sse_events(service, {"question": "How long does a refund take?", "stream": True})
-    assert [n for n, _ in events] == ["meta", "error"]
-    assert events[1][1]["retryable"] is True and events[1][1]["code"] == "overloaded_error"
-    fake.script(Status(529, "overloaded_error", "Overloaded"))
+    assert events[0][0] == "meta" and events[-1][0] == "done"
+    assert "".join(d["text"] for n, d in events if n == "delta") == REPLY
+    assert events[0][1]["mode"] == "generative" and events[0][1]["model"] == "claude-sonnet-4-6"
+    assert len(fake.message_requests()) == 2  # the 529, then the retry that answered
+
+
+def test_claude_down_gives_quoted_passages_and_a_handoff_never_an_error(
+    service: str, fake: FakeAnthropic
+) -> None:
+    fake.reset()
+    down = [Status(529, "overloaded_error", "Overloaded")] * 4  # 2 attempts x 2 models
+    fake.script(*down)
+    events = sse_events(service, {"question": "How long does a refund take?", "stream": True})
+    meta, done = events[0][1], events[-1][1]
+    assert events[0][0] == "meta" and events[-1][0] == "done"
+    assert meta["mode"] == "extractive" and meta["citations"]
+    assert meta["handoff"]["reason"] == "llm_unavailable" and done["handoff"] == meta["handoff"]
+    assert [r.body["model"] for r in fake.message_requests()] == [
+        "claude-sonnet-4-6",
+        "claude-sonnet-4-6",
+        "claude-haiku-4-5",
+        "claude-haiku-4-5",
+    ]
+    fake.script(*down)
     response = httpx.post(
         f"{service}/v1/answers", json={"question": "How long does a refund take?"}, timeout=30
     )
-    assert response.status_code == 503 and response.json()["error"]["retryable"] is True
+    assert response.status_code == 200
+    body = response.json()
+    assert body["mode"] == "extractive" and body["handoff"]["reason"] == "llm_unavailable"
 
 
 def test_keepalive_comments_while_waiting_upstream(service: str, fake: FakeAnthropic) -> None:
