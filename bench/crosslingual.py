@@ -167,10 +167,11 @@ def compare(
         "b_translated_upper_bound": metrics(translated, gold, pool_language),
         "c_merged": metrics(merged(original, translated, language, "auto"), gold, pool_language),
         "c_merged_rank_fusion": metrics(merged(original, translated, language, "rank"), gold, pool_language),
-        "c_merged_by_cosine": metrics(
-            merged(original, translated, language, "relevance"), gold, pool_language
-        ),
     }
+    if all(h.dense_score is not None for hits in (*original, *translated) for h in hits):  # not sparse
+        row["c_merged_by_cosine"] = metrics(
+            merged(original, translated, language, "relevance"), gold, pool_language
+        )
     if pool_language is not None:
         row["c_merged_no_language_preference"] = metrics(
             merged(original, translated, language, "auto", 0.0), gold, pool_language
@@ -183,8 +184,12 @@ def show(label: str, row: dict[str, Any]) -> None:
         f"  {label:22} hit@5  original {row['a_original']['hit_at_5']:.3f}  "
         f"translated {row['b_translated_upper_bound']['hit_at_5']:.3f}  "
         f"merged {row['c_merged']['hit_at_5']:.3f}  "
-        f"(rank fusion {row['c_merged_rank_fusion']['hit_at_5']:.3f}, "
-        f"by cosine {row['c_merged_by_cosine']['hit_at_5']:.3f})"
+        f"(rank fusion {row['c_merged_rank_fusion']['hit_at_5']:.3f}"
+        + (
+            f", by cosine {row['c_merged_by_cosine']['hit_at_5']:.3f})"
+            if "c_merged_by_cosine" in row
+            else ")"
+        )
     )
 
 
@@ -261,7 +266,7 @@ def main() -> None:
         "It equals en_baseline up to questions whose text repeats within a language.",
         "c_merged: service.translate.merge_hits with strategy auto (reciprocal-rank fusion weighted by "
         "each list's best cosine for dense/hybrid, unweighted for sparse); c_merged_rank_fusion: "
-        "unweighted fusion; c_merged_by_cosine: ordered by cosine alone.",
+        "unweighted fusion; c_merged_by_cosine: ordered by cosine alone (dense/hybrid only).",
         "languages.*: only the English paragraphs are indexed, so merging can only lose against (b); it "
         "measures what searching the original as well costs. mixed_pool_hybrid: English paragraphs plus "
         "their copies in the question's language (480 documents); a hit is either copy; "

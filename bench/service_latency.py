@@ -135,6 +135,10 @@ def main() -> None:
             "SERVICE_PORT": str(service_port),
             "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{fake_port}",
             "FAQSTREAM_LOG_LEVEL": "WARNING",
+            # Measure the generative path itself: no answer cache, no rate limit in the way.
+            "CACHE_ANSWERS": "false",
+            "LIMITS_KEY_RPM": "0",
+            "DATABASE_SQLITE_PATH": str(Path(tmp) / "faqstream.db"),
         }
         subprocess.run(
             [sys.executable, "-m", "faqstream", "ingest", "data/policies"],

@@ -12,6 +12,9 @@ A request with `tools` and a forcing `tool_choice` (`{"type": "tool", "name": â€
 answered with one `tool_use` block (stop reason `tool_use`; streamed as `input_json_delta` events) whose
 input comes from `tool_responder(body, tool)` â€” by default a minimal instance of the tool's input schema;
 `tool_inputs(...)` scripts a sequence. Faults apply to tool replies as to text (deltas are JSON pieces).
+
+`fault_source(body)` is asked for a fault for each `POST /v1/messages` that the script does not cover
+(the script always goes first); `RandomFaults` is one: a seeded random fault on a fraction of requests.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from fakes.anthropic_faults import (
     ErrorEvent,
     Fault,
     Hang,
+    RandomFaults,
     RecordedRequest,
     SlowFirstByte,
     Status,
@@ -48,6 +52,8 @@ from fakes.anthropic_faults import (
 
 # (request body, the forced tool's definition) -> the tool_use block's input
 ToolResponder = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+# request body (parsed JSON or None) -> the fault for this request, or None; called under the fake's lock
+FaultSource = Callable[[Any], Fault | None]
 
 
 class _ClientGoneError(Exception):
@@ -73,6 +79,7 @@ class FakeAnthropic:
         *,
         reply: str | Callable[[dict[str, Any]], str] = proto.DEFAULT_REPLY,
         tool_responder: ToolResponder | None = None,
+        fault_source: FaultSource | None = None,
         token_delay_s: float = 0.0,
         first_token_delay_s: float = 0.0,
         host: str = "127.0.0.1",
@@ -83,6 +90,7 @@ class FakeAnthropic:
     ) -> None:
         self.reply = reply
         self.tool_responder = tool_responder  # input of forced tool calls; None = from the schema
+        self.fault_source = fault_source  # faults for requests the script does not cover
         self.token_delay_s = token_delay_s
         self.first_token_delay_s = first_token_delay_s
         self.min_cache_tokens = dict(min_cache_tokens or {})
@@ -169,7 +177,11 @@ class FakeAnthropic:
     def _record(self, req: RecordedRequest, take_fault: bool) -> tuple[int, Fault | None]:
         with self._lock:
             self.requests.append(req)
-            fault = self._faults.popleft() if take_fault and self._faults else None
+            fault: Fault | None = None
+            if take_fault and self._faults:
+                fault = self._faults.popleft()
+            elif take_fault and self.fault_source is not None:
+                fault = self.fault_source(req.body)
             return len(self.requests) - 1, fault
 
     def _reply_for(self, body: dict[str, Any]) -> str:
@@ -594,7 +606,9 @@ __all__ = [
     "ErrorEvent",
     "FakeAnthropic",
     "Fault",
+    "FaultSource",
     "Hang",
+    "RandomFaults",
     "RecordedRequest",
     "SlowFirstByte",
     "Status",

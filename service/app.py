@@ -267,6 +267,9 @@ def create_app(
         runtime = Runtime(app_settings, knowledge, ingest_runner)
         await runtime.start()
         await asyncio.to_thread(knowledge.embedder.embed_query, "warm-up")
+        # lingua loads its language models on first use (~7 s, blocking the event loop): load them
+        # now, before /readyz says ready, not on the first question.
+        await asyncio.to_thread(knowledge.require_languages().detect, "warm-up")
         _, digest = await asyncio.to_thread(runtime.digest.get)
         if runtime.claude is not None:
             warning = cache_warning(app_settings.anthropic.model, system_blocks(digest))

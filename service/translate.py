@@ -205,6 +205,8 @@ def merge_hits(
     - ``rank`` (``auto`` for sparse search, which has no cosine): unweighted reciprocal-rank fusion.
     - ``relevance``: by cosine alone, whichever phrasing found the chunk (discards the lexical order).
 
+    Without cosines on every hit, every strategy is ``rank``.
+
     Passages in the customer's language are preferred at (near-)equal relevance: their fused score
     counts ``prefer_margin`` more (× 1.02 by default; with ``relevance``, + 0.02 cosine), and exact
     ties go to them.
@@ -212,8 +214,10 @@ def merge_hits(
     if k <= 0:
         return []
     hits = [*original, *translated]
-    if strategy == "auto":
-        strategy = "weighted_rank" if all(h.dense_score is not None for h in hits) else "rank"
+    if strategy != "rank" and any(h.dense_score is None for h in hits):
+        strategy = "rank"  # sparse search: no cosine to weigh or order by
+    elif strategy == "auto":
+        strategy = "weighted_rank"
     lists = (original, translated)
     weights = [1.0, 1.0]
     if strategy == "weighted_rank":

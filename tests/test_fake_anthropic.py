@@ -713,3 +713,66 @@ def test_batches_answer_forced_tool_calls() -> None:
     [block] = message.content
     assert isinstance(block, ToolUseBlock) and block.input == {"intent": "shipping", "confidence": 1.0}
     assert server.server_errors == []
+
+
+def test_fault_source_covers_requests_the_script_does_not(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    asked: list[Any] = []
+
+    def source(body: Any) -> Status | None:
+        asked.append(body["messages"][0]["content"])
+        return Status(529, "overloaded_error", "Overloaded") if len(asked) == 1 else None
+
+    fake.fault_source = source
+    fake.script(Status(500, "api_error", "scripted"))
+    with pytest.raises(anthropic.InternalServerError, match="scripted"):
+        client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+    assert asked == []  # the script goes first
+    with pytest.raises(anthropic.APIStatusError) as overloaded:
+        client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+    assert overloaded.value.status_code == 529
+    reply = client.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+    assert reply.stop_reason in ("end_turn", "max_tokens")
+    assert asked == ["How do I get a refund?"] * 2
+    client.messages.count_tokens(model=MODEL, messages=QUESTION)
+    assert len(asked) == 2  # only message requests ask for a fault
+
+
+def test_random_faults_are_seeded_and_respect_rate_and_kinds() -> None:
+    from fakes.anthropic_faults import FAULT_KINDS, RandomFaults
+
+    def draws(source: RandomFaults, n: int) -> list[object]:
+        return [source() for _ in range(n)]
+
+    first, again = RandomFaults(0.3, seed=7), RandomFaults(0.3, seed=7)
+    sequence = draws(first, 2000)
+    assert sequence == draws(again, 2000)
+    injected = [f for f in sequence if f is not None]
+    assert 450 < len(injected) < 750  # 30% of 2000, well inside binomial spread
+    assert sum(first.counts.values()) == len(injected) and set(first.counts) == set(FAULT_KINDS)
+    assert {type(f) for f in injected} == {Status, SlowFirstByte, DropMidStream, ErrorEvent}
+    assert {f.code for f in injected if isinstance(f, Status)} == {429, 500, 529}
+    cuts = [f.after_deltas for f in injected if isinstance(f, DropMidStream | ErrorEvent)]
+    assert min(cuts) == 0 and max(cuts) == 5
+    assert draws(RandomFaults(0.0, seed=1), 200) == [None] * 200
+    only = draws(RandomFaults(1.0, seed=1, kinds=["slow_first_byte"], slow_s=0.5), 50)
+    assert only == [SlowFirstByte(0.5)] * 50
+    with pytest.raises(ValueError, match="fault kinds"):
+        RandomFaults(0.1, kinds=["meteor"])
+    with pytest.raises(ValueError, match="rate"):
+        RandomFaults(1.5)
+
+
+def test_random_rate_limits_reach_the_sdk_with_retry_after_ms() -> None:
+    from fakes.anthropic_faults import RandomFaults
+
+    source = RandomFaults(1.0, seed=3, kinds=["rate_limit"], retry_after_ms=250)
+    with (
+        FakeAnthropic(fault_source=source) as server,
+        anthropic.Anthropic(base_url=server.base_url, api_key="test", max_retries=0) as sdk,
+    ):
+        for _ in range(3):
+            with pytest.raises(anthropic.RateLimitError) as limited:
+                sdk.messages.create(model=MODEL, max_tokens=5, messages=QUESTION, stream=True)
+            assert limited.value.response.headers["retry-after-ms"] == "250"
+    assert source.counts == {"rate_limit": 3}
+    assert len(server.message_requests()) == 3 and server.server_errors == []

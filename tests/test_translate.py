@@ -249,6 +249,8 @@ def test_merge_without_cosines_fuses_ranks() -> None:
     translated = [hit("c", None), hit("b", None), hit("a", None, "es")]
     # b: 1/4 + 1/4; a: 1/3 + 1/5; c: 1/3
     assert ids(merge_hits(original, translated, "es", 3)) == ["a", "b", "c"]
+    for strategy in ("relevance", "weighted_rank"):  # nothing to weigh or order by: plain fusion
+        assert ids(merge_hits(original, translated, "es", 3, strategy=strategy)) == ["a", "b", "c"]
     tie = merge_hits([hit("x", None)], [hit("y", None, "de")], "de", 2)
     assert ids(tie) == ["y", "x"]
 
