@@ -8,7 +8,7 @@ pipeline and the `knowledge` search API, three ways:
                  through the real Claude client and SDK against the fake Anthropic server, whose
                  responder returns the *parallel English XQuAD question* (same question id). That is
                  a perfect, human translation written by the annotator who saw the paragraph, so (b)
-                 is an UPPER BOUND of what a real translation model achieves (and equals en→en);
+                 is an UPPER BOUND of what a real translation model achieves (≈ en→en);
 (c) merged     — (a) and (b) searched separately and combined by `service.translate.merge_hits`
                  (the production path), plus its other strategies for comparison.
 

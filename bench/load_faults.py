@@ -4,7 +4,7 @@ Setup (all loopback): the fake Anthropic API in its own process (first token aft
 10 ms apart) injecting a seeded random fault into 10% of its message requests — 429 with
 retry-after-ms, 529, 500, a first byte slower than the service's first-token timeout, a connection
 dropped after 0–5 deltas, an SSE ``error`` event after 0–5 deltas; `faqstream serve` (one worker) on
-the demo policies plus the 81 Bitext FAQ articles; a raw asyncio HTTP client.
+the 81 Bitext FAQ articles (what the workload asks about); a raw asyncio HTTP client.
 
 Workload: first-turn Bitext customer requests drawn with Zipf (s = 1.1) over the 4,433 requests in
 a seeded random rank order, 3,000 streamed requests at 64 concurrency. Runs, each with a fresh fake
@@ -84,6 +84,7 @@ class Result:
     handoff: str | None = None
     error_code: str | None = None
     cost_usd: float = 0.0
+    start: float = 0.0  # since the run started
 
 
 def dechunk(body: bytes) -> bytes:
@@ -138,10 +139,10 @@ def classify(raw: bytes, result: Result) -> None:
             result.error_code = data.get("code")
 
 
-async def ask(port: int, question: str) -> Result:
+async def ask(port: int, question: str, origin: float) -> Result:
     body = json.dumps({"question": question, "stream": True}).encode()
-    result = Result()
     started = time.perf_counter()
+    result = Result(start=started - origin)
     writer: asyncio.StreamWriter | None = None
     raw = b""
     try:
@@ -170,15 +171,19 @@ async def ask(port: int, question: str) -> Result:
 
 
 async def drive(port: int, workload: list[str], concurrency: int, pid: int) -> dict[str, Any]:
-    """Run the workload at ``concurrency``; RSS sampled each second meanwhile."""
+    """Run the workload at ``concurrency``; the service's RSS is sampled each second meanwhile.
+
+    Results come back in workload order (``None`` never remains: every request ends one way or another).
+    """
     proc = psutil.Process(pid)
-    results: list[Result] = []
+    results: list[Result | None] = [None] * len(workload)
     rss: list[float] = []
     next_index = iter(range(len(workload)))
+    origin = time.perf_counter()
 
     async def worker() -> None:
         for i in next_index:
-            results.append(await ask(port, workload[i]))
+            results[i] = await ask(port, workload[i], origin)
 
     async def sample() -> None:
         while True:
@@ -186,11 +191,10 @@ async def drive(port: int, workload: list[str], concurrency: int, pid: int) -> d
             await asyncio.sleep(1.0)
 
     sampler = asyncio.ensure_future(sample())
-    started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    wall = time.perf_counter() - started
+    wall = time.perf_counter() - origin
     sampler.cancel()
-    return {"results": results, "wall_s": wall, "rss": rss}
+    return {"results": [r for r in results if r is not None], "wall_s": wall, "rss": rss}
 
 
 async def http_get(port: int, path: str) -> str:
@@ -221,10 +225,11 @@ class Scrape:
         )
 
     def by(self, name: str, label: str) -> dict[str, float]:
-        out: Counter[str] = Counter()
+        out: dict[str, float] = {}
         for n, lab, v in self.samples:
             if n == name and v:
-                out[lab.get(label, "")] += v
+                key = lab.get(label, "")
+                out[key] = out.get(key, 0.0) + v
         return {k: round(v, 6) for k, v in sorted(out.items())}
 
 
@@ -325,6 +330,37 @@ def ms(values: list[float], q: float) -> float | None:
     return round(percentile(values, q) * 1000, 1) if values else None
 
 
+def unexpected_misses(workload: list[str], results: list[Result]) -> int:
+    """Requests not served from the cache although the same question had already got a cacheable
+    answer (generative, complete, no handoff) that ended more than a second before they started."""
+    cacheable_at: dict[str, float] = {}
+    for question, r in zip(workload, results, strict=True):
+        if r.mode == "generative" and r.outcome == "ok" and r.handoff is None:
+            end = r.start + r.total
+            cacheable_at[question] = min(end, cacheable_at.get(question, end))
+    return sum(
+        1
+        for question, r in zip(workload, results, strict=True)
+        if r.cache is None and r.start > cacheable_at.get(question, float("inf")) + 1.0
+    )
+
+
+def timeline(results: list[Result], rss: list[float], parts: int = 10) -> dict[str, Any]:
+    """TTFD p50/p95 per tenth of the requests (in start order), and RSS at evenly spaced samples."""
+    ordered = sorted(results, key=lambda r: r.start)
+    size = max(len(ordered) // parts, 1)
+    slices = [ordered[i : i + size] for i in range(0, len(ordered), size)][:parts]
+    firsts = [[r.ttfd for r in part if r.ttfd is not None] for part in slices]
+    step = max((len(rss) - 1) / parts, 1)
+    return {
+        "ttfd_p50_ms": [ms(f, 0.5) for f in firsts],
+        "ttfd_p95_ms": [ms(f, 0.95) for f in firsts],
+        "rss_mb": [round(rss[min(round(i * step), len(rss) - 1)], 1) for i in range(parts + 1)]
+        if rss
+        else [],
+    }
+
+
 def summarise(results: list[Result], wall_s: float) -> dict[str, Any]:
     firsts = [r.ttfd for r in results if r.ttfd is not None]
     by_mode: dict[str, list[float]] = {}
@@ -342,9 +378,11 @@ def summarise(results: list[Result], wall_s: float) -> dict[str, Any]:
         "hangs": outcomes.get("hang", 0),
         "incomplete_streams": outcomes.get("incomplete", 0),
         "sse_error_codes": dict(Counter(r.error_code for r in results if r.outcome == "sse_error")),
-        "client_error_rate": round(1 - outcomes.get("ok", 0) / max(len(results), 1), 4),
+        "not_done_ratio": round(1 - outcomes.get("ok", 0) / max(len(results), 1), 4),
+        "http_5xx_ratio": round(sum(1 for r in results if r.status >= 500) / max(len(results), 1), 4),
         "modes": dict(Counter(r.mode or "none" for r in results)),
         "answer_cache_hits": dict(Counter(r.cache for r in results if r.cache)),
+        "served_from_cache_ratio": round(sum(1 for r in results if r.cache) / max(len(results), 1), 4),
         "handoffs": dict(Counter(r.handoff for r in results if r.handoff)),
         "ttfd_ms": {"p50": ms(firsts, 0.5), "p95": ms(firsts, 0.95), "p99": ms(firsts, 0.99)},
         "ttfd_ms_by_mode": {
@@ -426,6 +464,8 @@ def execute(tmp: Path, run: Run, workload: list[str], concurrency: int, fault_ra
         stats = stop_fake(fake)
     run.figures = {
         **summarise(load["results"], load["wall_s"]),
+        "cache_misses_after_a_cacheable_answer": unexpected_misses(workload, load["results"]),
+        "timeline": timeline(load["results"], load["rss"]),
         "service_startup_s": round(startup_s, 1),
         "service_rss_mb": {
             "start": round(rss_start, 1),
@@ -490,7 +530,7 @@ def main(argv: list[str] | None = None) -> None:
         tmp = Path(tmp_name)
         faq = write_bitext_faq(tmp / "bitext")
         subprocess.run(
-            [sys.executable, "-m", "faqstream", "ingest", "data/policies", str(faq.parent)],
+            [sys.executable, "-m", "faqstream", "ingest", str(faq.parent)],
             cwd=REPO,
             env=service_env(tmp, runs[0], 0, 0),
             check=True,
@@ -508,7 +548,11 @@ def main(argv: list[str] | None = None) -> None:
     by_name = {run.name: run.figures for run in runs}
     results: dict[str, Any] = {
         "setup": {
-            "upstream": {"first_token_ms": FIRST_TOKEN_S * 1000, "token_ms": TOKEN_S * 1000, "tokens": TOKENS},
+            "upstream": {
+                "first_token_ms": FIRST_TOKEN_S * 1000,
+                "token_ms": TOKEN_S * 1000,
+                "tokens": TOKENS,
+            },
             "fault_rate": args.fault_rate,
             "fault_kinds": "429 (retry-after-ms 200), 529, 500, slow first byte (3 s), drop, error event",
             "service_first_token_timeout_s": FIRST_TOKEN_TIMEOUT_S,
@@ -521,7 +565,7 @@ def main(argv: list[str] | None = None) -> None:
                 "distinct_questions": len(seen),
                 "repeat_ratio": round(repeats / len(workload), 4),
             },
-            "knowledge_base": "data/policies + 81 Bitext FAQ articles",
+            "knowledge_base": "the 81 Bitext FAQ articles",
         },
         "runs": by_name,
         "cache_vs_no_cache": comparison(by_name["cache_memory"], by_name["no_cache"]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import cli_startup, ingest_throughput, query_speed, retrieval_quality
+from bench import cli_startup, ingest_throughput, load_faults, query_speed, retrieval_quality
 
 
 def main() -> None:
@@ -10,6 +10,7 @@ def main() -> None:
     ingest_throughput.main()
     retrieval_quality.main()
     query_speed.main()
+    load_faults.main([])
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ def _service_prompt(store: Path, question: str) -> dict[str, Any]:
     )
     kb = KnowledgeBase.open(settings)
     try:
-        _, digest = DigestCache(kb, 24_000).get()
+        _, digest = DigestCache(kb, 24_000).refresh()
         hits = kb.run([Query(question, 5, None, "en")])[0]
         return {"system": system_blocks(digest), "messages": [user_turn(question, hits, "en")]}
     finally:

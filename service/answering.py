@@ -245,8 +245,9 @@ class Prepared:
         return Done(stop_reason, outcome.usage, outcome.handoff, self.cached.match if self.cached else None)
 
     def signals(self, *, llm_available: bool = True) -> HandoffSignals:
+        # Redacted like the stored turns: the handoff summary goes to the agents' webhook.
         turns: list[Turn] = list(self.conversation.turns) if self.conversation else []
-        turns.append(Turn(role="user", text=self.request.question, language=self.language))
+        turns.append(self.user_turn_record())
         return HandoffSignals(
             language=self.language,
             intent=self.route.intent if self.route else None,

@@ -247,7 +247,7 @@ async def admin_ingest(data: IngestRequest, request: Request[Any, Any, Any], sta
         report = await asyncio.to_thread(
             runner, runtime.kb, [Path(p) for p in data.paths], data.prune, data.rebuild, data.dry_run
         )
-    runtime.digest.invalidate()  # the next request sees the new version and digest
+    await asyncio.to_thread(runtime.digest.refresh)  # the next request sees the new version
     return Response(report, media_type=MediaType.JSON)
 
 
@@ -270,7 +270,7 @@ def create_app(
         # lingua loads its language models on first use (~7 s, blocking the event loop): load them
         # now, before /readyz says ready, not on the first question.
         await asyncio.to_thread(knowledge.require_languages().detect, "warm-up")
-        _, digest = await asyncio.to_thread(runtime.digest.get)
+        _, digest = runtime.digest.get()
         if runtime.claude is not None:
             warning = cache_warning(app_settings.anthropic.model, system_blocks(digest))
             if warning:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,23 +48,24 @@ IngestRunner = Callable[[KnowledgeBase, list[Path], bool, bool, bool], dict[str,
 
 
 class DigestCache:
-    """The knowledge-base digest for the cached prompt prefix, rebuilt when the KB version changes."""
+    """The knowledge-base digest for the cached prompt prefix, rebuilt when the KB version changes.
+
+    ``get`` never touches the store: a background task (``watch``) checks the version every
+    ``ttl_s`` in a thread and rebuilds the digest there, so a large knowledge base never stalls the
+    event loop. ``refresh`` is also called right after an in-service ingest, so the next request
+    sees the new version.
+    """
 
     def __init__(self, kb: KnowledgeBase, max_chars: int, ttl_s: float = 1.0) -> None:
         self.kb = kb
         self.max_chars = max_chars
         self.ttl_s = ttl_s
-        self._checked = 0.0
         self._value: tuple[int, str] = (-1, "")
 
-    def invalidate(self) -> None:
-        self._checked = 0.0
-
     def get(self) -> tuple[int, str]:
-        now = time.monotonic()
-        if now - self._checked < self.ttl_s and self._value[0] >= 0:
-            return self._value
-        self._checked = now
+        return self._value
+
+    def refresh(self) -> tuple[int, str]:
         version = self.kb.version()
         if version != self._value[0]:
             collection = self.kb.store.active()
@@ -76,6 +76,14 @@ class DigestCache:
             )
             self._value = (version, build_digest(build_outline(rows), version, self.max_chars))
         return self._value
+
+    async def watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.ttl_s)
+            try:
+                await asyncio.to_thread(self.refresh)
+            except Exception as exc:  # the store may be briefly unavailable; keep the last digest
+                log.warning("knowledge-base version check failed: %s", exc)
 
 
 class Runtime:
@@ -118,10 +126,13 @@ class Runtime:
         self.handoff_webhook: WebhookSender | None = None
         self.aftercare: Aftercare | None = None
         self._answers: AnswerService | None = None
+        self._watch: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         s = self.settings
         registry = self.metrics.registry
+        await asyncio.to_thread(self.digest.refresh)
+        self._watch = asyncio.ensure_future(self.digest.watch())
         self.router = await asyncio.to_thread(
             build_router,
             s.router,
@@ -198,6 +209,8 @@ class Runtime:
         self.metrics.embedding_cache_misses.set(stats.misses)
 
     async def close(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
         if self.aftercare is not None:
             await self.aftercare.drain()
         self.retriever.close()

@@ -715,7 +715,9 @@ def test_batches_answer_forced_tool_calls() -> None:
     assert server.server_errors == []
 
 
-def test_fault_source_covers_requests_the_script_does_not(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+def test_fault_source_covers_requests_the_script_does_not(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
     asked: list[Any] = []
 
     def source(body: Any) -> Status | None:

@@ -314,7 +314,9 @@ def test_rate_limit_is_global_across_processes(
 ) -> None:
     a, b = replicas
     fake.reset()
-    before = {r.name: metric_value(r.metrics(), "faqstream_rate_limited_total", limit="key") for r in replicas}
+    before = {
+        r.name: metric_value(r.metrics(), "faqstream_rate_limited_total", limit="key") for r in replicas
+    }
     per_replica = BURST + 2  # each process alone would allow BURST of these: 2 * BURST in total
     results = asyncio.run(_hammer(replicas, per_replica))
 

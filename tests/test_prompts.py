@@ -11,7 +11,7 @@ from service.prompts import RULES, build_digest, build_outline, cache_warning, s
 
 # Changing the rules changes every cached prefix in production (all caches miss once): do it on
 # purpose and update this pin in the same commit.
-RULES_SHA256 = "9b25119e60668b3ecd09c21143c0a1d5803539efeeeb9da6265aeb94a3dbb262"
+RULES_SHA256 = "f8dc0a259fe6419dbd795ee8648362fdf82d88b7dbe5b9a16dd236f1e5c81225"
 
 ROWS = [
     {
@@ -129,3 +129,10 @@ def test_cache_warning_when_prefix_is_too_short_for_the_model() -> None:
     long = system_blocks("x" * 20_000)
     assert cache_warning("claude-sonnet-4-6", long) is None
     assert cache_warning("claude-haiku-4-5", system_blocks("x" * 12_000)) is not None
+
+
+def test_an_empty_digest_never_yields_an_empty_cached_block() -> None:
+    blocks = system_blocks("")
+    assert [b["text"] for b in blocks] == [RULES]
+    assert blocks[0]["cache_control"] == {"type": "ephemeral"}
+    assert all(b["text"].strip() for b in system_blocks("  \n"))

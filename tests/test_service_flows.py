@@ -550,6 +550,17 @@ def test_customer_asking_for_a_human_is_handed_over_without_claude(
     assert question in data["summary"]
 
 
+def test_handoff_webhook_carries_no_unredacted_personal_data(service: Served, receiver: Receiver) -> None:
+    question = "Quiero hablar con una persona, mi correo es jane.doe@example.com"
+    answer = ask(service.base, question, key=KEY_A)
+    assert answer.meta["handoff"]["reason"] == "customer_request"
+    mine: Callable[[Delivery], bool] = lambda d: d.data.get("message_id") == answer.meta["message_id"]  # noqa: E731
+    assert eventually(lambda: bool(receiver.matching(mine)), timeout=20)
+    (delivery,) = receiver.matching(mine)
+    assert delivery.data["question"] == "Quiero hablar con una persona, mi correo es [email]"
+    assert "jane.doe@example.com" not in json.dumps(delivery.body)
+
+
 def test_repeated_dissatisfaction_hands_over(
     service: Served, fake: FakeAnthropic, receiver: Receiver
 ) -> None:

@@ -166,6 +166,8 @@ def test_concurrent_identical_questions_share_one_call_and_the_cache_is_lru(fake
         translator = QueryTranslator(client, TranslateSettings(cache_size=1))
         together = await asyncio.gather(*(translator.translate("退款需要多长时间？", "zh") for _ in range(3)))
         assert translator.requests == 1
+        await translator.translate("退款需要多长时间？", "zh")  # cached
+        assert translator.requests == 1
         await translator.translate("我可以更改收货地址吗？", "zh")  # evicts the first (size 1)
         await translator.translate("退款需要多长时间？", "zh")
         assert translator.requests == 3
