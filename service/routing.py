@@ -41,6 +41,11 @@ GLOBAL = "*"  # calibration key used for languages without enough examples of th
 MIN_EXAMPLES_PER_LANGUAGE_FACTOR = 3  # a language gets its own temperature with ≥ 3 examples per label
 
 
+# The confidence a route needs to count as "confident" in reports and `needs_handoff`. The service's
+# handoff decision uses HANDOFF_CONFIDENCE_THRESHOLD (same default), the one setting for it.
+CONFIDENT = 0.75
+
+
 class RouterSettings(BaseSettings):
     """Intent routing (ROUTER_)."""
 
@@ -55,9 +60,6 @@ class RouterSettings(BaseSettings):
     intents_file: Path = Field(
         default=Path("data/intents.yaml"),
         description="labels and example phrasings; relative = working directory, else the source tree",
-    )
-    threshold: float = Field(
-        default=0.75, ge=0.0, le=1.0, description="confidence below which the service hands off"
     )
     top_k: int = Field(default=2, ge=1, le=20, description="best examples averaged per label")
     temperature: float | None = Field(
@@ -138,7 +140,7 @@ class IntentRouter:
         self.settings = settings or RouterSettings()
         self.catalog = catalog
         self.labels = catalog.labels
-        self.threshold = self.settings.threshold
+        self.threshold = CONFIDENT
         self._embedder = embedder
         self._languages = languages
         self._default_language = default_language

@@ -71,7 +71,7 @@ class LlmRouter:
     """Claude as the router, the local router as its fallback (and for keyword matches)."""
 
     def __init__(self, client: ClaudeClient, local: IntentRouter, settings: RouterSettings) -> None:
-        self.threshold = settings.threshold
+        self.threshold = local.threshold
         self.local = local
         self._client = client
         self._settings = settings

@@ -4,9 +4,9 @@ Each process has its own embedded Qdrant folder (the embedded store is single-pr
 empty and ingest the same small corpus through their own admin endpoint (``POST /admin/ingest``,
 the way to fill an embedded store that a service holds; it reuses the model and language detector
 the process already loaded, so no third process loads them), so both answer from the same
-knowledge base at the same knowledge-base version, checked before any test runs. Both talk to one fake Anthropic server (started here, driven by the real
-SDK inside the processes) and to the Redis on 127.0.0.1:6379 under a key prefix unique to this run;
-every key under it is deleted at teardown.
+knowledge base at the same knowledge-base version, checked before any test runs. Both talk to one
+fake Anthropic server (started here, driven by the real SDK inside the processes) and to the Redis
+on 127.0.0.1:6379 under a key prefix unique to this run; every key under it is deleted at teardown.
 
 One pair of processes serves every test (starting one takes most of this module's time). The tests
 stay independent through the API keys: rate limits, budgets and conversations are per key, and each

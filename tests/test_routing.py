@@ -128,14 +128,14 @@ def test_intents_file_resolves_from_source_tree_when_cwd_lacks_it(
 def test_settings_defaults_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no .env
     defaults = RouterSettings()
-    assert (defaults.kind, defaults.threshold, defaults.llm_model) == ("local", 0.75, "claude-haiku-4-5")
+    assert (defaults.kind, defaults.llm_model) == ("local", "claude-haiku-4-5")
     assert defaults.intents_file == Path("data/intents.yaml") and defaults.temperature is None
     monkeypatch.setenv("ROUTER", "llm")
     assert RouterSettings().kind == "llm"
     monkeypatch.delenv("ROUTER")
     monkeypatch.setenv("ROUTER_KIND", "llm")
-    monkeypatch.setenv("ROUTER_THRESHOLD", "0.6")
-    assert (RouterSettings().kind, RouterSettings().threshold) == ("llm", 0.6)
+    monkeypatch.setenv("ROUTER_TOP_K", "3")
+    assert (RouterSettings().kind, RouterSettings().top_k) == ("llm", 3)
     monkeypatch.setenv("ROUTER_TEMPERATURE", "")
     assert RouterSettings().temperature is None
     monkeypatch.setenv("ROUTER_KIND", "regex")
