@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from fakes import FakeAnthropic, SlowFirstByte, Status
+from fakes import FakeAnthropic, Status
 from service.answer_cache import CacheSettings
 from service.auth import AuthSettings
 from service.limits import LimitSettings
@@ -230,9 +231,26 @@ def test_new_ingest_bumps_the_version_and_retires_cached_answers(
 KEYS = {name: f"key-{name}-0123456789abcdef" for name in "abcde"}
 
 
+class Gate:
+    """A ``reply`` for the fake that holds every upstream request, before any byte, while closed."""
+
+    def __init__(self) -> None:
+        self.opened = threading.Event()
+        self.opened.set()
+
+    def reply(self, _body: dict[str, Any]) -> str:
+        self.opened.wait(timeout=30)
+        return REPLY
+
+
 @pytest.fixture(scope="module")
-def limits_fake() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic(reply=REPLY, min_cache_tokens=MIN_CACHE) as server:
+def gate() -> Gate:
+    return Gate()
+
+
+@pytest.fixture(scope="module")
+def limits_fake(gate: Gate) -> Iterator[FakeAnthropic]:
+    with FakeAnthropic(reply=gate.reply, min_cache_tokens=MIN_CACHE) as server:
         yield server
 
 
@@ -320,10 +338,10 @@ def test_spent_daily_token_budget_gets_429_until_tomorrow(
 
 
 def test_overload_is_shed_with_503_while_an_answer_streams(
-    limited: Served, limits_fake: FakeAnthropic
+    limited: Served, limits_fake: FakeAnthropic, gate: Gate
 ) -> None:
     limits_fake.reset()
-    limits_fake.script(SlowFirstByte(2.0))
+    gate.opened.clear()  # the first answer waits upstream, holding the only slot, until we open
     key = KEYS["d"]
     before = scrape(limited.base)
     streamed: list[Answer] = []
@@ -344,6 +362,7 @@ def test_overload_is_shed_with_503_while_an_answer_streams(
         # a question answered without Claude is still served
         assert post(limited.base, NO_PASSAGES, key=KEYS["e"]).status_code == 200
     finally:
+        gate.opened.set()
         slow.join(timeout=30)
     for response in (shed, shed_stream):
         assert response.status_code == 503, response.text
