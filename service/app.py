@@ -10,9 +10,11 @@ from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Stream
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -102,6 +104,29 @@ def _ours(_: Request[Any, Any, Any], exc: FaqstreamError) -> Response[Any]:
 def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "internal error; it has been logged", retryable=True)
+
+
+def http_metrics(app: ASGIApp) -> ASGIApp:
+    """Count every routed request by route template and status, and time it to the response start."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        route = str(scope.get("path_template") or "unmatched")
+
+        async def observed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
+                if runtime is not None:
+                    runtime.metrics.requests.labels(route, str(message["status"])).inc()
+                    runtime.metrics.request_seconds.labels(route).observe(time.perf_counter() - started)
+            await send(message)
+
+        await app(scope, receive, observed)
+
+    return middleware
 
 
 def rt(state: State) -> Runtime:
@@ -292,6 +317,7 @@ def create_app(
             FaqstreamError: _ours,
             Exception: _unexpected,
         },
+        middleware=[http_metrics],
         openapi_config=OpenAPIConfig(title="faqstream", version="0.1.0", path="/schema"),
         request_max_body_size=1_000_000,
         logging_config=None,  # logging is configured once by the entry point (FAQSTREAM_LOG_LEVEL)
