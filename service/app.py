@@ -213,6 +213,7 @@ async def _collect(events: Any, runtime: Runtime, started: float, headers: dict[
                 return Response(body.model_dump(), media_type=MediaType.JSON, headers=headers)
     finally:
         runtime.metrics.in_flight.dec()
+        await events.aclose()  # releases the upstream slot and request at once, not at GC
     return error_response(500, "internal_error", "answer ended without a result", retryable=True)
 
 

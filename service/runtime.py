@@ -112,7 +112,9 @@ class Runtime:
             kb.embedder.name, settings.translate.mode, settings.translate.multilingual_models
         )
         self.translator = (
-            QueryTranslator(self.client, settings.translate) if translate and self.client else None
+            QueryTranslator(self.client, settings.translate, on_usage=self._summary_usage)
+            if translate and self.client
+            else None
         )
         self.handoff = HandoffPolicy(settings.handoff)
         self.summarizer = Summarizer(self.client, settings.conversation, on_usage=self._summary_usage)
@@ -197,6 +199,7 @@ class Runtime:
         return self._answers
 
     def _summary_usage(self, model: str, usage: Usage) -> None:
+        """Tokens and cost of the side calls (summaries, translations) in the metrics."""
         self.metrics.observe_usage(
             model, usage.model_copy(update={"cost_usd": self.prices.cost(model, usage)})
         )

@@ -29,6 +29,7 @@ from knowledge.settings import _config
 from knowledge.store.base import RRF_K
 from service.claude import ClaudeClient, UpstreamError
 from service.prompts import LANGUAGE_NAMES
+from service.schemas import Usage
 
 TranslateMode = Literal["auto", "always", "never"]
 MergeStrategy = Literal["auto", "weighted_rank", "rank", "relevance"]
@@ -117,9 +118,16 @@ def _clean(output: str, original: str) -> str | None:
 class QueryTranslator:
     """Translations of questions through Claude, with an in-process LRU cache."""
 
-    def __init__(self, client: ClaudeClient | None, settings: TranslateSettings) -> None:
+    def __init__(
+        self,
+        client: ClaudeClient | None,
+        settings: TranslateSettings,
+        *,
+        on_usage: Callable[[str, Usage], None] | None = None,
+    ) -> None:
         self.client = client
         self.settings = settings
+        self.on_usage = on_usage  # (model, usage) of every translation call: metrics, cost
         self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
         self._inflight: dict[tuple[str, str, str], asyncio.Future[str | None]] = {}
         self.requests = 0  # upstream calls made
@@ -169,6 +177,8 @@ class QueryTranslator:
         except (UpstreamError, TimeoutError):
             self.failures += 1
             return None
+        if self.on_usage is not None:
+            self.on_usage(completion.model, completion.usage)
         translation = _clean(completion.text, text)
         if translation is None:
             self.failures += 1

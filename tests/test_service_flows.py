@@ -653,11 +653,6 @@ def test_question_in_another_language_is_translated_for_retrieval_once(
     assert english.meta["language"] == "en"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="translation calls are not metered: QueryTranslator._call drops completion.usage, so their "
-    "tokens and cost never reach faqstream_tokens_total / faqstream_cost_usd_total (nor budgets, ledger)",
-)
 def test_translation_tokens_are_counted(translating: Served, translating_fake: FakeAnthropic) -> None:
     translating_fake.reset()
     before = scrape(translating.base)
