@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -75,3 +77,31 @@ def child_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         }
     )
     yield env
+
+
+# --- Redis (the real server; .ci/run starts it) -------------------------------------------------
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(REDIS_URL)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def prefix(redis: aioredis.Redis, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """A key prefix of this test's own; every key under it is deleted afterwards."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
+    value = f"test-{module}:{uuid.uuid4().hex}:"
+    yield value
+    keys = [k async for k in redis.scan_iter(match=f"{value}*", count=500)]
+    if keys:
+        await redis.delete(*keys)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
@@ -32,33 +31,12 @@ pytestmark = pytest.mark.anyio
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class Clock:
     def __init__(self, now: float = 1_000_000.0) -> None:
         self.now = now
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(REDIS_URL)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def prefix(redis: aioredis.Redis) -> AsyncIterator[str]:
-    value = f"test-answer-cache:{uuid.uuid4().hex}:"
-    yield value
-    keys = [k async for k in redis.scan_iter(match=f"{value}*", count=500)]
-    if keys:
-        await redis.delete(*keys)
 
 
 async def _redis_keys(redis: aioredis.Redis, prefix: str, part: str = "") -> list[bytes]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from multiprocessing.synchronize import Barrier
 from typing import Any
@@ -41,27 +39,6 @@ __all__ = ["receiver"]  # the real HTTP receiver fixture, shared with the webhoo
 pytestmark = pytest.mark.anyio
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(REDIS_URL)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def prefix(redis: aioredis.Redis) -> AsyncIterator[str]:
-    value = f"test-limits:{uuid.uuid4().hex}:"
-    yield value
-    keys = [k async for k in redis.scan_iter(match=f"{value}*", count=500)]
-    if keys:
-        await redis.delete(*keys)
 
 
 class Clock:

@@ -7,8 +7,7 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,33 +34,12 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class Clock:
     def __init__(self, now: float = 1_700_000_000.0) -> None:
         self.now = now
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(REDIS_URL)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def prefix(redis: aioredis.Redis) -> AsyncIterator[str]:
-    value = f"test-sessions:{uuid.uuid4().hex}:"
-    yield value
-    keys = [k async for k in redis.scan_iter(match=f"{value}*", count=500)]
-    if keys:
-        await redis.delete(*keys)
 
 
 def settings(**overrides: Any) -> ConversationSettings:
