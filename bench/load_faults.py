@@ -289,6 +289,7 @@ def service_env(tmp: Path, run: Run, port: int, fake_port: int) -> dict[str, str
         "LIMITS_KEY_BURST": "0",
         "DATABASE_URL": "",
         "DATABASE_SQLITE_PATH": str(tmp / f"{run.name}.db"),
+        "PYTHONFAULTHANDLER": "1",  # a native crash leaves its traceback in the service log
     }
 
 
@@ -343,6 +344,38 @@ def unexpected_misses(workload: list[str], results: list[Result]) -> int:
         for question, r in zip(workload, results, strict=True)
         if r.cache is None and r.start > cacheable_at.get(question, float("inf")) + 1.0
     )
+
+
+def repeat_misses(workload: list[str], results: list[Result]) -> dict[str, int]:
+    """Why requests repeating an earlier question (by start time) were not served from the cache.
+
+    ``handoff``: the answer carries a handoff (low confidence, no passages) and is never cached;
+    ``takeover``: a person takes over (the cache is not consulted); ``in_flight``: a cacheable answer
+    to the same question was still streaming when this request started (coalescing would save it);
+    ``earlier_failed``: no earlier request for it ended with a cacheable answer; ``other``.
+    """
+    by_question: dict[str, list[Result]] = {}
+    for question, r in zip(workload, results, strict=True):
+        by_question.setdefault(question, []).append(r)
+    reasons: Counter[str] = Counter()
+    for same in by_question.values():
+        same.sort(key=lambda r: r.start)
+        for n, r in enumerate(same[1:], 1):
+            if r.cache is not None:
+                continue
+            earlier = same[:n]
+            cacheable = [e for e in earlier if e.mode == "generative" and e.outcome == "ok" and not e.handoff]
+            if r.handoff == "customer_request":
+                reasons["takeover"] += 1
+            elif r.handoff is not None:
+                reasons["handoff"] += 1
+            elif any(e.start + e.total > r.start for e in cacheable):
+                reasons["in_flight"] += 1
+            elif not cacheable:
+                reasons["earlier_failed"] += 1
+            else:
+                reasons["other"] += 1
+    return dict(reasons)
 
 
 def timeline(results: list[Result], rss: list[float], parts: int = 10) -> dict[str, Any]:
@@ -428,6 +461,8 @@ def from_log(log: Path) -> dict[str, Any]:
         "circuit_opens": dict(opens),
         "tracebacks": text.count("Traceback (most recent call last)"),
         "unhandled_errors": text.count("unhandled error"),
+        "fatal_errors": text.count("Fatal Python error"),
+        "error_lines": text.count(" ERROR "),
         "log_lines": text.count("\n"),
     }
 
@@ -445,14 +480,20 @@ def execute(tmp: Path, run: Run, workload: list[str], concurrency: int, fault_ra
         stdout=subprocess.DEVNULL,
     )
     stats: dict[str, Any] = {}
+    metrics: str | None = None
     try:
         started = time.perf_counter()
         wait_ready(port, service)
         startup_s = time.perf_counter() - started
         rss_start = psutil.Process(service.pid).memory_info().rss / 2**20
         load = asyncio.run(drive(port, workload, concurrency, service.pid))
-        rss_end = psutil.Process(service.pid).memory_info().rss / 2**20
-        metrics = asyncio.run(http_get(port, "/metrics")).partition(" ")[2]
+        exit_code = service.poll()  # None: still serving
+        if exit_code is None:
+            rss_end = psutil.Process(service.pid).memory_info().rss / 2**20
+            metrics = asyncio.run(http_get(port, "/metrics")).partition(" ")[2]
+        else:
+            rss_end = float("nan")
+            print(f"{run.name}: the service died during the run (exit code {exit_code})", flush=True)
     finally:
         service.terminate()
         try:
@@ -464,7 +505,11 @@ def execute(tmp: Path, run: Run, workload: list[str], concurrency: int, fault_ra
         stats = stop_fake(fake)
     run.figures = {
         **summarise(load["results"], load["wall_s"]),
-        "cache_misses_after_a_cacheable_answer": unexpected_misses(workload, load["results"]),
+        "cache_misses_after_a_cacheable_answer": (
+            unexpected_misses(workload, load["results"]) if run.cache else None
+        ),
+        "repeat_misses": repeat_misses(workload, load["results"]) if run.cache else None,
+        "service_exit_code_during_run": exit_code,
         "timeline": timeline(load["results"], load["rss"]),
         "service_startup_s": round(startup_s, 1),
         "service_rss_mb": {
@@ -474,9 +519,11 @@ def execute(tmp: Path, run: Run, workload: list[str], concurrency: int, fault_ra
             "samples": len(load["rss"]),
         },
         "upstream": stats,
-        "metrics": from_metrics(metrics),
+        "metrics": from_metrics(metrics) if metrics is not None else None,
         "service_log": from_log(log_path),
     }
+    if exit_code is not None:
+        run.figures["service_log_tail"] = log_path.read_text(errors="replace").splitlines()[-30:]
 
 
 # ------------------------------------------------------------------ main
@@ -492,24 +539,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def comparison(cached: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
-    """Upstream calls and cost of the cached run vs the no-cache run, per request and scaled."""
+def comparison(cached: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any] | None:
+    """Upstream calls and cost of a cached run vs the no-cache run (scaled to the cached run's size).
+
+    The measured cost depends on which model answered: a run whose primary model's circuit opened
+    sent part of its traffic to the cheaper fallback. ``cost_usd_without_cache_same_model_mix`` is
+    the cached run's own cost plus what its cache hits originally cost (the service's counter).
+    """
+    if cached["metrics"] is None or baseline["metrics"] is None:
+        return None
     n_c, n_b = cached["requests"], baseline["requests"]
     calls_c = cached["upstream"]["message_requests"]
     calls_b = baseline["upstream"]["message_requests"] * n_c / n_b
     cost_c = cached["metrics"]["cost_usd"]
     cost_b = baseline["metrics"]["cost_usd"] * n_c / n_b
+    saved = cached["metrics"]["answer_cache_saved_usd"]
     return {
         "requests": n_c,
         "upstream_requests_with_cache": calls_c,
         "upstream_requests_without_cache": round(calls_b, 1),
         "upstream_requests_saved": round(calls_b - calls_c, 1),
         "upstream_requests_saved_ratio": round(1 - calls_c / calls_b, 4) if calls_b else None,
+        "upstream_requests_by_model": {
+            "with_cache": cached["upstream"]["by_model"],
+            "without_cache": baseline["upstream"]["by_model"],
+        },
         "cost_usd_with_cache": round(cost_c, 6),
-        "cost_usd_without_cache": round(cost_b, 6),
-        "cost_usd_saved": round(cost_b - cost_c, 6),
-        "cost_saved_ratio": round(1 - cost_c / cost_b, 4) if cost_b else None,
-        "service_reported_saved_usd": cached["metrics"]["answer_cache_saved_usd"],
+        "cost_usd_without_cache_measured": round(cost_b, 6),
+        "cost_usd_saved_measured": round(cost_b - cost_c, 6),
+        "cost_usd_saved_by_cache_hits": saved,
+        "cost_usd_without_cache_same_model_mix": round(cost_c + saved, 6),
+        "cost_saved_ratio_same_model_mix": round(saved / (cost_c + saved), 4) if cost_c + saved else None,
     }
 
 
@@ -573,6 +633,15 @@ def main(argv: list[str] | None = None) -> None:
     }
     if "cache_redis" in by_name:
         results["cache_redis_vs_no_cache"] = comparison(by_name["cache_redis"], by_name["no_cache"])
+    results["targets"] = {
+        name: {
+            "http_5xx (target 0)": fig["http_5xx"],
+            "hangs (target 0)": fig["hangs"],
+            "service alive at the end": fig["service_exit_code_during_run"] is None,
+            "rss_mb start -> end": [fig["service_rss_mb"]["start"], fig["service_rss_mb"]["end"]],
+        }
+        for name, fig in by_name.items()
+    }
     write_result("load_faults", results)
 
 

@@ -582,15 +582,16 @@ class RedisAnswerCache(AnswerCache):
     ) -> tuple[_Record | None, list[tuple[str, float]]]:
         ns = key.namespace
         mirror = self._mirror(ns)
+        since = mirror.seq  # concurrent probes may advance mirror.seq before this reply is read
         keys = [self._entry_prefix(ns) + key.id, self._key(ns, "v"), self._key(ns, "q"), self._key(ns, "n")]
         raw, current, members, vectors = await self._probe_script(
-            keys=keys, args=[mirror.seq, 1 if query is not None else 0]
+            keys=keys, args=[since, 1 if query is not None else 0]
         )
         record = _decode(raw)
         if query is None:
             return record, []
         current = int(current)
-        if current < mirror.seq:  # the namespace expired and started again
+        if current < since:  # the namespace expired and started again (the script sent all of it)
             mirror = self._mirrors[ns] = _Mirror()
         pairs = [
             (members[i].decode(), int(float(members[i + 1])), vectors[i // 2])

@@ -410,3 +410,47 @@ def test_should_store() -> None:
     sources = ["Contact: help@northwind.example, phone +44 20 7946 0321 (Mon-Fri)."]
     assert should_store(q, published, False, "generative", sources=sources)
     assert not should_store(q, published, False, "generative", sources=["Contact: help@northwind.example"])
+
+
+async def test_redis_mirror_survives_probe_replies_read_out_of_order(
+    redis: aioredis.Redis, prefix: str, clock: Clock, embed: Any
+) -> None:
+    """Two lookups in flight in one process: the later one's reply is read first. The earlier reply
+    (an older sequence number) must not look like a namespace restart and wipe the mirror."""
+    settings = CacheSettings(semantic_threshold=0.9)
+    writer = RedisAnswerCache(redis, settings, key_prefix=prefix, clock=clock)
+    reader = RedisAnswerCache(redis, settings, key_prefix=prefix, clock=clock)
+    questions = [f"question {n} about a refund" for n in range(1, 6)]
+
+    async def store(question: str) -> None:
+        await writer.store(
+            question, answer(question), language="en", filters=None, kb_version=1, vector=embed(question)
+        )
+
+    async def lookup(question: str) -> Any:
+        return await reader.lookup(
+            question, language="en", filters=None, kb_version=1, vector=embed(question)
+        )
+
+    for q in questions[:3]:
+        await store(q)
+    await lookup("probe")  # the reader's mirror holds entries 1-3
+    await store(questions[3])
+    script = reader._probe_script
+    interleaved = False
+
+    async def probe_then_let_a_later_probe_finish_first(*, keys: list[str], args: list[Any]) -> Any:
+        nonlocal interleaved
+        reply = await script(keys=keys, args=args)  # this probe sees entries up to 4
+        if not interleaved:
+            interleaved = True
+            await store(questions[4])
+            await lookup("another probe")  # a later probe sees entry 5 and is read first
+        return reply
+
+    reader._probe_script = probe_then_let_a_later_probe_finish_first  # type: ignore[assignment]
+    await lookup("yet another probe")
+    (mirror,) = reader._mirrors.values()
+    assert interleaved and mirror.seq == 5 and len(mirror.rows) == 5
+    hit = await lookup("question 1 about my refund")
+    assert hit is not None and hit.match == "semantic" and hit.answer.answer == questions[0]
