@@ -2,10 +2,14 @@
 
 A breaker is CLOSED while the model works. ``failures`` consecutive failed upstream requests (every
 attempt counts, retries included) OPEN it: for ``cooldown_s`` nobody calls the model and callers go
-straight to the next model in the chain. After the cool-down it is HALF-OPEN: exactly one request
-(the probe) is let through; its success closes the breaker, its failure opens it for another
-cool-down. A probe that never reports (its caller vanished) frees the probe slot after another
-cool-down, so a breaker can never stay stuck.
+straight to the next model in the chain. "Consecutive" is in the order requests *started*: a
+request still in flight that started between two failures breaks the streak, so a burst of fast
+failures (429/529 come back in milliseconds) among many slow, healthy streams (whose success is
+only known at their end) does not open the circuit of a mostly healthy model.
+
+After the cool-down it is HALF-OPEN: exactly one request (the probe) is let through; its success
+closes the breaker, its failure opens it for another cool-down. A probe that never reports (its
+caller vanished) frees the probe slot after another cool-down, so a breaker can never stay stuck.
 
 Callers take a ``Permit`` before each request and report on it once: ``success()``, ``failure()``,
 or ``release()`` when the request ended without a verdict (the customer went away). Only results of
@@ -41,28 +45,29 @@ STATE_VALUE = {CircuitState.CLOSED: 0, CircuitState.HALF_OPEN: 1, CircuitState.O
 class Permit:
     """Leave to make one upstream request; report its outcome once (later reports are ignored)."""
 
-    __slots__ = ("_breaker", "_done", "probe")
+    __slots__ = ("_breaker", "_done", "probe", "seq")
 
-    def __init__(self, breaker: CircuitBreaker, probe: bool) -> None:
+    def __init__(self, breaker: CircuitBreaker, probe: bool, seq: int = 0) -> None:
         self._breaker = breaker
         self._done = False
         self.probe = probe
+        self.seq = seq  # start order (0 for probes)
 
     def success(self) -> None:
         if not self._done:
             self._done = True
-            self._breaker._on_success(self.probe)
+            self._breaker._on_success(self.probe, self.seq)
 
     def failure(self) -> None:
         if not self._done:
             self._done = True
-            self._breaker._on_failure(self.probe)
+            self._breaker._on_failure(self.probe, self.seq)
 
     def release(self) -> None:
         """The request ended without saying anything about the model's health."""
         if not self._done:
             self._done = True
-            self._breaker._on_release(self.probe)
+            self._breaker._on_release(self.probe, self.seq)
 
 
 class CircuitBreaker:
@@ -75,8 +80,11 @@ class CircuitBreaker:
         self._clock = clock
         self._open = False  # OPEN or (after the cool-down) HALF_OPEN
         self._opened_at = 0.0
-        self._failures = 0  # consecutive, while CLOSED
+        self._failures = 0  # consecutive (in start order), while CLOSED
         self._probe_since: float | None = None
+        self._seq = 0
+        self._pending: dict[int, float] = {}  # seq -> start time of unreported CLOSED-state requests
+        self._last_failure = 0  # seq of the latest failure in the streak
 
     @property
     def state(self) -> CircuitState:
@@ -107,7 +115,9 @@ class CircuitBreaker:
     def allow(self) -> Permit | None:
         state = self.state
         if state is CircuitState.CLOSED:
-            return Permit(self, probe=False)
+            self._seq += 1
+            self._pending[self._seq] = self._clock()
+            return Permit(self, probe=False, seq=self._seq)
         if state is CircuitState.OPEN or not self.available():
             return None
         self._probe_since = self._clock()
@@ -115,29 +125,47 @@ class CircuitBreaker:
         return Permit(self, probe=True)
 
     # outcomes, through Permit
-    def _on_success(self, probe: bool) -> None:
+    def _on_success(self, probe: bool, seq: int) -> None:
+        self._pending.pop(seq, None)
         if probe:
             self._close()
         elif not self._open:
             self._failures = 0
 
-    def _on_failure(self, probe: bool) -> None:
+    def _on_failure(self, probe: bool, seq: int) -> None:
+        self._pending.pop(seq, None)
         if probe:
             self._trip("probe failed")
         elif not self._open:
-            self._failures += 1
+            self._failures = 1 if self._pending_between(self._last_failure, seq) else self._failures + 1
+            self._last_failure = max(self._last_failure, seq)
             if self._failures >= self.threshold:
                 self._trip(f"{self._failures} consecutive failures")
 
-    def _on_release(self, probe: bool) -> None:
+    def _on_release(self, probe: bool, seq: int) -> None:
+        self._pending.pop(seq, None)
         if probe:
             self._probe_since = None
+
+    def _pending_between(self, a: int, b: int) -> bool:
+        """Whether a request that started between two failures is still out (its verdict unknown).
+
+        Requests unreported for longer than a cool-down are forgotten (their caller vanished)."""
+        low, high = min(a, b), max(a, b)
+        stale = self._clock() - self.cooldown_s
+        for seq, started in list(self._pending.items()):
+            if started < stale:
+                del self._pending[seq]
+            elif low < seq < high:
+                return True
+        return False
 
     def _trip(self, why: str) -> None:
         self._open = True
         self._opened_at = self._clock()
         self._probe_since = None
         self._failures = 0
+        self._pending.clear()  # their verdicts no longer move the state
         log.warning("circuit %s open for %.1fs: %s", self.name, self.cooldown_s, why)
 
     def _close(self) -> None:

@@ -569,3 +569,27 @@ def test_the_primary_is_not_repeated_in_the_chain(fake: FakeAnthropic) -> None:
         return resilient.models
 
     assert drive(fake, body, Rig(), fallback_models=[PRIMARY, FALLBACK]) == (PRIMARY, FALLBACK)
+
+
+def test_fast_failures_among_slow_healthy_streams_do_not_open_the_circuit() -> None:
+    """Failures count as consecutive in start order: a request still out between two failures
+    breaks the streak (a 529 comes back in ms, a healthy stream's success only at its end)."""
+    clock = ManualClock()
+    breaker = CircuitBreaker("m", failures=3, cooldown_s=10.0, clock=clock)
+    permits = [breaker.allow() for _ in range(12)]
+    assert all(p is not None for p in permits)
+    for n in (1, 4, 7, 10):  # every third request fails fast; the others are still streaming
+        permits[n].failure()  # type: ignore[union-attr]
+    assert breaker.state is CircuitState.CLOSED
+    for n in (0, 2, 3, 5, 6, 8, 9, 11):
+        permits[n].success()  # type: ignore[union-attr]
+    assert breaker.state is CircuitState.CLOSED
+
+
+def test_a_storm_opens_the_circuit_even_when_failures_arrive_out_of_order() -> None:
+    clock = ManualClock()
+    breaker = CircuitBreaker("m", failures=3, cooldown_s=10.0, clock=clock)
+    permits = [breaker.allow() for _ in range(4)]
+    for n in (1, 0, 2, 3):  # all fail; #1 reports before #0
+        permits[n].failure()  # type: ignore[union-attr]
+    assert breaker.state is CircuitState.OPEN
