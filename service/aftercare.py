@@ -20,6 +20,7 @@ from service.claude import UpstreamError
 from service.handoff import Handoff
 from service.ledger import UsageLedger, UsageRecord
 from service.metrics import Metrics
+from service.pii import redact
 from service.pricing import PriceTable
 from service.schemas import Mode, Usage
 from service.sessions import ConversationSettings, SessionStore, SessionStoreError, Turn
@@ -40,6 +41,7 @@ class Outcome:
     model: str | None
     handoff: Handoff | None
     cached: CacheHit | None = None
+    stop_reason: str | None = None
 
 
 def total_tokens(usage: Usage) -> int:
@@ -98,10 +100,11 @@ class Aftercare:
         from service.answering import store_key
 
         citations = [c.doc_id for c in prepared.citations] if mode != "cached" else []
-        turns = [
-            prepared.user_turn_record(),
-            Turn(role="assistant", text=text, language=prepared.language, citations=citations),
-        ]
+        turns = [prepared.user_turn_record()]
+        if text.strip():  # the API refuses empty text blocks in later turns' history
+            # The model may repeat what the customer wrote (an e-mail to reply to): redacted too.
+            reply = Turn(role="assistant", text=redact(text), language=prepared.language, citations=citations)
+            turns.append(reply)
         try:
             await self.sessions.append(store_key(prepared.client, prepared.conversation_id), turns)
         except SessionStoreError as exc:
@@ -134,7 +137,7 @@ class Aftercare:
         if self.cache is None or not prepared.first_turn or outcome.cached is not None:
             return
         citations = prepared.citations
-        stop = "end_turn" if outcome.mode == "generative" else "extractive"
+        stop = outcome.stop_reason if outcome.mode == "generative" else outcome.stop_reason or "extractive"
         if not should_store(
             prepared.request.question,
             outcome.text,

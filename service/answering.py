@@ -241,6 +241,7 @@ class Prepared:
             yield event
 
     async def _done(self, outcome: Outcome, stop_reason: str | None) -> Done:
+        outcome = replace(outcome, stop_reason=stop_reason)
         await self.deps.aftercare.record(self, outcome)
         return Done(stop_reason, outcome.usage, outcome.handoff, self.cached.match if self.cached else None)
 
@@ -305,7 +306,8 @@ class AnswerService:
             prepared.route = await deps.router.classify(request.question, language, retrieved.vector)
         prepared.handoff = deps.handoff.decide(prepared.signals())
         takeover = prepared.handoff is not None and prepared.handoff.reason in TAKEOVER
-        if deps.cache is not None and use_cache and not takeover and prepared.hits:
+        # A decided handoff (of any kind) must reach the customer and the agents: no cached replay.
+        if deps.cache is not None and use_cache and prepared.handoff is None and prepared.hits:
             prepared.cached = await deps.cache.lookup(
                 request.question,
                 language=language,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from pathlib import Path
@@ -226,8 +227,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(state: State) -> Response[Any]:
     runtime = rt(state)
     try:
-        meta = await asyncio.to_thread(runtime.kb.meta)
-        active = runtime.kb.store.active()
+        meta, active = await asyncio.to_thread(lambda: (runtime.kb.meta(), runtime.kb.store.active()))
     except FaqstreamError as exc:
         return error_response(503, "store_unavailable", exc.message, retryable=True)
     body = {
@@ -264,7 +264,8 @@ async def admin_ingest(data: IngestRequest, request: Request[Any, Any, Any], sta
     key = runtime.settings.service.admin_key
     if key is None or runtime.ingest_runner is None:
         raise NotFoundException("admin endpoints are disabled (set SERVICE_ADMIN_KEY)")
-    if request.headers.get("authorization", "") != f"Bearer {key.get_secret_value()}":
+    presented = request.headers.get("authorization", "").encode()
+    if not hmac.compare_digest(presented, f"Bearer {key.get_secret_value()}".encode()):
         return error_response(401, "unauthorized", "admin key required (Authorization: Bearer …)")
     if runtime.ingest_lock.locked():
         return error_response(409, "ingest_running", "an ingest is already running", retryable=True)

@@ -15,6 +15,7 @@ from typing import Any
 import anthropic
 
 from knowledge.errors import FaqstreamError
+from service.pricing import PriceTable, PricingSettings, UnknownModelError
 from service.schemas import Usage
 from service.settings import AnthropicSettings
 from service.sse_frames import FrameParser
@@ -57,17 +58,6 @@ class Completion:
     stop_reason: str | None
     usage: Usage
     model: str
-
-
-def cost_usd(settings: AnthropicSettings, usage: Usage) -> float:
-    per_token = settings.price_input_per_mtok / 1_000_000
-    return round(
-        usage.input_tokens * per_token
-        + usage.cache_creation_input_tokens * per_token * settings.cache_write_multiplier
-        + usage.cache_read_input_tokens * per_token * settings.cache_read_multiplier
-        + usage.output_tokens * settings.price_output_per_mtok / 1_000_000,
-        8,
-    )
 
 
 def _retry_after(response: Any) -> float | None:
@@ -130,9 +120,10 @@ def _translate(exc: Exception) -> UpstreamError:
 
 
 class ClaudeClient:
-    def __init__(self, settings: AnthropicSettings) -> None:
+    def __init__(self, settings: AnthropicSettings, prices: PriceTable | None = None) -> None:
         assert settings.api_key is not None
         self.settings = settings
+        self.prices = prices or PriceTable(PricingSettings())
         timeout = anthropic.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
         self._client = anthropic.AsyncAnthropic(
             api_key=settings.api_key.get_secret_value(),
@@ -191,7 +182,7 @@ class ClaudeClient:
             raise UpstreamError(
                 "upstream_incomplete", "Claude stream ended before message_stop", retryable=True
             )
-        usage.cost_usd = cost_usd(self.settings, usage)
+        usage.cost_usd = self._cost(model or self.settings.model, usage)
         yield Completed(stop_reason, usage)
 
     async def complete(
@@ -237,8 +228,14 @@ class ClaudeClient:
             cache_read_input_tokens=u.cache_read_input_tokens or 0,
             cache_creation_input_tokens=u.cache_creation_input_tokens or 0,
         )
-        usage.cost_usd = cost_usd(self.settings, usage)
+        usage.cost_usd = self._cost(message.model, usage)
         return Completion(text, tool_input, message.stop_reason, usage, message.model)
+
+    def _cost(self, model: str, usage: Usage) -> float:
+        try:
+            return self.prices.cost(model, usage)
+        except UnknownModelError:  # the service checks its models at startup; others are unpriced
+            return 0.0
 
     async def close(self) -> None:
         await self._client.close()

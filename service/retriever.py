@@ -94,7 +94,15 @@ class BatchingRetriever:
                 self._start(loop)
             return
         self._busy = True
-        task = loop.run_in_executor(self._executor, self._run, [q for q, _ in batch])
+        try:
+            task = loop.run_in_executor(self._executor, self._run, [q for q, _ in batch])
+        except RuntimeError as exc:  # closed (shutting down): fail the waiting questions at once
+            self._busy = False
+            for _, future in batch + self._pending:
+                if not future.done():
+                    future.set_exception(exc)
+            self._pending = []
+            return
         task.add_done_callback(lambda t: self._finish(loop, batch, t))
 
     def _finish(

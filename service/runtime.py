@@ -8,6 +8,7 @@ else in-process stores; PostgreSQL when DATABASE_URL is set, else SQLite.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -214,6 +215,8 @@ class Runtime:
     async def close(self) -> None:
         if self._watch is not None:
             self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
         if self.aftercare is not None:
             await self.aftercare.drain()
         self.retriever.close()

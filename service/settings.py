@@ -46,11 +46,7 @@ class AnthropicSettings(BaseSettings):
     max_tokens: int = Field(default=1024, ge=1, le=64_000)
     timeout_s: float = Field(default=60.0, gt=0)
     connect_timeout_s: float = Field(default=5.0, gt=0)
-    # USD per million tokens for ANTHROPIC_MODEL; cache writes/reads are multiples of the input price.
-    price_input_per_mtok: float = Field(default=3.0, ge=0)
-    price_output_per_mtok: float = Field(default=15.0, ge=0)
-    cache_write_multiplier: float = Field(default=1.25, ge=0)
-    cache_read_multiplier: float = Field(default=0.1, ge=0)
+    # Prices per model: PRICING_TABLE (service/pricing.py).
 
     @field_validator("api_key", "base_url", mode="before")
     @classmethod

@@ -58,10 +58,12 @@ def app_settings(
         chunking=base.chunking,
         ingest=base.ingest,
         service=ServiceSettings(admin_key=ADMIN_KEY, keepalive_s=0.2, **service),  # type: ignore[arg-type]
-        anthropic=AnthropicSettings(
-            api_key=SecretStr(api_key) if api_key else None, base_url=base_url, timeout_s=10
-        ),
-        **parts,
+        **{
+            "anthropic": AnthropicSettings(
+                api_key=SecretStr(api_key) if api_key else None, base_url=base_url, timeout_s=10
+            ),
+            **parts,
+        },
     )
 
 

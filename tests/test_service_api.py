@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,11 @@ from typing import Any
 import httpx
 import pytest
 from httpx_sse import connect_sse
+from pydantic import SecretStr
 
 from fakes import FakeAnthropic, SlowFirstByte, Status
+from service.answer_cache import CacheSettings
+from service.settings import AnthropicSettings
 from service.upstream_policy import ResilienceSettings
 from tests.corpus import write_corpus
 from tests.service_harness import ADMIN_KEY, app_settings, ingest, running_service
@@ -298,3 +302,23 @@ def test_admin_ingest_updates_the_running_service(tmp_path: Path, corpus: Path) 
             f"{base}/v1/answers", json={"question": "How much is gift wrapping?"}, timeout=30
         ).json()
         assert answer["kb_version"] == after and answer["citations"][0]["doc_id"] == "gift-wrap.md"
+
+
+def test_a_truncated_answer_is_never_cached(tmp_path: Path, corpus: Path) -> None:
+    """An answer cut off at ANTHROPIC_MAX_TOKENS must not be replayed to the next customer."""
+    with FakeAnthropic(reply=REPLY) as upstream:
+        short = AnthropicSettings(
+            api_key=SecretStr("k"), base_url=upstream.base_url, timeout_s=10, max_tokens=5
+        )
+        settings = app_settings(
+            tmp_path, components={"anthropic": short, "cache": CacheSettings(answers=True)}
+        )
+        ingest(settings, corpus)
+        with running_service(settings) as base:
+            body = {"question": "How long does a refund take?"}
+            first = httpx.post(f"{base}/v1/answers", json=body, timeout=30).json()
+            assert first["stop_reason"] == "max_tokens" and first["mode"] == "generative"
+            time.sleep(0.5)  # let the after-answer work (where a cache store would happen) finish
+            second = httpx.post(f"{base}/v1/answers", json=body, timeout=30).json()
+        assert second["mode"] == "generative" and second["cache"] is None
+        assert len(upstream.message_requests()) == 2
