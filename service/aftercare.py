@@ -21,7 +21,6 @@ from service.handoff import Handoff
 from service.ledger import UsageLedger, UsageRecord
 from service.metrics import Metrics
 from service.pii import redact
-from service.pricing import PriceTable
 from service.schemas import Mode, Usage
 from service.sessions import ConversationSettings, SessionStore, SessionStoreError, Turn
 from service.summarizer import Summarizer, fold_conversation
@@ -60,7 +59,6 @@ class Aftercare:
         sessions: SessionStore,
         conversation: ConversationSettings,
         summarizer: Summarizer,
-        prices: PriceTable,
         metrics: Metrics,
         ledger: UsageLedger | None = None,
         budgets: BudgetGuard | None = None,
@@ -70,16 +68,12 @@ class Aftercare:
         self.sessions = sessions
         self.conversation = conversation
         self.summarizer = summarizer
-        self.prices = prices
         self.metrics = metrics
         self.ledger = ledger
         self.budgets = budgets
         self.cache = cache
         self.handoff_webhook = handoff_webhook
         self._tasks: set[asyncio.Task[Any]] = set()
-
-    def priced(self, model: str, usage: Usage) -> Usage:
-        return usage.model_copy(update={"cost_usd": self.prices.cost(model, usage)})
 
     async def record(self, prepared: Prepared, outcome: Outcome) -> None:
         """Called just before ``done``: store the turns now, the rest in the background."""
@@ -97,8 +91,6 @@ class Aftercare:
         log.warning("answer %s broke after the first token (%s): %s", prepared.message_id, model, exc.code)
 
     async def _store_turns(self, prepared: Prepared, text: str, mode: str) -> None:
-        from service.answering import store_key
-
         citations = [c.doc_id for c in prepared.citations] if mode != "cached" else []
         turns = [prepared.user_turn_record()]
         if text.strip():  # the API refuses empty text blocks in later turns' history
@@ -106,7 +98,7 @@ class Aftercare:
             reply = Turn(role="assistant", text=redact(text), language=prepared.language, citations=citations)
             turns.append(reply)
         try:
-            await self.sessions.append(store_key(prepared.client, prepared.conversation_id), turns)
+            await self.sessions.append(prepared.session_key, turns)
         except SessionStoreError as exc:
             log.warning("conversation %s not stored: %s", prepared.conversation_id, exc.message)
 
@@ -128,10 +120,7 @@ class Aftercare:
             self.handoff_webhook.send("handoff", self._handoff_payload(prepared, outcome.handoff))
         await self._cache(prepared, outcome)
         if outcome.mode == "generative":
-            from service.answering import store_key
-
-            key = store_key(prepared.client, prepared.conversation_id)
-            await fold_conversation(self.sessions, self.summarizer, key, self.conversation)
+            await fold_conversation(self.sessions, self.summarizer, prepared.session_key, self.conversation)
 
     async def _cache(self, prepared: Prepared, outcome: Outcome) -> None:
         if self.cache is None or not prepared.first_turn or outcome.cached is not None:
@@ -162,7 +151,7 @@ class Aftercare:
             language=prepared.language,
             filters=prepared.request.filters,
             kb_version=prepared.kb_version,
-            vector=prepared.vector,  # type: ignore[arg-type]
+            vector=prepared.vector,
         )
 
     @staticmethod

@@ -35,10 +35,10 @@ from service.metrics import Metrics
 from service.pii import redact
 from service.prompts import system_blocks, user_turn
 from service.resilience import ResilientClaude, Started
-from service.retriever import BatchingRetriever, Retrieved
+from service.retriever import BatchingRetriever, Retrieved, Vector
 from service.routing import Route, Router
 from service.schemas import AnswerRequest, Citation, Mode, Usage
-from service.sessions import Conversation, SessionStore, SessionStoreError, Turn
+from service.sessions import Conversation, SessionStore, SessionStoreError, Turn, conversation_key
 from service.translate import QueryTranslator, merge_hits
 
 log = logging.getLogger(__name__)
@@ -131,11 +131,15 @@ class Prepared:
     first_turn: bool
     conversation: Conversation | None = None
     hits: list[SearchHit] = field(default_factory=list)
-    vector: object | None = None
+    vector: Vector | None = None
     route: Route | None = None
     handoff: Handoff | None = None
     cached: CacheHit | None = None
     lease: Lease | None = None
+
+    @property
+    def session_key(self) -> str:
+        return conversation_key(self.client.name, self.conversation_id)
 
     @property
     def citations(self) -> list[Citation]:
@@ -221,8 +225,7 @@ class Prepared:
                     yield Delta(event.text)
                 elif isinstance(event, Completed):
                     assert model is not None
-                    usage = self.deps.aftercare.priced(model, event.usage)
-                    outcome = Outcome("generative", "".join(parts), usage, model, self.handoff)
+                    outcome = Outcome("generative", "".join(parts), event.usage, model, self.handoff)
                     yield await self._done(outcome, event.stop_reason)
         except UpstreamError as exc:
             if model is None:  # nothing reached the customer: quote the passages, hand over
@@ -326,7 +329,7 @@ class AnswerService:
         if conversation_id is None:
             return None
         try:
-            return await self.deps.sessions.load(store_key(client, conversation_id))
+            return await self.deps.sessions.load(conversation_key(client.name, conversation_id))
         except SessionStoreError as exc:
             log.warning("answering without history: %s", exc.message)
             return None
@@ -352,8 +355,3 @@ class AnswerService:
                 original.cancel()
         merged = merge_hits(first.hits, translated.hits, language, query.limit)
         return Retrieved(merged, first.vector)
-
-
-def store_key(client: Client, conversation_id: str) -> str:
-    """Conversations are kept per client: one API key can never read or extend another's."""
-    return f"{client.name}/{conversation_id}"

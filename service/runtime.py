@@ -35,7 +35,6 @@ from service.redis_settings import redis_client
 from service.resilience import ResilientClaude
 from service.retriever import BatchingRetriever
 from service.routing import Router, build_router
-from service.schemas import Usage
 from service.sessions import SessionStore, session_store
 from service.summarizer import Summarizer
 from service.translate import QueryTranslator, needs_translation
@@ -101,7 +100,7 @@ class Runtime:
         self.prices = PriceTable(settings.pricing)
         self.vectors = EmbeddingCache(settings.cache.embedding_size)
         self.retriever = BatchingRetriever(kb, settings.service.max_batch, self.vectors)
-        self.client = ClaudeClient(settings.anthropic) if settings.anthropic.api_key else None
+        self.client = ClaudeClient(settings.anthropic, self.prices) if settings.anthropic.api_key else None
         self.claude = (
             ResilientClaude(self.client, settings.resilience, registry) if self.client is not None else None
         )
@@ -113,12 +112,12 @@ class Runtime:
             kb.embedder.name, settings.translate.mode, settings.translate.multilingual_models
         )
         self.translator = (
-            QueryTranslator(self.client, settings.translate, on_usage=self._summary_usage)
+            QueryTranslator(self.client, settings.translate, on_usage=self.metrics.observe_usage)
             if translate and self.client
             else None
         )
         self.handoff = HandoffPolicy(settings.handoff)
-        self.summarizer = Summarizer(self.client, settings.conversation, on_usage=self._summary_usage)
+        self.summarizer = Summarizer(self.client, settings.conversation, on_usage=self.metrics.observe_usage)
         # Built by start(): they need Redis / the database.
         self.redis: Redis | None = None
         self.sessions: SessionStore | None = None
@@ -167,7 +166,6 @@ class Runtime:
             sessions=self.sessions,
             conversation=s.conversation,
             summarizer=self.summarizer,
-            prices=self.prices,
             metrics=self.metrics,
             ledger=self.ledger,
             budgets=self.budgets,
@@ -198,12 +196,6 @@ class Runtime:
         if self._answers is None:
             raise RuntimeError("Runtime.start() has not run")
         return self._answers
-
-    def _summary_usage(self, model: str, usage: Usage) -> None:
-        """Tokens and cost of the side calls (summaries, translations) in the metrics."""
-        self.metrics.observe_usage(
-            model, usage.model_copy(update={"cost_usd": self.prices.cost(model, usage)})
-        )
 
     def refresh_gauges(self) -> None:
         self.metrics.retrieval_batches.set(self.retriever.batches)

@@ -73,6 +73,11 @@ class ConversationSettings(BaseSettings):
     )
 
 
+def conversation_key(client: str, conversation_id: str) -> str:
+    """Conversations are kept per API client: one key can never read or extend another's."""
+    return f"{client}/{conversation_id}"
+
+
 class SessionStoreError(FaqstreamError):
     """The conversation store failed (Redis unreachable, or a stored record is unreadable)."""
 
