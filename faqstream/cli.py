@@ -1,7 +1,9 @@
 """The ``faqstream`` command. Heavy imports happen inside the subcommands, so ``--help`` is instant.
 
-Exit codes: 0 success; 1 finished but some input was skipped (see the report); 2 bad usage;
-3 could not run (configuration, store locked or unreachable, model mismatch); 130 interrupted.
+Exit codes: 0 success; 1 finished but some input was skipped (see the report); 2 bad usage, or an
+ingest refused before any change (see ``ingest.safeguard``; a dry run exits 2 when the real run
+would be); 3 could not run (configuration, store locked or unreachable, model mismatch);
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ingest.report import IngestReport
     from knowledge.search import KnowledgeBase
     from knowledge.settings import Settings
 
@@ -33,13 +36,19 @@ def _parser() -> argparse.ArgumentParser:
         help="add or update documents in the knowledge base",
         description="Load Markdown, text, HTML, PDF and CSV/JSONL FAQ files into the knowledge base. "
         "Unchanged documents are not re-embedded; changed ones are replaced; bad files are skipped with "
-        "a reason. Exit code 1 means something was skipped.",
+        "a reason. Exit code 1 means something was skipped. "
+        "--prune and --rebuild delete what the input does not contain, so they refuse to run (exit "
+        "code 2, nothing deleted or written) when a given path is missing or unreadable, when no file "
+        "could be read, or when more than half of the knowledge base's documents would be deleted "
+        "(that last one is allowed with --force). --dry-run shows what would be deleted and whether "
+        "the run would be refused.",
     )
     ing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     ing.add_argument(
         "--prune",
         action="store_true",
-        help="delete documents that are not in this run's input (the input is the whole KB)",
+        help="delete documents that are not in this run's input (the input is the whole KB); "
+        "refused if a path is missing or unreadable, or nothing could be read",
     )
     ing.add_argument(
         "--rebuild",
@@ -47,7 +56,16 @@ def _parser() -> argparse.ArgumentParser:
         help="index into a fresh collection and switch to it when complete (zero downtime); "
         "needed after changing the embedding model",
     )
-    ing.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    ing.add_argument(
+        "--force",
+        action="store_true",
+        help="allow --prune or --rebuild to delete more than half of the knowledge base's documents",
+    )
+    ing.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would change (and whether the run would be refused), write nothing",
+    )
     ing.add_argument("--json", action="store_true", help="print a machine-readable report on stdout")
     ing.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
     ing.add_argument(
@@ -164,13 +182,24 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             bars[0].update(done - bars[0].n)
 
         report = pipeline.run(
-            args.paths, prune=args.prune, rebuild=args.rebuild, dry_run=args.dry_run, progress=progress
+            args.paths,
+            prune=args.prune,
+            rebuild=args.rebuild,
+            dry_run=args.dry_run,
+            force=args.force,
+            progress=progress,
         )
         for bar in bars:
             bar.close()
     finally:
         kb.store.close()
     print(report.to_json() if args.json else report.summary())
+    return _ingest_exit_code(report)
+
+
+def _ingest_exit_code(report: IngestReport) -> int:
+    if report.refused:  # a dry run whose real run would be refused
+        return EXIT_USAGE
     return EXIT_SKIPPED if report.skipped else EXIT_OK
 
 
@@ -179,7 +208,7 @@ def _ingest_remote(args: argparse.Namespace) -> int:
     import urllib.error
     import urllib.request
 
-    from knowledge.errors import FaqstreamError
+    from knowledge.errors import FaqstreamError, IngestRefusedError
     from service.settings import ServiceSettings
 
     key = ServiceSettings().admin_key
@@ -189,6 +218,7 @@ def _ingest_remote(args: argparse.Namespace) -> int:
             "prune": args.prune,
             "rebuild": args.rebuild,
             "dry_run": args.dry_run,
+            "force": args.force,
         }
     ).encode()
     request = urllib.request.Request(
@@ -204,7 +234,17 @@ def _ingest_remote(args: argparse.Namespace) -> int:
         with urllib.request.urlopen(request, timeout=3600) as response:
             data = json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        detail = exc.read().decode(errors="replace")[:500]
+        raw = exc.read().decode(errors="replace")
+        error = _error_body(raw)
+        if error.get("code") == IngestRefusedError.code:  # the service's safeguard: same as local
+            details = error.get("details") or {}
+            raise IngestRefusedError(
+                str(error.get("message", "")),
+                reason=str(details.pop("reason", "")),
+                hint=details.pop("hint", None),
+                details=details,
+            ) from None
+        detail = raw[:500]
         raise FaqstreamError(
             f"the service refused the ingest ({exc.code}): {detail}",
             hint="set SERVICE_ADMIN_KEY to the service's admin key",
@@ -218,7 +258,18 @@ def _ingest_remote(args: argparse.Namespace) -> int:
     skipped = [SkippedFile(**s) for s in data.pop("skipped", [])]
     report = IngestReport(**data, skipped=skipped)
     print(report.to_json() if args.json else report.summary())
-    return EXIT_SKIPPED if report.skipped else EXIT_OK
+    return _ingest_exit_code(report)
+
+
+def _error_body(raw: str) -> dict[str, Any]:
+    """The ``error`` object of the service's JSON error body, or {} when it is not one."""
+    import json
+
+    try:
+        error = json.loads(raw).get("error")
+    except (ValueError, AttributeError):
+        return {}
+    return error if isinstance(error, dict) else {}
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -14,12 +14,12 @@ from service.config import AppSettings
 
 def ingest_runner(settings: AppSettings) -> Any:
     def run(
-        kb: KnowledgeBase, paths: list[Path], prune: bool, rebuild: bool, dry_run: bool
+        kb: KnowledgeBase, paths: list[Path], *, prune: bool, rebuild: bool, dry_run: bool, force: bool
     ) -> dict[str, Any]:
         from ingest.pipeline import IngestPipeline
 
         pipeline = IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings)
-        report = pipeline.run(paths, prune=prune, rebuild=rebuild, dry_run=dry_run)
+        report = pipeline.run(paths, prune=prune, rebuild=rebuild, dry_run=dry_run, force=force)
         return report.to_dict()
 
     return run

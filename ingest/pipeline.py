@@ -1,4 +1,4 @@
-"""The ingest run: discover → load → plan against the store → chunk, embed, write → prune → version.
+"""The ingest run: discover → load → plan against the store → safeguard → chunk, embed, write → prune.
 
 Idempotent and crash-safe by construction:
 
@@ -9,7 +9,10 @@ Idempotent and crash-safe by construction:
   after, so it stays answerable throughout;
 * the first build and ``--rebuild`` fill a fresh collection and switch the alias only when done;
 * the content hash is taken before language detection (detection is a pure function of the
-  content), so an unchanged corpus is diffed without running the detector or the model.
+  content), so an unchanged corpus is diffed without running the detector or the model;
+* a run that deletes (``prune``, ``rebuild``) passes ``ingest.safeguard.check`` after the diff and
+  before anything is created, written or deleted: a missing or unreadable path, an input with no
+  readable file, or deleting more than half of the documents without ``force`` is refused.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import safeguard
 from ingest.chunker import Chunker
-from ingest.loaders import discover, load
+from ingest.loaders import Skipped, discover, load
 from ingest.report import IngestReport, SkippedFile
 from knowledge.embedder import Embedder
 from knowledge.errors import IndexMismatchError, InputError
@@ -36,6 +40,14 @@ from knowledge.store.base import now_iso
 log = logging.getLogger(__name__)
 
 ProgressHook = Callable[[int, int], None]  # (documents done, documents to write)
+
+
+@dataclass
+class _Loaded:
+    docs: list[Document]
+    failed: set[str]  # ids (relative paths) of files that failed to load
+    files_read: int  # files loaded without error
+    hidden: list[Skipped]  # skips that hide part of the input (a pruning run is refused)
 
 
 @dataclass
@@ -73,13 +85,14 @@ class IngestPipeline:
         }
 
     # --- stages -----------------------------------------------------------------------------
-    def load_documents(self, paths: Sequence[Path], report: IngestReport) -> tuple[list[Document], set[str]]:
-        """Load every file; bad ones are skipped with a reason. Returns docs and skipped file ids."""
+    def load_documents(self, paths: Sequence[Path], report: IngestReport) -> _Loaded:
+        """Load every file; bad ones are skipped with a reason (and listed in the report)."""
         sources, skipped = discover(paths, self.settings.ingest)
         report.skipped.extend(SkippedFile(s.path, s.reason) for s in skipped)
         report.files = len(sources)
         docs: dict[str, Document] = {}
         failed: set[str] = set()
+        failures = 0
         for source in sources:
             try:
                 loaded = load(source, self.settings.ingest)
@@ -87,11 +100,13 @@ class IngestPipeline:
             except InputError as exc:
                 report.skipped.append(SkippedFile(str(source.path), exc.message))
                 failed.add(source.rel_id)
+                failures += 1
                 continue
             except Exception as exc:  # a loader bug must not cost the other documents
                 log.exception("loader failed on %s", source.path)
                 report.skipped.append(SkippedFile(str(source.path), f"failed to parse: {exc}"))
                 failed.add(source.rel_id)
+                failures += 1
                 continue
             for doc in loaded:
                 if doc.doc_id in docs:
@@ -103,10 +118,13 @@ class IngestPipeline:
                     )
                     continue
                 docs[doc.doc_id] = doc
-        return list(docs.values()), failed
+        return _Loaded(
+            list(docs.values()), failed, len(sources) - failures, [s for s in skipped if s.hides_input]
+        )
 
-    def _target(self, rebuild: bool, dry_run: bool) -> tuple[Collection | None, dict[str, DocState], bool]:
-        """The collection to write into, the states to diff against, and whether it is new."""
+    def _target(self, rebuild: bool) -> tuple[Collection | None, dict[str, DocState], bool]:
+        """The active collection (None if there is none), the states to diff against, and whether
+        the run writes into a fresh collection. Reads only: the fresh collection is created later."""
         active = self.store.active()
         meta = self.store.read_meta()
         states = active.document_states() if active is not None else {}
@@ -120,11 +138,7 @@ class IngestPipeline:
                     hint="re-index everything with `faqstream ingest --rebuild PATH...` "
                     "(readers keep the old index until the new one is complete)",
                 )
-        if dry_run:
-            return active, states, active is None or rebuild
-        if active is None or rebuild:
-            return self.store.create_collection(self.embedder.dim), states, True
-        return active, states, False
+        return active, states, active is None or rebuild
 
     def plan(self, docs: list[Document], states: dict[str, DocState], fingerprint: str) -> list[_Planned]:
         planned = []
@@ -150,15 +164,19 @@ class IngestPipeline:
         prune: bool = False,
         rebuild: bool = False,
         dry_run: bool = False,
+        force: bool = False,
         progress: ProgressHook | None = None,
     ) -> IngestReport:
+        """Ingest ``paths``. Raises ``IngestRefusedError`` (before any change) when a pruning or
+        rebuilding run fails the safeguard; a dry run reports it in ``report.refused`` instead."""
         started = time.perf_counter()
         report = IngestReport(rebuild=rebuild, dry_run=dry_run)
-        docs, failed_files = self.load_documents(paths, report)
+        loaded = self.load_documents(paths, report)
+        docs = loaded.docs
         report.documents = len(docs)
         fingerprint = self.fingerprint()
         fp_text = json.dumps(fingerprint, sort_keys=True)
-        collection, states, fresh = self._target(rebuild, dry_run)
+        active, states, fresh = self._target(rebuild)
         planned = self.plan(docs, states, fp_text)
         for item in planned:
             getattr(report, item.action).append(item.doc.doc_id)
@@ -166,16 +184,39 @@ class IngestPipeline:
         if rebuild:  # a rebuild indexes exactly this run's input
             gone = sorted(d for d in states if d not in seen)
         elif prune:  # documents of files that failed to load this time are kept, not pruned
-            gone = sorted(d for d in states if d not in seen and not _from_failed_file(d, failed_files))
+            gone = sorted(d for d in states if d not in seen and not _from_failed_file(d, loaded.failed))
         else:
             gone = []
         report.deleted.extend(gone)
+        refusal = safeguard.check(
+            safeguard.DeletionRun(
+                paths=list(paths),
+                prune=prune,
+                rebuild=rebuild,
+                force=force,
+                hidden=loaded.hidden,
+                skipped=[(s.path, s.reason) for s in report.skipped],
+                files_read=loaded.files_read,
+                would_delete=len(gone),
+                documents=len(states),
+            )
+        )
+        if refusal is not None:
+            if not dry_run:
+                raise refusal
+            report.refused = {
+                "reason": refusal.reason,
+                "message": refusal.message,
+                "hint": refusal.hint,
+                **refusal.details,
+            }
         meta = self.store.read_meta()
         report.previous_version = report.kb_version = meta.version
         if dry_run:
             report.total_chunks = sum(s.chunk_count for s in states.values())
             report.seconds = time.perf_counter() - started
             return report
+        collection = self.store.create_collection(self.embedder.dim) if fresh else active
         assert collection is not None
         to_write = [p for p in planned if fresh or p.action != "unchanged"]
         if to_write or gone:

@@ -31,6 +31,9 @@ class IngestReport:
     rebuild: bool = False
     dry_run: bool = False
     seconds: float = 0.0
+    # Dry run only: why the real run would be refused (reason, message, hint, figures), else None.
+    # A real run that is refused raises IngestRefusedError instead of returning a report.
+    refused: dict[str, Any] | None = None
 
     @property
     def changed(self) -> bool:
@@ -79,6 +82,10 @@ class IngestReport:
             lines.append(
                 f"  {self.chunks_written} chunks written, {self.total_chunks} in the index; {version}"
             )
+        elif self.refused:
+            lines.append(f"  REFUSED: a real run would stop before any change: {self.refused['message']}")
+            if self.refused.get("hint"):
+                lines.append(f"    → {self.refused['hint']}")
         elif self.changed:
             lines.append(f"  nothing written; a real run {verb} the knowledge base")
         return "\n".join(lines)

@@ -43,3 +43,23 @@ class IndexMismatchError(StoreError):
 
 class InputError(FaqstreamError):
     """A file could not be turned into a document; the message is the skip reason."""
+
+
+class IngestRefusedError(FaqstreamError):
+    """A destructive ingest (``--prune``, ``--rebuild``) was stopped before it changed anything.
+
+    Raised when a given path is missing or unreadable, when no file could be read at all, or when
+    the run would delete more than half of the knowledge base's documents without ``force``.
+    ``reason`` is one of ``missing_path``, ``nothing_read``, ``too_many_deletions``; ``details``
+    carries the figures (paths, would_delete, documents) for the HTTP error body. Exit code 2.
+    """
+
+    exit_code = 2
+    code = "ingest_refused"
+
+    def __init__(
+        self, message: str, *, reason: str, hint: str | None = None, details: dict[str, object] | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
+        self.details: dict[str, object] = dict(details or {})

@@ -19,7 +19,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
-from knowledge.errors import FaqstreamError
+from knowledge.errors import FaqstreamError, IngestRefusedError
 from knowledge.search import KnowledgeBase
 from service.admission import OverloadedError
 from service.answering import Delta, Done, Failed, Meta
@@ -88,6 +88,9 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 
 
 def _ours(_: Request[Any, Any, Any], exc: FaqstreamError) -> Response[Any]:
+    if isinstance(exc, IngestRefusedError):  # nothing was changed; the request must change first
+        details = {"reason": exc.reason, "hint": exc.hint, **exc.details}
+        return error_response(422, exc.code, exc.message, details=details)
     if isinstance(exc, UnauthorizedError):
         return error_response(401, "unauthorized", exc.message, headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, OverloadedError):
@@ -256,9 +259,21 @@ class IngestRequest(BaseModel):
     prune: bool = False
     rebuild: bool = False
     dry_run: bool = False
+    force: bool = Field(
+        default=False,
+        description="allow prune or rebuild to delete more than half of the knowledge base's documents",
+    )
 
 
-@post("/admin/ingest", summary="Run the ingest pipeline inside the service (admin key)", status_code=200)
+@post(
+    "/admin/ingest",
+    summary="Run the ingest pipeline inside the service (admin key)",
+    description="A prune or rebuild that would lose documents by mistake is refused before any "
+    "change with 422 `ingest_refused` (`details.reason`: `missing_path`, `nothing_read` or "
+    "`too_many_deletions`, plus `details.hint`); deleting more than half of the documents needs "
+    '`"force": true`. A dry run reports the refusal in the report\'s `refused` field instead.',
+    status_code=200,
+)
 async def admin_ingest(data: IngestRequest, request: Request[Any, Any, Any], state: State) -> Response[Any]:
     runtime = rt(state)
     key = runtime.settings.service.admin_key
@@ -272,7 +287,13 @@ async def admin_ingest(data: IngestRequest, request: Request[Any, Any, Any], sta
     async with runtime.ingest_lock:
         runner = runtime.ingest_runner
         report = await asyncio.to_thread(
-            runner, runtime.kb, [Path(p) for p in data.paths], data.prune, data.rebuild, data.dry_run
+            runner,
+            runtime.kb,
+            [Path(p) for p in data.paths],
+            prune=data.prune,
+            rebuild=data.rebuild,
+            dry_run=data.dry_run,
+            force=data.force,
         )
     await asyncio.to_thread(runtime.digest.refresh)  # the next request sees the new version
     return Response(report, media_type=MediaType.JSON)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -42,9 +41,15 @@ from service.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 
-# (kb, paths, prune, rebuild, dry_run) -> report dict; injected by the composition root so that
-# service/ never imports ingest/.
-IngestRunner = Callable[[KnowledgeBase, list[Path], bool, bool, bool], dict[str, Any]]
+
+class IngestRunner(Protocol):
+    """Runs the ingest pipeline and returns its report as a dict; injected by the composition root
+    so that service/ never imports ingest/. Raises ``IngestRefusedError`` (before any change) when
+    the ingest safeguard refuses a prune or rebuild."""
+
+    def __call__(
+        self, kb: KnowledgeBase, paths: list[Path], *, prune: bool, rebuild: bool, dry_run: bool, force: bool
+    ) -> dict[str, Any]: ...
 
 
 class DigestCache:

@@ -32,8 +32,9 @@ def test_help_explains_every_command(child_env: dict[str, str]) -> None:
     for command in ("ingest", "search", "status", "eval"):
         assert command in out.stdout
     ingest_help = run(child_env, "ingest", "--help")
-    for flag in ("--prune", "--rebuild", "--dry-run", "--json"):
+    for flag in ("--prune", "--rebuild", "--dry-run", "--json", "--force"):
         assert flag in ingest_help.stdout
+    assert "more than half" in ingest_help.stdout and "missing or unreadable" in ingest_help.stdout
 
 
 def test_help_does_not_import_the_heavy_stack(child_env: dict[str, str]) -> None:
@@ -77,6 +78,48 @@ def test_exit_code_one_when_files_were_skipped(tmp_path: Path, child_env: dict[s
     assert out.returncode == 1
     assert "6 skipped" in out.stdout and "corrupt.pdf" in out.stdout and "binary file" in out.stdout
     assert "7 added" in out.stdout
+
+
+def _kb(env: dict[str, str]) -> tuple[set[str], int]:
+    """The documents in the knowledge base and its version, read from the store on disk."""
+    with EdgeStore(Path(env["QDRANT_PATH"])) as store:
+        active = store.active()
+        return (set(active.document_states()) if active else set()), store.read_meta().version
+
+
+def test_prune_never_wipes_the_knowledge_base_by_mistake(tmp_path: Path, child_env: dict[str, str]) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    assert run(child_env, "ingest", str(docs)).returncode == 0
+    before = _kb(child_env)
+    assert len(before[0]) == 7
+
+    typo = tmp_path / "dcos"
+    missing = run(child_env, "ingest", str(typo), "--prune")
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert f"{typo}: not found" in missing.stderr and "without --prune" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run(child_env, "ingest", str(empty), "--prune", "--json")
+    assert nothing.returncode == 2 and nothing.stdout == ""
+    assert "no file could be read" in nothing.stderr and "all 7 documents" in nothing.stderr
+    assert _kb(child_env) == before
+
+    one = str(docs / "kettle.txt")
+    dry = run(child_env, "ingest", one, "--prune", "--dry-run")
+    assert dry.returncode == 2, dry.stderr
+    assert "DRY RUN" in dry.stdout and "6 deleted" in dry.stdout and "REFUSED" in dry.stdout
+    refused = run(child_env, "ingest", one, "--prune")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "would delete 6 of the knowledge base's 7 documents" in refused.stderr
+    assert "--force" in refused.stderr
+    assert _kb(child_env) == before
+
+    forced = run(child_env, "ingest", one, "--prune", "--force", "--json")
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout)["counts"]["deleted"] == 6
+    documents, version = _kb(child_env)
+    assert documents == {"kettle.txt"} and version > before[1]
 
 
 def test_locked_store_fails_fast_with_instructions(tmp_path: Path, child_env: dict[str, str]) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from ingest.pipeline import IngestPipeline
 from knowledge.embedder import Embedder
-from knowledge.errors import IndexMismatchError
+from knowledge.errors import IndexMismatchError, IngestRefusedError
 from knowledge.language import LanguageIdentifier
 from knowledge.schema import KbMeta, SearchFilters
 from knowledge.search import KnowledgeBase
@@ -203,3 +203,92 @@ def test_version_is_monotonic_and_persisted(env: Env) -> None:
     assert versions[0] < versions[1] == versions[2]
     meta = json.loads((env.settings.qdrant.path / "meta.json").read_text())
     assert meta["kb"]["version"] == versions[-1]
+
+
+# --- the safeguard: a pruning or rebuilding run never wipes the knowledge base by mistake --------
+
+
+def _untouched(env: Env) -> tuple[dict[str, tuple[str | None, int]], int, list[str]]:
+    """Documents with their hashes, the KB version and the collections on disk."""
+    folders = sorted(p.name for p in (env.settings.qdrant.path / "collections").iterdir())
+    return env.states(), env.store.read_meta().version, folders
+
+
+def test_prune_with_a_missing_path_is_refused_and_deletes_nothing(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    before = _untouched(env)
+    wrong = env.tmp / "dcos"
+    for paths in ([wrong], [env.docs, wrong]):
+        with pytest.raises(IngestRefusedError) as refused:
+            env.pipeline().run(paths, prune=True, force=True)  # force does not excuse a wrong path
+        assert refused.value.reason == "missing_path" and refused.value.exit_code == 2
+        assert f"{wrong}: not found" in refused.value.message
+        assert refused.value.hint and "without --prune" in refused.value.hint
+        assert _untouched(env) == before
+    assert len(before[0]) == 7
+
+
+def test_prune_refuses_when_no_file_could_be_read(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    before = _untouched(env)
+    empty = env.tmp / "empty"
+    empty.mkdir()
+    unsupported = env.tmp / "word"
+    unsupported.mkdir()
+    (unsupported / "returns.docx").write_text("not for us", encoding="utf-8")
+    (unsupported / "blank.md").write_text("   \n", encoding="utf-8")
+    for folder, says in ((empty, "no files found"), (unsupported, "unsupported file type .docx")):
+        with pytest.raises(IngestRefusedError, match="no file could be read") as refused:
+            env.pipeline().run([folder], prune=True)
+        assert refused.value.reason == "nothing_read"
+        assert says in refused.value.message and "all 7 documents" in refused.value.message
+        assert _untouched(env) == before
+
+
+def test_deleting_more_than_half_needs_force(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    before = _untouched(env)
+    with pytest.raises(IngestRefusedError) as refused:
+        env.pipeline().run([env.docs / "kettle.txt"], prune=True)
+    assert refused.value.reason == "too_many_deletions"
+    assert "would delete 6 of the knowledge base's 7 documents" in refused.value.message
+    assert refused.value.details == {"would_delete": 6, "documents": 7}
+    assert refused.value.hint and "--force" in refused.value.hint
+    assert _untouched(env) == before
+
+    forced = env.pipeline().run([env.docs / "kettle.txt"], prune=True, force=True)
+    assert len(forced.deleted) == 6 and set(env.states()) == {"kettle.txt"}
+
+
+def test_dry_run_reports_a_refusal_without_needing_force(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    before = _untouched(env)
+    report = env.pipeline().run([env.docs / "kettle.txt"], prune=True, dry_run=True)
+    assert report.refused is not None and report.refused["reason"] == "too_many_deletions"
+    assert report.refused["would_delete"] == 6 and report.refused["documents"] == 7
+    assert len(report.deleted) == 6 and "kettle.txt" not in report.deleted
+    assert "REFUSED" in report.summary() and "--force" in report.summary()
+    forced = env.pipeline().run([env.docs / "kettle.txt"], prune=True, dry_run=True, force=True)
+    assert forced.refused is None and len(forced.deleted) == 6
+    missing = env.pipeline().run([env.tmp / "nope"], prune=True, dry_run=True)
+    assert missing.refused is not None and missing.refused["reason"] == "missing_path"
+    assert _untouched(env) == before
+
+
+def test_rebuild_is_guarded_too_and_creates_no_collection(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    before = _untouched(env)
+    with pytest.raises(IngestRefusedError, match="--rebuild refused"):
+        env.pipeline().run([env.tmp / "nope"], rebuild=True)
+    with pytest.raises(IngestRefusedError, match="--rebuild would delete 6"):
+        env.pipeline().run([env.docs / "kettle.txt"], rebuild=True)
+    assert _untouched(env) == before
+
+
+def test_first_prune_on_a_missing_path_writes_nothing(env: Env) -> None:
+    with pytest.raises(IngestRefusedError):
+        env.pipeline().run([env.tmp / "nope"], prune=True)
+    assert env.store.active() is None and env.store.read_meta().version == 0
+    collections = env.settings.qdrant.path / "collections"
+    assert not collections.exists() or not any(collections.iterdir())
+    assert not env.pipeline().run([env.tmp / "nope"]).changed  # without --prune: skipped, as before

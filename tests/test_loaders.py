@@ -454,7 +454,7 @@ def test_discover_walks_sorted_and_skips(tmp_path: Path, settings: IngestSetting
         Skipped(str(root / "README"), "unsupported file type (no extension)"),
         Skipped(str(root / "en" / "broken.md"), "broken symlink"),
         Skipped(str(root / "notes.docx"), "unsupported file type .docx"),
-        Skipped(str(tmp_path / "nowhere"), "not found"),
+        Skipped(str(tmp_path / "nowhere"), "not found", hides_input=True),
     ]
     assert discover([root, tmp_path / "nowhere"], settings) == (files, skipped)
 

@@ -304,6 +304,70 @@ def test_admin_ingest_updates_the_running_service(tmp_path: Path, corpus: Path) 
         assert answer["kb_version"] == after and answer["citations"][0]["doc_id"] == "gift-wrap.md"
 
 
+def test_admin_ingest_refuses_to_wipe_the_knowledge_base(tmp_path: Path, corpus: Path) -> None:
+    settings = app_settings(tmp_path)
+    ingest(settings, corpus)
+    env = {
+        "SERVICE_ADMIN_KEY": ADMIN_KEY,
+        "PATH": "/usr/bin:/bin",
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    kettle = str(corpus / "kettle.txt")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "faqstream", "ingest", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def returns_is_cited(base: str) -> bool:
+        body = {"question": "How many days do I have to return an item?"}
+        answer = httpx.post(f"{base}/v1/answers", json=body, timeout=30).json()
+        return "returns.md" in [c["doc_id"] for c in answer["citations"]]
+
+    with running_service(settings) as base:
+        before = httpx.get(f"{base}/readyz").json()["kb_version"]
+        typo = tmp_path / "dcos"
+        missing = cli(str(typo), "--prune", "--server", base)
+        assert missing.returncode == 2 and missing.stdout == ""
+        assert f"{typo}: not found" in missing.stderr and "without --prune" in missing.stderr
+
+        refused = httpx.post(
+            f"{base}/admin/ingest", json={"paths": [kettle], "prune": True}, headers=admin, timeout=300
+        )
+        assert refused.status_code == 422
+        error = refused.json()["error"]
+        assert error["code"] == "ingest_refused" and error["retryable"] is False
+        assert "would delete 6 of the knowledge base's 7 documents" in error["message"]
+        details = error["details"]
+        assert details["reason"] == "too_many_deletions" and "force" in details["hint"]
+        assert (details["would_delete"], details["documents"]) == (6, 7)
+        over_half = cli(kettle, "--prune", "--server", base)
+        assert over_half.returncode == 2 and "would delete 6" in over_half.stderr
+        assert "--force" in over_half.stderr
+
+        dry = httpx.post(
+            f"{base}/admin/ingest",
+            json={"paths": [kettle], "prune": True, "dry_run": True},
+            headers=admin,
+            timeout=300,
+        )
+        assert dry.status_code == 200 and dry.json()["refused"]["reason"] == "too_many_deletions"
+        assert httpx.get(f"{base}/readyz").json()["kb_version"] == before and returns_is_cited(base)
+
+        forced = cli(kettle, "--prune", "--force", "--server", base, "--json")
+        assert forced.returncode == 0, forced.stderr
+        assert json.loads(forced.stdout)["counts"]["deleted"] == 6
+        assert httpx.get(f"{base}/readyz").json()["kb_version"] > before
+        assert not returns_is_cited(base)
+
+
 def test_a_truncated_answer_is_never_cached(tmp_path: Path, corpus: Path) -> None:
     """An answer cut off at ANTHROPIC_MAX_TOKENS must not be replayed to the next customer."""
     with FakeAnthropic(reply=REPLY) as upstream:

@@ -1,6 +1,8 @@
 """Loaders: find the files to ingest and turn each into ``knowledge.schema.Document`` objects.
 
 ``discover`` walks the given files and folders (sorted, hidden names skipped, each file once);
+a given path it cannot see into (missing, unreadable, an unlistable folder) is skipped with
+``hides_input`` set, so a pruning run can refuse instead of deleting what it could not see;
 ``load`` reads one file after the shared checks (size, empty, binary) and dispatches by extension.
 Anything that makes a file unusable raises ``InputError`` whose message is the skip reason.
 """
@@ -46,9 +48,12 @@ def discover(paths: Sequence[Path], settings: IngestSettings) -> tuple[list[Sour
         if path.is_dir():
             finder.walk(path, root=path)
         elif path.is_file():
-            finder.add(path, root=path.parent)
+            if os.access(path, os.R_OK):
+                finder.add(path, root=path.parent)
+            else:
+                finder.skip(path, "permission denied", hides_input=True)
         else:
-            finder.skip(path, _missing_reason(path))
+            finder.skip(path, _missing_reason(path), hides_input=True)
     return finder.files, finder.skipped
 
 
@@ -73,8 +78,8 @@ class _Finder:
         self._seen_files: set[Path] = set()
         self._seen_dirs: set[Path] = set()
 
-    def skip(self, path: Path, reason: str) -> None:
-        self.skipped.append(Skipped(str(path), reason))
+    def skip(self, path: Path, reason: str, *, hides_input: bool = False) -> None:
+        self.skipped.append(Skipped(str(path), reason, hides_input))
 
     def add(self, path: Path, root: Path) -> None:
         ext = path.suffix.lower()
@@ -95,10 +100,10 @@ class _Finder:
             with os.scandir(folder) as entries:
                 names = sorted((e.name, e.is_dir(), e.is_file()) for e in entries)
         except PermissionError:
-            self.skip(folder, "permission denied")
+            self.skip(folder, "permission denied", hides_input=True)
             return
         except OSError as exc:
-            self.skip(folder, f"unreadable: {exc.strerror or exc}")
+            self.skip(folder, f"unreadable: {exc.strerror or exc}", hides_input=True)
             return
         for name, is_dir, is_file in names:
             if name.startswith("."):

@@ -57,10 +57,16 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A path that was not loaded, with a short human reason."""
+    """A path that was not loaded, with a short human reason.
+
+    ``hides_input`` is true when the skip hides part of the input from the run: a given path that
+    is missing, unreadable or not a file or folder, or a folder that could not be listed. Whatever
+    is under it cannot be told apart from removed documents, so ``--prune`` refuses to run.
+    """
 
     path: str
     reason: str
+    hides_input: bool = False
 
 
 @dataclass
