@@ -1,8 +1,10 @@
 """Run the fake Anthropic API standalone: ``python -m fakes --port 8901 --first-token-delay 0.3``.
 
-``--fault-rate 0.1 --fault-seed 1`` injects a random fault (see ``fakes.anthropic_faults.RandomFaults``)
-on 10% of ``POST /v1/messages`` requests. The first stdout line is ``fake Anthropic API on <url>``; on
-SIGTERM/SIGINT the fake prints one JSON line of what it served (``{"stats": {...}}``) and exits.
+``--api-key KEY`` (repeatable) accepts only those keys (401 ``invalid x-api-key`` otherwise); without
+it any non-empty key is accepted. ``--fault-rate 0.1 --fault-seed 1`` injects a random fault (see
+``fakes.anthropic_faults.RandomFaults``) on 10% of ``POST /v1/messages`` requests. The first stdout
+line is ``fake Anthropic API on <url>``; on SIGTERM/SIGINT the fake prints one JSON line of what it
+served (``{"stats": {...}}``) and exits.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--first-token-delay", type=float, default=0.0, help="seconds before the first delta")
     parser.add_argument("--token-delay", type=float, default=0.0, help="seconds between deltas")
     parser.add_argument("--tokens", type=int, default=40, help="length of the reply in stream tokens")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help="accept only this key (repeatable); default: any non-empty key",
+    )
     faults = parser.add_argument_group("random faults")
     faults.add_argument(
         "--fault-rate", type=float, default=0.0, help="fraction of message requests given a fault (0..1)"
@@ -94,6 +103,7 @@ def main() -> None:
         first_token_delay_s=args.first_token_delay,
         token_delay_s=args.token_delay,
         fault_source=faults,
+        api_keys=args.api_keys,
     ).start()
     print(f"fake Anthropic API on {fake.base_url}", flush=True)
     stop = threading.Event()

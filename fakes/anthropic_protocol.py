@@ -514,3 +514,66 @@ def batch_json(
         "cancel_initiated_at": None if cancel_initiated is None else rfc3339(cancel_initiated),
         "results_url": results_url if ended is not None else None,
     }
+
+
+# ---------------------------------------------------------------- models
+
+# What `GET /v1/models` lists, newest first (ids as the service configures them).
+DEFAULT_MODELS: tuple[str, ...] = (
+    "claude-opus-4-6",
+    "claude-sonnet-4-6",
+    "claude-haiku-4-5",
+    "claude-opus-4-1",
+)
+MAX_MODELS_PAGE = 1000
+
+
+def model_json(model_id: str) -> dict[str, Any]:
+    """A `ModelInfo` (`anthropic/types/model_info.py`). The release date is the epoch, which the API
+    documents for "release date unknown"; the display name is derived from the id."""
+    words = model_id.removeprefix("claude-").split("-")
+    family = [w for w in words if not w.isdigit()]
+    version = ".".join(w for w in words if w.isdigit() and len(w) < 8)
+    display = " ".join(["Claude", *(w.capitalize() for w in family), version]).strip()
+    return {
+        "type": "model",
+        "id": model_id,
+        "display_name": display,
+        "created_at": "1970-01-01T00:00:00Z",
+        "lifecycle": "active",
+        "deprecated_at": None,
+        "retires_at": None,
+    }
+
+
+def _last(query: Mapping[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[-1] if values else None
+
+
+def models_page(models: list[str], query: Mapping[str, list[str]]) -> dict[str, Any]:
+    """One page of `GET /v1/models`: `limit` (1..1000, default 20), cursors `after_id` / `before_id`."""
+    raw = _last(query, "limit") or "20"
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise InvalidRequestError(f"limit: Input should be a valid integer, not {raw!r}") from None
+    if not 1 <= limit <= MAX_MODELS_PAGE:
+        raise InvalidRequestError(f"limit: Input should be between 1 and {MAX_MODELS_PAGE}")
+    before, after = _last(query, "before_id"), _last(query, "after_id")
+    if before is not None and after is not None:
+        raise InvalidRequestError("Only one of before_id or after_id may be provided")
+    if after is not None:
+        start = models.index(after) + 1 if after in models else len(models)
+        chosen, more = models[start : start + limit], start + limit < len(models)
+    elif before is not None:
+        end = models.index(before) if before in models else 0
+        chosen, more = models[max(end - limit, 0) : end], end - limit > 0
+    else:
+        chosen, more = models[:limit], limit < len(models)
+    return {
+        "data": [model_json(m) for m in chosen],
+        "has_more": more,
+        "first_id": chosen[0] if chosen else None,
+        "last_id": chosen[-1] if chosen else None,
+    }

@@ -15,6 +15,12 @@ input comes from `tool_responder(body, tool)` — by default a minimal instance 
 
 `fault_source(body)` is asked for a fault for each `POST /v1/messages` that the script does not cover
 (the script always goes first); `RandomFaults` is one: a seeded random fault on a fraction of requests.
+
+Credentials: every endpoint wants a key in `x-api-key` or `Authorization: Bearer` (the SDK sends the
+latter); none → 401 `x-api-key header is required`. With `api_keys` given only those keys are
+accepted, anything else → 401 `authentication_error` `invalid x-api-key`, as the real API answers;
+assign `fake.api_keys` to revoke or restore keys while clients run. A refused request is recorded but
+takes no scripted fault. `GET /v1/models` (paged) and `GET /v1/models/{id}` serve `models`.
 """
 
 from __future__ import annotations
@@ -28,12 +34,12 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from fakes import anthropic_protocol as proto
 from fakes.anthropic_faults import (
@@ -87,8 +93,13 @@ class FakeAnthropic:
         min_cache_tokens: dict[str, int] | None = None,
         batch_delay_s: float = 0.0,
         clock: Callable[[], float] = time.time,
+        api_keys: Iterable[str] | None = None,
+        models: Sequence[str] = proto.DEFAULT_MODELS,
     ) -> None:
         self.reply = reply
+        # Accepted keys; None = any non-empty key. Reassign (a new frozenset) to revoke keys at run time.
+        self.api_keys: frozenset[str] | None = frozenset(api_keys) if api_keys is not None else None
+        self.models = list(models)  # GET /v1/models, newest first
         self.tool_responder = tool_responder  # input of forced tool calls; None = from the schema
         self.fault_source = fault_source  # faults for requests the script does not cover
         self.token_delay_s = token_delay_s
@@ -359,21 +370,22 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body, bad_json = None, True
         headers = {k.lower(): v for k, v in self.headers.items()}
+        refusal = self._refusal(headers)
         is_messages = self.command == "POST" and path == "/v1/messages"
         peer = f"{self.client_address[0]}:{self.client_address[1]}"
         req = RecordedRequest(self.command, path, headers, body, time.monotonic(), parts.query, peer)
-        index, fault = self.fake._record(req, take_fault=is_messages)
+        index, fault = self.fake._record(req, take_fault=is_messages and refusal is None)
         stream = isinstance(body, dict) and body.get("stream") is True
         progress = [0]  # deltas sent, shared with the streaming code
         self._responded = False
         try:
-            if not self._authorized(headers):
-                self._send_error(401, "authentication_error", "invalid x-api-key")
+            if refusal is not None:
+                self._send_error(401, "authentication_error", refusal)
                 return
             if bad_json:
                 self._send_error(400, "invalid_request_error", "Request body is not valid JSON")
                 return
-            self._route(path, body, fault, stream, progress)
+            self._route(path, body, fault, stream, progress, query=parse_qs(parts.query))
         except _ClientGoneError:
             self.close_connection = True
             if not self.fake._stopping.is_set():
@@ -388,20 +400,41 @@ class _Handler(BaseHTTPRequestHandler):
                 with contextlib.suppress(_ClientGoneError):
                     self._send_error(500, "api_error", f"fake server error: {exc!r}")
 
-    @staticmethod
-    def _authorized(headers: Mapping[str, str]) -> bool:
+    def _refusal(self, headers: Mapping[str, str]) -> str | None:
+        """The real API's 401 message for these credentials, or None when they are accepted."""
         auth = headers.get("authorization", "")
-        return bool(headers.get("x-api-key")) or (
-            auth.lower().startswith("bearer ") and bool(auth[7:].strip())
-        )
+        bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        key = headers.get("x-api-key") or bearer
+        if not key:
+            return "x-api-key header is required"
+        accepted = self.fake.api_keys
+        if accepted is not None and key not in accepted:
+            return "invalid x-api-key"
+        return None
 
-    def _route(self, path: str, body: Any, fault: Fault | None, stream: bool, progress: list[int]) -> None:
+    def _route(
+        self,
+        path: str,
+        body: Any,
+        fault: Fault | None,
+        stream: bool,
+        progress: list[int],
+        *,
+        query: Mapping[str, list[str]],
+    ) -> None:
         method, segs = self.command, path.strip("/").split("/")
         try:
             if method == "POST" and path == "/v1/messages":
                 self._messages(body, fault, stream, progress)
             elif method == "POST" and path == "/v1/messages/count_tokens":
                 self._count_tokens(body)
+            elif method == "GET" and path == "/v1/models":
+                self._send_json(200, proto.models_page(self.fake.models, query), proto.new_id("req"))
+            elif method == "GET" and segs[:2] == ["v1", "models"] and len(segs) == 3:
+                if segs[2] in self.fake.models:
+                    self._send_json(200, proto.model_json(segs[2]), proto.new_id("req"))
+                else:
+                    self._send_error(404, "not_found_error", f"model: {segs[2]}")
             elif segs[:3] == ["v1", "messages", "batches"]:
                 self._batches(method, segs[3:], body)
             else:

@@ -226,20 +226,28 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", summary="Readiness: model loaded, store reachable, knowledge-base version")
+@get("/readyz", summary="Readiness: model loaded, store reachable, knowledge-base version, Claude key")
 async def readyz(state: State) -> Response[Any]:
+    """Ready (200) once the knowledge base has a version. A key the Anthropic API rejects does not
+    make the service unready — it still answers, extractively with a handoff — but /readyz says so:
+    ``mode: extractive``, ``upstream: unauthorized``, ``degraded: true`` (docs/observability.md)."""
     runtime = rt(state)
     try:
         meta, active = await asyncio.to_thread(lambda: (runtime.kb.meta(), runtime.kb.store.active()))
     except FaqstreamError as exc:
         return error_response(503, "store_unavailable", exc.message, retryable=True)
-    body = {
+    upstream = runtime.upstream
+    body: dict[str, Any] = {
         "ready": active is not None,
         "kb_version": meta.version,
         "model": runtime.kb.embedder.name,
         "llm": runtime.settings.anthropic.model if runtime.claude else None,
-        "mode": "generative" if runtime.claude else "extractive",
+        "mode": "generative" if runtime.claude and upstream.generative else "extractive",
+        "upstream": upstream.state.value,
+        "degraded": upstream.degraded,
     }
+    if upstream.degraded:
+        body["upstream_reason"] = upstream.reason
     if active is None:
         body["reason"] = "the knowledge base is empty: run `faqstream ingest PATH` first"
     return Response(body, status_code=200 if active is not None else 503, media_type=MediaType.JSON)
@@ -313,11 +321,18 @@ def create_app(
             kb if kb is not None else await asyncio.to_thread(KnowledgeBase.open, app_settings)
         )
         runtime = Runtime(app_settings, knowledge, ingest_runner)
-        await runtime.start()
-        await asyncio.to_thread(knowledge.embedder.embed_query, "warm-up")
-        # lingua loads its language models on first use (~7 s, blocking the event loop): load them
-        # now, before /readyz says ready, not on the first question.
-        await asyncio.to_thread(knowledge.require_languages().detect, "warm-up")
+        # The key is checked alongside the warm-ups below, so it adds nothing to start-up unless the
+        # API is slower than they are (bounded by ANTHROPIC_CHECK_TIMEOUT_S).
+        upstream_check = asyncio.ensure_future(runtime.check_upstream())
+        try:
+            await runtime.start()
+            await asyncio.to_thread(knowledge.embedder.embed_query, "warm-up")
+            # lingua loads its language models on first use (~7 s, blocking the event loop): load
+            # them now, before /readyz says ready, not on the first question.
+            await asyncio.to_thread(knowledge.require_languages().detect, "warm-up")
+            await upstream_check
+        finally:
+            upstream_check.cancel()  # start-up failed before the check ended
         _, digest = runtime.digest.get()
         if runtime.claude is not None:
             warning = cache_warning(app_settings.anthropic.model, system_blocks(digest))

@@ -1,7 +1,9 @@
 """Claude through the official SDK (AsyncAnthropic): the one place that talks to the LLM.
 
 SDK retries are off (``max_retries=0``): resilience belongs to one layer of our own, and nothing
-may be retried once text has reached the customer. Vendor exceptions become ``UpstreamError``.
+may be retried once text has reached the customer. Vendor exceptions become ``UpstreamError``
+(``UpstreamAuthError`` for rejected credentials), and every verdict on the key is reported to the
+client's ``UpstreamStatus`` (service/upstream_status.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from service.pricing import PriceTable, PricingSettings, UnknownModelError
 from service.schemas import Usage
 from service.settings import AnthropicSettings
 from service.sse_frames import FrameParser
+from service.upstream_status import UpstreamState, UpstreamStatus
 
 
 class UpstreamError(FaqstreamError):
@@ -36,6 +39,17 @@ class UpstreamError(FaqstreamError):
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after  # seconds, from retry-after-ms / retry-after when sent
+
+
+class UpstreamAuthError(UpstreamError):
+    """The API refused the credentials (401 ``authentication_error``, 403 ``permission_error``).
+
+    Never retried or fallen back (the next attempt or model uses the same key) and no verdict on the
+    model's health."""
+
+
+_AUTH_STATUSES = {401, 403}
+_AUTH_TYPES = {"authentication_error", "permission_error"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +107,8 @@ def _stream_error(data: str) -> UpstreamError:
         error = {}
     kind = str(error.get("type") or "api_error")
     message = str(error.get("message") or "error event in the stream")
-    return UpstreamError(kind, f"Claude API error: {message}", retryable=kind in _RETRYABLE_TYPES)
+    cls = UpstreamAuthError if kind in _AUTH_TYPES else UpstreamError
+    return cls(kind, f"Claude API error: {message}", retryable=kind in _RETRYABLE_TYPES)
 
 
 def _translate(exc: Exception) -> UpstreamError:
@@ -103,7 +118,8 @@ def _translate(exc: Exception) -> UpstreamError:
             exc.body.get("error", {}).get("type") if isinstance(exc.body, dict) else None
         )
         retryable = status in {408, 409, 429, 500, 502, 503, 504, 529} or kind in _RETRYABLE_TYPES
-        return UpstreamError(
+        cls = UpstreamAuthError if status in _AUTH_STATUSES else UpstreamError
+        return cls(
             str(kind or f"http_{status}"),
             f"Claude API error: {exc.message}",
             retryable=retryable,
@@ -120,10 +136,16 @@ def _translate(exc: Exception) -> UpstreamError:
 
 
 class ClaudeClient:
-    def __init__(self, settings: AnthropicSettings, prices: PriceTable | None = None) -> None:
+    def __init__(
+        self,
+        settings: AnthropicSettings,
+        prices: PriceTable | None = None,
+        status: UpstreamStatus | None = None,
+    ) -> None:
         assert settings.api_key is not None
         self.settings = settings
         self.prices = prices or PriceTable(PricingSettings())
+        self.status = status or UpstreamStatus()
         timeout = anthropic.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
         self._client = anthropic.AsyncAnthropic(
             api_key=settings.api_key.get_secret_value(),
@@ -148,6 +170,7 @@ class ClaudeClient:
         stop_reason: str | None = None
         completed = False
         parser = FrameParser()
+        ticket = self.status.ticket()
         try:
             async with self._client.messages.with_streaming_response.create(
                 model=model or self.settings.model,
@@ -156,6 +179,7 @@ class ClaudeClient:
                 messages=messages,  # type: ignore[arg-type]
                 stream=True,
             ) as response:
+                self.status.record(UpstreamState.OK, ticket)  # HTTP 200: the key was accepted
                 async for chunk in response.iter_bytes():
                     for event, data in parser.feed(chunk):
                         if event == "content_block_delta":
@@ -174,10 +198,11 @@ class ClaudeClient:
                             raise _stream_error(data)
         except (asyncio.CancelledError, GeneratorExit):
             raise
-        except UpstreamError:
+        except UpstreamError as exc:
+            self._refused(exc, ticket)
             raise
         except Exception as exc:
-            raise _translate(exc) from exc
+            raise self._refused(_translate(exc), ticket) from exc
         if not completed:
             raise UpstreamError(
                 "upstream_incomplete", "Claude stream ended before message_stop", retryable=True
@@ -204,6 +229,7 @@ class ClaudeClient:
             extra["tool_choice"] = tool_choice
         if timeout_s is not None:
             extra["timeout"] = timeout_s
+        ticket = self.status.ticket()
         try:
             message = await self._client.messages.create(
                 model=model or self.settings.model,
@@ -215,7 +241,8 @@ class ClaudeClient:
         except (asyncio.CancelledError, GeneratorExit):
             raise
         except Exception as exc:
-            raise _translate(exc) from exc
+            raise self._refused(_translate(exc), ticket) from exc
+        self.status.record(UpstreamState.OK, ticket)
         text = "".join(b.text for b in message.content if b.type == "text")
         tool_input = next(
             (dict(b.input) for b in message.content if b.type == "tool_use" and isinstance(b.input, dict)),
@@ -230,6 +257,47 @@ class ClaudeClient:
         )
         usage.cost_usd = self._cost(message.model, usage)
         return Completion(text, tool_input, message.stop_reason, usage, message.model)
+
+    async def check(self, timeout_s: float) -> None:
+        """Check the key with one cheap authenticated request, ``GET /v1/models?limit=1`` (free, no
+        tokens, no model run), within ``timeout_s``. The verdict goes to ``status``: accepted → ok;
+        401/403 → unauthorized; connection error or timeout → unreachable; any other answer (e.g. a
+        gateway without the models endpoint) → unchecked. Raises the ``UpstreamError`` if any."""
+        ticket = self.status.ticket()
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._client.models.list(limit=1, timeout=timeout_s)
+        except asyncio.CancelledError:
+            raise
+        except TimeoutError:
+            error = UpstreamError(
+                "upstream_timeout", f"Claude API did not answer within {timeout_s:g}s", retryable=True
+            )
+        except Exception as exc:
+            error = _translate(exc)
+        else:
+            self.status.record(UpstreamState.OK, ticket)
+            return
+        if isinstance(error, UpstreamAuthError):
+            state = UpstreamState.UNAUTHORIZED
+        elif error.code in ("upstream_timeout", "upstream_unreachable"):
+            state = UpstreamState.UNREACHABLE
+        else:
+            state = UpstreamState.UNCHECKED
+        self.status.record(state, ticket, self._reason(error))
+        raise error
+
+    def _refused(self, error: UpstreamError, ticket: int) -> UpstreamError:
+        """Report rejected credentials to ``status``; other failures say nothing about the key."""
+        if isinstance(error, UpstreamAuthError):
+            self.status.record(UpstreamState.UNAUTHORIZED, ticket, self._reason(error))
+        return error
+
+    def _reason(self, error: UpstreamError) -> str:
+        where = str(self._client.base_url).rstrip("/")
+        if error.status is not None:
+            return f"HTTP {error.status} {error.code} from {where}"
+        return f"{error.code}: {where}"
 
     def _cost(self, model: str, usage: Usage) -> float:
         try:

@@ -21,7 +21,7 @@ from service.answer_cache import AnswerCache, build_answer_cache
 from service.answering import AnswerDeps, AnswerService
 from service.auth import ApiKeys
 from service.budgets import BudgetGuard, build_budget_guard
-from service.claude import ClaudeClient
+from service.claude import ClaudeClient, UpstreamError
 from service.config import AppSettings
 from service.embedding_cache import EmbeddingCache
 from service.handoff import HandoffPolicy
@@ -37,6 +37,7 @@ from service.routing import Router, build_router
 from service.sessions import SessionStore, session_store
 from service.summarizer import Summarizer
 from service.translate import QueryTranslator, needs_translation
+from service.upstream_status import UpstreamStatus, UpstreamStatusCollector
 from service.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,11 @@ class Runtime:
         self.prices = PriceTable(settings.pricing)
         self.vectors = EmbeddingCache(settings.cache.embedding_size)
         self.retriever = BatchingRetriever(kb, settings.service.max_batch, self.vectors)
-        self.client = ClaudeClient(settings.anthropic, self.prices) if settings.anthropic.api_key else None
+        key = settings.anthropic.api_key
+        # What the Anthropic API last said about the key (/readyz, faqstream_upstream_status).
+        self.upstream = UpstreamStatus(configured=key is not None)
+        registry.register(UpstreamStatusCollector(self.upstream))
+        self.client = ClaudeClient(settings.anthropic, self.prices, self.upstream) if key else None
         self.claude = (
             ResilientClaude(self.client, settings.resilience, registry) if self.client is not None else None
         )
@@ -195,6 +200,15 @@ class Runtime:
         )
         if self.keys.open:
             log.warning("AUTH_API_KEYS is unset: the answer endpoints are open to anyone who can reach them")
+
+    async def check_upstream(self) -> None:
+        """The start-up check of ANTHROPIC_API_KEY, bounded by ANTHROPIC_CHECK_TIMEOUT_S. Never
+        fatal: the verdict (ok, unauthorized, unreachable) goes to ``upstream`` and the log."""
+        timeout = self.settings.anthropic.check_timeout_s
+        if self.client is None or timeout <= 0:
+            return
+        with contextlib.suppress(UpstreamError):
+            await self.client.check(timeout)
 
     @property
     def answers(self) -> AnswerService:

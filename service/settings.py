@@ -46,6 +46,11 @@ class AnthropicSettings(BaseSettings):
     max_tokens: int = Field(default=1024, ge=1, le=64_000)
     timeout_s: float = Field(default=60.0, gt=0)
     connect_timeout_s: float = Field(default=5.0, gt=0)
+    check_timeout_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="start-up check of the key (GET /v1/models, alongside the model warm-up); 0 = off",
+    )
     # Prices per model: PRICING_TABLE (service/pricing.py).
 
     @field_validator("api_key", "base_url", mode="before")

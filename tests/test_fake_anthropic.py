@@ -472,6 +472,63 @@ def test_auth_routing_and_validation_errors(fake: FakeAnthropic, client: anthrop
     assert fake.requests == [] and fake.disconnects == [] and fake.server_errors == []
 
 
+def test_only_the_configured_keys_are_accepted_and_keys_can_be_revoked() -> None:
+    with FakeAnthropic(api_keys=["right"]) as fake:
+        with anthropic.Anthropic(base_url=fake.base_url, api_key="wrong", max_retries=0) as wrong:
+            fake.script(Status(529, "overloaded_error", "Overloaded"))
+            with pytest.raises(anthropic.AuthenticationError) as refused:
+                wrong.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+            with pytest.raises(anthropic.AuthenticationError):
+                wrong.models.list(limit=1)
+        body = refused.value.body
+        assert refused.value.status_code == 401
+        assert isinstance(body, dict) and body["type"] == "error"
+        assert body["error"] == {"type": "authentication_error", "message": "invalid x-api-key"}
+        # The SDK sends the key as a bearer token; the real API accepts it in x-api-key as well.
+        assert fake.requests[0].headers["authorization"] == "Bearer wrong"
+        assert "x-api-key" not in fake.requests[0].headers
+        status, _, raw = _raw(fake, "GET", "/v1/models", None, {"x-api-key": "right"})
+        assert status == 200 and json.loads(raw)["data"]
+        status, _, raw = _raw(fake, "GET", "/v1/models", None, {})
+        assert status == 401 and json.loads(raw)["error"]["message"] == "x-api-key header is required"
+
+        with anthropic.Anthropic(base_url=fake.base_url, api_key="right", max_retries=0) as right:
+            # The refused request did not take the scripted fault: the next accepted one gets it.
+            with pytest.raises(anthropic.InternalServerError):
+                right.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+            assert right.messages.create(model=MODEL, max_tokens=5, messages=QUESTION).content
+            fake.api_keys = frozenset({"rotated"})  # revoked while the client runs
+            with pytest.raises(anthropic.AuthenticationError):
+                right.messages.create(model=MODEL, max_tokens=5, messages=QUESTION)
+            fake.api_keys = None  # any key again
+            assert right.models.list(limit=1).data
+
+
+def test_models_list_pages_and_retrieve(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    everything = [m.id for m in client.models.list()]
+    assert everything == list(proto.DEFAULT_MODELS) and MODEL in everything
+    first = client.models.list(limit=1)
+    assert [m.id for m in first.data] == everything[:1] and first.has_more is True
+    assert [m.id for m in client.models.list(limit=2)] == everything  # the SDK follows the cursor
+    later = client.models.list(limit=2, after_id=everything[0])
+    assert [m.id for m in later.data] == everything[1:3] and later.last_id == everything[2]
+    earlier = client.models.list(limit=5, before_id=everything[2])
+    assert [m.id for m in earlier.data] == everything[:2] and earlier.has_more is False
+
+    info = client.models.retrieve(MODEL)
+    assert (info.id, info.type, info.display_name, info.lifecycle) == (
+        MODEL,
+        "model",
+        "Claude Sonnet 4.6",
+        "active",
+    )
+    assert info.created_at.year == 1970  # documented for "release date unknown"
+    with pytest.raises(anthropic.NotFoundError, match="not_found_error"):
+        client.models.retrieve("claude-nonexistent-1")
+    with pytest.raises(anthropic.BadRequestError, match="limit"):
+        client.models.list(limit=0)
+
+
 # ---------------------------------------------------------------- forced tool calls
 
 ROUTE_TOOL: Any = {
