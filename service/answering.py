@@ -1,7 +1,8 @@
 """The answer flow, from a validated request to a sequence of events.
 
 ``AnswerService.prepare`` does everything that can still change the HTTP status (it runs before
-any SSE byte is sent): conversation, language, answer cache, retrieval (with translation for
+any SSE byte is sent): conversation, language (``service.reply_language``), small talk (answered
+at once: ``service.smalltalk``), answer cache, retrieval (with translation for
 cross-lingual questions), routing, the handoff decision, and — when Claude will be called — a slot
 in the upstream pool (``OverloadedError`` → 503). ``Prepared.events()`` then yields ``Meta``,
 ``Delta``s and ``Done`` (or ``Failed`` after text was sent). JSON and SSE consume the same events.
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from knowledge.language import LanguageIdentifier
 from knowledge.schema import SearchHit
 from knowledge.search import Query
+from service import smalltalk
 from service.admission import Lease
 from service.aftercare import Aftercare, Outcome
 from service.answer_cache import AnswerCache, CacheHit
@@ -34,11 +36,13 @@ from service.history import build_history, build_messages, retrieval_query
 from service.metrics import Metrics
 from service.pii import redact
 from service.prompts import system_blocks, user_turn
+from service.reply_language import decide_language
 from service.resilience import ResilientClaude, Started
 from service.retriever import BatchingRetriever, Retrieved, Vector
 from service.routing import Route, Router
 from service.schemas import AnswerRequest, Citation, Mode, Usage
 from service.sessions import Conversation, SessionStore, SessionStoreError, Turn, conversation_key
+from service.smalltalk import SmallTalk
 from service.translate import QueryTranslator, merge_hits
 
 log = logging.getLogger(__name__)
@@ -98,6 +102,17 @@ def citations_for(hits: list[SearchHit]) -> list[Citation]:
     ]
 
 
+def opening(conversation: Conversation | None) -> bool:
+    """No earlier turn changes the answer: a new conversation, or one with only small talk so far
+    (the answer cache serves first turns; "Hi" → "Hello! How can I help?" does not make a question
+    a follow-up)."""
+    if conversation is None:
+        return True
+    if conversation.first_turn or conversation.summary:
+        return False
+    return all(t.intent == smalltalk.INTENT for t in conversation.turns if t.role == "user")
+
+
 @dataclass
 class AnswerDeps:
     """What the flow uses; built once per process by ``service.runtime.Runtime``."""
@@ -136,6 +151,7 @@ class Prepared:
     handoff: Handoff | None = None
     cached: CacheHit | None = None
     lease: Lease | None = None
+    smalltalk: SmallTalk | None = None
 
     @property
     def session_key(self) -> str:
@@ -165,7 +181,9 @@ class Prepared:
 
     async def events(self) -> AsyncIterator[Event]:
         try:
-            if self.cached is not None:
+            if self.smalltalk is not None:
+                stream = self._smalltalk(self.smalltalk)
+            elif self.cached is not None:
                 stream = self._cached()
             elif self.handoff is not None and self.handoff.reason in TAKEOVER:
                 text = handoff_message(self.language, self.handoff.reason)
@@ -187,6 +205,12 @@ class Prepared:
         yield self.meta("extractive", handoff)
         yield Delta(text)
         yield await self._done(Outcome("extractive", text, Usage(), None, handoff), stop_reason)
+
+    async def _smalltalk(self, talk: SmallTalk) -> AsyncIterator[Event]:
+        text = smalltalk.reply(talk, self.language)
+        yield self.meta("smalltalk", None)
+        yield Delta(text)
+        yield await self._done(Outcome("smalltalk", text, Usage(), None, None), smalltalk.STOP_REASON)
 
     async def _extractive(self, handoff: Handoff | None) -> AsyncIterator[Event]:
         yield self.meta("extractive", handoff)
@@ -268,7 +292,7 @@ class Prepared:
             role="user",
             text=redact(self.request.question),
             language=self.language,
-            intent=self.route.intent if self.route else None,
+            intent=smalltalk.INTENT if self.smalltalk else self.route.intent if self.route else None,
         )
 
 
@@ -276,11 +300,23 @@ class AnswerService:
     def __init__(self, deps: AnswerDeps) -> None:
         self.deps = deps
 
-    async def prepare(self, request: AnswerRequest, client: Client) -> Prepared:
+    async def prepare(
+        self, request: AnswerRequest, client: Client, accept_language: str | None = None
+    ) -> Prepared:
         deps = self.deps
         kb_version, digest = deps.digest()
         conversation = await self._conversation(client, request.conversation_id)
-        language = (request.language or deps.languages.detect(request.question).language).lower()[:2]
+        talk = smalltalk.match(request.question)
+        language = decide_language(
+            request.question,
+            detect=lambda text: deps.languages.detect(text).language,
+            requested=request.language,
+            conversation=conversation.language if conversation else None,
+            accept_language=accept_language,
+            smalltalk=talk is not None,
+            smalltalk_language=talk.language if talk else None,
+            known=deps.settings.ingest.languages,
+        ).language
         prepared = Prepared(
             deps,
             client,
@@ -290,9 +326,12 @@ class AnswerService:
             language,
             kb_version,
             digest,
-            first_turn=conversation is None or not conversation.turns,
+            first_turn=opening(conversation),
             conversation=conversation,
+            smalltalk=talk,
         )
+        if talk is not None:  # a polite reply: no retrieval, model, handoff or answer cache
+            return prepared
         use_cache = deps.cache is not None and prepared.first_turn
         if deps.cache is not None and use_cache:
             prepared.cached = await deps.cache.exact(

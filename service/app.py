@@ -39,11 +39,12 @@ SSE_DESCRIPTION = """Answer a customer question from the knowledge base.
 Send `"stream": true` or `Accept: text/event-stream` for Server-Sent Events (status 200):
 
 * `meta` — first: `conversation_id`, `message_id`, `language`, `mode` (`generative` | `extractive` |
-  `cached`), `model`, `kb_version`, `intent` {intent, confidence, language, source, scores},
+  `cached` | `smalltalk`), `model`, `kb_version`, `intent` {intent, confidence, language, source, scores},
   `handoff` (null or {reason, reasons, summary, intent, confidence, language, citations}),
   `citations` [{index, doc_id, title, source, section, score, quote}]
 * `delta` — `{"text": "..."}`, in order; concatenated they are the answer
-* `done` — last: `stop_reason`, `usage` {input_tokens, output_tokens, cache_read_input_tokens,
+* `done` — last: `stop_reason` (`smalltalk` for a greeting, thanks or goodbye answered without
+  retrieval), `usage` {input_tokens, output_tokens, cache_read_input_tokens,
   cache_creation_input_tokens, cost_usd}, `handoff`, `cache` (null | `exact` | `semantic`)
 * `error` — instead of `done` when the model fails after text was sent: `code`, `message`,
   `retryable` (the text already sent stands)
@@ -52,7 +53,9 @@ Comment lines (`: keep-alive`) are sent while waiting upstream. Without streamin
 come as one JSON object. Errors before the answer starts are HTTP statuses with a JSON body
 `{"error": {code, message, retryable}}`: 400 invalid request, 401 API key, 413 question too long,
 429 rate limit or daily budget (`Retry-After`, `RateLimit-*`), 503 overloaded (`Retry-After`).
-Send `conversation_id` to continue a conversation, `user` to apply the per-end-user limit.
+Send `conversation_id` to continue a conversation, `user` to apply the per-end-user limit. The reply
+language is `language`, else detected; one- or two-word messages and small talk take the
+conversation's language first, and `Accept-Language` before the detector's guess.
 """
 
 
@@ -168,7 +171,7 @@ async def answers(data: AnswerRequest, request: Request[Any, Any, Any], state: S
             retryable=True,
             headers={**headers, "Retry-After": str(int(budget.retry_after_s or 1))},
         )
-    prepared = await runtime.answers.prepare(data, client)
+    prepared = await runtime.answers.prepare(data, client, request.headers.get("accept-language"))
     events = prepared.events()
     if data.stream or "text/event-stream" in request.headers.get("accept", ""):
         keepalive = runtime.settings.service.keepalive_s

@@ -34,6 +34,7 @@ from html import escape
 from typing import Any
 
 from service.sessions import Conversation, Turn
+from service.smalltalk import INTENT as SMALLTALK_INTENT
 
 CHARS_PER_TOKEN = 3.5  # Latin-script text; CJK characters count one token each
 TURN_OVERHEAD_TOKENS = 8  # role, block framing, tags
@@ -342,7 +343,7 @@ def retrieval_query(question: str, conversation: Conversation | None) -> str:
     context: list[str] = []
     size = 0
     for turn in reversed(conversation.turns):
-        if turn.role != "user":
+        if turn.role != "user" or turn.intent == SMALLTALK_INTENT:  # "Hi" is no context
             continue
         text = _collapse(turn.text)
         if size + len(text) > MAX_CONTEXT_CHARS:

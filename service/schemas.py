@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from knowledge.schema import SearchFilters
 
-Mode = Literal["generative", "extractive", "cached"]
+# smalltalk: a greeting, thanks or goodbye answered with a fixed reply (service/smalltalk.py)
+Mode = Literal["generative", "extractive", "cached", "smalltalk"]
 
 
 class AnswerRequest(BaseModel):
@@ -17,7 +18,11 @@ class AnswerRequest(BaseModel):
     question: str = Field(min_length=1, description="the customer's message, any language")
     conversation_id: str | None = Field(default=None, max_length=128)
     language: str | None = Field(
-        default=None, min_length=2, max_length=8, description="ISO 639-1; detected if unset"
+        default=None,
+        min_length=2,
+        max_length=8,
+        description="ISO 639-1 reply language; unset = detected. A one- or two-word message or small "
+        "talk keeps the language of the conversation it continues",
     )
     filters: SearchFilters | None = None
     stream: bool = False

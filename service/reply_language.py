@@ -1,0 +1,122 @@
+"""The reply language of one message: ``decide_language``, the one place it is decided.
+
+Language identification is reliable on sentences and unreliable on one or two words ("Hello!" looks
+Italian to lingua, "refund" is a coin toss). So the evidence is ranked by message length:
+
+* **Short messages** (one or two words, ``SHORT_WORDS``) and **small talk**: the conversation's
+  language (the language of its previous turns, kept by the session store), then the request's
+  ``language`` field, then the small-talk words themselves ("Hola" is Spanish), then the first
+  ``Accept-Language`` entry the service knows, then the detector's guess.
+* **Longer messages**: the request's ``language`` field, else the detector (as before).
+
+The conversation's language is passed over when the message's script cannot be written in it
+(a Chinese "退款" in an English conversation, kana in a Chinese one): script is certain evidence,
+and a customer who switches script has switched language. Latin text in a Chinese or Japanese
+conversation ("ok", an order number) keeps the conversation's language.
+
+Words are counted as in ``word_count``: letters-only words of alphabetic scripts (joined by
+apostrophes and hyphens: "qu'est-ce", "palavra-passe"), and one word per two CJK characters
+(Chinese words are mostly one or two characters; "退款" is one word).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Literal
+
+SHORT_WORDS = 2
+
+Source = Literal["conversation", "request", "smalltalk", "accept_language", "detected"]
+
+_CJK = re.compile(r"[\u3005\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")  # "qu'est-ce", "a-t-il": one word each
+# Languages that a script can be written in (scripts not listed constrain nothing).
+_SCRIPT_LANGUAGES = (
+    (_KANA, frozenset({"ja"})),
+    (_CJK, frozenset({"zh", "ja"})),
+    (_HANGUL, frozenset({"ko"})),
+    (_CYRILLIC, frozenset({"ru", "uk", "bg", "sr", "mk", "be", "kk"})),
+)
+_TAG = re.compile(r"[a-z]{1,8}(?:-[a-z0-9]{1,8})*")
+_QVALUE = re.compile(r"0(?:\.\d{0,3})?|1(?:\.0{0,3})?")
+
+
+@dataclass(frozen=True)
+class LanguageDecision:
+    language: str  # ISO 639-1 (base language: "pt-BR" → "pt")
+    source: Source
+
+
+def base_language(code: str) -> str:
+    """'pt-BR' → 'pt', 'zh_Hans' → 'zh', ' DE ' → 'de'."""
+    return code.strip().replace("_", "-").split("-", 1)[0].lower()
+
+
+def word_count(text: str) -> int:
+    """Words of alphabetic scripts plus one per two CJK characters (rounded up)."""
+    cjk = len(_CJK.findall(text))
+    return len(_WORD.findall(_CJK.sub(" ", text))) + math.ceil(cjk / 2)
+
+
+def fits_script(text: str, language: str) -> bool:
+    """Whether ``text`` can be written in ``language`` judging by its script alone."""
+    return all(language in allowed for script, allowed in _SCRIPT_LANGUAGES if script.search(text))
+
+
+def accept_languages(header: str | None) -> list[str]:
+    """The base languages of an ``Accept-Language`` header, most preferred first (RFC 9110 §12.5.4):
+    ordered by q-value, ties in header order; ``q=0``, ``*``, malformed entries and duplicates
+    dropped. ``"fr-CH, fr;q=0.9, en;q=0.8, *;q=0.5"`` → ``["fr", "en"]``."""
+    if not header:
+        return []
+    ranked: list[tuple[float, int, str]] = []
+    for position, entry in enumerate(header[:2000].split(",")[:50]):
+        tag, *params = (p.strip() for p in entry.split(";"))
+        tag = tag.lower()
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                value = value.strip()
+                q = float(value) if _QVALUE.fullmatch(value) else 0.0
+        if q > 0 and _TAG.fullmatch(tag):
+            ranked.append((-q, position, base_language(tag)))
+    return list(dict.fromkeys(language for _, _, language in sorted(ranked)))
+
+
+def decide_language(
+    text: str,
+    *,
+    detect: Callable[[str], str],
+    requested: str | None = None,
+    conversation: str | None = None,
+    accept_language: str | None = None,
+    smalltalk: bool = False,
+    smalltalk_language: str | None = None,
+    known: Collection[str] = (),
+) -> LanguageDecision:
+    """The reply language of ``text`` (precedence in the module docstring).
+
+    ``detect`` is the language detector (called only when nothing else decides); ``requested`` the
+    request's ``language`` field; ``conversation`` the conversation's language (None or "und" when
+    new); ``smalltalk`` whether the whole message is small talk and ``smalltalk_language`` the
+    language its words show; ``known`` the languages an ``Accept-Language`` entry may choose.
+    """
+    short = smalltalk or word_count(text) <= SHORT_WORDS
+    if short and conversation and conversation != "und" and fits_script(text, base_language(conversation)):
+        return LanguageDecision(base_language(conversation), "conversation")
+    if requested:
+        return LanguageDecision(base_language(requested), "request")
+    if smalltalk_language:
+        return LanguageDecision(smalltalk_language, "smalltalk")
+    if short:
+        for preferred in accept_languages(accept_language):
+            if preferred in known and fits_script(text, preferred):
+                return LanguageDecision(preferred, "accept_language")
+    return LanguageDecision(base_language(detect(text)), "detected")
