@@ -131,12 +131,22 @@ class IngestPipeline:
         if active is not None and not rebuild:
             dim = self.store.collection_dim(active)
             old = meta.fingerprint
+            hint = (
+                "re-index everything with `faqstream ingest --rebuild PATH...` "
+                "(readers keep the old index until the new one is complete)"
+            )
             if dim != self.embedder.dim or (old.get("model") not in (None, self.embedder.name)):
                 raise IndexMismatchError(
                     f"the knowledge base was built with model {old.get('model')!r} ({dim} dimensions); "
                     f"the configured model is {self.embedder.name!r} ({self.embedder.dim} dimensions)",
-                    hint="re-index everything with `faqstream ingest --rebuild PATH...` "
-                    "(readers keep the old index until the new one is complete)",
+                    hint=hint,
+                )
+            english = self.embedder.english.name if self.embedder.english is not None else None
+            if old.get("model") is not None and old.get("english_model") != english:
+                raise IndexMismatchError(
+                    f"the knowledge base was built with English companion model "
+                    f"{old.get('english_model')!r}; the configured one is {english!r}",
+                    hint=hint,
                 )
         return active, states, active is None or rebuild
 
@@ -216,7 +226,12 @@ class IngestPipeline:
             report.total_chunks = sum(s.chunk_count for s in states.values())
             report.seconds = time.perf_counter() - started
             return report
-        collection = self.store.create_collection(self.embedder.dim) if fresh else active
+        english = self.embedder.english
+        collection = (
+            self.store.create_collection(self.embedder.dim, english.dim if english is not None else None)
+            if fresh
+            else active
+        )
         assert collection is not None
         to_write = [p for p in planned if fresh or p.action != "unchanged"]
         if to_write or gone:
@@ -273,6 +288,7 @@ class IngestPipeline:
     def _flush(self, collection: Collection, group: list[tuple[_Planned, list[Chunk]]]) -> int:
         texts = [c.embed_text for _, chunks in group for c in chunks]
         vectors = self.embedder.embed_documents(texts)
+        english = self._english_vectors(group)
         points: list[ChunkPoint] = []
         row = 0
         for item, chunks in group:
@@ -301,6 +317,7 @@ class IngestPipeline:
                         dense=vectors[row].tolist(),
                         sparse=self.sparse.document(chunk.embed_text, doc.language),
                         payload=payload,
+                        dense_en=english.get(row),
                     )
                 )
                 row += 1
@@ -311,6 +328,23 @@ class IngestPipeline:
             collection.delete_stale(item.doc.doc_id, item.doc_hash)
         log.info("wrote %d chunks of %d documents", len(points), len(group))
         return len(points)
+
+    def _english_vectors(self, group: list[tuple[_Planned, list[Chunk]]]) -> dict[int, list[float]]:
+        """The English companion's vectors of the group's English chunks, by row."""
+        english = self.embedder.english
+        if english is None:
+            return {}
+        rows: list[int] = []
+        texts: list[str] = []
+        row = 0
+        for item, chunks in group:
+            for chunk in chunks:
+                if item.doc.language == "en":
+                    rows.append(row)
+                    texts.append(chunk.embed_text)
+                row += 1
+        vectors = english.embed_documents(texts)
+        return {r: vectors[n].tolist() for n, r in enumerate(rows)}
 
 
 def _from_failed_file(doc_id: str, failed_files: set[str]) -> bool:

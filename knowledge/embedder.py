@@ -171,6 +171,8 @@ class Embedder:
         self.info = info
         self.backend_name = settings.backend
         self.precision = settings.effective_precision
+        # English-trained companion: ranks English passages for English questions (fused in search).
+        self.english: Embedder | None = None
         self._tok = tokenizer
         self._backend = backend
         self._batch = settings.batch_size
@@ -204,6 +206,9 @@ class Embedder:
         }
         if self.precision != "fp32":  # fp32 indexes of earlier versions keep matching
             found["precision"] = self.precision
+        if self.english is not None:
+            found["english_model"] = self.english.name
+            found["english_dim"] = self.english.dim
         return found
 
     # --- tokens -----------------------------------------------------------------------------
@@ -309,7 +314,18 @@ def default_threads(settings: EmbeddingSettings) -> int:
 
 
 def load_embedder(settings: EmbeddingSettings) -> Embedder:
-    """Build the configured embedder; the ONNX export happens once and is cached on disk."""
+    """Build the configured embedder (and its English companion, if any)."""
+    embedder = _load_model(settings)
+    companion = settings.english_companion
+    if companion is not None:
+        embedder.english = _load_model(
+            settings.model_copy(update={"model": companion, "english_model": "none", "precision": "auto"})
+        )
+    return embedder
+
+
+def _load_model(settings: EmbeddingSettings) -> Embedder:
+    """One model; the ONNX export happens once and is cached on disk."""
     if settings.backend == "onnx":
         from knowledge.onnx_export import ensure_onnx_model, load_exported
 

@@ -125,6 +125,7 @@ class ChunkPoint:
     dense: list[float]
     sparse: SparseVec
     payload: ChunkPayload
+    dense_en: list[float] | None = None  # the English companion model's vector (English chunks)
 
 
 @dataclass(frozen=True)

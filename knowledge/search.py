@@ -1,4 +1,11 @@
-"""The read API the service and the evaluation use: question in, ranked chunks out."""
+"""The read API the service and the evaluation use: question in, ranked chunks out.
+
+Hybrid search fuses, by reciprocal rank, the main model's dense ranking, the lexical (BM25)
+ranking and — for an English question when an English companion model is configured (the
+default with the multilingual model) — the companion's ranking of the English passages. The
+companion recovers what the small multilingual model loses on short English FAQ paraphrases
+(docs/benchmarks.md) without touching other languages.
+"""
 
 from __future__ import annotations
 
@@ -103,14 +110,19 @@ class KnowledgeBase:
         if collection is None:
             return []
         sparse = None
+        english = None
         if query.mode != "dense":
             lang = query.language or (self.languages.detect(query.text).language if self.languages else None)
             sparse = self.sparse.query(query.text, lang)
+            companion = self.embedder.english
+            if query.mode == "hybrid" and dense is not None and companion is not None and lang == "en":
+                english = companion.embed_query(query.text).tolist()
         request = SearchRequest(
             dense=dense.tolist() if dense is not None and query.mode != "sparse" else None,
             sparse=sparse,
             limit=query.limit,
             filters=query.filters,
             candidates=max(self.candidates, query.limit),
+            dense_en=english,
         )
         return collection.search(request)

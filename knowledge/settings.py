@@ -64,6 +64,12 @@ class EmbeddingSettings(BaseSettings):
         description="ONNX weights: int8 = dynamic int8 quantisation of the matrix products (about "
         "twice as fast); auto = int8 for the packaged multilingual model, fp32 for others",
     )
+    english_model: str = Field(
+        default="auto",
+        description="a second, English-trained model whose vectors rank English passages for "
+        f"English questions, fused with the main model's: auto = '{PACKAGED_MINILM}' when the main "
+        "model is the packaged multilingual one, none = off, or a model name",
+    )
     long_text: Literal["window", "extend", "refuse"] = Field(
         default="window",
         description="texts longer than the model's max sequence: pool over windows, raise the "
@@ -82,6 +88,16 @@ class EmbeddingSettings(BaseSettings):
     document_prefix: str | None = Field(default=None, description="overrides the model's document prompt")
     cache_dir: Path = Field(default=Path("var/models"), description="exported ONNX models")
     device: str = "cpu"
+
+    @property
+    def english_companion(self) -> str | None:
+        """The English companion model in use, or None."""
+        value = self.english_model.strip()
+        if value.lower() in {"", "none", "off"}:
+            return None
+        if value.lower() == "auto":
+            return PACKAGED_MINILM if self.model == PACKAGED_E5 else None
+        return None if value == self.model else value
 
     @property
     def effective_precision(self) -> Literal["fp32", "int8"]:

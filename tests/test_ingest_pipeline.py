@@ -292,3 +292,41 @@ def test_first_prune_on_a_missing_path_writes_nothing(env: Env) -> None:
     collections = env.settings.qdrant.path / "collections"
     assert not collections.exists() or not any(collections.iterdir())
     assert not env.pipeline().run([env.tmp / "nope"]).changed  # without --prune: skipped, as before
+
+
+def test_english_companion_is_part_of_the_index_and_a_change_needs_rebuild(env: Env) -> None:
+    assert env.embedder.english is not None  # the default: multilingual model + English companion
+    env.pipeline().run([env.docs])
+    fingerprint = env.store.read_meta().fingerprint
+    assert fingerprint["english_model"] == env.embedder.english.name
+    assert fingerprint["english_dim"] == env.embedder.english.dim
+    # The same main model without the companion cannot write into this index.
+    companion, env.embedder.english = env.embedder.english, None
+    try:
+        with pytest.raises(IndexMismatchError, match="English companion"):
+            env.pipeline().run([env.docs])
+        report = env.pipeline().run([env.docs], rebuild=True)
+        assert report.documents > 0
+        assert "english_model" not in env.store.read_meta().fingerprint
+        hits = env.kb().search("How many days do I have to return an item?", language="en")
+        assert hits and hits[0].payload.doc_id == "returns.md"
+    finally:
+        env.embedder.english = companion
+
+
+def test_english_questions_are_ranked_with_the_companion_too(env: Env) -> None:
+    """The companion's vectors are on the English chunks; an English question uses them."""
+    env.pipeline().run([env.docs])
+    kb = env.kb()
+    question = "How many days do I have to return an item?"
+    with_companion = kb.search(question, language="en", limit=10)
+    companion, env.embedder.english = env.embedder.english, None
+    try:
+        without = kb.search(question, language="en", limit=10)
+    finally:
+        env.embedder.english = companion
+    # Same passages found; the fused RRF scores differ because a third ranking took part.
+    assert with_companion[0].payload.doc_id == without[0].payload.doc_id == "returns.md"
+    assert [h.score for h in with_companion] != [h.score for h in without]
+    spanish = kb.search("¿Cuántos días tengo para devolver un artículo?", language="es", limit=10)
+    assert spanish and spanish[0].payload.doc_id in {"returns.md", "es/devoluciones.md"}

@@ -16,7 +16,7 @@ from qdrant_client import QdrantClient
 
 from knowledge.embedder import Embedder
 from knowledge.errors import StoreLockedError
-from knowledge.schema import ChunkPayload, ChunkPoint, KbMeta, SearchFilters, point_id
+from knowledge.schema import ChunkPayload, ChunkPoint, KbMeta, SearchFilters, SparseVec, point_id
 from knowledge.sparse import SparseEncoder
 from knowledge.store import SearchRequest, VectorStore
 from knowledge.store.edge import EdgeStore
@@ -191,3 +191,43 @@ def test_same_process_second_open_is_refused_too(tmp_path: Path) -> None:
             EdgeStore(tmp_path / "qdrant")
     finally:
         store.close()
+
+
+def _synthetic(doc_id: str, lang: str, dense: list[float], english: list[float] | None) -> ChunkPoint:
+    payload = ChunkPayload(
+        doc_id=doc_id,
+        chunk_index=0,
+        chunk_count=1,
+        doc_hash="h",
+        text=doc_id,
+        title=doc_id,
+        source=doc_id,
+        language=lang,
+    )
+    return ChunkPoint(point_id(doc_id, 0), dense, SparseVec([7], [1.0]), payload, dense_en=english)
+
+
+def test_english_companion_vector_joins_the_fusion_for_english_chunks_only(store: VectorStore) -> None:
+    coll = store.create_collection(3, english_dim=2)
+    coll.upsert(
+        [
+            _synthetic("e1", "en", [1.0, 0.0, 0.0], [0.0, 1.0]),
+            _synthetic("e2", "en", [0.0, 1.0, 0.0], [1.0, 0.0]),
+            _synthetic("z", "zh", [0.9, 0.1, 0.0], None),  # no companion vector: not English
+        ]
+    )
+    coll.finish()
+    store.activate(coll)
+    no_match = SparseVec([99], [1.0])  # the lexical ranking is empty: dense rankings decide
+
+    def ids(english: list[float] | None, filters: SearchFilters | None = None) -> list[str]:
+        request = SearchRequest([1.0, 0.0, 0.0], no_match, limit=3, filters=filters, dense_en=english)
+        return [h.payload.doc_id for h in coll.search(request)]
+
+    assert ids(None) == ["e1", "z", "e2"]
+    # e2 is the companion's first choice: it overtakes the Chinese chunk the main model ranked 2nd.
+    assert ids([1.0, 0.0]) == ["e1", "e2", "z"]
+    # A filter that excludes English leaves the companion out; one that keeps it applies to it too.
+    assert ids([1.0, 0.0], SearchFilters(language=["zh"])) == ["z"]
+    assert ids([1.0, 0.0], SearchFilters(doc_id=["e2", "z"])) == ["e2", "z"]
+    assert store.collection_dim(coll) == 3

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from knowledge.schema import ChunkPayload, ChunkPoint, DocState, KbMeta, SearchFilters, SearchHit, SparseVec
 
 DENSE = "dense"
+DENSE_EN = "dense_en"  # optional: the English companion model's vectors, English chunks only
 SPARSE = "bm25"
 RRF_K = 2  # Qdrant's default; measured best of 2/10/60 on XQuAD-en and Bitext (bench/retrieval_quality.py)
 # Payload fields with a keyword index: what filters and the ingest bookkeeping select on.
@@ -29,6 +30,16 @@ class SearchRequest:
     limit: int
     filters: SearchFilters | None = None
     candidates: int = 40  # per-vector candidate pool before fusion
+    dense_en: list[float] | None = None  # English question: the companion's vector (hybrid only)
+
+
+def english_only(filters: SearchFilters | None) -> SearchFilters | None:
+    """The request's filters narrowed to English chunks; None when they exclude English."""
+    if filters is None:
+        return SearchFilters(language=["en"])
+    if filters.language is not None and "en" not in filters.language:
+        return None
+    return filters.model_copy(update={"language": ["en"]})
 
 
 def now_iso() -> str:
@@ -131,8 +142,11 @@ class VectorStore(ABC):
         """The collection the alias points at, or None before the first ingest."""
 
     @abstractmethod
-    def create_collection(self, dim: int) -> Collection:
-        """A new, empty physical collection (not visible to readers until activated)."""
+    def create_collection(self, dim: int, english_dim: int | None = None) -> Collection:
+        """A new, empty physical collection (not visible to readers until activated).
+
+        ``english_dim``: also a ``dense_en`` vector for the English companion model.
+        """
 
     @abstractmethod
     def activate(self, collection: Collection) -> None:

@@ -28,12 +28,14 @@ from knowledge.errors import StoreError, StoreLockedError
 from knowledge.schema import ChunkPayload, ChunkPoint, KbMeta, SearchFilters, SearchHit
 from knowledge.store.base import (
     DENSE,
+    DENSE_EN,
     KEYWORD_FIELDS,
     RRF_K,
     SPARSE,
     Collection,
     SearchRequest,
     VectorStore,
+    english_only,
     hit_from,
     new_collection_name,
 )
@@ -87,14 +89,15 @@ class EdgeCollection(Collection):
         self._params = qe.SearchParams(hnsw_ef=hnsw_ef)
 
     def upsert(self, points: Sequence[ChunkPoint]) -> None:
-        batch = [
-            qe.Point(
-                p.id,
-                {DENSE: p.dense, SPARSE: qe.SparseVector(p.sparse.indices, p.sparse.values)},
-                p.payload.model_dump(mode="json"),
-            )
-            for p in points
-        ]
+        batch = []
+        for p in points:
+            vectors: dict[str, Any] = {
+                DENSE: p.dense,
+                SPARSE: qe.SparseVector(p.sparse.indices, p.sparse.values),
+            }
+            if p.dense_en is not None:
+                vectors[DENSE_EN] = p.dense_en
+            batch.append(qe.Point(p.id, vectors, p.payload.model_dump(mode="json")))
         self._update(qe.UpdateOperation.upsert_points(batch))
 
     def delete_stale(self, doc_id: str, keep_hash: str) -> None:
@@ -149,6 +152,7 @@ class EdgeCollection(Collection):
                     qe.Prefetch(
                         query=qe.Query.Nearest(sparse, using=SPARSE), limit=request.candidates, filter=flt
                     ),
+                    *self._english_prefetch(request),
                 ],
                 query=qe.Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]  # the stub omits nested classes
                 with_payload=True,
@@ -178,6 +182,19 @@ class EdgeCollection(Collection):
         except Exception as exc:
             raise StoreError(f"embedded store search failed: {exc}") from exc
         return [hit_from(p.id, p.score, p.payload, _dense_of(p.vector), request.dense) for p in points]
+
+    def _english_prefetch(self, request: SearchRequest) -> list[qe.Prefetch]:
+        english = english_only(request.filters)
+        if request.dense_en is None or english is None:
+            return []
+        return [
+            qe.Prefetch(
+                query=qe.Query.Nearest(request.dense_en, using=DENSE_EN),
+                limit=request.candidates,
+                filter=edge_filter(english),
+                params=self._params,
+            )
+        ]
 
     def count(self) -> int:
         return int(self.shard.count(qe.CountRequest(exact=True)))
@@ -247,10 +264,13 @@ class EdgeStore(VectorStore):
             return None
         return self._load(str(name))
 
-    def create_collection(self, dim: int) -> Collection:
+    def create_collection(self, dim: int, english_dim: int | None = None) -> Collection:
         name = new_collection_name(self.alias)
+        vectors = {DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)}
+        if english_dim is not None:
+            vectors[DENSE_EN] = qe.EdgeVectorParams(size=english_dim, distance=qe.Distance.Cosine)
         config = qe.EdgeConfig(
-            vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+            vectors=vectors,
             sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
         )
         try:

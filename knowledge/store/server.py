@@ -27,12 +27,14 @@ from knowledge.errors import StoreError
 from knowledge.schema import ChunkPayload, ChunkPoint, KbMeta, SearchFilters, SearchHit
 from knowledge.store.base import (
     DENSE,
+    DENSE_EN,
     KEYWORD_FIELDS,
     RRF_K,
     SPARSE,
     Collection,
     SearchRequest,
     VectorStore,
+    english_only,
     hit_from,
     new_collection_name,
 )
@@ -98,17 +100,17 @@ class ServerCollection(Collection):
         self._params = models.SearchParams(hnsw_ef=hnsw_ef)
 
     def upsert(self, points: Sequence[ChunkPoint]) -> None:
-        structs = [
-            models.PointStruct(
-                id=p.id,
-                vector={
-                    DENSE: p.dense,
-                    SPARSE: models.SparseVector(indices=p.sparse.indices, values=p.sparse.values),
-                },
-                payload=p.payload.model_dump(mode="json"),
+        structs = []
+        for p in points:
+            vector: dict[str, Any] = {
+                DENSE: p.dense,
+                SPARSE: models.SparseVector(indices=p.sparse.indices, values=p.sparse.values),
+            }
+            if p.dense_en is not None:
+                vector[DENSE_EN] = p.dense_en
+            structs.append(
+                models.PointStruct(id=p.id, vector=vector, payload=p.payload.model_dump(mode="json"))
             )
-            for p in points
-        ]
         self._call("upsert", lambda: self._client.upsert(self.name, structs, wait=True))
 
     def delete_stale(self, doc_id: str, keep_hash: str) -> None:
@@ -172,6 +174,17 @@ class ServerCollection(Collection):
                 ),
                 models.Prefetch(query=sparse, using=SPARSE, limit=request.candidates, filter=flt),
             ]
+            english = english_only(request.filters)
+            if request.dense_en is not None and english is not None:
+                prefetch.append(
+                    models.Prefetch(
+                        query=request.dense_en,
+                        using=DENSE_EN,
+                        limit=request.candidates,
+                        filter=client_filter(english),
+                        params=self._params,
+                    )
+                )
             result = self._call(
                 "query",
                 lambda: self._client.query_points(
@@ -233,13 +246,16 @@ class ServerStore(VectorStore):
         target = self._alias_target()
         return self._collection(target) if target else None
 
-    def create_collection(self, dim: int) -> Collection:
+    def create_collection(self, dim: int, english_dim: int | None = None) -> Collection:
         name = new_collection_name(self.alias)
+        vectors = {DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)}
+        if english_dim is not None:
+            vectors[DENSE_EN] = models.VectorParams(size=english_dim, distance=models.Distance.COSINE)
 
         def create() -> None:
             self.client.create_collection(
                 name,
-                vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
+                vectors_config=vectors,
                 sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
             )
             for field in KEYWORD_FIELDS:
