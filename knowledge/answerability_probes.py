@@ -68,7 +68,7 @@ OFF_TOPIC: dict[str, tuple[str, ...]] = {
         "Quel temps fera-t-il à Marseille demain ?",
     ),
     "de": (
-        "Wer hat die Relativitätstheorie entwickelt?",
+        "Wer hat das Telefon erfunden?",
         "Wie hoch ist die Zugspitze?",
         "Gib mir ein Rezept für Apfelstrudel",
         "Wie viele Einwohner hat Österreich?",
