@@ -165,24 +165,16 @@ def answerable_probes(rows: Iterable[Mapping[str, Any]], limit: int = MAX_ANSWER
     """Probes from chunk payloads (``PAYLOAD_FIELDS``): FAQ questions, headings and sentences.
 
     Deterministic: the same chunks give the same probes, in the same order; a base with more
-    candidates than ``limit`` gives a fixed sample (by a hash of each probe).
+    candidates than ``limit`` gives a fixed sample (by a hash of each probe). One pass over the
+    rows, keeping only the candidate texts (a large knowledge base is never held in memory).
     """
-    rows = list(rows)
-    seen: set[tuple[str, str]] = set()
-    found: list[tuple[str, Probe]] = []
-    # A heading used by several documents ("Get in touch", "China") names no one answer.
-    docs_with: dict[str, set[str]] = {}
-    for row in rows:
-        for heading in row.get("headings") or []:
-            docs_with.setdefault(str(heading).casefold().strip(), set()).add(str(row.get("doc_id", "")))
+    candidates: dict[tuple[str, str], Probe] = {}  # (doc_id, folded text) -> first probe
+    headings_of: dict[str, set[str]] = {}  # folded heading -> documents using it
 
     def add(text: str, language: str, kind: str, doc_id: str) -> None:
         text = " ".join(text.split())
-        key = (doc_id, text.casefold())
-        if len(text) < 3 or key in seen:
-            return
-        seen.add(key)
-        found.append((_stable_key(doc_id, kind, text), Probe(text, language, kind, doc_id)))
+        if len(text) >= 3:
+            candidates.setdefault((doc_id, text.casefold()), Probe(text, language, kind, doc_id))
 
     for row in rows:
         doc_id = str(row.get("doc_id", ""))
@@ -195,13 +187,17 @@ def answerable_probes(rows: Iterable[Mapping[str, Any]], limit: int = MAX_ANSWER
             continue
         title = str(row.get("title") or "")
         headings = [str(h) for h in row.get("headings") or [] if str(h).strip() and str(h) != title]
-        if headings and len(docs_with.get(headings[-1].casefold().strip(), ())) == 1:
+        for heading in headings:
+            headings_of.setdefault(" ".join(heading.casefold().split()), set()).add(doc_id)
+        if headings:
             add(headings[-1], language, "heading", doc_id)
         sentence = probe_sentence(text)
         if sentence:
             add(sentence, language, "sentence", doc_id)
-    found.sort(key=lambda item: item[0])
-    return [probe for _, probe in found[:limit]]
+    # A heading used by several documents ("Get in touch", "China") names no one answer.
+    kept = [p for p in candidates.values() if p.kind != "heading" or len(headings_of[p.text.casefold()]) == 1]
+    kept.sort(key=lambda p: _stable_key(p.doc_id, p.kind, p.text))
+    return kept[:limit]
 
 
 def unanswerable_probes() -> list[Probe]:
