@@ -59,7 +59,7 @@ from service.handoff import HandoffSettings
 from service.limits import LimitSettings
 from service.redis_settings import RedisSettings
 from service.routing import RouterSettings
-from service.routing_data import IntentCatalog
+from service.routing_data import IntentCatalog, intents_origin
 from service.settings import AnthropicSettings, ServiceSettings
 from tests.service_harness import running_service
 
@@ -528,7 +528,7 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             kb.store.close()
         router = RouterSettings()
-        catalog = IntentCatalog.load(router.intents_file)
+        catalog = IntentCatalog.load(intents_origin(router.intents_file).path)
         results["setup"] = {
             "corpus": _shown(args.corpus),
             "documents": len(documents),

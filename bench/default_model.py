@@ -99,10 +99,10 @@ def faq_id(doc_id: str) -> str:
     return doc_id.split("#", 1)[-1]
 
 
-def retrieval(overrides: dict[str, Any], limit: int | None, work: Path) -> dict[str, Any]:
+def retrieval(overrides: dict[str, Any], limit: int | None, work: Path, stores: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     rows = read_jsonl(EVAL / "xquad_retrieval.jsonl")
-    kb = ingest(work / "xq-en", work / "store-xq-en", overrides)
+    kb = ingest(work / "xq-en", stores / "store-xq-en", overrides)
     for lang in ("en", "es", "de", "zh"):
         sel = [r for r in rows if r["lang"] == lang][:limit]
         out[f"xquad_{lang}"] = hits(
@@ -110,13 +110,13 @@ def retrieval(overrides: dict[str, Any], limit: int | None, work: Path) -> dict[
         )
         print(f"    xquad {lang}→en {out[f'xquad_{lang}']}", flush=True)
     kb.store.close()
-    kb = ingest(work / "xq-zh", work / "store-xq-zh", overrides)
+    kb = ingest(work / "xq-zh", stores / "store-xq-zh", overrides)
     sel = [r for r in rows if r["lang"] == "zh"][:limit]
     out["xquad_zh_zh"] = hits(kb, [r["question"] for r in sel], [r["doc_id"] for r in sel], "zh", paragraph)
     print(f"    xquad zh→zh {out['xquad_zh_zh']}", flush=True)
     kb.store.close()
 
-    kb = ingest(work / "mintaka", work / "store-mintaka", overrides)
+    kb = ingest(work / "mintaka", stores / "store-mintaka", overrides)
     mk = read_jsonl(EVAL / "mintaka_queries.jsonl")
     for lang in ("fr", "es", "de"):
         sel = [r for r in mk if r["lang"] == lang][:limit]
@@ -126,7 +126,7 @@ def retrieval(overrides: dict[str, Any], limit: int | None, work: Path) -> dict[
         print(f"    mintaka {lang}→en {out[f'mintaka_{lang}']}", flush=True)
     kb.store.close()
 
-    kb = ingest(work / "bitext", work / "store-bitext", overrides)
+    kb = ingest(work / "bitext", stores / "store-bitext", overrides)
     bt = [r for r in read_jsonl(EVAL / "faq_queries.jsonl") if r["split"] == "test"][:limit]
     ranks_1 = ranks_5 = 0
     for start in range(0, len(bt), 64):
@@ -198,6 +198,7 @@ def ingest_child(overrides: str, folder: str, store: str) -> None:
 
     settings = settings_for(Path(store), json.loads(overrides))
     kb = KnowledgeBase.open(settings)
+    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
     report = IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings).run(
         [Path(folder)]
@@ -205,7 +206,14 @@ def ingest_child(overrides: str, folder: str, store: str) -> None:
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        json.dumps({"chunks": report.total_chunks, "seconds": round(seconds, 2), "peak_rss_mb": round(peak)})
+        json.dumps(
+            {
+                "chunks": report.total_chunks,
+                "seconds": round(seconds, 2),
+                "peak_rss_mb": round(peak),
+                "rss_after_load_mb": round(loaded),
+            }
+        )
     )
 
 
@@ -247,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"    query {figures['query_embedding']}", flush=True)
             figures["ingest"] = ingest_speed(overrides, work, name)
             print(f"    ingest {figures['ingest']}", flush=True)
-            figures["retrieval_hybrid"] = retrieval(overrides, args.limit, work / name)
+            figures["retrieval_hybrid"] = retrieval(overrides, args.limit, work, work / name)
             results["configs"][name] = figures
     if "default" in results["configs"]:
         served = results["configs"]["default"]["retrieval_hybrid"]

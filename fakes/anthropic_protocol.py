@@ -355,11 +355,28 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class Reply:
+    """A scripted reply (what `FakeAnthropic(reply=...)` may give besides a string): `text`, then —
+    when `tool` names a tool the request offers and `tool_choice` allows it (`auto`, the default) —
+    a call of that tool with `tool_input`, sent as the real API sends a model's own tool call: a
+    `text` block (only when there is text), then a `tool_use` block, stop reason `tool_use`; streamed
+    as `text_delta`s at index 0, `content_block_stop`, `content_block_start` of the `tool_use` block
+    at index 1, an empty `input_json_delta`, the input's JSON in pieces, `content_block_stop`,
+    `message_delta` (stop reason `tool_use`). A request that does not offer the tool gets `text` only.
+    """
+
+    text: str = ""
+    tool: str | None = None
+    tool_input: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Completion:
     pieces: list[str]  # one per output token / stream delta (text, or the tool input's JSON)
     stop_reason: str
     stop_sequence: str | None
-    tool_call: ToolCall | None = None  # the reply is one `tool_use` block instead of text
+    tool_call: ToolCall | None = None  # the reply ends with a `tool_use` block (its input is `pieces`)
+    lead: list[str] = field(default_factory=list)  # with a tool call: text pieces of a text block before it
 
     @property
     def text(self) -> str:
@@ -367,7 +384,16 @@ class Completion:
 
     @property
     def output_tokens(self) -> int:
-        return max(1, len(self.pieces))
+        return max(1, len(self.lead) + len(self.pieces))
+
+    @property
+    def tool_index(self) -> int:
+        """Index of the `tool_use` block (after the text block, if there is one)."""
+        return 1 if self.lead else 0
+
+    @property
+    def last_index(self) -> int:
+        return self.tool_index if self.tool_call is not None else 0
 
 
 def complete(reply: str, body: Mapping[str, Any]) -> Completion:
@@ -394,13 +420,38 @@ def complete_tool_call(call: ToolCall, body: Mapping[str, Any]) -> Completion:
     return Completion(pieces=pieces, stop_reason=stop_reason, stop_sequence=None, tool_call=call)
 
 
+def complete_with_tool(text: str, call: ToolCall, body: Mapping[str, Any]) -> Completion:
+    """The model's own tool call after `text` (tool choice `auto`); `max_tokens` counts both, and
+    a reply cut inside the text never reaches its tool call."""
+    lead = split_reply(text)
+    max_tokens = int(body.get("max_tokens") or 0)
+    if len(lead) >= max_tokens and lead:
+        return Completion(pieces=lead[:max_tokens], stop_reason="max_tokens", stop_sequence=None)
+    tool = complete_tool_call(call, {"max_tokens": max_tokens - len(lead)})
+    return Completion(tool.pieces, tool.stop_reason, None, tool_call=call, lead=lead)
+
+
+def offered(body: Mapping[str, Any], tool: str) -> bool:
+    """Whether a reply may call `tool`: the request offers it and `tool_choice` is not `none`."""
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "none":
+        return False
+    return any(isinstance(t, dict) and t.get("name") == tool for t in body.get("tools") or [])
+
+
 def content_json(completion: Completion) -> dict[str, Any]:
-    """The reply's content block. A tool call cut by `max_tokens` has no parseable input: `{}`."""
+    """The reply's last content block. A tool call cut by `max_tokens` has no parseable input: `{}`."""
     call = completion.tool_call
     if call is None:
         return {"type": "text", "text": completion.text}
     tool_input = call.input if completion.stop_reason == "tool_use" else {}
     return {"type": "tool_use", "id": call.id, "name": call.name, "input": tool_input}
+
+
+def content_blocks(completion: Completion) -> list[dict[str, Any]]:
+    """Every content block of the reply: a text block before a tool call when the model wrote text."""
+    lead = [{"type": "text", "text": "".join(completion.lead)}] if completion.lead else []
+    return [*lead, content_json(completion)]
 
 
 def usage_json(usage: CacheUsage, output_tokens: int) -> dict[str, Any]:
@@ -426,7 +477,7 @@ def message_json(
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [] if completion is None else [content_json(completion)],
+        "content": [] if completion is None else content_blocks(completion),
         "stop_reason": None if completion is None else completion.stop_reason,
         "stop_sequence": None if completion is None else completion.stop_sequence,
         "usage": usage_json(usage, output_tokens),
@@ -437,30 +488,47 @@ def sse(event: str, data: Mapping[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
 
 
-def stream_head(msg_id: str, model: str, usage: CacheUsage, tool_call: ToolCall | None = None) -> list[bytes]:
-    """Up to the first delta. A tool_use block starts with empty `input`, then an empty JSON delta."""
-    block: dict[str, Any] = (
-        {"type": "text", "text": ""}
-        if tool_call is None
-        else {"type": "tool_use", "id": tool_call.id, "name": tool_call.name, "input": {}}
-    )
-    frames = [
-        sse(
-            "message_start", {"type": "message_start", "message": message_json(msg_id, model, None, usage, 1)}
-        ),
-        sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block}),
-        sse("ping", {"type": "ping"}),
+def _tool_start(tool_call: ToolCall, index: int) -> list[bytes]:
+    """A tool_use block starts with empty `input`, then an empty JSON delta."""
+    block = {"type": "tool_use", "id": tool_call.id, "name": tool_call.name, "input": {}}
+    return [
+        sse("content_block_start", {"type": "content_block_start", "index": index, "content_block": block}),
+        stream_delta("", tool=True, index=index),
     ]
-    if tool_call is not None:
-        frames.append(stream_delta("", tool=True))
+
+
+def stream_head(
+    msg_id: str, model: str, usage: CacheUsage, tool_call: ToolCall | None = None, *, lead: bool = False
+) -> list[bytes]:
+    """Up to the first delta: the first block opens (a text block, or a tool call without text)."""
+    start = sse(
+        "message_start", {"type": "message_start", "message": message_json(msg_id, model, None, usage, 1)}
+    )
+    if tool_call is None or lead:
+        block = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+        return [start, sse("content_block_start", block), sse("ping", {"type": "ping"})]
+    first, empty = _tool_start(tool_call, 0)
+    return [start, first, sse("ping", {"type": "ping"}), empty]
+
+
+def stream_deltas(completion: Completion) -> list[tuple[bytes, bool]]:
+    """Between head and tail: (frame, is a delta). With text before a tool call, the text deltas,
+    the text block's stop and the tool block's start (not deltas), then the tool input's deltas."""
+    call = completion.tool_call
+    if call is None or not completion.lead:
+        return [(stream_delta(p, tool=call is not None), True) for p in completion.pieces]
+    frames = [(stream_delta(p), True) for p in completion.lead]
+    frames.append((sse("content_block_stop", {"type": "content_block_stop", "index": 0}), False))
+    frames += [(frame, False) for frame in _tool_start(call, 1)]
+    frames += [(stream_delta(p, tool=True, index=1), True) for p in completion.pieces]
     return frames
 
 
-def stream_delta(text: str, *, tool: bool = False) -> bytes:
+def stream_delta(text: str, *, tool: bool = False, index: int = 0) -> bytes:
     delta = (
         {"type": "input_json_delta", "partial_json": text} if tool else {"type": "text_delta", "text": text}
     )
-    return sse("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
+    return sse("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
 
 
 def stream_tail(completion: Completion, usage: CacheUsage) -> list[bytes]:
@@ -471,7 +539,7 @@ def stream_tail(completion: Completion, usage: CacheUsage) -> list[bytes]:
         "output_tokens": completion.output_tokens,
     }
     return [
-        sse("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        sse("content_block_stop", {"type": "content_block_stop", "index": completion.last_index}),
         sse(
             "message_delta",
             {

@@ -13,6 +13,10 @@ answered with one `tool_use` block (stop reason `tool_use`; streamed as `input_j
 input comes from `tool_responder(body, tool)` — by default a minimal instance of the tool's input schema;
 `tool_inputs(...)` scripts a sequence. Faults apply to tool replies as to text (deltas are JSON pieces).
 
+A model that calls a tool on its own (tool choice `auto`) is scripted with `reply`: a `Reply(text, tool,
+tool_input)` — or a callable returning one for the requests it picks, e.g. by the question — is sent as
+the real API sends it: a text block, then a `tool_use` block, stop reason `tool_use` (see `Reply`).
+
 `fault_source(body)` is asked for a fault for each `POST /v1/messages` that the script does not cover
 (the script always goes first); `RandomFaults` is one: a seeded random fault on a fraction of requests.
 
@@ -55,6 +59,7 @@ from fakes.anthropic_faults import (
     Status,
     replies,
 )
+from fakes.anthropic_protocol import Reply
 
 # (request body, the forced tool's definition) -> the tool_use block's input
 ToolResponder = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
@@ -83,7 +88,7 @@ class FakeAnthropic:
     def __init__(
         self,
         *,
-        reply: str | Callable[[dict[str, Any]], str] = proto.DEFAULT_REPLY,
+        reply: str | proto.Reply | Callable[[dict[str, Any]], str | proto.Reply] = proto.DEFAULT_REPLY,
         tool_responder: ToolResponder | None = None,
         fault_source: FaultSource | None = None,
         token_delay_s: float = 0.0,
@@ -195,14 +200,21 @@ class FakeAnthropic:
                 fault = self.fault_source(req.body)
             return len(self.requests) - 1, fault
 
-    def _reply_for(self, body: dict[str, Any]) -> str:
+    def _reply_for(self, body: dict[str, Any]) -> str | proto.Reply:
         return self.reply(body) if callable(self.reply) else self.reply
 
     def _completion_for(self, body: dict[str, Any]) -> proto.Completion:
-        """Text from `reply`, or — when `tool_choice` forces a tool — a tool call from `tool_responder`."""
+        """Text from `reply` (and the model's own tool call when it is a `Reply` naming an offered
+        tool), or — when `tool_choice` forces a tool — a tool call from `tool_responder`."""
         tool = proto.forced_tool(body)
         if tool is None:
-            return proto.complete(self._reply_for(body), body)
+            reply = self._reply_for(body)
+            if not isinstance(reply, proto.Reply):
+                return proto.complete(reply, body)
+            if reply.tool is None or not proto.offered(body, reply.tool):
+                return proto.complete(reply.text, body)
+            call = proto.ToolCall(proto.new_id("toolu"), reply.tool, dict(reply.tool_input))
+            return proto.complete_with_tool(reply.text, call, body)
         responder = self.tool_responder or proto.default_tool_input
         tool_input = responder(body, tool)
         if not isinstance(tool_input, dict):
@@ -469,7 +481,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status = STATUS_FOR_ERROR_TYPE.get(fault.error_type, 500)
                 self._send_error(status, fault.error_type, fault.message)
                 return
-            pieces = len(completion.pieces)
+            pieces = len(completion.lead) + len(completion.pieces)
             self._wait(fake.first_token_delay_s + fake.token_delay_s * max(0, pieces - 1) if pieces else 0.0)
             message = proto.message_json(msg_id, model, completion, usage, completion.output_tokens)
             if isinstance(fault, DropMidStream):
@@ -501,15 +513,21 @@ class _Handler(BaseHTTPRequestHandler):
             {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
             | {"transfer-encoding": "chunked"},
         )
-        tool = completion.tool_call is not None
-        for frame in proto.stream_head(msg_id, model, usage, completion.tool_call):
+        for frame in proto.stream_head(
+            msg_id, model, usage, completion.tool_call, lead=bool(completion.lead)
+        ):
             self._chunk(frame)
         limit = fault.after_deltas if isinstance(fault, DropMidStream | ErrorEvent) else None
-        for i, piece in enumerate(completion.pieces):
-            if limit is not None and i >= limit:
+        sent = 0
+        for frame, is_delta in proto.stream_deltas(completion):
+            if not is_delta:
+                self._chunk(frame)
+                continue
+            if limit is not None and sent >= limit:
                 break
-            self._wait(fake.first_token_delay_s if i == 0 else fake.token_delay_s)
-            self._chunk(proto.stream_delta(piece, tool=tool))
+            self._wait(fake.first_token_delay_s if sent == 0 else fake.token_delay_s)
+            self._chunk(frame)
+            sent += 1
             progress[0] += 1
         if isinstance(fault, DropMidStream):
             self._abort(fault.reset)
@@ -643,6 +661,7 @@ __all__ = [
     "Hang",
     "RandomFaults",
     "RecordedRequest",
+    "Reply",
     "SlowFirstByte",
     "Status",
     "ToolResponder",

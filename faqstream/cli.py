@@ -341,7 +341,9 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _status(settings: Settings) -> int:
+    from knowledge.answerability import RelevanceCalibration
     from knowledge.store import open_store
+    from service.settings import ServiceSettings
 
     store = open_store(settings.qdrant)
     try:
@@ -356,6 +358,14 @@ def _status(settings: Settings) -> int:
     print(f"version:    {meta.version} (updated {meta.updated_at or 'never'})")
     print(f"documents:  {len(states)}   chunks: {chunks}")
     print(f"model:      {meta.fingerprint.get('model', '-')} ({meta.fingerprint.get('dim', '-')} dims)")
+    calibration = RelevanceCalibration.from_dict(meta.relevance)
+    override = ServiceSettings().relevance_floor
+    if override is not None:
+        print(f"relevance:  floor {override} from SERVICE_RELEVANCE_FLOOR (overrides the calibration)")
+    elif calibration is not None:
+        print(f"relevance:  {calibration.summary()}")
+    else:
+        print("relevance:  no cut-off calibrated (run `faqstream ingest` again to fit one)")
     return EXIT_OK
 
 

@@ -1,4 +1,5 @@
-"""The ingest run: discover → load → plan against the store → safeguard → chunk, embed, write → prune.
+"""The ingest run: discover → load → plan against the store → safeguard → chunk, embed, write → prune
+→ calibrate the relevance cut-off → version.
 
 Idempotent and crash-safe by construction:
 
@@ -13,6 +14,10 @@ Idempotent and crash-safe by construction:
 * a run that deletes (``prune``, ``rebuild``) passes ``ingest.safeguard.check`` after the diff and
   before anything is created, written or deleted: a missing or unreadable path, an input with no
   readable file, or deleting more than half of the documents without ``force`` is refused.
+* the relevance cut-off (``knowledge.answerability``) is fitted on the written collection and
+  stored in the same metadata write that bumps the version, so a version is never served with
+  another version's cut-off. An unchanged run recalibrates (and bumps the version) only when the
+  stored cut-off is missing or was fitted by another method or model.
 """
 
 from __future__ import annotations
@@ -23,15 +28,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ingest import safeguard
 from ingest.chunker import Chunker
 from ingest.loaders import Skipped, discover, load
 from ingest.report import IngestReport, SkippedFile
+from knowledge.answerability import METHOD, calibrate_collection
 from knowledge.embedder import Embedder
 from knowledge.errors import IndexMismatchError, InputError
 from knowledge.language import LanguageIdentifier
 from knowledge.schema import Chunk, ChunkPayload, ChunkPoint, DocState, Document, KbMeta, point_id
+from knowledge.search import KnowledgeBase
 from knowledge.settings import Settings
 from knowledge.sparse import SPARSE_FINGERPRINT, SparseEncoder
 from knowledge.store import Collection, VectorStore
@@ -239,26 +247,56 @@ class IngestPipeline:
             # A fresh collection is not active yet, so the fingerprint stays the active one's until
             # the switch (a rebuild that dies must not make the old index look like the new model's).
             pending = meta.fingerprint if fresh else fingerprint
-            meta = KbMeta(version=meta.version + 1, fingerprint=pending, updated_at=now_iso())
+            meta = KbMeta(
+                version=meta.version + 1, fingerprint=pending, updated_at=now_iso(), relevance=meta.relevance
+            )
             self.store.write_meta(meta)
+        relevance = meta.relevance
         try:
             report.chunks_written = self._write(collection, to_write, progress)
             if gone and not fresh:
                 collection.delete_documents(gone)
             collection.finish()
+            if report.changed or fresh or not self.calibration_current(meta):
+                relevance = self.calibrate(collection)
         except BaseException:
             if fresh:
                 self.store.drop(collection)  # readers still have the previous collection
             raise
         if fresh:
             self.store.activate(collection)
-        if report.changed or fresh:
-            meta = KbMeta(version=meta.version + 1, fingerprint=fingerprint, updated_at=now_iso())
+        if report.changed or fresh or relevance != meta.relevance:
+            # One write: the new version comes with the cut-off calibrated on it (service reads both).
+            meta = KbMeta(
+                version=meta.version + 1, fingerprint=fingerprint, updated_at=now_iso(), relevance=relevance
+            )
             self.store.write_meta(meta)
+        report.relevance = _relevance_report(meta.relevance)
         report.kb_version = meta.version
         report.total_chunks = collection.count()
         report.seconds = time.perf_counter() - started
         return report
+
+    # --- relevance calibration ----------------------------------------------------------------
+    def calibration_current(self, meta: KbMeta) -> bool:
+        """The stored cut-off was fitted by this method with this model (else it is redone)."""
+        return meta.relevance.get("method") == METHOD and meta.relevance.get("model") == self.embedder.name
+
+    def calibrate(self, collection: Collection) -> dict[str, Any]:
+        """The relevance cut-off of ``collection`` ({} when it cannot be fitted); never fails the run."""
+        kb = KnowledgeBase(self.store, self.embedder, self.sparse, self.languages)
+        try:
+            calibration = calibrate_collection(kb, collection)
+        except Exception:
+            log.exception("relevance calibration failed; the service will use no cut-off for this version")
+            return {}
+        if calibration is None:
+            log.warning(
+                "relevance calibration skipped: the knowledge base is too small to probe; "
+                "the service will use no cut-off (or SERVICE_RELEVANCE_FLOOR) for this version"
+            )
+            return {}
+        return calibration.to_dict()
 
     def _write(self, collection: Collection, items: list[_Planned], progress: ProgressHook | None) -> int:
         batch_size = self.settings.qdrant.write_batch_size
@@ -345,6 +383,11 @@ class IngestPipeline:
                 row += 1
         vectors = english.embed_documents(texts)
         return {r: vectors[n].tolist() for n, r in enumerate(rows)}
+
+
+def _relevance_report(relevance: dict[str, Any]) -> dict[str, Any]:
+    keys = ("threshold", "bound", "answerable", "kept_answerable", "unanswerable", "dropped_unanswerable")
+    return {k: relevance[k] for k in keys if k in relevance}
 
 
 def _from_failed_file(doc_id: str, failed_files: set[str]) -> bool:

@@ -34,6 +34,8 @@ class IngestReport:
     # Dry run only: why the real run would be refused (reason, message, hint, figures), else None.
     # A real run that is refused raises IngestRefusedError instead of returning a report.
     refused: dict[str, Any] | None = None
+    # the relevance cut-off of the resulting version: threshold, what it keeps and drops ({} = none)
+    relevance: dict[str, Any] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -74,14 +76,18 @@ class IngestReport:
         for skip in self.skipped:
             lines.append(f"  skipped  {skip.path}: {skip.reason}")
         if not self.dry_run:
-            version = (
-                f"knowledge base version {self.previous_version} → {self.kb_version}"
-                if self.changed or self.rebuild
-                else f"knowledge base unchanged (version {self.kb_version})"
-            )
+            if self.changed or self.rebuild:
+                version = f"knowledge base version {self.previous_version} → {self.kb_version}"
+            elif self.kb_version != self.previous_version:
+                version = (
+                    f"documents unchanged, recalibrated: version {self.previous_version} → {self.kb_version}"
+                )
+            else:
+                version = f"knowledge base unchanged (version {self.kb_version})"
             lines.append(
                 f"  {self.chunks_written} chunks written, {self.total_chunks} in the index; {version}"
             )
+            lines.append(relevance_line(self.relevance))
         elif self.refused:
             lines.append(f"  REFUSED: a real run would stop before any change: {self.refused['message']}")
             if self.refused.get("hint"):
@@ -89,3 +95,17 @@ class IngestReport:
         elif self.changed:
             lines.append(f"  nothing written; a real run {verb} the knowledge base")
         return "\n".join(lines)
+
+
+def relevance_line(relevance: dict[str, Any]) -> str:
+    if "threshold" not in relevance:
+        return (
+            "  relevance cut-off: not calibrated (too few chunks to probe); "
+            "set SERVICE_RELEVANCE_FLOOR to use one"
+        )
+    kept, answerable = relevance.get("kept_answerable", 0), relevance.get("answerable", 0)
+    dropped, unanswerable = relevance.get("dropped_unanswerable", 0), relevance.get("unanswerable", 0)
+    return (
+        f"  relevance cut-off {relevance['threshold']:.3f}: keeps {kept:.0%} of {answerable} answerable "
+        f"probe questions, drops {dropped:.0%} of {unanswerable} unanswerable ones"
+    )

@@ -169,8 +169,11 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class KbMeta:
-    """Store-level facts: monotonic knowledge-base version and what the index was built with."""
+    """Store-level facts: monotonic knowledge-base version, what the index was built with, and the
+    relevance cut-off calibrated on it."""
 
     version: int = 0
     fingerprint: dict[str, Any] = field(default_factory=dict)
     updated_at: str | None = None
+    # The relevance cut-off fitted to this version (``knowledge.answerability``); {} = not calibrated.
+    relevance: dict[str, Any] = field(default_factory=dict)

@@ -10,6 +10,11 @@ in the upstream pool (``OverloadedError`` → 503). ``Prepared.events()`` then y
 Before the first token nothing is lost: any upstream failure there (after retries and the
 fallback models) becomes an extractive answer with a handoff. After the first token nothing is
 retried: the stream ends with ``Failed`` and the partial answer stays the customer's.
+
+Answerability: passages under the knowledge base's calibrated relevance floor are dropped before
+anything else (none left: ``no_relevant_passages``, no model call); the model may still signal with
+its ``passages_do_not_answer`` tool that the passages do not answer the question, which becomes a
+``not_in_documents`` handoff in ``Done`` (its text, or the "not in our documents" text, is the reply).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from service import smalltalk
 from service.admission import Lease
 from service.aftercare import Aftercare, Outcome
 from service.answer_cache import AnswerCache, CacheHit
+from service.answerability import RelevanceFloor, no_floor
 from service.auth import Client
 from service.claude import Completed, TextDelta, UpstreamError
 from service.config import AppSettings
@@ -35,7 +41,7 @@ from service.handoff import Handoff, HandoffPolicy, HandoffSignals, handoff_mess
 from service.history import build_history, build_messages, retrieval_query
 from service.metrics import Metrics
 from service.pii import redact
-from service.prompts import system_blocks, user_turn
+from service.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS, system_blocks, user_turn
 from service.reply_language import decide_language
 from service.resilience import ResilientClaude, Started
 from service.retriever import BatchingRetriever, Retrieved, Vector
@@ -129,6 +135,7 @@ class AnswerDeps:
     router: Router | None = None
     translator: QueryTranslator | None = None  # only when cross-lingual retrieval is enabled
     cache: AnswerCache | None = None
+    relevance: Callable[[], RelevanceFloor] = no_floor  # the relevance floor of the current KB version
 
 
 @dataclass
@@ -236,7 +243,7 @@ class Prepared:
             summary_max_chars=self.deps.settings.conversation.summary_max_chars,
         )
         messages = build_messages(history, user_turn(self.request.question, self.hits, self.language))
-        stream = claude.stream(system_blocks(self.digest), messages, lease=lease)
+        stream = claude.stream(system_blocks(self.digest), messages, lease=lease, tools=ANSWER_TOOLS)
         model: str | None = None
         parts: list[str] = []
         try:
@@ -249,8 +256,15 @@ class Prepared:
                     yield Delta(event.text)
                 elif isinstance(event, Completed):
                     assert model is not None
-                    outcome = Outcome("generative", "".join(parts), event.usage, model, self.handoff)
-                    yield await self._done(outcome, event.stop_reason)
+                    handoff, stop_reason = self.handoff, event.stop_reason
+                    if event.called(NOT_IN_DOCUMENTS):  # the model: "the passages do not answer this"
+                        handoff = self.deps.handoff.decide(self.signals(documents_answer=False))
+                        stop_reason = "not_in_documents"
+                        if not "".join(parts).strip():  # a bare signal: the customer still gets a reply
+                            parts.append(not_found_text(self.language))
+                            yield Delta(parts[-1])
+                    outcome = Outcome("generative", "".join(parts), event.usage, model, handoff)
+                    yield await self._done(outcome, stop_reason)
         except UpstreamError as exc:
             if model is None:  # nothing reached the customer: quote the passages, hand over
                 async for fallback in self._unavailable(exc):
@@ -272,7 +286,7 @@ class Prepared:
         await self.deps.aftercare.record(self, outcome)
         return Done(stop_reason, outcome.usage, outcome.handoff, self.cached.match if self.cached else None)
 
-    def signals(self, *, llm_available: bool = True) -> HandoffSignals:
+    def signals(self, *, llm_available: bool = True, documents_answer: bool = True) -> HandoffSignals:
         # Redacted like the stored turns: the handoff summary goes to the agents' webhook.
         turns: list[Turn] = list(self.conversation.turns) if self.conversation else []
         turns.append(self.user_turn_record())
@@ -282,6 +296,7 @@ class Prepared:
             confidence=self.route.confidence if self.route else None,
             relevant_hits=len(self.hits),
             llm_available=llm_available,
+            documents_answer=documents_answer,
             turns=turns,
             citations=self.citations,
             summary=None,
@@ -341,8 +356,7 @@ class AnswerService:
                 deps.metrics.answer_cache.labels("exact").inc()
                 return prepared
         retrieved = await self._retrieve(retrieval_query(request.question, conversation), request, language)
-        floor = deps.settings.service.relevance_floor
-        prepared.hits = [h for h in retrieved.hits if (h.dense_score or 0.0) >= floor]
+        prepared.hits = deps.relevance().keep(retrieved.hits)  # the KB version's calibrated cut-off
         prepared.vector = retrieved.vector
         if deps.router is not None:
             prepared.route = await deps.router.classify(request.question, language, retrieved.vector)

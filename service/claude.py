@@ -58,9 +58,22 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A ``tool_use`` block of a streamed reply. ``input`` is {} when its JSON was cut off or broken."""
+
+    name: str
+    input: dict[str, Any]
+    id: str = ""
+
+
+@dataclass(frozen=True)
 class Completed:
     stop_reason: str | None
     usage: Usage
+    tool_calls: tuple[ToolCall, ...] = ()  # the tools the model called, in block order
+
+    def called(self, name: str) -> bool:
+        return any(call.name == name for call in self.tool_calls)
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,15 @@ def _read_usage(fields: dict[str, Any], usage: Usage) -> None:
         value = fields.get(name)
         if isinstance(value, int):
             setattr(usage, name, value)
+
+
+def _tool_input(pieces: list[str]) -> dict[str, Any]:
+    """A streamed tool input from its JSON pieces; {} when empty, cut off (max_tokens) or broken."""
+    try:
+        value = json.loads("".join(pieces) or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _stream_error(data: str) -> UpstreamError:
@@ -158,19 +180,29 @@ class ClaudeClient:
         )
 
     async def stream(
-        self, system: list[dict[str, Any]], messages: list[dict[str, Any]], *, model: str | None = None
+        self,
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        *,
+        model: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> AsyncGenerator[TextDelta | Completed, None]:
         """Text deltas, then one ``Completed``. Closing the generator closes the upstream request.
 
         The SDK sends the request (auth, headers, base URL, timeouts, HTTP errors → exceptions); the
         event stream is read as raw SSE frames and only the fields used are decoded (see
-        service/sse_frames.py for why).
+        service/sse_frames.py for why). With ``tools`` (tool choice ``auto``) the model may end its
+        reply with ``tool_use`` blocks: ``content_block_start`` of type ``tool_use`` opens one, its
+        input arrives as ``input_json_delta`` pieces, and the message stops with ``tool_use``; the
+        calls come in ``Completed.tool_calls`` (text deltas are yielded as they arrive, as always).
         """
         usage = Usage()
         stop_reason: str | None = None
         completed = False
         parser = FrameParser()
         ticket = self.status.ticket()
+        calls: dict[int, tuple[str, str, list[str]]] = {}  # block index -> (id, name, JSON pieces)
+        extra: dict[str, Any] = {"tools": tools} if tools else {}
         try:
             async with self._client.messages.with_streaming_response.create(
                 model=model or self.settings.model,
@@ -178,14 +210,28 @@ class ClaudeClient:
                 system=system,  # type: ignore[arg-type]
                 messages=messages,  # type: ignore[arg-type]
                 stream=True,
+                **extra,
             ) as response:
                 self.status.record(UpstreamState.OK, ticket)  # HTTP 200: the key was accepted
                 async for chunk in response.iter_bytes():
                     for event, data in parser.feed(chunk):
                         if event == "content_block_delta":
-                            delta = json.loads(data)["delta"]
-                            if delta.get("type") == "text_delta" and delta.get("text"):
+                            body = json.loads(data)
+                            delta = body["delta"]
+                            kind = delta.get("type")
+                            if kind == "text_delta" and delta.get("text"):
                                 yield TextDelta(delta["text"])
+                            elif kind == "input_json_delta" and body.get("index") in calls:
+                                calls[body["index"]][2].append(str(delta.get("partial_json") or ""))
+                        elif event == "content_block_start":
+                            body = json.loads(data)
+                            block = body.get("content_block") or {}
+                            if block.get("type") == "tool_use":
+                                calls[body.get("index", len(calls))] = (
+                                    str(block.get("id") or ""),
+                                    str(block.get("name") or ""),
+                                    [],
+                                )
                         elif event == "message_start":
                             _read_usage(json.loads(data)["message"]["usage"], usage)
                         elif event == "message_delta":
@@ -208,7 +254,10 @@ class ClaudeClient:
                 "upstream_incomplete", "Claude stream ended before message_stop", retryable=True
             )
         usage.cost_usd = self._cost(model or self.settings.model, usage)
-        yield Completed(stop_reason, usage)
+        tool_calls = tuple(
+            ToolCall(name, _tool_input(pieces), ident) for ident, name, pieces in calls.values()
+        )
+        yield Completed(stop_reason, usage, tool_calls)
 
     async def complete(
         self,

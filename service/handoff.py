@@ -17,8 +17,16 @@ Precedence when several reasons apply (``Handoff.reason`` is the first, ``Handof
    about this question; the customer gets the extractive passages and a human.
 4. ``low_confidence`` — the router is not sure what the customer wants (under
    ``HANDOFF_CONFIDENCE_THRESHOLD``). A retrieval miss may just follow from that, so it comes first.
+   Only with the team's own intents file (``custom_intents``, decided at start-up by
+   ``service.routing.intents_origin``): labels written for someone else's business say nothing
+   about this customer's request, so without a custom file a low confidence never hands off alone.
 5. ``no_relevant_passages`` — fewer than ``HANDOFF_MIN_RELEVANT_HITS`` passages above the
-   relevance floor: the documents do not cover the question.
+   relevance floor (the cut-off calibrated on the knowledge base, ``service.answerability``): the
+   documents do not cover the question. Decided before the model is asked, which it then is not.
+6. ``not_in_documents`` — the model was given passages and signalled, with its structured tool
+   call (``service.prompts.NOT_IN_DOCUMENTS``), that they do not answer the question. Decided
+   after the answer streamed (it travels in ``done``); the model's text stays the reply. Last,
+   because every other reason is known before the model is asked.
 """
 
 from __future__ import annotations
@@ -44,7 +52,12 @@ from service.schemas import Citation
 DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "data" / "dissatisfaction.yaml"
 
 HandoffReason = Literal[
-    "customer_request", "dissatisfaction", "llm_unavailable", "low_confidence", "no_relevant_passages"
+    "customer_request",
+    "dissatisfaction",
+    "llm_unavailable",
+    "low_confidence",
+    "no_relevant_passages",
+    "not_in_documents",
 ]
 REASON_ORDER: tuple[HandoffReason, ...] = (
     "customer_request",
@@ -52,6 +65,7 @@ REASON_ORDER: tuple[HandoffReason, ...] = (
     "llm_unavailable",
     "low_confidence",
     "no_relevant_passages",
+    "not_in_documents",
 )
 
 
@@ -59,7 +73,11 @@ class HandoffSettings(BaseSettings):
     model_config = _config("HANDOFF_")
 
     confidence_threshold: float = Field(
-        default=0.75, ge=0.0, le=1.0, description="router confidence under which a human takes over"
+        default=0.75,
+        ge=0.0,
+        le=1.0,
+        description="router confidence under which a human takes over; applies only with your own "
+        "intents file (ROUTER_INTENTS_FILE)",
     )
     dissatisfaction_count: int = Field(
         default=2, ge=1, le=100, description="dissatisfied customer turns that trigger a handoff"
@@ -247,6 +265,7 @@ class HandoffSignals:
     relevant_hits: int = 0  # passages above the relevance floor
     llm_available: bool = True  # False = the configured LLM failed; extractive-by-configuration is True
     customer_asked: bool = False  # an explicit request outside the router (a "talk to a person" button)
+    documents_answer: bool = True  # False: the model signalled that the passages do not answer it
     dissatisfied_turns: int | None = None  # None = counted from ``turns`` with the lexicon
     turns: Sequence[TurnLike] = ()
     citations: Sequence[Citation] = ()
@@ -265,9 +284,12 @@ class Handoff(BaseModel):
 
 
 def handoff_reasons(
-    signals: HandoffSignals, settings: HandoffSettings, dissatisfied: int
+    signals: HandoffSignals, settings: HandoffSettings, dissatisfied: int, *, custom_intents: bool = True
 ) -> list[HandoffReason]:
-    """Every reason for a handoff that applies, in precedence order (empty: no handoff)."""
+    """Every reason for a handoff that applies, in precedence order (empty: no handoff).
+
+    ``custom_intents=False`` (the router runs the bundled example intents): low confidence alone
+    is no reason."""
     confident = signals.confidence is None or signals.confidence >= settings.confidence_threshold
     found: set[HandoffReason] = set()
     if signals.customer_asked or (signals.intent in settings.human_intents and confident):
@@ -276,10 +298,12 @@ def handoff_reasons(
         found.add("dissatisfaction")
     if not signals.llm_available:
         found.add("llm_unavailable")
-    if not confident:
+    if not confident and custom_intents:
         found.add("low_confidence")
     if signals.relevant_hits < settings.min_relevant_hits:
         found.add("no_relevant_passages")
+    if not signals.documents_answer:
+        found.add("not_in_documents")
     return [r for r in REASON_ORDER if r in found]
 
 
@@ -287,13 +311,15 @@ def decide(
     signals: HandoffSignals,
     settings: HandoffSettings | None = None,
     detector: DissatisfactionDetector | None = None,
+    *,
+    custom_intents: bool = True,
 ) -> Handoff | None:
     settings = settings or HandoffSettings()
     dissatisfied = signals.dissatisfied_turns
     if dissatisfied is None:
         detector = detector or DissatisfactionDetector.load(settings.lexicon_path)
         dissatisfied = detector.count([t.text for t in signals.turns if t.role == "user"])
-    reasons = handoff_reasons(signals, settings, dissatisfied)
+    reasons = handoff_reasons(signals, settings, dissatisfied, custom_intents=custom_intents)
     if not reasons:
         return None
     summary = signals.summary.strip() if signals.summary and signals.summary.strip() else None
@@ -312,14 +338,24 @@ def decide(
 
 
 class HandoffPolicy:
-    """Settings plus the loaded lexicon: what the service holds and calls per answer."""
+    """Settings plus the loaded lexicon: what the service holds and calls per answer.
 
-    def __init__(self, settings: HandoffSettings, detector: DissatisfactionDetector | None = None) -> None:
+    ``custom_intents``: whether the router's labels are the team's own (``ROUTER_INTENTS_FILE``);
+    only then does a low intent confidence hand off."""
+
+    def __init__(
+        self,
+        settings: HandoffSettings,
+        detector: DissatisfactionDetector | None = None,
+        *,
+        custom_intents: bool = True,
+    ) -> None:
         self.settings = settings
         self.detector = detector or DissatisfactionDetector.load(settings.lexicon_path)
+        self.custom_intents = custom_intents
 
     def decide(self, signals: HandoffSignals) -> Handoff | None:
-        return decide(signals, self.settings, self.detector)
+        return decide(signals, self.settings, self.detector, custom_intents=self.custom_intents)
 
 
 # ---------------------------------------------------------------- the agent's summary
@@ -330,6 +366,7 @@ REASON_TEXT: dict[HandoffReason, str] = {
     "llm_unavailable": "the AI model is unavailable (the customer got quoted passages only)",
     "low_confidence": "the request could not be classified with confidence",
     "no_relevant_passages": "the documents do not cover the question",
+    "not_in_documents": "the AI model found that the retrieved passages do not answer the question",
 }
 
 _FACTS = (
@@ -465,6 +502,16 @@ _OPENING: dict[str, dict[str, str]] = {
         "ja": "当社の資料ではこのご質問への回答が見つかりませんでした。推測でお答えすることは控えます。",
         "pt": "Não encontrei a resposta nos nossos documentos e não quero adivinhar.",
         "it": "Non ho trovato la risposta nei nostri documenti e non voglio tirare a indovinare.",
+    },
+    "not_in_documents": {
+        "en": "Our documents don't answer this, and I don't want to guess.",
+        "zh": "我们的文件没有涵盖这个问题，我不想随意猜测。",
+        "es": "Nuestros documentos no responden a esta pregunta y no quiero adivinar.",
+        "fr": "Nos documents ne répondent pas à cette question et je ne veux pas deviner.",
+        "de": "Unsere Unterlagen beantworten diese Frage nicht, und ich möchte nicht raten.",
+        "ja": "当社の資料にはこのご質問への答えが記載されていません。推測でお答えすることは控えます。",
+        "pt": "Os nossos documentos não respondem a esta questão e não quero adivinhar.",
+        "it": "I nostri documenti non rispondono a questa domanda e non voglio tirare a indovinare.",
     },
 }
 

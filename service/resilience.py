@@ -141,6 +141,7 @@ class ResilientClaude:
         *,
         lease: Lease | None = None,
         models: Sequence[str] | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """``Started``, then text deltas, then one ``Completed``.
 
@@ -152,7 +153,7 @@ class ResilientClaude:
         chain = tuple(models or self.models)
         opened: _Opened | None = None
         try:
-            opened, attempts = await self._open_chain(chain, system, messages)
+            opened, attempts = await self._open_chain(chain, system, messages, tools)
             yield Started(opened.model, attempts, opened.model != chain[0])
             event = opened.first
             while True:  # from here on nothing is retried: the text is the customer's
@@ -172,23 +173,32 @@ class ResilientClaude:
             held.release()
 
     async def _open_chain(
-        self, chain: tuple[str, ...], system: list[dict[str, Any]], messages: list[dict[str, Any]]
+        self,
+        chain: tuple[str, ...],
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None = None,
     ) -> tuple[_Opened, int]:
         attempts = [0]
 
         async def attempt(model: str, budget: RetryBudget) -> _Opened:
             attempts[0] += 1
-            return await self._open(model, system, messages, budget)
+            return await self._open(model, system, messages, budget, tools)
 
         opened = await self._over_chain(chain, attempt)
         return opened, attempts[0]
 
     async def _open(
-        self, model: str, system: list[dict[str, Any]], messages: list[dict[str, Any]], budget: RetryBudget
+        self,
+        model: str,
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        budget: RetryBudget,
+        tools: list[dict[str, Any]] | None = None,
     ) -> _Opened:
-        """One request, up to its first event (text, or the end of an empty reply)."""
+        """One request, up to its first event (text, or the end of a reply without text)."""
         permit = self._permit(model)
-        events = self.client.stream(system, messages, model=model)
+        events = self.client.stream(system, messages, model=model, tools=tools)
         timeout = max(min(self.settings.first_token_timeout_s, budget.remaining()), 0.0)
         started = self._clock()
         try:

@@ -1,11 +1,13 @@
 """Intent routing: which of the catalog's labels a question is, with a calibrated confidence.
 
 The local router (default) compares the question's embedding — the one the service computes for
-retrieval anyway — with the embedded example phrasings of ``data/intents.yaml``: one small matrix
-product, no model call. Label score = mean of the two best example similarities; probabilities =
-softmax(scores / T) with the catch-all label floored; ``T`` is fitted per language by
-leave-one-out on the examples (``service.routing_calibration``), so a stated 0.8 means right about
-80% of the time, and a language the embedding model handles poorly gets honestly low confidence.
+retrieval anyway — with the embedded example phrasings of the intents file (``ROUTER_INTENTS_FILE``;
+unset = the bundled example ``data/intents.yaml``, see ``service.routing_data.intents_origin`` for
+what that changes): one small matrix product, no model call. Label score = mean of the two best
+example similarities; probabilities = softmax(scores / T) with the catch-all label floored; ``T`` is
+fitted per language by leave-one-out on the examples (``service.routing_calibration``), so a stated
+0.8 means right about 80% of the time, and a language the embedding model handles poorly gets
+honestly low confidence.
 Two layers read the raw text first: multilingual keyword patterns catch requests for a person that
 must never be missed, and a question that *is* a labelled example gets that example's label.
 
@@ -29,7 +31,7 @@ from knowledge.embedder import Embedder
 from knowledge.language import LanguageIdentifier
 from knowledge.settings import _config
 from service import routing_calibration as cal
-from service.routing_data import IntentCatalog
+from service.routing_data import IntentCatalog, intents_origin
 
 if TYPE_CHECKING:
     from service.claude import ClaudeClient
@@ -57,9 +59,11 @@ class RouterSettings(BaseSettings):
         description="local = embedding similarity to the labelled examples; llm = ask Claude "
         "(falls back to local when Claude fails or no API key is set)",
     )
-    intents_file: Path = Field(
-        default=Path("data/intents.yaml"),
-        description="labels and example phrasings; relative = working directory, else the source tree",
+    intents_file: Path | None = Field(
+        default=None,
+        description="your labels and example phrasings (YAML); relative = working directory, else the "
+        "source tree. Unset = the bundled example data/intents.yaml (a demo shop's), under which a low "
+        "intent confidence never hands off",
     )
     top_k: int = Field(default=2, ge=1, le=20, description="best examples averaged per label")
     temperature: float | None = Field(
@@ -73,7 +77,7 @@ class RouterSettings(BaseSettings):
     llm_timeout_s: float = Field(default=5.0, gt=0.0)
     llm_max_tokens: int = Field(default=256, ge=16, le=4096)
 
-    @field_validator("temperature", mode="before")
+    @field_validator("temperature", "intents_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -159,7 +163,8 @@ class IntentRouter:
         languages: LanguageIdentifier | None = None,
         default_language: str = "en",
     ) -> IntentRouter:
-        return cls(IntentCatalog.load(settings.intents_file), embedder, settings, languages, default_language)
+        catalog = IntentCatalog.load(intents_origin(settings.intents_file).path)
+        return cls(catalog, embedder, settings, languages, default_language)
 
     # --- calibration ------------------------------------------------------------------------
     def _fit(self, gold: npt.NDArray[np.int64], langs: list[str]) -> dict[str, cal.Calibration]:

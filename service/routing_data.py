@@ -1,8 +1,8 @@
 """The intent catalog: labels, their descriptions and example phrasings, and keyword patterns.
 
-Read from a YAML file (``ROUTER_INTENTS_FILE``, default ``data/intents.yaml``); see that file for
-the format. Everything is validated at load time so a bad file fails the start-up with a clear
-message instead of misrouting later.
+Read from a YAML file (``ROUTER_INTENTS_FILE``; unset = the bundled example ``data/intents.yaml``,
+written for a demo shop); see that file for the format. Everything is validated at load time so a
+bad file fails the start-up with a clear message instead of misrouting later.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from knowledge.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The example catalog that ships with faqstream: a fictional shop's intents (Northwind Goods).
+BUNDLED_INTENTS = REPO_ROOT / "data" / "intents.yaml"
 _LABEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _LANG_RE = re.compile(r"^[a-z]{2,3}$")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -174,3 +176,48 @@ def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err.get("loc", ()))
     return f"{where}: {err.get('msg', '')}" if where else str(err.get("msg", ""))
+
+
+@dataclass(frozen=True)
+class IntentsOrigin:
+    """Where the intent labels come from, and whether they are the team's own.
+
+    Only the team's own labels describe its customers' requests, so only then may a low intent
+    confidence hand a customer to a person (``service.handoff``). The bundled example catalog still
+    labels questions (reports, the webhook) and its keyword patterns still catch explicit requests
+    for a person in eight languages."""
+
+    path: Path
+    custom: bool
+    reason: str
+
+
+def intents_origin(configured: Path | None) -> IntentsOrigin:
+    """Decide from ``ROUTER_INTENTS_FILE``: unset, or a file with the bundled catalog's exact
+    content (a copy, or ``.env.example``'s old ``data/intents.yaml``), is not the team's own."""
+    if configured is None:
+        return IntentsOrigin(
+            BUNDLED_INTENTS,
+            False,
+            "ROUTER_INTENTS_FILE is unset: intents come from the bundled example catalog (a demo shop's); "
+            "they label questions, but a low intent confidence never hands a customer to a person. Write "
+            "your own intents file and set ROUTER_INTENTS_FILE to enable that",
+        )
+    path = resolve_intents_file(configured)
+    try:
+        same = path.read_bytes() == BUNDLED_INTENTS.read_bytes()
+    except OSError:
+        same = False
+    if same:
+        return IntentsOrigin(
+            path,
+            False,
+            f"ROUTER_INTENTS_FILE={configured} has the bundled example catalog's content (a demo shop's): "
+            "treated as unset, a low intent confidence never hands a customer to a person",
+        )
+    return IntentsOrigin(
+        path,
+        True,
+        f"intents from your own file {path}: a route under HANDOFF_CONFIDENCE_THRESHOLD hands off "
+        "(low_confidence)",
+    )

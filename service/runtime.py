@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from knowledge.search import KnowledgeBase
 from service.aftercare import Aftercare
 from service.answer_cache import AnswerCache, build_answer_cache
+from service.answerability import NO_FLOOR, RelevanceFloor, relevance_floor
 from service.answering import AnswerDeps, AnswerService
 from service.auth import ApiKeys
 from service.budgets import BudgetGuard, build_budget_guard
@@ -34,6 +35,7 @@ from service.redis_settings import redis_client
 from service.resilience import ResilientClaude
 from service.retriever import BatchingRetriever
 from service.routing import Router, build_router
+from service.routing_data import intents_origin
 from service.sessions import SessionStore, session_store
 from service.summarizer import Summarizer
 from service.translate import QueryTranslator, needs_translation
@@ -54,25 +56,34 @@ class IngestRunner(Protocol):
 
 
 class DigestCache:
-    """The knowledge-base digest for the cached prompt prefix, rebuilt when the KB version changes.
+    """What the answer flow needs per knowledge-base version, rebuilt when the version changes: the
+    digest for the cached prompt prefix and the relevance floor (``service.answerability``).
 
-    ``get`` never touches the store: a background task (``watch``) checks the version every
-    ``ttl_s`` in a thread and rebuilds the digest there, so a large knowledge base never stalls the
+    ``get`` and ``floor`` never touch the store: a background task (``watch``) checks the version
+    every ``ttl_s`` in a thread and rebuilds there, so a large knowledge base never stalls the
     event loop. ``refresh`` is also called right after an in-service ingest, so the next request
     sees the new version.
     """
 
-    def __init__(self, kb: KnowledgeBase, max_chars: int, ttl_s: float = 1.0) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, max_chars: int, ttl_s: float = 1.0, floor_override: float | None = None
+    ) -> None:
         self.kb = kb
         self.max_chars = max_chars
         self.ttl_s = ttl_s
+        self.floor_override = floor_override
         self._value: tuple[int, str] = (-1, "")
+        self._floor: RelevanceFloor = NO_FLOOR
 
     def get(self) -> tuple[int, str]:
         return self._value
 
+    def floor(self) -> RelevanceFloor:
+        return self._floor
+
     def refresh(self) -> tuple[int, str]:
-        version = self.kb.version()
+        meta = self.kb.meta()
+        version = meta.version
         if version != self._value[0]:
             collection = self.kb.store.active()
             rows = (
@@ -80,7 +91,13 @@ class DigestCache:
                 if collection
                 else []
             )
-            self._value = (version, build_digest(build_outline(rows), version, self.max_chars))
+            floor = relevance_floor(meta, self.floor_override, self.kb.embedder.name)
+            digest = build_digest(build_outline(rows), version, self.max_chars)
+            self._floor, self._value = floor, (version, digest)
+            if floor.source == "none" and collection is not None:
+                log.warning("knowledge-base version %d: %s", version, floor.describe())
+            else:
+                log.info("knowledge-base version %d: %s", version, floor.describe())
         return self._value
 
     async def watch(self) -> None:
@@ -116,7 +133,9 @@ class Runtime:
         )
         if self.claude is not None:
             self.prices.require(self.claude.models)
-        self.digest = DigestCache(kb, settings.service.digest_max_tokens * 4)
+        self.digest = DigestCache(
+            kb, settings.service.digest_max_tokens * 4, floor_override=settings.service.relevance_floor
+        )
         self.router: Router | None = None  # start(): embedding the labelled examples takes seconds
         translate = needs_translation(
             kb.embedder.name, settings.translate.mode, settings.translate.multilingual_models
@@ -126,7 +145,10 @@ class Runtime:
             if translate and self.client
             else None
         )
-        self.handoff = HandoffPolicy(settings.handoff)
+        # Whose intents label the questions decides whether low intent confidence may hand off.
+        self.intents = intents_origin(settings.router.intents_file)
+        (log.info if self.intents.custom else log.warning)("%s", self.intents.reason)
+        self.handoff = HandoffPolicy(settings.handoff, custom_intents=self.intents.custom)
         self.summarizer = Summarizer(self.client, settings.conversation, on_usage=self.metrics.observe_usage)
         # Built by start(): they need Redis / the database.
         self.redis: Redis | None = None
@@ -188,6 +210,7 @@ class Runtime:
                 retriever=self.retriever,
                 languages=self.kb.require_languages(),
                 digest=self.digest.get,
+                relevance=self.digest.floor,
                 sessions=self.sessions,
                 handoff=self.handoff,
                 aftercare=self.aftercare,

@@ -18,11 +18,12 @@ class ServiceSettings(BaseSettings):
         default=None, description="bearer key for /admin/*; unset = admin off"
     )
     top_k: int = Field(default=5, ge=1, le=20, description="passages given to Claude")
-    relevance_floor: float = Field(
-        default=0.3,
+    relevance_floor: float | None = Field(
+        default=None,
         ge=-1.0,
         le=1.0,
-        description="minimum cosine similarity of a passage to be used; with none the answer says so",
+        description="override of the relevance cut-off (minimum cosine similarity of a passage to be "
+        "used); unset = the cut-off calibrated on the knowledge base at ingest (knowledge/answerability.py)",
     )
     max_question_chars: int = Field(default=2000, ge=10, le=100_000)
     keepalive_s: float = Field(default=10.0, gt=0, description="SSE comment interval while waiting upstream")
@@ -31,7 +32,7 @@ class ServiceSettings(BaseSettings):
         default=6000, ge=0, description="size cap of the cached knowledge-base digest"
     )
 
-    @field_validator("admin_key", mode="before")
+    @field_validator("admin_key", "relevance_floor", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

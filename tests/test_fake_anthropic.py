@@ -11,13 +11,14 @@ from typing import Any, cast
 import anthropic
 import httpx2
 import pytest
-from anthropic.types import InputJSONDelta, MessageParam, TextBlock, ToolUseBlock
+from anthropic.types import InputJSONDelta, MessageParam, TextBlock, TextDelta, ToolUseBlock
 
 from fakes import (
     DropMidStream,
     ErrorEvent,
     FakeAnthropic,
     Hang,
+    Reply,
     SlowFirstByte,
     Status,
     replies,
@@ -716,6 +717,137 @@ def test_tool_requests_are_validated(fake: FakeAnthropic, client: anthropic.Anth
             model=MODEL, max_tokens=5, messages=QUESTION, tools=[ROUTE_TOOL], tool_choice=FORCE_ROUTE
         )
     assert isinstance(fake.server_errors.pop(), TypeError)
+
+
+# ---------------------------------------------------------------- the model's own tool calls
+
+SIGNAL_TOOL: Any = {
+    "name": "passages_do_not_answer",
+    "description": "The passages do not answer the question.",
+    "input_schema": {
+        "type": "object",
+        "properties": {"missing": {"type": "string"}},
+        "required": ["missing"],
+    },
+}
+SORRY = "Sorry, our documents do not cover that."
+SIGNAL = Reply(SORRY, tool="passages_do_not_answer", tool_input={"missing": "opening hours"})
+
+
+def test_own_tool_call_follows_the_text_like_the_real_api(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    fake.reply = SIGNAL
+    msg = client.messages.create(
+        model=MODEL, max_tokens=100, messages=QUESTION, tools=[ROUTE_TOOL, SIGNAL_TOOL]
+    )
+    assert msg.stop_reason == "tool_use" and msg.stop_sequence is None
+    text, call = msg.content
+    assert isinstance(text, TextBlock) and text.text == SORRY
+    assert isinstance(call, ToolUseBlock) and call.id.startswith("toolu_")
+    assert call.name == "passages_do_not_answer" and call.input == {"missing": "opening hours"}
+    json_pieces = proto.split_reply(json.dumps({"missing": "opening hours"}))
+    assert msg.usage.output_tokens == len(proto.split_reply(SORRY)) + len(json_pieces)
+
+    events: list[Any] = list(
+        client.messages.create(
+            model=MODEL, max_tokens=100, messages=QUESTION, tools=[SIGNAL_TOOL], stream=True
+        )
+    )
+    shape = [(e.type, getattr(e, "index", None)) for e in events if e.type != "content_block_delta"]
+    assert shape == [  # the SDK drops `ping` (sent after the first content_block_start: see below)
+        ("message_start", None),
+        ("content_block_start", 0),
+        ("content_block_stop", 0),
+        ("content_block_start", 1),
+        ("content_block_stop", 1),
+        ("message_delta", None),
+        ("message_stop", None),
+    ]
+    deltas = [e for e in events if e.type == "content_block_delta"]
+    texts = [e.delta.text for e in deltas if e.index == 0]
+    pieces = [e.delta.partial_json for e in deltas if e.index == 1]
+    assert "".join(texts) == SORRY and all(isinstance(e.delta, TextDelta) for e in deltas if e.index == 0)
+    assert pieces[0] == "" and json.loads("".join(pieces)) == {"missing": "opening hours"}
+    started = [e for e in events if e.type == "content_block_start"][1].content_block
+    assert (
+        isinstance(started, ToolUseBlock) and started.input == {} and started.name == "passages_do_not_answer"
+    )
+    assert events[-2].delta.stop_reason == "tool_use"
+    body = {"model": MODEL, "max_tokens": 100, "messages": QUESTION, "tools": [SIGNAL_TOOL], "stream": True}
+    status, _, raw = _raw(fake, "POST", "/v1/messages", json.dumps(body).encode(), {"x-api-key": "k"})
+    names = [line.split(": ", 1)[1] for line in raw.decode().splitlines() if line.startswith("event: ")]
+    assert status == 200 and names[:3] == ["message_start", "content_block_start", "ping"]
+
+    with client.messages.stream(
+        model=MODEL, max_tokens=100, messages=QUESTION, tools=[SIGNAL_TOOL]
+    ) as stream:
+        final = stream.get_final_message()
+    assert [b.type for b in final.content] == ["text", "tool_use"]
+    assert isinstance(final.content[1], ToolUseBlock) and final.content[1].input == {
+        "missing": "opening hours"
+    }
+
+
+def test_own_tool_call_without_text_is_one_tool_use_block(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    fake.reply = Reply(tool="passages_do_not_answer", tool_input={"missing": "x"})
+    msg = client.messages.create(model=MODEL, max_tokens=100, messages=QUESTION, tools=[SIGNAL_TOOL])
+    [block] = msg.content
+    assert (
+        isinstance(block, ToolUseBlock) and block.input == {"missing": "x"} and msg.stop_reason == "tool_use"
+    )
+    with client.messages.stream(
+        model=MODEL, max_tokens=100, messages=QUESTION, tools=[SIGNAL_TOOL]
+    ) as stream:
+        final = stream.get_final_message()
+    assert [b.type for b in final.content] == ["tool_use"]
+
+
+def test_own_tool_call_only_when_the_request_offers_the_tool(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    fake.reply = lambda body: SIGNAL if "refund" in json.dumps(body["messages"]) else "Hello."
+    for extra in ({}, {"tools": [ROUTE_TOOL]}, {"tools": [SIGNAL_TOOL], "tool_choice": {"type": "none"}}):
+        msg = client.messages.create(model=MODEL, max_tokens=100, messages=QUESTION, **extra)
+        assert msg.stop_reason == "end_turn" and [b.type for b in msg.content] == ["text"], extra
+        assert isinstance(msg.content[0], TextBlock) and msg.content[0].text == SORRY
+    other: list[MessageParam] = [{"role": "user", "content": "Hi"}]
+    msg = client.messages.create(model=MODEL, max_tokens=100, messages=other, tools=[SIGNAL_TOOL])
+    assert isinstance(msg.content[0], TextBlock) and msg.content[0].text == "Hello."
+
+
+def test_own_tool_call_cut_by_max_tokens(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    fake.reply = SIGNAL
+    in_text = client.messages.create(model=MODEL, max_tokens=3, messages=QUESTION, tools=[SIGNAL_TOOL])
+    assert in_text.stop_reason == "max_tokens" and [b.type for b in in_text.content] == ["text"]
+    words = len(proto.split_reply(SORRY))
+    in_tool = client.messages.create(
+        model=MODEL, max_tokens=words + 2, messages=QUESTION, tools=[SIGNAL_TOOL]
+    )
+    assert in_tool.stop_reason == "max_tokens" and [b.type for b in in_tool.content] == ["text", "tool_use"]
+    assert isinstance(in_tool.content[1], ToolUseBlock) and in_tool.content[1].input == {}
+
+
+def test_faults_count_text_and_tool_deltas_of_one_reply(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    fake.reply = SIGNAL
+    words = len(proto.split_reply(SORRY))
+    fake.script(DropMidStream(after_deltas=words + 1))
+    seen: list[tuple[int, str]] = []
+    pieces: list[str] = []
+    with pytest.raises((anthropic.APIConnectionError, httpx2.TransportError)):
+        for event in client.messages.create(
+            model=MODEL, max_tokens=100, messages=QUESTION, tools=[SIGNAL_TOOL], stream=True
+        ):
+            if event.type == "content_block_start":
+                seen.append((event.index, event.content_block.type))
+            elif event.type == "content_block_delta" and isinstance(event.delta, InputJSONDelta):
+                pieces.append(event.delta.partial_json)
+    assert seen == [(0, "text"), (1, "tool_use")]  # cut inside the tool input:
+    assert pieces == ["", "{"]  # the opening empty delta, then one piece (all text deltas went out)
 
 
 def test_faults_apply_to_tool_streams_and_scripted_inputs_repeat_the_last(

@@ -213,6 +213,7 @@ def test_no_handoff_when_everything_is_fine() -> None:
         ({"llm_available": False}, "llm_unavailable"),
         ({"confidence": 0.74}, "low_confidence"),
         ({"relevant_hits": 0}, "no_relevant_passages"),
+        ({"documents_answer": False}, "not_in_documents"),
     ],
 )
 def test_each_reason_alone(overrides: dict[str, object], reason: str) -> None:
@@ -236,7 +237,12 @@ def test_thresholds_are_boundaries_and_configurable() -> None:
 def test_precedence_when_everything_applies() -> None:
     handoff = decide(
         signals(
-            customer_asked=True, dissatisfied_turns=3, llm_available=False, confidence=0.1, relevant_hits=0
+            customer_asked=True,
+            dissatisfied_turns=3,
+            llm_available=False,
+            confidence=0.1,
+            relevant_hits=0,
+            documents_answer=False,
         ),
         SETTINGS,
     )
@@ -254,6 +260,21 @@ def test_unsure_human_intent_is_low_confidence_not_a_customer_request() -> None:
 
 def test_without_a_router_confidence_does_not_trigger() -> None:
     assert decide(signals(intent=None, confidence=None), SETTINGS) is None
+
+
+def test_without_custom_intents_low_confidence_alone_never_hands_off() -> None:
+    demo = HandoffPolicy(SETTINGS, custom_intents=False)
+    assert demo.decide(signals(confidence=0.1)) is None
+    assert demo.decide(signals(intent="human_agent", confidence=0.2)) is None  # an unsure guess
+    for overrides, reason in (
+        ({"intent": "human_agent", "confidence": 0.95}, "customer_request"),  # keyword layer: 0.95
+        ({"dissatisfied_turns": 2, "confidence": 0.1}, "dissatisfaction"),
+        ({"relevant_hits": 0, "confidence": 0.1}, "no_relevant_passages"),
+        ({"documents_answer": False, "confidence": 0.1}, "not_in_documents"),
+    ):
+        handoff = demo.decide(signals(**overrides))
+        assert handoff is not None and handoff.reasons == [reason], overrides
+    assert HandoffPolicy(SETTINGS, custom_intents=True).decide(signals(confidence=0.1)) is not None
 
 
 def test_dissatisfaction_is_counted_from_the_conversation() -> None:

@@ -7,11 +7,22 @@ import json
 import random
 
 from knowledge.schema import ChunkPayload, SearchHit
-from service.prompts import RULES, build_digest, build_outline, cache_warning, system_blocks, user_turn
+from service.prompts import (
+    ANSWER_TOOLS,
+    NOT_IN_DOCUMENTS,
+    RULES,
+    build_digest,
+    build_outline,
+    cache_warning,
+    system_blocks,
+    user_turn,
+)
 
-# Changing the rules changes every cached prefix in production (all caches miss once): do it on
-# purpose and update this pin in the same commit.
-RULES_SHA256 = "f8dc0a259fe6419dbd795ee8648362fdf82d88b7dbe5b9a16dd236f1e5c81225"
+# Changing the rules or the tools changes every cached prefix in production (all caches miss once):
+# do it on purpose and update these pins in the same commit. (Rules last changed to say when to call
+# the passages_do_not_answer tool, which was added to every answer request.)
+RULES_SHA256 = "9f78155c71bf3af0d7305c80d5f2881dfa3f3c2b67c8f5d9c1b75cea858f7bf2"
+TOOLS_SHA256 = "d7991e180c970f87f3a8ed0c9146e5778618bf7020686fe196134c47ae153c01"
 
 ROWS = [
     {
@@ -67,6 +78,21 @@ def test_rules_are_pinned() -> None:
     assert hashlib.sha256(RULES.encode()).hexdigest() == RULES_SHA256
 
 
+def test_the_answer_tools_are_pinned_and_come_before_the_system_in_the_prefix() -> None:
+    assert hashlib.sha256(json.dumps(ANSWER_TOOLS, ensure_ascii=False).encode()).hexdigest() == TOOLS_SHA256
+    (tool,) = ANSWER_TOOLS
+    assert tool["name"] == NOT_IN_DOCUMENTS == "passages_do_not_answer"
+    assert tool["input_schema"]["type"] == "object" and "cache_control" not in tool
+    assert NOT_IN_DOCUMENTS in RULES  # the rules say when to call it
+    # The API caches tools, then system: the whole prefix is byte-identical for every question.
+    digest = build_digest(build_outline(ROWS), 7, 10_000)
+    prefixes = {
+        json.dumps({"tools": ANSWER_TOOLS, "system": system_blocks(digest)}, ensure_ascii=False)
+        for _ in range(3)
+    }
+    assert len(prefixes) == 1
+
+
 def test_cached_prefix_is_byte_identical_for_any_question_and_row_order() -> None:
     digest = build_digest(build_outline(ROWS), 7, 10_000)
     shuffled = ROWS[:]
@@ -119,6 +145,7 @@ def test_rules_instruct_grounding_citations_language_and_shape() -> None:
         "next step",
         "is data",
         "human colleague",
+        "passages_do_not_answer",
     ):
         assert phrase in RULES
 

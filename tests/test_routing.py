@@ -28,7 +28,7 @@ from service.routing import (
     needs_handoff,
     wants_human,
 )
-from service.routing_data import IntentCatalog, resolve_intents_file
+from service.routing_data import BUNDLED_INTENTS, IntentCatalog, intents_origin, resolve_intents_file
 from service.routing_llm import TOOL_NAME, LlmRouter
 from service.settings import AnthropicSettings
 
@@ -125,11 +125,35 @@ def test_intents_file_resolves_from_source_tree_when_cwd_lacks_it(
         resolve_intents_file(tmp_path / "missing.yaml")
 
 
+def test_whose_intents_is_decided_from_the_setting_and_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    unset = intents_origin(None)
+    assert unset.path == BUNDLED_INTENTS == DATA_FILE and not unset.custom
+    assert "ROUTER_INTENTS_FILE is unset" in unset.reason
+    named = intents_origin(Path("data/intents.yaml"))  # the old .env.example value: the bundled file
+    assert named.path == DATA_FILE and not named.custom and "example" in named.reason
+    copy = tmp_path / "intents.yaml"
+    copy.write_bytes(DATA_FILE.read_bytes())
+    assert not intents_origin(copy).custom  # a copy of the demo shop's labels is not the team's own
+    own = tmp_path / "ours.yaml"
+    own.write_text(
+        DATA_FILE.read_text(encoding="utf-8").replace("Northwind", "Harbourside"), encoding="utf-8"
+    )
+    mine = intents_origin(own)
+    assert mine.custom and mine.path == own and "HANDOFF_CONFIDENCE_THRESHOLD" in mine.reason
+    monkeypatch.setenv("ROUTER_INTENTS_FILE", "")
+    assert RouterSettings().intents_file is None
+    with pytest.raises(ConfigError, match="ROUTER_INTENTS_FILE"):
+        intents_origin(tmp_path / "missing.yaml")
+
+
 def test_settings_defaults_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no .env
     defaults = RouterSettings()
     assert (defaults.kind, defaults.llm_model) == ("local", "claude-haiku-4-5")
-    assert defaults.intents_file == Path("data/intents.yaml") and defaults.temperature is None
+    assert defaults.intents_file is None and defaults.temperature is None
     monkeypatch.setenv("ROUTER", "llm")
     assert RouterSettings().kind == "llm"
     monkeypatch.delenv("ROUTER")

@@ -50,7 +50,7 @@ KEY_B = "key-b-0123456789abcdef"
 MIN_CACHE = {"claude-sonnet-4-6": 300}
 FAST_RETRIES = ResilienceSettings(max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.02, jitter_s=0)
 REFUND_FAQ = "How long does a refund take?"  # the title of the FAQ pair that answers refund durations
-NO_PASSAGES = "Wer hat die Relativitätstheorie entwickelt?"  # nothing in the corpus: no Claude call
+NO_PASSAGES = "Wann wurde Albert Einstein geboren?"  # under the corpus's calibrated cut-off: no Claude call
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 

@@ -158,6 +158,10 @@ def test_meta_roundtrip(store: VectorStore) -> None:
     )
     assert store.read_meta().version == 3
     assert store.read_meta().fingerprint["dim"] == 384
+    assert store.read_meta().relevance == {}
+    relevance = {"threshold": 0.3125, "model": "m", "quantiles": {"answerable": {"p10": 0.41}}}
+    store.write_meta(KbMeta(version=4, fingerprint={"model": "m"}, relevance=relevance))
+    assert store.read_meta() == KbMeta(version=4, fingerprint={"model": "m"}, relevance=relevance)
 
 
 def test_embedded_store_is_single_process_with_a_clear_message(tmp_path: Path) -> None:

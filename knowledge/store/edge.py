@@ -4,7 +4,8 @@ Layout of ``QDRANT_PATH``::
 
     .lock                 held (flock) by the process that has the store open; holds its pid
     aliases.json          {"faqstream": "faqstream-20261123T120000-1a2b"}
-    meta.json             {"faqstream": {"version": 7, "fingerprint": {...}, "updated_at": "..."}}
+    meta.json             {"faqstream": {"version": 7, "fingerprint": {...}, "updated_at": "...",
+                                         "relevance": {"threshold": 0.31, ...}}}
     collections/<name>/   one EdgeShard (segments + WAL)
 
 Aliases and metadata are replaced atomically (write, fsync, rename), so a reader sees either
@@ -321,6 +322,7 @@ class EdgeStore(VectorStore):
             version=int(raw.get("version", 0)),
             fingerprint=dict(raw.get("fingerprint", {})),
             updated_at=raw.get("updated_at"),
+            relevance=dict(raw.get("relevance") or {}),
         )
 
     def write_meta(self, meta: KbMeta) -> None:
@@ -330,6 +332,7 @@ class EdgeStore(VectorStore):
             "version": meta.version,
             "fingerprint": meta.fingerprint,
             "updated_at": meta.updated_at,
+            "relevance": meta.relevance,
         }
         _write_json_atomic(path, data)
 

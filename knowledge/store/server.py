@@ -307,6 +307,7 @@ class ServerStore(VectorStore):
             version=int(raw.get("version", 0)),
             fingerprint=dict(raw.get("fingerprint", {})),
             updated_at=raw.get("updated_at"),
+            relevance=dict(raw.get("relevance") or {}),
         )
 
     def write_meta(self, meta: KbMeta) -> None:
@@ -323,6 +324,7 @@ class ServerStore(VectorStore):
                             "version": meta.version,
                             "fingerprint": meta.fingerprint,
                             "updated_at": meta.updated_at,
+                            "relevance": meta.relevance,
                         },
                     )
                 ],

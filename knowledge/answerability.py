@@ -1,0 +1,328 @@
+"""Answerability: a relevance cut-off fitted to the knowledge base itself.
+
+A constant cosine floor cannot work across knowledge bases and models: MiniLM puts an answer at
+0.3–0.7 and unrelated text at 0.0–0.35, multilingual-e5 puts *everything* at 0.7–0.9. So every
+successful ingest measures the knowledge base with the retrieval the service runs (hybrid search,
+top ``PROBE_LIMIT``, the cosine of each hit — the number the service's floor is compared with):
+
+* **answerable probes** — questions the knowledge base answers, derived from its own chunks: the
+  question of every FAQ pair (the loaders keep Q/A pairs), a section heading as a query, and a
+  sentence of the chunk clipped to question length. A probe's score is the best cosine among the
+  hits *of the document it came from* (a probe whose document is not retrieved at all is a
+  retrieval miss: no floor could keep it, so it is counted but not scored).
+* **unanswerable probes** — ``knowledge.answerability_probes``: off-topic questions and
+  customer-like questions support documents do not cover, in eight languages, shipped with the
+  package. A probe's score is the best cosine of any hit.
+
+The rule (``fit_threshold``): the cut-off is the 90th percentile of the unanswerable scores
+(``NEGATIVE_QUANTILE``: nine in ten questions the knowledge base does not cover fall under it,
+and a tenth of them may be questions this particular knowledge base happens to answer without
+moving it), but never above the 10th percentile of the answerable scores minus a margin
+(``POSITIVE_QUANTILE``, ``POSITIVE_MARGIN`` × the answerable spread), because the probes made from
+the chunks' own words score higher than customers' paraphrases, and a dropped answerable question
+costs a handoff while a let-through one still meets the model's own "not in the documents"
+signal. Both bounds are quantiles of the knowledge base's own scores, so the rule holds on any
+score range.
+
+The result is stored with the knowledge-base metadata (``KbMeta.relevance``) in the same write
+that bumps the version; the service reads it per version. ``SERVICE_RELEVANCE_FLOOR`` overrides it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from knowledge.answerability_probes import negatives
+from knowledge.schema import SearchHit
+from knowledge.search import KnowledgeBase, Query
+from knowledge.store.base import Collection
+
+log = logging.getLogger(__name__)
+
+METHOD = "probe-quantiles-v1"  # changes when the rule or the probes change: old calibrations are redone
+PROBE_LIMIT = 5  # hits per probe, as the service retrieves (SERVICE_TOP_K default)
+MAX_ANSWERABLE = 400  # probes derived from the chunks (a deterministic sample of larger bases)
+NEGATIVE_QUANTILE = 0.90
+POSITIVE_QUANTILE = 0.10
+POSITIVE_MARGIN = 0.25  # × (answerable median − answerable 10th percentile)
+MIN_ANSWERABLE = 3  # fewer scored answerable probes: no calibration (the floor is then off)
+PAYLOAD_FIELDS = ["doc_id", "chunk_index", "kind", "title", "text", "headings", "language"]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")
+_MARKUP = re.compile(r"^\s*(?:[-*+•>#]+|\d+[.)])\s*")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+QUESTION_WORDS = 16  # a probe sentence is clipped to about a question's length
+QUESTION_CJK_CHARS = 32
+
+
+@dataclass(frozen=True)
+class Probe:
+    text: str
+    language: str | None
+    kind: str  # faq | heading | sentence (answerable); off_topic | uncovered (unanswerable)
+    doc_id: str | None = None  # answerable: the document the probe came from
+
+    @property
+    def answerable(self) -> bool:
+        return self.doc_id is not None
+
+
+@dataclass(frozen=True)
+class Scored:
+    probe: Probe
+    score: float | None  # None: an answerable probe whose document was not retrieved
+
+
+@dataclass(frozen=True)
+class RelevanceCalibration:
+    """What the service needs (``threshold``) and what explains it (the rest)."""
+
+    threshold: float
+    method: str = METHOD
+    model: str = ""
+    answerable: int = 0  # scored answerable probes
+    unanswerable: int = 0
+    retrieval_misses: int = 0  # answerable probes whose document was not among the hits
+    kept_answerable: float = 0.0  # share of scored answerable probes at or above the threshold
+    dropped_unanswerable: float = 0.0  # share of unanswerable probes under it
+    bound: str = ""  # which side set the threshold: "unanswerable" or "answerable"
+    quantiles: dict[str, dict[str, float]] = field(default_factory=dict)
+    by_kind: dict[str, dict[str, float]] = field(default_factory=dict)  # kind → {n, median, share kept}
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> RelevanceCalibration | None:
+        """None for missing or unreadable data (an older knowledge base, a hand-edited file)."""
+        if not data:
+            return None
+        try:
+            known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+            calibration = cls(**known)
+            float(calibration.threshold)
+        except (TypeError, ValueError):
+            return None
+        return calibration
+
+    def summary(self) -> str:
+        return (
+            f"relevance cut-off {self.threshold:.3f} ({self.model}, set by the {self.bound} side): keeps "
+            f"{self.kept_answerable:.0%} of {self.answerable} answerable probes, drops "
+            f"{self.dropped_unanswerable:.0%} of {self.unanswerable} unanswerable ones"
+            + (f"; {self.retrieval_misses} probes not retrieved at all" if self.retrieval_misses else "")
+        )
+
+
+# ---------------------------------------------------------------- probes
+
+
+def _stable_key(*parts: object) -> str:
+    return hashlib.sha1("\x1f".join(map(str, parts)).encode(), usedforsecurity=False).hexdigest()
+
+
+def faq_question(text: str) -> str:
+    """The question of a FAQ chunk (``"Q: ...\\nA: ..."``)."""
+    head = text.split("\nA:", 1)[0]
+    return " ".join(head.removeprefix("Q:").split())
+
+
+def _clip(sentence: str) -> str:
+    if _CJK.search(sentence) and len(sentence.split()) <= 3:
+        return sentence[:QUESTION_CJK_CHARS]
+    return " ".join(sentence.split()[:QUESTION_WORDS])
+
+
+def _is_prose(sentence: str) -> bool:
+    if sentence.count("|") >= 2 or "http" in sentence:
+        return False
+    if _CJK.search(sentence):
+        return len(sentence) >= 8
+    return len(sentence.split()) >= 5
+
+
+def probe_sentence(text: str) -> str | None:
+    """One sentence of a chunk, clipped to question length: its longest prose sentence (the most
+    specific; short ones lean on their neighbours: "You do not have to prove it.")."""
+    sentences = [_MARKUP.sub("", s).strip() for s in _SENTENCE_END.split(text)]
+    prose = [s for s in sentences if s and _is_prose(s)]
+    if not prose:
+        return None
+    return _clip(max(prose, key=len))
+
+
+def answerable_probes(rows: Iterable[Mapping[str, Any]], limit: int = MAX_ANSWERABLE) -> list[Probe]:
+    """Probes from chunk payloads (``PAYLOAD_FIELDS``): FAQ questions, headings and sentences.
+
+    Deterministic: the same chunks give the same probes, in the same order; a base with more
+    candidates than ``limit`` gives a fixed sample (by a hash of each probe). One pass over the
+    rows, keeping only the candidate texts (a large knowledge base is never held in memory).
+    """
+    candidates: dict[tuple[str, str], Probe] = {}  # (doc_id, folded text) -> first probe
+    headings_of: dict[str, set[str]] = {}  # folded heading -> documents using it
+
+    def add(text: str, language: str, kind: str, doc_id: str) -> None:
+        text = " ".join(text.split())
+        if len(text) >= 3:
+            candidates.setdefault((doc_id, text.casefold()), Probe(text, language, kind, doc_id))
+
+    for row in rows:
+        doc_id = str(row.get("doc_id", ""))
+        if not doc_id:
+            continue
+        language = str(row.get("language") or "und")
+        text = str(row.get("text") or "")
+        if row.get("kind") == "faq":
+            add(faq_question(text), language, "faq", doc_id)
+            continue
+        title = str(row.get("title") or "")
+        headings = [str(h) for h in row.get("headings") or [] if str(h).strip() and str(h) != title]
+        for heading in headings:
+            headings_of.setdefault(" ".join(heading.casefold().split()), set()).add(doc_id)
+        if headings:
+            add(headings[-1], language, "heading", doc_id)
+        sentence = probe_sentence(text)
+        if sentence:
+            add(sentence, language, "sentence", doc_id)
+    # A heading used by several documents ("Get in touch", "China") names no one answer.
+    kept = [p for p in candidates.values() if p.kind != "heading" or len(headings_of[p.text.casefold()]) == 1]
+    kept.sort(key=lambda p: _stable_key(p.doc_id, p.kind, p.text))
+    return kept[:limit]
+
+
+def unanswerable_probes() -> list[Probe]:
+    return [Probe(text, language, kind) for language, kind, text in negatives()]
+
+
+# ---------------------------------------------------------------- scoring
+
+# (probes) -> hits per probe, searched the way the service searches (hybrid, PROBE_LIMIT)
+Search = Callable[[Sequence[Probe]], list[list[SearchHit]]]
+
+
+def score(probes: Sequence[Probe], hits: Sequence[Sequence[SearchHit]]) -> list[Scored]:
+    out: list[Scored] = []
+    for probe, found in zip(probes, hits, strict=True):
+        cosines = [
+            h.dense_score
+            for h in found
+            if h.dense_score is not None and (probe.doc_id is None or h.payload.doc_id == probe.doc_id)
+        ]
+        if probe.answerable:
+            out.append(Scored(probe, max(cosines) if cosines else None))
+        else:  # nothing retrieved at all: as unrelated as it gets
+            out.append(Scored(probe, max(cosines) if cosines else -1.0))
+    return out
+
+
+def _quantiles(values: np.ndarray) -> dict[str, float]:
+    if values.size == 0:
+        return {}
+    points = {"min": 0.0, "p10": 0.1, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p90": 0.9, "max": 1.0}
+    return {name: round(float(np.quantile(values, q)), 4) for name, q in points.items()}
+
+
+Scores = Sequence[float] | npt.NDArray[np.floating[Any]]
+
+
+def fit_threshold(answerable: Scores, unanswerable: Scores) -> tuple[float, str]:
+    """The cut-off from both score distributions (module docstring) and which side set it."""
+    pos = np.asarray(answerable, dtype=np.float64)
+    neg = np.asarray(unanswerable, dtype=np.float64)
+    from_negatives = float(np.quantile(neg, NEGATIVE_QUANTILE))
+    low = float(np.quantile(pos, POSITIVE_QUANTILE))
+    ceiling = low - POSITIVE_MARGIN * max(float(np.median(pos)) - low, 0.0)
+    if from_negatives <= ceiling:
+        return from_negatives, "unanswerable"
+    return ceiling, "answerable"
+
+
+def probe(rows: Iterable[Mapping[str, Any]], search: Search) -> list[Scored]:
+    """Every probe with its score: the answerable ones derived from ``rows``, then the shipped
+    unanswerable ones. Empty when the knowledge base has fewer than ``MIN_ANSWERABLE`` probes."""
+    positives = answerable_probes(rows)
+    if len(positives) < MIN_ANSWERABLE:
+        return []
+    probes = [*positives, *unanswerable_probes()]
+    return score(probes, search(probes))
+
+
+def fit(scored: Sequence[Scored], *, model: str = "", seconds: float = 0.0) -> RelevanceCalibration | None:
+    """The cut-off from scored probes, with what explains it; None with too few answerable scores."""
+    pos = [s for s in scored if s.probe.answerable]
+    pos_scores = np.array([s.score for s in pos if s.score is not None], dtype=np.float64)
+    neg_scores = np.array([s.score for s in scored if not s.probe.answerable], dtype=np.float64)
+    if pos_scores.size < MIN_ANSWERABLE or neg_scores.size == 0:
+        return None
+    threshold, bound = fit_threshold(pos_scores, neg_scores)
+    by_kind: dict[str, dict[str, float]] = {}
+    for kind in sorted({s.probe.kind for s in scored}):
+        values = np.array([s.score for s in scored if s.probe.kind == kind and s.score is not None])
+        if values.size:
+            by_kind[kind] = {
+                "n": float(values.size),
+                "median": round(float(np.median(values)), 4),
+                "share_above": round(float((values >= threshold).mean()), 4),
+            }
+    return RelevanceCalibration(
+        threshold=round(threshold, 6),
+        model=model,
+        answerable=int(pos_scores.size),
+        unanswerable=int(neg_scores.size),
+        retrieval_misses=sum(1 for s in pos if s.score is None),
+        kept_answerable=round(float((pos_scores >= threshold).mean()), 4),
+        dropped_unanswerable=round(float((neg_scores < threshold).mean()), 4),
+        bound=bound,
+        quantiles={"answerable": _quantiles(pos_scores), "unanswerable": _quantiles(neg_scores)},
+        by_kind=by_kind,
+        seconds=round(seconds, 3),
+    )
+
+
+def calibrate(
+    rows: Iterable[Mapping[str, Any]], search: Search, *, model: str = ""
+) -> RelevanceCalibration | None:
+    """Probe the knowledge base and fit its cut-off; None when it is too small to say anything."""
+    started = time.perf_counter()
+    scored = probe(rows, search)
+    calibration = fit(scored, model=model, seconds=time.perf_counter() - started)
+    if calibration is None:
+        answerable = sum(1 for s in scored if s.probe.answerable and s.score is not None)
+        log.warning("relevance calibration skipped: %d answerable probes were scored", answerable)
+    else:
+        log.info("%s", calibration.summary())
+    return calibration
+
+
+def collection_search(kb: KnowledgeBase, collection: Collection) -> Search:
+    """Probes searched in ``collection`` as the service searches: hybrid, ``PROBE_LIMIT`` hits."""
+
+    def search(probes: Sequence[Probe]) -> list[list[SearchHit]]:
+        vectors = kb.embedder.embed_queries([p.text for p in probes])
+        return [
+            kb.search_prepared(
+                Query(p.text, PROBE_LIMIT, None, p.language if p.language not in (None, "und") else None),
+                vectors[i],
+                collection,
+            )
+            for i, p in enumerate(probes)
+        ]
+
+    return search
+
+
+def calibrate_collection(kb: KnowledgeBase, collection: Collection) -> RelevanceCalibration | None:
+    """``calibrate`` over one collection (the one an ingest just wrote, active or not yet)."""
+    return calibrate(
+        collection.payloads(PAYLOAD_FIELDS), collection_search(kb, collection), model=kb.embedder.name
+    )
