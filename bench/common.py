@@ -44,8 +44,9 @@ def summary_ms(samples_s: list[float]) -> dict[str, float]:
     }
 
 
-def write_xquad_paragraphs(folder: Path, lang: str | None = None) -> list[str]:
-    """One .txt file per XQuAD paragraph (title line, blank line, text); returns the doc ids."""
+def write_xquad_paragraphs(folder: Path, lang: str | None = None, *, titles: bool = True) -> list[str]:
+    """One .txt file per XQuAD paragraph (title line, blank line, text; or the text alone);
+    returns the doc ids. The five or so paragraphs of one article share its title."""
     folder.mkdir(parents=True, exist_ok=True)
     if lang is None:
         rows = read_jsonl(EVAL / "xquad_docs.jsonl")
@@ -53,7 +54,8 @@ def write_xquad_paragraphs(folder: Path, lang: str | None = None) -> list[str]:
         rows = [r for r in read_jsonl(EVAL / "xquad_docs_all_langs.jsonl") if r["lang"] == lang]
     for row in rows:
         name = row["doc_id"].replace("@", "_")
-        (folder / f"{name}.txt").write_text(f"{row['title']}\n\n{row['text']}\n", encoding="utf-8")
+        body = f"{row['title']}\n\n{row['text']}\n" if titles else f"{row['text']}\n"
+        (folder / f"{name}.txt").write_text(body, encoding="utf-8")
     return [r["doc_id"] for r in rows]
 
 

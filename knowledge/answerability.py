@@ -24,6 +24,13 @@ costs a handoff while a let-through one still meets the model's own "not in the 
 signal. Both bounds are quantiles of the knowledge base's own scores, so the rule holds on any
 score range.
 
+**Across languages** a multilingual model scores a question lower against a passage in another
+language than against the same passage in the question's own language (multilingual-e5-small:
+unrelated questions sit ~0.03–0.05 lower across languages). A cut-off fitted on mostly
+same-language scores would drop the cross-lingual answers the model exists to find, so a second
+cut-off, ``cross_threshold``, applies to passages in another language than the question's: the
+same quantile of the unanswerable probes' best *other-language* hit, never above ``threshold``.
+
 The result is stored with the knowledge-base metadata (``KbMeta.relevance``) in the same write
 that bumps the version; the service reads it per version. ``SERVICE_RELEVANCE_FLOOR`` overrides it.
 """
@@ -48,13 +55,14 @@ from knowledge.store.base import Collection
 
 log = logging.getLogger(__name__)
 
-METHOD = "probe-quantiles-v1"  # changes when the rule or the probes change: old calibrations are redone
+METHOD = "probe-quantiles-v2"  # changes when the rule or the probes change: old calibrations are redone
 PROBE_LIMIT = 5  # hits per probe, as the service retrieves (SERVICE_TOP_K default)
 MAX_ANSWERABLE = 400  # probes derived from the chunks (a deterministic sample of larger bases)
 NEGATIVE_QUANTILE = 0.90
 POSITIVE_QUANTILE = 0.10
 POSITIVE_MARGIN = 0.25  # × (answerable median − answerable 10th percentile)
 MIN_ANSWERABLE = 3  # fewer scored answerable probes: no calibration (the floor is then off)
+MIN_CROSS = 20  # fewer other-language scores (a base in every probe language?): one cut-off for all
 PAYLOAD_FIELDS = ["doc_id", "chunk_index", "kind", "title", "text", "headings", "language"]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")
@@ -80,6 +88,7 @@ class Probe:
 class Scored:
     probe: Probe
     score: float | None  # None: an answerable probe whose document was not retrieved
+    cross: float | None = None  # unanswerable: best hit in another language than the probe's
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ class RelevanceCalibration:
 
     threshold: float
     method: str = METHOD
+    cross_threshold: float | None = None  # for passages in another language than the question's
     model: str = ""
     answerable: int = 0  # scored answerable probes
     unanswerable: int = 0
@@ -116,8 +126,14 @@ class RelevanceCalibration:
         return calibration
 
     def summary(self) -> str:
+        cross = (
+            f", {self.cross_threshold:.3f} across languages"
+            if self.cross_threshold is not None and self.cross_threshold < self.threshold
+            else ""
+        )
         return (
-            f"relevance cut-off {self.threshold:.3f} ({self.model}, set by the {self.bound} side): keeps "
+            f"relevance cut-off {self.threshold:.3f}{cross} ({self.model}, set by the {self.bound} side): "
+            "keeps "
             f"{self.kept_answerable:.0%} of {self.answerable} answerable probes, drops "
             f"{self.dropped_unanswerable:.0%} of {self.unanswerable} unanswerable ones"
             + (f"; {self.retrieval_misses} probes not retrieved at all" if self.retrieval_misses else "")
@@ -221,7 +237,12 @@ def score(probes: Sequence[Probe], hits: Sequence[Sequence[SearchHit]]) -> list[
         if probe.answerable:
             out.append(Scored(probe, max(cosines) if cosines else None))
         else:  # nothing retrieved at all: as unrelated as it gets
-            out.append(Scored(probe, max(cosines) if cosines else -1.0))
+            other = [
+                h.dense_score
+                for h in found
+                if h.dense_score is not None and probe.language and h.payload.language != probe.language
+            ]
+            out.append(Scored(probe, max(cosines) if cosines else -1.0, max(other) if other else None))
     return out
 
 
@@ -265,6 +286,10 @@ def fit(scored: Sequence[Scored], *, model: str = "", seconds: float = 0.0) -> R
     if pos_scores.size < MIN_ANSWERABLE or neg_scores.size == 0:
         return None
     threshold, bound = fit_threshold(pos_scores, neg_scores)
+    cross_scores = np.array([s.cross for s in scored if s.cross is not None], dtype=np.float64)
+    cross = None
+    if cross_scores.size >= MIN_CROSS:
+        cross = min(threshold, float(np.quantile(cross_scores, NEGATIVE_QUANTILE)))
     by_kind: dict[str, dict[str, float]] = {}
     for kind in sorted({s.probe.kind for s in scored}):
         values = np.array([s.score for s in scored if s.probe.kind == kind and s.score is not None])
@@ -276,6 +301,7 @@ def fit(scored: Sequence[Scored], *, model: str = "", seconds: float = 0.0) -> R
             }
     return RelevanceCalibration(
         threshold=round(threshold, 6),
+        cross_threshold=round(cross, 6) if cross is not None else None,
         model=model,
         answerable=int(pos_scores.size),
         unanswerable=int(neg_scores.size),
@@ -283,7 +309,11 @@ def fit(scored: Sequence[Scored], *, model: str = "", seconds: float = 0.0) -> R
         kept_answerable=round(float((pos_scores >= threshold).mean()), 4),
         dropped_unanswerable=round(float((neg_scores < threshold).mean()), 4),
         bound=bound,
-        quantiles={"answerable": _quantiles(pos_scores), "unanswerable": _quantiles(neg_scores)},
+        quantiles={
+            "answerable": _quantiles(pos_scores),
+            "unanswerable": _quantiles(neg_scores),
+            "unanswerable_other_language": _quantiles(cross_scores),
+        },
         by_kind=by_kind,
         seconds=round(seconds, 3),
     )

@@ -125,4 +125,7 @@ class KnowledgeBase:
             candidates=max(self.candidates, query.limit),
             dense_en=english,
         )
-        return collection.search(request)
+        # Reciprocal-rank fusion ties often (rank 1 + rank 3 scores like rank 3 + rank 1): the
+        # passage closer in meaning goes first, so identical requests rank identically.
+        hits = collection.search(request)
+        return sorted(hits, key=lambda h: (-h.score, -(h.dense_score if h.dense_score is not None else -2.0)))

@@ -35,12 +35,21 @@ class RelevanceFloor:
     kb_version: int = -1
     calibration: RelevanceCalibration | None = None
 
-    def keep(self, hits: Sequence[SearchHit]) -> list[SearchHit]:
-        """The hits at or above the floor, in their retrieval order."""
+    def keep(self, hits: Sequence[SearchHit], language: str | None = None) -> list[SearchHit]:
+        """The hits at or above the floor, in their retrieval order. A passage in another language
+        than the question's (``language``) is held to the calibration's cross-language cut-off."""
         if self.value is None:
             return list(hits)
-        floor = self.value
-        return [h for h in hits if (h.dense_score if h.dense_score is not None else -1.0) >= floor]
+        cross = self.calibration.cross_threshold if self.calibration is not None else None
+        kept = []
+        for hit in hits:
+            floor = self.value
+            other = hit.payload.language not in (language, "und", None)
+            if cross is not None and language and other:
+                floor = cross
+            if (hit.dense_score if hit.dense_score is not None else -1.0) >= floor:
+                kept.append(hit)
+        return kept
 
     def describe(self) -> str:
         if self.source == "override":

@@ -356,7 +356,8 @@ class AnswerService:
                 deps.metrics.answer_cache.labels("exact").inc()
                 return prepared
         retrieved = await self._retrieve(retrieval_query(request.question, conversation), request, language)
-        prepared.hits = deps.relevance().keep(retrieved.hits)  # the KB version's calibrated cut-off
+        # The KB version's calibrated cut-off (another for passages in another language).
+        prepared.hits = deps.relevance().keep(retrieved.hits, language)
         prepared.vector = retrieved.vector
         if deps.router is not None:
             prepared.route = await deps.router.classify(request.question, language, retrieved.vector)
