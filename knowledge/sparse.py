@@ -8,6 +8,7 @@ numbers and SKUs survive tokenisation unchanged, which is why this vector exists
 
 from __future__ import annotations
 
+import re
 import threading
 
 import qdrant_edge as qe
@@ -38,6 +39,10 @@ _LANGUAGES = {
 }
 
 SPARSE_FINGERPRINT = "bm25-qdrant-edge-multilingual-v1"
+# A token with a digit: order numbers, SKUs, invoice numbers, amounts, dates — the same in any language.
+_IDENTIFIER = re.compile(
+    r"[^\s,;:!?()\[\]{}\"'“”«»。，；：！？（）]*\d[^\s,;:!?()\[\]{}\"'“”«»。，；：！？（）]*"
+)
 
 
 class SparseEncoder:
@@ -76,6 +81,12 @@ class SparseEncoder:
     def document(self, text: str, language: str | None) -> SparseVec:
         vec = self._model(language).embed_document(text)
         return SparseVec(list(vec.indices), list(vec.values))
+
+    def identifiers(self, text: str, language: str | None) -> SparseVec | None:
+        """The query vector of ``text``'s tokens that contain a digit, or None when it has none."""
+        found = [token.strip(".-/#") for token in _IDENTIFIER.findall(text)]
+        found = [token for token in found if token]
+        return self.query(" ".join(found), language) if found else None
 
     def query(self, text: str, language: str | None) -> SparseVec:
         vec = self._model(language).embed_query(text)

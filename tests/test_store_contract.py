@@ -6,10 +6,12 @@ machine); it exercises the same client calls, alias operations and filters as a 
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from qdrant_client import QdrantClient
@@ -235,3 +237,33 @@ def test_english_companion_vector_joins_the_fusion_for_english_chunks_only(store
     assert ids([1.0, 0.0], SearchFilters(language=["zh"])) == ["z"]
     assert ids([1.0, 0.0], SearchFilters(doc_id=["e2", "z"])) == ["e2", "z"]
     assert store.collection_dim(coll) == 3
+
+
+def test_lexical_ranking_stays_in_the_question_language_but_codes_cross_languages(store: VectorStore) -> None:
+    coll = store.create_collection(3)
+
+    def point(doc_id: str, lang: str, dense: list[float], sparse: SparseVec) -> ChunkPoint:
+        return dataclasses.replace(_synthetic(doc_id, lang, dense, None), sparse=sparse)
+
+    coll.upsert(
+        [
+            point("a", "en", [0.0, 1.0, 0.0], SparseVec([5], [2.0])),
+            point("b", "es", [0.5, 0.5, 0.0], SparseVec([5], [1.0])),
+            point("c", "zh", [1.0, 0.0, 0.0], SparseVec([9], [1.0])),
+        ]
+    )
+    coll.finish()
+    store.activate(coll)
+
+    def ids(**options: Any) -> list[str]:
+        request = SearchRequest([1.0, 0.0, 0.0], SparseVec([5], [1.0]), limit=3, **options)
+        return [h.payload.doc_id for h in coll.search(request)]
+
+    # Dense ranks c, b, a; the word ranks a, b.
+    assert ids() == ["a", "b", "c"]
+    # The word only counts in the question's language: b (Spanish) gets no lexical credit.
+    assert ids(lexical_language="en") == ["a", "c", "b"]
+    # A code in the question ranks chunks of any language.
+    assert ids(lexical_language="en", identifiers=SparseVec([9], [1.0])) == ["c", "a", "b"]
+    # A language filter that excludes the question's language leaves the words out entirely.
+    assert ids(lexical_language="en", filters=SearchFilters(language=["es", "zh"])) == ["c", "b"]

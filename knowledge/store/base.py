@@ -31,15 +31,36 @@ class SearchRequest:
     filters: SearchFilters | None = None
     candidates: int = 40  # per-vector candidate pool before fusion
     dense_en: list[float] | None = None  # English question: the companion's vector (hybrid only)
+    # Hybrid only: the lexical ranking covers chunks in this language (BM25 words mean nothing
+    # across languages), and ``identifiers`` — the question's tokens with digits (order numbers,
+    # SKUs) — rank chunks of every language.
+    lexical_language: str | None = None
+    identifiers: SparseVec | None = None
+
+
+def in_language(filters: SearchFilters | None, *languages: str) -> SearchFilters | None:
+    """The request's filters narrowed to chunks in ``languages``; None when they exclude them all."""
+    wanted = list(languages)
+    if filters is not None and filters.language is not None:
+        wanted = [lang for lang in wanted if lang in filters.language]
+        if not wanted:
+            return None
+    if filters is None:
+        return SearchFilters(language=wanted)
+    return filters.model_copy(update={"language": wanted})
 
 
 def english_only(filters: SearchFilters | None) -> SearchFilters | None:
     """The request's filters narrowed to English chunks; None when they exclude English."""
-    if filters is None:
-        return SearchFilters(language=["en"])
-    if filters.language is not None and "en" not in filters.language:
-        return None
-    return filters.model_copy(update={"language": ["en"]})
+    return in_language(filters, "en")
+
+
+def lexical_filters(request: SearchRequest) -> tuple[SearchFilters | None, bool]:
+    """Filters of the lexical prefetch in hybrid search, and whether to run it at all."""
+    if request.lexical_language is None:
+        return request.filters, True
+    narrowed = in_language(request.filters, request.lexical_language, "und")
+    return narrowed, narrowed is not None
 
 
 def now_iso() -> str:

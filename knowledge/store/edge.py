@@ -38,6 +38,7 @@ from knowledge.store.base import (
     VectorStore,
     english_only,
     hit_from,
+    lexical_filters,
     new_collection_name,
 )
 
@@ -150,9 +151,7 @@ class EdgeCollection(Collection):
                         filter=flt,
                         params=self._params,
                     ),
-                    qe.Prefetch(
-                        query=qe.Query.Nearest(sparse, using=SPARSE), limit=request.candidates, filter=flt
-                    ),
+                    *self._lexical_prefetch(request, sparse),
                     *self._english_prefetch(request),
                 ],
                 query=qe.Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]  # the stub omits nested classes
@@ -183,6 +182,23 @@ class EdgeCollection(Collection):
         except Exception as exc:
             raise StoreError(f"embedded store search failed: {exc}") from exc
         return [hit_from(p.id, p.score, p.payload, _dense_of(p.vector), request.dense) for p in points]
+
+    def _lexical_prefetch(self, request: SearchRequest, sparse: qe.SparseVector) -> list[qe.Prefetch]:
+        filters, run = lexical_filters(request)
+        out = []
+        if run:
+            lexical = qe.Query.Nearest(sparse, using=SPARSE)
+            out.append(qe.Prefetch(query=lexical, limit=request.candidates, filter=edge_filter(filters)))
+        if request.identifiers is not None and request.identifiers.indices:
+            codes = qe.SparseVector(request.identifiers.indices, request.identifiers.values)
+            out.append(
+                qe.Prefetch(
+                    query=qe.Query.Nearest(codes, using=SPARSE),
+                    limit=request.candidates,
+                    filter=edge_filter(request.filters),
+                )
+            )
+        return out
 
     def _english_prefetch(self, request: SearchRequest) -> list[qe.Prefetch]:
         english = english_only(request.filters)

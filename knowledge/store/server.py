@@ -36,6 +36,7 @@ from knowledge.store.base import (
     VectorStore,
     english_only,
     hit_from,
+    lexical_filters,
     new_collection_name,
 )
 
@@ -172,8 +173,21 @@ class ServerCollection(Collection):
                     filter=flt,
                     params=self._params,
                 ),
-                models.Prefetch(query=sparse, using=SPARSE, limit=request.candidates, filter=flt),
             ]
+            lexical, run = lexical_filters(request)
+            if run:
+                prefetch.append(
+                    models.Prefetch(
+                        query=sparse, using=SPARSE, limit=request.candidates, filter=client_filter(lexical)
+                    )
+                )
+            if request.identifiers is not None and request.identifiers.indices:
+                codes = models.SparseVector(
+                    indices=request.identifiers.indices, values=request.identifiers.values
+                )
+                prefetch.append(
+                    models.Prefetch(query=codes, using=SPARSE, limit=request.candidates, filter=flt)
+                )
             english = english_only(request.filters)
             if request.dense_en is not None and english is not None:
                 prefetch.append(
