@@ -386,7 +386,15 @@ class IngestPipeline:
 
 
 def _relevance_report(relevance: dict[str, Any]) -> dict[str, Any]:
-    keys = ("threshold", "bound", "answerable", "kept_answerable", "unanswerable", "dropped_unanswerable")
+    keys = (
+        "threshold",
+        "cross_threshold",
+        "bound",
+        "answerable",
+        "kept_answerable",
+        "unanswerable",
+        "dropped_unanswerable",
+    )
     return {k: relevance[k] for k in keys if k in relevance}
 
 

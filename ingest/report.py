@@ -105,7 +105,10 @@ def relevance_line(relevance: dict[str, Any]) -> str:
         )
     kept, answerable = relevance.get("kept_answerable", 0), relevance.get("answerable", 0)
     dropped, unanswerable = relevance.get("dropped_unanswerable", 0), relevance.get("unanswerable", 0)
+    cross = relevance.get("cross_threshold")
+    across = f" ({cross:.3f} for passages in another language)" if cross is not None else ""
     return (
-        f"  relevance cut-off {relevance['threshold']:.3f}: keeps {kept:.0%} of {answerable} answerable "
+        f"  relevance cut-off {relevance['threshold']:.3f}{across}: "
+        f"keeps {kept:.0%} of {answerable} answerable "
         f"probe questions, drops {dropped:.0%} of {unanswerable} unanswerable ones"
     )
