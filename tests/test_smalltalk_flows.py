@@ -177,6 +177,9 @@ def test_small_talk_with_a_question_goes_to_retrieval(
     service: Served, fake: FakeAnthropic, question: str, source: str
 ) -> None:
     fake.reset()
+    # The cases share the module's service: without this, the second refund question is a semantic
+    # answer-cache hit for the first (the same question to the multilingual model), not a retrieval.
+    asyncio.run_coroutine_threadsafe(cache(service).clear(), service.loop).result(timeout=30)
     before = Counters.of(service)
     answer = ask(service.base, question)
     assert answer.meta["mode"] == "generative" and answer.done["stop_reason"] == "end_turn"

