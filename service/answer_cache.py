@@ -7,7 +7,9 @@ A cached answer is served again (mode ``cached``, no upstream tokens) when a new
 * **semantic**: has a query vector whose cosine similarity to a cached question's is at least
   ``CACHE_SEMANTIC_THRESHOLD`` *and* carries exactly the same identifiers — every token with a digit
   (order numbers, amounts, SKUs, dates, "24/7") must match, so "refund for order 123" never gets the
-  answer written for "refund for order 456";
+  answer written for "refund for order 456". Unset, the threshold is the one measured for the
+  embedding model (``SEMANTIC_THRESHOLDS``, see ``CacheSettings.for_model``); for a model without
+  one, semantic matching stays off until it is set;
 
 in the same namespace: (language, filters as canonical JSON, knowledge-base version). A new ingest
 bumps the version, so older entries are never served again; they expire (``CACHE_TTL_S``).
@@ -47,13 +49,13 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from knowledge.errors import ConfigError
-from knowledge.settings import _config
+from knowledge.settings import PACKAGED_E5, PACKAGED_MINILM, _config
 from service.pii import PLACEHOLDERS, find_pii
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,15 @@ Filters = BaseModel | Mapping[str, Any] | None
 # Most semantic candidates (above the threshold) whose entries a lookup fetches and checks.
 _CANDIDATES = 4
 
+# The semantic threshold when CACHE_SEMANTIC_THRESHOLD is unset, per EMBEDDING_MODEL: cosine scales
+# differ by model (multilingual-e5-small puts almost any two questions at 0.7-0.9). Each value is the
+# lowest threshold meeting the rule of bench/answer_cache_threshold.py: no less safe, in any language,
+# than all-MiniLM-L6-v2 at 0.95 was in English (Bitext precision >= 0.998, <= 1 % false hits on the
+# Mintaka and XQuAD near misses); for the English-only MiniLM, on its English questions (with it no
+# threshold is safe for Chinese or Thai). docs/caches.md has the figures. Another model has no
+# entry: semantic hits stay off until CACHE_SEMANTIC_THRESHOLD is set.
+SEMANTIC_THRESHOLDS: dict[str, float] = {PACKAGED_E5: 0.99, PACKAGED_MINILM: 0.96}
+
 
 class CacheSettings(BaseSettings):
     model_config = _config("CACHE_")
@@ -73,8 +84,12 @@ class CacheSettings(BaseSettings):
     answers: bool = Field(default=True, description="answer cache for first-turn questions on/off")
     semantic: bool = Field(default=True, description="also serve near-identical questions (by embedding)")
     ttl_s: float = Field(default=86_400.0, gt=0, description="how long a cached answer may be served")
-    semantic_threshold: float = Field(
-        default=0.95, ge=0.5, le=1.0, description="cosine similarity a semantic hit needs"
+    semantic_threshold: float | None = Field(
+        default=None,
+        ge=0.5,
+        le=1.0,
+        description="cosine similarity a semantic hit needs; unset = the value measured for the "
+        "embedding model (SEMANTIC_THRESHOLDS), or no semantic hits for a model without one",
     )
     max_entries: int = Field(
         default=1000, ge=1, le=100_000, description="entries kept per (language, filters, KB version)"
@@ -83,6 +98,23 @@ class CacheSettings(BaseSettings):
     embedding_size: int = Field(
         default=4096, ge=0, le=1_000_000, description="query embeddings kept in-process; 0 = off"
     )
+
+    @field_validator("semantic_threshold", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def for_model(self, model: str) -> CacheSettings:
+        """These settings for queries embedded by ``model`` (``EMBEDDING_MODEL``): an unset
+        threshold becomes the model's measured one (``SEMANTIC_THRESHOLDS``), if it has one."""
+        if self.semantic_threshold is not None or model not in SEMANTIC_THRESHOLDS:
+            return self
+        return self.model_copy(update={"semantic_threshold": SEMANTIC_THRESHOLDS[model]})
+
+    @property
+    def semantic_on(self) -> bool:
+        """Semantic matching is on and has a threshold."""
+        return self.semantic and self.semantic_threshold is not None
 
 
 # --- keys -----------------------------------------------------------------------------------
@@ -267,7 +299,7 @@ class AnswerCache(ABC):
         if not self.enabled:
             return None
         key = CacheKey.build(question, language, filters, kb_version)
-        query = _unit(vector) if vector is not None and self.settings.semantic else None
+        query = _unit(vector) if vector is not None and self.settings.semantic_on else None
         try:
             hit = await self._lookup(key, query)
         except (RedisError, OSError) as exc:
@@ -349,10 +381,13 @@ class AnswerCache(ABC):
         self, ids: Sequence[str], matrix: Vector | None, query: Vector | None
     ) -> list[tuple[str, float]]:
         """Ids whose vectors reach the threshold, most similar first."""
-        if query is None or matrix is None or not len(ids) or matrix.shape[1] != query.shape[0]:
+        threshold = self.settings.semantic_threshold
+        if threshold is None or query is None or matrix is None or not len(ids):
+            return []
+        if matrix.shape[1] != query.shape[0]:
             return []
         sims = matrix @ query
-        above = np.flatnonzero(sims >= self.settings.semantic_threshold)
+        above = np.flatnonzero(sims >= threshold)
         order = above[np.argsort(-sims[above], kind="stable")]
         return [(ids[i], float(sims[i])) for i in order[: _CANDIDATES + 1]]
 

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from knowledge.search import KnowledgeBase
 from service.aftercare import Aftercare
-from service.answer_cache import AnswerCache, build_answer_cache
+from service.answer_cache import AnswerCache, CacheSettings, build_answer_cache
 from service.answerability import NO_FLOOR, RelevanceFloor, relevance_floor
 from service.answering import AnswerDeps, AnswerService
 from service.auth import ApiKeys
@@ -43,6 +43,22 @@ from service.upstream_status import UpstreamStatus, UpstreamStatusCollector
 from service.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
+
+
+def answer_cache_settings(settings: AppSettings) -> CacheSettings:
+    """The answer cache's settings for the configured embedding model (its semantic threshold)."""
+    cache = settings.cache.for_model(settings.embedding.model)
+    if cache.answers and cache.semantic and not cache.semantic_on:
+        log.warning(
+            "answer cache: no semantic threshold is known for EMBEDDING_MODEL=%s, so only exact repeats "
+            "are served; measure one with `python -m bench.answer_cache_threshold --model %s` and set "
+            "CACHE_SEMANTIC_THRESHOLD",
+            settings.embedding.model,
+            settings.embedding.model,
+        )
+    elif cache.answers and cache.semantic_on:
+        log.info("answer cache: semantic threshold %s", cache.semantic_threshold)
+    return cache
 
 
 class IngestRunner(Protocol):
@@ -179,7 +195,7 @@ class Runtime:
         self.redis = await redis_client(s.redis)
         self.sessions = session_store(s.conversation, self.redis, prefix=prefix)
         self.cache = (
-            build_answer_cache(s.cache, self.redis, key_prefix=f"{prefix}answers:")
+            build_answer_cache(answer_cache_settings(s), self.redis, key_prefix=f"{prefix}answers:")
             if s.cache.answers
             else None
         )

@@ -12,7 +12,9 @@ import redis.asyncio as aioredis
 from knowledge.embedder import Embedder
 from knowledge.errors import ConfigError
 from knowledge.schema import SearchFilters
+from knowledge.settings import DEFAULT_MODEL, PACKAGED_E5, PACKAGED_MINILM, EmbeddingSettings
 from service.answer_cache import (
+    SEMANTIC_THRESHOLDS,
     AnswerCache,
     CachedAnswer,
     CacheKey,
@@ -25,10 +27,16 @@ from service.answer_cache import (
     normalise_question,
     should_store,
 )
+from service.config import AppSettings
+from service.runtime import answer_cache_settings
 
 pytestmark = pytest.mark.anyio
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+
+# The service's semantic threshold for the test model (CACHE_SEMANTIC_THRESHOLD unset). The
+# paraphrases below that must hit are at least 0.003 above it with the test model.
+THRESHOLD = SEMANTIC_THRESHOLDS[DEFAULT_MODEL]
 
 
 class Clock:
@@ -57,7 +65,7 @@ def make_cache(request: pytest.FixtureRequest, clock: Clock, redis: aioredis.Red
     def build(**overrides: Any) -> AnswerCache:
         nonlocal built
         built += 1
-        settings = CacheSettings(**{"semantic_threshold": 0.9, **overrides})
+        settings = CacheSettings(**{"semantic_threshold": THRESHOLD, **overrides})
         if request.param == "memory":
             return MemoryAnswerCache(settings, clock=clock)
         return RedisAnswerCache(redis, settings, key_prefix=f"{prefix}{built}:", clock=clock)
@@ -186,14 +194,14 @@ async def test_namespaces_language_filters_and_kb_version(make_cache: Factory) -
 
 async def test_ttl_expires_exact_and_semantic(make_cache: Factory, clock: Clock, embed: Any) -> None:
     cache = make_cache(ttl_s=600)
-    q = "how do I cancel my order?"
+    q, p = "How do I cancel my order?", "How can I cancel my order?"
     await put(cache, q, embed(q))
     clock.now += 599
     assert await get(cache, q) is not None
-    assert await get(cache, "how can I cancel my order", embed("how can I cancel my order")) is not None
+    assert await get(cache, p, embed(p)) is not None
     clock.now += 2
     assert await get(cache, q) is None
-    assert await get(cache, "how can I cancel my order", embed("how can I cancel my order")) is None
+    assert await get(cache, p, embed(p)) is None
 
 
 async def test_semantic_hit_on_paraphrase_above_threshold(make_cache: Factory, embed: Any) -> None:
@@ -227,11 +235,80 @@ async def test_semantic_hit_requires_the_same_identifiers(make_cache: Factory, e
     assert await get(cache, extra, embed(extra)) is None
 
 
+async def test_default_threshold_serves_paraphrases_not_near_misses(make_cache: Factory, embed: Any) -> None:
+    """The test model at the service's threshold: close paraphrases are served, questions that ask
+    something else (another intent, product or time) are not, though each is within 0.95 (the
+    threshold chosen for all-MiniLM-L6-v2) of a cached question."""
+    cache = make_cache()
+    stored = [
+        "How do I cancel my order?",
+        "Where can I download my invoice?",
+        "Can I return opened earbuds?",
+        "i want a refund for order 123",
+        "How many people were originally part of Panic! At The Disco?",
+    ]
+    for q in stored:
+        await put(cache, q, embed(q))
+    paraphrases = {
+        "How can I cancel my order?": stored[0],
+        "Where do I download my invoice?": stored[1],
+        "Can I return my opened earbuds?": stored[2],
+        "i would like a refund for order 123": stored[3],
+    }
+    for asked, expected in paraphrases.items():
+        hit = await get(cache, asked, embed(asked))
+        assert hit is not None and hit.match == "semantic" and hit.question == expected, asked
+    near_misses = [
+        "Where can I see my invoice?",
+        "Can I return opened headphones?",
+        "i want to track the refund for order 123",
+        "How many members are currently in Panic! At The Disco?",
+    ]
+    for asked in near_misses:
+        assert max(float(embed(asked) @ embed(q)) for q in stored) >= 0.95, asked
+        assert await get(cache, asked, embed(asked)) is None, asked
+
+
+def test_semantic_threshold_is_per_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CACHE_SEMANTIC_THRESHOLD", raising=False)
+    unset = CacheSettings()
+    assert unset.semantic_threshold is None and not unset.semantic_on
+    assert unset.for_model(PACKAGED_E5).semantic_threshold == 0.99
+    assert unset.for_model(PACKAGED_MINILM).semantic_threshold == 0.96
+    assert unset.for_model(DEFAULT_MODEL).semantic_on
+    other = unset.for_model("intfloat/multilingual-e5-large")  # not measured: exact hits only
+    assert other.semantic_threshold is None and not other.semantic_on
+    assert CacheSettings(semantic_threshold=0.97).for_model(PACKAGED_E5).semantic_threshold == 0.97
+    assert not CacheSettings(semantic=False).for_model(PACKAGED_E5).semantic_on
+    monkeypatch.setenv("CACHE_SEMANTIC_THRESHOLD", "")
+    assert CacheSettings().semantic_threshold is None
+    monkeypatch.setenv("CACHE_SEMANTIC_THRESHOLD", "0.93")
+    assert CacheSettings().for_model(PACKAGED_E5).semantic_threshold == 0.93
+
+
+def test_service_resolves_the_threshold_for_its_model(caplog: pytest.LogCaptureFixture) -> None:
+    default = AppSettings(cache=CacheSettings(), embedding=EmbeddingSettings())
+    assert answer_cache_settings(default).semantic_threshold == SEMANTIC_THRESHOLDS[DEFAULT_MODEL]
+    other = AppSettings(cache=CacheSettings(), embedding=EmbeddingSettings(model="acme/other-model"))
+    with caplog.at_level("WARNING", logger="service.runtime"):
+        assert answer_cache_settings(other).semantic_threshold is None
+    assert "no semantic threshold is known for EMBEDDING_MODEL=acme/other-model" in caplog.text
+    chosen = AppSettings(cache=CacheSettings(semantic_threshold=0.9), embedding=EmbeddingSettings())
+    assert answer_cache_settings(chosen).semantic_threshold == 0.9
+
+
 async def test_semantic_off_and_no_vector_mean_exact_only(make_cache: Factory, embed: Any) -> None:
-    q, p = "how do I cancel my order?", "how can I cancel my order"
+    q, p = "How do I cancel my order?", "How can I cancel my order?"
+    assert await get(make_cache(), p, embed(p)) is None
     off = make_cache(semantic=False)
     await put(off, q, embed(q))
     assert await get(off, p, embed(p)) is None and await get(off, q) is not None
+    unresolved = make_cache(semantic_threshold=None)  # a model without a measured threshold
+    await put(unresolved, q, embed(q))
+    assert await get(unresolved, p, embed(p)) is None and await get(unresolved, q) is not None
+    control = make_cache()
+    await put(control, q, embed(q))
+    assert await get(control, p, embed(p)) is not None  # the same paraphrase, semantic on
     on = make_cache()
     await put(on, q)  # stored without a vector: exact only
     assert await get(on, p, embed(p)) is None
@@ -242,15 +319,16 @@ async def test_semantic_off_and_no_vector_mean_exact_only(make_cache: Factory, e
 async def test_entries_per_namespace_are_bounded(make_cache: Factory, clock: Clock, embed: Any) -> None:
     cache = make_cache(max_entries=3)
     questions = [f"question number {n} about refunds" for n in range(5)]
-    for q in questions:
+    asked = "question number 0 about the refunds"
+    for n, q in enumerate(questions):
         clock.now += 1
         await put(cache, q, embed(q))
+        if n == 0:  # a semantic hit while the entry is cached
+            hit = await get(cache, asked, embed(asked))
+            assert hit is not None and hit.match == "semantic" and hit.question == q
     assert [await get(cache, q) is not None for q in questions] == [False, False, True, True, True]
     # an evicted entry is not found semantically either (its identifiers match, its vector is gone)
-    assert (
-        await get(cache, "question number 0 about a refund", embed("question number 0 about a refund"))
-        is None
-    )
+    assert await get(cache, asked, embed(asked)) is None
     if isinstance(cache, RedisAnswerCache):
         entries = await _redis_keys(cache.redis, cache.prefix, ":e:")
         assert len(entries) == 3
@@ -299,11 +377,11 @@ async def test_memory_bounds_namespaces(clock: Clock) -> None:
 async def test_redis_replicas_share_entries_and_sync_vectors(
     redis: aioredis.Redis, prefix: str, clock: Clock, embed: Any
 ) -> None:
-    settings = CacheSettings(semantic_threshold=0.9)
+    settings = CacheSettings(semantic_threshold=THRESHOLD)
     a = RedisAnswerCache(redis, settings, key_prefix=prefix, clock=clock)
     b = RedisAnswerCache(redis, settings, key_prefix=prefix, clock=clock)
-    q1, p1 = "how do I cancel my order?", "how can I cancel my order"
-    q2, p2 = "i want a refund for order 123", "i want a refund for my order 123"
+    q1, p1 = "How do I cancel my order?", "How can I cancel my order?"
+    q2, p2 = "i want a refund for order 123", "i would like a refund for order 123"
     await a.store(q1, answer("cancel"), language="en", filters=None, kb_version=1, vector=embed(q1))
     hit = await b.lookup(p1, language="en", filters=None, kb_version=1, vector=embed(p1))
     assert hit is not None and hit.answer.answer == "cancel"
@@ -327,7 +405,7 @@ async def test_redis_replicas_share_entries_and_sync_vectors(
 async def test_redis_mirror_follows_the_trim(
     redis: aioredis.Redis, prefix: str, clock: Clock, embed: Any
 ) -> None:
-    settings = CacheSettings(max_entries=2)
+    settings = CacheSettings(max_entries=2, semantic_threshold=THRESHOLD)
     writer = RedisAnswerCache(redis, settings, key_prefix=prefix, clock=clock)
     reader = RedisAnswerCache(redis, settings, key_prefix=prefix, clock=clock)
     for n in range(5):
@@ -417,7 +495,7 @@ async def test_redis_mirror_survives_probe_replies_read_out_of_order(
 ) -> None:
     """Two lookups in flight in one process: the later one's reply is read first. The earlier reply
     (an older sequence number) must not look like a namespace restart and wipe the mirror."""
-    settings = CacheSettings(semantic_threshold=0.9)
+    settings = CacheSettings(semantic_threshold=THRESHOLD)
     writer = RedisAnswerCache(redis, settings, key_prefix=prefix, clock=clock)
     reader = RedisAnswerCache(redis, settings, key_prefix=prefix, clock=clock)
     questions = [f"question {n} about a refund" for n in range(1, 6)]
@@ -452,5 +530,5 @@ async def test_redis_mirror_survives_probe_replies_read_out_of_order(
     await lookup("yet another probe")
     (mirror,) = reader._mirrors.values()
     assert interleaved and mirror.seq == 5 and len(mirror.rows) == 5
-    hit = await lookup("question 1 about my refund")
+    hit = await lookup("question 1 about the refund")
     assert hit is not None and hit.match == "semantic" and hit.answer.answer == questions[0]

@@ -44,4 +44,6 @@ def test_env_example_values_load(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     assert settings.qdrant.url is None and settings.qdrant.api_key is None
     assert settings.anthropic.api_key is None and settings.service.admin_key is None
     assert settings.embedding.model == "multilingual-e5-small"
+    assert settings.cache.semantic_threshold is None  # the model's own: 0.99 for the default
+    assert settings.cache.for_model(settings.embedding.model).semantic_threshold == 0.99
     assert settings.ingest.languages[0] == "en"

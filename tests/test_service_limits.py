@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from fakes import FakeAnthropic, Status
-from service.answer_cache import CacheSettings
+from service.answer_cache import SEMANTIC_THRESHOLDS, CacheSettings
 from service.auth import AuthSettings
 from service.limits import LimitSettings
 from service.upstream_policy import ResilienceSettings
@@ -115,15 +115,34 @@ def test_same_first_turn_question_is_served_from_the_cache(
     assert len(cache_fake.message_requests()) == 2
 
 
+def cosine(served: Served, a: str, b: str) -> float:
+    """The cosine similarity of two questions' vectors, with the service's own embedder."""
+    embed = served.runtime.kb.embedder.embed_query
+    return float(embed(a) @ embed(b))
+
+
+def test_semantic_threshold_is_the_models(caching: Served) -> None:
+    """CACHE_SEMANTIC_THRESHOLD unset: the service uses the value measured for its model."""
+    cache = caching.runtime.cache
+    assert cache is not None and caching.runtime.settings.cache.semantic_threshold is None
+    assert cache.settings.semantic_threshold == SEMANTIC_THRESHOLDS[caching.runtime.settings.embedding.model]
+
+
 def test_paraphrase_is_a_semantic_hit_unless_its_identifiers_differ(
     caching: Served, cache_fake: FakeAnthropic
 ) -> None:
     cache_fake.reset()
-    first = answered_then_stored(caching, "Is the NW-KTL-110 kettle recalled?")
-    paraphrase = ask(caching.base, "Has the NW-KTL-110 kettle been recalled?")  # cosine 0.98
+    threshold = SEMANTIC_THRESHOLDS[caching.runtime.settings.embedding.model]
+    question = "Is the NW-KTL-110 kettle recalled?"
+    first = answered_then_stored(caching, question)
+    asked = "Has the NW-KTL-110 kettle been recalled?"
+    assert cosine(caching, question, asked) >= threshold + 0.003
+    paraphrase = ask(caching.base, asked)
     assert paraphrase.meta["mode"] == "cached" and paraphrase.done["cache"] == "semantic"
     assert paraphrase.text == first.text and paraphrase.done["usage"] == NO_USAGE
-    other_model = ask(caching.base, "Is the NW-KTL-111 kettle recalled?")  # cosine 0.99, another code
+    other = "Is the NW-KTL-110A kettle recalled?"  # another model code
+    assert cosine(caching, question, other) >= threshold  # similar enough: only the codes differ
+    other_model = ask(caching.base, other)
     assert other_model.meta["mode"] == "generative" and other_model.done["cache"] is None
     assert len(cache_fake.message_requests()) == 2
 
@@ -156,7 +175,10 @@ def test_metrics_follow_answers_cache_handoffs_limits_and_upstream(
     cache_fake.script(Status(529, "overloaded_error", "Overloaded"))  # one retry, then the answer
     generated = answered_then_stored(caching, "Can I return opened earbuds?")
     exact = ask(caching.base, "Can I return opened earbuds?")
-    semantic = ask(caching.base, "Can I return earbuds once opened?")  # cosine 0.97
+    paraphrase = "Can I return my opened earbuds?"
+    threshold = SEMANTIC_THRESHOLDS[caching.runtime.settings.embedding.model]
+    assert cosine(caching, "Can I return opened earbuds?", paraphrase) >= threshold + 0.003
+    semantic = ask(caching.base, paraphrase)
     handoff = ask(caching.base, "我要转人工")
     allowed = post(caching.base, NO_PASSAGES, user="metrics-user")
     limited = post(caching.base, NO_PASSAGES, user="metrics-user")
