@@ -9,6 +9,8 @@ averaged (weighted by length), so every token reaches the vector.
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -314,14 +316,25 @@ def default_threads(settings: EmbeddingSettings) -> int:
 
 
 def load_embedder(settings: EmbeddingSettings) -> Embedder:
-    """Build the configured embedder (and its English companion, if any)."""
-    embedder = _load_model(settings)
+    """The configured embedder (and its English companion, if any).
+
+    A model is loaded once per process and shared (ONNX Runtime sessions and tokenizers are
+    thread-safe): every ``KnowledgeBase`` or app built in one process with the same settings uses
+    the same weights in memory. Each call returns its own ``Embedder`` object around them.
+    """
+    embedder = copy.copy(_shared_model(settings.model_dump_json(exclude={"english_model"})))
     companion = settings.english_companion
     if companion is not None:
-        embedder.english = _load_model(
-            settings.model_copy(update={"model": companion, "english_model": "none", "precision": "auto"})
+        english = settings.model_copy(
+            update={"model": companion, "english_model": "none", "precision": "auto"}
         )
+        embedder.english = _shared_model(english.model_dump_json())
     return embedder
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_model(settings_json: str) -> Embedder:
+    return _load_model(EmbeddingSettings.model_validate_json(settings_json))
 
 
 def _load_model(settings: EmbeddingSettings) -> Embedder:
