@@ -29,11 +29,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench.common import EVAL, MODEL_CACHE, REPO, read_jsonl, summary_ms, write_result, write_xquad_paragraphs
+from knowledge.evaluation import LabelledQuestion, evaluate
 from knowledge.search import KnowledgeBase
 from knowledge.settings import ChunkingSettings, EmbeddingSettings, IngestSettings, QdrantSettings, Settings
 
@@ -71,49 +71,31 @@ def ingest(folder: Path, store: Path, overrides: dict[str, Any]) -> KnowledgeBas
     return kb
 
 
-def hits(
-    kb: KnowledgeBase, questions: list[str], gold: list[str], language: str, key: Callable[[str], str]
-) -> dict[str, Any]:
-    """hit@1 / hit@5 over documents (a document counts once, at its best chunk)."""
-    ranks: list[int | None] = []
-    for start in range(0, len(questions), 64):
-        part = questions[start : start + 64]
-        results = kb.search_many(part, limit=15, mode="hybrid", languages=[language] * len(part))
-        for hits_, want in zip(results, gold[start : start + 64], strict=True):
-            docs = list(dict.fromkeys(key(h.payload.doc_id) for h in hits_))
-            ranks.append(docs.index(want) + 1 if want in docs else None)
-    n = len(ranks)
+def figures(kb: KnowledgeBase, questions: list[LabelledQuestion]) -> dict[str, Any]:
+    """hit@1 / hit@5 over documents (a document counts once, at its best chunk), hybrid."""
+    result = evaluate(kb, questions, mode="hybrid")
     return {
-        "n": n,
-        "hit_at_1": round(sum(1 for r in ranks if r == 1) / n, 4),
-        "hit_at_5": round(sum(1 for r in ranks if r is not None and r <= 5) / n, 4),
+        "n": result.questions,
+        "hit_at_1": round(result.hit_at_1, 4),
+        "hit_at_5": round(result.hit_at_5, 4),
     }
-
-
-def paragraph(doc_id: str) -> str:
-    """'xq-007.txt' and its translation 'xq-007_zh.txt' are paragraph 'xq-007'."""
-    return doc_id.removesuffix(".txt").split("_")[0]
-
-
-def faq_id(doc_id: str) -> str:
-    """FAQ pairs are '<file>#<id>'."""
-    return doc_id.split("#", 1)[-1]
 
 
 def retrieval(overrides: dict[str, Any], limit: int | None, work: Path, stores: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     rows = read_jsonl(EVAL / "xquad_retrieval.jsonl")
+
+    def xquad(lang: str, suffix: str) -> list[LabelledQuestion]:
+        sel = [r for r in rows if r["lang"] == lang][:limit]
+        return [LabelledQuestion(r["question"], frozenset({f"{r['doc_id']}{suffix}.txt"}), lang) for r in sel]
+
     kb = ingest(work / "xq-en", stores / "store-xq-en", overrides)
     for lang in ("en", "es", "de", "zh"):
-        sel = [r for r in rows if r["lang"] == lang][:limit]
-        out[f"xquad_{lang}"] = hits(
-            kb, [r["question"] for r in sel], [r["doc_id"] for r in sel], lang, paragraph
-        )
+        out[f"xquad_{lang}"] = figures(kb, xquad(lang, ""))
         print(f"    xquad {lang}→en {out[f'xquad_{lang}']}", flush=True)
     kb.store.close()
     kb = ingest(work / "xq-zh", stores / "store-xq-zh", overrides)
-    sel = [r for r in rows if r["lang"] == "zh"][:limit]
-    out["xquad_zh_zh"] = hits(kb, [r["question"] for r in sel], [r["doc_id"] for r in sel], "zh", paragraph)
+    out["xquad_zh_zh"] = figures(kb, xquad("zh", "_zh"))
     print(f"    xquad zh→zh {out['xquad_zh_zh']}", flush=True)
     kb.store.close()
 
@@ -121,30 +103,20 @@ def retrieval(overrides: dict[str, Any], limit: int | None, work: Path, stores: 
     mk = read_jsonl(EVAL / "mintaka_queries.jsonl")
     for lang in ("fr", "es", "de"):
         sel = [r for r in mk if r["lang"] == lang][:limit]
-        out[f"mintaka_{lang}"] = hits(
-            kb, [r["question"] for r in sel], [r["doc_id"] for r in sel], lang, faq_id
-        )
+        labelled = [
+            LabelledQuestion(r["question"], frozenset({f"mintaka.jsonl#{r['doc_id']}"}), lang) for r in sel
+        ]
+        out[f"mintaka_{lang}"] = figures(kb, labelled)
         print(f"    mintaka {lang}→en {out[f'mintaka_{lang}']}", flush=True)
     kb.store.close()
 
     kb = ingest(work / "bitext", stores / "store-bitext", overrides)
     bt = [r for r in read_jsonl(EVAL / "faq_queries.jsonl") if r["split"] == "test"][:limit]
-    ranks_1 = ranks_5 = 0
-    for start in range(0, len(bt), 64):
-        part = bt[start : start + 64]
-        results = kb.search_many(
-            [r["query"] for r in part], limit=15, mode="hybrid", languages=["en"] * len(part)
-        )
-        for row, found in zip(part, results, strict=True):
-            docs = list(dict.fromkeys(faq_id(h.payload.doc_id) for h in found))
-            relevant = set(row["relevant_doc_ids"])
-            ranks_1 += bool(docs[:1] and docs[0] in relevant)
-            ranks_5 += any(d in relevant for d in docs[:5])
-    out["bitext"] = {
-        "n": len(bt),
-        "hit_at_1": round(ranks_1 / len(bt), 4),
-        "hit_at_5": round(ranks_5 / len(bt), 4),
-    }
+    labelled = [
+        LabelledQuestion(r["query"], frozenset(f"bitext.jsonl#{d}" for d in r["relevant_doc_ids"]), "en")
+        for r in bt
+    ]
+    out["bitext"] = figures(kb, labelled)
     print(f"    bitext {out['bitext']}", flush=True)
     kb.store.close()
     return out

@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 import yaml
 from pydantic import BaseModel, Field, field_validator
@@ -59,14 +59,7 @@ HandoffReason = Literal[
     "no_relevant_passages",
     "not_in_documents",
 ]
-REASON_ORDER: tuple[HandoffReason, ...] = (
-    "customer_request",
-    "dissatisfaction",
-    "llm_unavailable",
-    "low_confidence",
-    "no_relevant_passages",
-    "not_in_documents",
-)
+REASON_ORDER: tuple[HandoffReason, ...] = get_args(HandoffReason)  # precedence: the order above
 
 
 class HandoffSettings(BaseSettings):

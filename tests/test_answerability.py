@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ from service.resilience import ResilienceSettings, ResilientClaude, Started
 from service.settings import AnthropicSettings
 from tests import answerability_sets as sets
 from tests.conftest import embedding_settings, make_settings
+from tests.test_translate import run as run_client
 
 T = TypeVar("T")
 BASECAMP = EVAL / "raw" / "basecamp_policies"
@@ -430,19 +431,6 @@ def fake() -> Iterator[FakeAnthropic]:
     assert server.server_errors == []
 
 
-def _client(fake: FakeAnthropic, body: Callable[[ClaudeClient], Awaitable[T]]) -> T:
-    async def main() -> T:
-        client = ClaudeClient(
-            AnthropicSettings(api_key=SecretStr("test"), base_url=fake.base_url, timeout_s=10)
-        )
-        try:
-            return await body(client)
-        finally:
-            await client.close()
-
-    return asyncio.run(main())
-
-
 SYSTEM: list[dict[str, Any]] = [{"type": "text", "text": "You answer customer questions."}]
 QUESTION: list[dict[str, Any]] = [{"role": "user", "content": "Do you have a sauna?"}]
 SORRY = "I'm sorry, our documents don't say whether there is a sauna."
@@ -454,7 +442,7 @@ def test_the_stream_carries_the_tool_call_after_the_text(fake: FakeAnthropic) ->
     async def body(client: ClaudeClient) -> list[TextDelta | Completed]:
         return [e async for e in client.stream(SYSTEM, QUESTION, tools=ANSWER_TOOLS)]
 
-    events = _client(fake, body)
+    events = run_client(fake, body)
     *deltas, done = events
     assert "".join(d.text for d in deltas if isinstance(d, TextDelta)) == SORRY
     assert isinstance(done, Completed) and done.stop_reason == "tool_use"
@@ -469,17 +457,17 @@ def test_a_bare_signal_and_a_cut_off_one_are_still_recognised(fake: FakeAnthropi
         return [e async for e in client.stream(SYSTEM, QUESTION, tools=ANSWER_TOOLS)]
 
     fake.reply = Reply(tool=NOT_IN_DOCUMENTS, tool_input={"missing": "sauna"})
-    (done,) = _client(fake, body)
+    (done,) = run_client(fake, body)
     assert isinstance(done, Completed) and done.called(NOT_IN_DOCUMENTS)
 
     # max_tokens (1024) ends the JSON early: the call is known, its input is not
     fake.reply = Reply("x", tool=NOT_IN_DOCUMENTS, tool_input={"missing": "a long list of things " * 400})
-    *_, cut = _client(fake, body)
+    *_, cut = run_client(fake, body)
     assert isinstance(cut, Completed) and cut.stop_reason == "max_tokens"
     assert cut.tool_calls == (ToolCall(NOT_IN_DOCUMENTS, {}, cut.tool_calls[0].id),)
 
     fake.reply = "Plain answer [1]."
-    *_, plain = _client(fake, body)
+    *_, plain = run_client(fake, body)
     assert isinstance(plain, Completed) and plain.tool_calls == () and not plain.called(NOT_IN_DOCUMENTS)
 
 
