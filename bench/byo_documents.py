@@ -51,16 +51,16 @@ from ingest.pipeline import IngestPipeline
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase
 from knowledge.settings import ChunkingSettings, EmbeddingSettings, IngestSettings, QdrantSettings
-from service.answer_cache import CacheSettings
-from service.auth import AuthSettings
-from service.config import AppSettings
-from service.db_settings import DatabaseSettings
-from service.handoff import HandoffSettings
-from service.limits import LimitSettings
-from service.redis_settings import RedisSettings
-from service.routing import RouterSettings
-from service.routing_data import IntentCatalog, intents_origin
-from service.settings import AnthropicSettings, ServiceSettings
+from service.api.auth import AuthSettings
+from service.caching.answers import CacheSettings
+from service.handoff.policy import HandoffSettings
+from service.quotas.rate_limits import LimitSettings
+from service.routing.catalog import IntentCatalog, intents_origin
+from service.routing.router import RouterSettings
+from service.settings.app import AppSettings
+from service.settings.database import DatabaseSettings
+from service.settings.redis import RedisSettings
+from service.settings.service import AnthropicSettings, ServiceSettings
 from tests.service_harness import running_service
 
 CORPUS = EVAL / "raw" / "basecamp_policies"

@@ -4,12 +4,12 @@ XQuAD es / de / zh questions against the 240 ENGLISH paragraphs only, through th
 pipeline and the `knowledge` search API, three ways:
 
 (a) original   — the question as the customer wrote it;
-(b) translated — the question translated to English by `service.translate.QueryTranslator`,
+(b) translated — the question translated to English by `service.retrieval.translate.QueryTranslator`,
                  through the real Claude client and SDK against the fake Anthropic server, whose
                  responder returns the *parallel English XQuAD question* (same question id). That is
                  a perfect, human translation written by the annotator who saw the paragraph, so (b)
                  is an UPPER BOUND of what a real translation model achieves (≈ en→en);
-(c) merged     — (a) and (b) searched separately and combined by `service.translate.merge_hits`
+(c) merged     — (a) and (b) searched separately and combined by `service.retrieval.translate.merge_hits`
                  (the production path), plus its other strategies for comparison.
 
 hit@1, hit@5 and MRR@10 per language and search mode (dense, sparse, hybrid); documents ranked by
@@ -39,9 +39,9 @@ from bench.retrieval_quality import build_kb
 from fakes import FakeAnthropic
 from knowledge.schema import SearchHit, SearchMode
 from knowledge.search import KnowledgeBase
-from service.claude import ClaudeClient
-from service.settings import AnthropicSettings
-from service.translate import MergeStrategy, QueryTranslator, TranslateSettings, merge_hits
+from service.llm.claude import ClaudeClient
+from service.retrieval.translate import MergeStrategy, QueryTranslator, TranslateSettings, merge_hits
+from service.settings.service import AnthropicSettings
 
 LANGUAGES = ("es", "de", "zh")
 MODES: tuple[SearchMode, ...] = ("dense", "sparse", "hybrid")
@@ -264,8 +264,8 @@ def main() -> None:
         "b_translated_upper_bound: the fake translator returns the parallel English XQuAD question, i.e. a "
         "perfect human translation written against the paragraph; real machine translation scores lower. "
         "It equals en_baseline up to questions whose text repeats within a language.",
-        "c_merged: service.translate.merge_hits with strategy auto (reciprocal-rank fusion weighted by "
-        "each list's best cosine for dense/hybrid, unweighted for sparse); c_merged_rank_fusion: "
+        "c_merged: service.retrieval.translate.merge_hits with strategy auto (reciprocal-rank fusion "
+        "weighted by each list's best cosine for dense/hybrid, unweighted for sparse); c_merged_rank_fusion: "
         "unweighted fusion; c_merged_by_cosine: ordered by cosine alone (dense/hybrid only).",
         "languages.*: only the English paragraphs are indexed, so merging can only lose against (b); it "
         "measures what searching the original as well costs. mixed_pool_hybrid: English paragraphs plus "

@@ -29,8 +29,8 @@ from bench.common import EVAL, MODEL_CACHE, REPO, read_jsonl, summary_ms, write_
 from knowledge.embedder import Embedder, load_embedder
 from knowledge.language import LanguageIdentifier
 from knowledge.settings import EmbeddingSettings, IngestSettings
-from service import routing_calibration as cal
-from service.routing import IntentRouter, Route, RouterSettings
+from service.routing import calibration as cal
+from service.routing.router import IntentRouter, Route, RouterSettings
 
 THRESHOLD = 0.75
 TARGET_LANGUAGES = ("en", "zh", "es", "fr", "de", "ja", "pt", "it")

@@ -209,7 +209,7 @@ def _ingest_remote(args: argparse.Namespace) -> int:
     import urllib.request
 
     from knowledge.errors import FaqstreamError, IngestRefusedError
-    from service.settings import ServiceSettings
+    from service.settings.service import ServiceSettings
 
     key = ServiceSettings().admin_key
     body = json.dumps(
@@ -276,7 +276,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from knowledge.errors import ConfigError
-    from service.config import AppSettings
+    from service.settings.app import AppSettings
 
     settings = AppSettings()
     host = args.host or settings.service.host
@@ -343,7 +343,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 def _status(settings: Settings) -> int:
     from knowledge.answerability import RelevanceCalibration
     from knowledge.store import open_store
-    from service.settings import ServiceSettings
+    from service.settings.service import ServiceSettings
 
     store = open_store(settings.qdrant)
     try:

@@ -8,8 +8,8 @@ from typing import Any
 from litestar import Litestar
 
 from knowledge.search import KnowledgeBase
-from service.app import create_app
-from service.config import AppSettings
+from service.api.app import create_app
+from service.settings.app import AppSettings
 
 
 def ingest_runner(settings: AppSettings) -> Any:

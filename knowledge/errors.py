@@ -1,7 +1,9 @@
 """One error hierarchy for the whole product.
 
-Adapters translate vendor exceptions into these at the boundary; the CLI and (later) the HTTP
-layer map them to exit codes and responses in one place each.
+Adapters translate vendor exceptions into these at the boundary; the CLI and the HTTP layer map
+them to exit codes and responses in one place each (``faqstream.cli``, ``service.api.errors``).
+Each class carries what those boundaries need: ``exit_code`` for the CLI; ``status``, ``code``,
+``retryable`` and ``headers()`` for HTTP and the SSE ``error`` event.
 """
 
 from __future__ import annotations
@@ -10,7 +12,11 @@ from __future__ import annotations
 class FaqstreamError(Exception):
     """Base class: a failure we understand and can explain to the user."""
 
-    exit_code = 3
+    # Class defaults; a subclass (or an instance, e.g. an upstream error) may override them.
+    exit_code: int = 3
+    status: int = 500
+    code: str = "internal_error"
+    retryable: bool = False
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -19,6 +25,14 @@ class FaqstreamError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message}\n  → {self.hint}" if self.hint else self.message
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers of the error response (``Retry-After``, ``WWW-Authenticate``…)."""
+        return {}
+
+    def body_details(self) -> dict[str, object] | None:
+        """Machine-readable details for the error body's ``details`` field, if any."""
+        return None
 
 
 class ConfigError(FaqstreamError):
@@ -55,6 +69,7 @@ class IngestRefusedError(FaqstreamError):
     """
 
     exit_code = 2
+    status = 422
     code = "ingest_refused"
 
     def __init__(
@@ -63,3 +78,6 @@ class IngestRefusedError(FaqstreamError):
         super().__init__(message, hint=hint)
         self.reason = reason
         self.details: dict[str, object] = dict(details or {})
+
+    def body_details(self) -> dict[str, object] | None:
+        return {"reason": self.reason, "hint": self.hint, **self.details}

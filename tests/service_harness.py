@@ -18,11 +18,11 @@ from pydantic import SecretStr
 from faqstream.server import build_app
 from ingest.pipeline import IngestPipeline
 from knowledge.search import KnowledgeBase
-from service.answer_cache import CacheSettings
-from service.config import AppSettings
-from service.db_settings import DatabaseSettings
-from service.settings import AnthropicSettings, ServiceSettings
-from service.translate import TranslateSettings
+from service.caching.answers import CacheSettings
+from service.retrieval.translate import TranslateSettings
+from service.settings.app import AppSettings
+from service.settings.database import DatabaseSettings
+from service.settings.service import AnthropicSettings, ServiceSettings
 from tests.conftest import make_settings
 
 ADMIN_KEY = "admin-secret"

@@ -1,0 +1,103 @@
+"""The service's own Prometheus metrics (one registry per process; components add theirs to it).
+
+Label values come from small fixed sets (modes, outcomes, token kinds, configured models, handoff
+reasons, cache results, route templates), so cardinality stays bounded whatever the traffic.
+Ratios (prompt-cache hit ratio, answer-cache hit ratio, handoff rate) are computed in PromQL from
+these counters; deploy/grafana/faqstream.json shows how.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from service.api.schemas import Usage
+from service.handoff.policy import Handoff
+
+TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.requests = Counter(
+            "faqstream_http_requests_total",
+            "HTTP requests by route and status",
+            ["route", "status"],
+            registry=r,
+        )
+        self.request_seconds = Histogram(
+            "faqstream_http_request_seconds",
+            "Request to response start (the whole body for JSON), by route",
+            ["route"],
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.answers = Counter(
+            "faqstream_answers_total", "Answers by mode and outcome", ["mode", "outcome"], registry=r
+        )
+        self.ttft = Histogram(
+            "faqstream_time_to_first_delta_seconds",
+            "Request to first delta, by mode",
+            ["mode"],
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.duration = Histogram(
+            "faqstream_answer_seconds",
+            "Request to end of answer, by mode",
+            ["mode"],
+            registry=r,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
+        self.tokens = Counter(
+            "faqstream_tokens_total", "Claude tokens by kind and model", ["kind", "model"], registry=r
+        )
+        self.cost = Counter("faqstream_cost_usd_total", "Claude cost in USD by model", ["model"], registry=r)
+        self.handoffs = Counter(
+            "faqstream_handoffs_total", "Answers handed to a human, by reason", ["reason"], registry=r
+        )
+        self.answer_cache = Counter(
+            "faqstream_answer_cache_total",
+            "First-turn answer-cache lookups: exact, semantic or miss",
+            ["result"],
+            registry=r,
+        )
+        self.cache_saved_usd = Counter(
+            "faqstream_answer_cache_saved_usd_total",
+            "Claude cost the answer cache avoided (the original answers' cost)",
+            registry=r,
+        )
+        self.in_flight = Gauge("faqstream_answers_in_flight", "Answers being streamed now", registry=r)
+        self.retrieval_batches = Gauge(
+            "faqstream_retrieval_batches", "Model calls made for question embedding", registry=r
+        )
+        self.retrieval_questions = Gauge(
+            "faqstream_retrieval_questions", "Questions embedded in those calls", registry=r
+        )
+        self.embedding_cache_hits = Gauge(
+            "faqstream_embedding_cache_hits", "Question vectors served from the embedding cache", registry=r
+        )
+        self.embedding_cache_misses = Gauge(
+            "faqstream_embedding_cache_misses", "Question vectors that needed the model", registry=r
+        )
+
+    def observe_outcome(self, mode: str, model: str | None, usage: Usage, handoff: Handoff | None) -> None:
+        self.answers.labels(mode, "ok").inc()
+        if handoff is not None:
+            self.handoffs.labels(handoff.reason).inc()
+        if model is not None:
+            self.observe_usage(model, usage)
+
+    def observe_usage(self, model: str, usage: Usage) -> None:
+        """Tokens and cost of any Claude call (answers, summaries)."""
+        for kind in TOKEN_KINDS:
+            value = getattr(usage, kind)
+            if value:
+                self.tokens.labels(kind, model).inc(value)
+        if usage.cost_usd:
+            self.cost.labels(model).inc(usage.cost_usd)

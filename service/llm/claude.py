@@ -1,0 +1,360 @@
+"""Claude through the official SDK (AsyncAnthropic): the one place that talks to the LLM.
+
+SDK retries are off (``max_retries=0``): resilience belongs to one layer of our own, and nothing
+may be retried once text has reached the customer. Vendor exceptions become ``UpstreamError``
+(``UpstreamAuthError`` for rejected credentials), and every verdict on the key is reported to the
+client's ``UpstreamStatus`` (service/llm/status.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+
+import anthropic
+
+from knowledge.errors import FaqstreamError
+from service.api.schemas import Usage
+from service.llm.pricing import PriceTable, PricingSettings, UnknownModelError
+from service.llm.sse_frames import FrameParser
+from service.llm.status import UpstreamState, UpstreamStatus
+from service.settings.service import AnthropicSettings
+
+
+class UpstreamError(FaqstreamError):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        retryable: bool,
+        upstream_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+        self.upstream_status = upstream_status  # the API's HTTP status, when it answered with one
+        # What the customer's client sees: 503 when another try may succeed, else 502.
+        self.status = 503 if retryable else 502
+        self.retry_after = retry_after  # seconds, from retry-after-ms / retry-after when sent
+
+
+class UpstreamAuthError(UpstreamError):
+    """The API refused the credentials (401 ``authentication_error``, 403 ``permission_error``).
+
+    Never retried or fallen back (the next attempt or model uses the same key) and no verdict on the
+    model's health."""
+
+
+_AUTH_STATUSES = {401, 403}
+_AUTH_TYPES = {"authentication_error", "permission_error"}
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A ``tool_use`` block of a streamed reply. ``input`` is {} when its JSON was cut off or broken."""
+
+    name: str
+    input: dict[str, Any]
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class Completed:
+    stop_reason: str | None
+    usage: Usage
+    tool_calls: tuple[ToolCall, ...] = ()  # the tools the model called, in block order
+
+    def called(self, name: str) -> bool:
+        return any(call.name == name for call in self.tool_calls)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A whole (non-streamed) reply: its text, the input of a forced tool call if any, and usage."""
+
+    text: str
+    tool_input: dict[str, Any] | None
+    stop_reason: str | None
+    usage: Usage
+    model: str
+
+
+def _retry_after(response: Any) -> float | None:
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    try:
+        if (ms := headers.get("retry-after-ms")) is not None:
+            return max(float(ms) / 1000, 0.0)
+        if (seconds := headers.get("retry-after")) is not None:
+            return max(float(seconds), 0.0)
+    except ValueError:
+        return None  # an HTTP date: rare from Anthropic; the backoff policy decides instead
+    return None
+
+
+_RETRYABLE_TYPES = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
+
+
+def _read_usage(fields: dict[str, Any], usage: Usage) -> None:
+    """Copy the counters present in a ``usage`` object (message_delta carries only some)."""
+    for name in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"):
+        value = fields.get(name)
+        if isinstance(value, int):
+            setattr(usage, name, value)
+
+
+def _tool_input(pieces: list[str]) -> dict[str, Any]:
+    """A streamed tool input from its JSON pieces; {} when empty, cut off (max_tokens) or broken."""
+    try:
+        value = json.loads("".join(pieces) or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _stream_error(data: str) -> UpstreamError:
+    """An ``event: error`` frame sent after the response started (HTTP status was already 200)."""
+    try:
+        error = json.loads(data).get("error", {})
+    except ValueError:
+        error = {}
+    kind = str(error.get("type") or "api_error")
+    message = str(error.get("message") or "error event in the stream")
+    cls = UpstreamAuthError if kind in _AUTH_TYPES else UpstreamError
+    return cls(kind, f"Claude API error: {message}", retryable=kind in _RETRYABLE_TYPES)
+
+
+def _translate(exc: Exception) -> UpstreamError:
+    if isinstance(exc, anthropic.APIStatusError):
+        status = exc.status_code
+        kind = getattr(exc, "type", None) or (
+            exc.body.get("error", {}).get("type") if isinstance(exc.body, dict) else None
+        )
+        retryable = status in {408, 409, 429, 500, 502, 503, 504, 529} or kind in _RETRYABLE_TYPES
+        cls = UpstreamAuthError if status in _AUTH_STATUSES else UpstreamError
+        return cls(
+            str(kind or f"http_{status}"),
+            f"Claude API error: {exc.message}",
+            retryable=retryable,
+            upstream_status=status,
+            retry_after=_retry_after(exc.response),
+        )
+    if isinstance(exc, anthropic.APITimeoutError):
+        return UpstreamError("upstream_timeout", "Claude API timed out", retryable=True)
+    if isinstance(exc, anthropic.APIConnectionError):
+        return UpstreamError("upstream_unreachable", "Claude API unreachable", retryable=True)
+    return UpstreamError(
+        "upstream_failed", f"Claude stream failed: {type(exc).__name__}: {exc}", retryable=True
+    )
+
+
+class ClaudeClient:
+    def __init__(
+        self,
+        settings: AnthropicSettings,
+        prices: PriceTable | None = None,
+        status: UpstreamStatus | None = None,
+    ) -> None:
+        assert settings.api_key is not None
+        self.settings = settings
+        self.prices = prices or PriceTable(PricingSettings())
+        self.status = status or UpstreamStatus()
+        timeout = anthropic.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
+        self._client = anthropic.AsyncAnthropic(
+            api_key=settings.api_key.get_secret_value(),
+            base_url=settings.base_url,
+            max_retries=0,
+            timeout=timeout,
+            # aiohttp's C HTTP parser halves the client's CPU per streamed answer compared with the
+            # default pure-Python transport (measured in docs/benchmarks.md).
+            http_client=anthropic.DefaultAioHttpClient(timeout=timeout),
+        )
+
+    async def stream(
+        self,
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        *,
+        model: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> AsyncGenerator[TextDelta | Completed, None]:
+        """Text deltas, then one ``Completed``. Closing the generator closes the upstream request.
+
+        The SDK sends the request (auth, headers, base URL, timeouts, HTTP errors → exceptions); the
+        event stream is read as raw SSE frames and only the fields used are decoded (see
+        service/llm/sse_frames.py for why). With ``tools`` (tool choice ``auto``) the model may end its
+        reply with ``tool_use`` blocks: ``content_block_start`` of type ``tool_use`` opens one, its
+        input arrives as ``input_json_delta`` pieces, and the message stops with ``tool_use``; the
+        calls come in ``Completed.tool_calls`` (text deltas are yielded as they arrive, as always).
+        """
+        usage = Usage()
+        stop_reason: str | None = None
+        completed = False
+        parser = FrameParser()
+        ticket = self.status.ticket()
+        calls: dict[int, tuple[str, str, list[str]]] = {}  # block index -> (id, name, JSON pieces)
+        extra: dict[str, Any] = {"tools": tools} if tools else {}
+        try:
+            async with self._client.messages.with_streaming_response.create(
+                model=model or self.settings.model,
+                max_tokens=self.settings.max_tokens,
+                system=system,  # type: ignore[arg-type]
+                messages=messages,  # type: ignore[arg-type]
+                stream=True,
+                **extra,
+            ) as response:
+                self.status.record(UpstreamState.OK, ticket)  # HTTP 200: the key was accepted
+                async for chunk in response.iter_bytes():
+                    for event, data in parser.feed(chunk):
+                        if event == "content_block_delta":
+                            body = json.loads(data)
+                            delta = body["delta"]
+                            kind = delta.get("type")
+                            if kind == "text_delta" and delta.get("text"):
+                                yield TextDelta(delta["text"])
+                            elif kind == "input_json_delta" and body.get("index") in calls:
+                                calls[body["index"]][2].append(str(delta.get("partial_json") or ""))
+                        elif event == "content_block_start":
+                            body = json.loads(data)
+                            block = body.get("content_block") or {}
+                            if block.get("type") == "tool_use":
+                                calls[body.get("index", len(calls))] = (
+                                    str(block.get("id") or ""),
+                                    str(block.get("name") or ""),
+                                    [],
+                                )
+                        elif event == "message_start":
+                            _read_usage(json.loads(data)["message"]["usage"], usage)
+                        elif event == "message_delta":
+                            body = json.loads(data)
+                            stop_reason = body.get("delta", {}).get("stop_reason")
+                            _read_usage(body.get("usage") or {}, usage)
+                        elif event == "message_stop":
+                            completed = True
+                        elif event == "error":
+                            raise _stream_error(data)
+        except (asyncio.CancelledError, GeneratorExit):
+            raise
+        except UpstreamError as exc:
+            self._refused(exc, ticket)
+            raise
+        except Exception as exc:
+            raise self._refused(_translate(exc), ticket) from exc
+        if not completed:
+            raise UpstreamError(
+                "upstream_incomplete", "Claude stream ended before message_stop", retryable=True
+            )
+        usage.cost_usd = self._cost(model or self.settings.model, usage)
+        tool_calls = tuple(
+            ToolCall(name, _tool_input(pieces), ident) for ident, name, pieces in calls.values()
+        )
+        yield Completed(stop_reason, usage, tool_calls)
+
+    async def complete(
+        self,
+        system: str | list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        *,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: dict[str, Any] | None = None,
+        timeout_s: float | None = None,
+    ) -> Completion:
+        """One non-streamed request (summaries, translations, routing). Vendor errors → UpstreamError."""
+        extra: dict[str, Any] = {}
+        if tools is not None:
+            extra["tools"] = tools
+        if tool_choice is not None:
+            extra["tool_choice"] = tool_choice
+        if timeout_s is not None:
+            extra["timeout"] = timeout_s
+        ticket = self.status.ticket()
+        try:
+            message = await self._client.messages.create(
+                model=model or self.settings.model,
+                max_tokens=max_tokens or self.settings.max_tokens,
+                system=system,  # type: ignore[arg-type]
+                messages=messages,  # type: ignore[arg-type]
+                **extra,
+            )
+        except (asyncio.CancelledError, GeneratorExit):
+            raise
+        except Exception as exc:
+            raise self._refused(_translate(exc), ticket) from exc
+        self.status.record(UpstreamState.OK, ticket)
+        text = "".join(b.text for b in message.content if b.type == "text")
+        tool_input = next(
+            (dict(b.input) for b in message.content if b.type == "tool_use" and isinstance(b.input, dict)),
+            None,
+        )
+        u = message.usage
+        usage = Usage(
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            cache_read_input_tokens=u.cache_read_input_tokens or 0,
+            cache_creation_input_tokens=u.cache_creation_input_tokens or 0,
+        )
+        usage.cost_usd = self._cost(message.model, usage)
+        return Completion(text, tool_input, message.stop_reason, usage, message.model)
+
+    async def check(self, timeout_s: float) -> None:
+        """Check the key with one cheap authenticated request, ``GET /v1/models?limit=1`` (free, no
+        tokens, no model run), within ``timeout_s``. The verdict goes to ``status``: accepted → ok;
+        401/403 → unauthorized; connection error or timeout → unreachable; any other answer (e.g. a
+        gateway without the models endpoint) → unchecked. Raises the ``UpstreamError`` if any."""
+        ticket = self.status.ticket()
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._client.models.list(limit=1, timeout=timeout_s)
+        except asyncio.CancelledError:
+            raise
+        except TimeoutError:
+            error = UpstreamError(
+                "upstream_timeout", f"Claude API did not answer within {timeout_s:g}s", retryable=True
+            )
+        except Exception as exc:
+            error = _translate(exc)
+        else:
+            self.status.record(UpstreamState.OK, ticket)
+            return
+        if isinstance(error, UpstreamAuthError):
+            state = UpstreamState.UNAUTHORIZED
+        elif error.code in ("upstream_timeout", "upstream_unreachable"):
+            state = UpstreamState.UNREACHABLE
+        else:
+            state = UpstreamState.UNCHECKED
+        self.status.record(state, ticket, self._reason(error))
+        raise error
+
+    def _refused(self, error: UpstreamError, ticket: int) -> UpstreamError:
+        """Report rejected credentials to ``status``; other failures say nothing about the key."""
+        if isinstance(error, UpstreamAuthError):
+            self.status.record(UpstreamState.UNAUTHORIZED, ticket, self._reason(error))
+        return error
+
+    def _reason(self, error: UpstreamError) -> str:
+        where = str(self._client.base_url).rstrip("/")
+        if error.upstream_status is not None:
+            return f"HTTP {error.upstream_status} {error.code} from {where}"
+        return f"{error.code}: {where}"
+
+    def _cost(self, model: str, usage: Usage) -> float:
+        try:
+            return self.prices.cost(model, usage)
+        except UnknownModelError:  # the service checks its models at startup; others are unpriced
+            return 0.0
+
+    async def close(self) -> None:
+        await self._client.close()

@@ -1,0 +1,362 @@
+"""Upstream resilience around ``ClaudeClient``: retries, timeouts, circuit breakers, fallback, admission.
+
+``ResilientClaude.stream`` is the one retry layer (the SDK's own retries are off). For each model of
+the chain (``ANTHROPIC_MODEL`` then ``RESILIENCE_FALLBACK_MODELS``) it makes up to ``max_attempts``
+requests within ``max_total_s``, retrying only retryable failures (408/409/429/5xx/529, connection
+errors, timeouts) with exponential backoff and jitter, never sooner than the upstream's
+Retry-After — and giving up on the model at once when that wait would overrun the budget. A request
+that shows no text within ``first_token_timeout_s`` counts as a retryable timeout. Retries stop at
+the first token: from then on the text belongs to the customer, so a failure (dropped connection,
+``error`` event, no token for ``idle_timeout_s``) ends the stream with an ``UpstreamError``.
+
+A model whose circuit is open is skipped; when every model failed or is open the call raises
+``LlmUnavailableError`` (code ``llm_unavailable``): the caller answers extractively with a handoff.
+Errors that another attempt or model cannot fix (400 invalid request, 401/403 credentials, 413)
+propagate as they are. See docs/resilience.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from prometheus_client import CollectorRegistry
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+
+from service.llm.admission import AdmissionGate, Lease, OverloadedError
+from service.llm.breaker import BreakerBoard, CircuitState, Clock, Permit
+from service.llm.claude import ClaudeClient, Completed, Completion, TextDelta, UpstreamError
+from service.llm.metrics import ResilienceMetrics
+from service.llm.policy import ResilienceSettings, RetryBudget, is_model_failure
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+__all__ = [
+    "CircuitState",
+    "LlmUnavailableError",
+    "OverloadedError",
+    "ResilienceSettings",
+    "ResilientClaude",
+    "Started",
+    "StreamEvent",
+]
+
+
+@dataclass(frozen=True)
+class Started:
+    """First event of a stream: which model answers, after how many upstream requests in all."""
+
+    model: str
+    attempts: int
+    fallback: bool  # not the first model of the chain
+
+
+StreamEvent = Started | TextDelta | Completed
+
+
+class LlmUnavailableError(UpstreamError):
+    """Every model of the chain failed or has its circuit open."""
+
+    def __init__(self, failures: list[tuple[str, str]], retry_after: float | None) -> None:
+        summary = ", ".join(f"{model}: {code}" for model, code in failures) or "no models configured"
+        super().__init__(
+            "llm_unavailable",
+            f"Claude is unavailable ({summary})",
+            retryable=True,
+            upstream_status=None,
+            retry_after=retry_after,
+        )
+        self.failures = failures  # (model, error code or "circuit_open"), in the order tried
+
+
+class _CircuitOpenError(Exception):
+    """Internal: the model's breaker refused the request (never retried, falls through to the next)."""
+
+
+@dataclass
+class _Opened:
+    """A stream past its first event: what the retry phase hands to the relay."""
+
+    model: str
+    events: AsyncGenerator[TextDelta | Completed, None]
+    first: TextDelta | Completed
+    permit: Permit
+
+
+class ResilientClaude:
+    def __init__(
+        self,
+        client: ClaudeClient,
+        settings: ResilienceSettings,
+        registry: CollectorRegistry | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.models: tuple[str, ...] = tuple(
+            dict.fromkeys([client.settings.model, *settings.fallback_models])
+        )
+        self._clock = clock
+        self._sleep = sleep
+        self.breakers = BreakerBoard(
+            settings.breaker_failures, settings.breaker_cooldown_s, clock, self.models
+        )
+        self.gate = AdmissionGate(settings.pool_size, settings.queue_size, settings.queue_wait_s)
+        self.metrics = ResilienceMetrics(registry, self.gate, self.breakers)
+
+    # ------------------------------------------------------------ admission
+    async def acquire(self) -> Lease:
+        """An upstream slot, or ``OverloadedError`` at once (queue full) or after ``queue_wait_s``."""
+        try:
+            return await self.gate.acquire()
+        except OverloadedError:
+            self.metrics.shed.inc()
+            raise
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncGenerator[Lease, None]:
+        lease = await self.acquire()
+        try:
+            yield lease
+        finally:
+            lease.release()
+
+    def circuit_states(self) -> dict[str, CircuitState]:
+        return self.breakers.states()
+
+    # ------------------------------------------------------------ streaming
+    async def stream(
+        self,
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        *,
+        lease: Lease | None = None,
+        models: Sequence[str] | None = None,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """``Started``, then text deltas, then one ``Completed``.
+
+        Holds an upstream slot from the request to the end of the stream: ``lease`` if given (the
+        stream then owns it and releases it when it ends), else one acquired on the first
+        iteration. Closing the generator, or cancelling its consumer, closes the upstream request.
+        """
+        held = lease if lease is not None else await self.acquire()
+        chain = tuple(models or self.models)
+        opened: _Opened | None = None
+        try:
+            opened, attempts = await self._open_chain(chain, system, messages, tools)
+            yield Started(opened.model, attempts, opened.model != chain[0])
+            event = opened.first
+            while True:  # from here on nothing is retried: the text is the customer's
+                if isinstance(event, Completed):
+                    opened.permit.success()  # before the yield: the consumer may stop at Completed
+                    yield event
+                    return
+                yield event
+                event = await self._next(opened)
+        except BaseException as exc:
+            if opened is not None:
+                self._settle(opened.permit, opened.model, exc)
+            raise
+        finally:
+            if opened is not None:
+                await opened.events.aclose()
+            held.release()
+
+    async def _open_chain(
+        self,
+        chain: tuple[str, ...],
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None = None,
+    ) -> tuple[_Opened, int]:
+        attempts = [0]
+
+        async def attempt(model: str, budget: RetryBudget) -> _Opened:
+            attempts[0] += 1
+            return await self._open(model, system, messages, budget, tools)
+
+        opened = await self._over_chain(chain, attempt)
+        return opened, attempts[0]
+
+    async def _open(
+        self,
+        model: str,
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        budget: RetryBudget,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> _Opened:
+        """One request, up to its first event (text, or the end of a reply without text)."""
+        permit = self._permit(model)
+        events = self.client.stream(system, messages, model=model, tools=tools)
+        timeout = max(min(self.settings.first_token_timeout_s, budget.remaining()), 0.0)
+        started = self._clock()
+        try:
+            try:
+                async with asyncio.timeout(timeout):
+                    first = await anext(events)
+            except TimeoutError:
+                raise UpstreamError(
+                    "upstream_first_token_timeout",
+                    f"Claude {model} sent no text within {timeout:.2f}s",
+                    retryable=True,
+                ) from None
+            except StopAsyncIteration:
+                raise _incomplete(model) from None
+        except BaseException as exc:
+            await events.aclose()
+            self._settle(permit, model, exc)
+            raise
+        self.metrics.first_token.labels(model).observe(max(self._clock() - started, 0.0))
+        return _Opened(model, events, first, permit)
+
+    async def _next(self, opened: _Opened) -> TextDelta | Completed:
+        try:
+            async with asyncio.timeout(self.settings.idle_timeout_s):
+                return await anext(opened.events)
+        except TimeoutError:
+            raise UpstreamError(
+                "upstream_idle_timeout",
+                f"Claude {opened.model} sent nothing for {self.settings.idle_timeout_s:.1f}s",
+                retryable=True,
+            ) from None
+        except StopAsyncIteration:
+            raise _incomplete(opened.model) from None
+
+    # ------------------------------------------------------------ non-streamed
+    async def complete(
+        self,
+        system: str | list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        *,
+        models: Sequence[str] | None = None,
+        max_tokens: int | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: dict[str, Any] | None = None,
+        timeout_s: float | None = None,
+    ) -> Completion:
+        """``ClaudeClient.complete`` with the same retries, breakers and fallback (no first-token rule;
+        each attempt is bounded by what is left of the model's budget). Not gated: wrap it in
+        ``slot()`` to count it against the pool."""
+
+        async def attempt(model: str, budget: RetryBudget) -> Completion:
+            permit = self._permit(model)
+            try:
+                try:
+                    async with asyncio.timeout(max(budget.remaining(), 0.0)):
+                        result = await self.client.complete(
+                            system,
+                            messages,
+                            model=model,
+                            max_tokens=max_tokens,
+                            tools=tools,
+                            tool_choice=tool_choice,
+                            timeout_s=timeout_s,
+                        )
+                except TimeoutError:
+                    raise UpstreamError(
+                        "upstream_timeout", f"Claude {model} did not answer in time", retryable=True
+                    ) from None
+            except BaseException as exc:
+                self._settle(permit, model, exc)
+                raise
+            permit.success()
+            return result
+
+        return await self._over_chain(tuple(models or self.models), attempt)
+
+    # ------------------------------------------------------------ shared machinery
+    async def _over_chain(
+        self, chain: tuple[str, ...], attempt: Callable[[str, RetryBudget], Awaitable[T]]
+    ) -> T:
+        """Each model in turn, with retries, skipping open circuits; ``LlmUnavailableError`` at the end."""
+        failures: list[tuple[str, str]] = []
+        last: UpstreamError | None = None
+        for model in chain:
+            if not self.breakers[model].available():
+                self.metrics.circuit_skips.labels(model).inc()
+                failures.append((model, "circuit_open"))
+                continue
+            budget = RetryBudget(self.settings, model, self.breakers, self._clock)
+            retrying = AsyncRetrying(
+                retry=retry_if_exception(lambda e: isinstance(e, UpstreamError) and e.retryable),
+                stop=budget.stop,
+                wait=budget.wait,
+                sleep=self._sleep,
+                before_sleep=self._before_sleep(model),
+                reraise=True,
+            )
+            try:
+                result: T = await retrying(attempt, model, budget)
+            except _CircuitOpenError:
+                self.metrics.circuit_skips.labels(model).inc()
+                failures.append((model, "circuit_open"))
+                continue
+            except UpstreamError as exc:
+                if not is_model_failure(exc):
+                    raise
+                failures.append((model, exc.code))
+                last = exc
+                log.warning("Claude %s failed (%s): trying the next model", model, exc.code)
+                continue
+            if model != chain[0]:
+                self.metrics.fallbacks.labels(chain[0], model).inc()
+            return result
+        self.metrics.unavailable.inc()
+        if last is None:  # every circuit open: the first probe is the earliest chance
+            retry_after: float | None = min((self.breakers[m].retry_in() for m in chain), default=None)
+        else:
+            retry_after = last.retry_after
+        log.error("Claude unavailable: %s", failures)
+        raise LlmUnavailableError(failures, retry_after) from last
+
+    def _permit(self, model: str) -> Permit:
+        permit = self.breakers[model].allow()
+        if permit is None:
+            raise _CircuitOpenError(model)
+        return permit
+
+    def _settle(self, permit: Permit, model: str, exc: BaseException) -> None:
+        """Report a request that ended in ``exc`` to the breaker and the metrics."""
+        if isinstance(exc, UpstreamError):
+            self.metrics.errors.labels(model, exc.code).inc()
+            if is_model_failure(exc):
+                permit.failure()
+            else:
+                permit.success()  # the upstream answered; the request itself was refused
+        else:
+            permit.release()  # cancelled or closed by the consumer: no verdict on the model
+
+    def _before_sleep(self, model: str) -> Callable[[RetryCallState], None]:
+        def note(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            code = exc.code if isinstance(exc, UpstreamError) else type(exc).__name__
+            self.metrics.retries.labels(model, code).inc()
+            log.warning(
+                "Claude %s failed (%s), attempt %d; retrying in %.2fs",
+                model,
+                code,
+                state.attempt_number,
+                state.upcoming_sleep,
+            )
+
+        return note
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def _incomplete(model: str) -> UpstreamError:
+    return UpstreamError(
+        "upstream_incomplete", f"Claude {model} stream ended without a final message", retryable=True
+    )

@@ -1,0 +1,127 @@
+"""Query-side retrieval off the event loop, with natural batching and a query-vector cache.
+
+Embedding a question is CPU work (a few ms); done on the event loop it would stall every stream.
+One worker thread runs searches. While it is busy, new questions queue; when it is free, it takes
+*all* queued questions as one batch (one model call for all their vectors). An idle service
+therefore adds no waiting, and a busy one embeds concurrent questions together instead of one
+by one. Vectors of questions seen before come from the cache and skip the model entirely.
+
+Each result carries the question's vector, so routing and the semantic answer cache reuse it
+instead of embedding again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from knowledge.schema import SearchHit
+from knowledge.search import KnowledgeBase, Query
+from service.retrieval.vector_cache import EmbeddingCache, Matrix, embed_queries_cached
+
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    hits: list[SearchHit]
+    vector: Vector | None  # L2-normalised query vector (None only for sparse-only searches)
+
+
+Pending = tuple[Query, "asyncio.Future[Retrieved]"]
+
+
+class BatchingRetriever:
+    def __init__(self, kb: KnowledgeBase, max_batch: int = 32, cache: EmbeddingCache | None = None) -> None:
+        self.kb = kb
+        self.max_batch = max_batch
+        self.cache = cache
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval")
+        self._pending: list[Pending] = []
+        self._busy = False
+        self.batches = 0  # observability: how many model calls served how many questions
+        self.questions = 0
+
+    async def search(self, query: Query) -> Retrieved:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Retrieved] = loop.create_future()
+        self._pending.append((query, future))
+        if not self._busy:
+            self._start(loop)
+        return await future
+
+    def embed(self, queries: list[Query]) -> list[Vector | None]:
+        """Vectors for ``queries`` (in the worker thread): cached ones, the rest in one model call."""
+        rows = [i for i, q in enumerate(queries) if q.mode != "sparse"]
+        texts = [queries[i].text for i in rows]
+        vectors: list[Vector | None] = [None] * len(queries)
+        if not texts:
+            return vectors
+        embedder = self.kb.embedder
+        if self.cache is None:
+            matrix = self._model(texts)
+        else:
+            matrix = embed_queries_cached(self.cache, embedder.name, texts, self._model, embedder.dim)
+        for n, i in enumerate(rows):
+            vectors[i] = matrix[n]
+        return vectors
+
+    def _model(self, texts: list[str]) -> Matrix:
+        self.batches += 1
+        self.questions += len(texts)
+        return self.kb.embedder.embed_queries(texts)
+
+    def _run(self, queries: list[Query]) -> list[Retrieved]:
+        vectors = self.embed(queries)
+        collection = self.kb.store.active()
+        if collection is None:
+            return [Retrieved([], vector) for vector in vectors]
+        return [
+            Retrieved(self.kb.search_prepared(query, vector, collection), vector)
+            for query, vector in zip(queries, vectors, strict=True)
+        ]
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+        batch = [(q, f) for q, f in batch if not f.cancelled()]
+        if not batch:
+            self._busy = False
+            if self._pending:
+                self._start(loop)
+            return
+        self._busy = True
+        try:
+            task = loop.run_in_executor(self._executor, self._run, [q for q, _ in batch])
+        except RuntimeError as exc:  # closed (shutting down): fail the waiting questions at once
+            self._busy = False
+            for _, future in batch + self._pending:
+                if not future.done():
+                    future.set_exception(exc)
+            self._pending = []
+            return
+        task.add_done_callback(lambda t: self._finish(loop, batch, t))
+
+    def _finish(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        batch: list[Pending],
+        task: asyncio.Future[list[Retrieved]],
+    ) -> None:
+        error = task.exception()
+        for n, (_, future) in enumerate(batch):
+            if future.done():
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(task.result()[n])
+        self._busy = False
+        if self._pending:
+            self._start(loop)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

