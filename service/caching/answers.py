@@ -49,13 +49,13 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from knowledge.errors import ConfigError
-from knowledge.settings import PACKAGED_E5, PACKAGED_MINILM, _config
+from knowledge.settings import PACKAGED_E5, PACKAGED_MINILM, EmptyIsNone, _config
 from service.privacy.pii import PLACEHOLDERS, find_pii
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class CacheSettings(BaseSettings):
     answers: bool = Field(default=True, description="answer cache for first-turn questions on/off")
     semantic: bool = Field(default=True, description="also serve near-identical questions (by embedding)")
     ttl_s: float = Field(default=86_400.0, gt=0, description="how long a cached answer may be served")
-    semantic_threshold: float | None = Field(
+    semantic_threshold: EmptyIsNone[float] = Field(
         default=None,
         ge=0.5,
         le=1.0,
@@ -98,11 +98,6 @@ class CacheSettings(BaseSettings):
     embedding_size: int = Field(
         default=4096, ge=0, le=1_000_000, description="query embeddings kept in-process; 0 = off"
     )
-
-    @field_validator("semantic_threshold", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
 
     def for_model(self, model: str) -> CacheSettings:
         """These settings for queries embedded by ``model`` (``EMBEDDING_MODEL``): an unset

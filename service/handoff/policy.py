@@ -41,11 +41,11 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, get_args
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings
 
 from knowledge.errors import ConfigError
-from knowledge.settings import _config
+from knowledge.settings import EmptyIsNone, _config
 from service.answers.prompts import LANGUAGE_NAMES
 from service.api.schemas import Citation
 
@@ -81,18 +81,13 @@ class HandoffSettings(BaseSettings):
     human_intents: tuple[str, ...] = Field(
         default=("human_agent",), description="router intents meaning 'let me talk to a person'"
     )
-    lexicon_path: Path | None = Field(
+    lexicon_path: EmptyIsNone[Path] = Field(
         default=None, description="dissatisfaction lexicon (YAML); unset = data/dissatisfaction.yaml"
     )
     summary_max_chars: int = Field(default=1500, ge=200, le=20_000)
-    webhook_url: str | None = Field(
+    webhook_url: EmptyIsNone[str] = Field(
         default=None, description="where handoffs are POSTed for the agents' tool; unset = no webhook"
     )
-
-    @field_validator("webhook_url", "lexicon_path", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
 
 
 # ---------------------------------------------------------------- dissatisfaction

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 from tenacity import (
     AsyncRetrying,
@@ -43,7 +43,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from knowledge.settings import _config
+from knowledge.settings import EmptyIsNone, _config
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +62,12 @@ class WebhookSettings(BaseSettings):
     backoff_initial_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=30.0, ge=0)
     retry_after_max_s: float = Field(default=120.0, ge=0, description="longest Retry-After honoured")
-    secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 signing key; unset = unsigned")
+    secret: EmptyIsNone[SecretStr] = Field(
+        default=None, description="HMAC-SHA256 signing key; unset = unsigned"
+    )
     queue_size: int = Field(default=1000, ge=1, description="events waiting; more are dropped")
     workers: int = Field(default=2, ge=1, le=32, description="deliveries in flight at once")
     drain_s: float = Field(default=10.0, ge=0, description="how long shutdown waits for the queue")
-
-    @field_validator("secret", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

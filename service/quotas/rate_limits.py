@@ -35,7 +35,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from knowledge.errors import FaqstreamError
-from knowledge.settings import _config
+from knowledge.settings import EmptyIsNone, _config
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,9 @@ class LimitSettings(BaseSettings):
     alert_thresholds: Annotated[tuple[float, ...], NoDecode] = Field(
         default=(0.5, 0.8, 1.0), description="fractions of each daily budget that raise an alert once"
     )
-    alert_webhook_url: str | None = Field(default=None, description="POST budget alerts here; unset = off")
+    alert_webhook_url: EmptyIsNone[str] = Field(
+        default=None, description="POST budget alerts here; unset = off"
+    )
     fail_open: bool = Field(
         default=True, description="allow requests when Redis is unreachable (logged); false = refuse"
     )
@@ -75,11 +77,6 @@ class LimitSettings(BaseSettings):
         if any(not 0 < t <= 10 for t in value):
             raise ValueError("alert thresholds are fractions of the budget, in (0, 10]")
         return tuple(sorted(set(value)))
-
-    @field_validator("alert_webhook_url", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.embedder import Embedder
 from knowledge.language import LanguageIdentifier
-from knowledge.settings import _config
+from knowledge.settings import EmptyIsNone, _config
 from service.routing import calibration as cal
 from service.routing.catalog import IntentCatalog, intents_origin
 
@@ -59,14 +59,14 @@ class RouterSettings(BaseSettings):
         description="local = embedding similarity to the labelled examples; llm = ask Claude "
         "(falls back to local when Claude fails or no API key is set)",
     )
-    intents_file: Path | None = Field(
+    intents_file: EmptyIsNone[Path] = Field(
         default=None,
         description="your labels and example phrasings (YAML); relative = working directory, else the "
         "source tree. Unset = the bundled example data/intents.yaml (a demo shop's), under which a low "
         "intent confidence never hands off",
     )
     top_k: int = Field(default=2, ge=1, le=20, description="best examples averaged per label")
-    temperature: float | None = Field(
+    temperature: EmptyIsNone[float] = Field(
         default=None,
         gt=0.0,
         le=10.0,
@@ -76,11 +76,6 @@ class RouterSettings(BaseSettings):
     llm_model: str = "claude-haiku-4-5"
     llm_timeout_s: float = Field(default=5.0, gt=0.0)
     llm_max_tokens: int = Field(default=256, ge=16, le=4096)
-
-    @field_validator("temperature", "intents_file", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
 
 
 @dataclass(frozen=True)
