@@ -53,7 +53,7 @@ from knowledge.search import KnowledgeBase
 from knowledge.settings import ChunkingSettings, EmbeddingSettings, IngestSettings, QdrantSettings
 from service.api.auth import AuthSettings
 from service.caching.answers import CacheSettings
-from service.handoff.policy import HandoffSettings
+from service.handoff import HandoffSettings
 from service.quotas.rate_limits import LimitSettings
 from service.routing.catalog import IntentCatalog, intents_origin
 from service.routing.router import RouterSettings

@@ -40,7 +40,7 @@ from service.caching.answers import AnswerCache, CacheHit
 from service.conversations.history import build_history, build_messages, retrieval_query
 from service.conversations.store import Conversation, SessionStore, SessionStoreError, Turn, conversation_key
 from service.core.metrics import Metrics
-from service.handoff.policy import Handoff, HandoffPolicy, HandoffSignals, handoff_message
+from service.handoff import Handoff, HandoffPolicy, HandoffSignals, handoff_message
 from service.llm.admission import Lease
 from service.llm.claude import Completed, TextDelta, UpstreamError
 from service.llm.resilient import ResilientClaude, Started

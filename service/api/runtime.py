@@ -24,7 +24,7 @@ from service.caching.answers import AnswerCache, CacheSettings, build_answer_cac
 from service.conversations.store import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
 from service.core.metrics import Metrics
-from service.handoff.policy import HandoffPolicy
+from service.handoff import HandoffPolicy
 from service.llm.claude import ClaudeClient, UpstreamError
 from service.llm.pricing import PriceTable
 from service.llm.resilient import ResilientClaude

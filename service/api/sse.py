@@ -19,7 +19,7 @@ import anyio
 
 from service.answers.flow import Delta, Done, Event, Failed, Meta
 from service.core.metrics import Metrics
-from service.handoff.policy import Handoff
+from service.handoff import Handoff
 from service.routing.router import Route
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

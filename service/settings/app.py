@@ -13,7 +13,7 @@ from knowledge.settings import Settings
 from service.api.auth import AuthSettings
 from service.caching.answers import CacheSettings
 from service.conversations.store import ConversationSettings
-from service.handoff.policy import HandoffSettings
+from service.handoff import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.llm.pricing import PricingSettings
 from service.notify.webhooks import WebhookSettings

@@ -30,7 +30,7 @@ from fakes import FakeAnthropic, Reply
 from knowledge.answerability import RelevanceCalibration
 from service.answers.extractive import not_found_text
 from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS
-from service.handoff.policy import HandoffSettings, handoff_message
+from service.handoff import HandoffSettings, handoff_message
 from service.notify.webhooks import WebhookSettings
 from service.routing.catalog import BUNDLED_INTENTS
 from service.routing.router import RouterSettings
