@@ -19,7 +19,7 @@ from service.caching.answers import AnswerCache, CachedAnswer, CacheHit, should_
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
 from service.conversations.summarizer import Summarizer, fold_conversation
 from service.core.metrics import Metrics
-from service.handoff import Handoff
+from service.handoff.signals import Handoff
 from service.llm.claude import UpstreamError
 from service.notify.webhooks import WebhookSender
 from service.privacy.pii import redact

@@ -40,7 +40,9 @@ from service.caching.answers import AnswerCache, CacheHit
 from service.conversations.history import build_history, build_messages, retrieval_query
 from service.conversations.store import Conversation, SessionStore, SessionStoreError, Turn, conversation_key
 from service.core.metrics import Metrics
-from service.handoff import Handoff, HandoffPolicy, HandoffSignals, handoff_message
+from service.handoff.messages import handoff_message
+from service.handoff.policy import HandoffPolicy
+from service.handoff.signals import Handoff, HandoffSignals
 from service.llm.admission import Lease
 from service.llm.claude import Completed, TextDelta, UpstreamError
 from service.llm.resilient import ResilientClaude, Started
@@ -48,7 +50,7 @@ from service.privacy.pii import redact
 from service.retrieval.relevance import RelevanceFloor, no_floor
 from service.retrieval.retriever import BatchingRetriever, Retrieved, Vector
 from service.retrieval.translate import QueryTranslator, merge_hits
-from service.routing.router import Route, Router
+from service.routing.route import Route, Router
 from service.settings.app import AppSettings
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from service.caching.answers import AnswerCache, CacheSettings, build_answer_cac
 from service.conversations.store import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
 from service.core.metrics import Metrics
-from service.handoff import HandoffPolicy
+from service.handoff.policy import HandoffPolicy
 from service.llm.claude import ClaudeClient, UpstreamError
 from service.llm.pricing import PriceTable
 from service.llm.resilient import ResilientClaude
@@ -37,7 +37,8 @@ from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.translate import QueryTranslator, needs_translation
 from service.retrieval.vector_cache import EmbeddingCache
 from service.routing.catalog import intents_origin
-from service.routing.router import Router, build_router
+from service.routing.factory import build_router
+from service.routing.route import Router
 from service.settings.app import AppSettings
 from service.settings.redis import redis_client
 from service.usage.ledger import UsageLedger, open_ledger

@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from fakes import FakeAnthropic, Status
 from service.api.auth import AuthSettings
 from service.caching.answers import CacheSettings
-from service.handoff import HandoffSettings
+from service.handoff.settings import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.notify.webhooks import WebhookSettings
 from service.quotas.rate_limits import LimitSettings

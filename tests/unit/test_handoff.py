@@ -13,18 +13,11 @@ from knowledge.errors import ConfigError
 from service.api.schemas import Citation
 from service.conversations.facts import extract_facts, facts_in
 from service.conversations.store import Turn
-from service.handoff import (
-    HANDOFF_LANGUAGES,
-    DissatisfactionDetector,
-    HandoffPolicy,
-    HandoffSettings,
-    HandoffSignals,
-    decide,
-    handoff_message,
-)
-from service.handoff.dissatisfaction import DEFAULT_LEXICON
-from service.handoff.policy import handoff_reasons
-from service.handoff.signals import REASON_ORDER
+from service.handoff.dissatisfaction import DEFAULT_LEXICON, DissatisfactionDetector
+from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message
+from service.handoff.policy import HandoffPolicy, decide, handoff_reasons
+from service.handoff.settings import HandoffSettings
+from service.handoff.signals import REASON_ORDER, HandoffSignals
 
 DETECTOR = DissatisfactionDetector.load()
 
