@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from service.answers.smalltalk import INTENT as SMALLTALK_INTENT
 from service.conversations.facts import facts_in
 from service.conversations.store import Conversation, Turn
+from service.smalltalk import INTENT as SMALLTALK_INTENT
 
 CHARS_PER_TOKEN = 3.5  # Latin-script text; CJK characters count one token each
 TURN_OVERHEAD_TOKENS = 8  # role, block framing, tags
