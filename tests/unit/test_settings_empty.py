@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import inspect
+
 import pytest
 from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings
@@ -33,6 +35,18 @@ def test_optional_settings_are_declared_with_the_shared_type() -> None:
         "HandoffSettings.lexicon_path",
         "CacheSettings.semantic_threshold",
     } <= fields
+
+
+def test_no_settings_class_writes_its_own_copy() -> None:
+    copies = [
+        f"{cls.__name__}.{name}"
+        for cls in settings_classes()
+        for name, decorator in cls.__pydantic_decorators__.field_validators.items()
+        if 'value == ""' in inspect.getsource(decorator.func)
+        and "return None" in inspect.getsource(decorator.func)
+        and len(inspect.getsource(decorator.func).splitlines()) <= 4
+    ]
+    assert copies == []  # declare the field EmptyIsNone[...] instead
 
 
 @pytest.mark.parametrize(("cls", "name", "env"), OPTIONAL, ids=[env for _, _, env in OPTIONAL])
