@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import inspect
+from pathlib import Path
 
 import pytest
 from pydantic import BeforeValidator, Field, ValidationError
