@@ -60,6 +60,10 @@ class LedgerSettings(BaseSettings):
 class LedgerUnavailableError(FaqstreamError):
     """The ledger database could not be opened or migrated."""
 
+    status = 503
+    code = "store_unavailable"
+    retryable = True
+
 
 class UsageLedger:
     """The async face of a ``LedgerDatabase``: ``start``, ``record``, ``flush``, ``aclose``."""
