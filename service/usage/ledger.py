@@ -15,6 +15,7 @@ Storage (``database.py``): PostgreSQL when ``DATABASE_URL`` is set, else SQLite
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -137,16 +138,18 @@ class UsageLedger:
         retrying = AsyncRetrying(
             wait=wait_exponential(multiplier=0.5, max=self.settings.retry_max_s),
             retry=retry_if_exception_type(Exception),
-            before_sleep=self._retrying,
+            before_sleep=functools.partial(self._retrying, len(batch)),
         )
         async for attempt in retrying:
             with attempt:
                 await self._call(self.database.insert, batch)
 
-    def _retrying(self, state: RetryCallState) -> None:
+    def _retrying(self, rows: int, state: RetryCallState) -> None:
         self._write_errors.inc()
         exc = state.outcome.exception() if state.outcome is not None else None
-        log.warning("usage ledger: write failed (%s); retrying in %.1fs", exc, state.upcoming_sleep)
+        log.warning(
+            "usage ledger: write of %d rows failed (%s); retrying in %.1fs", rows, exc, state.upcoming_sleep
+        )
 
     async def aclose(self, drain_s: float | None = None) -> None:
         """Write what is queued (for up to ``drain_s``), then close the database."""

@@ -273,6 +273,50 @@ def test_concurrent_starts_do_not_race(backend: Backend) -> None:
     assert answers(backend) == 4
 
 
+def set_table(database: LedgerDatabase, *, present: bool) -> None:
+    """Drop the table under a running ledger (its writes fail) or put it back (they succeed)."""
+    with database.engine.begin() as conn:
+        (usage_ledger.create if present else usage_ledger.drop)(conn)
+
+
+def test_writes_are_retried_until_the_database_accepts_them(backend: Backend) -> None:
+    """A failed write keeps its batch: here the table is dropped under the ledger, then restored."""
+    registry = CollectorRegistry()
+    database = backend.database()
+
+    async def run() -> None:
+        ledger = UsageLedger(database, LedgerSettings(retry_max_s=0.05), registry=registry)
+        await ledger.start()
+        await asyncio.to_thread(set_table, database, present=False)
+        ledger.record(record(1))
+        while not registry.get_sample_value("faqstream_ledger_write_errors_total"):
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(set_table, database, present=True)  # the database is back
+        await ledger.flush()
+        await ledger.aclose()
+
+    asyncio.run(run())
+    assert answers(backend) == 1
+    assert registry.get_sample_value("faqstream_ledger_dropped_total") == 0
+
+
+def test_shutdown_while_the_database_fails_drops_and_counts(backend: Backend) -> None:
+    registry = CollectorRegistry()
+    database = backend.database()
+
+    async def run() -> None:
+        ledger = UsageLedger(database, LedgerSettings(retry_max_s=0.05), registry=registry)
+        await ledger.start()
+        await asyncio.to_thread(set_table, database, present=False)
+        for n in range(3):
+            ledger.record(record(n))
+        await asyncio.wait_for(ledger.aclose(drain_s=0.2), timeout=30)
+
+    asyncio.run(run())
+    assert registry.get_sample_value("faqstream_ledger_dropped_total") == 3
+    assert (registry.get_sample_value("faqstream_ledger_write_errors_total") or 0) >= 1
+
+
 # --- a database the ledger created before it had migrations ----------------------------------
 
 
@@ -328,56 +372,6 @@ def test_unreachable_postgres_fails_at_start() -> None:
 
     with pytest.raises(LedgerUnavailableError, match="DATABASE_URL"):
         asyncio.run(run())
-
-
-def test_writes_are_retried_until_the_database_accepts_them(tmp_path: Path) -> None:
-    """A failed write keeps its batch: here the table is dropped under the ledger, then restored."""
-    registry = CollectorRegistry()
-    database = LedgerDatabase.sqlite(tmp_path / "ledger.db")
-
-    def drop_table() -> None:
-        with database.engine.begin() as conn:
-            usage_ledger.drop(conn)
-
-    def restore_table() -> None:
-        with database.engine.begin() as conn:
-            usage_ledger.create(conn)
-
-    async def run() -> None:
-        ledger = UsageLedger(database, LedgerSettings(retry_max_s=0.05), registry=registry)
-        await ledger.start()
-        await ledger._call(drop_table)
-        ledger.record(record(1))
-        while not registry.get_sample_value("faqstream_ledger_write_errors_total"):
-            await asyncio.sleep(0.01)
-        await ledger._call(restore_table)  # the database is back
-        await ledger.flush()
-        await ledger.aclose()
-
-    asyncio.run(run())
-    assert answers(Backend("sqlite", str(tmp_path / "ledger.db"))) == 1
-    assert registry.get_sample_value("faqstream_ledger_dropped_total") == 0
-
-
-def test_shutdown_while_the_database_fails_drops_and_counts(tmp_path: Path) -> None:
-    registry = CollectorRegistry()
-    database = LedgerDatabase.sqlite(tmp_path / "ledger.db")
-
-    def drop_table() -> None:
-        with database.engine.begin() as conn:
-            usage_ledger.drop(conn)
-
-    async def run() -> None:
-        ledger = UsageLedger(database, LedgerSettings(retry_max_s=0.05), registry=registry)
-        await ledger.start()
-        await ledger._call(drop_table)
-        for n in range(3):
-            ledger.record(record(n))
-        await asyncio.wait_for(ledger.aclose(drain_s=0.2), timeout=30)
-
-    asyncio.run(run())
-    assert registry.get_sample_value("faqstream_ledger_dropped_total") == 3
-    assert (registry.get_sample_value("faqstream_ledger_write_errors_total") or 0) >= 1
 
 
 def test_factory_and_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
