@@ -279,19 +279,24 @@ def set_table(database: LedgerDatabase, *, present: bool) -> None:
         (usage_ledger.create if present else usage_ledger.drop)(conn)
 
 
+async def failing_ledger(backend: Backend, registry: CollectorRegistry) -> UsageLedger:
+    """A started ledger whose table has just been dropped: every write fails until it is back."""
+    ledger = UsageLedger(backend.database(), LedgerSettings(retry_max_s=0.05), registry=registry)
+    await ledger.start()
+    await asyncio.to_thread(set_table, ledger.database, present=False)
+    return ledger
+
+
 def test_writes_are_retried_until_the_database_accepts_them(backend: Backend) -> None:
     """A failed write keeps its batch: here the table is dropped under the ledger, then restored."""
     registry = CollectorRegistry()
-    database = backend.database()
 
     async def run() -> None:
-        ledger = UsageLedger(database, LedgerSettings(retry_max_s=0.05), registry=registry)
-        await ledger.start()
-        await asyncio.to_thread(set_table, database, present=False)
+        ledger = await failing_ledger(backend, registry)
         ledger.record(record(1))
         while not registry.get_sample_value("faqstream_ledger_write_errors_total"):
             await asyncio.sleep(0.01)
-        await asyncio.to_thread(set_table, database, present=True)  # the database is back
+        await asyncio.to_thread(set_table, ledger.database, present=True)  # the database is back
         await ledger.flush()
         await ledger.aclose()
 
@@ -302,12 +307,9 @@ def test_writes_are_retried_until_the_database_accepts_them(backend: Backend) ->
 
 def test_shutdown_while_the_database_fails_drops_and_counts(backend: Backend) -> None:
     registry = CollectorRegistry()
-    database = backend.database()
 
     async def run() -> None:
-        ledger = UsageLedger(database, LedgerSettings(retry_max_s=0.05), registry=registry)
-        await ledger.start()
-        await asyncio.to_thread(set_table, database, present=False)
+        ledger = await failing_ledger(backend, registry)
         for n in range(3):
             ledger.record(record(n))
         await asyncio.wait_for(ledger.aclose(drain_s=0.2), timeout=30)
