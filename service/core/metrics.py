@@ -6,32 +6,18 @@ Ratios (prompt-cache hit ratio, answer-cache hit ratio, handoff rate) are comput
 these counters; deploy/grafana/faqstream.json shows how.
 
 A leaf: it takes plain values (mode and reason strings, anything with the token counts of
-``TokenUsage``) and imports nothing of the service.
+``TokenUsage``, service/core/tokens.py) and imports nothing above ``service.core``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from service.core.tokens import TokenUsage
+
 TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
-
-
-class TokenUsage(Protocol):
-    """Token counts and cost of one Claude call (``service.api.schemas.Usage`` is one)."""
-
-    @property
-    def input_tokens(self) -> int: ...
-    @property
-    def output_tokens(self) -> int: ...
-    @property
-    def cache_read_input_tokens(self) -> int: ...
-    @property
-    def cache_creation_input_tokens(self) -> int: ...
-    @property
-    def cost_usd(self) -> float: ...
 
 
 @dataclass

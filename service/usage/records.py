@@ -4,22 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
-
-class TokenUsage(Protocol):
-    """What ``UsageRecord.from_usage`` reads (``service.api.schemas.Usage`` has these fields)."""
-
-    @property
-    def input_tokens(self) -> int: ...
-    @property
-    def output_tokens(self) -> int: ...
-    @property
-    def cache_read_input_tokens(self) -> int: ...
-    @property
-    def cache_creation_input_tokens(self) -> int: ...
-    @property
-    def cost_usd(self) -> float: ...
+from service.core.tokens import TokenUsage
 
 
 def _utc_now() -> datetime:
