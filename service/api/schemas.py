@@ -72,7 +72,23 @@ class AnswerResponse(BaseModel):
     cache: str | None = Field(description="exact | semantic when served from the answer cache")
 
 
+class ErrorDetail(BaseModel):
+    """What went wrong: the ``error`` of every error response, and the data of the SSE ``error`` event."""
+
+    code: str = Field(
+        description="machine-readable: invalid_request, unauthorized, not_found, method_not_allowed, "
+        "ingest_running, question_too_long, too_large, unsupported_media_type, ingest_refused, "
+        "rate_limited, budget_exhausted, internal_error, overloaded, limits_unavailable, "
+        "store_unavailable, or the upstream's error type"
+    )
+    message: str = Field(description="for people; may change between versions")
+    retryable: bool = Field(default=False, description="the same request may succeed later")
+    details: Any = Field(
+        default=None, description="machine-readable details (validation errors, ingest refusal figures)"
+    )
+
+
 class ErrorBody(BaseModel):
-    code: str
-    message: str
-    retryable: bool = False
+    """The body of every error response (4xx, 5xx)."""
+
+    error: ErrorDetail
