@@ -41,6 +41,10 @@ from tests.conftest import make_settings
 ADMIN_KEY = "admin-secret"
 FAST_RETRIES = ResilienceSettings(max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.02, jitter_s=0)
 MIN_CACHE = {"claude-sonnet-4-6": 300}  # the fake's prompt-cache minimum, as the real API's
+# The fake model's reply, and two questions about tests/corpus.py's documents:
+REPLY = "Thanks for asking. Card refunds take 5–10 business days [1]. Check your statement after that."
+REFUND_FAQ = "How long does a refund take?"  # the title of the FAQ pair that answers refund durations
+NO_PASSAGES = "Wann wurde Albert Einstein geboren?"  # under the corpus's calibrated cut-off: no Claude call
 
 
 # ---------------------------------------------------------------- settings and stores

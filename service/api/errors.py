@@ -37,6 +37,7 @@ HTTP_CODES = {
     405: "method_not_allowed",
     413: "too_large",
     415: "unsupported_media_type",
+    500: "internal_error",
 }
 
 
@@ -163,7 +164,7 @@ def as_faqstream(exc: BaseException) -> FaqstreamError:
 def handle(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The exception handler of the app, for every exception."""
     error = as_faqstream(exc)
-    if isinstance(error, UnexpectedError):
+    if isinstance(error, UnexpectedError) or (isinstance(error, FrameworkError) and error.status >= 500):
         log.exception("unhandled error", exc_info=exc)
     elif error.status >= 500:
         log.warning("request failed: %s", exc)

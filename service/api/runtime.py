@@ -14,7 +14,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from knowledge.search import KnowledgeBase
 from service.answers.aftercare import Aftercare
@@ -62,6 +62,7 @@ def answer_cache_settings(settings: AppSettings) -> CacheSettings:
     return cache
 
 
+@runtime_checkable
 class IngestRunner(Protocol):
     """Runs the ingest pipeline and returns its report as a dict; injected by the composition root
     so that service/ never imports ingest/. Raises ``IngestRefusedError`` (before any change) when

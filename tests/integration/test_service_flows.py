@@ -27,6 +27,9 @@ from tests.corpus import write_corpus
 from tests.service_harness import (
     FAST_RETRIES,
     MIN_CACHE,
+    NO_PASSAGES,
+    REFUND_FAQ,
+    REPLY,
     Served,
     ask,
     auth,
@@ -42,11 +45,8 @@ from tests.webhook_receiver import Delivery, Receiver
 
 pytestmark = pytest.mark.slow
 
-REPLY = "Thanks for asking. Card refunds take 5–10 business days [1]. Check your statement after that."
 KEY_A = "key-a-0123456789abcdef"
 KEY_B = "key-b-0123456789abcdef"
-REFUND_FAQ = "How long does a refund take?"  # the title of the FAQ pair that answers refund durations
-NO_PASSAGES = "Wann wurde Albert Einstein geboren?"  # under the corpus's calibrated cut-off: no Claude call
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
