@@ -12,6 +12,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from knowledge.errors import FaqstreamError, StoreError
 from service.api.errors import documented
 from service.api.runtime import Runtime
+from service.api.schemas import ErrorBody, Readiness
+
+EMPTY = "the knowledge base is empty: run `faqstream ingest PATH` first"
 
 
 @get("/healthz", summary="Liveness")
@@ -23,10 +26,11 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     summary="Readiness: model loaded, store reachable, knowledge-base version, Claude key",
     responses={
+        200: ResponseSpec(data_container=Readiness, description="ready", generate_examples=False),
         503: ResponseSpec(
-            data_container=dict[str, Any],
-            description="not ready: the knowledge base is empty (the readiness body with `ready: false` "
-            "and `reason`), or the store is unreachable (the error body, `store_unavailable`)",
+            data_container=Readiness | ErrorBody,  # type: ignore[arg-type]  # documented as oneOf
+            description="not ready: the knowledge base is empty (`ready: false`, `reason`), or the store "
+            "is unreachable (the error body, `store_unavailable`, retryable)",
             generate_examples=False,
         ),
         **documented(500),
@@ -43,20 +47,23 @@ async def readyz(runtime: Runtime) -> Response[Any]:
     except FaqstreamError as exc:  # whatever kept us from reading the store: it is unavailable
         raise StoreError(exc.message) from exc
     upstream = runtime.upstream
-    body: dict[str, Any] = {
-        "ready": active is not None,
-        "kb_version": meta.version,
-        "model": runtime.kb.embedder.name,
-        "llm": runtime.settings.anthropic.model if runtime.claude else None,
-        "mode": "generative" if runtime.claude and upstream.generative else "extractive",
-        "upstream": upstream.state.value,
-        "degraded": upstream.degraded,
-    }
-    if upstream.degraded:
-        body["upstream_reason"] = upstream.reason
-    if active is None:
-        body["reason"] = "the knowledge base is empty: run `faqstream ingest PATH` first"
-    return Response(body, status_code=200 if active is not None else 503, media_type=MediaType.JSON)
+    body = Readiness(
+        ready=active is not None,
+        kb_version=meta.version,
+        model=runtime.kb.embedder.name,
+        llm=runtime.settings.anthropic.model if runtime.claude else None,
+        mode="generative" if runtime.claude and upstream.generative else "extractive",
+        upstream=upstream.state.value,
+        degraded=upstream.degraded,
+        upstream_reason=upstream.reason if upstream.degraded else None,
+        reason=None if active is not None else EMPTY,
+    )
+    unset = {name for name in ("upstream_reason", "reason") if getattr(body, name) is None}
+    return Response(
+        body.model_dump(exclude=unset),
+        status_code=200 if active is not None else 503,
+        media_type=MediaType.JSON,
+    )
 
 
 @get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE_LATEST)
