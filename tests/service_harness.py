@@ -33,9 +33,10 @@ from service.api.runtime import Runtime
 from service.caching.answers import CacheSettings
 from service.llm.policy import ResilienceSettings
 from service.retrieval.translate import TranslateSettings
+from service.settings.anthropic import AnthropicSettings
 from service.settings.app import AppSettings
 from service.settings.database import DatabaseSettings
-from service.settings.service import AnthropicSettings, ServiceSettings
+from service.settings.service import ServiceSettings
 from tests.conftest import make_settings
 
 ADMIN_KEY = "admin-secret"

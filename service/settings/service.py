@@ -1,4 +1,4 @@
-"""Service-side settings: the HTTP service (SERVICE_) and Claude (ANTHROPIC_)."""
+"""Settings of the HTTP service (SERVICE_): where it listens, admin, request limits, answer knobs."""
 
 from __future__ import annotations
 
@@ -33,28 +33,6 @@ class ServiceSettings(BaseSettings):
     )
 
     @field_validator("admin_key", "relevance_floor", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
-
-
-class AnthropicSettings(BaseSettings):
-    model_config = _config("ANTHROPIC_")
-
-    api_key: SecretStr | None = Field(default=None, description="unset = extractive mode (no LLM)")
-    base_url: str | None = None
-    model: str = "claude-sonnet-4-6"
-    max_tokens: int = Field(default=1024, ge=1, le=64_000)
-    timeout_s: float = Field(default=60.0, gt=0)
-    connect_timeout_s: float = Field(default=5.0, gt=0)
-    check_timeout_s: float = Field(
-        default=5.0,
-        ge=0,
-        description="start-up check of the key (GET /v1/models, alongside the model warm-up); 0 = off",
-    )
-    # Prices per model: PRICING_TABLE (service/llm/pricing.py).
-
-    @field_validator("api_key", "base_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

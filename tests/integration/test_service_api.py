@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from fakes import FakeAnthropic, SlowFirstByte, Status
 from service.caching.answers import CacheSettings, MemoryAnswerCache
-from service.settings.service import AnthropicSettings
+from service.settings.anthropic import AnthropicSettings
 from tests.corpus import write_corpus
 from tests.service_harness import (
     ADMIN_KEY,

@@ -26,7 +26,7 @@ from service.llm.breaker import CircuitState
 from service.llm.claude import ClaudeClient, UpstreamAuthError, UpstreamError
 from service.llm.resilient import ResilienceSettings, ResilientClaude
 from service.llm.status import UpstreamState, UpstreamStatus, UpstreamStatusCollector
-from service.settings.service import AnthropicSettings
+from service.settings.anthropic import AnthropicSettings
 from tests.corpus import write_corpus
 from tests.service_harness import app_settings, free_port, in_process, ingest
 

@@ -30,7 +30,7 @@ from service.routing.router import (
     needs_handoff,
     wants_human,
 )
-from service.settings.service import AnthropicSettings
+from service.settings.anthropic import AnthropicSettings
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
