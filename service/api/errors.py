@@ -52,34 +52,39 @@ class QuestionTooLongError(FaqstreamError):
         super().__init__(f"question is longer than {limit} characters")
 
 
-class RateLimitedError(FaqstreamError):
-    """A per-key or per-user rate limit refused the request (``RateLimit-*``, ``Retry-After``)."""
+class LimitRefusedError(FaqstreamError):
+    """A limit refused the request: 429, retryable, with the limit's headers."""
 
     status = 429
-    code = "rate_limited"
     retryable = True
+
+    def __init__(self, message: str, headers: dict[str, str]) -> None:
+        super().__init__(message)
+        self._headers = headers
+
+    def headers(self) -> dict[str, str]:
+        return dict(self._headers)
+
+
+class RateLimitedError(LimitRefusedError):
+    """A per-key or per-user rate limit (``RateLimit-*``, ``Retry-After``)."""
+
+    code = "rate_limited"
 
     def __init__(self, decision: LimitDecision, limit_headers: dict[str, str]) -> None:
-        super().__init__(f"too many requests ({decision.tripped} limit)")
-        self._headers = limit_headers
-
-    def headers(self) -> dict[str, str]:
-        return dict(self._headers)
+        super().__init__(f"too many requests ({decision.tripped} limit)", limit_headers)
 
 
-class BudgetExhaustedError(FaqstreamError):
+class BudgetExhaustedError(LimitRefusedError):
     """The key's daily token or cost budget is used up; ``Retry-After`` is the next UTC day."""
 
-    status = 429
     code = "budget_exhausted"
-    retryable = True
 
     def __init__(self, budget: BudgetDecision, limit_headers: dict[str, str]) -> None:
-        super().__init__(f"the daily {budget.exhausted} budget of this API key is used up")
-        self._headers = {**limit_headers, "Retry-After": str(int(budget.retry_after_s or 1))}
-
-    def headers(self) -> dict[str, str]:
-        return dict(self._headers)
+        retry = {"Retry-After": str(int(budget.retry_after_s or 1))}
+        super().__init__(
+            f"the daily {budget.exhausted} budget of this API key is used up", limit_headers | retry
+        )
 
 
 class AdminDisabledError(FaqstreamError):
