@@ -57,10 +57,11 @@ from service.handoff.settings import HandoffSettings
 from service.quotas.rate_limits import LimitSettings
 from service.routing.catalog import IntentCatalog, intents_origin
 from service.routing.settings import RouterSettings
+from service.settings.anthropic import AnthropicSettings
 from service.settings.app import AppSettings
 from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings
-from service.settings.service import AnthropicSettings, ServiceSettings
+from service.settings.service import ServiceSettings
 from tests.service_harness import running_service
 
 CORPUS = EVAL / "raw" / "basecamp_policies"

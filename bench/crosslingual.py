@@ -41,7 +41,7 @@ from knowledge.schema import SearchHit, SearchMode
 from knowledge.search import KnowledgeBase
 from service.llm.claude import ClaudeClient
 from service.retrieval.translate import MergeStrategy, QueryTranslator, TranslateSettings, merge_hits
-from service.settings.service import AnthropicSettings
+from service.settings.anthropic import AnthropicSettings
 
 LANGUAGES = ("es", "de", "zh")
 MODES: tuple[SearchMode, ...] = ("dense", "sparse", "hybrid")

@@ -90,8 +90,8 @@ def _service_prompt(store: Path, question: str) -> dict[str, Any]:
     """The same system prefix and user turn the service sends, so the fake does the same work."""
     from knowledge.search import KnowledgeBase, Query
     from knowledge.settings import EmbeddingSettings, QdrantSettings, Settings
+    from service.answers.digest import DigestCache
     from service.answers.prompts import system_blocks, user_turn
-    from service.api.runtime import DigestCache
 
     settings = Settings(
         qdrant=QdrantSettings(path=store, url=None), embedding=EmbeddingSettings(cache_dir=MODEL_CACHE)

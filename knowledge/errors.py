@@ -36,7 +36,8 @@ class FaqstreamError(Exception):
 
 
 class ConfigError(FaqstreamError):
-    """A setting is invalid or the combination of settings cannot work."""
+    """A setting is invalid or the combination of settings cannot work (HTTP 500, not retryable:
+    retrying cannot fix a configuration)."""
 
 
 class ModelLoadError(FaqstreamError):
@@ -44,7 +45,11 @@ class ModelLoadError(FaqstreamError):
 
 
 class StoreError(FaqstreamError):
-    """The vector store failed or is unreachable."""
+    """The vector store failed or is unreachable (HTTP 503 ``store_unavailable``, retryable)."""
+
+    status = 503
+    code = "store_unavailable"
+    retryable = True
 
 
 class StoreLockedError(StoreError):

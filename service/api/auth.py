@@ -30,7 +30,14 @@ class AuthSettings(BaseSettings):
 
 
 class UnauthorizedError(FaqstreamError):
+    """A missing or unknown key (HTTP 401, ``WWW-Authenticate: Bearer``)."""
+
     exit_code = 3
+    status = 401
+    code = "unauthorized"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""What one service process holds, built at startup: knowledge base, retriever, Claude (resilient),
-router, conversations, caches, limits, budgets, ledger, webhooks and metrics.
+"""What one service process holds: knowledge base, retriever, Claude (resilient), router,
+conversations, caches, limits, budgets, ledger, webhooks and metrics — built in one step by
+``build_runtime`` (the composition root of the service) and closed by ``Runtime.close``.
 
 Every external system's adapter is built here (never at import time): Redis when REDIS_URL is set,
-else in-process stores; PostgreSQL when DATABASE_URL is set, else SQLite.
+else in-process stores; PostgreSQL when DATABASE_URL is set, else SQLite. Each piece's cleanup is
+registered as soon as it exists, so a start-up that fails half-way closes what it opened.
 """
 
 from __future__ import annotations
@@ -10,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-from redis.asyncio import Redis
+from typing import Any, Protocol, runtime_checkable
 
 from knowledge.search import KnowledgeBase
 from service.answers.aftercare import Aftercare
+from service.answers.digest import DigestCache
 from service.answers.flow import AnswerDeps, AnswerService
-from service.answers.prompts import build_digest, build_outline
+from service.answers.prompts import cache_warning, system_blocks
 from service.api.auth import ApiKeys
 from service.caching.answers import AnswerCache, CacheSettings, build_answer_cache
 from service.conversations.store import SessionStore, session_store
@@ -32,11 +34,10 @@ from service.llm.status import UpstreamStatus, UpstreamStatusCollector
 from service.notify.webhooks import WebhookSender
 from service.quotas.budgets import BudgetGuard, build_budget_guard
 from service.quotas.rate_limits import RateLimiter, build_rate_limiter
-from service.retrieval.relevance import NO_FLOOR, RelevanceFloor, relevance_floor
 from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.translate import QueryTranslator, needs_translation
 from service.retrieval.vector_cache import EmbeddingCache
-from service.routing.catalog import intents_origin
+from service.routing.catalog import IntentsOrigin, intents_origin
 from service.routing.factory import build_router
 from service.routing.route import Router
 from service.settings.app import AppSettings
@@ -62,6 +63,7 @@ def answer_cache_settings(settings: AppSettings) -> CacheSettings:
     return cache
 
 
+@runtime_checkable
 class IngestRunner(Protocol):
     """Runs the ingest pipeline and returns its report as a dict; injected by the composition root
     so that service/ never imports ingest/. Raises ``IngestRefusedError`` (before any change) when
@@ -72,189 +74,37 @@ class IngestRunner(Protocol):
     ) -> dict[str, Any]: ...
 
 
-class DigestCache:
-    """What the answer flow needs per knowledge-base version, rebuilt when the version changes: the
-    digest for the cached prompt prefix and the relevance floor (``service.retrieval.relevance``).
-
-    ``get`` and ``floor`` never touch the store: a background task (``watch``) checks the version
-    every ``ttl_s`` in a thread and rebuilds there, so a large knowledge base never stalls the
-    event loop. ``refresh`` is also called right after an in-service ingest, so the next request
-    sees the new version.
-    """
-
-    def __init__(
-        self, kb: KnowledgeBase, max_chars: int, ttl_s: float = 1.0, floor_override: float | None = None
-    ) -> None:
-        self.kb = kb
-        self.max_chars = max_chars
-        self.ttl_s = ttl_s
-        self.floor_override = floor_override
-        self._value: tuple[int, str] = (-1, "")
-        self._floor: RelevanceFloor = NO_FLOOR
-
-    def get(self) -> tuple[int, str]:
-        return self._value
-
-    def floor(self) -> RelevanceFloor:
-        return self._floor
-
-    def refresh(self) -> tuple[int, str]:
-        meta = self.kb.meta()
-        version = meta.version
-        if version != self._value[0]:
-            collection = self.kb.store.active()
-            rows = (
-                collection.payloads(["doc_id", "title", "kind", "language", "headings", "text"])
-                if collection
-                else []
-            )
-            floor = relevance_floor(meta, self.floor_override, self.kb.embedder.name)
-            digest = build_digest(build_outline(rows), version, self.max_chars)
-            self._floor, self._value = floor, (version, digest)
-            if floor.source == "none" and collection is not None:
-                log.warning("knowledge-base version %d: %s", version, floor.describe())
-            else:
-                log.info("knowledge-base version %d: %s", version, floor.describe())
-        return self._value
-
-    async def watch(self) -> None:
-        while True:
-            await asyncio.sleep(self.ttl_s)
-            try:
-                await asyncio.to_thread(self.refresh)
-            except Exception as exc:  # the store may be briefly unavailable; keep the last digest
-                log.warning("knowledge-base version check failed: %s", exc)
-
-
+@dataclass(kw_only=True)
 class Runtime:
-    """Built in two steps: ``__init__`` (cheap) and ``start`` (the router's examples, connections)."""
+    """The fully built service. ``None`` only where a feature is off: ``client``/``claude`` without
+    ANTHROPIC_API_KEY, ``translator`` without cross-lingual retrieval, ``cache`` without the answer
+    cache, ``handoff_webhook`` without HANDOFF_WEBHOOK_URL, ``ingest_runner`` without admin."""
 
-    def __init__(self, settings: AppSettings, kb: KnowledgeBase, ingest_runner: IngestRunner | None) -> None:
-        self.settings = settings
-        self.kb = kb
-        self.ingest_runner = ingest_runner
-        self.ingest_lock = asyncio.Lock()
-        self.metrics = Metrics()
-        registry = self.metrics.registry
-        self.keys = ApiKeys.from_settings(settings.auth)
-        self.prices = PriceTable(settings.pricing)
-        self.vectors = EmbeddingCache(settings.cache.embedding_size)
-        self.retriever = BatchingRetriever(kb, settings.service.max_batch, self.vectors)
-        key = settings.anthropic.api_key
-        # What the Anthropic API last said about the key (/readyz, faqstream_upstream_status).
-        self.upstream = UpstreamStatus(configured=key is not None)
-        registry.register(UpstreamStatusCollector(self.upstream))
-        self.client = ClaudeClient(settings.anthropic, self.prices, self.upstream) if key else None
-        self.claude = (
-            ResilientClaude(self.client, settings.resilience, registry) if self.client is not None else None
-        )
-        if self.claude is not None:
-            self.prices.require(self.claude.models)
-        self.digest = DigestCache(
-            kb, settings.service.digest_max_tokens * 4, floor_override=settings.service.relevance_floor
-        )
-        self.router: Router | None = None  # start(): embedding the labelled examples takes seconds
-        translate = needs_translation(
-            kb.embedder.name, settings.translate.mode, settings.translate.multilingual_models
-        )
-        self.translator = (
-            QueryTranslator(self.client, settings.translate, on_usage=self.metrics.observe_usage)
-            if translate and self.client
-            else None
-        )
-        # Whose intents label the questions decides whether low intent confidence may hand off.
-        self.intents = intents_origin(settings.router.intents_file)
-        (log.info if self.intents.custom else log.warning)("%s", self.intents.reason)
-        self.handoff = HandoffPolicy(settings.handoff, custom_intents=self.intents.custom)
-        self.summarizer = Summarizer(self.client, settings.conversation, on_usage=self.metrics.observe_usage)
-        # Built by start(): they need Redis / the database.
-        self.redis: Redis | None = None
-        self.sessions: SessionStore | None = None
-        self.cache: AnswerCache | None = None
-        self.limiter: RateLimiter | None = None
-        self.budgets: BudgetGuard | None = None
-        self.ledger: UsageLedger | None = None
-        self.handoff_webhook: WebhookSender | None = None
-        self.aftercare: Aftercare | None = None
-        self._answers: AnswerService | None = None
-        self._watch: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        s = self.settings
-        registry = self.metrics.registry
-        await asyncio.to_thread(self.digest.refresh)
-        self._watch = asyncio.ensure_future(self.digest.watch())
-        self.router = await asyncio.to_thread(
-            build_router,
-            s.router,
-            self.kb.embedder,
-            self.client,
-            self.kb.require_languages(),
-            s.ingest.default_language,
-        )
-        prefix = s.redis.key_prefix
-        self.redis = await redis_client(s.redis)
-        self.sessions = session_store(s.conversation, self.redis, prefix=prefix)
-        self.cache = (
-            build_answer_cache(answer_cache_settings(s), self.redis, key_prefix=f"{prefix}answers:")
-            if s.cache.answers
-            else None
-        )
-        self.limiter = build_rate_limiter(s.limits, self.redis, prefix=prefix, registry=registry)
-        self.budgets = build_budget_guard(
-            s.limits, self.redis, prefix=prefix, registry=registry, webhook_settings=s.webhook
-        )
-        self.ledger = open_ledger(s.database, s.ledger, registry=registry)
-        await self.ledger.start()
-        if s.handoff.webhook_url:
-            self.handoff_webhook = WebhookSender(
-                s.handoff.webhook_url, s.webhook, name="handoff", registry=registry
-            )
-            self.handoff_webhook.start()
-        self.aftercare = Aftercare(
-            sessions=self.sessions,
-            conversation=s.conversation,
-            summarizer=self.summarizer,
-            metrics=self.metrics,
-            ledger=self.ledger,
-            budgets=self.budgets,
-            cache=self.cache,
-            handoff_webhook=self.handoff_webhook,
-        )
-        self._answers = AnswerService(
-            AnswerDeps(
-                settings=s,
-                retriever=self.retriever,
-                languages=self.kb.require_languages(),
-                digest=self.digest.get,
-                relevance=self.digest.floor,
-                sessions=self.sessions,
-                handoff=self.handoff,
-                aftercare=self.aftercare,
-                metrics=self.metrics,
-                claude=self.claude,
-                router=self.router,
-                translator=self.translator,
-                cache=self.cache,
-            )
-        )
-        if self.keys.open:
-            log.warning("AUTH_API_KEYS is unset: the answer endpoints are open to anyone who can reach them")
-
-    async def check_upstream(self) -> None:
-        """The start-up check of ANTHROPIC_API_KEY, bounded by ANTHROPIC_CHECK_TIMEOUT_S. Never
-        fatal: the verdict (ok, unauthorized, unreachable) goes to ``upstream`` and the log."""
-        timeout = self.settings.anthropic.check_timeout_s
-        if self.client is None or timeout <= 0:
-            return
-        with contextlib.suppress(UpstreamError):
-            await self.client.check(timeout)
-
-    @property
-    def answers(self) -> AnswerService:
-        if self._answers is None:
-            raise RuntimeError("Runtime.start() has not run")
-        return self._answers
+    settings: AppSettings
+    kb: KnowledgeBase
+    metrics: Metrics
+    keys: ApiKeys
+    upstream: UpstreamStatus
+    client: ClaudeClient | None
+    claude: ResilientClaude | None
+    vectors: EmbeddingCache
+    retriever: BatchingRetriever
+    digest: DigestCache
+    router: Router
+    translator: QueryTranslator | None
+    intents: IntentsOrigin
+    handoff: HandoffPolicy
+    sessions: SessionStore
+    cache: AnswerCache | None
+    limiter: RateLimiter
+    budgets: BudgetGuard
+    ledger: UsageLedger
+    handoff_webhook: WebhookSender | None
+    aftercare: Aftercare
+    answers: AnswerService
+    ingest_runner: IngestRunner | None
+    ingest_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _cleanup: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     def refresh_gauges(self) -> None:
         self.metrics.retrieval_batches.set(self.retriever.batches)
@@ -264,25 +114,171 @@ class Runtime:
         self.metrics.embedding_cache_misses.set(stats.misses)
 
     async def close(self) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
-        if self.aftercare is not None:
-            await self.aftercare.drain()
-        self.retriever.close()
-        if self.handoff_webhook is not None:
-            await self.handoff_webhook.aclose()
-        if self.budgets is not None:
-            await self.budgets.aclose()
-        if self.ledger is not None:
-            await self.ledger.aclose()
-        if self.claude is not None:
-            await self.claude.close()
-        elif self.client is not None:
-            await self.client.close()
-        if self.sessions is not None:
-            await self.sessions.close()
-        if self.redis is not None:
-            await self.redis.aclose()
-        self.kb.store.close()
+        """Drain the after-answer work, then close every connection and the store (reverse order)."""
+        await self._cleanup.aclose()
+
+
+async def build_runtime(
+    settings: AppSettings, kb: KnowledgeBase, ingest_runner: IngestRunner | None = None
+) -> Runtime:
+    """Everything the service needs, connected and warmed up: the embedding model and the language
+    detector have run once, and the Claude key was checked (bounded by ANTHROPIC_CHECK_TIMEOUT_S,
+    alongside the warm-ups; never fatal). On failure, what was opened is closed again."""
+    async with contextlib.AsyncExitStack() as stack:
+        stack.callback(kb.store.close)
+        metrics = Metrics()
+        registry = metrics.registry
+        keys = ApiKeys.from_settings(settings.auth)
+        prices = PriceTable(settings.pricing)
+        # What the Anthropic API last said about the key (/readyz, faqstream_upstream_status).
+        upstream = UpstreamStatus(configured=settings.anthropic.api_key is not None)
+        registry.register(UpstreamStatusCollector(upstream))
+        client = ClaudeClient(settings.anthropic, prices, upstream) if settings.anthropic.api_key else None
+        claude = ResilientClaude(client, settings.resilience, registry) if client is not None else None
+        if claude is not None:
+            prices.require(claude.models)
+            stack.push_async_callback(claude.close)
+        elif client is not None:
+            stack.push_async_callback(client.close)
+        upstream_check = asyncio.ensure_future(_check_upstream(settings, client))
+        stack.callback(upstream_check.cancel)  # start-up failed before the check ended
+
+        redis = await redis_client(settings.redis)
+        if redis is not None:
+            stack.push_async_callback(redis.aclose)
+        prefix = settings.redis.key_prefix
+        sessions = session_store(settings.conversation, redis, prefix=prefix)
+        stack.push_async_callback(sessions.close)
+        ledger = open_ledger(settings.database, settings.ledger, registry=registry)
+        await ledger.start()
+        stack.push_async_callback(ledger.aclose)
+        budgets = build_budget_guard(
+            settings.limits, redis, prefix=prefix, registry=registry, webhook_settings=settings.webhook
+        )
+        stack.push_async_callback(budgets.aclose)
+        handoff_webhook = None
+        if settings.handoff.webhook_url:
+            handoff_webhook = WebhookSender(
+                settings.handoff.webhook_url, settings.webhook, name="handoff", registry=registry
+            )
+            handoff_webhook.start()
+            stack.push_async_callback(handoff_webhook.aclose)
+        vectors = EmbeddingCache(settings.cache.embedding_size)
+        retriever = BatchingRetriever(kb, settings.service.max_batch, vectors)
+        stack.callback(retriever.close)
+
+        digest = DigestCache(
+            kb, settings.service.digest_max_tokens * 4, floor_override=settings.service.relevance_floor
+        )
+        await asyncio.to_thread(digest.refresh)
+        router = await asyncio.to_thread(
+            build_router,
+            settings.router,
+            kb.embedder,
+            client,
+            kb.require_languages(),
+            settings.ingest.default_language,
+        )
+        translate = needs_translation(
+            kb.embedder.name, settings.translate.mode, settings.translate.multilingual_models
+        )
+        translator = (
+            QueryTranslator(client, settings.translate, on_usage=metrics.observe_usage)
+            if translate and client
+            else None
+        )
+        # Whose intents label the questions decides whether low intent confidence may hand off.
+        intents = intents_origin(settings.router.intents_file)
+        (log.info if intents.custom else log.warning)("%s", intents.reason)
+        handoff = HandoffPolicy(settings.handoff, custom_intents=intents.custom)
+        cache = (
+            build_answer_cache(answer_cache_settings(settings), redis, key_prefix=f"{prefix}answers:")
+            if settings.cache.answers
+            else None
+        )
+        limiter = build_rate_limiter(settings.limits, redis, prefix=prefix, registry=registry)
+        aftercare = Aftercare(
+            sessions=sessions,
+            conversation=settings.conversation,
+            summarizer=Summarizer(client, settings.conversation, on_usage=metrics.observe_usage),
+            metrics=metrics,
+            ledger=ledger,
+            budgets=budgets,
+            cache=cache,
+            handoff_webhook=handoff_webhook,
+        )
+        stack.push_async_callback(aftercare.drain)
+        answers = AnswerService(
+            AnswerDeps(
+                settings=settings,
+                retriever=retriever,
+                languages=kb.require_languages(),
+                digest=digest.get,
+                relevance=digest.floor,
+                sessions=sessions,
+                handoff=handoff,
+                aftercare=aftercare,
+                metrics=metrics,
+                claude=claude,
+                router=router,
+                translator=translator,
+                cache=cache,
+            )
+        )
+        await asyncio.to_thread(kb.embedder.embed_query, "warm-up")
+        # lingua loads its language models on first use (~7 s, blocking the event loop): load
+        # them now, before /readyz says ready, not on the first question.
+        await asyncio.to_thread(kb.require_languages().detect, "warm-up")
+        await upstream_check
+        watch = asyncio.ensure_future(digest.watch())
+        stack.push_async_callback(_cancel, watch)
+
+        if claude is not None:
+            warning = cache_warning(settings.anthropic.model, system_blocks(digest.get()[1]))
+            if warning:
+                log.warning(warning)
+        if keys.open:
+            log.warning("AUTH_API_KEYS is unset: the answer endpoints are open to anyone who can reach them")
+        runtime = Runtime(
+            settings=settings,
+            kb=kb,
+            metrics=metrics,
+            keys=keys,
+            upstream=upstream,
+            client=client,
+            claude=claude,
+            vectors=vectors,
+            retriever=retriever,
+            digest=digest,
+            router=router,
+            translator=translator,
+            intents=intents,
+            handoff=handoff,
+            sessions=sessions,
+            cache=cache,
+            limiter=limiter,
+            budgets=budgets,
+            ledger=ledger,
+            handoff_webhook=handoff_webhook,
+            aftercare=aftercare,
+            answers=answers,
+            ingest_runner=ingest_runner,
+            _cleanup=stack.pop_all(),
+        )
+    return runtime
+
+
+async def _check_upstream(settings: AppSettings, client: ClaudeClient | None) -> None:
+    """The start-up check of ANTHROPIC_API_KEY: the verdict (ok, unauthorized, unreachable) goes to
+    the client's ``UpstreamStatus`` and the log."""
+    timeout = settings.anthropic.check_timeout_s
+    if client is None or timeout <= 0:
+        return
+    with contextlib.suppress(UpstreamError):
+        await client.check(timeout)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

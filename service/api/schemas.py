@@ -72,7 +72,37 @@ class AnswerResponse(BaseModel):
     cache: str | None = Field(description="exact | semantic when served from the answer cache")
 
 
+class Readiness(BaseModel):
+    """The body of ``GET /readyz`` (200 ready; 503 while the knowledge base is empty)."""
+
+    ready: bool
+    kb_version: int
+    model: str = Field(description="the embedding model")
+    llm: str | None = Field(description="the Claude model; null without ANTHROPIC_API_KEY")
+    mode: Literal["generative", "extractive"]
+    upstream: str = Field(description="what the Anthropic API last said about the key: ok, unauthorized, …")
+    degraded: bool
+    upstream_reason: str | None = Field(default=None, description="set when degraded")
+    reason: str | None = Field(default=None, description="set when not ready: what to run")
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: the ``error`` of every error response, and the data of the SSE ``error`` event."""
+
+    code: str = Field(
+        description="machine-readable: invalid_request, unauthorized, not_found, method_not_allowed, "
+        "ingest_running, question_too_long, too_large, unsupported_media_type, ingest_refused, "
+        "rate_limited, budget_exhausted, internal_error, overloaded, limits_unavailable, "
+        "store_unavailable, or the upstream's error type"
+    )
+    message: str = Field(description="for people; may change between versions")
+    retryable: bool = Field(description="the same request may succeed later")
+    details: Any = Field(
+        default=None, description="machine-readable details (validation errors, ingest refusal figures)"
+    )
+
+
 class ErrorBody(BaseModel):
-    code: str
-    message: str
-    retryable: bool = False
+    """The body of every error response (4xx, 5xx)."""
+
+    error: ErrorDetail

@@ -4,6 +4,9 @@ One producer task drains the answer's events into a queue; a timer task puts a k
 in the queue whenever nothing was queued for ``keepalive_s``. The response iterates the queue —
 no task per event. When the client goes away, the framework cancels the response iterator; its
 ``finally`` cancels the producer, whose cancellation closes the request to Claude.
+
+The events come measured and crash-safe from ``service.api.events.observed``; their data is
+``service.api.events.event_payload`` (the same serialisation JSON answers use).
 """
 
 from __future__ import annotations
@@ -13,51 +16,15 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import anyio
 
-from service.answers.flow import Delta, Done, Event, Failed, Meta
-from service.core.metrics import Metrics
-from service.handoff.signals import Handoff
-from service.routing.route import Route
+from service.answers.flow import Event
+from service.api.events import event_payload
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 KEEPALIVE = b": keep-alive\n\n"
 _END = object()
-
-
-def route_payload(route: Route | None) -> dict[str, Any] | None:
-    return route.to_dict() if route is not None else None
-
-
-def handoff_payload(handoff: Handoff | None) -> dict[str, Any] | None:
-    return handoff.model_dump(mode="json") if handoff is not None else None
-
-
-def event_payload(event: Event) -> tuple[str, dict[str, Any]]:
-    if isinstance(event, Meta):
-        return "meta", {
-            "conversation_id": event.conversation_id,
-            "message_id": event.message_id,
-            "language": event.language,
-            "mode": event.mode,
-            "model": event.model,
-            "kb_version": event.kb_version,
-            "intent": route_payload(event.route),
-            "handoff": handoff_payload(event.handoff),
-            "citations": [c.model_dump() for c in event.citations],
-        }
-    if isinstance(event, Delta):
-        return "delta", {"text": event.text}
-    if isinstance(event, Done):
-        return "done", {
-            "stop_reason": event.stop_reason,
-            "usage": event.usage.model_dump(),
-            "handoff": handoff_payload(event.handoff),
-            "cache": event.cache,
-        }
-    return "error", {"code": event.code, "message": event.message, "retryable": event.retryable}
 
 
 def encode(event: Event) -> bytes:
@@ -79,9 +46,7 @@ class _Relay:
     async def produce(self) -> None:
         try:
             async for event in self.events:
-                self.put(event)
-        except Exception as exc:  # a bug below must still end the stream well-formed
-            self.put(Failed("internal_error", f"answer failed: {type(exc).__name__}", True))
+                self.put(encode(event))
         finally:
             self.put(_END)
 
@@ -94,27 +59,22 @@ class _Relay:
             self.put(KEEPALIVE)
 
 
-async def sse_bytes(
-    events: AsyncIterator[Event], keepalive_s: float, metrics: Metrics, started: float
-) -> AsyncIterator[bytes]:
+async def sse_bytes(events: AsyncIterator[Event], keepalive_s: float) -> AsyncIterator[bytes]:
     """The SSE body. Events already queued when the response is ready to write go out as one chunk."""
     relay = _Relay(events, keepalive_s)
     producer = asyncio.ensure_future(relay.produce())
     timer = asyncio.ensure_future(relay.tick())
-    state = _StreamState(metrics, started)
-    metrics.in_flight.inc()
     try:
         while True:
             items = [await relay.queue.get()]
             while not relay.queue.empty():
                 items.append(relay.queue.get_nowait())
-            chunk = b"".join(state.render(item) for item in items if item is not _END)
+            chunk = b"".join(item for item in items if isinstance(item, bytes))
             if chunk:
                 yield chunk
             if items[-1] is _END:
                 return
     finally:
-        metrics.in_flight.dec()
         with anyio.CancelScope(shield=True):
             for task in (timer, producer):
                 if not task.done():
@@ -123,28 +83,3 @@ async def sse_bytes(
                         await task
             with contextlib.suppress(Exception):
                 await events.aclose()  # type: ignore[attr-defined]
-
-
-class _StreamState:
-    """Per-stream bookkeeping while rendering: the mode (from ``meta``) and first-delta timing."""
-
-    def __init__(self, metrics: Metrics, started: float) -> None:
-        self.metrics = metrics
-        self.started = started
-        self.mode = "unknown"
-        self.first_delta = True
-
-    def render(self, item: object) -> bytes:
-        if item is KEEPALIVE:
-            return KEEPALIVE
-        event: Event = item  # type: ignore[assignment]
-        if isinstance(event, Meta):
-            self.mode = event.mode
-        elif isinstance(event, Delta) and self.first_delta:
-            self.first_delta = False
-            self.metrics.ttft.labels(self.mode).observe(time.perf_counter() - self.started)
-        elif isinstance(event, Done):
-            self.metrics.duration.labels(self.mode).observe(time.perf_counter() - self.started)
-        elif isinstance(event, Failed) and event.code == "internal_error":
-            self.metrics.answers.labels(self.mode, "error").inc()
-        return encode(event)

@@ -81,6 +81,10 @@ def conversation_key(client: str, conversation_id: str) -> str:
 class SessionStoreError(FaqstreamError):
     """The conversation store failed (Redis unreachable, or a stored record is unreadable)."""
 
+    status = 503
+    code = "store_unavailable"
+    retryable = True
+
 
 class Turn(BaseModel):
     """One message of a conversation, stored after the answer completed."""

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 class OverloadedError(FaqstreamError):
     """Too many answers in flight: try again after ``retry_after_s`` seconds (HTTP 503)."""
 
+    status = 503
     code = "overloaded"
     retryable = True
 
@@ -35,6 +36,9 @@ class OverloadedError(FaqstreamError):
     ) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 class Lease:

@@ -21,7 +21,7 @@ from service.api.schemas import Usage
 from service.llm.pricing import PriceTable, PricingSettings, UnknownModelError
 from service.llm.sse_frames import FrameParser
 from service.llm.status import UpstreamState, UpstreamStatus
-from service.settings.service import AnthropicSettings
+from service.settings.anthropic import AnthropicSettings
 
 
 class UpstreamError(FaqstreamError):

@@ -188,6 +188,13 @@ def headers(decision: LimitDecision) -> dict[str, str]:
 class LimitStoreUnavailableError(FaqstreamError):
     """Redis (rate limits, budgets) is unreachable and ``LIMITS_FAIL_OPEN`` is false."""
 
+    status = 503
+    code = "limits_unavailable"
+    retryable = True
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
 
 class RateLimiter(abc.ABC):
     """``check`` once per request, before any work; ``headers`` for the response."""

@@ -20,9 +20,10 @@ from service.notify.webhooks import WebhookSettings
 from service.quotas.rate_limits import LimitSettings
 from service.retrieval.translate import TranslateSettings
 from service.routing.settings import RouterSettings
+from service.settings.anthropic import AnthropicSettings
 from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings
-from service.settings.service import AnthropicSettings, ServiceSettings
+from service.settings.service import ServiceSettings
 from service.usage.ledger import LedgerSettings
 
 

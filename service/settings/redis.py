@@ -20,6 +20,10 @@ from knowledge.settings import EmptyIsNone, _config
 class RedisUnavailableError(FaqstreamError):
     """Redis failed or could not be reached."""
 
+    status = 503
+    code = "store_unavailable"
+    retryable = True
+
 
 class RedisSettings(BaseSettings):
     model_config = _config("REDIS_")

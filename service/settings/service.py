@@ -1,4 +1,4 @@
-"""Service-side settings: the HTTP service (SERVICE_) and Claude (ANTHROPIC_)."""
+"""Settings of the HTTP service (SERVICE_): where it listens, admin, request limits, answer knobs."""
 
 from __future__ import annotations
 
@@ -31,20 +31,3 @@ class ServiceSettings(BaseSettings):
     digest_max_tokens: int = Field(
         default=6000, ge=0, description="size cap of the cached knowledge-base digest"
     )
-
-
-class AnthropicSettings(BaseSettings):
-    model_config = _config("ANTHROPIC_")
-
-    api_key: EmptyIsNone[SecretStr] = Field(default=None, description="unset = extractive mode (no LLM)")
-    base_url: EmptyIsNone[str] = None
-    model: str = "claude-sonnet-4-6"
-    max_tokens: int = Field(default=1024, ge=1, le=64_000)
-    timeout_s: float = Field(default=60.0, gt=0)
-    connect_timeout_s: float = Field(default=5.0, gt=0)
-    check_timeout_s: float = Field(
-        default=5.0,
-        ge=0,
-        description="start-up check of the key (GET /v1/models, alongside the model warm-up); 0 = off",
-    )
-    # Prices per model: PRICING_TABLE (service/llm/pricing.py).

@@ -1,8 +1,8 @@
 """The Grafana dashboard (deploy/grafana/faqstream.json) only uses metrics the service exposes.
 
 The JSON is parsed, every metric name is extracted from every panel expression and template
-variable query, and a real service (in-process uvicorn, the fake Anthropic server, the packaged
-model) is driven through the situations that create the labelled series lazily: a fallback after
+variable query, and a real service (the app on Litestar's in-process client, the fake Anthropic server, the
+packaged model) is driven through the situations that create the labelled series lazily: a fallback after
 retries that opens a circuit, a circuit skip, an answer-cache hit, a handoff, a rate-limit and a
 daily-budget refusal, budget alerts and handoffs POSTed to a webhook that fails once. Then every
 name the dashboard uses must be a sample name in ``GET /metrics`` (for histograms ``_bucket``,
@@ -34,7 +34,7 @@ from service.notify.webhooks import WebhookSettings
 from service.quotas.rate_limits import LimitSettings
 from tests.conftest import REPO
 from tests.corpus import write_corpus
-from tests.service_harness import ADMIN_KEY, app_settings, running_service
+from tests.service_harness import ADMIN_KEY, app_settings, in_process
 
 pytestmark = pytest.mark.slow
 
@@ -307,22 +307,21 @@ def exposition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exposition]
                 "webhook": WebhookSettings(backoff_initial_s=0.01, backoff_max_s=0.05, attempts=3),
             },
         )
-        with running_service(settings) as base:
+        with in_process(settings) as served:
+            client = served.client
             # The store starts empty: ingest through the admin endpoint (the model is loaded once).
-            ingested = httpx.post(
-                f"{base}/admin/ingest",
+            ingested = client.post(
+                "/admin/ingest",
                 json={"paths": [str(corpus)]},
                 headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-                timeout=120,
             )
             assert ingested.status_code == 200, ingested.text
 
             def ask(key: str, question: str, **extra: Any) -> httpx.Response:
-                return httpx.post(
-                    f"{base}/v1/answers",
+                return client.post(
+                    "/v1/answers",
                     json={"question": question, **extra},
                     headers={"Authorization": f"Bearer {KEYS[key]}"},
-                    timeout=60,
                 )
 
             # Two 529s: the first model is retried once, its circuit opens, the fallback answers.
@@ -350,11 +349,11 @@ def exposition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exposition]
             wait_until(lambda: {"handoff", "budget.alert"} <= hooks.types(), 30, "both webhook senders")
 
             def delivered() -> bool:
-                text = httpx.get(f"{base}/metrics", timeout=10).text
+                text = client.get("/metrics").text
                 return text.count('outcome="delivered"') >= 2
 
             wait_until(delivered, 30, "the webhook outcomes to be counted")
-            response = httpx.get(f"{base}/metrics", timeout=10)
+            response = client.get("/metrics")
             assert response.status_code == 200
             yield parse(response.text)
 

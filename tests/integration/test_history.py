@@ -46,7 +46,7 @@ from service.conversations.store import (
 )
 from service.conversations.summarizer import SYSTEM, Summarizer, fold_conversation
 from service.llm.claude import ClaudeClient, Completed
-from service.settings.service import AnthropicSettings
+from service.settings.anthropic import AnthropicSettings
 from tests.conftest import make_settings
 
 POLICIES = Path(__file__).resolve().parents[2] / "data" / "policies"

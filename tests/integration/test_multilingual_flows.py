@@ -15,13 +15,13 @@ import pytest
 
 from fakes import FakeAnthropic
 from service.retrieval.translate import TranslateSettings
-from tests.integration.test_service_flows import (
+from tests.service_harness import (
     FAST_RETRIES,
     MIN_CACHE,
     Served,
     ask,
+    in_process,
     ingested_template,
-    running_app,
     service_settings,
 )
 
@@ -69,7 +69,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def extractive(tmp_path_factory: pytest.TempPathFactory, template: Path) -> Iterator[Served]:
     """No Anthropic key: quoted passages."""
     settings = service_settings(template, tmp_path_factory.mktemp("svc"))
-    with running_app(settings) as served:
+    with in_process(settings) as served:
         yield served
 
 
@@ -91,7 +91,7 @@ CASES = [
 def test_question_finds_the_page_in_another_language_without_a_key(
     extractive: Served, question: str, language: str, page: str, first: bool
 ) -> None:
-    answer = ask(extractive.base, question)
+    answer = ask(extractive.client, question)
     meta = answer.meta
     assert meta["mode"] == "extractive" and meta["language"] == language
     cited = [c["doc_id"] for c in meta["citations"]]
@@ -113,9 +113,9 @@ def test_with_a_key_no_translation_call_is_made(
             base_url=fake.base_url,
             components={"resilience": FAST_RETRIES, "translate": TranslateSettings()},  # mode auto
         )
-        with running_app(settings) as served:
-            answer = ask(served.base, "我的SIM卡丢了，怎么办？")
-            spanish = ask(served.base, "¿Cuánto cuesta la instalación de la fibra en casa?")
+        with in_process(settings) as served:
+            answer = ask(served.client, "我的SIM卡丢了，怎么办？")
+            spanish = ask(served.client, "¿Cuánto cuesta la instalación de la fibra en casa?")
         requests = [r.body for r in fake.message_requests()]
     assert answer.meta["mode"] == "generative"
     assert answer.meta["citations"][0]["doc_id"] == "sim-replacement.md"

@@ -29,7 +29,7 @@ from service.llm.resilient import (
     Started,
     StreamEvent,
 )
-from service.settings.service import AnthropicSettings
+from service.settings.anthropic import AnthropicSettings
 
 T = TypeVar("T")
 PRIMARY = "claude-sonnet-4-6"

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from fakes import FakeAnthropic, Reply
@@ -36,21 +35,20 @@ from service.notify.webhooks import WebhookSettings
 from service.routing.catalog import BUNDLED_INTENTS
 from service.routing.settings import RouterSettings
 from tests import answerability_sets as sets
-from tests.integration.test_service_flows import (
+from tests.service_harness import (
+    ADMIN_KEY,
     FAST_RETRIES,
     MIN_CACHE,
-    Delivery,
-    Receiver,
     Served,
     ask,
     eventually,
+    in_process,
     ingested_template,
     last_user_text,
     post,
-    running_app,
     service_settings,
 )
-from tests.service_harness import ADMIN_KEY
+from tests.webhook_receiver import Delivery, Receiver
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +112,7 @@ def service(
         components=_components(receiver),
     )
     assert settings.router.intents_file is None and settings.service.relevance_floor is None  # nothing set
-    with running_app(settings) as served:
+    with in_process(settings) as served:
         yield served
 
 
@@ -140,7 +138,7 @@ def test_ordinary_questions_are_answered_without_handoff(service: Served, fake: 
     fake.reset()
     confidences = []
     for question in ENGLISH:
-        answer = ask(service.base, question)
+        answer = ask(service.client, question)
         assert answer.meta["handoff"] is None and answer.done["handoff"] is None, (question, answer.meta)
         assert answer.meta["mode"] == "generative" and answer.meta["citations"], question
         assert answer.text == REPLY and answer.done["stop_reason"] == "end_turn"
@@ -156,7 +154,7 @@ def test_an_off_topic_question_is_handed_off_without_a_model_call(
     service: Served, fake: FakeAnthropic
 ) -> None:
     fake.reset()
-    answer = ask(service.base, OFF_TOPIC)
+    answer = ask(service.client, OFF_TOPIC)
     handoff = answer.meta["handoff"]
     assert handoff["reason"] == "no_relevant_passages" and answer.meta["citations"] == []
     assert answer.text == not_found_text("en") and answer.done["stop_reason"] == "no_relevant_passages"
@@ -167,7 +165,7 @@ def test_the_models_signal_hands_off_with_not_in_documents(
     service: Served, fake: FakeAnthropic, receiver: Receiver
 ) -> None:
     fake.reset()
-    answer = ask(service.base, FREEZE_YEAR)
+    answer = ask(service.client, FREEZE_YEAR)
     assert answer.meta["handoff"] is None and answer.meta["citations"]  # passages found; the model decides
     handoff = answer.done["handoff"]
     assert handoff["reason"] == "not_in_documents" and handoff["reasons"] == ["not_in_documents"]
@@ -178,11 +176,11 @@ def test_the_models_signal_hands_off_with_not_in_documents(
     (delivery,) = _delivered(receiver, answer.meta["message_id"])
     assert delivery.data["reason"] == "not_in_documents" and delivery.data["question"] == FREEZE_YEAR
 
-    bare = ask(service.base, FREEZE_DECADE)  # the signal without any text
+    bare = ask(service.client, FREEZE_DECADE)  # the signal without any text
     assert bare.done["handoff"]["reason"] == "not_in_documents"
     assert bare.text == not_found_text("en")
 
-    as_json = post(service.base, FREEZE_YEAR)  # the same over the JSON API
+    as_json = post(service.client, FREEZE_YEAR)  # the same over the JSON API
     body = as_json.json()
     assert as_json.status_code == 200 and body["handoff"]["reason"] == "not_in_documents"
     assert body["answer"] == SORRY and body["stop_reason"] == "not_in_documents"
@@ -190,13 +188,13 @@ def test_the_models_signal_hands_off_with_not_in_documents(
 
 def test_explicit_requests_and_dissatisfaction_still_hand_off(service: Served, fake: FakeAnthropic) -> None:
     fake.reset()
-    person = ask(service.base, "I want to talk to a real person please")
+    person = ask(service.client, "I want to talk to a real person please")
     assert person.meta["handoff"]["reason"] == "customer_request"
     assert person.text == handoff_message("en", "customer_request")
-    first = ask(service.base, "How much is the Flex plan?")
+    first = ask(service.client, "How much is the Flex plan?")
     conversation = first.meta["conversation_id"]
-    ask(service.base, "That doesn't help at all", conversation_id=conversation)
-    third = ask(service.base, "This is useless, you are not listening", conversation_id=conversation)
+    ask(service.client, "That doesn't help at all", conversation_id=conversation)
+    third = ask(service.client, "This is useless, you are not listening", conversation_id=conversation)
     assert third.meta["handoff"]["reason"] == "dissatisfaction"
 
 
@@ -263,9 +261,9 @@ def test_with_the_teams_own_intents_low_confidence_still_hands_off(
         settings = service_settings(
             template, tmp_path / name, api_key="test-key", base_url=fake.base_url, components=components
         )
-        with running_app(settings) as served:
+        with in_process(settings) as served:
             assert served.runtime.intents.custom is (name == "own"), served.runtime.intents.reason
-            outcomes[name] = ask(served.base, question)
+            outcomes[name] = ask(served.client, question)
     own_answer = outcomes["own"]
     assert own_answer.meta["intent"]["confidence"] < 0.99
     assert own_answer.meta["handoff"]["reason"] == "low_confidence"
@@ -294,13 +292,10 @@ def test_an_in_service_ingest_recalibrates_and_the_service_follows(
         "the Flex and Commit plans. Bring a large towel and shower before entering.\n",
         encoding="utf-8",
     )
-    with running_app(settings) as served:
+    with in_process(settings) as served:
         before = served.runtime.digest.floor()
-        response = httpx.post(
-            f"{served.base}/admin/ingest",
-            json={"paths": [str(extra)]},
-            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-            timeout=300,
+        response = served.client.post(
+            "/admin/ingest", json={"paths": [str(extra)]}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
         )
         assert response.status_code == 200, response.text
         report = response.json()
@@ -310,6 +305,6 @@ def test_an_in_service_ingest_recalibrates_and_the_service_follows(
         assert stored is not None and after.kb_version == report["kb_version"]
         assert after.value == stored.threshold == report["relevance"]["threshold"]
         assert stored.answerable > (before.calibration.answerable if before.calibration else 0)
-        sauna = ask(served.base, "When is the sauna open?")
+        sauna = ask(served.client, "When is the sauna open?")
         assert sauna.meta["kb_version"] == report["kb_version"] and sauna.meta["handoff"] is None
         assert sauna.meta["citations"][0]["doc_id"] == "wellness.md"

@@ -1,13 +1,15 @@
-"""End to end over real HTTP: ingested corpus → retrieval → upstream request → SSE parsed by a real client."""
+"""End to end: ingested corpus → retrieval → upstream request → SSE parsed by a real client.
+
+The app runs on Litestar's in-process client (tests/service_harness.py); a real socket only where it
+is the point: a client that disconnects mid-stream, and the CLI talking to the service.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,16 +20,22 @@ from httpx_sse import connect_sse
 from pydantic import SecretStr
 
 from fakes import FakeAnthropic, SlowFirstByte, Status
-from service.caching.answers import CacheSettings
-from service.llm.policy import ResilienceSettings
-from service.settings.app import AppSettings
-from service.settings.service import AnthropicSettings
+from service.caching.answers import CacheSettings, MemoryAnswerCache
+from service.settings.anthropic import AnthropicSettings
 from tests.corpus import write_corpus
-from tests.service_harness import ADMIN_KEY, app_settings, ingest, running_service
+from tests.service_harness import (
+    ADMIN_KEY,
+    FAST_RETRIES,
+    MIN_CACHE,
+    REPLY,
+    Served,
+    in_process,
+    ingested_template,
+    over_http,
+    service_settings,
+)
 
 pytestmark = pytest.mark.slow
-
-REPLY = "Thanks for asking. Card refunds take 5–10 business days [1]. Check your statement after that."
 
 
 @pytest.fixture(scope="module")
@@ -38,47 +46,42 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
     """The corpus ingested once; each service below starts on a copy of this store."""
-    settings = app_settings(tmp_path_factory.mktemp("template"))
-    ingest(settings, corpus)
-    return settings.qdrant.path
-
-
-def stocked(settings: AppSettings, template: Path) -> AppSettings:
-    """The settings, their store a copy of the ingested template (ingesting again costs seconds)."""
-    shutil.copytree(template, settings.qdrant.path)
-    return settings
+    return ingested_template(tmp_path_factory.mktemp("template"), corpus)
 
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic(reply=REPLY, min_cache_tokens={"claude-sonnet-4-6": 300}) as server:
+    with FakeAnthropic(reply=REPLY, min_cache_tokens=MIN_CACHE) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("svc")
-    fast_retries = ResilienceSettings(max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.02, jitter_s=0)
-    settings = app_settings(
-        tmp, api_key="test-key", base_url=fake.base_url, components={"resilience": fast_retries}
+def served(tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic) -> Iterator[Served]:
+    settings = service_settings(
+        template,
+        tmp_path_factory.mktemp("svc"),
+        api_key="test-key",
+        base_url=fake.base_url,
+        components={"resilience": FAST_RETRIES},
     )
-    stocked(settings, template)
-    with running_service(settings) as base:
-        yield base
+    with in_process(settings) as running:
+        yield running
 
 
-def sse_events(base: str, body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    with (
-        httpx.Client(timeout=30) as client,
-        connect_sse(client, "POST", f"{base}/v1/answers", json=body) as source,
-    ):
+@pytest.fixture(scope="module")
+def service(served: Served) -> httpx.Client:
+    return served.client
+
+
+def sse_events(client: httpx.Client, body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    with connect_sse(client, "POST", "/v1/answers", json=body) as source:
         assert source.response.status_code == 200
         assert source.response.headers["content-type"].startswith("text/event-stream")
         assert source.response.headers["x-accel-buffering"] == "no"
         return [(e.event, json.loads(e.data)) for e in source.iter_sse()]
 
 
-def test_streamed_answer_contract_and_grounding(service: str, fake: FakeAnthropic) -> None:
+def test_streamed_answer_contract_and_grounding(service: httpx.Client, fake: FakeAnthropic) -> None:
     fake.reset()
     events = sse_events(service, {"question": "How long does a refund to my card take?", "stream": True})
     names = [name for name, _ in events]
@@ -105,7 +108,7 @@ def test_streamed_answer_contract_and_grounding(service: str, fake: FakeAnthropi
 
 
 def test_cached_prefix_is_identical_across_questions_and_read_from_cache(
-    service: str, fake: FakeAnthropic
+    service: httpx.Client, fake: FakeAnthropic
 ) -> None:
     fake.reset()
     first = sse_events(service, {"question": "How long does a refund to my card take?", "stream": True})
@@ -119,10 +122,8 @@ def test_cached_prefix_is_identical_across_questions_and_read_from_cache(
     assert "Reply language: Spanish (es)" in b["messages"][0]["content"][0]["text"]
 
 
-def test_json_answer_carries_the_same_fields(service: str) -> None:
-    response = httpx.post(
-        f"{service}/v1/answers", json={"question": "Is the NW-KTL-110 kettle recalled?"}, timeout=30
-    )
+def test_json_answer_carries_the_same_fields(service: httpx.Client) -> None:
+    response = service.post("/v1/answers", json={"question": "Is the NW-KTL-110 kettle recalled?"})
     assert response.status_code == 200
     body = response.json()
     assert body["answer"] == REPLY and body["mode"] == "generative"
@@ -130,10 +131,10 @@ def test_json_answer_carries_the_same_fields(service: str) -> None:
     assert {"input_tokens", "output_tokens", "cache_read_input_tokens", "cost_usd"} <= set(body["usage"])
 
 
-def test_accept_header_selects_streaming(service: str) -> None:
-    with httpx.stream(
+def test_accept_header_selects_streaming(service: httpx.Client) -> None:
+    with service.stream(
         "POST",
-        f"{service}/v1/answers",
+        "/v1/answers",
         json={"question": "Can I change my address?"},
         headers={"Accept": "text/event-stream"},
         timeout=30,
@@ -144,7 +145,7 @@ def test_accept_header_selects_streaming(service: str) -> None:
 
 
 def test_irrelevant_question_is_answered_honestly_without_calling_claude(
-    service: str, fake: FakeAnthropic
+    service: httpx.Client, fake: FakeAnthropic
 ) -> None:
     fake.reset()
     events = sse_events(service, {"question": "Wann wurde Albert Einstein geboren?", "stream": True})
@@ -158,15 +159,13 @@ def test_irrelevant_question_is_answered_honestly_without_calling_claude(
 
 def test_client_disconnect_cancels_the_upstream_call(tmp_path: Path, template: Path) -> None:
     with FakeAnthropic(reply="word " * 200, token_delay_s=0.05) as slow:
-        settings = app_settings(tmp_path, api_key="k", base_url=slow.base_url)
-        stocked(settings, template)
+        settings = service_settings(template, tmp_path, api_key="k", base_url=slow.base_url)
         with (
-            running_service(settings) as base,
-            httpx.Client(timeout=30) as client,
+            over_http(settings) as served,  # a real socket: the point is a client that goes away
             connect_sse(
-                client,
+                served.client,
                 "POST",
-                f"{base}/v1/answers",
+                "/v1/answers",
                 json={"question": "How long does a refund take?", "stream": True},
             ) as source,
         ):
@@ -180,7 +179,9 @@ def test_client_disconnect_cancels_the_upstream_call(tmp_path: Path, template: P
         assert gone and gone[0].stream and gone[0].deltas_sent < 200
 
 
-def test_upstream_failure_before_first_token_is_retried_invisibly(service: str, fake: FakeAnthropic) -> None:
+def test_upstream_failure_before_first_token_is_retried_invisibly(
+    service: httpx.Client, fake: FakeAnthropic
+) -> None:
     fake.reset()
     fake.script(Status(529, "overloaded_error", "Overloaded"))
     events = sse_events(service, {"question": "How long does a refund take?", "stream": True})
@@ -191,7 +192,7 @@ def test_upstream_failure_before_first_token_is_retried_invisibly(service: str, 
 
 
 def test_claude_down_gives_quoted_passages_and_a_handoff_never_an_error(
-    service: str, fake: FakeAnthropic
+    service: httpx.Client, fake: FakeAnthropic
 ) -> None:
     fake.reset()
     down = [Status(529, "overloaded_error", "Overloaded")] * 4  # 2 attempts x 2 models
@@ -208,20 +209,18 @@ def test_claude_down_gives_quoted_passages_and_a_handoff_never_an_error(
         "claude-haiku-4-5",
     ]
     fake.script(*down)
-    response = httpx.post(
-        f"{service}/v1/answers", json={"question": "How long does a refund take?"}, timeout=30
-    )
+    response = service.post("/v1/answers", json={"question": "How long does a refund take?"})
     assert response.status_code == 200
     body = response.json()
     assert body["mode"] == "extractive" and body["handoff"]["reason"] == "llm_unavailable"
 
 
-def test_keepalive_comments_while_waiting_upstream(service: str, fake: FakeAnthropic) -> None:
+def test_keepalive_comments_while_waiting_upstream(service: httpx.Client, fake: FakeAnthropic) -> None:
     fake.reset()
     fake.script(SlowFirstByte(0.7))
-    with httpx.stream(
+    with service.stream(
         "POST",
-        f"{service}/v1/answers",
+        "/v1/answers",
         json={"question": "How long does a refund take?", "stream": True},
         timeout=30,
     ) as response:
@@ -244,40 +243,36 @@ def test_keepalive_comments_while_waiting_upstream(service: str, fake: FakeAnthr
     ],
 )
 def test_bad_requests_get_clear_json_errors(
-    service: str, body: dict[str, Any], status: int, code: str
+    service: httpx.Client, body: dict[str, Any], status: int, code: str
 ) -> None:
-    response = httpx.post(f"{service}/v1/answers", json=body, timeout=30)
+    response = service.post("/v1/answers", json=body)
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
 
 
-def test_malformed_bodies_and_methods(service: str) -> None:
-    bad_json = httpx.post(
-        f"{service}/v1/answers", content=b"{not json", headers={"content-type": "application/json"}
-    )
+def test_malformed_bodies_and_methods(service: httpx.Client) -> None:
+    bad_json = service.post("/v1/answers", content=b"{not json", headers={"content-type": "application/json"})
     assert bad_json.status_code == 400 and "error" in bad_json.json()
-    assert httpx.get(f"{service}/v1/answers").status_code == 405
-    assert httpx.get(f"{service}/nope").json()["error"]["code"] == "not_found"
+    assert service.get("/v1/answers").status_code == 405
+    assert service.get("/nope").json()["error"]["code"] == "not_found"
 
 
-def test_health_readiness_metrics_schema(service: str) -> None:
-    assert httpx.get(f"{service}/healthz").json() == {"status": "ok"}
-    ready = httpx.get(f"{service}/readyz").json()
+def test_health_readiness_metrics_schema(service: httpx.Client) -> None:
+    assert service.get("/healthz").json() == {"status": "ok"}
+    ready = service.get("/readyz").json()
     assert ready["ready"] is True and ready["kb_version"] > 0 and ready["model"] == "multilingual-e5-small"
-    httpx.post(f"{service}/v1/answers", json={"question": "How long does a refund take?"}, timeout=30)
-    metrics = httpx.get(f"{service}/metrics").text
+    service.post("/v1/answers", json={"question": "How long does a refund take?"})
+    metrics = service.get("/metrics").text
     assert 'faqstream_answers_total{mode="generative",outcome="ok"}' in metrics
     assert "faqstream_time_to_first_delta_seconds_bucket" in metrics
-    schema = httpx.get(f"{service}/schema/openapi.json").json()
+    schema = service.get("/schema/openapi.json").json()
     assert "/v1/answers" in schema["paths"]
     assert "event: meta" not in json.dumps(schema) and "`meta`" in json.dumps(schema)
 
 
 def test_extractive_mode_without_api_key(tmp_path: Path, template: Path) -> None:
-    settings = app_settings(tmp_path)
-    stocked(settings, template)
-    with running_service(settings) as base:
-        events = sse_events(base, {"question": "Is the NW-KTL-110 kettle recalled?", "stream": True})
+    with in_process(service_settings(template, tmp_path)) as served:
+        events = sse_events(served.client, {"question": "Is the NW-KTL-110 kettle recalled?", "stream": True})
         assert events[0][1]["mode"] == "extractive" and events[0][1]["citations"][0]["doc_id"] == "kettle.txt"
         text = "".join(d["text"] for n, d in events if n == "delta")
         assert "[1]" in text and "NW-KTL-110" in text and "no AI summary" in text
@@ -285,12 +280,12 @@ def test_extractive_mode_without_api_key(tmp_path: Path, template: Path) -> None
 
 
 def test_admin_ingest_updates_the_running_service(tmp_path: Path, template: Path) -> None:
-    settings = app_settings(tmp_path)
-    stocked(settings, template)
+    settings = service_settings(template, tmp_path)
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "gift-wrap.md").write_text("# Gift wrapping\n\nGift wrapping costs 3.50 EUR per item.", "utf-8")
-    with running_service(settings) as base:
+    with over_http(settings) as served:  # a real socket: the CLI is another process
+        base = served.base
         before = httpx.get(f"{base}/readyz").json()["kb_version"]
         denied = httpx.post(
             f"{base}/admin/ingest", json={"paths": [str(extra)]}, headers={"Authorization": "Bearer wrong"}
@@ -323,8 +318,7 @@ def test_admin_ingest_updates_the_running_service(tmp_path: Path, template: Path
 def test_admin_ingest_refuses_to_wipe_the_knowledge_base(
     tmp_path: Path, corpus: Path, template: Path
 ) -> None:
-    settings = app_settings(tmp_path)
-    stocked(settings, template)
+    settings = service_settings(template, tmp_path)
     env = {
         "SERVICE_ADMIN_KEY": ADMIN_KEY,
         "PATH": "/usr/bin:/bin",
@@ -346,10 +340,11 @@ def test_admin_ingest_refuses_to_wipe_the_knowledge_base(
 
     def returns_is_cited(base: str) -> bool:
         body = {"question": "How many days do I have to return an item?"}
-        answer = httpx.post(f"{base}/v1/answers", json=body, timeout=30).json()
+        answer = httpx.post(f"{base}/v1/answers", json=body).json()
         return "returns.md" in [c["doc_id"] for c in answer["citations"]]
 
-    with running_service(settings) as base:
+    with over_http(settings) as served:  # a real socket: the CLI is another process
+        base = served.base
         before = httpx.get(f"{base}/readyz").json()["kb_version"]
         typo = tmp_path / "dcos"
         missing = cli(str(typo), "--prune", "--server", base)
@@ -392,15 +387,16 @@ def test_a_truncated_answer_is_never_cached(tmp_path: Path, template: Path) -> N
         short = AnthropicSettings(
             api_key=SecretStr("k"), base_url=upstream.base_url, timeout_s=10, max_tokens=5
         )
-        settings = app_settings(
-            tmp_path, components={"anthropic": short, "cache": CacheSettings(answers=True)}
+        settings = service_settings(
+            template, tmp_path, components={"anthropic": short, "cache": CacheSettings(answers=True)}
         )
-        stocked(settings, template)
-        with running_service(settings) as base:
+        with in_process(settings) as served:
             body = {"question": "How long does a refund take?"}
-            first = httpx.post(f"{base}/v1/answers", json=body, timeout=30).json()
+            first = served.client.post("/v1/answers", json=body).json()
             assert first["stop_reason"] == "max_tokens" and first["mode"] == "generative"
-            time.sleep(0.5)  # let the after-answer work (where a cache store would happen) finish
-            second = httpx.post(f"{base}/v1/answers", json=body, timeout=30).json()
+            served.settle()  # the after-answer work (where a cache store would happen) has finished
+            cache = served.runtime.cache
+            assert isinstance(cache, MemoryAnswerCache) and len(cache) == 0
+            second = served.client.post("/v1/answers", json=body).json()
         assert second["mode"] == "generative" and second["cache"] is None
         assert len(upstream.message_requests()) == 2

@@ -1,306 +1,54 @@
-"""End to end over real HTTP (issues 4 and 5): conversations (in-process and in Redis), API keys
-and per-key scoping, handoff (with a real webhook receiver), reply language, cross-lingual retrieval.
+"""End to end (issues 4 and 5): conversations (in-process and in Redis), API keys and per-key
+scoping, handoff (with a real webhook receiver), reply language, cross-lingual retrieval.
 
-Each service is the real app under uvicorn in a thread, talking to the fake Anthropic server through
-the real SDK; answers are read with a real SSE client. The answer cache, rate limits, budgets,
-overload shedding and metrics are in tests/integration/test_service_limits.py (they reuse the helpers below).
+Each service is the real app on Litestar's in-process client (tests/service_harness.py), talking to
+the fake Anthropic server through the real SDK; answers are read with a real SSE client. The answer
+cache, rate limits, budgets, overload shedding and metrics are in tests/integration/test_service_limits.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shutil
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import redis
-import uvicorn
-from httpx_sse import connect_sse
-from litestar import Litestar
-from prometheus_client.parser import text_string_to_metric_families
 
 from fakes import FakeAnthropic
-from faqstream.server import build_app
 from service.api.auth import AuthSettings
-from service.api.runtime import Runtime
 from service.handoff.messages import handoff_message
 from service.handoff.settings import HandoffSettings
-from service.llm.policy import ResilienceSettings
 from service.notify.webhooks import WebhookSettings
 from service.retrieval.translate import TranslateSettings
-from service.settings.app import AppSettings
 from service.settings.redis import RedisSettings
 from tests.corpus import write_corpus
-from tests.service_harness import app_settings, free_port, ingest
+from tests.service_harness import (
+    FAST_RETRIES,
+    MIN_CACHE,
+    NO_PASSAGES,
+    REFUND_FAQ,
+    REPLY,
+    Served,
+    ask,
+    auth,
+    eventually,
+    in_process,
+    ingested_template,
+    last_user_text,
+    scrape,
+    service_settings,
+    total,
+)
+from tests.webhook_receiver import Delivery, Receiver
 
 pytestmark = pytest.mark.slow
 
-REPLY = "Thanks for asking. Card refunds take 5–10 business days [1]. Check your statement after that."
 KEY_A = "key-a-0123456789abcdef"
 KEY_B = "key-b-0123456789abcdef"
-MIN_CACHE = {"claude-sonnet-4-6": 300}
-FAST_RETRIES = ResilienceSettings(max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.02, jitter_s=0)
-REFUND_FAQ = "How long does a refund take?"  # the title of the FAQ pair that answers refund durations
-NO_PASSAGES = "Wann wurde Albert Einstein geboren?"  # under the corpus's calibrated cut-off: no Claude call
 REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-# ---------------------------------------------------------------- a service we can reach into
-
-
-@dataclass
-class Served:
-    base: str
-    app: Litestar
-    loop: asyncio.AbstractEventLoop
-
-    @property
-    def runtime(self) -> Runtime:
-        runtime: Runtime = self.app.state.runtime
-        return runtime
-
-    def settle(self) -> None:
-        """Wait for the after-answer background work (cache store, budget charge, webhook queueing)."""
-        aftercare = self.runtime.aftercare
-        assert aftercare is not None
-        asyncio.run_coroutine_threadsafe(aftercare.drain(), self.loop).result(timeout=30)
-
-
-@contextmanager
-def running_app(settings: AppSettings) -> Iterator[Served]:
-    """Like ``tests.service_harness.running_service``, keeping the app and its loop at hand."""
-    app = build_app(settings)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2)
-    )
-    loop = asyncio.new_event_loop()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(server.serve())
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("service did not start")
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    httpx.get(f"{base}/healthz", timeout=5).raise_for_status()
-    try:
-        yield Served(base, app, loop)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-
-
-def service_settings(template: Path, tmp: Path, **options: Any) -> AppSettings:
-    """``app_settings`` over a copy of an already ingested store (ingesting again costs seconds)."""
-    settings = app_settings(tmp, **options)
-    assert settings.qdrant.path is not None
-    shutil.copytree(template, settings.qdrant.path)
-    return settings
-
-
-def ingested_template(tmp: Path, corpus: Path) -> Path:
-    settings = app_settings(tmp)
-    ingest(settings, corpus)
-    assert settings.qdrant.path is not None
-    return settings.qdrant.path
-
-
-# ---------------------------------------------------------------- HTTP helpers
-
-
-@dataclass(frozen=True)
-class Answer:
-    headers: httpx.Headers
-    events: list[tuple[str, dict[str, Any]]]
-
-    @property
-    def meta(self) -> dict[str, Any]:
-        assert self.events[0][0] == "meta", self.events
-        return self.events[0][1]
-
-    @property
-    def done(self) -> dict[str, Any]:
-        assert self.events[-1][0] == "done", self.events
-        return self.events[-1][1]
-
-    @property
-    def text(self) -> str:
-        return "".join(data["text"] for name, data in self.events if name == "delta")
-
-    @property
-    def cited(self) -> list[str]:
-        return [c["title"] for c in self.meta["citations"]]
-
-
-def auth(key: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"} if key else {}
-
-
-def ask(base: str, question: str, *, key: str | None = None, **fields: Any) -> Answer:
-    """One streamed answer, read with a real SSE client; the stream must be well-formed."""
-    body = {"question": question, "stream": True, **fields}
-    with (
-        httpx.Client(timeout=30) as client,
-        connect_sse(client, "POST", f"{base}/v1/answers", json=body, headers=auth(key)) as source,
-    ):
-        assert source.response.status_code == 200, source.response.read()
-        events = [(e.event, json.loads(e.data)) for e in source.iter_sse()]
-        answer = Answer(source.response.headers, events)
-    names = [name for name, _ in events]
-    assert names[0] == "meta" and names[-1] == "done" and set(names[1:-1]) <= {"delta"}, names
-    return answer
-
-
-def post(base: str, question: str, *, key: str | None = None, **fields: Any) -> httpx.Response:
-    """One request as JSON (any status)."""
-    return httpx.post(
-        f"{base}/v1/answers", json={"question": question, **fields}, headers=auth(key), timeout=30
-    )
-
-
-def last_user_text(body: dict[str, Any]) -> str:
-    text: str = body["messages"][-1]["content"][-1]["text"]
-    return text
-
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def scrape(base: str) -> Samples:
-    text = httpx.get(f"{base}/metrics", timeout=10).text
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def total(samples: Samples, name: str, **labels: str) -> float:
-    """The sum of the samples of ``name`` whose labels include ``labels`` (0 when there are none)."""
-    wanted = set(labels.items())
-    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= set(ls))
-
-
-def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-# ---------------------------------------------------------------- a real webhook receiver
-
-
-@dataclass(frozen=True)
-class Delivery:
-    headers: dict[str, str]
-    body: dict[str, Any]
-    status: int  # what the receiver answered
-
-    @property
-    def data(self) -> dict[str, Any]:
-        data: dict[str, Any] = self.body["data"]
-        return data
-
-
-@dataclass
-class Receiver:
-    """An HTTP server taking webhook POSTs. ``hold_first(match)``: the first matching delivery is
-    held unanswered until ``release()``, then refused with 500 (later attempts get 200)."""
-
-    deliveries: list[Delivery] = field(default_factory=list)
-    held: threading.Event = field(default_factory=threading.Event)
-    released: threading.Event = field(default_factory=threading.Event)
-    _match: Callable[[dict[str, Any]], bool] | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/hooks/handoff"
-
-    def hold_first(self, match: Callable[[dict[str, Any]], bool]) -> None:
-        with self._lock:
-            self._match = match
-            self.held.clear()
-            self.released.clear()
-
-    def release(self) -> None:
-        self.released.set()
-
-    def _status_for(self, body: dict[str, Any]) -> int:
-        with self._lock:
-            hold = self._match is not None and self._match(body.get("data") or {})
-            if hold:
-                self._match = None
-        if not hold:
-            return 200
-        self.held.set()
-        self.released.wait(timeout=30)
-        return 500
-
-    def _record(self, delivery: Delivery) -> None:
-        with self._lock:
-            self.deliveries.append(delivery)
-
-    def matching(self, match: Callable[[Delivery], bool]) -> list[Delivery]:
-        with self._lock:
-            return [d for d in self.deliveries if match(d)]
-
-    @contextmanager
-    def running(self) -> Iterator[Receiver]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-                body = json.loads(raw)
-                status = receiver._status_for(body)
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                receiver._record(Delivery(headers, body, status))
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self.release()
-            server.shutdown()
-            server.server_close()
 
 
 # ---------------------------------------------------------------- fixtures
@@ -345,7 +93,7 @@ def service(
         base_url=fake.base_url,
         components=components,
     )
-    with running_app(settings) as served:
+    with in_process(settings) as served:
         yield served
 
 
@@ -355,20 +103,15 @@ def service(
 def test_api_key_is_required_when_keys_are_configured(service: Served) -> None:
     for headers in ({}, {"Authorization": "Bearer not-a-key-0123456789"}, {"X-API-Key": "nope"}):
         for stream in (False, True):
-            response = httpx.post(
-                f"{service.base}/v1/answers",
-                json={"question": NO_PASSAGES, "stream": stream},
-                headers=headers,
-                timeout=30,
+            response = service.client.post(
+                "/v1/answers", json={"question": NO_PASSAGES, "stream": stream}, headers=headers
             )
             assert response.status_code == 401, (headers, response.text)
             assert response.headers["content-type"].startswith("application/json")
             assert response.json()["error"]["code"] == "unauthorized"
             assert response.headers["www-authenticate"] == "Bearer"
     for headers in (auth(KEY_A), {"X-API-Key": KEY_B}):
-        ok = httpx.post(
-            f"{service.base}/v1/answers", json={"question": NO_PASSAGES}, headers=headers, timeout=30
-        )
+        ok = service.client.post("/v1/answers", json={"question": NO_PASSAGES}, headers=headers)
         assert ok.status_code == 200, ok.text
 
 
@@ -379,10 +122,10 @@ def test_follow_up_carries_the_history_and_reads_it_from_the_prompt_cache(
     service: Served, fake: FakeAnthropic
 ) -> None:
     fake.reset()
-    first = ask(service.base, "How do I get a refund to my card?", key=KEY_A)
+    first = ask(service.client, "How do I get a refund to my card?", key=KEY_A)
     conversation = first.meta["conversation_id"]
-    second = ask(service.base, "and how long does that take?", key=KEY_A, conversation_id=conversation)
-    third = ask(service.base, "Can I change my delivery address?", key=KEY_A, conversation_id=conversation)
+    second = ask(service.client, "and how long does that take?", key=KEY_A, conversation_id=conversation)
+    third = ask(service.client, "Can I change my delivery address?", key=KEY_A, conversation_id=conversation)
     assert second.meta["conversation_id"] == third.meta["conversation_id"] == conversation
     r1, r2, r3 = (r.body for r in fake.message_requests())
 
@@ -414,11 +157,11 @@ def test_follow_up_carries_the_history_and_reads_it_from_the_prompt_cache(
 
 def test_follow_up_is_retrieved_with_the_previous_question_in_mind(service: Served) -> None:
     # (Not "and how long does that take?": to the multilingual model that alone is the refund FAQ.)
-    alone = ask(service.base, "and when will I see it?", key=KEY_A)
+    alone = ask(service.client, "and when will I see it?", key=KEY_A)
     assert REFUND_FAQ not in alone.cited  # on its own the follow-up is about nothing in particular
-    first = ask(service.base, "How do I get a refund to my card?", key=KEY_A)
+    first = ask(service.client, "How do I get a refund to my card?", key=KEY_A)
     follow_up = ask(
-        service.base,
+        service.client,
         "and when will I see it?",
         key=KEY_A,
         conversation_id=first.meta["conversation_id"],
@@ -429,10 +172,10 @@ def test_follow_up_is_retrieved_with_the_previous_question_in_mind(service: Serv
 
 def test_conversations_are_scoped_per_api_key(service: Served, fake: FakeAnthropic) -> None:
     fake.reset()
-    a1 = ask(service.base, "How do I get a refund to my card?", key=KEY_A)
+    a1 = ask(service.client, "How do I get a refund to my card?", key=KEY_A)
     conversation = a1.meta["conversation_id"]
-    b1 = ask(service.base, "Can I change my delivery address?", key=KEY_B, conversation_id=conversation)
-    a2 = ask(service.base, "and how long does that take?", key=KEY_A, conversation_id=conversation)
+    b1 = ask(service.client, "Can I change my delivery address?", key=KEY_B, conversation_id=conversation)
+    a2 = ask(service.client, "and how long does that take?", key=KEY_A, conversation_id=conversation)
     _, rb1, ra2 = (r.body for r in fake.message_requests())
     assert b1.meta["conversation_id"] == conversation
     assert len(rb1["messages"]) == 1  # b sees none of a's conversation under the same id
@@ -460,8 +203,8 @@ def test_conversation_continues_after_a_restart_with_the_redis_store(
     client = redis.Redis.from_url(REDIS_URL)
     try:
         fake.reset()
-        with running_app(settings) as served:
-            first = ask(served.base, "How do I get a refund to my card?")
+        with in_process(settings) as served:
+            first = ask(served.client, "How do I get a refund to my card?")
         conversation = first.meta["conversation_id"]
         turn_keys = [k for k in client.scan_iter(match=f"{prefix}conv:*") if k.endswith(b":turns")]
         assert len(turn_keys) == 1 and conversation.encode() in turn_keys[0]
@@ -470,8 +213,8 @@ def test_conversation_continues_after_a_restart_with_the_redis_store(
             ("user", "How do I get a refund to my card?"),
             ("assistant", REPLY),
         ]
-        with running_app(settings) as served:  # a fresh process state: only Redis remembers
-            second = ask(served.base, "and how long does that take?", conversation_id=conversation)
+        with in_process(settings) as served:  # a fresh process state: only Redis remembers
+            second = ask(served.client, "and how long does that take?", conversation_id=conversation)
         _, r2 = (r.body for r in fake.message_requests())
         assert [m["role"] for m in r2["messages"]] == ["user", "assistant", "user"]
         assert "How do I get a refund to my card?" in r2["messages"][0]["content"][0]["text"]
@@ -497,8 +240,8 @@ def test_conversation_continues_after_a_restart_with_the_redis_store(
 
 def test_reply_language_is_the_customers(service: Served, fake: FakeAnthropic) -> None:
     fake.reset()
-    spanish = ask(service.base, "¿Cuánto tarda el reembolso?", key=KEY_A)
-    stated = ask(service.base, "How long does a refund take?", key=KEY_A, language="de")
+    spanish = ask(service.client, "¿Cuánto tarda el reembolso?", key=KEY_A)
+    stated = ask(service.client, "How long does a refund take?", key=KEY_A, language="de")
     es, de = (r.body for r in fake.message_requests())
     assert spanish.meta["language"] == "es" and stated.meta["language"] == "de"
     assert "Reply language: Spanish (es)" in last_user_text(es)
@@ -524,7 +267,7 @@ def test_customer_asking_for_a_human_is_handed_over_without_claude(
     question, language, words = case  # the request, its language, words of the handoff message
     fake.reset()
     receiver.hold_first(lambda data: data.get("question") == question)
-    answer = ask(service.base, question, key=KEY_A)
+    answer = ask(service.client, question, key=KEY_A)
     meta, done = answer.meta, answer.done
     handoff = meta["handoff"]
     assert meta["language"] == language and handoff["reason"] == "customer_request"
@@ -555,7 +298,7 @@ def test_customer_asking_for_a_human_is_handed_over_without_claude(
 
 def test_handoff_webhook_carries_no_unredacted_personal_data(service: Served, receiver: Receiver) -> None:
     question = "Quiero hablar con una persona, mi correo es jane.doe@example.com"
-    answer = ask(service.base, question, key=KEY_A)
+    answer = ask(service.client, question, key=KEY_A)
     assert answer.meta["handoff"]["reason"] == "customer_request"
     mine: Callable[[Delivery], bool] = lambda d: d.data.get("message_id") == answer.meta["message_id"]  # noqa: E731
     assert eventually(lambda: bool(receiver.matching(mine)), timeout=20)
@@ -568,14 +311,14 @@ def test_repeated_dissatisfaction_hands_over(
     service: Served, fake: FakeAnthropic, receiver: Receiver
 ) -> None:
     fake.reset()
-    first = ask(service.base, "Can I return opened earbuds?", key=KEY_A)
+    first = ask(service.client, "Can I return opened earbuds?", key=KEY_A)
     conversation = first.meta["conversation_id"]
     assert first.meta["mode"] == "generative"
-    second = ask(service.base, "That doesn't help at all", key=KEY_A, conversation_id=conversation)
+    second = ask(service.client, "That doesn't help at all", key=KEY_A, conversation_id=conversation)
     assert (second.meta["handoff"] or {}).get("reason") != "dissatisfaction"  # once is not enough
     asked = len(fake.message_requests())
     third = ask(
-        service.base, "This is useless, you are not listening", key=KEY_A, conversation_id=conversation
+        service.client, "This is useless, you are not listening", key=KEY_A, conversation_id=conversation
     )
     handoff = third.meta["handoff"]
     assert handoff["reason"] == "dissatisfaction" and handoff["dissatisfied_turns"] == 2
@@ -623,7 +366,7 @@ def translating(
         base_url=translating_fake.base_url,
         components={"resilience": FAST_RETRIES, "translate": TranslateSettings(mode="always")},
     )
-    with running_app(settings) as served:
+    with in_process(settings) as served:
         yield served
 
 
@@ -632,7 +375,7 @@ def test_question_in_another_language_is_translated_for_retrieval_once(
 ) -> None:
     translating_fake.reset()
     question = "Wie lange dauert die Rückerstattung?"
-    first = ask(translating.base, question)
+    first = ask(translating.client, question)
     translation, answer = translating_fake.message_requests()
     assert translation.body["model"] == "claude-haiku-4-5" and translation.body.get("stream") is not True
     assert (
@@ -646,20 +389,20 @@ def test_question_in_another_language_is_translated_for_retrieval_once(
     assert "Reply language: German (de)" in user_text and question in user_text  # Claude answers the original
     assert first.text == REPLY
 
-    second = ask(translating.base, question)  # a new conversation, the same question
+    second = ask(translating.client, question)  # a new conversation, the same question
     assert [r.body["model"] for r in translating_fake.message_requests()[2:]] == ["claude-sonnet-4-6"]
     assert second.meta["citations"] == first.meta["citations"]
 
-    english = ask(translating.base, "Can I change my delivery address?")  # documents' language: no call
+    english = ask(translating.client, "Can I change my delivery address?")  # documents' language: no call
     assert [r.body["model"] for r in translating_fake.message_requests()[3:]] == ["claude-sonnet-4-6"]
     assert english.meta["language"] == "en"
 
 
 def test_translation_tokens_are_counted(translating: Served, translating_fake: FakeAnthropic) -> None:
     translating_fake.reset()
-    before = scrape(translating.base)
-    ask(translating.base, "Wie lange dauert die Lieferung in Deutschland?")
+    before = scrape(translating.client)
+    ask(translating.client, "Wie lange dauert die Lieferung in Deutschland?")
     assert translating_fake.message_requests()[0].body["model"] == "claude-haiku-4-5"
-    after = scrape(translating.base)
+    after = scrape(translating.client)
     counted = "faqstream_tokens_total", {"kind": "input_tokens", "model": "claude-haiku-4-5"}
     assert total(after, counted[0], **counted[1]) > total(before, counted[0], **counted[1])

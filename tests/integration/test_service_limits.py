@@ -2,7 +2,7 @@
 rate limits and daily budgets, overload shedding — and the metrics that show it.
 
 These behaviours make requests interact (a cached answer, a spent bucket), so each group has its own
-service, and every test uses its own questions and API keys. Helpers: tests/integration/test_service_flows.py.
+service, and every test uses its own questions and API keys. Harness: tests/service_harness.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from fakes import FakeAnthropic, Status
@@ -21,7 +20,8 @@ from service.caching.answers import SEMANTIC_THRESHOLDS, CacheSettings
 from service.llm.policy import ResilienceSettings
 from service.quotas.rate_limits import LimitSettings
 from tests.corpus import write_corpus
-from tests.integration.test_service_flows import (
+from tests.service_harness import (
+    ADMIN_KEY,
     FAST_RETRIES,
     MIN_CACHE,
     NO_PASSAGES,
@@ -31,14 +31,13 @@ from tests.integration.test_service_flows import (
     ask,
     auth,
     eventually,
+    in_process,
     ingested_template,
     post,
-    running_app,
     scrape,
     service_settings,
     total,
 )
-from tests.service_harness import ADMIN_KEY
 
 pytestmark = pytest.mark.slow
 
@@ -83,12 +82,12 @@ def caching(
         base_url=cache_fake.base_url,
         components=components,
     )
-    with running_app(settings) as served:
+    with in_process(settings) as served:
         yield served
 
 
-def answered_then_stored(served: Served, question: str, **fields: str) -> Answer:
-    answer = ask(served.base, question, **fields)
+def answered_then_stored(served: Served, question: str, **fields: Any) -> Answer:
+    answer = ask(served.client, question, **fields)
     served.settle()  # the cache entry is written after the answer, in the background
     return answer
 
@@ -100,17 +99,17 @@ def test_same_first_turn_question_is_served_from_the_cache(
     question = "How do I get a refund to my card?"
     first = answered_then_stored(caching, question)
     assert first.meta["mode"] == "generative" and first.done["cache"] is None
-    again = ask(caching.base, question)
+    again = ask(caching.client, question)
     assert again.meta["mode"] == "cached" and again.done["cache"] == "exact"
     assert again.done["usage"] == NO_USAGE
     assert again.text == first.text == REPLY and again.meta["citations"] == first.meta["citations"]
     assert again.meta["conversation_id"] != first.meta["conversation_id"]
-    as_json = post(caching.base, "  how do I get a REFUND to my card ").json()  # the same, normalised
+    as_json = post(caching.client, "  how do I get a REFUND to my card ").json()  # the same, normalised
     assert as_json["mode"] == "cached" and as_json["cache"] == "exact" and as_json["answer"] == REPLY
     assert len(cache_fake.message_requests()) == 1
 
     # Only first turns are cached: in a conversation the same words are answered by Claude.
-    follow_up = ask(caching.base, question, conversation_id=first.meta["conversation_id"])
+    follow_up = ask(caching.client, question, conversation_id=first.meta["conversation_id"])
     assert follow_up.meta["mode"] == "generative" and follow_up.done["cache"] is None
     assert len(cache_fake.message_requests()) == 2
 
@@ -137,12 +136,12 @@ def test_paraphrase_is_a_semantic_hit_unless_its_identifiers_differ(
     first = answered_then_stored(caching, question)
     asked = "Has the NW-KTL-110 kettle been recalled?"
     assert cosine(caching, question, asked) >= threshold + 0.003
-    paraphrase = ask(caching.base, asked)
+    paraphrase = ask(caching.client, asked)
     assert paraphrase.meta["mode"] == "cached" and paraphrase.done["cache"] == "semantic"
     assert paraphrase.text == first.text and paraphrase.done["usage"] == NO_USAGE
     other = "Is the NW-KTL-110A kettle recalled?"  # another model code
     assert cosine(caching, question, other) >= threshold  # similar enough: only the codes differ
-    other_model = ask(caching.base, other)
+    other_model = ask(caching.client, other)
     assert other_model.meta["mode"] == "generative" and other_model.done["cache"] is None
     assert len(cache_fake.message_requests()) == 2
 
@@ -171,22 +170,22 @@ def test_metrics_follow_answers_cache_handoffs_limits_and_upstream(
     caching: Served, cache_fake: FakeAnthropic
 ) -> None:
     cache_fake.reset()
-    before = scrape(caching.base)
+    before = scrape(caching.client)
     cache_fake.script(Status(529, "overloaded_error", "Overloaded"))  # one retry, then the answer
     generated = answered_then_stored(caching, "Can I return opened earbuds?")
-    exact = ask(caching.base, "Can I return opened earbuds?")
+    exact = ask(caching.client, "Can I return opened earbuds?")
     paraphrase = "Can I return my opened earbuds?"
     threshold = SEMANTIC_THRESHOLDS[caching.runtime.settings.embedding.model]
     assert cosine(caching, "Can I return opened earbuds?", paraphrase) >= threshold + 0.003
-    semantic = ask(caching.base, paraphrase)
-    handoff = ask(caching.base, "我要转人工")
-    allowed = post(caching.base, NO_PASSAGES, user="metrics-user")
-    limited = post(caching.base, NO_PASSAGES, user="metrics-user")
+    semantic = ask(caching.client, paraphrase)
+    handoff = ask(caching.client, "我要转人工")
+    allowed = post(caching.client, NO_PASSAGES, user="metrics-user")
+    limited = post(caching.client, NO_PASSAGES, user="metrics-user")
     assert generated.meta["mode"] == "generative" and len(cache_fake.message_requests()) == 2
     assert (exact.done["cache"], semantic.done["cache"]) == ("exact", "semantic")
     assert handoff.meta["handoff"]["reason"] == "customer_request"
     assert (allowed.status_code, limited.status_code) == (200, 429)
-    after = scrape(caching.base)
+    after = scrape(caching.client)
 
     def moved(name: str, **labels: str) -> float:
         return total(after, name, **labels) - total(before, name, **labels)
@@ -212,7 +211,7 @@ def test_metrics_follow_answers_cache_handoffs_limits_and_upstream(
     assert moved("faqstream_upstream_first_token_seconds_count", model=SONNET) == 1
     assert eventually(
         lambda: (
-            total(now := scrape(caching.base), "faqstream_answers_in_flight") == 0
+            total(now := scrape(caching.client), "faqstream_answers_in_flight") == 0
             and total(now, "faqstream_upstream_inflight") == 0
         )
     )
@@ -224,26 +223,23 @@ def test_new_ingest_bumps_the_version_and_retires_cached_answers(
     cache_fake.reset()
     question = "How long does standard delivery take in Germany?"
     first = answered_then_stored(caching, question)
-    cached = ask(caching.base, question)
+    cached = ask(caching.client, question)
     assert cached.meta["mode"] == "cached" and cached.meta["kb_version"] == first.meta["kb_version"]
 
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "gift-wrap.md").write_text("# Gift wrapping\n\nGift wrapping costs 3.50 EUR per item.", "utf-8")
-    report = httpx.post(
-        f"{caching.base}/admin/ingest",
-        json={"paths": [str(extra)]},
-        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-        timeout=300,
+    report = caching.client.post(
+        "/admin/ingest", json={"paths": [str(extra)]}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
     )
     assert report.status_code == 200, report.text
-    version = httpx.get(f"{caching.base}/readyz", timeout=10).json()["kb_version"]
+    version = caching.client.get("/readyz").json()["kb_version"]
     assert version > first.meta["kb_version"]
 
     fresh = answered_then_stored(caching, question)
     assert fresh.meta["mode"] == "generative" and fresh.done["cache"] is None
     assert fresh.meta["kb_version"] == version
-    again = ask(caching.base, question)
+    again = ask(caching.client, question)
     assert again.meta["mode"] == "cached" and again.meta["kb_version"] == version
     assert len(cache_fake.message_requests()) == 2
 
@@ -296,7 +292,7 @@ def limited(
         base_url=limits_fake.base_url,
         components=components,
     )
-    with running_app(settings) as served:
+    with in_process(settings) as served:
         yield served
 
 
@@ -306,9 +302,9 @@ USER_POLICY = '1;w=60;burst=1;comment="user"'
 
 def test_fourth_request_of_a_burst_gets_429_with_rate_limit_headers(limited: Served) -> None:
     key = KEYS["a"]
-    streamed = ask(limited.base, NO_PASSAGES, key=key)
-    ok = [streamed.headers] + [post(limited.base, NO_PASSAGES, key=key).headers for _ in range(2)]
-    refused = post(limited.base, NO_PASSAGES, key=key)
+    streamed = ask(limited.client, NO_PASSAGES, key=key)
+    ok = [streamed.headers] + [post(limited.client, NO_PASSAGES, key=key).headers for _ in range(2)]
+    refused = post(limited.client, NO_PASSAGES, key=key)
     for remaining, headers in zip((2, 1, 0), ok, strict=True):
         assert headers["ratelimit-limit"] == "3" and headers["ratelimit-remaining"] == str(remaining)
         assert 0 < int(headers["ratelimit-reset"]) <= 180 and headers["ratelimit-policy"] == KEY_POLICY
@@ -324,18 +320,18 @@ def test_fourth_request_of_a_burst_gets_429_with_rate_limit_headers(limited: Ser
 
 def test_end_user_limit_applies_per_user_within_the_key(limited: Served) -> None:
     key = KEYS["b"]
-    u1 = post(limited.base, NO_PASSAGES, key=key, user="u1")
+    u1 = post(limited.client, NO_PASSAGES, key=key, user="u1")
     assert u1.status_code == 200
     assert u1.headers["ratelimit-policy"] == f"{KEY_POLICY}, {USER_POLICY}"
     assert (u1.headers["ratelimit-limit"], u1.headers["ratelimit-remaining"]) == ("1", "0")  # the tighter
-    u1_again = post(limited.base, NO_PASSAGES, key=key, user="u1")
+    u1_again = post(limited.client, NO_PASSAGES, key=key, user="u1")
     assert u1_again.status_code == 429 and "user" in u1_again.json()["error"]["message"]
     assert u1_again.json()["error"]["code"] == "rate_limited" and int(u1_again.headers["retry-after"]) >= 1
-    assert post(limited.base, NO_PASSAGES, key=key, user="u2").status_code == 200  # another user
-    no_user = post(limited.base, NO_PASSAGES, key=key)
+    assert post(limited.client, NO_PASSAGES, key=key, user="u2").status_code == 200  # another user
+    no_user = post(limited.client, NO_PASSAGES, key=key)
     assert no_user.status_code == 200
     assert no_user.headers["ratelimit-remaining"] == "0"  # u1's refused request took no key token
-    over = post(limited.base, NO_PASSAGES, key=key)
+    over = post(limited.client, NO_PASSAGES, key=key)
     assert over.status_code == 429 and "key" in over.json()["error"]["message"]
 
 
@@ -344,18 +340,18 @@ def test_spent_daily_token_budget_gets_429_until_tomorrow(
 ) -> None:
     limits_fake.reset()
     key = KEYS["c"]
-    spent = post(limited.base, "How long does a refund take?", key=key)
+    spent = post(limited.client, "How long does a refund take?", key=key)
     assert spent.status_code == 200 and spent.json()["mode"] == "generative"
     usage = spent.json()["usage"]
     assert usage["input_tokens"] + usage["output_tokens"] > 100
     limited.settle()  # the answer's tokens are charged after it, in the background
-    refused = post(limited.base, NO_PASSAGES, key=key)
+    refused = post(limited.client, NO_PASSAGES, key=key)
     assert refused.status_code == 429
     error = refused.json()["error"]
     assert error["code"] == "budget_exhausted" and error["retryable"] is True and "tokens" in error["message"]
     assert 1 <= int(refused.headers["retry-after"]) <= 86_400  # the next UTC day
     assert refused.headers["ratelimit-limit"] == "3"
-    assert post(limited.base, NO_PASSAGES, key=KEYS["e"]).status_code == 200  # budgets are per key
+    assert post(limited.client, NO_PASSAGES, key=KEYS["e"]).status_code == 200  # budgets are per key
     assert len(limits_fake.message_requests()) == 1
 
 
@@ -365,24 +361,23 @@ def test_overload_is_shed_with_503_while_an_answer_streams(
     limits_fake.reset()
     gate.opened.clear()  # the first answer waits upstream, holding the only slot, until we open
     key = KEYS["d"]
-    before = scrape(limited.base)
+    before = scrape(limited.client)
     streamed: list[Answer] = []
     slow = threading.Thread(
-        target=lambda: streamed.append(ask(limited.base, "How long does a refund take?", key=key))
+        target=lambda: streamed.append(ask(limited.client, "How long does a refund take?", key=key))
     )
     slow.start()
     try:
         assert eventually(lambda: len(limits_fake.message_requests()) == 1)  # holding the only slot
-        during = scrape(limited.base)
-        shed = post(limited.base, "Can I change my delivery address?", key=key)
-        shed_stream = httpx.post(
-            f"{limited.base}/v1/answers",
+        during = scrape(limited.client)
+        shed = post(limited.client, "Can I change my delivery address?", key=key)
+        shed_stream = limited.client.post(
+            "/v1/answers",
             json={"question": "Can I change my delivery address?", "stream": True},
             headers=auth(key),
-            timeout=30,
         )
         # a question answered without Claude is still served
-        assert post(limited.base, NO_PASSAGES, key=KEYS["e"]).status_code == 200
+        assert post(limited.client, NO_PASSAGES, key=KEYS["e"]).status_code == 200
     finally:
         gate.opened.set()
         slow.join(timeout=30)
@@ -398,6 +393,6 @@ def test_overload_is_shed_with_503_while_an_answer_streams(
     assert answer.meta["mode"] == "generative" and answer.text == REPLY
     assert answer.done["stop_reason"] == "end_turn"
     assert len(limits_fake.message_requests()) == 1  # the shed requests never reached Claude
-    after = scrape(limited.base)
+    after = scrape(limited.client)
     assert total(after, "faqstream_upstream_shed_total") - total(before, "faqstream_upstream_shed_total") == 2
-    assert eventually(lambda: total(scrape(limited.base), "faqstream_upstream_inflight") == 0)
+    assert eventually(lambda: total(scrape(limited.client), "faqstream_upstream_inflight") == 0)

@@ -2,39 +2,37 @@
 handoff or answer cache; short messages take the conversation's language, then Accept-Language.
 
 The real app under uvicorn, real ingested store and language detector, the fake Anthropic server
-behind the real SDK (it records every request it gets). Helpers: tests/integration/test_service_flows.py.
+behind the real SDK (it records every request it gets). Harness: tests/service_harness.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from httpx_sse import connect_sse
 
 from fakes import FakeAnthropic
 from service.api.auth import PUBLIC
 from service.caching.answers import CacheSettings, MemoryAnswerCache
 from service.conversations.store import conversation_key
 from service.smalltalk import REPLIES
+from tests import service_harness as harness
 from tests.corpus import write_corpus
-from tests.integration.test_service_flows import (
+from tests.service_harness import (
     FAST_RETRIES,
     MIN_CACHE,
     REFUND_FAQ,
     REPLY,
     Answer,
     Served,
+    in_process,
     ingested_template,
     last_user_text,
     post,
-    running_app,
     service_settings,
 )
 
@@ -72,22 +70,13 @@ def service(
         base_url=fake.base_url,
         components={"resilience": FAST_RETRIES, "cache": CacheSettings(answers=True)},
     )
-    with running_app(settings) as served:
+    with in_process(settings) as served:
         yield served
 
 
-def ask(base: str, question: str, headers: dict[str, str] | None = None, **fields: Any) -> Answer:
+def ask(client: httpx.Client, question: str, headers: dict[str, str] | None = None, **fields: Any) -> Answer:
     """One streamed answer with extra request headers; the stream must be well-formed."""
-    body = {"question": question, "stream": True, **fields}
-    with (
-        httpx.Client(timeout=30) as client,
-        connect_sse(client, "POST", f"{base}/v1/answers", json=body, headers=headers or {}) as source,
-    ):
-        assert source.response.status_code == 200, source.response.read()
-        answer = Answer(source.response.headers, [(e.event, json.loads(e.data)) for e in source.iter_sse()])
-    names = [name for name, _ in answer.events]
-    assert names[0] == "meta" and names[-1] == "done" and set(names[1:-1]) <= {"delta"}, names
-    return answer
+    return harness.ask(client, question, headers=headers, **fields)
 
 
 def cache(served: Served) -> MemoryAnswerCache:
@@ -132,7 +121,7 @@ def test_small_talk_gets_a_polite_reply_in_its_language(
 ) -> None:
     fake.reset()
     before = Counters.of(service)
-    answer = ask(service.base, message)
+    answer = ask(service.client, message)
     service.settle()
     meta, done = answer.meta, answer.done
     assert (meta["mode"], meta["language"]) == ("smalltalk", language)
@@ -146,17 +135,16 @@ def test_small_talk_gets_a_polite_reply_in_its_language(
 
 
 def test_small_talk_as_json_and_in_the_conversation(service: Served) -> None:
-    response = post(service.base, "thank you so much for your help!")
+    response = post(service.client, "thank you so much for your help!")
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["mode"] == "smalltalk" and body["stop_reason"] == "smalltalk"
     assert body["answer"] == REPLIES["en"]["thanks"] and body["handoff"] is None and body["citations"] == []
 
     async def load() -> Any:
-        assert service.runtime.sessions is not None
         return await service.runtime.sessions.load(conversation_key(PUBLIC, body["conversation_id"]))
 
-    conversation = asyncio.run_coroutine_threadsafe(load(), service.loop).result(timeout=10)
+    conversation = service.run(load)
     assert conversation is not None
     turns = [(t.role, t.text, t.intent) for t in conversation.turns]
     assert turns == [
@@ -179,9 +167,9 @@ def test_small_talk_with_a_question_goes_to_retrieval(
     fake.reset()
     # The cases share the module's service: without this, the second refund question is a semantic
     # answer-cache hit for the first (the same question to the multilingual model), not a retrieval.
-    asyncio.run_coroutine_threadsafe(cache(service).clear(), service.loop).result(timeout=30)
+    service.run(cache(service).clear)
     before = Counters.of(service)
-    answer = ask(service.base, question)
+    answer = ask(service.client, question)
     assert answer.meta["mode"] == "generative" and answer.done["stop_reason"] == "end_turn"
     assert answer.cited[0] == source
     assert len(fake.message_requests()) == 1
@@ -191,47 +179,47 @@ def test_small_talk_with_a_question_goes_to_retrieval(
 
 def test_a_one_word_message_keeps_the_conversation_language(service: Served, fake: FakeAnthropic) -> None:
     fake.reset()
-    first = ask(service.base, "¿Cuánto tarda el reembolso de mi tarjeta?")
+    first = ask(service.client, "¿Cuánto tarda el reembolso de mi tarjeta?")
     conversation = first.meta["conversation_id"]
     assert first.meta["language"] == "es"
-    one_word = ask(service.base, "refund", conversation_id=conversation)
+    one_word = ask(service.client, "refund", conversation_id=conversation)
     assert one_word.meta["language"] == "es" and one_word.meta["mode"] == "generative"
     assert "Reply language: Spanish (es)" in last_user_text(fake.message_requests()[-1].body)
-    thanks = ask(service.base, "thanks", conversation_id=conversation)  # small talk: the conversation's
+    thanks = ask(service.client, "thanks", conversation_id=conversation)  # small talk: the conversation's
     assert thanks.meta["language"] == "es" and thanks.text == REPLIES["es"]["thanks"]
-    hello = ask(service.base, "Hello!", conversation_id=conversation)
+    hello = ask(service.client, "Hello!", conversation_id=conversation)
     assert hello.meta["language"] == "es" and hello.text == REPLIES["es"]["greeting"]
-    longer = ask(service.base, "How long does a refund to my card take?", conversation_id=conversation)
+    longer = ask(service.client, "How long does a refund to my card take?", conversation_id=conversation)
     assert longer.meta["language"] == "en"  # a sentence is detected: the customer switched
 
 
 def test_accept_language_decides_a_one_word_first_message(service: Served, fake: FakeAnthropic) -> None:
     fake.reset()
     german = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.8"}
-    one_word = ask(service.base, "refund", german)
+    one_word = ask(service.client, "refund", german)
     assert one_word.meta["language"] == "de"
     assert "Reply language: German (de)" in last_user_text(fake.message_requests()[-1].body)
-    ok = ask(service.base, "ok!", {"Accept-Language": "fr-CH, fr;q=0.9"})  # language-neutral small talk
+    ok = ask(service.client, "ok!", {"Accept-Language": "fr-CH, fr;q=0.9"})  # language-neutral small talk
     assert (ok.meta["language"], ok.text) == ("fr", REPLIES["fr"]["ack"])
-    hola = ask(service.base, "Hola", {"Accept-Language": "en-US"})  # the words beat the browser
+    hola = ask(service.client, "Hola", {"Accept-Language": "en-US"})  # the words beat the browser
     assert hola.meta["language"] == "es"
-    stated = ask(service.base, "refund", german, language="it")  # the request field beats the header
+    stated = ask(service.client, "refund", german, language="it")  # the request field beats the header
     assert stated.meta["language"] == "it"
-    sentence = ask(service.base, "How long does a refund to my card take?", german)
+    sentence = ask(service.client, "How long does a refund to my card take?", german)
     assert sentence.meta["language"] == "en"  # longer messages: detection, as before
 
 
 def test_a_question_after_a_greeting_is_still_a_first_turn(service: Served, fake: FakeAnthropic) -> None:
     fake.reset()
-    hello = ask(service.base, "Good morning!")
+    hello = ask(service.client, "Good morning!")
     conversation = hello.meta["conversation_id"]
     before = Counters.of(service)
-    question = ask(service.base, "Can I return opened earbuds?", conversation_id=conversation)
+    question = ask(service.client, "Can I return opened earbuds?", conversation_id=conversation)
     service.settle()
     assert question.meta["mode"] == "generative"
     assert Counters.of(service).cache.stores == before.cache.stores + 1  # cached like a first turn
     request = fake.message_requests()[-1].body
     assert [m["role"] for m in request["messages"]] == ["user", "assistant", "user"]  # the greeting
     assert "Good morning!" in request["messages"][0]["content"][0]["text"]
-    again = ask(service.base, "Can I return opened earbuds?")  # a new conversation, the same question
+    again = ask(service.client, "Can I return opened earbuds?")  # a new conversation, the same question
     assert again.meta["mode"] == "cached"

@@ -28,7 +28,7 @@ from service.retrieval.translate import (
     merge_hits,
     needs_translation,
 )
-from service.settings.service import AnthropicSettings
+from service.settings.anthropic import AnthropicSettings
 from tests.conftest import embedding_settings
 from tests.corpus import write_corpus
 

@@ -2,7 +2,7 @@
 
 The real SDK talks to the fake Anthropic server, which accepts only the keys it is given (and can
 revoke them while the service runs). The client-level tests check the verdicts one by one; the
-service tests run the real app over HTTP.
+service tests run the real app on Litestar's in-process client.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from service.llm.breaker import CircuitState
 from service.llm.claude import ClaudeClient, UpstreamAuthError, UpstreamError
 from service.llm.resilient import ResilienceSettings, ResilientClaude
 from service.llm.status import UpstreamState, UpstreamStatus, UpstreamStatusCollector
-from service.settings.service import AnthropicSettings
+from service.settings.anthropic import AnthropicSettings
 from tests.corpus import write_corpus
-from tests.service_harness import app_settings, free_port, ingest, running_service
+from tests.service_harness import app_settings, free_port, in_process, ingest
 
 RIGHT = "sk-right-0123456789"
 WRONG = "sk-wrong-9876543210"
@@ -197,7 +197,7 @@ def test_a_request_that_started_before_the_revocation_does_not_flip_it_back() ->
     assert status.state is UpstreamState.UNAUTHORIZED
 
 
-# ---------------------------------------------------------------- the service, end to end over HTTP
+# ---------------------------------------------------------------- the service, end to end (in process)
 
 
 @pytest.fixture(scope="module")
@@ -220,14 +220,14 @@ def fake() -> Iterator[FakeAnthropic]:
     assert server.server_errors == []
 
 
-def upstream_gauge(base: str) -> dict[str, float]:
-    text = httpx.get(f"{base}/metrics", timeout=10).text
+def upstream_gauge(client: httpx.Client) -> dict[str, float]:
+    text = client.get("/metrics").text
     (family,) = [f for f in text_string_to_metric_families(text) if f.name == "faqstream_upstream_status"]
     return {s.labels["state"]: s.value for s in family.samples}
 
 
-def ask(base: str) -> dict[str, Any]:
-    response = httpx.post(f"{base}/v1/answers", json={"question": "How long does a refund take?"}, timeout=30)
+def ask(client: httpx.Client) -> dict[str, Any]:
+    response = client.post("/v1/answers", json={"question": "How long does a refund take?"})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -246,10 +246,11 @@ def test_a_wrong_key_at_start_up_is_reported_everywhere(
     store: Path, fake: FakeAnthropic, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="service.llm.status")
-    with running_service(app_settings(store, api_key=WRONG, base_url=fake.base_url)) as base:
-        ready = httpx.get(f"{base}/readyz", timeout=10)
-        gauge = upstream_gauge(base)
-        body = ask(base)
+    with in_process(app_settings(store, api_key=WRONG, base_url=fake.base_url)) as served:
+        client = served.client
+        ready = client.get("/readyz")
+        gauge = upstream_gauge(client)
+        body = ask(client)
     assert ready.status_code == 200, ready.text
     readiness = ready.json()
     assert readiness["ready"] is True and readiness["upstream"] == "unauthorized"
@@ -269,22 +270,23 @@ def test_a_key_revoked_while_running_flips_readiness_and_back(
     store: Path, fake: FakeAnthropic, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="service.llm.status")
-    with running_service(app_settings(store, api_key=RIGHT, base_url=fake.base_url)) as base:
-        at_start = httpx.get(f"{base}/readyz", timeout=10).json()
-        gauge_at_start = upstream_gauge(base)
-        first = ask(base)
+    with in_process(app_settings(store, api_key=RIGHT, base_url=fake.base_url)) as served:
+        client = served.client
+        at_start = client.get("/readyz").json()
+        gauge_at_start = upstream_gauge(client)
+        first = ask(client)
 
         fake.api_keys = frozenset({"sk-rotated-key"})
-        refused = ask(base)
-        revoked = httpx.get(f"{base}/readyz", timeout=10).json()
-        gauge_revoked = upstream_gauge(base)
+        refused = ask(client)
+        revoked = client.get("/readyz").json()
+        gauge_revoked = upstream_gauge(client)
         logged = auth_errors(caplog)
 
         fake.api_keys = frozenset({RIGHT})
         # Every answer tries Claude, so the first one after the key works again flips it back.
-        again = ask(base)
-        restored = httpx.get(f"{base}/readyz", timeout=10).json()
-        gauge_restored = upstream_gauge(base)
+        again = ask(client)
+        restored = client.get("/readyz").json()
+        gauge_restored = upstream_gauge(client)
     assert at_start["upstream"] == "ok" and at_start["mode"] == "generative"
     assert at_start["degraded"] is False and "upstream_reason" not in at_start
     assert gauge_at_start["ok"] == 1.0
@@ -308,11 +310,12 @@ def test_an_unreachable_api_at_start_up_is_not_fatal(store: Path, caplog: pytest
     port = free_port()
     later = FakeAnthropic(reply=REPLY, api_keys=[RIGHT], port=port)  # not listening yet
     settings = app_settings(store, api_key=RIGHT, base_url=f"http://127.0.0.1:{port}")
-    with running_service(settings) as base:
-        unreachable = httpx.get(f"{base}/readyz", timeout=10)
+    with in_process(settings) as served:
+        client = served.client
+        unreachable = client.get("/readyz")
         with later:
-            body = ask(base)
-            reached = httpx.get(f"{base}/readyz", timeout=10).json()
+            body = ask(client)
+            reached = client.get("/readyz").json()
     assert unreachable.status_code == 200
     readiness = unreachable.json()
     assert readiness["upstream"] == "unreachable" and readiness["degraded"] is True

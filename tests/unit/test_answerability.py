@@ -33,7 +33,7 @@ from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS
 from service.llm.claude import ClaudeClient, Completed, TextDelta, ToolCall
 from service.llm.resilient import ResilienceSettings, ResilientClaude, Started
 from service.retrieval.relevance import RelevanceFloor, relevance_floor
-from service.settings.service import AnthropicSettings
+from service.settings.anthropic import AnthropicSettings
 from tests import answerability_sets as sets
 from tests.conftest import embedding_settings, make_settings
 from tests.integration.test_translate import run as run_client

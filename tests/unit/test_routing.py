@@ -27,7 +27,7 @@ from service.routing.llm_router import TOOL_NAME, LlmRouter
 from service.routing.route import Route, wants_human
 from service.routing.router import GLOBAL, IntentRouter
 from service.routing.settings import RouterSettings
-from service.settings.service import AnthropicSettings
+from service.settings.anthropic import AnthropicSettings
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]

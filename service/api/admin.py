@@ -1,0 +1,65 @@
+"""``/admin/*`` (``SERVICE_ADMIN_KEY``): run the ingest pipeline inside the service."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from litestar import MediaType, Response, Router, post
+from litestar.di import Provide
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.api import guards
+from service.api.errors import IngestRunningError, documented
+from service.api.runtime import IngestRunner, Runtime
+
+
+class IngestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[str] = Field(min_length=1, description="files or folders on the service's machine")
+    prune: bool = False
+    rebuild: bool = False
+    dry_run: bool = False
+    force: bool = Field(
+        default=False,
+        description="allow prune or rebuild to delete more than half of the knowledge base's documents",
+    )
+
+
+@post(
+    "/ingest",
+    summary="Run the ingest pipeline inside the service (admin key)",
+    description="A prune or rebuild that would lose documents by mistake is refused before any "
+    "change with 422 `ingest_refused` (`details.reason`: `missing_path`, `nothing_read` or "
+    "`too_many_deletions`, plus `details.hint`); deleting more than half of the documents needs "
+    '`"force": true`. A dry run reports the refusal in the report\'s `refused` field instead.',
+    status_code=200,
+    responses=documented(
+        400, 401, 404, 409, 422, 500, 503, described={404: "admin is off: SERVICE_ADMIN_KEY is unset"}
+    ),
+)
+async def ingest(data: IngestRequest, runtime: Runtime, ingest_runner: IngestRunner) -> Response[Any]:
+    if runtime.ingest_lock.locked():
+        raise IngestRunningError()
+    async with runtime.ingest_lock:
+        report = await asyncio.to_thread(
+            ingest_runner,
+            runtime.kb,
+            [Path(p) for p in data.paths],
+            prune=data.prune,
+            rebuild=data.rebuild,
+            dry_run=data.dry_run,
+            force=data.force,
+        )
+    await asyncio.to_thread(runtime.digest.refresh)  # the next request sees the new version
+    return Response(report, media_type=MediaType.JSON)
+
+
+admin = Router(
+    path="/admin",
+    route_handlers=[ingest],
+    guards=[guards.admin_guard],
+    dependencies={"ingest_runner": Provide(guards.ingest_runner, sync_to_thread=False)},
+)

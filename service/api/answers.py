@@ -1,0 +1,105 @@
+"""``POST /v1/answers``: admission (question length, rate limits, budgets), then the answer flow's
+events as one JSON object or as Server-Sent Events."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar import MediaType, Request, Response, post
+from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.response import Stream
+
+from service.api import guards
+from service.api.auth import Client
+from service.api.errors import BudgetExhaustedError, QuestionTooLongError, RateLimitedError, documented
+from service.api.events import answer_body, observed
+from service.api.runtime import Runtime
+from service.api.schemas import AnswerRequest, AnswerResponse
+from service.api.sse import SSE_HEADERS, sse_bytes
+from service.quotas.rate_limits import headers as limit_headers
+
+DESCRIPTION = """Answer a customer question from the knowledge base.
+
+Send `"stream": true` or `Accept: text/event-stream` for Server-Sent Events (status 200):
+
+* `meta` — first: `conversation_id`, `message_id`, `language`, `mode` (`generative` | `extractive` |
+  `cached` | `smalltalk`), `model`, `kb_version`, `intent` {intent, confidence, language, source, scores},
+  `handoff` (null or {reason, reasons, summary, intent, confidence, language, citations}),
+  `citations` [{index, doc_id, title, source, section, score, quote}]
+* `delta` — `{"text": "..."}`, in order; concatenated they are the answer
+* `done` — last: `stop_reason` (`smalltalk` for a greeting, thanks or goodbye answered without
+  retrieval), `usage` {input_tokens, output_tokens, cache_read_input_tokens,
+  cache_creation_input_tokens, cost_usd}, `handoff`, `cache` (null | `exact` | `semantic`)
+* `error` — instead of `done` when the model fails after text was sent: `code`, `message`,
+  `retryable` (the text already sent stands)
+
+Comment lines (`: keep-alive`) are sent while waiting upstream. Without streaming the same fields
+come as one JSON object. Errors before the answer starts are HTTP statuses with a JSON body
+`{"error": {code, message, retryable}}`: 400 invalid request, 401 API key, 413 question too long,
+429 rate limit or daily budget (`Retry-After`, `RateLimit-*`), 503 overloaded (`Retry-After`).
+Send `conversation_id` to continue a conversation, `user` to apply the per-end-user limit. The reply
+language is `language`, else detected; one- or two-word messages and small talk take the
+conversation's language first, and `Accept-Language` before the detector's guess.
+"""
+
+RESPONSES: dict[int, ResponseSpec] = {
+    200: ResponseSpec(
+        data_container=AnswerResponse,
+        description="the answer as one JSON object; with streaming, `text/event-stream` (see above)",
+        generate_examples=False,
+    ),
+    **documented(
+        400,
+        401,
+        413,
+        429,
+        500,
+        502,
+        503,
+        described={
+            502: "the model failed and retrying will not help (JSON answers only; the upstream's error type)",
+        },
+    ),
+}
+
+
+async def admit(runtime: Runtime, client: Client, data: AnswerRequest) -> dict[str, str]:
+    """Refuse what must not start (413, 429); the ``RateLimit-*`` headers of the response."""
+    limit = runtime.settings.service.max_question_chars
+    if len(data.question) > limit:
+        raise QuestionTooLongError(limit)
+    decision = await runtime.limiter.check(client.name, data.user)
+    headers = limit_headers(decision)
+    if not decision.allowed:
+        raise RateLimitedError(decision, headers)
+    budget = await runtime.budgets.check(client.name)
+    if not budget.allowed:
+        raise BudgetExhaustedError(budget, headers)
+    return headers
+
+
+@post(
+    "/v1/answers",
+    summary="Answer a question",
+    description=DESCRIPTION,
+    status_code=200,
+    guards=[guards.api_key_guard],
+    dependencies={"client": Provide(guards.client, sync_to_thread=False)},
+    responses=RESPONSES,
+)
+async def answers(
+    data: AnswerRequest, request: Request[Any, Any, Any], runtime: Runtime, client: Client
+) -> Response[Any]:
+    started = time.perf_counter()
+    headers = await admit(runtime, client, data)
+    prepared = await runtime.answers.prepare(data, client, request.headers.get("accept-language"))
+    events = observed(prepared.events(), runtime.metrics, started)
+    if data.stream or "text/event-stream" in request.headers.get("accept", ""):
+        return Stream(
+            sse_bytes(events, runtime.settings.service.keepalive_s),
+            media_type="text/event-stream",
+            headers={**SSE_HEADERS, **headers},
+        )
+    return Response(await answer_body(events), media_type=MediaType.JSON, headers=headers)

@@ -1,0 +1,208 @@
+"""The one place where errors become responses.
+
+Every failure the service can explain is a ``FaqstreamError`` (``knowledge.errors``) raised where
+the condition is found; its class carries the HTTP ``status``, the machine ``code``, ``retryable``,
+``headers()`` and ``body_details()``. This module turns one into the JSON body
+``{"error": {code, message, retryable, details?}}`` (``ErrorBody``) with its status and headers,
+and into the data of the SSE ``error`` event (the same ``ErrorDetail``). Litestar's own
+exceptions (validation, 404, 405, 413, 415) and unexpected exceptions are mapped here too.
+
+The request-level errors of the API itself (question too long, rate limit, budget, admin) are
+defined below; the others live next to the code that raises them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import ExceptionHandlersMap
+
+from knowledge.errors import FaqstreamError
+from service.api.schemas import ErrorBody, ErrorDetail
+from service.quotas.budgets import BudgetDecision
+from service.quotas.rate_limits import LimitDecision
+
+log = logging.getLogger(__name__)
+
+# Litestar's HTTP exceptions by status → our code.
+HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    500: "internal_error",
+}
+
+
+# ---------------------------------------------------------------- request-level errors of the API
+
+
+class QuestionTooLongError(FaqstreamError):
+    status = 413
+    code = "question_too_long"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"question is longer than {limit} characters")
+
+
+class LimitRefusedError(FaqstreamError):
+    """A limit refused the request: 429, retryable, with the limit's headers."""
+
+    status = 429
+    retryable = True
+
+    def __init__(self, message: str, headers: dict[str, str]) -> None:
+        super().__init__(message)
+        self._headers = headers
+
+    def headers(self) -> dict[str, str]:
+        return dict(self._headers)
+
+
+class RateLimitedError(LimitRefusedError):
+    """A per-key or per-user rate limit (``RateLimit-*``, ``Retry-After``)."""
+
+    code = "rate_limited"
+
+    def __init__(self, decision: LimitDecision, limit_headers: dict[str, str]) -> None:
+        super().__init__(f"too many requests ({decision.tripped} limit)", limit_headers)
+
+
+class BudgetExhaustedError(LimitRefusedError):
+    """The key's daily token or cost budget is used up; ``Retry-After`` is the next UTC day."""
+
+    code = "budget_exhausted"
+
+    def __init__(self, budget: BudgetDecision, limit_headers: dict[str, str]) -> None:
+        retry = {"Retry-After": str(int(budget.retry_after_s or 1))}
+        super().__init__(
+            f"the daily {budget.exhausted} budget of this API key is used up", limit_headers | retry
+        )
+
+
+class AdminDisabledError(FaqstreamError):
+    status = 404
+    code = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__("admin endpoints are disabled (set SERVICE_ADMIN_KEY)")
+
+
+class IngestRunningError(FaqstreamError):
+    status = 409
+    code = "ingest_running"
+    retryable = True
+
+    def __init__(self) -> None:
+        super().__init__("an ingest is already running")
+
+
+class AnswerFailedError(FaqstreamError):
+    """An answer that ended with a ``Failed`` event, as a JSON response: 500 for our own bug
+    (``internal_error``), else 503 when retryable, 502 when not (the upstream's verdict)."""
+
+    def __init__(self, code: str, message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+        self.status = 500 if code == "internal_error" else 503 if retryable else 502
+
+
+# ---------------------------------------------------------------- the map
+
+
+def error_detail(exc: FaqstreamError) -> dict[str, Any]:
+    """``{code, message, retryable, details?}``: the ``error`` of the JSON body and the SSE ``error`` data."""
+    detail = ErrorDetail(
+        code=exc.code, message=exc.message, retryable=exc.retryable, details=exc.body_details()
+    )
+    return detail.model_dump(exclude_none=True)
+
+
+def error_response(exc: FaqstreamError) -> Response[Any]:
+    return Response(
+        {"error": error_detail(exc)}, status_code=exc.status, media_type=MediaType.JSON, headers=exc.headers()
+    )
+
+
+class FrameworkError(FaqstreamError):
+    """A Litestar exception (validation, routing, body size…) in our error shape."""
+
+    def __init__(self, exc: HTTPException) -> None:
+        super().__init__(exc.detail or "invalid request")
+        self.status = exc.status_code
+        self.code = HTTP_CODES.get(exc.status_code, "http_error")
+        self._extra = exc.extra if isinstance(exc, ValidationException) else None
+        self._headers = dict(exc.headers or {})
+
+    def headers(self) -> dict[str, str]:
+        return self._headers
+
+    def body_details(self) -> dict[str, object] | None:
+        return self._extra  # type: ignore[return-value]  # a list of field errors, for validation
+
+
+class UnexpectedError(FaqstreamError):
+    status = 500
+    retryable = True
+
+    def __init__(self) -> None:
+        super().__init__("internal error; it has been logged")
+
+
+def as_faqstream(exc: BaseException) -> FaqstreamError:
+    """Any exception as the ``FaqstreamError`` that describes it to the client (unexpected → 500)."""
+    if isinstance(exc, FaqstreamError):
+        return exc
+    if isinstance(exc, HTTPException):
+        return FrameworkError(exc)
+    return UnexpectedError()
+
+
+def handle(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The exception handler of the app, for every exception."""
+    error = as_faqstream(exc)
+    if isinstance(error, UnexpectedError) or (isinstance(error, FrameworkError) and error.status >= 500):
+        log.exception("unhandled error", exc_info=exc)
+    elif error.status >= 500:
+        log.warning("request failed: %s", exc)
+    return error_response(error)
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: handle}
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+
+_DESCRIPTIONS = {
+    400: "invalid request: unknown fields, wrong types, malformed JSON (`invalid_request`)",
+    401: "missing or unknown key (`unauthorized`, `WWW-Authenticate: Bearer`)",
+    404: "not found (`not_found`)",
+    409: "an ingest is already running (`ingest_running`, retryable)",
+    413: "question over SERVICE_MAX_QUESTION_CHARS (`question_too_long`) or body too large (`too_large`)",
+    415: "unsupported media type (`unsupported_media_type`)",
+    422: "a prune or rebuild refused before any change (`ingest_refused`, `details.reason`, `details.hint`)",
+    429: "rate limit per key or per `user` (`rate_limited`), or the key's daily budget "
+    "(`budget_exhausted`); `Retry-After`, `RateLimit-Limit/-Remaining/-Reset/-Policy`",
+    500: "a bug; it has been logged (`internal_error`)",
+    502: "the model failed and retrying will not help (the upstream's error type)",
+    503: "overloaded (`overloaded`, `Retry-After`), the limit store unreachable (`limits_unavailable`), "
+    "a store unreachable (`store_unavailable`), or the model failed and may work on retry",
+}
+
+
+def documented(*statuses: int, described: dict[int, str] | None = None) -> dict[int, ResponseSpec]:
+    """OpenAPI responses with the error body, for ``responses=`` of a route handler."""
+    text = {**_DESCRIPTIONS, **(described or {})}
+    return {
+        status: ResponseSpec(data_container=ErrorBody, description=text[status], generate_examples=False)
+        for status in statuses
+    }
