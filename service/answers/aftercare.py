@@ -14,11 +14,11 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from service.api.schemas import Mode, Usage
 from service.caching.answers import AnswerCache, CachedAnswer, CacheHit, should_store
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
 from service.conversations.summarizer import Summarizer, fold_conversation
 from service.core.metrics import Metrics
+from service.core.types import Mode, Usage
 from service.handoff.policy import Handoff
 from service.llm.claude import UpstreamError
 from service.notify.webhooks import WebhookSender

@@ -35,11 +35,12 @@ from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS, system_block
 from service.answers.reply_language import decide_language
 from service.answers.smalltalk import SmallTalk
 from service.api.auth import Client
-from service.api.schemas import AnswerRequest, Citation, Mode, Usage
+from service.api.schemas import AnswerRequest
 from service.caching.answers import AnswerCache, CacheHit
 from service.conversations.history import build_history, build_messages, retrieval_query
 from service.conversations.store import Conversation, SessionStore, SessionStoreError, Turn, conversation_key
 from service.core.metrics import Metrics
+from service.core.types import Citation, Mode, Usage
 from service.handoff.policy import Handoff, HandoffPolicy, HandoffSignals, handoff_message
 from service.llm.admission import Lease
 from service.llm.claude import Completed, TextDelta, UpstreamError

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from service.answers.prompts import LANGUAGE_NAMES
-from service.api.schemas import Usage
 from service.conversations.history import clip_text, extractive_summary, fold_plan
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
+from service.core.types import Usage
 from service.llm.claude import ClaudeClient, UpstreamError
 
 log = logging.getLogger(__name__)

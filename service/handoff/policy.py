@@ -47,7 +47,7 @@ from pydantic_settings import BaseSettings
 from knowledge.errors import ConfigError
 from knowledge.settings import _config
 from service.answers.prompts import LANGUAGE_NAMES
-from service.api.schemas import Citation
+from service.core.types import Citation
 
 DEFAULT_LEXICON = Path(__file__).resolve().parents[2] / "data" / "dissatisfaction.yaml"
 

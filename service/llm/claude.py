@@ -17,7 +17,7 @@ from typing import Any
 import anthropic
 
 from knowledge.errors import FaqstreamError
-from service.api.schemas import Usage
+from service.core.types import Usage
 from service.llm.pricing import PriceTable, PricingSettings, UnknownModelError
 from service.llm.sse_frames import FrameParser
 from service.llm.status import UpstreamState, UpstreamStatus

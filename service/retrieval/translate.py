@@ -28,7 +28,7 @@ from knowledge.search import Query
 from knowledge.settings import _config
 from knowledge.store.base import RRF_K
 from service.answers.prompts import LANGUAGE_NAMES
-from service.api.schemas import Usage
+from service.core.types import Usage
 from service.llm.claude import ClaudeClient, UpstreamError
 
 TranslateMode = Literal["auto", "always", "never"]

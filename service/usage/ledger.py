@@ -33,7 +33,7 @@ from pydantic_settings import BaseSettings
 
 from knowledge.errors import FaqstreamError
 from knowledge.settings import _config
-from service.api.schemas import Usage
+from service.core.types import Usage
 from service.settings.database import DatabaseSettings
 
 log = logging.getLogger(__name__)

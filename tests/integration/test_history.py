@@ -23,7 +23,6 @@ from knowledge.search import KnowledgeBase
 from knowledge.sparse import SparseEncoder
 from knowledge.store.edge import EdgeStore
 from service.answers.prompts import system_blocks, user_turn
-from service.api.schemas import Usage
 from service.conversations.history import (
     FACTS_LABEL,
     History,
@@ -45,6 +44,7 @@ from service.conversations.store import (
     Turn,
 )
 from service.conversations.summarizer import SYSTEM, Summarizer, fold_conversation
+from service.core.types import Usage
 from service.llm.claude import ClaudeClient, Completed
 from service.settings.service import AnthropicSettings
 from tests.conftest import make_settings

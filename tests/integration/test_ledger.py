@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 from psycopg import sql
 from pydantic import SecretStr, ValidationError
 
-from service.api.schemas import Usage
+from service.core.types import Usage
 from service.settings.database import DatabaseSettings
 from service.usage.ledger import (
     LedgerBackend,

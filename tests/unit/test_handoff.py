@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.errors import ConfigError
-from service.api.schemas import Citation
+from service.core.types import Citation
 from service.handoff.policy import (
     DEFAULT_LEXICON,
     HANDOFF_LANGUAGES,
