@@ -20,7 +20,7 @@ from service.conversations.summarizer import Summarizer, fold_conversation
 from service.core.metrics import Metrics
 from service.core.types import Mode, Usage
 from service.handoff.policy import Handoff
-from service.llm.claude import UpstreamError
+from service.llm.errors import UpstreamError
 from service.notify.webhooks import WebhookSender
 from service.privacy.pii import redact
 from service.quotas.budgets import BudgetGuard

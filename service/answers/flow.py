@@ -43,8 +43,9 @@ from service.core.metrics import Metrics
 from service.core.types import Citation, Mode, Usage
 from service.handoff.policy import Handoff, HandoffPolicy, HandoffSignals, handoff_message
 from service.llm.admission import Lease
-from service.llm.claude import Completed, TextDelta, UpstreamError
-from service.llm.resilient import ResilientClaude, Started
+from service.llm.errors import UpstreamError
+from service.llm.interface import Completed, Started, TextDelta
+from service.llm.resilient import ResilientClaude
 from service.privacy.pii import redact
 from service.retrieval.relevance import RelevanceFloor, no_floor
 from service.retrieval.retriever import BatchingRetriever, Retrieved, Vector
@@ -244,7 +245,7 @@ class Prepared:
             summary_max_chars=self.deps.settings.conversation.summary_max_chars,
         )
         messages = build_messages(history, user_turn(self.request.question, self.hits, self.language))
-        stream = claude.stream(system_blocks(self.digest), messages, lease=lease, tools=ANSWER_TOOLS)
+        stream = claude.stream(system_blocks(self.digest), messages, tools=ANSWER_TOOLS)
         model: str | None = None
         parts: list[str] = []
         try:
@@ -275,6 +276,7 @@ class Prepared:
             yield Failed(exc.code, exc.message, exc.retryable)
         finally:
             await stream.aclose()
+            lease.release()
 
     async def _unavailable(self, exc: UpstreamError) -> AsyncIterator[Event]:
         log.warning("answering without Claude: %s", exc.message)

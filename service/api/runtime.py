@@ -25,7 +25,8 @@ from service.conversations.store import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
 from service.core.metrics import Metrics
 from service.handoff.policy import HandoffPolicy
-from service.llm.claude import ClaudeClient, UpstreamError
+from service.llm.claude import ClaudeClient
+from service.llm.errors import UpstreamError
 from service.llm.pricing import PriceTable
 from service.llm.resilient import ResilientClaude
 from service.llm.status import UpstreamStatus, UpstreamStatusCollector
@@ -157,15 +158,15 @@ class Runtime:
             kb.embedder.name, settings.translate.mode, settings.translate.multilingual_models
         )
         self.translator = (
-            QueryTranslator(self.client, settings.translate, on_usage=self.metrics.observe_usage)
-            if translate and self.client
+            QueryTranslator(self.claude, settings.translate, on_usage=self.metrics.observe_usage)
+            if translate and self.claude
             else None
         )
         # Whose intents label the questions decides whether low intent confidence may hand off.
         self.intents = intents_origin(settings.router.intents_file)
         (log.info if self.intents.custom else log.warning)("%s", self.intents.reason)
         self.handoff = HandoffPolicy(settings.handoff, custom_intents=self.intents.custom)
-        self.summarizer = Summarizer(self.client, settings.conversation, on_usage=self.metrics.observe_usage)
+        self.summarizer = Summarizer(self.claude, settings.conversation, on_usage=self.metrics.observe_usage)
         # Built by start(): they need Redis / the database.
         self.redis: Redis | None = None
         self.sessions: SessionStore | None = None
@@ -187,7 +188,7 @@ class Runtime:
             build_router,
             s.router,
             self.kb.embedder,
-            self.client,
+            self.claude,
             self.kb.require_languages(),
             s.ingest.default_language,
         )

@@ -8,7 +8,9 @@ two result lists are merged (``merge_hits``). The reply language is unaffected: 
 answers in the customer's language.
 
 Translation is best effort: no client, an upstream error or a timeout all mean "search the
-original only" (``translate`` returns None and the failure is counted), never a failed answer.
+original only" (``translate`` returns None and the failure is counted), never a failed answer. The
+client is the resilient one (``service.llm.resilient``): a transient error is retried, within
+``TRANSLATE_TIMEOUT_S`` for the whole call.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from knowledge.settings import _config
 from knowledge.store.base import RRF_K
 from service.answers.prompts import LANGUAGE_NAMES
 from service.core.types import Usage
-from service.llm.claude import ClaudeClient, UpstreamError
+from service.llm.errors import UpstreamError
+from service.llm.interface import LLM
 
 TranslateMode = Literal["auto", "always", "never"]
 MergeStrategy = Literal["auto", "weighted_rank", "rank", "relevance"]
@@ -120,7 +123,7 @@ class QueryTranslator:
 
     def __init__(
         self,
-        client: ClaudeClient | None,
+        client: LLM | None,
         settings: TranslateSettings,
         *,
         on_usage: Callable[[str, Usage], None] | None = None,
@@ -162,7 +165,7 @@ class QueryTranslator:
             self.cache_hits += 1
         return await asyncio.shield(future)
 
-    async def _call(self, client: ClaudeClient, key: tuple[str, str, str]) -> str | None:
+    async def _call(self, client: LLM, key: tuple[str, str, str]) -> str | None:
         text, source, target = key
         self.requests += 1
         try:

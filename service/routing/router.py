@@ -34,7 +34,7 @@ from service.routing import calibration as cal
 from service.routing.catalog import IntentCatalog, intents_origin
 
 if TYPE_CHECKING:
-    from service.llm.claude import ClaudeClient
+    from service.llm.interface import LLM
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ def _with_temperature(
 def build_router(
     settings: RouterSettings,
     embedder: Embedder,
-    claude: ClaudeClient | None = None,
+    claude: LLM | None = None,
     languages: LanguageIdentifier | None = None,
     default_language: str = "en",
 ) -> Router:

@@ -45,7 +45,8 @@ from service.conversations.store import (
 )
 from service.conversations.summarizer import SYSTEM, Summarizer, fold_conversation
 from service.core.types import Usage
-from service.llm.claude import ClaudeClient, Completed
+from service.llm.claude import ClaudeClient
+from service.llm.interface import Completed, TextDelta
 from service.settings.service import AnthropicSettings
 from tests.conftest import make_settings
 
@@ -244,7 +245,7 @@ def test_follow_ups_read_the_history_from_the_prompt_cache() -> None:
             async for event in claude.stream(system_blocks(digest), messages):
                 if isinstance(event, Completed):
                     usages.append(event.usage)
-                else:
+                elif isinstance(event, TextDelta):
                     answer += event.text
             turns.extend([user(question), bot(answer)])
 

@@ -19,7 +19,8 @@ from knowledge.schema import ChunkPayload, SearchHit
 from knowledge.search import KnowledgeBase, Query
 from knowledge.settings import PACKAGED_MINILM, Settings
 from service.answers.prompts import RULES, build_digest, build_outline, system_blocks, user_turn
-from service.llm.claude import ClaudeClient, Completed, TextDelta
+from service.llm.claude import ClaudeClient
+from service.llm.interface import Completed, Started, TextDelta
 from service.retrieval.translate import (
     CrossLingualRetriever,
     QueryTranslator,
@@ -356,7 +357,7 @@ def test_reply_language_rule_and_line_reach_upstream(fake: FakeAnthropic) -> Non
         async for event in client.stream(system, messages):
             if isinstance(event, TextDelta):
                 text += event.text
-            else:
+            elif not isinstance(event, Started):
                 assert isinstance(event, Completed) and event.stop_reason == "end_turn"
         return text
 

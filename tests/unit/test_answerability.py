@@ -30,8 +30,10 @@ from knowledge.schema import ChunkPayload, KbMeta, SearchHit
 from knowledge.search import KnowledgeBase, Query
 from knowledge.settings import PACKAGED_MINILM, Settings
 from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS
-from service.llm.claude import ClaudeClient, Completed, TextDelta, ToolCall
-from service.llm.resilient import ResilienceSettings, ResilientClaude, Started
+from service.llm.claude import ClaudeClient
+from service.llm.interface import Completed, Started, StreamEvent, TextDelta, ToolCall
+from service.llm.policy import ResilienceSettings
+from service.llm.resilient import ResilientClaude
 from service.retrieval.relevance import RelevanceFloor, relevance_floor
 from service.settings.service import AnthropicSettings
 from tests import answerability_sets as sets
@@ -439,11 +441,11 @@ SORRY = "I'm sorry, our documents don't say whether there is a sauna."
 def test_the_stream_carries_the_tool_call_after_the_text(fake: FakeAnthropic) -> None:
     fake.reply = Reply(SORRY, tool=NOT_IN_DOCUMENTS, tool_input={"missing": "sauna"})
 
-    async def body(client: ClaudeClient) -> list[TextDelta | Completed]:
+    async def body(client: ClaudeClient) -> list[StreamEvent]:
         return [e async for e in client.stream(SYSTEM, QUESTION, tools=ANSWER_TOOLS)]
 
-    events = run_client(fake, body)
-    *deltas, done = events
+    started, *deltas, done = run_client(fake, body)
+    assert isinstance(started, Started) and started.model == AnthropicSettings().model
     assert "".join(d.text for d in deltas if isinstance(d, TextDelta)) == SORRY
     assert isinstance(done, Completed) and done.stop_reason == "tool_use"
     assert done.tool_calls == (ToolCall(NOT_IN_DOCUMENTS, {"missing": "sauna"}, done.tool_calls[0].id),)
@@ -453,11 +455,12 @@ def test_the_stream_carries_the_tool_call_after_the_text(fake: FakeAnthropic) ->
 
 
 def test_a_bare_signal_and_a_cut_off_one_are_still_recognised(fake: FakeAnthropic) -> None:
-    async def body(client: ClaudeClient) -> list[TextDelta | Completed]:
+    async def body(client: ClaudeClient) -> list[StreamEvent]:
         return [e async for e in client.stream(SYSTEM, QUESTION, tools=ANSWER_TOOLS)]
 
     fake.reply = Reply(tool=NOT_IN_DOCUMENTS, tool_input={"missing": "sauna"})
-    (done,) = run_client(fake, body)
+    started, done = run_client(fake, body)  # no text: Started comes just before the end
+    assert isinstance(started, Started)
     assert isinstance(done, Completed) and done.called(NOT_IN_DOCUMENTS)
 
     # max_tokens (1024) ends the JSON early: the call is known, its input is not
