@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.errors import FaqstreamError, IngestRefusedError
 from knowledge.search import KnowledgeBase
-from service.answers.flow import Delta, Done, Failed, Meta
+from service.answers.events import Delta, Done, Failed, Meta
 from service.answers.prompts import cache_warning, system_blocks
 from service.api.auth import UnauthorizedError
 from service.api.runtime import IngestRunner, Runtime

@@ -17,7 +17,7 @@ from typing import Any
 
 import anyio
 
-from service.answers.flow import Delta, Done, Event, Failed, Meta
+from service.answers.events import Delta, Done, Event, Failed, Meta
 from service.core.metrics import Metrics
 from service.handoff.policy import Handoff
 from service.routing.router import Route
