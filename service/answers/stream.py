@@ -15,7 +15,7 @@ its ``passages_do_not_answer`` tool that the passages do not answer the question
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import replace
 
 from service.answers import smalltalk
@@ -57,7 +57,7 @@ class AnswerStream:
         self.llm = llm
         self.lease = lease
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncGenerator[Event, None]:
         plan = self.plan
         try:
             if plan.smalltalk is not None:

@@ -121,6 +121,10 @@ class ClaudeClient:
             http_client=anthropic.DefaultAioHttpClient(timeout=timeout),
         )
 
+    @property
+    def model(self) -> str:
+        return self.settings.model
+
     async def stream(
         self,
         system: Blocks,

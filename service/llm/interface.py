@@ -76,6 +76,11 @@ class Completion:
 
 
 class LLM(Protocol):
+    @property
+    def model(self) -> str:
+        """The model a call that names none is sent to."""
+        ...
+
     def stream(
         self,
         system: Blocks,

@@ -40,9 +40,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from service.llm.admission import AdmissionGate, Lease, OverloadedError
 from service.llm.breaker import BreakerBoard, Clock, Permit
-from service.llm.claude import ClaudeClient
 from service.llm.errors import UpstreamError
-from service.llm.interface import Blocks, Completed, Completion, Started, StreamEvent, TextDelta
+from service.llm.interface import LLM, Blocks, Completed, Completion, Started, StreamEvent, TextDelta
 from service.llm.metrics import ResilienceMetrics
 from service.llm.policy import ResilienceSettings, RetryBudget, is_model_failure
 
@@ -83,7 +82,7 @@ class _Opened:
 class ResilientClaude:
     def __init__(
         self,
-        client: ClaudeClient,
+        client: LLM,
         settings: ResilienceSettings,
         registry: CollectorRegistry | None = None,
         *,
@@ -92,9 +91,7 @@ class ResilientClaude:
     ) -> None:
         self.client = client
         self.settings = settings
-        self.models: tuple[str, ...] = tuple(
-            dict.fromkeys([client.settings.model, *settings.fallback_models])
-        )
+        self.models: tuple[str, ...] = tuple(dict.fromkeys([client.model, *settings.fallback_models]))
         self._clock = clock
         self._sleep = sleep
         self.breakers = BreakerBoard(
@@ -102,6 +99,10 @@ class ResilientClaude:
         )
         self.gate = AdmissionGate(settings.pool_size, settings.queue_size, settings.queue_wait_s)
         self.metrics = ResilienceMetrics(registry, self.gate, self.breakers)
+
+    @property
+    def model(self) -> str:
+        return self.models[0]
 
     # ------------------------------------------------------------ admission
     async def acquire(self) -> Lease:
