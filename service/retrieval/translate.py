@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+from cachetools import LRUCache
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
@@ -114,7 +114,8 @@ def _clean(output: str, original: str) -> str | None:
 
 
 class QueryTranslator:
-    """Translations of questions through Claude, with an in-process LRU cache."""
+    """Translations of questions through Claude, with an in-process LRU cache (``TRANSLATE_CACHE_SIZE``
+    entries; 0 = none)."""
 
     def __init__(
         self,
@@ -126,7 +127,7 @@ class QueryTranslator:
         self.client = client
         self.settings = settings
         self.on_usage = on_usage  # (model, usage) of every translation call: metrics, cost
-        self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._cache: LRUCache[tuple[str, str, str], str] = LRUCache(maxsize=max(settings.cache_size, 1))
         self._inflight: dict[tuple[str, str, str], asyncio.Future[str | None]] = {}
         self.requests = 0  # upstream calls made
         self.cache_hits = 0
@@ -149,7 +150,6 @@ class QueryTranslator:
             return None
         key = (text, source, target)
         if (cached := self._cache.get(key)) is not None:
-            self._cache.move_to_end(key)
             self.cache_hits += 1
             return cached
         future = self._inflight.get(key)
@@ -184,6 +184,4 @@ class QueryTranslator:
             return None
         if self.settings.cache_size:
             self._cache[key] = translation
-            while len(self._cache) > self.settings.cache_size:
-                self._cache.popitem(last=False)
         return translation
