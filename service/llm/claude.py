@@ -15,6 +15,7 @@ from typing import Any
 
 import anthropic
 
+from service.core.retry_after import retry_after
 from service.core.types import Usage
 from service.llm.errors import UpstreamAuthError, UpstreamError
 from service.llm.interface import Blocks, Completed, Completion, Started, StreamEvent, TextDelta, ToolCall
@@ -25,20 +26,6 @@ from service.settings.service import AnthropicSettings
 
 _AUTH_STATUSES = {401, 403}
 _AUTH_TYPES = {"authentication_error", "permission_error"}
-
-
-def _retry_after(response: Any) -> float | None:
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    try:
-        if (ms := headers.get("retry-after-ms")) is not None:
-            return max(float(ms) / 1000, 0.0)
-        if (seconds := headers.get("retry-after")) is not None:
-            return max(float(seconds), 0.0)
-    except ValueError:
-        return None  # an HTTP date: rare from Anthropic; the backoff policy decides instead
-    return None
 
 
 _RETRYABLE_TYPES = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
@@ -86,7 +73,7 @@ def _translate(exc: Exception) -> UpstreamError:
             f"Claude API error: {exc.message}",
             retryable=retryable,
             upstream_status=status,
-            retry_after=_retry_after(exc.response),
+            retry_after=retry_after(getattr(exc.response, "headers", None)),
         )
     if isinstance(exc, anthropic.APITimeoutError):
         return UpstreamError("upstream_timeout", "Claude API timed out", retryable=True)

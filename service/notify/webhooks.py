@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import hashlib
 import hmac
 import json
@@ -44,6 +43,7 @@ from tenacity import (
 )
 
 from knowledge.settings import _config
+from service.core.retry_after import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -97,23 +97,6 @@ def verify_signature(
     if abs(current - sent) > tolerance_s:
         return False
     return hmac.compare_digest(sign(secret, sent, body), signature)
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` value: delay-seconds or an HTTP date; None if absent/invalid."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    current = time.time() if now is None else now
-    return max(when.timestamp() - current, 0.0)
 
 
 class _TransientError(Exception):

@@ -17,6 +17,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
+from service.core.retry_after import parse_retry_after
 from service.notify.webhooks import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -24,7 +25,6 @@ from service.notify.webhooks import (
     TIMESTAMP_HEADER,
     WebhookSender,
     WebhookSettings,
-    parse_retry_after,
     sign,
     verify_signature,
 )
