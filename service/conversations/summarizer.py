@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from service.answers.prompts import LANGUAGE_NAMES
-from service.conversations.history import clip_text, extractive_summary, fold_plan
+from service.conversations.history import extractive_summary, fold_plan
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
+from service.core.text import clip_text
 from service.core.types import Usage
 from service.llm.errors import UpstreamError
 from service.llm.interface import LLM
