@@ -13,7 +13,6 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from fakes.llm import FakeLLM, LLMFailure, LLMReply, overloaded
-from ingest.pipeline import IngestPipeline
 from knowledge.search import KnowledgeBase
 from service.answers.aftercare import Aftercare
 from service.answers.events import Delta, Done, Event, Failed, Meta
@@ -36,7 +35,7 @@ from service.retrieval.translate import TranslateSettings
 from service.routing.router import RouterSettings, build_router
 from service.settings.app import AppSettings
 from tests.conftest import make_settings
-from tests.corpus import write_corpus
+from tests.corpus import corpus_kb
 
 CLIENT = Client("tests")
 RETURNS = "How many days do I have to return an item?"
@@ -46,14 +45,8 @@ REPLY = "You can return most items within 30 days of delivery [1]."
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
     tmp = tmp_path_factory.mktemp("flow")
-    settings = make_settings(tmp)
-    base = KnowledgeBase.open(settings)
-    corpus = write_corpus(tmp / "docs")
-    IngestPipeline(base.store, base.embedder, base.sparse, base.require_languages(), settings).run([corpus])
-    try:
+    with corpus_kb(make_settings(tmp), tmp) as base:
         yield base
-    finally:
-        base.store.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from ingest.pipeline import IngestPipeline
 from knowledge.search import KnowledgeBase, Query
 from service.retrieval.retriever import BatchingRetriever, Retrieved
 from service.retrieval.vector_cache import EmbeddingCache
 from tests.conftest import make_settings
-from tests.corpus import write_corpus
+from tests.corpus import corpus_kb
 
 QUESTIONS = ["How long do I have to return an item?", "How fast is delivery?", "Lost parcel, what now?"]
 
@@ -22,15 +21,8 @@ QUESTIONS = ["How long do I have to return an item?", "How fast is delivery?", "
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
     tmp = tmp_path_factory.mktemp("retriever")
-    settings = make_settings(tmp)
-    base = KnowledgeBase.open(settings)
-    IngestPipeline(base.store, base.embedder, base.sparse, base.require_languages(), settings).run(
-        [write_corpus(tmp / "docs")]
-    )
-    try:
+    with corpus_kb(make_settings(tmp), tmp) as base:
         yield base
-    finally:
-        base.store.close()
 
 
 def ids(result: Retrieved) -> list[str]:

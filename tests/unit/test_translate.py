@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 import pytest
 
 from fakes.llm import Call, FakeLLM, LLMFailure, bad_request, overloaded
-from ingest.pipeline import IngestPipeline
 from knowledge.schema import ChunkPayload, SearchHit
 from knowledge.search import KnowledgeBase, Query
 from knowledge.settings import PACKAGED_MINILM, Settings
@@ -30,7 +29,7 @@ from service.retrieval.translate import (
     needs_translation,
 )
 from tests.conftest import embedding_settings
-from tests.corpus import write_corpus
+from tests.corpus import corpus_kb
 
 T = TypeVar("T")
 
@@ -271,13 +270,8 @@ def test_merge_without_cosines_fuses_ranks() -> None:
 
 @pytest.fixture
 def kb(settings: Settings, tmp_path: Path) -> Iterator[KnowledgeBase]:
-    corpus = write_corpus(tmp_path / "docs")
-    base = KnowledgeBase.open(settings)
-    IngestPipeline(base.store, base.embedder, base.sparse, base.require_languages(), settings).run([corpus])
-    try:
+    with corpus_kb(settings, tmp_path) as base:
         yield base
-    finally:
-        base.store.close()
 
 
 @pytest.fixture
@@ -287,13 +281,8 @@ def english_kb(settings: Settings, tmp_path: Path) -> Iterator[KnowledgeBase]:
     English answer that its translation finds. The default model is multilingual
     (``needs_translation`` is false for it)."""
     english = settings.model_copy(update={"embedding": embedding_settings(model=PACKAGED_MINILM)})
-    corpus = write_corpus(tmp_path / "docs")
-    base = KnowledgeBase.open(english)
-    IngestPipeline(base.store, base.embedder, base.sparse, base.require_languages(), english).run([corpus])
-    try:
+    with corpus_kb(english, tmp_path) as base:
         yield base
-    finally:
-        base.store.close()
 
 
 def test_cross_lingual_retrieval_finds_the_english_answer(english_kb: KnowledgeBase, fake: FakeLLM) -> None:
