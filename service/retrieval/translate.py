@@ -133,10 +133,6 @@ class QueryTranslator:
         self.cache_hits = 0
         self.failures = 0  # upstream errors, timeouts and unusable replies
 
-    @property
-    def available(self) -> bool:
-        return self.client is not None
-
     async def translate(
         self, text: str, source_lang: str | None, target_lang: str | None = None
     ) -> str | None:
