@@ -9,7 +9,7 @@ pipeline and the `knowledge` search API, three ways:
                  responder returns the *parallel English XQuAD question* (same question id). That is
                  a perfect, human translation written by the annotator who saw the paragraph, so (b)
                  is an UPPER BOUND of what a real translation model achieves (≈ en→en);
-(c) merged     — (a) and (b) searched separately and combined by `service.retrieval.translate.merge_hits`
+(c) merged     — (a) and (b) searched separately and combined by `service.retrieval.crosslingual.merge_hits`
                  (the production path), plus its other strategies for comparison.
 
 hit@1, hit@5 and MRR@10 per language and search mode (dense, sparse, hybrid); documents ranked by
@@ -40,7 +40,8 @@ from fakes import FakeAnthropic
 from knowledge.schema import SearchHit, SearchMode
 from knowledge.search import KnowledgeBase
 from service.llm.claude import ClaudeClient
-from service.retrieval.translate import MergeStrategy, QueryTranslator, TranslateSettings, merge_hits
+from service.retrieval.crosslingual import MergeStrategy, merge_hits
+from service.retrieval.translate import QueryTranslator, TranslateSettings
 from service.settings.anthropic import AnthropicSettings
 
 LANGUAGES = ("es", "de", "zh")
@@ -264,7 +265,7 @@ def main() -> None:
         "b_translated_upper_bound: the fake translator returns the parallel English XQuAD question, i.e. a "
         "perfect human translation written against the paragraph; real machine translation scores lower. "
         "It equals en_baseline up to questions whose text repeats within a language.",
-        "c_merged: service.retrieval.translate.merge_hits with strategy auto (reciprocal-rank fusion "
+        "c_merged: service.retrieval.crosslingual.merge_hits with strategy auto (reciprocal-rank fusion "
         "weighted by each list's best cosine for dense/hybrid, unweighted for sparse); c_merged_rank_fusion: "
         "unweighted fusion; c_merged_by_cosine: ordered by cosine alone (dense/hybrid only).",
         "languages.*: only the English paragraphs are indexed, so merging can only lose against (b); it "

@@ -12,7 +12,7 @@ passages. The companion recovers what the small multilingual model loses on shor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,10 +100,26 @@ class KnowledgeBase:
         collection = self.store.active()
         if collection is None or not queries:
             return [[] for _ in queries]
-        dense_rows = [i for i, q in enumerate(queries) if q.mode != "sparse"]
-        vectors = self.embedder.embed_queries([queries[i].text for i in dense_rows]) if dense_rows else None
-        dense = {i: vectors[n] for n, i in enumerate(dense_rows)} if vectors is not None else {}
-        return [self.search_prepared(query, dense.get(i), collection) for i, query in enumerate(queries)]
+        vectors = self.query_vectors(queries)
+        return [
+            self.search_prepared(query, vector, collection)
+            for query, vector in zip(queries, vectors, strict=True)
+        ]
+
+    def query_vectors(
+        self,
+        queries: Sequence[Query],
+        embed: Callable[[list[str]], npt.NDArray[np.float32]] | None = None,
+    ) -> list[npt.NDArray[np.float32] | None]:
+        """The dense vector of each query (None for sparse-only ones), all from one ``embed`` call
+        (default: the embedder's ``embed_queries``; the service passes its cached one)."""
+        vectors: list[npt.NDArray[np.float32] | None] = [None] * len(queries)
+        rows = [i for i, q in enumerate(queries) if q.mode != "sparse"]
+        if rows:
+            matrix = (embed or self.embedder.embed_queries)([queries[i].text for i in rows])
+            for n, i in enumerate(rows):
+                vectors[i] = matrix[n]
+        return vectors
 
     def search_prepared(
         self, query: Query, dense: npt.NDArray[np.float32] | None, collection: Collection | None = None

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from ingest.pipeline import IngestPipeline
+from knowledge.search import KnowledgeBase
+from knowledge.settings import Settings
 
 POLICIES = {
     "returns.md": """---
@@ -92,3 +98,17 @@ def write_broken_files(root: Path) -> dict[str, str]:
         "latin.txt": "",
         "notes.docx": "unsupported",
     }
+
+
+@contextmanager
+def corpus_kb(settings: Settings, folder: Path) -> Iterator[KnowledgeBase]:
+    """A knowledge base with the corpus (``write_corpus``) ingested, closed afterwards."""
+    corpus = write_corpus(folder / "docs")
+    base = KnowledgeBase.open(settings)
+    try:
+        IngestPipeline(base.store, base.embedder, base.sparse, base.require_languages(), settings).run(
+            [corpus]
+        )
+        yield base
+    finally:
+        base.store.close()

@@ -11,36 +11,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from service.api.schemas import Mode, Usage
-from service.caching.answers import AnswerCache, CachedAnswer, CacheHit, should_store
+from service.answers.plan import Outcome, Plan
+from service.caching.answers import AnswerCache, CachedAnswer, should_store
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
 from service.conversations.summarizer import Summarizer, fold_conversation
 from service.core.metrics import Metrics
+from service.core.types import Usage
 from service.handoff.signals import Handoff
-from service.llm.claude import UpstreamError
+from service.llm.errors import UpstreamError
 from service.notify.webhooks import WebhookSender
 from service.privacy.pii import redact
 from service.quotas.budgets import BudgetGuard
 from service.usage.ledger import UsageLedger, UsageRecord
 
-if TYPE_CHECKING:
-    from service.answers.flow import Prepared
-
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    mode: Mode
-    text: str
-    usage: Usage
-    model: str | None
-    handoff: Handoff | None
-    cached: CacheHit | None = None
-    stop_reason: str | None = None
 
 
 def total_tokens(usage: Usage) -> int:
@@ -75,62 +61,62 @@ class Aftercare:
         self.handoff_webhook = handoff_webhook
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    async def record(self, prepared: Prepared, outcome: Outcome) -> None:
+    async def record(self, plan: Plan, outcome: Outcome) -> None:
         """Called just before ``done``: store the turns now, the rest in the background."""
-        await self._store_turns(prepared, outcome.text, outcome.mode)
+        await self._store_turns(plan, outcome.text, outcome.mode)
         self.metrics.observe_outcome(
             outcome.mode, outcome.model, outcome.usage, outcome.handoff.reason if outcome.handoff else None
         )
         if outcome.cached is not None:
             saved = float(outcome.cached.answer.usage.get("cost_usd", 0.0) or 0.0)
             self.metrics.cache_saved_usd.inc(saved)
-        self._spawn(self._after(prepared, outcome))
+        self._spawn(self._after(plan, outcome))
 
-    def failed(self, prepared: Prepared, partial: str, model: str, exc: UpstreamError) -> None:
+    def failed(self, plan: Plan, partial: str, model: str, exc: UpstreamError) -> None:
         """The stream broke after text was sent: keep the partial answer in the conversation."""
         self.metrics.answers.labels("generative", "error").inc()
-        self._spawn(self._store_turns(prepared, partial, "generative"))
-        log.warning("answer %s broke after the first token (%s): %s", prepared.message_id, model, exc.code)
+        self._spawn(self._store_turns(plan, partial, "generative"))
+        log.warning("answer %s broke after the first token (%s): %s", plan.message_id, model, exc.code)
 
-    async def _store_turns(self, prepared: Prepared, text: str, mode: str) -> None:
-        citations = [c.doc_id for c in prepared.citations] if mode != "cached" else []
-        turns = [prepared.user_turn_record()]
+    async def _store_turns(self, plan: Plan, text: str, mode: str) -> None:
+        citations = [c.doc_id for c in plan.citations] if mode != "cached" else []
+        turns = [plan.user_turn()]
         if text.strip():  # the API refuses empty text blocks in later turns' history
             # The model may repeat what the customer wrote (an e-mail to reply to): redacted too.
-            reply = Turn(role="assistant", text=redact(text), language=prepared.language, citations=citations)
+            reply = Turn(role="assistant", text=redact(text), language=plan.language, citations=citations)
             turns.append(reply)
         try:
-            await self.sessions.append(prepared.session_key, turns)
+            await self.sessions.append(plan.session_key, turns)
         except SessionStoreError as exc:
-            log.warning("conversation %s not stored: %s", prepared.conversation_id, exc.message)
+            log.warning("conversation %s not stored: %s", plan.conversation_id, exc.message)
 
-    async def _after(self, prepared: Prepared, outcome: Outcome) -> None:
-        usage, client = outcome.usage, prepared.client.name
+    async def _after(self, plan: Plan, outcome: Outcome) -> None:
+        usage, client = outcome.usage, plan.client
         if outcome.model is not None and self.ledger is not None:
             self.ledger.record(
                 UsageRecord.from_usage(
                     key_id=client,
-                    conversation_id=prepared.conversation_id,
+                    conversation_id=plan.conversation_id,
                     model=outcome.model,
                     usage=usage,
-                    message_id=prepared.message_id,
+                    message_id=plan.message_id,
                 )
             )
         if self.budgets is not None and total_tokens(usage):
             await self.budgets.charge(client, total_tokens(usage), usage.cost_usd)
         if outcome.handoff is not None and self.handoff_webhook is not None:
-            self.handoff_webhook.send("handoff", self._handoff_payload(prepared, outcome.handoff))
-        await self._cache(prepared, outcome)
+            self.handoff_webhook.send("handoff", self._handoff_payload(plan, outcome.handoff))
+        await self._cache(plan, outcome)
         if outcome.mode == "generative":
-            await fold_conversation(self.sessions, self.summarizer, prepared.session_key, self.conversation)
+            await fold_conversation(self.sessions, self.summarizer, plan.session_key, self.conversation)
 
-    async def _cache(self, prepared: Prepared, outcome: Outcome) -> None:
-        if self.cache is None or not prepared.first_turn or outcome.cached is not None:
+    async def _cache(self, plan: Plan, outcome: Outcome) -> None:
+        if self.cache is None or not plan.first_turn or outcome.cached is not None:
             return
-        citations = prepared.citations
+        citations = plan.citations
         stop = outcome.stop_reason if outcome.mode == "generative" else outcome.stop_reason or "extractive"
         if not should_store(
-            prepared.request.question,
+            plan.request.question,
             outcome.text,
             outcome.handoff is not None,
             outcome.mode,
@@ -141,28 +127,28 @@ class Aftercare:
         entry = CachedAnswer(
             answer=outcome.text,
             citations=[c.model_dump() for c in citations],
-            language=prepared.language,
+            language=plan.language,
             mode=outcome.mode,
             model=outcome.model,
             usage=outcome.usage.model_dump(),
             stop_reason=stop,
         )
         await self.cache.store(
-            prepared.request.question,
+            plan.request.question,
             entry,
-            language=prepared.language,
-            filters=prepared.request.filters,
-            kb_version=prepared.kb_version,
-            vector=prepared.vector,
+            language=plan.language,
+            filters=plan.request.filters,
+            kb_version=plan.kb_version,
+            vector=plan.vector,
         )
 
     @staticmethod
-    def _handoff_payload(prepared: Prepared, handoff: Handoff) -> dict[str, Any]:
+    def _handoff_payload(plan: Plan, handoff: Handoff) -> dict[str, Any]:
         return {
-            "conversation_id": prepared.conversation_id,
-            "message_id": prepared.message_id,
-            "client": prepared.client.name,
-            "question": prepared.user_turn_record().text,
+            "conversation_id": plan.conversation_id,
+            "message_id": plan.message_id,
+            "client": plan.client,
+            "question": plan.user_turn().text,
             **handoff.model_dump(mode="json"),
         }
 

@@ -1,6 +1,7 @@
 """Answers without an LLM: the best passages, quoted and cited, labelled as such.
 
-Used when no ANTHROPIC_API_KEY is configured, and for the honest "not in our documents" reply.
+Used when no ANTHROPIC_API_KEY is configured or Claude is unavailable; ``not_found_text`` is the
+honest "not in our documents" reply (the handoff notice of ``service.handoff.policy``).
 """
 
 from __future__ import annotations
@@ -8,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from knowledge.schema import SearchHit
+from service.core.text import clip_text, collapse
+from service.handoff.messages import handoff_message
+
+EXCERPT_CHARS = 420  # of each quoted passage
 
 INTRO = {
     "en": "Here is what our policy documents say about this (quoted directly, no AI summary):",
@@ -20,36 +25,11 @@ INTRO = {
     "it": "Ecco cosa dicono i nostri documenti sulle politiche (citazione diretta, senza riassunto IA):",
 }
 
-NOT_FOUND = {
-    "en": "I'm sorry, I couldn't find an answer to this in our policy documents, and I don't want to "
-    "guess. A colleague from our support team can help you with it.",
-    "zh": "抱歉，我在我们的政策文件中没有找到这个问题的答案，我不想随意猜测。"
-    "我们的客服同事可以为您提供帮助。",
-    "es": "Lo siento, no he encontrado la respuesta en nuestros documentos de políticas y no quiero "
-    "adivinar. Un compañero de nuestro equipo de atención al cliente puede ayudarle.",
-    "fr": "Désolé, je n'ai pas trouvé la réponse dans nos documents et je ne veux pas deviner. Un "
-    "collègue de notre service client peut vous aider.",
-    "de": "Das tut mir leid, dazu habe ich in unseren Richtlinien keine Antwort gefunden, und ich möchte "
-    "nicht raten. Eine Kollegin oder ein Kollege aus dem Kundenservice hilft Ihnen gerne weiter.",
-    "ja": "申し訳ありません。当社のポリシー文書ではこのご質問への回答が見つかりませんでした。"
-    "推測でお答えすることは控えます。サポート担当者がお手伝いいたします。",
-    "pt": "Lamento, não encontrei a resposta nos nossos documentos de políticas e não quero adivinhar. "
-    "Um colega da nossa equipa de apoio pode ajudar.",
-    "it": "Mi dispiace, non ho trovato la risposta nei nostri documenti e non voglio tirare a indovinare. "
-    "Un collega del nostro servizio clienti può aiutarla.",
-}
-
 
 def not_found_text(language: str) -> str:
-    return NOT_FOUND.get(language, NOT_FOUND["en"])
-
-
-def _excerpt(text: str, limit: int = 420) -> str:
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return flat
-    cut = max(flat.rfind(". ", 0, limit), flat.rfind("。", 0, limit))
-    return flat[: cut + 1] if cut > limit // 3 else flat[:limit].rstrip() + "…"
+    """The honest "not in our documents" reply (no passage good enough, or the model's signal without
+    text): the handoff notice for ``no_relevant_passages`` — one text for both."""
+    return handoff_message(language, "no_relevant_passages")
 
 
 def extractive_pieces(hits: Sequence[SearchHit], language: str, max_passages: int = 3) -> list[str]:
@@ -59,5 +39,5 @@ def extractive_pieces(hits: Sequence[SearchHit], language: str, max_passages: in
         p = hit.payload
         headings = [h for h in p.headings if h != p.title]
         where = " › ".join([p.title, *headings])
-        pieces.append(f"\n[{n}] {where}: {_excerpt(p.text)}\n")
+        pieces.append(f"\n[{n}] {where}: {clip_text(collapse(p.text), EXCERPT_CHARS, sentence=True)}\n")
     return pieces

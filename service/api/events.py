@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from service.answers.flow import Delta, Done, Event, Failed, Meta
+from service.answers.events import Delta, Done, Event, Failed, Meta
 from service.api.errors import AnswerFailedError, error_detail
 from service.api.schemas import AnswerResponse
 from service.core.metrics import Metrics

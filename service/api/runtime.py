@@ -27,7 +27,8 @@ from service.conversations.store import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
 from service.core.metrics import Metrics
 from service.handoff.policy import HandoffPolicy
-from service.llm.claude import ClaudeClient, UpstreamError
+from service.llm.claude import ClaudeClient
+from service.llm.errors import UpstreamError
 from service.llm.pricing import PriceTable
 from service.llm.resilient import ResilientClaude
 from service.llm.status import UpstreamStatus, UpstreamStatusCollector
@@ -175,7 +176,7 @@ async def build_runtime(
             build_router,
             settings.router,
             kb.embedder,
-            client,
+            claude,
             kb.require_languages(),
             settings.ingest.default_language,
         )
@@ -183,8 +184,8 @@ async def build_runtime(
             kb.embedder.name, settings.translate.mode, settings.translate.multilingual_models
         )
         translator = (
-            QueryTranslator(client, settings.translate, on_usage=metrics.observe_usage)
-            if translate and client
+            QueryTranslator(claude, settings.translate, on_usage=metrics.observe_usage)
+            if translate and claude
             else None
         )
         # Whose intents label the questions decides whether low intent confidence may hand off.
@@ -200,7 +201,7 @@ async def build_runtime(
         aftercare = Aftercare(
             sessions=sessions,
             conversation=settings.conversation,
-            summarizer=Summarizer(client, settings.conversation, on_usage=metrics.observe_usage),
+            summarizer=Summarizer(claude, settings.conversation, on_usage=metrics.observe_usage),
             metrics=metrics,
             ledger=ledger,
             budgets=budgets,
@@ -219,7 +220,8 @@ async def build_runtime(
                 handoff=handoff,
                 aftercare=aftercare,
                 metrics=metrics,
-                claude=claude,
+                llm=claude,
+                slots=claude,
                 router=router,
                 translator=translator,
                 cache=cache,

@@ -7,9 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from knowledge.schema import SearchFilters
-
-# smalltalk: a greeting, thanks or goodbye answered with a fixed reply (service/smalltalk/)
-Mode = Literal["generative", "extractive", "cached", "smalltalk"]
+from service.core.types import Citation, Mode, Usage
 
 
 class AnswerRequest(BaseModel):
@@ -36,24 +34,6 @@ class AnswerRequest(BaseModel):
         if not value.strip():
             raise ValueError("question must not be blank")
         return value
-
-
-class Citation(BaseModel):
-    index: int = Field(description="the [n] marker used in the answer")
-    doc_id: str
-    title: str
-    source: str
-    section: str
-    score: float = Field(description="cosine similarity of the passage to the question")
-    quote: str = Field(description="the passage given to the model")
-
-
-class Usage(BaseModel):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_input_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-    cost_usd: float = 0.0
 
 
 class AnswerResponse(BaseModel):

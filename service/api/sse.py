@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 
-from service.answers.flow import Event
+from service.answers.events import Event
 from service.api.events import event_payload
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -35,6 +35,7 @@ from typing import Any
 
 from service.conversations.facts import facts_in
 from service.conversations.store import Conversation, Turn
+from service.core.text import clip_text, collapse
 from service.smalltalk import INTENT as SMALLTALK_INTENT
 
 CHARS_PER_TOKEN = 3.5  # Latin-script text; CJK characters count one token each
@@ -60,26 +61,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 _CITATION = re.compile(r"\s?\[\d{1,3}\]")
 
 
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
-
-
-def clip_text(text: str, limit: int) -> str:
-    """At most ``limit`` characters, cut at a word boundary when there is one, marked with '…'."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
-
-
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
 def _answered(text: str) -> str:
     """The informative part of an answer: sentences carrying facts, else those after the greeting."""
-    sentences = [s for s in _SENTENCE_END.split(_collapse(_CITATION.sub("", text))) if s.strip()]
+    sentences = [s for s in _SENTENCE_END.split(collapse(_CITATION.sub("", text))) if s.strip()]
     if not sentences:
         return ""
     chosen = [s for s in sentences if any(c.isdigit() for c in s)]
@@ -116,7 +104,7 @@ def extractive_summary(previous: str, turns: Sequence[Turn], max_chars: int) -> 
     facts = _unique(earlier + [f for t in turns if t.role == "user" for f in facts_in(t.text)])
     for turn in turns:
         if turn.role == "user":
-            lines.append("Customer: " + clip_text(_collapse(turn.text), MAX_ASKED_CHARS))
+            lines.append("Customer: " + clip_text(collapse(turn.text), MAX_ASKED_CHARS))
         elif answered := _answered(turn.text):
             lines.append("Assistant: " + answered)
     facts_line = ""
@@ -314,7 +302,7 @@ def retrieval_query(question: str, conversation: Conversation | None) -> str:
     for turn in reversed(conversation.turns):
         if turn.role != "user" or turn.intent == SMALLTALK_INTENT:  # "Hi" is no context
             continue
-        text = _collapse(turn.text)
+        text = collapse(turn.text)
         if size + len(text) > MAX_CONTEXT_CHARS:
             if not context:
                 context.append(text[-MAX_CONTEXT_CHARS:])

@@ -4,7 +4,9 @@
 updated summary, and falls back to ``extractive_summary`` — deterministic, local, bounded — when no
 client is configured, Claude fails, or it returns nothing. ``fold_conversation`` is the after-answer
 step: when a conversation's unsummarised turns outgrow the window (``history.fold_plan``), it
-summarises the oldest of them and stores the result with ``set_summary``.
+summarises the oldest of them and stores the result with ``set_summary``. Claude is reached
+through the resilient layer (``service.llm.resilient``): transient errors are retried, then the
+fallback models are tried, before the extractive summary takes over.
 
 The transcript and the previous summary reach Claude as escaped, tagged data, never as instructions.
 """
@@ -16,10 +18,12 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from service.answers.prompts import LANGUAGE_NAMES
-from service.api.schemas import Usage
-from service.conversations.history import clip_text, extractive_summary, fold_plan
+from service.conversations.history import extractive_summary, fold_plan
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
-from service.llm.claude import ClaudeClient, UpstreamError
+from service.core.text import clip_text
+from service.core.types import Usage
+from service.llm.errors import UpstreamError
+from service.llm.interface import LLM
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +61,7 @@ class Summarizer:
 
     def __init__(
         self,
-        claude: ClaudeClient | None,
+        claude: LLM | None,
         settings: ConversationSettings,
         *,
         on_usage: UsageHook | None = None,

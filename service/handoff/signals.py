@@ -9,8 +9,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from service.api.schemas import Citation
 from service.conversations.store import Turn
+from service.core.types import Citation
 
 HandoffReason = Literal[
     "customer_request",

@@ -11,96 +11,21 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
 from typing import Any
 
 import anthropic
 
-from knowledge.errors import FaqstreamError
-from service.api.schemas import Usage
+from service.core.retry_after import retry_after_s
+from service.core.types import Usage
+from service.llm.errors import UpstreamAuthError, UpstreamError
+from service.llm.interface import Blocks, Completed, Completion, Started, StreamEvent, TextDelta, ToolCall
 from service.llm.pricing import PriceTable, PricingSettings, UnknownModelError
 from service.llm.sse_frames import FrameParser
 from service.llm.status import UpstreamState, UpstreamStatus
 from service.settings.anthropic import AnthropicSettings
 
-
-class UpstreamError(FaqstreamError):
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        *,
-        retryable: bool,
-        upstream_status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.retryable = retryable
-        self.upstream_status = upstream_status  # the API's HTTP status, when it answered with one
-        # What the customer's client sees: 503 when another try may succeed, else 502.
-        self.status = 503 if retryable else 502
-        self.retry_after = retry_after  # seconds, from retry-after-ms / retry-after when sent
-
-
-class UpstreamAuthError(UpstreamError):
-    """The API refused the credentials (401 ``authentication_error``, 403 ``permission_error``).
-
-    Never retried or fallen back (the next attempt or model uses the same key) and no verdict on the
-    model's health."""
-
-
 _AUTH_STATUSES = {401, 403}
 _AUTH_TYPES = {"authentication_error", "permission_error"}
-
-
-@dataclass(frozen=True)
-class TextDelta:
-    text: str
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """A ``tool_use`` block of a streamed reply. ``input`` is {} when its JSON was cut off or broken."""
-
-    name: str
-    input: dict[str, Any]
-    id: str = ""
-
-
-@dataclass(frozen=True)
-class Completed:
-    stop_reason: str | None
-    usage: Usage
-    tool_calls: tuple[ToolCall, ...] = ()  # the tools the model called, in block order
-
-    def called(self, name: str) -> bool:
-        return any(call.name == name for call in self.tool_calls)
-
-
-@dataclass(frozen=True)
-class Completion:
-    """A whole (non-streamed) reply: its text, the input of a forced tool call if any, and usage."""
-
-    text: str
-    tool_input: dict[str, Any] | None
-    stop_reason: str | None
-    usage: Usage
-    model: str
-
-
-def _retry_after(response: Any) -> float | None:
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    try:
-        if (ms := headers.get("retry-after-ms")) is not None:
-            return max(float(ms) / 1000, 0.0)
-        if (seconds := headers.get("retry-after")) is not None:
-            return max(float(seconds), 0.0)
-    except ValueError:
-        return None  # an HTTP date: rare from Anthropic; the backoff policy decides instead
-    return None
 
 
 _RETRYABLE_TYPES = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
@@ -148,7 +73,7 @@ def _translate(exc: Exception) -> UpstreamError:
             f"Claude API error: {exc.message}",
             retryable=retryable,
             upstream_status=status,
-            retry_after=_retry_after(exc.response),
+            retry_after=retry_after_s(getattr(exc.response, "headers", None)),
         )
     if isinstance(exc, anthropic.APITimeoutError):
         return UpstreamError("upstream_timeout", "Claude API timed out", retryable=True)
@@ -160,6 +85,8 @@ def _translate(exc: Exception) -> UpstreamError:
 
 
 class ClaudeClient:
+    """The raw client: one HTTP request per call, no retries (``service.llm.interface.LLM``)."""
+
     def __init__(
         self,
         settings: AnthropicSettings,
@@ -181,15 +108,20 @@ class ClaudeClient:
             http_client=anthropic.DefaultAioHttpClient(timeout=timeout),
         )
 
+    @property
+    def model(self) -> str:
+        return self.settings.model
+
     async def stream(
         self,
-        system: list[dict[str, Any]],
-        messages: list[dict[str, Any]],
+        system: Blocks,
+        messages: Blocks,
         *,
         model: str | None = None,
-        tools: list[dict[str, Any]] | None = None,
-    ) -> AsyncGenerator[TextDelta | Completed, None]:
-        """Text deltas, then one ``Completed``. Closing the generator closes the upstream request.
+        tools: Blocks | None = None,
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """``Started`` just before the first text (or the end of a reply without any), text deltas,
+        then one ``Completed``. Closing the generator closes the upstream request.
 
         The SDK sends the request (auth, headers, base URL, timeouts, HTTP errors → exceptions); the
         event stream is read as raw SSE frames and only the fields used are decoded (see
@@ -201,13 +133,15 @@ class ClaudeClient:
         usage = Usage()
         stop_reason: str | None = None
         completed = False
+        started = False
+        name = model or self.settings.model
         parser = FrameParser()
         ticket = self.status.ticket()
         calls: dict[int, tuple[str, str, list[str]]] = {}  # block index -> (id, name, JSON pieces)
         extra: dict[str, Any] = {"tools": tools} if tools else {}
         try:
             async with self._client.messages.with_streaming_response.create(
-                model=model or self.settings.model,
+                model=name,
                 max_tokens=self.settings.max_tokens,
                 system=system,  # type: ignore[arg-type]
                 messages=messages,  # type: ignore[arg-type]
@@ -222,6 +156,9 @@ class ClaudeClient:
                             delta = body["delta"]
                             kind = delta.get("type")
                             if kind == "text_delta" and delta.get("text"):
+                                if not started:
+                                    started = True
+                                    yield Started(name)
                                 yield TextDelta(delta["text"])
                             elif kind == "input_json_delta" and body.get("index") in calls:
                                 calls[body["index"]][2].append(str(delta.get("partial_json") or ""))
@@ -255,20 +192,22 @@ class ClaudeClient:
             raise UpstreamError(
                 "upstream_incomplete", "Claude stream ended before message_stop", retryable=True
             )
-        usage.cost_usd = self._cost(model or self.settings.model, usage)
+        usage.cost_usd = self._cost(name, usage)
         tool_calls = tuple(
-            ToolCall(name, _tool_input(pieces), ident) for ident, name, pieces in calls.values()
+            ToolCall(tool, _tool_input(pieces), ident) for ident, tool, pieces in calls.values()
         )
+        if not started:
+            yield Started(name)
         yield Completed(stop_reason, usage, tool_calls)
 
     async def complete(
         self,
-        system: str | list[dict[str, Any]],
-        messages: list[dict[str, Any]],
+        system: str | Blocks,
+        messages: Blocks,
         *,
         model: str | None = None,
         max_tokens: int | None = None,
-        tools: list[dict[str, Any]] | None = None,
+        tools: Blocks | None = None,
         tool_choice: dict[str, Any] | None = None,
         timeout_s: float | None = None,
     ) -> Completion:

@@ -18,7 +18,7 @@ from tenacity import RetryCallState, wait_exponential_jitter
 
 from knowledge.settings import _config
 from service.llm.breaker import BreakerBoard, CircuitState, Clock
-from service.llm.claude import UpstreamError
+from service.llm.errors import UpstreamError
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from pydantic_settings import BaseSettings
 
 from knowledge.errors import ConfigError
 from knowledge.settings import EmptyIsNone, _config
-from service.api.schemas import Usage
+from service.core.types import Usage
 
 log = logging.getLogger(__name__)
 

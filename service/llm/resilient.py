@@ -13,6 +13,17 @@ A model whose circuit is open is skipped; when every model failed or is open the
 ``LlmUnavailableError`` (code ``llm_unavailable``): the caller answers extractively with a handoff.
 Errors that another attempt or model cannot fix (400 invalid request, 401/403 credentials, 413)
 propagate as they are. See docs/resilience.md.
+
+Admission is separate: ``acquire`` hands out a ``Lease`` on the pool (``RESILIENCE_POOL_SIZE``
+answers streaming at once, a short queue, then ``OverloadedError``). The answer flow takes one
+before the first byte and holds it until its stream ends. ``stream`` and ``complete`` take no slot
+themselves: the one-shot calls (translation and LLM routing before an answer, the summary after
+it) are short, bounded by their own timeouts, and made on behalf of an answer that holds — or is
+about to take, or has just released — its own slot; counting them too would let a customer's
+answer be shed because of its own translation.
+
+``model=`` picks the first model of the chain for one call (the translator's, summariser's or
+router's cheap model), followed by ``RESILIENCE_FALLBACK_MODELS``.
 """
 
 from __future__ import annotations
@@ -20,8 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -29,36 +39,15 @@ from prometheus_client import CollectorRegistry
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from service.llm.admission import AdmissionGate, Lease, OverloadedError
-from service.llm.breaker import BreakerBoard, CircuitState, Clock, Permit
-from service.llm.claude import ClaudeClient, Completed, Completion, TextDelta, UpstreamError
+from service.llm.breaker import BreakerBoard, Clock, Permit
+from service.llm.errors import UpstreamError
+from service.llm.interface import LLM, Blocks, Completed, Completion, Started, StreamEvent, TextDelta
 from service.llm.metrics import ResilienceMetrics
 from service.llm.policy import ResilienceSettings, RetryBudget, is_model_failure
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
-
-__all__ = [
-    "CircuitState",
-    "LlmUnavailableError",
-    "OverloadedError",
-    "ResilienceSettings",
-    "ResilientClaude",
-    "Started",
-    "StreamEvent",
-]
-
-
-@dataclass(frozen=True)
-class Started:
-    """First event of a stream: which model answers, after how many upstream requests in all."""
-
-    model: str
-    attempts: int
-    fallback: bool  # not the first model of the chain
-
-
-StreamEvent = Started | TextDelta | Completed
 
 
 class LlmUnavailableError(UpstreamError):
@@ -85,7 +74,7 @@ class _Opened:
     """A stream past its first event: what the retry phase hands to the relay."""
 
     model: str
-    events: AsyncGenerator[TextDelta | Completed, None]
+    events: AsyncGenerator[StreamEvent, None]
     first: TextDelta | Completed
     permit: Permit
 
@@ -93,7 +82,7 @@ class _Opened:
 class ResilientClaude:
     def __init__(
         self,
-        client: ClaudeClient,
+        client: LLM,
         settings: ResilienceSettings,
         registry: CollectorRegistry | None = None,
         *,
@@ -102,9 +91,7 @@ class ResilientClaude:
     ) -> None:
         self.client = client
         self.settings = settings
-        self.models: tuple[str, ...] = tuple(
-            dict.fromkeys([client.settings.model, *settings.fallback_models])
-        )
+        self.models: tuple[str, ...] = tuple(dict.fromkeys([client.model, *settings.fallback_models]))
         self._clock = clock
         self._sleep = sleep
         self.breakers = BreakerBoard(
@@ -112,6 +99,10 @@ class ResilientClaude:
         )
         self.gate = AdmissionGate(settings.pool_size, settings.queue_size, settings.queue_wait_s)
         self.metrics = ResilienceMetrics(registry, self.gate, self.breakers)
+
+    @property
+    def model(self) -> str:
+        return self.models[0]
 
     # ------------------------------------------------------------ admission
     async def acquire(self) -> Lease:
@@ -122,35 +113,27 @@ class ResilientClaude:
             self.metrics.shed.inc()
             raise
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncGenerator[Lease, None]:
-        lease = await self.acquire()
-        try:
-            yield lease
-        finally:
-            lease.release()
-
-    def circuit_states(self) -> dict[str, CircuitState]:
-        return self.breakers.states()
+    def chain(self, model: str | None = None) -> tuple[str, ...]:
+        """The models one call tries in order: ``model`` (default: ANTHROPIC_MODEL), then the fallbacks."""
+        if model is None:
+            return self.models
+        return tuple(dict.fromkeys([model, *self.settings.fallback_models]))
 
     # ------------------------------------------------------------ streaming
     async def stream(
         self,
-        system: list[dict[str, Any]],
-        messages: list[dict[str, Any]],
+        system: Blocks,
+        messages: Blocks,
         *,
-        lease: Lease | None = None,
-        models: Sequence[str] | None = None,
-        tools: list[dict[str, Any]] | None = None,
+        model: str | None = None,
+        tools: Blocks | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """``Started``, then text deltas, then one ``Completed``.
 
-        Holds an upstream slot from the request to the end of the stream: ``lease`` if given (the
-        stream then owns it and releases it when it ends), else one acquired on the first
-        iteration. Closing the generator, or cancelling its consumer, closes the upstream request.
+        Closing the generator, or cancelling its consumer, closes the upstream request. Takes no
+        pool slot: the caller holds one (``acquire``).
         """
-        held = lease if lease is not None else await self.acquire()
-        chain = tuple(models or self.models)
+        chain = self.chain(model)
         opened: _Opened | None = None
         try:
             opened, attempts = await self._open_chain(chain, system, messages, tools)
@@ -170,14 +153,13 @@ class ResilientClaude:
         finally:
             if opened is not None:
                 await opened.events.aclose()
-            held.release()
 
     async def _open_chain(
         self,
         chain: tuple[str, ...],
-        system: list[dict[str, Any]],
-        messages: list[dict[str, Any]],
-        tools: list[dict[str, Any]] | None = None,
+        system: Blocks,
+        messages: Blocks,
+        tools: Blocks | None = None,
     ) -> tuple[_Opened, int]:
         attempts = [0]
 
@@ -191,12 +173,13 @@ class ResilientClaude:
     async def _open(
         self,
         model: str,
-        system: list[dict[str, Any]],
-        messages: list[dict[str, Any]],
+        system: Blocks,
+        messages: Blocks,
         budget: RetryBudget,
-        tools: list[dict[str, Any]] | None = None,
+        tools: Blocks | None = None,
     ) -> _Opened:
-        """One request, up to its first event (text, or the end of a reply without text)."""
+        """One request, up to its first event (text, or the end of a reply without text); the raw
+        client's own ``Started`` is dropped (this layer sends one for the whole chain)."""
         permit = self._permit(model)
         events = self.client.stream(system, messages, model=model, tools=tools)
         timeout = max(min(self.settings.first_token_timeout_s, budget.remaining()), 0.0)
@@ -205,6 +188,8 @@ class ResilientClaude:
             try:
                 async with asyncio.timeout(timeout):
                     first = await anext(events)
+                    while isinstance(first, Started):
+                        first = await anext(events)
             except TimeoutError:
                 raise UpstreamError(
                     "upstream_first_token_timeout",
@@ -223,7 +208,10 @@ class ResilientClaude:
     async def _next(self, opened: _Opened) -> TextDelta | Completed:
         try:
             async with asyncio.timeout(self.settings.idle_timeout_s):
-                return await anext(opened.events)
+                event = await anext(opened.events)
+                while isinstance(event, Started):
+                    event = await anext(opened.events)
+                return event
         except TimeoutError:
             raise UpstreamError(
                 "upstream_idle_timeout",
@@ -236,18 +224,17 @@ class ResilientClaude:
     # ------------------------------------------------------------ non-streamed
     async def complete(
         self,
-        system: str | list[dict[str, Any]],
-        messages: list[dict[str, Any]],
+        system: str | Blocks,
+        messages: Blocks,
         *,
-        models: Sequence[str] | None = None,
+        model: str | None = None,
         max_tokens: int | None = None,
-        tools: list[dict[str, Any]] | None = None,
+        tools: Blocks | None = None,
         tool_choice: dict[str, Any] | None = None,
         timeout_s: float | None = None,
     ) -> Completion:
         """``ClaudeClient.complete`` with the same retries, breakers and fallback (no first-token rule;
-        each attempt is bounded by what is left of the model's budget). Not gated: wrap it in
-        ``slot()`` to count it against the pool."""
+        each attempt is bounded by what is left of the model's budget). Takes no pool slot."""
 
         async def attempt(model: str, budget: RetryBudget) -> Completion:
             permit = self._permit(model)
@@ -273,7 +260,7 @@ class ResilientClaude:
             permit.success()
             return result
 
-        return await self._over_chain(tuple(models or self.models), attempt)
+        return await self._over_chain(self.chain(model), attempt)
 
     # ------------------------------------------------------------ shared machinery
     async def _over_chain(

@@ -30,10 +30,6 @@ class FrameParser:
             if frame is not None:
                 yield frame
 
-    def pending(self) -> bytes:
-        """Bytes of an unfinished frame (non-empty when a stream ended mid-frame)."""
-        return self._buffer
-
 
 def _frame(raw: bytes) -> tuple[str, str] | None:
     event = "message"

@@ -54,21 +54,12 @@ class BatchingRetriever:
             self._start(loop)
         return await future
 
-    def embed(self, queries: list[Query]) -> list[Vector | None]:
-        """Vectors for ``queries`` (in the worker thread): cached ones, the rest in one model call."""
-        rows = [i for i, q in enumerate(queries) if q.mode != "sparse"]
-        texts = [queries[i].text for i in rows]
-        vectors: list[Vector | None] = [None] * len(queries)
-        if not texts:
-            return vectors
-        embedder = self.kb.embedder
+    def _embed(self, texts: list[str]) -> Matrix:
+        """Vectors for ``texts`` (in the worker thread): cached ones, the rest in one model call."""
         if self.cache is None:
-            matrix = self._model(texts)
-        else:
-            matrix = embed_queries_cached(self.cache, embedder.name, texts, self._model, embedder.dim)
-        for n, i in enumerate(rows):
-            vectors[i] = matrix[n]
-        return vectors
+            return self._model(texts)
+        embedder = self.kb.embedder
+        return embed_queries_cached(self.cache, embedder.name, texts, self._model, embedder.dim)
 
     def _model(self, texts: list[str]) -> Matrix:
         self.batches += 1
@@ -76,7 +67,7 @@ class BatchingRetriever:
         return self.kb.embedder.embed_queries(texts)
 
     def _run(self, queries: list[Query]) -> list[Retrieved]:
-        vectors = self.embed(queries)
+        vectors = self.kb.query_vectors(queries, self._embed)
         collection = self.kb.store.active()
         if collection is None:
             return [Retrieved([], vector) for vector in vectors]

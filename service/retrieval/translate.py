@@ -4,35 +4,33 @@ An English-trained model (the packaged all-MiniLM-L6-v2) puts a Chinese question
 English passage that answers it. With ``TRANSLATE_MODE=auto`` and such a model, the question is
 translated to the documents' main language by a cheap Claude model, and retrieval searches both
 the original (it finds documents written in the customer's language) and the translation; the
-two result lists are merged (``merge_hits``). The reply language is unaffected: Claude still
-answers in the customer's language.
+two result lists are merged (``service.retrieval.crosslingual``). The reply language is unaffected:
+Claude still answers in the customer's language.
 
 Translation is best effort: no client, an upstream error or a timeout all mean "search the
-original only" (``translate`` returns None and the failure is counted), never a failed answer.
+original only" (``translate`` returns None and the failure is counted), never a failed answer. The
+client is the resilient one (``service.llm.resilient``): a transient error is retried, within
+``TRANSLATE_TIMEOUT_S`` for the whole call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
 from typing import Literal
 
+from cachetools import LRUCache
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
-from knowledge.schema import SearchHit
-from knowledge.search import Query
 from knowledge.settings import _config
-from knowledge.store.base import RRF_K
 from service.answers.prompts import LANGUAGE_NAMES
-from service.api.schemas import Usage
-from service.llm.claude import ClaudeClient, UpstreamError
+from service.core.types import Usage
+from service.llm.errors import UpstreamError
+from service.llm.interface import LLM
 
 TranslateMode = Literal["auto", "always", "never"]
-MergeStrategy = Literal["auto", "weighted_rank", "rank", "relevance"]
 
 # Lower-cased substrings of model names (hub ids or folders) known to embed many languages into one
 # space. Bare "e5" is deliberately absent: intfloat/e5-*-v2 are English-only; the multilingual E5
@@ -85,7 +83,7 @@ def needs_translation(
     return not is_multilingual_model(model_name, patterns)
 
 
-def _lang(code: str | None) -> str:
+def language_code(code: str | None) -> str:
     return (code or "").strip().lower()[:2]
 
 
@@ -116,11 +114,12 @@ def _clean(output: str, original: str) -> str | None:
 
 
 class QueryTranslator:
-    """Translations of questions through Claude, with an in-process LRU cache."""
+    """Translations of questions through Claude, with an in-process LRU cache (``TRANSLATE_CACHE_SIZE``
+    entries; 0 = none)."""
 
     def __init__(
         self,
-        client: ClaudeClient | None,
+        client: LLM | None,
         settings: TranslateSettings,
         *,
         on_usage: Callable[[str, Usage], None] | None = None,
@@ -128,29 +127,25 @@ class QueryTranslator:
         self.client = client
         self.settings = settings
         self.on_usage = on_usage  # (model, usage) of every translation call: metrics, cost
-        self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._cache: LRUCache[tuple[str, str, str], str] = LRUCache(maxsize=max(settings.cache_size, 1))
         self._inflight: dict[tuple[str, str, str], asyncio.Future[str | None]] = {}
         self.requests = 0  # upstream calls made
         self.cache_hits = 0
         self.failures = 0  # upstream errors, timeouts and unusable replies
-
-    @property
-    def available(self) -> bool:
-        return self.client is not None
 
     async def translate(
         self, text: str, source_lang: str | None, target_lang: str | None = None
     ) -> str | None:
         """The translation; ``text`` itself when source and target are the same language; None when
         there is no client or the call failed (the caller searches the original only)."""
-        source, target = _lang(source_lang), _lang(target_lang or self.settings.target_language)
+        source = language_code(source_lang)
+        target = language_code(target_lang or self.settings.target_language)
         if not text.strip() or source == target:
             return text
         if self.client is None:
             return None
         key = (text, source, target)
         if (cached := self._cache.get(key)) is not None:
-            self._cache.move_to_end(key)
             self.cache_hits += 1
             return cached
         future = self._inflight.get(key)
@@ -162,7 +157,7 @@ class QueryTranslator:
             self.cache_hits += 1
         return await asyncio.shield(future)
 
-    async def _call(self, client: ClaudeClient, key: tuple[str, str, str]) -> str | None:
+    async def _call(self, client: LLM, key: tuple[str, str, str]) -> str | None:
         text, source, target = key
         self.requests += 1
         try:
@@ -185,129 +180,4 @@ class QueryTranslator:
             return None
         if self.settings.cache_size:
             self._cache[key] = translation
-            while len(self._cache) > self.settings.cache_size:
-                self._cache.popitem(last=False)
         return translation
-
-
-# ---------------------------------------------------------------- merging two result lists
-
-
-def merge_hits(
-    original: Sequence[SearchHit],
-    translated: Sequence[SearchHit],
-    language: str | None,
-    k: int,
-    *,
-    strategy: MergeStrategy = "auto",
-    prefer_margin: float = 0.02,
-) -> list[SearchHit]:
-    """One ranking from the hits of the original question and of its translation.
-
-    Chunks found by both count once; the returned hit is the instance with the higher cosine
-    similarity (so the relevance floor sees the better phrasing). Strategies:
-
-    - ``weighted_rank`` (``auto`` when hits carry cosines: dense and hybrid search): reciprocal-rank
-      fusion of the two lists, each list weighted by its best cosine similarity. Each list keeps
-      its own order (in hybrid search, the lexical half of the fusion too), while a list that
-      matches nothing well (an English-only model on a Chinese question: best cosine ≈ 0.2) cannot
-      push out a good one (≈ 0.6). Measured best on XQuAD hybrid (bench/crosslingual.py).
-    - ``rank`` (``auto`` for sparse search, which has no cosine): unweighted reciprocal-rank fusion.
-    - ``relevance``: by cosine alone, whichever phrasing found the chunk (discards the lexical order).
-
-    Without cosines on every hit, every strategy is ``rank``.
-
-    Passages in the customer's language are preferred at (near-)equal relevance: their fused score
-    counts ``prefer_margin`` more (× 1.02 by default; with ``relevance``, + 0.02 cosine), and exact
-    ties go to them.
-    """
-    if k <= 0:
-        return []
-    hits = [*original, *translated]
-    if strategy != "rank" and any(h.dense_score is None for h in hits):
-        strategy = "rank"  # sparse search: no cosine to weigh or order by
-    elif strategy == "auto":
-        strategy = "weighted_rank"
-    lists = (original, translated)
-    weights = [1.0, 1.0]
-    if strategy == "weighted_rank":
-        weights = [max(0.0, max((_cosine(h) for h in lst), default=0.0)) for lst in lists]
-        if not any(weights):
-            weights = [1.0, 1.0]
-    lang = _lang(language)
-    best: dict[str, SearchHit] = {}
-    first_seen: dict[str, int] = {}
-    fused: dict[str, float] = {}
-    for weight, ranking in zip(weights, lists, strict=True):
-        for rank, hit in enumerate(ranking):
-            first_seen.setdefault(hit.id, len(first_seen))
-            fused[hit.id] = fused.get(hit.id, 0.0) + weight / (RRF_K + rank + 1)
-            current = best.get(hit.id)
-            if current is None or _cosine(hit) > _cosine(current):
-                best[hit.id] = hit
-
-    def order(chunk_id: str) -> tuple[float, int, int]:
-        hit = best[chunk_id]
-        native = int(bool(lang) and _lang(hit.payload.language) == lang)
-        if strategy == "relevance":
-            value = _cosine(hit) + prefer_margin * native
-        else:
-            value = fused[chunk_id] * (1.0 + prefer_margin * native)
-        return (-value, -native, first_seen[chunk_id])
-
-    return [best[i] for i in sorted(best, key=order)[:k]]
-
-
-def _cosine(hit: SearchHit) -> float:
-    return hit.dense_score if hit.dense_score is not None else float("-inf")
-
-
-# ---------------------------------------------------------------- retrieval with translation
-
-
-@dataclass(frozen=True)
-class CrossLingualResult:
-    hits: list[SearchHit]
-    translation: str | None  # the query used for the second search; None = original only
-
-
-class CrossLingualRetriever:
-    """Searches the question and, when useful, its translation; merges the two.
-
-    ``search`` is the service's retrieval (``BatchingRetriever.search``). The original search
-    runs while the translation is requested, so a slow or failing translation costs at most
-    ``TRANSLATE_TIMEOUT_S`` and never the answer.
-    """
-
-    def __init__(
-        self,
-        search: Callable[[Query], Awaitable[list[SearchHit]]],
-        translator: QueryTranslator,
-        enabled: bool,
-        *,
-        prefer_margin: float = 0.02,
-    ) -> None:
-        self._search = search
-        self.translator = translator
-        self.enabled = enabled and translator.available
-        self.prefer_margin = prefer_margin
-
-    async def search(self, query: Query) -> CrossLingualResult:
-        target = _lang(self.translator.settings.target_language)
-        if not self.enabled or not query.language or _lang(query.language) == target:
-            return CrossLingualResult(await self._search(query), None)
-        original_task = asyncio.ensure_future(self._search(query))
-        try:
-            translation = await self.translator.translate(query.text, query.language, target)
-            if translation is None or translation == query.text:
-                return CrossLingualResult(await original_task, None)
-            translated, original = await asyncio.gather(
-                self._search(replace(query, text=translation, language=target)), original_task
-            )
-        finally:
-            if not original_task.done():
-                original_task.cancel()
-        merged = merge_hits(
-            original, translated, query.language, query.limit, prefer_margin=self.prefer_margin
-        )
-        return CrossLingualResult(merged, translation)

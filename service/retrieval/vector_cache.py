@@ -6,7 +6,7 @@ miss would have computed. The text is *not* casefolded: a cased model embeds "US
 differently, and a cache must never change what retrieval sees. Values are read-only float32
 vectors (``writeable=False``), so a caller cannot corrupt an entry it was handed.
 
-Thread-safe (one lock around a small ``OrderedDict``): retrieval runs in a worker thread while the
+Thread-safe (one lock around a ``cachetools.LRUCache``): retrieval runs in a worker thread while the
 event loop may read counters. There is no Redis second level. One query embedding costs ~9-20 ms
 on this CPU (ONNX) and a Redis GET of the vector ~0.1 ms, but a shared level only helps for a text
 that the answer cache did not serve (repeated first-turn questions are shared across replicas
@@ -19,12 +19,12 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from cachetools import LRUCache
 
 Vector = npt.NDArray[np.float32]
 Matrix = npt.NDArray[np.float32]
@@ -57,7 +57,7 @@ class EmbeddingCache:
         if max_entries < 0:
             raise ValueError("max_entries must be >= 0")
         self.max_entries = max_entries
-        self._data: OrderedDict[tuple[str, str], Vector] = OrderedDict()
+        self._data: LRUCache[tuple[str, str], Vector] = LRUCache(maxsize=max(max_entries, 1))
         self._lock = threading.Lock()
         self._hits = 0
         self._misses = 0
@@ -69,7 +69,6 @@ class EmbeddingCache:
             if vector is None:
                 self._misses += 1
                 return None
-            self._data.move_to_end(key)
             self._hits += 1
             return vector
 
@@ -81,9 +80,6 @@ class EmbeddingCache:
         key = (model, normalise_text(text))
         with self._lock:
             self._data[key] = stored
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:

@@ -13,7 +13,7 @@ from service.routing.router import IntentRouter
 from service.routing.settings import RouterSettings
 
 if TYPE_CHECKING:
-    from service.llm.claude import ClaudeClient
+    from service.llm.interface import LLM
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 def build_router(
     settings: RouterSettings,
     embedder: Embedder,
-    claude: ClaudeClient | None = None,
+    claude: LLM | None = None,
     languages: LanguageIdentifier | None = None,
     default_language: str = "en",
 ) -> Router:

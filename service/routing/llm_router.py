@@ -5,7 +5,9 @@ is a ``tool_use`` block whose input follows the tool's JSON schema (``intent`` f
 labels, ``confidence`` in [0, 1]). Whatever goes wrong — an ``UpstreamError`` (timeout, 429/5xx,
 unreachable) or an input that does not fit the schema — the local router answers instead, marked
 ``degraded``. A keyword match (an explicit request for a person) or a question that is one of the
-labelled examples is answered locally without a call.
+labelled examples is answered locally without a call. The client is the resilient one
+(retries, breakers, fallback: ``service.llm.resilient``), bounded by ``ROUTER_LLM_TIMEOUT_S`` per
+attempt.
 
 The model's stated confidence is not calibrated the way the local router's is; docs/routing.md.
 """
@@ -19,7 +21,8 @@ from dataclasses import replace
 from typing import Any
 from xml.sax.saxutils import escape
 
-from service.llm.claude import ClaudeClient, UpstreamError
+from service.llm.errors import UpstreamError
+from service.llm.interface import LLM
 from service.routing.catalog import IntentCatalog
 from service.routing.route import Route, Vector, wants_human
 from service.routing.router import IntentRouter
@@ -72,7 +75,7 @@ def user_message(text: str, language: str) -> str:
 class LlmRouter:
     """Claude as the router, the local router as its fallback (and for keyword matches)."""
 
-    def __init__(self, client: ClaudeClient, local: IntentRouter, settings: RouterSettings) -> None:
+    def __init__(self, client: LLM, local: IntentRouter, settings: RouterSettings) -> None:
         self.local = local
         self._client = client
         self._settings = settings

@@ -14,7 +14,8 @@ import pytest
 import redis.asyncio as aioredis
 from pydantic import SecretStr
 
-from fakes import FakeAnthropic, Status, replies
+from fakes import FakeAnthropic, replies
+from fakes.llm import FakeLLM, LLMFailure, overloaded
 from ingest.pipeline import IngestPipeline
 from knowledge.embedder import Embedder
 from knowledge.language import LanguageIdentifier
@@ -23,7 +24,6 @@ from knowledge.search import KnowledgeBase
 from knowledge.sparse import SparseEncoder
 from knowledge.store.edge import EdgeStore
 from service.answers.prompts import system_blocks, user_turn
-from service.api.schemas import Usage
 from service.conversations.history import (
     FACTS_LABEL,
     History,
@@ -45,7 +45,11 @@ from service.conversations.store import (
     Turn,
 )
 from service.conversations.summarizer import SYSTEM, Summarizer, fold_conversation
-from service.llm.claude import ClaudeClient, Completed
+from service.core.types import Usage
+from service.llm.claude import ClaudeClient
+from service.llm.interface import LLM, Completed, TextDelta
+from service.llm.policy import ResilienceSettings
+from service.llm.resilient import ResilientClaude
 from service.settings.anthropic import AnthropicSettings
 from tests.conftest import make_settings
 
@@ -244,7 +248,7 @@ def test_follow_ups_read_the_history_from_the_prompt_cache() -> None:
             async for event in claude.stream(system_blocks(digest), messages):
                 if isinstance(event, Completed):
                     usages.append(event.usage)
-                else:
+                elif isinstance(event, TextDelta):
                     answer += event.text
             turns.extend([user(question), bot(answer)])
 
@@ -354,23 +358,19 @@ def test_extractive_summary_handles_other_languages() -> None:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as server:
-        yield server
-    assert server.server_errors == []
+def llm() -> FakeLLM:
+    return FakeLLM()
 
 
-def _summarizer(fake: FakeAnthropic | None, **overrides: Any) -> tuple[Summarizer, ClaudeClient | None]:
+def _summarizer(fake: FakeLLM | None, **overrides: Any) -> tuple[Summarizer, LLM | None]:
+    """A summariser on the resilient layer over the in-process fake, as production wires it."""
     conf = ConversationSettings(**overrides)
-    claude = (
-        ClaudeClient(AnthropicSettings(api_key=SecretStr("k"), base_url=fake.base_url, timeout_s=10))
-        if fake is not None
-        else None
-    )
+    policy = ResilienceSettings(backoff_base_s=0, backoff_max_s=0, jitter_s=0, fallback_models=[])
+    claude = ResilientClaude(fake, policy) if fake is not None else None
     return Summarizer(claude, conf), claude
 
 
-def _summarize(summarizer: Summarizer, claude: ClaudeClient | None, *args: Any, **kw: Any) -> str:
+def _summarize(summarizer: Summarizer, claude: LLM | None, *args: Any, **kw: Any) -> str:
     async def run() -> str:
         try:
             return await summarizer.summarize(*args, **kw)
@@ -381,9 +381,9 @@ def _summarize(summarizer: Summarizer, claude: ClaudeClient | None, *args: Any, 
     return asyncio.run(run())
 
 
-def test_summary_by_claude_sends_the_transcript_as_data_to_the_summary_model(fake: FakeAnthropic) -> None:
-    fake.reply = replies("Order NW-2026-004817: kettle leaks; customer wants a refund to PayPal.")
-    summarizer, claude = _summarizer(fake, summary_max_tokens=300)
+def test_summary_by_claude_sends_the_transcript_as_data_to_the_summary_model(llm: FakeLLM) -> None:
+    llm.script("Order NW-2026-004817: kettle leaks; customer wants a refund to PayPal.")
+    summarizer, claude = _summarizer(llm, summary_max_tokens=300)
     used: list[tuple[str, Usage]] = []
     summarizer.on_usage = lambda model, usage: used.append((model, usage))
     turns = [
@@ -393,11 +393,10 @@ def test_summary_by_claude_sends_the_transcript_as_data_to_the_summary_model(fak
     text = _summarize(summarizer, claude, "Customer: order NW-2026-004817", turns, "es", first_number=7)
 
     assert text == "Order NW-2026-004817: kettle leaks; customer wants a refund to PayPal."
-    (request,) = fake.message_requests()
-    body = request.body
-    assert body["model"] == "claude-haiku-4-5" and body["max_tokens"] == 300 and "stream" not in body
-    assert body["system"] == SYSTEM.format(max_words=180, language="Spanish")
-    (message,) = body["messages"]
+    (request,) = llm.calls
+    assert request.kind == "complete" and request.model == "claude-haiku-4-5" and request.max_tokens == 300
+    assert request.system == SYSTEM.format(max_words=180, language="Spanish")
+    (message,) = request.messages
     content = message["content"][0]["text"]
     assert message["role"] == "user"
     assert content.startswith("<previous_summary>\nCustomer: order NW-2026-004817\n</previous_summary>")
@@ -410,23 +409,31 @@ def test_summary_by_claude_sends_the_transcript_as_data_to_the_summary_model(fak
     assert model == "claude-haiku-4-5" and usage.input_tokens > 0 and usage.output_tokens > 0
 
 
-def test_summary_falls_back_to_extractive_when_claude_fails_or_is_absent(fake: FakeAnthropic) -> None:
+def test_a_transient_failure_of_the_summary_is_retried_by_the_resilient_layer(llm: FakeLLM) -> None:
+    llm.script(LLMFailure(overloaded()), "Order NW-2026-004817 late; ships 4 March.")
+    summarizer, claude = _summarizer(llm)
+    turns = [user("Order NW-2026-004817 is late."), bot("It ships on 4 March.")]
+    assert _summarize(summarizer, claude, "", turns, "en") == "Order NW-2026-004817 late; ships 4 March."
+    assert len(llm.calls) == 2
+
+
+def test_summary_falls_back_to_extractive_when_claude_fails_or_is_absent(llm: FakeLLM) -> None:
     turns = [user("Order NW-2026-004817 is late."), bot("It ships on 4 March.")]
     expected = extractive_summary("", turns, 1500)
 
-    fake.script(Status(529, "overloaded_error", "Overloaded"))
-    summarizer, claude = _summarizer(fake)
+    llm.script(*[LLMFailure(overloaded())] * 3)  # every attempt the resilient layer makes
+    summarizer, claude = _summarizer(llm)
     assert _summarize(summarizer, claude, "", turns, "en") == expected
-    assert len(fake.message_requests()) == 1  # it did ask, once (no retry storm for a background job)
+    assert len(llm.calls) == 3  # RESILIENCE_MAX_ATTEMPTS, then the extractive summary
 
     no_claude, _ = _summarizer(None)
     assert _summarize(no_claude, None, "", turns, "en") == expected
     assert _summarize(no_claude, None, "previous", [], "en") == "previous"
 
 
-def test_a_long_claude_summary_is_capped(fake: FakeAnthropic) -> None:
-    fake.reply = "word " * 400
-    summarizer, claude = _summarizer(fake, summary_max_chars=300, summary_max_tokens=1000)
+def test_a_long_claude_summary_is_capped(llm: FakeLLM) -> None:
+    llm.script("word " * 400)
+    summarizer, claude = _summarizer(llm, summary_max_chars=300, summary_max_tokens=1000)
     text = _summarize(summarizer, claude, "", [user("q"), bot("a")], "en")
     assert len(text) <= 300 and text.endswith("…")
 
@@ -457,11 +464,9 @@ async def _fold_story(store: SessionStore, summarizer: Summarizer) -> Conversati
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_fold_conversation_with_claude_on_redis(
-    fake: FakeAnthropic, redis_store: RedisSessionStore
-) -> None:
-    fake.reply = "Order NW-2026-004817 late, ships 4 March; cancel via Account > Orders."
-    summarizer, claude = _summarizer(fake)
+async def test_fold_conversation_with_claude_on_redis(llm: FakeLLM, redis_store: RedisSessionStore) -> None:
+    llm.script("Order NW-2026-004817 late, ships 4 March; cancel via Account > Orders.")
+    summarizer, claude = _summarizer(llm)
     try:
         conv = await _fold_story(redis_store, summarizer)
     finally:
@@ -472,8 +477,8 @@ async def test_fold_conversation_with_claude_on_redis(
         "And the refund?",
         "5 business days.",
     ]
-    (request,) = fake.message_requests()
-    transcript = request.body["messages"][0]["content"][0]["text"]
+    (request,) = llm.calls
+    transcript = request.text
     assert (
         '<turn n="1" role="customer">\nMy order NW-2026-004817' in transcript and "refund" not in transcript
     )

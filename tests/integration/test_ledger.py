@@ -26,7 +26,7 @@ from psycopg import sql
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import Connection, func, inspect, select
 
-from service.api.schemas import Usage
+from service.core.types import Usage
 from service.settings.database import DatabaseSettings
 from service.usage.database import LedgerDatabase
 from service.usage.ledger import LedgerSettings, LedgerUnavailableError, UsageLedger, UsageRecord, open_ledger

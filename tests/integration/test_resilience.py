@@ -21,14 +21,11 @@ from fakes import DropMidStream, ErrorEvent, FakeAnthropic, SlowFirstByte, Statu
 from fakes import anthropic_protocol as proto
 from service.llm.admission import AdmissionGate, OverloadedError
 from service.llm.breaker import CircuitBreaker, CircuitState
-from service.llm.claude import ClaudeClient, Completed, TextDelta, UpstreamError
-from service.llm.resilient import (
-    LlmUnavailableError,
-    ResilienceSettings,
-    ResilientClaude,
-    Started,
-    StreamEvent,
-)
+from service.llm.claude import ClaudeClient
+from service.llm.errors import UpstreamError
+from service.llm.interface import Completed, Started, StreamEvent, TextDelta
+from service.llm.policy import ResilienceSettings
+from service.llm.resilient import LlmUnavailableError, ResilientClaude
 from service.settings.anthropic import AnthropicSettings
 
 T = TypeVar("T")
@@ -308,7 +305,7 @@ def test_529_storm_opens_the_breaker_and_the_fallback_answers(fake: FakeAnthropi
         assert answered_in_full(storm)
         assert storm.started == Started(FALLBACK, attempts=4, fallback=True)
         assert models_asked(fake) == [PRIMARY] * 3 + [FALLBACK]  # whose model got each request
-        assert resilient.circuit_states()[PRIMARY] is CircuitState.OPEN
+        assert resilient.breakers[PRIMARY].state is CircuitState.OPEN
         assert rig.sample(state, model=PRIMARY) == 2 and rig.sample(state, model=FALLBACK) == 0
 
         skipped = await collect(resilient)  # open: the primary is not even asked
@@ -320,7 +317,7 @@ def test_529_storm_opens_the_breaker_and_the_fallback_answers(fake: FakeAnthropi
         assert rig.sample(state, model=PRIMARY) == 1
         probe = await collect(resilient)
         assert answered_in_full(probe) and probe.started == Started(PRIMARY, attempts=1, fallback=False)
-        assert resilient.circuit_states()[PRIMARY] is CircuitState.CLOSED
+        assert resilient.breakers[PRIMARY].state is CircuitState.CLOSED
         assert rig.sample(state, model=PRIMARY) == 0
 
     drive(fake, body, rig, breaker_failures=3, max_attempts=3)
@@ -339,7 +336,7 @@ def test_failed_probe_reopens_the_breaker_without_retrying(fake: FakeAnthropic) 
         outcome = await collect(resilient)  # the probe meets the third 529
         assert answered_in_full(outcome) and outcome.started.model == FALLBACK
         assert models_asked(fake)[3:] == [PRIMARY, FALLBACK]  # one probe, no retry of it
-        assert resilient.circuit_states()[PRIMARY] is CircuitState.OPEN
+        assert resilient.breakers[PRIMARY].state is CircuitState.OPEN
 
     drive(fake, body, rig, breaker_failures=2, max_attempts=3)
 
@@ -413,12 +410,13 @@ def test_overload_is_shed_with_a_pool_of_one_and_no_queue(fake: FakeAnthropic) -
         with pytest.raises(OverloadedError) as shed:
             await resilient.acquire()
         assert shed.value.retry_after_s >= 1
-        with pytest.raises(OverloadedError):  # a stream without a lease of its own is shed too
-            await anext(resilient.stream(SYSTEM, QUESTION))
+        with pytest.raises(OverloadedError):
+            await resilient.acquire()
         assert fake.message_requests() == []  # shed before anything went upstream
-        outcome = [e async for e in resilient.stream(SYSTEM, QUESTION, lease=lease)]
-        assert isinstance(outcome[-1], Completed) and lease.released  # the stream released it
-        async with resilient.slot():
+        async with lease:  # the holder of the slot streams (the answer flow does the same)
+            outcome = [e async for e in resilient.stream(SYSTEM, QUESTION)]
+        assert isinstance(outcome[-1], Completed) and lease.released
+        async with await resilient.acquire():
             assert resilient.gate.in_use == 1
 
     drive(fake, body, rig, pool_size=1, queue_size=0)
@@ -478,10 +476,11 @@ def test_cancelling_the_consumer_closes_upstream_and_releases_the_slot(
         first_text = asyncio.Event()
 
         async def consume() -> None:
-            async for event in resilient.stream(SYSTEM, QUESTION):
-                seen.append(event)
-                if isinstance(event, TextDelta):
-                    first_text.set()
+            async with await resilient.acquire():  # the slot is the caller's, as in the answer flow
+                async for event in resilient.stream(SYSTEM, QUESTION):
+                    seen.append(event)
+                    if isinstance(event, TextDelta):
+                        first_text.set()
 
         task = asyncio.create_task(consume())
         if after_first_token:
@@ -513,7 +512,6 @@ def test_closing_the_stream_closes_upstream(fake: FakeAnthropic) -> None:
         assert isinstance(await anext(stream), Started)
         assert isinstance(await anext(stream), TextDelta)
         await stream.aclose()
-        assert resilient.gate.in_use == 0
 
     drive(fake, body, rig)
     [gone] = fake.wait_for_disconnects(1)

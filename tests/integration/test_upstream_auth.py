@@ -23,8 +23,10 @@ from pydantic import SecretStr
 
 from fakes import FakeAnthropic
 from service.llm.breaker import CircuitState
-from service.llm.claude import ClaudeClient, UpstreamAuthError, UpstreamError
-from service.llm.resilient import ResilienceSettings, ResilientClaude
+from service.llm.claude import ClaudeClient
+from service.llm.errors import UpstreamAuthError, UpstreamError
+from service.llm.policy import ResilienceSettings
+from service.llm.resilient import ResilientClaude
 from service.llm.status import UpstreamState, UpstreamStatus, UpstreamStatusCollector
 from service.settings.anthropic import AnthropicSettings
 from tests.corpus import write_corpus

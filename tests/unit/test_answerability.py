@@ -1,5 +1,6 @@
-"""Answerability: the relevance cut-off fitted to each knowledge base at ingest, and the model's
-structured "the passages do not answer this" signal as the client reads it from the stream.
+"""Answerability: the relevance cut-off fitted to each knowledge base at ingest (the model's
+structured "the passages do not answer this" signal: tests/integration/test_claude_stream.py and
+tests/unit/test_answer_flow.py).
 
 The calibration is checked on three corpora — the demo shop (data/policies, five languages), the
 Basecamp policies (shared eval data) and a gym's rules written here as an outsider would — with the
@@ -10,18 +11,14 @@ right passage, held-out off-topic questions must fall under the cut-off.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import pytest
-from pydantic import SecretStr
 
 from bench.common import EVAL
-from fakes import FakeAnthropic, Reply
 from ingest.pipeline import IngestPipeline
 from knowledge import answerability as ans
 from knowledge.answerability import Probe, RelevanceCalibration, Scored
@@ -29,14 +26,9 @@ from knowledge.answerability_probes import OFF_TOPIC, UNCOVERED, negatives
 from knowledge.schema import ChunkPayload, KbMeta, SearchHit
 from knowledge.search import KnowledgeBase, Query
 from knowledge.settings import PACKAGED_MINILM, Settings
-from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS
-from service.llm.claude import ClaudeClient, Completed, TextDelta, ToolCall
-from service.llm.resilient import ResilienceSettings, ResilientClaude, Started
 from service.retrieval.relevance import RelevanceFloor, relevance_floor
-from service.settings.anthropic import AnthropicSettings
 from tests import answerability_sets as sets
 from tests.conftest import embedding_settings, make_settings
-from tests.integration.test_translate import run as run_client
 
 T = TypeVar("T")
 BASECAMP = EVAL / "raw" / "basecamp_policies"
@@ -419,72 +411,6 @@ def test_a_knowledge_base_too_small_to_probe_has_no_cutoff(tmp_path: Path) -> No
         assert relevance_floor(meta, None, kb.embedder.name).value is None
     finally:
         kb.store.close()
-
-
-# ---------------------------------------------------------------- the model's signal in the stream
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as server:
-        yield server
-    assert server.server_errors == []
-
-
-SYSTEM: list[dict[str, Any]] = [{"type": "text", "text": "You answer customer questions."}]
-QUESTION: list[dict[str, Any]] = [{"role": "user", "content": "Do you have a sauna?"}]
-SORRY = "I'm sorry, our documents don't say whether there is a sauna."
-
-
-def test_the_stream_carries_the_tool_call_after_the_text(fake: FakeAnthropic) -> None:
-    fake.reply = Reply(SORRY, tool=NOT_IN_DOCUMENTS, tool_input={"missing": "sauna"})
-
-    async def body(client: ClaudeClient) -> list[TextDelta | Completed]:
-        return [e async for e in client.stream(SYSTEM, QUESTION, tools=ANSWER_TOOLS)]
-
-    events = run_client(fake, body)
-    *deltas, done = events
-    assert "".join(d.text for d in deltas if isinstance(d, TextDelta)) == SORRY
-    assert isinstance(done, Completed) and done.stop_reason == "tool_use"
-    assert done.tool_calls == (ToolCall(NOT_IN_DOCUMENTS, {"missing": "sauna"}, done.tool_calls[0].id),)
-    assert done.called(NOT_IN_DOCUMENTS) and done.tool_calls[0].id.startswith("toolu_")
-    (request,) = fake.message_requests()
-    assert request.body["tools"] == ANSWER_TOOLS and "tool_choice" not in request.body
-
-
-def test_a_bare_signal_and_a_cut_off_one_are_still_recognised(fake: FakeAnthropic) -> None:
-    async def body(client: ClaudeClient) -> list[TextDelta | Completed]:
-        return [e async for e in client.stream(SYSTEM, QUESTION, tools=ANSWER_TOOLS)]
-
-    fake.reply = Reply(tool=NOT_IN_DOCUMENTS, tool_input={"missing": "sauna"})
-    (done,) = run_client(fake, body)
-    assert isinstance(done, Completed) and done.called(NOT_IN_DOCUMENTS)
-
-    # max_tokens (1024) ends the JSON early: the call is known, its input is not
-    fake.reply = Reply("x", tool=NOT_IN_DOCUMENTS, tool_input={"missing": "a long list of things " * 400})
-    *_, cut = run_client(fake, body)
-    assert isinstance(cut, Completed) and cut.stop_reason == "max_tokens"
-    assert cut.tool_calls == (ToolCall(NOT_IN_DOCUMENTS, {}, cut.tool_calls[0].id),)
-
-    fake.reply = "Plain answer [1]."
-    *_, plain = run_client(fake, body)
-    assert isinstance(plain, Completed) and plain.tool_calls == () and not plain.called(NOT_IN_DOCUMENTS)
-
-
-def test_the_resilient_layer_passes_the_tools_and_the_signal_through(fake: FakeAnthropic) -> None:
-    fake.reply = Reply(tool=NOT_IN_DOCUMENTS, tool_input={"missing": "sauna"})
-
-    async def main() -> list[Any]:
-        settings = AnthropicSettings(api_key=SecretStr("test"), base_url=fake.base_url, timeout_s=10)
-        resilient = ResilientClaude(ClaudeClient(settings), ResilienceSettings(first_token_timeout_s=5))
-        try:
-            return [e async for e in resilient.stream(SYSTEM, QUESTION, tools=ANSWER_TOOLS)]
-        finally:
-            await resilient.close()
-
-    started, done = asyncio.run(main())  # no text at all is a complete reply, not a first-token timeout
-    assert isinstance(started, Started) and isinstance(done, Completed) and done.called(NOT_IN_DOCUMENTS)
-    assert fake.message_requests()[0].body["tools"] == ANSWER_TOOLS
 
 
 def test_settings_make_the_floor_an_optional_override(

@@ -10,9 +10,9 @@ from typing import Literal
 import pytest
 
 from knowledge.errors import ConfigError
-from service.api.schemas import Citation
 from service.conversations.facts import extract_facts, facts_in
 from service.conversations.store import Turn
+from service.core.types import Citation
 from service.handoff.dissatisfaction import DEFAULT_LEXICON, DissatisfactionDetector
 from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message
 from service.handoff.policy import HandoffPolicy, decide, handoff_reasons

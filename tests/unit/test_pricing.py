@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from knowledge.errors import ConfigError
-from service.api.schemas import Usage
+from service.core.types import Usage
 from service.llm.pricing import PriceOverride, PriceTable, PricingSettings, UnknownModelError
 
 

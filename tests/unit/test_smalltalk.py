@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import pytest
 
 from service import smalltalk
-from service.answers.flow import opening
+from service.answers.plan import opening
 from service.answers.reply_language import (
     LanguageDecision,
     accept_languages,

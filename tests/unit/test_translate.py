@@ -1,5 +1,5 @@
-"""Query translation through the fake Anthropic server, result merging, cross-lingual retrieval,
-and the reply-language rule reaching upstream."""
+"""Query translation with the in-process fake LLM (through the resilient layer, as in production),
+result merging, cross-lingual retrieval, and the reply-language rule reaching the model."""
 
 from __future__ import annotations
 
@@ -10,27 +10,26 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from pydantic import SecretStr
 
-from fakes import FakeAnthropic, SlowFirstByte, Status
-from fakes.anthropic_faults import replies
-from ingest.pipeline import IngestPipeline
+from fakes.llm import Call, FakeLLM, LLMFailure, bad_request, overloaded
 from knowledge.schema import ChunkPayload, SearchHit
 from knowledge.search import KnowledgeBase, Query
 from knowledge.settings import PACKAGED_MINILM, Settings
 from service.answers.prompts import RULES, build_digest, build_outline, system_blocks, user_turn
-from service.llm.claude import ClaudeClient, Completed, TextDelta
+from service.llm.interface import LLM, Completed, TextDelta
+from service.llm.policy import ResilienceSettings
+from service.llm.resilient import ResilientClaude
+from service.retrieval import crosslingual
+from service.retrieval.crosslingual import merge_hits
+from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.translate import (
-    CrossLingualRetriever,
     QueryTranslator,
     TranslateSettings,
     is_multilingual_model,
-    merge_hits,
     needs_translation,
 )
-from service.settings.anthropic import AnthropicSettings
 from tests.conftest import embedding_settings
-from tests.corpus import write_corpus
+from tests.corpus import corpus_kb
 
 T = TypeVar("T")
 
@@ -43,24 +42,26 @@ ENGLISH = {
 _TEXT = re.compile(r"<text>\n(.*)\n</text>", re.DOTALL)
 
 
-def dictionary(body: dict[str, Any]) -> str:
-    """Fake upstream reply: the English version of the text it was asked to translate."""
-    content = body["messages"][0]["content"]
-    match = _TEXT.search(content if isinstance(content, str) else content[0]["text"])
+def dictionary(call: Call) -> str:
+    """The fake model's reply: the English version of the text it was asked to translate."""
+    match = _TEXT.search(call.text)
     return ENGLISH.get(match.group(1), "") if match else ""
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic(reply=dictionary) as server:
-        yield server
+def fake() -> FakeLLM:
+    return FakeLLM(default=dictionary)
 
 
-def run(fake: FakeAnthropic, body: Callable[[ClaudeClient], Awaitable[T]]) -> T:
+def resilient(fake: FakeLLM) -> ResilientClaude:
+    """The resilient layer over the fake, as production wires it (no waits, no fallback model)."""
+    policy = ResilienceSettings(backoff_base_s=0, backoff_max_s=0, jitter_s=0, fallback_models=[])
+    return ResilientClaude(fake, policy)
+
+
+def run(fake: FakeLLM, body: Callable[[LLM], Awaitable[T]]) -> T:
     async def main() -> T:
-        client = ClaudeClient(
-            AnthropicSettings(api_key=SecretStr("test"), base_url=fake.base_url, timeout_s=10)
-        )
+        client = resilient(fake)
         try:
             return await body(client)
         finally:
@@ -101,10 +102,10 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 # ---------------------------------------------------------------- translation through the fake
 
 
-def test_translation_request_and_cache(fake: FakeAnthropic) -> None:
+def test_translation_request_and_cache(fake: FakeLLM) -> None:
     translator_settings = TranslateSettings(max_tokens=300)
 
-    async def body(client: ClaudeClient) -> tuple[str | None, str | None, QueryTranslator]:
+    async def body(client: LLM) -> tuple[str | None, str | None, QueryTranslator]:
         translator = QueryTranslator(client, translator_settings)
         first = await translator.translate("¿Cuánto tarda un reembolso?", "es")
         second = await translator.translate("¿Cuánto tarda un reembolso?", "es")
@@ -112,21 +113,16 @@ def test_translation_request_and_cache(fake: FakeAnthropic) -> None:
 
     first, second, translator = run(fake, body)
     assert first == second == "How long does a refund take?"
-    requests = fake.message_requests()
-    assert len(requests) == 1  # the second call was served from the cache
+    (sent,) = fake.calls  # the second call was served from the cache
     assert (translator.requests, translator.cache_hits, translator.failures) == (1, 1, 0)
-    sent = requests[0].body
-    assert sent["model"] == "claude-haiku-4-5" and sent["max_tokens"] == 300 and not sent.get("stream")
-    assert (
-        "translate" in sent["system"]
-        and "from Spanish" in sent["system"]
-        and "into English" in sent["system"]
-    )
-    assert sent["messages"] == [{"role": "user", "content": "<text>\n¿Cuánto tarda un reembolso?\n</text>"}]
+    assert sent.kind == "complete" and sent.model == "claude-haiku-4-5" and sent.max_tokens == 300
+    assert isinstance(sent.system, str)
+    assert "translate" in sent.system and "from Spanish" in sent.system and "into English" in sent.system
+    assert sent.messages == [{"role": "user", "content": "<text>\n¿Cuánto tarda un reembolso?\n</text>"}]
 
 
-def test_no_call_for_the_same_language_or_without_a_client(fake: FakeAnthropic) -> None:
-    async def body(client: ClaudeClient) -> tuple[str | None, str | None]:
+def test_no_call_for_the_same_language_or_without_a_client(fake: FakeLLM) -> None:
+    async def body(client: LLM) -> tuple[str | None, str | None]:
         same = await QueryTranslator(client, TranslateSettings()).translate("How long?", "en")
         pt = await QueryTranslator(client, TranslateSettings(target_language="pt")).translate(
             "Quanto?", "pt-BR"
@@ -135,35 +131,46 @@ def test_no_call_for_the_same_language_or_without_a_client(fake: FakeAnthropic) 
         return same, await QueryTranslator(None, TranslateSettings()).translate("退款需要多长时间？", "zh")
 
     assert run(fake, body) == ("How long?", None)
-    assert fake.message_requests() == []
+    assert fake.calls == []
 
 
-def test_failures_return_none_and_are_not_cached(fake: FakeAnthropic) -> None:
-    fake.script(Status(529, "overloaded_error", "Overloaded"), Status(400, "invalid_request_error", "bad"))
+def test_a_transient_error_is_retried_by_the_resilient_layer(fake: FakeLLM) -> None:
+    fake.script(LLMFailure(overloaded()))
 
-    async def body(client: ClaudeClient) -> list[str | None]:
+    async def body(client: LLM) -> tuple[str | None, int]:
         translator = QueryTranslator(client, TranslateSettings())
-        results = [await translator.translate("退款需要多长时间？", "zh") for _ in range(3)]
+        return await translator.translate("退款需要多长时间？", "zh"), translator.failures
+
+    assert run(fake, body) == ("How long does a refund take?", 0)
+    assert len(fake.calls) == 2  # the 529, then its retry
+
+
+def test_failures_return_none_and_are_not_cached(fake: FakeLLM) -> None:
+    fake.script(LLMFailure(bad_request()))
+
+    async def body(client: LLM) -> list[str | None]:
+        translator = QueryTranslator(client, TranslateSettings())
+        results = [await translator.translate("退款需要多长时间？", "zh") for _ in range(2)]
         results.append(await translator.translate("not in the dictionary", "de"))  # empty reply: unusable
-        assert (translator.requests, translator.failures, translator.cache_hits) == (4, 3, 0)
+        assert (translator.requests, translator.failures, translator.cache_hits) == (3, 2, 0)
         return results
 
-    assert run(fake, body) == [None, None, "How long does a refund take?", None]
-    assert len(fake.message_requests()) == 4  # no retries inside the translator
+    assert run(fake, body) == [None, "How long does a refund take?", None]
+    assert len(fake.calls) == 3  # a 400 is not retried
 
 
-def test_timeout_returns_none(fake: FakeAnthropic) -> None:
-    fake.script(SlowFirstByte(5.0))
+def test_timeout_returns_none(fake: FakeLLM) -> None:
+    fake.delay_s = 5.0
 
-    async def body(client: ClaudeClient) -> tuple[str | None, int]:
+    async def body(client: LLM) -> tuple[str | None, int]:
         translator = QueryTranslator(client, TranslateSettings(timeout_s=0.2))
         return await translator.translate("退款需要多长时间？", "zh"), translator.failures
 
     assert run(fake, body) == (None, 1)
 
 
-def test_concurrent_identical_questions_share_one_call_and_the_cache_is_lru(fake: FakeAnthropic) -> None:
-    async def body(client: ClaudeClient) -> list[str | None]:
+def test_concurrent_identical_questions_share_one_call_and_the_cache_is_lru(fake: FakeLLM) -> None:
+    async def body(client: LLM) -> list[str | None]:
         translator = QueryTranslator(client, TranslateSettings(cache_size=1))
         together = await asyncio.gather(*(translator.translate("退款需要多长时间？", "zh") for _ in range(3)))
         assert translator.requests == 1
@@ -175,13 +182,13 @@ def test_concurrent_identical_questions_share_one_call_and_the_cache_is_lru(fake
         return list(together)
 
     assert run(fake, body) == ["How long does a refund take?"] * 3
-    assert len(fake.message_requests()) == 3
+    assert len(fake.calls) == 3
 
 
-def test_reply_is_cleaned(fake: FakeAnthropic) -> None:
-    fake.reply = replies('"How long does a refund take?"', "<text>\nWhere is my parcel?\n</text>")
+def test_reply_is_cleaned(fake: FakeLLM) -> None:
+    fake.script('"How long does a refund take?"', "<text>\nWhere is my parcel?\n</text>")
 
-    async def body(client: ClaudeClient) -> list[str | None]:
+    async def body(client: LLM) -> list[str | None]:
         translator = QueryTranslator(client, TranslateSettings())
         return [
             await translator.translate("退款需要多长时间？", "zh"),
@@ -263,13 +270,8 @@ def test_merge_without_cosines_fuses_ranks() -> None:
 
 @pytest.fixture
 def kb(settings: Settings, tmp_path: Path) -> Iterator[KnowledgeBase]:
-    corpus = write_corpus(tmp_path / "docs")
-    base = KnowledgeBase.open(settings)
-    IngestPipeline(base.store, base.embedder, base.sparse, base.require_languages(), settings).run([corpus])
-    try:
+    with corpus_kb(settings, tmp_path) as base:
         yield base
-    finally:
-        base.store.close()
 
 
 @pytest.fixture
@@ -279,71 +281,65 @@ def english_kb(settings: Settings, tmp_path: Path) -> Iterator[KnowledgeBase]:
     English answer that its translation finds. The default model is multilingual
     (``needs_translation`` is false for it)."""
     english = settings.model_copy(update={"embedding": embedding_settings(model=PACKAGED_MINILM)})
-    corpus = write_corpus(tmp_path / "docs")
-    base = KnowledgeBase.open(english)
-    IngestPipeline(base.store, base.embedder, base.sparse, base.require_languages(), english).run([corpus])
-    try:
+    with corpus_kb(english, tmp_path) as base:
         yield base
-    finally:
-        base.store.close()
 
 
-def test_cross_lingual_retrieval_finds_the_english_answer(
-    english_kb: KnowledgeBase, fake: FakeAnthropic
-) -> None:
+def test_cross_lingual_retrieval_finds_the_english_answer(english_kb: KnowledgeBase, fake: FakeLLM) -> None:
+    """The search the answer flow runs (``crosslingual.search``), on the service's retriever."""
     kb = english_kb
     assert needs_translation(kb.embedder.name)
-
-    async def search(query: Query) -> list[SearchHit]:
-        return (await asyncio.to_thread(kb.run, [query]))[0]
-
     question = Query("退款需要多长时间？", limit=3, language="zh")
+    english = Query("How long does a refund take?", limit=3, language="en")
 
-    async def body(client: ClaudeClient) -> tuple[list[SearchHit], Any, Any, Any]:
+    async def body(client: LLM) -> tuple[Any, Any, Any, Any]:
+        retriever = BatchingRetriever(kb)
         translator = QueryTranslator(client, TranslateSettings())
-        plain = await search(question)
-        crossed = await CrossLingualRetriever(search, translator, enabled=True).search(question)
-        english = await CrossLingualRetriever(search, translator, enabled=True).search(
-            Query("How long does a refund take?", limit=3, language="en")
-        )
-        off = await CrossLingualRetriever(search, translator, enabled=False).search(question)
-        return plain, crossed, english, off
+        try:
+            plain = await retriever.search(question)
+            crossed = await crosslingual.search(retriever, translator, question, "en")
+            same = await crosslingual.search(retriever, translator, english, "en")
+            off = await crosslingual.search(retriever, None, question, "en")
+            return plain, crossed, same, off
+        finally:
+            retriever.close()
 
-    plain, crossed, english, off = run(fake, body)
-    assert crossed.translation == "How long does a refund take?"
+    plain, crossed, same, off = run(fake, body)
     top = crossed.hits[0].payload
     assert top.doc_id.startswith("faq.csv#") and top.text.startswith("Q: How long does a refund take?")
     assert len(crossed.hits) <= 3 and len({h.id for h in crossed.hits}) == len(crossed.hits)
+    assert crossed.vector is not None and plain.vector is not None
+    assert (crossed.vector == plain.vector).all()  # the original question's vector, for routing and the cache
     # the original alone does not find it at all with the English-only model
-    assert len(plain) == 3 and all(h.payload.doc_id != top.doc_id for h in plain)
-    assert english.translation is None and off.translation is None
-    assert ids(off.hits) == ids(plain)
-    assert len(fake.message_requests()) == 1  # English needed no translation; disabled made no call
+    assert len(plain.hits) == 3 and all(h.payload.doc_id != top.doc_id for h in plain.hits)
+    assert ids(off.hits) == ids(plain.hits) and same.hits
+    assert len(fake.calls) == 1  # English needed no translation; no translator made no call
 
 
-def test_failed_translation_falls_back_to_the_original(kb: KnowledgeBase, fake: FakeAnthropic) -> None:
-    fake.script(Status(503, "api_error", "unavailable"))
-
-    async def search(query: Query) -> list[SearchHit]:
-        return (await asyncio.to_thread(kb.run, [query]))[0]
-
+def test_failed_translation_falls_back_to_the_original(kb: KnowledgeBase, fake: FakeLLM) -> None:
+    fake.script(LLMFailure(bad_request()))
     question = Query("退款需要多长时间？", limit=3, language="zh")
 
-    async def body(client: ClaudeClient) -> tuple[list[SearchHit], Any]:
-        result = await CrossLingualRetriever(
-            search, QueryTranslator(client, TranslateSettings()), True
-        ).search(question)
-        return await search(question), result
+    async def body(client: LLM) -> tuple[Any, Any]:
+        retriever = BatchingRetriever(kb)
+        try:
+            result = await crosslingual.search(
+                retriever, QueryTranslator(client, TranslateSettings()), question, "en"
+            )
+            return await retriever.search(question), result
+        finally:
+            retriever.close()
 
     plain, result = run(fake, body)
-    assert result.translation is None and ids(result.hits) == ids(plain)
+    assert ids(result.hits) == ids(plain.hits) and len(fake.calls) == 1
 
 
-# ---------------------------------------------------------------- reply language reaches upstream
+# ---------------------------------------------------------------- reply language reaches the model
 
 
-def test_reply_language_rule_and_line_reach_upstream(fake: FakeAnthropic) -> None:
-    fake.reply = "您好！银行卡退款需要 5–10 个工作日 [1]。"
+def test_reply_language_rule_and_line_reach_the_model() -> None:
+    reply = "您好！银行卡退款需要 5–10 个工作日 [1]。"
+    fake = FakeLLM(reply)
     passage = hit("Card refunds take 5–10 business days after we receive the return.", 0.7)
     digest = build_digest(
         build_outline([{"doc_id": "faq.csv#1", "title": "Refunds", "kind": "document"}]), 3, 4000
@@ -351,21 +347,19 @@ def test_reply_language_rule_and_line_reach_upstream(fake: FakeAnthropic) -> Non
     system = system_blocks(digest)
     messages = [user_turn("退款需要多长时间？", [passage], "zh")]
 
-    async def body(client: ClaudeClient) -> str:
-        text = ""
-        async for event in client.stream(system, messages):
-            if isinstance(event, TextDelta):
-                text += event.text
-            else:
-                assert isinstance(event, Completed) and event.stop_reason == "end_turn"
-        return text
+    async def body(client: LLM) -> list[Any]:
+        return [event async for event in client.stream(system, messages)]
 
-    assert run(fake, body) == "您好！银行卡退款需要 5–10 个工作日 [1]。"
-    (request,) = fake.message_requests()
-    sent = request.body
-    assert sent["system"][0]["text"] == RULES
-    assert "Reply in the customer's language" in sent["system"][0]["text"]
-    turn = sent["messages"][0]["content"][0]["text"]
+    events = run(fake, body)
+    assert (
+        "".join(e.text for e in events if isinstance(e, TextDelta))
+        == "您好！银行卡退款需要 5–10 个工作日 [1]。"
+    )
+    assert isinstance(events[-1], Completed) and events[-1].stop_reason == "end_turn"
+    (sent,) = fake.calls
+    assert isinstance(sent.system, list) and sent.system[0]["text"] == RULES
+    assert "Reply in the customer's language" in sent.system[0]["text"]
+    turn = sent.text
     assert "\nReply language: Chinese (Simplified) (zh)\n" in turn
     assert "<question>\n退款需要多长时间？\n</question>" in turn
     assert turn.index("</passages>") < turn.index("Reply language:") < turn.index("<question>")

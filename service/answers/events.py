@@ -1,0 +1,46 @@
+"""What one answer sends, in order: ``Meta``, ``Delta``s, then ``Done`` — or ``Failed`` when the model
+broke off after text was sent. JSON and SSE (``service.api``) consume the same events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.core.types import Citation, Mode, Usage
+from service.handoff.signals import Handoff
+from service.routing.route import Route
+
+
+@dataclass(frozen=True)
+class Meta:
+    conversation_id: str
+    message_id: str
+    language: str
+    mode: Mode
+    citations: list[Citation]
+    kb_version: int
+    route: Route | None = None
+    handoff: Handoff | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    stop_reason: str | None
+    usage: Usage
+    handoff: Handoff | None = None
+    cache: str | None = None  # "exact" | "semantic" when the answer came from the answer cache
+
+
+@dataclass(frozen=True)
+class Failed:
+    code: str
+    message: str
+    retryable: bool
+
+
+Event = Meta | Delta | Done | Failed

@@ -1,0 +1,122 @@
+"""The decided answer, as plain records: ``Plan`` (what ``AnswerService.prepare`` decided, before any
+byte is sent) and ``Outcome`` (what was sent, for the after-answer work). No services, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from knowledge.schema import SearchHit
+from service import smalltalk
+from service.api.schemas import AnswerRequest
+from service.caching.answers import CacheHit
+from service.conversations.store import Conversation, Turn, conversation_key
+from service.core.types import Citation, Mode, Usage
+from service.handoff.signals import Handoff, HandoffSignals
+from service.privacy.pii import redact
+from service.retrieval.retriever import Vector
+from service.routing.route import Route
+from service.smalltalk import SmallTalk
+
+# Handoff reasons after which the model is not asked at all: a person takes over now.
+TAKEOVER = ("customer_request", "dissatisfaction")
+
+
+def citations_for(hits: list[SearchHit]) -> list[Citation]:
+    return [
+        Citation(
+            index=n,
+            doc_id=h.payload.doc_id,
+            title=h.payload.title,
+            source=h.payload.source,
+            section=h.payload.section,
+            score=round(h.dense_score or 0.0, 4),
+            quote=h.payload.text,
+        )
+        for n, h in enumerate(hits, 1)
+    ]
+
+
+def opening(conversation: Conversation | None) -> bool:
+    """No earlier turn changes the answer: a new conversation, or one with only small talk so far
+    (the answer cache serves first turns; "Hi" → "Hello! How can I help?" does not make a question
+    a follow-up)."""
+    if conversation is None:
+        return True
+    if conversation.first_turn or conversation.summary:
+        return False
+    return all(t.intent == smalltalk.INTENT for t in conversation.turns if t.role == "user")
+
+
+@dataclass
+class Plan:
+    """One answer, decided: who asked what, in which language, from which passages, routed and
+    handed off how — or answered from the answer cache or as small talk."""
+
+    client: str  # the API key's name
+    request: AnswerRequest
+    conversation_id: str
+    message_id: str
+    language: str
+    kb_version: int
+    digest: str
+    first_turn: bool
+    conversation: Conversation | None = None
+    smalltalk: SmallTalk | None = None
+    cached: CacheHit | None = None
+    hits: list[SearchHit] = field(default_factory=list)
+    vector: Vector | None = None
+    route: Route | None = None
+    handoff: Handoff | None = None
+
+    @property
+    def session_key(self) -> str:
+        return conversation_key(self.client, self.conversation_id)
+
+    @property
+    def takeover(self) -> bool:
+        """A person takes over now: the model is not asked."""
+        return self.handoff is not None and self.handoff.reason in TAKEOVER
+
+    @property
+    def citations(self) -> list[Citation]:
+        if self.cached is not None:
+            return [Citation.model_validate(c) for c in self.cached.answer.citations]
+        return citations_for(self.hits)
+
+    def user_turn(self) -> Turn:
+        """The customer's turn as stored (redacted)."""
+        return Turn(
+            role="user",
+            text=redact(self.request.question),
+            language=self.language,
+            intent=smalltalk.INTENT if self.smalltalk else self.route.intent if self.route else None,
+        )
+
+    def signals(self, *, llm_available: bool = True, documents_answer: bool = True) -> HandoffSignals:
+        # Redacted like the stored turns: the handoff summary goes to the agents' webhook.
+        turns: list[Turn] = list(self.conversation.turns) if self.conversation else []
+        turns.append(self.user_turn())
+        return HandoffSignals(
+            language=self.language,
+            intent=self.route.intent if self.route else None,
+            confidence=self.route.confidence if self.route else None,
+            relevant_hits=len(self.hits),
+            llm_available=llm_available,
+            documents_answer=documents_answer,
+            turns=turns,
+            citations=citations_for(self.hits),
+            summary=None,
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one answer sent, for ``service.answers.aftercare``."""
+
+    mode: Mode
+    text: str
+    usage: Usage
+    model: str | None
+    handoff: Handoff | None
+    cached: CacheHit | None = None
+    stop_reason: str | None = None

@@ -1,0 +1,32 @@
+"""Leaf value types shared across the service's packages: token usage, a citation, an answer's mode.
+
+They sit below every package that uses them (the LLM client, pricing, the answer flow, the ledger,
+handoff, the API schemas), so none of those needs to import the HTTP layer for them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+# smalltalk: a greeting, thanks or goodbye answered with a fixed reply (service/smalltalk/)
+Mode = Literal["generative", "extractive", "cached", "smalltalk"]
+
+
+class Citation(BaseModel):
+    index: int = Field(description="the [n] marker used in the answer")
+    doc_id: str
+    title: str
+    source: str
+    section: str
+    score: float = Field(description="cosine similarity of the passage to the question")
+    quote: str = Field(description="the passage given to the model")
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cost_usd: float = 0.0

@@ -1,0 +1,341 @@
+"""The answer flow, driven for real with the in-process fake LLM: a real knowledge base (the packaged
+model, a local store), real retrieval, routing, handoff policy, in-memory conversations and
+aftercare — only Claude is scripted (``fakes.llm``). No HTTP, no sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from fakes.llm import FakeLLM, LLMFailure, LLMReply, overloaded
+from knowledge.search import KnowledgeBase
+from service.answers.aftercare import Aftercare
+from service.answers.events import Delta, Done, Event, Failed, Meta
+from service.answers.extractive import INTRO, not_found_text
+from service.answers.flow import AnswerDeps, AnswerService
+from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS, RULES
+from service.api.auth import Client
+from service.api.schemas import AnswerRequest
+from service.caching.answers import CacheSettings
+from service.conversations.store import InProcessSessionStore, conversation_key
+from service.conversations.summarizer import Summarizer
+from service.core.metrics import Metrics
+from service.handoff.messages import handoff_message
+from service.handoff.policy import HandoffPolicy
+from service.handoff.settings import HandoffSettings
+from service.llm.admission import AdmissionGate, OverloadedError
+from service.llm.policy import ResilienceSettings
+from service.llm.resilient import ResilientClaude
+from service.retrieval.relevance import RelevanceFloor
+from service.retrieval.retriever import BatchingRetriever
+from service.retrieval.translate import TranslateSettings
+from service.routing.factory import build_router
+from service.routing.settings import RouterSettings
+from service.settings.app import AppSettings
+from tests.conftest import make_settings
+from tests.corpus import corpus_kb
+
+CLIENT = Client("tests")
+RETURNS = "How many days do I have to return an item?"
+REPLY = "You can return most items within 30 days of delivery [1]."
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+    tmp = tmp_path_factory.mktemp("flow")
+    with corpus_kb(make_settings(tmp), tmp) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def app_settings(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> AppSettings:
+    base = make_settings(tmp_path_factory.mktemp("settings"))
+    return AppSettings(
+        qdrant=base.qdrant,
+        embedding=base.embedding,
+        chunking=base.chunking,
+        ingest=base.ingest,
+        translate=TranslateSettings(mode="never"),
+        cache=CacheSettings(answers=False),
+    )
+
+
+@pytest.fixture(scope="module")
+def router(kb: KnowledgeBase) -> Any:
+    return build_router(RouterSettings(), kb.embedder, None, kb.require_languages())
+
+
+@dataclass
+class Rig:
+    """One service over the shared knowledge base, with its own conversations and metrics."""
+
+    service: AnswerService
+    llm: FakeLLM
+    sessions: InProcessSessionStore
+    aftercare: Aftercare
+    metrics: Metrics
+    gate: AdmissionGate
+
+    async def ask(self, question: str, conversation_id: str | None = None) -> list[Event]:
+        request = AnswerRequest(question=question, conversation_id=conversation_id)
+        stream = await self.service.prepare(request, CLIENT)
+        events = [event async for event in stream.events()]
+        await self.aftercare.drain()
+        return events
+
+
+def rig(
+    app_settings: AppSettings,
+    kb: KnowledgeBase,
+    router: Any,
+    llm: FakeLLM,
+    *,
+    floor: RelevanceFloor | None = None,
+    generative: bool = True,
+    pool_size: int = 4,
+    queue_size: int = 4,
+) -> Rig:
+    metrics = Metrics(CollectorRegistry())
+    sessions = InProcessSessionStore(app_settings.conversation)
+    handoff = HandoffPolicy(HandoffSettings())
+    aftercare = Aftercare(
+        sessions=sessions,
+        conversation=app_settings.conversation,
+        summarizer=Summarizer(llm, app_settings.conversation),
+        metrics=metrics,
+    )
+    gate = AdmissionGate(pool_size, queue_size, queue_wait_s=0)
+    deps = AnswerDeps(
+        settings=app_settings,
+        retriever=BatchingRetriever(kb),
+        languages=kb.require_languages(),
+        digest=lambda: (1, "Knowledge base (version 1): returns, shipping, refunds."),
+        sessions=sessions,
+        handoff=handoff,
+        aftercare=aftercare,
+        metrics=metrics,
+        llm=llm if generative else None,
+        slots=gate,
+        router=router,
+    )
+    if floor is not None:
+        deps.relevance = lambda: floor
+    return Rig(AnswerService(deps), llm, sessions, aftercare, metrics, gate)
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def text_of(events: list[Event]) -> str:
+    return "".join(e.text for e in events if isinstance(e, Delta))
+
+
+def meta_of(events: list[Event]) -> Meta:
+    assert isinstance(events[0], Meta)
+    return events[0]
+
+
+def done_of(events: list[Event]) -> Done:
+    assert isinstance(events[-1], Done), events[-1]
+    return events[-1]
+
+
+# ---------------------------------------------------------------- generative answers
+
+
+def test_a_generative_answer_streams_meta_deltas_and_done_with_citations(
+    app_settings: AppSettings, kb: KnowledgeBase, router: Any
+) -> None:
+    r = rig(app_settings, kb, router, FakeLLM(LLMReply(REPLY)))
+    events = run(r.ask(RETURNS))
+
+    meta, done = meta_of(events), done_of(events)
+    assert meta.mode == "generative" and meta.model == "claude-sonnet-4-6" and meta.handoff is None
+    assert meta.citations and meta.citations[0].index == 1
+    assert any("30 days" in c.quote for c in meta.citations)
+    assert text_of(events) == REPLY and len([e for e in events if isinstance(e, Delta)]) > 1
+    assert done.stop_reason == "end_turn" and done.handoff is None and done.usage.output_tokens == 20
+    (call,) = r.llm.calls
+    assert call.kind == "stream" and call.tools == ANSWER_TOOLS and call.system_text.startswith(RULES)
+    assert "<passages>" in call.text and RETURNS in call.text
+    assert r.gate.in_use == 0  # the answer's slot is back
+    conversation = run(r.sessions.load(conversation_key(CLIENT.name, meta.conversation_id)))
+    assert conversation is not None and [t.role for t in conversation.turns] == ["user", "assistant"]
+    assert conversation.turns[1].text == REPLY and conversation.turns[1].citations
+
+
+def test_a_follow_up_sends_the_history(app_settings: AppSettings, kb: KnowledgeBase, router: Any) -> None:
+    r = rig(app_settings, kb, router, FakeLLM(LLMReply(REPLY), LLMReply("Yes, for refunds too [1].")))
+
+    async def story() -> list[Event]:
+        first = await r.ask(RETURNS)
+        return await r.ask("And for refunds?", meta_of(first).conversation_id)
+
+    second = run(story())
+    assert text_of(second) == "Yes, for refunds too [1]."
+    history = r.llm.calls[1].messages
+    assert [m["role"] for m in history] == ["user", "assistant", "user"]
+    assert history[1]["content"][0]["text"] == REPLY
+
+
+def test_the_models_signal_becomes_a_not_in_documents_handoff(
+    app_settings: AppSettings, kb: KnowledgeBase, router: Any
+) -> None:
+    sorry = "I'm sorry, our documents don't say whether you can return a used mattress."
+    llm = FakeLLM(
+        LLMReply(sorry, tool=NOT_IN_DOCUMENTS, tool_input={"missing": "mattress"}),
+        LLMReply(tool=NOT_IN_DOCUMENTS, tool_input={"missing": "mattress"}),  # a bare signal
+    )
+    r = rig(app_settings, kb, router, llm)
+    events = run(r.ask("Can I return a used mattress?"))
+
+    assert meta_of(events).handoff is None and meta_of(events).mode == "generative"
+    done = done_of(events)
+    assert done.stop_reason == "not_in_documents" and done.handoff is not None
+    assert done.handoff.reason == "not_in_documents"
+    assert text_of(events) == sorry  # what the model streamed stays the reply
+
+    bare = run(r.ask("Can I return a used mattress?"))
+    assert done_of(bare).handoff is not None and text_of(bare) == not_found_text("en")
+
+
+# ---------------------------------------------------------------- failures
+
+
+def test_an_upstream_failure_before_the_first_token_quotes_the_passages_and_hands_off(
+    app_settings: AppSettings, kb: KnowledgeBase, router: Any
+) -> None:
+    r = rig(app_settings, kb, router, FakeLLM(LLMFailure(overloaded())))
+    events = run(r.ask(RETURNS))
+
+    meta, done = meta_of(events), done_of(events)
+    assert meta.mode == "extractive" and meta.model is None and meta.citations
+    assert meta.handoff is not None and meta.handoff.reason == "llm_unavailable"
+    text = text_of(events)
+    assert text.startswith(INTRO["en"]) and text.endswith(handoff_message("en", "llm_unavailable"))
+    assert "30 days" in text
+    assert done.stop_reason == "extractive" and done.handoff == meta.handoff
+    assert r.gate.in_use == 0
+
+
+def test_through_the_resilient_layer_a_transient_failure_is_retried_unseen(
+    app_settings: AppSettings, kb: KnowledgeBase, router: Any
+) -> None:
+    fake = FakeLLM(LLMFailure(overloaded()), LLMReply(REPLY))
+    policy = ResilienceSettings(backoff_base_s=0.0, backoff_max_s=0.0, jitter_s=0.0, fallback_models=[])
+    resilient = ResilientClaude(fake, policy)
+    r = rig(app_settings, kb, router, fake)
+    r.service.deps.llm = resilient
+    events = run(r.ask(RETURNS))
+    assert meta_of(events).mode == "generative" and text_of(events) == REPLY
+    assert len(fake.calls) == 2
+
+
+def test_a_failure_after_text_ends_with_failed_and_keeps_the_partial_answer(
+    app_settings: AppSettings, kb: KnowledgeBase, router: Any
+) -> None:
+    partial = "You can return most items "
+    r = rig(app_settings, kb, router, FakeLLM(LLMFailure(overloaded(), after=partial)))
+    events = run(r.ask(RETURNS))
+
+    assert meta_of(events).mode == "generative"
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.code == "overloaded_error" and failed.retryable
+    assert text_of(events) == partial and not any(isinstance(e, Done) for e in events)
+    conversation = run(r.sessions.load(conversation_key(CLIENT.name, meta_of(events).conversation_id)))
+    assert conversation is not None and conversation.turns[-1].text == partial  # kept, as sent
+    assert (
+        r.metrics.registry.get_sample_value(
+            "faqstream_answers_total", {"mode": "generative", "outcome": "error"}
+        )
+        == 1
+    )
+    assert r.gate.in_use == 0
+
+
+def test_a_full_pool_refuses_before_any_event(
+    app_settings: AppSettings, kb: KnowledgeBase, router: Any
+) -> None:
+    r = rig(app_settings, kb, router, FakeLLM(), pool_size=1, queue_size=0)
+
+    async def main() -> None:
+        held = await r.gate.acquire()
+        with pytest.raises(OverloadedError):
+            await r.service.prepare(AnswerRequest(question=RETURNS), CLIENT)
+        held.release()
+        events = [
+            e async for e in (await r.service.prepare(AnswerRequest(question=RETURNS), CLIENT)).events()
+        ]
+        assert meta_of(events).mode == "generative"
+
+    run(main())
+    assert r.llm.calls and r.gate.in_use == 0
+
+
+# ---------------------------------------------------------------- no model call
+
+
+def test_no_relevant_passages_means_no_model_call(
+    app_settings: AppSettings, kb: KnowledgeBase, router: Any
+) -> None:
+    r = rig(app_settings, kb, router, FakeLLM(), floor=RelevanceFloor(0.999, "override"))
+    events = run(r.ask(RETURNS))
+
+    meta, done = meta_of(events), done_of(events)
+    assert meta.mode == "extractive" and meta.citations == []
+    assert meta.handoff is not None and meta.handoff.reason == "no_relevant_passages"
+    assert text_of(events) == not_found_text("en") and done.stop_reason == "no_relevant_passages"
+    assert r.llm.calls == [] and r.gate.in_use == 0
+
+
+def test_a_request_for_a_person_is_handed_over_at_once(
+    app_settings: AppSettings, kb: KnowledgeBase, router: Any
+) -> None:
+    r = rig(app_settings, kb, router, FakeLLM())
+    events = run(r.ask("I want to talk to a real person please"))
+
+    meta, done = meta_of(events), done_of(events)
+    assert meta.handoff is not None and meta.handoff.reason == "customer_request"
+    assert text_of(events) == handoff_message("en", "customer_request") and done.stop_reason == "handoff"
+    assert r.llm.calls == [] and r.gate.in_use == 0
+
+
+def test_without_an_llm_the_passages_are_quoted(
+    app_settings: AppSettings, kb: KnowledgeBase, router: Any
+) -> None:
+    r = rig(app_settings, kb, router, FakeLLM(), generative=False)
+    events = run(r.ask(RETURNS))
+    assert meta_of(events).mode == "extractive" and meta_of(events).handoff is None
+    assert text_of(events).startswith(INTRO["en"]) and done_of(events).stop_reason == "extractive"
+    assert r.llm.calls == []
+
+
+def test_small_talk_is_answered_without_retrieval_or_model(
+    app_settings: AppSettings, kb: KnowledgeBase, router: Any
+) -> None:
+    r = rig(app_settings, kb, router, FakeLLM())
+    events = run(r.ask("Hi!"))
+    assert meta_of(events).mode == "smalltalk" and done_of(events).stop_reason == "smalltalk"
+    assert text_of(events) and r.llm.calls == []
+
+
+def test_closing_the_stream_early_releases_the_slot(
+    app_settings: AppSettings, kb: KnowledgeBase, router: Any
+) -> None:
+    r = rig(app_settings, kb, router, FakeLLM(LLMReply(REPLY)))
+
+    async def main() -> None:
+        stream = await r.service.prepare(AnswerRequest(question=RETURNS), CLIENT)
+        events = stream.events()
+        assert isinstance(await anext(events), Meta)
+        assert r.gate.in_use == 1
+        await events.aclose()
+        assert r.gate.in_use == 0
+
+    run(main())

@@ -1,0 +1,47 @@
+"""Extractive replies and the one text clipper they share with conversation history."""
+
+from __future__ import annotations
+
+from knowledge.schema import ChunkPayload, SearchHit
+from service.answers.extractive import EXCERPT_CHARS, INTRO, extractive_pieces, not_found_text
+from service.core.text import clip_text, collapse
+from service.handoff.messages import handoff_message
+
+
+def hit(text: str, title: str = "Returns policy", headings: list[str] | None = None) -> SearchHit:
+    payload = ChunkPayload(
+        doc_id="returns.md", chunk_index=0, chunk_count=1, doc_hash="h", text=text, title=title,
+        source="returns.md", language="en", headings=headings or [title, "Return window"],
+    )  # fmt: skip
+    return SearchHit(id="c1", score=0.5, dense_score=0.7, payload=payload)
+
+
+def test_clip_text_cuts_at_a_word_or_a_sentence() -> None:
+    assert clip_text("short", 10) == "short"
+    assert clip_text("one two three four five", 12) == "one two…"
+    assert len(clip_text("x" * 50, 20)) == 20 and clip_text("x" * 50, 20).endswith("…")
+    text = "First sentence here. Second one is much longer than the limit allows"
+    assert clip_text(text, 40, sentence=True) == "First sentence here."
+    assert (
+        clip_text("退货期限三十天。请在门户登记退货申请并打印标签", 12, sentence=True) == "退货期限三十天。"
+    )
+    assert clip_text("A. " + "word " * 20, 40, sentence=True).endswith("…")  # the end is too early
+    assert collapse("  a\n\n b\tc ") == "a b c"
+
+
+def test_extractive_pieces_quote_cite_and_clip() -> None:
+    long = "You can return most items within 30 days.\n\n" + "Details follow here. " * 40
+    pieces = extractive_pieces([hit(long), hit("Short.", "Shipping", ["Shipping"])], "en")
+    assert pieces[0] == INTRO["en"] + "\n"
+    assert pieces[1].startswith(
+        "\n[1] Returns policy › Return window: You can return most items within 30 days."
+    )
+    quoted = pieces[1].split(": ", 1)[1].strip()
+    assert len(quoted) <= EXCERPT_CHARS and quoted.endswith(".") and "\n" not in quoted
+    assert pieces[2] == "\n[2] Shipping: Short.\n"
+    assert extractive_pieces([hit("x")], "ko")[0] == INTRO["en"] + "\n"
+
+
+def test_the_not_in_our_documents_reply_is_the_handoff_notice() -> None:
+    for language in ("en", "zh", "de", "ko"):
+        assert not_found_text(language) == handoff_message(language, "no_relevant_passages")

@@ -1,0 +1,77 @@
+"""The service's retrieval (``BatchingRetriever``): the knowledge base's search off the event loop,
+concurrent questions embedded in one batch, repeated ones served from the query-vector cache."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from knowledge.search import KnowledgeBase, Query
+from service.retrieval.retriever import BatchingRetriever, Retrieved
+from service.retrieval.vector_cache import EmbeddingCache
+from tests.conftest import make_settings
+from tests.corpus import corpus_kb
+
+QUESTIONS = ["How long do I have to return an item?", "How fast is delivery?", "Lost parcel, what now?"]
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+    tmp = tmp_path_factory.mktemp("retriever")
+    with corpus_kb(make_settings(tmp), tmp) as base:
+        yield base
+
+
+def ids(result: Retrieved) -> list[str]:
+    return [h.id for h in result.hits]
+
+
+def test_results_are_the_knowledge_bases_own_with_the_question_vector(kb: KnowledgeBase) -> None:
+    async def main() -> list[Retrieved]:
+        retriever = BatchingRetriever(kb)
+        try:
+            return [await retriever.search(Query(q, limit=3, language="en")) for q in QUESTIONS]
+        finally:
+            retriever.close()
+
+    results = asyncio.run(main())
+    expected = kb.run([Query(q, limit=3, language="en") for q in QUESTIONS])
+    assert [ids(r) for r in results] == [[h.id for h in hits] for hits in expected]
+    for question, result in zip(QUESTIONS, results, strict=True):
+        assert result.vector is not None
+        assert np.allclose(result.vector, kb.embedder.embed_query(question), atol=1e-5)
+
+
+def test_concurrent_questions_share_a_batch_and_repeats_come_from_the_cache(kb: KnowledgeBase) -> None:
+    cache = EmbeddingCache(16)
+
+    async def main() -> tuple[list[Retrieved], Retrieved, BatchingRetriever]:
+        retriever = BatchingRetriever(kb, cache=cache)
+        try:
+            together = await asyncio.gather(*(retriever.search(Query(q, limit=3)) for q in QUESTIONS * 2))
+            again = await retriever.search(Query("  How fast is   delivery? ", limit=3))
+            return list(together), again, retriever
+        finally:
+            retriever.close()
+
+    together, again, retriever = asyncio.run(main())
+    # the first search runs alone; the five queued behind it are one batch with three distinct texts
+    assert retriever.batches == 2 and retriever.questions == 1 + 2
+    assert [ids(r) for r in together[:3]] == [ids(r) for r in together[3:]]
+    assert ids(again) == ids(together[1])  # normalised whitespace: the cached vector
+    assert retriever.batches == 2 and cache.stats.hits >= 1
+
+
+def test_a_sparse_only_query_needs_no_vector(kb: KnowledgeBase) -> None:
+    async def main() -> Retrieved:
+        retriever = BatchingRetriever(kb)
+        try:
+            return await retriever.search(Query("parcel carrier investigation", limit=2, mode="sparse"))
+        finally:
+            retriever.close()
+
+    result = asyncio.run(main())
+    assert result.vector is None and result.hits
