@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from faqstream.server import build_app
 from ingest.pipeline import IngestPipeline
 from knowledge.search import KnowledgeBase
-from service.caching.answers import CacheSettings
+from service.caching import CacheSettings
 from service.retrieval.translate import TranslateSettings
 from service.settings.app import AppSettings
 from service.settings.database import DatabaseSettings

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from service.api.schemas import Mode, Usage
-from service.caching.answers import AnswerCache, CachedAnswer, CacheHit, should_store
+from service.caching import AnswerCache, CachedAnswer, CacheHit, should_store
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
 from service.conversations.summarizer import Summarizer, fold_conversation
 from service.core.metrics import Metrics

@@ -36,7 +36,7 @@ from service.answers.reply_language import decide_language
 from service.answers.smalltalk import SmallTalk
 from service.api.auth import Client
 from service.api.schemas import AnswerRequest, Citation, Mode, Usage
-from service.caching.answers import AnswerCache, CacheHit
+from service.caching import AnswerCache, CacheHit
 from service.conversations.history import build_history, build_messages, retrieval_query
 from service.conversations.store import Conversation, SessionStore, SessionStoreError, Turn, conversation_key
 from service.core.metrics import Metrics

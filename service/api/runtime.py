@@ -20,7 +20,7 @@ from service.answers.aftercare import Aftercare
 from service.answers.flow import AnswerDeps, AnswerService
 from service.answers.prompts import build_digest, build_outline
 from service.api.auth import ApiKeys
-from service.caching.answers import AnswerCache, CacheSettings, build_answer_cache
+from service.caching import AnswerCache, CacheSettings, build_answer_cache
 from service.conversations.store import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
 from service.core.metrics import Metrics

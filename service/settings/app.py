@@ -11,7 +11,7 @@ from pydantic import Field
 
 from knowledge.settings import Settings
 from service.api.auth import AuthSettings
-from service.caching.answers import CacheSettings
+from service.caching import CacheSettings
 from service.conversations.store import ConversationSettings
 from service.handoff.policy import HandoffSettings
 from service.llm.policy import ResilienceSettings

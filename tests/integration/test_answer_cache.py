@@ -14,7 +14,7 @@ from knowledge.errors import ConfigError
 from knowledge.schema import SearchFilters
 from knowledge.settings import DEFAULT_MODEL, PACKAGED_E5, PACKAGED_MINILM, EmbeddingSettings
 from service.api.runtime import answer_cache_settings
-from service.caching.answers import (
+from service.caching import (
     SEMANTIC_THRESHOLDS,
     AnswerCache,
     CachedAnswer,

@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 from fakes import FakeAnthropic, Status
 from service.api.auth import AuthSettings
-from service.caching.answers import CacheSettings
+from service.caching import CacheSettings
 from service.handoff.policy import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.notify.webhooks import WebhookSettings

@@ -18,7 +18,7 @@ from httpx_sse import connect_sse
 from pydantic import SecretStr
 
 from fakes import FakeAnthropic, SlowFirstByte, Status
-from service.caching.answers import CacheSettings
+from service.caching import CacheSettings
 from service.llm.policy import ResilienceSettings
 from service.settings.app import AppSettings
 from service.settings.service import AnthropicSettings

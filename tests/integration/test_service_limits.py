@@ -17,7 +17,7 @@ import pytest
 
 from fakes import FakeAnthropic, Status
 from service.api.auth import AuthSettings
-from service.caching.answers import SEMANTIC_THRESHOLDS, CacheSettings
+from service.caching import SEMANTIC_THRESHOLDS, CacheSettings
 from service.llm.policy import ResilienceSettings
 from service.quotas.rate_limits import LimitSettings
 from tests.corpus import write_corpus
