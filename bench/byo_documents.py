@@ -54,7 +54,7 @@ from knowledge.settings import ChunkingSettings, EmbeddingSettings, IngestSettin
 from service.api.auth import AuthSettings
 from service.caching import CacheSettings
 from service.handoff.policy import HandoffSettings
-from service.quotas.rate_limits import LimitSettings
+from service.quotas import LimitSettings
 from service.routing.catalog import IntentCatalog, intents_origin
 from service.routing.router import RouterSettings
 from service.settings.app import AppSettings

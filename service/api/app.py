@@ -28,7 +28,7 @@ from service.api.runtime import IngestRunner, Runtime
 from service.api.schemas import AnswerRequest, AnswerResponse
 from service.api.sse import SSE_HEADERS, handoff_payload, route_payload, sse_bytes
 from service.llm.admission import OverloadedError
-from service.quotas.rate_limits import LimitStoreUnavailableError
+from service.quotas import LimitStoreUnavailableError
 from service.quotas.rate_limits import headers as limit_headers
 from service.settings.app import AppSettings
 

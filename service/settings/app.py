@@ -17,7 +17,7 @@ from service.handoff.policy import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.llm.pricing import PricingSettings
 from service.notify.webhooks import WebhookSettings
-from service.quotas.rate_limits import LimitSettings
+from service.quotas import LimitSettings
 from service.retrieval.translate import TranslateSettings
 from service.routing.router import RouterSettings
 from service.settings.database import DatabaseSettings

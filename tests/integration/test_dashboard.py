@@ -31,7 +31,7 @@ from service.caching import CacheSettings
 from service.handoff.policy import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.notify.webhooks import WebhookSettings
-from service.quotas.rate_limits import LimitSettings
+from service.quotas import LimitSettings
 from tests.conftest import REPO
 from tests.corpus import write_corpus
 from tests.service_harness import ADMIN_KEY, app_settings, running_service

@@ -19,7 +19,7 @@ from fakes import FakeAnthropic, Status
 from service.api.auth import AuthSettings
 from service.caching import SEMANTIC_THRESHOLDS, CacheSettings
 from service.llm.policy import ResilienceSettings
-from service.quotas.rate_limits import LimitSettings
+from service.quotas import LimitSettings
 from tests.corpus import write_corpus
 from tests.integration.test_service_flows import (
     FAST_RETRIES,
