@@ -8,9 +8,11 @@ runs one random operation sequence (hypothesis) on both backends and checks ever
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
@@ -57,14 +59,48 @@ async def fresh_redis(name: str) -> AsyncIterator[tuple[aioredis.Redis, str]]:
 
 
 B = TypeVar("B")
-Op = TypeVar("Op")
+
+
+@dataclass(frozen=True)
+class Tick:
+    """An operation of every random sequence: each side's clock moves on by ``seconds``."""
+
+    seconds: float
 
 
 async def compare_steps(
-    ops: Sequence[Op], memory: B, redis: B, step: Callable[[B, Op], Awaitable[Any]]
+    ops: Sequence[object],
+    memory: tuple[B, Clock],
+    redis: tuple[B, Clock],
+    step: Callable[[B, Any], Awaitable[Any]],
 ) -> None:
-    """Apply each operation to both backends in turn; their results must be equal at every step."""
+    """Apply each operation to both backends in turn; their results must be equal at every step.
+    A ``Tick`` moves both sides' clocks instead."""
     for n, op in enumerate(ops):
-        expected = await step(memory, op)
-        got = await step(redis, op)
+        if isinstance(op, Tick):
+            memory[1].now += op.seconds
+            redis[1].now += op.seconds
+            continue
+        expected = await step(memory[0], op)
+        got = await step(redis[0], op)
         assert got == expected, f"step {n} {op!r}: memory gave {expected!r}, redis gave {got!r}"
+
+
+def run_on_both(
+    name: str,
+    ops: Sequence[object],
+    *,
+    start: float,
+    memory: Callable[[Clock], B],
+    redis: Callable[[aioredis.Redis, str, Clock], B],
+    step: Callable[[B, Any], Awaitable[Any]],
+) -> None:
+    """One random sequence (a hypothesis example) on a fresh memory backend and a fresh Redis one
+    (its own key prefix), each on its own logical clock starting at ``start``, compared step by step."""
+
+    async def run() -> None:
+        async with fresh_redis(name) as (client, prefix):
+            mclock, rclock = Clock(start), Clock(start)
+            await compare_steps(ops, (memory(mclock), mclock), (redis(client, prefix, rclock), rclock), step)
+
+    asyncio.run(run())

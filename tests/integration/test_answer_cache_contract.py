@@ -9,7 +9,6 @@ may be stored: ``tests/unit/test_answer_cache_rules.py``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from service.caching import (
     MemoryAnswerCache,
     RedisAnswerCache,
 )
-from tests.contracts import BACKENDS, SEQUENCES, Clock, compare_steps, fresh_redis
+from tests.contracts import BACKENDS, SEQUENCES, Clock, Tick, fresh_redis, run_on_both
 
 pytestmark = pytest.mark.anyio
 
@@ -350,11 +349,6 @@ class Exact:
 
 
 @dataclass(frozen=True)
-class Tick:
-    seconds: float
-
-
-@dataclass(frozen=True)
 class Clear:
     pass
 
@@ -375,8 +369,6 @@ KINDS: dict[str, st.SearchStrategy[object]] = {
 WEIGHTS = ["store"] * 6 + ["lookup"] * 8 + ["exact"] * 2 + ["tick"] * 3 + ["clear"]
 operations = st.sampled_from(WEIGHTS).flatmap(KINDS.__getitem__)
 
-Side = tuple[AnswerCache, Clock]
-
 
 def _seen(hit: CacheHit | None) -> object:
     if hit is None:
@@ -384,8 +376,7 @@ def _seen(hit: CacheHit | None) -> object:
     return hit.match, hit.question, hit.answer, hit.stored_at, round(hit.similarity, 5)
 
 
-async def _step(side: Side, op: object) -> object:
-    cache, clock = side
+async def _step(cache: AnswerCache, op: object) -> object:
     result: object = None
     match op:
         case Store(q, with_vector, language, kb_version, tag):
@@ -409,8 +400,6 @@ async def _step(side: Side, op: object) -> object:
         case Exact(q, language, kb_version):
             hit = await cache.exact(QUESTIONS[q], language=language, filters=None, kb_version=kb_version)
             result = _seen(hit)
-        case Tick(seconds):
-            clock.now += seconds
         case Clear():
             await cache.clear()
         case _:
@@ -442,11 +431,13 @@ def test_random_sequences_give_the_same_results_on_both_caches(ops: list[object]
         max_namespaces=100,
     )
 
-    async def run() -> None:
-        async with fresh_redis("answer-cache-contract") as (client, prefix):
-            mclock, rclock = Clock(START), Clock(START)
-            memory: AnswerCache = MemoryAnswerCache(settings, clock=mclock)
-            redis: AnswerCache = RedisAnswerCache(client, settings, key_prefix=prefix, clock=rclock)
-            await compare_steps(ops, (memory, mclock), (redis, rclock), _step)
-
-    asyncio.run(run())
+    run_on_both(
+        "answer-cache-contract",
+        ops,
+        start=START,
+        memory=lambda clock: MemoryAnswerCache(settings, clock=clock),
+        redis=lambda client, prefix, clock: RedisAnswerCache(
+            client, settings, key_prefix=prefix, clock=clock
+        ),
+        step=_step,
+    )

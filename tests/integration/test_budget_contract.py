@@ -8,7 +8,6 @@ webhook: ``test_limits.py``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -19,26 +18,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
-from service.quotas import LimitSettings
 from service.quotas.budgets import BudgetGuard, BudgetStore, InProcessBudgetStore, RedisBudgetStore, Spend
-from tests.contracts import BACKENDS, SEQUENCES, Clock, compare_steps, fresh_redis
+from tests.contracts import BACKENDS, SEQUENCES, Clock, Tick, fresh_redis, run_on_both
+from tests.integration.test_rate_limiter_contract import limits
 
 pytestmark = pytest.mark.anyio
 
 # 2026-03-01 23:59:00 UTC: the next UTC day starts in 60 s
 LATE = datetime(2026, 3, 1, 23, 59, tzinfo=UTC).timestamp()
-
-
-def limits(**overrides: Any) -> LimitSettings:
-    base: dict[str, Any] = {
-        "key_rpm": 0.0,
-        "user_rpm": 0.0,
-        "daily_tokens": 0,
-        "daily_cost_usd": 0.0,
-        "alert_thresholds": (0.5, 0.8, 1.0),
-        "alert_webhook_url": None,
-    }
-    return LimitSettings(**{**base, **overrides})
 
 
 @pytest.fixture(params=BACKENDS)
@@ -131,11 +118,6 @@ class Check:
     key: str
 
 
-@dataclass(frozen=True)
-class Tick:
-    seconds: float
-
-
 # Costs in eighths of a dollar add up exactly in both Python floats and Redis INCRBYFLOAT.
 operations = st.one_of(
     st.builds(
@@ -148,19 +130,13 @@ operations = st.one_of(
     st.builds(Tick, st.sampled_from([30.0, 3600.0, 43_200.0])),
 )
 
-Side = tuple[BudgetGuard, Clock]
 
-
-async def _step(side: Side, op: object) -> object:
-    guard, clock = side
+async def _step(guard: BudgetGuard, op: object) -> object:
     match op:
         case Charge(key, tokens, cost):
             return await guard.charge(key, tokens, cost)
         case Check(key):
             return await guard.check(key)
-        case Tick(seconds):
-            clock.now += seconds
-            return None
     raise AssertionError(op)
 
 
@@ -177,11 +153,13 @@ def test_random_sequences_decide_and_alert_alike_on_both_stores(
 ) -> None:
     settings = limits(daily_tokens=daily_tokens, daily_cost_usd=daily_cost, alert_thresholds=thresholds)
 
-    async def run() -> None:
-        async with fresh_redis("budget-contract") as (client, prefix):
-            mclock, rclock = Clock(LATE - 7200), Clock(LATE - 7200)
-            memory = BudgetGuard(settings, InProcessBudgetStore(), clock=mclock)
-            redis = BudgetGuard(settings, RedisBudgetStore(client, prefix=prefix), clock=rclock)
-            await compare_steps(ops, (memory, mclock), (redis, rclock), _step)
-
-    asyncio.run(run())
+    run_on_both(
+        "budget-contract",
+        ops,
+        start=LATE - 7200,
+        memory=lambda clock: BudgetGuard(settings, InProcessBudgetStore(), clock=clock),
+        redis=lambda client, prefix, clock: BudgetGuard(
+            settings, RedisBudgetStore(client, prefix=prefix), clock=clock
+        ),
+        step=_step,
+    )

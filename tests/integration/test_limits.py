@@ -27,6 +27,8 @@ from service.quotas.budgets import (
     build_budget_guard,
 )
 from service.quotas.rate_limits import InProcessRateLimiter, RedisRateLimiter, build_rate_limiter, headers
+from tests.contracts import Clock
+from tests.integration.test_rate_limiter_contract import limits
 from tests.integration.test_webhooks import Receiver, receiver
 
 __all__ = ["receiver"]  # the real HTTP receiver fixture, shared with the webhook tests
@@ -36,31 +38,8 @@ pytestmark = pytest.mark.anyio
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-class Clock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def limits(**overrides: Any) -> LimitSettings:
-    base: dict[str, Any] = {
-        "key_rpm": 60.0,
-        "key_burst": 5,
-        "user_rpm": 0.0,
-        "user_burst": 0,
-        "daily_tokens": 0,
-        "daily_cost_usd": 0.0,
-        "alert_thresholds": (0.5, 0.8, 1.0),
-        "alert_webhook_url": None,
-    }
-    base.update(overrides)
-    return LimitSettings(**base)
-
-
 async def test_in_process_buckets_are_forgotten_once_full_again() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     limiter = InProcessRateLimiter(limits(key_rpm=60, key_burst=5), clock=clock)
     for i in range(9):
         await limiter.check(f"k{i}")

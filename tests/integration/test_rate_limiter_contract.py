@@ -8,7 +8,6 @@ step. The server clock, outages, the factory and two OS processes: ``test_limits
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from service.quotas import LimitSettings
 from service.quotas.rate_limits import InProcessRateLimiter, RateLimiter, RedisRateLimiter, headers
-from tests.contracts import BACKENDS, SEQUENCES, Clock, compare_steps, fresh_redis
+from tests.contracts import BACKENDS, SEQUENCES, Clock, Tick, fresh_redis, run_on_both
 
 pytestmark = pytest.mark.anyio
 
@@ -30,6 +29,7 @@ Factory = Callable[..., RateLimiter]
 
 
 def limits(**overrides: Any) -> LimitSettings:
+    """Limit settings independent of the environment: a key bucket of 5 at 60 rpm, nothing else."""
     base: dict[str, Any] = {
         "key_rpm": 60.0,
         "key_burst": 5,
@@ -37,6 +37,7 @@ def limits(**overrides: Any) -> LimitSettings:
         "user_burst": 0,
         "daily_tokens": 0,
         "daily_cost_usd": 0.0,
+        "alert_thresholds": (0.5, 0.8, 1.0),
         "alert_webhook_url": None,
     }
     return LimitSettings(**{**base, **overrides})
@@ -158,11 +159,6 @@ class Check:
     user: str | None
 
 
-@dataclass(frozen=True)
-class Tick:
-    seconds: float
-
-
 # Rates of 1/4, 1/2 and 1 token per second and ticks of quarter seconds keep every token count a
 # binary fraction, so the Redis reply's 12 decimals are exact and both sides compare equal to the bit.
 # (A bucket key's Redis expiry is at least 2 s of real time away; an example takes milliseconds.)
@@ -172,18 +168,9 @@ operations = st.one_of(
     st.builds(Tick, st.sampled_from([0.25, 0.5, 1.0, 2.75, 10.0])),
 )
 
-Side = tuple[RateLimiter, Clock]
 
-
-async def _step(side: Side, op: object) -> object:
-    limiter, clock = side
-    match op:
-        case Check(key, user):
-            return await limiter.check(key, user)
-        case Tick(seconds):
-            clock.now += seconds
-            return None
-    raise AssertionError(op)
+async def _step(limiter: RateLimiter, op: Check) -> object:
+    return await limiter.check(op.key, op.user)
 
 
 @pytest.mark.redis
@@ -200,11 +187,11 @@ def test_random_sequences_decide_alike_on_both_limiters(
 ) -> None:
     settings = limits(key_rpm=key_rpm, key_burst=key_burst, user_rpm=user_rpm, user_burst=user_burst)
 
-    async def run() -> None:
-        async with fresh_redis("rate-limiter-contract") as (client, prefix):
-            mclock, rclock = Clock(START), Clock(START)
-            memory: RateLimiter = InProcessRateLimiter(settings, clock=mclock)
-            redis: RateLimiter = RedisRateLimiter(client, settings, prefix=prefix, clock=rclock)
-            await compare_steps(ops, (memory, mclock), (redis, rclock), _step)
-
-    asyncio.run(run())
+    run_on_both(
+        "rate-limiter-contract",
+        ops,
+        start=START,
+        memory=lambda clock: InProcessRateLimiter(settings, clock=clock),
+        redis=lambda client, prefix, clock: RedisRateLimiter(client, settings, prefix=prefix, clock=clock),
+        step=_step,
+    )
