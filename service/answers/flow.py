@@ -2,7 +2,7 @@
 
 ``AnswerService.prepare`` does everything that can still change the HTTP status (it runs before
 any SSE byte is sent): conversation, language (``service.answers.reply_language``), small talk (answered
-at once: ``service.answers.smalltalk``), answer cache, retrieval (with translation for
+at once: ``service.smalltalk``), answer cache, retrieval (with translation for
 cross-lingual questions), routing, the handoff decision, and — when Claude will be called — a slot
 in the upstream pool (``OverloadedError`` → 503). ``Prepared.events()`` then yields ``Meta``,
 ``Delta``s and ``Done`` (or ``Failed`` after text was sent). JSON and SSE consume the same events.
@@ -28,19 +28,20 @@ from dataclasses import dataclass, field, replace
 from knowledge.language import LanguageIdentifier
 from knowledge.schema import SearchHit
 from knowledge.search import Query
-from service.answers import smalltalk
+from service import smalltalk
 from service.answers.aftercare import Aftercare, Outcome
 from service.answers.extractive import extractive_pieces, not_found_text
 from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS, system_blocks, user_turn
 from service.answers.reply_language import decide_language
-from service.answers.smalltalk import SmallTalk
 from service.api.auth import Client
 from service.api.schemas import AnswerRequest, Citation, Mode, Usage
 from service.caching import AnswerCache, CacheHit
 from service.conversations.history import build_history, build_messages, retrieval_query
 from service.conversations.store import Conversation, SessionStore, SessionStoreError, Turn, conversation_key
 from service.core.metrics import Metrics
-from service.handoff.policy import Handoff, HandoffPolicy, HandoffSignals, handoff_message
+from service.handoff.messages import handoff_message
+from service.handoff.policy import HandoffPolicy
+from service.handoff.signals import Handoff, HandoffSignals
 from service.llm.admission import Lease
 from service.llm.claude import Completed, TextDelta, UpstreamError
 from service.llm.resilient import ResilientClaude, Started
@@ -48,8 +49,9 @@ from service.privacy.pii import redact
 from service.retrieval.relevance import RelevanceFloor, no_floor
 from service.retrieval.retriever import BatchingRetriever, Retrieved, Vector
 from service.retrieval.translate import QueryTranslator, merge_hits
-from service.routing.router import Route, Router
+from service.routing.route import Route, Router
 from service.settings.app import AppSettings
+from service.smalltalk import SmallTalk
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
 
+from knowledge.language import base_language
+
 SHORT_WORDS = 2
 
 Source = Literal["conversation", "request", "smalltalk", "accept_language", "detected"]
@@ -51,11 +53,6 @@ _QVALUE = re.compile(r"0(?:\.\d{0,3})?|1(?:\.0{0,3})?")
 class LanguageDecision:
     language: str  # ISO 639-1 (base language: "pt-BR" → "pt")
     source: Source
-
-
-def base_language(code: str) -> str:
-    """'pt-BR' → 'pt', 'zh_Hans' → 'zh', ' DE ' → 'de'."""
-    return code.strip().replace("_", "-").split("-", 1)[0].lower()
 
 
 def word_count(text: str) -> int:

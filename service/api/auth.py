@@ -12,11 +12,11 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
 from knowledge.errors import ConfigError, FaqstreamError
-from knowledge.settings import _config
+from knowledge.settings import EmptyIsNone, _config
 
 PUBLIC = "public"
 
@@ -24,14 +24,9 @@ PUBLIC = "public"
 class AuthSettings(BaseSettings):
     model_config = _config("AUTH_")
 
-    api_keys: SecretStr | None = Field(
+    api_keys: EmptyIsNone[SecretStr] = Field(
         default=None, description="name=key pairs separated by commas; unset = open endpoints"
     )
-
-    @field_validator("api_keys", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
 
 
 class UnauthorizedError(FaqstreamError):

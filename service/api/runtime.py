@@ -37,7 +37,8 @@ from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.translate import QueryTranslator, needs_translation
 from service.retrieval.vector_cache import EmbeddingCache
 from service.routing.catalog import intents_origin
-from service.routing.router import Router, build_router
+from service.routing.factory import build_router
+from service.routing.route import Router
 from service.settings.app import AppSettings
 from service.settings.redis import redis_client
 from service.usage.ledger import UsageLedger, open_ledger

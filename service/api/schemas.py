@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from knowledge.schema import SearchFilters
 
-# smalltalk: a greeting, thanks or goodbye answered with a fixed reply (service/answers/smalltalk.py)
+# smalltalk: a greeting, thanks or goodbye answered with a fixed reply (service/smalltalk/)
 Mode = Literal["generative", "extractive", "cached", "smalltalk"]
 
 

@@ -19,8 +19,8 @@ import anyio
 
 from service.answers.flow import Delta, Done, Event, Failed, Meta
 from service.core.metrics import Metrics
-from service.handoff.policy import Handoff
-from service.routing.router import Route
+from service.handoff.signals import Handoff
+from service.routing.route import Route
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 KEEPALIVE = b": keep-alive\n\n"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings
 
-from knowledge.settings import PACKAGED_E5, PACKAGED_MINILM, _config
+from knowledge.settings import PACKAGED_E5, PACKAGED_MINILM, EmptyIsNone, _config
 
 # The semantic threshold when CACHE_SEMANTIC_THRESHOLD is unset, per EMBEDDING_MODEL: cosine scales
 # differ by model (multilingual-e5-small puts almost any two questions at 0.7-0.9). Each value is the
@@ -23,7 +23,7 @@ class CacheSettings(BaseSettings):
     answers: bool = Field(default=True, description="answer cache for first-turn questions on/off")
     semantic: bool = Field(default=True, description="also serve near-identical questions (by embedding)")
     ttl_s: float = Field(default=86_400.0, gt=0, description="how long a cached answer may be served")
-    semantic_threshold: float | None = Field(
+    semantic_threshold: EmptyIsNone[float] = Field(
         default=None,
         ge=0.5,
         le=1.0,
@@ -37,11 +37,6 @@ class CacheSettings(BaseSettings):
     embedding_size: int = Field(
         default=4096, ge=0, le=1_000_000, description="query embeddings kept in-process; 0 = off"
     )
-
-    @field_validator("semantic_threshold", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
 
     def for_model(self, model: str) -> CacheSettings:
         """These settings for queries embedded by ``model`` (``EMBEDDING_MODEL``): an unset

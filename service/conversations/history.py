@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from service.answers.smalltalk import INTENT as SMALLTALK_INTENT
+from service.conversations.facts import facts_in
 from service.conversations.store import Conversation, Turn
+from service.smalltalk import INTENT as SMALLTALK_INTENT
 
 CHARS_PER_TOKEN = 3.5  # Latin-script text; CJK characters count one token each
 TURN_OVERHEAD_TOKENS = 8  # role, block framing, tags
@@ -55,33 +56,6 @@ MAX_FACTS_CHARS = 400
 MAX_ASKED_CHARS = 200
 MAX_ANSWERED_CHARS = 240
 
-_MONTHS = (
-    "January|February|March|April|May|June|July|August|September|October|November|December|"
-    "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|"
-    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|"
-    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
-    "Januar|Februar|März|Juni|Juli|Oktober|Dezember"
-)
-_CURRENCY = r"€|\$|£|¥|EUR|USD|GBP|CNY|RMB|CHF|euros?|dollars?|pounds?|元|欧元|美元|英镑"
-# What a customer states that must survive: order numbers and codes, amounts, dates.
-FACT_RE = re.compile(
-    "|".join(
-        [
-            # NW-KTL-110, NW-2026-004817: letters and digits joined by - _ /
-            r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[A-Za-z0-9]+(?:[-_/][A-Za-z0-9]+)+(?![\w-])",
-            r"#\s?\d{3,}",  # #48213
-            r"(?<![\d.,])\d{5,}(?![\d.,])",  # 4821337
-            r"(?:€|\$|£|¥)\s?\d(?:[\d.,]*\d)?",  # €49.99
-            rf"\d(?:[\d.,]*\d)?\s?(?:{_CURRENCY})(?![A-Za-z])",  # 49,99 €, 20 EUR, 300元
-            r"\d{4}-\d{2}-\d{2}",  # 2026-03-02
-            r"(?<!\d)\d{1,2}[./]\d{1,2}[./]\d{2,4}(?!\d)",  # 02/03/2026, 2.3.26
-            rf"(?<!\d)\d{{1,2}}\.?\s(?:de\s)?(?:{_MONTHS})\b",  # 3 March, 3 de marzo, 3. März
-            rf"\b(?:{_MONTHS})\s\d{{1,2}}(?!\d)",  # March 3
-            r"\d{1,2}月\d{1,2}日",  # 3月2日
-        ]
-    ),
-    re.IGNORECASE,
-)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 _CITATION = re.compile(r"\s?\[\d{1,3}\]")
 
@@ -97,11 +71,6 @@ def clip_text(text: str, limit: int) -> str:
     cut = text[: limit - 1]
     space = cut.rfind(" ")
     return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
-
-
-def facts_in(text: str) -> list[str]:
-    """Order numbers, codes, amounts and dates in ``text``, in order of appearance."""
-    return [m.group(0).strip() for m in FACT_RE.finditer(text)]
 
 
 def _unique(items: Iterable[str]) -> list[str]:

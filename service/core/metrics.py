@@ -4,6 +4,9 @@ Label values come from small fixed sets (modes, outcomes, token kinds, configure
 reasons, cache results, route templates), so cardinality stays bounded whatever the traffic.
 Ratios (prompt-cache hit ratio, answer-cache hit ratio, handoff rate) are computed in PromQL from
 these counters; deploy/grafana/faqstream.json shows how.
+
+A leaf: it takes plain values (mode and reason strings, anything with the token counts of
+``TokenUsage``, service/core/tokens.py) and imports nothing above ``service.core``.
 """
 
 from __future__ import annotations
@@ -12,8 +15,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from service.api.schemas import Usage
-from service.handoff.policy import Handoff
+from service.core.tokens import TokenUsage
 
 TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
 
@@ -86,14 +88,18 @@ class Metrics:
             "faqstream_embedding_cache_misses", "Question vectors that needed the model", registry=r
         )
 
-    def observe_outcome(self, mode: str, model: str | None, usage: Usage, handoff: Handoff | None) -> None:
+    def observe_outcome(
+        self, mode: str, model: str | None, usage: TokenUsage, handoff_reason: str | None
+    ) -> None:
+        """One answer: its mode, the model that wrote it (None: no Claude call), its tokens and the
+        first reason of its handoff, if any."""
         self.answers.labels(mode, "ok").inc()
-        if handoff is not None:
-            self.handoffs.labels(handoff.reason).inc()
+        if handoff_reason is not None:
+            self.handoffs.labels(handoff_reason).inc()
         if model is not None:
             self.observe_usage(model, usage)
 
-    def observe_usage(self, model: str, usage: Usage) -> None:
+    def observe_usage(self, model: str, usage: TokenUsage) -> None:
         """Tokens and cost of any Claude call (answers, summaries)."""
         for kind in TOKEN_KINDS:
             value = getattr(usage, kind)

@@ -18,11 +18,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings
 
 from knowledge.errors import ConfigError
-from knowledge.settings import _config
+from knowledge.settings import EmptyIsNone, _config
 from service.api.schemas import Usage
 
 log = logging.getLogger(__name__)
@@ -85,14 +85,9 @@ class PricingSettings(BaseSettings):
         default_factory=dict,
         description="JSON object: model id → price fields overriding or extending the defaults",
     )
-    fallback_model: str | None = Field(
+    fallback_model: EmptyIsNone[str] = Field(
         default=None, description="price unknown models as this one; unset = unknown model is an error"
     )
-
-    @field_validator("fallback_model", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
 
     @model_validator(mode="after")
     def _consistent(self) -> PricingSettings:

@@ -1,39 +1,34 @@
 """Outgoing webhooks: JSON POSTs from background tasks, retried, signed, never blocking the caller.
 
-``WebhookSender(url, settings).send(event_type, payload)`` puts the event on a bounded queue and
-returns at once; a full queue (or a closed sender) drops the event with a log line and a counter.
-Worker tasks POST each event with httpx and retry transient failures with tenacity: connection
-errors, timeouts, 408, 429 and 5xx, with exponential backoff and jitter, or the server's
-``Retry-After`` when it sends one (capped); other statuses are final. ``aclose`` stops accepting
-events and drains the queue for a bounded time.
+``WebhookSender(url, settings).send(event_type, payload)`` puts the event on a bounded
+``BackgroundQueue`` and returns at once; a full queue (or a closed sender) drops the event with a
+log line and a counter. Worker tasks POST each event with httpx and retry transient failures with
+tenacity: connection errors, timeouts, 408, 429 and 5xx, with exponential backoff and jitter, or
+the server's ``Retry-After`` when it sends one (capped); other statuses are final. ``aclose`` stops
+accepting events and drains the queue for a bounded time.
 
 Body: ``{"id", "type", "created_at", "data"}``. Headers: ``X-Faqstream-Event`` (the type),
 ``X-Faqstream-Delivery`` (the id, the same on every attempt: receivers dedupe on it) and, with
-``WEBHOOK_SECRET`` set, ``X-Faqstream-Timestamp`` and ``X-Faqstream-Signature: sha256=<hex>``, the
-HMAC-SHA256 of ``"<timestamp>." + body`` — receivers check it with ``verify_signature`` and refuse
-stale timestamps so a captured request cannot be replayed.
+``WEBHOOK_SECRET`` set, ``X-Faqstream-Timestamp`` and ``X-Faqstream-Signature`` (``signing.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
-import hashlib
-import hmac
 import json
 import logging
 import time
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 from tenacity import (
     AsyncRetrying,
@@ -43,15 +38,15 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from knowledge.settings import _config
+from knowledge.settings import EmptyIsNone, _config
+from service.core.background import BackgroundQueue, DropReason
+from service.core.retry_after import retry_after_s
+from service.notify.signing import DELIVERY_HEADER, EVENT_HEADER, signature_headers
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Faqstream-Signature"
-TIMESTAMP_HEADER = "X-Faqstream-Timestamp"
-EVENT_HEADER = "X-Faqstream-Event"
-DELIVERY_HEADER = "X-Faqstream-Delivery"
 RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
+Outcome = Literal["delivered", "failed", "rejected", "dropped", "abandoned"]
 
 
 class WebhookSettings(BaseSettings):
@@ -62,58 +57,12 @@ class WebhookSettings(BaseSettings):
     backoff_initial_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=30.0, ge=0)
     retry_after_max_s: float = Field(default=120.0, ge=0, description="longest Retry-After honoured")
-    secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 signing key; unset = unsigned")
+    secret: EmptyIsNone[SecretStr] = Field(
+        default=None, description="HMAC-SHA256 signing key; unset = unsigned"
+    )
     queue_size: int = Field(default=1000, ge=1, description="events waiting; more are dropped")
     workers: int = Field(default=2, ge=1, le=32, description="deliveries in flight at once")
     drain_s: float = Field(default=10.0, ge=0, description="how long shutdown waits for the queue")
-
-    @field_validator("secret", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The signature header value for ``body`` sent at ``timestamp`` (Unix seconds)."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def verify_signature(
-    secret: str,
-    timestamp: str,
-    body: bytes,
-    signature: str,
-    *,
-    tolerance_s: float = 300.0,
-    now: float | None = None,
-) -> bool:
-    """What a receiver checks: the signature matches and the timestamp is recent."""
-    try:
-        sent = int(timestamp)
-    except ValueError:
-        return False
-    current = time.time() if now is None else now
-    if abs(current - sent) > tolerance_s:
-        return False
-    return hmac.compare_digest(sign(secret, sent, body), signature)
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` value: delay-seconds or an HTTP date; None if absent/invalid."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    current = time.time() if now is None else now
-    return max(when.timestamp() - current, 0.0)
 
 
 class _TransientError(Exception):
@@ -178,48 +127,55 @@ class WebhookSender:
         self.metrics = WebhookMetrics.on(registry if registry is not None else CollectorRegistry())
         self._sleep = sleep
         self._clock = clock
-        self._queue: asyncio.Queue[_Event] = asyncio.Queue(maxsize=self.settings.queue_size)
-        self._workers: list[asyncio.Task[None]] = []
+        self._backoff = wait_exponential_jitter(
+            initial=self.settings.backoff_initial_s,
+            max=self.settings.backoff_max_s,
+            jitter=self.settings.backoff_initial_s,
+        )
+        self._queue: BackgroundQueue[_Event] = BackgroundQueue(
+            f"webhook-{name}",
+            self._deliver_each,
+            maxsize=self.settings.queue_size,
+            workers=self.settings.workers,
+            on_drop=self._dropped,
+        )
         self._client: httpx.AsyncClient | None = None
-        self._closed = False
 
     # --- producer side ------------------------------------------------------------------------
 
     def send(self, event_type: str, payload: Mapping[str, Any]) -> None:
         """Queue one event; never blocks or raises on delivery problems. Starts the workers lazily."""
         event_id = str(uuid.uuid4())
-        if self._closed:
-            self._drop(event_type, event_id, "sender closed")
-            return
         created = datetime.fromtimestamp(self._clock(), UTC).isoformat()
         body = json.dumps(
             {"id": event_id, "type": event_type, "created_at": created, "data": dict(payload)},
             ensure_ascii=False,
             default=str,
         ).encode()
-        try:
-            self._queue.put_nowait(_Event(event_id, event_type, body))
-        except asyncio.QueueFull:
-            self._drop(event_type, event_id, "queue full")
-            return
-        if not self._workers:
+        if self._queue.offer(_Event(event_id, event_type, body)) and not self._queue.started:
             with contextlib.suppress(RuntimeError):  # no running loop: start() will pick it up
                 self.start()
 
-    def _drop(self, event_type: str, event_id: str, reason: str) -> None:
-        self.metrics.events.labels(self.name, "dropped").inc()
-        log.warning("webhook %s: dropped %s event %s (%s)", self.name, event_type, event_id, reason)
+    def _dropped(self, events: Sequence[_Event], reason: DropReason) -> None:
+        outcome: Outcome = "dropped" if reason in ("full", "closed") else "abandoned"
+        why = {"full": "queue full", "closed": "sender closed"}.get(reason, "at shutdown")
+        for event in events:
+            self._count(outcome)
+            log.warning("webhook %s: %s %s event %s (%s)", self.name, outcome, event.type, event.id, why)
+
+    def _count(self, outcome: Outcome) -> None:
+        self.metrics.events.labels(self.name, outcome).inc()
 
     @property
     def pending(self) -> int:
         """Events queued and not yet taken by a worker."""
-        return self._queue.qsize()
+        return self._queue.pending
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the worker tasks on the running loop (idempotent)."""
-        if self._workers or self._closed:
+        if self._queue.started or self._queue.closed:
             return
         asyncio.get_running_loop()  # raises RuntimeError outside a loop, before anything is built
         self._client = httpx.AsyncClient(
@@ -227,52 +183,27 @@ class WebhookSender:
             follow_redirects=False,
             headers={"User-Agent": "faqstream-webhooks/1"},
         )
-        self._workers = [
-            asyncio.create_task(self._work(), name=f"webhook-{self.name}-{i}")
-            for i in range(self.settings.workers)
-        ]
+        self._queue.start()
 
     async def aclose(self, drain_s: float | None = None) -> None:
         """Stop accepting events, deliver what is queued for up to ``drain_s``, then stop."""
-        self._closed = True
-        wait = self.settings.drain_s if drain_s is None else drain_s
-        if self._workers:
-            try:
-                await asyncio.wait_for(self._queue.join(), timeout=wait)
-            except TimeoutError:
-                log.warning("webhook %s: shutdown after %.1fs with events undelivered", self.name, wait)
-            for task in self._workers:
-                task.cancel()
-            await asyncio.gather(*self._workers, return_exceptions=True)
-            self._workers = []
-        while not self._queue.empty():
-            event = self._queue.get_nowait()
-            self._queue.task_done()
-            self.metrics.events.labels(self.name, "abandoned").inc()
-            log.warning("webhook %s: abandoned %s event %s at shutdown", self.name, event.type, event.id)
+        await self._queue.aclose(self.settings.drain_s if drain_s is None else drain_s)
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
     # --- delivery -----------------------------------------------------------------------------
 
-    async def _work(self) -> None:
-        while True:
-            event = await self._queue.get()
+    async def _deliver_each(self, events: list[_Event]) -> None:
+        for event in events:
             try:
                 outcome = await self._deliver(event)
-            except asyncio.CancelledError:
-                self.metrics.events.labels(self.name, "abandoned").inc()
-                log.warning("webhook %s: abandoned %s event %s at shutdown", self.name, event.type, event.id)
-                raise
             except Exception:
                 log.exception("webhook %s: %s event %s failed unexpectedly", self.name, event.type, event.id)
                 outcome = "failed"
-            finally:
-                self._queue.task_done()
-            self.metrics.events.labels(self.name, outcome).inc()
+            self._count(outcome)
 
-    async def _deliver(self, event: _Event) -> str:
+    async def _deliver(self, event: _Event) -> Outcome:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.attempts),
             wait=self._wait,
@@ -302,15 +233,10 @@ class WebhookSender:
 
     async def _post(self, event: _Event) -> None:
         assert self._client is not None
-        headers = {
-            "Content-Type": "application/json",
-            EVENT_HEADER: event.type,
-            DELIVERY_HEADER: event.id,
-        }
+        headers = {"Content-Type": "application/json", EVENT_HEADER: event.type, DELIVERY_HEADER: event.id}
         if self.settings.secret is not None:
-            timestamp = int(self._clock())
-            headers[TIMESTAMP_HEADER] = str(timestamp)
-            headers[SIGNATURE_HEADER] = sign(self.settings.secret.get_secret_value(), timestamp, event.body)
+            secret = self.settings.secret.get_secret_value()
+            headers |= signature_headers(secret, int(self._clock()), event.body)
         try:
             response = await self._client.post(self.url, content=event.body, headers=headers)
         except httpx.TransportError as exc:  # connect/read/write errors and timeouts
@@ -319,20 +245,14 @@ class WebhookSender:
         if 200 <= status < 300:
             return
         if status in RETRY_STATUSES:
-            retry_after = parse_retry_after(response.headers.get("retry-after"), now=self._clock())
-            raise _TransientError(f"HTTP {status}", retry_after)
+            raise _TransientError(f"HTTP {status}", retry_after_s(response.headers, now=self._clock()))
         raise _RejectedError(f"HTTP {status}")
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, _TransientError) and exc.retry_after is not None:
             return min(exc.retry_after, self.settings.retry_after_max_s)
-        backoff = wait_exponential_jitter(
-            initial=self.settings.backoff_initial_s,
-            max=self.settings.backoff_max_s,
-            jitter=self.settings.backoff_initial_s,
-        )
-        return float(backoff(state))
+        return float(self._backoff(state))
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self.metrics.retries.labels(self.name).inc()

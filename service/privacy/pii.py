@@ -1,4 +1,4 @@
-"""Personal data in customer text: find it, say whether there is any, redact it.
+"""Personal data in customer text: find it (``find_pii``) and redact it (``redact``).
 
 Detected kinds, each validated so that what customers legitimately paste (order numbers,
 prices, dates, SKUs, tracking codes) is not flagged:
@@ -372,10 +372,6 @@ def find_pii(text: str) -> list[PiiMatch]:
         if all(match.end <= c.start or match.start >= c.end for c in chosen):
             chosen.append(match)
     return sorted(chosen, key=lambda m: m.start)
-
-
-def contains_pii(text: str) -> bool:
-    return bool(find_pii(text))
 
 
 def redact(text: str) -> str:

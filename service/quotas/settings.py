@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode
 
-from knowledge.settings import _config
+from knowledge.settings import EmptyIsNone, _config
 
 
 class LimitSettings(BaseSettings):
@@ -24,7 +24,9 @@ class LimitSettings(BaseSettings):
     alert_thresholds: Annotated[tuple[float, ...], NoDecode] = Field(
         default=(0.5, 0.8, 1.0), description="fractions of each daily budget that raise an alert once"
     )
-    alert_webhook_url: str | None = Field(default=None, description="POST budget alerts here; unset = off")
+    alert_webhook_url: EmptyIsNone[str] = Field(
+        default=None, description="POST budget alerts here; unset = off"
+    )
     fail_open: bool = Field(
         default=True, description="allow requests when Redis is unreachable (logged); false = refuse"
     )
@@ -43,8 +45,3 @@ class LimitSettings(BaseSettings):
         if any(not 0 < t <= 10 for t in value):
             raise ValueError("alert thresholds are fractions of the budget, in (0, 10]")
         return tuple(sorted(set(value)))
-
-    @field_validator("alert_webhook_url", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value

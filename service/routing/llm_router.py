@@ -21,7 +21,9 @@ from xml.sax.saxutils import escape
 
 from service.llm.claude import ClaudeClient, UpstreamError
 from service.routing.catalog import IntentCatalog
-from service.routing.router import IntentRouter, Route, RouterSettings, Vector, wants_human
+from service.routing.route import Route, Vector, wants_human
+from service.routing.router import IntentRouter
+from service.routing.settings import RouterSettings
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,6 @@ class LlmRouter:
     """Claude as the router, the local router as its fallback (and for keyword matches)."""
 
     def __init__(self, client: ClaudeClient, local: IntentRouter, settings: RouterSettings) -> None:
-        self.threshold = local.threshold
         self.local = local
         self._client = client
         self._settings = settings

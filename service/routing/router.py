@@ -11,123 +11,29 @@ honestly low confidence.
 Two layers read the raw text first: multilingual keyword patterns catch requests for a person that
 must never be missed, and a question that *is* a labelled example gets that example's label.
 
-``ROUTER_KIND=llm`` asks Claude instead (``service.routing.llm_router``), falling back to this router.
+``ROUTER_KIND=llm`` asks Claude instead (``service.routing.llm_router``), falling back to this router;
+``service.routing.factory.build_router`` picks the configured one.
 Method and measurements: docs/routing.md.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.embedder import Embedder
-from knowledge.language import LanguageIdentifier
-from knowledge.settings import _config
+from knowledge.language import LanguageIdentifier, base_language
 from service.routing import calibration as cal
 from service.routing.catalog import IntentCatalog, intents_origin
-
-if TYPE_CHECKING:
-    from service.llm.claude import ClaudeClient
+from service.routing.route import Route, Vector, wants_human
+from service.routing.settings import RouterSettings
 
 log = logging.getLogger(__name__)
 
-Vector = npt.NDArray[np.float32]
 GLOBAL = "*"  # calibration key used for languages without enough examples of their own
 MIN_EXAMPLES_PER_LANGUAGE_FACTOR = 3  # a language gets its own temperature with ≥ 3 examples per label
-
-
-# The confidence a route needs to count as "confident" in reports and `needs_handoff`. The service's
-# handoff decision uses HANDOFF_CONFIDENCE_THRESHOLD (same default), the one setting for it.
-CONFIDENT = 0.75
-
-
-class RouterSettings(BaseSettings):
-    """Intent routing (ROUTER_)."""
-
-    model_config = SettingsConfigDict(**_config("ROUTER_"), populate_by_name=True)
-
-    kind: Literal["local", "llm"] = Field(
-        default="local",
-        validation_alias=AliasChoices("ROUTER_KIND", "ROUTER"),
-        description="local = embedding similarity to the labelled examples; llm = ask Claude "
-        "(falls back to local when Claude fails or no API key is set)",
-    )
-    intents_file: Path | None = Field(
-        default=None,
-        description="your labels and example phrasings (YAML); relative = working directory, else the "
-        "source tree. Unset = the bundled example data/intents.yaml (a demo shop's), under which a low "
-        "intent confidence never hands off",
-    )
-    top_k: int = Field(default=2, ge=1, le=20, description="best examples averaged per label")
-    temperature: float | None = Field(
-        default=None,
-        gt=0.0,
-        le=10.0,
-        description="fixed softmax temperature for every language; unset = fitted per language by "
-        "leave-one-out on the examples",
-    )
-    llm_model: str = "claude-haiku-4-5"
-    llm_timeout_s: float = Field(default=5.0, gt=0.0)
-    llm_max_tokens: int = Field(default=256, ge=16, le=4096)
-
-    @field_validator("temperature", "intents_file", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
-
-
-@dataclass(frozen=True)
-class Route:
-    """Where a question goes. ``scores`` holds every label's probability, highest first."""
-
-    intent: str
-    confidence: float
-    language: str
-    scores: tuple[tuple[str, float], ...]
-    source: Literal["similarity", "keyword", "example", "llm"] = "similarity"
-    degraded: bool = False  # the LLM router failed and this is the local router's answer
-
-    def to_dict(self, top: int = 3) -> dict[str, Any]:
-        return {
-            "intent": self.intent,
-            "confidence": round(self.confidence, 4),
-            "language": self.language,
-            "source": self.source,
-            "degraded": self.degraded,
-            "scores": {label: round(p, 4) for label, p in self.scores[:top]},
-        }
-
-
-class Router(Protocol):
-    """What the service calls; both routers implement it."""
-
-    threshold: float
-
-    async def classify(self, text: str, language: str, vector: Vector | None = None) -> Route: ...
-
-    def wants_human(self, route: Route) -> bool: ...
-
-
-def wants_human(route: Route, human_label: str = "human_agent") -> bool:
-    """The customer asked for a person (in any language: similarity or keyword layer)."""
-    return route.intent == human_label
-
-
-def needs_handoff(route: Route, threshold: float, human_label: str = "human_agent") -> bool:
-    """Hand over to a person: asked for one, or the router is not confident enough."""
-    return wants_human(route, human_label) or route.confidence < threshold
-
-
-def base_language(code: str) -> str:
-    """'pt-BR' → 'pt', 'zh_Hans' → 'zh'."""
-    return code.replace("_", "-").split("-", 1)[0].strip().lower()
 
 
 class IntentRouter:
@@ -144,7 +50,6 @@ class IntentRouter:
         self.settings = settings or RouterSettings()
         self.catalog = catalog
         self.labels = catalog.labels
-        self.threshold = CONFIDENT
         self._embedder = embedder
         self._languages = languages
         self._default_language = default_language
@@ -287,22 +192,3 @@ def _with_temperature(
     probs = cal.softmax(cal.apply_floor(scores, fallback, base.floor), temperature)
     accuracy = float((probs.argmax(axis=1) == gold).mean())
     return cal.Calibration(temperature, base.floor, cal.nll(probs, gold), accuracy, len(gold))
-
-
-def build_router(
-    settings: RouterSettings,
-    embedder: Embedder,
-    claude: ClaudeClient | None = None,
-    languages: LanguageIdentifier | None = None,
-    default_language: str = "en",
-) -> Router:
-    """The configured router. ``llm`` without a Claude client (no API key) runs the local one."""
-    local = IntentRouter.from_settings(settings, embedder, languages, default_language)
-    if settings.kind == "local":
-        return local
-    if claude is None:
-        log.warning("ROUTER_KIND=llm but no Claude client (ANTHROPIC_API_KEY unset): routing locally")
-        return local
-    from service.routing.llm_router import LlmRouter
-
-    return LlmRouter(claude, local, settings)

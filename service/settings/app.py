@@ -13,13 +13,13 @@ from knowledge.settings import Settings
 from service.api.auth import AuthSettings
 from service.caching import CacheSettings
 from service.conversations.store import ConversationSettings
-from service.handoff.policy import HandoffSettings
+from service.handoff.settings import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.llm.pricing import PricingSettings
 from service.notify.webhooks import WebhookSettings
 from service.quotas import LimitSettings
 from service.retrieval.translate import TranslateSettings
-from service.routing.router import RouterSettings
+from service.routing.settings import RouterSettings
 from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings
 from service.settings.service import AnthropicSettings, ServiceSettings

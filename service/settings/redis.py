@@ -8,13 +8,13 @@ component; each namespaces its keys under ``REDIS_KEY_PREFIX``. The client retur
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from knowledge.errors import FaqstreamError
-from knowledge.settings import _config
+from knowledge.settings import EmptyIsNone, _config
 
 
 class RedisUnavailableError(FaqstreamError):
@@ -24,7 +24,7 @@ class RedisUnavailableError(FaqstreamError):
 class RedisSettings(BaseSettings):
     model_config = _config("REDIS_")
 
-    url: SecretStr | None = Field(
+    url: EmptyIsNone[SecretStr] = Field(
         default=None,
         description="redis://[:password@]host:port/db (rediss:// for TLS); unset = in-process stores",
     )
@@ -32,11 +32,6 @@ class RedisSettings(BaseSettings):
     timeout_s: float = Field(default=2.0, gt=0, description="per-command socket timeout")
     connect_timeout_s: float = Field(default=2.0, gt=0)
     max_connections: int = Field(default=64, ge=1, le=10_000, description="connection pool size per process")
-
-    @field_validator("url", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
 
 
 async def redis_client(settings: RedisSettings) -> Redis | None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
-from knowledge.settings import _config
+from knowledge.settings import EmptyIsNone, _config
 
 
 class ServiceSettings(BaseSettings):
@@ -14,11 +14,11 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
-    admin_key: SecretStr | None = Field(
+    admin_key: EmptyIsNone[SecretStr] = Field(
         default=None, description="bearer key for /admin/*; unset = admin off"
     )
     top_k: int = Field(default=5, ge=1, le=20, description="passages given to Claude")
-    relevance_floor: float | None = Field(
+    relevance_floor: EmptyIsNone[float] = Field(
         default=None,
         ge=-1.0,
         le=1.0,
@@ -32,17 +32,12 @@ class ServiceSettings(BaseSettings):
         default=6000, ge=0, description="size cap of the cached knowledge-base digest"
     )
 
-    @field_validator("admin_key", "relevance_floor", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
-
 
 class AnthropicSettings(BaseSettings):
     model_config = _config("ANTHROPIC_")
 
-    api_key: SecretStr | None = Field(default=None, description="unset = extractive mode (no LLM)")
-    base_url: str | None = None
+    api_key: EmptyIsNone[SecretStr] = Field(default=None, description="unset = extractive mode (no LLM)")
+    base_url: EmptyIsNone[str] = None
     model: str = "claude-sonnet-4-6"
     max_tokens: int = Field(default=1024, ge=1, le=64_000)
     timeout_s: float = Field(default=60.0, gt=0)
@@ -53,8 +48,3 @@ class AnthropicSettings(BaseSettings):
         description="start-up check of the key (GET /v1/models, alongside the model warm-up); 0 = off",
     )
     # Prices per model: PRICING_TABLE (service/llm/pricing.py).
-
-    @field_validator("api_key", "base_url", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value

@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from fakes import FakeAnthropic, Status
 from service.api.auth import AuthSettings
 from service.caching import CacheSettings
-from service.handoff.policy import HandoffSettings
+from service.handoff.settings import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.notify.webhooks import WebhookSettings
 from service.quotas import LimitSettings

@@ -30,10 +30,11 @@ from fakes import FakeAnthropic, Reply
 from knowledge.answerability import RelevanceCalibration
 from service.answers.extractive import not_found_text
 from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS
-from service.handoff.policy import HandoffSettings, handoff_message
+from service.handoff.messages import handoff_message
+from service.handoff.settings import HandoffSettings
 from service.notify.webhooks import WebhookSettings
 from service.routing.catalog import BUNDLED_INTENTS
-from service.routing.router import RouterSettings
+from service.routing.settings import RouterSettings
 from tests import answerability_sets as sets
 from tests.integration.test_service_flows import (
     FAST_RETRIES,

@@ -33,7 +33,8 @@ from fakes import FakeAnthropic
 from faqstream.server import build_app
 from service.api.auth import AuthSettings
 from service.api.runtime import Runtime
-from service.handoff.policy import HandoffSettings, handoff_message
+from service.handoff.messages import handoff_message
+from service.handoff.settings import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.notify.webhooks import WebhookSettings
 from service.retrieval.translate import TranslateSettings

@@ -19,10 +19,10 @@ import pytest
 from httpx_sse import connect_sse
 
 from fakes import FakeAnthropic
-from service.answers.smalltalk import REPLIES
 from service.api.auth import PUBLIC
 from service.caching import CacheSettings, MemoryAnswerCache
 from service.conversations.store import conversation_key
+from service.smalltalk import REPLIES
 from tests.corpus import write_corpus
 from tests.integration.test_service_flows import (
     FAST_RETRIES,

@@ -5,27 +5,26 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 from knowledge.errors import ConfigError
 from service.api.schemas import Citation
-from service.handoff.policy import (
-    DEFAULT_LEXICON,
-    HANDOFF_LANGUAGES,
-    REASON_ORDER,
-    DissatisfactionDetector,
-    HandoffPolicy,
-    HandoffSettings,
-    HandoffSignals,
-    Turn,
-    decide,
-    extract_facts,
-    handoff_message,
-    handoff_reasons,
-)
+from service.conversations.facts import extract_facts, facts_in
+from service.conversations.store import Turn
+from service.handoff.dissatisfaction import DEFAULT_LEXICON, DissatisfactionDetector
+from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message
+from service.handoff.policy import HandoffPolicy, decide, handoff_reasons
+from service.handoff.settings import HandoffSettings
+from service.handoff.signals import REASON_ORDER, HandoffSignals
 
 DETECTOR = DissatisfactionDetector.load()
+
+
+def turn(role: Literal["user", "assistant"], text: str) -> Turn:
+    return Turn(role=role, text=text)
+
 
 # Dissatisfied customer messages, per language: each must count.
 POSITIVE = {
@@ -279,17 +278,17 @@ def test_without_custom_intents_low_confidence_alone_never_hands_off() -> None:
 
 def test_dissatisfaction_is_counted_from_the_conversation() -> None:
     turns = [
-        Turn("user", "How do I return my kettle?"),
-        Turn("assistant", "You can return most items within 30 days [1]."),
-        Turn("user", "That doesn't help, it was a gift"),
-        Turn("assistant", "Gifts can be returned with the gift receipt [2]."),
-        Turn("user", "this is useless"),
+        turn("user", "How do I return my kettle?"),
+        turn("assistant", "You can return most items within 30 days [1]."),
+        turn("user", "That doesn't help, it was a gift"),
+        turn("assistant", "Gifts can be returned with the gift receipt [2]."),
+        turn("user", "this is useless"),
     ]
     policy = HandoffPolicy(SETTINGS)
     handoff = policy.decide(signals(dissatisfied_turns=None, turns=turns))
     assert handoff is not None and handoff.reason == "dissatisfaction" and handoff.dissatisfied_turns == 2
     # assistant text never counts, even when it quotes the customer
-    calm = [Turn("user", "How do I return my kettle?"), Turn("assistant", "Sorry that didn't help. Useless!")]
+    calm = [turn("user", "How do I return my kettle?"), turn("assistant", "Sorry that didn't help. Useless!")]
     assert policy.decide(signals(dissatisfied_turns=None, turns=calm)) is None
 
 
@@ -319,11 +318,11 @@ CITATION = Citation(
 
 def test_payload_carries_an_extractive_summary_for_the_agent() -> None:
     turns = [
-        Turn("user", "Hola"),
-        Turn("assistant", "¡Hola! ¿En qué puedo ayudarle?"),
-        Turn("user", "Quiero devolver el pedido ORD-55812, pagué 49,90 € el 2026-03-02"),
-        Turn("assistant", "Puede devolver la mayoría de los artículos en 30 días [1]. Inicie la devolución."),
-        Turn("user", "Quiero hablar con una persona"),
+        turn("user", "Hola"),
+        turn("assistant", "¡Hola! ¿En qué puedo ayudarle?"),
+        turn("user", "Quiero devolver el pedido ORD-55812, pagué 49,90 € el 2026-03-02"),
+        turn("assistant", "Puede devolver la mayoría de los artículos en 30 días [1]. Inicie la devolución."),
+        turn("user", "Quiero hablar con una persona"),
     ]
     handoff = decide(
         signals(language="es", intent="human_agent", confidence=0.93, turns=turns, citations=[CITATION]),
@@ -346,7 +345,7 @@ def test_payload_carries_an_extractive_summary_for_the_agent() -> None:
 def test_precomputed_summary_is_used_and_long_summaries_are_clipped() -> None:
     handoff = decide(signals(relevant_hits=0, summary="  Customer wants a refund for ORD-1.  "), SETTINGS)
     assert handoff is not None and handoff.summary == "Customer wants a refund for ORD-1."
-    long_turns = [Turn("user", "word " * 2000)]
+    long_turns = [turn("user", "word " * 2000)]
     clipped = decide(signals(relevant_hits=0, turns=long_turns), HandoffSettings(summary_max_chars=300))
     assert clipped is not None and len(clipped.summary) <= 300 and clipped.summary.endswith("…")
 
@@ -363,6 +362,21 @@ def test_facts_extraction() -> None:
     assert facts[:2] == ["884213", "1Z999AA10123456784"]
     assert "A20240517" in facts and "199元" in facts
     assert "RE-2026-0042" in facts and "12.03.2026" in facts
+
+
+def test_one_fact_extractor_serves_both_summaries() -> None:
+    # the conversation summary's forms (service.conversations.history) and the handoff's, together
+    text = "My kettle NW-KTL-110 from order NW-2026-004817 leaks. I paid €49.99 on 3 March, ref #10029."
+    assert facts_in(text) == ["NW-KTL-110", "NW-2026-004817", "€49.99", "3 March", "#10029"]
+    assert facts_in("¿Puedo devolver el pedido NW-2026-000123 del 3 de marzo? Costó 120 €.") == [
+        "NW-2026-000123",
+        "3 de marzo",
+        "120 €",
+    ]
+    assert facts_in("我的订单3月2日到的，花了300元。") == ["3月2日", "300元"]
+    # a value inside one already found is not repeated; the handoff summary keeps at most eight
+    assert facts_in("ticket ORD12345, 48213 then ORD-48213") == ["ORD12345", "48213"]
+    assert len(extract_facts([f"order A{n}00{n}" for n in range(1, 10)], limit=8)) == 8
 
 
 # ---------------------------------------------------------------- the customer's notice

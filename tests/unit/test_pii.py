@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from service.privacy.pii import PiiMatch, contains_pii, find_pii, iban_valid, luhn_valid, redact
+from service.privacy.pii import PiiMatch, find_pii, iban_valid, luhn_valid, redact
 
 EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 POLICIES = Path(__file__).resolve().parents[2] / "data" / "policies"
@@ -92,7 +92,7 @@ NEGATIVES = [
 def test_finds(text: str, value: str, kind: str) -> None:
     found = [(text[m.start : m.end], m.kind) for m in find_pii(text)]
     assert (value, kind) in found, found
-    assert contains_pii(text)
+    assert redact(text) != text
 
 
 @pytest.mark.parametrize("text", NEGATIVES)
@@ -139,7 +139,7 @@ def test_validators() -> None:
 def test_no_bitext_request_is_flagged() -> None:
     """4,433 real customer requests, 854 of them with order numbers, amounts or invoice ids."""
     rows = [json.loads(line) for line in (EVAL / "faq_queries.jsonl").read_text().splitlines() if line]
-    flagged = [r["query"] for r in rows if contains_pii(r["query"])]
+    flagged = [r["query"] for r in rows if find_pii(r["query"])]
     assert flagged == []
 
 

@@ -1,4 +1,4 @@
-"""Small talk (service/answers/smalltalk.py) and the reply language of short messages
+"""Small talk (service/smalltalk/) and the reply language of short messages
 (service/answers/reply_language.py).
 
 The matcher is checked exhaustively over its own lexicon: every phrase, decorated in every way a
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.answers import smalltalk
+from service import smalltalk
 from service.answers.flow import opening
 from service.answers.reply_language import (
     LanguageDecision,
@@ -24,9 +24,9 @@ from service.answers.reply_language import (
     fits_script,
     word_count,
 )
-from service.answers.smalltalk import LEXICON, NEUTRAL, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match, reply
 from service.conversations.history import retrieval_query
 from service.conversations.store import Conversation, Turn
+from service.smalltalk import LEXICON, NEUTRAL, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match, reply
 
 EIGHT = ("en", "zh", "es", "fr", "de", "ja", "pt", "it")
 

@@ -1,0 +1,156 @@
+"""Signs of dissatisfaction in a customer's messages, from the curated lexicon.
+
+``data/dissatisfaction.yaml`` (or ``HANDOFF_LEXICON_PATH``) holds per-language phrase patterns with
+exceptions, weights and thresholds; it is loaded once per path. A message scores for lexicon
+phrases (every language is tried), shouting, emphasis and repeating an earlier question;
+``DissatisfactionDetector.count`` gives the dissatisfied turns of a conversation, which
+``service.handoff.policy`` compares with ``HANDOFF_DISSATISFACTION_COUNT``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.errors import ConfigError
+
+DEFAULT_LEXICON = Path(__file__).resolve().parents[2] / "data" / "dissatisfaction.yaml"
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, straight apostrophes, Latin accents removed, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'").replace("‘", "'")
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(c for c in decomposed if not "\u0300" <= c <= "\u036f")
+    return " ".join(unicodedata.normalize("NFC", stripped).split())
+
+
+def _pattern(source: str) -> re.Pattern[str]:
+    """Patterns get the accent treatment of ``normalize`` (not lower-casing: it would break escapes)."""
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", source))
+    text = unicodedata.normalize("NFC", "".join(c for c in decomposed if not "\u0300" <= c <= "\u036f"))
+    return re.compile(text, re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TurnAssessment:
+    dissatisfied: bool
+    score: float
+    signals: tuple[str, ...]  # e.g. ("phrase:en", "shouting", "repeated_question", "emphasis")
+
+
+@dataclass(frozen=True)
+class _Language:
+    patterns: tuple[re.Pattern[str], ...]
+    exceptions: tuple[re.Pattern[str], ...]
+
+
+_PUNCT = re.compile(r"[\W_]+")
+
+
+class DissatisfactionDetector:
+    """Scores one customer message for signs of dissatisfaction; counts them over a conversation."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        try:
+            self.threshold = float(spec.get("threshold", 1.0))
+            weights = spec.get("weights") or {}
+            self.weights = {
+                k: float(weights.get(k, 0.0)) for k in ("phrase", "repeated_question", "shouting", "emphasis")
+            }
+            shouting = spec.get("shouting") or {}
+            self.shout_min_letters = int(shouting.get("min_letters", 12))
+            self.shout_min_words = int(shouting.get("min_words", 3))
+            self.shout_ratio = float(shouting.get("min_upper_ratio", 0.9))
+            repeat = spec.get("repeated_question") or {}
+            self.repeat_min_chars = int(repeat.get("min_chars", 12))
+            self.repeat_similarity = float(repeat.get("min_similarity", 0.85))
+            self.emphasis = tuple(_pattern(p) for p in spec.get("emphasis") or [])
+            self.languages = {
+                str(code): _Language(
+                    tuple(_pattern(p) for p in entry.get("patterns") or []),
+                    tuple(_pattern(p) for p in entry.get("except") or []),
+                )
+                for code, entry in (spec.get("languages") or {}).items()
+            }
+        except (AttributeError, TypeError, ValueError, re.error) as exc:
+            raise ConfigError(f"invalid dissatisfaction lexicon: {exc}") from exc
+        if not self.languages:
+            raise ConfigError("the dissatisfaction lexicon defines no languages")
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> DissatisfactionDetector:
+        return _load(path or DEFAULT_LEXICON)
+
+    def phrase_languages(self, text: str) -> list[str]:
+        """Languages whose lexicon matches ``text`` (all languages are tried on every message)."""
+        norm = normalize(text)
+        found = []
+        for code, lang in self.languages.items():
+            if any(p.search(norm) for p in lang.patterns) and not any(
+                e.search(norm) for e in lang.exceptions
+            ):
+                found.append(code)
+        return found
+
+    def shouting(self, text: str) -> bool:
+        words = [w for w in text.split() if not any(c.isdigit() for c in w)]
+        cased = [c for w in words for c in w if c.isupper() or c.islower()]
+        cased_words = [w for w in words if len(w) >= 2 and any(c.isupper() or c.islower() for c in w)]
+        if len(cased) < self.shout_min_letters or len(cased_words) < self.shout_min_words:
+            return False
+        return sum(c.isupper() for c in cased) / len(cased) >= self.shout_ratio
+
+    def repeats(self, text: str, previous: Sequence[str]) -> bool:
+        """(Nearly) the same message as an earlier customer turn: the answer did not help."""
+        key = _PUNCT.sub(" ", normalize(text)).strip()
+        if len(key) < self.repeat_min_chars:
+            return False
+        for earlier in previous:
+            other = _PUNCT.sub(" ", normalize(earlier)).strip()
+            if other and difflib.SequenceMatcher(None, key, other).ratio() >= self.repeat_similarity:
+                return True
+        return False
+
+    def assess(self, text: str, previous: Sequence[str] = ()) -> TurnAssessment:
+        """One customer message; ``previous`` are the customer's earlier messages, oldest first."""
+        signals: list[str] = [f"phrase:{code}" for code in self.phrase_languages(text)]
+        score = self.weights["phrase"] if signals else 0.0
+        if self.repeats(text, previous):
+            signals.append("repeated_question")
+            score += self.weights["repeated_question"]
+        if self.shouting(text):
+            signals.append("shouting")
+            score += self.weights["shouting"]
+        norm = normalize(text)
+        if any(p.search(norm) for p in self.emphasis):
+            signals.append("emphasis")
+            score += self.weights["emphasis"]
+        return TurnAssessment(score >= self.threshold and score > 0, round(score, 3), tuple(signals))
+
+    def count(self, customer_turns: Sequence[str]) -> int:
+        """Dissatisfied turns among the customer's messages of one conversation, oldest first."""
+        return sum(
+            self.assess(text, customer_turns[:i]).dissatisfied for i, text in enumerate(customer_turns)
+        )
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path) -> DissatisfactionDetector:
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(
+            f"cannot read the dissatisfaction lexicon {path}: {exc}", hint="check HANDOFF_LEXICON_PATH"
+        ) from exc
+    if not isinstance(spec, dict):
+        raise ConfigError(f"the dissatisfaction lexicon {path} is not a YAML mapping")
+    return DissatisfactionDetector(spec)

@@ -1,0 +1,38 @@
+"""The handoff settings (``HANDOFF_``): when a conversation goes to a human, and where it is sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+from knowledge.settings import EmptyIsNone, _config
+
+
+class HandoffSettings(BaseSettings):
+    model_config = _config("HANDOFF_")
+
+    confidence_threshold: float = Field(
+        default=0.75,
+        ge=0.0,
+        le=1.0,
+        description="router confidence under which a human takes over; applies only with your own "
+        "intents file (ROUTER_INTENTS_FILE)",
+    )
+    dissatisfaction_count: int = Field(
+        default=2, ge=1, le=100, description="dissatisfied customer turns that trigger a handoff"
+    )
+    min_relevant_hits: int = Field(
+        default=1, ge=0, le=20, description="passages above the relevance floor needed to answer; 0 = off"
+    )
+    human_intents: tuple[str, ...] = Field(
+        default=("human_agent",), description="router intents meaning 'let me talk to a person'"
+    )
+    lexicon_path: EmptyIsNone[Path] = Field(
+        default=None, description="dissatisfaction lexicon (YAML); unset = data/dissatisfaction.yaml"
+    )
+    summary_max_chars: int = Field(default=1500, ge=200, le=20_000)
+    webhook_url: EmptyIsNone[str] = Field(
+        default=None, description="where handoffs are POSTed for the agents' tool; unset = no webhook"
+    )
