@@ -39,7 +39,7 @@ hit rate counts every hit (each is on another question), an upper bound on the f
 
 **Rule** (``recommended`` in the JSON): the lowest threshold at which Bitext precision, nearest and
 stream, is ≥ ``MIN_PRECISION`` and the false-hit rate is ≤ ``MAX_FALSE_HIT_RATE`` in every language
-of both sets. The per-model defaults in ``service.caching.answers.SEMANTIC_THRESHOLDS`` come from it.
+of both sets. The per-model defaults in ``service.caching.settings.SEMANTIC_THRESHOLDS`` come from it.
 
 Also the embedding-cache economics: one query embedding (ONNX) vs an in-process cache hit vs a
 Redis GET of the same vector, and the answer-cache lookup cost with a full namespace.
@@ -66,7 +66,7 @@ import numpy as np
 from bench.common import EVAL, MODEL_CACHE, Timer, read_jsonl, summary_ms, write_result
 from knowledge.embedder import Embedder, load_embedder
 from knowledge.settings import DEFAULT_MODEL, EmbeddingSettings
-from service.caching.answers import (
+from service.caching import (
     SEMANTIC_THRESHOLDS,
     CachedAnswer,
     CacheSettings,

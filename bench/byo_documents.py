@@ -52,9 +52,9 @@ from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase
 from knowledge.settings import ChunkingSettings, EmbeddingSettings, IngestSettings, QdrantSettings
 from service.api.auth import AuthSettings
-from service.caching.answers import CacheSettings
+from service.caching import CacheSettings
 from service.handoff.settings import HandoffSettings
-from service.quotas.rate_limits import LimitSettings
+from service.quotas import LimitSettings
 from service.routing.catalog import IntentCatalog, intents_origin
 from service.routing.settings import RouterSettings
 from service.settings.anthropic import AnthropicSettings

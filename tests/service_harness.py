@@ -30,7 +30,7 @@ from faqstream.server import build_app
 from ingest.pipeline import IngestPipeline
 from knowledge.search import KnowledgeBase
 from service.api.runtime import Runtime
-from service.caching.answers import CacheSettings
+from service.caching import CacheSettings
 from service.llm.policy import ResilienceSettings
 from service.retrieval.translate import TranslateSettings
 from service.settings.anthropic import AnthropicSettings

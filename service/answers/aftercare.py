@@ -14,7 +14,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from service.answers.plan import Outcome, Plan
-from service.caching.answers import AnswerCache, CachedAnswer, should_store
+from service.caching import AnswerCache, CachedAnswer, should_store
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
 from service.conversations.summarizer import Summarizer, fold_conversation
 from service.core.metrics import Metrics

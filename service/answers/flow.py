@@ -32,7 +32,7 @@ from service.answers.reply_language import decide_language
 from service.answers.stream import AnswerStream
 from service.api.auth import Client
 from service.api.schemas import AnswerRequest
-from service.caching.answers import AnswerCache
+from service.caching import AnswerCache
 from service.conversations.history import retrieval_query
 from service.conversations.store import Conversation, SessionStore, SessionStoreError, conversation_key
 from service.core.metrics import Metrics

@@ -22,7 +22,7 @@ from service.answers.digest import DigestCache
 from service.answers.flow import AnswerDeps, AnswerService
 from service.answers.prompts import cache_warning, system_blocks
 from service.api.auth import ApiKeys
-from service.caching.answers import AnswerCache, CacheSettings, build_answer_cache
+from service.caching import AnswerCache, CacheSettings, build_answer_cache
 from service.conversations.store import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
 from service.core.metrics import Metrics

@@ -16,9 +16,9 @@ Two stores implement ``SessionStore``:
   beyond ``max_stored_turns`` from the head of the list. ``load`` reads both keys in one ``MULTI``
   (a consistent snapshot). Every write refreshes the TTL of both keys.
 
-* ``InProcessSessionStore`` (no Redis) — the same semantics in a dict, for one process. Expired
-  conversations are evicted on access and on write; at most ``memory_max_conversations`` are kept
-  (least recently written evicted first).
+* ``InProcessSessionStore`` (no Redis) — the same semantics in a ``cachetools.TTLCache``, for one
+  process. Expired conversations are never served and are swept on write; at most
+  ``memory_max_conversations`` are kept (least recently used evicted first).
 
 Turn positions are absolute: turn ``n`` is the ``n``-th turn since the conversation began, even after
 older summarised turns were dropped from storage (``Conversation.first_turn`` says how many were).
@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
+from cachetools import TTLCache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings
 from redis.asyncio import Redis
@@ -41,6 +41,7 @@ from redis.exceptions import RedisError
 
 from knowledge.errors import FaqstreamError
 from knowledge.settings import _config
+from service.core.redis_keys import slot_key
 
 log = logging.getLogger(__name__)
 
@@ -145,62 +146,43 @@ def _now(clock: Clock) -> datetime:
 # --------------------------------------------------------------------------- in-process
 
 
-@dataclass
-class _Entry:
-    conversation: Conversation
-    expires_at: float
-
-
 class InProcessSessionStore:
-    """One process's conversations in memory; no await inside an operation, so each is atomic."""
+    """One process's conversations in memory; no await inside an operation, so each is atomic.
+
+    A ``cachetools.TTLCache``: a conversation expires ``ttl_s`` after its last write (a read does
+    not extend it); at most ``memory_max_conversations`` are kept, the least recently used evicted
+    first; expired ones are swept on every write.
+    """
 
     def __init__(self, settings: ConversationSettings, *, clock: Clock = time.time) -> None:
         self.settings = settings
         self.clock = clock
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently written first
-
-    def _live(self, conversation_id: str) -> _Entry | None:
-        entry = self._entries.get(conversation_id)
-        if entry is not None and entry.expires_at <= self.clock():
-            del self._entries[conversation_id]
-            return None
-        return entry
-
-    def _touch(self, conversation_id: str, entry: _Entry) -> None:
-        entry.expires_at = self.clock() + self.settings.ttl_s
-        self._entries[conversation_id] = entry
-        self._entries.move_to_end(conversation_id)
-        now = self.clock()
-        while self._entries:  # the oldest write expires first: sweep from the front
-            oldest_id, oldest = next(iter(self._entries.items()))
-            if oldest.expires_at > now and len(self._entries) <= self.settings.memory_max_conversations:
-                break
-            del self._entries[oldest_id]
+        self._entries: TTLCache[str, Conversation] = TTLCache(
+            maxsize=settings.memory_max_conversations, ttl=settings.ttl_s, timer=clock
+        )
 
     async def load(self, conversation_id: str) -> Conversation | None:
-        entry = self._live(conversation_id)
-        if entry is None:
+        conv = self._entries.get(conversation_id)
+        if conv is None:
             return None
-        return entry.conversation.model_copy(update={"turns": list(entry.conversation.turns)})
+        return conv.model_copy(update={"turns": list(conv.turns)})
 
     async def append(self, conversation_id: str, turns: Sequence[Turn]) -> None:
         if not turns:
             return
         now = _now(self.clock)
-        entry = self._live(conversation_id)
-        if entry is None:
-            entry = _Entry(Conversation(id=conversation_id, created_at=now, updated_at=now), 0.0)
-        conv = entry.conversation
+        conv = self._entries.get(conversation_id)
+        if conv is None:
+            conv = Conversation(id=conversation_id, created_at=now, updated_at=now)
         conv.turns.extend(turns)
         conv.updated_at = now
         conv.language = turns[-1].language
-        self._touch(conversation_id, entry)
+        self._entries[conversation_id] = conv  # (re)starts its time to live
 
     async def set_summary(self, conversation_id: str, summary: str, upto_turns: int) -> bool:
-        entry = self._live(conversation_id)
-        if entry is None:
+        conv = self._entries.get(conversation_id)
+        if conv is None:
             return False
-        conv = entry.conversation
         if upto_turns <= conv.summarized_turns or upto_turns > conv.total_turns:
             return False
         conv.summary = summary
@@ -210,7 +192,7 @@ class InProcessSessionStore:
         if drop > 0:
             del conv.turns[:drop]
             conv.first_turn += drop
-        self._touch(conversation_id, entry)
+        self._entries[conversation_id] = conv
         return True
 
     async def delete(self, conversation_id: str) -> None:
@@ -243,6 +225,15 @@ return 1
 """
 
 
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """A Redis or network error inside becomes ``SessionStoreError`` (store unavailable)."""
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise SessionStoreError(f"conversation store unavailable: {type(exc).__name__}: {exc}") from exc
+
+
 class RedisSessionStore:
     def __init__(
         self,
@@ -262,8 +253,8 @@ class RedisSessionStore:
 
     def keys(self, conversation_id: str) -> tuple[str, str]:
         """(meta, turns): one hash tag, so both live in one Cluster slot (MULTI and Lua need that)."""
-        base = f"{self.prefix}conv:{{{conversation_id}}}"
-        return f"{base}:meta", f"{base}:turns"
+        tag = f"{self.prefix}conv:"
+        return slot_key(tag, conversation_id, "meta"), slot_key(tag, conversation_id, "turns")
 
     @property
     def _ttl_ms(self) -> int:
@@ -271,13 +262,11 @@ class RedisSessionStore:
 
     async def load(self, conversation_id: str) -> Conversation | None:
         meta_key, turns_key = self.keys(conversation_id)
-        try:
+        with _reachable():
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.hgetall(meta_key)
                 pipe.lrange(turns_key, 0, -1)
                 raw_meta, raw_turns = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise SessionStoreError(f"conversation store unavailable: {type(exc).__name__}: {exc}") from exc
         if not raw_meta:
             return None
         meta = {k.decode(): v.decode() for k, v in raw_meta.items()}
@@ -300,7 +289,7 @@ class RedisSessionStore:
             return
         meta_key, turns_key = self.keys(conversation_id)
         now = _now(self.clock).isoformat()
-        try:
+        with _reachable():
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.rpush(turns_key, *[t.model_dump_json() for t in turns])
                 pipe.hsetnx(meta_key, "created_at", now)
@@ -308,8 +297,6 @@ class RedisSessionStore:
                 pipe.pexpire(meta_key, self._ttl_ms)
                 pipe.pexpire(turns_key, self._ttl_ms)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise SessionStoreError(f"conversation store unavailable: {type(exc).__name__}: {exc}") from exc
 
     async def set_summary(self, conversation_id: str, summary: str, upto_turns: int) -> bool:
         meta_key, turns_key = self.keys(conversation_id)
@@ -320,17 +307,13 @@ class RedisSessionStore:
             self._ttl_ms,
             self.settings.max_stored_turns,
         ]
-        try:
+        with _reachable():
             written = await self._set_summary(keys=[meta_key, turns_key], args=args)
-        except (RedisError, OSError) as exc:
-            raise SessionStoreError(f"conversation store unavailable: {type(exc).__name__}: {exc}") from exc
         return bool(written)
 
     async def delete(self, conversation_id: str) -> None:
-        try:
+        with _reachable():
             await self.redis.delete(*self.keys(conversation_id))
-        except (RedisError, OSError) as exc:
-            raise SessionStoreError(f"conversation store unavailable: {type(exc).__name__}: {exc}") from exc
 
     async def close(self) -> None:
         if self._owns_client:

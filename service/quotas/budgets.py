@@ -27,8 +27,10 @@ from prometheus_client import CollectorRegistry, Counter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from service.core.redis_keys import slot_key
 from service.notify.webhooks import WebhookSender, WebhookSettings
-from service.quotas.rate_limits import LimitSettings, LimitStoreUnavailableError
+from service.quotas.outage import StoreOutage
+from service.quotas.settings import LimitSettings
 
 log = logging.getLogger(__name__)
 
@@ -154,23 +156,23 @@ class RedisBudgetStore(BudgetStore):
         self.prefix = prefix
         self._charge = redis.register_script(_CHARGE_LUA)
 
-    def _base(self, key_id: str, day: date) -> str:
+    def _key(self, key_id: str, day: date, *parts: str) -> str:
         # one hash tag per key and day: the script's keys share a Redis Cluster slot
-        return f"{self.prefix}budget:{{{key_id}:{day.isoformat()}}}"
+        return slot_key(f"{self.prefix}budget:", f"{key_id}:{day.isoformat()}", *parts)
 
     async def spent(self, key_id: str, day: date) -> Spend:
-        base = self._base(key_id, day)
-        tokens, cost = await self.redis.mget([f"{base}:tokens", f"{base}:cost"])
+        tokens, cost = await self.redis.mget(
+            [self._key(key_id, day, "tokens"), self._key(key_id, day, "cost")]
+        )
         return Spend(int(tokens or 0), float(cost or 0.0))
 
     async def charge(
         self, key_id: str, day: date, spend: Spend, thresholds: Sequence[Threshold], ttl_s: int
     ) -> tuple[Spend, list[Threshold]]:
-        base = self._base(key_id, day)
-        keys = [f"{base}:tokens", f"{base}:cost"]
+        keys = [self._key(key_id, day, "tokens"), self._key(key_id, day, "cost")]
         args: list[str | int] = [spend.tokens, repr(float(spend.cost_usd)), ttl_s]
         for t in thresholds:
-            keys.append(f"{base}:alert:{t.budget}:{t.fraction:g}")
+            keys.append(self._key(key_id, day, "alert", t.budget, f"{t.fraction:g}"))
             args += ["t" if t.budget == "tokens" else "c", repr(float(t.level))]
         reply = await self._charge(keys=keys, args=args)
         total = Spend(int(reply[0]), float(reply[1]))
@@ -239,7 +241,7 @@ class BudgetGuard:
             ["budget"],
             registry=registry,
         )
-        self._last_error_log = -math.inf
+        self._outage = StoreOutage("budget", fail_open=settings.fail_open)
 
     @property
     def enabled(self) -> bool:
@@ -260,7 +262,7 @@ class BudgetGuard:
         try:
             spend = await self.store.spent(key_id, day)
         except (RedisError, OSError) as exc:
-            self._store_error("check", exc)
+            self._outage.unreachable(exc, "check")
             spend = Spend()
         exhausted: BudgetName | None = None
         if self.tokens_limit is not None and spend.tokens >= self.tokens_limit:
@@ -289,7 +291,7 @@ class BudgetGuard:
                 key_id, day, Spend(tokens, cost_usd), self.thresholds, to_midnight + DAY_S
             )
         except (RedisError, OSError) as exc:
-            self._store_error("charge", exc)
+            self._outage.unreachable(exc, "charge", may_refuse=False)
             return []
         alerts = []
         for t in reached:
@@ -299,14 +301,6 @@ class BudgetGuard:
             self.alerts.emit(alert)
             alerts.append(alert)
         return alerts
-
-    def _store_error(self, action: str, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - self._last_error_log > 10:  # one line per 10 s during an outage, not per request
-            self._last_error_log = now
-            log.error("budget store unreachable during %s: %s", action, exc)
-        if action == "check" and not self.settings.fail_open:
-            raise LimitStoreUnavailableError("budget store unreachable", hint="check REDIS_URL") from exc
 
     async def aclose(self) -> None:
         await self.alerts.aclose()

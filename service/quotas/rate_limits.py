@@ -9,7 +9,7 @@ key, so two tenants' user ids never share a bucket.
 replica shares one limit. The script reads the Redis server clock (``TIME``): all replicas see
 one clock, whatever their own skew. Bucket keys expire once the bucket would be full again, which
 is the same as absent. ``InProcessRateLimiter`` (the default without ``REDIS_URL``) does the same
-arithmetic on an injectable monotonic clock.
+arithmetic on an injectable monotonic clock, and forgets a bucket once it is full again too.
 
 Headers follow draft-ietf-httpapi-ratelimit-headers-06: ``RateLimit-Limit`` is the bucket's
 capacity, ``RateLimit-Remaining`` its whole tokens left, ``RateLimit-Reset`` the seconds until it is
@@ -26,57 +26,20 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Literal, NamedTuple
 
+from cachetools import TLRUCache
 from prometheus_client import CollectorRegistry, Counter
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from knowledge.errors import FaqstreamError
-from knowledge.settings import EmptyIsNone, _config
+from service.core.redis_keys import slot_key
+from service.quotas.outage import StoreOutage
+from service.quotas.settings import LimitSettings
 
 log = logging.getLogger(__name__)
 
 LimitName = Literal["key", "user"]
-
-
-class LimitSettings(BaseSettings):
-    """Rate limits and daily budgets; 0 switches a limit off."""
-
-    model_config = _config("LIMITS_")
-
-    key_rpm: float = Field(default=600.0, ge=0, description="requests per minute per API key; 0 = off")
-    key_burst: int = Field(default=100, ge=0, description="bucket size per API key; 0 = rpm rounded up")
-    user_rpm: float = Field(default=20.0, ge=0, description="requests per minute per end user; 0 = off")
-    user_burst: int = Field(default=10, ge=0, description="bucket size per end user; 0 = rpm rounded up")
-    daily_tokens: int = Field(default=0, ge=0, description="tokens per API key per UTC day; 0 = off")
-    daily_cost_usd: float = Field(default=0.0, ge=0, description="USD per API key per UTC day; 0 = off")
-    alert_thresholds: Annotated[tuple[float, ...], NoDecode] = Field(
-        default=(0.5, 0.8, 1.0), description="fractions of each daily budget that raise an alert once"
-    )
-    alert_webhook_url: EmptyIsNone[str] = Field(
-        default=None, description="POST budget alerts here; unset = off"
-    )
-    fail_open: bool = Field(
-        default=True, description="allow requests when Redis is unreachable (logged); false = refuse"
-    )
-
-    @field_validator("alert_thresholds", mode="before")
-    @classmethod
-    def _comma_list(cls, value: object) -> object:
-        if isinstance(value, str):
-            text = value.strip().removeprefix("[").removesuffix("]")
-            return tuple(float(part) for part in text.split(",") if part.strip())
-        return value
-
-    @field_validator("alert_thresholds")
-    @classmethod
-    def _valid_thresholds(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        if any(not 0 < t <= 10 for t in value):
-            raise ValueError("alert thresholds are fractions of the budget, in (0, 10]")
-        return tuple(sorted(set(value)))
 
 
 @dataclass(frozen=True)
@@ -185,17 +148,6 @@ def headers(decision: LimitDecision) -> dict[str, str]:
     return out
 
 
-class LimitStoreUnavailableError(FaqstreamError):
-    """Redis (rate limits, budgets) is unreachable and ``LIMITS_FAIL_OPEN`` is false."""
-
-    status = 503
-    code = "limits_unavailable"
-    retryable = True
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": "1"}
-
-
 class RateLimiter(abc.ABC):
     """``check`` once per request, before any work; ``headers`` for the response."""
 
@@ -230,8 +182,15 @@ class RateLimiter(abc.ABC):
         return headers(decision)
 
 
+class _Level(NamedTuple):
+    tokens: float
+    at: float
+    full_at: float  # when the bucket is full again: from then on it is forgotten (same as absent)
+
+
 class InProcessRateLimiter(RateLimiter):
-    """Buckets in a dict: one process's view. The default when no Redis is configured."""
+    """Buckets in a ``cachetools.TLRUCache``: one process's view. The default when no Redis is
+    configured. A bucket is forgotten once it has refilled (a full bucket and no bucket are the same)."""
 
     def __init__(
         self,
@@ -239,62 +198,51 @@ class InProcessRateLimiter(RateLimiter):
         *,
         clock: Callable[[], float] = time.monotonic,
         registry: CollectorRegistry | None = None,
-        sweep_every: int = 4096,
     ) -> None:
         super().__init__(settings, registry)
         self._clock = clock
-        self._buckets: dict[tuple[str, ...], tuple[float, float]] = {}  # id → (tokens, at)
-        self._sweep_every = sweep_every
-        self._checks = 0
+        self._levels: TLRUCache[tuple[str, ...], _Level] = TLRUCache(
+            maxsize=math.inf, ttu=lambda _id, level, _now: level.full_at, timer=clock
+        )
 
     async def _check(self, key_id: str, user_id: str | None, buckets: list[Bucket]) -> LimitDecision:
         now = self._clock()
-        ids = [self._id(b, key_id, user_id) for b in buckets]
+        ids = [(key_id,) if b.name == "key" else (key_id, user_id or "") for b in buckets]
         tokens = [self._refilled(b, i, now) for b, i in zip(buckets, ids, strict=True)]
         allowed = all(t >= 1 for t in tokens)
         if allowed:
             tokens = [t - 1 for t in tokens]
-            for i, t in zip(ids, tokens, strict=True):
-                self._buckets[i] = (t, now)
-        self._checks += 1
-        if self._checks % self._sweep_every == 0:
-            self._sweep(now)
+            for b, i, t in zip(buckets, ids, tokens, strict=True):
+                self._levels[i] = _Level(t, now, now + (b.capacity - t) / b.rate)
         return decide(allowed, tuple(BucketState(b, t) for b, t in zip(buckets, tokens, strict=True)))
 
-    @staticmethod
-    def _id(bucket: Bucket, key_id: str, user_id: str | None) -> tuple[str, ...]:
-        return (key_id,) if bucket.name == "key" else (key_id, user_id or "")
-
     def _refilled(self, bucket: Bucket, ident: tuple[str, ...], now: float) -> float:
-        state = self._buckets.get(ident)
-        if state is None:
+        level = self._levels.get(ident)
+        if level is None:
             return float(bucket.capacity)
-        tokens, at = state
-        return min(float(bucket.capacity), tokens + max(now - at, 0.0) * bucket.rate)
-
-    def _sweep(self, now: float) -> None:
-        """Forget buckets that have refilled: a full bucket and no bucket are the same."""
-        for ident in list(self._buckets):
-            bucket = self.key_bucket if len(ident) == 1 else self.user_bucket
-            if bucket is None or self._refilled(bucket, ident, now) >= bucket.capacity:
-                del self._buckets[ident]
+        return min(float(bucket.capacity), level.tokens + max(now - level.at, 0.0) * bucket.rate)
 
     @property
     def tracked(self) -> int:
-        return len(self._buckets)
+        """Buckets not yet full again."""
+        return len(self._levels)
 
 
-# KEYS: one hash per bucket. ARGV: capacity and tokens per second for each bucket, in KEYS order.
+# KEYS: one hash per bucket. ARGV: now in seconds ('' = the Redis server clock), then capacity and
+# tokens per second for each bucket, in KEYS order.
 # Returns {allowed, tokens after bucket 1, tokens after bucket 2, ...} (tokens as strings: Lua
 # numbers come back from Redis truncated to integers).
 _TOKEN_BUCKETS_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local now = tonumber(ARGV[1])
+if now == nil then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
 local tokens = {}
 local allowed = 1
 for i = 1, #KEYS do
-  local capacity = tonumber(ARGV[2 * i - 1])
-  local rate = tonumber(ARGV[2 * i])
+  local capacity = tonumber(ARGV[2 * i])
+  local rate = tonumber(ARGV[2 * i + 1])
   local state = redis.call('HMGET', KEYS[i], 'tokens', 'at')
   local have = tonumber(state[1])
   local at = tonumber(state[2])
@@ -309,8 +257,8 @@ end
 local out = {allowed}
 for i = 1, #KEYS do
   if allowed == 1 then
-    local capacity = tonumber(ARGV[2 * i - 1])
-    local rate = tonumber(ARGV[2 * i])
+    local capacity = tonumber(ARGV[2 * i])
+    local rate = tonumber(ARGV[2 * i + 1])
     tokens[i] = tokens[i] - 1
     redis.call('HSET', KEYS[i], 'tokens', string.format('%.12f', tokens[i]), 'at', string.format('%.6f', now))
     local ttl = math.ceil((capacity - tokens[i]) / rate) + 1
@@ -323,7 +271,11 @@ return out
 
 
 class RedisRateLimiter(RateLimiter):
-    """Buckets in Redis, shared by every replica; one EVALSHA per check."""
+    """Buckets in Redis, shared by every replica; one EVALSHA per check.
+
+    Time is the Redis server's clock (one clock for all replicas) unless ``clock`` is given (tests
+    that compare the backends step by step on one logical clock).
+    """
 
     def __init__(
         self,
@@ -332,43 +284,33 @@ class RedisRateLimiter(RateLimiter):
         *,
         prefix: str = "faqstream:",
         registry: CollectorRegistry | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(settings, registry)
         self.redis = redis
         self.prefix = prefix
+        self._clock = clock
         self._script = redis.register_script(_TOKEN_BUCKETS_LUA)
-        self._last_error_log = -math.inf
+        self._outage = StoreOutage("rate limit", fail_open=settings.fail_open)
 
     def key(self, bucket: Bucket, key_id: str, user_id: str | None) -> str:
         # the {key_id} hash tag keeps a key's buckets in one slot (Redis Cluster runs the script)
-        base = f"{self.prefix}rl:{{{key_id}}}"
-        return f"{base}:key" if bucket.name == "key" else f"{base}:user:{user_id}"
+        parts = ("key",) if bucket.name == "key" else ("user", str(user_id))
+        return slot_key(f"{self.prefix}rl:", key_id, *parts)
 
     async def _check(self, key_id: str, user_id: str | None, buckets: list[Bucket]) -> LimitDecision:
         keys = [self.key(b, key_id, user_id) for b in buckets]
-        args: list[str] = []
+        args: list[str] = [repr(self._clock()) if self._clock is not None else ""]
         for b in buckets:
             args += [str(b.capacity), repr(b.rate)]
         try:
             reply = await self._script(keys=keys, args=args)
         except (RedisError, OSError) as exc:
-            return self._unavailable(exc)
+            self._outage.unreachable(exc, "check")
+            return UNLIMITED
         allowed = int(reply[0]) == 1
         states = tuple(BucketState(b, float(t)) for b, t in zip(buckets, reply[1:], strict=True))
         return decide(allowed, states)
-
-    def _unavailable(self, exc: Exception) -> LimitDecision:
-        now = time.monotonic()
-        if now - self._last_error_log > 10:  # one line per 10 s during an outage, not per request
-            self._last_error_log = now
-            log.error(
-                "rate limit store unreachable (%s); %s",
-                exc,
-                "allowing" if self.settings.fail_open else "refusing",
-            )
-        if self.settings.fail_open:
-            return UNLIMITED
-        raise LimitStoreUnavailableError("rate limit store unreachable", hint="check REDIS_URL") from exc
 
 
 def build_rate_limiter(

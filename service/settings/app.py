@@ -11,13 +11,13 @@ from pydantic import Field
 
 from knowledge.settings import Settings
 from service.api.auth import AuthSettings
-from service.caching.answers import CacheSettings
+from service.caching import CacheSettings
 from service.conversations.store import ConversationSettings
 from service.handoff.settings import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.llm.pricing import PricingSettings
 from service.notify.webhooks import WebhookSettings
-from service.quotas.rate_limits import LimitSettings
+from service.quotas import LimitSettings
 from service.retrieval.translate import TranslateSettings
 from service.routing.settings import RouterSettings
 from service.settings.anthropic import AnthropicSettings

@@ -27,11 +27,11 @@ from pydantic import SecretStr
 
 from fakes import FakeAnthropic, Status
 from service.api.auth import AuthSettings
-from service.caching.answers import CacheSettings
+from service.caching import CacheSettings
 from service.handoff.settings import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.notify.webhooks import WebhookSettings
-from service.quotas.rate_limits import LimitSettings
+from service.quotas import LimitSettings
 from tests.conftest import REPO
 from tests.corpus import write_corpus
 from tests.service_harness import ADMIN_KEY, app_settings, in_process

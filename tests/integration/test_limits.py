@@ -1,4 +1,7 @@
-"""Rate limits and daily budgets: in-process (injected clock) and real Redis, incl. two OS processes."""
+"""Rate limits and daily budgets, what is specific to each backend: the in-process limiter forgetting
+full buckets, the Redis server clock, outages (fail open or closed), factories, replicas and two OS
+processes on one Redis, budget key expiry and the alert webhook. The contracts both backends share:
+``test_rate_limiter_contract.py`` and ``test_budget_contract.py``."""
 
 from __future__ import annotations
 
@@ -15,23 +18,17 @@ from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from service.notify.webhooks import WebhookSender, WebhookSettings
+from service.quotas import LimitSettings, LimitStoreUnavailableError
 from service.quotas.budgets import (
     BudgetAlerts,
     BudgetGuard,
-    BudgetStore,
     InProcessBudgetStore,
     RedisBudgetStore,
     build_budget_guard,
 )
-from service.quotas.rate_limits import (
-    InProcessRateLimiter,
-    LimitSettings,
-    LimitStoreUnavailableError,
-    RateLimiter,
-    RedisRateLimiter,
-    build_rate_limiter,
-    headers,
-)
+from service.quotas.rate_limits import InProcessRateLimiter, RedisRateLimiter, build_rate_limiter, headers
+from tests.contracts import Clock
+from tests.integration.test_rate_limiter_contract import limits
 from tests.integration.test_webhooks import Receiver, receiver
 
 __all__ = ["receiver"]  # the real HTTP receiver fixture, shared with the webhook tests
@@ -41,125 +38,17 @@ pytestmark = pytest.mark.anyio
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-class Clock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def limits(**overrides: Any) -> LimitSettings:
-    base: dict[str, Any] = {
-        "key_rpm": 60.0,
-        "key_burst": 5,
-        "user_rpm": 0.0,
-        "user_burst": 0,
-        "daily_tokens": 0,
-        "daily_cost_usd": 0.0,
-        "alert_thresholds": (0.5, 0.8, 1.0),
-        "alert_webhook_url": None,
-    }
-    base.update(overrides)
-    return LimitSettings(**base)
-
-
-# --- token bucket arithmetic (in-process, logical clock) ---------------------------------------
-
-
-async def test_burst_then_refill_at_rpm() -> None:
-    clock = Clock()
+async def test_in_process_buckets_are_forgotten_once_full_again() -> None:
+    clock = Clock(1000.0)
     limiter = InProcessRateLimiter(limits(key_rpm=60, key_burst=5), clock=clock)
-    for expected_remaining in [4, 3, 2, 1, 0]:
-        decision = await limiter.check("k")
-        assert decision.allowed and decision.remaining == expected_remaining
-    refused = await limiter.check("k")
-    assert not refused.allowed and refused.tripped == "key"
-    assert (refused.limit, refused.remaining, refused.reset_s, refused.retry_after_s) == (5, 0, 5, 1)
-
-    clock.now += 0.5  # half a token: still refused, one more second... rounded up
-    half = await limiter.check("k")
-    assert not half.allowed and half.retry_after_s == 1 and half.reset_s == 5
-    clock.now += 0.5
-    assert (await limiter.check("k")).allowed  # one token back after 1 s at 60 rpm
-    assert not (await limiter.check("k")).allowed
-
-    clock.now += 3600  # refills to the burst, never beyond
-    results = [(await limiter.check("k")).allowed for _ in range(7)]
-    assert results == [True] * 5 + [False] * 2
-
-
-async def test_fractional_rpm_and_default_burst() -> None:
-    clock = Clock()
-    limiter = InProcessRateLimiter(limits(key_rpm=0.5, key_burst=0), clock=clock)  # 1 per 120 s
-    assert limiter.key_bucket is not None and limiter.key_bucket.capacity == 1
-    assert (await limiter.check("k")).allowed
-    refused = await limiter.check("k")
-    assert refused.retry_after_s == 120
-    clock.now += 119
-    assert not (await limiter.check("k")).allowed
-    clock.now += 1
-    assert (await limiter.check("k")).allowed
-
-
-async def test_headers_follow_the_draft() -> None:
-    clock = Clock()
-    limiter = InProcessRateLimiter(limits(key_rpm=60, key_burst=3, user_rpm=6, user_burst=2), clock=clock)
-    first = await limiter.check("k", "u")
-    # the user bucket (2 - 1 = 1 left) is closer to running out than the key's (3 - 1 = 2)
-    assert headers(first) == {
-        "RateLimit-Limit": "2",
-        "RateLimit-Remaining": "1",
-        "RateLimit-Reset": "10",  # one token at 6 rpm = 10 s
-        "RateLimit-Policy": '60;w=60;burst=3;comment="key", 6;w=60;burst=2;comment="user"',
-    }
-    await limiter.check("k", "u")
-    refused = limiter.headers(await limiter.check("k", "u"))
-    assert refused["Retry-After"] == "10" and refused["RateLimit-Remaining"] == "0"
-    assert refused["RateLimit-Reset"] == "20"
-    only_key = await limiter.check("k")  # no user id: only the key bucket applies
-    assert headers(only_key)["RateLimit-Policy"] == '60;w=60;burst=3;comment="key"'
-    assert "Retry-After" not in headers(only_key)
-
-
-async def test_user_refusal_takes_no_key_token_and_users_are_scoped_by_key() -> None:
-    clock = Clock()
-    limiter = InProcessRateLimiter(limits(key_rpm=60, key_burst=10, user_rpm=1, user_burst=2), clock=clock)
-    assert (await limiter.check("k", "alice")).allowed
-    assert (await limiter.check("k", "alice")).allowed
-    refused = await limiter.check("k", "alice")
-    assert not refused.allowed and refused.tripped == "user" and refused.retry_after_s == 60
-    key_state = next(s for s in refused.buckets if s.bucket.name == "key")
-    assert key_state.remaining == 8  # two answered requests; the refused one took nothing
-    assert (await limiter.check("k", "bob")).allowed  # another user of the same key
-    assert (await limiter.check("other-key", "alice")).allowed  # same user id, other tenant
-
-
-async def test_disabled_limits_allow_everything_without_headers() -> None:
-    limiter = InProcessRateLimiter(limits(key_rpm=0, user_rpm=0))
-    for _ in range(100):
-        decision = await limiter.check("k", "u")
-        assert decision.allowed and decision.limit is None
-    assert headers(decision) == {}
-
-
-async def test_idle_buckets_are_forgotten() -> None:
-    clock = Clock()
-    limiter = InProcessRateLimiter(limits(key_rpm=60, key_burst=5), clock=clock, sweep_every=10)
     for i in range(9):
         await limiter.check(f"k{i}")
     assert limiter.tracked == 9
-    clock.now += 2  # refilled: 4 + 2 ≥ 5
-    await limiter.check("fresh")  # the 10th check sweeps
+    clock.now += 0.5
+    await limiter.check("fresh")
+    assert limiter.tracked == 10
+    clock.now += 0.5  # the first nine refilled: 4 + 1 = 5, the same as no bucket
     assert limiter.tracked == 1
-
-
-async def test_refusals_are_counted() -> None:
-    registry = CollectorRegistry()
-    limiter = InProcessRateLimiter(limits(key_rpm=60, key_burst=1), clock=Clock(), registry=registry)
-    for _ in range(4):
-        await limiter.check("k")
-    assert registry.get_sample_value("faqstream_rate_limited_total", {"limit": "key"}) == 3
 
 
 def test_threshold_settings_parse_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,29 +63,7 @@ def test_threshold_settings_parse_from_the_environment(monkeypatch: pytest.Monke
         LimitSettings()
 
 
-# --- the same contract on Redis ----------------------------------------------------------------
-
-
-@pytest.fixture(params=["memory", "redis"])
-def make_limiter(request: pytest.FixtureRequest, redis: aioredis.Redis, prefix: str) -> Any:
-    def make(settings: LimitSettings) -> RateLimiter:
-        if request.param == "memory":
-            return InProcessRateLimiter(settings)
-        return RedisRateLimiter(redis, settings, prefix=prefix)
-
-    return make
-
-
-async def test_contract_burst_is_the_capacity(make_limiter: Any) -> None:
-    # 0.001 rpm: one token per 16.7 hours, so nothing refills while the test runs
-    limiter = make_limiter(limits(key_rpm=0.001, key_burst=3, user_rpm=0.001, user_burst=2))
-    assert [(await limiter.check("k")).allowed for _ in range(4)] == [True, True, True, False]
-    refused = await limiter.check("k", "u")
-    assert not refused.allowed and refused.tripped == "key" and refused.remaining == 0
-    assert refused.retry_after_s == 60_000
-    other = [(await limiter.check("k2", "u")).allowed for _ in range(3)]
-    assert other == [True, True, False]  # the user's bucket (2) runs out before the key's (3)
-    assert (await limiter.check("k2")).allowed  # the key still has its third token
+# --- Redis: the server clock, outages, the factory, two processes --------------------------------
 
 
 async def test_redis_refill_uses_the_server_clock(redis: aioredis.Redis, prefix: str) -> None:
@@ -267,54 +134,6 @@ async def test_two_processes_share_one_limit(prefix: str) -> None:
 
 # 2026-03-01 23:59:00 UTC: the next UTC day starts in 60 s
 LATE = datetime(2026, 3, 1, 23, 59, tzinfo=UTC).timestamp()
-
-
-@pytest.fixture(params=["memory", "redis"])
-def make_store(request: pytest.FixtureRequest, redis: aioredis.Redis, prefix: str) -> Any:
-    def make() -> BudgetStore:
-        return InProcessBudgetStore() if request.param == "memory" else RedisBudgetStore(redis, prefix=prefix)
-
-    return make
-
-
-async def test_budget_refuses_when_used_up_until_the_next_utc_day(make_store: Any) -> None:
-    clock = Clock(LATE)
-    guard = BudgetGuard(limits(daily_tokens=1000, daily_cost_usd=1.0), make_store(), clock=clock)
-    first = await guard.check("k")
-    assert first.allowed and first.retry_after_s is None and first.day == date(2026, 3, 1)
-    await guard.charge("k", 600, 0.10)
-    assert (await guard.check("k")).allowed
-    await guard.charge("k", 400, 0.10)  # exactly the token budget
-    refused = await guard.check("k")
-    assert not refused.allowed and refused.exhausted == "tokens" and refused.retry_after_s == 60
-    assert refused.spend.tokens == 1000 and refused.spend.cost_usd == pytest.approx(0.2)
-    assert (await guard.check("other")).allowed  # budgets are per key
-
-    clock.now += 61  # a new UTC day, a new budget
-    fresh = await guard.check("k")
-    assert fresh.allowed and fresh.day == date(2026, 3, 2) and fresh.spend.tokens == 0
-
-
-async def test_cost_budget(make_store: Any) -> None:
-    guard = BudgetGuard(limits(daily_cost_usd=0.05), make_store(), clock=Clock(LATE - 3600))
-    for _ in range(4):
-        await guard.charge("k", 10, 0.0125)
-    refused = await guard.check("k")
-    assert not refused.allowed and refused.exhausted == "cost_usd" and refused.retry_after_s == 3660
-    assert refused.tokens_limit is None and refused.cost_limit_usd == 0.05
-
-
-async def test_alerts_fire_once_per_threshold(make_store: Any) -> None:
-    registry = CollectorRegistry()
-    guard = BudgetGuard(limits(daily_tokens=1000), make_store(), registry=registry, clock=Clock(LATE))
-    fired = []
-    for tokens in [400, 200, 100, 300, 100, 500]:
-        fired.append([(a.budget, a.threshold) for a in await guard.charge("k", tokens, 0.0)])
-    assert fired == [[], [("tokens", 0.5)], [], [("tokens", 0.8), ("tokens", 1.0)], [], []]
-    for threshold in ["0.5", "0.8", "1"]:
-        sample = {"budget": "tokens", "threshold": threshold}
-        assert registry.get_sample_value("faqstream_budget_alerts_total", sample) == 1
-    assert (await guard.charge("k2", 500, 0.0))[0].key_id == "k2"  # other keys alert on their own
 
 
 async def test_alerts_fire_once_across_replicas(redis: aioredis.Redis, prefix: str) -> None:

@@ -36,7 +36,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from fakes import FakeAnthropic
 from knowledge.embedder import Embedder
 from knowledge.settings import DEFAULT_MODEL
-from service.caching.answers import SEMANTIC_THRESHOLDS
+from service.caching import SEMANTIC_THRESHOLDS
 from tests.conftest import MODEL_CACHE, REPO
 from tests.corpus import write_corpus
 from tests.service_harness import ADMIN_KEY, free_port

@@ -20,7 +20,7 @@ from httpx_sse import connect_sse
 from pydantic import SecretStr
 
 from fakes import FakeAnthropic, SlowFirstByte, Status
-from service.caching.answers import CacheSettings, MemoryAnswerCache
+from service.caching import CacheSettings, MemoryAnswerCache
 from service.settings.anthropic import AnthropicSettings
 from tests.corpus import write_corpus
 from tests.service_harness import (

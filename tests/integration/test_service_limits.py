@@ -16,9 +16,9 @@ import pytest
 
 from fakes import FakeAnthropic, Status
 from service.api.auth import AuthSettings
-from service.caching.answers import SEMANTIC_THRESHOLDS, CacheSettings
+from service.caching import SEMANTIC_THRESHOLDS, CacheSettings
 from service.llm.policy import ResilienceSettings
-from service.quotas.rate_limits import LimitSettings
+from service.quotas import LimitSettings
 from tests.corpus import write_corpus
 from tests.service_harness import (
     ADMIN_KEY,

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from service.api.auth import AuthSettings
-from service.quotas.rate_limits import LimitSettings
+from service.quotas import LimitSettings
 from tests.service_harness import app_settings, auth, in_process
 
 pytestmark = pytest.mark.slow

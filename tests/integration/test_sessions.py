@@ -1,4 +1,5 @@
-"""Conversation stores: one contract for the in-process and the Redis store, real Redis, two OS processes."""
+"""Conversation stores, what is specific to each: expiry, bounds, keys, failures, factories, and two OS
+processes on one Redis. The contract both stores share is ``test_session_store_contract.py``."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from service.conversations.store import (
     ConversationSettings,
     InProcessSessionStore,
     RedisSessionStore,
-    SessionStore,
     SessionStoreError,
     Turn,
     session_store,
@@ -46,137 +44,12 @@ def settings(**overrides: Any) -> ConversationSettings:
     return ConversationSettings(**overrides)
 
 
-@pytest.fixture(params=["memory", "redis"])
-def make_store(request: pytest.FixtureRequest, redis: aioredis.Redis, prefix: str) -> Iterator[Any]:
-    """A factory: the same contract is checked against both stores."""
-
-    def make(clock: Clock | None = None, **overrides: Any) -> SessionStore:
-        conf = settings(**overrides)
-        if request.param == "memory":
-            return InProcessSessionStore(conf, clock=clock or Clock())
-        return RedisSessionStore(redis, conf, prefix=prefix, clock=clock or Clock())
-
-    yield make
-
-
 def user(text: str, **extra: Any) -> Turn:
     return Turn(role="user", text=text, language=extra.pop("language", "en"), **extra)
 
 
 def bot(text: str, **extra: Any) -> Turn:
     return Turn(role="assistant", text=text, language=extra.pop("language", "en"), **extra)
-
-
-# ------------------------------------------------------------------ the contract, both stores
-
-
-async def test_append_then_load_round_trips_every_field(make_store: Any) -> None:
-    clock = Clock()
-    store = make_store(clock)
-    at = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
-    question = user("Can I return kettle NW-KTL-110 from order NW-2026-004817?", at=at)
-    answer = bot(
-        "Yes, within 30 days [1].", intent="return", citations=["en/returns.md", "faq.csv#abc"], at=at
-    )
-    assert await store.load("c1") is None
-
-    await store.append("c1", [question, answer])
-    clock.now += 60
-    await store.append("c1", [user("¿Y el reembolso?", language="es")])
-
-    conv = await store.load("c1")
-    assert conv is not None and conv.id == "c1"
-    assert conv.turns == [question, answer, user("¿Y el reembolso?", language="es", at=conv.turns[2].at)]
-    assert conv.turns[1].citations == ["en/returns.md", "faq.csv#abc"] and conv.turns[1].intent == "return"
-    assert conv.language == "es"  # the language of the latest turn
-    assert conv.created_at == datetime.fromtimestamp(1_700_000_000, UTC)
-    assert conv.updated_at == datetime.fromtimestamp(1_700_000_060, UTC)
-    assert (conv.summary, conv.summarized_turns, conv.first_turn, conv.total_turns) == ("", 0, 0, 3)
-    assert await store.load("other") is None
-
-
-async def test_loaded_conversation_is_a_snapshot(make_store: Any) -> None:
-    store = make_store()
-    await store.append("c1", [user("a"), bot("b")])
-    first = await store.load("c1")
-    assert first is not None
-    first.turns.append(user("not stored"))
-    await store.append("c1", [user("c")])
-    again = await store.load("c1")
-    assert again is not None and [t.text for t in again.turns] == ["a", "b", "c"]
-
-
-async def test_concurrent_appends_lose_no_turn_and_keep_each_batch_together(make_store: Any) -> None:
-    store = make_store()
-    await asyncio.gather(*(store.append("busy", [user(f"q{n}"), bot(f"a{n}")]) for n in range(50)))
-    conv = await store.load("busy")
-    assert conv is not None and len(conv.turns) == 100
-    texts = [t.text for t in conv.turns]
-    assert sorted(texts[0::2], key=lambda s: int(s[1:])) == [f"q{n}" for n in range(50)]
-    assert all(a == "a" + q[1:] for q, a in zip(texts[0::2], texts[1::2], strict=True))
-
-
-async def test_set_summary_only_moves_forward_and_within_the_stored_turns(make_store: Any) -> None:
-    store = make_store()
-    assert await store.set_summary("missing", "s", 2) is False
-    await store.append("c1", [user("q1"), bot("a1"), user("q2"), bot("a2")])
-
-    assert await store.set_summary("c1", "first two", 2) is True
-    assert await store.set_summary("c1", "stale", 2) is False  # not newer
-    assert await store.set_summary("c1", "older", 1) is False
-    assert await store.set_summary("c1", "future", 5) is False  # beyond the stored turns
-    conv = await store.load("c1")
-    assert conv is not None and (conv.summary, conv.summarized_turns) == ("first two", 2)
-    assert [t.text for t in conv.unsummarized()] == ["q2", "a2"]
-
-    assert await store.set_summary("c1", "all four", 4) is True
-    conv = await store.load("c1")
-    assert conv is not None and conv.summary == "all four" and conv.unsummarized() == []
-    assert len(conv.turns) == 4  # under max_stored_turns: nothing dropped
-
-
-async def test_summarised_turns_beyond_max_stored_turns_are_dropped_positions_stay_absolute(
-    make_store: Any,
-) -> None:
-    store = make_store(max_stored_turns=4)
-    await store.append("c1", [user(f"t{n}") if n % 2 == 0 else bot(f"t{n}") for n in range(10)])
-
-    assert await store.set_summary("c1", "t0..t7", 8) is True
-    conv = await store.load("c1")
-    assert conv is not None
-    assert (conv.first_turn, conv.summarized_turns, conv.total_turns) == (6, 8, 10)
-    assert [t.text for t in conv.turns] == ["t6", "t7", "t8", "t9"]
-    assert [t.text for t in conv.unsummarized()] == ["t8", "t9"]
-
-    await store.append("c1", [user("t10"), bot("t11")])
-    assert await store.set_summary("c1", "t0..t9", 10) is True
-    conv = await store.load("c1")
-    assert conv is not None and (conv.first_turn, conv.total_turns) == (8, 12)
-    assert [t.text for t in conv.turns] == ["t8", "t9", "t10", "t11"]
-    assert await store.set_summary("c1", "too far", 13) is False
-
-
-async def test_unsummarised_turns_are_never_dropped(make_store: Any) -> None:
-    store = make_store(max_stored_turns=2)
-    await store.append("c1", [user(f"t{n}") for n in range(6)])
-    assert await store.set_summary("c1", "t0", 1) is True
-    conv = await store.load("c1")
-    assert conv is not None and conv.first_turn == 1 and len(conv.turns) == 5
-
-
-async def test_delete(make_store: Any) -> None:
-    store = make_store()
-    await store.append("c1", [user("q")])
-    await store.append("c2", [user("q")])
-    await store.delete("c1")
-    await store.delete("never-existed")
-    assert await store.load("c1") is None and await store.load("c2") is not None
-
-
-async def test_empty_append_creates_nothing(make_store: Any) -> None:
-    store = make_store()
-    await store.append("c1", [])
-    assert await store.load("c1") is None
 
 
 # ------------------------------------------------------------------ expiry
@@ -212,6 +85,16 @@ async def test_in_process_store_is_bounded_and_sweeps_expired_entries() -> None:
     clock.now = 150.0
     await store.append("c9", [user("q")])  # the write sweeps everything expired
     assert list(store._entries) == ["c9"]
+
+
+async def test_in_process_store_evicts_the_least_recently_used() -> None:
+    store = InProcessSessionStore(settings(memory_max_conversations=2), clock=Clock(0.0))
+    await store.append("c0", [user("q")])
+    await store.append("c1", [user("q")])
+    assert await store.load("c0") is not None  # c0 is used again: c1 is now the least recently used
+    await store.append("c2", [user("q")])
+    assert await store.load("c1") is None
+    assert await store.load("c0") is not None and await store.load("c2") is not None
 
 
 async def test_redis_keys_carry_the_ttl_and_every_write_refreshes_it(

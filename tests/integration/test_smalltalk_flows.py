@@ -17,7 +17,7 @@ import pytest
 
 from fakes import FakeAnthropic
 from service.api.auth import PUBLIC
-from service.caching.answers import CacheSettings, MemoryAnswerCache
+from service.caching import CacheSettings, MemoryAnswerCache
 from service.conversations.store import conversation_key
 from service.smalltalk import REPLIES
 from tests import service_harness as harness

@@ -21,7 +21,7 @@ from service.answers.flow import AnswerDeps, AnswerService
 from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS, RULES
 from service.api.auth import Client
 from service.api.schemas import AnswerRequest
-from service.caching.answers import CacheSettings
+from service.caching import CacheSettings
 from service.conversations.store import InProcessSessionStore, conversation_key
 from service.conversations.summarizer import Summarizer
 from service.core.metrics import Metrics
