@@ -51,14 +51,14 @@ from ingest.pipeline import IngestPipeline
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase
 from knowledge.settings import ChunkingSettings, EmbeddingSettings, IngestSettings, QdrantSettings
-from service.api.auth import AuthSettings
+from service.api.settings import AppSettings
 from service.caching import CacheSettings
 from service.handoff.settings import HandoffSettings
 from service.quotas import LimitSettings
 from service.routing.catalog import IntentCatalog, intents_origin
 from service.routing.settings import RouterSettings
 from service.settings.anthropic import AnthropicSettings
-from service.settings.app import AppSettings
+from service.settings.auth import AuthSettings
 from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings
 from service.settings.service import ServiceSettings

@@ -276,7 +276,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from knowledge.errors import ConfigError
-    from service.settings.app import AppSettings
+    from service.api.settings import AppSettings
 
     settings = AppSettings()
     host = args.host or settings.service.host

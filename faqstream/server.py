@@ -9,7 +9,7 @@ from litestar import Litestar
 
 from knowledge.search import KnowledgeBase
 from service.api.app import create_app
-from service.settings.app import AppSettings
+from service.api.settings import AppSettings
 
 
 def ingest_runner(settings: AppSettings) -> Any:

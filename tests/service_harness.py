@@ -30,11 +30,11 @@ from faqstream.server import build_app
 from ingest.pipeline import IngestPipeline
 from knowledge.search import KnowledgeBase
 from service.api.runtime import Runtime
+from service.api.settings import AppSettings
 from service.caching import CacheSettings
 from service.llm.policy import ResilienceSettings
 from service.retrieval.translate import TranslateSettings
 from service.settings.anthropic import AnthropicSettings
-from service.settings.app import AppSettings
 from service.settings.database import DatabaseSettings
 from service.settings.service import ServiceSettings
 from tests.conftest import make_settings

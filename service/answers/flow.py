@@ -29,13 +29,19 @@ from service import smalltalk
 from service.answers.aftercare import Aftercare
 from service.answers.plan import Plan, opening
 from service.answers.reply_language import decide_language
+from service.answers.request import AnswerRequest
 from service.answers.stream import AnswerStream
-from service.api.auth import Client
-from service.api.schemas import AnswerRequest
 from service.caching import AnswerCache
 from service.conversations.history import retrieval_query
-from service.conversations.store import Conversation, SessionStore, SessionStoreError, conversation_key
+from service.conversations.store import (
+    Conversation,
+    ConversationSettings,
+    SessionStore,
+    SessionStoreError,
+    conversation_key,
+)
 from service.core.metrics import Metrics
+from service.core.types import Client
 from service.handoff.policy import HandoffPolicy
 from service.llm.admission import Lease
 from service.llm.interface import LLM, Slots
@@ -44,16 +50,25 @@ from service.retrieval.relevance import RelevanceFloor, no_floor
 from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.translate import QueryTranslator
 from service.routing.route import Router
-from service.settings.app import AppSettings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """The settings the flow reads; the runtime takes them from ``AppSettings``."""
+
+    conversation: ConversationSettings
+    top_k: int  # SERVICE_TOP_K: passages given to Claude
+    languages: tuple[str, ...]  # INGEST_LANGUAGES: the reply languages the detector chooses from
+    translate_target: str  # TRANSLATE_TARGET_LANGUAGE: the documents' language for translated queries
 
 
 @dataclass
 class AnswerDeps:
     """What the flow uses; built once per process by ``service.api.runtime.Runtime``."""
 
-    settings: AppSettings
+    settings: AnswerSettings
     retriever: BatchingRetriever
     languages: LanguageIdentifier
     digest: Callable[[], tuple[int, str]]  # (kb_version, digest text), cached per KB version
@@ -111,7 +126,7 @@ class AnswerService:
             accept_language=accept_language,
             smalltalk=talk is not None,
             smalltalk_language=talk.language if talk else None,
-            known=deps.settings.ingest.languages,
+            known=deps.settings.languages,
         ).language
         plan = Plan(
             client.name,
@@ -137,11 +152,11 @@ class AnswerService:
                 return plan
         query = Query(
             retrieval_query(request.question, conversation),
-            deps.settings.service.top_k,
+            deps.settings.top_k,
             request.filters,
             language,
         )
-        target = deps.settings.translate.target_language.lower()[:2]
+        target = deps.settings.translate_target.lower()[:2]
         retrieved = await crosslingual.search(deps.retriever, deps.translator, query, target)
         # The KB version's calibrated cut-off (another for passages in another language).
         plan.hits = deps.relevance().keep(retrieved.hits, language)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from knowledge.schema import SearchHit
 from service import smalltalk
-from service.api.schemas import AnswerRequest
+from service.answers.request import AnswerRequest
 from service.caching import CacheHit
 from service.conversations.store import Conversation, Turn, conversation_key
 from service.core.types import Citation, Mode, Usage

@@ -23,21 +23,7 @@ from html import escape
 from typing import Any
 
 from knowledge.schema import SearchHit
-
-LANGUAGE_NAMES = {
-    "en": "English",
-    "zh": "Chinese (Simplified)",
-    "es": "Spanish",
-    "fr": "French",
-    "de": "German",
-    "ja": "Japanese",
-    "pt": "Portuguese",
-    "it": "Italian",
-    "nl": "Dutch",
-    "ru": "Russian",
-    "ko": "Korean",
-    "pl": "Polish",
-}
+from service.core.languages import LANGUAGE_NAMES
 
 RULES = """You are the customer-support assistant of the company whose policy documents are summarised \
 below. You answer customers' questions in a chat on the company's website.

@@ -11,13 +11,14 @@ from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Stream
 
+from service.answers.request import AnswerRequest
 from service.api import guards
-from service.api.auth import Client
 from service.api.errors import BudgetExhaustedError, QuestionTooLongError, RateLimitedError, documented
 from service.api.events import answer_body, observed
 from service.api.runtime import Runtime
-from service.api.schemas import AnswerRequest, AnswerResponse
+from service.api.schemas import AnswerResponse
 from service.api.sse import SSE_HEADERS, sse_bytes
+from service.core.types import Client
 from service.quotas.rate_limits import headers as limit_headers
 
 DESCRIPTION = """Answer a customer question from the knowledge base.

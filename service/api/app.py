@@ -21,7 +21,7 @@ from service.api.answers import answers
 from service.api.errors import EXCEPTION_HANDLERS
 from service.api.ops import healthz, metrics, readyz
 from service.api.runtime import IngestRunner, Runtime, build_runtime
-from service.settings.app import AppSettings
+from service.api.settings import AppSettings
 
 
 def http_metrics(app: ASGIApp) -> ASGIApp:

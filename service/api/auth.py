@@ -10,23 +10,12 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
-
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings
 
 from knowledge.errors import ConfigError, FaqstreamError
-from knowledge.settings import EmptyIsNone, _config
+from service.core.types import Client
+from service.settings.auth import AuthSettings
 
 PUBLIC = "public"
-
-
-class AuthSettings(BaseSettings):
-    model_config = _config("AUTH_")
-
-    api_keys: EmptyIsNone[SecretStr] = Field(
-        default=None, description="name=key pairs separated by commas; unset = open endpoints"
-    )
 
 
 class UnauthorizedError(FaqstreamError):
@@ -38,11 +27,6 @@ class UnauthorizedError(FaqstreamError):
 
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": "Bearer"}
-
-
-@dataclass(frozen=True)
-class Client:
-    name: str
 
 
 class ApiKeys:

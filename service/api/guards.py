@@ -16,9 +16,10 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.handlers.base import BaseRouteHandler
 
-from service.api.auth import Client, UnauthorizedError
+from service.api.auth import UnauthorizedError
 from service.api.errors import AdminDisabledError
 from service.api.runtime import IngestRunner, Runtime
+from service.core.types import Client
 
 
 def runtime(state: State) -> Runtime:

@@ -19,9 +19,10 @@ from typing import Any, Protocol, runtime_checkable
 from knowledge.search import KnowledgeBase
 from service.answers.aftercare import Aftercare
 from service.answers.digest import DigestCache
-from service.answers.flow import AnswerDeps, AnswerService
+from service.answers.flow import AnswerDeps, AnswerService, AnswerSettings
 from service.answers.prompts import cache_warning, system_blocks
 from service.api.auth import ApiKeys
+from service.api.settings import AppSettings
 from service.caching import AnswerCache, CacheSettings, build_answer_cache
 from service.conversations.store import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
@@ -41,7 +42,6 @@ from service.retrieval.vector_cache import EmbeddingCache
 from service.routing.catalog import IntentsOrigin, intents_origin
 from service.routing.factory import build_router
 from service.routing.route import Router
-from service.settings.app import AppSettings
 from service.settings.redis import redis_client
 from service.usage.ledger import UsageLedger, open_ledger
 
@@ -211,7 +211,12 @@ async def build_runtime(
         stack.push_async_callback(aftercare.drain)
         answers = AnswerService(
             AnswerDeps(
-                settings=settings,
+                settings=AnswerSettings(
+                    conversation=settings.conversation,
+                    top_k=settings.service.top_k,
+                    languages=settings.ingest.languages,
+                    translate_target=settings.translate.target_language,
+                ),
                 retriever=retriever,
                 languages=kb.require_languages(),
                 digest=digest.get,

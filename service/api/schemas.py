@@ -4,36 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
-from knowledge.schema import SearchFilters
 from service.core.types import Citation, Mode, Usage
-
-
-class AnswerRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    question: str = Field(min_length=1, description="the customer's message, any language")
-    conversation_id: str | None = Field(default=None, max_length=128)
-    language: str | None = Field(
-        default=None,
-        min_length=2,
-        max_length=8,
-        description="ISO 639-1 reply language; unset = detected. A one- or two-word message or small "
-        "talk keeps the language of the conversation it continues",
-    )
-    filters: SearchFilters | None = None
-    stream: bool = False
-    user: str | None = Field(
-        default=None, min_length=1, max_length=128, description="end-user id: the per-user rate limit"
-    )
-
-    @field_validator("question")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("question must not be blank")
-        return value
 
 
 class AnswerResponse(BaseModel):

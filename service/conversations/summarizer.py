@@ -17,9 +17,9 @@ import logging
 from collections.abc import Callable, Sequence
 from html import escape
 
-from service.answers.prompts import LANGUAGE_NAMES
 from service.conversations.history import extractive_summary, fold_plan
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
+from service.core.languages import LANGUAGE_NAMES
 from service.core.text import clip_text
 from service.core.types import Usage
 from service.llm.errors import UpstreamError

@@ -6,6 +6,7 @@ handoff, the API schemas), so none of those needs to import the HTTP layer for t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -30,3 +31,10 @@ class Usage(BaseModel):
     cache_read_input_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who is calling: the API key's name (the tenant); limits, budgets and the ledger are kept under it."""
+
+    name: str

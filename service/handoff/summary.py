@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from service.answers.prompts import LANGUAGE_NAMES
 from service.conversations.facts import extract_facts
+from service.core.languages import LANGUAGE_NAMES
 from service.handoff.signals import HandoffReason, HandoffSignals
 
 MAX_FACTS = 8

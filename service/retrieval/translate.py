@@ -25,7 +25,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings
 
 from knowledge.settings import _config
-from service.answers.prompts import LANGUAGE_NAMES
+from service.core.languages import LANGUAGE_NAMES
 from service.core.types import Usage
 from service.llm.errors import UpstreamError
 from service.llm.interface import LLM

@@ -25,7 +25,7 @@ from pydantic import AliasChoices, ValidationError
 from pydantic_settings import BaseSettings
 
 from knowledge import settings as settings_module
-from service.settings.app import AppSettings
+from service.api.settings import AppSettings
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"

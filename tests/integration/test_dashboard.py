@@ -26,12 +26,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from fakes import FakeAnthropic, Status
-from service.api.auth import AuthSettings
 from service.caching import CacheSettings
 from service.handoff.settings import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.notify.webhooks import WebhookSettings
 from service.quotas import LimitSettings
+from service.settings.auth import AuthSettings
 from tests.conftest import REPO
 from tests.corpus import write_corpus
 from tests.service_harness import ADMIN_KEY, app_settings, in_process

@@ -18,11 +18,11 @@ import pytest
 import redis
 
 from fakes import FakeAnthropic
-from service.api.auth import AuthSettings
 from service.handoff.messages import handoff_message
 from service.handoff.settings import HandoffSettings
 from service.notify.webhooks import WebhookSettings
 from service.retrieval.translate import TranslateSettings
+from service.settings.auth import AuthSettings
 from service.settings.redis import RedisSettings
 from tests.corpus import write_corpus
 from tests.service_harness import (

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from fakes import FakeAnthropic, Status
-from service.api.auth import AuthSettings
 from service.caching import SEMANTIC_THRESHOLDS, CacheSettings
 from service.llm.policy import ResilienceSettings
 from service.quotas import LimitSettings
+from service.settings.auth import AuthSettings
 from tests.corpus import write_corpus
 from tests.service_harness import (
     ADMIN_KEY,

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from service.api.auth import AuthSettings
 from service.quotas import LimitSettings
+from service.settings.auth import AuthSettings
 from tests.service_harness import app_settings, auth, in_process
 
 pytestmark = pytest.mark.slow

@@ -8,6 +8,7 @@ import pytest
 from knowledge.schema import SearchFilters
 from knowledge.settings import DEFAULT_MODEL, PACKAGED_E5, PACKAGED_MINILM, EmbeddingSettings
 from service.api.runtime import answer_cache_settings
+from service.api.settings import AppSettings
 from service.caching import (
     SEMANTIC_THRESHOLDS,
     CacheKey,
@@ -17,7 +18,6 @@ from service.caching import (
     normalise_question,
     should_store,
 )
-from service.settings.app import AppSettings
 
 
 def test_normalisation() -> None:

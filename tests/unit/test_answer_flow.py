@@ -17,14 +17,15 @@ from knowledge.search import KnowledgeBase
 from service.answers.aftercare import Aftercare
 from service.answers.events import Delta, Done, Event, Failed, Meta
 from service.answers.extractive import INTRO, not_found_text
-from service.answers.flow import AnswerDeps, AnswerService
+from service.answers.flow import AnswerDeps, AnswerService, AnswerSettings
 from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS, RULES
-from service.api.auth import Client
-from service.api.schemas import AnswerRequest
+from service.answers.request import AnswerRequest
+from service.api.settings import AppSettings
 from service.caching import CacheSettings
 from service.conversations.store import InProcessSessionStore, conversation_key
 from service.conversations.summarizer import Summarizer
 from service.core.metrics import Metrics
+from service.core.types import Client
 from service.handoff.messages import handoff_message
 from service.handoff.policy import HandoffPolicy
 from service.handoff.settings import HandoffSettings
@@ -36,7 +37,6 @@ from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.translate import TranslateSettings
 from service.routing.factory import build_router
 from service.routing.settings import RouterSettings
-from service.settings.app import AppSettings
 from tests.conftest import make_settings
 from tests.corpus import corpus_kb
 
@@ -111,7 +111,12 @@ def rig(
     )
     gate = AdmissionGate(pool_size, queue_size, queue_wait_s=0)
     deps = AnswerDeps(
-        settings=app_settings,
+        settings=AnswerSettings(
+            conversation=app_settings.conversation,
+            top_k=app_settings.service.top_k,
+            languages=app_settings.ingest.languages,
+            translate_target=app_settings.translate.target_language,
+        ),
         retriever=BatchingRetriever(kb),
         languages=kb.require_languages(),
         digest=lambda: (1, "Knowledge base (version 1): returns, shipping, refunds."),

@@ -1,11 +1,12 @@
-"""The shape of service/ the team agreed on (issue 10), checked on every run: no import cycles, no
-module over the size limit, and the shared leaf package importing nothing above it.
+"""The shape of service/ the team agreed on (issue 10), checked on every run: no import cycles between
+modules or packages, no module over the size limit, and the shared leaf package importing nothing
+above it.
 
 Measured by ``bench.service_shape`` (which also writes the figures for docs/benchmarks.md)."""
 
 from __future__ import annotations
 
-from bench.service_shape import LINE_LIMIT, cycles, module_graph, modules
+from bench.service_shape import LINE_LIMIT, cycles, module_graph, modules, package_graph
 from tests.conftest import REPO
 
 SERVICE = modules(REPO / "service")
@@ -13,6 +14,12 @@ SERVICE = modules(REPO / "service")
 
 def test_no_module_imports_itself_back_through_others() -> None:
     assert cycles(module_graph(SERVICE)) == []
+
+
+def test_packages_are_layered_without_cycles() -> None:
+    """Folders follow the answer: no package imports one that imports it back (e.g. the flow never
+    imports the HTTP layer; the settings of shared systems import no component)."""
+    assert cycles(package_graph(SERVICE)) == []
 
 
 def test_no_module_is_over_the_size_limit() -> None:

@@ -9,7 +9,7 @@ from dotenv import dotenv_values
 from pydantic_settings import BaseSettings
 
 from knowledge.settings import Settings
-from service.settings.app import AppSettings
+from service.api.settings import AppSettings
 from tests.integration.test_compose import env_names, is_real_setting, settings_classes
 
 EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pydantic import Field
 
 from knowledge.settings import Settings
-from service.api.auth import AuthSettings
 from service.caching import CacheSettings
 from service.conversations.store import ConversationSettings
 from service.handoff.settings import HandoffSettings
@@ -21,6 +20,7 @@ from service.quotas import LimitSettings
 from service.retrieval.translate import TranslateSettings
 from service.routing.settings import RouterSettings
 from service.settings.anthropic import AnthropicSettings
+from service.settings.auth import AuthSettings
 from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings
 from service.settings.service import ServiceSettings

@@ -1,0 +1,34 @@
+"""What the answer flow is asked: the customer's message and how to answer it (also the body of
+``POST /v1/answers``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from knowledge.schema import SearchFilters
+
+
+class AnswerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, description="the customer's message, any language")
+    conversation_id: str | None = Field(default=None, max_length=128)
+    language: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=8,
+        description="ISO 639-1 reply language; unset = detected. A one- or two-word message or small "
+        "talk keeps the language of the conversation it continues",
+    )
+    filters: SearchFilters | None = None
+    stream: bool = False
+    user: str | None = Field(
+        default=None, min_length=1, max_length=128, description="end-user id: the per-user rate limit"
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question must not be blank")
+        return value
