@@ -2,21 +2,24 @@
 webhook, history folding and metrics.
 
 The conversation turns are written before ``done`` is sent (a client that asks its follow-up the
-moment it sees ``done`` must find them). Everything else runs in background tasks that never delay
-or fail the answer; their errors are logged.
+moment it sees ``done`` must find them). Everything else is queued as one job per answer on a
+bounded background queue (``service.core.background``) with a few workers: it never delays or
+fails the answer, its errors are logged, and shutdown drains it (``aclose``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from service.answers.plan import Outcome, Plan
 from service.caching import AnswerCache, CachedAnswer, should_store
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
 from service.conversations.summarizer import Summarizer, fold_conversation
+from service.core.background import BackgroundQueue, DropReason
 from service.core.metrics import Metrics
 from service.core.types import Usage
 from service.handoff.signals import Handoff
@@ -27,6 +30,16 @@ from service.quotas.budgets import BudgetGuard
 from service.usage.ledger import UsageLedger, UsageRecord
 
 log = logging.getLogger(__name__)
+
+# One job per finished answer: a coroutine factory, so a dropped job leaves nothing un-awaited.
+Job = Callable[[], Coroutine[Any, Any, None]]
+QUEUE_SIZE = 1024  # jobs waiting; beyond that a job is dropped with a warning (never the answer)
+WORKERS = 8  # jobs run side by side: a history summary waits on Claude, a ledger row does not
+
+
+async def _run(jobs: list[Job]) -> None:
+    for job in jobs:
+        await job()
 
 
 def total_tokens(usage: Usage) -> int:
@@ -59,7 +72,9 @@ class Aftercare:
         self.budgets = budgets
         self.cache = cache
         self.handoff_webhook = handoff_webhook
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._queue: BackgroundQueue[Job] = BackgroundQueue(
+            "aftercare", _run, maxsize=QUEUE_SIZE, workers=WORKERS, on_drop=_dropped
+        )
 
     async def record(self, plan: Plan, outcome: Outcome) -> None:
         """Called just before ``done``: store the turns now, the rest in the background."""
@@ -70,12 +85,12 @@ class Aftercare:
         if outcome.cached is not None:
             saved = float(outcome.cached.answer.usage.get("cost_usd", 0.0) or 0.0)
             self.metrics.cache_saved_usd.inc(saved)
-        self._spawn(self._after(plan, outcome))
+        self._spawn(lambda: self._after(plan, outcome))
 
     def failed(self, plan: Plan, partial: str, model: str, exc: UpstreamError) -> None:
         """The stream broke after text was sent: keep the partial answer in the conversation."""
         self.metrics.answers.labels("generative", "error").inc()
-        self._spawn(self._store_turns(plan, partial, "generative"))
+        self._spawn(lambda: self._store_turns(plan, partial, "generative"))
         log.warning("answer %s broke after the first token (%s): %s", plan.message_id, model, exc.code)
 
     async def _store_turns(self, plan: Plan, text: str, mode: str) -> None:
@@ -152,17 +167,20 @@ class Aftercare:
             **handoff.model_dump(mode="json"),
         }
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("after-answer work failed", exc_info=task.exception())
+    def _spawn(self, job: Job) -> None:
+        if not self._queue.started:
+            self._queue.start()  # on the running loop of the first answer
+        self._queue.offer(job)
 
     async def drain(self, timeout_s: float = 10.0) -> None:
-        """Wait for the background work of finished answers (shutdown, tests)."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=timeout_s)
+        """Wait until the after-answer work queued so far is done (tests; at most ``timeout_s``)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), timeout=timeout_s)
+
+    async def aclose(self, timeout_s: float = 10.0) -> None:
+        """Shutdown: take no more work, finish what is queued for up to ``timeout_s``."""
+        await self._queue.aclose(timeout_s)
+
+
+def _dropped(jobs: Sequence[Job], reason: DropReason) -> None:
+    log.warning("after-answer work of %d answer(s) not done (%s)", len(jobs), reason)

@@ -208,7 +208,7 @@ async def build_runtime(
             cache=cache,
             handoff_webhook=handoff_webhook,
         )
-        stack.push_async_callback(aftercare.drain)
+        stack.push_async_callback(aftercare.aclose)
         answers = AnswerService(
             AnswerDeps(
                 settings=AnswerSettings(

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from service.conversations.facts import extract_facts
 from service.core.languages import LANGUAGE_NAMES
+from service.core.text import clip_text, collapse
 from service.handoff.signals import HandoffReason, HandoffSignals
 
 MAX_FACTS = 8
@@ -24,18 +25,13 @@ REASON_TEXT: dict[HandoffReason, str] = {
 
 
 def _quote(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return f'"{flat}"' if len(flat) <= limit else f'"{flat[: limit - 1].rstrip()}…"'
+    return f'"{clip_text(collapse(text), limit)}"'
 
 
 def _first_sentence(text: str, limit: int = 180) -> str:
-    flat = " ".join(text.split())
+    flat = collapse(text)
     cut = re.search(r"(?<=[.!?。！？])\s", flat)
     return _quote(flat[: cut.start()] if cut else flat, limit)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def agent_summary(
@@ -43,7 +39,7 @@ def agent_summary(
 ) -> str:
     """The flow's precomputed summary when it has one, else ``build_summary``; at most ``max_chars``."""
     given = signals.summary.strip() if signals.summary else ""
-    return _clip(given or build_summary(signals, reasons, dissatisfied), max_chars)
+    return clip_text(given or build_summary(signals, reasons, dissatisfied), max_chars)
 
 
 def build_summary(signals: HandoffSignals, reasons: Sequence[HandoffReason], dissatisfied: int) -> str:
