@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: install install-dev run ingest test lint bench clean
+.PHONY: install install-dev run ingest test test-fast lint bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ lint: install-dev
 
 test: lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+
+# The fast lane for your own loop: unit tests and the backend contracts (memory and Redis), no
+# test marked slow. `make test` (what CI runs) is the whole suite.
+test-fast: install-dev
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not slow" tests/unit tests/integration/test_*_contract.py
 
 bench: install-dev
 	$(PY) -m bench.run_all
