@@ -22,37 +22,17 @@ from pydantic import SecretStr
 from fakes import FakeAnthropic, SlowFirstByte, Status
 from service.caching import CacheSettings, MemoryAnswerCache
 from service.settings.anthropic import AnthropicSettings
-from tests.corpus import write_corpus
 from tests.service_harness import (
     ADMIN_KEY,
     FAST_RETRIES,
-    MIN_CACHE,
     REPLY,
     Served,
     in_process,
-    ingested_template,
     over_http,
     service_settings,
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_corpus(tmp_path_factory.mktemp("docs"))
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
-    """The corpus ingested once; each service below starts on a copy of this store."""
-    return ingested_template(tmp_path_factory.mktemp("template"), corpus)
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic(reply=REPLY, min_cache_tokens=MIN_CACHE) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

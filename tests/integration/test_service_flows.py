@@ -24,7 +24,6 @@ from service.notify.webhooks import WebhookSettings
 from service.retrieval.translate import TranslateSettings
 from service.settings.auth import AuthSettings
 from service.settings.redis import RedisSettings
-from tests.corpus import write_corpus
 from tests.service_harness import (
     FAST_RETRIES,
     MIN_CACHE,
@@ -36,7 +35,6 @@ from tests.service_harness import (
     auth,
     eventually,
     in_process,
-    ingested_template,
     last_user_text,
     scrape,
     service_settings,
@@ -52,22 +50,6 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_corpus(tmp_path_factory.mktemp("docs"))
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
-    return ingested_template(tmp_path_factory.mktemp("template"), corpus)
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic(reply=REPLY, min_cache_tokens=MIN_CACHE) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

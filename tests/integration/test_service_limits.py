@@ -19,7 +19,6 @@ from service.caching import SEMANTIC_THRESHOLDS, CacheSettings
 from service.llm.policy import ResilienceSettings
 from service.quotas import LimitSettings
 from service.settings.auth import AuthSettings
-from tests.corpus import write_corpus
 from tests.service_harness import (
     ADMIN_KEY,
     FAST_RETRIES,
@@ -32,7 +31,6 @@ from tests.service_harness import (
     auth,
     eventually,
     in_process,
-    ingested_template,
     post,
     scrape,
     service_settings,
@@ -49,12 +47,6 @@ NO_USAGE = {
     "cost_usd": 0.0,
 }
 SONNET = "claude-sonnet-4-6"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    corpus = write_corpus(tmp_path_factory.mktemp("docs"))
-    return ingested_template(tmp_path_factory.mktemp("template"), corpus)
 
 
 # ================================================================ the answer cache

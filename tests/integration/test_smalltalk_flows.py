@@ -21,16 +21,12 @@ from service.caching import CacheSettings, MemoryAnswerCache
 from service.conversations.store import conversation_key
 from service.smalltalk import REPLIES
 from tests import service_harness as harness
-from tests.corpus import write_corpus
 from tests.service_harness import (
     FAST_RETRIES,
-    MIN_CACHE,
     REFUND_FAQ,
-    REPLY,
     Answer,
     Served,
     in_process,
-    ingested_template,
     last_user_text,
     post,
     service_settings,
@@ -45,18 +41,6 @@ NO_USAGE = {
     "cache_creation_input_tokens": 0,
     "cost_usd": 0.0,
 }
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    corpus = write_corpus(tmp_path_factory.mktemp("docs"))
-    return ingested_template(tmp_path_factory.mktemp("template"), corpus)
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic(reply=REPLY, min_cache_tokens=MIN_CACHE) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
