@@ -10,7 +10,6 @@ fails the answer, its errors are logged, and shutdown drains it (``aclose``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
@@ -174,8 +173,10 @@ class Aftercare:
 
     async def drain(self, timeout_s: float = 10.0) -> None:
         """Wait until the after-answer work queued so far is done (tests; at most ``timeout_s``)."""
-        with contextlib.suppress(TimeoutError):
+        try:
             await asyncio.wait_for(self._queue.join(), timeout=timeout_s)
+        except TimeoutError:
+            log.warning("after-answer work still running after %.1fs (%d queued)", timeout_s, self._queue.pending)
 
     async def aclose(self, timeout_s: float = 10.0) -> None:
         """Shutdown: take no more work, finish what is queued for up to ``timeout_s``."""
