@@ -176,7 +176,8 @@ class Aftercare:
         try:
             await asyncio.wait_for(self._queue.join(), timeout=timeout_s)
         except TimeoutError:
-            log.warning("after-answer work still running after %.1fs (%d queued)", timeout_s, self._queue.pending)
+            pending = self._queue.pending
+            log.warning("after-answer work still running after %.1fs (%d queued)", timeout_s, pending)
 
     async def aclose(self, timeout_s: float = 10.0) -> None:
         """Shutdown: take no more work, finish what is queued for up to ``timeout_s``."""
