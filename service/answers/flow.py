@@ -27,6 +27,7 @@ from knowledge.language import LanguageIdentifier
 from knowledge.search import Query
 from service import smalltalk
 from service.answers.aftercare import Aftercare
+from service.answers.digest import Prefix
 from service.answers.plan import Plan, opening
 from service.answers.reply_language import decide_language
 from service.answers.request import AnswerRequest
@@ -71,7 +72,7 @@ class AnswerDeps:
     settings: AnswerSettings
     retriever: BatchingRetriever
     languages: LanguageIdentifier
-    digest: Callable[[], tuple[int, str]]  # (kb_version, digest text), cached per KB version
+    prefix: Callable[[], Prefix]  # the cached prompt prefix, rebuilt per KB version
     sessions: SessionStore
     handoff: HandoffPolicy
     aftercare: Aftercare
@@ -115,7 +116,8 @@ class AnswerService:
     async def plan(self, request: AnswerRequest, client: Client, accept_language: str | None = None) -> Plan:
         """Decide the answer: everything up to, not including, the model call."""
         deps = self.deps
-        kb_version, digest = deps.digest()
+        prefix = deps.prefix()
+        kb_version = prefix.kb_version
         conversation = await self._conversation(client, request.conversation_id)
         talk = smalltalk.match(request.question)
         language = decide_language(
@@ -135,7 +137,7 @@ class AnswerService:
             f"msg_{uuid.uuid4().hex[:20]}",
             language,
             kb_version,
-            digest,
+            prefix,
             first_turn=opening(conversation),
             conversation=conversation,
             smalltalk=talk,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from knowledge.schema import SearchHit
 from service import smalltalk
+from service.answers.digest import Prefix
 from service.answers.request import AnswerRequest
 from service.caching import CacheHit
 from service.conversations.store import Conversation, Turn, conversation_key
@@ -58,7 +59,7 @@ class Plan:
     message_id: str
     language: str
     kb_version: int
-    digest: str
+    prefix: Prefix  # the cached prompt prefix of kb_version
     first_turn: bool
     conversation: Conversation | None = None
     smalltalk: SmallTalk | None = None

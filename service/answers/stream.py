@@ -23,7 +23,7 @@ from service.answers.aftercare import Aftercare
 from service.answers.events import Delta, Done, Event, Failed, Meta
 from service.answers.extractive import extractive_pieces, not_found_text
 from service.answers.plan import Outcome, Plan
-from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS, system_blocks, user_turn
+from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS
 from service.conversations.history import build_history, build_messages
 from service.conversations.store import ConversationSettings
 from service.core.types import Mode, Usage
@@ -130,8 +130,9 @@ class AnswerStream:
             token_budget=settings.token_budget,
             summary_max_chars=settings.summary_max_chars,
         )
-        messages = build_messages(history, user_turn(plan.request.question, plan.hits, plan.language))
-        stream = llm.stream(system_blocks(plan.digest), messages, tools=ANSWER_TOOLS)
+        prefix = plan.prefix  # tools, rules, knowledge: breakpoint 1; the history's last turn: 2
+        messages = build_messages(history, prefix.user_turn(plan.request.question, plan.hits, plan.language))
+        stream = llm.stream(prefix.system(), messages, tools=ANSWER_TOOLS)
         model: str | None = None
         parts: list[str] = []
         try:

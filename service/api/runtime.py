@@ -18,9 +18,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from knowledge.search import KnowledgeBase
 from service.answers.aftercare import Aftercare
-from service.answers.digest import DigestCache
+from service.answers.digest import DigestCache, PrefixSettings
 from service.answers.flow import AnswerDeps, AnswerService, AnswerSettings
-from service.answers.prompts import cache_warning, system_blocks
+from service.answers.prompts import cache_warning, min_cacheable_tokens
 from service.api.auth import ApiKeys
 from service.api.settings import AppSettings
 from service.caching import AnswerCache, CacheSettings, build_answer_cache
@@ -62,6 +62,17 @@ def answer_cache_settings(settings: AppSettings) -> CacheSettings:
     elif cache.answers and cache.semantic_on:
         log.info("answer cache: semantic threshold %s", cache.semantic_threshold)
     return cache
+
+
+def prefix_settings(settings: AppSettings) -> PrefixSettings:
+    """How the cached prompt prefix is built; it must reach the minimum of every model that may
+    answer (the configured one and its fallbacks)."""
+    service = settings.service
+    models = [settings.anthropic.model, *settings.resilience.fallback_models]
+    minimum = max(min_cacheable_tokens(m, service.prompt_cache_min_tokens) for m in models)
+    return PrefixSettings(
+        service.prefix_max_tokens, service.digest_max_tokens * 4, minimum, service.prompt_cache_ttl
+    )
 
 
 @runtime_checkable
@@ -108,6 +119,8 @@ class Runtime:
     _cleanup: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     def refresh_gauges(self) -> None:
+        prefix = self.digest.prefix()
+        self.metrics.observe_prefix(prefix.form, prefix.tokens, prefix.min_tokens)
         self.metrics.retrieval_batches.set(self.retriever.batches)
         self.metrics.retrieval_questions.set(self.retriever.questions)
         stats = self.vectors.stats
@@ -169,7 +182,10 @@ async def build_runtime(
         stack.callback(retriever.close)
 
         digest = DigestCache(
-            kb, settings.service.digest_max_tokens * 4, floor_override=settings.service.relevance_floor
+            kb,
+            settings.service.digest_max_tokens * 4,
+            floor_override=settings.service.relevance_floor,
+            prefix=prefix_settings(settings),
         )
         await asyncio.to_thread(digest.refresh)
         router = await asyncio.to_thread(
@@ -219,7 +235,7 @@ async def build_runtime(
                 ),
                 retriever=retriever,
                 languages=kb.require_languages(),
-                digest=digest.get,
+                prefix=digest.prefix,
                 relevance=digest.floor,
                 sessions=sessions,
                 handoff=handoff,
@@ -241,7 +257,8 @@ async def build_runtime(
         stack.push_async_callback(_cancel, watch)
 
         if claude is not None:
-            warning = cache_warning(settings.anthropic.model, system_blocks(digest.get()[1]))
+            cached = digest.prefix()
+            warning = cache_warning(settings.anthropic.model, cached.tokens, cached.min_tokens, cached.form)
             if warning:
                 log.warning(warning)
         if keys.open:

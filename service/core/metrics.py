@@ -2,7 +2,7 @@
 
 Label values come from small fixed sets (modes, outcomes, token kinds, configured models, handoff
 reasons, cache results, route templates), so cardinality stays bounded whatever the traffic.
-Ratios (prompt-cache hit ratio, answer-cache hit ratio, handoff rate) are computed in PromQL from
+Ratios (prompt-cache share of answer input, answer-cache hit ratio, handoff rate) are computed in PromQL from
 these counters; deploy/grafana/faqstream.json shows how.
 
 A leaf: it takes plain values (mode and reason strings, anything with the token counts of
@@ -74,6 +74,25 @@ class Metrics:
             "Claude cost the answer cache avoided (the original answers' cost)",
             registry=r,
         )
+        self.prompt_tokens = Counter(
+            "faqstream_prompt_input_tokens_total",
+            "Input tokens of answers by how they were billed: uncached, cache_read (a tenth of the "
+            "input price) or cache_write; the prompt-cache share is cache_read over all three",
+            ["kind", "model"],
+            registry=r,
+        )
+        self.prefix_tokens = Gauge(
+            "faqstream_prompt_prefix_tokens",
+            "The cached prompt prefix of the current knowledge-base version, estimated tokens (low "
+            "estimate), by form (documents or digest)",
+            ["form"],
+            registry=r,
+        )
+        self.prefix_min_tokens = Gauge(
+            "faqstream_prompt_prefix_min_tokens",
+            "The minimum cacheable prefix of the configured models, in tokens: under it nothing is cached",
+            registry=r,
+        )
         self.in_flight = Gauge("faqstream_answers_in_flight", "Answers being streamed now", registry=r)
         self.retrieval_batches = Gauge(
             "faqstream_retrieval_batches", "Model calls made for question embedding", registry=r
@@ -98,6 +117,18 @@ class Metrics:
             self.handoffs.labels(handoff_reason).inc()
         if model is not None:
             self.observe_usage(model, usage)
+            for kind, value in (
+                ("uncached", usage.input_tokens),
+                ("cache_read", usage.cache_read_input_tokens),
+                ("cache_write", usage.cache_creation_input_tokens),
+            ):
+                self.prompt_tokens.labels(kind, model).inc(value)
+
+    def observe_prefix(self, form: str, tokens: int, min_tokens: int) -> None:
+        """The cached prompt prefix now in use (one form at a time)."""
+        self.prefix_tokens.clear()
+        self.prefix_tokens.labels(form).set(tokens)
+        self.prefix_min_tokens.set(min_tokens)
 
     def observe_usage(self, model: str, usage: TokenUsage) -> None:
         """Tokens and cost of any Claude call (answers, summaries)."""

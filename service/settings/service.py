@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
@@ -30,4 +32,21 @@ class ServiceSettings(BaseSettings):
     max_batch: int = Field(default=32, ge=1, le=512)
     digest_max_tokens: int = Field(
         default=6000, ge=0, description="size cap of the cached knowledge-base digest"
+    )
+    prefix_max_tokens: int = Field(
+        default=40_000,
+        ge=0,
+        description="the whole knowledge base goes into the cached prompt prefix when it fits this many "
+        "tokens (estimated), and each question's passages become pointers into it; else a digest "
+        "grown to the model's minimum cacheable prefix; 0 = always the digest",
+    )
+    prompt_cache_ttl: Literal["5m", "1h"] = Field(
+        default="5m",
+        description="lifetime of the cached prompt prefix: 5m (writes cost 1.25x input) or 1h (2x; for "
+        "traffic sparser than one answer per 5 minutes; price it with PRICING_TABLE cache_write_multiplier)",
+    )
+    prompt_cache_min_tokens: dict[str, int] = Field(
+        default_factory=dict,
+        description="JSON object: model id (or prefix) → minimum cacheable prompt prefix in tokens, "
+        "overriding the built-in table (service/answers/prompts.py MIN_CACHEABLE_TOKENS)",
     )

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from fakes.llm import FakeLLM, LLMFailure, LLMReply, overloaded
 from knowledge.search import KnowledgeBase
 from service.answers.aftercare import Aftercare
+from service.answers.digest import digest_prefix
 from service.answers.events import Delta, Done, Event, Failed, Meta
 from service.answers.extractive import INTRO, not_found_text
 from service.answers.flow import AnswerDeps, AnswerService, AnswerSettings
@@ -119,7 +120,7 @@ def rig(
         ),
         retriever=BatchingRetriever(kb),
         languages=kb.require_languages(),
-        digest=lambda: (1, "Knowledge base (version 1): returns, shipping, refunds."),
+        prefix=lambda: digest_prefix(1, "Knowledge base (version 1): returns, shipping, refunds."),
         sessions=sessions,
         handoff=handoff,
         aftercare=aftercare,
