@@ -50,7 +50,7 @@ PrefixForm = Literal["documents", "digest"]
 class PrefixSettings:
     """How the cached prefix is built (the runtime takes these from ``ServiceSettings``)."""
 
-    max_tokens: int = 40_000  # SERVICE_PREFIX_MAX_TOKENS: the documents form up to this (0: never)
+    max_tokens: int = 30_000  # SERVICE_PREFIX_MAX_TOKENS: the documents form up to this (0: never)
     digest_max_chars: int = 24_000  # SERVICE_DIGEST_MAX_TOKENS × 4
     min_tokens: int = 0  # the largest minimum cacheable prefix of the configured models
     ttl: CacheTTL = "5m"  # SERVICE_PROMPT_CACHE_TTL

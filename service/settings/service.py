@@ -34,7 +34,7 @@ class ServiceSettings(BaseSettings):
         default=6000, ge=0, description="size cap of the cached knowledge-base digest"
     )
     prefix_max_tokens: int = Field(
-        default=40_000,
+        default=30_000,
         ge=0,
         description="the whole knowledge base goes into the cached prompt prefix when it fits this many "
         "tokens (estimated), and each question's passages become pointers into it; else a digest "

@@ -391,3 +391,15 @@ def test_docs_describe_the_dashboard_and_its_metrics() -> None:
     for name in USED:
         family = re.sub(r"_(bucket|count|sum)$", "", name)
         assert family in docs, f"{family} is not documented in docs/observability.md"
+
+
+def test_the_prompt_cache_share_is_on_the_dashboard(exposition: Exposition) -> None:
+    """Issue 11: the answers' input by billing kind and the cached prefix against the minimum."""
+    wanted = {
+        "faqstream_prompt_input_tokens_total",
+        "faqstream_prompt_prefix_tokens",
+        "faqstream_prompt_prefix_min_tokens",
+    }
+    assert wanted <= set(USED) and wanted <= exposition.samples
+    titles = {p["title"] for p in panels(load_dashboard())}
+    assert "Prompt-cache share of answer input" in titles
