@@ -389,8 +389,8 @@ def cache_warning(model: str, prefix_tokens: int, minimum: int, form: str = "dig
     if prefix_tokens >= minimum:
         return None
     return (
-        f"prompt caching will not take effect: the cached prompt prefix ({form}) is about "
-        f"{prefix_tokens} tokens and {model} caches prefixes of {minimum}+ tokens; every answer pays "
-        "full price for it until the knowledge base is larger (or set SERVICE_PROMPT_CACHE_MIN_TOKENS "
-        "if this model's minimum is lower)"
+        f"prompt caching may not take effect: the cached prompt prefix ({form} form) is estimated at "
+        f"{prefix_tokens}+ tokens (a low estimate) and {model} and its fallbacks cache prefixes of "
+        f"{minimum}+ tokens; under it every answer pays full price for the prefix (a larger knowledge "
+        "base, or SERVICE_PROMPT_CACHE_MIN_TOKENS if the model's minimum is lower)"
     )

@@ -123,4 +123,6 @@ def test_with_a_key_no_translation_call_is_made(
     assert len(requests) == 2  # the two answers, nothing else
     assert not any("You translate" in str(body.get("system", "")) for body in requests)
     # The passages reached Claude in the document's language; the reply language is the customer's.
-    assert "三个工作日" in str(requests[1]["messages"]) and "Spanish" in str(requests[1]["messages"])
+    # (This small knowledge base is the cached prefix itself: the passages point into it.)
+    assert "三个工作日" in str(requests[1]["system"]) and "Spanish" in str(requests[1]["messages"])
+    assert 'ref="c' in str(requests[1]["messages"])

@@ -78,7 +78,11 @@ def test_streamed_answer_contract_and_grounding(service: httpx.Client, fake: Fak
     body = request.body
     assert body["stream"] is True and body["model"] == "claude-sonnet-4-6"
     user_text = body["messages"][0]["content"][0]["text"]
-    passages = re.findall(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', user_text, re.S)
+    # This small knowledge base is the cached prefix: each passage points to a chunk of it by ref.
+    knowledge = body["system"][1]["text"]
+    refs = re.findall(r'<passage n="(\d+)" ref="(c\d+)"[^>]*/>', user_text)
+    chunks = dict(re.findall(r'<chunk id="(c\d+)"[^>]*>\n(.*?)\n</chunk>', knowledge, re.S))
+    passages = [(n, chunks[ref]) for n, ref in refs]
     assert len(passages) == len(meta["citations"]) > 0
     for (n, text), citation in zip(passages, meta["citations"], strict=True):
         assert int(n) == citation["index"]
