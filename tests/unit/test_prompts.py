@@ -12,6 +12,7 @@ from knowledge.schema import ChunkPayload, SearchHit
 from service.answers.digest import PrefixSettings, build_prefix
 from service.answers.prompts import (
     ANSWER_TOOLS,
+    MIN_CACHEABLE_TOKENS,
     NOT_IN_DOCUMENTS,
     RULES,
     CacheTTL,
@@ -172,6 +173,11 @@ def test_minimum_cacheable_prefix_per_model_with_overrides() -> None:
     assert min_cacheable_tokens("my-gateway-model") == 1024
     assert min_cacheable_tokens("claude-sonnet-4-6", {"claude-sonnet-4-6": 1024}) == 1024
     assert min_cacheable_tokens("claude-haiku-4-5-20251001", {"claude-haiku-4-5": 2048}) == 2048
+    # The service's table is its own (the fake API stays independent of the service), and agrees.
+    from fakes.anthropic_protocol import DEFAULT_MIN_CACHE_TOKENS, FALLBACK_MIN_CACHE_TOKENS
+
+    assert MIN_CACHEABLE_TOKENS == DEFAULT_MIN_CACHE_TOKENS
+    assert min_cacheable_tokens("my-gateway-model") == FALLBACK_MIN_CACHE_TOKENS
 
 
 # ------------------------------------------------------------------ the prefix builder
