@@ -276,9 +276,11 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from knowledge.errors import ConfigError
+    from service.api.runtime import preflight
     from service.api.settings import AppSettings
 
     settings = AppSettings()
+    preflight(settings)  # a malformed AUTH_API_KEYS or an unpriced model: one error line, exit 3
     host = args.host or settings.service.host
     port = args.port if args.port is not None else settings.service.port
     workers = args.workers or settings.service.workers

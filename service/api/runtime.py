@@ -132,6 +132,18 @@ class Runtime:
         await self._cleanup.aclose()
 
 
+def preflight(settings: AppSettings) -> tuple[ApiKeys, PriceTable]:
+    """The checks of settings that need no connection: the API keys and a price for every model of
+    the chain. ``faqstream serve`` runs them before it starts the server, so a malformed setting is
+    one clear error line (``ConfigError``), not a failed worker start-up."""
+    keys = ApiKeys.from_settings(settings.auth)
+    prices = PriceTable(settings.pricing)
+    if settings.anthropic.api_key is not None:
+        models = dict.fromkeys([settings.anthropic.model, *settings.resilience.fallback_models])
+        prices.require(tuple(models))
+    return keys, prices
+
+
 async def build_runtime(
     settings: AppSettings, kb: KnowledgeBase, ingest_runner: IngestRunner | None = None
 ) -> Runtime:
@@ -142,15 +154,13 @@ async def build_runtime(
         stack.callback(kb.store.close)
         metrics = Metrics()
         registry = metrics.registry
-        keys = ApiKeys.from_settings(settings.auth)
-        prices = PriceTable(settings.pricing)
+        keys, prices = preflight(settings)
         # What the Anthropic API last said about the key (/readyz, faqstream_upstream_status).
         upstream = UpstreamStatus(configured=settings.anthropic.api_key is not None)
         registry.register(UpstreamStatusCollector(upstream))
         client = ClaudeClient(settings.anthropic, prices, upstream) if settings.anthropic.api_key else None
         claude = ResilientClaude(client, settings.resilience, registry) if client is not None else None
         if claude is not None:
-            prices.require(claude.models)
             stack.push_async_callback(claude.close)
         elif client is not None:
             stack.push_async_callback(client.close)

@@ -140,6 +140,21 @@ def test_invalid_setting_is_reported_not_a_traceback(tmp_path: Path, child_env: 
     assert out.returncode == 3 and "CHUNK_OVERLAP" in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"AUTH_API_KEYS": "web=k-web-123"}, "AUTH_API_KEYS"),  # a key under 16 characters
+        ({"ANTHROPIC_API_KEY": "sk-test", "ANTHROPIC_MODEL": "claude-unpriced-9"}, "claude-unpriced-9"),
+    ],
+)
+def test_serve_refuses_a_setting_that_cannot_work_before_it_starts(
+    child_env: dict[str, str], env: dict[str, str], named: str
+) -> None:
+    out = run({**child_env, **env}, "serve", "--port", "0")
+    assert out.returncode == 3 and named in out.stderr
+    assert "Traceback" not in out.stderr and "serving on" not in out.stderr
+
+
 def test_eval_retrieval_on_user_labels(tmp_path: Path, child_env: dict[str, str]) -> None:
     docs = write_corpus(tmp_path / "docs")
     assert run(child_env, "ingest", str(docs)).returncode == 0
