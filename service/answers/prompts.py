@@ -383,14 +383,23 @@ def chars_for_tokens(tokens: int) -> int:
 FIXED_PREFIX_TEXT = json.dumps(ANSWER_TOOLS, ensure_ascii=False) + RULES
 
 
-def cache_warning(model: str, prefix_tokens: int, minimum: int, form: str = "digest") -> str | None:
-    """A warning when the cached prefix (``prefix_tokens``, the low estimate) is too short for
-    ``model``, which caches prefixes of ``minimum`` tokens or more."""
-    if prefix_tokens >= minimum:
+def cache_warning(prefix_tokens: int, minimums: dict[str, int], form: str = "digest") -> str | None:
+    """A warning when the cached prefix (``prefix_tokens``, the low estimate) is too short for a
+    model that may answer. ``minimums``: each model of the chain (the configured one first, then the
+    fallbacks) and the shortest prefix it caches."""
+    primary, *fallbacks = minimums
+    if prefix_tokens < minimums[primary]:
+        return (
+            f"prompt caching may not take effect: the cached prompt prefix ({form} form) is estimated at "
+            f"{prefix_tokens}+ tokens (a low estimate) and {primary} caches prefixes of "
+            f"{minimums[primary]}+ tokens; under it every answer pays full price for the prefix (a larger "
+            "knowledge base, or SERVICE_PROMPT_CACHE_MIN_TOKENS if the model's minimum is lower)"
+        )
+    short = [f"{m} ({minimums[m]}+)" for m in fallbacks if prefix_tokens < minimums[m]]
+    if not short:
         return None
     return (
-        f"prompt caching may not take effect: the cached prompt prefix ({form} form) is estimated at "
-        f"{prefix_tokens}+ tokens (a low estimate) and {model} and its fallbacks cache prefixes of "
-        f"{minimum}+ tokens; under it every answer pays full price for the prefix (a larger knowledge "
-        "base, or SERVICE_PROMPT_CACHE_MIN_TOKENS if the model's minimum is lower)"
+        f"the cached prompt prefix ({form} form, {prefix_tokens}+ tokens) is cached for {primary} but is "
+        f"shorter than what the fallback model(s) {', '.join(short)} cache: answers they give after "
+        f"{primary} failed pay full price for the prefix"
     )

@@ -68,11 +68,16 @@ def prefix_settings(settings: AppSettings) -> PrefixSettings:
     """How the cached prompt prefix is built; it must reach the minimum of every model that may
     answer (the configured one and its fallbacks)."""
     service = settings.service
-    models = [settings.anthropic.model, *settings.resilience.fallback_models]
-    minimum = max(min_cacheable_tokens(m, service.prompt_cache_min_tokens) for m in models)
+    minimum = max(cache_minimums(settings).values())
     return PrefixSettings(
         service.prefix_max_tokens, service.digest_max_tokens * 4, minimum, service.prompt_cache_ttl
     )
+
+
+def cache_minimums(settings: AppSettings) -> dict[str, int]:
+    """The shortest prefix each model of the chain caches: the configured model first, then the fallbacks."""
+    models = dict.fromkeys([settings.anthropic.model, *settings.resilience.fallback_models])
+    return {m: min_cacheable_tokens(m, settings.service.prompt_cache_min_tokens) for m in models}
 
 
 @runtime_checkable
@@ -120,7 +125,8 @@ class Runtime:
 
     def refresh_gauges(self) -> None:
         prefix = self.digest.prefix()
-        self.metrics.observe_prefix(prefix.form, prefix.tokens, prefix.min_tokens)
+        model = self.settings.anthropic.model
+        self.metrics.observe_prefix(prefix.form, prefix.tokens, cache_minimums(self.settings)[model])
         self.metrics.retrieval_batches.set(self.retriever.batches)
         self.metrics.retrieval_questions.set(self.retriever.questions)
         stats = self.vectors.stats
@@ -268,7 +274,7 @@ async def build_runtime(
 
         if claude is not None:
             cached = digest.prefix()
-            warning = cache_warning(settings.anthropic.model, cached.tokens, cached.min_tokens, cached.form)
+            warning = cache_warning(cached.tokens, cache_minimums(settings), cached.form)
             if warning:
                 log.warning(warning)
         if keys.open:

@@ -90,7 +90,8 @@ class Metrics:
         )
         self.prefix_min_tokens = Gauge(
             "faqstream_prompt_prefix_min_tokens",
-            "The minimum cacheable prefix of the configured models, in tokens: under it nothing is cached",
+            "The minimum cacheable prefix of the configured model (ANTHROPIC_MODEL), in tokens: "
+            "under it nothing is cached",
             registry=r,
         )
         self.in_flight = Gauge("faqstream_answers_in_flight", "Answers being streamed now", registry=r)

@@ -161,9 +161,19 @@ def test_rules_instruct_grounding_citations_language_and_shape() -> None:
 
 
 def test_cache_warning_when_prefix_is_too_short_for_the_model() -> None:
-    warning = cache_warning("claude-sonnet-4-6", 1100, 2048, "digest")
+    warning = cache_warning(1100, {"claude-sonnet-4-6": 2048}, "digest")
     assert warning is not None and "1100" in warning and "2048" in warning and "digest" in warning
-    assert cache_warning("claude-sonnet-4-6", 2048, 2048) is None
+    assert "every answer pays full price" in warning
+    assert cache_warning(2048, {"claude-sonnet-4-6": 2048}) is None
+
+
+def test_cache_warning_names_only_the_fallback_a_prefix_is_too_short_for() -> None:
+    chain = {"claude-sonnet-4-6": 2048, "claude-haiku-4-5": 4096}
+    warning = cache_warning(2101, chain, "documents")
+    assert warning is not None and "claude-haiku-4-5 (4096+)" in warning and "every answer" not in warning
+    assert "is cached for claude-sonnet-4-6" in warning
+    assert cache_warning(4096, chain) is None
+    assert "claude-sonnet-4-6 caches prefixes of 2048+" in (cache_warning(1500, chain) or "")
 
 
 def test_minimum_cacheable_prefix_per_model_with_overrides() -> None:
