@@ -1,3 +1,4 @@
-"""Settings read from the environment: ``AppSettings`` (``app``) composes the knowledge settings and
-each component's own class; this package holds the ones that belong to no single component — the
-HTTP service (SERVICE_), Claude (ANTHROPIC_), the database (DATABASE_) and Redis (REDIS_)."""
+"""Settings of what belongs to no single component, read from the environment: the HTTP service
+(``service``: SERVICE_), Claude (``anthropic``: ANTHROPIC_), the API keys (``auth``: AUTH_), the
+database (``database``: DATABASE_) and Redis (``redis``: REDIS_, and the client). Components keep
+their own settings classes; ``service.api.settings.AppSettings`` composes them all."""
