@@ -13,7 +13,7 @@ passages. The companion recovers what the small multilingual model loses on shor
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -100,11 +100,37 @@ class KnowledgeBase:
         collection = self.store.active()
         if collection is None or not queries:
             return [[] for _ in queries]
+        queries = [self.with_language(query) for query in queries]
         vectors = self.query_vectors(queries)
+        english = self.english_vectors(queries)
         return [
-            self.search_prepared(query, vector, collection)
-            for query, vector in zip(queries, vectors, strict=True)
+            self.search_prepared(query, vector, collection, en)
+            for query, vector, en in zip(queries, vectors, english, strict=True)
         ]
+
+    def with_language(self, query: Query) -> Query:
+        """``query`` with its lexical language decided (detected once here when not given)."""
+        if query.language or query.mode == "dense" or self.languages is None:
+            return query
+        return replace(query, language=self.languages.detect(query.text).language)
+
+    def english_vectors(
+        self,
+        queries: Sequence[Query],
+        embed: Callable[[list[str]], npt.NDArray[np.float32]] | None = None,
+    ) -> list[npt.NDArray[np.float32] | None]:
+        """The English companion's vector of each query that uses it (hybrid, English), all from one
+        ``embed`` call (default: the companion's ``embed_queries``); None for the others."""
+        vectors: list[npt.NDArray[np.float32] | None] = [None] * len(queries)
+        companion = self.embedder.english
+        if companion is None:
+            return vectors
+        rows = [i for i, q in enumerate(queries) if q.mode == "hybrid" and q.language == "en"]
+        if rows:
+            matrix = (embed or companion.embed_queries)([queries[i].text for i in rows])
+            for n, i in enumerate(rows):
+                vectors[i] = matrix[n]
+        return vectors
 
     def query_vectors(
         self,
@@ -122,9 +148,14 @@ class KnowledgeBase:
         return vectors
 
     def search_prepared(
-        self, query: Query, dense: npt.NDArray[np.float32] | None, collection: Collection | None = None
+        self,
+        query: Query,
+        dense: npt.NDArray[np.float32] | None,
+        collection: Collection | None = None,
+        english_vector: npt.NDArray[np.float32] | None = None,
     ) -> list[SearchHit]:
-        """One search whose dense query vector was computed (or cached) by the caller."""
+        """One search whose dense query vector was computed (or cached) by the caller, and the
+        English companion's too when given (``english_vectors``; else computed here if needed)."""
         collection = collection or self.store.active()
         if collection is None:
             return []
@@ -141,7 +172,9 @@ class KnowledgeBase:
                 identifiers = self.sparse.identifiers(query.text, lang)
                 companion = self.embedder.english
                 if companion is not None and lang == "en":
-                    english = companion.embed_query(query.text).tolist()
+                    if english_vector is None:
+                        english_vector = companion.embed_query(query.text)
+                    english = english_vector.tolist()
         request = SearchRequest(
             dense=dense.tolist() if dense is not None and query.mode != "sparse" else None,
             sparse=sparse,
