@@ -27,6 +27,16 @@ from knowledge.store import SearchRequest, VectorStore, open_store
 from knowledge.store.base import Collection
 
 
+def embed_one_by_one(embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """Query vectors computed one text per forward pass. An int8 model's dynamic quantisation scales
+    the activations over the whole batch, so a batched vector would depend on the other questions
+    in its batch (and a cached one on the batch it was computed in); one by one it depends on its
+    text only. Batching saved ~10 % of the int8 companion's CPU (2.0 → 1.8 ms per question)."""
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([embedder.embed_query(text) for text in texts])
+
+
 @dataclass(frozen=True)
 class Query:
     """One search: the text and its own options."""
@@ -119,15 +129,16 @@ class KnowledgeBase:
         queries: Sequence[Query],
         embed: Callable[[list[str]], npt.NDArray[np.float32]] | None = None,
     ) -> list[npt.NDArray[np.float32] | None]:
-        """The English companion's vector of each query that uses it (hybrid, English), all from one
-        ``embed`` call (default: the companion's ``embed_queries``); None for the others."""
+        """The English companion's vector of each query that uses it (hybrid, English), from one
+        ``embed`` call (default: ``embed_one_by_one`` with the companion); None for the others."""
         vectors: list[npt.NDArray[np.float32] | None] = [None] * len(queries)
         companion = self.embedder.english
         if companion is None:
             return vectors
         rows = [i for i, q in enumerate(queries) if q.mode == "hybrid" and q.language == "en"]
         if rows:
-            matrix = (embed or companion.embed_queries)([queries[i].text for i in rows])
+            texts = [queries[i].text for i in rows]
+            matrix = embed(texts) if embed is not None else embed_one_by_one(companion, texts)
             for n, i in enumerate(rows):
                 vectors[i] = matrix[n]
         return vectors

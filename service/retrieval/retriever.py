@@ -2,8 +2,9 @@
 
 Embedding a question is CPU work (a few ms); done on the event loop it would stall every stream.
 One worker thread runs searches. While it is busy, new questions queue; when it is free, it takes
-*all* queued questions as one batch (one model call for all their vectors, and one call of the
-English companion for the English ones among them). An idle service
+*all* queued questions as one batch (one model call for all their vectors; the English companion
+then embeds the English ones among them, one forward pass each so that a vector never depends on
+its neighbours in the batch: ``knowledge.search.embed_one_by_one``). An idle service
 therefore adds no waiting, and a busy one embeds concurrent questions together instead of one
 by one. Vectors of questions seen before come from the cache (both models' vectors) and skip the model
 entirely.
@@ -22,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.schema import SearchHit
-from knowledge.search import KnowledgeBase, Query
+from knowledge.search import KnowledgeBase, Query, embed_one_by_one
 from service.retrieval.vector_cache import EmbeddingCache, Matrix, embed_queries_cached
 
 Vector = npt.NDArray[np.float32]
@@ -83,7 +84,7 @@ class BatchingRetriever:
         assert companion is not None
         self.english_batches += 1
         self.english_questions += len(texts)
-        return companion.embed_queries(texts)
+        return embed_one_by_one(companion, texts)
 
     def _run(self, queries: list[Query]) -> list[Retrieved]:
         queries = [self.kb.with_language(query) for query in queries]
