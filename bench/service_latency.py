@@ -6,10 +6,16 @@ HTTP client. For each concurrency (1, 16, 64) it measures time to the first SSE 
 same client against the fake directly (its own time to first `content_block_delta`) — the service's
 added latency is the difference. Also answers/s at 64 streams and the service's RSS.
 Writes bench/results/service_latency.json.
+
+`--profile` also samples the service with py-spy during the 64-stream run (or the last level run)
+and writes the raw stacks to bench/results/service_latency_profile.txt and their summary by owner
+(embedding, Litestar, the SDK…) into the JSON under "profile". Sampling costs the service a little
+CPU, so the headline figures come from runs without it.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -22,7 +28,8 @@ from typing import Any
 
 import psutil
 
-from bench.common import EVAL, MODEL_CACHE, REPO, percentile, read_jsonl, write_result
+from bench import pyspy
+from bench.common import EVAL, MODEL_CACHE, REPO, RESULTS, percentile, read_jsonl, write_result
 from tests.service_harness import free_port
 
 FIRST_TOKEN_S = 0.300
@@ -122,6 +129,10 @@ def _ms(values: list[float], q: float) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", action="store_true", help="py-spy the service at the last level")
+    args = parser.parse_args()
+    profile_raw = RESULTS / "service_latency_profile.txt"
     questions = [r["query"] for r in read_jsonl(EVAL / "faq_queries.jsonl")][:2000]
     levels = [lv for lv in LEVELS if str(lv[0]) in os.environ.get("BENCH_LEVELS", "1,16,64").split(",")]
     fake_port, service_port = free_port(), free_port()
@@ -225,9 +236,15 @@ def main() -> None:
                         b"message_stop",
                     )
 
+                profiled = args.profile and concurrency == levels[-1][0]
+                spy = pyspy.record(service.pid, profile_raw) if profiled else None
                 cpu_before = sum(proc.cpu_times()[:2])
                 svc = asyncio.run(_run(concurrency, total, via_service))
                 cpu_ms = (sum(proc.cpu_times()[:2]) - cpu_before) * 1000 / max(len(svc["ends"]), 1)
+                if spy is not None:
+                    pyspy.stop(spy)
+                    results["profile"] = {"streams": concurrency, **pyspy.summarise(profile_raw)}
+                    write_result("service_latency_profile", results["profile"])
                 base = asyncio.run(_run(concurrency, max(total // 4, concurrency), direct))
                 added = [f - percentile(base["firsts"], 0.5) for f in svc["firsts"]]
                 results[f"streams_{concurrency}"] = {

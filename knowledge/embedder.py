@@ -322,11 +322,17 @@ def load_embedder(settings: EmbeddingSettings) -> Embedder:
     thread-safe): every ``KnowledgeBase`` or app built in one process with the same settings uses
     the same weights in memory. Each call returns its own ``Embedder`` object around them.
     """
-    embedder = copy.copy(_shared_model(settings.model_dump_json(exclude={"english_model"})))
+    main = settings.model_dump_json(exclude={"english_model", "english_precision"})
+    embedder = copy.copy(_shared_model(main))
     companion = settings.english_companion
     if companion is not None:
         english = settings.model_copy(
-            update={"model": companion, "english_model": "none", "precision": "auto"}
+            update={
+                "model": companion,
+                "english_model": "none",
+                "precision": settings.english_companion_precision,
+                "english_precision": "auto",
+            }
         )
         embedder.english = _shared_model(english.model_dump_json())
     return embedder

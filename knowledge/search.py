@@ -13,7 +13,7 @@ passages. The companion recovers what the small multilingual model loses on shor
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,16 @@ from knowledge.settings import Settings
 from knowledge.sparse import SparseEncoder
 from knowledge.store import SearchRequest, VectorStore, open_store
 from knowledge.store.base import Collection
+
+
+def embed_one_by_one(embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """Query vectors computed one text per forward pass. An int8 model's dynamic quantisation scales
+    the activations over the whole batch, so a batched vector would depend on the other questions
+    in its batch (and a cached one on the batch it was computed in); one by one it depends on its
+    text only. Batching saved ~10 % of the int8 companion's CPU (2.0 → 1.8 ms per question)."""
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([embedder.embed_query(text) for text in texts])
 
 
 @dataclass(frozen=True)
@@ -100,11 +110,38 @@ class KnowledgeBase:
         collection = self.store.active()
         if collection is None or not queries:
             return [[] for _ in queries]
+        queries = [self.with_language(query) for query in queries]
         vectors = self.query_vectors(queries)
+        english = self.english_vectors(queries)
         return [
-            self.search_prepared(query, vector, collection)
-            for query, vector in zip(queries, vectors, strict=True)
+            self.search_prepared(query, vector, collection, en)
+            for query, vector, en in zip(queries, vectors, english, strict=True)
         ]
+
+    def with_language(self, query: Query) -> Query:
+        """``query`` with its lexical language decided (detected once here when not given)."""
+        if query.language or query.mode == "dense" or self.languages is None:
+            return query
+        return replace(query, language=self.languages.detect(query.text).language)
+
+    def english_vectors(
+        self,
+        queries: Sequence[Query],
+        embed: Callable[[list[str]], npt.NDArray[np.float32]] | None = None,
+    ) -> list[npt.NDArray[np.float32] | None]:
+        """The English companion's vector of each query that uses it (hybrid, English), from one
+        ``embed`` call (default: ``embed_one_by_one`` with the companion); None for the others."""
+        vectors: list[npt.NDArray[np.float32] | None] = [None] * len(queries)
+        companion = self.embedder.english
+        if companion is None:
+            return vectors
+        rows = [i for i, q in enumerate(queries) if q.mode == "hybrid" and q.language == "en"]
+        if rows:
+            texts = [queries[i].text for i in rows]
+            matrix = embed(texts) if embed is not None else embed_one_by_one(companion, texts)
+            for n, i in enumerate(rows):
+                vectors[i] = matrix[n]
+        return vectors
 
     def query_vectors(
         self,
@@ -122,9 +159,14 @@ class KnowledgeBase:
         return vectors
 
     def search_prepared(
-        self, query: Query, dense: npt.NDArray[np.float32] | None, collection: Collection | None = None
+        self,
+        query: Query,
+        dense: npt.NDArray[np.float32] | None,
+        collection: Collection | None = None,
+        english_vector: npt.NDArray[np.float32] | None = None,
     ) -> list[SearchHit]:
-        """One search whose dense query vector was computed (or cached) by the caller."""
+        """One search whose dense query vector was computed (or cached) by the caller, and the
+        English companion's too when given (``english_vectors``; else computed here if needed)."""
         collection = collection or self.store.active()
         if collection is None:
             return []
@@ -141,7 +183,9 @@ class KnowledgeBase:
                 identifiers = self.sparse.identifiers(query.text, lang)
                 companion = self.embedder.english
                 if companion is not None and lang == "en":
-                    english = companion.embed_query(query.text).tolist()
+                    if english_vector is None:
+                        english_vector = companion.embed_query(query.text)
+                    english = english_vector.tolist()
         request = SearchRequest(
             dense=dense.tolist() if dense is not None and query.mode != "sparse" else None,
             sparse=sparse,

@@ -4,6 +4,10 @@
 on the connection, where the ``client`` dependency hands it to the handler; ``admin_guard`` (on
 ``/admin/*``) checks ``SERVICE_ADMIN_KEY``. Both raise errors that carry their status
 (``UnauthorizedError`` 401, ``AdminDisabledError`` 404), mapped by ``service.api.errors``.
+
+The guards are ``async def`` although they never await: Litestar runs a plain function guard in a
+worker thread (``anyio.to_thread``), a thread hop per request that cost ~5 % of the service's CPU
+at 64 streams for a dictionary lookup.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ def runtime(state: State) -> Runtime:
     return built
 
 
-def api_key_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def api_key_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     keys = runtime(connection.app.state).keys
     headers = connection.headers
     connection.state.client = keys.identify(headers.get("authorization"), headers.get("x-api-key"))
@@ -40,7 +44,7 @@ def client(request: Request[Any, Any, Any]) -> Client:
     return identified
 
 
-def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     built = runtime(connection.app.state)
     key = built.settings.service.admin_key
     if key is None or built.ingest_runner is None:

@@ -2,9 +2,12 @@
 
 Embedding a question is CPU work (a few ms); done on the event loop it would stall every stream.
 One worker thread runs searches. While it is busy, new questions queue; when it is free, it takes
-*all* queued questions as one batch (one model call for all their vectors). An idle service
+*all* queued questions as one batch (one model call for all their vectors; the English companion
+then embeds the English ones among them, one forward pass each so that a vector never depends on
+its neighbours in the batch: ``knowledge.search.embed_one_by_one``). An idle service
 therefore adds no waiting, and a busy one embeds concurrent questions together instead of one
-by one. Vectors of questions seen before come from the cache and skip the model entirely.
+by one. Vectors of questions seen before come from the cache (both models' vectors) and skip the model
+entirely.
 
 Each result carries the question's vector, so routing and the semantic answer cache reuse it
 instead of embedding again.
@@ -20,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.schema import SearchHit
-from knowledge.search import KnowledgeBase, Query
+from knowledge.search import KnowledgeBase, Query, embed_one_by_one
 from service.retrieval.vector_cache import EmbeddingCache, Matrix, embed_queries_cached
 
 Vector = npt.NDArray[np.float32]
@@ -45,6 +48,8 @@ class BatchingRetriever:
         self._busy = False
         self.batches = 0  # observability: how many model calls served how many questions
         self.questions = 0
+        self.english_batches = 0  # the same for the English companion
+        self.english_questions = 0
 
     async def search(self, query: Query) -> Retrieved:
         loop = asyncio.get_running_loop()
@@ -66,14 +71,31 @@ class BatchingRetriever:
         self.questions += len(texts)
         return self.kb.embedder.embed_queries(texts)
 
+    def _english(self, texts: list[str]) -> Matrix:
+        """The English companion's vectors for ``texts``: cached ones, the rest in one model call."""
+        companion = self.kb.embedder.english
+        assert companion is not None  # only asked for when there is one
+        if self.cache is None:
+            return self._english_model(texts)
+        return embed_queries_cached(self.cache, companion.name, texts, self._english_model, companion.dim)
+
+    def _english_model(self, texts: list[str]) -> Matrix:
+        companion = self.kb.embedder.english
+        assert companion is not None
+        self.english_batches += 1
+        self.english_questions += len(texts)
+        return embed_one_by_one(companion, texts)
+
     def _run(self, queries: list[Query]) -> list[Retrieved]:
+        queries = [self.kb.with_language(query) for query in queries]
         vectors = self.kb.query_vectors(queries, self._embed)
         collection = self.kb.store.active()
         if collection is None:
             return [Retrieved([], vector) for vector in vectors]
+        english = self.kb.english_vectors(queries, self._english)
         return [
-            Retrieved(self.kb.search_prepared(query, vector, collection), vector)
-            for query, vector in zip(queries, vectors, strict=True)
+            Retrieved(self.kb.search_prepared(query, vector, collection, en), vector)
+            for query, vector, en in zip(queries, vectors, english, strict=True)
         ]
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:

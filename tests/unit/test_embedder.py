@@ -87,3 +87,17 @@ def test_extend_mode_uses_the_position_limit() -> None:
 def test_missing_model_folder_is_a_clear_error() -> None:
     with pytest.raises(ModelLoadError, match="does not exist"):
         load_embedder(embedding_settings(model="./no/such/model", backend="torch"))
+
+
+def test_the_english_companion_runs_int8_by_default_and_stays_close_to_fp32(embedder: Embedder) -> None:
+    english = [TEXTS[0], "Where is my parcel?", "Can I change the delivery address of my order?"]
+    int8 = embedder.english
+    assert int8 is not None and (int8.name, int8.precision) == (PACKAGED_MINILM, "int8")
+    assert embedder.precision == "int8"  # the main model is untouched by the companion's setting
+    fp32 = load_embedder(embedding_settings(english_precision="fp32")).english
+    assert fp32 is not None and fp32.precision == "fp32"
+    cosines = (int8.embed_queries(english) * fp32.embed_queries(english)).sum(axis=1)
+    assert cosines.min() > 0.97
+    # the main model is shared between the two settings: only the companion differs
+    other = load_embedder(embedding_settings(english_precision="fp32"))
+    assert other._backend is embedder._backend

@@ -75,3 +75,31 @@ def test_a_sparse_only_query_needs_no_vector(kb: KnowledgeBase) -> None:
 
     result = asyncio.run(main())
     assert result.vector is None and result.hits
+
+
+def test_the_english_companion_embeds_a_batch_in_one_call_and_its_vectors_are_cached(
+    kb: KnowledgeBase,
+) -> None:
+    assert kb.embedder.english is not None  # the default multilingual model comes with its companion
+    cache = EmbeddingCache(32)
+    queued = [Query(q, limit=3, language="en") for q in QUESTIONS]
+    queued.append(Query("¿Cuánto tarda el envío?", limit=3, language="es"))
+
+    async def main() -> tuple[list[Retrieved], list[Retrieved], BatchingRetriever]:
+        retriever = BatchingRetriever(kb, cache=cache)
+        try:
+            first = Query("Can I change my delivery address?", limit=3, language="en")
+            together = await asyncio.gather(*(retriever.search(q) for q in [first, *queued]))
+            again = await asyncio.gather(*(retriever.search(q) for q in queued))
+            return list(together[1:]), list(again), retriever
+        finally:
+            retriever.close()
+
+    together, again, retriever = asyncio.run(main())
+    # the first runs alone; the three English questions queued behind it share one companion call
+    # (the Spanish one does not use the companion); the repeats are all served from the cache
+    assert (retriever.english_batches, retriever.english_questions) == (2, 1 + 3)
+    assert (retriever.batches, retriever.questions) == (2, 1 + 4)
+    assert [ids(r) for r in together] == [ids(r) for r in again]
+    expected = kb.run(queued)
+    assert [ids(r) for r in together] == [[h.id for h in hits] for hits in expected]
