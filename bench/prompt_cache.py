@@ -54,15 +54,9 @@ from ingest.pipeline import IngestPipeline
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase
 from knowledge.settings import ChunkingSettings, EmbeddingSettings, IngestSettings, QdrantSettings, Settings
+from service.answers.cacheable import min_cacheable_tokens
 from service.answers.digest import PAYLOAD_FIELDS, Prefix, PrefixSettings, build_prefix, digest_prefix
-from service.answers.prompts import (
-    ANSWER_TOOLS,
-    NOT_IN_DOCUMENTS,
-    build_digest,
-    build_outline,
-    min_cacheable_tokens,
-    system_blocks,
-)
+from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS, build_digest, build_outline, system_blocks
 from service.core.types import Usage
 from service.llm.pricing import PriceTable
 from service.retrieval.relevance import relevance_floor

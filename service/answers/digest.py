@@ -24,17 +24,15 @@ from typing import Any, Literal
 
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase
+from service.answers.cacheable import FIXED_PREFIX_TEXT, chars_for_tokens, tokens_at_least
 from service.answers.prompts import (
-    FIXED_PREFIX_TEXT,
     CacheTTL,
     build_digest,
     build_outline,
-    chars_for_tokens,
     chunk_refs,
     document_chunks,
     documents_text,
     system_blocks,
-    tokens_at_least,
     user_turn,
 )
 from service.conversations.history import estimate_tokens

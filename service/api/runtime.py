@@ -18,9 +18,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from knowledge.search import KnowledgeBase
 from service.answers.aftercare import Aftercare
+from service.answers.cacheable import cache_warning, min_cacheable_tokens
 from service.answers.digest import DigestCache, PrefixSettings
 from service.answers.flow import AnswerDeps, AnswerService, AnswerSettings
-from service.answers.prompts import cache_warning, min_cacheable_tokens
 from service.api.auth import ApiKeys
 from service.api.settings import AppSettings
 from service.caching import AnswerCache, CacheSettings, build_answer_cache

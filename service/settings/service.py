@@ -48,5 +48,5 @@ class ServiceSettings(BaseSettings):
     prompt_cache_min_tokens: dict[str, int] = Field(
         default_factory=dict,
         description="JSON object: model id (or prefix) → minimum cacheable prompt prefix in tokens, "
-        "overriding the built-in table (service/answers/prompts.py MIN_CACHEABLE_TOKENS)",
+        "overriding the built-in table (service/answers/cacheable.py MIN_CACHEABLE_TOKENS)",
     )

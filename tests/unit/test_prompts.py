@@ -9,19 +9,21 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from knowledge.schema import ChunkPayload, SearchHit
+from service.answers.cacheable import (
+    MIN_CACHEABLE_TOKENS,
+    cache_warning,
+    min_cacheable_tokens,
+    tokens_at_least,
+)
 from service.answers.digest import PrefixSettings, build_prefix
 from service.answers.prompts import (
     ANSWER_TOOLS,
-    MIN_CACHEABLE_TOKENS,
     NOT_IN_DOCUMENTS,
     RULES,
     CacheTTL,
     build_digest,
     build_outline,
-    cache_warning,
-    min_cacheable_tokens,
     system_blocks,
-    tokens_at_least,
     user_turn,
 )
 from service.conversations.history import build_history, build_messages
