@@ -53,14 +53,8 @@ SONNET = "claude-sonnet-4-6"
 
 
 @pytest.fixture(scope="module")
-def cache_fake() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic(reply=REPLY, min_cache_tokens=MIN_CACHE) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def caching(
-    tmp_path_factory: pytest.TempPathFactory, template: Path, cache_fake: FakeAnthropic
+    tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic
 ) -> Iterator[Served]:
     components = {
         "resilience": FAST_RETRIES,
@@ -71,7 +65,7 @@ def caching(
         template,
         tmp_path_factory.mktemp("svc-cache"),
         api_key="test-key",
-        base_url=cache_fake.base_url,
+        base_url=fake.base_url,
         components=components,
     )
     with in_process(settings) as served:
@@ -84,10 +78,8 @@ def answered_then_stored(served: Served, question: str, **fields: Any) -> Answer
     return answer
 
 
-def test_same_first_turn_question_is_served_from_the_cache(
-    caching: Served, cache_fake: FakeAnthropic
-) -> None:
-    cache_fake.reset()
+def test_same_first_turn_question_is_served_from_the_cache(caching: Served, fake: FakeAnthropic) -> None:
+    fake.reset()
     question = "How do I get a refund to my card?"
     first = answered_then_stored(caching, question)
     assert first.meta["mode"] == "generative" and first.done["cache"] is None
@@ -98,12 +90,12 @@ def test_same_first_turn_question_is_served_from_the_cache(
     assert again.meta["conversation_id"] != first.meta["conversation_id"]
     as_json = post(caching.client, "  how do I get a REFUND to my card ").json()  # the same, normalised
     assert as_json["mode"] == "cached" and as_json["cache"] == "exact" and as_json["answer"] == REPLY
-    assert len(cache_fake.message_requests()) == 1
+    assert len(fake.message_requests()) == 1
 
     # Only first turns are cached: in a conversation the same words are answered by Claude.
     follow_up = ask(caching.client, question, conversation_id=first.meta["conversation_id"])
     assert follow_up.meta["mode"] == "generative" and follow_up.done["cache"] is None
-    assert len(cache_fake.message_requests()) == 2
+    assert len(fake.message_requests()) == 2
 
 
 def cosine(served: Served, a: str, b: str) -> float:
@@ -120,9 +112,9 @@ def test_semantic_threshold_is_the_models(caching: Served) -> None:
 
 
 def test_paraphrase_is_a_semantic_hit_unless_its_identifiers_differ(
-    caching: Served, cache_fake: FakeAnthropic
+    caching: Served, fake: FakeAnthropic
 ) -> None:
-    cache_fake.reset()
+    fake.reset()
     threshold = SEMANTIC_THRESHOLDS[caching.runtime.settings.embedding.model]
     question = "Is the NW-KTL-110 kettle recalled?"
     first = answered_then_stored(caching, question)
@@ -135,35 +127,35 @@ def test_paraphrase_is_a_semantic_hit_unless_its_identifiers_differ(
     assert cosine(caching, question, other) >= threshold  # similar enough: only the codes differ
     other_model = ask(caching.client, other)
     assert other_model.meta["mode"] == "generative" and other_model.done["cache"] is None
-    assert len(cache_fake.message_requests()) == 2
+    assert len(fake.message_requests()) == 2
 
 
-def test_question_with_personal_data_is_never_cached(caching: Served, cache_fake: FakeAnthropic) -> None:
-    cache_fake.reset()
+def test_question_with_personal_data_is_never_cached(caching: Served, fake: FakeAnthropic) -> None:
+    fake.reset()
     question = "My email is jane@example.com, how long does a refund take?"
     first = answered_then_stored(caching, question)
     again = answered_then_stored(caching, question)
     assert first.meta["mode"] == again.meta["mode"] == "generative"
     assert again.done["cache"] is None
-    assert len(cache_fake.message_requests()) == 2
+    assert len(fake.message_requests()) == 2
 
 
-def test_handoff_is_never_cached(caching: Served, cache_fake: FakeAnthropic) -> None:
-    cache_fake.reset()
+def test_handoff_is_never_cached(caching: Served, fake: FakeAnthropic) -> None:
+    fake.reset()
     first = answered_then_stored(caching, "我要转人工")
     again = answered_then_stored(caching, "我要转人工")
     for answer in (first, again):
         assert answer.meta["mode"] == "extractive" and answer.done["cache"] is None
         assert answer.meta["handoff"]["reason"] == "customer_request"
-    assert cache_fake.message_requests() == []
+    assert fake.message_requests() == []
 
 
 def test_metrics_follow_answers_cache_handoffs_limits_and_upstream(
-    caching: Served, cache_fake: FakeAnthropic
+    caching: Served, fake: FakeAnthropic
 ) -> None:
-    cache_fake.reset()
+    fake.reset()
     before = scrape(caching.client)
-    cache_fake.script(Status(529, "overloaded_error", "Overloaded"))  # one retry, then the answer
+    fake.script(Status(529, "overloaded_error", "Overloaded"))  # one retry, then the answer
     generated = answered_then_stored(caching, "Can I return opened earbuds?")
     exact = ask(caching.client, "Can I return opened earbuds?")
     paraphrase = "Can I return my opened earbuds?"
@@ -173,7 +165,7 @@ def test_metrics_follow_answers_cache_handoffs_limits_and_upstream(
     handoff = ask(caching.client, "我要转人工")
     allowed = post(caching.client, NO_PASSAGES, user="metrics-user")
     limited = post(caching.client, NO_PASSAGES, user="metrics-user")
-    assert generated.meta["mode"] == "generative" and len(cache_fake.message_requests()) == 2
+    assert generated.meta["mode"] == "generative" and len(fake.message_requests()) == 2
     assert (exact.done["cache"], semantic.done["cache"]) == ("exact", "semantic")
     assert handoff.meta["handoff"]["reason"] == "customer_request"
     assert (allowed.status_code, limited.status_code) == (200, 429)
@@ -210,9 +202,9 @@ def test_metrics_follow_answers_cache_handoffs_limits_and_upstream(
 
 
 def test_new_ingest_bumps_the_version_and_retires_cached_answers(
-    caching: Served, cache_fake: FakeAnthropic, tmp_path: Path
+    caching: Served, fake: FakeAnthropic, tmp_path: Path
 ) -> None:
-    cache_fake.reset()
+    fake.reset()
     question = "How long does standard delivery take in Germany?"
     first = answered_then_stored(caching, question)
     cached = ask(caching.client, question)
@@ -233,7 +225,7 @@ def test_new_ingest_bumps_the_version_and_retires_cached_answers(
     assert fresh.meta["kb_version"] == version
     again = ask(caching.client, question)
     assert again.meta["mode"] == "cached" and again.meta["kb_version"] == version
-    assert len(cache_fake.message_requests()) == 2
+    assert len(fake.message_requests()) == 2
 
 
 # ================================================================ rate limits, budgets, overload
