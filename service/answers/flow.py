@@ -159,7 +159,7 @@ class AnswerService:
             language,
         )
         target = deps.settings.translate_target.lower()[:2]
-        retrieved = await crosslingual.search(deps.retriever, deps.translator, query, target)
+        retrieved = await crosslingual.search(deps.retriever, deps.translator, query, target, client.name)
         # The KB version's calibrated cut-off (another for passages in another language).
         plan.hits = deps.relevance().keep(retrieved.hits, language)
         plan.vector = retrieved.vector

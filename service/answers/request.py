@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from knowledge.schema import SearchFilters
@@ -29,6 +31,31 @@ class AnswerRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, value: str) -> str:
+        # NFKC first, so every limit (SERVICE_MAX_QUESTION_CHARS, the embedder's token cap) counts
+        # the text the service works on: U+FDFA is one character raw and 18 after NFKC.
+        value = normalised_question(value)
         if not value.strip():
             raise ValueError("question must not be blank")
         return value
+
+
+QUESTION_CHARS_CEILING = 100_000  # above every SERVICE_MAX_QUESTION_CHARS (its own upper bound)
+_PIECE = 4096
+
+
+def normalised_question(text: str) -> str:
+    """``text`` in NFKC, with the work bounded: once the normalised pieces pass
+    ``QUESTION_CHARS_CEILING`` (longer than any configured limit, so refused with 413 whatever the
+    exact text) what was normalised so far is returned, never the whole expansion (a megabyte of
+    U+FDFA would be 18 million characters)."""
+    if len(text) > QUESTION_CHARS_CEILING or unicodedata.is_normalized("NFKC", text):
+        return text  # too long as it is (NFKC shrinks little), or nothing to do
+    pieces: list[str] = []
+    size = 0
+    for start in range(0, len(text), _PIECE):
+        pieces.append(unicodedata.normalize("NFKC", text[start : start + _PIECE]))
+        size += len(pieces[-1])
+        if size > QUESTION_CHARS_CEILING:
+            return "".join(pieces)
+    # The pieces were cut anywhere; normalise the whole (now known to be bounded) for exactness.
+    return unicodedata.normalize("NFKC", text) if len(pieces) > 1 else pieces[0]

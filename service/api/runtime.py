@@ -194,7 +194,9 @@ async def build_runtime(
             handoff_webhook.start()
             stack.push_async_callback(handoff_webhook.aclose)
         vectors = EmbeddingCache(settings.cache.embedding_size)
-        retriever = BatchingRetriever(kb, settings.service.max_batch, vectors)
+        retriever = BatchingRetriever(
+            kb, settings.service.max_batch, vectors, settings.service.retrieval_per_tenant
+        )
         stack.callback(retriever.close)
 
         digest = DigestCache(

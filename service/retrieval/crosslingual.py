@@ -23,20 +23,25 @@ MergeStrategy = Literal["auto", "weighted_rank", "rank", "relevance"]
 
 
 async def search(
-    retriever: BatchingRetriever, translator: QueryTranslator | None, query: Query, target: str
+    retriever: BatchingRetriever,
+    translator: QueryTranslator | None,
+    query: Query,
+    target: str,
+    tenant: str = "",
 ) -> Retrieved:
-    """Search ``query``; when ``translator`` is set and the question's language is not ``target``
-    (the documents' main language), its translation too, merged (``merge_hits``). The vector is
-    always the original question's (routing and the semantic answer cache use it)."""
+    """Search ``query`` (in ``tenant``'s share of the retrieval batches); when ``translator`` is
+    set and the question's language is not ``target`` (the documents' main language), its
+    translation too, merged (``merge_hits``). The vector is always the original question's (routing
+    and the semantic answer cache use it)."""
     if translator is None or query.language == target:
-        return await retriever.search(query)
-    original = asyncio.ensure_future(retriever.search(query))
+        return await retriever.search(query, tenant)
+    original = asyncio.ensure_future(retriever.search(query, tenant))
     try:
         translation = await translator.translate(query.text, query.language, target)
         if not translation or translation == query.text:
             return await original
         translated, first = await asyncio.gather(
-            retriever.search(replace(query, text=translation, language=target)), original
+            retriever.search(replace(query, text=translation, language=target), tenant), original
         )
     finally:
         if not original.done():

@@ -11,11 +11,19 @@ entirely.
 
 Each result carries the question's vector, so routing and the semantic answer cache reuse it
 instead of embedding again.
+
+**Fair between tenants.** Questions wait in one queue per tenant (the calling client's name); a
+batch is filled round-robin over the tenants with questions waiting, at most ``per_tenant`` of
+each (``SERVICE_RETRIEVAL_PER_TENANT``), and the tenant served first moves to the back for the
+next batch. A tenant that floods the service therefore fills at most ``per_tenant`` places of any
+batch, and another tenant's question waits for at most the batch in flight and the one it joins,
+never for the flood's whole queue (a FIFO made it wait behind all of it).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -38,23 +46,71 @@ class Retrieved:
 Pending = tuple[Query, "asyncio.Future[Retrieved]"]
 
 
+class TenantQueues:
+    """Questions waiting, one FIFO per tenant, taken round-robin (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, deque[Pending]] = {}  # insertion order = the round-robin order
+
+    def __len__(self) -> int:
+        return sum(len(q) for q in self._queues.values())
+
+    def put(self, tenant: str, item: Pending) -> None:
+        self._queues.setdefault(tenant, deque()).append(item)
+
+    def take(self, max_batch: int, per_tenant: int) -> list[Pending]:
+        """Up to ``max_batch`` live questions, one per tenant in turn, ``per_tenant`` at most each."""
+        batch: list[Pending] = []
+        taken = dict.fromkeys(self._queues, 0)
+        progress = True
+        while progress and len(batch) < max_batch:
+            progress = False
+            for tenant, queue in self._queues.items():
+                while queue and queue[0][1].cancelled():
+                    queue.popleft()
+                if queue and taken[tenant] < per_tenant and len(batch) < max_batch:
+                    batch.append(queue.popleft())
+                    taken[tenant] += 1
+                    progress = True
+        served = [tenant for tenant, n in taken.items() if n]
+        for tenant in list(self._queues):
+            if not self._queues[tenant]:
+                del self._queues[tenant]
+        if served and served[0] in self._queues:  # the first served goes to the back
+            self._queues[served[0]] = self._queues.pop(served[0])
+        return batch
+
+    def drain(self) -> list[Pending]:
+        items = [item for queue in self._queues.values() for item in queue]
+        self._queues.clear()
+        return items
+
+
 class BatchingRetriever:
-    def __init__(self, kb: KnowledgeBase, max_batch: int = 32, cache: EmbeddingCache | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        max_batch: int = 32,
+        cache: EmbeddingCache | None = None,
+        per_tenant: int | None = None,
+    ) -> None:
         self.kb = kb
         self.max_batch = max_batch
+        self.per_tenant = max_batch if per_tenant is None else max(1, min(per_tenant, max_batch))
         self.cache = cache
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval")
-        self._pending: list[Pending] = []
+        self._pending = TenantQueues()
         self._busy = False
         self.batches = 0  # observability: how many model calls served how many questions
         self.questions = 0
         self.english_batches = 0  # the same for the English companion
         self.english_questions = 0
 
-    async def search(self, query: Query) -> Retrieved:
+    async def search(self, query: Query, tenant: str = "") -> Retrieved:
+        """The hits and vector of ``query``, searched in a batch shared fairly between tenants."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Retrieved] = loop.create_future()
-        self._pending.append((query, future))
+        self._pending.put(tenant, (query, future))
         if not self._busy:
             self._start(loop)
         return await future
@@ -99,22 +155,18 @@ class BatchingRetriever:
         ]
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-        batch = [(q, f) for q, f in batch if not f.cancelled()]
+        batch = self._pending.take(self.max_batch, self.per_tenant)
         if not batch:
             self._busy = False
-            if self._pending:
-                self._start(loop)
             return
         self._busy = True
         try:
             task = loop.run_in_executor(self._executor, self._run, [q for q, _ in batch])
         except RuntimeError as exc:  # closed (shutting down): fail the waiting questions at once
             self._busy = False
-            for _, future in batch + self._pending:
+            for _, future in batch + self._pending.drain():
                 if not future.done():
                     future.set_exception(exc)
-            self._pending = []
             return
         task.add_done_callback(lambda t: self._finish(loop, batch, t))
 

@@ -30,6 +30,13 @@ class ServiceSettings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10, le=100_000)
     keepalive_s: float = Field(default=10.0, gt=0, description="SSE comment interval while waiting upstream")
     max_batch: int = Field(default=32, ge=1, le=512)
+    retrieval_per_tenant: int = Field(
+        default=8,
+        ge=1,
+        le=512,
+        description="questions of one tenant (API key name) per retrieval batch, at most: batches are "
+        "filled round-robin over the tenants waiting, so one tenant's flood cannot starve the others",
+    )
     digest_max_tokens: int = Field(
         default=6000, ge=0, description="size cap of the cached knowledge-base digest"
     )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pytest
 from sentence_transformers import SentenceTransformer
@@ -103,3 +105,26 @@ def test_the_english_companion_runs_int8_by_default_and_stays_close_to_fp32(embe
     this = load_embedder(embedding_settings())
     other = load_embedder(embedding_settings(english_precision="fp32"))
     assert other._backend is this._backend and other.english is not this.english
+
+
+def test_a_question_is_embedded_from_its_first_tokens_only(embedder: Embedder) -> None:
+    # U+FDFA after NFKC: 18 characters each; 2,000 of them are 8,000 tokens, 16+ windows
+    hostile = unicodedata.normalize("NFKC", "\ufdfa" * 2000)
+    assert embedder.count_tokens(hostile) > 15 * embedder.window
+    assert embedder.query_tokens == min(256, embedder.window)
+    assert len(embedder.query_token_ids(hostile)) == embedder.query_tokens
+    head = "Our returns policy explains the conditions for sending items back. " * 60
+    tail_a = "The kettle NW-KTL-110 was recalled because its lid can open while boiling."
+    tail_b = "Gift cards never expire and can be combined with discount codes at checkout."
+    va, vb = embedder.embed_queries([head + tail_a, head + tail_b])
+    assert float(va @ vb) > 0.99999  # the tails lie beyond the cap: one forward pass of the head
+    short = "How long do I have to return an item?"
+    uncapped = embedder._embed([embedder.query_prompt + short])  # a short question is unchanged
+    np.testing.assert_allclose(embedder.embed_queries([short]), uncapped, atol=1e-6)
+
+
+def test_the_question_token_cap_is_a_setting_bounded_by_the_window() -> None:
+    small = load_embedder(embedding_settings(query_max_tokens=16))
+    assert small.query_tokens == 16
+    assert len(small.query_token_ids("refund " * 100)) == 16
+    assert load_embedder(embedding_settings(query_max_tokens=8192)).query_tokens == small.window

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from knowledge.search import KnowledgeBase, Query
-from service.retrieval.retriever import BatchingRetriever, Retrieved
+from service.retrieval.retriever import BatchingRetriever, Retrieved, TenantQueues
 from service.retrieval.vector_cache import EmbeddingCache
 from tests.conftest import make_settings
 from tests.corpus import corpus_kb
@@ -103,3 +103,46 @@ def test_the_english_companion_embeds_a_batch_in_one_call_and_its_vectors_are_ca
     assert [ids(r) for r in together] == [ids(r) for r in again]
     expected = kb.run(queued)
     assert [ids(r) for r in together] == [[h.id for h in hits] for hits in expected]
+
+
+def test_a_flooding_tenant_fills_only_its_share_of_a_batch_and_the_other_is_served_next(
+    kb: KnowledgeBase,
+) -> None:
+    flood = [Query(f"{QUESTIONS[n % 3]} ({n})", limit=2, language="en") for n in range(20)]
+
+    async def main() -> tuple[int, int, BatchingRetriever]:
+        retriever = BatchingRetriever(kb, max_batch=4, per_tenant=2)
+        try:
+            flooding = [asyncio.ensure_future(retriever.search(q, "a")) for q in flood]
+            await asyncio.sleep(0)  # the first of the flood is in the worker; the rest wait
+            await retriever.search(Query("Lost parcel, what now?", limit=2, language="en"), "b")
+            batches_when_b_was_served = retriever.batches
+            await asyncio.gather(*flooding)
+            return batches_when_b_was_served, retriever.batches, retriever
+        finally:
+            retriever.close()
+
+    served_at, total, retriever = asyncio.run(main())
+    # batch 1: a's first alone; batch 2: round-robin a, b, a (a's share is 2). A FIFO would have
+    # served b in the sixth batch, behind the whole flood.
+    assert served_at == 2
+    assert total == 1 + 10  # the flood: 1, then 2 a's + b, then 2 a's per batch (17 left → 9)
+    assert retriever.questions == 21
+
+
+def test_tenant_queues_take_round_robin_within_each_share_and_rotate_the_first() -> None:
+    async def main() -> list[list[str]]:
+        loop = asyncio.get_running_loop()
+        queues = TenantQueues()
+        for tenant, n in [("a", 5), ("b", 2), ("c", 1)]:
+            for k in range(n):
+                queues.put(tenant, (Query(f"{tenant}{k}"), loop.create_future()))
+        cancelled: asyncio.Future[Retrieved] = loop.create_future()
+        cancelled.cancel()
+        queues.put("c", (Query("c-gone"), cancelled))
+        batches = []
+        while len(queues):
+            batches.append([q.text for q, _ in queues.take(max_batch=4, per_tenant=2)])
+        return batches
+
+    assert asyncio.run(main()) == [["a0", "b0", "c0", "a1"], ["b1", "a2", "a3"], ["a4"]]
