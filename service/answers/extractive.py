@@ -1,7 +1,9 @@
 """Answers without an LLM: the best passages, quoted and cited, labelled as such.
 
 Used when no ANTHROPIC_API_KEY is configured or Claude is unavailable; ``not_found_text`` is the
-honest "not in our documents" reply (the handoff notice of ``service.handoff.policy``).
+honest "not in our documents" reply (the handoff notice of ``service.handoff.policy``). Only what
+``service.answers.quotable`` lets through is quoted: no markup, no sentence that addresses the
+reader as instructions (titles and headings included); a passage with nothing left is skipped.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from knowledge.schema import SearchHit
+from service.answers.quotable import instruction_rule, quotable, strip_markup
 from service.core.text import clip_text, collapse
 from service.handoff.messages import handoff_message
 
@@ -37,7 +40,10 @@ def extractive_pieces(hits: Sequence[SearchHit], language: str, max_passages: in
     pieces = [INTRO.get(language, INTRO["en"]) + "\n"]
     for n, hit in enumerate(hits[:max_passages], 1):
         p = hit.payload
-        headings = [h for h in p.headings if h != p.title]
-        where = " › ".join([p.title, *headings])
-        pieces.append(f"\n[{n}] {where}: {clip_text(collapse(p.text), EXCERPT_CHARS, sentence=True)}\n")
+        text = collapse(quotable(p.text))
+        if not text:
+            continue
+        names = [collapse(strip_markup(h)) for h in [p.title, *(h for h in p.headings if h != p.title)]]
+        where = " › ".join(name for name in names if name and instruction_rule(name) is None)
+        pieces.append(f"\n[{n}] {where}: {clip_text(text, EXCERPT_CHARS, sentence=True)}\n")
     return pieces

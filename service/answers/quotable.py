@@ -1,0 +1,105 @@
+"""What of a document may be quoted to a customer word for word (extractive replies,
+``service.answers.extractive``): its text without markup, minus the sentences that address the
+reader as instructions. A knowledge base is written by the company, but a document can be
+tampered with or copied from a hostile source, and an extractive reply relays it with no model in
+between.
+
+**Markup** (``strip_markup``): ``<script>`` and ``<style>`` elements go with their content, every
+other HTML tag goes (its text stays; BeautifulSoup's parser), entities are decoded, and a Markdown
+link or image whose target is ``javascript:``, ``vbscript:`` or ``data:`` keeps only its text.
+Autolinks (``<https://…>``, ``<help@example.com>``) keep their address; other Markdown stays as
+written (links to pages, lists, tables).
+
+**Instructions to the reader** (``instruction_rule``; a sentence matching one is not quoted):
+
+* ``override`` — asks to ignore, disregard, forget or override instructions, rules, prompts or
+  guidelines ("Ignore previous instructions");
+* ``role`` — talks to the assistant about itself: its system prompt, a "developer mode" or
+  jailbreak, "you are now …" an unrestricted/admin mode, "reveal your prompt";
+* ``secret`` — asks the reader to send a secret: a sending verb (email — not the noun: "your
+  email", "the email", "email address" —, send, text, reply,
+  message, DM, forward, mail, fax, call, share, give, provide, submit, tell) followed within six
+  words by a card number, CVV/CVC, security code, PIN, password or passcode, one-time or
+  verification code, login credentials, bank or account details, social security number, seed or
+  recovery phrase, or private key ("Email your card number and CVV to …", "send us your
+  password"); unless the sentence is negated ("We will never ask you to send your password").
+
+Measured on normal policy text (the Basecamp policies and ``data/policies``): no sentence dropped
+(``python -m bench.quotable_filter``, docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+
+_TAG_START = re.compile(r"<[a-zA-Z/!?]")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^\s<>]+|[^\s<>@]+@[^\s<>@]+\.[a-zA-Z]{2,})>")
+_BAD_LINK = re.compile(
+    r"(!?)\[([^\]]*)\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:(?:[^()]|\([^()]*\))*\)", re.I
+)
+_BAD_URL = re.compile(r"\b(?:javascript|vbscript)\s*:\S*", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+
+_NEGATED = re.compile(r"\b(?:never|not|no one|nobody|won't|don't|doesn't|cannot|can't|shouldn't)\b", re.I)
+_SECRET = (
+    r"(?:(?:full |complete )?(?:credit |debit |bank )?card(?:'s)? (?:number|details|digits)|cvv2?|cvc|"
+    r"security code|pin(?: code| number)?|pass(?:word|code|phrase)s?|one[- ]time (?:pass)?codes?|otp|"
+    r"2fa codes?|verification codes?|login (?:details|credentials)|credentials|"
+    r"bank (?:account|login|details)|account (?:number|password)|routing number|"
+    r"social security(?: number)?|ssn|seed phrase|recovery phrase|private keys?)"
+)
+_RULES: dict[str, re.Pattern[str]] = {
+    "override": re.compile(
+        r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}?\b"
+        r"(?:instructions?|prompts?|rules|guidelines|directions|directives)\b",
+        re.I,
+    ),
+    "role": re.compile(
+        r"\b(?:system prompt|developer mode|jailbr(?:eak|oken)|"
+        r"you are now (?:in )?(?:an? )?(?:unrestricted|unfiltered|admin|developer|dan|god)\b|"
+        r"reveal (?:your|the) (?:system )?(?:prompt|instructions|rules))",
+        re.I,
+    ),
+    "secret": re.compile(
+        r"\b(?:(?<!your )(?<!the )(?<!an )(?<!our )e-?mail(?!\W+address)|send|text|sms|reply|message|dm|"
+        r"forward|mail|fax|call|share|give|provide|submit|tell)"
+        rf"\b(?:\W+\w+){{0,6}}?\W+{_SECRET}\b",
+        re.I,
+    ),
+}
+
+
+def strip_markup(text: str) -> str:
+    """``text`` without HTML (script and style with their content) and without script links."""
+    text = _BAD_LINK.sub(lambda m: m.group(2), text)
+    text = _AUTOLINK.sub(lambda m: m.group(1), text)
+    if _TAG_START.search(text) or "&" in text:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            soup = BeautifulSoup(text, "html.parser")
+        for element in soup(["script", "style"]):
+            element.decompose()
+        text = soup.get_text()
+    return _BAD_URL.sub("", text)
+
+
+def instruction_rule(sentence: str) -> str | None:
+    """The name of the rule a sentence breaks by addressing the reader as instructions, or None."""
+    for name, pattern in _RULES.items():
+        if pattern.search(sentence) and not (name == "secret" and _NEGATED.search(sentence)):
+            return name
+    return None
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut into sentences (and lines), empty pieces dropped."""
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def quotable(text: str) -> str:
+    """What of ``text`` may be quoted to a reader: markup stripped, instruction sentences dropped."""
+    kept = [s.strip() for s in sentences(strip_markup(text)) if instruction_rule(s) is None]
+    return " ".join(kept)
