@@ -14,18 +14,21 @@ written (links to pages, lists, tables).
 
 * ``override`` — asks to ignore, disregard, forget or override instructions, rules, prompts or
   guidelines ("Ignore previous instructions");
-* ``role`` — talks to the assistant about itself: its system prompt, a "developer mode" or
-  jailbreak, "you are now …" an unrestricted/admin mode, "reveal your prompt";
-* ``secret`` — asks the reader to send a secret: a sending verb (email — not the noun: "your
-  email", "the email", "email address" —, send, text, reply,
-  message, DM, forward, mail, fax, call, share, give, provide, submit, tell) followed within six
-  words by a card number, CVV/CVC, security code, PIN, password or passcode, one-time or
-  verification code, login credentials, bank or account details, social security number, seed or
-  recovery phrase, or private key ("Email your card number and CVV to …", "send us your
-  password"); unless the sentence is negated ("We will never ask you to send your password").
+* ``role`` — poses as a chat role or new rules ("SYSTEM:", "assistant:", "New rule:") or talks to
+  the assistant about itself: its system prompt, a "developer mode" or jailbreak, "you are now …"
+  an unrestricted/admin mode, "reveal your prompt";
+* ``secret`` — asks the reader to send a secret: a sending verb (email — not the noun "your
+  email", "the email", "email address" —, send, text, reply, ask, message, DM, forward, mail, fax,
+  call, share, give, provide, submit, tell) followed within six words by "your" and a card
+  number, CVV/CVC, security code, PIN, password or passcode, one-time or verification code, login
+  credentials, bank details or account password, social security number, seed or recovery
+  phrase, or private key — not "your password reset/recovery …" ("Email your card number and CVV
+  to …", "send us your password"); unless the sentence is negated ("We will never ask you to send
+  your password").
 
-Measured on normal policy text (the Basecamp policies and ``data/policies``): no sentence dropped
-(``python -m bench.quotable_filter``, docs/benchmarks.md).
+Measured on normal text: no sentence of the Basecamp policies (1,584), ``data/policies`` (2,858)
+or the Bitext customer-support replies (53,927) dropped (``python -m bench.quotable_filter``,
+docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ _SECRET = (
     r"(?:(?:full |complete )?(?:credit |debit |bank )?card(?:'s)? (?:number|details|digits)|cvv2?|cvc|"
     r"security code|pin(?: code| number)?|pass(?:word|code|phrase)s?|one[- ]time (?:pass)?codes?|otp|"
     r"2fa codes?|verification codes?|login (?:details|credentials)|credentials|"
-    r"bank (?:account|login|details)|account (?:number|password)|routing number|"
+    r"bank (?:account|login|details)|account password|"
     r"social security(?: number)?|ssn|seed phrase|recovery phrase|private keys?)"
 )
 _RULES: dict[str, re.Pattern[str]] = {
@@ -58,15 +61,16 @@ _RULES: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "role": re.compile(
+        r"(?:^|[\s>\]）)])(?:system|assistant|developer|admin)\s*:|\bnew (?:rules?|instructions?)\s*:|"
         r"\b(?:system prompt|developer mode|jailbr(?:eak|oken)|"
         r"you are now (?:in )?(?:an? )?(?:unrestricted|unfiltered|admin|developer|dan|god)\b|"
         r"reveal (?:your|the) (?:system )?(?:prompt|instructions|rules))",
         re.I,
     ),
     "secret": re.compile(
-        r"\b(?:(?<!your )(?<!the )(?<!an )(?<!our )e-?mail(?!\W+address)|send|text|sms|reply|message|dm|"
+        r"\b(?:(?<!your )(?<!the )(?<!an )(?<!our )e-?mail(?!\W+address)|send|text|sms|reply|message|dm|ask|"
         r"forward|mail|fax|call|share|give|provide|submit|tell)"
-        rf"\b(?:\W+\w+){{0,6}}?\W+{_SECRET}\b",
+        rf"\b(?:\W+\w+){{0,6}}?\W+your\s+{_SECRET}\b(?!\W+(?:reset|retrieval|recovery|change|manager|policy))",
         re.I,
     ),
 }
