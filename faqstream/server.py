@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,19 @@ from service.api.settings import AppSettings
 
 def ingest_runner(settings: AppSettings) -> Any:
     def run(
-        kb: KnowledgeBase, paths: list[Path], *, prune: bool, rebuild: bool, dry_run: bool, force: bool
+        kb: KnowledgeBase,
+        paths: list[Path],
+        *,
+        roots: Sequence[Path],
+        prune: bool,
+        rebuild: bool,
+        dry_run: bool,
+        force: bool,
     ) -> dict[str, Any]:
         from ingest.pipeline import IngestPipeline
 
         pipeline = IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings)
-        report = pipeline.run(paths, prune=prune, rebuild=rebuild, dry_run=dry_run, force=force)
+        report = pipeline.run(paths, roots=roots, prune=prune, rebuild=rebuild, dry_run=dry_run, force=force)
         return report.to_dict()
 
     return run

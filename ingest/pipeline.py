@@ -93,9 +93,12 @@ class IngestPipeline:
         }
 
     # --- stages -----------------------------------------------------------------------------
-    def load_documents(self, paths: Sequence[Path], report: IngestReport) -> _Loaded:
-        """Load every file; bad ones are skipped with a reason (and listed in the report)."""
-        sources, skipped = discover(paths, self.settings.ingest)
+    def load_documents(
+        self, paths: Sequence[Path], report: IngestReport, roots: Sequence[Path] | None = None
+    ) -> _Loaded:
+        """Load every file; bad ones are skipped with a reason (and listed in the report). With
+        ``roots``, whatever resolves outside them (a symlink) is skipped (``discover``)."""
+        sources, skipped = discover(paths, self.settings.ingest, roots)
         report.skipped.extend(SkippedFile(s.path, s.reason) for s in skipped)
         report.files = len(sources)
         docs: dict[str, Document] = {}
@@ -184,12 +187,14 @@ class IngestPipeline:
         dry_run: bool = False,
         force: bool = False,
         progress: ProgressHook | None = None,
+        roots: Sequence[Path] | None = None,
     ) -> IngestReport:
         """Ingest ``paths``. Raises ``IngestRefusedError`` (before any change) when a pruning or
-        rebuilding run fails the safeguard; a dry run reports it in ``report.refused`` instead."""
+        rebuilding run fails the safeguard; a dry run reports it in ``report.refused`` instead.
+        ``roots`` (admin ingest): files and folders that resolve outside them are skipped."""
         started = time.perf_counter()
         report = IngestReport(rebuild=rebuild, dry_run=dry_run)
-        loaded = self.load_documents(paths, report)
+        loaded = self.load_documents(paths, report, roots)
         docs = loaded.docs
         report.documents = len(docs)
         fingerprint = self.fingerprint()

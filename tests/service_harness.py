@@ -80,7 +80,10 @@ def app_settings(
         embedding=base.embedding,
         chunking=base.chunking,
         ingest=base.ingest,
-        service=ServiceSettings(admin_key=ADMIN_KEY, keepalive_s=0.2, **service),  # type: ignore[arg-type]
+        # admin ingest may read the test's temporary folders (pytest's base temp, tmp's parent)
+        service=ServiceSettings(  # type: ignore[arg-type]
+            **{"admin_key": ADMIN_KEY, "keepalive_s": 0.2, "ingest_roots": (tmp.parent,), **service}
+        ),
         **{
             "anthropic": AnthropicSettings(
                 api_key=SecretStr(api_key) if api_key else None, base_url=base_url, timeout_s=10

@@ -35,14 +35,19 @@ _LOADERS: dict[str, Loader] = {
 }
 
 
-def discover(paths: Sequence[Path], settings: IngestSettings) -> tuple[list[SourceFile], list[Skipped]]:
+def discover(
+    paths: Sequence[Path], settings: IngestSettings, roots: Sequence[Path] | None = None
+) -> tuple[list[SourceFile], list[Skipped]]:
     """Files to load and paths skipped, in a deterministic order.
 
     Folders are walked recursively in sorted name order and become the root of what is under
     them; a file given directly has its parent as root. Hidden names (leading '.') inside a
-    folder are ignored silently; a hidden path given explicitly is used.
+    folder are ignored silently; a hidden path given explicitly is used. With ``roots`` (admin
+    ingest, ``SERVICE_INGEST_ROOTS``), a file or folder whose resolved path lies outside every root
+    (a symlink leading out) is skipped as ``outside the ingest roots``, its target never named.
     """
-    finder = _Finder({_dotted(e) for e in settings.extensions})
+    confined = None if roots is None else [Path(root).resolve() for root in roots]
+    finder = _Finder({_dotted(e) for e in settings.extensions}, confined)
     for given in paths:
         path = Path(given)
         if path.is_dir():
@@ -70,9 +75,13 @@ def load(source: SourceFile, settings: IngestSettings) -> list[Document]:
         raise InputError("too deeply nested to parse") from None
 
 
+OUTSIDE_ROOTS = "outside the ingest roots"
+
+
 class _Finder:
-    def __init__(self, extensions: set[str]) -> None:
+    def __init__(self, extensions: set[str], roots: list[Path] | None = None) -> None:
         self.extensions = extensions
+        self.roots = roots
         self.files: list[SourceFile] = []
         self.skipped: list[Skipped] = []
         self._seen_files: set[Path] = set()
@@ -87,12 +96,21 @@ class _Finder:
             self.skip(path, _unsupported(ext))
             return
         real = path.resolve()
+        if not self._inside(real):
+            self.skip(path, OUTSIDE_ROOTS)
+            return
         if real not in self._seen_files:
             self._seen_files.add(real)
             self.files.append(SourceFile(path=path, root=root))
 
+    def _inside(self, real: Path) -> bool:
+        return self.roots is None or any(real == r or real.is_relative_to(r) for r in self.roots)
+
     def walk(self, folder: Path, root: Path) -> None:
         real = folder.resolve()
+        if not self._inside(real):
+            self.skip(folder, OUTSIDE_ROOTS)
+            return
         if real in self._seen_dirs:  # given twice, or a symlink loop
             return
         self._seen_dirs.add(real)

@@ -12,13 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api import guards
 from service.api.errors import IngestRunningError, documented
+from service.api.ingest_roots import confine
 from service.api.runtime import IngestRunner, Runtime
 
 
 class IngestRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    paths: list[str] = Field(min_length=1, description="files or folders on the service's machine")
+    paths: list[str] = Field(
+        min_length=1,
+        description="files or folders on the service's machine, each under SERVICE_INGEST_ROOTS",
+    )
     prune: bool = False
     rebuild: bool = False
     dry_run: bool = False
@@ -34,20 +38,38 @@ class IngestRequest(BaseModel):
     description="A prune or rebuild that would lose documents by mistake is refused before any "
     "change with 422 `ingest_refused` (`details.reason`: `missing_path`, `nothing_read` or "
     "`too_many_deletions`, plus `details.hint`); deleting more than half of the documents needs "
-    '`"force": true`. A dry run reports the refusal in the report\'s `refused` field instead.',
+    '`"force": true`. A dry run reports the refusal in the report\'s `refused` field instead. '
+    "Only paths under `SERVICE_INGEST_ROOTS` are read (resolved, symlinks followed); any other "
+    "path, or any path when no root is configured, is refused with 403 `ingest_path_forbidden` "
+    "(`details.path_index`) before anything is read or listed, and symlinks inside a folder that "
+    "lead out of the roots are skipped.",
     status_code=200,
     responses=documented(
-        400, 401, 404, 409, 422, 500, 503, described={404: "admin is off: SERVICE_ADMIN_KEY is unset"}
+        400,
+        401,
+        403,
+        404,
+        409,
+        422,
+        500,
+        503,
+        described={
+            403: "a path is not under SERVICE_INGEST_ROOTS, or none is configured (`ingest_path_forbidden`)",
+            404: "admin is off: SERVICE_ADMIN_KEY is unset",
+        },
     ),
 )
 async def ingest(data: IngestRequest, runtime: Runtime, ingest_runner: IngestRunner) -> Response[Any]:
+    roots = runtime.settings.service.ingest_roots
+    paths = await asyncio.to_thread(confine, data.paths, roots)  # resolving touches the disk
     if runtime.ingest_lock.locked():
         raise IngestRunningError()
     async with runtime.ingest_lock:
         report = await asyncio.to_thread(
             ingest_runner,
             runtime.kb,
-            [Path(p) for p in data.paths],
+            paths,
+            roots=[Path(root) for root in roots],
             prune=data.prune,
             rebuild=data.rebuild,
             dry_run=data.dry_run,

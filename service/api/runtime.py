@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -84,10 +85,20 @@ def cache_minimums(settings: AppSettings) -> dict[str, int]:
 class IngestRunner(Protocol):
     """Runs the ingest pipeline and returns its report as a dict; injected by the composition root
     so that service/ never imports ingest/. Raises ``IngestRefusedError`` (before any change) when
-    the ingest safeguard refuses a prune or rebuild."""
+    the ingest safeguard refuses a prune or rebuild. ``paths`` are already confined to ``roots``
+    (``service.api.ingest_roots``); the walk inside them skips whatever resolves outside
+    ``roots`` (a symlink in a folder)."""
 
     def __call__(
-        self, kb: KnowledgeBase, paths: list[Path], *, prune: bool, rebuild: bool, dry_run: bool, force: bool
+        self,
+        kb: KnowledgeBase,
+        paths: list[Path],
+        *,
+        roots: Sequence[Path],
+        prune: bool,
+        rebuild: bool,
+        dry_run: bool,
+        force: bool,
     ) -> dict[str, Any]: ...
 
 

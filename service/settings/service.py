@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -18,6 +19,11 @@ class ServiceSettings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     admin_key: EmptyIsNone[SecretStr] = Field(
         default=None, description="bearer key for /admin/*; unset = admin off"
+    )
+    ingest_roots: tuple[Path, ...] = Field(
+        default=(),
+        description="JSON list of folders POST /admin/ingest may read (resolved; symlinks leading out "
+        "are refused or skipped); empty = every admin ingest path is refused (403)",
     )
     top_k: int = Field(default=5, ge=1, le=20, description="passages given to Claude")
     relevance_floor: EmptyIsNone[float] = Field(

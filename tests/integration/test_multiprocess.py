@@ -215,6 +215,7 @@ def replica_env(folder: Path, port: int, fake: FakeAnthropic, prefix: str) -> di
             "SERVICE_HOST": "127.0.0.1",
             "SERVICE_PORT": str(port),
             "SERVICE_ADMIN_KEY": ADMIN_KEY,
+            "SERVICE_INGEST_ROOTS": f'["{folder.parent}"]',  # the corpus is a sibling folder
             "ANTHROPIC_API_KEY": "test-key",
             "ANTHROPIC_BASE_URL": fake.base_url,
             "REDIS_URL": REDIS_URL,
