@@ -206,7 +206,11 @@ async def build_runtime(
             stack.push_async_callback(handoff_webhook.aclose)
         vectors = EmbeddingCache(settings.cache.embedding_size)
         retriever = BatchingRetriever(
-            kb, settings.service.max_batch, vectors, settings.service.retrieval_per_tenant
+            kb,
+            settings.service.max_batch,
+            vectors,
+            settings.service.retrieval_per_tenant,
+            settings.service.retrieval_tenant_chars,
         )
         stack.callback(retriever.close)
 

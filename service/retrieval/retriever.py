@@ -13,11 +13,14 @@ Each result carries the question's vector, so routing and the semantic answer ca
 instead of embedding again.
 
 **Fair between tenants.** Questions wait in one queue per tenant (the calling client's name); a
-batch is filled round-robin over the tenants with questions waiting, at most ``per_tenant`` of
-each (``SERVICE_RETRIEVAL_PER_TENANT``), and the tenant served first moves to the back for the
-next batch. A tenant that floods the service therefore fills at most ``per_tenant`` places of any
-batch, and another tenant's question waits for at most the batch in flight and the one it joins,
-never for the flood's whole queue (a FIFO made it wait behind all of it).
+batch is filled round-robin over the tenants with questions waiting, at most ``per_tenant``
+questions (``SERVICE_RETRIEVAL_PER_TENANT``) and ``per_tenant_chars`` characters of question text
+(``SERVICE_RETRIEVAL_TENANT_CHARS``; a tenant's first question always fits) of each, and the
+tenant served first moves to the back for the next batch. The work of a batch grows with its text
+(tokens), so a tenant that floods the service with long questions adds about one long question's
+work to any batch, many short ones still batch together, and another tenant's question waits for
+at most the batch in flight and the one it joins, never for the flood's whole queue (a FIFO made
+it wait behind all of it).
 """
 
 from __future__ import annotations
@@ -58,20 +61,27 @@ class TenantQueues:
     def put(self, tenant: str, item: Pending) -> None:
         self._queues.setdefault(tenant, deque()).append(item)
 
-    def take(self, max_batch: int, per_tenant: int) -> list[Pending]:
-        """Up to ``max_batch`` live questions, one per tenant in turn, ``per_tenant`` at most each."""
+    def take(self, max_batch: int, per_tenant: int, per_tenant_chars: int | None = None) -> list[Pending]:
+        """Up to ``max_batch`` live questions, one per tenant in turn, each tenant's at most
+        ``per_tenant`` questions and ``per_tenant_chars`` characters (its first always fits)."""
         batch: list[Pending] = []
         taken = dict.fromkeys(self._queues, 0)
+        chars = dict.fromkeys(self._queues, 0)
         progress = True
         while progress and len(batch) < max_batch:
             progress = False
             for tenant, queue in self._queues.items():
                 while queue and queue[0][1].cancelled():
                     queue.popleft()
-                if queue and taken[tenant] < per_tenant and len(batch) < max_batch:
-                    batch.append(queue.popleft())
-                    taken[tenant] += 1
-                    progress = True
+                if not queue or taken[tenant] >= per_tenant or len(batch) >= max_batch:
+                    continue
+                size = len(queue[0][0].text)
+                if taken[tenant] and per_tenant_chars is not None and chars[tenant] + size > per_tenant_chars:
+                    continue
+                batch.append(queue.popleft())
+                taken[tenant] += 1
+                chars[tenant] += size
+                progress = True
         served = [tenant for tenant, n in taken.items() if n]
         for tenant in list(self._queues):
             if not self._queues[tenant]:
@@ -93,10 +103,12 @@ class BatchingRetriever:
         max_batch: int = 32,
         cache: EmbeddingCache | None = None,
         per_tenant: int | None = None,
+        per_tenant_chars: int | None = None,
     ) -> None:
         self.kb = kb
         self.max_batch = max_batch
         self.per_tenant = max_batch if per_tenant is None else max(1, min(per_tenant, max_batch))
+        self.per_tenant_chars = per_tenant_chars
         self.cache = cache
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval")
         self._pending = TenantQueues()
@@ -155,7 +167,7 @@ class BatchingRetriever:
         ]
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = self._pending.take(self.max_batch, self.per_tenant)
+        batch = self._pending.take(self.max_batch, self.per_tenant, self.per_tenant_chars)
         if not batch:
             self._busy = False
             return

@@ -43,6 +43,14 @@ class ServiceSettings(BaseSettings):
         description="questions of one tenant (API key name) per retrieval batch, at most: batches are "
         "filled round-robin over the tenants waiting, so one tenant's flood cannot starve the others",
     )
+    retrieval_tenant_chars: int = Field(
+        default=2000,
+        ge=1,
+        le=1_000_000,
+        description="characters of one tenant's questions per retrieval batch, at most (its first "
+        "question always fits): a batch's work grows with its text, so a flood of long questions "
+        "adds about one long question's work to each batch",
+    )
     digest_max_tokens: int = Field(
         default=6000, ge=0, description="size cap of the cached knowledge-base digest"
     )

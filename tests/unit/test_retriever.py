@@ -146,3 +146,20 @@ def test_tenant_queues_take_round_robin_within_each_share_and_rotate_the_first()
         return batches
 
     assert asyncio.run(main()) == [["a0", "b0", "c0", "a1"], ["b1", "a2", "a3"], ["a4"]]
+
+
+def test_a_tenants_share_of_a_batch_is_also_bounded_in_characters() -> None:
+    async def main() -> list[list[str]]:
+        loop = asyncio.get_running_loop()
+        queues = TenantQueues()
+        for text in ["L" * 1500, "L" * 1500, "s1", "s2", "L" * 10]:
+            queues.put("a", (Query(text), loop.create_future()))
+        queues.put("b", (Query("b" * 5000), loop.create_future()))
+        batches = []
+        while len(queues):
+            batch = queues.take(max_batch=8, per_tenant=8, per_tenant_chars=2000)
+            batches.append([f"{q.text[0]}{len(q.text)}" for q, _ in batch])
+        return batches
+
+    # a's second long question waits for the next batch; b's first always fits, whatever its size
+    assert asyncio.run(main()) == [["L1500", "b5000"], ["L1500", "s2", "s2", "L10"]]
