@@ -8,9 +8,11 @@ averaged (weighted by length), so every token reaches the vector.
 
 Queries are bounded instead (``EMBEDDING_QUERY_MAX_TOKENS``, at most the window): a question is cut
 to ``QUERY_CHARS_PER_TOKEN`` characters per allowed token before the tokenizer sees it (so
-pre-tokenisation of a huge string is bounded too), then the tokenizer truncates to the cap before
-any tensor is built. One forward pass per question, whatever was sent: before, a 2,000-character
-question of U+FDFA (36,000 characters after NFKC) became dozens of windows and took seconds.
+pre-tokenisation and tokenisation of a huge string are bounded too), and its token ids are cut to
+the cap before any tensor is built. (Not a second tokenizer with truncation enabled: a copy of the
+multilingual tokenizer costs ~250 MB, and enabling truncation on the shared one would race with
+document embedding in another thread.) One forward pass per question, whatever was sent: before,
+a 2,000-character question of U+FDFA (36,000 characters after NFKC) became 16+ windows, 7.5 s.
 """
 
 from __future__ import annotations
@@ -196,8 +198,6 @@ class Embedder:
         seq = info.position_limit if settings.long_text == "extend" else info.max_tokens
         self.window = seq - specials  # content tokens one forward pass sees
         self.query_tokens = min(settings.query_max_tokens, self.window)  # prompt included
-        self._query_tok = Tokenizer.from_str(tokenizer.to_str())
-        self._query_tok.enable_truncation(max_length=self.query_tokens)
         self.query_prompt = info.query_prompt if settings.query_prefix is None else settings.query_prefix
         self.document_prompt = (
             info.document_prompt if settings.document_prefix is None else settings.document_prefix
@@ -259,24 +259,26 @@ class Embedder:
     def embed_queries(self, texts: Sequence[str]) -> Matrix:
         """Question vectors, each from its first ``query_tokens`` tokens (prompt included)."""
         clip = self.query_tokens * QUERY_CHARS_PER_TOKEN
-        return self._embed([self.query_prompt + t[:clip] for t in texts], self._query_tok)
+        return self._embed([self.query_prompt + t[:clip] for t in texts], self.query_tokens)
 
     def query_token_ids(self, text: str) -> list[int]:
         """The token ids a question is embedded from (prompt included, capped)."""
         clip = self.query_tokens * QUERY_CHARS_PER_TOKEN
-        return list(self._query_tok.encode(self.query_prompt + text[:clip], add_special_tokens=False).ids)
+        ids = self._tok.encode(self.query_prompt + text[:clip], add_special_tokens=False).ids
+        return list(ids[: self.query_tokens])
 
     def embed_query(self, text: str) -> Matrix:
         return np.asarray(self.embed_queries([text])[0], dtype=np.float32)
 
-    def _embed(self, texts: Sequence[str], tokenizer: Tokenizer | None = None) -> Matrix:
+    def _embed(self, texts: Sequence[str], max_tokens: int | None = None) -> Matrix:
+        """Vectors of ``texts``; with ``max_tokens``, each from its first ``max_tokens`` tokens."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encodings = (tokenizer or self._tok).encode_batch(list(texts), add_special_tokens=False)
+        encodings = self._tok.encode_batch(list(texts), add_special_tokens=False)
         windows: list[list[int]] = []
         owner: list[int] = []
         for i, enc in enumerate(encodings):
-            for win in self._windows(list(enc.ids)):
+            for win in self._windows(list(enc.ids[:max_tokens])):
                 windows.append(win)
                 owner.append(i)
         vectors = self._run_windows(windows)
