@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import uvicorn
@@ -81,8 +81,11 @@ def app_settings(
         chunking=base.chunking,
         ingest=base.ingest,
         # admin ingest may read the test's temporary folders (pytest's base temp, tmp's parent)
-        service=ServiceSettings(  # type: ignore[arg-type]
-            **{"admin_key": ADMIN_KEY, "keepalive_s": 0.2, "ingest_roots": (tmp.parent,), **service}
+        service=ServiceSettings(
+            **cast(
+                dict[str, Any],
+                {"admin_key": ADMIN_KEY, "keepalive_s": 0.2, "ingest_roots": (tmp.parent,), **service},
+            )
         ),
         **{
             "anthropic": AnthropicSettings(
