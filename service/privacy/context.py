@@ -41,15 +41,18 @@ CARD_WORDS = (
     r"card|credit|debit|visa|mastercard|amex|tarjeta|carte|karte|kreditkarte|carta|卡号|银行卡|信用卡|iban"
 )
 
-# Latin words must start and end at a word boundary ("tel" is not in "hotel"); plurals count.
+# Latin words must start and end at a word boundary ("tel" is not in "hotel"); plurals count, and
+# so do compounds with a number word ("Sendungsnummer", "ordernummer", "order-nr", "ref no.").
+_NUMBER_SUFFIX = r"(?:s?-?(?:nummer|nr\.?|number|no\.?|id|code))?"
 _REFERENCE_RE = re.compile(
-    rf"(?<![A-Za-z])(?:{REFERENCE_WORDS})(?:e?s)?(?![A-Za-z])|(?:#|n[°º]|no\.)\s?$", re.IGNORECASE
+    rf"(?<![A-Za-z])(?:{REFERENCE_WORDS})(?:e?s)?{_NUMBER_SUFFIX}(?![A-Za-z])|(?:#|n[°º]|no\.)\s?$",
+    re.IGNORECASE,
 )
 _PII_WORD_RE = re.compile(
     rf"(?<![A-Za-z])(?:{PHONE_WORDS}|{ID_WORDS}|{CARD_WORDS})(?:e?s)?(?![A-Za-z])", re.IGNORECASE
 )
 _ID_WORD_RE = re.compile(rf"(?<![A-Za-z])(?:{ID_WORDS})(?![A-Za-z])", re.IGNORECASE)
-WINDOW = 24  # characters before a number searched for a word
+WINDOW = 40  # characters before a number searched for a word
 
 
 def _window(text: str, start: int) -> str:

@@ -47,8 +47,9 @@ from service.privacy.context import id_word, is_reference
 
 Span = tuple[str, int, int]  # (kind, start, end)
 
-_B = r"(?<![0-9A-Za-z])"  # not inside a longer alphanumeric token
-_E = r"(?![0-9A-Za-z])"
+# Not inside a longer alphanumeric token, nor one group of a longer run of digit groups.
+_B = r"(?<![0-9A-Za-z])(?<!\d[ .\-])"
+_E = r"(?![0-9A-Za-z])(?![ .\-]\d)"
 
 
 def _compact(text: str) -> str:
@@ -58,7 +59,7 @@ def _compact(text: str) -> str:
 
 # --- payment cards -------------------------------------------------------------------------
 
-_DIGIT_RUN_RE = re.compile(rf"{_B}\d+(?:[ \-]\d+)*{_E}")
+_DIGIT_RUN_RE = re.compile(r"(?<![0-9A-Za-z])\d+(?:[ \-]\d+)*(?![0-9A-Za-z])")
 _GROUP_RE = re.compile(r"\d+")
 
 
@@ -86,17 +87,12 @@ def is_card(digits: str) -> bool:
 def cards(text: str) -> Iterator[Span]:
     for run in _DIGIT_RUN_RE.finditer(text):
         groups = [(m.start() + run.start(), m.end() + run.start()) for m in _GROUP_RE.finditer(run.group())]
-        best: tuple[int, int] | None = None
-        # Any contiguous sequence of groups may be the card ("4111 1111 1111 1111 12 25").
-        for i in range(len(groups)):
-            for j in range(len(groups) - 1, i - 1, -1):
-                start, end = groups[i][0], groups[j][1]
-                if is_card("".join(text[a:b] for a, b in groups[i : j + 1])):
-                    if best is None or end - start > best[1] - best[0]:
-                        best = (start, end)
-                    break
-        if best is not None:
-            yield ("card", *best)
+        # The card starts the run; groups after it may be something else ("… 1111 12 25": an
+        # expiry date). A card is not the middle of a longer number (a 22-digit tracking code).
+        for j in range(len(groups) - 1, -1, -1):
+            if is_card("".join(text[a:b] for a, b in groups[: j + 1])):
+                yield ("card", groups[0][0], groups[j][1])
+                break
 
 
 # --- IBAN ----------------------------------------------------------------------------------

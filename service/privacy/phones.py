@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 
 from phonenumbers import Leniency, PhoneNumberMatcher
 
-from service.privacy.context import PHONE_WORDS, is_reference
+from service.privacy.context import PHONE_WORDS, id_word, is_reference
 
 Span = tuple[str, int, int]
 
@@ -41,6 +41,8 @@ _PHONE_WORD_RE = re.compile(rf"(?<![A-Za-z])(?:{PHONE_WORDS})(?![A-Za-z])", re.I
 _LONGER_BEFORE_RE = re.compile(r"\d[ \-.\u00a0]?$")
 _LONGER_AFTER_RE = re.compile(r"^[ \-.\u00a0/]?\d")
 _WORD_WINDOW = 24
+# The shape of an IBAN (valid or not): its digit groups are not phone numbers.
+_IBAN_SHAPE_RE = re.compile(r"(?<![0-9A-Za-z])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}(?![0-9A-Za-z])")
 
 
 def _after_phone_word(text: str, start: int) -> bool:
@@ -52,8 +54,11 @@ def _digits(s: str) -> int:
 
 
 def phones(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> Iterator[Span]:
+    ibans = [m.span() for m in _IBAN_SHAPE_RE.finditer(text)]
     for cand in _CANDIDATE_RE.finditer(text):
-        if _digits(cand.group()) < 7:
+        if _digits(cand.group()) < 7 or id_word(text, cand.start()) is not None:  # "BSN 123…": an ID
+            continue
+        if any(start < cand.end() and cand.start() < end for start, end in ibans):
             continue
         leniency = Leniency.POSSIBLE if _after_phone_word(text, cand.start()) else Leniency.VALID
         # "00" + country code is "+" + country code for the matcher (the international prefix).
