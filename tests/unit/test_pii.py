@@ -104,6 +104,11 @@ NEGATIVES = [
     "the 9-digit number 111222333 without a word naming it",
     "SSN 000-12-3456 is in a reserved range",
     "CPF 529.982.247-26 has a bad check digit",
+    # compounds of a reference word, longer numbers, IBAN-shaped strings with a bad checksum
+    "Sendungsnummer 5419 9902 2272 ist falsch",
+    "tracking 9400 5161 4750 0978 0393 69 has not moved",
+    "IBAN NL87 VMFN 3377 1076 81 was refused",
+    "mijn BSN is 541794440",
     "a 16-digit number that fails Luhn 4111 1111 1111 1112",
     "DE89 3704 0044 0532 0130 01 has a bad checksum",
     "12345678A is not a valid DNI letter",
