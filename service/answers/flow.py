@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from knowledge.language import LanguageIdentifier
 from knowledge.search import Query
@@ -46,6 +46,7 @@ from service.core.types import Client
 from service.handoff.policy import HandoffPolicy
 from service.llm.admission import Lease
 from service.llm.interface import LLM, Slots
+from service.privacy.redaction import Redaction
 from service.retrieval import crosslingual
 from service.retrieval.relevance import RelevanceFloor, no_floor
 from service.retrieval.retriever import BatchingRetriever
@@ -63,6 +64,8 @@ class AnswerSettings:
     top_k: int  # SERVICE_TOP_K: passages given to Claude
     languages: tuple[str, ...]  # INGEST_LANGUAGES: the reply languages the detector chooses from
     translate_target: str  # TRANSLATE_TARGET_LANGUAGE: the documents' language for translated queries
+    # PRIVACY_: the customer's message as stored and as sent upstream
+    redaction: Redaction = field(default_factory=Redaction)
 
 
 @dataclass
@@ -130,6 +133,10 @@ class AnswerService:
             smalltalk_language=talk.language if talk else None,
             known=deps.settings.languages,
         ).language
+        # Redacted once, here: everything below (answer cache, retrieval and its translation,
+        # routing, the prompt, stored turns, handoffs) sees only the redacted message.
+        message = deps.settings.redaction.message(request.question)
+        request = request.model_copy(update={"question": message.upstream})
         plan = Plan(
             client.name,
             request,
@@ -141,6 +148,7 @@ class AnswerService:
             first_turn=opening(conversation),
             conversation=conversation,
             smalltalk=talk,
+            stored_question=message.stored,
         )
         if talk is not None:  # a polite reply: no retrieval, model, handoff or answer cache
             return plan

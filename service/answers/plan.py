@@ -68,6 +68,9 @@ class Plan:
     vector: Vector | None = None
     route: Route | None = None
     handoff: Handoff | None = None
+    # The customer's message redacted (service.privacy.redaction); ``request.question`` is what
+    # goes upstream: the same text unless PRIVACY_REDACT_UPSTREAM=false. None: redacted on use.
+    stored_question: str | None = None
 
     @property
     def session_key(self) -> str:
@@ -86,9 +89,10 @@ class Plan:
 
     def user_turn(self) -> Turn:
         """The customer's turn as stored (redacted)."""
+        stored = self.stored_question
         return Turn(
             role="user",
-            text=redact(self.request.question),
+            text=stored if stored is not None else redact(self.request.question),
             language=self.language,
             intent=smalltalk.INTENT if self.smalltalk else self.route.intent if self.route else None,
         )

@@ -34,6 +34,8 @@ from service.llm.pricing import PriceTable
 from service.llm.resilient import ResilientClaude
 from service.llm.status import UpstreamStatus, UpstreamStatusCollector
 from service.notify.webhooks import WebhookSender
+from service.privacy import logs as log_redaction
+from service.privacy.redaction import Redaction
 from service.quotas.budgets import BudgetGuard, build_budget_guard
 from service.quotas.rate_limits import RateLimiter, build_rate_limiter
 from service.retrieval.retriever import BatchingRetriever
@@ -158,6 +160,8 @@ async def build_runtime(
     alongside the warm-ups; never fatal). On failure, what was opened is closed again."""
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(kb.store.close)
+        redaction = Redaction.from_settings(settings.privacy)
+        log_redaction.install(redaction)  # no personal data in any log line from here on
         metrics = Metrics()
         registry = metrics.registry
         keys, prices = preflight(settings)
@@ -189,7 +193,11 @@ async def build_runtime(
         handoff_webhook = None
         if settings.handoff.webhook_url:
             handoff_webhook = WebhookSender(
-                settings.handoff.webhook_url, settings.webhook, name="handoff", registry=registry
+                settings.handoff.webhook_url,
+                settings.webhook,
+                name="handoff",
+                registry=registry,
+                redact=redaction.text,
             )
             handoff_webhook.start()
             stack.push_async_callback(handoff_webhook.aclose)
@@ -239,6 +247,7 @@ async def build_runtime(
             budgets=budgets,
             cache=cache,
             handoff_webhook=handoff_webhook,
+            redaction=redaction,
         )
         stack.push_async_callback(aftercare.aclose)
         answers = AnswerService(
@@ -248,6 +257,7 @@ async def build_runtime(
                     top_k=settings.service.top_k,
                     languages=settings.ingest.languages,
                     translate_target=settings.translate.target_language,
+                    redaction=redaction,
                 ),
                 retriever=retriever,
                 languages=kb.require_languages(),

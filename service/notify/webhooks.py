@@ -10,6 +10,9 @@ accepting events and drains the queue for a bounded time.
 Body: ``{"id", "type", "created_at", "data"}``. Headers: ``X-Faqstream-Event`` (the type),
 ``X-Faqstream-Delivery`` (the id, the same on every attempt: receivers dedupe on it) and, with
 ``WEBHOOK_SECRET`` set, ``X-Faqstream-Timestamp`` and ``X-Faqstream-Signature`` (``signing.py``).
+
+Every string in the payload is redacted (``service.privacy``) before the body is built: the
+senders already pass redacted text, and this is the last guard before data leaves the process.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from knowledge.settings import EmptyIsNone, _config
 from service.core.background import BackgroundQueue, DropReason
 from service.core.retry_after import retry_after_s
 from service.notify.signing import DELIVERY_HEADER, EVENT_HEADER, signature_headers
+from service.privacy.pii import redact as redact_pii
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +124,10 @@ class WebhookSender:
         registry: CollectorRegistry | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
+        redact: Callable[[str], str] = redact_pii,
     ) -> None:
         self.url = url
+        self._redact = redact
         self.settings = settings or WebhookSettings()
         self.name = name
         self.metrics = WebhookMetrics.on(registry if registry is not None else CollectorRegistry())
@@ -148,13 +154,23 @@ class WebhookSender:
         event_id = str(uuid.uuid4())
         created = datetime.fromtimestamp(self._clock(), UTC).isoformat()
         body = json.dumps(
-            {"id": event_id, "type": event_type, "created_at": created, "data": dict(payload)},
+            {"id": event_id, "type": event_type, "created_at": created, "data": self._redacted(payload)},
             ensure_ascii=False,
             default=str,
         ).encode()
         if self._queue.offer(_Event(event_id, event_type, body)) and not self._queue.started:
             with contextlib.suppress(RuntimeError):  # no running loop: start() will pick it up
                 self.start()
+
+    def _redacted(self, value: Any) -> Any:
+        """``value`` with every string in it redacted (dict values, list items; keys are ours)."""
+        if isinstance(value, str):
+            return self._redact(value)
+        if isinstance(value, Mapping):
+            return {k: self._redacted(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._redacted(v) for v in value]
+        return value
 
     def _dropped(self, events: Sequence[_Event], reason: DropReason) -> None:
         outcome: Outcome = "dropped" if reason in ("full", "closed") else "abandoned"
