@@ -421,6 +421,16 @@ def test_a_copy_of_env_example_does_not_break_the_topology(
     assert urlsplit(redis_url).hostname == "redis" and urlsplit(database_url).hostname == "postgres"
 
 
+def test_compose_only_variables_are_described_in_env_example() -> None:
+    """Variables the compose file interpolates from the shell or ./.env: faqstream settings, or
+    compose's own ones, which .env.example names in its docker-compose section."""
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    variables = set(interpolate_unset(COMPOSE_FILE.read_text(encoding="utf-8")).variables)
+    assert {"POSTGRES_PASSWORD", "API_PORT", "GRAFANA_ADMIN_PASSWORD"} <= variables
+    undocumented = sorted(v for v in variables if not is_real_setting(v) and f"# {v}=" not in example)
+    assert not undocumented, f"describe these in .env.example's docker-compose section: {undocumented}"
+
+
 def test_monitoring_is_an_optional_profile(compose: dict[str, Any]) -> None:
     for name, service in services(compose).items():
         if name in MONITORING:
