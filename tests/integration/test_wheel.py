@@ -85,6 +85,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (src / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / relative, src / relative)
     dist = tmp_path_factory.mktemp("dist")
+    # No build isolation: the test environment's setuptools builds it (torch depends on setuptools,
+    # so every environment with faqstream's dependencies has one), no index needed.
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", dist, src])
     (built,) = dist.glob("faqstream-*.whl")
     return built
