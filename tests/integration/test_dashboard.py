@@ -304,7 +304,9 @@ def exposition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exposition]
                     alert_webhook_url=hooks.url,
                 ),
                 "handoff": HandoffSettings(webhook_url=hooks.url),
-                "webhook": WebhookSettings(backoff_initial_s=0.01, backoff_max_s=0.05, attempts=3),
+                "webhook": WebhookSettings(
+                    backoff_initial_s=0.01, backoff_max_s=0.05, attempts=3, allow_unsigned=True
+                ),
             },
         )
         with in_process(settings) as served:
