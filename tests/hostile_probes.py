@@ -1,6 +1,7 @@
-"""Hostile-client probes over raw sockets, against a real ``faqstream serve`` process: what the
-test of read timeouts (tests/integration/test_hostile_input.py) asserts and what
-``python -m bench.hostile`` measures.
+"""Hostile-client probes: raw sockets against a real ``faqstream serve`` process (what the test of
+read timeouts, tests/integration/test_hostile_input.py, asserts) and schemathesis over a live
+service's OpenAPI document (tests/integration/test_service_openapi.py); ``python -m bench.hostile``
+measures both.
 
 ``serve_process`` starts ``faqstream serve`` with the given environment on a free port and yields
 it once ``/healthz`` answers; its stderr (the service log) is kept in a file for inspection.
@@ -8,16 +9,24 @@ it once ``/healthz`` answers; its stderr (the service log) is kept in a file for
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import hypothesis
+import schemathesis
+from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
+from schemathesis.core.result import Ok
 
 from tests.service_harness import free_port
 
@@ -111,3 +120,59 @@ def status_of(response: bytes) -> int | None:
     if not response.startswith(b"HTTP/1."):
         return None
     return int(response.split(b" ", 2)[1])
+
+
+# ---------------------------------------------------------------- schemathesis
+
+
+@dataclass
+class FuzzRun:
+    operations: int = 0
+    cases: int = 0
+    server_errors: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+
+
+def fuzz(base: str, headers: dict[str, str], cases_per_mode: int) -> FuzzRun:
+    """Schemathesis over the service's own OpenAPI document (every operation, positive and
+    negative data), every response checked with schemathesis's checks; the API key is sent on
+    every case (the admin route answers it 401: the ingest itself is not fuzzed)."""
+    schema = schemathesis.openapi.from_url(f"{base}/schema/openapi.json")
+    run = FuzzRun()
+    for result in schema.get_all_operations():
+        if not isinstance(result, Ok):
+            run.failures.append(f"the document does not load: {result.err()}")
+            continue
+        run.operations += 1
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            fuzz_operation(result.ok(), mode, base, headers, cases_per_mode, run)
+    return run
+
+
+def fuzz_operation(  # noqa: PLR0917
+    operation: Any, mode: GenerationMode, base: str, headers: dict[str, str], cases: int, run: FuzzRun
+) -> None:
+    @hypothesis.given(operation.as_strategy(generation_mode=mode))
+    @hypothesis.settings(
+        max_examples=cases,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    def one(case: Any) -> None:
+        response = case.call(base_url=base, headers=headers, timeout=60)
+        run.cases += 1
+        run.statuses[response.status_code] += 1
+        label = f"{case.method} {case.path} ({mode.value}) → {response.status_code} {response.text[:200]}"
+        if response.status_code >= 500:
+            run.server_errors.append(f"{label}: {response.text[:300]}")
+        try:
+            case.validate_response(response, headers=headers)
+        except FailureGroup as group:
+            run.failures += [f"{label}: {f.title}: {f.message[:300]}" for f in group.exceptions]
+
+    with contextlib.suppress(hypothesis.errors.Unsatisfiable):  # no negative data for a GET without inputs
+        one()

@@ -24,7 +24,11 @@ JsonBool = Annotated[bool, BeforeValidator(_only_bool)]
 class AnswerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, description="the customer's message, any language")
+    question: str = Field(
+        min_length=1,
+        description="the customer's message, any language; not blank",
+        json_schema_extra={"pattern": r"\S"},  # documents _not_blank
+    )
     conversation_id: str | None = Field(default=None, max_length=128)
     language: str | None = Field(
         default=None,

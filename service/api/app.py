@@ -15,13 +15,15 @@ from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from knowledge.schema import SearchFilters
 from knowledge.search import KnowledgeBase
+from service.answers.request import AnswerRequest
 from service.api import guards
-from service.api.admin import admin
+from service.api.admin import IngestRequest, admin
 from service.api.answers import answers
 from service.api.bodies import check_json_body
 from service.api.errors import EXCEPTION_HANDLERS
-from service.api.openapi import openapi_config
+from service.api.openapi import closed_bodies, openapi_config
 from service.api.ops import healthz, metrics, readyz
 from service.api.runtime import IngestRunner, Runtime, build_runtime
 from service.api.settings import AppSettings
@@ -70,7 +72,7 @@ def create_app(
         finally:
             await runtime.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[answers, healthz, readyz, metrics, admin],
         dependencies={"runtime": Provide(guards.runtime, sync_to_thread=False)},
         lifespan=[lifespan],
@@ -81,3 +83,9 @@ def create_app(
         request_max_body_size=1_000_000,
         logging_config=None,  # logging is configured once by the entry point (FAQSTREAM_LOG_LEVEL)
     )
+    closed_bodies(
+        app.openapi_schema,
+        (AnswerRequest, IngestRequest, SearchFilters),
+        app_settings.service.max_question_chars,
+    )
+    return app

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import (
     Components,
+    OpenAPI,
     OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
@@ -22,6 +23,7 @@ from litestar.openapi.spec import (
     SecurityRequirement,
     SecurityScheme,
 )
+from pydantic import BaseModel
 
 BEARER = "bearer"
 API_KEY = "apiKey"
@@ -66,6 +68,22 @@ class DocumentedOperation(Operation):
                 response.headers = {**(response.headers or {}), **ERROR_HEADERS[status]}
 
 
+# One Server-Sent Event of a streamed answer (the schema of each event, as OpenAPI 3.2's itemSchema).
+SSE_EVENT = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["event", "data"],
+    properties={
+        "event": Schema(type=OpenAPIType.STRING, enum=["meta", "delta", "done", "error"]),
+        "data": Schema(
+            type=OpenAPIType.STRING,
+            content_media_type="application/json",
+            description="a JSON object: the fields of the event (see the operation's description)",
+        ),
+    },
+    description="one event of the stream: meta, delta*, then done or error; `: keep-alive` comments between",
+)
+
+
 @dataclass
 class AnswerOperation(DocumentedOperation):
     """``POST /v1/answers``: a 200 is JSON or, when streaming, ``text/event-stream``."""
@@ -74,15 +92,22 @@ class AnswerOperation(DocumentedOperation):
         super().__post_init__()
         ok = (self.responses or {}).get("200")
         if isinstance(ok, OpenAPIResponse):
-            ok.content = {
-                **(ok.content or {}),
-                "text/event-stream": OpenAPIMediaType(
-                    schema=Schema(
-                        type=OpenAPIType.STRING,
-                        description="Server-Sent Events: meta, delta*, done | error (see the description)",
-                    )
-                ),
-            }
+            ok.content = {**(ok.content or {}), "text/event-stream": OpenAPIMediaType(schema=SSE_EVENT)}
+
+
+def closed_bodies(document: OpenAPI, models: tuple[type[BaseModel], ...], max_question_chars: int) -> None:
+    """What Litestar leaves out of the generated document: request bodies that refuse unknown fields
+    (pydantic ``extra="forbid"``) say ``additionalProperties: false``, and the question's length is
+    the configured limit (SERVICE_MAX_QUESTION_CHARS; longer = 413)."""
+    schemas = document.components.schemas if document.components else None
+    for model in models:
+        schema = (schemas or {}).get(model.__name__)
+        if schema is None:
+            raise LookupError(f"{model.__name__} is not in the OpenAPI document")
+        schema.additional_properties = False
+        question = (schema.properties or {}).get("question")
+        if isinstance(question, Schema):
+            question.max_length = max_question_chars
 
 
 def openapi_config() -> OpenAPIConfig:
