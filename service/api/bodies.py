@@ -2,10 +2,11 @@
 
 ``check_json_body`` is the app's ``before_request`` hook: it runs after the route's guards (an
 anonymous caller gets 401 and learns nothing about the body) and before Litestar decodes the body
-for the handler. On a request with a body it requires ``Content-Type: application/json`` or
-``application/<anything>+json``, UTF-8 if a charset is named — so a cross-origin "simple" POST
-(``text/plain``, forms) is refused, never parsed as JSON — then reads the body (the size limit
-applies: 413) and requires one JSON object nested at most ``SERVICE_MAX_JSON_DEPTH`` deep.
+for the handler. On a route that takes a body (a ``data`` parameter) it requires ``Content-Type:
+application/json`` or ``application/<anything>+json``, UTF-8 if a charset is named — so a
+cross-origin "simple" POST (``text/plain``, forms) is refused, never parsed as JSON — then reads
+the body (the size limit applies: 413) and requires one JSON object nested at most
+``SERVICE_MAX_JSON_DEPTH`` deep.
 
 The depth is measured on the raw bytes, without recursion: brackets inside strings do not count
 (a quote preceded by an odd run of backslashes is escaped). When the body holds fewer opening
@@ -24,7 +25,7 @@ from litestar import Request
 
 from service.api.errors import BodyShapeError, UnsupportedMediaTypeError
 
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 _LOOKUP = np.zeros(256, dtype=np.int8)
 _LOOKUP[[ord("["), ord("{")]] = 1
@@ -80,8 +81,11 @@ def check_shape(body: bytes, max_depth: int) -> None:
 
 async def check_json_body(request: Request[Any, Any, Any]) -> None:
     """The ``before_request`` hook of the app (see the module docstring)."""
-    if request.method not in BODY_METHODS:
-        return
+    if (
+        request.method not in BODY_METHODS
+        or "data" not in request.route_handler.parsed_fn_signature.parameters
+    ):
+        return  # the route reads no body
     content_type = request.headers.get("content-type", "")
     if not is_json_media_type(content_type):
         raise UnsupportedMediaTypeError(content_type)

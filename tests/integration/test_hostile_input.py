@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from service.quotas import LimitSettings
 from service.settings.auth import AuthSettings
+from service.settings.redis import RedisSettings
+from tests.conftest import REDIS_URL
 from tests.hostile_probes import PARTIAL_HEADERS, held_open, serve_process, slow_body, status_of
 from tests.service_harness import ADMIN_KEY, app_settings, auth, in_process
 
@@ -29,13 +33,12 @@ def nested(depth: int) -> bytes:
     return b'{"question": "refund?", "filters": {"tags": ' + b"[" * depth + b"]" * depth + b"}}"
 
 
-def service(tmp: Path, auth_failure_rpm: float) -> Any:
+def service(tmp: Path, auth_failure_rpm: float, redis: RedisSettings | None = None) -> Any:
     limits = LimitSettings(key_rpm=0, user_rpm=0, auth_failure_rpm=auth_failure_rpm, auth_failure_burst=BURST)
-    settings = app_settings(
-        tmp,
-        components={"auth": AuthSettings(api_keys=f"hostile={KEY}"), "limits": limits},  # type: ignore[arg-type]
-    )
-    return in_process(settings)
+    components: dict[str, Any] = {"auth": AuthSettings(api_keys=f"hostile={KEY}"), "limits": limits}  # type: ignore[arg-type]
+    if redis is not None:
+        components["redis"] = redis
+    return in_process(app_settings(tmp, components=components))
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +150,23 @@ def test_ten_megabytes_is_a_413(client: httpx.Client) -> None:
 def test_failed_authentication_is_rate_limited_per_address(tmp_path: Path) -> None:
     with service(tmp_path, auth_failure_rpm=0.001) as served:
         flood(served.client)
+
+
+@pytest.mark.redis
+def test_failed_authentication_limit_in_redis(tmp_path: Path) -> None:
+    """The same limit shared through Redis: the bucket is a key under the service's prefix, named
+    by a hash of the address (never the address itself)."""
+    prefix = f"faqstream-test-authfail-{uuid.uuid4().hex}:"
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        with service(tmp_path, 0.001, RedisSettings(url=REDIS_URL, key_prefix=prefix)) as served:  # type: ignore[arg-type]
+            flood(served.client)
+        keys = [k.decode() for k in client.scan_iter(match=f"{prefix}authfail:*")]
+        assert len(keys) == 1 and "testclient" not in keys[0], keys  # the in-process client's address
+    finally:
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
+        client.close()
 
 
 def flood(client: httpx.Client) -> None:
