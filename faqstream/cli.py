@@ -275,6 +275,7 @@ def _error_body(raw: str) -> dict[str, Any]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from faqstream.http_protocol import TimedHttpToolsProtocol
     from knowledge.errors import ConfigError
     from service.api.runtime import preflight
     from service.api.settings import AppSettings
@@ -302,6 +303,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=workers,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=10,
+        http=TimedHttpToolsProtocol,  # header and body read deadlines (SERVICE_HEADER/BODY_TIMEOUT_S)
     )
     return EXIT_OK
 

@@ -8,21 +8,25 @@ from typing import Any
 
 from litestar import MediaType, Response, Router, post
 from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.answers.request import JsonBool
 from service.api import guards
 from service.api.errors import IngestRunningError, documented
+from service.api.openapi import ADMIN_SECURITY, DocumentedOperation
 from service.api.runtime import IngestRunner, Runtime
+from service.api.schemas import IngestReport
 
 
 class IngestRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     paths: list[str] = Field(min_length=1, description="files or folders on the service's machine")
-    prune: bool = False
-    rebuild: bool = False
-    dry_run: bool = False
-    force: bool = Field(
+    prune: JsonBool = False
+    rebuild: JsonBool = False
+    dry_run: JsonBool = False
+    force: JsonBool = Field(
         default=False,
         description="allow prune or rebuild to delete more than half of the knowledge base's documents",
     )
@@ -36,9 +40,26 @@ class IngestRequest(BaseModel):
     "`too_many_deletions`, plus `details.hint`); deleting more than half of the documents needs "
     '`"force": true`. A dry run reports the refusal in the report\'s `refused` field instead.',
     status_code=200,
-    responses=documented(
-        400, 401, 404, 409, 422, 500, 503, described={404: "admin is off: SERVICE_ADMIN_KEY is unset"}
-    ),
+    responses={
+        200: ResponseSpec(
+            data_container=IngestReport, description="the ingest report", generate_examples=False
+        ),
+        **documented(
+            400,
+            401,
+            404,
+            409,
+            413,
+            415,
+            422,
+            429,
+            500,
+            503,
+            described={404: "admin is off: SERVICE_ADMIN_KEY is unset"},
+        ),
+    },
+    security=ADMIN_SECURITY,
+    operation_class=DocumentedOperation,
 )
 async def ingest(data: IngestRequest, runtime: Runtime, ingest_runner: IngestRunner) -> Response[Any]:
     if runtime.ingest_lock.locked():

@@ -33,9 +33,10 @@ def runtime(state: State) -> Runtime:
 
 
 async def api_key_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    keys = runtime(connection.app.state).keys
+    built = runtime(connection.app.state)
     headers = connection.headers
-    connection.state.client = keys.identify(headers.get("authorization"), headers.get("x-api-key"))
+    async with built.auth_failures.counted(connection):  # a flood of 401s from one address: 429
+        connection.state.client = built.keys.identify(headers.get("authorization"), headers.get("x-api-key"))
 
 
 def client(request: Request[Any, Any, Any]) -> Client:
@@ -50,8 +51,9 @@ async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
     if key is None or built.ingest_runner is None:
         raise AdminDisabledError()
     presented = connection.headers.get("authorization", "").encode()
-    if not hmac.compare_digest(presented, f"Bearer {key.get_secret_value()}".encode()):
-        raise UnauthorizedError("admin key required (Authorization: Bearer …)")
+    async with built.auth_failures.counted(connection):  # a flood of 401s from one address: 429
+        if not hmac.compare_digest(presented, f"Bearer {key.get_secret_value()}".encode()):
+            raise UnauthorizedError("admin key required (Authorization: Bearer …)")
 
 
 def ingest_runner(runtime: Runtime) -> IngestRunner:

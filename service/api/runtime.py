@@ -22,6 +22,7 @@ from service.answers.cacheable import cache_warning, min_cacheable_tokens
 from service.answers.digest import DigestCache, PrefixSettings
 from service.answers.flow import AnswerDeps, AnswerService, AnswerSettings
 from service.api.auth import ApiKeys
+from service.api.auth_failures import AuthFailures
 from service.api.settings import AppSettings
 from service.caching import AnswerCache, CacheSettings, build_answer_cache
 from service.conversations.store import SessionStore, session_store
@@ -33,7 +34,7 @@ from service.llm.errors import UpstreamError
 from service.llm.pricing import PriceTable
 from service.llm.resilient import ResilientClaude
 from service.llm.status import UpstreamStatus, UpstreamStatusCollector
-from service.notify.webhooks import WebhookSender
+from service.notify.webhooks import WebhookSender, require_signing
 from service.privacy import logs as log_redaction
 from service.privacy.redaction import Redaction
 from service.quotas.budgets import BudgetGuard, build_budget_guard
@@ -116,6 +117,7 @@ class Runtime:
     sessions: SessionStore
     cache: AnswerCache | None
     limiter: RateLimiter
+    auth_failures: AuthFailures
     budgets: BudgetGuard
     ledger: UsageLedger
     handoff_webhook: WebhookSender | None
@@ -141,10 +143,15 @@ class Runtime:
 
 
 def preflight(settings: AppSettings) -> tuple[ApiKeys, PriceTable]:
-    """The checks of settings that need no connection: the API keys and a price for every model of
-    the chain. ``faqstream serve`` runs them before it starts the server, so a malformed setting is
-    one clear error line (``ConfigError``), not a failed worker start-up."""
+    """The checks of settings that need no connection: the API keys, signed webhooks and a price for
+    every model of the chain. ``faqstream serve`` runs them before it starts the server, so a
+    malformed setting is one clear error line (``ConfigError``), not a failed worker start-up."""
     keys = ApiKeys.from_settings(settings.auth)
+    require_signing(
+        settings.webhook,
+        HANDOFF_WEBHOOK_URL=settings.handoff.webhook_url,
+        LIMITS_ALERT_WEBHOOK_URL=settings.limits.alert_webhook_url,
+    )
     prices = PriceTable(settings.pricing)
     if settings.anthropic.api_key is not None:
         models = dict.fromkeys([settings.anthropic.model, *settings.resilience.fallback_models])
@@ -238,6 +245,7 @@ async def build_runtime(
             else None
         )
         limiter = build_rate_limiter(settings.limits, redis, prefix=prefix, registry=registry)
+        auth_failures = AuthFailures.build(settings.limits, redis, prefix=prefix, registry=registry)
         aftercare = Aftercare(
             sessions=sessions,
             conversation=settings.conversation,
@@ -307,6 +315,7 @@ async def build_runtime(
             sessions=sessions,
             cache=cache,
             limiter=limiter,
+            auth_failures=auth_failures,
             budgets=budgets,
             ledger=ledger,
             handoff_webhook=handoff_webhook,

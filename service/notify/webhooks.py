@@ -13,6 +13,9 @@ Body: ``{"id", "type", "created_at", "data"}``. Headers: ``X-Faqstream-Event`` (
 
 Every string in the payload is redacted (``service.privacy``) before the body is built: the
 senders already pass redacted text, and this is the last guard before data leaves the process.
+
+The service refuses to start with a webhook URL and no secret (``require_signing``) unless
+``WEBHOOK_ALLOW_UNSIGNED`` (development).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from knowledge.errors import ConfigError
 from knowledge.settings import EmptyIsNone, _config
 from service.core.background import BackgroundQueue, DropReason
 from service.core.retry_after import retry_after_s
@@ -62,11 +66,28 @@ class WebhookSettings(BaseSettings):
     backoff_max_s: float = Field(default=30.0, ge=0)
     retry_after_max_s: float = Field(default=120.0, ge=0, description="longest Retry-After honoured")
     secret: EmptyIsNone[SecretStr] = Field(
-        default=None, description="HMAC-SHA256 signing key; unset = unsigned"
+        default=None,
+        description="HMAC-SHA256 signing key; required when a webhook URL is set (else the service "
+        "refuses to start) unless WEBHOOK_ALLOW_UNSIGNED",
+    )
+    allow_unsigned: bool = Field(
+        default=False,
+        description="development only: send webhooks unsigned when WEBHOOK_SECRET is unset",
     )
     queue_size: int = Field(default=1000, ge=1, description="events waiting; more are dropped")
     workers: int = Field(default=2, ge=1, le=32, description="deliveries in flight at once")
     drain_s: float = Field(default=10.0, ge=0, description="how long shutdown waits for the queue")
+
+
+def require_signing(settings: WebhookSettings, **urls: str | None) -> None:
+    """Refuse to start (``ConfigError``) with a webhook URL and no ``WEBHOOK_SECRET``, unless
+    ``WEBHOOK_ALLOW_UNSIGNED``: a receiver cannot tell an unsigned delivery from a forged one."""
+    configured = [name for name, url in urls.items() if url]
+    if configured and settings.secret is None and not settings.allow_unsigned:
+        raise ConfigError(
+            f"{' and '.join(configured)} set without WEBHOOK_SECRET: webhooks must be signed "
+            "(set WEBHOOK_SECRET, or WEBHOOK_ALLOW_UNSIGNED=true in development)"
+        )
 
 
 class _TransientError(Exception):

@@ -304,7 +304,9 @@ def exposition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exposition]
                     alert_webhook_url=hooks.url,
                 ),
                 "handoff": HandoffSettings(webhook_url=hooks.url),
-                "webhook": WebhookSettings(backoff_initial_s=0.01, backoff_max_s=0.05, attempts=3),
+                "webhook": WebhookSettings(
+                    backoff_initial_s=0.01, backoff_max_s=0.05, attempts=3, allow_unsigned=True
+                ),
             },
         )
         with in_process(settings) as served:
@@ -336,6 +338,11 @@ def exposition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exposition]
             # A handoff the customer asked for (or, failing that, any handoff).
             handoff = ask("handoff", "I want to talk to a human agent, not a bot.")
             assert handoff.status_code == 200 and handoff.json()["handoff"] is not None, handoff.text
+            # A wrong key: a failed authentication (faqstream_auth_failures_total).
+            wrong = client.post(
+                "/v1/answers", json={"question": REFUND}, headers={"Authorization": "Bearer wrong"}
+            )
+            assert wrong.status_code == 401, wrong.text
             # The per-user bucket holds one request.
             assert ask("limits", "Wer hat die Relativitätstheorie entwickelt?", user="u-1").status_code == 200
             assert ask("limits", "Wer hat die Relativitätstheorie entwickelt?", user="u-1").status_code == 429

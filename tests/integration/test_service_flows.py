@@ -66,7 +66,9 @@ def service(
         "resilience": FAST_RETRIES,
         "auth": AuthSettings(api_keys=f"a={KEY_A},b={KEY_B}"),  # type: ignore[arg-type]
         "handoff": HandoffSettings(webhook_url=receiver.url),
-        "webhook": WebhookSettings(backoff_initial_s=0.01, backoff_max_s=0.05, timeout_s=30),
+        "webhook": WebhookSettings(
+            backoff_initial_s=0.01, backoff_max_s=0.05, timeout_s=30, allow_unsigned=True
+        ),
     }
     settings = service_settings(
         template,
