@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
@@ -73,7 +73,12 @@ def create_app(
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[http_metrics],
-        openapi_config=OpenAPIConfig(title="faqstream", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="faqstream",
+            version="0.1.0",
+            # AUTH_PROTECT_OPS: /schema needs a key with the `metrics` scope, like /metrics
+            openapi_router=Router("/schema", route_handlers=[], guards=[guards.ops_guard]),
+        ),
         request_max_body_size=1_000_000,
         logging_config=None,  # logging is configured once by the entry point (FAQSTREAM_LOG_LEVEL)
     )
