@@ -7,7 +7,7 @@ about a lookup — the key, or that there is none — is kept ``AUTH_KEY_CACHE_T
 created, rotated or revoked with ``faqstream keys`` takes effect in every running service within
 that TTL, without a restart: a revoked or rotated-away key works for at most ``AUTH_KEY_CACHE_TTL_S``
 more seconds (0 = no cache: every request asks the database). A cache miss also records the key's
-``last_used_at`` (so it is accurate to the TTL).
+``last_used_at`` (at most one write a minute per key: it is accurate to a minute or the TTL).
 
 The database unreachable: a key still in the cache keeps working; any other ``fqs_`` key is a 503
 ``store_unavailable`` (retryable), never a 401 that would make a client drop a valid key.
@@ -97,6 +97,9 @@ class KeyDirectory:
         try:
             self._any = await asyncio.to_thread(self.store.any)
         except (SQLAlchemyError, OSError) as exc:
+            if self._any_checked > -math.inf:  # it said "none" before: keep to that until it answers
+                log.warning("API keys: database unreachable, still no keys as last seen: %s", exc)
+                return False
             raise KeyStoreUnavailableError(
                 "cannot check the API keys now: the key database is unreachable"
             ) from exc

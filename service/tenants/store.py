@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -25,6 +25,7 @@ from service.tenants.secret import new_key, new_key_id
 from service.usage.database import LedgerDatabase
 from service.usage.schema import api_keys
 
+TOUCH_EVERY_S = 60.0  # last_used_at is accurate to this
 _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -225,14 +226,24 @@ class KeyStore:
         return self.get(key_id)
 
     def find(self, lookup: str, *, touch: bool = True) -> KeyRecord | None:
-        """The key whose lookup this is (one indexed query); ``touch`` records it as used now."""
+        """The key whose lookup this is (one indexed query); ``touch`` records it as used now
+        (written when the stored ``last_used_at`` is over ``TOUCH_EVERY_S`` old: one write a minute
+        at most per key, however small the service's key cache TTL)."""
         with self.database.engine.begin() as connection:
             row = connection.execute(select(api_keys).where(api_keys.c.lookup == lookup)).first()
-            if row is not None and touch and row._mapping["revoked_at"] is None:
+            if row is None:
+                return None
+            record = KeyRecord.from_row(row._mapping)
+            now = _now()
+            stale = (
+                record.last_used_at is None or (now - record.last_used_at).total_seconds() >= TOUCH_EVERY_S
+            )
+            if touch and stale and record.revoked_at is None:
                 connection.execute(
-                    update(api_keys).where(api_keys.c.id == row._mapping["id"]).values(last_used_at=_now())
+                    update(api_keys).where(api_keys.c.id == record.id).values(last_used_at=now)
                 )
-        return KeyRecord.from_row(row._mapping) if row is not None else None
+                record = replace(record, last_used_at=now)
+        return record
 
     def any(self) -> bool:
         """Has any key ever been created (revoked ones included)?"""

@@ -17,8 +17,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis as redis_sync
+from psycopg import sql
 from sqlalchemy import select
 
 from fakes import FakeAnthropic
@@ -26,6 +28,7 @@ from service.caching import CacheSettings
 from service.core.types import KeyLimits
 from service.quotas import LimitSettings
 from service.settings.auth import AuthSettings
+from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings
 from service.tenants.store import KeyStore
 from service.usage.schema import usage_ledger
@@ -45,6 +48,7 @@ from tests.service_harness import (
 pytestmark = pytest.mark.slow
 
 BOOTSTRAP = "bootstrap-key-0123456789"
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="module")
@@ -248,3 +252,47 @@ def test_keys_made_rotated_and_revoked_by_the_cli_take_effect_without_a_restart(
 
     assert cli("revoke", "key_missing").returncode == 2
     assert cli("create", "--tenant", "bad tenant", "--name", "x").returncode == 2
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A PostgreSQL database of this test's own (the service uses its default schema)."""
+    name = f"test_tenants_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_key_lifecycle_through_a_service_on_postgresql(
+    tmp_path: Path, template: Path, fake: FakeAnthropic, postgres_database: str
+) -> None:
+    components = {
+        "auth": AuthSettings(key_cache_ttl_s=0),
+        "database": DatabaseSettings(url=postgres_database),  # type: ignore[arg-type]
+    }
+    settings = service_settings(
+        template, tmp_path, api_key="test-key", base_url=fake.base_url, components=components
+    )
+    with in_process(settings) as service:
+        assert post(service.client, NO_PASSAGES).status_code == 200  # no key yet: open, tenant public
+        store = KeyStore.from_settings(settings.database)
+        try:
+            record, key = store.create("pg-co", "app", ["answer"], KeyLimits(rpm=2))
+            assert post(service.client, NO_PASSAGES).status_code == 401  # a key exists: closed now
+            assert [post(service.client, NO_PASSAGES, key=key).status_code for _ in range(3)] == [
+                200,
+                200,
+                429,
+            ]
+            metrics_only = new_key(store, "pg-co", "metrics")
+            assert post(service.client, NO_PASSAGES, key=metrics_only).status_code == 403
+            _, rotated = store.rotate(record.id)
+            assert post(service.client, NO_PASSAGES, key=key).status_code == 401
+            assert post(service.client, NO_PASSAGES, key=rotated).status_code == 429  # same id: same bucket
+            store.revoke(record.id)
+            assert post(service.client, NO_PASSAGES, key=rotated).status_code == 401
+            assert store.get(record.id).last_used_at is not None
+        finally:
+            store.close()
