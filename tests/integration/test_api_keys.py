@@ -165,3 +165,22 @@ def test_an_unreachable_database_is_a_503_not_a_401() -> None:
         True,
     )
     store.close()
+
+
+def test_an_open_service_stays_open_through_a_database_outage(tmp_path: Path) -> None:
+    """No key existed when last asked: an outage keeps that answer instead of refusing everyone."""
+    clock = Clock()
+    working = KeyStore(LedgerDatabase.sqlite(tmp_path / "keys.db"))
+    working.migrate()
+    unreachable = KeyStore(
+        LedgerDatabase.postgres("postgresql://postgres@127.0.0.1:1/test", connect_timeout_s=1)
+    )
+    directory = KeyDirectory(working, ttl_s=5, timer=clock)
+    assert asyncio.run(directory.has_keys()) is False
+    directory.store = unreachable
+    clock.now += 6
+    assert asyncio.run(directory.has_keys()) is False  # the last answer, logged
+    with pytest.raises(KeyStoreUnavailableError):  # never asked before: no answer to keep
+        asyncio.run(KeyDirectory(unreachable, ttl_s=5).has_keys())
+    working.close()
+    unreachable.close()
