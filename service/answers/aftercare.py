@@ -112,7 +112,8 @@ class Aftercare:
         if outcome.model is not None and self.ledger is not None:
             self.ledger.record(
                 UsageRecord.from_usage(
-                    key_id=client,
+                    key_id=client.key,
+                    tenant=client.name,
                     conversation_id=plan.conversation_id,
                     model=outcome.model,
                     usage=usage,
@@ -120,7 +121,7 @@ class Aftercare:
                 )
             )
         if self.budgets is not None and total_tokens(usage):
-            await self.budgets.charge(client, total_tokens(usage), usage.cost_usd)
+            await self.budgets.charge(client.key, total_tokens(usage), usage.cost_usd, limits=client.limits)
         if outcome.handoff is not None and self.handoff_webhook is not None:
             self.handoff_webhook.send("handoff", self._handoff_payload(plan, outcome.handoff))
         await self._cache(plan, outcome)
@@ -157,6 +158,7 @@ class Aftercare:
             filters=plan.request.filters,
             kb_version=plan.kb_version,
             vector=plan.vector,
+            tenant=plan.client.name,
         )
 
     @staticmethod
@@ -164,7 +166,7 @@ class Aftercare:
         return {
             "conversation_id": plan.conversation_id,
             "message_id": plan.message_id,
-            "client": plan.client,
+            "client": plan.client.name,
             "question": plan.user_turn().text,
             **handoff.model_dump(mode="json"),
         }

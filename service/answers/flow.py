@@ -36,6 +36,7 @@ from service.caching import AnswerCache
 from service.conversations.history import retrieval_query
 from service.conversations.store import (
     Conversation,
+    ConversationNotFoundError,
     ConversationSettings,
     SessionStore,
     SessionStoreError,
@@ -138,7 +139,7 @@ class AnswerService:
         message = deps.settings.redaction.message(request.question)
         request = request.model_copy(update={"question": message.upstream})
         plan = Plan(
-            client.name,
+            client,
             request,
             request.conversation_id or f"conv_{uuid.uuid4().hex[:20]}",
             f"msg_{uuid.uuid4().hex[:20]}",
@@ -155,7 +156,11 @@ class AnswerService:
         cache = deps.cache if plan.first_turn else None
         if cache is not None:
             plan.cached = await cache.exact(
-                request.question, language=language, filters=request.filters, kb_version=kb_version
+                request.question,
+                language=language,
+                filters=request.filters,
+                kb_version=kb_version,
+                tenant=client.name,
             )
             if plan.cached is not None:
                 deps.metrics.answer_cache.labels("exact").inc()
@@ -182,15 +187,20 @@ class AnswerService:
                 filters=request.filters,
                 kb_version=kb_version,
                 vector=retrieved.vector,
+                tenant=client.name,
             )
             deps.metrics.answer_cache.labels(plan.cached.match if plan.cached else "miss").inc()
         return plan
 
     async def _conversation(self, client: Client, conversation_id: str | None) -> Conversation | None:
+        """The tenant's conversation; an id it does not hold is a 404 (``ConversationNotFoundError``)."""
         if conversation_id is None:
             return None
         try:
-            return await self.deps.sessions.load(conversation_key(client.name, conversation_id))
+            found = await self.deps.sessions.load(conversation_key(client.name, conversation_id))
         except SessionStoreError as exc:
             log.warning("answering without history: %s", exc.message)
             return None
+        if found is None:
+            raise ConversationNotFoundError()
+        return found

@@ -11,7 +11,7 @@ from service.answers.digest import Prefix
 from service.answers.request import AnswerRequest
 from service.caching import CacheHit
 from service.conversations.store import Conversation, Turn, conversation_key
-from service.core.types import Citation, Mode, Usage
+from service.core.types import Citation, Client, Mode, Usage
 from service.handoff.signals import Handoff, HandoffSignals
 from service.privacy.pii import redact
 from service.retrieval.retriever import Vector
@@ -53,7 +53,7 @@ class Plan:
     """One answer, decided: who asked what, in which language, from which passages, routed and
     handed off how — or answered from the answer cache or as small talk."""
 
-    client: str  # the API key's name
+    client: Client  # the caller: its tenant (``name``), key, scopes and limits
     request: AnswerRequest
     conversation_id: str
     message_id: str
@@ -74,7 +74,7 @@ class Plan:
 
     @property
     def session_key(self) -> str:
-        return conversation_key(self.client, self.conversation_id)
+        return conversation_key(self.client.name, self.conversation_id)
 
     @property
     def takeover(self) -> bool:

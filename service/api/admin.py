@@ -47,6 +47,7 @@ class IngestRequest(BaseModel):
         **documented(
             400,
             401,
+            403,
             404,
             409,
             413,
@@ -55,7 +56,10 @@ class IngestRequest(BaseModel):
             429,
             500,
             503,
-            described={404: "admin is off: SERVICE_ADMIN_KEY is unset"},
+            described={
+                403: "a database key without the `admin` scope (`insufficient_scope`)",
+                404: "admin is off: SERVICE_ADMIN_KEY is unset and no key has the `admin` scope",
+            },
         ),
     },
     security=ADMIN_SECURITY,

@@ -40,10 +40,13 @@ Send `"stream": true` or `Accept: text/event-stream` for Server-Sent Events (sta
 Comment lines (`: keep-alive`) are sent while waiting upstream. Without streaming the same fields
 come as one JSON object. Errors before the answer starts are HTTP statuses with a JSON body
 `{"error": {code, message, retryable, details?}}`: 401 API key (checked first, before the body),
-415 a body that is not `application/json`, 400 invalid request (also a body nested deeper than
-SERVICE_MAX_JSON_DEPTH), 413 body over 1 MB or question too long, 429 rate limit, daily budget or
-failed authentication flood (`Retry-After`, `RateLimit-*`), 503 overloaded (`Retry-After`).
-Send `conversation_id` to continue a conversation, `user` to apply the per-end-user limit. The reply
+403 the key lacks the `answer` scope, 404 `conversation_not_found`, 415 a body that is not
+`application/json`, 400 invalid request (also a body nested deeper than SERVICE_MAX_JSON_DEPTH),
+413 body over 1 MB or question too long, 429 rate limit, daily budget or failed authentication flood
+(`Retry-After`, `RateLimit-*`), 503 overloaded (`Retry-After`).
+Send `conversation_id` (as returned in `meta`) to continue a conversation: an id this API key's
+tenant does not hold — expired, another tenant's, or never issued — is a 404. Send `user` to apply
+the per-end-user limit (case and spaces do not matter). The reply
 language is `language`, else detected; one- or two-word messages and small talk take the
 conversation's language first, and `Accept-Language` before the detector's guess.
 """
@@ -57,6 +60,8 @@ RESPONSES: dict[int, ResponseSpec] = {
     **documented(
         400,
         401,
+        403,
+        404,
         413,
         415,
         429,
@@ -64,6 +69,8 @@ RESPONSES: dict[int, ResponseSpec] = {
         502,
         503,
         described={
+            403: "the API key lacks the `answer` scope (`insufficient_scope`)",
+            404: "`conversation_not_found`: a conversation_id this key's tenant does not hold",
             502: "the model failed and retrying will not help (JSON answers only; the upstream's error type)",
         },
     ),
@@ -75,11 +82,13 @@ async def admit(runtime: Runtime, client: Client, data: AnswerRequest) -> dict[s
     limit = runtime.settings.service.max_question_chars
     if len(data.question) > limit:
         raise QuestionTooLongError(limit)
-    decision = await runtime.limiter.check(client.name, data.user)
+    # the end user's pseudonym within the tenant: normalised (case, spaces) and hashed
+    user = runtime.pseudonyms.user(client.name, data.user)
+    decision = await runtime.limiter.check(client.key, user, tenant=client.name, rpm=client.limits.rpm)
     headers = limit_headers(decision)
     if not decision.allowed:
         raise RateLimitedError(decision, headers)
-    budget = await runtime.budgets.check(client.name)
+    budget = await runtime.budgets.check(client.key, client.limits)
     if not budget.allowed:
         raise BudgetExhaustedError(budget, headers)
     return headers

@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -78,7 +78,10 @@ def create_app(
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[http_metrics],
-        openapi_config=openapi_config(),
+        # AUTH_PROTECT_OPS: /schema needs a key with the `metrics` scope, like /metrics
+        openapi_config=openapi_config(
+            Router("/schema", route_handlers=[], guards=[guards.ops_guard], include_in_schema=False)
+        ),
         before_request=check_json_body,  # after the guards, before the body is decoded (415, 400)
         request_max_body_size=1_000_000,
         logging_config=None,  # logging is configured once by the entry point (FAQSTREAM_LOG_LEVEL)

@@ -237,6 +237,7 @@ _DESCRIPTIONS = {
     400: "invalid request: unknown fields, wrong types, malformed JSON, a body that is not one JSON object "
     "or is nested deeper than SERVICE_MAX_JSON_DEPTH (`invalid_request`, `details`)",
     401: "missing or unknown key (`unauthorized`, `WWW-Authenticate: Bearer`); checked before the body",
+    403: "the key is valid but lacks the route's scope (`insufficient_scope`)",
     404: "not found (`not_found`)",
     409: "an ingest is already running (`ingest_running`, retryable)",
     413: "question over SERVICE_MAX_QUESTION_CHARS (`question_too_long`) or body too large (`too_large`)",

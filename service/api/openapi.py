@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from litestar import Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import (
     Components,
@@ -110,10 +111,12 @@ def closed_bodies(document: OpenAPI, models: tuple[type[BaseModel], ...], max_qu
             question.max_length = max_question_chars
 
 
-def openapi_config() -> OpenAPIConfig:
+def openapi_config(router: Router | None = None) -> OpenAPIConfig:
+    """The document's config; ``router`` serves it (its guards protect ``/schema``)."""
     return OpenAPIConfig(
         title="faqstream",
         version="0.1.0",
         path="/schema",
+        openapi_router=router,
         components=Components(security_schemes=dict(SECURITY_SCHEMES)),
     )

@@ -21,12 +21,13 @@ from service.answers.aftercare import Aftercare
 from service.answers.cacheable import cache_warning, min_cacheable_tokens
 from service.answers.digest import DigestCache, PrefixSettings
 from service.answers.flow import AnswerDeps, AnswerService, AnswerSettings
-from service.api.auth import ApiKeys
+from service.api.auth import ApiKeys, Authenticator
 from service.api.auth_failures import AuthFailures
 from service.api.settings import AppSettings
 from service.caching import AnswerCache, CacheSettings, build_answer_cache
 from service.conversations.store import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
+from service.core.identifiers import Pseudonyms
 from service.core.metrics import Metrics
 from service.handoff.policy import HandoffPolicy
 from service.llm.claude import ClaudeClient
@@ -46,6 +47,8 @@ from service.routing.catalog import IntentsOrigin, intents_origin
 from service.routing.factory import build_router
 from service.routing.route import Router
 from service.settings.redis import redis_client
+from service.tenants.directory import KeyDirectory
+from service.tenants.store import KeyStore
 from service.usage.ledger import UsageLedger, open_ledger
 
 log = logging.getLogger(__name__)
@@ -103,7 +106,8 @@ class Runtime:
     settings: AppSettings
     kb: KnowledgeBase
     metrics: Metrics
-    keys: ApiKeys
+    auth: Authenticator
+    pseudonyms: Pseudonyms
     upstream: UpstreamStatus
     client: ClaudeClient | None
     claude: ResilientClaude | None
@@ -159,6 +163,12 @@ def preflight(settings: AppSettings) -> tuple[ApiKeys, PriceTable]:
     return keys, prices
 
 
+def pseudonyms_of(settings: AppSettings) -> Pseudonyms:
+    """The hashing of caller-chosen identifiers, keyed with ``AUTH_IDENTIFIER_SECRET`` when set."""
+    secret = settings.auth.identifier_secret
+    return Pseudonyms(secret.get_secret_value().encode() if secret is not None else None)
+
+
 async def build_runtime(
     settings: AppSettings, kb: KnowledgeBase, ingest_runner: IngestRunner | None = None
 ) -> Runtime:
@@ -188,11 +198,15 @@ async def build_runtime(
         if redis is not None:
             stack.push_async_callback(redis.aclose)
         prefix = settings.redis.key_prefix
-        sessions = session_store(settings.conversation, redis, prefix=prefix)
+        pseudonyms = pseudonyms_of(settings)
+        sessions = session_store(settings.conversation, redis, prefix=prefix, pseudonyms=pseudonyms)
         stack.push_async_callback(sessions.close)
-        ledger = open_ledger(settings.database, settings.ledger, registry=registry)
-        await ledger.start()
+        ledger = open_ledger(settings.database, settings.ledger, registry=registry, pseudonyms=pseudonyms)
+        await ledger.start()  # migrates the database: the API keys' table too
         stack.push_async_callback(ledger.aclose)
+        key_store = KeyStore.from_settings(settings.database)
+        stack.callback(key_store.close)
+        auth = Authenticator(keys, KeyDirectory(key_store, settings.auth.key_cache_ttl_s))
         budgets = build_budget_guard(
             settings.limits, redis, prefix=prefix, registry=registry, webhook_settings=settings.webhook
         )
@@ -295,13 +309,22 @@ async def build_runtime(
             warning = cache_warning(cached.tokens, cache_minimums(settings), cached.form)
             if warning:
                 log.warning(warning)
-        if keys.open:
-            log.warning("AUTH_API_KEYS is unset: the answer endpoints are open to anyone who can reach them")
+        if await auth.open():
+            log.warning(
+                "no API key exists (AUTH_API_KEYS is unset and `faqstream keys create` made none): "
+                "the answer endpoints are open to anyone who can reach them"
+            )
+        if settings.auth.identifier_secret is None:
+            log.warning(
+                "AUTH_IDENTIFIER_SECRET is unset: `user` and conversation ids are hashed without a "
+                "secret in Redis keys and the ledger (a guessed e-mail can be confirmed)"
+            )
         runtime = Runtime(
             settings=settings,
             kb=kb,
             metrics=metrics,
-            keys=keys,
+            auth=auth,
+            pseudonyms=pseudonyms,
             upstream=upstream,
             client=client,
             claude=claude,
