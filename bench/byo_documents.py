@@ -4,7 +4,7 @@ The 26 Basecamp policy pages (CC BY 4.0, ../shared/eval/raw/basecamp_policies; w
 repository's README.md and LICENSE.md that is 28 Markdown files) are ingested as they are, by the
 real pipeline, into a temporary embedded store with the configured embedding model (``--model``
 to choose another), with no intents file, prompt or setting written for this corpus: the router
-uses the shipped data/intents.yaml (written for the fictional Northwind shop), as a customer who
+uses the shipped service/routing/intents.yaml (written for the fictional Northwind shop), as a customer who
 brings their own documents would get it. The labelled questions (bench/data/basecamp_questions.jsonl,
 see bench/data/README.md) are then asked:
 

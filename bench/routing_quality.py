@@ -4,7 +4,7 @@ Intent sets (English only; their labels mapped to ours — tables below and in d
   * Bitext customer-support requests, test split (the dev split is used only for the comparison
     calibration "T fitted on Bitext dev");
   * BANKING77 test.csv (train.csv is used only for the comparison calibration "T fitted on train").
-The router as shipped is fitted on data/intents.yaml alone (leave-one-out); neither set was used to
+The router as shipped is fitted on service/routing/intents.yaml alone (leave-one-out); neither set was used to
 write the examples or choose the method. Also: off-topic questions (Mintaka trivia, 7 languages)
 → `other`; the keyword layer's recall and false positives; language identification of short
 questions (Mintaka, XQuAD); the cost of the hot path. Writes bench/results/routing_quality.json.
@@ -19,7 +19,6 @@ import csv
 import json
 import time
 from collections import Counter, defaultdict
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from knowledge.language import LanguageIdentifier
 from knowledge.settings import EmbeddingSettings, IngestSettings
 from service.handoff.settings import HandoffSettings
 from service.routing import calibration as cal
+from service.routing.catalog import BUNDLED_INTENTS
 from service.routing.route import Route
 from service.routing.router import IntentRouter
 from service.routing.settings import RouterSettings
@@ -116,7 +116,7 @@ BANKING_PAYMENT = (
 )
 
 
-# Requests for a person, 3 per language, written for this benchmark (none is in data/intents.yaml):
+# Requests for a person, 3 per language, written for this benchmark (none is in service/routing/intents.yaml):
 # no public multilingual set of such requests was available. Small; shows what the keyword layer adds.
 ASKS_FOR_A_PERSON = {
     "en": ["I want to talk to a person", "get me a live agent please", "is there a human I can chat with"],
@@ -405,11 +405,11 @@ def main() -> None:
     args = parser.parse_args()
     embedder = load_embedder(EmbeddingSettings(cache_dir=MODEL_CACHE))
     start = time.perf_counter()
-    router = IntentRouter.from_settings(RouterSettings(intents_file=REPO / "data" / "intents.yaml"), embedder)
+    router = IntentRouter.from_settings(RouterSettings(intents_file=BUNDLED_INTENTS), embedder)
     build_s = time.perf_counter() - start
     results: dict[str, Any] = {
         "model": embedder.name,
-        "intents_file": str(Path("data/intents.yaml")),
+        "intents_file": str(BUNDLED_INTENTS.relative_to(REPO)),
         "threshold": THRESHOLD,
         "router_build_s": round(build_s, 2),
         "calibration": {

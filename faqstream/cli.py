@@ -107,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     evr.add_argument("--mode", choices=["hybrid", "dense", "sparse", "all"], default="all")
     evr.add_argument("-k", type=int, default=10, help="depth of the ranking for MRR (default 10)")
     evr.add_argument("--json", action="store_true")
+
+    from faqstream import keys
+
+    keys.add_parser(sub)
     return parser
 
 
@@ -132,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             return _search(args, settings)
         if args.command == "status":
             return _status(settings)
+        if args.command == "keys":
+            from faqstream import keys
+
+            return keys.run(args)
         return _eval(args, settings)
     except FaqstreamError as exc:
         print(f"faqstream: {exc}", file=sys.stderr)
@@ -275,6 +283,7 @@ def _error_body(raw: str) -> dict[str, Any]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from faqstream.http_protocol import TimedHttpToolsProtocol
     from knowledge.errors import ConfigError
     from service.api.runtime import preflight
     from service.api.settings import AppSettings
@@ -302,6 +311,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=workers,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=10,
+        http=TimedHttpToolsProtocol,  # header and body read deadlines (SERVICE_HEADER/BODY_TIMEOUT_S)
     )
     return EXIT_OK
 

@@ -24,7 +24,7 @@ from service.core.types import Usage
 from service.handoff.signals import Handoff
 from service.llm.errors import UpstreamError
 from service.notify.webhooks import WebhookSender
-from service.privacy.pii import redact
+from service.privacy.redaction import Redaction
 from service.quotas.budgets import BudgetGuard
 from service.usage.ledger import UsageLedger, UsageRecord
 
@@ -62,6 +62,7 @@ class Aftercare:
         budgets: BudgetGuard | None = None,
         cache: AnswerCache | None = None,
         handoff_webhook: WebhookSender | None = None,
+        redaction: Redaction | None = None,
     ) -> None:
         self.sessions = sessions
         self.conversation = conversation
@@ -71,6 +72,7 @@ class Aftercare:
         self.budgets = budgets
         self.cache = cache
         self.handoff_webhook = handoff_webhook
+        self.redaction = redaction or Redaction()
         self._queue: BackgroundQueue[Job] = BackgroundQueue(
             "aftercare", _run, maxsize=QUEUE_SIZE, workers=WORKERS, on_drop=_dropped
         )
@@ -97,7 +99,8 @@ class Aftercare:
         turns = [plan.user_turn()]
         if text.strip():  # the API refuses empty text blocks in later turns' history
             # The model may repeat what the customer wrote (an e-mail to reply to): redacted too.
-            reply = Turn(role="assistant", text=redact(text), language=plan.language, citations=citations)
+            stored = self.redaction.text(text)
+            reply = Turn(role="assistant", text=stored, language=plan.language, citations=citations)
             turns.append(reply)
         try:
             await self.sessions.append(plan.session_key, turns)
@@ -109,7 +112,8 @@ class Aftercare:
         if outcome.model is not None and self.ledger is not None:
             self.ledger.record(
                 UsageRecord.from_usage(
-                    key_id=client,
+                    key_id=client.key,
+                    tenant=client.name,
                     conversation_id=plan.conversation_id,
                     model=outcome.model,
                     usage=usage,
@@ -117,7 +121,7 @@ class Aftercare:
                 )
             )
         if self.budgets is not None and total_tokens(usage):
-            await self.budgets.charge(client, total_tokens(usage), usage.cost_usd)
+            await self.budgets.charge(client.key, total_tokens(usage), usage.cost_usd, limits=client.limits)
         if outcome.handoff is not None and self.handoff_webhook is not None:
             self.handoff_webhook.send("handoff", self._handoff_payload(plan, outcome.handoff))
         await self._cache(plan, outcome)
@@ -154,6 +158,7 @@ class Aftercare:
             filters=plan.request.filters,
             kb_version=plan.kb_version,
             vector=plan.vector,
+            tenant=plan.client.name,
         )
 
     @staticmethod
@@ -161,7 +166,7 @@ class Aftercare:
         return {
             "conversation_id": plan.conversation_id,
             "message_id": plan.message_id,
-            "client": plan.client,
+            "client": plan.client.name,
             "question": plan.user_turn().text,
             **handoff.model_dump(mode="json"),
         }

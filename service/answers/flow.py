@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from knowledge.language import LanguageIdentifier
 from knowledge.search import Query
@@ -36,6 +36,7 @@ from service.caching import AnswerCache
 from service.conversations.history import retrieval_query
 from service.conversations.store import (
     Conversation,
+    ConversationNotFoundError,
     ConversationSettings,
     SessionStore,
     SessionStoreError,
@@ -46,6 +47,7 @@ from service.core.types import Client
 from service.handoff.policy import HandoffPolicy
 from service.llm.admission import Lease
 from service.llm.interface import LLM, Slots
+from service.privacy.redaction import Redaction
 from service.retrieval import crosslingual
 from service.retrieval.relevance import RelevanceFloor, no_floor
 from service.retrieval.retriever import BatchingRetriever
@@ -63,6 +65,8 @@ class AnswerSettings:
     top_k: int  # SERVICE_TOP_K: passages given to Claude
     languages: tuple[str, ...]  # INGEST_LANGUAGES: the reply languages the detector chooses from
     translate_target: str  # TRANSLATE_TARGET_LANGUAGE: the documents' language for translated queries
+    # PRIVACY_: the customer's message as stored and as sent upstream
+    redaction: Redaction = field(default_factory=Redaction)
 
 
 @dataclass
@@ -130,8 +134,12 @@ class AnswerService:
             smalltalk_language=talk.language if talk else None,
             known=deps.settings.languages,
         ).language
+        # Redacted once, here: everything below (answer cache, retrieval and its translation,
+        # routing, the prompt, stored turns, handoffs) sees only the redacted message.
+        message = deps.settings.redaction.message(request.question)
+        request = request.model_copy(update={"question": message.upstream})
         plan = Plan(
-            client.name,
+            client,
             request,
             request.conversation_id or f"conv_{uuid.uuid4().hex[:20]}",
             f"msg_{uuid.uuid4().hex[:20]}",
@@ -141,13 +149,18 @@ class AnswerService:
             first_turn=opening(conversation),
             conversation=conversation,
             smalltalk=talk,
+            stored_question=message.stored,
         )
         if talk is not None:  # a polite reply: no retrieval, model, handoff or answer cache
             return plan
         cache = deps.cache if plan.first_turn else None
         if cache is not None:
             plan.cached = await cache.exact(
-                request.question, language=language, filters=request.filters, kb_version=kb_version
+                request.question,
+                language=language,
+                filters=request.filters,
+                kb_version=kb_version,
+                tenant=client.name,
             )
             if plan.cached is not None:
                 deps.metrics.answer_cache.labels("exact").inc()
@@ -174,15 +187,20 @@ class AnswerService:
                 filters=request.filters,
                 kb_version=kb_version,
                 vector=retrieved.vector,
+                tenant=client.name,
             )
             deps.metrics.answer_cache.labels(plan.cached.match if plan.cached else "miss").inc()
         return plan
 
     async def _conversation(self, client: Client, conversation_id: str | None) -> Conversation | None:
+        """The tenant's conversation; an id it does not hold is a 404 (``ConversationNotFoundError``)."""
         if conversation_id is None:
             return None
         try:
-            return await self.deps.sessions.load(conversation_key(client.name, conversation_id))
+            found = await self.deps.sessions.load(conversation_key(client.name, conversation_id))
         except SessionStoreError as exc:
             log.warning("answering without history: %s", exc.message)
             return None
+        if found is None:
+            raise ConversationNotFoundError()
+        return found

@@ -11,7 +11,7 @@ from service.answers.digest import Prefix
 from service.answers.request import AnswerRequest
 from service.caching import CacheHit
 from service.conversations.store import Conversation, Turn, conversation_key
-from service.core.types import Citation, Mode, Usage
+from service.core.types import Citation, Client, Mode, Usage
 from service.handoff.signals import Handoff, HandoffSignals
 from service.privacy.pii import redact
 from service.retrieval.retriever import Vector
@@ -53,7 +53,7 @@ class Plan:
     """One answer, decided: who asked what, in which language, from which passages, routed and
     handed off how — or answered from the answer cache or as small talk."""
 
-    client: str  # the API key's name
+    client: Client  # the caller: its tenant (``name``), key, scopes and limits
     request: AnswerRequest
     conversation_id: str
     message_id: str
@@ -68,10 +68,13 @@ class Plan:
     vector: Vector | None = None
     route: Route | None = None
     handoff: Handoff | None = None
+    # The customer's message redacted (service.privacy.redaction); ``request.question`` is what
+    # goes upstream: the same text unless PRIVACY_REDACT_UPSTREAM=false. None: redacted on use.
+    stored_question: str | None = None
 
     @property
     def session_key(self) -> str:
-        return conversation_key(self.client, self.conversation_id)
+        return conversation_key(self.client.name, self.conversation_id)
 
     @property
     def takeover(self) -> bool:
@@ -86,9 +89,10 @@ class Plan:
 
     def user_turn(self) -> Turn:
         """The customer's turn as stored (redacted)."""
+        stored = self.stored_question
         return Turn(
             role="user",
-            text=redact(self.request.question),
+            text=stored if stored is not None else redact(self.request.question),
             language=self.language,
             intent=smalltalk.INTENT if self.smalltalk else self.route.intent if self.route else None,
         )

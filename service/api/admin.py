@@ -8,12 +8,16 @@ from typing import Any
 
 from litestar import MediaType, Response, Router, post
 from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.answers.request import JsonBool
 from service.api import guards
 from service.api.errors import IngestRunningError, documented
 from service.api.ingest_roots import confine
+from service.api.openapi import ADMIN_SECURITY, DocumentedOperation
 from service.api.runtime import IngestRunner, Runtime
+from service.api.schemas import IngestReport
 
 
 class IngestRequest(BaseModel):
@@ -23,10 +27,10 @@ class IngestRequest(BaseModel):
         min_length=1,
         description="files or folders on the service's machine, each under SERVICE_INGEST_ROOTS",
     )
-    prune: bool = False
-    rebuild: bool = False
-    dry_run: bool = False
-    force: bool = Field(
+    prune: JsonBool = False
+    rebuild: JsonBool = False
+    dry_run: JsonBool = False
+    force: JsonBool = Field(
         default=False,
         description="allow prune or rebuild to delete more than half of the knowledge base's documents",
     )
@@ -44,20 +48,31 @@ class IngestRequest(BaseModel):
     "(`details.path_index`) before anything is read or listed, and symlinks inside a folder that "
     "lead out of the roots are skipped.",
     status_code=200,
-    responses=documented(
-        400,
-        401,
-        403,
-        404,
-        409,
-        422,
-        500,
-        503,
-        described={
-            403: "a path is not under SERVICE_INGEST_ROOTS, or none is configured (`ingest_path_forbidden`)",
-            404: "admin is off: SERVICE_ADMIN_KEY is unset",
-        },
-    ),
+    responses={
+        200: ResponseSpec(
+            data_container=IngestReport, description="the ingest report", generate_examples=False
+        ),
+        **documented(
+            400,
+            401,
+            403,
+            404,
+            409,
+            413,
+            415,
+            422,
+            429,
+            500,
+            503,
+            described={
+                403: "a database key without the `admin` scope (`insufficient_scope`), or a path not "
+                "under SERVICE_INGEST_ROOTS or none configured (`ingest_path_forbidden`)",
+                404: "admin is off: SERVICE_ADMIN_KEY is unset and no key has the `admin` scope",
+            },
+        ),
+    },
+    security=ADMIN_SECURITY,
+    operation_class=DocumentedOperation,
 )
 async def ingest(data: IngestRequest, runtime: Runtime, ingest_runner: IngestRunner) -> Response[Any]:
     roots = runtime.settings.service.ingest_roots

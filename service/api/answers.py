@@ -15,6 +15,7 @@ from service.answers.request import AnswerRequest
 from service.api import guards
 from service.api.errors import BudgetExhaustedError, QuestionTooLongError, RateLimitedError, documented
 from service.api.events import answer_body, observed
+from service.api.openapi import ANSWER_SECURITY, AnswerOperation
 from service.api.runtime import Runtime
 from service.api.schemas import AnswerResponse
 from service.api.sse import SSE_HEADERS, sse_bytes
@@ -38,9 +39,14 @@ Send `"stream": true` or `Accept: text/event-stream` for Server-Sent Events (sta
 
 Comment lines (`: keep-alive`) are sent while waiting upstream. Without streaming the same fields
 come as one JSON object. Errors before the answer starts are HTTP statuses with a JSON body
-`{"error": {code, message, retryable}}`: 400 invalid request, 401 API key, 413 question too long,
-429 rate limit or daily budget (`Retry-After`, `RateLimit-*`), 503 overloaded (`Retry-After`).
-Send `conversation_id` to continue a conversation, `user` to apply the per-end-user limit. The reply
+`{"error": {code, message, retryable, details?}}`: 401 API key (checked first, before the body),
+403 the key lacks the `answer` scope, 404 `conversation_not_found`, 415 a body that is not
+`application/json`, 400 invalid request (also a body nested deeper than SERVICE_MAX_JSON_DEPTH),
+413 body over 1 MB or question too long, 429 rate limit, daily budget or failed authentication flood
+(`Retry-After`, `RateLimit-*`), 503 overloaded (`Retry-After`).
+Send `conversation_id` (as returned in `meta`) to continue a conversation: an id this API key's
+tenant does not hold — expired, another tenant's, or never issued — is a 404. Send `user` to apply
+the per-end-user limit (case and spaces do not matter). The reply
 language is `language`, else detected; one- or two-word messages and small talk take the
 conversation's language first, and `Accept-Language` before the detector's guess.
 """
@@ -54,12 +60,17 @@ RESPONSES: dict[int, ResponseSpec] = {
     **documented(
         400,
         401,
+        403,
+        404,
         413,
+        415,
         429,
         500,
         502,
         503,
         described={
+            403: "the API key lacks the `answer` scope (`insufficient_scope`)",
+            404: "`conversation_not_found`: a conversation_id this key's tenant does not hold",
             502: "the model failed and retrying will not help (JSON answers only; the upstream's error type)",
         },
     ),
@@ -71,11 +82,13 @@ async def admit(runtime: Runtime, client: Client, data: AnswerRequest) -> dict[s
     limit = runtime.settings.service.max_question_chars
     if len(data.question) > limit:
         raise QuestionTooLongError(limit)
-    decision = await runtime.limiter.check(client.name, data.user)
+    # the end user's pseudonym within the tenant: normalised (case, spaces) and hashed
+    user = runtime.pseudonyms.user(client.name, data.user)
+    decision = await runtime.limiter.check(client.key, user, tenant=client.name, rpm=client.limits.rpm)
     headers = limit_headers(decision)
     if not decision.allowed:
         raise RateLimitedError(decision, headers)
-    budget = await runtime.budgets.check(client.name)
+    budget = await runtime.budgets.check(client.key, client.limits)
     if not budget.allowed:
         raise BudgetExhaustedError(budget, headers)
     return headers
@@ -89,6 +102,8 @@ async def admit(runtime: Runtime, client: Client, data: AnswerRequest) -> dict[s
     guards=[guards.api_key_guard],
     dependencies={"client": Provide(guards.client, sync_to_thread=False)},
     responses=RESPONSES,
+    security=ANSWER_SECURITY,
+    operation_class=AnswerOperation,
 )
 async def answers(
     data: AnswerRequest, request: Request[Any, Any, Any], runtime: Runtime, client: Client

@@ -1,5 +1,7 @@
-"""The app factory: routes, dependencies, the error map, request metrics and the lifespan that
-builds the ``Runtime`` (the knowledge base is opened at startup, in the worker process, unless given)."""
+"""The app factory: routes, dependencies, the error map, request metrics, the JSON body checks
+(``service.api.bodies``: media type and shape, after authentication and before decoding), the body
+size limit and the lifespan that builds the ``Runtime`` (the knowledge base is opened at startup,
+in the worker process, unless given)."""
 
 from __future__ import annotations
 
@@ -8,17 +10,20 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.enums import ScopeType
-from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from knowledge.schema import SearchFilters
 from knowledge.search import KnowledgeBase
+from service.answers.request import AnswerRequest
 from service.api import guards
-from service.api.admin import admin
+from service.api.admin import IngestRequest, admin
 from service.api.answers import answers
+from service.api.bodies import check_json_body
 from service.api.errors import EXCEPTION_HANDLERS
+from service.api.openapi import closed_bodies, openapi_config
 from service.api.ops import healthz, metrics, readyz
 from service.api.runtime import IngestRunner, Runtime, build_runtime
 from service.api.settings import AppSettings
@@ -67,13 +72,23 @@ def create_app(
         finally:
             await runtime.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[answers, healthz, readyz, metrics, admin],
         dependencies={"runtime": Provide(guards.runtime, sync_to_thread=False)},
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[http_metrics],
-        openapi_config=OpenAPIConfig(title="faqstream", version="0.1.0", path="/schema"),
+        # AUTH_PROTECT_OPS: /schema needs a key with the `metrics` scope, like /metrics
+        openapi_config=openapi_config(
+            Router("/schema", route_handlers=[], guards=[guards.ops_guard], include_in_schema=False)
+        ),
+        before_request=check_json_body,  # after the guards, before the body is decoded (415, 400)
         request_max_body_size=1_000_000,
         logging_config=None,  # logging is configured once by the entry point (FAQSTREAM_LOG_LEVEL)
     )
+    closed_bodies(
+        app.openapi_schema,
+        (AnswerRequest, IngestRequest, SearchFilters),
+        app_settings.service.max_question_chars,
+    )
+    return app

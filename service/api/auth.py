@@ -1,9 +1,18 @@
-"""API keys of the answer endpoints: which client (tenant) is calling.
+"""Who is calling: API keys, their tenants and scopes.
 
-Keys come from ``AUTH_API_KEYS`` as ``name=key`` pairs separated by commas. The name is what
-limits, budgets and the usage ledger are kept under (never the key itself). With no keys
-configured the endpoints are open and every caller is the client ``public`` — fine on a laptop,
-not in production, and the service logs a warning at startup.
+Two kinds of key:
+
+* **database keys** (``fqs_…``, made with ``faqstream keys create``): each belongs to a tenant and
+  has scopes (``answer``, ``admin``, ``metrics``) and optional limits; only their hash is stored
+  (``service.tenants``). Created, rotated and revoked keys take effect in a running service within
+  ``AUTH_KEY_CACHE_TTL_S`` seconds.
+* **bootstrap keys** from ``AUTH_API_KEYS`` as ``name=key`` pairs separated by commas: the name is
+  the tenant, the scope ``answer``, the limits the deployment's.
+
+With neither (no bootstrap key, and no key ever created in the database) the answer endpoint is
+open and every caller is the tenant ``public`` — fine on a laptop, not in production; the service
+logs a warning at startup. A key missing, unknown, revoked or rotated away is a 401; a valid key
+without the scope a route needs is a 403 ``insufficient_scope``.
 """
 
 from __future__ import annotations
@@ -12,8 +21,9 @@ import hmac
 from collections.abc import Mapping
 
 from knowledge.errors import ConfigError, FaqstreamError
-from service.core.types import Client
+from service.core.types import Client, Scope
 from service.settings.auth import AuthSettings
+from service.tenants.directory import KeyDirectory
 
 PUBLIC = "public"
 
@@ -29,7 +39,30 @@ class UnauthorizedError(FaqstreamError):
         return {"WWW-Authenticate": "Bearer"}
 
 
+class InsufficientScopeError(FaqstreamError):
+    """A valid key without the scope the route needs (HTTP 403)."""
+
+    status = 403
+    code = "insufficient_scope"
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__(f"this API key lacks the {scope!r} scope")
+        self.scope = scope
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{self.scope}"'}
+
+
+def presented_key(authorization: str | None, api_key_header: str | None) -> str:
+    """The key of ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` ('' when none)."""
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return (api_key_header or "").strip()
+
+
 class ApiKeys:
+    """The bootstrap keys of ``AUTH_API_KEYS``."""
+
     def __init__(self, keys: Mapping[str, str]) -> None:
         self._keys = dict(keys)  # name -> key
 
@@ -55,16 +88,46 @@ class ApiKeys:
     def open(self) -> bool:
         return not self._keys
 
-    def identify(self, authorization: str | None, api_key_header: str | None) -> Client:
-        """The calling client, from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``."""
-        if self.open:
-            return Client(PUBLIC)
-        presented = api_key_header or ""
-        if authorization and authorization.lower().startswith("bearer "):
-            presented = authorization[7:].strip()
-        if not presented:
-            raise UnauthorizedError("an API key is required: Authorization: Bearer <key>")
+    def find(self, presented: str) -> Client | None:
+        """The bootstrap client whose key this is (compared in constant time), or None."""
+        found = None
         for name, key in self._keys.items():
             if hmac.compare_digest(presented.encode(), key.encode()):
-                return Client(name)
-        raise UnauthorizedError("unknown API key")
+                found = Client(name, key_id=name)
+        return found
+
+
+class Authenticator:
+    """Database keys first (by their ``fqs_`` prefix), then the bootstrap keys."""
+
+    def __init__(self, bootstrap: ApiKeys, directory: KeyDirectory | None = None) -> None:
+        self.bootstrap = bootstrap
+        self.directory = directory
+
+    async def open(self) -> bool:
+        """No key of either kind: the answer endpoint is open."""
+        return self.bootstrap.open and (self.directory is None or not await self.directory.has_keys())
+
+    async def find(self, presented: str) -> Client | None:
+        """The client of a valid key of either kind, or None."""
+        if not presented:
+            return None
+        if self.directory is not None:
+            client = await self.directory.identify(presented)
+            if client is not None:
+                return client
+        return self.bootstrap.find(presented)
+
+    async def identify(self, authorization: str | None, api_key_header: str | None, scope: Scope) -> Client:
+        """The calling client, which must hold ``scope``; ``public`` when no key exists at all."""
+        presented = presented_key(authorization, api_key_header)
+        client = await self.find(presented)
+        if client is None:
+            if scope == "answer" and await self.open():
+                return Client(PUBLIC)
+            if not presented:
+                raise UnauthorizedError("an API key is required: Authorization: Bearer <key>")
+            raise UnauthorizedError("unknown API key")
+        if scope not in client.scopes:
+            raise InsufficientScopeError(scope)
+        return client

@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, InternalServerException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
@@ -27,6 +27,9 @@ from service.quotas.budgets import BudgetDecision
 from service.quotas.rate_limits import LimitDecision
 
 log = logging.getLogger(__name__)
+
+# What Litestar raises (a 500) when the client disconnects while its body is read.
+DISCONNECTED = "client disconnected prematurely"
 
 # Litestar's HTTP exceptions by status → our code.
 HTTP_CODES = {
@@ -85,6 +88,52 @@ class BudgetExhaustedError(LimitRefusedError):
         super().__init__(
             f"the daily {budget.exhausted} budget of this API key is used up", limit_headers | retry
         )
+
+
+class AuthRateLimitedError(LimitRefusedError):
+    """Too many failed authentication attempts from one client address (``Retry-After``)."""
+
+    code = "auth_rate_limited"
+
+    def __init__(self, limit_headers: dict[str, str]) -> None:
+        super().__init__("too many failed authentication attempts from this address", limit_headers)
+
+
+class UnsupportedMediaTypeError(FaqstreamError):
+    """A body that is not ``application/json`` (or ``application/*+json``, UTF-8) on a JSON route."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+    def __init__(self, content_type: str) -> None:
+        shown = content_type[:80] or "none"
+        super().__init__(f"the body must be application/json (UTF-8); got content-type {shown}")
+
+
+class BodyShapeError(FaqstreamError):
+    """A JSON body refused before it is decoded: not one object, or nested too deep."""
+
+    status = 400
+    code = "invalid_request"
+
+    def __init__(self, message: str, reason: str, limit: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.limit = limit
+
+    def body_details(self) -> dict[str, object] | None:
+        return {"reason": self.reason} | ({"limit": self.limit} if self.limit is not None else {})
+
+
+class ClientDisconnectedError(FaqstreamError):
+    """The client went away before its body arrived (or the server's body timeout closed it):
+    nobody reads the response, and it is not a bug to log."""
+
+    status = 400
+    code = "client_disconnected"
+
+    def __init__(self) -> None:
+        super().__init__("the client disconnected before sending its whole body")
 
 
 class AdminDisabledError(FaqstreamError):
@@ -161,6 +210,8 @@ def as_faqstream(exc: BaseException) -> FaqstreamError:
     """Any exception as the ``FaqstreamError`` that describes it to the client (unexpected → 500)."""
     if isinstance(exc, FaqstreamError):
         return exc
+    if isinstance(exc, InternalServerException) and exc.detail == DISCONNECTED:
+        return ClientDisconnectedError()
     if isinstance(exc, HTTPException):
         return FrameworkError(exc)
     return UnexpectedError()
@@ -183,15 +234,18 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: handle}
 
 
 _DESCRIPTIONS = {
-    400: "invalid request: unknown fields, wrong types, malformed JSON (`invalid_request`)",
-    401: "missing or unknown key (`unauthorized`, `WWW-Authenticate: Bearer`)",
+    400: "invalid request: unknown fields, wrong types, malformed JSON, a body that is not one JSON object "
+    "or is nested deeper than SERVICE_MAX_JSON_DEPTH (`invalid_request`, `details`)",
+    401: "missing or unknown key (`unauthorized`, `WWW-Authenticate: Bearer`); checked before the body",
+    403: "the key is valid but lacks the route's scope (`insufficient_scope`)",
     404: "not found (`not_found`)",
     409: "an ingest is already running (`ingest_running`, retryable)",
     413: "question over SERVICE_MAX_QUESTION_CHARS (`question_too_long`) or body too large (`too_large`)",
-    415: "unsupported media type (`unsupported_media_type`)",
+    415: "the body is not `application/json` (or `application/*+json`) in UTF-8 (`unsupported_media_type`)",
     422: "a prune or rebuild refused before any change (`ingest_refused`, `details.reason`, `details.hint`)",
     429: "rate limit per key or per `user` (`rate_limited`), or the key's daily budget "
-    "(`budget_exhausted`); `Retry-After`, `RateLimit-Limit/-Remaining/-Reset/-Policy`",
+    "(`budget_exhausted`); `Retry-After`, `RateLimit-Limit/-Remaining/-Reset/-Policy`; or too many "
+    "failed authentication attempts from the client's address (`auth_rate_limited`, `Retry-After`)",
     500: "a bug; it has been logged (`internal_error`)",
     502: "the model failed and retrying will not help (the upstream's error type)",
     503: "overloaded (`overloaded`, `Retry-After`), the limit store unreachable (`limits_unavailable`), "

@@ -1,13 +1,16 @@
 """Who may call what: Litestar guards and the dependencies they feed.
 
-``api_key_guard`` (on ``/v1/answers``) identifies the calling client from its API key and keeps it
-on the connection, where the ``client`` dependency hands it to the handler; ``admin_guard`` (on
-``/admin/*``) checks ``SERVICE_ADMIN_KEY``. Both raise errors that carry their status
-(``UnauthorizedError`` 401, ``AdminDisabledError`` 404), mapped by ``service.api.errors``.
+``api_key_guard`` (on ``/v1/answers``) identifies the calling client from its API key (scope
+``answer``) and keeps it on the connection, where the ``client`` dependency hands it to the
+handler. ``admin_guard`` (on ``/admin/*``) takes ``SERVICE_ADMIN_KEY`` or a database key with the
+``admin`` scope. ``ops_guard`` (on ``/metrics`` and ``/schema``) does nothing unless
+``AUTH_PROTECT_OPS`` is on; then it takes ``SERVICE_ADMIN_KEY`` or a key with the ``metrics`` scope.
+They raise errors that carry their status (``UnauthorizedError`` 401, ``InsufficientScopeError``
+403, ``AdminDisabledError`` 404), mapped by ``service.api.errors``.
 
-The guards are ``async def`` although they never await: Litestar runs a plain function guard in a
-worker thread (``anyio.to_thread``), a thread hop per request that cost ~5 % of the service's CPU
-at 64 streams for a dictionary lookup.
+The guards are ``async def``: Litestar runs a plain function guard in a worker thread
+(``anyio.to_thread``), a thread hop per request that cost ~5 % of the service's CPU at 64 streams
+for a dictionary lookup. A database key costs a query only when it is not in the key cache.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.handlers.base import BaseRouteHandler
 
-from service.api.auth import UnauthorizedError
+from service.api.auth import InsufficientScopeError, UnauthorizedError, presented_key
 from service.api.errors import AdminDisabledError
 from service.api.runtime import IngestRunner, Runtime
-from service.core.types import Client
+from service.core.types import Client, Scope
 
 
 def runtime(state: State) -> Runtime:
@@ -33,9 +36,12 @@ def runtime(state: State) -> Runtime:
 
 
 async def api_key_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    keys = runtime(connection.app.state).keys
+    built = runtime(connection.app.state)
     headers = connection.headers
-    connection.state.client = keys.identify(headers.get("authorization"), headers.get("x-api-key"))
+    async with built.auth_failures.counted(connection):  # a flood of 401s from one address: 429
+        connection.state.client = await built.auth.identify(
+            headers.get("authorization"), headers.get("x-api-key"), "answer"
+        )
 
 
 def client(request: Request[Any, Any, Any]) -> Client:
@@ -44,14 +50,45 @@ def client(request: Request[Any, Any, Any]) -> Client:
     return identified
 
 
+def _is_admin_key(built: Runtime, presented: str) -> bool:
+    key = built.settings.service.admin_key
+    return (
+        key is not None
+        and bool(presented)
+        and hmac.compare_digest(presented.encode(), key.get_secret_value().encode())
+    )
+
+
+async def _operator(built: Runtime, connection: ASGIConnection[Any, Any, Any, Any], scope: Scope) -> bool:
+    """Whether the caller is the admin key or a database key with ``scope``; raises 401/403 else.
+    False: no key at all was valid and admin is off (the caller decides what that means)."""
+    presented = presented_key(connection.headers.get("authorization"), connection.headers.get("x-api-key"))
+    if _is_admin_key(built, presented):
+        return True
+    found = await built.auth.find(presented)
+    if found is None:
+        if built.settings.service.admin_key is None and scope == "admin":
+            return False
+        raise UnauthorizedError(f"a key with the {scope!r} scope is required (Authorization: Bearer …)")
+    if scope not in found.scopes:
+        raise InsufficientScopeError(scope)
+    return True
+
+
 async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     built = runtime(connection.app.state)
-    key = built.settings.service.admin_key
-    if key is None or built.ingest_runner is None:
+    if built.ingest_runner is None:
         raise AdminDisabledError()
-    presented = connection.headers.get("authorization", "").encode()
-    if not hmac.compare_digest(presented, f"Bearer {key.get_secret_value()}".encode()):
-        raise UnauthorizedError("admin key required (Authorization: Bearer …)")
+    async with built.auth_failures.counted(connection):
+        if not await _operator(built, connection, "admin"):
+            raise AdminDisabledError()
+
+
+async def ops_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    built = runtime(connection.app.state)
+    if built.settings.auth.protect_ops:
+        async with built.auth_failures.counted(connection):
+            await _operator(built, connection, "metrics")
 
 
 def ingest_runner(runtime: Runtime) -> IngestRunner:

@@ -10,6 +10,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from knowledge.errors import FaqstreamError, StoreError
+from service.api import guards
 from service.api.errors import documented
 from service.api.runtime import Runtime
 from service.api.schemas import ErrorBody, Readiness
@@ -66,7 +67,20 @@ async def readyz(runtime: Runtime) -> Response[Any]:
     )
 
 
-@get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE_LATEST)
+@get(
+    "/metrics",
+    summary="Prometheus metrics",
+    media_type=CONTENT_TYPE_LATEST,
+    guards=[guards.ops_guard],  # AUTH_PROTECT_OPS: a key with the `metrics` scope
+    responses=documented(
+        401,
+        403,
+        described={
+            401: "AUTH_PROTECT_OPS is on and no valid key was sent (`unauthorized`)",
+            403: "AUTH_PROTECT_OPS is on and the key lacks the `metrics` scope (`insufficient_scope`)",
+        },
+    ),
+)
 async def metrics(runtime: Runtime) -> Response[bytes]:
     runtime.refresh_gauges()
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -22,11 +22,13 @@ from service.answers.aftercare import Aftercare
 from service.answers.cacheable import cache_warning, min_cacheable_tokens
 from service.answers.digest import DigestCache, PrefixSettings
 from service.answers.flow import AnswerDeps, AnswerService, AnswerSettings
-from service.api.auth import ApiKeys
+from service.api.auth import ApiKeys, Authenticator
+from service.api.auth_failures import AuthFailures
 from service.api.settings import AppSettings
 from service.caching import AnswerCache, CacheSettings, build_answer_cache
 from service.conversations.store import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
+from service.core.identifiers import Pseudonyms
 from service.core.metrics import Metrics
 from service.handoff.policy import HandoffPolicy
 from service.llm.claude import ClaudeClient
@@ -34,7 +36,9 @@ from service.llm.errors import UpstreamError
 from service.llm.pricing import PriceTable
 from service.llm.resilient import ResilientClaude
 from service.llm.status import UpstreamStatus, UpstreamStatusCollector
-from service.notify.webhooks import WebhookSender
+from service.notify.webhooks import WebhookSender, require_signing
+from service.privacy import logs as log_redaction
+from service.privacy.redaction import Redaction
 from service.quotas.budgets import BudgetGuard, build_budget_guard
 from service.quotas.rate_limits import RateLimiter, build_rate_limiter
 from service.retrieval.retriever import BatchingRetriever
@@ -44,6 +48,8 @@ from service.routing.catalog import IntentsOrigin, intents_origin
 from service.routing.factory import build_router
 from service.routing.route import Router
 from service.settings.redis import redis_client
+from service.tenants.directory import KeyDirectory
+from service.tenants.store import KeyStore
 from service.usage.ledger import UsageLedger, open_ledger
 
 log = logging.getLogger(__name__)
@@ -111,7 +117,8 @@ class Runtime:
     settings: AppSettings
     kb: KnowledgeBase
     metrics: Metrics
-    keys: ApiKeys
+    auth: Authenticator
+    pseudonyms: Pseudonyms
     upstream: UpstreamStatus
     client: ClaudeClient | None
     claude: ResilientClaude | None
@@ -125,6 +132,7 @@ class Runtime:
     sessions: SessionStore
     cache: AnswerCache | None
     limiter: RateLimiter
+    auth_failures: AuthFailures
     budgets: BudgetGuard
     ledger: UsageLedger
     handoff_webhook: WebhookSender | None
@@ -150,15 +158,26 @@ class Runtime:
 
 
 def preflight(settings: AppSettings) -> tuple[ApiKeys, PriceTable]:
-    """The checks of settings that need no connection: the API keys and a price for every model of
-    the chain. ``faqstream serve`` runs them before it starts the server, so a malformed setting is
-    one clear error line (``ConfigError``), not a failed worker start-up."""
+    """The checks of settings that need no connection: the API keys, signed webhooks and a price for
+    every model of the chain. ``faqstream serve`` runs them before it starts the server, so a
+    malformed setting is one clear error line (``ConfigError``), not a failed worker start-up."""
     keys = ApiKeys.from_settings(settings.auth)
+    require_signing(
+        settings.webhook,
+        HANDOFF_WEBHOOK_URL=settings.handoff.webhook_url,
+        LIMITS_ALERT_WEBHOOK_URL=settings.limits.alert_webhook_url,
+    )
     prices = PriceTable(settings.pricing)
     if settings.anthropic.api_key is not None:
         models = dict.fromkeys([settings.anthropic.model, *settings.resilience.fallback_models])
         prices.require(tuple(models))
     return keys, prices
+
+
+def pseudonyms_of(settings: AppSettings) -> Pseudonyms:
+    """The hashing of caller-chosen identifiers, keyed with ``AUTH_IDENTIFIER_SECRET`` when set."""
+    secret = settings.auth.identifier_secret
+    return Pseudonyms(secret.get_secret_value().encode() if secret is not None else None)
 
 
 async def build_runtime(
@@ -169,6 +188,8 @@ async def build_runtime(
     alongside the warm-ups; never fatal). On failure, what was opened is closed again."""
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(kb.store.close)
+        redaction = Redaction.from_settings(settings.privacy)
+        log_redaction.install(redaction)  # no personal data in any log line from here on
         metrics = Metrics()
         registry = metrics.registry
         keys, prices = preflight(settings)
@@ -188,11 +209,15 @@ async def build_runtime(
         if redis is not None:
             stack.push_async_callback(redis.aclose)
         prefix = settings.redis.key_prefix
-        sessions = session_store(settings.conversation, redis, prefix=prefix)
+        pseudonyms = pseudonyms_of(settings)
+        sessions = session_store(settings.conversation, redis, prefix=prefix, pseudonyms=pseudonyms)
         stack.push_async_callback(sessions.close)
-        ledger = open_ledger(settings.database, settings.ledger, registry=registry)
-        await ledger.start()
+        ledger = open_ledger(settings.database, settings.ledger, registry=registry, pseudonyms=pseudonyms)
+        await ledger.start()  # migrates the database: the API keys' table too
         stack.push_async_callback(ledger.aclose)
+        key_store = KeyStore.from_settings(settings.database)
+        stack.callback(key_store.close)
+        auth = Authenticator(keys, KeyDirectory(key_store, settings.auth.key_cache_ttl_s))
         budgets = build_budget_guard(
             settings.limits, redis, prefix=prefix, registry=registry, webhook_settings=settings.webhook
         )
@@ -200,7 +225,11 @@ async def build_runtime(
         handoff_webhook = None
         if settings.handoff.webhook_url:
             handoff_webhook = WebhookSender(
-                settings.handoff.webhook_url, settings.webhook, name="handoff", registry=registry
+                settings.handoff.webhook_url,
+                settings.webhook,
+                name="handoff",
+                registry=registry,
+                redact=redaction.text,
             )
             handoff_webhook.start()
             stack.push_async_callback(handoff_webhook.aclose)
@@ -247,6 +276,7 @@ async def build_runtime(
             else None
         )
         limiter = build_rate_limiter(settings.limits, redis, prefix=prefix, registry=registry)
+        auth_failures = AuthFailures.build(settings.limits, redis, prefix=prefix, registry=registry)
         aftercare = Aftercare(
             sessions=sessions,
             conversation=settings.conversation,
@@ -256,6 +286,7 @@ async def build_runtime(
             budgets=budgets,
             cache=cache,
             handoff_webhook=handoff_webhook,
+            redaction=redaction,
         )
         stack.push_async_callback(aftercare.aclose)
         answers = AnswerService(
@@ -265,6 +296,7 @@ async def build_runtime(
                     top_k=settings.service.top_k,
                     languages=settings.ingest.languages,
                     translate_target=settings.translate.target_language,
+                    redaction=redaction,
                 ),
                 retriever=retriever,
                 languages=kb.require_languages(),
@@ -294,13 +326,22 @@ async def build_runtime(
             warning = cache_warning(cached.tokens, cache_minimums(settings), cached.form)
             if warning:
                 log.warning(warning)
-        if keys.open:
-            log.warning("AUTH_API_KEYS is unset: the answer endpoints are open to anyone who can reach them")
+        if await auth.open():
+            log.warning(
+                "no API key exists (AUTH_API_KEYS is unset and `faqstream keys create` made none): "
+                "the answer endpoints are open to anyone who can reach them"
+            )
+        if settings.auth.identifier_secret is None:
+            log.warning(
+                "AUTH_IDENTIFIER_SECRET is unset: `user` and conversation ids are hashed without a "
+                "secret in Redis keys and the ledger (a guessed e-mail can be confirmed)"
+            )
         runtime = Runtime(
             settings=settings,
             kb=kb,
             metrics=metrics,
-            keys=keys,
+            auth=auth,
+            pseudonyms=pseudonyms,
             upstream=upstream,
             client=client,
             claude=claude,
@@ -314,6 +355,7 @@ async def build_runtime(
             sessions=sessions,
             cache=cache,
             limiter=limiter,
+            auth_failures=auth_failures,
             budgets=budgets,
             ledger=ledger,
             handoff_webhook=handoff_webhook,

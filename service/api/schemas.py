@@ -39,19 +39,29 @@ class Readiness(BaseModel):
     reason: str | None = Field(default=None, description="set when not ready: what to run")
 
 
+class FieldError(BaseModel):
+    """One field a request body got wrong (the ``details`` of a 400 ``invalid_request``)."""
+
+    message: str
+    key: str | None = Field(default=None, description="the field, dotted for nested ones")
+    source: str | None = Field(default=None, description="body, query, header…")
+
+
 class ErrorDetail(BaseModel):
     """What went wrong: the ``error`` of every error response, and the data of the SSE ``error`` event."""
 
     code: str = Field(
         description="machine-readable: invalid_request, unauthorized, not_found, method_not_allowed, "
         "ingest_running, question_too_long, too_large, unsupported_media_type, ingest_refused, "
-        "rate_limited, budget_exhausted, internal_error, overloaded, limits_unavailable, "
+        "rate_limited, auth_rate_limited, budget_exhausted, internal_error, overloaded, limits_unavailable, "
         "store_unavailable, or the upstream's error type"
     )
     message: str = Field(description="for people; may change between versions")
     retryable: bool = Field(description="the same request may succeed later")
-    details: Any = Field(
-        default=None, description="machine-readable details (validation errors, ingest refusal figures)"
+    details: list[FieldError] | dict[str, Any] | None = Field(
+        default=None,
+        description="machine-readable details: the field errors of a validation failure (a list), or "
+        "an object (ingest refusal figures; the limit a body broke)",
     )
 
 
@@ -59,3 +69,34 @@ class ErrorBody(BaseModel):
     """The body of every error response (4xx, 5xx)."""
 
     error: ErrorDetail
+
+
+class SkippedFile(BaseModel):
+    path: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    """What an ingest run did (``POST /admin/ingest``, ``faqstream ingest --json``)."""
+
+    added: list[str]
+    updated: list[str]
+    repaired: list[str] = Field(description="same content, chunks left incomplete by an interrupted run")
+    deleted: list[str]
+    unchanged: list[str]
+    skipped: list[SkippedFile]
+    chunks_written: int
+    files: int
+    bytes_read: int
+    documents: int
+    total_chunks: int
+    kb_version: int
+    previous_version: int
+    rebuild: bool
+    dry_run: bool
+    seconds: float
+    refused: dict[str, Any] | None = Field(
+        description="dry run only: why the real run would be refused (reason, message, hint, figures)"
+    )
+    relevance: dict[str, Any] = Field(description="the relevance cut-off of the resulting version")
+    counts: dict[str, int] = Field(description="added, updated, repaired, deleted, unchanged, skipped")

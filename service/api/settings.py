@@ -16,6 +16,7 @@ from service.handoff.settings import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.llm.pricing import PricingSettings
 from service.notify.webhooks import WebhookSettings
+from service.privacy.settings import PrivacySettings
 from service.quotas import LimitSettings
 from service.retrieval.translate import TranslateSettings
 from service.routing.settings import RouterSettings
@@ -43,3 +44,4 @@ class AppSettings(Settings):
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)

@@ -1,5 +1,8 @@
 """The answer cache's one interface: exact and semantic lookups and stores, the same on every backend.
 
+Every call names the ``tenant`` whose entries it reads or writes (part of the key's namespace,
+``service.caching.keys``): one tenant's answers are never served to another.
+
 ``exact()`` checks the exact match alone, before anything is embedded; ``lookup()`` does both (the
 exact match first, then up to ``CANDIDATES`` semantic candidates, most similar first, the first alive
 one with the same identifiers served). Caches degrade, never fail: a Redis error makes a lookup a
@@ -51,11 +54,12 @@ class AnswerCache(ABC):
         filters: Filters,
         kb_version: int,
         vector: npt.ArrayLike | None = None,
+        tenant: str = "",
     ) -> CacheHit | None:
         """The cached answer for this question, or None. ``vector``: the L2-normalised query vector."""
         if not self.enabled:
             return None
-        key = CacheKey.build(question, language, filters, kb_version)
+        key = CacheKey.build(question, language, filters, kb_version, tenant)
         query = unit(vector) if vector is not None and self.settings.semantic_on else None
         try:
             hit = await self._lookup(key, query)
@@ -71,13 +75,13 @@ class AnswerCache(ABC):
         return hit
 
     async def exact(
-        self, question: str, *, language: str, filters: Filters, kb_version: int
+        self, question: str, *, language: str, filters: Filters, kb_version: int, tenant: str = ""
     ) -> CacheHit | None:
         """Exact match only, before any embedding: a hit is counted, a miss is not (the caller
         goes on to ``lookup`` with the query vector, which counts it)."""
         if not self.enabled:
             return None
-        key = CacheKey.build(question, language, filters, kb_version)
+        key = CacheKey.build(question, language, filters, kb_version, tenant)
         try:
             record, _ = await self._probe(key, None)
         except _FAILURES as exc:
@@ -97,6 +101,7 @@ class AnswerCache(ABC):
         filters: Filters,
         kb_version: int,
         vector: npt.ArrayLike | None = None,
+        tenant: str = "",
     ) -> bool:
         """Store an answer (the caller checked ``should_store``); False if off, refused or failed.
 
@@ -104,7 +109,7 @@ class AnswerCache(ABC):
         """
         if not self.enabled or find_pii(question):
             return False
-        key = CacheKey.build(question, language, filters, kb_version)
+        key = CacheKey.build(question, language, filters, kb_version, tenant)
         now = self.clock()
         record = Record(question, key.identifiers, answer, now, now + self.settings.ttl_s)
         try:

@@ -1,8 +1,10 @@
 """What makes two questions the same: normalised text, identifiers, and the namespace they live in.
 
 A question's key is its text after Unicode NFKC, casefold, collapsed whitespace, leading ``¿¡`` and
-trailing punctuation stripped. Its namespace is (language, filters as canonical JSON, knowledge-base
-version): a new ingest bumps the version, so older entries are never served again. Its identifiers
+trailing punctuation stripped. Its namespace is (tenant, language, filters as canonical JSON,
+knowledge-base version): tenants never share an entry, exact or semantic (one tenant's cached answer
+could tell another what its customers asked), and a new ingest bumps the version, so older entries
+are never served again. Its identifiers
 are the tokens with a digit (order numbers, amounts, SKUs, dates, "24/7"): a semantic hit needs
 exactly the same ones.
 """
@@ -58,13 +60,15 @@ def _digest(text: str, size: int) -> str:
 
 @dataclass(frozen=True)
 class CacheKey:
-    namespace: str  # (language, filters, kb_version)
+    namespace: str  # (tenant, language, filters, kb_version)
     id: str  # the normalised question
     normalised: str
     identifiers: tuple[str, ...]
 
     @classmethod
-    def build(cls, question: str, language: str, filters: Filters, kb_version: int) -> CacheKey:
+    def build(
+        cls, question: str, language: str, filters: Filters, kb_version: int, tenant: str = ""
+    ) -> CacheKey:
         norm = normalise_question(question)
-        ns = json.dumps([language.strip().lower(), canonical_filters(filters), int(kb_version)])
+        ns = json.dumps([tenant, language.strip().lower(), canonical_filters(filters), int(kb_version)])
         return cls(_digest(ns, 10), _digest(norm, 16), norm, identifiers(norm))

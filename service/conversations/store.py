@@ -3,7 +3,9 @@
 Two stores implement ``SessionStore``:
 
 * ``RedisSessionStore`` (``REDIS_URL`` set) — shared by every replica, so any process continues any
-  conversation. Per conversation, two keys in one Redis Cluster hash slot (the ``{id}`` hash tag):
+  conversation. Per conversation, two keys in one Redis Cluster hash slot (the ``{id}`` hash tag),
+  where ``id`` is the pseudonym of ``<tenant>/<conversation_id>`` (``service.core.identifiers``):
+  no conversation id a caller sent becomes a key name:
 
   - ``<prefix>conv:{<id>}:turns`` — a LIST of turns as JSON. ``append`` is one ``MULTI`` with
     ``RPUSH`` of all new turns: concurrent appends from any number of processes never lose or
@@ -19,6 +21,12 @@ Two stores implement ``SessionStore``:
 * ``InProcessSessionStore`` (no Redis) — the same semantics in a ``cachetools.TTLCache``, for one
   process. Expired conversations are never served and are swept on write; at most
   ``memory_max_conversations`` are kept (least recently used evicted first).
+
+Conversations are tenant-scoped: the store key is ``<tenant>/<conversation_id>``
+(``conversation_key``), so a tenant never reads or extends another's. A ``conversation_id`` the
+tenant does not hold — another tenant's, expired, or never issued — is a 404
+``conversation_not_found`` (``ConversationNotFoundError``), the same in every case, so the answer
+tells no tenant which ids exist elsewhere.
 
 Turn positions are absolute: turn ``n`` is the ``n``-th turn since the conversation began, even after
 older summarised turns were dropped from storage (``Conversation.first_turn`` says how many were).
@@ -41,6 +49,7 @@ from redis.exceptions import RedisError
 
 from knowledge.errors import FaqstreamError
 from knowledge.settings import _config
+from service.core.identifiers import Pseudonyms
 from service.core.redis_keys import slot_key
 
 log = logging.getLogger(__name__)
@@ -74,9 +83,23 @@ class ConversationSettings(BaseSettings):
     )
 
 
-def conversation_key(client: str, conversation_id: str) -> str:
-    """Conversations are kept per API client: one key can never read or extend another's."""
-    return f"{client}/{conversation_id}"
+def conversation_key(tenant: str, conversation_id: str) -> str:
+    """Conversations are kept per tenant: one tenant can never read or extend another's."""
+    return f"{tenant}/{conversation_id}"
+
+
+class ConversationNotFoundError(FaqstreamError):
+    """A ``conversation_id`` this tenant does not hold: another tenant's, expired or never issued
+    (HTTP 404; the same answer in every case)."""
+
+    status = 404
+    code = "conversation_not_found"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no such conversation (it expired, or was never started with this API key's tenant): "
+            "send the question without conversation_id to start a new one"
+        )
 
 
 class SessionStoreError(FaqstreamError):
@@ -243,18 +266,21 @@ class RedisSessionStore:
         prefix: str = "faqstream:",
         clock: Clock = time.time,
         owns_client: bool = False,
+        pseudonyms: Pseudonyms | None = None,
     ) -> None:
         self.redis = redis
         self.settings = settings
         self.prefix = prefix
         self.clock = clock
+        self.pseudonyms = pseudonyms or Pseudonyms()
         self._owns_client = owns_client
         self._set_summary = redis.register_script(_SET_SUMMARY_LUA)
 
     def keys(self, conversation_id: str) -> tuple[str, str]:
-        """(meta, turns): one hash tag, so both live in one Cluster slot (MULTI and Lua need that)."""
-        tag = f"{self.prefix}conv:"
-        return slot_key(tag, conversation_id, "meta"), slot_key(tag, conversation_id, "turns")
+        """(meta, turns): one hash tag, so both live in one Cluster slot (MULTI and Lua need that);
+        the tag is the id's pseudonym, never the id."""
+        tag, hashed = f"{self.prefix}conv:", self.pseudonyms.conversation(conversation_id)
+        return slot_key(tag, hashed, "meta"), slot_key(tag, hashed, "turns")
 
     @property
     def _ttl_ms(self) -> int:
@@ -321,9 +347,13 @@ class RedisSessionStore:
 
 
 def session_store(
-    settings: ConversationSettings, redis: Redis | None, *, prefix: str = "faqstream:"
+    settings: ConversationSettings,
+    redis: Redis | None,
+    *,
+    prefix: str = "faqstream:",
+    pseudonyms: Pseudonyms | None = None,
 ) -> SessionStore:
     """Redis-backed when a client is given (shared, not closed by the store), in-process otherwise."""
     if redis is None:
         return InProcessSessionStore(settings)
-    return RedisSessionStore(redis, settings, prefix=prefix)
+    return RedisSessionStore(redis, settings, prefix=prefix, pseudonyms=pseudonyms)

@@ -33,8 +33,32 @@ class Usage(BaseModel):
     cost_usd: float = 0.0
 
 
+Scope = Literal["answer", "admin", "metrics"]
+SCOPES: tuple[Scope, ...] = ("answer", "admin", "metrics")
+
+
+@dataclass(frozen=True)
+class KeyLimits:
+    """One API key's own limits; ``None`` keeps the deployment's (``LIMITS_*``) for that limit."""
+
+    rpm: float | None = None
+    daily_tokens: int | None = None
+    daily_cost_usd: float | None = None
+
+
 @dataclass(frozen=True)
 class Client:
-    """Who is calling: the API key's name (the tenant); limits, budgets and the ledger are kept under it."""
+    """Who is calling. ``name`` is the tenant: the answer cache, conversations and the ledger are
+    kept under it, so tenants never see each other's. ``key_id`` is the API key (rate limits and
+    budgets are kept per key; a bootstrap key from ``AUTH_API_KEYS`` is its own name), ``scopes``
+    what the key may call, ``limits`` its own limits."""
 
     name: str
+    key_id: str = ""
+    scopes: frozenset[Scope] = frozenset({"answer"})
+    limits: KeyLimits = KeyLimits()
+
+    @property
+    def key(self) -> str:
+        """The id limits and budgets are kept under."""
+        return self.key_id or self.name

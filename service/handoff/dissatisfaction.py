@@ -1,10 +1,10 @@
 """Signs of dissatisfaction in a customer's messages, from the curated lexicon.
 
-``data/dissatisfaction.yaml`` (or ``HANDOFF_LEXICON_PATH``) holds per-language phrase patterns with
-exceptions, weights and thresholds; it is loaded once per path. A message scores for lexicon
-phrases (every language is tried), shouting, emphasis and repeating an earlier question;
-``DissatisfactionDetector.count`` gives the dissatisfied turns of a conversation, which
-``service.handoff.policy`` compares with ``HANDOFF_DISSATISFACTION_COUNT``.
+``dissatisfaction.yaml`` beside this module (package data; or ``HANDOFF_LEXICON_PATH``) holds
+per-language phrase patterns with exceptions, weights and thresholds; it is loaded once per path. A
+message scores for lexicon phrases (every language is tried), shouting, emphasis and repeating an
+earlier question; ``DissatisfactionDetector.count`` gives the dissatisfied turns of a conversation,
+which ``service.handoff.policy`` compares with ``HANDOFF_DISSATISFACTION_COUNT``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import yaml
 
 from knowledge.errors import ConfigError
 
-DEFAULT_LEXICON = Path(__file__).resolve().parents[2] / "data" / "dissatisfaction.yaml"
+# Package data (pyproject.toml): found the same way in a checkout and in an installed wheel.
+DEFAULT_LEXICON = Path(__file__).resolve().with_name("dissatisfaction.yaml")
 
 
 def normalize(text: str) -> str:

@@ -1,7 +1,7 @@
 """When to hand a conversation to a human, and what the human gets.
 
 Pure decisions, no I/O except loading the curated dissatisfaction lexicon once
-(``data/dissatisfaction.yaml``). The answer flow collects ``HandoffSignals`` (router output,
+(``service/handoff/dissatisfaction.yaml``). The answer flow collects ``HandoffSignals`` (router output,
 retrieval, LLM health, the conversation) and asks ``HandoffPolicy.decide``; a ``Handoff`` comes
 back when a human should take over, carrying the reason, a summary for the agent, the intent, the
 customer's language and the cited passages. ``handoff_message`` is what the customer reads.

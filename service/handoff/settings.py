@@ -30,7 +30,9 @@ class HandoffSettings(BaseSettings):
         default=("human_agent",), description="router intents meaning 'let me talk to a person'"
     )
     lexicon_path: EmptyIsNone[Path] = Field(
-        default=None, description="dissatisfaction lexicon (YAML); unset = data/dissatisfaction.yaml"
+        default=None,
+        description="dissatisfaction lexicon (YAML; a relative path is read from the working directory); "
+        "unset = the lexicon bundled in the package (service/handoff/dissatisfaction.yaml)",
     )
     summary_max_chars: int = Field(default=1500, ge=200, le=20_000)
     webhook_url: EmptyIsNone[str] = Field(

@@ -10,6 +10,12 @@ accepting events and drains the queue for a bounded time.
 Body: ``{"id", "type", "created_at", "data"}``. Headers: ``X-Faqstream-Event`` (the type),
 ``X-Faqstream-Delivery`` (the id, the same on every attempt: receivers dedupe on it) and, with
 ``WEBHOOK_SECRET`` set, ``X-Faqstream-Timestamp`` and ``X-Faqstream-Signature`` (``signing.py``).
+
+Every string in the payload is redacted (``service.privacy``) before the body is built: the
+senders already pass redacted text, and this is the last guard before data leaves the process.
+
+The service refuses to start with a webhook URL and no secret (``require_signing``) unless
+``WEBHOOK_ALLOW_UNSIGNED`` (development).
 """
 
 from __future__ import annotations
@@ -38,10 +44,12 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from knowledge.errors import ConfigError
 from knowledge.settings import EmptyIsNone, _config
 from service.core.background import BackgroundQueue, DropReason
 from service.core.retry_after import retry_after_s
 from service.notify.signing import DELIVERY_HEADER, EVENT_HEADER, signature_headers
+from service.privacy.pii import redact as redact_pii
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +66,28 @@ class WebhookSettings(BaseSettings):
     backoff_max_s: float = Field(default=30.0, ge=0)
     retry_after_max_s: float = Field(default=120.0, ge=0, description="longest Retry-After honoured")
     secret: EmptyIsNone[SecretStr] = Field(
-        default=None, description="HMAC-SHA256 signing key; unset = unsigned"
+        default=None,
+        description="HMAC-SHA256 signing key; required when a webhook URL is set (else the service "
+        "refuses to start) unless WEBHOOK_ALLOW_UNSIGNED",
+    )
+    allow_unsigned: bool = Field(
+        default=False,
+        description="development only: send webhooks unsigned when WEBHOOK_SECRET is unset",
     )
     queue_size: int = Field(default=1000, ge=1, description="events waiting; more are dropped")
     workers: int = Field(default=2, ge=1, le=32, description="deliveries in flight at once")
     drain_s: float = Field(default=10.0, ge=0, description="how long shutdown waits for the queue")
+
+
+def require_signing(settings: WebhookSettings, **urls: str | None) -> None:
+    """Refuse to start (``ConfigError``) with a webhook URL and no ``WEBHOOK_SECRET``, unless
+    ``WEBHOOK_ALLOW_UNSIGNED``: a receiver cannot tell an unsigned delivery from a forged one."""
+    configured = [name for name, url in urls.items() if url]
+    if configured and settings.secret is None and not settings.allow_unsigned:
+        raise ConfigError(
+            f"{' and '.join(configured)} set without WEBHOOK_SECRET: webhooks must be signed "
+            "(set WEBHOOK_SECRET, or WEBHOOK_ALLOW_UNSIGNED=true in development)"
+        )
 
 
 class _TransientError(Exception):
@@ -120,8 +145,10 @@ class WebhookSender:
         registry: CollectorRegistry | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
+        redact: Callable[[str], str] = redact_pii,
     ) -> None:
         self.url = url
+        self._redact = redact
         self.settings = settings or WebhookSettings()
         self.name = name
         self.metrics = WebhookMetrics.on(registry if registry is not None else CollectorRegistry())
@@ -148,13 +175,23 @@ class WebhookSender:
         event_id = str(uuid.uuid4())
         created = datetime.fromtimestamp(self._clock(), UTC).isoformat()
         body = json.dumps(
-            {"id": event_id, "type": event_type, "created_at": created, "data": dict(payload)},
+            {"id": event_id, "type": event_type, "created_at": created, "data": self._redacted(payload)},
             ensure_ascii=False,
             default=str,
         ).encode()
         if self._queue.offer(_Event(event_id, event_type, body)) and not self._queue.started:
             with contextlib.suppress(RuntimeError):  # no running loop: start() will pick it up
                 self.start()
+
+    def _redacted(self, value: Any) -> Any:
+        """``value`` with every string in it redacted (dict values, list items; keys are ours)."""
+        if isinstance(value, str):
+            return self._redact(value)
+        if isinstance(value, Mapping):
+            return {k: self._redacted(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._redacted(v) for v in value]
+        return value
 
     def _dropped(self, events: Sequence[_Event], reason: DropReason) -> None:
         outcome: Outcome = "dropped" if reason in ("full", "closed") else "abandoned"

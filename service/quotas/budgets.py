@@ -10,6 +10,9 @@ budget and UTC day: a warning log line, ``faqstream_budget_alerts_total{budget,t
 ``budget.alert`` webhook when ``LIMITS_ALERT_WEBHOOK_URL`` is set. In Redis the charge, the
 threshold checks and the once-only claims (``SET NX``) run in one Lua script, so replicas neither
 miss nor repeat an alert. Days are UTC days of this process's clock.
+
+A key may carry its own budgets (``KeyLimits.daily_tokens`` / ``daily_cost_usd``, from
+``faqstream keys create``): passed as ``limits``, each replaces the deployment's for that key.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from service.core.redis_keys import slot_key
+from service.core.types import KeyLimits
 from service.notify.webhooks import WebhookSender, WebhookSettings
 from service.quotas.outage import StoreOutage
 from service.quotas.settings import LimitSettings
@@ -229,12 +233,7 @@ class BudgetGuard:
         self._clock = clock
         self.tokens_limit = settings.daily_tokens or None
         self.cost_limit = settings.daily_cost_usd or None
-        self.thresholds: list[Threshold] = []
-        for fraction in settings.alert_thresholds:
-            if self.tokens_limit is not None:
-                self.thresholds.append(Threshold("tokens", fraction, fraction * self.tokens_limit))
-            if self.cost_limit is not None:
-                self.thresholds.append(Threshold("cost_usd", fraction, fraction * self.cost_limit))
+        self.thresholds = self._thresholds(self.tokens_limit, self.cost_limit)
         self._refused = Counter(
             "faqstream_budget_refusals_total",
             "Requests refused because a daily budget was used up",
@@ -242,6 +241,23 @@ class BudgetGuard:
             registry=registry,
         )
         self._outage = StoreOutage("budget", fail_open=settings.fail_open)
+
+    def _thresholds(self, tokens_limit: int | None, cost_limit: float | None) -> list[Threshold]:
+        thresholds: list[Threshold] = []
+        for fraction in self.settings.alert_thresholds:
+            if tokens_limit is not None:
+                thresholds.append(Threshold("tokens", fraction, fraction * tokens_limit))
+            if cost_limit is not None:
+                thresholds.append(Threshold("cost_usd", fraction, fraction * cost_limit))
+        return thresholds
+
+    def limits_for(self, limits: KeyLimits | None) -> tuple[int | None, float | None, list[Threshold]]:
+        """(tokens limit, cost limit, thresholds) of a key: its own where it has them."""
+        if limits is None or (limits.daily_tokens is None and limits.daily_cost_usd is None):
+            return self.tokens_limit, self.cost_limit, self.thresholds
+        tokens = limits.daily_tokens if limits.daily_tokens is not None else self.tokens_limit
+        cost = limits.daily_cost_usd if limits.daily_cost_usd is not None else self.cost_limit
+        return tokens, cost, self._thresholds(tokens, cost)
 
     @property
     def enabled(self) -> bool:
@@ -254,10 +270,11 @@ class BudgetGuard:
         midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
         return day, max(math.ceil(midnight.timestamp() - now), 1)
 
-    async def check(self, key_id: str) -> BudgetDecision:
+    async def check(self, key_id: str, limits: KeyLimits | None = None) -> BudgetDecision:
         """Refuse when today's token or cost budget for ``key_id`` is already used up."""
         day, to_midnight = self.today()
-        if not self.enabled:
+        tokens_limit, cost_limit, _ = self.limits_for(limits)
+        if tokens_limit is None and cost_limit is None:
             return BudgetDecision(True, None, day, Spend(), None, None, None)
         try:
             spend = await self.store.spent(key_id, day)
@@ -265,9 +282,9 @@ class BudgetGuard:
             self._outage.unreachable(exc, "check")
             spend = Spend()
         exhausted: BudgetName | None = None
-        if self.tokens_limit is not None and spend.tokens >= self.tokens_limit:
+        if tokens_limit is not None and spend.tokens >= tokens_limit:
             exhausted = "tokens"
-        elif self.cost_limit is not None and spend.cost_usd >= self.cost_limit:
+        elif cost_limit is not None and spend.cost_usd >= cost_limit:
             exhausted = "cost_usd"
         if exhausted is not None:
             self._refused.labels(exhausted).inc()
@@ -276,19 +293,22 @@ class BudgetGuard:
             exhausted,
             day,
             spend,
-            self.tokens_limit,
-            self.cost_limit,
+            tokens_limit,
+            cost_limit,
             to_midnight if exhausted is not None else None,
         )
 
-    async def charge(self, key_id: str, tokens: int, cost_usd: float) -> list[BudgetAlert]:
+    async def charge(
+        self, key_id: str, tokens: int, cost_usd: float, *, limits: KeyLimits | None = None
+    ) -> list[BudgetAlert]:
         """Add an answer's usage to today's totals; returns the alerts it raised (already emitted)."""
-        if not self.enabled:
+        tokens_limit, cost_limit, thresholds = self.limits_for(limits)
+        if tokens_limit is None and cost_limit is None:
             return []
         day, to_midnight = self.today()
         try:
             total, reached = await self.store.charge(
-                key_id, day, Spend(tokens, cost_usd), self.thresholds, to_midnight + DAY_S
+                key_id, day, Spend(tokens, cost_usd), thresholds, to_midnight + DAY_S
             )
         except (RedisError, OSError) as exc:
             self._outage.unreachable(exc, "charge", may_refuse=False)
@@ -296,7 +316,7 @@ class BudgetGuard:
         alerts = []
         for t in reached:
             used = float(total.tokens) if t.budget == "tokens" else total.cost_usd
-            limit = float((self.tokens_limit if t.budget == "tokens" else self.cost_limit) or 0)
+            limit = float((tokens_limit if t.budget == "tokens" else cost_limit) or 0)
             alert = BudgetAlert(key_id, day, t.budget, t.fraction, used, limit)
             self.alerts.emit(alert)
             alerts.append(alert)

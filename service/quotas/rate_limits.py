@@ -2,8 +2,12 @@
 
 Each limit is a bucket holding up to ``burst`` tokens that refills at ``rpm / 60`` tokens per
 second; a request takes one token from every bucket that applies (the key's, and the user's when
-the request names an end user) — from all of them or from none. User buckets are scoped by API
-key, so two tenants' user ids never share a bucket.
+the request names an end user) — from all of them or from none. User buckets are scoped by tenant
+(``tenant``, else the key), so two tenants' user ids never share a bucket; the caller passes the
+user's pseudonym (``service.core.identifiers``: normalised, so case or spaces do not make a new
+user, and hashed, so no raw ``user`` becomes a key name). A key may carry its own rate
+(``KeyLimits.rpm``, from ``faqstream keys create --rpm``): its bucket then holds at most one
+minute's worth (the configured burst when smaller).
 
 ``RedisRateLimiter`` runs the whole decision in one Lua script (one EVALSHA per check), so every
 replica shares one limit. The script reads the Redis server clock (``TIME``): all replicas see
@@ -159,24 +163,38 @@ class RateLimiter(abc.ABC):
             "faqstream_rate_limited_total", "Requests refused by a rate limit", ["limit"], registry=registry
         )
 
-    def applicable(self, user_id: str | None) -> list[Bucket]:
-        buckets = [self.key_bucket] if self.key_bucket is not None else []
+    def applicable(self, user_id: str | None, rpm: float | None = None) -> list[Bucket]:
+        key_bucket = self.key_bucket
+        if rpm is not None and rpm > 0:  # the key's own rate
+            burst = self.settings.key_burst or math.ceil(rpm)
+            key_bucket = Bucket("key", rpm, max(min(burst, math.ceil(rpm)), 1))
+        buckets = [key_bucket] if key_bucket is not None else []
         if user_id is not None and self.user_bucket is not None:
             buckets.append(self.user_bucket)
         return buckets
 
-    async def check(self, key_id: str, user_id: str | None = None) -> LimitDecision:
-        """Take one token from each applicable bucket, or refuse and take none."""
-        buckets = self.applicable(user_id)
+    async def check(
+        self, key_id: str, user_id: str | None = None, *, tenant: str | None = None, rpm: float | None = None
+    ) -> LimitDecision:
+        """Take one token from each applicable bucket, or refuse and take none. ``tenant`` scopes
+        the user bucket (default: the key); ``rpm`` is the key's own rate (default: LIMITS_KEY_RPM)."""
+        buckets = self.applicable(user_id, rpm)
         if not buckets:
             return UNLIMITED
-        decision = await self._check(key_id, user_id, buckets)
+        ids = [
+            (tenant or key_id, "key", key_id)
+            if b.name == "key"
+            else (tenant or key_id, "user", user_id or "")
+            for b in buckets
+        ]
+        decision = await self._check(ids, buckets)
         if not decision.allowed:
             self._refused.labels(decision.tripped or "unknown").inc()
         return decision
 
     @abc.abstractmethod
-    async def _check(self, key_id: str, user_id: str | None, buckets: list[Bucket]) -> LimitDecision: ...
+    async def _check(self, ids: list[tuple[str, str, str]], buckets: list[Bucket]) -> LimitDecision:
+        """``ids``: per bucket (tenant, kind, id); one tenant's buckets share a Cluster slot."""
 
     def headers(self, decision: LimitDecision) -> dict[str, str]:
         return headers(decision)
@@ -205,9 +223,8 @@ class InProcessRateLimiter(RateLimiter):
             maxsize=math.inf, ttu=lambda _id, level, _now: level.full_at, timer=clock
         )
 
-    async def _check(self, key_id: str, user_id: str | None, buckets: list[Bucket]) -> LimitDecision:
+    async def _check(self, ids: list[tuple[str, str, str]], buckets: list[Bucket]) -> LimitDecision:
         now = self._clock()
-        ids = [(key_id,) if b.name == "key" else (key_id, user_id or "") for b in buckets]
         tokens = [self._refilled(b, i, now) for b, i in zip(buckets, ids, strict=True)]
         allowed = all(t >= 1 for t in tokens)
         if allowed:
@@ -293,13 +310,14 @@ class RedisRateLimiter(RateLimiter):
         self._script = redis.register_script(_TOKEN_BUCKETS_LUA)
         self._outage = StoreOutage("rate limit", fail_open=settings.fail_open)
 
-    def key(self, bucket: Bucket, key_id: str, user_id: str | None) -> str:
-        # the {key_id} hash tag keeps a key's buckets in one slot (Redis Cluster runs the script)
-        parts = ("key",) if bucket.name == "key" else ("user", str(user_id))
-        return slot_key(f"{self.prefix}rl:", key_id, *parts)
+    def key(self, ident: tuple[str, str, str]) -> str:
+        """``<prefix>rl:{<tenant>}:<kind>:<id>``: the tenant hash tag keeps one check's buckets in one
+        slot (Redis Cluster runs the script)."""
+        tenant, kind, id_ = ident
+        return slot_key(f"{self.prefix}rl:", tenant, kind, id_)
 
-    async def _check(self, key_id: str, user_id: str | None, buckets: list[Bucket]) -> LimitDecision:
-        keys = [self.key(b, key_id, user_id) for b in buckets]
+    async def _check(self, ids: list[tuple[str, str, str]], buckets: list[Bucket]) -> LimitDecision:
+        keys = [self.key(i) for i in ids]
         args: list[str] = [repr(self._clock()) if self._clock is not None else ""]
         for b in buckets:
             args += [str(b.capacity), repr(b.rate)]

@@ -19,6 +19,14 @@ class LimitSettings(BaseSettings):
     key_burst: int = Field(default=100, ge=0, description="bucket size per API key; 0 = rpm rounded up")
     user_rpm: float = Field(default=20.0, ge=0, description="requests per minute per end user; 0 = off")
     user_burst: int = Field(default=10, ge=0, description="bucket size per end user; 0 = rpm rounded up")
+    auth_failure_rpm: float = Field(
+        default=10.0,
+        ge=0,
+        description="failed authentication attempts per minute per client address before 429; 0 = off",
+    )
+    auth_failure_burst: int = Field(
+        default=20, ge=0, description="failed attempts an address may make at once; 0 = rpm rounded up"
+    )
     daily_tokens: int = Field(default=0, ge=0, description="tokens per API key per UTC day; 0 = off")
     daily_cost_usd: float = Field(default=0.0, ge=0, description="USD per API key per UTC day; 0 = off")
     alert_thresholds: Annotated[tuple[float, ...], NoDecode] = Field(

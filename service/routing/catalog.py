@@ -1,8 +1,8 @@
 """The intent catalog: labels, their descriptions and example phrasings, and keyword patterns.
 
-Read from a YAML file (``ROUTER_INTENTS_FILE``; unset = the bundled example ``data/intents.yaml``,
-written for a demo shop); see that file for the format. Everything is validated at load time so a
-bad file fails the start-up with a clear message instead of misrouting later.
+Read from a YAML file (``ROUTER_INTENTS_FILE``; unset = the example ``intents.yaml`` that ships
+inside this package, written for a demo shop); see that file for the format. Everything is
+validated at load time so a bad file fails the start-up with a clear message instead of misrouting later.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from knowledge.errors import ConfigError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# The example catalog that ships with faqstream: a fictional shop's intents (Northwind Goods).
-BUNDLED_INTENTS = REPO_ROOT / "data" / "intents.yaml"
+# The example catalog that ships with faqstream: a fictional shop's intents (Northwind Goods). It is
+# package data (pyproject.toml), so it is found the same way in a checkout and in an installed wheel.
+BUNDLED_INTENTS = Path(__file__).resolve().with_name("intents.yaml")
+# Where the example lived before it moved into the package: old .env files name it, and it means the
+# bundled file (in any working directory that has no file there).
+FORMER_BUNDLED_PATH = Path("data/intents.yaml")
 _LABEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _LANG_RE = re.compile(r"^[a-z]{2,3}$")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -126,7 +129,7 @@ class IntentCatalog:
         except ValidationError as exc:
             raise ConfigError(
                 f"invalid intents file {source}: {_first_error(exc)}",
-                hint="see data/intents.yaml for the format",
+                hint=f"see the bundled example {BUNDLED_INTENTS} for the format",
             ) from exc
 
     @classmethod
@@ -161,14 +164,19 @@ def normalise(text: str) -> str:
 
 
 def resolve_intents_file(path: Path) -> Path:
-    """Absolute paths as given; relative ones from the working directory, else from the source tree."""
-    candidates = [path] if path.is_absolute() else [Path.cwd() / path, REPO_ROOT / path]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
+    """Absolute paths as given; relative ones from the working directory (never from the installed
+    code: the service must behave the same from a checkout and from a wheel). The former location
+    of the bundled example, ``data/intents.yaml``, means the bundled file unless the working
+    directory has its own file there."""
+    candidate = path if path.is_absolute() else Path.cwd() / path
+    if candidate.is_file():
+        return candidate
+    if path == FORMER_BUNDLED_PATH:
+        return BUNDLED_INTENTS
     raise ConfigError(
-        f"intents file {path} not found (looked in {', '.join(str(c.parent) for c in candidates)})",
-        hint="set ROUTER_INTENTS_FILE to the YAML file with the intent labels and examples",
+        f"intents file {path} not found (looked in {candidate.parent})",
+        hint="set ROUTER_INTENTS_FILE to the YAML file with the intent labels and examples (a relative "
+        "path is read from the working directory), or unset it for the bundled example",
     )
 
 
@@ -194,7 +202,8 @@ class IntentsOrigin:
 
 def intents_origin(configured: Path | None) -> IntentsOrigin:
     """Decide from ``ROUTER_INTENTS_FILE``: unset, or a file with the bundled catalog's exact
-    content (a copy, or ``.env.example``'s old ``data/intents.yaml``), is not the team's own."""
+    content (a copy, or ``.env.example``'s old ``data/intents.yaml``, now the bundled file itself), is not
+    the team's own."""
     if configured is None:
         return IntentsOrigin(
             BUNDLED_INTENTS,

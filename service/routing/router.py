@@ -2,12 +2,12 @@
 
 The local router (default) compares the question's embedding — the one the service computes for
 retrieval anyway — with the embedded example phrasings of the intents file (``ROUTER_INTENTS_FILE``;
-unset = the bundled example ``data/intents.yaml``, see ``service.routing.catalog.intents_origin`` for
-what that changes): one small matrix product, no model call. Label score = mean of the two best
-example similarities; probabilities = softmax(scores / T) with the catch-all label floored; ``T`` is
-fitted per language by leave-one-out on the examples (``service.routing.calibration``), so a stated
-0.8 means right about 80% of the time, and a language the embedding model handles poorly gets
-honestly low confidence.
+unset = the bundled example ``service/routing/intents.yaml``, see
+``service.routing.catalog.intents_origin`` for what that changes): one small matrix product, no
+model call. Label score = mean of the two best example similarities; probabilities = softmax(scores
+/ T) with the catch-all label floored; ``T`` is fitted per language by leave-one-out on the examples
+(``service.routing.calibration``), so a stated 0.8 means right about 80% of the time, and a language
+the embedding model handles poorly gets honestly low confidence.
 Two layers read the raw text first: multilingual keyword patterns catch requests for a person that
 must never be missed, and a question that *is* a labelled example gets that example's label.
 

@@ -24,9 +24,9 @@ class RouterSettings(BaseSettings):
     )
     intents_file: EmptyIsNone[Path] = Field(
         default=None,
-        description="your labels and example phrasings (YAML); relative = working directory, else the "
-        "source tree. Unset = the bundled example data/intents.yaml (a demo shop's), under which a low "
-        "intent confidence never hands off",
+        description="your labels and example phrasings (YAML); a relative path is read from the working "
+        "directory. Unset = the example intents.yaml bundled in the package (a demo shop's), under which "
+        "a low intent confidence never hands off",
     )
     top_k: int = Field(default=2, ge=1, le=20, description="best examples averaged per label")
     temperature: EmptyIsNone[float] = Field(

@@ -34,6 +34,25 @@ class ServiceSettings(BaseSettings):
         "used); unset = the cut-off calibrated on the knowledge base at ingest (knowledge/answerability.py)",
     )
     max_question_chars: int = Field(default=2000, ge=10, le=100_000)
+    max_json_depth: int = Field(
+        default=32,
+        ge=2,
+        le=200,
+        description="deepest nesting of arrays and objects a JSON body may have (checked on the raw bytes "
+        "before decoding; deeper = 400)",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="a connection must send a request's complete headers within this many seconds of "
+        "opening (or of its previous response); else it is closed (faqstream serve)",
+    )
+    body_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="a request's whole body must arrive within this many seconds of its headers; else "
+        "408 and the connection is closed (faqstream serve)",
+    )
     keepalive_s: float = Field(default=10.0, gt=0, description="SSE comment interval while waiting upstream")
     max_batch: int = Field(default=32, ge=1, le=512)
     retrieval_per_tenant: int = Field(

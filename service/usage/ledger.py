@@ -15,6 +15,7 @@ Storage (``database.py``): PostgreSQL when ``DATABASE_URL`` is set, else SQLite
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Sequence
@@ -31,6 +32,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 from knowledge.errors import FaqstreamError
 from knowledge.settings import _config
 from service.core.background import BackgroundQueue, DropReason
+from service.core.identifiers import Pseudonyms
 from service.settings.database import DatabaseSettings
 from service.usage.database import LedgerDatabase
 from service.usage.records import UsageRecord
@@ -75,9 +77,11 @@ class UsageLedger:
         settings: LedgerSettings | None = None,
         *,
         registry: CollectorRegistry | None = None,
+        pseudonyms: Pseudonyms | None = None,
     ) -> None:
         self.database = database
         self.settings = settings or LedgerSettings()
+        self.pseudonyms = pseudonyms or Pseudonyms()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
         self._queue: BackgroundQueue[UsageRecord] = BackgroundQueue(
             "ledger-writer",
@@ -114,8 +118,11 @@ class UsageLedger:
         self._queue.start()
 
     def record(self, record: UsageRecord) -> None:
-        """Queue one answer's usage; returns at once, never raises for database trouble."""
-        self._queue.offer(record)
+        """Queue one answer's usage; returns at once, never raises for database trouble. The
+        conversation id is written as its pseudonym (``service.core.identifiers``)."""
+        tenant = record.tenant or record.key_id
+        pseudonym = self.pseudonyms.of("conversation", tenant, record.conversation_id)
+        self._queue.offer(dataclasses.replace(record, conversation_id=pseudonym))
 
     def _drop(self, records: Sequence[UsageRecord], reason: DropReason) -> None:
         for record in records:
@@ -163,6 +170,9 @@ def open_ledger(
     settings: LedgerSettings | None = None,
     *,
     registry: CollectorRegistry | None = None,
+    pseudonyms: Pseudonyms | None = None,
 ) -> UsageLedger:
     """PostgreSQL when ``DATABASE_URL`` is set, else SQLite at ``DATABASE_SQLITE_PATH``. Call ``start()``."""
-    return UsageLedger(LedgerDatabase.from_settings(database), settings, registry=registry)
+    return UsageLedger(
+        LedgerDatabase.from_settings(database), settings, registry=registry, pseudonyms=pseudonyms
+    )

@@ -1,4 +1,5 @@
-"""Alembic, run from code: bring the ledger's schema to the newest revision at start-up.
+"""Alembic, run from code: bring the database's schema (the usage ledger, the API keys) to the
+newest revision at start-up.
 
 ``upgrade(connection)`` runs inside the caller's transaction. On PostgreSQL it first takes an
 advisory lock, so replicas starting together migrate one after the other (and creates the schema
@@ -17,6 +18,7 @@ import logging
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.schema import CreateSchema
 
@@ -34,6 +36,11 @@ def alembic_config(connection: Connection | None = None) -> Config:
     config.set_main_option("file_template", "v%%(rev)s_%%(slug)s")  # a valid module name
     config.attributes["connection"] = connection
     return config
+
+
+def head_revision() -> str | None:
+    """The newest revision in ``migrations/versions``."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(connection: Connection) -> str | None:

@@ -1,4 +1,5 @@
-"""One usage row: what a single answer used and cost, and the UTC day it counts toward."""
+"""One usage row: what a single answer used and cost, for which tenant and API key, and the UTC day
+it counts toward. ``conversation_id`` is a pseudonym by the time it is written (``UsageLedger``)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class UsageRecord:
     cost_usd: float = 0.0
     message_id: str | None = None
     created_at: datetime = field(default_factory=_utc_now)
+    tenant: str | None = None  # None: the key's own name is the tenant (a bootstrap key)
 
     @property
     def day(self) -> date:
@@ -41,6 +43,7 @@ class UsageRecord:
         usage: TokenUsage,
         message_id: str | None = None,
         created_at: datetime | None = None,
+        tenant: str | None = None,
     ) -> UsageRecord:
         return cls(
             key_id=key_id,
@@ -53,6 +56,7 @@ class UsageRecord:
             cost_usd=usage.cost_usd,
             message_id=message_id,
             created_at=created_at or _utc_now(),
+            tenant=tenant,
         )
 
     @property
@@ -66,6 +70,7 @@ class UsageRecord:
             "created_at": at,
             "day": at.date(),
             "key_id": self.key_id,
+            "tenant": self.tenant or self.key_id,
             "conversation_id": self.conversation_id,
             "message_id": self.message_id,
             "model": self.model,

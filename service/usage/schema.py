@@ -1,4 +1,5 @@
-"""The ``usage_ledger`` table: one SQLAlchemy Core definition for SQLite and PostgreSQL.
+"""The service's tables: ``usage_ledger`` and ``api_keys``, one SQLAlchemy Core definition each for
+SQLite and PostgreSQL.
 
 On PostgreSQL the columns are ``BIGSERIAL``, ``TIMESTAMPTZ``, ``DATE``, ``BIGINT`` and
 ``NUMERIC(20, 10)``; on SQLite ``INTEGER PRIMARY KEY AUTOINCREMENT``, ``TEXT`` (ISO 8601: the
@@ -84,7 +85,8 @@ usage_ledger = Table(
     Column("created_at", UtcTimestamp(), nullable=False),
     Column("day", IsoDate(), nullable=False),
     Column("key_id", Text(), nullable=False),
-    Column("conversation_id", Text(), nullable=False),
+    Column("tenant", Text()),  # NULL on rows from before tenants (their key_id was the tenant)
+    Column("conversation_id", Text(), nullable=False),  # a pseudonym (service.core.identifiers)
     Column("message_id", Text()),
     Column("model", Text(), nullable=False),
     Column("input_tokens", counter(), nullable=False),
@@ -94,5 +96,27 @@ usage_ledger = Table(
     Column("cost_usd", Numeric(20, 10, asdecimal=False).with_variant(REAL(), "sqlite"), nullable=False),
     Index("usage_ledger_key_day", "key_id", "day"),
     Index("usage_ledger_conversation", "conversation_id"),
+    Index("usage_ledger_tenant_day", "tenant", "day"),
     sqlite_autoincrement=True,
+)
+
+# API keys (service.tenants): only a hash of each key is stored; ``lookup`` is the public part of
+# the key that finds its row (unique index), ``secret_hash`` what the presented key must hash to.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Text(), primary_key=True),  # key_…: stable across rotations (limits, budgets, ledger)
+    Column("lookup", Text(), nullable=False, unique=True),
+    Column("secret_hash", Text(), nullable=False),
+    Column("tenant", Text(), nullable=False),
+    Column("name", Text(), nullable=False),
+    Column("scopes", Text(), nullable=False),  # space-separated: answer admin metrics
+    Column("rpm", REAL()),
+    Column("daily_tokens", counter()),
+    Column("daily_cost_usd", REAL()),
+    Column("created_at", UtcTimestamp(), nullable=False),
+    Column("rotated_at", UtcTimestamp()),
+    Column("last_used_at", UtcTimestamp()),
+    Column("revoked_at", UtcTimestamp()),
+    Index("api_keys_tenant", "tenant"),
 )

@@ -179,3 +179,25 @@ def test_eval_retrieval_on_user_labels(tmp_path: Path, child_env: dict[str, str]
     bad.write_text('{"nope": 1}\n', encoding="utf-8")
     failed = run(child_env, "eval", "retrieval", str(bad))
     assert failed.returncode == 3 and "bad.jsonl:1" in failed.stderr
+
+
+def test_keys_help_and_an_empty_then_filled_key_table(tmp_path: Path, child_env: dict[str, str]) -> None:
+    env = {**child_env, "DATABASE_SQLITE_PATH": str(tmp_path / "var" / "db.sqlite")}
+    env.pop("DATABASE_URL", None)
+    usage = run(env, "keys", "--help")
+    assert usage.returncode == 0
+    for action in ("create", "list", "rotate", "revoke"):
+        assert action in usage.stdout
+    assert "--scope" in run(env, "keys", "create", "--help").stdout
+    empty = run(env, "keys", "list")
+    assert empty.returncode == 0 and "no API keys" in empty.stdout  # a fresh database: migrated
+    made = run(
+        env, "keys", "create", "--tenant", "acme", "--name", "shop", "--scope", "answer", "--rpm", "30"
+    )
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    assert key.startswith("fqs_") and "\n" not in key and "shown once" in made.stderr
+    listed = run(env, "keys", "list")
+    assert "acme" in listed.stdout and "30 rpm" in listed.stdout and "active" in listed.stdout
+    assert key not in listed.stdout
+    assert run(env, "keys", "create", "--tenant", "acme", "--name", "x", "--scope", "root").returncode == 2

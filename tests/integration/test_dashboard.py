@@ -27,14 +27,16 @@ from pydantic import SecretStr
 
 from fakes import FakeAnthropic, Status
 from service.caching import CacheSettings
+from service.core.types import KeyLimits
 from service.handoff.settings import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.notify.webhooks import WebhookSettings
 from service.quotas import LimitSettings
 from service.settings.auth import AuthSettings
+from service.tenants.store import KeyStore
 from tests.conftest import REPO
 from tests.corpus import write_corpus
-from tests.service_harness import ADMIN_KEY, app_settings, in_process
+from tests.service_harness import ADMIN_KEY, app_settings, auth, in_process
 
 pytestmark = pytest.mark.slow
 
@@ -304,7 +306,9 @@ def exposition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exposition]
                     alert_webhook_url=hooks.url,
                 ),
                 "handoff": HandoffSettings(webhook_url=hooks.url),
-                "webhook": WebhookSettings(backoff_initial_s=0.01, backoff_max_s=0.05, attempts=3),
+                "webhook": WebhookSettings(
+                    backoff_initial_s=0.01, backoff_max_s=0.05, attempts=3, allow_unsigned=True
+                ),
             },
         )
         with in_process(settings) as served:
@@ -336,11 +340,23 @@ def exposition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exposition]
             # A handoff the customer asked for (or, failing that, any handoff).
             handoff = ask("handoff", "I want to talk to a human agent, not a bot.")
             assert handoff.status_code == 200 and handoff.json()["handoff"] is not None, handoff.text
+            # A wrong key: a failed authentication (faqstream_auth_failures_total).
+            wrong = client.post(
+                "/v1/answers", json={"question": REFUND}, headers={"Authorization": "Bearer wrong"}
+            )
+            assert wrong.status_code == 401, wrong.text
             # The per-user bucket holds one request.
             assert ask("limits", "Wer hat die Relativitätstheorie entwickelt?", user="u-1").status_code == 200
             assert ask("limits", "Wer hat die Relativitätstheorie entwickelt?", user="u-1").status_code == 429
-            # The budget alerts of the first answer are sent before it is stored in the answer cache.
             wait_until(lambda: "budget.alert" in hooks.types(), 30, "a budget alert webhook")
+            # Answers are cached per tenant: a database key of the "cache" tenant with a budget of its
+            # own asks first; the tenant's repeat is served from its entry.
+            store = KeyStore.from_settings(settings.database)
+            _, own = store.create("cache", "dashboard", limits=KeyLimits(daily_tokens=1_000_000))
+            store.close()
+            first_of_tenant = client.post("/v1/answers", json={"question": REFUND}, headers=auth(own))
+            assert first_of_tenant.status_code == 200, first_of_tenant.text
+            served.settle()
             cached = ask("cache", REFUND)
             assert cached.status_code == 200 and cached.json()["cache"] == "exact", cached.text
             # The first answer used up the key's daily token budget.

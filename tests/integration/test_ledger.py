@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,12 @@ from psycopg import sql
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import Connection, func, inspect, select
 
+from service.core.identifiers import Pseudonyms
 from service.core.types import Usage
 from service.settings.database import DatabaseSettings
 from service.usage.database import LedgerDatabase
 from service.usage.ledger import LedgerSettings, LedgerUnavailableError, UsageLedger, UsageRecord, open_ledger
-from service.usage.migrate import BASELINE, current_revision
+from service.usage.migrate import BASELINE, current_revision, head_revision
 from service.usage.schema import metadata, usage_ledger
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -154,6 +155,11 @@ def answers(backend: Backend, key_id: str = "k1", day: date = DAY) -> int:
     return int(totals(backend, key_id, day)["answers"])
 
 
+def pseudonym(conversation_id: str, key: str = "k1") -> str:
+    """What the ledger writes for a conversation id (no secret: plain SHA-256 with the tenant)."""
+    return Pseudonyms().of("conversation", key, conversation_id)
+
+
 def by_conversation(backend: Backend, conversation_id: str) -> list[UsageRecord]:
     t = usage_ledger.c
     query = select(usage_ledger).where(t.conversation_id == conversation_id).order_by(t.created_at, t.id)
@@ -196,11 +202,12 @@ def test_totals_per_key_and_utc_day(backend: Backend) -> None:
 def test_rows_round_trip_every_field(backend: Backend) -> None:
     records = [record(n, conversation="conv-a") for n in (2, 0, 1)] + [record(5, conversation="conv-b")]
     asyncio.run(write(backend, records))
-    rows = by_conversation(backend, "conv-a")
+    assert by_conversation(backend, "conv-a") == []  # no raw conversation id is written
+    rows = by_conversation(backend, pseudonym("conv-a"))
     assert by_conversation(backend, "missing") == []
     assert [r.message_id for r in rows] == ["m0", "m1", "m2"]  # in time order
     for row, n in zip(rows, (0, 1, 2), strict=True):
-        expected = record(n, conversation="conv-a")
+        expected = replace(record(n, conversation=pseudonym("conv-a")), tenant="k1")
         assert row.created_at == expected.created_at and row.created_at.tzinfo is not None
         assert row.day == DAY
         assert row.cost_usd == pytest.approx(expected.cost_usd)
@@ -221,7 +228,7 @@ def test_migration_is_idempotent_and_data_survives_reopen(backend: Backend) -> N
     asyncio.run(write(backend, []))  # a third start on the same database
     assert answers(backend) == 2
     with backend.connect() as conn:
-        assert current_revision(conn) == BASELINE
+        assert current_revision(conn) == head_revision()
 
 
 def test_the_migrations_build_exactly_the_table_schema_py_defines(backend: Backend) -> None:
@@ -332,7 +339,7 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_working(
     asyncio.run(write(backend, [record(1, conversation="c1")]))
 
     with backend.connect() as conn:
-        assert current_revision(conn) == BASELINE
+        assert current_revision(conn) == head_revision() != BASELINE  # stamped, then upgraded
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     # SQLite reports the legacy ``id INTEGER PRIMARY KEY`` (a rowid, never NULL) as nullable
     assert [
@@ -340,10 +347,14 @@ def test_a_database_from_before_migrations_is_stamped_and_keeps_working(
         for d in diff
         if not (isinstance(d, list) and d[0][:4] == ("modify_nullable", None, "usage_ledger", "id"))
     ] == []
-    old, new = by_conversation(backend, "c1")
+    (old,) = by_conversation(backend, "c1")  # rows from before keep their raw ids
+    (new,) = by_conversation(backend, pseudonym("c1"))
+    assert old.tenant == "k1"  # backfilled from key_id (it was the tenant)
     assert old.message_id == "old" and old.created_at == datetime(2026, 3, 1, 11, tzinfo=UTC)
     assert (old.input_tokens, old.output_tokens, old.cost_usd, old.day) == (7, 3, 0.5, DAY)
-    assert new == UsageRecord(**{**record(1).__dict__, "cost_usd": new.cost_usd})
+    assert new == UsageRecord(
+        **{**record(1).__dict__, "cost_usd": new.cost_usd, "conversation_id": pseudonym("c1"), "tenant": "k1"}
+    )
     assert answers(backend) == 2
 
 

@@ -68,7 +68,7 @@ def test_threshold_settings_parse_from_the_environment(monkeypatch: pytest.Monke
 
 async def test_redis_refill_uses_the_server_clock(redis: aioredis.Redis, prefix: str) -> None:
     limiter = RedisRateLimiter(redis, limits(key_rpm=1, key_burst=100), prefix=prefix)
-    key = limiter.key(limiter.key_bucket, "k", None)  # type: ignore[arg-type]
+    key = limiter.key(("k", "key", "k"))  # (tenant, kind, id): check("k") without a tenant
     seconds, micros = await redis.time()
     # half a token left 600 s ago at 1 rpm: 10.5 tokens now (10.5 + up to 29 s of slack stays < 11)
     await redis.hset(key, mapping={"tokens": "0.5", "at": f"{seconds - 600}.{micros:06d}"})

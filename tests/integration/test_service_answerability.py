@@ -96,7 +96,9 @@ def _components(receiver: Receiver, **handoff: Any) -> dict[str, Any]:
     return {
         "resilience": FAST_RETRIES,
         "handoff": HandoffSettings(webhook_url=receiver.url, **handoff),
-        "webhook": WebhookSettings(backoff_initial_s=0.01, backoff_max_s=0.05, timeout_s=30),
+        "webhook": WebhookSettings(
+            backoff_initial_s=0.01, backoff_max_s=0.05, timeout_s=30, allow_unsigned=True
+        ),
     }
 
 

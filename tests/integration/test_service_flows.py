@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from fakes import FakeAnthropic
+from service.core.identifiers import Pseudonyms
 from service.handoff.messages import handoff_message
 from service.handoff.settings import HandoffSettings
 from service.notify.webhooks import WebhookSettings
@@ -36,6 +37,7 @@ from tests.service_harness import (
     eventually,
     in_process,
     last_user_text,
+    post,
     scrape,
     service_settings,
     total,
@@ -66,7 +68,9 @@ def service(
         "resilience": FAST_RETRIES,
         "auth": AuthSettings(api_keys=f"a={KEY_A},b={KEY_B}"),  # type: ignore[arg-type]
         "handoff": HandoffSettings(webhook_url=receiver.url),
-        "webhook": WebhookSettings(backoff_initial_s=0.01, backoff_max_s=0.05, timeout_s=30),
+        "webhook": WebhookSettings(
+            backoff_initial_s=0.01, backoff_max_s=0.05, timeout_s=30, allow_unsigned=True
+        ),
     }
     settings = service_settings(
         template,
@@ -156,12 +160,10 @@ def test_conversations_are_scoped_per_api_key(service: Served, fake: FakeAnthrop
     fake.reset()
     a1 = ask(service.client, "How do I get a refund to my card?", key=KEY_A)
     conversation = a1.meta["conversation_id"]
-    b1 = ask(service.client, "Can I change my delivery address?", key=KEY_B, conversation_id=conversation)
+    b1 = post(service.client, "Can I change my delivery address?", key=KEY_B, conversation_id=conversation)
+    assert b1.status_code == 404 and b1.json()["error"]["code"] == "conversation_not_found"
     a2 = ask(service.client, "and how long does that take?", key=KEY_A, conversation_id=conversation)
-    _, rb1, ra2 = (r.body for r in fake.message_requests())
-    assert b1.meta["conversation_id"] == conversation
-    assert len(rb1["messages"]) == 1  # b sees none of a's conversation under the same id
-    assert "How do I get a refund to my card?" not in json.dumps(rb1["messages"])
+    _, ra2 = (r.body for r in fake.message_requests())  # b's question never reached Claude
     assert len(ra2["messages"]) == 3  # and a's conversation was not extended by b
     history = json.dumps(ra2["messages"][:2])
     assert "How do I get a refund to my card?" in history and "delivery address" not in history
@@ -189,7 +191,8 @@ def test_conversation_continues_after_a_restart_with_the_redis_store(
             first = ask(served.client, "How do I get a refund to my card?")
         conversation = first.meta["conversation_id"]
         turn_keys = [k for k in client.scan_iter(match=f"{prefix}conv:*") if k.endswith(b":turns")]
-        assert len(turn_keys) == 1 and conversation.encode() in turn_keys[0]
+        assert len(turn_keys) == 1 and conversation.encode() not in turn_keys[0]  # a pseudonym
+        assert Pseudonyms().conversation(f"public/{conversation}").encode() in turn_keys[0]
         stored = [json.loads(t) for t in client.lrange(turn_keys[0], 0, -1)]
         assert [(t["role"], t["text"]) for t in stored] == [
             ("user", "How do I get a refund to my card?"),

@@ -1,21 +1,34 @@
 """The OpenAPI document (GET /schema) says what the API does: every route documents the statuses
 the README lists for it, and the error schema it documents is what an actual 401, 413 and 429 return.
+Then schemathesis runs over the document of the live app (real socket, answers through the fake
+Anthropic API) with a bounded number of cases: no check fails, no response is a 5xx.
 
-The app runs on Litestar's in-process client over an empty knowledge base (no ingest needed: the
-errors under test are decided before retrieval).
+The first tests run the app on Litestar's in-process client over an empty knowledge base (no ingest
+needed: the errors under test are decided before retrieval).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from fakes import FakeAnthropic
 from service.quotas import LimitSettings
 from service.settings.auth import AuthSettings
-from tests.service_harness import app_settings, auth, in_process
+from tests.hostile_probes import fuzz
+from tests.service_harness import (
+    FAST_RETRIES,
+    MIN_CACHE,
+    app_settings,
+    auth,
+    in_process,
+    over_http,
+    service_settings,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -135,3 +148,40 @@ def test_readiness_matches_its_schema(client: httpx.Client, schema: dict[str, An
     body = response.json()
     assert body["ready"] is False and "faqstream ingest" in body["reason"]
     assert conforms(schema, documented["schema"], body) == [], body
+
+
+# ---------------------------------------------------------------- schemathesis over the live app
+
+FUZZ_KEY = "key-fuzz-0123456789abcdef"
+FUZZ_CASES = 50  # per operation and generation mode (GETs without inputs run out after one)
+
+
+@pytest.fixture(scope="module")
+def live(template: Path, fake: FakeAnthropic, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app over a real socket, answering from the demo corpus through the fake Anthropic
+    API (answers really run), without request limits (the fuzzer sends hundreds)."""
+    settings = service_settings(
+        template,
+        tmp_path_factory.mktemp("fuzz"),
+        api_key="sk-fake",
+        base_url=fake.base_url,
+        components={
+            "auth": AuthSettings(api_keys=f"fuzz={FUZZ_KEY}"),  # type: ignore[arg-type]
+            # no request limits, and no failed-authentication limit: schemathesis checks that every
+            # request without a key is refused with 401, from one address
+            "limits": LimitSettings(key_rpm=0, user_rpm=0, auth_failure_rpm=0),
+            "resilience": FAST_RETRIES,
+        },
+        prompt_cache_min_tokens=MIN_CACHE,
+    )
+    with over_http(settings) as served:
+        yield served.base
+
+
+def test_schemathesis_finds_no_failure_and_no_server_error(live: str) -> None:
+    run = fuzz(live, auth(FUZZ_KEY), FUZZ_CASES)
+    assert run.operations == 5 and run.cases >= 3 * FUZZ_CASES, run  # fewer when inputs run out
+    print(f"schemathesis: {run.cases} cases, statuses {dict(run.statuses)}")
+    assert run.server_errors == [], run.server_errors[:5]
+    assert run.failures == [], "\n".join(run.failures[:10])
+    assert run.statuses[200] > 0 and run.statuses[400] > 0, run.statuses  # answers ran, bad data was refused

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from service.privacy.pii import PiiMatch, find_pii, iban_valid, luhn_valid, redact
+from service.privacy.pii import PiiMatch, contains_pii, find_pii, redact
 
 EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 POLICIES = Path(__file__).resolve().parents[2] / "data" / "policies"
@@ -32,7 +32,15 @@ POSITIVES = [
     ("Rufen Sie 0049 30 1234567 an", "0049 30 1234567", "phone"),
     ("Appelez-moi au 06 12 34 56 78 svp", "06 12 34 56 78", "phone"),
     ("mon portable : 06.12.34.56.78", "06.12.34.56.78", "phone"),
-    ("UK mobile 07700 900123", "07700 900123", "phone"),
+    ("UK mobile 07911 123456", "07911 123456", "phone"),
+    # bare national numbers, no separators (a region's valid numbering plan)
+    ("my number is 4155552671", "4155552671", "phone"),
+    ("I stay at the hotel, reach me on 0612345678", "0612345678", "phone"),
+    ("携帯 090-1234-5678 まで", "090-1234-5678", "phone"),
+    ("전화 010-1234-5678", "010-1234-5678", "phone"),
+    ("мой телефон +7 912 345-67-89", "+7 912 345-67-89", "phone"),
+    ("bel me op 06 12345678", "06 12345678", "phone"),
+    ("mój numer 512 345 678", "512 345 678", "phone"),
     ("il mio cellulare è 347 123 4567", "347 123 4567", "phone"),
     ("phone # is 415-555-2671", "415-555-2671", "phone"),
     # payment cards (Luhn-valid test numbers of several issuers)
@@ -41,6 +49,9 @@ POSITIVES = [
     ("Amex 378282246310005 please", "378282246310005", "card"),
     ("银行卡号6222021234567890128", "6222021234567890128", "card"),
     ("4111111111111111", "4111111111111111", "card"),
+    # a card is a card after "order" or "#" too (issuer prefix and Luhn)
+    ("pedido 4111111111111111 no ha llegado", "4111111111111111", "card"),
+    ("order #5105 1051 0510 5100 was charged twice", "5105 1051 0510 5100", "card"),
     # IBAN
     ("IBAN DE89 3704 0044 0532 0130 00, danke", "DE89 3704 0044 0532 0130 00", "iban"),
     ("virement sur FR1420041010050500013M02606", "FR1420041010050500013M02606", "iban"),
@@ -53,6 +64,15 @@ POSITIVES = [
     ("codice fiscale RSSMRA85T10A562S", "RSSMRA85T10A562S", "national_id"),
     ("numéro de sécurité sociale 2 69 05 49 588 157 80", "2 69 05 49 588 157 80", "national_id"),
     ("SSN 123-45-6789", "123-45-6789", "national_id"),
+    ("my social security number is 123 45 6789", "123 45 6789", "national_id"),
+    ("SSN: 123456789", "123456789", "national_id"),
+    ("CPF 529.982.247-25", "529.982.247-25", "national_id"),
+    ("AHV 756.9217.0769.85", "756.9217.0769.85", "national_id"),
+    ("주민등록번호 900101-1234568", "900101-1234568", "national_id"),
+    ("CURP GOAP780115HDFNRB02 por favor", "GOAP780115HDFNRB02", "national_id"),
+    ("BSN 111222333", "111222333", "national_id"),
+    ("PESEL 44051401359", "44051401359", "national_id"),
+    ("Aadhaar 2341 2341 2346", "2341 2341 2346", "national_id"),
 ]
 
 NEGATIVES = [
@@ -63,7 +83,6 @@ NEGATIVES = [
     "wanna get the invoice #12588",
     "订单13812345678怎么退款",
     "我的订单号是20240515123456",
-    "pedido 4111111111111111 no ha llegado",
     "Bestellung 0151 23456789 ist nicht angekommen",
     "commande n° 06 12 34 56 78 pas reçue",
     "tracking number 1Z999AA10123456784",
@@ -79,7 +98,17 @@ NEGATIVES = [
     "firmware 1.2.3.4 on model X200",
     "退款金额为1499元，3到5个工作日到账",
     "Rückgabe innerhalb von 30 Tagen, Versand 4,95 EUR",
-    "I stay at the hotel 0612345678",
+    "I stay at the hotel, room 612",
+    "call me about order 4155552671",
+    "order #123456789 and ticket 111222333",
+    "the 9-digit number 111222333 without a word naming it",
+    "SSN 000-12-3456 is in a reserved range",
+    "CPF 529.982.247-26 has a bad check digit",
+    # compounds of a reference word, longer numbers, IBAN-shaped strings with a bad checksum
+    "Sendungsnummer 5419 9902 2272 ist falsch",
+    "tracking 9400 5161 4750 0978 0393 69 has not moved",
+    "IBAN NL87 VMFN 3377 1076 81 was refused",
+    "mijn BSN is 541794440",
     "a 16-digit number that fails Luhn 4111 1111 1111 1112",
     "DE89 3704 0044 0532 0130 01 has a bad checksum",
     "12345678A is not a valid DNI letter",
@@ -126,21 +155,35 @@ def test_stronger_kind_wins_an_overlap() -> None:
     assert [m.kind for m in find_pii("call 4111 1111 1111 1111")] == ["card"]
 
 
-def test_validators() -> None:
-    assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
-    assert luhn_valid("79927398713")
-    assert iban_valid("DE89370400440532013000") and iban_valid("de89370400440532013000")
-    assert not iban_valid("DE89370400440532013001")
-    assert not iban_valid("DE8937040044053201300")  # one character short for Germany
-    assert not iban_valid("XX89370400440532013000")  # no such country
+def test_phone_regions_decide_national_numbers() -> None:
+    text = "ring 0612345678 or +1 415 555 2671"
+    assert [m.kind for m in find_pii(text, regions=("FR",))] == ["phone", "phone"]
+    # a national number means nothing outside its regions; an international one still counts
+    assert [text[m.start : m.end] for m in find_pii(text, regions=("US",))] == ["+1 415 555 2671"]
+    assert contains_pii(text) and not contains_pii("no digits, no at-sign")
+
+
+def test_checksums_decide() -> None:
+    assert [m.kind for m in find_pii("IBAN de89370400440532013000")] == ["iban"]
+    for text in (
+        "IBAN DE89370400440532013001",  # mod-97 fails
+        "IBAN DE8937040044053201300",  # one character short for Germany
+        "IBAN XX89370400440532013000",  # no such country
+        "身份证11010519491231002Y",  # wrong ISO 7064 check
+        "codice fiscale RSSMRA85T10A562T",  # wrong check letter
+        "card 4111 1111 1111 1112",  # Luhn fails
+        "card 1234 5678 9012 3452",  # Luhn passes, no issuer starts with 1
+    ):
+        assert find_pii(text) == [], text
 
 
 @pytest.mark.skipif(not (EVAL / "faq_queries.jsonl").exists(), reason="shared eval data not present")
 def test_no_bitext_request_is_flagged() -> None:
-    """4,433 real customer requests, 854 of them with order numbers, amounts or invoice ids."""
+    """4,433 real customer requests, 854 of them with order numbers, amounts or invoice ids. The one
+    flagged is a bare 10-digit number valid as an Italian mobile, after a misspelt "order"."""
     rows = [json.loads(line) for line in (EVAL / "faq_queries.jsonl").read_text().splitlines() if line]
     flagged = [r["query"] for r in rows if find_pii(r["query"])]
-    assert flagged == []
+    assert flagged == ["cancel ordedr 3707955617"]
 
 
 def test_policy_documents_only_contain_published_contacts() -> None:

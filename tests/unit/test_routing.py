@@ -31,7 +31,7 @@ from service.settings.anthropic import AnthropicSettings
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
-DATA_FILE = REPO / "data" / "intents.yaml"
+DATA_FILE = REPO / "service" / "routing" / "intents.yaml"  # package data
 LABELS = ("refund", "return", "exchange", "shipping", "invoice", "payment", "account", "complaint")
 LANGUAGES = ("en", "zh", "es", "fr", "de", "ja", "pt", "it")
 HANDOFF = HandoffSettings()  # HANDOFF_CONFIDENCE_THRESHOLD: the one "confident enough" threshold
@@ -125,15 +125,24 @@ def test_invalid_catalogs_are_refused_with_the_reason(patch: dict[str, Any], mes
         IntentCatalog.from_dict(data, "test.yaml")
 
 
-def test_intents_file_resolves_from_source_tree_when_cwd_lacks_it(
+def test_a_relative_intents_file_is_read_from_the_working_directory_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert resolve_intents_file(Path("data/intents.yaml")) == DATA_FILE
+    # the file's former place in the checkout means the bundled file...
+    assert resolve_intents_file(Path("data/intents.yaml")) == DATA_FILE == BUNDLED_INTENTS
+    # ...but no relative path is looked up next to the code (an installed wheel has no source tree)
+    with pytest.raises(ConfigError, match="ROUTER_INTENTS_FILE") as caught:
+        resolve_intents_file(Path("service/routing/intents.yaml"))
+    assert str(tmp_path) in str(caught.value)
     local = tmp_path / "data" / "intents.yaml"
     local.parent.mkdir()
     local.write_text(DATA_FILE.read_text(encoding="utf-8"), encoding="utf-8")
     assert resolve_intents_file(Path("data/intents.yaml")) == local  # the working directory wins
+    mine = tmp_path / "config" / "mine.yaml"
+    mine.parent.mkdir()
+    mine.write_text("x", encoding="utf-8")
+    assert resolve_intents_file(Path("config/mine.yaml")) == mine
     with pytest.raises(ConfigError, match="ROUTER_INTENTS_FILE"):
         resolve_intents_file(tmp_path / "missing.yaml")
 

@@ -1,0 +1,82 @@
+"""The words around a number: is it a reference the customer quotes (an order, an invoice, a
+parcel), or does a word name it as personal data (a phone, an ID)?
+
+A number right after "order", "invoice", "#", "订单", "pedido", "commande", "Bestellung"… is what
+customers paste to get help with a purchase: phone and ID detections there are dropped (cards,
+IBANs, e-mails and ``+`` numbers are not: ``service.privacy.pii``). Weak national IDs (a bare
+9-digit number with a mod-11 check, which order numbers pass often) are flagged only right after a
+word that names them ("SSN", "BSN", "CPF", "マイナンバー"…).
+"""
+
+from __future__ import annotations
+
+import re
+
+REFERENCE_WORDS = (
+    r"order|purchase|invoice|bill|receipt|tracking|shipment|parcel|package|ticket|case|"
+    r"reference|ref|sku|item|article|product|model|serial|confirmation|booking|reservation|"
+    r"pedido|orden|compra|factura|recibo|env[ií]o|seguimiento|referencia|"
+    r"commande|facture|colis|suivi|r[ée]f[ée]rence|"
+    r"bestellung|bestellnummer|rechnung|auftrag|sendung|paket|artikel|"
+    r"ordine|fattura|spedizione|"
+    r"encomenda|fatura|"
+    r"bestelling|factuur|zending|zamówienie|faktura|przesyłka|заказ|счет|счёт|посылка|"
+    r"订单|单号|订单号|发票|快递|运单|物流|货号|编号|注文|伝票|주문|송장"
+)
+PHONE_WORDS = (
+    r"phone|telephone|tel|mobile|cell|cellphone|whatsapp|call me|text me|sms|fax|"
+    r"tel[ée]fono|m[óo]vil|celular|tel[ée]phone|portable|num[ée]ro de t[ée]l[ée]phone|"
+    r"telefon|handy|rufnummer|telefonnummer|mobilnummer|telefono|cellulare|telefoon|mobiel|"
+    r"телефон|телефона|"
+    r"电话|手机|手机号|联系电话|電話|携帯|전화|핸드폰"
+)
+ID_WORDS = (
+    r"ssn|social security(?: number)?|social insurance(?: number)?|bsn|burgerservicenummer|"
+    r"cpf|pesel|nif|contribuinte|steuer-?id|steueridentifikationsnummer|identifikationsnummer|"
+    r"aadhaar|nhs(?: number)?|id number|identity number|national id|personnummer|"
+    r"dni|passport|pasaporte|passeport|ausweis|codice fiscale|insee|"
+    r"身份证|身份证号|マイナンバー|個人番号|주민등록번호"
+)
+CARD_WORDS = (
+    r"card|credit|debit|visa|mastercard|amex|tarjeta|carte|karte|kreditkarte|carta|卡号|银行卡|信用卡|iban"
+)
+
+# Latin words must start and end at a word boundary ("tel" is not in "hotel"); plurals count, and
+# so do compounds with a number word ("Sendungsnummer", "ordernummer", "order-nr", "ref no.").
+_NUMBER_SUFFIX = r"(?:s?-?(?:nummer|nr\.?|number|no\.?|id|code))?"
+_REFERENCE_RE = re.compile(
+    rf"(?<![A-Za-z])(?:{REFERENCE_WORDS})(?:e?s)?{_NUMBER_SUFFIX}(?![A-Za-z])|(?:#|n[°º]|no\.)\s?$",
+    re.IGNORECASE,
+)
+_PII_WORD_RE = re.compile(
+    rf"(?<![A-Za-z])(?:{PHONE_WORDS}|{ID_WORDS}|{CARD_WORDS})(?:e?s)?(?![A-Za-z])", re.IGNORECASE
+)
+_ID_WORD_RE = re.compile(rf"(?<![A-Za-z])(?:{ID_WORDS})(?![A-Za-z])", re.IGNORECASE)
+WINDOW = 40  # characters before a number searched for a word
+
+
+def _window(text: str, start: int) -> str:
+    return text[max(0, start - WINDOW) : start]
+
+
+def is_reference(text: str, start: int) -> bool:
+    """True when the nearest keyword before ``start`` marks the number as an order/ticket reference."""
+    window = _window(text, start)
+    ref = [m.end() for m in _REFERENCE_RE.finditer(window)]
+    if not ref:
+        return False
+    pii = [m.end() for m in _PII_WORD_RE.finditer(window)]
+    return not pii or max(ref) > max(pii)
+
+
+def id_word(text: str, start: int) -> str | None:
+    """The word naming an identity number right before ``start`` (lower case), unless a reference
+    word comes after it; None when there is none."""
+    window = _window(text, start)
+    named = list(_ID_WORD_RE.finditer(window))
+    if not named:
+        return None
+    ref = [m.end() for m in _REFERENCE_RE.finditer(window)]
+    if ref and max(ref) > named[-1].end():
+        return None
+    return named[-1].group().lower()

@@ -1,0 +1,203 @@
+"""Payment cards, IBANs and national identity numbers in free text, each validated by
+``python-stdnum`` (check digits, lengths, birth dates, reserved ranges).
+
+stdnum validates a number; it does not find one in a sentence. Here, patterns propose candidates
+(the shapes people write them in: grouped digits, dashes, dots, spaces) and stdnum decides. Each
+finder yields ``(kind, start, end)`` spans; ``service.privacy.pii`` resolves overlaps.
+
+- **Cards**: 13–19 digits (groups separated by single spaces or dashes), a known issuer prefix
+  (IIN ranges below) *and* a valid Luhn digit (``stdnum.luhn``). Flagged whatever word precedes
+  them, "order" and "#" included: a number with an issuer prefix and a valid Luhn digit is far more
+  likely a card than an order number, and a replaced order number costs less than a leaked card
+  (the order numbers of real shops are shorter; docs/caches.md has the measured rate).
+- **IBANs**: a country code, two check digits and the country's BBAN (``stdnum.iban``: length,
+  mod-97 and the national format where stdnum knows it). Always flagged.
+- **National IDs**: *strong* ones — a shape that order numbers do not have, or a check that a
+  random number rarely passes — are flagged unless a reference word precedes them; *weak* ones
+  (a bare 9–12 digit number with one check digit) only right after a word that names them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from types import ModuleType
+
+from stdnum import iban, luhn
+from stdnum.br import cpf
+from stdnum.ca import sin
+from stdnum.ch import ssn as ch_ssn
+from stdnum.cn import ric
+from stdnum.de import idnr
+from stdnum.es import dni, nie
+from stdnum.fr import nir
+from stdnum.gb import nhs
+from stdnum.in_ import aadhaar
+from stdnum.it import codicefiscale
+from stdnum.jp import in_ as jp_in
+from stdnum.kr import rrn
+from stdnum.mx import curp
+from stdnum.nl import bsn
+from stdnum.pl import pesel
+from stdnum.pt import nif
+from stdnum.se import personnummer
+from stdnum.us import ssn as us_ssn
+
+from service.privacy.context import id_word, is_reference
+
+Span = tuple[str, int, int]  # (kind, start, end)
+
+# Not inside a longer alphanumeric token, nor one group of a longer run of digit groups.
+_B = r"(?<![0-9A-Za-z])(?<!\d[ .\-])"
+_E = r"(?![0-9A-Za-z])(?![ .\-]\d)"
+
+
+def _compact(text: str) -> str:
+    """Without whitespace; each stdnum module's own ``compact`` strips the rest (dots, dashes)."""
+    return "".join(text.split())
+
+
+# --- payment cards -------------------------------------------------------------------------
+
+_DIGIT_RUN_RE = re.compile(r"(?<![0-9A-Za-z])\d+(?:[ \-]\d+)*(?![0-9A-Za-z])")
+_GROUP_RE = re.compile(r"\d+")
+
+
+def card_issuer(d: str) -> bool:
+    """Whether ``d`` (13–19 digits) starts with the IIN of a card network of that length."""
+    n = len(d)
+    p2, p3, p4, p6 = int(d[:2]), int(d[:3]), int(d[:4]), int(d[:6])
+    return (
+        (d[0] == "4" and n in (13, 16, 19))  # Visa
+        or ((51 <= p2 <= 55 or 2221 <= p4 <= 2720) and n == 16)  # Mastercard
+        or (p2 in (34, 37) and n == 15)  # American Express
+        or ((p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925) and 16 <= n <= 19)
+        or (p2 == 62 and 16 <= n <= 19)  # UnionPay
+        or (3528 <= p4 <= 3589 and 16 <= n <= 19)  # JCB
+        or ((300 <= p3 <= 305 or p4 == 3095 or p2 in (36, 38, 39)) and 14 <= n <= 19)  # Diners
+        or (2200 <= p4 <= 2204 and 16 <= n <= 19)  # Mir
+        or ((p2 == 50 or 56 <= p2 <= 58 or p2 in (63, 67)) and 13 <= n <= 19)  # Maestro
+    )
+
+
+def is_card(digits: str) -> bool:
+    return 13 <= len(digits) <= 19 and card_issuer(digits) and luhn.is_valid(digits)
+
+
+def cards(text: str) -> Iterator[Span]:
+    for run in _DIGIT_RUN_RE.finditer(text):
+        groups = [(m.start() + run.start(), m.end() + run.start()) for m in _GROUP_RE.finditer(run.group())]
+        # The card starts the run; groups after it may be something else ("… 1111 12 25": an
+        # expiry date). A card is not the middle of a longer number (a 22-digit tracking code).
+        for j in range(len(groups) - 1, -1, -1):
+            if is_card("".join(text[a:b] for a, b in groups[: j + 1])):
+                yield ("card", groups[0][0], groups[j][1])
+                break
+
+
+# --- IBAN ----------------------------------------------------------------------------------
+
+_IBAN_START_RE = re.compile(rf"{_B}[A-Za-z]{{2}}\d{{2}}")
+_IBAN_MAX = 34
+
+
+def ibans(text: str) -> Iterator[Span]:
+    for m in _IBAN_START_RE.finditer(text):
+        chars: list[str] = []
+        ends: list[tuple[int, int]] = []  # (characters so far, text position) where a group ends
+        pos = m.start()
+        while pos < len(text) and len(chars) < _IBAN_MAX:
+            ch = text[pos]
+            if ch.isascii() and ch.isalnum():
+                chars.append(ch)
+                pos += 1
+                continue
+            following = text[pos + 1 : pos + 2]
+            if ch == " " and chars and following.isascii() and following.isalnum():
+                ends.append((len(chars), pos))
+                pos += 1
+                continue
+            break
+        if not (pos < len(text) and text[pos].isascii() and text[pos].isalnum()):
+            ends.append((len(chars), pos))
+        for count, end in reversed(ends):  # the longest valid prefix ending at a group boundary
+            if count >= 15 and iban.is_valid("".join(chars[:count])):
+                yield ("iban", m.start(), end)
+                break
+
+
+# --- national identity numbers -------------------------------------------------------------
+
+Validator = Callable[[str], bool]
+
+
+def _valid(module: ModuleType) -> Validator:
+    check: Validator = module.is_valid
+    return lambda value: check(_compact(value))
+
+
+# Shapes no order number has, or checks a random number rarely passes: flagged unless a
+# reference word precedes them.
+_STRONG: tuple[tuple[re.Pattern[str], Validator], ...] = (
+    (re.compile(rf"{_B}\d{{17}}[\dXx]{_E}"), _valid(ric)),  # China: birth date + ISO 7064
+    (re.compile(rf"{_B}\d{{8}}-?[A-Za-z]{_E}"), _valid(dni)),  # Spain DNI: mod-23 letter
+    (re.compile(rf"{_B}[XYZxyz]-?\d{{7}}-?[A-Za-z]{_E}"), _valid(nie)),  # Spain NIE
+    (  # Italy: codice fiscale, check letter
+        re.compile(rf"{_B}[A-Za-z]{{6}}\d{{2}}[A-Za-z]\d{{2}}[A-Za-z]\d{{3}}[A-Za-z]{_E}"),
+        _valid(codicefiscale),
+    ),
+    (  # France: NIR, mod-97 key
+        re.compile(rf"{_B}[12] ?\d{{2}} ?\d{{2}} ?(?:\d{{2}}|2[ABab]) ?\d{{3}} ?\d{{3}} ?\d{{2}}{_E}"),
+        _valid(nir),
+    ),
+    (re.compile(rf"{_B}\d{{3}}([- ])\d{{2}}\1\d{{4}}{_E}"), _valid(us_ssn)),  # US SSN, reserved ranges
+    (re.compile(rf"{_B}\d{{3}}\.\d{{3}}\.\d{{3}}-\d{{2}}{_E}"), _valid(cpf)),  # Brazil CPF, written out
+    (re.compile(rf"{_B}756[. ]?\d{{4}}[. ]?\d{{4}}[. ]?\d{{2}}{_E}"), _valid(ch_ssn)),  # Swiss AHV
+    (  # Mexico: CURP
+        re.compile(rf"{_B}[A-Za-z]{{4}}\d{{6}}[HMXhmx][A-Za-z]{{5}}[0-9A-Za-z]\d{_E}"),
+        _valid(curp),
+    ),
+    (re.compile(rf"{_B}\d{{6}}-\d{{7}}{_E}"), _valid(rrn)),  # Korea RRN: birth date + check
+    (re.compile(rf"{_B}[2-9]\d{{3}} \d{{4}} \d{{4}}{_E}"), _valid(aadhaar)),  # India, as printed
+)
+
+# A bare number with one check digit: only right after a word naming it, checked by that
+# country's module ("SSN" → the US SSN rules); a generic word ("ID number") tries them all.
+_WEAK_BY_WORD: tuple[tuple[re.Pattern[str], tuple[Validator, ...]], ...] = tuple(
+    (re.compile(words), tuple(_valid(m) for m in modules))
+    for words, modules in (
+        (r"ssn|social security", (us_ssn,)),
+        (r"social insurance", (sin,)),
+        (r"bsn|burgerservicenummer", (bsn,)),
+        (r"nif|contribuinte", (nif,)),
+        (r"nhs", (nhs,)),
+        (r"cpf", (cpf,)),
+        (r"pesel", (pesel,)),
+        (r"steuer|identifikationsnummer", (idnr,)),
+        (r"マイナンバー|個人番号", (jp_in,)),
+        (r"aadhaar", (aadhaar,)),
+        (r"personnummer", (personnummer,)),
+        (r"주민등록번호", (rrn,)),
+        (r"身份证", (ric,)),
+    )
+)
+_WEAK_ALL: tuple[Validator, ...] = tuple(v for _, validators in _WEAK_BY_WORD for v in validators)
+_WEAK_RUN_RE = re.compile(rf"{_B}\d(?:[ .\-]?\d){{7,17}}[\dXx]?{_E}")
+
+
+def _weak_validators(word: str) -> tuple[Validator, ...]:
+    for pattern, validators in _WEAK_BY_WORD:
+        if pattern.search(word):
+            return validators
+    return _WEAK_ALL
+
+
+def national_ids(text: str) -> Iterator[Span]:
+    for pattern, valid in _STRONG:
+        for m in pattern.finditer(text):
+            if valid(m.group()) and not is_reference(text, m.start()):
+                yield ("national_id", m.start(), m.end())
+    for m in _WEAK_RUN_RE.finditer(text):
+        word = id_word(text, m.start())
+        if word is not None and any(valid(m.group()) for valid in _weak_validators(word)):
+            yield ("national_id", m.start(), m.end())
