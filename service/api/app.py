@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
@@ -19,9 +20,11 @@ from service.api import guards
 from service.api.admin import admin
 from service.api.answers import answers
 from service.api.errors import EXCEPTION_HANDLERS
+from service.api.openai_compat import chat_completions, models
 from service.api.ops import healthz, metrics, readyz
 from service.api.runtime import IngestRunner, Runtime, build_runtime
 from service.api.settings import AppSettings
+from service.web.routes import web_routes
 
 
 def http_metrics(app: ASGIApp) -> ASGIApp:
@@ -47,6 +50,26 @@ def http_metrics(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def cors(settings: AppSettings) -> CORSConfig | None:
+    """CORS for the listed origins only (SERVICE_CORS_ORIGINS); none listed: no CORS headers."""
+    origins = list(settings.service.cors_origins)
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-API-Key", "Accept-Language"],
+        expose_headers=[
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "RateLimit-Policy",
+        ],
+        max_age=600,
+    )
+
+
 def create_app(
     settings: AppSettings | None = None,
     *,
@@ -68,11 +91,12 @@ def create_app(
             await runtime.close()
 
     return Litestar(
-        route_handlers=[answers, healthz, readyz, metrics, admin],
+        route_handlers=[answers, chat_completions, models, healthz, readyz, metrics, admin, *web_routes()],
         dependencies={"runtime": Provide(guards.runtime, sync_to_thread=False)},
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[http_metrics],
+        cors_config=cors(app_settings),
         openapi_config=OpenAPIConfig(title="faqstream", version="0.1.0", path="/schema"),
         request_max_body_size=1_000_000,
         logging_config=None,  # logging is configured once by the entry point (FAQSTREAM_LOG_LEVEL)
