@@ -38,10 +38,16 @@
   }
   if (handedOff) showHandoff();
 
+  // Keep the newest text in view while it streams.
+  function follow() {
+    log.scrollTop = log.scrollHeight;
+  }
+
   function bubble(kind, label) {
     const item = el("article", { class: `msg ${kind}`, id: `m${++count}` });
     item.append(el("span", { class: "from" }, label), el("div", { class: "text" }));
     log.append(item);
+    follow();
     return item;
   }
 
@@ -148,6 +154,7 @@
           if (!answer) timing.firstChar = performance.now();
           answer += data.text;
           body.append(data.text);
+          follow();
         } else if (name === "done") {
           const handoff = data.handoff || meta.handoff;
           renderCited(body, answer, meta.citations, item.id);
@@ -158,6 +165,7 @@
             handoffNotice(item);
             showHandoff();
           }
+          follow();
           timing.done = performance.now();
         } else if (name === "error") {
           fail(`The answer broke off: ${data.message}`);
