@@ -76,6 +76,9 @@ class ChatChunks:
         self.created = int(time.time())
         self.meta: dict[str, Any] = {}
         self.text: list[str] = []  # kept only for the Sources footer
+        # A text chunk is this frame around the JSON string of its text (the hot path: one per delta).
+        head, _, tail = _frame(self._chunk({"content": ""})).partition(b'{"content":""}')
+        self._text_head, self._text_tail = head + b'{"content":', b"}" + tail
 
     def _chunk(
         self, delta: dict[str, Any], finish: str | None = None, extra: dict[str, Any] | None = None
@@ -96,7 +99,7 @@ class ChatChunks:
         if name == "delta":
             if self.sources:
                 self.text.append(data["text"])
-            return _frame(self._chunk({"content": data["text"]}))
+            return self._text_head + json.dumps(data["text"], ensure_ascii=False).encode() + self._text_tail
         if name == "meta":
             self.meta = data
             return _frame(self._chunk({"role": "assistant", "content": ""}, extra=data))
