@@ -14,10 +14,11 @@ import httpx
 import openai
 import pytest
 
-from fakes import FakeAnthropic
+from fakes import ErrorEvent, FakeAnthropic
 from service.answers.prompts import RULES
 from service.settings.auth import AuthSettings
-from tests.service_harness import REFUND_FAQ, REPLY, Served, ask, over_http, service_settings
+from tests.integration.test_service_openapi import conforms
+from tests.service_harness import REFUND_FAQ, REPLY, Served, ask, auth, over_http, service_settings
 
 pytestmark = pytest.mark.slow
 
@@ -206,3 +207,46 @@ def test_errors_come_in_openai_shape_with_the_native_statuses(served: Served, cl
         headers={"Authorization": f"Bearer {KEY}"},
     )
     assert raw.status_code == 400 and set(raw.json()["error"]) == {"message", "type", "param", "code"}
+
+
+def test_openapi_documents_the_openai_routes_and_their_error_shape(served: Served) -> None:
+    schema = served.client.get("/schema/openapi.json").json()
+    route = schema["paths"]["/v1/chat/completions"]["post"]["responses"]
+    error_schema = {"$ref": "#/components/schemas/OpenAIErrorBody"}
+    for status in ("400", "401", "404", "413", "429", "500", "502", "503"):
+        assert route[status]["content"]["application/json"]["schema"] == error_schema, status
+    assert "401" in schema["paths"]["/v1/models"]["get"]["responses"]
+    assert "/" not in schema["paths"] and "/widget.js" not in schema["paths"]
+
+    chat = {"model": "faqstream", "messages": [{"role": "user", "content": "refund?"}]}
+    responses = [
+        served.client.post("/v1/chat/completions", json=chat),
+        served.client.post("/v1/chat/completions", json={**chat, "model": "x"}, headers=auth(KEY)),
+        served.client.post("/v1/chat/completions", json={**chat, "n": 2}, headers=auth(KEY)),
+        served.client.get("/v1/models"),
+    ]
+    assert [r.status_code for r in responses] == [401, 404, 400, 401]
+    for response in responses:
+        assert conforms(schema, error_schema, response.json()) == [], response.text
+    assert responses[0].headers["www-authenticate"] == "Bearer"
+    assert responses[2].json()["error"]["param"] == "n"
+    body = served.client.post("/v1/chat/completions", json=chat, headers=auth(KEY)).json()
+    ok = route["200"]["content"]["application/json"]["schema"]
+    assert conforms(schema, ok, body) == [], body
+
+
+def test_a_model_failure_mid_answer_reaches_the_sdk_as_an_error(
+    client: openai.OpenAI, fake: FakeAnthropic
+) -> None:
+    fake.reset()
+    fake.script(ErrorEvent(after_deltas=3))
+    stream = client.chat.completions.create(
+        model="faqstream", messages=[{"role": "user", "content": REFUND_FAQ}], stream=True
+    )
+    received: list[str] = []
+    with pytest.raises(openai.APIError) as broke:
+        for chunk in stream:
+            received.append(chunk.choices[0].delta.content or "")
+    text = "".join(received)
+    assert text and REPLY.startswith(text) and text != REPLY  # the text sent stands
+    assert broke.value.code == "overloaded_error" and broke.value.type == "server_error"

@@ -22,12 +22,14 @@ import pytest
 from playwright.sync_api import Browser, Page, Response, ViewportSize, expect, sync_playwright
 
 from fakes import FakeAnthropic
+from service.settings.auth import AuthSettings
 from tests.service_harness import MIN_CACHE, REFUND_FAQ, REPLY, Served, over_http, service_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "var" / "test-artifacts"
 RESULT = REPO / "bench" / "results" / "issue13" / "widget.json"
+WIDGET_KEY = "widget-key-0123456789"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 pytestmark = [
@@ -51,6 +53,20 @@ def served(tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeA
     settings = service_settings(
         template, tmp_path_factory.mktemp("svc"), api_key="test-key", base_url=fake.base_url
     )  # no AUTH_API_KEYS: the open endpoints the page works with as is
+    with over_http(settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic) -> Iterator[Served]:
+    """A service with AUTH_API_KEYS: the page needs a key (the snippet's, or typed when asked)."""
+    settings = service_settings(
+        template,
+        tmp_path_factory.mktemp("keyed"),
+        api_key="test-key",
+        base_url=fake.base_url,
+        components={"auth": AuthSettings(api_keys=f"widget={WIDGET_KEY}")},  # type: ignore[arg-type]
+    )
     with over_http(settings) as running:
         yield running
 
@@ -153,6 +169,35 @@ def test_one_script_tag_embeds_the_chat_in_another_page(browser: Browser, served
     expect(button).to_have_attribute("aria-expanded", "true")
     frame = page.frame_locator("#faqstream-chat")
     expect(frame.get_by_label("Your question")).to_be_visible(timeout=15_000)
+    # The chat runs in the frame although the browser denies a third-party frame its storage here.
+    expect(frame.locator("form[data-ready]")).to_be_attached(timeout=15_000)
+    context.close()
+
+
+def test_with_api_keys_the_page_asks_for_one_or_takes_the_snippets(browser: Browser, keyed: Served) -> None:
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{keyed.base}/")
+    ask_by_keyboard(page, REFUND_FAQ)
+    expect(page.get_by_role("alert")).to_contain_text("API key")
+    key = page.get_by_label("API key")
+    expect(key).to_be_focused()
+    assert page.locator("#question").input_value() == REFUND_FAQ  # kept for the retry
+    page.keyboard.type(WIDGET_KEY)
+    page.keyboard.press("Enter")  # from the key field: sends the kept question
+    expect(page.locator(".msg.bot .sources li").first).to_be_visible(timeout=30_000)
+    assert page.locator(".msg.bot .text").last.text_content() == REPLY
+
+    host = context.new_page()  # the key in the snippet reaches the iframe's page, not a server log
+    host.set_content(
+        f'<script src="{keyed.base}/widget.js" data-api-key="{WIDGET_KEY}" data-label="Support"></script>'
+    )
+    host.get_by_role("button", name="Support").click()
+    frame = host.frame_locator("#faqstream-chat")
+    expect(frame.locator("form[data-ready]")).to_be_attached(timeout=15_000)
+    frame.get_by_label("Your question").fill(REFUND_FAQ)
+    frame.get_by_label("Your question").press("Enter")
+    expect(frame.locator(".msg.bot .sources li").first).to_be_visible(timeout=30_000)
     context.close()
 
 

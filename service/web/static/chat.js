@@ -8,7 +8,21 @@
   const $ = (id) => document.getElementById(id);
   const log = $("log"), form = $("ask"), question = $("question"), send = $("send");
   const alertBox = $("alert"), keyRow = $("keyrow"), keyInput = $("key"), who = $("who");
-  const store = window.sessionStorage;
+  // The tab's sessionStorage; an embedding iframe may be denied storage (third-party storage
+  // blocked): the conversation then lives as long as the frame.
+  const store = (() => {
+    try {
+      window.sessionStorage.getItem(".");
+      return window.sessionStorage;
+    } catch {
+      const memory = new Map();
+      return {
+        getItem: (name) => (memory.has(name) ? memory.get(name) : null),
+        setItem: (name, value) => memory.set(name, String(value)),
+        removeItem: (name) => memory.delete(name),
+      };
+    }
+  })();
   const CONV = "faqstream.conversation", KEY = "faqstream.key", HANDED = "faqstream.handoff";
   const timings = (window.faqstreamTimings = { answers: [] });
   let handedOff = store.getItem(HANDED) === "1";
@@ -138,8 +152,9 @@
         item.remove();
         if (response.status === 401) {
           keyRow.hidden = false;
-          keyInput.focus();
+          question.value = text; // kept: enter the key and send again
           fail("This service needs an API key: enter it above and send again.");
+          return "key";
         } else {
           fail(error.error?.message || `The service answered ${response.status}.`);
         }
@@ -186,11 +201,12 @@
     if (!keyRow.hidden && keyInput.value.trim()) store.setItem(KEY, keyInput.value.trim());
     send.disabled = true;
     question.value = "";
+    let outcome = null;
     try {
-      await ask(text);
+      outcome = await ask(text);
     } finally {
       send.disabled = false;
-      question.focus();
+      (outcome === "key" ? keyInput : question).focus();
     }
   });
 
@@ -200,6 +216,8 @@
       form.requestSubmit();
     }
   });
+
+  form.dataset.ready = "true"; // handlers attached (tests wait for it)
 
   $("restart").addEventListener("click", () => {
     for (const name of [CONV, HANDED]) store.removeItem(name);

@@ -35,5 +35,7 @@
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !frame.hidden) toggle(false);
   });
-  document.body.append(frame, button);
+  const mount = () => document.body.append(frame, button);
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount); // the tag sits in <head>
 })();
