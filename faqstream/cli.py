@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
+
     from ingest.report import IngestReport
     from knowledge.search import KnowledgeBase
     from knowledge.settings import Settings
@@ -148,8 +150,34 @@ def main(argv: list[str] | None = None) -> int:
         print("faqstream: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except ValidationError as exc:  # a setting from the environment or .env is invalid
-        print(f"faqstream: invalid configuration: {exc}", file=sys.stderr)
+        print(f"faqstream: {_invalid_settings(exc)}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _invalid_settings(exc: ValidationError) -> str:
+    """One line per invalid setting, named as the user sets it (``SERVICE_PORT``), plus a hint."""
+    from pydantic_settings import BaseSettings
+
+    def prefix_of(title: str) -> str:
+        pending: list[type[BaseSettings]] = [BaseSettings]
+        while pending:
+            cls = pending.pop()
+            if cls.__name__ == title:
+                return str(cls.model_config.get("env_prefix") or "")
+            pending.extend(cls.__subclasses__())
+        return ""
+
+    prefix = prefix_of(exc.title)
+    problems = []
+    for error in exc.errors(include_url=False):
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        where = f"{prefix}{name}: " if name else ""
+        got = f" (got {error['input']!r})" if name and not isinstance(error["input"], dict) else ""
+        problems.append(f"{where}{error['msg']}{got}")
+    return (
+        f"invalid configuration: {'; '.join(problems)}\n"
+        "  → fix it in the environment or ./.env (every setting is described in .env.example)"
+    )
 
 
 def _open_kb(settings: Settings) -> KnowledgeBase:
@@ -281,9 +309,14 @@ def _error_body(raw: str) -> dict[str, Any]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    import os
 
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from faqstream import startup
     from faqstream.http_protocol import TimedHttpToolsProtocol
+    from faqstream.server import build_app
     from knowledge.errors import ConfigError
     from service.api.runtime import preflight
     from service.api.settings import AppSettings
@@ -298,22 +331,30 @@ def _serve(args: argparse.Namespace) -> int:
             "the embedded store can be opened by one process only, so --workers must be 1",
             hint="set QDRANT_URL to a Qdrant server to run several workers",
         )
-    print(
-        f"faqstream: serving on http://{host}:{port} "
-        f"({'generative: ' + settings.anthropic.model if settings.anthropic.api_key else 'extractive mode'})",
-        file=sys.stderr,
-    )
-    uvicorn.run(
-        "faqstream.server:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
-        http=TimedHttpToolsProtocol,  # header and body read deadlines (SERVICE_HEADER/BODY_TIMEOUT_S)
-    )
-    return EXIT_OK
+    sock = startup.listen(host, port)  # a port in use: one line, exit 3
+    url = startup.url_of(sock, host)
+    options: dict[str, Any] = {
+        "log_level": settings.log_level.lower(),
+        "lifespan": "on",
+        "timeout_graceful_shutdown": 10,
+        "http": TimedHttpToolsProtocol,  # header and body read deadlines (SERVICE_HEADER/BODY_TIMEOUT_S)
+    }
+    if workers > 1:  # each worker builds its app (faqstream.server:app_factory) on the shared socket
+        os.environ.update(SERVICE_HOST=host, SERVICE_PORT=str(sock.getsockname()[1]))
+        config = uvicorn.Config("faqstream.server:app_factory", factory=True, workers=workers, **options)
+        startup.quiet_uvicorn()
+        Multiprocess(config, sockets=[sock]).run()
+        return EXIT_OK
+    app = startup.Announced(build_app(settings), startup.banner(settings), url)
+    config = uvicorn.Config(app, **options)
+    startup.quiet_uvicorn()  # after Config, which configures uvicorn's loggers
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    except SystemExit:  # uvicorn's exit on a failed start-up; Announced has printed why
+        if server.started:
+            raise
+    return EXIT_OK if server.started else EXIT_FAILED
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
