@@ -346,8 +346,10 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ.update(SERVICE_HOST=host, SERVICE_PORT=str(sock.getsockname()[1]))
         config = uvicorn.Config("faqstream.server:app_factory", factory=True, workers=workers, **options)
         startup.quiet_uvicorn()
-        Multiprocess(config, sockets=[sock]).run()
-        return EXIT_OK
+        supervisor = Multiprocess(config, sockets=[sock])
+        supervisor.run()  # stops when a worker fails to start (each says why: Announced)
+        failed = any(p.exitcode == EXIT_FAILED for p in supervisor.processes)
+        return EXIT_FAILED if failed else EXIT_OK
     app = startup.Announced(build_app(settings), startup.banner(settings), url)
     config = uvicorn.Config(app, **options)
     startup.quiet_uvicorn()  # after Config, which configures uvicorn's loggers

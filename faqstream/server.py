@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Litestar
 
-from faqstream.startup import Announced, banner
+from faqstream.startup import Announced, banner, quiet_uvicorn
 from knowledge.search import KnowledgeBase
 from service.api.app import create_app
 from service.api.settings import AppSettings
@@ -35,5 +35,6 @@ def app_factory() -> Announced:
     """For uvicorn --factory (one call per worker process of ``faqstream serve --workers N``, which
     sets SERVICE_HOST and SERVICE_PORT to where it listens)."""
     settings = AppSettings()
+    quiet_uvicorn()  # in the worker, whose logging uvicorn has just configured
     url = f"http://{settings.service.host}:{settings.service.port}"
     return Announced(build_app(settings), banner(settings), url)

@@ -7,7 +7,7 @@
   hands uvicorn is dropped (run with ``--log-level DEBUG`` to log it); a start-up that completes
   prints ``faqstream: serving on …`` (the socket is already bound: nothing after this can fail) and
   warns when the knowledge base is empty.
-* ``quiet_uvicorn`` drops uvicorn's own "Application startup failed. Exiting." (said already).
+* ``quiet_uvicorn`` drops uvicorn's own "Application startup failed" lines (said already).
 """
 
 from __future__ import annotations
@@ -142,11 +142,16 @@ class Announced:
 
 class _StartupFailedLine(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != "Application startup failed. Exiting."
+        message = record.getMessage()
+        return message != "Application startup failed. Exiting." and not (
+            message.startswith("Child process [")
+            and message.endswith("failed to start, stopping the parent process.")
+        )
 
 
 def quiet_uvicorn() -> None:
-    """Drop uvicorn's "Application startup failed" line: ``Announced`` has said why."""
+    """Drop uvicorn's "Application startup failed" lines (a worker's, and the supervisor's when a
+    worker failed): ``Announced`` has said why."""
     logging.getLogger("uvicorn.error").addFilter(_StartupFailedLine())
 
 
