@@ -359,6 +359,8 @@ def _serve(args: argparse.Namespace) -> int:
     except SystemExit:  # uvicorn's exit on a failed start-up; Announced has printed why
         if server.started:
             raise
+    except KeyboardInterrupt:  # Ctrl-C, re-raised by uvicorn after a graceful shutdown (as uvicorn.run)
+        pass
     return EXIT_OK if server.started else EXIT_FAILED
 
 
