@@ -89,8 +89,12 @@ def empty_warning(app: Litestar, url: str) -> str | None:
     runtime = getattr(app.state, "runtime", None)
     if runtime is None:
         return None
-    active = runtime.kb.store.active()
-    if active is not None and active.count() > 0:
+    try:
+        active = runtime.kb.store.active()
+        if active is not None and active.count() > 0:
+            return None
+    except FaqstreamError as exc:  # /readyz reports the store; a warning must not stop the start
+        log.warning("could not count the knowledge base's chunks: %s", exc.message)
         return None
     return (
         "faqstream: warning: the knowledge base is empty, so no question can be answered yet; add "
