@@ -21,6 +21,7 @@ from knowledge.search import KnowledgeBase
 from service.answers.request import AnswerRequest
 from service.api import guards
 from service.api.admin import IngestRequest, admin
+from service.api.admin_kb import SearchRequest, admin_kb
 from service.api.answers import answers
 from service.api.bodies import check_json_body
 from service.api.errors import EXCEPTION_HANDLERS
@@ -96,7 +97,17 @@ def create_app(
             await runtime.close()
 
     app = Litestar(
-        route_handlers=[answers, chat_completions, models, healthz, readyz, metrics, admin, *web_routes()],
+        route_handlers=[
+            answers,
+            chat_completions,
+            models,
+            healthz,
+            readyz,
+            metrics,
+            admin,
+            admin_kb,
+            *web_routes(),
+        ],
         dependencies={"runtime": Provide(guards.runtime, sync_to_thread=False)},
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -112,7 +123,7 @@ def create_app(
     )
     closed_bodies(
         app.openapi_schema,
-        (AnswerRequest, IngestRequest, SearchFilters),
+        (AnswerRequest, IngestRequest, SearchRequest, SearchFilters),
         app_settings.service.max_question_chars,
     )
     return app
