@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
+
     from ingest.report import IngestReport
     from knowledge.search import KnowledgeBase
     from knowledge.settings import Settings
@@ -91,8 +93,20 @@ def _parser() -> argparse.ArgumentParser:
     srch.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default="hybrid")
     srch.add_argument("--language", help="only passages in this language (ISO 639-1)")
     srch.add_argument("--json", action="store_true")
+    srch.add_argument(
+        "--server",
+        metavar="URL",
+        help="search through a running service (URL/admin/search with SERVICE_ADMIN_KEY); "
+        "needed while a service holds the embedded store",
+    )
 
-    sub.add_parser("status", help="knowledge-base version, documents, chunks, model and store")
+    stat = sub.add_parser("status", help="knowledge-base version, documents, chunks, model and store")
+    stat.add_argument(
+        "--server",
+        metavar="URL",
+        help="read the status through a running service (URL/admin/status with SERVICE_ADMIN_KEY); "
+        "needed while a service holds the embedded store",
+    )
 
     ev = sub.add_parser("eval", help="measure the knowledge base on your own labelled questions")
     ev_sub = ev.add_subparsers(dest="eval_command", required=True, metavar="KIND")
@@ -135,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "search":
             return _search(args, settings)
         if args.command == "status":
-            return _status(settings)
+            return _status(args, settings)
         if args.command == "keys":
             from faqstream import keys
 
@@ -148,8 +162,34 @@ def main(argv: list[str] | None = None) -> int:
         print("faqstream: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except ValidationError as exc:  # a setting from the environment or .env is invalid
-        print(f"faqstream: invalid configuration: {exc}", file=sys.stderr)
+        print(f"faqstream: {_invalid_settings(exc)}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _invalid_settings(exc: ValidationError) -> str:
+    """One line per invalid setting, named as the user sets it (``SERVICE_PORT``), plus a hint."""
+    from pydantic_settings import BaseSettings
+
+    def prefix_of(title: str) -> str:
+        pending: list[type[BaseSettings]] = [BaseSettings]
+        while pending:
+            cls = pending.pop()
+            if cls.__name__ == title:
+                return str(cls.model_config.get("env_prefix") or "")
+            pending.extend(cls.__subclasses__())
+        return ""
+
+    prefix = prefix_of(exc.title)
+    problems = []
+    for error in exc.errors(include_url=False):
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        where = f"{prefix}{name}: " if name else ""
+        got = f" (got {error['input']!r})" if name and not isinstance(error["input"], dict) else ""
+        problems.append(f"{where}{error['msg']}{got}")
+    return (
+        f"invalid configuration: {'; '.join(problems)}\n"
+        "  → fix it in the environment or ./.env (every setting is described in .env.example)"
+    )
 
 
 def _open_kb(settings: Settings) -> KnowledgeBase:
@@ -243,7 +283,9 @@ def _ingest_remote(args: argparse.Namespace) -> int:
             data = json.loads(response.read())
     except urllib.error.HTTPError as exc:
         raw = exc.read().decode(errors="replace")
-        error = _error_body(raw)
+        from faqstream.remote import error_body
+
+        error = error_body(raw)
         if error.get("code") == IngestRefusedError.code:  # the service's safeguard: same as local
             details = error.get("details") or {}
             raise IngestRefusedError(
@@ -269,21 +311,15 @@ def _ingest_remote(args: argparse.Namespace) -> int:
     return _ingest_exit_code(report)
 
 
-def _error_body(raw: str) -> dict[str, Any]:
-    """The ``error`` object of the service's JSON error body, or {} when it is not one."""
-    import json
-
-    try:
-        error = json.loads(raw).get("error")
-    except (ValueError, AttributeError):
-        return {}
-    return error if isinstance(error, dict) else {}
-
-
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    import os
 
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from faqstream import startup
     from faqstream.http_protocol import TimedHttpToolsProtocol
+    from faqstream.server import build_app
     from knowledge.errors import ConfigError
     from service.api.runtime import preflight
     from service.api.settings import AppSettings
@@ -298,36 +334,73 @@ def _serve(args: argparse.Namespace) -> int:
             "the embedded store can be opened by one process only, so --workers must be 1",
             hint="set QDRANT_URL to a Qdrant server to run several workers",
         )
-    print(
-        f"faqstream: serving on http://{host}:{port} "
-        f"({'generative: ' + settings.anthropic.model if settings.anthropic.api_key else 'extractive mode'})",
-        file=sys.stderr,
-    )
-    uvicorn.run(
-        "faqstream.server:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
-        http=TimedHttpToolsProtocol,  # header and body read deadlines (SERVICE_HEADER/BODY_TIMEOUT_S)
-    )
-    return EXIT_OK
+    sock = startup.listen(host, port)  # a port in use: one line, exit 3
+    url = startup.url_of(sock, host)
+    options: dict[str, Any] = {
+        "log_level": settings.log_level.lower(),
+        "lifespan": "on",
+        "timeout_graceful_shutdown": 10,
+        "http": TimedHttpToolsProtocol,  # header and body read deadlines (SERVICE_HEADER/BODY_TIMEOUT_S)
+    }
+    if workers > 1:  # each worker builds its app (faqstream.server:app_factory) on the shared socket
+        os.environ.update(SERVICE_HOST=host, SERVICE_PORT=str(sock.getsockname()[1]))
+        config = uvicorn.Config("faqstream.server:app_factory", factory=True, workers=workers, **options)
+        startup.quiet_uvicorn()
+        supervisor = Multiprocess(config, sockets=[sock])
+        supervisor.run()  # stops when a worker fails to start (each says why: Announced)
+        failed = any(p.exitcode == EXIT_FAILED for p in supervisor.processes)
+        return EXIT_FAILED if failed else EXIT_OK
+    app = startup.Announced(build_app(settings), startup.banner(settings), url)
+    config = uvicorn.Config(app, **options)
+    startup.quiet_uvicorn()  # after Config, which configures uvicorn's loggers
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    except SystemExit:  # uvicorn's exit on a failed start-up; Announced has printed why
+        if server.started:
+            raise
+    except KeyboardInterrupt:  # Ctrl-C, re-raised by uvicorn after a graceful shutdown (as uvicorn.run)
+        pass
+    return EXIT_OK if server.started else EXIT_FAILED
+
+
+def _require_store(settings: Settings) -> None:
+    """An embedded store that does not exist is reported, not created (a misspelled QDRANT_PATH)."""
+    from knowledge.errors import StoreError
+
+    path = settings.qdrant.path
+    if not settings.qdrant.url and not path.is_dir():
+        raise StoreError(
+            f"there is no knowledge base at {path.resolve()} (QDRANT_PATH)",
+            hint="check QDRANT_PATH (a relative path is read from the current folder), or create "
+            "the knowledge base with `faqstream ingest PATH`",
+        )
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from knowledge.schema import SearchFilters
+    from knowledge.schema import ChunkPayload, SearchFilters, SearchHit
 
-    kb = _open_kb(settings)
-    try:
-        filters = SearchFilters(language=[args.language]) if args.language else None
-        hits = kb.search(args.query, limit=args.limit, mode=args.mode, filters=filters)
-        meta = kb.meta()
-    finally:
-        kb.store.close()
+    if args.server:
+        from faqstream import remote
+
+        body = {"query": args.query, "limit": args.limit, "mode": args.mode, "language": args.language}
+        found = remote.request(args.server, "/admin/search", body)
+        version = int(found["kb_version"])
+        hits = [
+            SearchHit(h["id"], h["score"], h["dense_score"], ChunkPayload(**h["payload"]))
+            for h in found["hits"]
+        ]
+    else:
+        _require_store(settings)
+        kb = _open_kb(settings)
+        try:
+            filters = SearchFilters(language=[args.language]) if args.language else None
+            hits = kb.search(args.query, limit=args.limit, mode=args.mode, filters=filters)
+            version = kb.version()
+        finally:
+            kb.store.close()
     if args.json:
         print(
             json.dumps(
@@ -341,7 +414,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         )
         return EXIT_OK
     if not hits:
-        print(f"no passages found (knowledge base version {meta.version}; run `faqstream ingest` first?)")
+        print(f"no passages found (knowledge base version {version}; run `faqstream ingest` first?)")
     for rank, hit in enumerate(hits, 1):
         p = hit.payload
         where = f"{p.doc_id}" + (f" › {p.section}" if p.section else "")
@@ -352,32 +425,30 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _status(settings: Settings) -> int:
-    from knowledge.answerability import RelevanceCalibration
-    from knowledge.store import open_store
-    from service.settings.service import ServiceSettings
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from service.api.admin_kb import KbStatus, kb_status
 
-    store = open_store(settings.qdrant)
-    try:
-        meta = store.read_meta()
-        active = store.active()
-        states = active.document_states() if active else {}
-        chunks = active.count() if active else 0
-    finally:
-        store.close()
-    where = settings.qdrant.url or str(settings.qdrant.path.resolve())
-    print(f"store:      {where} (alias {settings.qdrant.collection} → {active.name if active else 'none'})")
-    print(f"version:    {meta.version} (updated {meta.updated_at or 'never'})")
-    print(f"documents:  {len(states)}   chunks: {chunks}")
-    print(f"model:      {meta.fingerprint.get('model', '-')} ({meta.fingerprint.get('dim', '-')} dims)")
-    calibration = RelevanceCalibration.from_dict(meta.relevance)
-    override = ServiceSettings().relevance_floor
-    if override is not None:
-        print(f"relevance:  floor {override} from SERVICE_RELEVANCE_FLOOR (overrides the calibration)")
-    elif calibration is not None:
-        print(f"relevance:  {calibration.summary()}")
+    if args.server:
+        from faqstream import remote
+
+        status = KbStatus(**remote.request(args.server, "/admin/status"))
     else:
-        print("relevance:  no cut-off calibrated (run `faqstream ingest` again to fit one)")
+        from knowledge.store import open_store
+        from service.settings.service import ServiceSettings
+
+        _require_store(settings)
+        store = open_store(settings.qdrant)
+        try:
+            where = settings.qdrant.url or str(settings.qdrant.path.resolve())
+            floor = ServiceSettings().relevance_floor
+            status = kb_status(store, where, settings.qdrant.collection, floor)
+        finally:
+            store.close()
+    print(f"store:      {status.store} (alias {status.alias} → {status.collection or 'none'})")
+    print(f"version:    {status.version} (updated {status.updated_at or 'never'})")
+    print(f"documents:  {status.documents}   chunks: {status.chunks}")
+    print(f"model:      {status.model or '-'} ({status.dim or '-'} dims)")
+    print(f"relevance:  {status.relevance}")
     return EXIT_OK
 
 

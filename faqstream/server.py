@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Litestar
 
+from faqstream.startup import Announced, banner, quiet_uvicorn
 from knowledge.search import KnowledgeBase
 from service.api.app import create_app
 from service.api.settings import AppSettings
@@ -38,6 +39,10 @@ def build_app(settings: AppSettings | None = None, kb: KnowledgeBase | None = No
     return create_app(app_settings, kb=kb, ingest_runner=ingest_runner(app_settings))
 
 
-def app_factory() -> Litestar:
-    """For uvicorn --factory (one call per worker process)."""
-    return build_app()
+def app_factory() -> Announced:
+    """For uvicorn --factory (one call per worker process of ``faqstream serve --workers N``, which
+    sets SERVICE_HOST and SERVICE_PORT to where it listens)."""
+    settings = AppSettings()
+    quiet_uvicorn()  # in the worker, whose logging uvicorn has just configured
+    url = f"http://{settings.service.host}:{settings.service.port}"
+    return Announced(build_app(settings), banner(settings), url)

@@ -13,6 +13,9 @@ import logging
 import os
 import shutil
 import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +99,7 @@ def _export(st: Any, info: ModelInfo, target: Path) -> None:
     args = tuple(sample if n != "token_type_ids" else torch.zeros_like(sample) for n in names)
     axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "sequence"} for n in names}
     axes["embedding"] = {0: "batch"}
-    with torch.inference_mode():
+    with torch.inference_mode(), _quiet_tracing():
         torch.onnx.export(
             Wrapper().eval(),
             args,
@@ -117,13 +120,51 @@ def _quantise(source: Path, target: Path) -> None:
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(
-        str(source),
-        str(target),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul"],
-    )
+    with _quiet_quantisation():
+        quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],
+        )
+
+
+@contextmanager
+def _quiet_tracing() -> Iterator[None]:
+    """Hide what tracing says to the developer of the model, not to our user: torch's
+    ``TracerWarning`` (Python conditions on tensors become constants: the exported graph is checked
+    against ``SentenceTransformer.encode`` instead), torch.onnx's ``UserWarning`` about operators
+    it builds from several ONNX ones and its deprecation of the exporter we chose. Other warnings,
+    and these outside the export, still show."""
+    from torch.jit._trace import TracerWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=TracerWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.onnx\.")
+        # we chose the TorchScript exporter (``dynamo=False``): its deprecation notices
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx\.")
+        warnings.filterwarnings("ignore", "You are using the legacy TorchScript-based", DeprecationWarning)
+        yield
+
+
+class _PreprocessingAdvice(logging.Filter):
+    """onnxruntime's "Please consider to run pre-processing before quantization" (on the root
+    logger): shape inference adds nothing to a MatMul-only dynamic quantisation."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Please consider to run pre-processing")
+
+
+@contextmanager
+def _quiet_quantisation() -> Iterator[None]:
+    advice = _PreprocessingAdvice()
+    root = logging.getLogger()
+    root.addFilter(advice)
+    try:
+        yield
+    finally:
+        root.removeFilter(advice)
 
 
 def load_exported(folder: Path) -> tuple[ModelInfo, Tokenizer]:

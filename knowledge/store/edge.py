@@ -251,8 +251,10 @@ class EdgeStore(VectorStore):
             raise StoreLockedError(
                 f"the embedded knowledge base at {self.path} is in use by {holder} "
                 "(most likely a running `faqstream serve`); it can be opened by one process at a time",
-                hint="stop that process and run the command again, or run the service and ingest "
-                "against a Qdrant server (set QDRANT_URL for both) so they can work at the same time",
+                hint="while `faqstream serve` runs, go through it: `faqstream ingest PATH --server URL`, "
+                "`faqstream search QUERY --server URL` and `faqstream status --server URL` (URL: where it "
+                "serves, with SERVICE_ADMIN_KEY set); or stop that process and run the command again; or "
+                "point both at a Qdrant server (QDRANT_URL) so they can work at the same time",
             ) from None
         fh.seek(0)
         fh.truncate()

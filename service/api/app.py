@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,13 +21,16 @@ from knowledge.search import KnowledgeBase
 from service.answers.request import AnswerRequest
 from service.api import guards
 from service.api.admin import IngestRequest, admin
+from service.api.admin_kb import SearchRequest, admin_kb
 from service.api.answers import answers
 from service.api.bodies import check_json_body
 from service.api.errors import EXCEPTION_HANDLERS
+from service.api.openai_compat import chat_completions, models
 from service.api.openapi import closed_bodies, openapi_config
 from service.api.ops import healthz, metrics, readyz
 from service.api.runtime import IngestRunner, Runtime, build_runtime
 from service.api.settings import AppSettings
+from service.web.routes import web_routes
 
 
 def http_metrics(app: ASGIApp) -> ASGIApp:
@@ -52,6 +56,26 @@ def http_metrics(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def cors(settings: AppSettings) -> CORSConfig | None:
+    """CORS for the listed origins only (SERVICE_CORS_ORIGINS); none listed: no CORS headers."""
+    origins = list(settings.service.cors_origins)
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-API-Key", "Accept-Language"],
+        expose_headers=[
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "RateLimit-Policy",
+        ],
+        max_age=600,
+    )
+
+
 def create_app(
     settings: AppSettings | None = None,
     *,
@@ -73,11 +97,22 @@ def create_app(
             await runtime.close()
 
     app = Litestar(
-        route_handlers=[answers, healthz, readyz, metrics, admin],
+        route_handlers=[
+            answers,
+            chat_completions,
+            models,
+            healthz,
+            readyz,
+            metrics,
+            admin,
+            admin_kb,
+            *web_routes(),
+        ],
         dependencies={"runtime": Provide(guards.runtime, sync_to_thread=False)},
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[http_metrics],
+        cors_config=cors(app_settings),
         # AUTH_PROTECT_OPS: /schema needs a key with the `metrics` scope, like /metrics
         openapi_config=openapi_config(
             Router("/schema", route_handlers=[], guards=[guards.ops_guard], include_in_schema=False)
@@ -88,7 +123,7 @@ def create_app(
     )
     closed_bodies(
         app.openapi_schema,
-        (AnswerRequest, IngestRequest, SearchFilters),
+        (AnswerRequest, IngestRequest, SearchRequest, SearchFilters),
         app_settings.service.max_question_chars,
     )
     return app

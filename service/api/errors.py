@@ -4,7 +4,9 @@ Every failure the service can explain is a ``FaqstreamError`` (``knowledge.error
 the condition is found; its class carries the HTTP ``status``, the machine ``code``, ``retryable``,
 ``headers()`` and ``body_details()``. This module turns one into the JSON body
 ``{"error": {code, message, retryable, details?}}`` (``ErrorBody``) with its status and headers,
-and into the data of the SSE ``error`` event (the same ``ErrorDetail``). Litestar's own
+and into the data of the SSE ``error`` event (the same ``ErrorDetail``). The OpenAI-compatible
+routes (``OPENAI_PATHS``) get the same status, headers and code rendered in OpenAI's shape
+``{"error": {message, type, param, code}}`` (``openai_error``). Litestar's own
 exceptions (validation, 404, 405, 413, 415) and unexpected exceptions are mapped here too.
 
 The request-level errors of the API itself (question too long, rate limit, budget, admin) are
@@ -22,6 +24,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
 from knowledge.errors import FaqstreamError
+from service.api.openai_schemas import OpenAIErrorBody, OpenAIErrorDetail
 from service.api.schemas import ErrorBody, ErrorDetail
 from service.quotas.budgets import BudgetDecision
 from service.quotas.rate_limits import LimitDecision
@@ -175,10 +178,27 @@ def error_detail(exc: FaqstreamError) -> dict[str, Any]:
     return detail.model_dump(exclude_none=True)
 
 
-def error_response(exc: FaqstreamError) -> Response[Any]:
-    return Response(
-        {"error": error_detail(exc)}, status_code=exc.status, media_type=MediaType.JSON, headers=exc.headers()
-    )
+# The OpenAI-compatible routes answer errors in OpenAI's shape; the status decides the SDK's exception.
+OPENAI_PATHS = ("/v1/chat/", "/v1/models")
+OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
+
+
+def openai_error(exc: FaqstreamError) -> dict[str, Any]:
+    """``{message, type, param, code}``: OpenAI's error object, from the same fields."""
+    details = exc.body_details()
+    param: Any = None
+    if isinstance(details, dict):
+        param = details.get("param")
+    elif isinstance(details, list) and details and isinstance(details[0], dict):
+        param = details[0].get("key")  # the first field a validation error names
+    kind = OPENAI_TYPES.get(exc.status, "server_error" if exc.status >= 500 else "invalid_request_error")
+    detail = OpenAIErrorDetail(message=exc.message, type=kind, param=param or None, code=exc.code)
+    return detail.model_dump()
+
+
+def error_response(exc: FaqstreamError, *, openai: bool = False) -> Response[Any]:
+    body = openai_error(exc) if openai else error_detail(exc)
+    return Response({"error": body}, status_code=exc.status, media_type=MediaType.JSON, headers=exc.headers())
 
 
 class FrameworkError(FaqstreamError):
@@ -217,14 +237,14 @@ def as_faqstream(exc: BaseException) -> FaqstreamError:
     return UnexpectedError()
 
 
-def handle(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The exception handler of the app, for every exception."""
     error = as_faqstream(exc)
     if isinstance(error, UnexpectedError) or (isinstance(error, FrameworkError) and error.status >= 500):
         log.exception("unhandled error", exc_info=exc)
     elif error.status >= 500:
         log.warning("request failed: %s", exc)
-    return error_response(error)
+    return error_response(error, openai=request.scope["path"].startswith(OPENAI_PATHS))
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: handle}
@@ -253,10 +273,13 @@ _DESCRIPTIONS = {
 }
 
 
-def documented(*statuses: int, described: dict[int, str] | None = None) -> dict[int, ResponseSpec]:
-    """OpenAPI responses with the error body, for ``responses=`` of a route handler."""
+def documented(
+    *statuses: int, described: dict[int, str] | None = None, openai: bool = False
+) -> dict[int, ResponseSpec]:
+    """OpenAPI responses with the error body (OpenAI's with ``openai``), for ``responses=`` of a route."""
     text = {**_DESCRIPTIONS, **(described or {})}
+    body = OpenAIErrorBody if openai else ErrorBody
     return {
-        status: ResponseSpec(data_container=ErrorBody, description=text[status], generate_examples=False)
+        status: ResponseSpec(data_container=body, description=text[status], generate_examples=False)
         for status in statuses
     }

@@ -8,10 +8,13 @@ schemathesis over it.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
+from typing import Any
 
-from litestar import Router
+from litestar import Request, Router
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OpenAPI,
@@ -111,12 +114,44 @@ def closed_bodies(document: OpenAPI, models: tuple[type[BaseModel], ...], max_qu
             question.max_length = max_question_chars
 
 
+class OfflineIndex(OpenAPIRenderPlugin):
+    """``GET /schema``: a page that lists the operations and links the document
+    (``/schema/openapi.json``), with nothing loaded from elsewhere — Litestar's Swagger, ReDoc and
+    Scalar pages load their scripts from a CDN, so they are blank offline or behind a strict proxy."""
+
+    def __init__(self) -> None:
+        super().__init__(path="/")
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        config = request.app.openapi_config
+        document = html.escape(f"{config.path if config else ''}/openapi.json")
+        info = openapi_schema.get("info", {})
+        title = html.escape(f"{info.get('title', '')} {info.get('version', '')}")
+        rows = "".join(
+            f"<tr><td>{html.escape(method.upper())}</td><td><code>{html.escape(path)}</code></td>"
+            f"<td>{html.escape(str(operation.get('summary', '')))}</td></tr>"
+            for path, item in openapi_schema.get("paths", {}).items()
+            for method, operation in item.items()
+            if isinstance(operation, dict) and method in {"get", "post", "put", "patch", "delete"}
+        )
+        page = (
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{title} API</title>"
+            "<style>body{font:15px system-ui,sans-serif;margin:2em}td{padding:.2em 1em .2em 0}</style>"
+            f"</head><body><h1>{title} API</h1><p>The OpenAPI 3.1 document: "
+            f"<a href='{document}'>{document}</a> (open it in any OpenAPI viewer or client "
+            f"generator).</p><table>{rows}</table></body></html>"
+        )
+        return page.encode()
+
+
 def openapi_config(router: Router | None = None) -> OpenAPIConfig:
-    """The document's config; ``router`` serves it (its guards protect ``/schema``)."""
+    """The document's config; ``router`` serves it (its guards protect ``/schema``): the document at
+    ``/schema/openapi.json`` and an offline index page at ``/schema``."""
     return OpenAPIConfig(
         title="faqstream",
         version="0.1.0",
         path="/schema",
         openapi_router=router,
         components=Components(security_schemes=dict(SECURITY_SCHEMES)),
+        render_plugins=[OfflineIndex(), JsonRenderPlugin()],
     )

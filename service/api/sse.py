@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 
@@ -33,8 +33,11 @@ def encode(event: Event) -> bytes:
 
 
 class _Relay:
-    def __init__(self, events: AsyncIterator[Event], keepalive_s: float) -> None:
+    def __init__(
+        self, events: AsyncIterator[Event], keepalive_s: float, encoder: Callable[[Event], bytes]
+    ) -> None:
         self.events = events
+        self.encoder = encoder
         self.keepalive_s = keepalive_s
         self.queue: asyncio.Queue[object] = asyncio.Queue()
         self.last_put = time.monotonic()
@@ -46,7 +49,7 @@ class _Relay:
     async def produce(self) -> None:
         try:
             async for event in self.events:
-                self.put(encode(event))
+                self.put(self.encoder(event))
         finally:
             self.put(_END)
 
@@ -59,9 +62,12 @@ class _Relay:
             self.put(KEEPALIVE)
 
 
-async def sse_bytes(events: AsyncIterator[Event], keepalive_s: float) -> AsyncIterator[bytes]:
-    """The SSE body. Events already queued when the response is ready to write go out as one chunk."""
-    relay = _Relay(events, keepalive_s)
+async def sse_bytes(
+    events: AsyncIterator[Event], keepalive_s: float, encoder: Callable[[Event], bytes] = encode
+) -> AsyncIterator[bytes]:
+    """The SSE body. Events already queued when the response is ready to write go out as one chunk.
+    ``encoder``: an event's frames (the native ``encode``, or the OpenAI-compatible chunks)."""
+    relay = _Relay(events, keepalive_s, encoder)
     producer = asyncio.ensure_future(relay.produce())
     timer = asyncio.ensure_future(relay.tick())
     try:

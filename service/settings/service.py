@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode
 
 from knowledge.settings import EmptyIsNone, _config
 
@@ -90,3 +90,20 @@ class ServiceSettings(BaseSettings):
         description="JSON object: model id (or prefix) → minimum cacheable prompt prefix in tokens, "
         "overriding the built-in table (service/answers/cacheable.py MIN_CACHEABLE_TOKENS)",
     )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="origins whose pages may call the API from a browser (CORS), comma-separated, e.g. "
+        "https://shop.example.com; empty = none (the web chat at / is same-origin and needs none)",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value
+        origins = tuple(str(item).strip().rstrip("/") for item in items if str(item).strip())
+        for origin in origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
+        return origins

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import redis
+from pydantic import SecretStr
 
 from fakes import FakeAnthropic
 from service.api.settings import AppSettings
@@ -105,7 +106,9 @@ def _settings(
         "router": RouterSettings(kind="llm"),
         "conversation": ConversationSettings(max_turns=2),
         "handoff": HandoffSettings(webhook_url=receiver.url),
-        "webhook": WebhookSettings(backoff_initial_s=0.01, backoff_max_s=0.05),
+        "webhook": WebhookSettings(
+            backoff_initial_s=0.01, backoff_max_s=0.05, secret=SecretStr("pii-sinks-webhook-secret")
+        ),
         "privacy": PrivacySettings(**privacy),
     }
     return service_settings(template, tmp, api_key="test-key", base_url=fake.base_url, components=components)

@@ -1,0 +1,55 @@
+"""Commands run through a running service (``--server URL``): the admin API with SERVICE_ADMIN_KEY.
+
+The embedded store is held by the service's process, so while it runs ``faqstream ingest``,
+``search`` and ``status`` reach the knowledge base through ``/admin/*`` instead.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from knowledge.errors import FaqstreamError
+
+ADMIN_KEY_HINT = "set SERVICE_ADMIN_KEY to the service's admin key (the one it was started with)"
+
+
+def admin_key() -> str:
+    from service.settings.service import ServiceSettings
+
+    key = ServiceSettings().admin_key
+    return key.get_secret_value() if key else ""
+
+
+def request(server: str, path: str, body: dict[str, Any] | None = None, timeout: float = 60) -> Any:
+    """GET (no ``body``) or POST ``server + path`` as the admin; the decoded JSON answer."""
+    req = urllib.request.Request(
+        server.rstrip("/") + path,
+        data=json.dumps(body).encode() if body is not None else None,
+        method="POST" if body is not None else "GET",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {admin_key()}"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        error = error_body(exc.read().decode(errors="replace"))
+        message = str(error.get("message") or exc.reason)
+        hint = ADMIN_KEY_HINT if exc.code in (401, 403, 404) else None
+        raise FaqstreamError(f"the service answered {exc.code}: {message}", hint=hint) from None
+    except OSError as exc:
+        raise FaqstreamError(
+            f"cannot reach the service at {server}: {exc}",
+            hint="check the URL (the one `faqstream serve` printed: serving on …)",
+        ) from None
+
+
+def error_body(raw: str) -> dict[str, Any]:
+    """The ``error`` object of the service's JSON error body, or {} when it is not one."""
+    try:
+        error = json.loads(raw).get("error")
+    except (ValueError, AttributeError):
+        return {}
+    return error if isinstance(error, dict) else {}

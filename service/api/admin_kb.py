@@ -1,0 +1,128 @@
+"""``/admin/status`` and ``/admin/search`` (``SERVICE_ADMIN_KEY``): what ``faqstream status`` and
+``faqstream search`` show, read through the running service — the embedded store is held by the
+service's process, so ``--server URL`` is how those commands work while it runs."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from litestar import Router, get, post
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.answerability import RelevanceCalibration
+from knowledge.schema import ChunkPayload, SearchFilters
+from knowledge.store import VectorStore
+from service.api import guards
+from service.api.errors import documented
+from service.api.openapi import ADMIN_SECURITY, DocumentedOperation
+from service.api.runtime import Runtime
+
+_ADMIN_OFF = {
+    403: "a database key without the `admin` scope (`insufficient_scope`)",
+    404: "admin is off: SERVICE_ADMIN_KEY is unset and no key has the `admin` scope",
+}
+
+
+class KbStatus(BaseModel):
+    """The knowledge base as ``faqstream status`` shows it."""
+
+    store: str = Field(description="QDRANT_URL, or the embedded store's folder")
+    alias: str
+    collection: str | None = Field(description="the collection the alias points to; null: none yet")
+    version: int
+    updated_at: str | None
+    documents: int
+    chunks: int
+    model: str | None
+    dim: int | None
+    relevance: str = Field(description="the relevance cut-off in use, in words")
+
+
+def kb_status(store: VectorStore, where: str, alias: str, relevance_floor: float | None) -> KbStatus:
+    """The status of an open store (blocking: reads it); ``where``: its URL or folder."""
+    meta = store.read_meta()
+    active = store.active()
+    if relevance_floor is not None:
+        relevance = f"floor {relevance_floor} from SERVICE_RELEVANCE_FLOOR (overrides the calibration)"
+    else:
+        calibration = RelevanceCalibration.from_dict(meta.relevance)
+        relevance = (
+            calibration.summary()
+            if calibration is not None
+            else "no cut-off calibrated (run `faqstream ingest` again to fit one)"
+        )
+    dim = meta.fingerprint.get("dim")
+    return KbStatus(
+        store=where,
+        alias=alias,
+        collection=active.name if active else None,
+        version=meta.version,
+        updated_at=meta.updated_at,
+        documents=len(active.document_states()) if active else 0,
+        chunks=active.count() if active else 0,
+        model=meta.fingerprint.get("model"),
+        dim=int(dim) if dim is not None else None,
+        relevance=relevance,
+    )
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=4000)
+    limit: int = Field(default=5, ge=1, le=100)
+    mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
+    language: str | None = Field(default=None, description="only passages in this language (ISO 639-1)")
+
+
+class Passage(BaseModel):
+    id: str
+    score: float = Field(description="fused rank score in hybrid mode, raw similarity otherwise")
+    dense_score: float | None = Field(description="cosine similarity to the query")
+    payload: ChunkPayload
+
+
+class SearchResult(BaseModel):
+    kb_version: int
+    hits: list[Passage]
+
+
+@get(
+    "/status",
+    summary="The knowledge base's version, documents, chunks, model and relevance cut-off (admin key)",
+    responses=documented(401, 403, 404, 429, 500, 503, described=_ADMIN_OFF),
+    security=ADMIN_SECURITY,
+    operation_class=DocumentedOperation,
+)
+async def status(runtime: Runtime) -> KbStatus:
+    qdrant = runtime.settings.qdrant
+    where = qdrant.url or str(qdrant.path.resolve())
+    return await asyncio.to_thread(
+        kb_status, runtime.kb.store, where, qdrant.collection, runtime.settings.service.relevance_floor
+    )
+
+
+@post(
+    "/search",
+    summary="The passages the knowledge base finds for a query, as `faqstream search` (admin key)",
+    status_code=200,
+    responses=documented(400, 401, 403, 404, 413, 415, 429, 500, 503, described=_ADMIN_OFF),
+    security=ADMIN_SECURITY,
+    operation_class=DocumentedOperation,
+)
+async def search(data: SearchRequest, runtime: Runtime) -> SearchResult:
+    filters = SearchFilters(language=[data.language]) if data.language else None
+
+    def run() -> tuple[int, list[Any]]:
+        hits = runtime.kb.search(data.query, limit=data.limit, mode=data.mode, filters=filters)
+        return runtime.kb.version(), hits
+
+    version, hits = await asyncio.to_thread(run)
+    return SearchResult(
+        kb_version=version,
+        hits=[Passage(id=h.id, score=h.score, dense_score=h.dense_score, payload=h.payload) for h in hits],
+    )
+
+
+admin_kb = Router(path="/admin", route_handlers=[status, search], guards=[guards.admin_guard])

@@ -1,0 +1,141 @@
+"""The answer's events as OpenAI chat completions: the second wire format of the one answer flow.
+
+Every event is first serialised by ``service.api.events.event_payload`` (the native API's one
+serialisation), then shaped here:
+
+* streamed — ``ChatChunks`` turns each event into ``chat.completion.chunk`` frames: ``meta`` → the
+  first chunk (``role``, and the ``faqstream`` extra with conversation id, citations, language,
+  mode, handoff so far); each ``delta`` → a ``content`` chunk; ``done`` → the Sources footer when
+  asked, the last chunk (``finish_reason`` and the final ``faqstream`` extra: ``done``'s handoff
+  replaces ``meta``'s), the usage chunk with ``stream_options.include_usage``, then ``[DONE]``; a
+  ``Failed`` answer → a frame ``{"error": {…}}`` in OpenAI's shape (the SDK raises it), then ``[DONE]``.
+* not streamed — ``completion`` shapes the native ``AnswerResponse`` as one ``chat.completion``.
+
+``usage``: prompt tokens count the cached ones too (OpenAI's convention), with
+``prompt_tokens_details.cached_tokens`` the cache reads; answers without a model call count 0.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+from service.answers.events import Event, Failed
+from service.api.errors import openai_error
+from service.api.events import event_payload, failure
+
+_CITED = re.compile(r"\[(\d{1,3})\]")
+DONE_FRAME = b"data: [DONE]\n\n"
+
+
+def usage(native: dict[str, Any]) -> dict[str, Any]:
+    cached = int(native.get("cache_read_input_tokens", 0))
+    prompt = int(native.get("input_tokens", 0)) + cached + int(native.get("cache_creation_input_tokens", 0))
+    completion = int(native.get("output_tokens", 0))
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+    }
+
+
+def finish_reason(stop_reason: str | None) -> str:
+    return "length" if stop_reason == "max_tokens" else "stop"
+
+
+def sources_footer(answer: str, citations: list[dict[str, Any]]) -> str:
+    """A Markdown "Sources" list of the passages the answer cites (all given ones when it cites
+    none by number); empty without citations."""
+    cited = {int(n) for n in _CITED.findall(answer)}
+    shown = [c for c in citations if c["index"] in cited] or citations
+    if not shown:
+        return ""
+    lines = []
+    for c in shown:
+        where = " — ".join(part for part in (c["section"], c["source"]) if part)
+        lines.append(f"[{c['index']}] {c['title']}" + (f" ({where})" if where else ""))
+    return "\n\nSources:\n" + "\n".join(lines)
+
+
+def _frame(data: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+
+
+class ChatChunks:
+    """The SSE frames of one streamed chat completion, event by event (``sse_bytes``'s encoder)."""
+
+    def __init__(self, model: str, *, sources: bool, include_usage: bool) -> None:
+        self.model = model
+        self.sources = sources
+        self.include_usage = include_usage
+        self.id = f"chatcmpl-{uuid.uuid4().hex}"
+        self.created = int(time.time())
+        self.meta: dict[str, Any] = {}
+        self.text: list[str] = []  # kept only for the Sources footer
+        # A text chunk is this frame around the JSON string of its text (the hot path: one per delta).
+        head, _, tail = _frame(self._chunk({"content": ""})).partition(b'{"content":""}')
+        self._text_head, self._text_tail = head + b'{"content":', b"}" + tail
+
+    def _chunk(
+        self, delta: dict[str, Any], finish: str | None = None, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        chunk: dict[str, Any] = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+        }
+        if extra is not None:
+            chunk["faqstream"] = extra
+        return chunk
+
+    def __call__(self, event: Event) -> bytes:
+        name, data = event_payload(event)
+        if name == "delta":
+            if self.sources:
+                self.text.append(data["text"])
+            return self._text_head + json.dumps(data["text"], ensure_ascii=False).encode() + self._text_tail
+        if name == "meta":
+            self.meta = data
+            return _frame(self._chunk({"role": "assistant", "content": ""}, extra=data))
+        if name == "done":
+            final = {**self.meta, **data}
+            frames = []
+            footer = sources_footer("".join(self.text), final["citations"]) if self.sources else ""
+            if footer:
+                frames.append(_frame(self._chunk({"content": footer})))
+            frames.append(_frame(self._chunk({}, finish_reason(data["stop_reason"]), extra=final)))
+            if self.include_usage:
+                head = self._chunk({})
+                frames.append(_frame({**head, "choices": [], "usage": usage(data["usage"])}))
+            return b"".join(frames) + DONE_FRAME
+        # error: the answer broke off after text was sent (the text already sent stands)
+        assert isinstance(event, Failed)
+        return _frame({"error": openai_error(failure(event))}) + DONE_FRAME
+
+
+def completion(body: dict[str, Any], model: str, *, sources: bool) -> dict[str, Any]:
+    """The native answer (``AnswerResponse`` as a dict) as one ``chat.completion``."""
+    extra = {k: v for k, v in body.items() if k != "answer"}
+    content = body["answer"] + (sources_footer(body["answer"], body["citations"]) if sources else "")
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": finish_reason(body["stop_reason"]),
+                "logprobs": None,
+            }
+        ],
+        "usage": usage(body["usage"]),
+        "faqstream": extra,
+    }
