@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from knowledge.schema import SearchHit
 from service import smalltalk
 from service.answers.digest import Prefix
+from service.answers.quotable import quotable
 from service.answers.request import AnswerRequest
 from service.caching import CacheHit
 from service.conversations.store import Conversation, Turn, conversation_key
@@ -23,6 +24,9 @@ TAKEOVER = ("customer_request", "dissatisfaction")
 
 
 def citations_for(hits: list[SearchHit]) -> list[Citation]:
+    """The cited passages as shown to customers (footnotes of the web chat, the OpenAI extra): the
+    quote is what ``quotable`` lets through — no markup, no sentence addressing the reader as
+    instructions — like the extractive reply's quotes."""
     return [
         Citation(
             index=n,
@@ -31,7 +35,7 @@ def citations_for(hits: list[SearchHit]) -> list[Citation]:
             source=h.payload.source,
             section=h.payload.section,
             score=round(h.dense_score or 0.0, 4),
-            quote=h.payload.text,
+            quote=quotable(h.payload.text),
         )
         for n, h in enumerate(hits, 1)
     ]

@@ -103,3 +103,11 @@ def test_an_extractive_reply_quotes_no_markup_and_no_instructions(hostile: Path,
         for marker in (*MARKERS, "card number", "CVV", "password", "Ignore previous")
         if marker in answer
     ]
+    # the citations customers see as footnotes carry the same filtered quotes
+    quotes = " ".join(c["quote"] for c in body["citations"])
+    assert "Refunds for the Zephyr kettle take 5-10 business days" in quotes
+    assert not [
+        marker
+        for marker in (*MARKERS, "card number", "CVV", "password", "Ignore previous")
+        if marker in quotes
+    ]
