@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -31,8 +30,18 @@ from typing import Any
 
 import psutil
 
-from bench.common import EVAL, MODEL_CACHE, REPO, RESULTS, percentile, read_jsonl, write_result
-from bench.service_latency import FIRST_TOKEN_S, TOKEN_S, TOKENS, _ms, _request, _run
+from bench.common import EVAL, REPO, RESULTS, percentile, read_jsonl, write_result
+from bench.service_latency import (
+    FIRST_TOKEN_S,
+    TOKEN_S,
+    TOKENS,
+    _ms,
+    _request,
+    _run,
+    bench_env,
+    ingest_demo,
+    start_fake,
+)
 from tests.service_harness import free_port
 
 LEVELS = ((1, 20), (64, 320))  # streams, requests per endpoint per round
@@ -146,40 +155,9 @@ def main() -> None:
     questions = [r["query"] for r in read_jsonl(EVAL / "faq_queries.jsonl")][:2000]
     fake_port, service_port = free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="faqstream-openai-latency-") as tmp:
-        env = {
-            **os.environ,
-            "QDRANT_PATH": str(Path(tmp) / "qdrant"),
-            "EMBEDDING_CACHE_DIR": str(MODEL_CACHE),
-            "HF_HUB_OFFLINE": "1",
-            "ANTHROPIC_API_KEY": "bench",
-            "SERVICE_PORT": str(service_port),
-            "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{fake_port}",
-            "FAQSTREAM_LOG_LEVEL": "WARNING",
-            "CACHE_ANSWERS": "false",
-            "LIMITS_KEY_RPM": "0",
-            "DATABASE_SQLITE_PATH": str(Path(tmp) / "faqstream.db"),
-        }
-        subprocess.run(
-            [sys.executable, "-m", "faqstream", "ingest", "data/policies"],
-            cwd=REPO,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        upstream = [
-            "--first-token-delay",
-            str(FIRST_TOKEN_S),
-            "--token-delay",
-            str(TOKEN_S),
-            "--tokens",
-            str(TOKENS),
-        ]
-        fake = subprocess.Popen(
-            [sys.executable, "-m", "fakes", "--port", str(fake_port), *upstream],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        env = bench_env(Path(tmp), service_port, fake_port)
+        ingest_demo(env)
+        fake = start_fake(fake_port)
         service = subprocess.Popen(
             [sys.executable, "-m", "faqstream", "serve"], cwd=REPO, env=env, stderr=subprocess.DEVNULL
         )

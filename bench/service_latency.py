@@ -128,6 +128,52 @@ def _ms(values: list[float], q: float) -> float:
     return round(percentile(values, q) * 1000, 2)
 
 
+def bench_env(tmp: Path, service_port: int, fake_port: int) -> dict[str, str]:
+    """The service's environment in the latency benches: the demo corpus in ``tmp``, the fake API on
+    ``fake_port``, and the generative path itself measured — no answer cache, no rate limit."""
+    return {
+        **os.environ,
+        "QDRANT_PATH": str(tmp / "qdrant"),
+        "EMBEDDING_CACHE_DIR": str(MODEL_CACHE),
+        "HF_HUB_OFFLINE": "1",
+        "ANTHROPIC_API_KEY": "bench",
+        "SERVICE_PORT": str(service_port),
+        "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{fake_port}",
+        "FAQSTREAM_LOG_LEVEL": "WARNING",
+        "CACHE_ANSWERS": "false",
+        "LIMITS_KEY_RPM": "0",
+        "DATABASE_SQLITE_PATH": str(tmp / "faqstream.db"),
+    }
+
+
+def ingest_demo(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "faqstream", "ingest", "data/policies"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def start_fake(fake_port: int) -> subprocess.Popen[str]:
+    """The fake Anthropic API with the benches' timing (first token, then ``TOKENS`` tokens)."""
+    upstream = [
+        "--first-token-delay",
+        str(FIRST_TOKEN_S),
+        "--token-delay",
+        str(TOKEN_S),
+        "--tokens",
+        str(TOKENS),
+    ]
+    return subprocess.Popen(
+        [sys.executable, "-m", "fakes", "--port", str(fake_port), *upstream],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true", help="py-spy the service at the last level")
@@ -137,46 +183,10 @@ def main() -> None:
     levels = [lv for lv in LEVELS if str(lv[0]) in os.environ.get("BENCH_LEVELS", "1,16,64").split(",")]
     fake_port, service_port = free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="faqstream-latency-") as tmp:
-        env = {
-            **os.environ,
-            "QDRANT_PATH": str(Path(tmp) / "qdrant"),
-            "EMBEDDING_CACHE_DIR": str(MODEL_CACHE),
-            "HF_HUB_OFFLINE": "1",
-            "ANTHROPIC_API_KEY": "bench",
-            "SERVICE_PORT": str(service_port),
-            "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{fake_port}",
-            "FAQSTREAM_LOG_LEVEL": "WARNING",
-            # Measure the generative path itself: no answer cache, no rate limit in the way.
-            "CACHE_ANSWERS": "false",
-            "LIMITS_KEY_RPM": "0",
-            "DATABASE_SQLITE_PATH": str(Path(tmp) / "faqstream.db"),
-        }
-        subprocess.run(
-            [sys.executable, "-m", "faqstream", "ingest", "data/policies"],
-            cwd=REPO,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        env = bench_env(Path(tmp), service_port, fake_port)
+        ingest_demo(env)
         upstream_prompt = _service_prompt(Path(tmp) / "qdrant", questions[0])
-        fake = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "fakes",
-                "--port",
-                str(fake_port),
-                "--first-token-delay",
-                str(FIRST_TOKEN_S),
-                "--token-delay",
-                str(TOKEN_S),
-                "--tokens",
-                str(TOKENS),
-            ],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        fake = start_fake(fake_port)
         service = subprocess.Popen(
             [sys.executable, "-m", "faqstream", "serve"], cwd=REPO, env=env, stderr=subprocess.DEVNULL
         )
