@@ -282,10 +282,9 @@ def _ingest_remote(args: argparse.Namespace) -> int:
         with urllib.request.urlopen(request, timeout=3600) as response:
             data = json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        raw = exc.read().decode(errors="replace")
-        from faqstream.remote import error_body
+        from faqstream.remote import error_body, refused
 
-        error = error_body(raw)
+        error = error_body(exc.read().decode(errors="replace"))
         if error.get("code") == IngestRefusedError.code:  # the service's safeguard: same as local
             details = error.get("details") or {}
             raise IngestRefusedError(
@@ -294,11 +293,7 @@ def _ingest_remote(args: argparse.Namespace) -> int:
                 hint=details.pop("hint", None),
                 details=details,
             ) from None
-        detail = raw[:500]
-        raise FaqstreamError(
-            f"the service refused the ingest ({exc.code}): {detail}",
-            hint="set SERVICE_ADMIN_KEY to the service's admin key",
-        ) from exc
+        raise refused(exc.code, error, str(exc.reason)) from None
     except OSError as exc:
         raise FaqstreamError(f"cannot reach the service at {args.server}: {exc}") from exc
     from ingest.report import IngestReport, SkippedFile

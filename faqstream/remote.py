@@ -14,6 +14,19 @@ from typing import Any
 from knowledge.errors import FaqstreamError
 
 ADMIN_KEY_HINT = "set SERVICE_ADMIN_KEY to the service's admin key (the one it was started with)"
+# What to do about a refusal, by the service's error code (else by status: the key).
+HINTS = {
+    "ingest_path_forbidden": "admin ingest reads only under the service's SERVICE_INGEST_ROOTS: set it on "
+    """the service (a JSON list of absolute folders on its machine, e.g. '["/srv/policies"]') and """
+    "restart it, then give paths under those folders",
+}
+
+
+def refused(status: int, error: dict[str, Any], reason: str) -> FaqstreamError:
+    """The service's refusal as one line (its message, never the raw body) and the fix."""
+    code = str(error.get("code") or "")
+    hint = HINTS.get(code) or (ADMIN_KEY_HINT if status in (401, 403, 404) else None)
+    return FaqstreamError(f"the service answered {status}: {error.get('message') or reason}", hint=hint)
 
 
 def admin_key() -> str:
@@ -35,10 +48,7 @@ def request(server: str, path: str, body: dict[str, Any] | None = None, timeout:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        error = error_body(exc.read().decode(errors="replace"))
-        message = str(error.get("message") or exc.reason)
-        hint = ADMIN_KEY_HINT if exc.code in (401, 403, 404) else None
-        raise FaqstreamError(f"the service answered {exc.code}: {message}", hint=hint) from None
+        raise refused(exc.code, error_body(exc.read().decode(errors="replace")), str(exc.reason)) from None
     except OSError as exc:
         raise FaqstreamError(
             f"cannot reach the service at {server}: {exc}",

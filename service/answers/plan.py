@@ -23,10 +23,15 @@ from service.smalltalk import SmallTalk
 TAKEOVER = ("customer_request", "dissatisfaction")
 
 
+def shown_quote(text: str) -> str:
+    """A passage as customers see it in a citation (web chat footnotes, the OpenAI extra): verbatim
+    when ``quotable`` keeps all of it, else what ``quotable`` lets through — no markup, no sentence
+    addressing the reader as instructions — like the extractive reply's quotes."""
+    kept = quotable(text)
+    return text if kept.split() == text.split() else kept
+
+
 def citations_for(hits: list[SearchHit]) -> list[Citation]:
-    """The cited passages as shown to customers (footnotes of the web chat, the OpenAI extra): the
-    quote is what ``quotable`` lets through — no markup, no sentence addressing the reader as
-    instructions — like the extractive reply's quotes."""
     return [
         Citation(
             index=n,
@@ -35,7 +40,7 @@ def citations_for(hits: list[SearchHit]) -> list[Citation]:
             source=h.payload.source,
             section=h.payload.section,
             score=round(h.dense_score or 0.0, 4),
-            quote=quotable(h.payload.text),
+            quote=shown_quote(h.payload.text),
         )
         for n, h in enumerate(hits, 1)
     ]

@@ -39,8 +39,10 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_newcomer_runs_the_service_and_works_through_it(tmp_path: Path, child_env: dict[str, str]) -> None:
-    env = {**child_env, "SERVICE_ADMIN_KEY": ADMIN_KEY}
-    docs = write_corpus(tmp_path / "my-policies")
+    roots = tmp_path / "roots"
+    env = {**child_env, "SERVICE_ADMIN_KEY": ADMIN_KEY, "SERVICE_INGEST_ROOTS": json.dumps([str(roots)])}
+    docs = write_corpus(roots / "my-policies")
+    elsewhere = write_corpus(tmp_path / "elsewhere")
     with serve_process(env, tmp_path / "serve.log") as served:
         log = served.log_text()
         assert log.count(f"faqstream: serving on {served.base} (") == 1, log
@@ -53,6 +55,9 @@ def test_a_newcomer_runs_the_service_and_works_through_it(tmp_path: Path, child_
             assert f"faqstream {command}" in locked.stderr, locked.stderr
         assert run(env, "search", "kettle").stderr == locked.stderr
 
+        outside = run(env, "ingest", str(elsewhere), "--server", served.base)  # not under the roots
+        assert outside.returncode == 3, outside.stderr
+        assert "SERVICE_INGEST_ROOTS" in outside.stderr and '{"error"' not in outside.stderr, outside.stderr
         ingested = run(env, "ingest", str(docs), "--server", served.base)
         assert ingested.returncode == 0, ingested.stderr
 
