@@ -271,7 +271,12 @@ async def build_runtime(
         (log.info if intents.custom else log.warning)("%s", intents.reason)
         handoff = HandoffPolicy(settings.handoff, custom_intents=intents.custom)
         cache = (
-            build_answer_cache(answer_cache_settings(settings), redis, key_prefix=f"{prefix}answers:")
+            build_answer_cache(
+                answer_cache_settings(settings),
+                redis,
+                key_prefix=f"{prefix}answers:",
+                answerer=f"generative:{settings.anthropic.model}" if claude is not None else "extractive",
+            )
             if settings.cache.answers
             else None
         )

@@ -49,8 +49,11 @@ def build_answer_cache(
     *,
     key_prefix: str = "faqstream:answers:",
     clock: Clock = time.time,
+    answerer: str = "",
 ) -> AnswerCache:
-    """Redis-backed when a client is given (``REDIS_URL`` set), in-process otherwise."""
+    """Redis-backed when a client is given (``REDIS_URL`` set), in-process otherwise. ``answerer``
+    (``generative:<model>`` or ``extractive``) separates the entries of differently answering
+    deployments sharing one Redis, and of one deployment before and after a key was set."""
     if redis is not None:
-        return RedisAnswerCache(redis, settings, key_prefix=key_prefix, clock=clock)
-    return MemoryAnswerCache(settings, clock)
+        return RedisAnswerCache(redis, settings, key_prefix=key_prefix, clock=clock, answerer=answerer)
+    return MemoryAnswerCache(settings, clock, answerer)

@@ -37,9 +37,10 @@ _FAILURES = (RedisError, OSError)
 class AnswerCache(ABC):
     """Lookup and store of first-turn answers; lookups never raise, they miss."""
 
-    def __init__(self, settings: CacheSettings, clock: Clock = time.time) -> None:
+    def __init__(self, settings: CacheSettings, clock: Clock = time.time, answerer: str = "") -> None:
         self.settings = settings
         self.clock = clock
+        self.answerer = answerer  # who fills this cache: part of every key's namespace
         self.stats = CacheStats()
 
     @property
@@ -59,7 +60,7 @@ class AnswerCache(ABC):
         """The cached answer for this question, or None. ``vector``: the L2-normalised query vector."""
         if not self.enabled:
             return None
-        key = CacheKey.build(question, language, filters, kb_version, tenant)
+        key = CacheKey.build(question, language, filters, kb_version, tenant, answerer=self.answerer)
         query = unit(vector) if vector is not None and self.settings.semantic_on else None
         try:
             hit = await self._lookup(key, query)
@@ -81,7 +82,7 @@ class AnswerCache(ABC):
         goes on to ``lookup`` with the query vector, which counts it)."""
         if not self.enabled:
             return None
-        key = CacheKey.build(question, language, filters, kb_version, tenant)
+        key = CacheKey.build(question, language, filters, kb_version, tenant, answerer=self.answerer)
         try:
             record, _ = await self._probe(key, None)
         except _FAILURES as exc:
@@ -109,7 +110,7 @@ class AnswerCache(ABC):
         """
         if not self.enabled or find_pii(question):
             return False
-        key = CacheKey.build(question, language, filters, kb_version, tenant)
+        key = CacheKey.build(question, language, filters, kb_version, tenant, answerer=self.answerer)
         now = self.clock()
         record = Record(question, key.identifiers, answer, now, now + self.settings.ttl_s)
         try:

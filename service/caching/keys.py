@@ -2,11 +2,12 @@
 
 A question's key is its text after Unicode NFKC, casefold, collapsed whitespace, leading ``¿¡`` and
 trailing punctuation stripped. Its namespace is (tenant, language, filters as canonical JSON,
-knowledge-base version): tenants never share an entry, exact or semantic (one tenant's cached answer
-could tell another what its customers asked), and a new ingest bumps the version, so older entries
-are never served again. Its identifiers
-are the tokens with a digit (order numbers, amounts, SKUs, dates, "24/7"): a semantic hit needs
-exactly the same ones.
+knowledge-base version, answerer): tenants never share an entry, exact or semantic (one tenant's cached answer
+could tell another what its customers asked), a new ingest bumps the version, so older entries
+are never served again, and the answerer (``generative:<model>`` or ``extractive``) keeps a quoted
+answer from before a Claude key was set — or one of another model — from being replayed after it.
+Its identifiers are the tokens with a digit (order numbers, amounts, SKUs, dates, "24/7"): a
+semantic hit needs exactly the same ones.
 """
 
 from __future__ import annotations
@@ -60,15 +61,24 @@ def _digest(text: str, size: int) -> str:
 
 @dataclass(frozen=True)
 class CacheKey:
-    namespace: str  # (tenant, language, filters, kb_version)
+    namespace: str  # (tenant, language, filters, kb_version, answerer)
     id: str  # the normalised question
     normalised: str
     identifiers: tuple[str, ...]
 
     @classmethod
     def build(
-        cls, question: str, language: str, filters: Filters, kb_version: int, tenant: str = ""
+        cls,
+        question: str,
+        language: str,
+        filters: Filters,
+        kb_version: int,
+        tenant: str = "",
+        *,
+        answerer: str = "",
     ) -> CacheKey:
         norm = normalise_question(question)
-        ns = json.dumps([tenant, language.strip().lower(), canonical_filters(filters), int(kb_version)])
+        ns = json.dumps(
+            [tenant, language.strip().lower(), canonical_filters(filters), int(kb_version), answerer]
+        )
         return cls(_digest(ns, 10), _digest(norm, 16), norm, identifiers(norm))

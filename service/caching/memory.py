@@ -56,8 +56,8 @@ class _Namespace(TTLCache[str, _Value]):
 class MemoryAnswerCache(AnswerCache):
     """One process; bounded LRU of namespaces, each a bounded LRU of entries."""
 
-    def __init__(self, settings: CacheSettings, clock: Clock = time.time) -> None:
-        super().__init__(settings, clock)
+    def __init__(self, settings: CacheSettings, clock: Clock = time.time, answerer: str = "") -> None:
+        super().__init__(settings, clock, answerer)
         self._spaces: LRUCache[str, _Namespace] = LRUCache(maxsize=settings.max_namespaces)
 
     async def _probe(self, key: CacheKey, query: Vector | None) -> Probe:

@@ -122,8 +122,9 @@ class RedisAnswerCache(AnswerCache):
         *,
         key_prefix: str = "faqstream:answers:",
         clock: Clock = time.time,
+        answerer: str = "",
     ) -> None:
-        super().__init__(settings, clock)
+        super().__init__(settings, clock, answerer)
         if redis.connection_pool.connection_kwargs.get("decode_responses"):
             raise ConfigError(
                 "the answer cache stores vectors as bytes: its Redis client needs decode_responses=False"

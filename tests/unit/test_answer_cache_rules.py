@@ -47,6 +47,16 @@ def test_filters_are_canonical() -> None:
     assert k1 == CacheKey.build("refund", "en", {}, 1)
     assert k1.namespace != CacheKey.build("refund", "en", {"kind": "faq"}, 1).namespace
     assert k1.namespace != CacheKey.build("refund", "en", None, 2).namespace
+    # a quoted (extractive) answer is never replayed by a generative deployment, nor one model's by another
+    extractive = CacheKey.build("refund", "en", None, 1, answerer="extractive").namespace
+    assert (
+        extractive
+        != CacheKey.build("refund", "en", None, 1, answerer="generative:claude-sonnet-4-6").namespace
+    )
+    assert (
+        CacheKey.build("refund", "en", None, 1, answerer="generative:claude-haiku-4-5").namespace
+        != CacheKey.build("refund", "en", None, 1, answerer="generative:claude-sonnet-4-6").namespace
+    )
 
 
 def test_semantic_threshold_is_per_model(monkeypatch: pytest.MonkeyPatch) -> None:
