@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
+    from pydantic_settings import BaseSettings, SettingsError
 
     from ingest.report import IngestReport
     from knowledge.search import KnowledgeBase
@@ -131,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from knowledge.errors import FaqstreamError
     from knowledge.settings import Settings
@@ -164,22 +167,48 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:  # a setting from the environment or .env is invalid
         print(f"faqstream: {_invalid_settings(exc)}", file=sys.stderr)
         return EXIT_FAILED
+    except SettingsError as exc:  # a list or object setting that is not JSON
+        print(f"faqstream: {_unparsable_setting(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _settings_classes() -> list[type[BaseSettings]]:
+    from pydantic_settings import BaseSettings
+
+    found: list[type[BaseSettings]] = []
+    pending: list[type[BaseSettings]] = [BaseSettings]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def _unparsable_setting(exc: SettingsError) -> str:
+    """``error parsing value for field "x" from source …`` as the variable the user set, plus how
+    to write it: list and object settings are JSON."""
+    field = re.search(r'field "([^"]+)"', str(exc))
+    names = sorted(
+        {
+            f"{cls.model_config.get('env_prefix') or ''}{field.group(1)}".upper()
+            for cls in _settings_classes()
+            if field and field.group(1) in cls.model_fields
+        }
+    )
+    which = " or ".join(names) if names else "a setting"
+    return (
+        f"invalid configuration: {which} is not valid JSON (lists and objects are written as JSON)\n"
+        """  → e.g. INGEST_LANGUAGES='["en","es"]' or SERVICE_INGEST_ROOTS='["/srv/policies"]', in the """
+        "environment or ./.env (every setting is described in .env.example)"
+    )
 
 
 def _invalid_settings(exc: ValidationError) -> str:
     """One line per invalid setting, named as the user sets it (``SERVICE_PORT``), plus a hint."""
-    from pydantic_settings import BaseSettings
-
-    def prefix_of(title: str) -> str:
-        pending: list[type[BaseSettings]] = [BaseSettings]
-        while pending:
-            cls = pending.pop()
-            if cls.__name__ == title:
-                return str(cls.model_config.get("env_prefix") or "")
-            pending.extend(cls.__subclasses__())
-        return ""
-
-    prefix = prefix_of(exc.title)
+    prefix = next(
+        (str(c.model_config.get("env_prefix") or "") for c in _settings_classes() if c.__name__ == exc.title),
+        "",
+    )
     problems = []
     for error in exc.errors(include_url=False):
         name = "_".join(str(part) for part in error["loc"]).upper()

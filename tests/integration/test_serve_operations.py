@@ -114,6 +114,7 @@ def _held_port() -> tuple[socket.socket, int]:
     [
         ("port in use", "is already in use"),
         ("bad setting", "SERVICE_HEADER_TIMEOUT_S"),
+        ("list setting not JSON", "SERVICE_INGEST_ROOTS is not valid JSON"),
         ("redis down", "Redis is unreachable"),
         ("store locked", "is in use by pid"),
     ],
@@ -129,6 +130,8 @@ def test_serve_start_up_failures_are_one_line_and_a_hint(
             args = ["serve", "--port", str(port)]
         elif case == "bad setting":
             env["SERVICE_HEADER_TIMEOUT_S"] = "soon"
+        elif case == "list setting not JSON":
+            env["SERVICE_INGEST_ROOTS"] = "/srv/policies"  # a list is written as JSON
         elif case == "redis down":
             env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"  # a socket that never speaks Redis
             held.close()
