@@ -64,7 +64,9 @@ def cors(settings: AppSettings) -> CORSConfig | None:
     return CORSConfig(
         allow_origins=origins,
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-API-Key", "Accept-Language"],
+        # any request header: the origin list is the protection, and browser SDKs add their own
+        # (the OpenAI JS SDK sends x-stainless-*); no cookies are used, so credentials stay off
+        allow_headers=["*"],
         expose_headers=[
             "Retry-After",
             "RateLimit-Limit",

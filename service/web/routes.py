@@ -20,15 +20,15 @@ CACHE = CacheControlHeader(max_age=300, public=True)
 @get("/", include_in_schema=False, cache_control=CACHE)
 async def page() -> File:
     return File(
-        STATIC / "index.html", content_disposition_type="inline", media_type="text/html; charset=utf-8"
+        STATIC / "index.html",
+        content_disposition_type="inline",
+        media_type="text/html",  # Litestar adds the charset
     )
 
 
 @get("/widget.js", include_in_schema=False, cache_control=CACHE)
 async def widget() -> File:
-    return File(
-        STATIC / "widget.js", content_disposition_type="inline", media_type="text/javascript; charset=utf-8"
-    )
+    return File(STATIC / "widget.js", content_disposition_type="inline", media_type="text/javascript")
 
 
 def web_routes() -> list[ControllerRouterHandler]:
