@@ -198,6 +198,8 @@ def _ledger_dump(path: Path) -> str:
 
 def probe(cases: list[Case], questions: int, seed: int) -> dict[str, Any]:
     """Ask the real service ``questions`` questions with valid values; count the values per sink."""
+    from pydantic import SecretStr
+
     from fakes import FakeAnthropic
     from service.caching import CacheSettings
     from service.conversations.store import ConversationSettings
@@ -226,7 +228,9 @@ def probe(cases: list[Case], questions: int, seed: int) -> dict[str, Any]:
                 "router": RouterSettings(kind="llm"),
                 "conversation": ConversationSettings(max_turns=2),
                 "handoff": HandoffSettings(webhook_url=receiver.url),
-                "webhook": WebhookSettings(backoff_initial_s=0.01, backoff_max_s=0.05),
+                "webhook": WebhookSettings(
+                    backoff_initial_s=0.01, backoff_max_s=0.05, secret=SecretStr("bench-pii-webhook-secret")
+                ),
             }
             settings = make_settings(
                 template, root / "svc", api_key="test-key", base_url=fake.base_url, components=components
