@@ -31,7 +31,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from knowledge.errors import InputError
 
-ELLIPSIS = "…"
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 # A quotation right before its marker: "text" [1], “text” [1], «text» [1], „text“ [1], 「text」[1]
 _QUOTED = re.compile(
@@ -133,16 +132,22 @@ def normalise(text: str) -> str:
 
 
 def quoted_in(quote: str, passage: str) -> bool:
-    """``quote`` appears in ``passage`` word for word, whitespace aside; a clipped end (``…``) and
-    the ``**``/``_`` emphasis of Markdown are ignored."""
-    wanted = normalise(quote.strip().rstrip(ELLIPSIS)).strip().rstrip(" ,;:")  # NFKC makes … "..."
-    if not wanted:
-        return True
+    """``quote`` appears in ``passage`` word for word, whitespace aside; an ellipsis (``…`` or
+    ``...``) marks left-out words (the pieces around it must appear in order), and the ``**``/``__``
+    emphasis of Markdown is ignored."""
 
     def plain(text: str) -> str:
-        return normalise(text.replace("**", "").replace("__", ""))
+        return normalise(text.replace("**", "").replace("__", ""))  # NFKC makes … into ...
 
-    return plain(wanted) in plain(passage)
+    pieces = [p.strip(" ,;:") for p in plain(quote).split("...")]
+    text = plain(passage)
+    at = 0
+    for piece in filter(None, pieces):
+        found = text.find(piece, at)
+        if found < 0:
+            return False
+        at = found + len(piece)
+    return True
 
 
 def citation_markers(text: str, citations: Sequence[CitedPassage]) -> list[Marker]:
