@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
     from knowledge.answer_eval import AnswerLabel, AnswerScore, Judgement, ObservedAnswer
     from knowledge.settings import Settings
+
+log = logging.getLogger(__name__)
 
 EVAL_USER = "faqstream-eval"
 RETRIES_429 = 5
@@ -193,7 +196,7 @@ async def judge_all(
     from knowledge.answer_eval import Judgement
     from service.api.runtime import preflight
     from service.llm.claude import ClaudeClient
-    from service.llm.resilient import ResilientClaude
+    from service.llm.resilient import LlmUnavailableError, ResilientClaude
 
     _keys, prices = preflight(settings)
     claude = ResilientClaude(ClaudeClient(settings.anthropic, prices), settings.resilience)
@@ -208,16 +211,21 @@ async def judge_all(
         if answer.error or not answer.text.strip():
             return None
         async with gate:
-            completion = await claude.complete(
-                JUDGE_SYSTEM,
-                [{"role": "user", "content": judge_prompt(label.question, answer)}],
-                max_tokens=300,
-                tools=[tool],
-                tool_choice={"type": "tool", "name": JUDGE_TOOL},
-            )
+            try:
+                completion = await claude.complete(
+                    JUDGE_SYSTEM,
+                    [{"role": "user", "content": judge_prompt(label.question, answer)}],
+                    max_tokens=300,
+                    tools=[tool],
+                    tool_choice={"type": "tool", "name": JUDGE_TOOL},
+                )
+            except LlmUnavailableError as exc:  # after retries and fallbacks: this reply goes unjudged
+                log.warning("judge unavailable for %r: %s", label.id or label.question[:40], exc)
+                return None
         try:
             return Judgement.model_validate(completion.tool_input or {})
-        except ValueError:
+        except ValueError as exc:
+            log.warning("judge reply for %r is invalid: %s", label.id or label.question[:40], exc)
             return None
 
     try:

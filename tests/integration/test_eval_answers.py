@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from fakes import FakeAnthropic
+from fakes.anthropic_faults import Status
 from fakes.anthropic_protocol import Reply, default_tool_input
 from faqstream import cli
 from faqstream.eval_answers import JUDGE_TOOL
@@ -178,3 +179,47 @@ def test_eval_answers_in_process_extractive(
         check=False,
     )
     assert failed.returncode == 3 and "bad.jsonl:1" in failed.stderr and "doc_ids" in failed.stderr
+
+
+def test_an_overloaded_judge_leaves_replies_unjudged(
+    template: Path,
+    tmp_path: Path,
+    fake: FakeAnthropic,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The judge's calls fail after the client's retries: the answers are still scored, without
+    a faithfulness figure, and the run ends normally."""
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps(LABELS[0]) + "\n", encoding="utf-8")
+    for name, value in {
+        "ANTHROPIC_API_KEY": "test-key",
+        "ANTHROPIC_BASE_URL": fake.base_url,
+        "RESILIENCE_MAX_ATTEMPTS": "2",
+        "RESILIENCE_FALLBACK_MODELS": "claude-haiku-4-5",
+        "RESILIENCE_BACKOFF_BASE_S": "0",
+        "RESILIENCE_JITTER_S": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    def overloaded_judge(body: Any) -> Status | None:
+        judge = isinstance(body, dict) and (body.get("tool_choice") or {}).get("name") == JUDGE_TOOL
+        return Status(529, "overloaded_error", "Overloaded") if judge else None
+
+    monkeypatch.setattr(fake, "fault_source", overloaded_judge)
+    settings = service_settings(template, tmp_path, api_key="test-key", base_url=fake.base_url)
+    before = len(fake.message_requests())
+    with over_http(settings) as served:
+        code = cli.main(["eval", "answers", str(labels), "--server", served.base, "--json", "--judge"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    report = json.loads(out.out)
+    (question,) = report["questions"]
+    assert question["markers_correct"] == 1 and question["faithfulness"] is None
+    assert report["summaries"][0]["faithfulness"] is None
+    judged = [
+        r
+        for r in fake.message_requests()[before:]
+        if (r.body.get("tool_choice") or {}).get("name") == JUDGE_TOOL
+    ]
+    assert len(judged) == 4  # 2 attempts × (the model + its fallback), then the reply is left unjudged
