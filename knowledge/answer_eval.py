@@ -8,7 +8,8 @@ One labelled question (``AnswerLabel``, a JSONL row) is compared with what the s
   questions only; an unanswerable question has no expected document);
 * **citations** — every ``[n]`` marker in the reply names a passage that was given (``1..len``),
   and a marker that comes with a quote (``"…" [n]``, or the extractive ``[n] Title: text`` line)
-  quotes passage ``n`` word for word (whitespace and a clipped end ``…`` aside);
+  quotes passage ``n`` word for word (whitespace and an ellipsis for left-out words aside; a quote
+  in another language than its passage is a translation and is not checked);
 * **reply language** — the language detected in the reply's own words (verified quotes removed:
   they are in the document's language by design) equals the expected one;
 * **handoff** — a handoff happened when one was expected (``true`` or a reason; a reason must
@@ -150,8 +151,13 @@ def quoted_in(quote: str, passage: str) -> bool:
     return True
 
 
-def citation_markers(text: str, citations: Sequence[CitedPassage]) -> list[Marker]:
-    """Every ``[n]`` of the reply, checked against the passages given (``citations``)."""
+def citation_markers(
+    text: str, citations: Sequence[CitedPassage], detect: Callable[[str], str] | None = None
+) -> list[Marker]:
+    """Every ``[n]`` of the reply, checked against the passages given (``citations``). With
+    ``detect``, a quote in another language than its passage is a translation (the answer prompt
+    asks the model to translate what it quotes from a passage in another language): not checked
+    word for word (``quote_found`` None)."""
     passages = {c.index: c.quote for c in citations}
     extractive = _extractive_quotes(text, passages)
     markers = []
@@ -163,6 +169,8 @@ def citation_markers(text: str, citations: Sequence[CitedPassage]) -> list[Marke
             before = _QUOTED.search(text[max(0, match.start() - 600) : match.start()])
             quote = next((g for g in before.groups() if g), None) if before else None
         found = None if quote is None else valid and quoted_in(quote, passages[index])
+        if found is False and valid and detect and quote and detect(quote) != detect(passages[index]):
+            found = None  # a translated quote
         markers.append(Marker(index, quote, valid, found))
     return markers
 
@@ -202,7 +210,7 @@ def handoff_matches(expected: bool | str, actual: str | None) -> bool:
 
 def score(label: AnswerLabel, observed: ObservedAnswer, detect: Callable[[str], str]) -> AnswerScore:
     """One question's scores; ``detect`` returns the ISO 639-1 language of a text."""
-    markers = citation_markers(observed.text, observed.citations)
+    markers = citation_markers(observed.text, observed.citations, detect)
     cited = {c.doc_id for c in observed.citations}
     words = own_words(observed.text, markers)
     detected = detect(words if words.strip() else observed.text) if observed.text.strip() else ""

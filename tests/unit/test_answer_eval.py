@@ -54,6 +54,16 @@ def test_markers_name_given_passages_and_quote_them_word_for_word() -> None:
     ]
 
 
+def test_a_translated_quote_is_not_checked_word_for_word() -> None:
+    reply = "Según la política: «Puede devolver la mayoría de los artículos en un plazo de 30 días.» [1]"
+    (plain,) = citation_markers(reply, PASSAGES)
+    assert plain.quote_found is False  # without a language detector: not the passage's words
+    (translated,) = citation_markers(reply, PASSAGES, detect)
+    assert translated.quote_found is None and translated.correct
+    invented = "Laut Richtlinie: „You can return anything within 90 days.“ [1]"
+    assert citation_markers(invented, PASSAGES, detect)[0].correct is False  # same language: checked
+
+
 def test_extractive_lines_quote_after_the_heading_and_may_be_clipped() -> None:
     reply = (
         "Here is what our policy documents say:\n\n"
