@@ -123,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     evr.add_argument("--mode", choices=["hybrid", "dense", "sparse", "all"], default="all")
     evr.add_argument("-k", type=int, default=10, help="depth of the ranking for MRR (default 10)")
     evr.add_argument("--json", action="store_true")
+    from faqstream import eval_answers
+
+    eval_answers.add_parser(ev_sub)
 
     from faqstream import keys
 
@@ -477,6 +480,10 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    if args.eval_command == "answers":
+        from faqstream import eval_answers
+
+        return eval_answers.run(args, settings)
     from knowledge.evaluation import evaluate_file, format_table
     from knowledge.schema import SearchMode
 

@@ -1,0 +1,234 @@
+"""``faqstream eval answers FILE``: labelled questions through the real answer flow, scored.
+
+Each question is one ``POST /v1/answers`` (a new conversation, JSON, ``user`` = ``faqstream-eval``)
+to a running service (``--server URL``) or, without it, to the app ``faqstream serve`` would run,
+built in this process from the same settings (``faqstream.server.build_app``; the answer cache is
+off so every question meets the flow). The scores are ``knowledge.answer_eval``'s. With ``--judge``
+(needs ANTHROPIC_API_KEY) a model grades each reply's faithfulness to its passages through the
+service's Claude client (``ResilientClaude``: retries, breakers, fallback models).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+    from knowledge.answer_eval import AnswerLabel, AnswerScore, Judgement, ObservedAnswer
+    from knowledge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EVAL_USER = "faqstream-eval"
+RETRIES_429 = 5
+JUDGE_TOOL = "grade_faithfulness"
+JUDGE_SYSTEM = (
+    "You grade a customer-support reply for faithfulness. You get numbered passages from the "
+    "company's documents and the reply written from them. Score 1.0 when every factual claim of the "
+    "reply is supported by the passages, 0.0 when its main claims are unsupported or contradicted, "
+    "and in between by the share of supported claims. A reply that says the documents do not answer "
+    "the question, or that hands over to a colleague, is faithful when it claims nothing else. "
+    f"Answer only with the {JUDGE_TOOL} tool: the score and a one-sentence reason."
+)
+
+
+def add_parser(eval_sub: Any) -> None:
+    eva = eval_sub.add_parser(
+        "answers",
+        help="retrieval hit, citations, reply language and handoff of the real answer flow",
+        description="FILE has one JSON object per line: {question, doc_ids, language (expected reply "
+        "language), handoff (false, true or the expected reason), answerable (default true)}. Each "
+        "question is asked through POST /v1/answers — of the service at --server URL, else of the "
+        "service built in this process from the same settings as `faqstream serve` — and scored: an "
+        "expected document among the cited passages, every [n] marker naming a given passage and "
+        "quoting it word for word, the detected language of the reply, the handoff decision. --judge "
+        "adds a faithfulness score from Claude (ANTHROPIC_API_KEY).",
+    )
+    eva.add_argument("file", type=Path)
+    eva.add_argument(
+        "--server",
+        metavar="URL",
+        help="ask a running service (needed while it holds the embedded store)",
+    )
+    eva.add_argument(
+        "--api-key",
+        help="the key to call /v1/answers with (default: the first of AUTH_API_KEYS, if any)",
+    )
+    eva.add_argument("--judge", action="store_true", help="grade faithfulness with Claude (costs tokens)")
+    eva.add_argument("--json", action="store_true", help="the summaries and every question's scores")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.answer_eval import format_table, read_labels, score, summaries
+    from knowledge.errors import ConfigError
+    from knowledge.language import LanguageIdentifier
+    from service.api.settings import AppSettings
+
+    labels = read_labels(args.file)
+    app_settings = AppSettings()
+    if args.judge and app_settings.anthropic.api_key is None:
+        raise ConfigError("--judge needs ANTHROPIC_API_KEY", hint="set it, or leave out --judge")
+    key = args.api_key or _bootstrap_key(app_settings)
+    with _answers_client(args.server, app_settings) as client:
+        observed = [ask(client, label.question, key) for label in labels]
+    if args.judge:
+        judgements = asyncio.run(judge_all(app_settings, labels, observed))
+        observed = [o.model_copy(update={"judgement": j}) for o, j in zip(observed, judgements, strict=True)]
+    detector = LanguageIdentifier(settings.ingest.languages, settings.ingest.default_language)
+    scores = [
+        score(label, o, lambda text: detector.detect(text).language)
+        for label, o in zip(labels, observed, strict=True)
+    ]
+    rows = summaries(scores, args.file.name)
+    if args.json:
+        print(json.dumps(report(rows, scores), ensure_ascii=False, indent=2))
+    else:
+        print(format_table(rows))
+    return 0
+
+
+def report(rows: Sequence[Any], scores: Sequence[AnswerScore]) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {"summaries": [r.to_dict() for r in rows], "questions": [asdict(s) for s in scores]}
+
+
+def _bootstrap_key(settings: Any) -> str | None:
+    from service.api.auth import ApiKeys
+
+    ApiKeys.from_settings(settings.auth)  # malformed: a ConfigError naming the setting
+    if settings.auth.api_keys is None:
+        return None
+    first = next(p for p in settings.auth.api_keys.get_secret_value().split(",") if p.strip())
+    key: str = first.partition("=")[2].strip()
+    return key
+
+
+@contextmanager
+def _answers_client(server: str | None, settings: Any) -> Iterator[httpx.Client]:
+    import httpx
+
+    if server:
+        with httpx.Client(base_url=server.rstrip("/"), timeout=120) as client:
+            yield client
+        return
+    from litestar.testing import TestClient
+
+    from faqstream.server import build_app
+    from service.caching import CacheSettings
+
+    local = settings.model_copy(update={"cache": CacheSettings(answers=False)})
+    with TestClient(build_app(local), timeout=120) as client:  # the app's lifespan runs: start-up, drain
+        yield client
+
+
+def ask(client: httpx.Client, question: str, key: str | None) -> ObservedAnswer:
+    """One question as a new conversation; a failed request is an answer with ``error`` set."""
+    import httpx
+
+    from knowledge.errors import FaqstreamError
+
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    body = {"question": question, "user": EVAL_USER}
+    for _ in range(RETRIES_429):
+        try:
+            response = client.post("/v1/answers", json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise FaqstreamError(
+                f"cannot reach the service at {client.base_url}: {exc}",
+                hint="check the URL (the one `faqstream serve` printed: serving on …)",
+            ) from None
+        if response.status_code == 429:
+            time.sleep(min(float(response.headers.get("Retry-After", "1")), 30))
+            continue
+        break
+    if response.status_code in (401, 403):
+        raise FaqstreamError(
+            f"the service refused the key ({response.status_code})",
+            hint="pass --api-key with a key of the `answer` scope",
+        )
+    if response.status_code != 200:
+        from faqstream.remote import error_body
+
+        error = error_body(response.text)
+        return ObservedAnswer(text="", error=f"{response.status_code} {error.get('code', '')}".strip())
+    return observed_from(response.json())
+
+
+def observed_from(data: dict[str, Any]) -> ObservedAnswer:
+    """The scored fields of a ``POST /v1/answers`` JSON body."""
+    from knowledge.answer_eval import CitedPassage, ObservedAnswer
+
+    handoff = data.get("handoff") or None
+    return ObservedAnswer(
+        text=data.get("answer", ""),
+        mode=data.get("mode", ""),
+        language=data.get("language", ""),
+        citations=[
+            CitedPassage(index=c["index"], doc_id=c["doc_id"], quote=c.get("quote", ""))
+            for c in data.get("citations", [])
+        ],
+        handoff_reason=handoff["reason"] if handoff else None,
+    )
+
+
+# ---------------------------------------------------------------- the judge
+
+
+def judge_prompt(question: str, answer: ObservedAnswer) -> str:
+    passages = "\n\n".join(f"[{c.index}] {c.quote}" for c in answer.citations) or "(no passages)"
+    return f"Passages:\n{passages}\n\nCustomer question:\n{question}\n\nReply:\n{answer.text}"
+
+
+async def judge_all(
+    settings: Any, labels: Sequence[AnswerLabel], observed: Sequence[ObservedAnswer], parallel: int = 4
+) -> list[Judgement | None]:
+    """Claude's faithfulness verdict on each reply (None: no reply, or the judge's reply was invalid)."""
+    from knowledge.answer_eval import Judgement
+    from service.api.runtime import preflight
+    from service.llm.claude import ClaudeClient
+    from service.llm.resilient import LlmUnavailableError, ResilientClaude
+
+    _keys, prices = preflight(settings)
+    claude = ResilientClaude(ClaudeClient(settings.anthropic, prices), settings.resilience)
+    gate = asyncio.Semaphore(parallel)
+    tool = {
+        "name": JUDGE_TOOL,
+        "description": "Record how faithful the reply is to the passages.",
+        "input_schema": Judgement.model_json_schema(),
+    }
+
+    async def one(label: AnswerLabel, answer: ObservedAnswer) -> Judgement | None:
+        if answer.error or not answer.text.strip():
+            return None
+        async with gate:
+            try:
+                completion = await claude.complete(
+                    JUDGE_SYSTEM,
+                    [{"role": "user", "content": judge_prompt(label.question, answer)}],
+                    max_tokens=300,
+                    tools=[tool],
+                    tool_choice={"type": "tool", "name": JUDGE_TOOL},
+                )
+            except LlmUnavailableError as exc:  # after retries and fallbacks: this reply goes unjudged
+                log.warning("judge unavailable for %r: %s", label.id or label.question[:40], exc)
+                return None
+        try:
+            return Judgement.model_validate(completion.tool_input or {})
+        except ValueError as exc:
+            log.warning("judge reply for %r is invalid: %s", label.id or label.question[:40], exc)
+            return None
+
+    try:
+        return list(await asyncio.gather(*(one(label, o) for label, o in zip(labels, observed, strict=True))))
+    finally:
+        await claude.close()

@@ -1,0 +1,183 @@
+"""The scoring of ``faqstream eval answers`` (``knowledge.answer_eval``): markers, quotes, language,
+handoff, the summaries, and the labelled set shipped for the demo corpus."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest.loaders.faq import question_hash
+from knowledge.answer_eval import (
+    AnswerLabel,
+    CitedPassage,
+    ObservedAnswer,
+    citation_markers,
+    format_table,
+    handoff_matches,
+    own_words,
+    quoted_in,
+    read_labels,
+    score,
+    summaries,
+)
+from knowledge.errors import InputError
+from knowledge.language import LanguageIdentifier
+
+REPO = Path(__file__).resolve().parents[2]
+RETURNS = "You can return most items within 30 days of delivery. Start a return in the **returns portal**."
+KETTLE = "The kettle NW-KTL-110 from batches K2505 to K2512 is recalled.\nStop using it."
+PASSAGES = [
+    CitedPassage(index=1, doc_id="returns.md", quote=RETURNS),
+    CitedPassage(index=2, doc_id="kettle.txt", quote=KETTLE),
+]
+DETECTOR = LanguageIdentifier(["en", "de", "es", "fr", "zh"])
+
+
+def detect(text: str) -> str:
+    return DETECTOR.detect(text).language
+
+
+def test_markers_name_given_passages_and_quote_them_word_for_word() -> None:
+    reply = (
+        "Yes [2]. “The kettle NW-KTL-110 from batches K2505 to K2512 is recalled.” [2] "
+        'You have "90 days to return anything" [1], see [3].'
+    )
+    markers = citation_markers(reply, PASSAGES)
+    assert [(m.index, m.valid, m.quote_found, m.correct) for m in markers] == [
+        (2, True, None, True),
+        (2, True, True, True),
+        (1, True, False, False),  # the quote is not in passage 1
+        (3, False, None, False),  # passage 3 was never given
+    ]
+
+
+def test_a_translated_quote_is_not_checked_word_for_word() -> None:
+    reply = "Según la política: «Puede devolver la mayoría de los artículos en un plazo de 30 días.» [1]"
+    (plain,) = citation_markers(reply, PASSAGES)
+    assert plain.quote_found is False  # without a language detector: not the passage's words
+    (translated,) = citation_markers(reply, PASSAGES, detect)
+    assert translated.quote_found is None and translated.correct
+    invented = "Laut Richtlinie: „You can return anything within 90 days.“ [1]"
+    assert citation_markers(invented, PASSAGES, detect)[0].correct is False  # same language: checked
+
+
+def test_extractive_lines_quote_after_the_heading_and_may_be_clipped() -> None:
+    reply = (
+        "Here is what our policy documents say:\n\n"
+        "[1] Returns › Window: You can return most items within 30 days of delivery. Start a return…\n\n"
+        "[2] Kettle: The kettle NW-KTL-110 from batches K2505 to K2512 is recalled. Stop using it.\n"
+    )
+    markers = citation_markers(reply, PASSAGES)
+    assert [(m.index, m.quote_found) for m in markers] == [(1, True), (2, True)]
+    swapped = [
+        CitedPassage(index=1, doc_id="kettle.txt", quote=KETTLE),
+        CitedPassage(index=2, doc_id="r", quote=RETURNS),
+    ]
+    assert [m.correct for m in citation_markers(reply, swapped)] == [False, False]
+
+
+def test_quotes_ignore_whitespace_emphasis_and_a_clipped_end() -> None:
+    assert quoted_in("Start a return in the returns portal.", RETURNS)
+    assert quoted_in("recalled.   Stop using…", KETTLE)
+    assert quoted_in("recalled. Stop using...", KETTLE)  # NFKC turns … into ...
+    assert quoted_in("The kettle … is recalled", KETTLE)  # left-out words
+    assert not quoted_in("is recalled … The kettle", KETTLE)  # pieces out of order
+    assert not quoted_in("recalled. Keep using it", KETTLE)
+
+
+def test_the_language_is_judged_on_the_replys_own_words() -> None:
+    reply = "Laut unseren Richtlinien gilt: „You can return most items within 30 days of delivery.“ [1]"
+    markers = citation_markers(reply, PASSAGES)
+    assert markers[0].quote_found is True
+    assert "30 days" not in own_words(reply, markers)
+    label = AnswerLabel(question="Wie lange kann ich zurückgeben?", doc_ids=["returns.md"], language="de")
+    scored = score(label, ObservedAnswer(text=reply, citations=PASSAGES), detect)
+    assert scored.detected_language == "de" and scored.language_ok
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "ok"),
+    [
+        (False, None, True),
+        (False, "no_relevant_passages", False),
+        (True, "not_in_documents", True),
+        (True, None, False),
+        ("customer_request", "customer_request", True),
+        ("customer_request", "no_relevant_passages", False),
+    ],
+)
+def test_handoff_expected_or_not_and_its_reason(expected: bool | str, actual: str | None, ok: bool) -> None:
+    assert handoff_matches(expected, actual) is ok
+
+
+def test_scores_and_summaries() -> None:
+    answered = AnswerLabel(question="How long to return?", doc_ids=["returns.md"], language="en")
+    missed = AnswerLabel(question="Kettle?", doc_ids=["other.md"], language="en")
+    human = AnswerLabel(question="A person please", language="en", handoff="customer_request")
+    unanswerable = AnswerLabel(question="Weather?", language="en", handoff=True, answerable=False)
+    scores = [
+        score(
+            answered, ObservedAnswer(text="You have 30 days to return items [1].", citations=PASSAGES), detect
+        ),
+        score(missed, ObservedAnswer(text="The kettle is recalled [2] [7].", citations=PASSAGES), detect),
+        score(
+            human,
+            ObservedAnswer(text="A colleague will take over.", handoff_reason="customer_request"),
+            detect,
+        ),
+        score(unanswerable, ObservedAnswer(text="Sure, it will be sunny."), detect),
+    ]
+    assert [s.retrieval_hit for s in scores] == [True, False, None, None]
+    assert [s.citations_ok for s in scores] == [True, False, None, None]
+    assert scores[1].wrong_markers == [7]
+    whole = summaries(scores, "set")[0]
+    assert whole.retrieval_hit == 0.5
+    assert whole.citation_precision == pytest.approx(2 / 3) and whole.replies_citations_ok == 0.5
+    assert whole.handoff_ok == 0.75 and whole.confusion == {"tp": 1, "fp": 0, "fn": 1, "tn": 2}
+    assert whole.faithfulness is None and whole.language_ok == 1.0
+    table = format_table(summaries(scores, "set"))
+    assert "tp 1  fp 0  fn 1  tn 2" in table and "customer_request 1" in table
+
+
+def test_a_failed_request_is_never_a_correct_handoff_decision() -> None:
+    label = AnswerLabel(question="Q?", doc_ids=["a"], language="en")
+    failed = score(label, ObservedAnswer(text="", error="503 upstream_unavailable"), detect)
+    assert failed.handoff_ok is False and failed.retrieval_hit is False
+    assert summaries([failed], "x")[0].errors == 1
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"question": "Q?", "language": "en"},  # answerable, no handoff: needs documents
+        {"question": "Q?", "language": "en", "doc_ids": ["a"], "answerable": False},
+        {"question": "Q?", "doc_ids": ["a"]},  # no expected language
+        {"question": "Q?", "doc_ids": ["a"], "language": "en", "lang": "de"},  # unknown field
+    ],
+)
+def test_malformed_labels_name_their_line(tmp_path: Path, row: dict[str, object]) -> None:
+    path = tmp_path / "labels.jsonl"
+    path.write_text(
+        json.dumps({"question": "Fine?", "doc_ids": ["a"], "language": "en"}) + "\n" + json.dumps(row)
+    )
+    with pytest.raises(InputError, match=r"labels\.jsonl:2"):
+        read_labels(path)
+
+
+def test_the_shipped_set_is_valid_and_names_real_documents() -> None:
+    labels = read_labels(REPO / "data/eval/answers.jsonl")
+    assert len(labels) >= 60
+    assert {label.language for label in labels} >= {"en", "es", "de", "fr", "zh"}
+    assert sum(not label.answerable for label in labels) >= 5
+    assert sum(label.handoff == "customer_request" for label in labels) >= 5
+    policies = REPO / "data/policies"
+    files = {str(p.relative_to(policies)) for p in policies.rglob("*") if p.is_file()}
+    with open(policies / "faq.csv", newline="", encoding="utf-8") as rows:
+        files |= {f"faq.csv#{question_hash(row['question'])}" for row in csv.DictReader(rows)}
+    named = {doc for label in labels for doc in label.doc_ids}
+    assert named <= files and sum(d.startswith("faq.csv#") for d in named) > 40
+    for label in labels:  # each question is in its expected language
+        assert detect(label.question) == label.language, label.question
