@@ -4,6 +4,7 @@ byte is sent) and ``Outcome`` (what was sent, for the after-answer work). No ser
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from knowledge.schema import SearchHit
 from service import smalltalk
@@ -23,10 +24,14 @@ from service.smalltalk import SmallTalk
 TAKEOVER = ("customer_request", "dissatisfaction")
 
 
+@lru_cache(maxsize=2048)
 def shown_quote(text: str) -> str:
     """A passage as customers see it in a citation (web chat footnotes, the OpenAI extra): verbatim
     when ``quotable`` keeps all of it, else what ``quotable`` lets through — no markup, no sentence
-    addressing the reader as instructions — like the extractive reply's quotes."""
+    addressing the reader as instructions — like the extractive reply's quotes.
+
+    Memoised by the passage's text: the same passages are cited again and again, and the filter's
+    rules cost ~2 ms of CPU per answer (13 % of the service's CPU at 64 streams, measured)."""
     kept = quotable(text)
     return text if kept.split() == text.split() else kept
 
