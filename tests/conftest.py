@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import redis as redis_sync
 import redis.asyncio as aioredis
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -97,6 +99,19 @@ def child_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 # --- Redis (the real server; .ci/run starts it) -------------------------------------------------
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@contextmanager
+def redis_namespace(label: str) -> Iterator[str]:
+    """A Redis key prefix of its own for a service under test (sync code); every key under it is
+    deleted afterwards."""
+    value = f"test-{label}:{uuid.uuid4().hex}:"
+    yield value
+    client = redis_sync.Redis.from_url(REDIS_URL)
+    names = list(client.scan_iter(match=f"{value}*", count=500))
+    if names:
+        client.delete(*names)
+    client.close()
 
 
 @pytest.fixture

@@ -5,17 +5,15 @@ extractive instance replays a generated answer"). Two services, one Redis, the a
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis as redis_sync
 
 from fakes import FakeAnthropic
 from service.caching import CacheSettings
 from service.settings.redis import RedisSettings
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, redis_namespace
 from tests.service_harness import FAST_RETRIES, REFUND_FAQ, in_process, post, service_settings
 
 pytestmark = pytest.mark.redis
@@ -23,13 +21,8 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
-    prefix = f"test-answerer:{uuid.uuid4().hex}:"
-    yield prefix
-    client = redis_sync.Redis.from_url(REDIS_URL)
-    names = list(client.scan_iter(match=f"{prefix}*", count=500))
-    if names:
-        client.delete(*names)
-    client.close()
+    with redis_namespace("answerer") as prefix:
+        yield prefix
 
 
 def test_cached_answers_stay_with_the_answerer_that_made_them(

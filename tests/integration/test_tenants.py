@@ -32,7 +32,7 @@ from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings
 from service.tenants.store import KeyStore
 from service.usage.schema import usage_ledger
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, redis_namespace
 from tests.service_harness import (
     ADMIN_KEY,
     FAST_RETRIES,
@@ -53,13 +53,8 @@ POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 @pytest.fixture(scope="module")
 def redis_prefix() -> Iterator[str]:
-    prefix = f"test-tenants:{uuid.uuid4().hex}:"
-    yield prefix
-    client = redis_sync.Redis.from_url(REDIS_URL)
-    names = list(client.scan_iter(match=f"{prefix}*", count=500))
-    if names:
-        client.delete(*names)
-    client.close()
+    with redis_namespace("tenants") as prefix:
+        yield prefix
 
 
 @pytest.fixture(scope="module")
