@@ -123,10 +123,11 @@ def test_a_flooding_tenant_fills_only_its_share_of_a_batch_and_the_other_is_serv
             retriever.close()
 
     served_at, total, retriever = asyncio.run(main())
-    # batch 1: a's first alone; batch 2: round-robin a, b, a (a's share is 2). A FIFO would have
-    # served b in the sixth batch, behind the whole flood.
-    assert served_at == 2
-    assert total == 1 + 10  # the flood: 1, then 2 a's + b, then 2 a's per batch (17 left → 9)
+    # batch 1: a's first (alone, or with a second one when the worker thread started late); then
+    # round-robin a, b, a (a's share is 2): b is served in batch 2, or 3 when a's batch 2 was taken
+    # before b arrived. A FIFO would have served b in the sixth batch, behind the whole flood.
+    assert served_at <= 3
+    assert total in (10, 11)  # a's 20 questions at most 2 per batch (+1 when the first ran alone)
     assert retriever.questions == 21
 
 
