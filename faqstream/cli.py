@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pydantic import ValidationError
-    from pydantic_settings import BaseSettings, SettingsError
-
     from ingest.report import IngestReport
     from knowledge.search import KnowledgeBase
     from knowledge.settings import Settings
@@ -138,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
 
+    from faqstream import config_errors
     from knowledge.errors import FaqstreamError
     from knowledge.settings import Settings
 
@@ -168,60 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         print("faqstream: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except ValidationError as exc:  # a setting from the environment or .env is invalid
-        print(f"faqstream: {_invalid_settings(exc)}", file=sys.stderr)
+        print(f"faqstream: {config_errors.invalid(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except SettingsError as exc:  # a list or object setting that is not JSON
-        print(f"faqstream: {_unparsable_setting(exc)}", file=sys.stderr)
+        print(f"faqstream: {config_errors.unparsable(exc)}", file=sys.stderr)
         return EXIT_FAILED
-
-
-def _settings_classes() -> list[type[BaseSettings]]:
-    from pydantic_settings import BaseSettings
-
-    found: list[type[BaseSettings]] = []
-    pending: list[type[BaseSettings]] = [BaseSettings]
-    while pending:
-        cls = pending.pop()
-        found.append(cls)
-        pending.extend(cls.__subclasses__())
-    return found
-
-
-def _unparsable_setting(exc: SettingsError) -> str:
-    """``error parsing value for field "x" from source …`` as the variable the user set, plus how
-    to write it: list and object settings are JSON."""
-    field = re.search(r'field "([^"]+)"', str(exc))
-    names = sorted(
-        {
-            f"{cls.model_config.get('env_prefix') or ''}{field.group(1)}".upper()
-            for cls in _settings_classes()
-            if field and field.group(1) in cls.model_fields
-        }
-    )
-    which = " or ".join(names) if names else "a setting"
-    return (
-        f"invalid configuration: {which} is not valid JSON (lists and objects are written as JSON)\n"
-        """  → e.g. INGEST_LANGUAGES='["en","es"]' or SERVICE_INGEST_ROOTS='["/srv/policies"]', in the """
-        "environment or ./.env (every setting is described in .env.example)"
-    )
-
-
-def _invalid_settings(exc: ValidationError) -> str:
-    """One line per invalid setting, named as the user sets it (``SERVICE_PORT``), plus a hint."""
-    prefix = next(
-        (str(c.model_config.get("env_prefix") or "") for c in _settings_classes() if c.__name__ == exc.title),
-        "",
-    )
-    problems = []
-    for error in exc.errors(include_url=False):
-        name = "_".join(str(part) for part in error["loc"]).upper()
-        where = f"{prefix}{name}: " if name else ""
-        got = f" (got {error['input']!r})" if name and not isinstance(error["input"], dict) else ""
-        problems.append(f"{where}{error['msg']}{got}")
-    return (
-        f"invalid configuration: {'; '.join(problems)}\n"
-        "  → fix it in the environment or ./.env (every setting is described in .env.example)"
-    )
 
 
 def _open_kb(settings: Settings) -> KnowledgeBase:
