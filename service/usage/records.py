@@ -27,6 +27,9 @@ class UsageRecord:
     message_id: str | None = None
     created_at: datetime = field(default_factory=_utc_now)
     tenant: str | None = None  # None: the key's own name is the tenant (a bootstrap key)
+    # What the tokens were for: answer, translation, summary, routing, handoff_summary, batch_tag,
+    # faq_draft, judge (``usage_ledger.purpose``).
+    purpose: str = "answer"
 
     @property
     def day(self) -> date:
@@ -44,6 +47,7 @@ class UsageRecord:
         message_id: str | None = None,
         created_at: datetime | None = None,
         tenant: str | None = None,
+        purpose: str = "answer",
     ) -> UsageRecord:
         return cls(
             key_id=key_id,
@@ -57,6 +61,7 @@ class UsageRecord:
             message_id=message_id,
             created_at=created_at or _utc_now(),
             tenant=tenant,
+            purpose=purpose,
         )
 
     @property
@@ -79,4 +84,5 @@ class UsageRecord:
             "cache_read_input_tokens": self.cache_read_input_tokens,
             "cache_creation_input_tokens": self.cache_creation_input_tokens,
             "cost_usd": self.cost_usd,
+            "purpose": self.purpose,
         }
