@@ -14,6 +14,7 @@ its ``passages_do_not_answer`` tool that the passages do not answer the question
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import replace
@@ -135,6 +136,7 @@ class AnswerStream:
         stream = llm.stream(prefix.system(), messages, tools=ANSWER_TOOLS)
         model: str | None = None
         parts: list[str] = []
+        ended = False  # Done or Failed is on its way: a close after it is no abandonment
         try:
             async for event in stream:
                 if isinstance(event, Started):
@@ -145,6 +147,7 @@ class AnswerStream:
                     yield Delta(event.text)
                 elif isinstance(event, Completed):
                     assert model is not None
+                    ended = True
                     handoff, stop_reason = plan.handoff, event.stop_reason
                     if event.called(NOT_IN_DOCUMENTS):  # the model: "the passages do not answer this"
                         handoff = self.handoff.decide(plan.signals(documents_answer=False))
@@ -163,6 +166,10 @@ class AnswerStream:
                 return
             self.aftercare.failed(plan, "".join(parts), model, exc)
             yield Failed(exc.code, exc.message, exc.retryable)
+        except (asyncio.CancelledError, GeneratorExit):  # the client went away mid-answer
+            if not ended:
+                self.aftercare.abandoned(plan, "".join(parts), model)
+            raise
         finally:
             await stream.aclose()
 

@@ -24,6 +24,7 @@ from service.api.admin import IngestRequest, admin
 from service.api.admin_kb import SearchRequest, admin_kb
 from service.api.answers import answers
 from service.api.bodies import check_json_body
+from service.api.conversations import FeedbackRequest, conversation, document_feedback, give_feedback
 from service.api.errors import EXCEPTION_HANDLERS
 from service.api.openai_compat import chat_completions, models
 from service.api.openapi import closed_bodies, openapi_config
@@ -101,6 +102,8 @@ def create_app(
     app = Litestar(
         route_handlers=[
             answers,
+            conversation,
+            give_feedback,
             chat_completions,
             models,
             healthz,
@@ -125,7 +128,8 @@ def create_app(
     )
     closed_bodies(
         app.openapi_schema,
-        (AnswerRequest, IngestRequest, SearchRequest, SearchFilters),
+        (AnswerRequest, FeedbackRequest, IngestRequest, SearchRequest, SearchFilters),
         app_settings.service.max_question_chars,
     )
+    document_feedback(app.openapi_schema)
     return app

@@ -1,6 +1,6 @@
 """What one service process holds: knowledge base, retriever, Claude (resilient), router,
-conversations, caches, limits, budgets, ledger, webhooks and metrics — built in one step by
-``build_runtime`` (the composition root of the service) and closed by ``Runtime.close``.
+conversations, caches, limits, budgets, the database (ledger, records), webhooks and metrics —
+built in one step by ``build_runtime`` (the composition root of the service) and closed by ``Runtime.close``.
 
 Every external system's adapter is built here (never at import time): Redis when REDIS_URL is set,
 else in-process stores; PostgreSQL when DATABASE_URL is set, else SQLite. Each piece's cleanup is
@@ -41,6 +41,7 @@ from service.privacy import logs as log_redaction
 from service.privacy.redaction import Redaction
 from service.quotas.budgets import BudgetGuard, build_budget_guard
 from service.quotas.rate_limits import RateLimiter, build_rate_limiter
+from service.records.store import RecordStore
 from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.translate import QueryTranslator, needs_translation
 from service.retrieval.vector_cache import EmbeddingCache
@@ -50,7 +51,8 @@ from service.routing.route import Router
 from service.settings.redis import redis_client
 from service.tenants.directory import KeyDirectory
 from service.tenants.store import KeyStore
-from service.usage.ledger import UsageLedger, open_ledger
+from service.usage.ledger import UsageLedger
+from service.usage.writer import DatabaseWriter, open_writer
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +136,9 @@ class Runtime:
     limiter: RateLimiter
     auth_failures: AuthFailures
     budgets: BudgetGuard
+    database: DatabaseWriter
     ledger: UsageLedger
+    records: RecordStore | None
     handoff_webhook: WebhookSender | None
     aftercare: Aftercare
     answers: AnswerService
@@ -212,9 +216,16 @@ async def build_runtime(
         pseudonyms = pseudonyms_of(settings)
         sessions = session_store(settings.conversation, redis, prefix=prefix, pseudonyms=pseudonyms)
         stack.push_async_callback(sessions.close)
-        ledger = open_ledger(settings.database, settings.ledger, registry=registry, pseudonyms=pseudonyms)
-        await ledger.start()  # migrates the database: the API keys' table too
-        stack.push_async_callback(ledger.aclose)
+        # One writer of the service database (one queue, one thread): usage rows and records.
+        database = open_writer(settings.database, settings.ledger, registry=registry)
+        await database.start()  # migrates the database: the API keys' table too
+        stack.push_async_callback(database.aclose)
+        ledger = UsageLedger(database, pseudonyms=pseudonyms)
+        records = (
+            RecordStore(database, settings.records, pseudonyms=pseudonyms, redaction=redaction)
+            if settings.records.enabled
+            else None
+        )
         key_store = KeyStore.from_settings(settings.database)
         stack.callback(key_store.close)
         auth = Authenticator(keys, KeyDirectory(key_store, settings.auth.key_cache_ttl_s))
@@ -292,6 +303,7 @@ async def build_runtime(
             cache=cache,
             handoff_webhook=handoff_webhook,
             redaction=redaction,
+            recorder=records,
         )
         stack.push_async_callback(aftercare.aclose)
         answers = AnswerService(
@@ -362,7 +374,9 @@ async def build_runtime(
             limiter=limiter,
             auth_failures=auth_failures,
             budgets=budgets,
+            database=database,
             ledger=ledger,
+            records=records,
             handoff_webhook=handoff_webhook,
             aftercare=aftercare,
             answers=answers,

@@ -54,7 +54,8 @@ class ErrorDetail(BaseModel):
         description="machine-readable: invalid_request, unauthorized, not_found, method_not_allowed, "
         "ingest_running, question_too_long, too_large, unsupported_media_type, ingest_refused, "
         "rate_limited, auth_rate_limited, budget_exhausted, internal_error, overloaded, limits_unavailable, "
-        "store_unavailable, or the upstream's error type"
+        "store_unavailable, conversation_not_found, message_not_found, records_disabled, or the upstream's "
+        "error type"
     )
     message: str = Field(description="for people; may change between versions")
     retryable: bool = Field(description="the same request may succeed later")

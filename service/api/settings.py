@@ -18,6 +18,7 @@ from service.llm.pricing import PricingSettings
 from service.notify.webhooks import WebhookSettings
 from service.privacy.settings import PrivacySettings
 from service.quotas import LimitSettings
+from service.records.store import RecordSettings
 from service.retrieval.translate import TranslateSettings
 from service.routing.settings import RouterSettings
 from service.settings.anthropic import AnthropicSettings
@@ -25,7 +26,7 @@ from service.settings.auth import AuthSettings
 from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings
 from service.settings.service import ServiceSettings
-from service.usage.ledger import LedgerSettings
+from service.usage.writer import LedgerSettings
 
 
 class AppSettings(Settings):
@@ -44,4 +45,5 @@ class AppSettings(Settings):
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    records: RecordSettings = Field(default_factory=RecordSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)

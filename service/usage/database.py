@@ -1,6 +1,7 @@
-"""The ledger's database: one SQLAlchemy engine (PostgreSQL through psycopg 3, or a SQLite file).
+"""The service's database: one SQLAlchemy engine (PostgreSQL through psycopg 3, or a SQLite file).
 
-``LedgerDatabase`` is blocking; ``UsageLedger`` calls it from one dedicated thread only. SQLite
+``LedgerDatabase`` is blocking; the service uses it from one dedicated thread only
+(``service.usage.writer.DatabaseWriter``: the usage ledger, the conversation records). SQLite
 runs in WAL mode (readers and other processes' writers coexist) and every transaction starts with
 ``BEGIN IMMEDIATE``, so DDL is transactional and processes migrating together take turns.
 PostgreSQL sessions run in UTC; a connection broken by a server restart is replaced (pre-ping).
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,6 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 
 from service.settings.database import DatabaseSettings
 from service.usage.migrate import upgrade
-from service.usage.records import UsageRecord
-from service.usage.schema import usage_ledger
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -52,7 +50,7 @@ def _postgres_engine(url: str, *, schema: str | None, connect_timeout_s: float) 
 
 
 class LedgerDatabase:
-    """Where usage rows go: ``migrate`` once, ``insert`` batches, ``close`` at the end."""
+    """The engine, ``migrate``d once and ``close``d at the end."""
 
     def __init__(self, engine: Engine, *, schema: str | None = None, sqlite_path: Path | None = None) -> None:
         self.engine = engine
@@ -86,10 +84,6 @@ class LedgerDatabase:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         with self.engine.begin() as connection:
             upgrade(connection, schema=self.schema)
-
-    def insert(self, records: Sequence[UsageRecord]) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(usage_ledger.insert(), [record.row() for record in records])
 
     def close(self) -> None:
         self.engine.dispose()

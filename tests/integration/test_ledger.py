@@ -30,7 +30,8 @@ from service.core.identifiers import Pseudonyms
 from service.core.types import Usage
 from service.settings.database import DatabaseSettings
 from service.usage.database import LedgerDatabase
-from service.usage.ledger import LedgerSettings, LedgerUnavailableError, UsageLedger, UsageRecord, open_ledger
+from service.usage.ledger import LedgerSettings, LedgerUnavailableError, UsageLedger, UsageRecord
+from service.usage.writer import DatabaseWriter, open_writer
 from service.usage.migrate import BASELINE, current_revision, head_revision
 from service.usage.schema import metadata, usage_ledger
 
@@ -169,12 +170,17 @@ def by_conversation(backend: Backend, conversation_id: str) -> list[UsageRecord]
     return [UsageRecord(**{k: v for k, v in row._mapping.items() if k in fields}) for row in rows]
 
 
+def ledger_on(database: LedgerDatabase, settings: LedgerSettings | None = None, **options: Any) -> UsageLedger:
+    """A usage ledger over a database writer of its own (the service shares one with the records)."""
+    return UsageLedger(DatabaseWriter(database, settings, **options))
+
+
 async def write(backend: Backend, records: list[UsageRecord], **settings: Any) -> None:
-    ledger = UsageLedger(backend.database(), LedgerSettings(**settings))
-    await ledger.start()
+    ledger = ledger_on(backend.database(), LedgerSettings(**settings))
+    await ledger.writer.start()
     for rec in records:
         ledger.record(rec)
-    await ledger.aclose()
+    await ledger.writer.aclose()
 
 
 # --- the contract -----------------------------------------------------------------------------
@@ -216,13 +222,13 @@ def test_rows_round_trip_every_field(backend: Backend) -> None:
 
 def test_migration_is_idempotent_and_data_survives_reopen(backend: Backend) -> None:
     async def run() -> None:
-        first, second = UsageLedger(backend.database()), UsageLedger(backend.database())
-        await first.start()
-        await second.start()  # already at head: nothing to do, no error
+        first, second = ledger_on(backend.database()), ledger_on(backend.database())
+        await first.writer.start()
+        await second.writer.start()  # already at head: nothing to do, no error
         first.record(record(1))
         second.record(record(2))
-        await first.aclose()
-        await second.aclose()
+        await first.writer.aclose()
+        await second.writer.aclose()
 
     asyncio.run(run())
     asyncio.run(write(backend, []))  # a third start on the same database
@@ -248,12 +254,12 @@ def test_full_queue_drops_and_counts_instead_of_blocking(backend: Backend) -> No
     registry = CollectorRegistry()
 
     async def run() -> None:
-        ledger = UsageLedger(backend.database(), LedgerSettings(queue_size=5), registry=registry)
-        await ledger.start()
+        ledger = ledger_on(backend.database(), LedgerSettings(queue_size=5), registry=registry)
+        await ledger.writer.start()
         for n in range(12):  # no await in between: the writer cannot run, the queue fills at 5
             ledger.record(record(n))
-        await ledger.flush()
-        await ledger.aclose()
+        await ledger.writer.flush()
+        await ledger.writer.aclose()
         ledger.record(record(99))  # after close: dropped, not raised
 
     asyncio.run(run())
@@ -288,9 +294,9 @@ def set_table(database: LedgerDatabase, *, present: bool) -> None:
 
 async def failing_ledger(backend: Backend, registry: CollectorRegistry) -> UsageLedger:
     """A started ledger whose table has just been dropped: every write fails until it is back."""
-    ledger = UsageLedger(backend.database(), LedgerSettings(retry_max_s=0.05), registry=registry)
-    await ledger.start()
-    await asyncio.to_thread(set_table, ledger.database, present=False)
+    ledger = ledger_on(backend.database(), LedgerSettings(retry_max_s=0.05), registry=registry)
+    await ledger.writer.start()
+    await asyncio.to_thread(set_table, ledger.writer.database, present=False)
     return ledger
 
 
@@ -303,9 +309,9 @@ def test_writes_are_retried_until_the_database_accepts_them(backend: Backend) ->
         ledger.record(record(1))
         while not registry.get_sample_value("faqstream_ledger_write_errors_total"):
             await asyncio.sleep(0.01)
-        await asyncio.to_thread(set_table, ledger.database, present=True)  # the database is back
-        await ledger.flush()
-        await ledger.aclose()
+        await asyncio.to_thread(set_table, ledger.writer.database, present=True)  # the database is back
+        await ledger.writer.flush()
+        await ledger.writer.aclose()
 
     asyncio.run(run())
     assert answers(backend) == 1
@@ -319,7 +325,7 @@ def test_shutdown_while_the_database_fails_drops_and_counts(backend: Backend) ->
         ledger = await failing_ledger(backend, registry)
         for n in range(3):
             ledger.record(record(n))
-        await asyncio.wait_for(ledger.aclose(drain_s=0.2), timeout=30)
+        await asyncio.wait_for(ledger.writer.aclose(drain_s=0.2), timeout=30)
 
     asyncio.run(run())
     assert registry.get_sample_value("faqstream_ledger_dropped_total") == 3
@@ -377,20 +383,20 @@ def test_record_from_answer_usage() -> None:
 def test_unreachable_postgres_fails_at_start() -> None:
     async def run() -> None:
         database = LedgerDatabase.postgres("postgresql://postgres@127.0.0.1:1/test", connect_timeout_s=2)
-        ledger = UsageLedger(database)
+        writer = DatabaseWriter(database)
         try:
-            await ledger.start()
+            await writer.start()
         finally:
-            await ledger.aclose()
+            await writer.aclose()
 
     with pytest.raises(LedgerUnavailableError, match="DATABASE_URL"):
         asyncio.run(run())
 
 
 def test_factory_and_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sqlite = open_ledger(DatabaseSettings(url=None, sqlite_path=tmp_path / "x.db"))
+    sqlite = open_writer(DatabaseSettings(url=None, sqlite_path=tmp_path / "x.db"))
     assert sqlite.database.engine.dialect.name == "sqlite"
-    postgres = open_ledger(DatabaseSettings(url=SecretStr(POSTGRES_URL)))
+    postgres = open_writer(DatabaseSettings(url=SecretStr(POSTGRES_URL)))
     assert postgres.database.engine.dialect.name == "postgresql"
     assert postgres.database.engine.dialect.driver == "psycopg"
     monkeypatch.setenv("DATABASE_URL", "")
