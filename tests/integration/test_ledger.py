@@ -31,9 +31,9 @@ from service.core.types import Usage
 from service.settings.database import DatabaseSettings
 from service.usage.database import LedgerDatabase
 from service.usage.ledger import LedgerSettings, LedgerUnavailableError, UsageLedger, UsageRecord
-from service.usage.writer import DatabaseWriter, open_writer
 from service.usage.migrate import BASELINE, current_revision, head_revision
 from service.usage.schema import metadata, usage_ledger
+from service.usage.writer import DatabaseWriter, open_writer
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DAY = date(2026, 3, 1)
@@ -170,7 +170,9 @@ def by_conversation(backend: Backend, conversation_id: str) -> list[UsageRecord]
     return [UsageRecord(**{k: v for k, v in row._mapping.items() if k in fields}) for row in rows]
 
 
-def ledger_on(database: LedgerDatabase, settings: LedgerSettings | None = None, **options: Any) -> UsageLedger:
+def ledger_on(
+    database: LedgerDatabase, settings: LedgerSettings | None = None, **options: Any
+) -> UsageLedger:
     """A usage ledger over a database writer of its own (the service shares one with the records)."""
     return UsageLedger(DatabaseWriter(database, settings, **options))
 
