@@ -29,12 +29,14 @@ ID_MAX_CHARS = 128  # as AnswerRequest.conversation_id
 
 
 def _only_int(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # JSON Schema: 3.0 is an integer
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("must be a whole number")
     return value
 
 
-# A JSON integer and nothing else ("3", 3.0, true are refused), whatever Litestar's strictness.
+# A JSON integer and nothing else ("3", 3.5, true are refused), whatever Litestar's strictness.
 JsonInt = Annotated[int, BeforeValidator(_only_int)]
 
 
@@ -95,7 +97,7 @@ _DEPENDENCIES = {"client": Provide(guards.client, sync_to_thread=False)}
     "citations, handoff reason, status (`complete`, `broken`, `abandoned`) and the latest feedback.",
     guards=[guards.api_key_guard],
     dependencies=_DEPENDENCIES,
-    responses=documented(401, 403, 404, 429, 500, 503, described={404: _NOT_HELD}),
+    responses=documented(400, 401, 403, 404, 429, 500, 503, described={404: _NOT_HELD}),
     security=ANSWER_SECURITY,
     operation_class=DocumentedOperation,
 )

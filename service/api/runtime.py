@@ -221,11 +221,7 @@ async def build_runtime(
         await database.start()  # migrates the database: the API keys' table too
         stack.push_async_callback(database.aclose)
         ledger = UsageLedger(database, pseudonyms=pseudonyms)
-        records = (
-            RecordStore(database, settings.records, pseudonyms=pseudonyms, redaction=redaction)
-            if settings.records.enabled
-            else None
-        )
+        records = RecordStore.enabled(database, settings.records, pseudonyms=pseudonyms, redaction=redaction)
         key_store = KeyStore.from_settings(settings.database)
         stack.callback(key_store.close)
         auth = Authenticator(keys, KeyDirectory(key_store, settings.auth.key_cache_ttl_s))

@@ -95,6 +95,18 @@ class RecordStore:
         )
         self.rows = RecordRows(dropped)
 
+    @classmethod
+    def enabled(
+        cls,
+        writer: DatabaseWriter,
+        settings: RecordSettings,
+        *,
+        pseudonyms: Pseudonyms,
+        redaction: Redaction,
+    ) -> RecordStore | None:
+        """The store, or None with ``RECORDS_ENABLED=false``."""
+        return cls(writer, settings, pseudonyms=pseudonyms, redaction=redaction) if settings.enabled else None
+
     def pseudonym(self, tenant: str, conversation_id: str) -> str:
         return self.pseudonyms.conversation(conversation_key(tenant, conversation_id))
 

@@ -154,6 +154,7 @@ def test_bad_feedback_is_refused(service: Served) -> None:
         {"rating": 0},
         {"rating": 6},
         {"rating": "4"},
+        {"rating": 3.5},
         {"rating": True},
         {"thumbs": "up", "comment": "x" * 2001},
         {"thumbs": "up", "extra": 1},
