@@ -6,7 +6,8 @@ Setup as bench/service_latency.py (all loopback): the fake Anthropic API in its 
 token after 300 ms, 40 tokens 10 ms apart) and `faqstream serve` (one worker) on the demo knowledge
 base, with `DATABASE_URL` set to a PostgreSQL database of the run's own (created and dropped here).
 The service is started four times, alternating `RECORDS_ENABLED=false` and `true` (off, on, off,
-on), and each time answers `--answers` new questions with 64 concurrent streams; the added time to
+on), and each time answers 128 warm-up questions (not measured), then `--answers` new questions
+with 64 concurrent streams; the added time to
 the first `delta` is measured against the fake's own time to first token, measured once.
 
 With records on, each answer stores two `messages` rows, a `usage_ledger` row and the upsert of its
@@ -61,6 +62,7 @@ from tests.service_harness import free_port
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 STREAMS = 64
+WARM_UP = 2 * STREAMS  # answers per service start before measuring
 TABLES = ("messages", "conversations", "usage_ledger", "handoffs")
 REPLY = "Card refunds take 5–10 business days [1]. Check your statement after that."
 CITATION = {
@@ -121,20 +123,23 @@ def _metric(text: str, name: str) -> float:
 def loaded_run(
     env: dict[str, str], port: int, url: str, questions: list[str], *, records: bool, base_ttft_s: float
 ) -> dict[str, Any]:
-    """One service start: ``len(questions)`` answers at ``STREAMS`` concurrent streams."""
+    """One service start: ``WARM_UP`` answers not measured (a cold process is slower), then the rest
+    of ``questions`` at ``STREAMS`` concurrent streams."""
     run_env = {**env, "DATABASE_URL": url, "RECORDS_ENABLED": str(records).lower(), "SERVICE_PORT": str(port)}
     service = subprocess.Popen(
         [sys.executable, "-m", "faqstream", "serve"], cwd=REPO, env=run_env, stderr=subprocess.DEVNULL
     )
     try:
         wait_ready(port)
-        before = counts(url)
 
         def ask(i: int) -> Any:
             body = json.dumps({"question": questions[i], "stream": True}).encode()
             return _request(port, "/v1/answers", body, "", b"event: delta", b"event: done")
 
-        svc = asyncio.run(_run(STREAMS, len(questions), ask))
+        asyncio.run(_run(STREAMS, WARM_UP, ask))
+        time.sleep(2)  # the warm-up's rows written
+        before = counts(url)
+        svc = asyncio.run(_run(STREAMS, len(questions) - WARM_UP, lambda i: ask(WARM_UP + i)))
         ended = time.perf_counter()
         answered = len(svc["ends"])
         wanted = before["messages"] + 2 * answered if records else before["messages"]
@@ -228,7 +233,8 @@ def main() -> None:
             runs: list[dict[str, Any]] = []
             for n, records in enumerate((False, True, False, True)):
                 # every run asks questions no earlier run asked (no cache can serve a repeat)
-                asked = questions[n * args.answers : (n + 1) * args.answers]
+                per_run = WARM_UP + args.answers
+                asked = questions[n * per_run : (n + 1) * per_run]
                 with database(f"bench_records_{tag}_{n}") as url:
                     runs.append(
                         loaded_run(env, service_port, url, asked, records=records, base_ttft_s=base_ttft)
