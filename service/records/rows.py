@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import Connection, case, func
+from sqlalchemy import Connection, Table, case, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.core.background import DropReason
@@ -37,57 +37,18 @@ class Stored:
     record: Record
 
 
-def _at(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
-def message_row(stored: Stored) -> dict[str, Any]:
+def row(stored: Stored, table: Table) -> dict[str, Any]:
+    """The values of ``table``'s row for ``stored`` (``id`` is the database's): the record's fields
+    of the same names, the conversation's pseudonym, the time in UTC, citations as JSON."""
     record = stored.record
-    assert isinstance(record, MessageRecord)
-    return {
-        "message_id": record.message_id,
-        "conversation": stored.conversation,
-        "tenant": record.tenant,
-        "created_at": _at(record.created_at),
-        "role": record.role,
-        "text": record.text,
-        "language": record.language,
-        "mode": record.mode,
-        "model": record.model,
-        "intent": record.intent,
-        "citations": json.dumps(list(record.citations), ensure_ascii=False) if record.citations else None,
-        "handoff_reason": record.handoff_reason,
-        "answer_cache": record.answer_cache,
-        "status": record.status,
-        "author": record.author,
-    }
-
-
-def handoff_row(stored: Stored) -> dict[str, Any]:
-    record = stored.record
-    assert isinstance(record, HandoffRecord)
-    return {
-        "conversation": stored.conversation,
-        "message_id": record.message_id,
-        "tenant": record.tenant,
-        "created_at": _at(record.created_at),
-        "reason": record.reason,
-        "summary": record.summary,
-    }
-
-
-def feedback_row(stored: Stored) -> dict[str, Any]:
-    record = stored.record
-    assert isinstance(record, FeedbackRecord)
-    return {
-        "message_id": record.message_id,
-        "conversation": stored.conversation,
-        "tenant": record.tenant,
-        "created_at": _at(record.created_at),
-        "thumbs": record.thumbs,
-        "rating": record.rating,
-        "comment": record.comment,
-    }
+    values = {f.name: getattr(record, f.name) for f in fields(record)}
+    values["conversation"] = stored.conversation
+    values["created_at"] = record.created_at.astimezone(UTC)
+    if isinstance(record, MessageRecord):
+        values["citations"] = (
+            json.dumps(list(record.citations), ensure_ascii=False) if record.citations else None
+        )
+    return {column.name: values[column.name] for column in table.columns if column.name in values}
 
 
 @dataclass
@@ -125,7 +86,7 @@ def changes(batch: Sequence[Stored]) -> list[_Change]:
         record = stored.record
         if isinstance(record, FeedbackRecord):
             continue
-        at = _at(record.created_at)
+        at = record.created_at.astimezone(UTC)
         change = touched.get(stored.conversation)
         if change is None:
             change = touched[stored.conversation] = _Change(stored.conversation, record.tenant, at, at)
@@ -167,12 +128,8 @@ class RecordRows:
         self._dropped = dropped
 
     def write(self, connection: Connection, rows: Sequence[Stored]) -> None:
-        for table, kind, row in (
-            (messages, MessageRecord, message_row),
-            (handoffs, HandoffRecord, handoff_row),
-            (feedback, FeedbackRecord, feedback_row),
-        ):
-            values = [row(stored) for stored in rows if isinstance(stored.record, kind)]
+        for table, kind in ((messages, MessageRecord), (handoffs, HandoffRecord), (feedback, FeedbackRecord)):
+            values = [row(stored, table) for stored in rows if isinstance(stored.record, kind)]
             if values:
                 connection.execute(table.insert(), values)
         touched = changes(rows)

@@ -17,7 +17,7 @@ the same 404 the answer endpoint gives.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
 from prometheus_client import Counter
@@ -32,7 +32,7 @@ from service.conversations.store import ConversationNotFoundError, conversation_
 from service.core.identifiers import Pseudonyms
 from service.privacy.redaction import Redaction
 from service.records.records import FeedbackRecord, Record
-from service.records.rows import RecordRows, Stored, feedback_row
+from service.records.rows import RecordRows, Stored, row
 from service.records.views import ConversationView, FeedbackView, MessageView, citations_of, thumbs_of
 from service.usage.schema import conversations, feedback, messages
 from service.usage.writer import DatabaseWriter, LedgerUnavailableError
@@ -129,37 +129,22 @@ class RecordStore:
         found = await self._read(_load, tenant, pseudonym)
         if found is None:
             raise ConversationNotFoundError()
-        row, said, rated = found
+        held, said, rated = found
         latest: dict[str, FeedbackView] = {}
         for given in rated:  # oldest first: the last one per message stays
             latest[given["message_id"]] = _feedback_view(given, conversation_id)
-        return ConversationView(
-            conversation_id=conversation_id,
-            state=row["state"],
-            language=row["language"],
-            started_at=row["started_at"],
-            updated_at=row["updated_at"],
-            questions=row["questions"],
-            handoff_reason=row["handoff_reason"],
-            messages=[
-                MessageView(
-                    message_id=m["message_id"],
-                    role=m["role"],
-                    text=m["text"],
-                    language=m["language"],
-                    mode=m["mode"],
-                    model=m["model"],
-                    intent=m["intent"],
-                    citations=citations_of(m["citations"]),
-                    handoff_reason=m["handoff_reason"],
-                    answer_cache=m["answer_cache"],
-                    status=m["status"],
-                    author=m["author"],
-                    created_at=m["created_at"],
-                    feedback=latest.get(m["message_id"]) if m["role"] != "customer" else None,
-                )
-                for m in said
-            ],
+        shown = [
+            MessageView.model_validate(
+                {
+                    **message,
+                    "citations": citations_of(message["citations"]),
+                    "feedback": latest.get(message["message_id"]) if message["role"] != "customer" else None,
+                }
+            )
+            for message in said
+        ]
+        return ConversationView.model_validate(
+            {**held, "conversation_id": conversation_id, "messages": shown}
         )
 
     async def feedback(
@@ -187,15 +172,9 @@ class RecordStore:
         return _feedback_view(await self._read(_add_feedback, stored), conversation_id)
 
 
-def _feedback_view(row: RowMapping | dict[str, Any], conversation_id: str) -> FeedbackView:
-    return FeedbackView(
-        id=row["id"],
-        message_id=row["message_id"],
-        conversation_id=conversation_id,
-        thumbs=thumbs_of(row["thumbs"]),
-        rating=row["rating"],
-        comment=row["comment"],
-        created_at=row["created_at"],
+def _feedback_view(given: Mapping[Any, Any], conversation_id: str) -> FeedbackView:
+    return FeedbackView.model_validate(
+        {**given, "conversation_id": conversation_id, "thumbs": thumbs_of(given["thumbs"])}
     )
 
 
@@ -211,8 +190,8 @@ def _conversation(connection: Connection, tenant: str, pseudonym: str) -> RowMap
 
 def _load(engine: Engine, tenant: str, pseudonym: str) -> Loaded | None:
     with engine.connect() as connection:
-        row = _conversation(connection, tenant, pseudonym)
-        if row is None:
+        held = _conversation(connection, tenant, pseudonym)
+        if held is None:
             return None
         said = connection.execute(
             select(messages).where(messages.c.conversation == pseudonym).order_by(messages.c.id)
@@ -220,7 +199,7 @@ def _load(engine: Engine, tenant: str, pseudonym: str) -> Loaded | None:
         rated = connection.execute(
             select(feedback).where(feedback.c.conversation == pseudonym).order_by(feedback.c.id)
         ).all()
-    return row, [m._mapping for m in said], [f._mapping for f in rated]
+    return held, [m._mapping for m in said], [f._mapping for f in rated]
 
 
 def _add_feedback(engine: Engine, stored: Stored) -> dict[str, Any]:
@@ -237,6 +216,6 @@ def _add_feedback(engine: Engine, stored: Stored) -> dict[str, Any]:
         ).first()
         if held is None:
             raise MessageNotFoundError()
-        values = feedback_row(stored)
+        values = row(stored, feedback)
         written = connection.execute(feedback.insert().returning(feedback.c.id), values).scalar_one()
     return {**values, "id": written}

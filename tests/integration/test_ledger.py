@@ -108,15 +108,22 @@ class Backend:
         lite.close()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    if request.param == "sqlite":
-        yield Backend("sqlite", str(tmp_path / "var" / "ledger.db"))
+@contextmanager
+def fresh_backend(kind: str, tmp_path: Path, label: str) -> Iterator[Backend]:
+    """A fresh database: a SQLite file, or a PostgreSQL schema of its own, dropped afterwards."""
+    if kind == "sqlite":
+        yield Backend("sqlite", str(tmp_path / "var" / f"{label}.db"))
         return
-    schema = f"test_ledger_{uuid.uuid4().hex[:12]}"
+    schema = f"test_{label}_{uuid.uuid4().hex[:12]}"
     yield Backend("postgres", schema)
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    with fresh_backend(request.param, tmp_path, "ledger") as fresh:
+        yield fresh
 
 
 def record(n: int, *, key: str = "k1", conversation: str = "c1", at: datetime = NOON) -> UsageRecord:

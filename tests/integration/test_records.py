@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from prometheus_client import CollectorRegistry
-from psycopg import sql
 from sqlalchemy import select
 
 from knowledge.errors import FaqstreamError
@@ -29,7 +26,7 @@ from service.records.store import MessageNotFoundError, RecordSettings, RecordSt
 from service.usage.ledger import UsageLedger, UsageRecord
 from service.usage.schema import conversations, feedback, handoffs, messages, usage_ledger
 from service.usage.writer import DatabaseWriter, LedgerSettings
-from tests.integration.test_ledger import POSTGRES_URL, Backend
+from tests.integration.test_ledger import Backend, fresh_backend
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 SECRET = b"records-test-secret"
@@ -37,13 +34,8 @@ SECRET = b"records-test-secret"
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    if request.param == "sqlite":
-        yield Backend("sqlite", str(tmp_path / "var" / "records.db"))
-        return
-    schema = f"test_records_{uuid.uuid4().hex[:12]}"
-    yield Backend("postgres", schema)
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    with fresh_backend(request.param, tmp_path, "records") as fresh:
+        yield fresh
 
 
 def key(conversation: str = "c1", tenant: str = "acme") -> str:
