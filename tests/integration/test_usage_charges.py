@@ -24,7 +24,7 @@ from fakes import DropMidStream, ErrorEvent, FakeAnthropic, Fault
 from fakes.anthropic_protocol import input_token_total
 from service.conversations.store import ConversationSettings
 from service.core.tokens import estimate_tokens
-from service.core.types import KeyLimits
+from service.core.types import KeyLimits, Usage
 from service.quotas import LimitSettings
 from service.quotas.charges import total_tokens
 from service.retrieval.translate import TranslateSettings
@@ -123,6 +123,21 @@ def spent_tokens(served: Served, key_id: str) -> int:
     return result
 
 
+def charged_tokens(ledger: list[dict[str, Any]]) -> int:
+    """What the rows add to a daily token budget."""
+    return sum(total_tokens(Usage.model_validate(row)) for row in ledger)
+
+
+def prompt_tokens(row: dict[str, Any]) -> int:
+    return row["input_tokens"] + row["cache_read_input_tokens"] + row["cache_creation_input_tokens"]
+
+
+def stream_answer(served: Served, key: str) -> Any:
+    """The SSE source of one streamed answer to ``REFUND_EN`` (a context manager)."""
+    body = {"question": REFUND_EN, "stream": True}
+    return connect_sse(served.client, "POST", "/v1/answers", json=body, headers=auth(key))
+
+
 def once_on_streams(fault: Fault) -> Callable[[Any], Fault | None]:
     """A fault source that breaks the next streamed request only (the answer, not the one-shot
     translation and routing calls before it)."""
@@ -173,7 +188,7 @@ def test_translation_routing_answer_and_summary_are_each_one_charged_row(
         assert row["input_tokens"] > 0 and row["output_tokens"] > 0 and float(row["cost_usd"]) > 0, row
     assert {r["model"] for r in ledger if r["purpose"] != "answer"} == {"claude-haiku-4-5"}
     # The key's budget was charged every row's tokens, the summary's included.
-    assert spent_tokens(served, key_id) == sum(total_tokens(_Usage(r)) for r in ledger)
+    assert spent_tokens(served, key_id) == charged_tokens(ledger)
 
 
 def test_translation_and_routing_alone_spend_the_budget_then_it_refuses(
@@ -186,7 +201,7 @@ def test_translation_and_routing_alone_spend_the_budget_then_it_refuses(
     assert first.status_code == 200 and first.json()["mode"] == "extractive"
     ledger = rows(served, key_id)
     assert sorted(r["purpose"] for r in ledger) == ["routing", "translation"]
-    assert spent_tokens(served, key_id) == sum(total_tokens(_Usage(r)) for r in ledger) > 50
+    assert spent_tokens(served, key_id) == charged_tokens(ledger) > 50
     refused = post(served.client, NO_PASSAGES, key=key)
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "budget_exhausted"
     assert len(fake.message_requests()) == 2
@@ -201,13 +216,7 @@ def test_an_answer_broken_after_the_first_token_is_charged_for_what_was_consumed
     try:
         record, key = new_key(keys, 10_000_000)
         key_id = record.id
-        with connect_sse(
-            served.client,
-            "POST",
-            "/v1/answers",
-            json={"question": REFUND_EN, "stream": True},
-            headers=auth(key),
-        ) as source:
+        with stream_answer(served, key) as source:
             events = [(e.event, json.loads(e.data)) for e in source.iter_sse()]
     finally:
         fake.fault_source = None
@@ -215,13 +224,10 @@ def test_an_answer_broken_after_the_first_token_is_charged_for_what_was_consumed
     received = "".join(data["text"] for name, data in events if name == "delta")
     [answer] = [r for r in rows(served, key_id) if r["purpose"] == "answer"]
     [request] = [r for r in fake.message_requests() if r.body.get("stream")]
-    prompt = (
-        answer["input_tokens"] + answer["cache_read_input_tokens"] + answer["cache_creation_input_tokens"]
-    )
-    assert prompt == input_token_total(request.body)  # message_start's input usage
+    assert prompt_tokens(answer) == input_token_total(request.body)  # message_start's input usage
     assert answer["output_tokens"] == estimate_tokens(received) > 0  # the text received, not the whole reply
     assert answer["message_id"] == events[0][1]["message_id"] and float(answer["cost_usd"]) > 0
-    assert spent_tokens(served, key_id) == sum(total_tokens(_Usage(r)) for r in rows(served, key_id))
+    assert spent_tokens(served, key_id) == charged_tokens(rows(served, key_id))
 
 
 def test_an_answer_the_client_abandons_is_charged_once_for_what_was_consumed(
@@ -232,13 +238,7 @@ def test_an_answer_the_client_abandons_is_charged_once_for_what_was_consumed(
     try:
         record, key = new_key(keys, 10_000_000)
         key_id = record.id
-        with connect_sse(
-            served.client,
-            "POST",
-            "/v1/answers",
-            json={"question": REFUND_EN, "stream": True},
-            headers=auth(key),
-        ) as source:
+        with stream_answer(served, key) as source:
             deltas = 0
             for event in source.iter_sse():
                 deltas += event.event == "delta"
@@ -257,25 +257,11 @@ def test_an_answer_the_client_abandons_is_charged_once_for_what_was_consumed(
     ledger = rows(served, key_id)
     [answer] = [r for r in ledger if r["purpose"] == "answer"]
     [request] = [r for r in fake.message_requests() if r.body.get("stream")]
-    prompt = (
-        answer["input_tokens"] + answer["cache_read_input_tokens"] + answer["cache_creation_input_tokens"]
-    )
-    assert prompt == input_token_total(request.body)
+    assert prompt_tokens(answer) == input_token_total(request.body)
     # What reached the service before it closed the request: at least what the client read,
     # at most what the fake sent (one "word" token a delta), never the whole reply.
     assert (
         estimate_tokens("word " * 2) <= answer["output_tokens"] <= estimate_tokens("word " * gone.deltas_sent)
     )
     assert len(ledger) == len(fake.message_requests())  # routing and the answer, once each
-    assert spent_tokens(served, key_id) == sum(total_tokens(_Usage(r)) for r in ledger)
-
-
-class _Usage:
-    """A ledger row read as ``TokenUsage``."""
-
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.input_tokens: int = row["input_tokens"]
-        self.output_tokens: int = row["output_tokens"]
-        self.cache_read_input_tokens: int = row["cache_read_input_tokens"]
-        self.cache_creation_input_tokens: int = row["cache_creation_input_tokens"]
-        self.cost_usd = float(row["cost_usd"])
+    assert spent_tokens(served, key_id) == charged_tokens(ledger)
