@@ -129,7 +129,8 @@ def charged_tokens(ledger: list[dict[str, Any]]) -> int:
 
 
 def prompt_tokens(row: dict[str, Any]) -> int:
-    return row["input_tokens"] + row["cache_read_input_tokens"] + row["cache_creation_input_tokens"]
+    """Input tokens of every kind: uncached, cache reads and cache writes."""
+    return int(row["input_tokens"] + row["cache_read_input_tokens"] + row["cache_creation_input_tokens"])
 
 
 def stream_answer(served: Served, key: str) -> Any:
