@@ -240,7 +240,7 @@ class BatchTagger:
             if outcome is not None and not outcome.failed:
                 c = outcome.result().request_counts
                 self.progress(
-                    f"batch {batch_id}: {c.processing} processing; next check in {state.upcoming_sleep:.0f}s"
+                    f"batch {batch_id}: {c.processing} processing; next check in {state.upcoming_sleep:.1f}s"
                 )
 
         retrying = Retrying(
