@@ -21,7 +21,7 @@ from service.core.types import Usage
 from service.jobs.settings import BatchTagSettings
 from service.jobs.tag_prompt import TOOL_NAME, batch_request
 from service.jobs.tag_store import TagStore
-from service.jobs.tagging import BatchTagger, RunSummary
+from service.jobs.tagging import BatchTagger
 from service.llm.pricing import PriceTable
 from service.usage.database import LedgerDatabase
 from service.usage.schema import batch_jobs, conversation_tags, usage_ledger

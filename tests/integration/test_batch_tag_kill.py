@@ -156,15 +156,20 @@ def test_killed_at_any_point_the_next_run_tags_everything_exactly_once(
         assert (tagged, charged) == (0, 0)
         assert len(fake.batch_creates()) == (0 if point == "job_row" else 1)
 
-        done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            command, check=False, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr
         assert "4 tagged, 0 failed" in done.stdout and "saved $" in done.stdout
 
-        again = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
-        assert again.returncode == 0 and "submitted 0 conversations" in again.stdout
+        again = subprocess.run(
+            command, check=True, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert "submitted 0 conversations" in again.stdout
         assert len(fake.batch_creates()) == 1  # exactly one batch, whatever the crash
         status_out = subprocess.run(
             [sys.executable, "-m", "faqstream", "batch", "status", "--json"],
+            check=True,
             env=env,
             cwd=tmp_path,
             capture_output=True,
