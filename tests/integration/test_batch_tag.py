@@ -65,6 +65,14 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerD
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
+@pytest.fixture
+def lite(tmp_path: Path) -> Iterator[LedgerDatabase]:
+    """SQLite only: for what does not depend on the database."""
+    db = LedgerDatabase.sqlite(tmp_path / "db.sqlite")
+    db.migrate()
+    yield db
+
+
 class Clock:
     """The fake's clock, moved on by the tagger's sleeps: polling takes no wall-clock time."""
 
@@ -153,9 +161,8 @@ def test_a_failed_result_is_asked_again_by_a_later_run_until_max_attempts(databa
     assert summary.tagged == 1 and tags(database)[broken][0] == 1
 
 
-def test_an_expired_batch_records_every_conversation_as_failed(tmp_path: Path) -> None:
-    db = LedgerDatabase.sqlite(tmp_path / "db.sqlite")
-    db.migrate()
+def test_an_expired_batch_records_every_conversation_as_failed(lite: LedgerDatabase) -> None:
+    db = lite
     store = TagStore(db.engine)
     ids = {seed_conversation(db.engine, f"c{i}", updated_at=FINISHED) for i in range(3)}
     clock = Clock()
@@ -167,12 +174,10 @@ def test_an_expired_batch_records_every_conversation_as_failed(tmp_path: Path) -
     [job] = store.jobs()
     assert job.failures == dict.fromkeys(ids, "expired")
     assert ledger(db) == []  # nothing ran, nothing charged
-    db.close()
 
 
-def test_no_wait_submits_and_a_later_run_collects(tmp_path: Path) -> None:
-    db = LedgerDatabase.sqlite(tmp_path / "db.sqlite")
-    db.migrate()
+def test_no_wait_submits_and_a_later_run_collects(lite: LedgerDatabase) -> None:
+    db = lite
     store = TagStore(db.engine)
     ids = {seed_conversation(db.engine, f"c{i}", updated_at=FINISHED) for i in range(4)}
     clock = Clock()
@@ -186,7 +191,6 @@ def test_no_wait_submits_and_a_later_run_collects(tmp_path: Path) -> None:
         assert len(fake.batch_creates()) == 2
     assert (last.collected_jobs, last.tagged, last.in_flight) == (2, 4, 0)
     assert set(tags(db)) == ids
-    db.close()
 
 
 def _preparing_job(store: TagStore) -> Any:
@@ -200,9 +204,10 @@ def _requests(custom_ids: list[str]) -> Any:
     return [{"custom_id": cid, "params": params} for cid in custom_ids]
 
 
-def test_a_job_cut_off_after_create_adopts_its_batch_instead_of_submitting_again(tmp_path: Path) -> None:
-    db = LedgerDatabase.sqlite(tmp_path / "db.sqlite")
-    db.migrate()
+def test_a_job_cut_off_after_create_adopts_its_batch_instead_of_submitting_again(
+    lite: LedgerDatabase,
+) -> None:
+    db = lite
     store = TagStore(db.engine)
     ids = sorted(seed_conversation(db.engine, f"c{i}", updated_at=FINISHED) for i in range(3))
     job = _preparing_job(store)
@@ -222,12 +227,10 @@ def test_a_job_cut_off_after_create_adopts_its_batch_instead_of_submitting_again
     [done] = store.jobs()
     assert done.id == job.id and done.batch_id == ours.id and done.status == "collected"
     assert summary.tagged == 3 and set(tags(db)) == set(ids)
-    db.close()
 
 
-def test_a_job_cut_off_before_create_is_submitted_once(tmp_path: Path) -> None:
-    db = LedgerDatabase.sqlite(tmp_path / "db.sqlite")
-    db.migrate()
+def test_a_job_cut_off_before_create_is_submitted_once(lite: LedgerDatabase) -> None:
+    db = lite
     store = TagStore(db.engine)
     ids = sorted(seed_conversation(db.engine, f"c{i}", updated_at=FINISHED) for i in range(2))
     _preparing_job(store)
@@ -242,4 +245,3 @@ def test_a_job_cut_off_before_create_is_submitted_once(tmp_path: Path) -> None:
     with db.engine.connect() as c:
         assert c.execute(select(func.count()).select_from(batch_jobs)).scalar() == 1
         assert json.loads(c.execute(select(batch_jobs.c.custom_ids)).scalar_one()) == ids
-    db.close()
