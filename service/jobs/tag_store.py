@@ -180,6 +180,17 @@ class TagStore:
                         )
         return found
 
+    def tenants(self, ids: Sequence[str]) -> dict[str, str]:
+        """The tenant of each of these conversations that still exists."""
+        with self.engine.connect() as connection:
+            found: dict[str, str] = {}
+            for part in _chunks(ids):
+                rows = connection.execute(
+                    select(conversations.c.id, conversations.c.tenant).where(conversations.c.id.in_(part))
+                )
+                found.update((row.id, row.tenant) for row in rows)
+            return found
+
     # ------------------------------------------------------------ the job's life
     def jobs(self, statuses: Sequence[str] | None = None, *, limit: int | None = None) -> list[Job]:
         """Tagging jobs, oldest first (``limit``: the newest ``limit``)."""

@@ -257,7 +257,7 @@ class BatchTagger:
         outcomes = {
             o.custom_id: o for o in map(read_result, self.client.messages.batches.results(job.batch_id or ""))
         }
-        tenants = {c.id: c.tenant for c in self.store.conversations(job.custom_ids)}
+        tenants = self.store.tenants(job.custom_ids)
         ended_at = batch.ended_at or datetime.now(UTC)
         tags: dict[str, ConversationTag] = {}
         failures: dict[str, str] = {}

@@ -186,3 +186,27 @@ def test_killed_at_any_point_the_next_run_tags_everything_exactly_once(
     assert {r.purpose for r in rows} == {"batch_tag"} and job["cost_usd"] == pytest.approx(
         sum(r.cost_usd for r in rows)
     )
+
+
+def test_the_command_says_what_it_needs(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "ANTHROPIC_", "BATCH_TAG_"))}
+    env |= {"DATABASE_SQLITE_PATH": str(tmp_path / "db.sqlite"), "PYTHONPATH": str(REPO)}
+    base = [sys.executable, "-m", "faqstream", "batch", "tag"]
+    no_key = subprocess.run(
+        [*base, "--since", "2026-12-01"], check=False, env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert no_key.returncode == 3 and "needs ANTHROPIC_API_KEY" in no_key.stderr
+    bad_day = subprocess.run(
+        [*base, "--since", "yesterday"], check=False, env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert bad_day.returncode == 2 and "not an ISO 8601 date" in bad_day.stderr
+    unpriced = env | {"ANTHROPIC_API_KEY": "k", "BATCH_TAG_MODEL": "my-model"}
+    refused = subprocess.run(
+        [*base, "--since", "2026-12-01"],
+        check=False,
+        env=unpriced,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 3 and "no price for model 'my-model'" in refused.stderr
