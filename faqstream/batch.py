@@ -93,7 +93,7 @@ def _progress(line: str) -> None:
 def _tag(args: argparse.Namespace, store: TagStore) -> int:
     import anthropic
 
-    from knowledge.errors import ConfigError
+    from knowledge.errors import ConfigError, FaqstreamError
     from service.jobs.settings import BatchTagSettings
     from service.jobs.tagging import BatchTagger
     from service.llm.pricing import PriceTable, PricingSettings
@@ -116,7 +116,13 @@ def _tag(args: argparse.Namespace, store: TagStore) -> int:
     )
     with client:
         tagger = BatchTagger(store, client, prices, settings, model=model, progress=_progress)
-        summary = tagger.run(args.since, wait=args.wait, poll_max_s=args.poll_max_s)
+        try:
+            summary = tagger.run(args.since, wait=args.wait, poll_max_s=args.poll_max_s)
+        except anthropic.APIError as exc:  # reading a batch failed past the retries: nothing is lost
+            raise FaqstreamError(
+                f"the Message Batches API failed: {exc}",
+                hint="run again: the jobs in flight are resumed where they stopped",
+            ) from exc
     _print_summary(summary, as_json=args.json)
     return EXIT_INCOMPLETE if summary.failed or summary.in_flight else EXIT_OK
 

@@ -21,7 +21,7 @@ from service.core.types import Usage
 from service.jobs.settings import BatchTagSettings
 from service.jobs.tag_prompt import TOOL_NAME, batch_request
 from service.jobs.tag_store import TagStore
-from service.jobs.tagging import BatchTagger
+from service.jobs.tagging import BatchSubmitError, BatchTagger
 from service.llm.pricing import PriceTable
 from service.usage.database import LedgerDatabase
 from service.usage.schema import batch_jobs, conversation_tags, usage_ledger
@@ -245,3 +245,18 @@ def test_a_job_cut_off_before_create_is_submitted_once(lite: LedgerDatabase) -> 
     with db.engine.connect() as c:
         assert c.execute(select(func.count()).select_from(batch_jobs)).scalar() == 1
         assert json.loads(c.execute(select(batch_jobs.c.custom_ids)).scalar_one()) == ids
+
+
+def test_a_create_that_got_no_answer_is_resolved_by_the_next_run(lite: LedgerDatabase) -> None:
+    store = TagStore(lite.engine)
+    ids = {seed_conversation(lite.engine, f"c{i}", updated_at=FINISHED) for i in range(2)}
+    with FakeAnthropic() as fake:
+        cut_off = tagger(store, fake)
+        fake.stop()  # the API unreachable: did the batch get created? The job cannot know
+        with pytest.raises(BatchSubmitError, match="checks whether the batch was created"):
+            cut_off.run(SINCE)
+        assert [j.status for j in store.jobs()] == ["preparing"]
+        fake.start()  # same port
+        summary = tagger(store, fake).run(SINCE)
+        assert len(fake.batch_creates()) == 1
+    assert summary.tagged == 2 and set(tags(lite)) == ids
