@@ -123,9 +123,10 @@ def _parser() -> argparse.ArgumentParser:
 
     eval_answers.add_parser(ev_sub)
 
-    from faqstream import keys
+    from faqstream import batch, keys
 
     keys.add_parser(sub)
+    batch.add_parser(sub)
     return parser
 
 
@@ -157,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             from faqstream import keys
 
             return keys.run(args)
+        if args.command == "batch":
+            from faqstream import batch
+
+            return batch.run(args)
         return _eval(args, settings)
     except FaqstreamError as exc:
         print(f"faqstream: {exc}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """What one service process holds: knowledge base, retriever, Claude (resilient), router,
-conversations, caches, limits, budgets, the database (ledger, records), webhooks and metrics —
-built in one step by ``build_runtime`` (the composition root of the service) and closed by ``Runtime.close``.
+conversations, caches, limits, budgets, ledger, records, webhooks and metrics — built in one step by
+``build_runtime`` (the composition root of the service) and closed by ``Runtime.close``.
 
 Every external system's adapter is built here (never at import time): Redis when REDIS_URL is set,
 else in-process stores; PostgreSQL when DATABASE_URL is set, else SQLite. Each piece's cleanup is
@@ -40,6 +40,7 @@ from service.notify.webhooks import WebhookSender, require_signing
 from service.privacy import logs as log_redaction
 from service.privacy.redaction import Redaction
 from service.quotas.budgets import BudgetGuard, build_budget_guard
+from service.quotas.charges import UsageCharges
 from service.quotas.rate_limits import RateLimiter, build_rate_limiter
 from service.records.store import RecordStore
 from service.retrieval.retriever import BatchingRetriever
@@ -52,7 +53,7 @@ from service.settings.redis import redis_client
 from service.tenants.directory import KeyDirectory
 from service.tenants.store import KeyStore
 from service.usage.ledger import UsageLedger
-from service.usage.writer import DatabaseWriter, open_writer
+from service.usage.writer import open_writer
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +137,9 @@ class Runtime:
     limiter: RateLimiter
     auth_failures: AuthFailures
     budgets: BudgetGuard
-    database: DatabaseWriter
     ledger: UsageLedger
     records: RecordStore | None
+    charges: UsageCharges
     handoff_webhook: WebhookSender | None
     aftercare: Aftercare
     answers: AnswerService
@@ -200,15 +201,6 @@ async def build_runtime(
         # What the Anthropic API last said about the key (/readyz, faqstream_upstream_status).
         upstream = UpstreamStatus(configured=settings.anthropic.api_key is not None)
         registry.register(UpstreamStatusCollector(upstream))
-        client = ClaudeClient(settings.anthropic, prices, upstream) if settings.anthropic.api_key else None
-        claude = ResilientClaude(client, settings.resilience, registry) if client is not None else None
-        if claude is not None:
-            stack.push_async_callback(claude.close)
-        elif client is not None:
-            stack.push_async_callback(client.close)
-        upstream_check = asyncio.ensure_future(_check_upstream(settings, client))
-        stack.callback(upstream_check.cancel)  # start-up failed before the check ended
-
         redis = await redis_client(settings.redis)
         if redis is not None:
             stack.push_async_callback(redis.aclose)
@@ -216,19 +208,31 @@ async def build_runtime(
         pseudonyms = pseudonyms_of(settings)
         sessions = session_store(settings.conversation, redis, prefix=prefix, pseudonyms=pseudonyms)
         stack.push_async_callback(sessions.close)
-        # One writer of the service database (one queue, one thread): usage rows and records.
-        database = open_writer(settings.database, settings.ledger, registry=registry)
-        await database.start()  # migrates the database: the API keys' table too
-        stack.push_async_callback(database.aclose)
+        writer = open_writer(settings.database, settings.ledger, registry=registry)  # of every row
+        database = await stack.enter_async_context(writer)  # migrated: the API keys' table too
         ledger = UsageLedger(database, pseudonyms=pseudonyms)
         records = RecordStore.enabled(database, settings.records, pseudonyms=pseudonyms, redaction=redaction)
-        key_store = KeyStore.from_settings(settings.database)
-        stack.callback(key_store.close)
+        key_store = KeyStore(database.database)  # the same engine, closed with the writer
         auth = Authenticator(keys, KeyDirectory(key_store, settings.auth.key_cache_ttl_s))
         budgets = build_budget_guard(
             settings.limits, redis, prefix=prefix, registry=registry, webhook_settings=settings.webhook
         )
         stack.push_async_callback(budgets.aclose)
+        # Every Claude call's usage → the ledger and the caller's budget (closed after the client).
+        charges = UsageCharges(ledger, budgets)
+        stack.push_async_callback(charges.aclose)
+        client = (
+            ClaudeClient(settings.anthropic, prices, upstream, charges)
+            if settings.anthropic.api_key
+            else None
+        )
+        claude = ResilientClaude(client, settings.resilience, registry) if client is not None else None
+        if claude is not None:
+            stack.push_async_callback(claude.close)
+        elif client is not None:
+            stack.push_async_callback(client.close)
+        upstream_check = asyncio.ensure_future(_check_upstream(settings, client))
+        stack.callback(upstream_check.cancel)  # start-up failed before the check ended
         handoff_webhook = None
         if settings.handoff.webhook_url:
             handoff_webhook = WebhookSender(
@@ -294,8 +298,6 @@ async def build_runtime(
             conversation=settings.conversation,
             summarizer=Summarizer(claude, settings.conversation, on_usage=metrics.observe_usage),
             metrics=metrics,
-            ledger=ledger,
-            budgets=budgets,
             cache=cache,
             handoff_webhook=handoff_webhook,
             redaction=redaction,
@@ -370,9 +372,9 @@ async def build_runtime(
             limiter=limiter,
             auth_failures=auth_failures,
             budgets=budgets,
-            database=database,
             ledger=ledger,
             records=records,
+            charges=charges,
             handoff_webhook=handoff_webhook,
             aftercare=aftercare,
             answers=answers,

@@ -70,3 +70,7 @@ class UsageLedger:
         tenant = record.tenant or record.key_id
         pseudonym = self.pseudonyms.of("conversation", tenant, record.conversation_id)
         self.writer.offer(self.rows, dataclasses.replace(record, conversation_id=pseudonym))
+
+    async def flush(self) -> None:
+        """Wait until everything queued on the writer so far (usage rows and the rest) is written."""
+        await self.writer.flush()

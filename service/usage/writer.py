@@ -104,7 +104,7 @@ class _Marker:
 
 class DatabaseWriter:
     """The async face of a ``LedgerDatabase``: ``start``, ``offer``, ``call``, ``settle``, ``flush``,
-    ``aclose``."""
+    ``aclose`` (or ``async with``: started and closed)."""
 
     def __init__(
         self,
@@ -212,6 +212,13 @@ class DatabaseWriter:
         await self._queue.aclose(self.settings.drain_s if drain_s is None else drain_s)
         await self.call(self.database.close)
         self._thread.shutdown(wait=True)
+
+    async def __aenter__(self) -> DatabaseWriter:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
 
 
 def open_writer(
