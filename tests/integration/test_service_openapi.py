@@ -37,6 +37,8 @@ KEY = "key-openapi-0123456789"
 # Route → method → the statuses its responses must document (README "Errors", /readyz, /admin/ingest).
 DOCUMENTED = {
     "/v1/answers": ("post", {"200", "400", "401", "413", "429", "500", "502", "503"}),
+    "/v1/conversations/{conversation_id}": ("get", {"200", "401", "403", "404", "500", "503"}),
+    "/v1/feedback": ("post", {"201", "400", "401", "403", "404", "413", "415", "500", "503"}),
     "/admin/ingest": ("post", {"200", "400", "401", "404", "409", "422", "500", "503"}),
     "/readyz": ("get", {"200", "503"}),
     "/healthz": ("get", {"200"}),
