@@ -100,7 +100,13 @@ class Aftercare:
         if text.strip():  # the API refuses empty text blocks in later turns' history
             # The model may repeat what the customer wrote (an e-mail to reply to): redacted too.
             stored = self.redaction.text(text)
-            reply = Turn(role="assistant", text=stored, language=plan.language, citations=citations)
+            reply = Turn(
+                role="assistant",
+                text=stored,
+                language=plan.language,
+                citations=citations,
+                message_id=plan.message_id,
+            )
             turns.append(reply)
         try:
             await self.sessions.append(plan.session_key, turns)

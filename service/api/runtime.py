@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from knowledge.search import KnowledgeBase
+from service.agents.events import conversation_events
+from service.agents.takeover import Takeover
 from service.answers.aftercare import Aftercare
 from service.answers.cacheable import cache_warning, min_cacheable_tokens
 from service.answers.digest import DigestCache, PrefixSettings
@@ -138,6 +140,7 @@ class Runtime:
     handoff_webhook: WebhookSender | None
     aftercare: Aftercare
     answers: AnswerService
+    takeover: Takeover  # agent takeover: conversation state, agents' messages, live events
     ingest_runner: IngestRunner | None
     ingest_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _cleanup: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
@@ -294,6 +297,15 @@ async def build_runtime(
             redaction=redaction,
         )
         stack.push_async_callback(aftercare.aclose)
+        events = conversation_events(redis, prefix=prefix, pseudonyms=pseudonyms)
+        stack.push_async_callback(events.close)
+        takeover = Takeover(
+            sessions=sessions,
+            events=events,
+            settings=settings.agents,
+            webhook=handoff_webhook,
+            redaction=redaction,
+        )
         answers = AnswerService(
             AnswerDeps(
                 settings=AnswerSettings(
@@ -316,6 +328,7 @@ async def build_runtime(
                 router=router,
                 translator=translator,
                 cache=cache,
+                takeover=takeover,
             )
         )
         await asyncio.to_thread(kb.embedder.embed_query, "warm-up")
@@ -366,6 +379,7 @@ async def build_runtime(
             handoff_webhook=handoff_webhook,
             aftercare=aftercare,
             answers=answers,
+            takeover=takeover,
             ingest_runner=ingest_runner,
             _cleanup=stack.pop_all(),
         )

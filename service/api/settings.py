@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from knowledge.settings import Settings
+from service.agents.settings import AgentSettings
 from service.caching import CacheSettings
 from service.conversations.store import ConversationSettings
 from service.handoff.settings import HandoffSettings
@@ -45,3 +46,4 @@ class AppSettings(Settings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    agents: AgentSettings = Field(default_factory=AgentSettings)
