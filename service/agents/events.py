@@ -10,7 +10,8 @@ listening on ``GET /v1/conversations/{id}/events``, behind one interface with tw
 Both fan out locally the same way (``_Listeners``). Conversations are named by the pseudonym of
 their key (``Pseudonyms.conversation``), never the caller's id, on the channel as in every Redis key.
 ``listen`` returns once the listener is registered (and, with Redis, the subscription confirmed):
-whatever is published after that reaches it — read the store after ``listen`` to miss nothing.
+whatever is published after that reaches it — read the store after ``listen`` to miss nothing (an
+event published just before may arrive too: readers dedupe by message id).
 
 Delivery is at most once and only to listeners present at the time; a customer who was not
 listening reads the stored turns (``GET /v1/conversations/{id}/messages``), which are the record.
@@ -48,7 +49,7 @@ class ConversationEvent:
     data: dict[str, Any]
 
 
-@dataclass
+@dataclass(eq=False)  # each listener is its own: compared and hashed by identity
 class Listener:
     """One customer's stream: the events published for its conversation since it started listening."""
 
