@@ -110,4 +110,3 @@ async def test_the_channel_names_conversations_by_pseudonym_only(pair: Pair) -> 
     finally:
         await pubsub.aclose()  # type: ignore[no-untyped-call]
         await spy.aclose()
-
