@@ -28,10 +28,11 @@ import logging
 import uuid
 from typing import Any
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from knowledge.errors import FaqstreamError
-from service.agents.events import ConversationEvent, ConversationEvents
+from service.agents.events import ConversationEvent, ConversationEvents, conversation_events
 from service.agents.settings import AgentSettings
 from service.conversations.store import (
     Conversation,
@@ -41,6 +42,7 @@ from service.conversations.store import (
     Turn,
     conversation_key,
 )
+from service.core.identifiers import Pseudonyms
 from service.core.types import Client
 from service.handoff.signals import Handoff
 from service.notify.webhooks import WebhookSender
@@ -77,6 +79,30 @@ def shown(turn: Turn) -> dict[str, Any]:
 
 
 class Takeover:
+    @classmethod
+    def build(
+        cls,
+        settings: AgentSettings,
+        sessions: SessionStore,
+        redis: Redis | None,
+        prefix: str,
+        pseudonyms: Pseudonyms,
+        webhook: WebhookSender | None,
+        redaction: Redaction,
+    ) -> Takeover:
+        """Live events through Redis when a client is given (else in this process); ``aclose`` ends them."""
+        events = conversation_events(redis, prefix=prefix, pseudonyms=pseudonyms)
+        return cls(
+            sessions=sessions,
+            events=events,
+            settings=settings,
+            webhook=webhook,
+            redaction=redaction,
+        )
+
+    async def aclose(self) -> None:
+        await self.events.close()
+
     def __init__(
         self,
         *,

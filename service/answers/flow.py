@@ -13,7 +13,7 @@ It returns an ``AnswerStream`` (``service.answers.stream``), whose ``events()`` 
 
 While a person has the conversation (``Conversation.state`` ``agent``, read with the turns) the plan
 stops after the language: no small talk, cache, retrieval or model; ``stream`` returns an
-``AgentRelay`` (``service.agents.relay``) that passes the message to the agents. An answer that
+``AgentRelay`` (``service.answers.with_agent``) that passes the message to the agents. An answer that
 ends with a handoff gives the conversation to a person before its ``done`` is sent, when the
 handoff went to people (``Takeover.handed_off``; ``service.agents.takeover`` says which do).
 
@@ -33,7 +33,6 @@ from typing import Any
 from knowledge.language import LanguageIdentifier
 from knowledge.search import Query
 from service import smalltalk
-from service.agents.relay import AgentRelay
 from service.agents.takeover import Takeover
 from service.answers.aftercare import Aftercare
 from service.answers.digest import Prefix
@@ -42,6 +41,7 @@ from service.answers.plan import Plan, opening
 from service.answers.reply_language import decide_language
 from service.answers.request import AnswerRequest
 from service.answers.stream import AnswerStream
+from service.answers.with_agent import AgentRelay
 from service.caching import AnswerCache
 from service.conversations.history import retrieval_query
 from service.conversations.store import (

@@ -86,7 +86,7 @@ class Plan:
     # goes upstream: the same text unless PRIVACY_REDACT_UPSTREAM=false. None: redacted on use.
     stored_question: str | None = None
     # A person has the conversation (``Conversation.state``): the assistant does not answer, the
-    # message goes to the agents (``service.agents.relay``).
+    # message goes to the agents (``service.answers.with_agent``).
     with_agent: bool = False
 
     @property

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from knowledge.search import KnowledgeBase
-from service.agents.events import conversation_events
 from service.agents.takeover import Takeover
 from service.answers.aftercare import Aftercare
 from service.answers.cacheable import cache_warning, min_cacheable_tokens
@@ -297,15 +296,10 @@ async def build_runtime(
             redaction=redaction,
         )
         stack.push_async_callback(aftercare.aclose)
-        events = conversation_events(redis, prefix=prefix, pseudonyms=pseudonyms)
-        stack.push_async_callback(events.close)
-        takeover = Takeover(
-            sessions=sessions,
-            events=events,
-            settings=settings.agents,
-            webhook=handoff_webhook,
-            redaction=redaction,
+        takeover = Takeover.build(
+            settings.agents, sessions, redis, prefix, pseudonyms, handoff_webhook, redaction
         )
+        stack.push_async_callback(takeover.aclose)
         answers = AnswerService(
             AnswerDeps(
                 settings=AnswerSettings(

@@ -28,10 +28,8 @@ tenant does not hold — another tenant's, expired, or never issued — is a 404
 ``conversation_not_found`` (``ConversationNotFoundError``), the same in every case, so the answer
 tells no tenant which ids exist elsewhere.
 
-Who has the conversation (``Conversation.state``): ``bot`` (the assistant answers; the default) or
-``agent`` (a person took over after a handoff: ``service.agents``). It is kept in the meta hash, so
-``load`` reads it with the turns in the same round trip; ``set_state`` changes it only for a
-conversation that exists (False otherwise) and refreshes its expiry like any write.
+``Conversation.state``: ``bot`` (the default) or ``agent`` (a person has it: ``service.agents``), in the
+meta hash, so ``load`` reads it with the turns; ``set_state`` writes only an existing conversation.
 
 Turn positions are absolute: turn ``n`` is the ``n``-th turn since the conversation began, even after
 older summarised turns were dropped from storage (``Conversation.first_turn`` says how many were).
