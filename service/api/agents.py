@@ -60,6 +60,9 @@ async def agent_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
 
 
 CLIENT = {"client": Provide(guards.client, sync_to_thread=False)}
+# The routes' callers: a helpdesk's agent-scope key, or the customer's client with its answer-scope key.
+HELPDESK: dict[str, Any] = {"guards": [agent_guard], "dependencies": CLIENT}
+CUSTOMER: dict[str, Any] = {"guards": [guards.api_key_guard], "dependencies": CLIENT}
 
 
 class AgentMessage(BaseModel):
@@ -112,8 +115,7 @@ def _shown(turns: list[Turn]) -> list[ShownMessage]:
     "/v1/conversations/{conversation_id:str}/agent-messages",
     summary="Post an agent's reply to the customer",
     status_code=201,
-    guards=[agent_guard],
-    dependencies=CLIENT,
+    **HELPDESK,
     responses=documented(400, 401, 403, 404, 409),
 )
 async def agent_messages(
@@ -127,8 +129,7 @@ async def agent_messages(
     "/v1/conversations/{conversation_id:str}/takeover",
     summary="A person takes the conversation over (the assistant stops answering it)",
     status_code=200,
-    guards=[agent_guard],
-    dependencies=CLIENT,
+    **HELPDESK,
     responses=documented(401, 403, 404),
 )
 async def takeover(conversation_id: str, runtime: Runtime, client: Client) -> StateBody:
@@ -140,8 +141,7 @@ async def takeover(conversation_id: str, runtime: Runtime, client: Client) -> St
     "/v1/conversations/{conversation_id:str}/handback",
     summary="Hand the conversation back to the assistant",
     status_code=200,
-    guards=[agent_guard],
-    dependencies=CLIENT,
+    **HELPDESK,
     responses=documented(401, 403, 404),
 )
 async def handback(conversation_id: str, runtime: Runtime, client: Client) -> StateBody:
@@ -152,8 +152,7 @@ async def handback(conversation_id: str, runtime: Runtime, client: Client) -> St
 @get(
     "/v1/conversations/{conversation_id:str}/messages",
     summary="The conversation's messages after one (the customer's poll)",
-    guards=[guards.api_key_guard],
-    dependencies=CLIENT,
+    **CUSTOMER,
     responses=documented(401, 403, 404),
 )
 async def conversation_messages(
@@ -193,8 +192,7 @@ async def _stream(
 @get(
     "/v1/conversations/{conversation_id:str}/events",
     summary="The agents' messages and changes of hands, live (Server-Sent Events)",
-    guards=[guards.api_key_guard],
-    dependencies=CLIENT,
+    **CUSTOMER,
     responses=documented(401, 403, 404),
 )
 async def conversation_events(
