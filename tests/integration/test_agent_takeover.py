@@ -24,11 +24,13 @@ from httpx_sse import connect_sse
 
 from fakes import FakeAnthropic
 from service.agents.notice import passed_on
+from service.api.settings import AppSettings
 from service.handoff.messages import handoff_message
 from service.handoff.settings import HandoffSettings
 from service.notify.webhooks import WebhookSettings
 from service.records.records import MessageRecord, Record, StateRecord
 from service.settings.auth import AuthSettings
+from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings
 from service.tenants.store import KeyStore
 from tests.conftest import REDIS_URL, redis_namespace
@@ -40,6 +42,7 @@ from tests.service_harness import (
     ask,
     auth,
     eventually,
+    in_process,
     over_http,
     service_settings,
 )
@@ -82,28 +85,31 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="module")
-def served(
-    tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic, receiver: Receiver
-) -> Iterator[Served]:
+def shared(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[dict[str, Any]]:
+    """What the replicas share: Redis (under a prefix of this module's own) and the key database."""
     with redis_namespace("agents") as prefix:
-        components = {
+        yield {
             "resilience": FAST_RETRIES,
             "auth": AuthSettings(api_keys=f"a={KEY_A},b={KEY_B}"),  # type: ignore[arg-type]
             "redis": RedisSettings(url=REDIS_URL, key_prefix=prefix),  # type: ignore[arg-type]
+            "database": DatabaseSettings(sqlite_path=tmp_path_factory.mktemp("db") / "faqstream.db"),
             "handoff": HandoffSettings(webhook_url=receiver.url),
             "webhook": WebhookSettings(
                 backoff_initial_s=0.01, backoff_max_s=0.05, timeout_s=30, allow_unsigned=True
             ),
         }
-        settings = service_settings(
-            template,
-            tmp_path_factory.mktemp("agents"),
-            api_key="test-key",
-            base_url=fake.base_url,
-            components=components,
-        )
-        with over_http(settings) as service:
-            yield service
+
+
+def replica(tmp: Path, template: Path, fake: FakeAnthropic, shared: dict[str, Any]) -> AppSettings:
+    return service_settings(template, tmp, api_key="test-key", base_url=fake.base_url, components=shared)
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic, shared: dict[str, Any]
+) -> Iterator[Served]:
+    with over_http(replica(tmp_path_factory.mktemp("agents"), template, fake, shared)) as service:
+        yield service
 
 
 @pytest.fixture(scope="module")
@@ -342,3 +348,36 @@ def test_other_tenants_and_other_keys_reach_nothing(
     assert state == "agent"
     empty = client.post(f"{path}/agent-messages", json={"text": ""}, headers=auth(helpdesk.agent_a))
     assert empty.status_code == 400
+
+
+@pytest.fixture
+def second(
+    tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic, shared: dict[str, Any]
+) -> Iterator[Served]:
+    """Another replica of the service: the same Redis and key database, its own process state."""
+    with in_process(replica(tmp_path_factory.mktemp("second"), template, fake, shared)) as service:
+        yield service
+
+
+def test_an_agents_reply_posted_to_one_replica_reaches_a_customer_on_another(
+    served: Served,
+    second: Served,
+    fake: FakeAnthropic,
+    helpdesk: Helpdesk,
+    listen: Callable[[str, str], Listening],
+) -> None:
+    conversation_id = handed_over(served, fake)
+    listening = listen(conversation_id, KEY_A)  # the customer's stream is on the first replica
+    assert eventually(lambda: listening.seen("state", lambda d: d["state"] == "agent"))
+    path = f"/v1/conversations/{conversation_id}"
+    posted = second.client.post(
+        f"{path}/agent-messages", json={"text": "Replying from elsewhere."}, headers=auth(helpdesk.agent_a)
+    )
+    assert posted.status_code == 201, posted.text
+    reply = posted.json()["message"]
+    assert eventually(lambda: listening.seen("agent_message", lambda d: d == reply))
+    fake.reset()  # the second replica reads the state from Redis too: the bot stays silent
+    answer = ask(second.client, "Thanks, and the refund?", key=KEY_A, conversation_id=conversation_id)
+    assert answer.meta["mode"] == "agent" and fake.message_requests() == []
+    assert second.client.post(f"{path}/handback", headers=auth(helpdesk.agent_a)).status_code == 200
+    assert eventually(lambda: listening.seen("state", lambda d: d["state"] == "bot"))
