@@ -80,7 +80,7 @@ def shown(turn: Turn) -> dict[str, Any]:
 
 class Takeover:
     @classmethod
-    def build(
+    def build(  # noqa: PLR0917  # the composition root hands over what it built, in order
         cls,
         settings: AgentSettings,
         sessions: SessionStore,
@@ -90,7 +90,8 @@ class Takeover:
         webhook: WebhookSender | None,
         redaction: Redaction,
     ) -> Takeover:
-        """Live events through Redis when a client is given (else in this process); ``aclose`` ends them."""
+        """Live events through Redis when a client is given (else in this process); leaving the
+        context ends them."""
         events = conversation_events(redis, prefix=prefix, pseudonyms=pseudonyms)
         return cls(
             sessions=sessions,
@@ -100,7 +101,10 @@ class Takeover:
             redaction=redaction,
         )
 
-    async def aclose(self) -> None:
+    async def __aenter__(self) -> Takeover:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
         await self.events.close()
 
     def __init__(

@@ -97,6 +97,13 @@ class Messages(BaseModel):
     messages: list[ShownMessage]
 
 
+def takeover_of(runtime: Runtime) -> Takeover:
+    """The service's ``Takeover`` (``build_runtime`` always gives the answer flow one)."""
+    takeover = runtime.answers.deps.takeover
+    assert takeover is not None
+    return takeover
+
+
 def after(conversation: Conversation, message_id: str | None) -> list[Turn]:
     """The stored turns after the last one with ``message_id`` (all kept ones when it is not kept)."""
     turns = conversation.turns
@@ -121,7 +128,7 @@ def _shown(turns: list[Turn]) -> list[ShownMessage]:
 async def agent_messages(
     conversation_id: str, data: AgentMessage, runtime: Runtime, client: Client
 ) -> Posted:
-    turn = await runtime.takeover.agent_message(client, conversation_id, data.text, data.author)
+    turn = await takeover_of(runtime).agent_message(client, conversation_id, data.text, data.author)
     return Posted(conversation_id=conversation_id, message=ShownMessage.model_validate(shown(turn)))
 
 
@@ -133,7 +140,7 @@ async def agent_messages(
     responses=documented(401, 403, 404),
 )
 async def takeover(conversation_id: str, runtime: Runtime, client: Client) -> StateBody:
-    conv = await runtime.takeover.take_over(client, conversation_id)
+    conv = await takeover_of(runtime).take_over(client, conversation_id)
     return StateBody(conversation_id=conversation_id, state=conv.state)
 
 
@@ -145,7 +152,7 @@ async def takeover(conversation_id: str, runtime: Runtime, client: Client) -> St
     responses=documented(401, 403, 404),
 )
 async def handback(conversation_id: str, runtime: Runtime, client: Client) -> StateBody:
-    conv = await runtime.takeover.hand_back(client, conversation_id)
+    conv = await takeover_of(runtime).hand_back(client, conversation_id)
     return StateBody(conversation_id=conversation_id, state=conv.state)
 
 
@@ -158,7 +165,7 @@ async def handback(conversation_id: str, runtime: Runtime, client: Client) -> St
 async def conversation_messages(
     conversation_id: str, runtime: Runtime, client: Client, after_id: After = None
 ) -> Messages:
-    conv = await runtime.takeover.conversation(client, conversation_id)
+    conv = await takeover_of(runtime).conversation(client, conversation_id)
     return Messages(conversation_id=conversation_id, state=conv.state, messages=_shown(after(conv, after_id)))
 
 
@@ -198,8 +205,10 @@ async def _stream(
 async def conversation_events(
     conversation_id: str, runtime: Runtime, client: Client, after_id: After = None
 ) -> Response[Any]:
-    await runtime.takeover.conversation(client, conversation_id)  # 404 before the stream starts
-    body = _stream(runtime.takeover, client, conversation_id, after_id, runtime.settings.service.keepalive_s)
+    await takeover_of(runtime).conversation(client, conversation_id)  # 404 before the stream starts
+    body = _stream(
+        takeover_of(runtime), client, conversation_id, after_id, runtime.settings.service.keepalive_s
+    )
     return Stream(body, media_type="text/event-stream", headers=SSE_HEADERS)
 
 

@@ -141,7 +141,6 @@ class Runtime:
     handoff_webhook: WebhookSender | None
     aftercare: Aftercare
     answers: AnswerService
-    takeover: Takeover  # agent takeover: conversation state, agents' messages, live events
     ingest_runner: IngestRunner | None
     ingest_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _cleanup: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
@@ -302,10 +301,9 @@ async def build_runtime(
             redaction=redaction,
         )
         stack.push_async_callback(aftercare.aclose)
-        takeover = Takeover.build(
-            settings.agents, sessions, redis, prefix, pseudonyms, handoff_webhook, redaction
+        takeover = await stack.enter_async_context(
+            Takeover.build(settings.agents, sessions, redis, prefix, pseudonyms, handoff_webhook, redaction)
         )
-        stack.push_async_callback(takeover.aclose)
         answers = AnswerService(
             AnswerDeps(
                 settings=AnswerSettings(
@@ -380,7 +378,6 @@ async def build_runtime(
             handoff_webhook=handoff_webhook,
             aftercare=aftercare,
             answers=answers,
-            takeover=takeover,
             ingest_runner=ingest_runner,
             _cleanup=stack.pop_all(),
         )

@@ -24,6 +24,7 @@ from httpx_sse import connect_sse
 
 from fakes import FakeAnthropic
 from service.agents.notice import passed_on
+from service.api.agents import takeover_of
 from service.api.settings import AppSettings
 from service.handoff.messages import handoff_message
 from service.handoff.settings import HandoffSettings
@@ -119,7 +120,7 @@ def helpdesk(served: Served) -> Iterator[Helpdesk]:
     _, agent_b = keys.create("b", "helpdesk b", ("agent",))
     keys.close()
     recorder = MemoryRecorder()
-    served.runtime.takeover.recorder = recorder  # the records writer's place (service.records)
+    takeover_of(served.runtime).recorder = recorder  # the records writer's place (service.records)
     yield Helpdesk(agent_a, agent_b, recorder)
 
 

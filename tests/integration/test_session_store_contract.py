@@ -175,6 +175,7 @@ async def test_empty_append_creates_nothing(make_store: Factory) -> None:
 
 # --- random operation sequences, both stores step by step -----------------------------------------
 
+
 @pytest.mark.anyio
 async def test_state_is_the_assistants_until_set_and_kept_with_the_turns(make_store: Factory) -> None:
     clock = Clock(START)
