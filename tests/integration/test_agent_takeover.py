@@ -208,8 +208,10 @@ def test_after_a_handoff_a_person_answers_and_hands_back(
 
     # The customer writes again: the assistant does not answer (no model call), the agents get it.
     fake.reset()
+    retrieved = served.runtime.retriever.questions
     question = "My order NW-2026-004817 has not arrived, write to jane.doe@example.com"
     answer = ask(client, question, key=KEY_A, conversation_id=conversation_id)
+    assert served.runtime.retriever.questions == retrieved  # nor any retrieval
     assert answer.meta["mode"] == "agent" and answer.meta["citations"] == []
     assert answer.text == passed_on("en")
     assert answer.done["stop_reason"] == "with_agent" and answer.done["with_agent"] is True
