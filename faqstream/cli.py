@@ -123,9 +123,10 @@ def _parser() -> argparse.ArgumentParser:
 
     eval_answers.add_parser(ev_sub)
 
-    from faqstream import keys
+    from faqstream import keys, report
 
     keys.add_parser(sub)
+    report.add_parser(sub)
     return parser
 
 
@@ -157,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             from faqstream import keys
 
             return keys.run(args)
+        if args.command == "report":
+            from faqstream import report
+
+            return report.run(args)
         return _eval(args, settings)
     except FaqstreamError as exc:
         print(f"faqstream: {exc}", file=sys.stderr)
