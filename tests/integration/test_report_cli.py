@@ -93,7 +93,7 @@ def test_the_html_page_has_its_charts_and_escapes_what_customers_typed(
     assert len(gaps) == 10
     assert [td.get_text() for td in gaps[0].find_all("td")][:4] == ["5", "Do you ship to Mars?", "acme", "en"]
     assert INJECTED in [td.get_text() for row in gaps for td in row.find_all("td")]  # shown as text
-    assert [row.find("td").get_text() for row in soup.select("table.by-tenant tbody tr")] == [
+    assert [row.select("td")[0].get_text() for row in soup.select("table.by-tenant tbody tr")] == [
         "acme",
         "globex",
     ]
