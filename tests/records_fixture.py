@@ -41,6 +41,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from service.usage.database import LedgerDatabase
 from service.usage.schema import conversation_tags, conversations, feedback, handoffs, messages, usage_ledger
 
 FIRST_DAY = date(2026, 3, 2)
@@ -270,6 +271,13 @@ class Seeder:
                 "purpose": spend.purpose,
             },
         )
+
+
+def seed_database(database: LedgerDatabase) -> None:
+    """Migrate ``database`` (idempotent) and insert the whole set in one transaction."""
+    database.migrate()
+    with database.engine.begin() as connection:
+        seed(connection)
 
 
 def seed(connection: Connection) -> None:

@@ -22,7 +22,7 @@ from service.records.analytics.figures import Analytics, DateRange, InvalidRange
 from service.records.analytics.reader import AnalyticsUnavailableError, reader_engine, report, sqlite_reader
 from service.settings.database import DatabaseSettings
 from service.usage.database import LedgerDatabase
-from tests.records_fixture import seed
+from tests.records_fixture import seed_database
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SPAN = DateRange.of(date(2026, 3, 2), date(2026, 3, 6))
@@ -34,9 +34,7 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("analytics") / "faqstream.db"
         database = LedgerDatabase.sqlite(path)
-        database.migrate()
-        with database.engine.begin() as connection:
-            seed(connection)
+        seed_database(database)
         database.close()
         reader = sqlite_reader(path)
         yield reader
@@ -45,9 +43,7 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     schema = f"test_analytics_{uuid.uuid4().hex[:12]}"
     database = LedgerDatabase.postgres(POSTGRES_URL, schema=schema)
     try:
-        database.migrate()
-        with database.engine.begin() as connection:
-            seed(connection)
+        seed_database(database)
         yield database.engine
     finally:
         database.close()

@@ -17,7 +17,7 @@ from faqstream.cli import main
 from service.settings.auth import AuthSettings
 from service.tenants.store import KeyStore
 from service.usage.database import LedgerDatabase
-from tests.records_fixture import seed
+from tests.records_fixture import seed_database
 from tests.service_harness import ADMIN_KEY, Served, auth, over_http, service_settings
 
 pytestmark = pytest.mark.slow
@@ -33,9 +33,8 @@ def served(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         components={"auth": AuthSettings(key_cache_ttl_s=0)},
     )
     with over_http(settings) as service:
-        database = LedgerDatabase.sqlite(settings.database.sqlite_path)  # migrated by the service
-        with database.engine.begin() as connection:
-            seed(connection)
+        database = LedgerDatabase.sqlite(settings.database.sqlite_path)  # the service's own database
+        seed_database(database)
         database.close()
         yield service
 

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from faqstream.cli import main
 from service.usage.database import LedgerDatabase
 from service.usage.schema import messages
-from tests.records_fixture import seed
+from tests.records_fixture import seed_database
 
 RANGE = ["--from", "2026-03-02", "--to", "2026-03-06"]
 INJECTED = "<script>alert('gap')</script> Can I pay with gold bars?"
@@ -26,9 +26,7 @@ INJECTED = "<script>alert('gap')</script> Can I pay with gold bars?"
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("report") / "faqstream.db"
     database = LedgerDatabase.sqlite(path)
-    database.migrate()
-    with database.engine.begin() as connection:
-        seed(connection)
+    seed_database(database)
     database.close()
     return path
 
