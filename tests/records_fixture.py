@@ -239,7 +239,7 @@ class Seeder:
     @staticmethod
     def _question(kind_name: str, language: str, day_index: int) -> str:
         if kind_name == "gap":
-            return GAP_TEXTS[language][day_index]
+            return GAP_TEXTS[language][day_index % DAYS]
         if kind_name == "lowconf":
             return GAP_TEXTS[language][0]
         if kind_name == "unhappy":
@@ -314,3 +314,20 @@ def seed(connection: Connection) -> None:
     seeder.spend(
         "globex", "key_globex", "batch", None, spend=tagging, at=datetime(2026, 3, 5, 22, tzinfo=UTC)
     )
+
+
+def seed_volume(connection: Connection, first_day: date, days: int, repeat: int) -> int:
+    """The same mix at volume (benchmarks): ``repeat`` times each cell's conversations a day, for
+    ``days`` days from ``first_day``. Returns the number of conversations."""
+    seeder = Seeder(connection)
+    count = 0
+    for day_index in range(days):
+        day = first_day + timedelta(days=day_index)
+        for tenant, languages in CELLS.items():
+            for language, copy in itertools.product(languages, range(repeat)):
+                names = BASE_KINDS + ["resolved"] * (day_index % DAYS)
+                for hour, name in enumerate(names):
+                    at = datetime(day.year, day.month, day.day, hour, copy % 60, tzinfo=UTC)
+                    seeder.conversation(tenant, language, name, at, day_index)
+                    count += 1
+    return count

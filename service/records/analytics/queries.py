@@ -83,11 +83,9 @@ def _language(message_id: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.coalesce(found, UNKNOWN_LANGUAGE)
 
 
-def _negative(message_id: ColumnElement[Any]) -> ColumnElement[bool]:
-    return exists().where(
-        feedback.c.message_id == message_id,
-        or_(feedback.c.thumbs < 0, feedback.c.rating <= NEGATIVE_RATING),
-    )
+def _negative(on: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Whether feedback matching ``on`` was negative: a thumbs down, or a rating of 1 or 2."""
+    return exists().where(on, or_(feedback.c.thumbs < 0, feedback.c.rating <= NEGATIVE_RATING))
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -154,10 +152,7 @@ class AnalyticsQueries:
             func.coalesce(a.status, "complete") == "complete",
         )
         handed = exists().where(handoffs.c.conversation == c.id)
-        negative = exists().where(
-            feedback.c.conversation == c.id,
-            or_(feedback.c.thumbs < 0, feedback.c.rating <= NEGATIVE_RATING),
-        )
+        negative = _negative(feedback.c.conversation == c.id)
         unresolved = exists().where(
             conversation_tags.c.conversation == c.id, conversation_tags.c.resolved == 0
         )
@@ -275,7 +270,7 @@ class AnalyticsQueries:
         question, reply = messages.alias("q"), messages.alias("a")
         q, a = question.c, reply.c
         reason = case((a.handoff_reason.in_(GAP_REASONS), a.handoff_reason), else_=literal(None))
-        negative = _negative(q.message_id)
+        negative = _negative(feedback.c.message_id == q.message_id)
         rows = (
             select(
                 q.tenant,
