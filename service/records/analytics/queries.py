@@ -83,9 +83,9 @@ def _language(message_id: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.coalesce(found, UNKNOWN_LANGUAGE)
 
 
-def _negative(on: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Whether feedback matching ``on`` was negative: a thumbs down, or a rating of 1 or 2."""
-    return exists().where(on, or_(feedback.c.thumbs < 0, feedback.c.rating <= NEGATIVE_RATING))
+def _is_negative() -> ColumnElement[bool]:
+    """A feedback row that is negative: a thumbs down, or a rating of 1 or 2."""
+    return or_(feedback.c.thumbs < 0, feedback.c.rating <= NEGATIVE_RATING)
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -144,18 +144,21 @@ class AnalyticsQueries:
 
     def conversations(self, cells: Cells) -> None:
         """Conversations, their resolution, handoffs by reason and tags, by when they started."""
-        c, a = conversations.c, messages.alias("a").c
-        answered = exists().where(
-            a.conversation == c.id,
-            a.role == "assistant",
-            a.mode.in_(KNOWLEDGE_MODES),
-            func.coalesce(a.status, "complete") == "complete",
+        # Uncorrelated IN subqueries (each evaluated once, hashed), limited to rows since the range
+        # began: what happens in a conversation comes after it started.
+        c, m, f, t = conversations.c, messages.c, feedback.c, conversation_tags.c
+        since = self.span.since
+        answered = c.id.in_(
+            select(m.conversation).where(
+                m.created_at >= since,
+                m.role == "assistant",
+                m.mode.in_(KNOWLEDGE_MODES),
+                func.coalesce(m.status, "complete") == "complete",
+            )
         )
-        handed = exists().where(handoffs.c.conversation == c.id)
-        negative = _negative(feedback.c.conversation == c.id)
-        unresolved = exists().where(
-            conversation_tags.c.conversation == c.id, conversation_tags.c.resolved == 0
-        )
+        handed = c.id.in_(select(handoffs.c.conversation).where(handoffs.c.created_at >= since))
+        negative = c.id.in_(select(f.conversation).where(f.created_at >= since, _is_negative()))
+        unresolved = c.id.in_(select(t.conversation).where(t.resolved == 0))
         resolved = and_(answered, not_(handed), not_(negative), not_(unresolved))
         where = self._between(c.started_at, c.tenant)
         day, language = utc_day(c.started_at), func.coalesce(c.language, UNKNOWN_LANGUAGE)
@@ -188,7 +191,6 @@ class AnalyticsQueries:
             .group_by(day, language, c.tenant, h.reason)
         )
         self._cells(cells, by_reason, lambda r: {f"reason:{r[3]}": r[4]})
-        t = conversation_tags.c
         tagged = (
             select(day, language, c.tenant, t.satisfaction, func.count())
             .select_from(conversations.join(conversation_tags, t.conversation == c.id))
@@ -270,7 +272,7 @@ class AnalyticsQueries:
         question, reply = messages.alias("q"), messages.alias("a")
         q, a = question.c, reply.c
         reason = case((a.handoff_reason.in_(GAP_REASONS), a.handoff_reason), else_=literal(None))
-        negative = _negative(feedback.c.message_id == q.message_id)
+        negative = exists().where(feedback.c.message_id == q.message_id, _is_negative())
         rows = (
             select(
                 q.tenant,
