@@ -23,6 +23,7 @@ from service.api import guards
 from service.api.admin import IngestRequest, admin
 from service.api.admin_kb import SearchRequest, admin_kb
 from service.api.agents import AGENT_ROUTES, AgentMessage
+from service.api.analytics import admin_analytics
 from service.api.answers import answers
 from service.api.bodies import check_json_body
 from service.api.errors import EXCEPTION_HANDLERS
@@ -109,6 +110,7 @@ def create_app(
             metrics,
             admin,
             admin_kb,
+            admin_analytics,
             *AGENT_ROUTES,
             *web_routes(),
         ],
