@@ -89,6 +89,8 @@ class Takeover:
         pseudonyms: Pseudonyms,
         webhook: WebhookSender | None,
         redaction: Redaction,
+        *,
+        recorder: Recorder | None = None,
     ) -> Takeover:
         """Live events through Redis when a client is given (else in this process); leaving the
         context ends them."""
@@ -98,6 +100,7 @@ class Takeover:
             events=events,
             settings=settings,
             webhook=webhook,
+            recorder=recorder,
             redaction=redaction,
         )
 
