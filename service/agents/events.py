@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 EventKind = Literal["agent_message", "state"]
 LISTENER_QUEUE = 256  # events waiting for one slow listener; beyond that the oldest are dropped
 RESUBSCRIBE_S = 1.0  # wait before subscribing again after the Redis connection broke
+SUBSCRIBE_WAIT_S = 5.0  # longest wait for Redis to confirm a subscription
 
 
 @dataclass(frozen=True)
@@ -166,10 +167,11 @@ class RedisConversationEvents:
     async def _subscribe(self) -> PubSub:
         pubsub = self.redis.pubsub()
         await pubsub.subscribe(self.channel)
-        while True:  # the confirmation: the server has registered the subscription
-            message = await pubsub.get_message(timeout=5.0)
-            if message is not None and message["type"] == "subscribe":
-                return pubsub
+        message = await pubsub.get_message(timeout=SUBSCRIBE_WAIT_S)
+        if message is None or message["type"] != "subscribe":  # the server registered it: it says so first
+            await self._drop(pubsub)
+            raise TimeoutError(f"Redis did not confirm the subscription to {self.channel}")
+        return pubsub
 
     async def _read(self) -> None:
         while True:
@@ -187,11 +189,11 @@ class RedisConversationEvents:
                 continue
             try:
                 body = json.loads(message["data"])
-                event = ConversationEvent(body["kind"], body["data"])
+                name, event = body["conversation"], ConversationEvent(body["kind"], body["data"])
             except (ValueError, KeyError, TypeError) as exc:
                 log.warning("agent events: unreadable message skipped (%s)", exc)
                 continue
-            self._listeners.dispatch(body["conversation"], event)
+            self._listeners.dispatch(name, event)
 
     async def _drop(self, pubsub: PubSub | None) -> None:
         self._pubsub = None
