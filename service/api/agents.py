@@ -60,6 +60,11 @@ async def agent_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
 
 
 CLIENT = {"client": Provide(guards.client, sync_to_thread=False)}
+DESCRIBED = {
+    403: "the key lacks the route's scope: `agent` for the helpdesk's routes, `answer` for the customer's",
+    404: "`conversation_not_found`: an id this key's tenant does not hold (expired, another's, never issued)",
+    409: "`conversation_with_bot`: the assistant has the conversation; take it over first",
+}
 # The routes' callers: a helpdesk's agent-scope key, or the customer's client with its answer-scope key.
 HELPDESK: dict[str, Any] = {"guards": [agent_guard], "dependencies": CLIENT}
 CUSTOMER: dict[str, Any] = {"guards": [guards.api_key_guard], "dependencies": CLIENT}
@@ -123,7 +128,7 @@ def _shown(turns: list[Turn]) -> list[ShownMessage]:
     summary="Post an agent's reply to the customer",
     status_code=201,
     **HELPDESK,
-    responses=documented(400, 401, 403, 404, 409),
+    responses=documented(400, 401, 403, 404, 409, 503, described=DESCRIBED),
 )
 async def agent_messages(
     conversation_id: str, data: AgentMessage, runtime: Runtime, client: Client
@@ -137,7 +142,7 @@ async def agent_messages(
     summary="A person takes the conversation over (the assistant stops answering it)",
     status_code=200,
     **HELPDESK,
-    responses=documented(401, 403, 404),
+    responses=documented(401, 403, 404, 503, described=DESCRIBED),
 )
 async def takeover(conversation_id: str, runtime: Runtime, client: Client) -> StateBody:
     conv = await takeover_of(runtime).take_over(client, conversation_id)
@@ -149,7 +154,7 @@ async def takeover(conversation_id: str, runtime: Runtime, client: Client) -> St
     summary="Hand the conversation back to the assistant",
     status_code=200,
     **HELPDESK,
-    responses=documented(401, 403, 404),
+    responses=documented(401, 403, 404, 503, described=DESCRIBED),
 )
 async def handback(conversation_id: str, runtime: Runtime, client: Client) -> StateBody:
     conv = await takeover_of(runtime).hand_back(client, conversation_id)
@@ -160,7 +165,7 @@ async def handback(conversation_id: str, runtime: Runtime, client: Client) -> St
     "/v1/conversations/{conversation_id:str}/messages",
     summary="The conversation's messages after one (the customer's poll)",
     **CUSTOMER,
-    responses=documented(401, 403, 404),
+    responses=documented(401, 403, 404, 503, described=DESCRIBED),
 )
 async def conversation_messages(
     conversation_id: str, runtime: Runtime, client: Client, after_id: After = None
@@ -200,7 +205,7 @@ async def _stream(
     "/v1/conversations/{conversation_id:str}/events",
     summary="The agents' messages and changes of hands, live (Server-Sent Events)",
     **CUSTOMER,
-    responses=documented(401, 403, 404),
+    responses=documented(401, 403, 404, 503, described=DESCRIBED),
 )
 async def conversation_events(
     conversation_id: str, runtime: Runtime, client: Client, after_id: After = None
