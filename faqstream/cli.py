@@ -123,9 +123,10 @@ def _parser() -> argparse.ArgumentParser:
 
     eval_answers.add_parser(ev_sub)
 
-    from faqstream import keys
+    from faqstream import faq_draft, keys
 
     keys.add_parser(sub)
+    faq_draft.add_parser(sub)
     return parser
 
 
@@ -157,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             from faqstream import keys
 
             return keys.run(args)
+        if args.command == "faq":
+            from faqstream import faq_draft
+
+            return faq_draft.run(args)
         return _eval(args, settings)
     except FaqstreamError as exc:
         print(f"faqstream: {exc}", file=sys.stderr)
