@@ -87,6 +87,8 @@ class Summary:
     run: str
     tickets: int
     languages: tuple[str, ...]
+    clusters: int = 0
+    planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: cluster, question, tickets
     drafted: list[dict[str, Any]] = field(default_factory=list)  # cluster, question, tickets, files
     answered: list[dict[str, Any]] = field(default_factory=list)  # cluster, question, doc_id, score
     failed: list[dict[str, Any]] = field(default_factory=list)  # cluster, stage, errors
@@ -99,6 +101,8 @@ class Summary:
             "run": self.run,
             "tickets": self.tickets,
             "languages": list(self.languages),
+            "clusters": self.clusters,
+            "planned": self.planned,
             "drafted": self.drafted,
             "answered": self.answered,
             "failed": self.failed,
@@ -108,10 +112,11 @@ class Summary:
         }
 
     def lines(self) -> list[str]:
-        clusters = len(self.drafted) + len(self.answered) + len(self.failed)
+        failed = len({f["cluster"] for f in self.failed if f["stage"] == "draft"})
+        done = f"{len(self.planned)} to draft" if self.planned else f"{len(self.drafted)} drafted"
         out = [
-            f"{self.tickets} tickets, {clusters} clusters: {len(self.drafted)} drafted, "
-            f"{len(self.answered)} already answered, {len(self.failed)} failed; "
+            f"{self.tickets} tickets, {self.clusters} clusters: {done}, "
+            f"{len(self.answered)} already answered, {failed} failed; "
             f"{len(self.unclustered)} tickets in no cluster"
         ]
         if self.usage:
@@ -125,6 +130,10 @@ class Summary:
             langs = ", ".join(item["languages"])
             count = len(item["tickets"])
             out.append(f"drafted   #{item['cluster']:02d} {item['question']} ({count} tickets; {langs})")
+        for item in self.planned:
+            out.append(
+                f"to draft  #{item['cluster']:02d} {item['question']} ({len(item['tickets'])} tickets)"
+            )
         for item in self.answered:
             out.append(
                 f"answered  #{item['cluster']:02d} {item['question']}: already answered by {item['doc_id']} "
