@@ -160,9 +160,8 @@ class Summary:
         ]
         for item in self.drafted:
             files = " ".join(f"[{f}]({f})" for f in item["files"])
-            body.append(
-                f"| {item['cluster']} | {item['question']} | {', '.join(item['tickets'])} | {files} |"
-            )
+            question = item["question"].replace("|", "\\|")  # a cell of the table
+            body.append(f"| {item['cluster']} | {question} | {', '.join(item['tickets'])} | {files} |")
         if self.answered:
             body += ["", "## Already answered by the knowledge base", ""]
             body += [

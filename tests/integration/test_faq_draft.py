@@ -40,11 +40,11 @@ KB = {
     "Standard delivery to France, Spain and Austria takes 3–5 business days. Express delivery arrives the "
     "next business day.\n\n## Shipping costs\n\nStandard shipping is free for orders over 50 EUR, "
     "otherwise 4.95 EUR.\n",
-    "warranty.md": "# Warranty\n\nAll furniture and appliances have a two-year warranty against manufacturing "
-    "defects. To make a claim, send a photo of the defect and your order number through the contact form. "
-    "We repair or replace the item at no cost.\n",
-    "privacy.md": "# Privacy\n\nWe store your name, address and order history to deliver your orders. You can "
-    "request a copy of your data or its deletion at any time from your account settings. We never sell "
+    "warranty.md": "# Warranty\n\nAll furniture and appliances have a two-year warranty against "
+    "manufacturing defects. To make a claim, send a photo of the defect and your order number through the "
+    "contact form. We repair or replace the item at no cost.\n",
+    "privacy.md": "# Privacy\n\nWe store your name, address and order history to deliver your orders. You "
+    "can request a copy of your data or its deletion at any time from your account settings. We never sell "
     "personal data to third parties.\n",
     "payments.md": "# Payment methods\n\nWe accept Visa, Mastercard, American Express, PayPal and bank "
     "transfer. Payment is taken when the order ships. Bank transfers must arrive within 7 days or the "
@@ -57,41 +57,43 @@ ADDRESS = {
         "answer": "Yes, as long as your order has not been packed yet. Contact us with your order number "
         "and the new address and we will update it. Once the order is packed, the address can no longer be "
         "changed [TO CONFIRM: whether the carrier can redirect parcels].",
-        "reply_template": "Hello {customer_name},\n\nthank you for your message. We have updated the delivery "
-        "address of order {order_number} to {new_address}.\n\nKind regards,\n{agent_name}",
+        "reply_template": "Hello {customer_name},\n\nthank you for your message. We have updated the "
+        "delivery address of order {order_number} to {new_address}.\n\nKind regards,\n{agent_name}",
     },
     "es": {
         "question": "¿Puedo cambiar la dirección de entrega después de hacer un pedido?",
         "answer": "Sí, siempre que tu pedido todavía no se haya empaquetado. Escríbenos con el número de "
         "pedido y la nueva dirección y la actualizaremos. Cuando el pedido ya está empaquetado, la dirección "
         "no se puede cambiar [TO CONFIRM: whether the carrier can redirect parcels].",
-        "reply_template": "Hola {customer_name}:\n\ngracias por tu mensaje. Hemos actualizado la dirección de "
-        "entrega del pedido {order_number} a {new_address}.\n\nUn saludo,\n{agent_name}",
+        "reply_template": "Hola {customer_name}:\n\ngracias por tu mensaje. Hemos actualizado la dirección "
+        "de entrega del pedido {order_number} a {new_address}.\n\nUn saludo,\n{agent_name}",
     },
     "fr": {
         "question": "Puis-je modifier l'adresse de livraison après avoir passé une commande ?",
         "answer": "Oui, tant que votre commande n'a pas encore été emballée. Écrivez-nous avec le numéro de "
-        "commande et la nouvelle adresse et nous la mettrons à jour. Une fois la commande emballée, l'adresse "
-        "ne peut plus être modifiée [TO CONFIRM: whether the carrier can redirect parcels].",
+        "commande et la nouvelle adresse et nous la mettrons à jour. Une fois la commande emballée, "
+        "l'adresse ne peut plus être modifiée [TO CONFIRM: whether the carrier can redirect parcels].",
         "reply_template": "Bonjour {customer_name},\n\nmerci pour votre message. Nous avons mis à jour "
-        "l'adresse de livraison de la commande {order_number} : {new_address}.\n\nCordialement,\n{agent_name}",
+        "l'adresse de livraison de la commande {order_number} : {new_address}.\n\n"
+        "Cordialement,\n{agent_name}",
     },
     "de": {
         "question": "Kann ich die Lieferadresse nach der Bestellung noch ändern?",
         "answer": "Ja, solange Ihre Bestellung noch nicht verpackt wurde. Schreiben Sie uns mit der "
-        "Bestellnummer und der neuen Adresse, und wir ändern sie. Sobald die Bestellung verpackt ist, kann die "
-        "Adresse nicht mehr geändert werden [TO CONFIRM: whether the carrier can redirect parcels].",
+        "Bestellnummer und der neuen Adresse, und wir ändern sie. Sobald die Bestellung verpackt ist, kann "
+        "die Adresse nicht mehr geändert werden [TO CONFIRM: whether the carrier can redirect parcels].",
         "reply_template": "Hallo {customer_name},\n\nvielen Dank für Ihre Nachricht. Wir haben die "
-        "Lieferadresse der Bestellung {order_number} auf {new_address} geändert.\n\nViele Grüße,\n{agent_name}",
+        "Lieferadresse der Bestellung {order_number} auf {new_address} geändert.\n\n"
+        "Viele Grüße,\n{agent_name}",
     },
 }
 
 DISCOUNT = {
     "en": {
         "question": "Why is my discount code not accepted at checkout?",
-        "answer": "Most discount codes are valid for one order only, and welcome codes such as WELCOME10 only "
-        "on a first order. A code also fails when it has expired or the basket is below its minimum value "
-        "[TO CONFIRM: minimum order values per campaign].",
+        "answer": "Most discount codes are valid for one order only, and welcome codes such as WELCOME10 "
+        "only on a first order. A code also fails when it has expired or the basket is below its minimum "
+        "value [TO CONFIRM: minimum order values per campaign].",
         "reply_template": "Hello {customer_name},\n\nthe code {discount_code} could not be applied because "
         "{reason}. We have refunded {amount} to your original payment method instead.\n\nBest,\n{agent_name}",
     },
@@ -105,20 +107,22 @@ DISCOUNT = {
     },
     "fr": {
         "question": "Pourquoi mon code de réduction n'est-il pas accepté lors du paiement ?",
-        "answer": "La plupart des codes de réduction ne sont valables que pour une seule commande, et les codes "
-        "de bienvenue comme WELCOME10 uniquement pour une première commande. Un code ne fonctionne pas non "
-        "plus lorsqu'il a expiré ou que le panier n'atteint pas le montant minimum [TO CONFIRM: minimum "
+        "answer": "La plupart des codes de réduction ne sont valables que pour une seule commande, et les "
+        "codes de bienvenue comme WELCOME10 uniquement pour une première commande. Un code ne fonctionne pas "
+        "non plus lorsqu'il a expiré ou que le panier n'atteint pas le montant minimum [TO CONFIRM: minimum "
         "order values per campaign].",
         "reply_template": "Bonjour {customer_name},\n\nle code {discount_code} n'a pas pu être appliqué car "
         "{reason}. Nous vous avons remboursé {amount} à la place.\n\nCordialement,\n{agent_name}",
     },
     "de": {
         "question": "Warum wird mein Rabattcode an der Kasse nicht akzeptiert?",
-        "answer": "Die meisten Rabattcodes gelten nur für eine Bestellung, und Willkommenscodes wie WELCOME10 "
-        "nur für die erste Bestellung. Ein Code funktioniert auch nicht, wenn er abgelaufen ist oder der "
-        "Warenkorb den Mindestbestellwert nicht erreicht [TO CONFIRM: minimum order values per campaign].",
-        "reply_template": "Hallo {customer_name},\n\nder Code {discount_code} konnte nicht angewendet werden, "
-        "weil {reason}. Wir haben Ihnen stattdessen {amount} erstattet.\n\nViele Grüße,\n{agent_name}",
+        "answer": "Die meisten Rabattcodes gelten nur für eine Bestellung, und Willkommenscodes wie "
+        "WELCOME10 nur für die erste Bestellung. Ein Code funktioniert auch nicht, wenn er abgelaufen ist "
+        "oder der Warenkorb den Mindestbestellwert nicht erreicht "
+        "[TO CONFIRM: minimum order values per campaign].",
+        "reply_template": "Hallo {customer_name},\n\nder Code {discount_code} konnte nicht angewendet "
+        "werden, weil {reason}. Wir haben Ihnen stattdessen {amount} erstattet.\n\n"
+        "Viele Grüße,\n{agent_name}",
     },
 }
 
