@@ -43,7 +43,9 @@ DRAFT_SYSTEM = (
     "Take facts only from the agents' resolutions in the tickets; where they do not state the policy, "
     "write [TO CONFIRM: what is missing] instead of guessing — a reviewer completes it. Personal data "
     "in the tickets has been replaced by placeholders like [email]; never put personal data in the "
-    f"entry. Give lower-case topic tags and the ids of the tickets the entry answers. Answer only with "
+    "entry. Give lower-case topic tags and the ids of the tickets the entry answers; if some tickets "
+    "ask something else, write the entry for what most of them ask and leave the others' ids out. "
+    f"Answer only with "
     f"the {DRAFT_TOOL} tool."
 )
 TRANSLATE_SYSTEM = (

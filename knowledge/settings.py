@@ -172,7 +172,7 @@ class FaqDraftSettings(BaseSettings):
         gt=0,
         le=1.0,
         description="cosine two tickets need to be one question; unset = the value measured for the "
-        "embedding model (knowledge.clustering.CLUSTER_THRESHOLDS: 0.885 for multilingual-e5-small)",
+        "embedding model (knowledge.clustering.CLUSTER_THRESHOLDS: 0.86 for multilingual-e5-small)",
     )
     min_cluster_size: int = Field(default=3, ge=2, description="tickets a question needs to get an entry")
     languages: tuple[str, ...] = Field(default=("es", "fr", "de"), description="translations to write")
