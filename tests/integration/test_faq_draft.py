@@ -276,7 +276,7 @@ def test_drafts_and_translations_are_written_schema_valid_as_reviewable_markdown
         post = frontmatter.load(path)
         lang = path.name.rsplit(".", 2)[1]
         assert post["status"] == "draft" and post["language"] == lang
-        group = group_of(post["source_tickets"])
+        group = group_of(list(post["source_tickets"]))  # type: ignore[call-overload]
         expected = TEXTS[group][lang]
         assert post["title"] == expected["question"] and expected["answer"] in post.content
         assert post["reply_template"] == expected["reply_template"]
