@@ -163,7 +163,7 @@ class IngestSettings(BaseSettings):
 
 
 class FaqDraftSettings(BaseSettings):
-    """``faqstream faq draft``: how tickets are grouped and drafted (docs/batch-jobs.md)."""
+    """``faqstream faq draft``: how tickets are grouped and drafted (docs/faq-drafting.md)."""
 
     model_config = _config("FAQ_DRAFT_")
 
