@@ -16,7 +16,7 @@ usage ledger with purpose ``faq_draft``, invalid outputs included: they were pai
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,12 +82,14 @@ class FaqWriter:
         record: UsageSink,
         detect: Callable[[str], str | None],
         *,
+        detectable: Collection[str] = (),
         model: str | None = None,
         max_tokens: int = 4096,
     ) -> None:
         self.llm = llm
         self.record = record
         self.detect = detect
+        self.detectable = frozenset(detectable)  # languages ``detect`` can tell (INGEST_LANGUAGES)
         self.model = model
         self.max_tokens = max_tokens
 
@@ -116,7 +118,7 @@ class FaqWriter:
             value = await self._call(DRAFT_SYSTEM, prompt + rejected(errors), DRAFT_TOOL, DRAFT_SCHEMA)
             draft, errors = validate_draft(value if value is not None else {}, ids)
             if draft is not None:
-                found = self.detect(draft.answer)
+                found = self.detect(draft.answer) if language in self.detectable else None
                 if found is None or found == language:
                     return Outcome(draft=draft)
                 errors = [f"answer: written in {found!r}, not {language!r}"]
@@ -136,7 +138,7 @@ class FaqWriter:
             value = await self._call(
                 TRANSLATE_SYSTEM, prompt + rejected(flat), TRANSLATE_TOOL, translations_schema(wanted)
             )
-            valid, errors = validate_translations(value, wanted, self.detect)
+            valid, errors = validate_translations(value, wanted, self.detect, self.detectable)
             outcome.translations.update(valid)
             wanted = [lang for lang in wanted if lang in errors]
         outcome.errors = {lang: errors[lang] for lang in wanted}

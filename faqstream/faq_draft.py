@@ -365,7 +365,9 @@ async def _draft_all(
         found = detector.detect(text)
         return found.language if found.language != "und" else None
 
-    writer = FaqWriter(claude, record, detect, model=draft_settings.model)
+    writer = FaqWriter(
+        claude, record, detect, detectable=settings.ingest.languages, model=draft_settings.model
+    )
     gate = asyncio.Semaphore(draft_settings.parallel)
     numbers = {id(c): n for n, c in enumerate(clusters, 1)}
     done: list[int] = []

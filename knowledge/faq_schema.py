@@ -115,11 +115,15 @@ def validate_draft(value: object, ticket_ids: Collection[str]) -> tuple[FaqDraft
 
 
 def validate_translations(
-    value: object, languages: Collection[str], detect: Callable[[str], str | None]
+    value: object,
+    languages: Collection[str],
+    detect: Callable[[str], str | None],
+    detectable: Collection[str] | None = None,
 ) -> tuple[dict[str, FaqTranslation], dict[str, list[str]]]:
     """The valid translations by language, and the errors of each language that is not valid.
     ``detect`` names the language of a text (None when unsure); an answer in another language than
-    asked for is an error."""
+    asked for is an error — checked for the languages in ``detectable`` (None: all), as a detector
+    choosing among a fixed set cannot recognise the others."""
     valid: dict[str, FaqTranslation] = {}
     errors: dict[str, list[str]] = {}
     if not isinstance(value, dict):
@@ -133,7 +137,7 @@ def validate_translations(
             except ValidationError as exc:
                 problems = _pydantic_errors(exc, f"{lang}/")
             else:
-                found = detect(translation.answer)
+                found = detect(translation.answer) if detectable is None or lang in detectable else None
                 if found is not None and found != lang:
                     problems = [f"{lang}/answer: written in {found!r}, not {lang!r}"]
                 else:

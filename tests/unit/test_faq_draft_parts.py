@@ -150,6 +150,9 @@ def test_translations_are_checked_per_language_including_the_language_itself() -
     valid, errors = validate_translations(value, ["de", "fr", "es"], detected.get)
     assert list(valid) == ["de"]
     assert errors == {"fr": ["fr/answer: written in 'en', not 'fr'"], "es": ["es: missing"]}
+    # a language the detector does not know is not checked (it would name one it knows)
+    valid, errors = validate_translations({"sv": texts}, ["sv"], detected.get, detectable=["en", "de", "fr"])
+    assert list(valid) == ["sv"] and errors == {}
 
 
 # --- review status and ingest ---------------------------------------------------------------------
