@@ -13,7 +13,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 DEFAULT_REPLY = (
     "Thanks for your question. Based on the policy [1], you can return an unused item within "
@@ -556,6 +558,51 @@ def rfc3339(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+BATCH_EXPIRY_S = 86_400  # a batch that has not ended 24 h after creation expires
+MAX_BATCH_REQUESTS = 100_000
+CUSTOM_ID_PATTERN = "^[a-zA-Z0-9_-]{1,64}$"
+_CUSTOM_ID_RE = re.compile(CUSTOM_ID_PATTERN)
+
+
+def validate_batch_requests(body: object) -> list[dict[str, Any]]:
+    """The checks `POST /v1/messages/batches` makes before accepting a batch (400 otherwise). Each
+    request's `params` are validated later, while the batch is processed: a bad one is an `errored`
+    result, not a refused batch."""
+    requests = body.get("requests") if isinstance(body, dict) else None
+    if not isinstance(requests, list) or not requests:
+        raise InvalidRequestError("requests: Field required")
+    if len(requests) > MAX_BATCH_REQUESTS:
+        raise InvalidRequestError(f"requests: List should have at most {MAX_BATCH_REQUESTS} items")
+    seen: set[str] = set()
+    for i, request in enumerate(requests):
+        if not isinstance(request, dict):
+            raise InvalidRequestError(f"requests.{i}: Input should be a valid dictionary")
+        custom_id = request.get("custom_id")
+        if not isinstance(custom_id, str):
+            raise InvalidRequestError(f"requests.{i}.custom_id: Field required")
+        if not _CUSTOM_ID_RE.match(custom_id):
+            raise InvalidRequestError(
+                f"requests.{i}.custom_id: String should match pattern '{CUSTOM_ID_PATTERN}'"
+            )
+        if "params" not in request:
+            raise InvalidRequestError(f"requests.{i}.params: Field required")
+        if custom_id in seen:
+            raise InvalidRequestError(f"requests: custom_id {custom_id!r} is not unique within the batch")
+        seen.add(custom_id)
+    return requests
+
+
+def batches_page(views: list[dict[str, Any]], query: Mapping[str, list[str]]) -> dict[str, Any]:
+    """One page of `GET /v1/messages/batches` (`views` newest first), paged like the models list."""
+    chosen, more = cursor_page(views, [v["id"] for v in views], query)
+    return {
+        "data": chosen,
+        "has_more": more,
+        "first_id": chosen[0]["id"] if chosen else None,
+        "last_id": chosen[-1]["id"] if chosen else None,
+    }
+
+
 def batch_json(
     batch_id: str,
     *,
@@ -576,7 +623,7 @@ def batch_json(
             k: counts.get(k, 0) for k in ("processing", "succeeded", "errored", "canceled", "expired")
         },
         "created_at": rfc3339(created),
-        "expires_at": rfc3339(created + 86400),
+        "expires_at": rfc3339(created + BATCH_EXPIRY_S),
         "ended_at": None if ended is None else rfc3339(ended),
         "archived_at": None,
         "cancel_initiated_at": None if cancel_initiated is None else rfc3339(cancel_initiated),
@@ -619,8 +666,10 @@ def _last(query: Mapping[str, list[str]], name: str) -> str | None:
     return values[-1] if values else None
 
 
-def models_page(models: list[str], query: Mapping[str, list[str]]) -> dict[str, Any]:
-    """One page of `GET /v1/models`: `limit` (1..1000, default 20), cursors `after_id` / `before_id`."""
+def cursor_page(items: list[T], ids: list[str], query: Mapping[str, list[str]]) -> tuple[list[T], bool]:
+    """One page of a list endpoint (`items` newest first, `ids` theirs) and whether more follow:
+    `limit` (1..1000, default 20), cursors `after_id` (the items after it) / `before_id` (before it),
+    as the SDK's `SyncPage` follows them."""
     raw = _last(query, "limit") or "20"
     try:
         limit = int(raw)
@@ -632,13 +681,17 @@ def models_page(models: list[str], query: Mapping[str, list[str]]) -> dict[str, 
     if before is not None and after is not None:
         raise InvalidRequestError("Only one of before_id or after_id may be provided")
     if after is not None:
-        start = models.index(after) + 1 if after in models else len(models)
-        chosen, more = models[start : start + limit], start + limit < len(models)
-    elif before is not None:
-        end = models.index(before) if before in models else 0
-        chosen, more = models[max(end - limit, 0) : end], end - limit > 0
-    else:
-        chosen, more = models[:limit], limit < len(models)
+        start = ids.index(after) + 1 if after in ids else len(ids)
+        return items[start : start + limit], start + limit < len(items)
+    if before is not None:
+        end = ids.index(before) if before in ids else 0
+        return items[max(end - limit, 0) : end], end - limit > 0
+    return items[:limit], limit < len(items)
+
+
+def models_page(models: list[str], query: Mapping[str, list[str]]) -> dict[str, Any]:
+    """One page of `GET /v1/models` (see `cursor_page`)."""
+    chosen, more = cursor_page(models, models, query)
     return {
         "data": [model_json(m) for m in chosen],
         "has_more": more,

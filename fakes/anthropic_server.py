@@ -20,6 +20,14 @@ the real API sends it: a text block, then a `tool_use` block, stop reason `tool_
 `fault_source(body)` is asked for a fault for each `POST /v1/messages` that the script does not cover
 (the script always goes first); `RandomFaults` is one: a seeded random fault on a fraction of requests.
 
+Message Batches (`/v1/messages/batches`: create, retrieve, list, cancel, delete, results): a batch
+ends `batch_delay_s` after creation by `clock` (or expires, every request `expired`, when that is
+past its 24 h `expires_at`); `results_url` and the per-type `request_counts` appear only then, and the
+results are JSONL in an order of their own. Each request's `params` are checked like a
+`POST /v1/messages` body while the batch "runs" (a bad one is an `errored` result); the batch itself
+is refused (400) for a missing or malformed `custom_id` (`^[a-zA-Z0-9_-]{1,64}$`), a duplicate one, or
+more than 100,000 requests. `batch_creates()` lists the create requests received.
+
 Credentials: every endpoint wants a key in `x-api-key` or `Authorization: Bearer` (the SDK sends the
 latter); none → 401 `x-api-key header is required`. With `api_keys` given only those keys are
 accepted, anything else → 401 `authentication_error` `invalid x-api-key`, as the real API answers;
@@ -31,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import select
 import socket
 import struct
@@ -229,9 +238,15 @@ class FakeAnthropic:
             return self.cache.apply(body["model"], blocks, min_tokens, self.clock())
 
     def _batch_view(self, batch: _Batch) -> dict[str, Any]:
+        """The batch as `GET /v1/messages/batches/{id}` shows it now. Results are ready `batch_delay_s`
+        after creation; a batch not done 24 h after creation ends with every request `expired`."""
         now = self.clock()
-        if batch.ended is None and now >= batch.ready_at:
-            batch.ended = batch.ready_at
+        expires = batch.created + proto.BATCH_EXPIRY_S
+        if batch.ended is None and now >= min(batch.ready_at, expires):
+            if batch.ready_at >= expires:
+                for r in batch.results:
+                    r["result"] = {"type": "expired"}
+            batch.ended = min(batch.ready_at, expires)
         counts: dict[str, int] = {}
         if batch.ended is None:
             counts["processing"] = len(batch.results)
@@ -248,6 +263,10 @@ class FakeAnthropic:
             results_url=url,
             cancel_initiated=batch.cancel_initiated,
         )
+
+    def batch_creates(self) -> list[RecordedRequest]:
+        """The `POST /v1/messages/batches` requests received (accepted or not)."""
+        return [r for r in self.requests if r.method == "POST" and r.path == "/v1/messages/batches"]
 
 
 class _Server(ThreadingHTTPServer):
@@ -448,7 +467,7 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     self._send_error(404, "not_found_error", f"model: {segs[2]}")
             elif segs[:3] == ["v1", "messages", "batches"]:
-                self._batches(method, segs[3:], body)
+                self._batches(method, segs[3:], body, query)
             else:
                 self._send_error(404, "not_found_error", f"Not found: {method} {path}")
         except proto.InvalidRequestError as exc:
@@ -549,7 +568,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise proto.InvalidRequestError("messages: Field required")
         self._send_json(200, {"input_tokens": proto.input_token_total(body)}, proto.new_id("req"))
 
-    def _batches(self, method: str, rest: list[str], body: Any) -> None:
+    def _batches(self, method: str, rest: list[str], body: Any, query: Mapping[str, list[str]]) -> None:
         fake = self.fake
         if method == "POST" and not rest:
             self._send_json(200, fake._batch_view(self._create_batch(body)), proto.new_id("req"))
@@ -557,13 +576,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "GET" and not rest:
             with fake._lock:
                 views = [fake._batch_view(b) for b in reversed(fake._batches.values())]
-            page = {
-                "data": views,
-                "has_more": False,
-                "first_id": views[0]["id"] if views else None,
-                "last_id": views[-1]["id"] if views else None,
-            }
-            self._send_json(200, page, proto.new_id("req"))
+            self._send_json(200, proto.batches_page(views, query), proto.new_id("req"))
             return
         with fake._lock:
             batch = fake._batches.get(rest[0])
@@ -574,6 +587,10 @@ class _Handler(BaseHTTPRequestHandler):
         if action == ("GET", ""):
             self._send_json(200, fake._batch_view(batch), proto.new_id("req"))
         elif action == ("DELETE", ""):
+            if fake._batch_view(batch)["processing_status"] != "ended":
+                raise proto.InvalidRequestError(
+                    f"Message batch {batch.id} cannot be deleted while it is processing; cancel it first."
+                )
             with fake._lock:
                 fake._batches.pop(batch.id, None)
             self._send_json(200, {"id": batch.id, "type": "message_batch_deleted"}, proto.new_id("req"))
@@ -597,20 +614,18 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
     def _create_batch(self, body: Any) -> _Batch:
+        """Accept a batch (400 for what the API refuses up front) and work out its results now; they
+        are served once the batch has ended, in an order of their own (the API does not promise the
+        request order: match them by `custom_id`)."""
         fake = self.fake
-        requests = body.get("requests") if isinstance(body, dict) else None
-        if not isinstance(requests, list) or not requests:
-            raise proto.InvalidRequestError("requests: Field required")
-        ids = [r.get("custom_id") if isinstance(r, dict) else None for r in requests]
-        if not all(isinstance(i, str) and i for i in ids):
-            raise proto.InvalidRequestError("requests: every request needs a custom_id and params")
-        if len(set(ids)) != len(ids):
-            raise proto.InvalidRequestError("requests: custom_id values must be unique within a batch")
+        requests = proto.validate_batch_requests(body)
         results = [
             {"custom_id": r["custom_id"], "result": self._batch_result(r.get("params"))} for r in requests
         ]
+        batch_id = proto.new_id("msgbatch")
+        random.Random(batch_id).shuffle(results)
         now = fake.clock()
-        batch = _Batch(proto.new_id("msgbatch"), now, now + fake.batch_delay_s, results)
+        batch = _Batch(batch_id, now, now + fake.batch_delay_s, results)
         with fake._lock:
             fake._batches[batch.id] = batch
         return batch

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from service.core.types import Usage
+from service.llm.billing import Bill
 from service.llm.errors import UpstreamError
 from service.llm.interface import Blocks, Completed, Completion, Started, StreamEvent, TextDelta, ToolCall
 
@@ -76,6 +77,7 @@ class Call:
     tool_choice: dict[str, Any] | None = None
     max_tokens: int | None = None
     timeout_s: float | None = None
+    bill: Bill | None = None  # who the call was to be charged to (the fake charges no one)
 
     @property
     def text(self) -> str:
@@ -148,8 +150,9 @@ class FakeLLM:
         *,
         model: str | None = None,
         tools: Blocks | None = None,
+        bill: Bill | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
-        item = self._next(Call("stream", system, messages, model, tools))
+        item = self._next(Call("stream", system, messages, model, tools, bill=bill))
         await asyncio.sleep(0)
         if isinstance(item, LLMFailure) and not item.after:
             raise item.error
@@ -178,8 +181,9 @@ class FakeLLM:
         tools: Blocks | None = None,
         tool_choice: dict[str, Any] | None = None,
         timeout_s: float | None = None,
+        bill: Bill | None = None,
     ) -> Completion:
-        call = Call("complete", system, messages, model, tools, tool_choice, max_tokens, timeout_s)
+        call = Call("complete", system, messages, model, tools, tool_choice, max_tokens, timeout_s, bill)
         item = self._next(call)
         await asyncio.sleep(self.delay_s)
         if isinstance(item, LLMFailure):

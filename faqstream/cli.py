@@ -123,9 +123,11 @@ def _parser() -> argparse.ArgumentParser:
 
     eval_answers.add_parser(ev_sub)
 
-    from faqstream import faq_draft, keys
+    from faqstream import batch, faq_draft, keys, report
 
     keys.add_parser(sub)
+    batch.add_parser(sub)
+    report.add_parser(sub)
     faq_draft.add_parser(sub)
     return parser
 
@@ -158,6 +160,14 @@ def main(argv: list[str] | None = None) -> int:
             from faqstream import keys
 
             return keys.run(args)
+        if args.command == "batch":
+            from faqstream import batch
+
+            return batch.run(args)
+        if args.command == "report":
+            from faqstream import report
+
+            return report.run(args)
         if args.command == "faq":
             from faqstream import faq_draft
 

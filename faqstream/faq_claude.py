@@ -9,8 +9,9 @@ the retry is per language: a retry asks again for just the languages whose outpu
 
 An invalid output (breaks the JSON Schema or the pydantic model, names a ticket that is not in the
 cluster, is in the wrong language) is asked for once more, with the errors, then given up: the
-cluster (or that language) is reported and nothing of it is written. Every call's tokens go to the
-usage ledger with purpose ``faq_draft``, invalid outputs included: they were paid for.
+cluster (or that language) is reported and nothing of it is written. Every call carries the run's
+``Bill`` (purpose ``faq_draft``): the client's usage sink writes each upstream response to the
+ledger, invalid outputs and retried attempts included — they were paid for.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from knowledge.faq_schema import (
 )
 from knowledge.tickets import Ticket
 from service.core.languages import LANGUAGE_NAMES
-from service.llm.interface import LLM, Completion
+from service.llm.billing import Bill
+from service.llm.interface import LLM
 
 DRAFT_TOOL = "record_faq_draft"
 TRANSLATE_TOOL = "record_translations"
@@ -69,17 +71,14 @@ class Outcome:
     errors: dict[str, list[str]] = field(default_factory=dict)  # by language ("" for the draft)
 
 
-UsageSink = Callable[[Completion], None]
-
-
 class FaqWriter:
-    """Drafts and translations through ``llm`` (the resilient client), validated, each call's usage
-    handed to ``record``."""
+    """Drafts and translations through ``llm`` (the resilient client), validated, each call charged
+    to ``bill``."""
 
     def __init__(
         self,
         llm: LLM,
-        record: UsageSink,
+        bill: Bill,
         detect: Callable[[str], str | None],
         *,
         detectable: Collection[str] = (),
@@ -87,7 +86,7 @@ class FaqWriter:
         max_tokens: int = 4096,
     ) -> None:
         self.llm = llm
-        self.record = record
+        self.bill = bill
         self.detect = detect
         self.detectable = frozenset(detectable)  # languages ``detect`` can tell (INGEST_LANGUAGES)
         self.model = model
@@ -105,8 +104,8 @@ class FaqWriter:
                 {"name": tool, "description": f"Record the {tool.split('_', 1)[1]}.", "input_schema": schema}
             ],
             tool_choice={"type": "tool", "name": tool},
+            bill=self.bill,
         )
-        self.record(completion)
         return completion.tool_input
 
     async def draft(self, tickets: Sequence[Ticket], language: str) -> Outcome:

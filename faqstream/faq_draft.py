@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from faqstream.faq_claude import FaqWriter
@@ -35,10 +35,12 @@ if TYPE_CHECKING:
     from knowledge.settings import FaqDraftSettings
     from knowledge.tickets import Ticket
     from service.api.settings import AppSettings
+    from service.core.types import Usage
+    from service.llm.billing import Bill, UsageSink
     from service.retrieval.relevance import RelevanceFloor
 
 CLI_KEY = "faqstream-cli"  # the ledger's key id for the command's calls (no API key involved)
-PURPOSE = "faq_draft"
+PURPOSE: Literal["faq_draft"] = "faq_draft"
 REPRESENTATIVES = 3  # central tickets of a cluster searched in the knowledge base
 SEARCH_LIMIT = 5
 
@@ -321,6 +323,28 @@ def _set_aside_answered(
     return todo
 
 
+class Tally:
+    """A ``service.llm.billing.UsageSink`` that adds up what it passes on: every upstream response of
+    the run (retried attempts included) goes to the ledger through ``inner`` and into the summary."""
+
+    def __init__(self, inner: UsageSink) -> None:
+        self.inner = inner
+        self.totals: Counter[str] = Counter()
+
+    def spent(self, bill: Bill, model: str, usage: Usage) -> None:
+        self.totals.update(calls=1, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+        self.totals["cost_micro_usd"] += round(usage.cost_usd * 1_000_000)
+        self.inner.spent(bill, model, usage)
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "calls": self.totals["calls"],
+            "input_tokens": self.totals["input_tokens"],
+            "output_tokens": self.totals["output_tokens"],
+            "cost_usd": self.totals["cost_micro_usd"] / 1_000_000,
+        }
+
+
 async def _draft_all(
     settings: AppSettings,
     *,
@@ -335,39 +359,25 @@ async def _draft_all(
     from faqstream.faq_claude import FaqWriter
     from knowledge.language import LanguageIdentifier
     from service.api.runtime import preflight
+    from service.llm.billing import Bill
     from service.llm.claude import ClaudeClient
-    from service.llm.interface import Completion
     from service.llm.resilient import ResilientClaude
-    from service.usage.ledger import UsageRecord, open_ledger
+    from service.quotas.charges import UsageCharges
+    from service.usage.ledger import open_ledger
 
     _keys, prices = preflight(settings)
     detector = LanguageIdentifier(settings.ingest.languages, settings.ingest.default_language)
     ledger = open_ledger(settings.database, settings.ledger)
     await ledger.start()
-    claude = ResilientClaude(ClaudeClient(settings.anthropic, prices), settings.resilience)
-    totals: Counter[str] = Counter()
-
-    def record(completion: Completion) -> None:
-        usage = completion.usage
-        totals.update(calls=1, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
-        totals["cost_micro_usd"] += round(usage.cost_usd * 1_000_000)
-        ledger.record(
-            UsageRecord.from_usage(
-                key_id=CLI_KEY,
-                conversation_id=summary.run,
-                model=completion.model,
-                usage=usage,
-                purpose=PURPOSE,
-            )
-        )
+    tally = Tally(UsageCharges(ledger, None))  # ledger rows; no API key, so no budget to charge
+    claude = ResilientClaude(ClaudeClient(settings.anthropic, prices, sink=tally), settings.resilience)
+    bill = Bill(CLI_KEY, CLI_KEY, PURPOSE, conversation_id=summary.run)
 
     def detect(text: str) -> str | None:
         found = detector.detect(text)
         return found.language if found.language != "und" else None
 
-    writer = FaqWriter(
-        claude, record, detect, detectable=settings.ingest.languages, model=draft_settings.model
-    )
+    writer = FaqWriter(claude, bill, detect, detectable=settings.ingest.languages, model=draft_settings.model)
     gate = asyncio.Semaphore(draft_settings.parallel)
     numbers = {id(c): n for n, c in enumerate(clusters, 1)}
     done: list[int] = []
@@ -394,12 +404,7 @@ async def _draft_all(
         await ledger.aclose()
     summary.drafted.sort(key=lambda d: d["cluster"])
     summary.failed.sort(key=lambda f: (f["cluster"], f["stage"]))
-    summary.usage = {
-        "calls": totals["calls"],
-        "input_tokens": totals["input_tokens"],
-        "output_tokens": totals["output_tokens"],
-        "cost_usd": totals["cost_micro_usd"] / 1_000_000,
-    }
+    summary.usage = tally.figures()
 
 
 async def _draft_cluster(

@@ -142,8 +142,10 @@ class Served:
         return runtime
 
     def settle(self) -> None:
-        """Wait for the after-answer background work (cache store, budget charge, webhook queueing)."""
+        """Wait for the after-answer background work (cache store, summaries, webhook queueing),
+        then for the usage charges (budgets and ledger rows) of every Claude call so far."""
         self.run(self.runtime.aftercare.drain)
+        self.run(self.runtime.charges.flush)
 
 
 @contextmanager

@@ -1,5 +1,7 @@
-"""What happens after an answer: conversation turns, usage ledger, budgets, answer cache, handoff
-webhook, history folding and metrics.
+"""What happens after an answer: conversation turns, answer cache, handoff webhook, history folding
+and metrics. Usage is not charged here: the Claude client charges every request it makes — the
+answer, finished, broken or abandoned, and the summary of the fold — to the caller's ``Bill``
+(``service.llm.billing``, ``service.quotas.charges``).
 
 The conversation turns are written before ``done`` is sent (a client that asks its follow-up the
 moment it sees ``done`` must find them). Everything else is queued as one job per answer on a
@@ -20,13 +22,10 @@ from service.conversations.store import ConversationSettings, SessionStore, Sess
 from service.conversations.summarizer import Summarizer, fold_conversation
 from service.core.background import BackgroundQueue, DropReason
 from service.core.metrics import Metrics
-from service.core.types import Usage
 from service.handoff.signals import Handoff
 from service.llm.errors import UpstreamError
 from service.notify.webhooks import WebhookSender
 from service.privacy.redaction import Redaction
-from service.quotas.budgets import BudgetGuard
-from service.usage.ledger import UsageLedger, UsageRecord
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +40,6 @@ async def _run(jobs: list[Job]) -> None:
         await job()
 
 
-def total_tokens(usage: Usage) -> int:
-    return (
-        usage.input_tokens
-        + usage.output_tokens
-        + usage.cache_read_input_tokens
-        + usage.cache_creation_input_tokens
-    )
-
-
 class Aftercare:
     def __init__(
         self,
@@ -58,8 +48,6 @@ class Aftercare:
         conversation: ConversationSettings,
         summarizer: Summarizer,
         metrics: Metrics,
-        ledger: UsageLedger | None = None,
-        budgets: BudgetGuard | None = None,
         cache: AnswerCache | None = None,
         handoff_webhook: WebhookSender | None = None,
         redaction: Redaction | None = None,
@@ -68,8 +56,6 @@ class Aftercare:
         self.conversation = conversation
         self.summarizer = summarizer
         self.metrics = metrics
-        self.ledger = ledger
-        self.budgets = budgets
         self.cache = cache
         self.handoff_webhook = handoff_webhook
         self.redaction = redaction or Redaction()
@@ -108,25 +94,13 @@ class Aftercare:
             log.warning("conversation %s not stored: %s", plan.conversation_id, exc.message)
 
     async def _after(self, plan: Plan, outcome: Outcome) -> None:
-        usage, client = outcome.usage, plan.client
-        if outcome.model is not None and self.ledger is not None:
-            self.ledger.record(
-                UsageRecord.from_usage(
-                    key_id=client.key,
-                    tenant=client.name,
-                    conversation_id=plan.conversation_id,
-                    model=outcome.model,
-                    usage=usage,
-                    message_id=plan.message_id,
-                )
-            )
-        if self.budgets is not None and total_tokens(usage):
-            await self.budgets.charge(client.key, total_tokens(usage), usage.cost_usd, limits=client.limits)
         if outcome.handoff is not None and self.handoff_webhook is not None:
             self.handoff_webhook.send("handoff", self._handoff_payload(plan, outcome.handoff))
         await self._cache(plan, outcome)
         if outcome.mode == "generative":
-            await fold_conversation(self.sessions, self.summarizer, plan.session_key, self.conversation)
+            await fold_conversation(
+                self.sessions, self.summarizer, plan.session_key, self.conversation, plan.bill("summary")
+            )
 
     async def _cache(self, plan: Plan, outcome: Outcome) -> None:
         if self.cache is None or not plan.first_turn or outcome.cached is not None:

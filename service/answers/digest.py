@@ -35,7 +35,7 @@ from service.answers.prompts import (
     system_blocks,
     user_turn,
 )
-from service.conversations.history import estimate_tokens
+from service.core.tokens import estimate_tokens
 from service.retrieval.relevance import NO_FLOOR, RelevanceFloor, relevance_floor
 
 log = logging.getLogger(__name__)

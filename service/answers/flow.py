@@ -172,12 +172,16 @@ class AnswerService:
             language,
         )
         target = deps.settings.translate_target.lower()[:2]
-        retrieved = await crosslingual.search(deps.retriever, deps.translator, query, target, client.name)
+        retrieved = await crosslingual.search(
+            deps.retriever, deps.translator, query, target, client.name, bill=plan.bill("translation")
+        )
         # The KB version's calibrated cut-off (another for passages in another language).
         plan.hits = deps.relevance().keep(retrieved.hits, language)
         plan.vector = retrieved.vector
         if deps.router is not None:
-            plan.route = await deps.router.classify(request.question, language, retrieved.vector)
+            plan.route = await deps.router.classify(
+                request.question, language, retrieved.vector, plan.bill("routing")
+            )
         plan.handoff = deps.handoff.decide(plan.signals())
         # A decided handoff (of any kind) must reach the customer and the agents: no cached replay.
         if cache is not None and plan.handoff is None and plan.hits:

@@ -15,6 +15,7 @@ from service.caching import CacheHit
 from service.conversations.store import Conversation, Turn, conversation_key
 from service.core.types import Citation, Client, Mode, Usage
 from service.handoff.signals import Handoff, HandoffSignals
+from service.llm.billing import Bill, Purpose
 from service.privacy.pii import redact
 from service.retrieval.retriever import Vector
 from service.routing.route import Route
@@ -89,6 +90,10 @@ class Plan:
     @property
     def session_key(self) -> str:
         return conversation_key(self.client.name, self.conversation_id)
+
+    def bill(self, purpose: Purpose) -> Bill:
+        """The caller's key charged for a Claude call made for this answer (``purpose``)."""
+        return Bill.of(self.client, purpose, conversation_id=self.conversation_id, message_id=self.message_id)
 
     @property
     def takeover(self) -> bool:

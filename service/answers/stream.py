@@ -132,7 +132,9 @@ class AnswerStream:
         )
         prefix = plan.prefix  # tools, rules, knowledge: breakpoint 1; the history's last turn: 2
         messages = build_messages(history, prefix.user_turn(plan.request.question, plan.hits, plan.language))
-        stream = llm.stream(prefix.system(), messages, tools=ANSWER_TOOLS)
+        # Charged to the caller by the client however the stream ends: finished, broken after the
+        # first token, or closed because the customer left (what was consumed so far).
+        stream = llm.stream(prefix.system(), messages, tools=ANSWER_TOOLS, bill=plan.bill("answer"))
         model: str | None = None
         parts: list[str] = []
         try:

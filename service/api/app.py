@@ -22,6 +22,7 @@ from service.answers.request import AnswerRequest
 from service.api import guards
 from service.api.admin import IngestRequest, admin
 from service.api.admin_kb import SearchRequest, admin_kb
+from service.api.analytics import admin_analytics
 from service.api.answers import answers
 from service.api.bodies import check_json_body
 from service.api.errors import EXCEPTION_HANDLERS
@@ -108,6 +109,7 @@ def create_app(
             metrics,
             admin,
             admin_kb,
+            admin_analytics,
             *web_routes(),
         ],
         dependencies={"runtime": Provide(guards.runtime, sync_to_thread=False)},

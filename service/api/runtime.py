@@ -40,6 +40,7 @@ from service.notify.webhooks import WebhookSender, require_signing
 from service.privacy import logs as log_redaction
 from service.privacy.redaction import Redaction
 from service.quotas.budgets import BudgetGuard, build_budget_guard
+from service.quotas.charges import UsageCharges
 from service.quotas.rate_limits import RateLimiter, build_rate_limiter
 from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.translate import QueryTranslator, needs_translation
@@ -135,6 +136,7 @@ class Runtime:
     auth_failures: AuthFailures
     budgets: BudgetGuard
     ledger: UsageLedger
+    charges: UsageCharges
     handoff_webhook: WebhookSender | None
     aftercare: Aftercare
     answers: AnswerService
@@ -196,15 +198,6 @@ async def build_runtime(
         # What the Anthropic API last said about the key (/readyz, faqstream_upstream_status).
         upstream = UpstreamStatus(configured=settings.anthropic.api_key is not None)
         registry.register(UpstreamStatusCollector(upstream))
-        client = ClaudeClient(settings.anthropic, prices, upstream) if settings.anthropic.api_key else None
-        claude = ResilientClaude(client, settings.resilience, registry) if client is not None else None
-        if claude is not None:
-            stack.push_async_callback(claude.close)
-        elif client is not None:
-            stack.push_async_callback(client.close)
-        upstream_check = asyncio.ensure_future(_check_upstream(settings, client))
-        stack.callback(upstream_check.cancel)  # start-up failed before the check ended
-
         redis = await redis_client(settings.redis)
         if redis is not None:
             stack.push_async_callback(redis.aclose)
@@ -222,6 +215,21 @@ async def build_runtime(
             settings.limits, redis, prefix=prefix, registry=registry, webhook_settings=settings.webhook
         )
         stack.push_async_callback(budgets.aclose)
+        # Every Claude call's usage → the ledger and the caller's budget (closed after the client).
+        charges = UsageCharges(ledger, budgets)
+        stack.push_async_callback(charges.aclose)
+        client = (
+            ClaudeClient(settings.anthropic, prices, upstream, charges)
+            if settings.anthropic.api_key
+            else None
+        )
+        claude = ResilientClaude(client, settings.resilience, registry) if client is not None else None
+        if claude is not None:
+            stack.push_async_callback(claude.close)
+        elif client is not None:
+            stack.push_async_callback(client.close)
+        upstream_check = asyncio.ensure_future(_check_upstream(settings, client))
+        stack.callback(upstream_check.cancel)  # start-up failed before the check ended
         handoff_webhook = None
         if settings.handoff.webhook_url:
             handoff_webhook = WebhookSender(
@@ -287,8 +295,6 @@ async def build_runtime(
             conversation=settings.conversation,
             summarizer=Summarizer(claude, settings.conversation, on_usage=metrics.observe_usage),
             metrics=metrics,
-            ledger=ledger,
-            budgets=budgets,
             cache=cache,
             handoff_webhook=handoff_webhook,
             redaction=redaction,
@@ -363,6 +369,7 @@ async def build_runtime(
             auth_failures=auth_failures,
             budgets=budgets,
             ledger=ledger,
+            charges=charges,
             handoff_webhook=handoff_webhook,
             aftercare=aftercare,
             answers=answers,

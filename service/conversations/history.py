@@ -26,7 +26,6 @@ the embedding model's tokenizer counts different tokens at many times the cost (
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,18 +35,12 @@ from typing import Any
 from service.conversations.facts import facts_in
 from service.conversations.store import Conversation, Turn
 from service.core.text import clip_text, collapse
+from service.core.tokens import CJK_RE as _CJK_RE
+from service.core.tokens import estimate_tokens
 from service.smalltalk import INTENT as SMALLTALK_INTENT
 
-CHARS_PER_TOKEN = 3.5  # Latin-script text; CJK characters count one token each
 TURN_OVERHEAD_TOKENS = 8  # role, block framing, tags
 CACHE_CONTROL = {"type": "ephemeral"}
-_CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap, slightly pessimistic estimate of Claude tokens in ``text``."""
-    cjk = len(_CJK_RE.findall(text))
-    return math.ceil(cjk + (len(text) - cjk) / CHARS_PER_TOKEN)
 
 
 # ------------------------------------------------------------------ extractive summary

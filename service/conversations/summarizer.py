@@ -22,6 +22,7 @@ from service.conversations.store import ConversationSettings, SessionStore, Sess
 from service.core.languages import LANGUAGE_NAMES
 from service.core.text import clip_text
 from service.core.types import Usage
+from service.llm.billing import Bill
 from service.llm.errors import UpstreamError
 from service.llm.interface import LLM
 
@@ -71,14 +72,21 @@ class Summarizer:
         self.on_usage = on_usage
 
     async def summarize(
-        self, previous_summary: str, turns: Sequence[Turn], language: str, *, first_number: int = 1
+        self,
+        previous_summary: str,
+        turns: Sequence[Turn],
+        language: str,
+        *,
+        first_number: int = 1,
+        bill: Bill | None = None,
     ) -> str:
-        """The updated summary covering ``previous_summary`` and ``turns``; never raises for Claude."""
+        """The updated summary covering ``previous_summary`` and ``turns``; never raises for Claude.
+        Claude's usage is charged to ``bill`` (purpose ``summary``)."""
         if not turns:
             return previous_summary
         if self.claude is not None:
             try:
-                text = await self._with_claude(previous_summary, turns, language, first_number)
+                text = await self._with_claude(previous_summary, turns, language, first_number, bill)
             except UpstreamError as exc:
                 log.warning("conversation summary by Claude failed (%s); using the extractive one", exc.code)
             else:
@@ -88,7 +96,12 @@ class Summarizer:
         return extractive_summary(previous_summary, turns, self.settings.summary_max_chars)
 
     async def _with_claude(
-        self, previous_summary: str, turns: Sequence[Turn], language: str, first_number: int
+        self,
+        previous_summary: str,
+        turns: Sequence[Turn],
+        language: str,
+        first_number: int,
+        bill: Bill | None,
     ) -> str:
         assert self.claude is not None
         name = LANGUAGE_NAMES.get(language, language)
@@ -104,6 +117,7 @@ class Summarizer:
             model=self.settings.summary_model,
             max_tokens=self.settings.summary_max_tokens,
             timeout_s=self.settings.summary_timeout_s,
+            bill=bill,
         )
         if self.on_usage is not None:
             self.on_usage(completion.model, completion.usage)
@@ -111,9 +125,14 @@ class Summarizer:
 
 
 async def fold_conversation(
-    store: SessionStore, summarizer: Summarizer, conversation_id: str, settings: ConversationSettings
+    store: SessionStore,
+    summarizer: Summarizer,
+    conversation_id: str,
+    settings: ConversationSettings,
+    bill: Bill | None = None,
 ) -> bool:
-    """After an answer: fold the oldest unsummarised turns into the summary when the window overflows.
+    """After an answer: fold the oldest unsummarised turns into the summary when the window overflows
+    (a Claude summary is charged to ``bill``).
 
     Returns True when a new summary was stored. Safe to run concurrently from several processes:
     ``set_summary`` keeps whichever summary covers the most turns. Store failures are logged, not
@@ -127,7 +146,7 @@ async def fold_conversation(
         if plan is None:
             return False
         summary = await summarizer.summarize(
-            conversation.summary, plan.turns, conversation.language, first_number=plan.start + 1
+            conversation.summary, plan.turns, conversation.language, first_number=plan.start + 1, bill=bill
         )
         return await store.set_summary(conversation_id, summary, plan.upto)
     except SessionStoreError as exc:

@@ -4,25 +4,37 @@ SDK retries are off (``max_retries=0``): resilience belongs to one layer of our 
 may be retried once text has reached the customer. Vendor exceptions become ``UpstreamError``
 (``UpstreamAuthError`` for rejected credentials), and every verdict on the key is reported to the
 client's ``UpstreamStatus`` (service/llm/status.py).
+
+Usage: every upstream request made with a ``Bill`` reports what it consumed to the client's
+``UsageSink`` (service/llm/billing.py) exactly once, priced: a finished one its final usage; a
+stream that failed or was closed after ``message_start`` (the upstream broke, the customer left)
+the input and cache counts of ``message_start`` and the larger of the output the API reported and
+the estimate of the text and tool input received so far. The report is a plain call in the stream's
+``finally`` — nothing awaited — so a cancelled stream is charged too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import anthropic
 
 from service.core.retry_after import retry_after_s
+from service.core.tokens import estimate_tokens
 from service.core.types import Usage
+from service.llm.billing import Bill, UsageSink
 from service.llm.errors import UpstreamAuthError, UpstreamError
 from service.llm.interface import Blocks, Completed, Completion, Started, StreamEvent, TextDelta, ToolCall
 from service.llm.pricing import PriceTable, PricingSettings, UnknownModelError
 from service.llm.sse_frames import FrameParser
 from service.llm.status import UpstreamState, UpstreamStatus
 from service.settings.anthropic import AnthropicSettings
+
+log = logging.getLogger(__name__)
 
 _AUTH_STATUSES = {401, 403}
 _AUTH_TYPES = {"authentication_error", "permission_error"}
@@ -37,6 +49,11 @@ def _read_usage(fields: dict[str, Any], usage: Usage) -> None:
         value = fields.get(name)
         if isinstance(value, int):
             setattr(usage, name, value)
+
+
+def _consumed(usage: Usage) -> bool:
+    """The upstream reported usage (``message_start`` arrived): the request is billed."""
+    return bool(usage.input_tokens or usage.cache_read_input_tokens or usage.cache_creation_input_tokens)
 
 
 def _tool_input(pieces: list[str]) -> dict[str, Any]:
@@ -92,11 +109,13 @@ class ClaudeClient:
         settings: AnthropicSettings,
         prices: PriceTable | None = None,
         status: UpstreamStatus | None = None,
+        sink: UsageSink | None = None,
     ) -> None:
         assert settings.api_key is not None
         self.settings = settings
         self.prices = prices or PriceTable(PricingSettings())
         self.status = status or UpstreamStatus()
+        self.sink = sink  # where the usage of calls made with a ``Bill`` goes (ledger, budgets)
         timeout = anthropic.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
         self._client = anthropic.AsyncAnthropic(
             api_key=settings.api_key.get_secret_value(),
@@ -119,6 +138,7 @@ class ClaudeClient:
         *,
         model: str | None = None,
         tools: Blocks | None = None,
+        bill: Bill | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """``Started`` just before the first text (or the end of a reply without any), text deltas,
         then one ``Completed``. Closing the generator closes the upstream request.
@@ -129,6 +149,7 @@ class ClaudeClient:
         reply with ``tool_use`` blocks: ``content_block_start`` of type ``tool_use`` opens one, its
         input arrives as ``input_json_delta`` pieces, and the message stops with ``tool_use``; the
         calls come in ``Completed.tool_calls`` (text deltas are yielded as they arrive, as always).
+        What the request consumed is charged to ``bill`` however the stream ends.
         """
         usage = Usage()
         stop_reason: str | None = None
@@ -139,6 +160,7 @@ class ClaudeClient:
         ticket = self.status.ticket()
         calls: dict[int, tuple[str, str, list[str]]] = {}  # block index -> (id, name, JSON pieces)
         extra: dict[str, Any] = {"tools": tools} if tools else {}
+        received: list[str] = []  # the text deltas, for the output of a stream cut short
         try:
             async with self._client.messages.with_streaming_response.create(
                 model=name,
@@ -159,6 +181,7 @@ class ClaudeClient:
                                 if not started:
                                     started = True
                                     yield Started(name)
+                                received.append(delta["text"])
                                 yield TextDelta(delta["text"])
                             elif kind == "input_json_delta" and body.get("index") in calls:
                                 calls[body["index"]][2].append(str(delta.get("partial_json") or ""))
@@ -188,17 +211,26 @@ class ClaudeClient:
             raise
         except Exception as exc:
             raise self._refused(_translate(exc), ticket) from exc
-        if not completed:
-            raise UpstreamError(
-                "upstream_incomplete", "Claude stream ended before message_stop", retryable=True
+        else:
+            if not completed:
+                raise UpstreamError(
+                    "upstream_incomplete", "Claude stream ended before message_stop", retryable=True
+                )
+            usage.cost_usd = self._cost(name, usage)
+            tool_calls = tuple(
+                ToolCall(tool, _tool_input(pieces), ident) for ident, tool, pieces in calls.values()
             )
-        usage.cost_usd = self._cost(name, usage)
-        tool_calls = tuple(
-            ToolCall(tool, _tool_input(pieces), ident) for ident, tool, pieces in calls.values()
-        )
-        if not started:
-            yield Started(name)
-        yield Completed(stop_reason, usage, tool_calls)
+            if not started:
+                yield Started(name)
+            yield Completed(stop_reason, usage, tool_calls)
+        finally:
+            if bill is not None and _consumed(usage):
+                if not completed:  # cut short: the output is what was received
+                    cut = [*received, *(piece for _, _, parts in calls.values() for piece in parts)]
+                    output = max(usage.output_tokens, estimate_tokens("".join(cut)))
+                    usage = usage.model_copy(update={"output_tokens": output})
+                    usage.cost_usd = self._cost(name, usage)
+                self._spent(bill, name, usage)
 
     async def complete(
         self,
@@ -210,8 +242,10 @@ class ClaudeClient:
         tools: Blocks | None = None,
         tool_choice: dict[str, Any] | None = None,
         timeout_s: float | None = None,
+        bill: Bill | None = None,
     ) -> Completion:
-        """One non-streamed request (summaries, translations, routing). Vendor errors → UpstreamError."""
+        """One non-streamed request (summaries, translations, routing), charged to ``bill``. Vendor
+        errors → UpstreamError."""
         extra: dict[str, Any] = {}
         if tools is not None:
             extra["tools"] = tools
@@ -246,6 +280,8 @@ class ClaudeClient:
             cache_creation_input_tokens=u.cache_creation_input_tokens or 0,
         )
         usage.cost_usd = self._cost(message.model, usage)
+        if bill is not None:
+            self._spent(bill, message.model, usage)
         return Completion(text, tool_input, message.stop_reason, usage, message.model)
 
     async def check(self, timeout_s: float) -> None:
@@ -288,6 +324,14 @@ class ClaudeClient:
         if error.upstream_status is not None:
             return f"HTTP {error.upstream_status} {error.code} from {where}"
         return f"{error.code}: {where}"
+
+    def _spent(self, bill: Bill, model: str, usage: Usage) -> None:
+        if self.sink is None:
+            return
+        try:
+            self.sink.spent(bill, model, usage)
+        except Exception:  # a broken sink must not fail the answer it is charging
+            log.exception("usage of a %s call by key %s not charged", bill.purpose, bill.key_id)
 
     def _cost(self, model: str, usage: Usage) -> float:
         try:

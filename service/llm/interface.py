@@ -10,6 +10,10 @@ Implementations: ``service.llm.claude.ClaudeClient`` (the raw client, one HTTP r
 ``service.llm.resilient.ResilientClaude`` (retries, breakers, fallback around the raw client: every
 production call goes through it) and ``fakes.llm.FakeLLM`` (scripted, in process, for tests).
 
+Each call may carry a ``Bill`` (``service.llm.billing``): the caller its usage is charged to, and
+what for. Implementations pass it down to the raw client, which reports every upstream request's
+usage with it to its usage sink (ledger and budget).
+
 ``Slots`` is admission: a ``Lease`` on the upstream pool, taken by the answer flow before the first
 byte is sent and held until its stream ends (``ResilientClaude.acquire``; an ``AdmissionGate`` is
 one too). The calls themselves take no slot.
@@ -23,6 +27,7 @@ from typing import Any, Protocol
 
 from service.core.types import Usage
 from service.llm.admission import Lease
+from service.llm.billing import Bill
 
 Blocks = list[dict[str, Any]]
 
@@ -88,8 +93,10 @@ class LLM(Protocol):
         *,
         model: str | None = None,
         tools: Blocks | None = None,
+        bill: Bill | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
-        """``Started``, text deltas, one ``Completed``. Closing the generator ends the request."""
+        """``Started``, text deltas, one ``Completed``. Closing the generator ends the request (what
+        it consumed is still charged to ``bill``)."""
         ...
 
     async def complete(
@@ -102,8 +109,9 @@ class LLM(Protocol):
         tools: Blocks | None = None,
         tool_choice: dict[str, Any] | None = None,
         timeout_s: float | None = None,
+        bill: Bill | None = None,
     ) -> Completion:
-        """One non-streamed request (``model`` None: the configured one)."""
+        """One non-streamed request (``model`` None: the configured one), charged to ``bill``."""
         ...
 
     async def close(self) -> None: ...

@@ -22,6 +22,9 @@ it) are short, bounded by their own timeouts, and made on behalf of an answer th
 about to take, or has just released — its own slot; counting them too would let a customer's
 answer be shed because of its own translation.
 
+``bill=`` (``service.llm.billing``) goes with every request of the call, retries and fallbacks
+included: the raw client charges each one that consumed tokens to it, once.
+
 ``model=`` picks the first model of the chain for one call (the translator's, summariser's or
 router's cheap model), followed by ``RESILIENCE_FALLBACK_MODELS``.
 """
@@ -39,6 +42,7 @@ from prometheus_client import CollectorRegistry
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from service.llm.admission import AdmissionGate, Lease, OverloadedError
+from service.llm.billing import Bill
 from service.llm.breaker import BreakerBoard, Clock, Permit
 from service.llm.errors import UpstreamError
 from service.llm.interface import LLM, Blocks, Completed, Completion, Started, StreamEvent, TextDelta
@@ -127,6 +131,7 @@ class ResilientClaude:
         *,
         model: str | None = None,
         tools: Blocks | None = None,
+        bill: Bill | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """``Started``, then text deltas, then one ``Completed``.
 
@@ -136,7 +141,7 @@ class ResilientClaude:
         chain = self.chain(model)
         opened: _Opened | None = None
         try:
-            opened, attempts = await self._open_chain(chain, system, messages, tools)
+            opened, attempts = await self._open_chain(chain, system, messages, tools, bill)
             yield Started(opened.model, attempts, opened.model != chain[0])
             event = opened.first
             while True:  # from here on nothing is retried: the text is the customer's
@@ -160,12 +165,13 @@ class ResilientClaude:
         system: Blocks,
         messages: Blocks,
         tools: Blocks | None = None,
+        bill: Bill | None = None,
     ) -> tuple[_Opened, int]:
         attempts = [0]
 
         async def attempt(model: str, budget: RetryBudget) -> _Opened:
             attempts[0] += 1
-            return await self._open(model, system, messages, budget, tools)
+            return await self._open(model, system, messages, budget, tools=tools, bill=bill)
 
         opened = await self._over_chain(chain, attempt)
         return opened, attempts[0]
@@ -176,12 +182,14 @@ class ResilientClaude:
         system: Blocks,
         messages: Blocks,
         budget: RetryBudget,
+        *,
         tools: Blocks | None = None,
+        bill: Bill | None = None,
     ) -> _Opened:
         """One request, up to its first event (text, or the end of a reply without text); the raw
         client's own ``Started`` is dropped (this layer sends one for the whole chain)."""
         permit = self._permit(model)
-        events = self.client.stream(system, messages, model=model, tools=tools)
+        events = self.client.stream(system, messages, model=model, tools=tools, bill=bill)
         timeout = max(min(self.settings.first_token_timeout_s, budget.remaining()), 0.0)
         started = self._clock()
         try:
@@ -232,6 +240,7 @@ class ResilientClaude:
         tools: Blocks | None = None,
         tool_choice: dict[str, Any] | None = None,
         timeout_s: float | None = None,
+        bill: Bill | None = None,
     ) -> Completion:
         """``ClaudeClient.complete`` with the same retries, breakers and fallback (no first-token rule;
         each attempt is bounded by what is left of the model's budget). Takes no pool slot."""
@@ -249,6 +258,7 @@ class ResilientClaude:
                             tools=tools,
                             tool_choice=tool_choice,
                             timeout_s=timeout_s,
+                            bill=bill,
                         )
                 except TimeoutError:
                     raise UpstreamError(

@@ -16,6 +16,7 @@ from typing import Literal
 from knowledge.schema import SearchHit
 from knowledge.search import Query
 from knowledge.store.base import RRF_K
+from service.llm.billing import Bill
 from service.retrieval.retriever import BatchingRetriever, Retrieved
 from service.retrieval.translate import QueryTranslator, language_code
 
@@ -28,16 +29,18 @@ async def search(
     query: Query,
     target: str,
     tenant: str = "",
+    *,
+    bill: Bill | None = None,
 ) -> Retrieved:
     """Search ``query`` (in ``tenant``'s share of the retrieval batches); when ``translator`` is
     set and the question's language is not ``target`` (the documents' main language), its
     translation too, merged (``merge_hits``). The vector is always the original question's (routing
-    and the semantic answer cache use it)."""
+    and the semantic answer cache use it). The translation is charged to ``bill``."""
     if translator is None or query.language == target:
         return await retriever.search(query, tenant)
     original = asyncio.ensure_future(retriever.search(query, tenant))
     try:
-        translation = await translator.translate(query.text, query.language, target)
+        translation = await translator.translate(query.text, query.language, target, bill)
         if not translation or translation == query.text:
             return await original
         translated, first = await asyncio.gather(

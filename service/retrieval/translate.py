@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings
 from knowledge.settings import _config
 from service.core.languages import LANGUAGE_NAMES
 from service.core.types import Usage
+from service.llm.billing import Bill
 from service.llm.errors import UpstreamError
 from service.llm.interface import LLM
 
@@ -134,10 +135,12 @@ class QueryTranslator:
         self.failures = 0  # upstream errors, timeouts and unusable replies
 
     async def translate(
-        self, text: str, source_lang: str | None, target_lang: str | None = None
+        self, text: str, source_lang: str | None, target_lang: str | None = None, bill: Bill | None = None
     ) -> str | None:
         """The translation; ``text`` itself when source and target are the same language; None when
-        there is no client or the call failed (the caller searches the original only)."""
+        there is no client or the call failed (the caller searches the original only). A call to
+        Claude is charged to ``bill``; a cached translation costs nothing, and identical concurrent
+        questions share the call of the first, charged to its caller only."""
         source = language_code(source_lang)
         target = language_code(target_lang or self.settings.target_language)
         if not text.strip() or source == target:
@@ -150,14 +153,14 @@ class QueryTranslator:
             return cached
         future = self._inflight.get(key)
         if future is None:  # identical concurrent questions share one upstream call
-            future = asyncio.ensure_future(self._call(self.client, key))
+            future = asyncio.ensure_future(self._call(self.client, key, bill))
             self._inflight[key] = future
             future.add_done_callback(lambda _: self._inflight.pop(key, None))
         else:
             self.cache_hits += 1
         return await asyncio.shield(future)
 
-    async def _call(self, client: LLM, key: tuple[str, str, str]) -> str | None:
+    async def _call(self, client: LLM, key: tuple[str, str, str], bill: Bill | None) -> str | None:
         text, source, target = key
         self.requests += 1
         try:
@@ -168,6 +171,7 @@ class QueryTranslator:
                     model=self.settings.model,
                     max_tokens=self.settings.max_tokens,
                     timeout_s=self.settings.timeout_s,
+                    bill=bill,
                 )
         except (UpstreamError, TimeoutError):
             self.failures += 1

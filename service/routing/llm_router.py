@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import Any
 from xml.sax.saxutils import escape
 
+from service.llm.billing import Bill
 from service.llm.errors import UpstreamError
 from service.llm.interface import LLM
 from service.routing.catalog import IntentCatalog
@@ -86,7 +87,10 @@ class LlmRouter:
     def wants_human(self, route: Route) -> bool:
         return wants_human(route, self.local.catalog.human_label)
 
-    async def classify(self, text: str, language: str, vector: Vector | None = None) -> Route:
+    async def classify(
+        self, text: str, language: str, vector: Vector | None = None, bill: Bill | None = None
+    ) -> Route:
+        """Claude's route (its usage charged to ``bill``, purpose ``routing``), or the local one."""
         catalog = self.local.catalog
         if catalog.keyword_match(text) is not None or catalog.exact_match(text) is not None:
             return await self._local(text, language, vector)  # settled by the text: no call needed
@@ -99,6 +103,7 @@ class LlmRouter:
                 tools=[self._tool],
                 tool_choice={"type": "tool", "name": TOOL_NAME},
                 timeout_s=self._settings.llm_timeout_s,
+                bill=bill,
             )
         except UpstreamError as exc:
             log.warning("LLM router unavailable (%s): routing locally", exc.code)

@@ -14,6 +14,8 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from service.llm.billing import Bill
+
 Vector = npt.NDArray[np.float32]
 
 
@@ -42,7 +44,11 @@ class Route:
 class Router(Protocol):
     """What the service calls; both routers implement it."""
 
-    async def classify(self, text: str, language: str, vector: Vector | None = None) -> Route: ...
+    async def classify(
+        self, text: str, language: str, vector: Vector | None = None, bill: Bill | None = None
+    ) -> Route:
+        """The route of ``text``; a router that asks Claude charges the call to ``bill``."""
+        ...
 
     def wants_human(self, route: Route) -> bool: ...
 

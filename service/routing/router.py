@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from knowledge.embedder import Embedder
 from knowledge.language import LanguageIdentifier, base_language
+from service.llm.billing import Bill
 from service.routing import calibration as cal
 from service.routing.catalog import IntentCatalog, intents_origin
 from service.routing.route import Route, Vector, wants_human
@@ -145,7 +146,10 @@ class IntentRouter:
         lang = language or self.detect_language(text)
         return self.route_vector(self._embedder.embed_query(text), lang, text)
 
-    async def classify(self, text: str, language: str, vector: Vector | None = None) -> Route:
+    async def classify(
+        self, text: str, language: str, vector: Vector | None = None, bill: Bill | None = None
+    ) -> Route:
+        """Local: no Claude call, nothing charged to ``bill``."""
         if vector is None:
             return self.route(text, language)
         return self.route_vector(vector, language, text)

@@ -218,6 +218,9 @@ batch_jobs = Table(
     Column("status", Text(), nullable=False),  # preparing | submitted | ended | collected | failed
     Column("requests", counter(), nullable=False, server_default="0"),
     Column("custom_ids", Text()),  # JSON list: what this job asked for, fixed before submission
+    # JSON object custom_id → why its result gave no tag (errored, expired, invalid…); set when the
+    # results are collected. Those conversations stay untagged and are asked again by a later run.
+    Column("failures", Text()),
 )
 
 conversation_tags = Table(

@@ -35,8 +35,11 @@ from pydantic_settings import BaseSettings
 
 from knowledge import settings as settings_module
 from service.api.settings import AppSettings
+from service.jobs.settings import BatchTagSettings
 
 REPO = Path(__file__).resolve().parents[2]
+# Settings only the CLI's jobs read (not part of the service's AppSettings).
+CLI_SETTINGS: tuple[type[BaseSettings], ...] = (BatchTagSettings,)
 COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
@@ -45,7 +48,8 @@ DOCKERIGNORE = REPO / ".dockerignore"
 
 
 def settings_classes() -> list[type[BaseSettings]]:
-    """Every settings class: those in knowledge/settings.py and each component class of AppSettings."""
+    """Every settings class: those in knowledge/settings.py, each component class of AppSettings and
+    the CLI jobs' (``CLI_SETTINGS``)."""
     found: list[type[BaseSettings]] = [
         obj
         for _, obj in inspect.getmembers(settings_module, inspect.isclass)
@@ -57,7 +61,7 @@ def settings_classes() -> list[type[BaseSettings]]:
         kind = field.annotation
         if inspect.isclass(kind) and issubclass(kind, BaseSettings) and kind not in found:
             found.append(kind)
-    return found
+    return found + [cls for cls in CLI_SETTINGS if cls not in found]
 
 
 def _norm(cls: type[BaseSettings], name: str) -> str:

@@ -447,6 +447,50 @@ def test_batches_create_retrieve_results() -> None:
         assert f"/v1/messages/batches/{batch.id}/results" in paths
 
 
+def test_batches_are_refused_for_bad_custom_ids_and_list_in_pages() -> None:
+    params = {"model": MODEL, "max_tokens": 5, "messages": QUESTION}
+    with (
+        FakeAnthropic() as fake,
+        anthropic.Anthropic(base_url=fake.base_url, api_key="test", max_retries=0) as sdk,
+    ):
+        for bad in ("has space", "x" * 65, ""):
+            with pytest.raises(anthropic.BadRequestError, match="custom_id"):
+                sdk.messages.batches.create(requests=cast(Any, [{"custom_id": bad, "params": params}]))
+        with pytest.raises(anthropic.BadRequestError, match="not unique"):
+            sdk.messages.batches.create(requests=cast(Any, [{"custom_id": "a", "params": params}] * 2))
+        created = [
+            sdk.messages.batches.create(requests=cast(Any, [{"custom_id": f"c{i}", "params": params}])).id
+            for i in range(5)
+        ]
+        first = sdk.messages.batches.list(limit=2)
+        assert [b.id for b in first.data] == created[::-1][:2] and first.has_more
+        assert [b.id for b in sdk.messages.batches.list(limit=2)] == created[::-1]  # the SDK pages on
+        assert len(fake.batch_creates()) == 9  # refused ones are requests too
+
+
+def test_batch_results_come_out_of_order_and_expire_after_a_day() -> None:
+    now = [1000.0]
+    params = {"model": MODEL, "max_tokens": 5, "messages": QUESTION}
+    ids = [f"q{i:02d}" for i in range(20)]
+    with (
+        FakeAnthropic(batch_delay_s=90_000, clock=lambda: now[0]) as fake,
+        anthropic.Anthropic(base_url=fake.base_url, api_key="test", max_retries=0) as sdk,
+    ):
+        quick = sdk.messages.batches.create(
+            requests=cast(Any, [{"custom_id": i, "params": params} for i in ids])
+        )
+        with pytest.raises(anthropic.BadRequestError, match="cancel it first"):
+            sdk.messages.batches.delete(quick.id)
+        now[0] += 86_400
+        done = sdk.messages.batches.retrieve(quick.id)
+        assert done.processing_status == "ended" and done.ended_at == done.expires_at
+        assert done.request_counts.expired == 20 and done.request_counts.processing == 0
+        results = [r.custom_id for r in sdk.messages.batches.results(quick.id)]
+        assert sorted(results) == ids and results != ids  # match them by custom_id
+        assert {r.result.type for r in sdk.messages.batches.results(quick.id)} == {"expired"}
+        assert sdk.messages.batches.delete(quick.id).type == "message_batch_deleted"
+
+
 def test_auth_routing_and_validation_errors(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
     good = json.dumps({"model": MODEL, "max_tokens": 5, "messages": QUESTION}).encode()
     status, headers, raw = _raw(fake, "POST", "/v1/messages", good, {"content-type": "application/json"})

@@ -29,7 +29,6 @@ from service.conversations.history import (
     History,
     build_history,
     build_messages,
-    estimate_tokens,
     extractive_summary,
     fold_plan,
     is_follow_up,
@@ -45,6 +44,7 @@ from service.conversations.store import (
     Turn,
 )
 from service.conversations.summarizer import SYSTEM, Summarizer, fold_conversation
+from service.core.tokens import estimate_tokens
 from service.core.types import Usage
 from service.llm.claude import ClaudeClient
 from service.llm.interface import LLM, Completed, TextDelta

@@ -38,6 +38,7 @@ KEY = "key-openapi-0123456789"
 DOCUMENTED = {
     "/v1/answers": ("post", {"200", "400", "401", "413", "429", "500", "502", "503"}),
     "/admin/ingest": ("post", {"200", "400", "401", "404", "409", "422", "500", "503"}),
+    "/admin/analytics": ("get", {"200", "400", "401", "403", "404", "500", "503"}),
     "/readyz": ("get", {"200", "503"}),
     "/healthz": ("get", {"200"}),
     "/metrics": ("get", {"200"}),
@@ -180,9 +181,9 @@ def live(template: Path, fake: FakeAnthropic, tmp_path_factory: pytest.TempPathF
 
 def test_schemathesis_finds_no_failure_and_no_server_error(live: str) -> None:
     run = fuzz(live, auth(FUZZ_KEY), FUZZ_CASES)
-    # answers, chat completions, models, healthz, readyz, metrics, admin ingest, status and search
-    # (the web page is not API)
-    assert run.operations == 9 and run.cases >= 3 * FUZZ_CASES, run  # fewer when inputs run out
+    # answers, chat completions, models, healthz, readyz, metrics, admin ingest, status, search and
+    # analytics (the web page is not API)
+    assert run.operations == 10 and run.cases >= 3 * FUZZ_CASES, run  # fewer when inputs run out
     print(f"schemathesis: {run.cases} cases, statuses {dict(run.statuses)}")
     assert run.server_errors == [], run.server_errors[:5]
     assert run.failures == [], "\n".join(run.failures[:10])

@@ -106,6 +106,7 @@ def upgrade() -> None:
         sa.Column("status", sa.Text(), nullable=False),
         sa.Column("requests", _count(), nullable=False, server_default="0"),
         sa.Column("custom_ids", sa.Text()),
+        sa.Column("failures", sa.Text()),
     )
     op.create_table(
         "conversation_tags",
