@@ -307,6 +307,7 @@ def test_an_output_invalid_twice_is_reported_and_never_written(run: Run) -> None
     assert failed[0]["errors"] == ["source_ticket_ids: Value error, not tickets of this cluster: ['T-9999']"]
     assert not any("T-5001" in p.read_text(encoding="utf-8") for p in run.folder.glob("faq-*.md"))
     assert run.code == 1  # something could not be drafted
+    assert "faq draft: 40 tickets read" in run.stderr and "faq draft: 4/4 clusters drafted" in run.stderr
 
 
 def test_a_translation_in_the_wrong_language_is_asked_again_alone(run: Run) -> None:
