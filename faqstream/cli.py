@@ -123,10 +123,12 @@ def _parser() -> argparse.ArgumentParser:
 
     eval_answers.add_parser(ev_sub)
 
-    from faqstream import batch, keys
+    from faqstream import batch, faq_draft, keys, report
 
     keys.add_parser(sub)
     batch.add_parser(sub)
+    report.add_parser(sub)
+    faq_draft.add_parser(sub)
     return parser
 
 
@@ -162,6 +164,14 @@ def main(argv: list[str] | None = None) -> int:
             from faqstream import batch
 
             return batch.run(args)
+        if args.command == "report":
+            from faqstream import report
+
+            return report.run(args)
+        if args.command == "faq":
+            from faqstream import faq_draft
+
+            return faq_draft.run(args)
         return _eval(args, settings)
     except FaqstreamError as exc:
         print(f"faqstream: {exc}", file=sys.stderr)

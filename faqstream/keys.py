@@ -32,7 +32,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="make a key for a tenant (printed once)",
         description="Make a key. Tenants never see each other's cached answers, conversations or usage. "
         "Scopes: answer (POST /v1/answers), admin (/admin/*), metrics (/metrics and /schema when "
-        "AUTH_PROTECT_OPS is on). Limits left out are the deployment's (LIMITS_*).",
+        "AUTH_PROTECT_OPS is on), agent (a helpdesk posting agents' replies: docs/agents.md). "
+        "Limits left out are the deployment's (LIMITS_*).",
     )
     create.add_argument("--tenant", required=True, help="letters, digits, '.', '_', '-' (≤ 64)")
     create.add_argument("--name", required=True, help="what the key is for, e.g. 'web widget'")

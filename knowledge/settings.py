@@ -162,6 +162,27 @@ class IngestSettings(BaseSettings):
     default_language: str = "en"
 
 
+class FaqDraftSettings(BaseSettings):
+    """``faqstream faq draft``: how tickets are grouped and drafted (docs/faq-drafting.md)."""
+
+    model_config = _config("FAQ_DRAFT_")
+
+    cluster_threshold: EmptyIsNone[float] = Field(
+        default=None,
+        gt=0,
+        le=1.0,
+        description="cosine two tickets need to be one question; unset = the value measured for the "
+        "embedding model (knowledge.clustering.CLUSTER_THRESHOLDS: 0.86 for multilingual-e5-small)",
+    )
+    min_cluster_size: int = Field(default=3, ge=2, description="tickets a question needs to get an entry")
+    languages: tuple[str, ...] = Field(default=("es", "fr", "de"), description="translations to write")
+    draft_language: str = Field(default="en", min_length=2, max_length=8, description="language of the draft")
+    out_dir: Path = Field(default=Path("drafts"), description="where drafts folders are created")
+    model: EmptyIsNone[str] = Field(default=None, description="Claude model; unset = ANTHROPIC_MODEL")
+    prompt_tickets: int = Field(default=12, ge=1, le=100, description="tickets of a cluster shown to Claude")
+    parallel: int = Field(default=4, ge=1, le=32, description="clusters drafted at the same time")
+
+
 class Settings(BaseSettings):
     """The knowledge-side settings bundle; each part reads its own prefix."""
 

@@ -5,7 +5,8 @@ indented block is not a heading), and each section keeps its original Markdown l
 and lists stay readable. The heading path is tracked by level: an h2 after an h3 replaces both.
 Text before the first heading is a section with ``headings=()``. Liquid/Jinja markup
 (``{{ ... }}``, ``{% ... %}``) and HTML comments are removed. Front matter that does not parse
-is not an error: the whole file is then treated as body, without metadata.
+is not an error: the whole file is then treated as body, without metadata. A front-matter
+``status`` of ``draft``, ``rejected`` or ``index`` skips the file (``ingest.review``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ingest import review
 from ingest.loaders.base import SourceFile, decode_text, map_metadata, non_empty
 from knowledge.schema import Document, Section
 
@@ -33,6 +35,7 @@ def load(source: SourceFile, data: bytes) -> list[Document]:
     except (yaml.YAMLError, ValueError, TypeError):
         raw_meta, body = {}, text
     meta = map_metadata(raw_meta)
+    review.check(meta.extra.get("status"))  # drafts wait for approval (ingest.review)
     sections, first_h1 = _sections(body)
     return [
         Document(

@@ -110,7 +110,15 @@ class Aftercare:
         turns = [question]
         if reply.strip():  # the API refuses empty text blocks in later turns' history
             # The model may repeat what the customer wrote (an e-mail to reply to): redacted too.
-            turns.append(Turn(role="assistant", text=reply, language=plan.language, citations=citations))
+            turns.append(
+                Turn(
+                    role="assistant",
+                    text=reply,
+                    language=plan.language,
+                    citations=citations,
+                    message_id=plan.message_id,
+                )
+            )
         try:
             await self.sessions.append(plan.session_key, turns)
         except SessionStoreError as exc:

@@ -34,6 +34,7 @@ class Done:
     usage: Usage
     handoff: Handoff | None = None
     cache: str | None = None  # "exact" | "semantic" when the answer came from the answer cache
+    with_agent: bool = False  # a person has the conversation now: the assistant will not answer it
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,12 @@ It returns an ``AnswerStream`` (``service.answers.stream``), whose ``events()`` 
 ``Delta``s and ``Done`` (or ``Failed`` after text was sent); the after-answer work
 (``service.answers.aftercare``) is handed the plan and what was sent.
 
+While a person has the conversation (``Conversation.state`` ``agent``, read with the turns) the plan
+stops after the language: no small talk, cache, retrieval or model; ``stream`` returns an
+``AgentRelay`` (``service.answers.with_agent``) that passes the message to the agents. An answer that
+ends with a handoff gives the conversation to a person before its ``done`` is sent, when the
+handoff went to people (``Takeover.handed_off``; ``service.agents.takeover`` says which do).
+
 Answerability: passages under the knowledge base's calibrated relevance floor are dropped before
 anything else (none left: ``no_relevant_passages``, no model call); the model may still signal that
 the passages do not answer the question (``service.answers.stream``).
@@ -20,18 +26,22 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from knowledge.language import LanguageIdentifier
 from knowledge.search import Query
 from service import smalltalk
+from service.agents.takeover import Takeover
 from service.answers.aftercare import Aftercare
 from service.answers.digest import Prefix
+from service.answers.events import Done, Event
 from service.answers.plan import Plan, opening
 from service.answers.reply_language import decide_language
 from service.answers.request import AnswerRequest
 from service.answers.stream import AnswerStream
+from service.answers.with_agent import AgentRelay
 from service.caching import AnswerCache
 from service.conversations.history import retrieval_query
 from service.conversations.store import (
@@ -87,6 +97,7 @@ class AnswerDeps:
     translator: QueryTranslator | None = None  # only when cross-lingual retrieval is enabled
     cache: AnswerCache | None = None
     relevance: Callable[[], RelevanceFloor] = no_floor  # the relevance floor of the current KB version
+    takeover: Takeover | None = None  # agent takeover (service.agents); None: the assistant always answers
 
 
 class AnswerService:
@@ -95,27 +106,37 @@ class AnswerService:
 
     async def prepare(
         self, request: AnswerRequest, client: Client, accept_language: str | None = None
-    ) -> AnswerStream:
+    ) -> AnswerStream | AgentRelay:
         plan = await self.plan(request, client, accept_language)
         lease: Lease | None = None
         if self.deps.llm is not None and self.deps.slots is not None and self._asks_llm(plan):
             lease = await self.deps.slots.acquire()  # OverloadedError → 503 before any byte
         return self.stream(plan, lease)
 
-    def stream(self, plan: Plan, lease: Lease | None = None) -> AnswerStream:
+    def stream(self, plan: Plan, lease: Lease | None = None) -> AnswerStream | AgentRelay:
         deps = self.deps
-        return AnswerStream(
-            plan,
-            aftercare=deps.aftercare,
-            handoff=deps.handoff,
-            conversation=deps.settings.conversation,
-            llm=deps.llm,
-            lease=lease,
-        )
+        if plan.with_agent and deps.takeover is not None:
+            return AgentRelay(plan, deps.takeover, deps.metrics)
+        parts: dict[str, Any] = {
+            "aftercare": deps.aftercare,
+            "handoff": deps.handoff,
+            "conversation": deps.settings.conversation,
+            "llm": deps.llm,
+            "lease": lease,
+        }
+        if deps.takeover is not None:
+            return HandingOverStream(plan, takeover=deps.takeover, **parts)
+        return AnswerStream(plan, **parts)
 
     @staticmethod
     def _asks_llm(plan: Plan) -> bool:
-        return plan.smalltalk is None and plan.cached is None and bool(plan.hits) and not plan.takeover
+        return (
+            plan.smalltalk is None
+            and plan.cached is None
+            and bool(plan.hits)
+            and not plan.takeover
+            and not plan.with_agent
+        )
 
     async def plan(self, request: AnswerRequest, client: Client, accept_language: str | None = None) -> Plan:
         """Decide the answer: everything up to, not including, the model call."""
@@ -151,6 +172,9 @@ class AnswerService:
             smalltalk=talk,
             stored_question=message.stored,
         )
+        if conversation is not None and conversation.state == "agent" and deps.takeover is not None:
+            plan.with_agent = True  # a person has it: nothing below runs
+            return plan
         if talk is not None:  # a polite reply: no retrieval, model, handoff or answer cache
             return plan
         cache = deps.cache if plan.first_turn else None
@@ -208,3 +232,33 @@ class AnswerService:
         if found is None:
             raise ConversationNotFoundError()
         return found
+
+
+class HandingOverStream(AnswerStream):
+    """An ``AnswerStream`` whose handoff (decided before the answer or in its ``done``) gives the
+    conversation to a person before ``done`` reaches the customer (``Takeover.handed_off``): the
+    customer's next message, however fast, finds it with the agents."""
+
+    def __init__(self, plan: Plan, *, takeover: Takeover, **parts: Any) -> None:
+        super().__init__(plan, **parts)
+        self.takeover = takeover
+
+    async def events(self) -> AsyncGenerator[Event, None]:
+        inner = super().events()
+        try:
+            async for event in inner:
+                if isinstance(event, Done) and event.handoff is not None and await self._hand_over(event):
+                    yield replace(event, with_agent=True)
+                else:
+                    yield event
+        finally:
+            await inner.aclose()
+
+    async def _hand_over(self, done: Done) -> bool:
+        assert done.handoff is not None
+        plan = self.plan
+        try:
+            return await self.takeover.handed_off(plan.client, plan.conversation_id, done.handoff)
+        except (SessionStoreError, ConversationNotFoundError) as exc:  # its turns were not stored
+            log.warning("conversation %s stays with the assistant: %s", plan.conversation_id, exc.message)
+            return False

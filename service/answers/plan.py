@@ -86,6 +86,9 @@ class Plan:
     # The customer's message redacted (service.privacy.redaction); ``request.question`` is what
     # goes upstream: the same text unless PRIVACY_REDACT_UPSTREAM=false. None: redacted on use.
     stored_question: str | None = None
+    # A person has the conversation (``Conversation.state``): the assistant does not answer, the
+    # message goes to the agents (``service.answers.with_agent``).
+    with_agent: bool = False
 
     @property
     def session_key(self) -> str:
@@ -114,6 +117,7 @@ class Plan:
             text=stored if stored is not None else redact(self.request.question),
             language=self.language,
             intent=smalltalk.INTENT if self.smalltalk else self.route.intent if self.route else None,
+            message_id=self.message_id,
         )
 
     def signals(self, *, llm_available: bool = True, documents_answer: bool = True) -> HandoffSignals:

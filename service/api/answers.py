@@ -27,13 +27,16 @@ DESCRIPTION = """Answer a customer question from the knowledge base.
 Send `"stream": true` or `Accept: text/event-stream` for Server-Sent Events (status 200):
 
 * `meta` — first: `conversation_id`, `message_id`, `language`, `mode` (`generative` | `extractive` |
-  `cached` | `smalltalk`), `model`, `kb_version`, `intent` {intent, confidence, language, source, scores},
+  `cached` | `smalltalk` | `agent`: a person has the conversation, the one delta is the notice that
+  the message was passed on), `model`, `kb_version`, `intent` {intent, confidence, language, source, scores},
   `handoff` (null or {reason, reasons, summary, intent, confidence, language, citations}),
   `citations` [{index, doc_id, title, source, section, score, quote}]
 * `delta` — `{"text": "..."}`, in order; concatenated they are the answer
 * `done` — last: `stop_reason` (`smalltalk` for a greeting, thanks or goodbye answered without
   retrieval), `usage` {input_tokens, output_tokens, cache_read_input_tokens,
-  cache_creation_input_tokens, cost_usd}, `handoff`, `cache` (null | `exact` | `semantic`)
+  cache_creation_input_tokens, cost_usd}, `handoff`, `cache` (null | `exact` | `semantic`),
+  `with_agent` (true: a person has the conversation now — listen on
+  `GET /v1/conversations/{id}/events` for their replies; see docs/agents.md)
 * `error` — instead of `done` when the model fails after text was sent: `code`, `message`,
   `retryable` (the text already sent stands)
 

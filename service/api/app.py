@@ -22,6 +22,8 @@ from service.answers.request import AnswerRequest
 from service.api import guards
 from service.api.admin import IngestRequest, admin
 from service.api.admin_kb import SearchRequest, admin_kb
+from service.api.agents import AGENT_ROUTES, AgentMessage
+from service.api.analytics import admin_analytics
 from service.api.answers import answers
 from service.api.bodies import check_json_body
 from service.api.conversations import FeedbackRequest, conversation, document_feedback, give_feedback
@@ -111,6 +113,8 @@ def create_app(
             metrics,
             admin,
             admin_kb,
+            admin_analytics,
+            *AGENT_ROUTES,
             *web_routes(),
         ],
         dependencies={"runtime": Provide(guards.runtime, sync_to_thread=False)},
@@ -128,7 +132,7 @@ def create_app(
     )
     closed_bodies(
         app.openapi_schema,
-        (AnswerRequest, FeedbackRequest, IngestRequest, SearchRequest, SearchFilters),
+        (AnswerRequest, FeedbackRequest, IngestRequest, SearchRequest, SearchFilters, AgentMessage),
         app_settings.service.max_question_chars,
     )
     document_feedback(app.openapi_schema)

@@ -80,9 +80,9 @@ def document_feedback(document: OpenAPI) -> None:
 
 
 def _records(runtime: Runtime) -> RecordStore:
-    if runtime.records is None:
+    if runtime.storage.records is None:
         raise RecordsDisabledError()
-    return runtime.records
+    return runtime.storage.records
 
 
 _NOT_HELD = "`conversation_not_found`: a conversation_id this key's tenant does not hold; `records_disabled`"

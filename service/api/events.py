@@ -44,6 +44,7 @@ def event_payload(event: Event) -> tuple[str, dict[str, Any]]:
             "usage": event.usage.model_dump(),
             "handoff": _handoff(event),
             "cache": event.cache,
+            "with_agent": event.with_agent,
         }
     return "error", error_detail(failure(event))
 

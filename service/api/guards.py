@@ -3,8 +3,10 @@
 ``api_key_guard`` (on ``/v1/answers``) identifies the calling client from its API key (scope
 ``answer``) and keeps it on the connection, where the ``client`` dependency hands it to the
 handler. ``admin_guard`` (on ``/admin/*``) takes ``SERVICE_ADMIN_KEY`` or a database key with the
-``admin`` scope. ``ops_guard`` (on ``/metrics`` and ``/schema``) does nothing unless
-``AUTH_PROTECT_OPS`` is on; then it takes ``SERVICE_ADMIN_KEY`` or a key with the ``metrics`` scope.
+``admin`` scope, which it keeps on the connection for the ``operator`` dependency (routes over
+tenant data, ``/admin/analytics``, confine such a key to its tenant). ``ops_guard`` (on
+``/metrics`` and ``/schema``) does nothing unless ``AUTH_PROTECT_OPS`` is on; then it takes
+``SERVICE_ADMIN_KEY`` or a key with the ``metrics`` scope.
 They raise errors that carry their status (``UnauthorizedError`` 401, ``InsufficientScopeError``
 403, ``AdminDisabledError`` 404), mapped by ``service.api.errors``.
 
@@ -72,6 +74,7 @@ async def _operator(built: Runtime, connection: ASGIConnection[Any, Any, Any, An
         raise UnauthorizedError(f"a key with the {scope!r} scope is required (Authorization: Bearer …)")
     if scope not in found.scopes:
         raise InsufficientScopeError(scope)
+    connection.state.operator = found  # a tenant's key: routes over tenant data keep to its tenant
     return True
 
 
@@ -89,6 +92,13 @@ async def ops_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
     if built.settings.auth.protect_ops:
         async with built.auth_failures.counted(connection):
             await _operator(built, connection, "metrics")
+
+
+def operator(request: Request[Any, Any, Any]) -> Client | None:
+    """The ``operator`` dependency of ``/admin/*``: the database key that passed ``admin_guard``,
+    or None for ``SERVICE_ADMIN_KEY`` (the deployment's operator, who sees every tenant)."""
+    found: Client | None = request.state.get("operator")
+    return found
 
 
 def ingest_runner(runtime: Runtime) -> IngestRunner:

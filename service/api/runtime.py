@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from knowledge.search import KnowledgeBase
+from service.agents.takeover import Takeover
 from service.answers.aftercare import Aftercare
 from service.answers.cacheable import cache_warning, min_cacheable_tokens
 from service.answers.digest import DigestCache, PrefixSettings
@@ -25,6 +27,7 @@ from service.answers.flow import AnswerDeps, AnswerService, AnswerSettings
 from service.api.auth import ApiKeys, Authenticator
 from service.api.auth_failures import AuthFailures
 from service.api.settings import AppSettings
+from service.api.storage import Storage, open_storage
 from service.caching import AnswerCache, CacheSettings, build_answer_cache
 from service.conversations.store import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
@@ -42,7 +45,6 @@ from service.privacy.redaction import Redaction
 from service.quotas.budgets import BudgetGuard, build_budget_guard
 from service.quotas.charges import UsageCharges
 from service.quotas.rate_limits import RateLimiter, build_rate_limiter
-from service.records.store import RecordStore
 from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.translate import QueryTranslator, needs_translation
 from service.retrieval.vector_cache import EmbeddingCache
@@ -51,9 +53,6 @@ from service.routing.factory import build_router
 from service.routing.route import Router
 from service.settings.redis import redis_client
 from service.tenants.directory import KeyDirectory
-from service.tenants.store import KeyStore
-from service.usage.ledger import UsageLedger
-from service.usage.writer import open_writer
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +136,7 @@ class Runtime:
     limiter: RateLimiter
     auth_failures: AuthFailures
     budgets: BudgetGuard
-    ledger: UsageLedger
-    records: RecordStore | None
+    storage: Storage  # the database: the ledger, the records, the API keys
     charges: UsageCharges
     handoff_webhook: WebhookSender | None
     aftercare: Aftercare
@@ -208,18 +206,14 @@ async def build_runtime(
         pseudonyms = pseudonyms_of(settings)
         sessions = session_store(settings.conversation, redis, prefix=prefix, pseudonyms=pseudonyms)
         stack.push_async_callback(sessions.close)
-        writer = open_writer(settings.database, settings.ledger, registry=registry)  # of every row
-        database = await stack.enter_async_context(writer)  # migrated: the API keys' table too
-        ledger = UsageLedger(database, pseudonyms=pseudonyms)
-        records = RecordStore.enabled(database, settings.records, pseudonyms=pseudonyms, redaction=redaction)
-        key_store = KeyStore(database.database)  # the same engine, closed with the writer
-        auth = Authenticator(keys, KeyDirectory(key_store, settings.auth.key_cache_ttl_s))
+        storage = await open_storage(settings, stack, registry, pseudonyms, redaction)
+        auth = Authenticator(keys, KeyDirectory(storage.keys, settings.auth.key_cache_ttl_s))
         budgets = build_budget_guard(
             settings.limits, redis, prefix=prefix, registry=registry, webhook_settings=settings.webhook
         )
         stack.push_async_callback(budgets.aclose)
         # Every Claude call's usage → the ledger and the caller's budget (closed after the client).
-        charges = UsageCharges(ledger, budgets)
+        charges = UsageCharges(storage.ledger, budgets)
         stack.push_async_callback(charges.aclose)
         client = (
             ClaudeClient(settings.anthropic, prices, upstream, charges)
@@ -301,9 +295,13 @@ async def build_runtime(
             cache=cache,
             handoff_webhook=handoff_webhook,
             redaction=redaction,
-            recorder=records,
+            recorder=storage.records,
         )
         stack.push_async_callback(aftercare.aclose)
+        build_takeover = functools.partial(Takeover.build, recorder=storage.records)
+        takeover = await stack.enter_async_context(
+            build_takeover(settings.agents, sessions, redis, prefix, pseudonyms, handoff_webhook, redaction)
+        )
         answers = AnswerService(
             AnswerDeps(
                 settings=AnswerSettings(
@@ -326,6 +324,7 @@ async def build_runtime(
                 router=router,
                 translator=translator,
                 cache=cache,
+                takeover=takeover,
             )
         )
         await asyncio.to_thread(kb.embedder.embed_query, "warm-up")
@@ -372,8 +371,7 @@ async def build_runtime(
             limiter=limiter,
             auth_failures=auth_failures,
             budgets=budgets,
-            ledger=ledger,
-            records=records,
+            storage=storage,
             charges=charges,
             handoff_webhook=handoff_webhook,
             aftercare=aftercare,

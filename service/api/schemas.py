@@ -23,6 +23,10 @@ class AnswerResponse(BaseModel):
     intent: dict[str, Any] | None = Field(description="the router's intent, confidence and top scores")
     handoff: dict[str, Any] | None = Field(description="set when a human colleague takes over")
     cache: str | None = Field(description="exact | semantic when served from the answer cache")
+    with_agent: bool = Field(
+        default=False,
+        description="a person has the conversation: the assistant does not answer it until handed back",
+    )
 
 
 class Readiness(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from knowledge.settings import Settings
+from service.agents.settings import AgentSettings
 from service.caching import CacheSettings
 from service.conversations.store import ConversationSettings
 from service.handoff.settings import HandoffSettings
@@ -47,3 +48,4 @@ class AppSettings(Settings):
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     records: RecordSettings = Field(default_factory=RecordSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    agents: AgentSettings = Field(default_factory=AgentSettings)

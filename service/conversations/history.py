@@ -184,7 +184,7 @@ def build_history(
         _add(messages, "user", text)
         tokens += estimate_tokens(text) + TURN_OVERHEAD_TOKENS
     for turn in window:
-        _add(messages, turn.role, render_turn(turn))
+        _add(messages, "user" if turn.role == "user" else "assistant", render_turn(turn))
     if messages:
         last = messages[-1]["content"]
         last[-1] = {**last[-1], "cache_control": dict(CACHE_CONTROL)}

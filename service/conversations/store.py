@@ -11,7 +11,7 @@ Two stores implement ``SessionStore``:
     ``RPUSH`` of all new turns: concurrent appends from any number of processes never lose or
     interleave turns, they queue in arrival order.
   - ``<prefix>conv:{<id>}:meta`` — a HASH: ``created_at``, ``updated_at``, ``language``,
-    ``summary``, ``summarized_turns``, ``first_turn``.
+    ``summary``, ``summarized_turns``, ``first_turn``, ``state``.
 
   ``set_summary`` is one Lua script: it replaces the summary only if it covers more turns than the
   stored one (so a slow summariser never overwrites a newer summary) and drops summarised turns
@@ -27,6 +27,9 @@ Conversations are tenant-scoped: the store key is ``<tenant>/<conversation_id>``
 tenant does not hold — another tenant's, expired, or never issued — is a 404
 ``conversation_not_found`` (``ConversationNotFoundError``), the same in every case, so the answer
 tells no tenant which ids exist elsewhere.
+
+``Conversation.state``: ``bot`` (the default) or ``agent`` (a person has it: ``service.agents``), in the
+meta hash, so ``load`` reads it with the turns; ``set_state`` writes only an existing conversation.
 
 Turn positions are absolute: turn ``n`` is the ``n``-th turn since the conversation began, even after
 older summarised turns were dropped from storage (``Conversation.first_turn`` says how many were).
@@ -55,6 +58,8 @@ from service.core.redis_keys import slot_key
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+ConversationState = Literal["bot", "agent"]
+STATES: tuple[ConversationState, ...] = ("bot", "agent")
 
 
 class ConversationSettings(BaseSettings):
@@ -115,11 +120,13 @@ class Turn(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    role: Literal["user", "assistant"]
+    role: Literal["user", "assistant", "agent"]  # agent: a person's reply (service.agents)
     text: str
     language: str = "und"
     intent: str | None = None
     citations: list[str] = Field(default_factory=list, description="doc ids cited, in [n] order")
+    message_id: str | None = Field(default=None, description="the answer's or agent message's id")
+    author: str | None = Field(default=None, description="agent turns: who wrote it")
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -130,6 +137,7 @@ class Conversation(BaseModel):
     summarized_turns: int = Field(default=0, ge=0, description="turns [0, summarized_turns) are in summary")
     first_turn: int = Field(default=0, ge=0, description="older (summarised) turns no longer stored")
     language: str = "und"
+    state: ConversationState = Field(default="bot", description="who answers: the assistant or a person")
     created_at: datetime
     updated_at: datetime
 
@@ -155,6 +163,11 @@ class SessionStore(Protocol):
         """Store ``summary`` as covering turns ``[0, upto_turns)``. False (nothing written) when the
         conversation is gone, the stored summary already covers as much, or ``upto_turns`` is
         beyond the stored turns."""
+        ...
+
+    async def set_state(self, conversation_id: str, state: ConversationState) -> bool:
+        """Hand the conversation to a person (``agent``) or back to the assistant (``bot``). False
+        (nothing written) when the conversation does not exist."""
         ...
 
     async def delete(self, conversation_id: str) -> None: ...
@@ -218,6 +231,15 @@ class InProcessSessionStore:
         self._entries[conversation_id] = conv
         return True
 
+    async def set_state(self, conversation_id: str, state: ConversationState) -> bool:
+        conv = self._entries.get(conversation_id)
+        if conv is None:
+            return False
+        conv.state = state
+        conv.updated_at = _now(self.clock)
+        self._entries[conversation_id] = conv
+        return True
+
     async def delete(self, conversation_id: str) -> None:
         self._entries.pop(conversation_id, None)
 
@@ -244,6 +266,16 @@ if drop > 0 then
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
+
+
+# KEYS: meta, turns. ARGV: state, updated_at, ttl_ms. 1 when written, 0 when the conversation is gone.
+_SET_STATE_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'updated_at', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1
 """
 
@@ -275,6 +307,7 @@ class RedisSessionStore:
         self.pseudonyms = pseudonyms or Pseudonyms()
         self._owns_client = owns_client
         self._set_summary = redis.register_script(_SET_SUMMARY_LUA)
+        self._set_state = redis.register_script(_SET_STATE_LUA)
 
     def keys(self, conversation_id: str) -> tuple[str, str]:
         """(meta, turns): one hash tag, so both live in one Cluster slot (MULTI and Lua need that);
@@ -304,6 +337,7 @@ class RedisSessionStore:
                 summarized_turns=int(meta.get("summarized_turns", 0)),
                 first_turn=int(meta.get("first_turn", 0)),
                 language=meta.get("language", "und"),
+                state=meta.get("state", "bot"),
                 created_at=datetime.fromisoformat(meta["created_at"]),
                 updated_at=datetime.fromisoformat(meta["updated_at"]),
             )
@@ -335,6 +369,13 @@ class RedisSessionStore:
         ]
         with _reachable():
             written = await self._set_summary(keys=[meta_key, turns_key], args=args)
+        return bool(written)
+
+    async def set_state(self, conversation_id: str, state: ConversationState) -> bool:
+        meta_key, turns_key = self.keys(conversation_id)
+        args: list[str | int] = [state, _now(self.clock).isoformat(), self._ttl_ms]
+        with _reachable():
+            written = await self._set_state(keys=[meta_key, turns_key], args=args)
         return bool(written)
 
     async def delete(self, conversation_id: str) -> None:

@@ -11,8 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-# smalltalk: a greeting, thanks or goodbye answered with a fixed reply (service/smalltalk/)
-Mode = Literal["generative", "extractive", "cached", "smalltalk"]
+# smalltalk: a greeting, thanks or goodbye answered with a fixed reply (service/smalltalk/);
+# agent: the conversation is with a person, the assistant did not answer (service/agents/)
+Mode = Literal["generative", "extractive", "cached", "smalltalk", "agent"]
 
 
 class Citation(BaseModel):
@@ -33,8 +34,9 @@ class Usage(BaseModel):
     cost_usd: float = 0.0
 
 
-Scope = Literal["answer", "admin", "metrics"]
-SCOPES: tuple[Scope, ...] = ("answer", "admin", "metrics")
+# agent: a helpdesk integration posting agents' replies and handing conversations back (service/api/agents.py)
+Scope = Literal["answer", "admin", "metrics", "agent"]
+SCOPES: tuple[Scope, ...] = ("answer", "admin", "metrics", "agent")
 
 
 @dataclass(frozen=True)

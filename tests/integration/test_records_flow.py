@@ -127,7 +127,7 @@ def test_two_exchanges_one_handed_off_are_recorded_and_rated(service: Served, fa
     after = conversation(service.client, conversation_id).json()["messages"]
     assert after[1]["feedback"] == stored and after[0]["feedback"] is None and after[3]["feedback"] is None
 
-    with service.runtime.ledger.writer.database.engine.connect() as conn:
+    with service.runtime.storage.ledger.writer.database.engine.connect() as conn:
         (reason, summary) = conn.execute(select(handoffs.c.reason, handoffs.c.summary)).one()
         ids = {row.conversation for row in conn.execute(select(messages.c.conversation))}
     assert reason == "customer_request" and summary and "ann@example.com" not in summary

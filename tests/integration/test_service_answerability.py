@@ -27,6 +27,7 @@ import pytest
 
 from fakes import FakeAnthropic, Reply
 from knowledge.answerability import RelevanceCalibration
+from service.agents.settings import AgentSettings
 from service.answers.extractive import not_found_text
 from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS
 from service.handoff.messages import handoff_message
@@ -99,6 +100,9 @@ def _components(receiver: Receiver, **handoff: Any) -> dict[str, Any]:
         "webhook": WebhookSettings(
             backoff_initial_s=0.01, backoff_max_s=0.05, timeout_s=30, allow_unsigned=True
         ),
+        # The handoff decisions turn after turn: no handoff gives the conversation to a person here
+        # (that is tests/integration/test_agent_takeover.py).
+        "agents": AgentSettings(takeover_reasons=()),
     }
 
 

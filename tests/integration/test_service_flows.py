@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from fakes import FakeAnthropic
+from service.agents.settings import AgentSettings
 from service.core.identifiers import Pseudonyms
 from service.handoff.messages import handoff_message
 from service.handoff.settings import HandoffSettings
@@ -71,6 +72,9 @@ def service(
         "webhook": WebhookSettings(
             backoff_initial_s=0.01, backoff_max_s=0.05, timeout_s=30, allow_unsigned=True
         ),
+        # These tests follow the assistant's handoff decisions turn after turn: no handoff gives the
+        # conversation to a person here (that is tests/integration/test_agent_takeover.py).
+        "agents": AgentSettings(takeover_reasons=()),
     }
     settings = service_settings(
         template,

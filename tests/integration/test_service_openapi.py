@@ -40,6 +40,7 @@ DOCUMENTED = {
     "/v1/conversations/{conversation_id}": ("get", {"200", "401", "403", "404", "500", "503"}),
     "/v1/feedback": ("post", {"400", "401", "403", "404", "413", "415", "500", "503"}),
     "/admin/ingest": ("post", {"200", "400", "401", "404", "409", "422", "500", "503"}),
+    "/admin/analytics": ("get", {"200", "400", "401", "403", "404", "500", "503"}),
     "/readyz": ("get", {"200", "503"}),
     "/healthz": ("get", {"200"}),
     "/metrics": ("get", {"200"}),
@@ -183,8 +184,9 @@ def live(template: Path, fake: FakeAnthropic, tmp_path_factory: pytest.TempPathF
 def test_schemathesis_finds_no_failure_and_no_server_error(live: str) -> None:
     run = fuzz(live, auth(FUZZ_KEY), FUZZ_CASES)
     # answers, conversation, feedback, chat completions, models, healthz, readyz, metrics, admin
-    # ingest, status and search (the web page is not API)
-    assert run.operations == 11 and run.cases >= 3 * FUZZ_CASES, run  # fewer when inputs run out
+    # ingest, status, search, analytics and the agent takeover's five (agent messages, takeover,
+    # handback, messages, events); the web page is not API
+    assert run.operations == 17 and run.cases >= 3 * FUZZ_CASES, run  # fewer when inputs run out
     print(f"schemathesis: {run.cases} cases, statuses {dict(run.statuses)}")
     assert run.server_errors == [], run.server_errors[:5]
     assert run.failures == [], "\n".join(run.failures[:10])

@@ -19,7 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.conversations.store import (
+    STATES,
     ConversationSettings,
+    ConversationState,
     InProcessSessionStore,
     RedisSessionStore,
     SessionStore,
@@ -173,6 +175,55 @@ async def test_empty_append_creates_nothing(make_store: Factory) -> None:
 
 # --- random operation sequences, both stores step by step -----------------------------------------
 
+
+@pytest.mark.anyio
+async def test_state_is_the_assistants_until_set_and_kept_with_the_turns(make_store: Factory) -> None:
+    clock = Clock(START)
+    store = make_store(clock)
+    assert await store.set_state("c1", "agent") is False  # no such conversation: nothing created
+    assert await store.load("c1") is None
+
+    await store.append("c1", [user("I want a person"), bot("A colleague takes over.")])
+    conv = await store.load("c1")
+    assert conv is not None and conv.state == "bot"
+
+    clock.now += 30
+    assert await store.set_state("c1", "agent") is True
+    conv = await store.load("c1")
+    assert conv is not None and conv.state == "agent"
+    assert conv.updated_at == datetime.fromtimestamp(START + 30, UTC)
+    assert [t.text for t in conv.turns] == ["I want a person", "A colleague takes over."]
+
+    # appends and summaries keep it; an agent's turn keeps its id and author
+    reply = Turn(role="agent", text="Hi, this is Ana.", language="en", message_id="msg_1", author="Ana")
+    await store.append("c1", [user("hello?", message_id="msg_0"), reply])
+    assert await store.set_summary("c1", "asked for a person", 2) is True
+    conv = await store.load("c1")
+    assert conv is not None and conv.state == "agent"
+    assert conv.turns[-1] == reply and conv.turns[-2].message_id == "msg_0"
+
+    assert await store.set_state("c1", "bot") is True
+    conv = await store.load("c1")
+    assert conv is not None and conv.state == "bot"
+    assert await store.load("other") is None
+
+
+@pytest.mark.anyio
+async def test_a_state_change_refreshes_the_expiry(make_store: Factory) -> None:
+    clock = Clock(START)
+    store = make_store(clock, ttl_s=60)
+    await store.append("c1", [user("q")])
+    clock.now += 50
+    assert await store.set_state("c1", "agent") is True
+    clock.now += 50  # 100 s after the append, 50 after the state change
+    if isinstance(store, RedisSessionStore):  # Redis expires keys by its own clock: check the TTL
+        meta, turns = store.keys("c1")
+        assert await store.redis.pttl(meta) > 50_000 and await store.redis.pttl(turns) > 50_000
+    else:
+        conv = await store.load("c1")
+        assert conv is not None and conv.state == "agent"
+
+
 AT = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 
 
@@ -198,10 +249,18 @@ class Delete:
     conv: str
 
 
+@dataclass(frozen=True)
+class SetState:
+    conv: str
+    state: ConversationState
+
+
 conv_ids = st.sampled_from(["a", "{b}"])
 turns = st.builds(
     Turn,
-    role=st.sampled_from(["user", "assistant"]),
+    role=st.sampled_from(["user", "assistant", "agent"]),
+    message_id=st.sampled_from([None, "msg_1"]),
+    author=st.sampled_from([None, "Ana"]),
     text=st.sampled_from(["Where is my order NW-1?", "Refunds take 5 days [1].", "¿Y el envío?", "ok"]),
     language=st.sampled_from(["en", "es"]),
     intent=st.sampled_from([None, "refund"]),
@@ -213,6 +272,7 @@ operations = st.one_of(
     st.builds(Load, conv_ids),
     st.builds(Summarise, conv_ids, st.integers(-1, 4)),
     st.builds(Delete, conv_ids),
+    st.builds(SetState, conv_ids, st.sampled_from(STATES)),
     st.builds(Tick, st.sampled_from([1.0, 30.5, 600.0])),  # far below the TTL: Redis expires keys itself
 )
 
@@ -231,6 +291,8 @@ async def _step(store: SessionStore, op: object) -> object:
         case Delete(conv):
             await store.delete(conv)
             return None
+        case SetState(conv, state):
+            return await store.set_state(conv, state)
     raise AssertionError(op)
 
 

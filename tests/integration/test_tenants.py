@@ -144,14 +144,14 @@ def test_redis_key_names_and_ledger_rows_carry_no_raw_user_or_conversation_id(
     conversation = answer.json()["conversation_id"]
     post(served.client, "How long does a refund take?", key=key, user="x", conversation_id=conversation)
     served.settle()
-    served.run(served.runtime.ledger.flush)
+    served.run(served.runtime.storage.ledger.flush)
     client = redis_sync.Redis.from_url(REDIS_URL)
     names = [n.decode() for n in client.scan_iter(match=f"{redis_prefix}*", count=500)]
     client.close()
     assert any(":conv:" in n for n in names) and any(":rl:" in n for n in names)
     for raw in (user, user.casefold(), "ann.lee", conversation, conversation.removeprefix("conv_")):
         assert not [n for n in names if raw.casefold() in n.casefold()], raw
-    with served.runtime.ledger.writer.database.engine.connect() as conn:
+    with served.runtime.storage.ledger.writer.database.engine.connect() as conn:
         rows = conn.execute(select(usage_ledger).where(usage_ledger.c.tenant == "private")).all()
     assert rows and all(r._mapping["key_id"].startswith("key_") for r in rows)
     assert {conversation} & {r._mapping["conversation_id"] for r in rows} == set()

@@ -108,7 +108,7 @@ def new_key(keys: KeyStore, daily_tokens: int) -> tuple[KeyRecord, str]:
 
 def rows(served: Served, key_id: str) -> list[dict[str, Any]]:
     served.settle()
-    with served.runtime.ledger.writer.database.engine.connect() as conn:
+    with served.runtime.storage.ledger.writer.database.engine.connect() as conn:
         query = select(usage_ledger).where(usage_ledger.c.key_id == key_id).order_by(usage_ledger.c.id)
         return [dict(r._mapping) for r in conn.execute(query)]
 

@@ -24,8 +24,13 @@ import pytest
 from playwright.sync_api import Browser, Page, Response, ViewportSize, expect, sync_playwright
 
 from fakes import FakeAnthropic
+from service.agents.notice import passed_on
+from service.handoff.settings import HandoffSettings
+from service.notify.webhooks import WebhookSettings
 from service.settings.auth import AuthSettings
-from tests.service_harness import MIN_CACHE, REFUND_FAQ, REPLY, Served, over_http, service_settings
+from service.tenants.store import KeyStore
+from tests.service_harness import MIN_CACHE, REFUND_FAQ, REPLY, Served, auth, over_http, service_settings
+from tests.webhook_receiver import Receiver
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
@@ -72,6 +77,27 @@ def keyed(tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAn
     )
     with over_http(settings) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def staffed(
+    tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic
+) -> Iterator[Served]:
+    """A service whose handoffs go to people (a handoff webhook): the agent takeover."""
+    with Receiver().running() as receiver:
+        settings = service_settings(
+            template,
+            tmp_path_factory.mktemp("staffed"),
+            api_key="test-key",
+            base_url=fake.base_url,
+            components={
+                "auth": AuthSettings(api_keys=f"widget={WIDGET_KEY}"),  # type: ignore[arg-type]
+                "handoff": HandoffSettings(webhook_url=receiver.url),
+                "webhook": WebhookSettings(allow_unsigned=True, backoff_initial_s=0.01),
+            },
+        )
+        with over_http(settings) as running:
+            yield running
 
 
 @pytest.fixture(scope="module")
@@ -222,3 +248,45 @@ def record(paints: dict[str, float], timing: dict[str, float], weight: dict[str,
     }
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+
+
+def test_after_a_handoff_the_page_shows_the_agents_replies_until_handed_back(
+    browser: Browser, staffed: Served
+) -> None:
+    keys = KeyStore.from_settings(staffed.runtime.settings.database)
+    _, agent_key = keys.create("widget", "helpdesk", ("agent",))
+    keys.close()
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{staffed.base}/#key={WIDGET_KEY}")
+    expect(page.locator("form[data-ready]")).to_be_attached(timeout=15_000)
+
+    with page.expect_request(lambda r: r.url.endswith("/events"), timeout=30_000):
+        ask_by_keyboard(page, "I want to talk to a person")  # the page listens once handed off
+    expect(page.locator(".handoff[role=status]")).to_be_visible(timeout=30_000)
+    conversation = page.evaluate("sessionStorage.getItem('faqstream.conversation')")
+    path = f"/v1/conversations/{conversation}"
+
+    posted = staffed.client.post(
+        f"{path}/agent-messages",
+        json={"text": "Hello, Ana here. How can I help?", "author": "Ana"},
+        headers=auth(agent_key),
+    )
+    assert posted.status_code == 201, posted.text
+    reply = page.locator(".msg.agent")
+    expect(reply.locator(".text")).to_have_text("Hello, Ana here. How can I help?", timeout=30_000)
+    expect(reply.locator(".from")).to_have_text("Ana (support team)")
+
+    ask_by_keyboard(page, "My parcel is late")  # to the agent: the page says it was passed on
+    expect(page.locator(".msg.bot .text").last).to_have_text(passed_on("en"), timeout=30_000)
+    assert bot_label(page) == "Automated message (not your support agent)"
+
+    assert staffed.client.post(f"{path}/handback", headers=auth(agent_key)).status_code == 200
+    expect(page.locator(".handoff.back")).to_be_visible(timeout=30_000)
+    expect(page.locator("#who")).not_to_have_class("who handed")
+    ask_by_keyboard(page, REFUND_FAQ)
+    expect(page.locator(".msg.bot .text").last).to_have_text(REPLY, timeout=30_000)
+    assert bot_label(page) == "Virtual assistant"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-chat-agent.png"), full_page=True)
+    context.close()

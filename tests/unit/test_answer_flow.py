@@ -14,6 +14,9 @@ from prometheus_client import CollectorRegistry
 
 from fakes.llm import FakeLLM, LLMFailure, LLMReply, overloaded
 from knowledge.search import KnowledgeBase
+from service.agents.events import InProcessConversationEvents
+from service.agents.notice import passed_on
+from service.agents.takeover import Takeover
 from service.answers.aftercare import Aftercare
 from service.answers.digest import digest_prefix
 from service.answers.events import Delta, Done, Event, Failed, Meta
@@ -33,6 +36,7 @@ from service.handoff.settings import HandoffSettings
 from service.llm.admission import AdmissionGate, OverloadedError
 from service.llm.policy import ResilienceSettings
 from service.llm.resilient import ResilientClaude
+from service.notify.webhooks import WebhookSender, WebhookSettings
 from service.retrieval.relevance import RelevanceFloor
 from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.translate import TranslateSettings
@@ -40,6 +44,7 @@ from service.routing.factory import build_router
 from service.routing.settings import RouterSettings
 from tests.conftest import make_settings
 from tests.corpus import corpus_kb
+from tests.webhook_receiver import Receiver
 
 CLIENT = Client("tests")
 RETURNS = "How many days do I have to return an item?"
@@ -348,3 +353,37 @@ def test_closing_the_stream_early_releases_the_slot(
         assert r.gate.in_use == 0
 
     run(main())
+
+
+# ---------------------------------------------------------------- a person has the conversation
+
+
+def test_a_handoff_to_people_gives_them_the_conversation_and_the_flow_stays_silent(
+    app_settings: AppSettings, kb: KnowledgeBase, router: Any
+) -> None:
+    r = rig(app_settings, kb, router, FakeLLM(LLMReply(REPLY)))
+    with Receiver().running() as receiver:  # a handoff reaches people only through the webhook
+        webhook = WebhookSender(receiver.url, WebhookSettings(allow_unsigned=True))
+        events = InProcessConversationEvents()
+        r.service.deps.takeover = Takeover(sessions=r.sessions, events=events, webhook=webhook)
+
+        async def story() -> tuple[list[Event], list[Event]]:
+            handed = await r.ask("I want to talk to a person")
+            then = await r.ask(RETURNS, meta_of(handed).conversation_id)
+            await webhook.aclose()
+            return handed, then
+
+        handed, then = run(story())
+    assert meta_of(handed).handoff is not None and done_of(handed).with_agent
+    meta, done = meta_of(then), done_of(then)
+    assert meta.mode == "agent" and meta.citations == [] and meta.handoff is None
+    assert text_of(then) == passed_on("en")
+    assert done.stop_reason == "with_agent" and done.with_agent and done.usage.output_tokens == 0
+    assert r.llm.calls == [] and r.gate.in_use == 0  # no model, no slot taken
+    stored = run(r.sessions.load(conversation_key(CLIENT.name, meta.conversation_id)))
+    assert stored is not None and stored.state == "agent"
+    assert [t.role for t in stored.turns] == ["user", "assistant", "user"]  # the notice is not stored
+    assert stored.turns[-1].text == RETURNS and stored.turns[-1].message_id == meta.message_id
+    assert [d.body["type"] for d in receiver.deliveries if d.body["type"] != "handoff"] == [
+        "customer_message"
+    ]

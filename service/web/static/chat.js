@@ -1,6 +1,9 @@
 // faqstream web chat: streams answers from POST /v1/answers (Server-Sent Events read with fetch and
 // a ReadableStream), shows citations as footnotes with the quoted passage and a handoff notice, and
-// keeps the conversation id in sessionStorage. Text from the service is only ever set as text
+// keeps the conversation id in sessionStorage. After a handoff that gives the conversation to a
+// person (done.with_agent) it listens on GET /v1/conversations/{id}/events (read with fetch, like
+// the answers: EventSource cannot send the API key) and shows the agents' replies as from a person,
+// until the conversation is handed back. Text from the service is only ever set as text
 // (never as HTML). The reply language is the service's: it detects it, and the browser's
 // Accept-Language is its hint for messages too short to tell.
 "use strict";
@@ -24,9 +27,12 @@
     }
   })();
   const CONV = "faqstream.conversation", KEY = "faqstream.key", HANDED = "faqstream.handoff";
+  const SEEN = "faqstream.agentSeen"; // the last agent message shown (the events stream resumes after it)
+  const RECONNECT_MS = 3000;
   const timings = (window.faqstreamTimings = { answers: [] });
   let handedOff = store.getItem(HANDED) === "1";
   let count = 0;
+  let listening = null; // the AbortController of the open events stream
 
   // A key passed by the embedding page (widget.js: #key=…) stays in this tab only.
   const fragment = new URLSearchParams(location.hash.slice(1));
@@ -103,6 +109,76 @@
     item.after(note);
   }
 
+  function authHeaders(extra) {
+    const headers = { ...extra };
+    const key = store.getItem(KEY);
+    if (key) headers.Authorization = `Bearer ${key}`;
+    return headers;
+  }
+
+  function showAgentMessage(data) {
+    const label = data.author ? `${data.author} (support team)` : "Support team";
+    const item = bubble("agent", label);
+    item.querySelector(".text").textContent = data.text;
+    if (data.language) item.lang = data.language;
+    store.setItem(SEEN, data.message_id);
+    follow();
+  }
+
+  function handedBack() {
+    handedOff = false;
+    store.removeItem(HANDED);
+    who.textContent = "Virtual assistant — answers come from our help articles";
+    who.classList.remove("handed");
+    log.append(el("p", { class: "handoff back", role: "status" },
+      "Our support team has handed this conversation back to the virtual assistant."));
+    follow();
+  }
+
+  function onConversationEvent(name, data) {
+    if (name === "agent_message") {
+      showAgentMessage(data);
+    } else if (name === "state" && data.state === "bot" && handedOff) {
+      handedBack();
+      stopListening();
+    } else if (name === "state" && data.state === "agent" && !handedOff) {
+      handedOff = true;
+      store.setItem(HANDED, "1");
+      showHandoff();
+    }
+  }
+
+  function stopListening() {
+    if (listening) listening.abort();
+    listening = null;
+  }
+
+  // The agents' replies, live; reconnects (resuming after the last shown one) while handed off.
+  function listenForAgents() {
+    const conversation = store.getItem(CONV);
+    if (!conversation || listening) return;
+    const controller = new AbortController();
+    listening = controller;
+    const seen = store.getItem(SEEN);
+    const url = `/v1/conversations/${encodeURIComponent(conversation)}/events` +
+      (seen ? `?after=${encodeURIComponent(seen)}` : "");
+    let retry = true;
+    fetch(url, { headers: authHeaders({ Accept: "text/event-stream" }), signal: controller.signal })
+      .then((response) => {
+        if (!response.ok) {
+          retry = response.status >= 500; // 404: the conversation expired; 401/403: no use trying
+          return null;
+        }
+        return readEvents(response, onConversationEvent);
+      })
+      .catch(() => {})
+      .finally(() => {
+        if (listening !== controller) return; // stopped, or replaced
+        listening = null;
+        if (retry && handedOff && !controller.signal.aborted) setTimeout(listenForAgents, RECONNECT_MS);
+      });
+  }
+
   function fail(message) {
     alertBox.textContent = message;
     alertBox.hidden = false;
@@ -138,9 +214,7 @@
     const item = bubble("bot", speaker());
     const body = item.querySelector(".text");
     item.setAttribute("aria-busy", "true");
-    const headers = { "Content-Type": "application/json", Accept: "text/event-stream" };
-    const key = store.getItem(KEY);
-    if (key) headers.Authorization = `Bearer ${key}`;
+    const headers = authHeaders({ "Content-Type": "application/json", Accept: "text/event-stream" });
     const payload = { question: text, stream: true };
     const conversation = store.getItem(CONV);
     if (conversation) payload.conversation_id = conversation;
@@ -180,6 +254,14 @@
             handoffNotice(item);
             showHandoff();
           }
+          if (data.with_agent) {
+            if (!handedOff) {
+              handedOff = true;
+              store.setItem(HANDED, "1");
+              showHandoff();
+            }
+            listenForAgents();
+          }
           follow();
           timing.done = performance.now();
         } else if (name === "error") {
@@ -218,9 +300,11 @@
   });
 
   form.dataset.ready = "true"; // handlers attached (tests wait for it)
+  if (handedOff) listenForAgents(); // a reload while a person has the conversation
 
   $("restart").addEventListener("click", () => {
-    for (const name of [CONV, HANDED]) store.removeItem(name);
+    stopListening();
+    for (const name of [CONV, HANDED, SEEN]) store.removeItem(name);
     handedOff = false;
     who.textContent = "Virtual assistant — answers come from our help articles";
     who.classList.remove("handed");

@@ -1,0 +1,20 @@
+"""The agent-takeover settings (``AGENTS_``): which handoffs give the conversation to a person."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+from knowledge.settings import _config
+from service.handoff.signals import REASON_ORDER, HandoffReason
+
+
+class AgentSettings(BaseSettings):
+    model_config = _config("AGENTS_")
+
+    takeover_reasons: tuple[HandoffReason, ...] = Field(
+        default=REASON_ORDER,
+        description="handoff reasons after which a person has the conversation and the assistant "
+        "stops answering it (only when HANDOFF_WEBHOOK_URL is set: without it no person hears of "
+        "the handoff); empty = the assistant always keeps answering",
+    )

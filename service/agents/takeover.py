@@ -1,0 +1,250 @@
+"""Who has a conversation, and what passes between the customer and a person while one has it.
+
+``Takeover`` is the one place that changes a conversation's state (``bot`` ↔ ``agent``, kept in the
+session store with the turns) and writes what agents and customers say while a person has it:
+
+* ``handed_off`` — after an answer with a handoff: a conversation moves to ``agent`` when the
+  handoff went to people, i.e. ``HANDOFF_WEBHOOK_URL`` is set (the ``handoff`` event reaches the
+  agents' tool) and its reason is one of ``AGENTS_TAKEOVER_REASONS`` (default: every reason; the
+  customer was told a colleague takes over in each). Without a webhook nobody would ever answer,
+  so the assistant keeps the conversation.
+* ``customer_message`` — the customer wrote while a person has it: stored as a ``user`` turn,
+  sent to the handoff webhook as a ``customer_message`` event, recorded (role ``customer``).
+* ``agent_message`` — an agent's reply: stored as an ``agent`` turn (redacted like every stored
+  text: the customer sees the stored text, live and when polling alike), recorded (role ``agent``)
+  and published to the customer's open event streams (``service.agents.events``). A conversation
+  the assistant has is a 409 (``ConversationWithBotError``): take it over first (``take_over``).
+* ``take_over`` / ``hand_back`` — an agent takes a conversation without a handoff, or returns it
+  to the assistant (``handback`` webhook event). Each change is recorded (``StateRecord``) and
+  published (``state`` event). Both are idempotent: the state asked for is the answer.
+
+Every conversation is the tenant's own (``conversation_key``): an id the tenant does not hold is a
+404, as everywhere (``ConversationNotFoundError``).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from knowledge.errors import FaqstreamError
+from service.agents.events import ConversationEvent, ConversationEvents, conversation_events
+from service.agents.settings import AgentSettings
+from service.conversations.store import (
+    Conversation,
+    ConversationNotFoundError,
+    ConversationState,
+    SessionStore,
+    Turn,
+    conversation_key,
+)
+from service.core.identifiers import Pseudonyms
+from service.core.types import Client
+from service.handoff.signals import Handoff
+from service.notify.webhooks import WebhookSender
+from service.privacy.redaction import Redaction
+from service.records.records import MessageRecord, Record, Recorder, StateRecord
+
+log = logging.getLogger(__name__)
+
+
+class ConversationWithBotError(FaqstreamError):
+    """An agent's message to a conversation the assistant has (HTTP 409)."""
+
+    status = 409
+    code = "conversation_with_bot"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the assistant has this conversation: take it over first "
+            "(POST /v1/conversations/{id}/takeover), then post the message"
+        )
+
+
+def shown(turn: Turn) -> dict[str, Any]:
+    """A stored turn as the API shows it (the poll, the events stream)."""
+    role = {"user": "customer", "assistant": "assistant", "agent": "agent"}[turn.role]
+    return {
+        "message_id": turn.message_id,
+        "role": role,
+        "text": turn.text,
+        "author": turn.author,
+        "language": turn.language,
+        "at": turn.at.isoformat(),
+    }
+
+
+class Takeover:
+    @classmethod
+    def build(  # noqa: PLR0917  # the composition root hands over what it built, in order
+        cls,
+        settings: AgentSettings,
+        sessions: SessionStore,
+        redis: Redis | None,
+        prefix: str,
+        pseudonyms: Pseudonyms,
+        webhook: WebhookSender | None,
+        redaction: Redaction,
+        *,
+        recorder: Recorder | None = None,
+    ) -> Takeover:
+        """Live events through Redis when a client is given (else in this process); leaving the
+        context ends them."""
+        events = conversation_events(redis, prefix=prefix, pseudonyms=pseudonyms)
+        return cls(
+            sessions=sessions,
+            events=events,
+            settings=settings,
+            webhook=webhook,
+            recorder=recorder,
+            redaction=redaction,
+        )
+
+    async def __aenter__(self) -> Takeover:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.events.close()
+
+    def __init__(
+        self,
+        *,
+        sessions: SessionStore,
+        events: ConversationEvents,
+        settings: AgentSettings | None = None,
+        webhook: WebhookSender | None = None,
+        recorder: Recorder | None = None,
+        redaction: Redaction | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.events = events
+        self.settings = settings or AgentSettings()
+        self.webhook = webhook
+        self.recorder = recorder
+        self.redaction = redaction or Redaction()
+
+    # --- the assistant's side -----------------------------------------------------------------
+
+    def moves(self, handoff: Handoff) -> bool:
+        """Whether this handoff gives the conversation to a person (see the module docstring)."""
+        return self.webhook is not None and handoff.reason in self.settings.takeover_reasons
+
+    async def handed_off(self, client: Client, conversation_id: str, handoff: Handoff) -> bool:
+        """After an answer with ``handoff`` (its turns already stored): a person has it now, if it
+        moves (True)."""
+        if not self.moves(handoff):
+            return False
+        await self._change(client, conversation_id, "agent")
+        return True
+
+    async def customer_message(
+        self, client: Client, conversation_id: str, turn: Turn, *, intent: str | None = None
+    ) -> None:
+        """The customer wrote while a person has the conversation: tell the agents, record, store
+        (last: a store failure, raised as ``SessionStoreError``, loses neither of the others)."""
+        key = conversation_key(client.name, conversation_id)
+        assert turn.message_id is not None
+        if self.webhook is not None:
+            self.webhook.send(
+                "customer_message",
+                {
+                    "conversation_id": conversation_id,
+                    "message_id": turn.message_id,
+                    "client": client.name,
+                    "text": turn.text,
+                    "language": turn.language,
+                },
+            )
+        self._record(
+            MessageRecord(
+                key,
+                client.name,
+                turn.message_id,
+                "customer",
+                turn.text,
+                language=turn.language,
+                intent=intent,
+                key_id=client.key,
+                created_at=turn.at,
+            )
+        )
+        await self.sessions.append(key, [turn])
+
+    # --- the agents' side ---------------------------------------------------------------------
+
+    async def conversation(self, client: Client, conversation_id: str) -> Conversation:
+        """The tenant's conversation, or 404."""
+        found = await self.sessions.load(conversation_key(client.name, conversation_id))
+        if found is None:
+            raise ConversationNotFoundError()
+        return found
+
+    async def agent_message(
+        self, client: Client, conversation_id: str, text: str, author: str | None
+    ) -> Turn:
+        conv = await self.conversation(client, conversation_id)
+        if conv.state != "agent":
+            raise ConversationWithBotError()
+        key = conversation_key(client.name, conversation_id)
+        turn = Turn(
+            role="agent",
+            text=self.redaction.text(text),
+            language=conv.language,
+            message_id=f"msg_{uuid.uuid4().hex[:20]}",
+            author=self.redaction.text(author) if author else None,
+        )
+        await self.sessions.append(key, [turn])
+        assert turn.message_id is not None
+        self._record(
+            MessageRecord(
+                key,
+                client.name,
+                turn.message_id,
+                "agent",
+                turn.text,
+                language=turn.language,
+                mode="agent",
+                author=turn.author,
+                key_id=client.key,
+                created_at=turn.at,
+            )
+        )
+        await self._publish(key, ConversationEvent("agent_message", shown(turn)))
+        return turn
+
+    async def take_over(self, client: Client, conversation_id: str) -> Conversation:
+        await self.conversation(client, conversation_id)
+        await self._change(client, conversation_id, "agent")
+        return await self.conversation(client, conversation_id)
+
+    async def hand_back(self, client: Client, conversation_id: str) -> Conversation:
+        conv = await self.conversation(client, conversation_id)
+        if conv.state == "bot":
+            return conv
+        await self._change(client, conversation_id, "bot")
+        if self.webhook is not None:
+            self.webhook.send("handback", {"conversation_id": conversation_id, "client": client.name})
+        return await self.conversation(client, conversation_id)
+
+    # --- shared -------------------------------------------------------------------------------
+
+    async def _change(self, client: Client, conversation_id: str, state: ConversationState) -> None:
+        key = conversation_key(client.name, conversation_id)
+        if not await self.sessions.set_state(key, state):
+            raise ConversationNotFoundError()
+        self._record(StateRecord(key, client.name, state))
+        await self._publish(key, ConversationEvent("state", {"state": state}))
+
+    def _record(self, record: Record) -> None:
+        if self.recorder is not None:
+            self.recorder.add(record)
+
+    async def _publish(self, key: str, event: ConversationEvent) -> None:
+        try:
+            await self.events.publish(key, event)
+        except (RedisError, OSError) as exc:  # the turn is stored: the customer reads it on the poll
+            log.warning("conversation event not published (%s): %s", event.kind, exc)

@@ -1,0 +1,220 @@
+"""The agent takeover API (``service.agents``): a helpdesk posts agents' replies and hands
+conversations back; the customer's client reads those replies live or by polling.
+
+For the helpdesk — a database key with the ``agent`` scope (``faqstream keys create --scope
+agent``); the key's tenant is the only one whose conversations it reaches:
+
+* ``POST /v1/conversations/{id}/agent-messages`` ``{text, author?}`` → 201 the stored message; 409
+  ``conversation_with_bot`` while the assistant has the conversation.
+* ``POST /v1/conversations/{id}/takeover`` → a person has it (without waiting for a handoff).
+* ``POST /v1/conversations/{id}/handback`` → the assistant answers it again.
+
+For the customer's client — the key it asks questions with (``answer`` scope):
+
+* ``GET /v1/conversations/{id}/events?after=<message_id>`` — Server-Sent Events: ``state``
+  ``{state}`` first and on every change, ``agent_message`` (the message as the poll shows it, SSE
+  ``id`` its message id) for the agents' messages after ``after`` and then as they are posted;
+  ``: keep-alive`` comments in between. Open until the client leaves.
+* ``GET /v1/conversations/{id}/messages?after=<message_id>`` — the poll: ``state`` and the stored
+  messages after ``after`` (all kept ones when ``after`` is absent or no longer kept).
+
+An id the tenant does not hold is a 404 ``conversation_not_found`` everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from litestar import Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import Parameter
+from litestar.response import Stream
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.agents.events import ConversationEvent
+from service.agents.takeover import Takeover, shown
+from service.api import guards
+from service.api.errors import documented
+from service.api.runtime import Runtime
+from service.api.sse import KEEPALIVE, SSE_HEADERS
+from service.conversations.store import Conversation, ConversationState, Turn, conversation_key
+from service.core.types import Client
+
+MAX_AGENT_MESSAGE_CHARS = 8000
+# ?after=<message_id>: what the client has already seen
+After = Annotated[str | None, Parameter(query="after", description="the last message id the client has")]
+
+
+async def agent_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A key with the ``agent`` scope (401 / 403 otherwise, never open)."""
+    built = guards.runtime(connection.app.state)
+    headers = connection.headers
+    async with built.auth_failures.counted(connection):
+        connection.state.client = await built.auth.identify(
+            headers.get("authorization"), headers.get("x-api-key"), "agent"
+        )
+
+
+CLIENT = {"client": Provide(guards.client, sync_to_thread=False)}
+DESCRIBED = {
+    403: "the key lacks the route's scope: `agent` for the helpdesk's routes, `answer` for the customer's",
+    404: "`conversation_not_found`: an id this key's tenant does not hold (expired, another's, never issued)",
+    409: "`conversation_with_bot`: the assistant has the conversation; take it over first",
+}
+# The routes' callers: a helpdesk's agent-scope key, or the customer's client with its answer-scope key.
+HELPDESK: dict[str, Any] = {"guards": [agent_guard], "dependencies": CLIENT}
+CUSTOMER: dict[str, Any] = {"guards": [guards.api_key_guard], "dependencies": CLIENT}
+
+
+class AgentMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_AGENT_MESSAGE_CHARS, description="the reply")
+    author: str | None = Field(default=None, max_length=200, description="shown to the customer")
+
+
+class ShownMessage(BaseModel):
+    message_id: str | None
+    role: str = Field(description="customer | assistant | agent")
+    text: str = Field(description="as stored: redacted")
+    author: str | None
+    language: str
+    at: str
+
+
+class Posted(BaseModel):
+    conversation_id: str
+    message: ShownMessage
+
+
+class StateBody(BaseModel):
+    conversation_id: str
+    state: ConversationState
+
+
+class Messages(BaseModel):
+    conversation_id: str
+    state: ConversationState
+    messages: list[ShownMessage]
+
+
+def takeover_of(runtime: Runtime) -> Takeover:
+    """The service's ``Takeover`` (``build_runtime`` always gives the answer flow one)."""
+    takeover = runtime.answers.deps.takeover
+    assert takeover is not None
+    return takeover
+
+
+def after(conversation: Conversation, message_id: str | None) -> list[Turn]:
+    """The stored turns after the last one with ``message_id`` (all kept ones when it is not kept)."""
+    turns = conversation.turns
+    if message_id is not None:
+        for n in range(len(turns) - 1, -1, -1):
+            if turns[n].message_id == message_id:
+                return turns[n + 1 :]
+    return turns
+
+
+def _shown(turns: list[Turn]) -> list[ShownMessage]:
+    return [ShownMessage.model_validate(shown(t)) for t in turns]
+
+
+@post(
+    "/v1/conversations/{conversation_id:str}/agent-messages",
+    summary="Post an agent's reply to the customer",
+    status_code=201,
+    **HELPDESK,
+    responses=documented(400, 401, 403, 404, 409, 503, described=DESCRIBED),
+)
+async def agent_messages(
+    conversation_id: str, data: AgentMessage, runtime: Runtime, client: Client
+) -> Posted:
+    turn = await takeover_of(runtime).agent_message(client, conversation_id, data.text, data.author)
+    return Posted(conversation_id=conversation_id, message=ShownMessage.model_validate(shown(turn)))
+
+
+@post(
+    "/v1/conversations/{conversation_id:str}/takeover",
+    summary="A person takes the conversation over (the assistant stops answering it)",
+    status_code=200,
+    **HELPDESK,
+    responses=documented(401, 403, 404, 503, described=DESCRIBED),
+)
+async def takeover(conversation_id: str, runtime: Runtime, client: Client) -> StateBody:
+    conv = await takeover_of(runtime).take_over(client, conversation_id)
+    return StateBody(conversation_id=conversation_id, state=conv.state)
+
+
+@post(
+    "/v1/conversations/{conversation_id:str}/handback",
+    summary="Hand the conversation back to the assistant",
+    status_code=200,
+    **HELPDESK,
+    responses=documented(401, 403, 404, 503, described=DESCRIBED),
+)
+async def handback(conversation_id: str, runtime: Runtime, client: Client) -> StateBody:
+    conv = await takeover_of(runtime).hand_back(client, conversation_id)
+    return StateBody(conversation_id=conversation_id, state=conv.state)
+
+
+@get(
+    "/v1/conversations/{conversation_id:str}/messages",
+    summary="The conversation's messages after one (the customer's poll)",
+    **CUSTOMER,
+    responses=documented(401, 403, 404, 503, described=DESCRIBED),
+)
+async def conversation_messages(
+    conversation_id: str, runtime: Runtime, client: Client, after_id: After = None
+) -> Messages:
+    conv = await takeover_of(runtime).conversation(client, conversation_id)
+    return Messages(conversation_id=conversation_id, state=conv.state, messages=_shown(after(conv, after_id)))
+
+
+def _frame(event: ConversationEvent) -> bytes:
+    event_id = event.data.get("message_id") if event.kind == "agent_message" else None
+    head = f"id: {event_id}\n" if event_id else ""
+    return f"{head}event: {event.kind}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n".encode()
+
+
+async def _stream(
+    takeover: Takeover, client: Client, conversation_id: str, since: str | None, keepalive_s: float
+) -> AsyncIterator[bytes]:
+    async with takeover.events.listen(conversation_key(client.name, conversation_id)) as listener:
+        # Read after listening: a message posted in between comes both ways and is sent once.
+        conv = await takeover.conversation(client, conversation_id)
+        sent: set[str] = set()
+        frames = [_frame(ConversationEvent("state", {"state": conv.state}))]
+        for turn in after(conv, since):
+            if turn.role == "agent" and turn.message_id is not None:
+                sent.add(turn.message_id)
+                frames.append(_frame(ConversationEvent("agent_message", shown(turn))))
+        yield b"".join(frames)
+        while True:
+            event = await listener.next(keepalive_s)
+            if event is None:
+                yield KEEPALIVE
+            elif event.kind != "agent_message" or event.data.get("message_id") not in sent:
+                yield _frame(event)
+
+
+@get(
+    "/v1/conversations/{conversation_id:str}/events",
+    summary="The agents' messages and changes of hands, live (Server-Sent Events)",
+    **CUSTOMER,
+    responses=documented(401, 403, 404, 503, described=DESCRIBED),
+)
+async def conversation_events(
+    conversation_id: str, runtime: Runtime, client: Client, after_id: After = None
+) -> Response[Any]:
+    await takeover_of(runtime).conversation(client, conversation_id)  # 404 before the stream starts
+    body = _stream(
+        takeover_of(runtime), client, conversation_id, after_id, runtime.settings.service.keepalive_s
+    )
+    return Stream(body, media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+AGENT_ROUTES = [agent_messages, takeover, handback, conversation_messages, conversation_events]
