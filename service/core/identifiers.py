@@ -49,5 +49,6 @@ class Pseudonyms:
         return self.of("user", tenant, normalised) if normalised else None
 
     def conversation(self, key: str) -> str:
-        """The pseudonym of a conversation's store key (``<tenant>/<conversation_id>``)."""
+        """The pseudonym of a conversation's store key (``<tenant>/<conversation_id>``): the one
+        name of a conversation in Redis keys, the records and the usage ledger alike."""
         return self.of("conversation", "", key)

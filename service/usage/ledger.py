@@ -68,7 +68,8 @@ class UsageLedger:
         """Queue one answer's usage; returns at once, never raises for database trouble. The
         conversation id is written as its pseudonym (``service.core.identifiers``)."""
         tenant = record.tenant or record.key_id
-        pseudonym = self.pseudonyms.of("conversation", tenant, record.conversation_id)
+        # The records' and session store's name for it, so ledger rows join conversations.
+        pseudonym = self.pseudonyms.conversation(f"{tenant}/{record.conversation_id}")
         self.writer.offer(self.rows, dataclasses.replace(record, conversation_id=pseudonym))
 
     async def flush(self) -> None:

@@ -164,8 +164,9 @@ def answers(backend: Backend, key_id: str = "k1", day: date = DAY) -> int:
 
 
 def pseudonym(conversation_id: str, key: str = "k1") -> str:
-    """What the ledger writes for a conversation id (no secret: plain SHA-256 with the tenant)."""
-    return Pseudonyms().of("conversation", key, conversation_id)
+    """What the ledger writes for a conversation id (no secret: plain SHA-256 of the store key,
+    ``<tenant>/<conversation_id>``), the same name the records give the conversation."""
+    return Pseudonyms().conversation(f"{key}/{conversation_id}")
 
 
 def by_conversation(backend: Backend, conversation_id: str) -> list[UsageRecord]:
