@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -88,7 +89,10 @@ def _command(since: datetime) -> list[str]:
 
 
 def _kill_at(point: str, command: list[str], env: dict[str, str], cwd: Path) -> list[str]:
-    """Run until it announces ``checkpoint <point>``, then SIGKILL it; its stderr lines."""
+    """Run until it announces ``checkpoint <point>``, then SIGKILL it; its stderr lines.
+
+    A thread reads stderr line by line: ``select`` on the pipe would miss a line the text wrapper
+    already buffered (two lines written at once), and wait for output that never comes."""
     proc = subprocess.Popen(
         command,
         env=env | {CHECKPOINT_ENV: point},
@@ -97,17 +101,24 @@ def _kill_at(point: str, command: list[str], env: dict[str, str], cwd: Path) -> 
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert proc.stderr is not None
+    stderr = proc.stderr
+    assert stderr is not None
+    received: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in stderr:
+            received.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
     lines: list[str] = []
     deadline = time.monotonic() + 60
     try:
         while f"checkpoint {point}" not in (line.strip() for line in lines):
             assert time.monotonic() < deadline, f"no checkpoint {point}: {lines}"
-            readable, _, _ = select.select([proc.stderr], [], [], 0.5)
-            if readable:
-                line = proc.stderr.readline()
-                assert line, f"exited ({proc.wait()}) before checkpoint {point}: {lines}"
-                lines.append(line)
+            try:
+                lines.append(received.get(timeout=0.5))
+            except queue.Empty:
+                assert proc.poll() is None, f"exited ({proc.returncode}) before checkpoint {point}: {lines}"
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
