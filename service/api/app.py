@@ -103,7 +103,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        knowledge = kb if kb is not None else await asyncio.to_thread(KnowledgeBase.open, serving(app_settings))
+        knowledge = kb
+        if knowledge is None:
+            knowledge = await asyncio.to_thread(KnowledgeBase.open, serving(app_settings))
         runtime = await build_runtime(app_settings, knowledge, ingest_runner)
         app.state.runtime = runtime
         try:
