@@ -31,8 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -42,6 +41,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from service.llm.admission import AdmissionGate, Lease, OverloadedError
 from service.llm.breaker import BreakerBoard, Clock, Permit
 from service.llm.errors import UpstreamError
+from service.llm.idle import IdleWatch
 from service.llm.interface import LLM, Blocks, Completed, Completion, Started, StreamEvent, TextDelta
 from service.llm.metrics import ResilienceMetrics
 from service.llm.policy import ResilienceSettings, RetryBudget, is_model_failure
@@ -70,59 +70,6 @@ class _CircuitOpenError(Exception):
     """Internal: the model's breaker refused the request (never retried, falls through to the next)."""
 
 
-class _IdleWatch:
-    """The idle timeout of one stream, with one timer for the whole stream.
-
-    Each wait for the next event notes when it began (``waiting``); the timer, when it fires,
-    cancels the waiting task only if that wait has lasted ``idle_s``, else re-arms itself for the
-    current wait's deadline; outside a wait it lapses until the next one. The deadline is the same
-    as an ``asyncio.timeout`` around each wait, which made and cancelled a timer per token
-    (~4 µs of the event loop each, 40+ per answer).
-    """
-
-    def __init__(self, idle_s: float) -> None:
-        self.idle_s = idle_s
-        self._loop = asyncio.get_running_loop()
-        self._task: asyncio.Task[object] | None = None
-        self._since = 0.0
-        self._timer: asyncio.TimerHandle | None = None
-        self._expired = False
-
-    def _fire(self) -> None:
-        self._timer = None
-        if self._task is None:
-            return
-        due = self._since + self.idle_s
-        if self._loop.time() >= due:
-            self._expired = True
-            self._task.cancel()
-        else:
-            self._timer = self._loop.call_at(due, self._fire)
-
-    @contextmanager
-    def waiting(self) -> Iterator[None]:
-        """Around one wait: ``TimeoutError`` when it lasts ``idle_s`` (as ``asyncio.timeout``)."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._task, self._since, self._expired = task, self._loop.time(), False
-        cancelling = task.cancelling()
-        if self._timer is None:
-            self._timer = self._loop.call_at(self._since + self.idle_s, self._fire)
-        try:
-            yield
-        except asyncio.CancelledError:
-            if self._expired and task.uncancel() <= cancelling:
-                raise TimeoutError from None
-            raise
-        finally:
-            self._task = None
-
-    def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-
 @dataclass
 class _Opened:
     """A stream past its first event: what the retry phase hands to the relay."""
@@ -131,7 +78,7 @@ class _Opened:
     events: AsyncGenerator[StreamEvent, None]
     first: TextDelta | Completed
     permit: Permit
-    idle: _IdleWatch | None = field(default=None, repr=False)  # created at the first wait
+    idle: IdleWatch | None = field(default=None, repr=False)  # created at the first wait
 
 
 class ResilientClaude:
@@ -264,7 +211,7 @@ class ResilientClaude:
 
     async def _next(self, opened: _Opened) -> TextDelta | Completed:
         if opened.idle is None:
-            opened.idle = _IdleWatch(self.settings.idle_timeout_s)
+            opened.idle = IdleWatch(self.settings.idle_timeout_s)
         try:
             with opened.idle.waiting():
                 event = await anext(opened.events)
