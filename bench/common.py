@@ -84,8 +84,8 @@ def machine() -> dict[str, Any]:
 
 
 def write_result(name: str, figures: dict[str, Any]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     body = {
         "benchmark": name,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -11,6 +11,11 @@ Writes bench/results/service_latency.json.
 and writes the raw stacks to bench/results/service_latency_profile.txt and their summary by owner
 (embedding, Litestar, the SDK…) into the JSON under "profile". Sampling costs the service a little
 CPU, so the headline figures come from runs without it.
+
+For A/B comparisons on a shared machine: `--levels 64 --requests 640 --out issue11b/NAME` runs
+only that level with fewer requests and writes its figures to bench/results/issue11b/NAME.json.
+Compare the service's CPU per answer of interleaved runs (before, after, before, after): wall-clock
+latencies follow whatever else the machine is doing, CPU time much less.
 """
 
 from __future__ import annotations
@@ -177,10 +182,20 @@ def start_fake(fake_port: int) -> subprocess.Popen[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true", help="py-spy the service at the last level")
+    parser.add_argument(
+        "--levels", default=os.environ.get("BENCH_LEVELS", "1,16,64"), help="concurrencies to run, e.g. 64"
+    )
+    parser.add_argument(
+        "--requests", type=int, default=0, help="requests per level (default: 40, 320, 1280); an A/B run"
+    )
+    parser.add_argument(
+        "--out", default="", help="write the figures as bench/results/OUT.json (e.g. issue11b/after_64)"
+    )
     args = parser.parse_args()
     profile_raw = RESULTS / "service_latency_profile.txt"
     questions = [r["query"] for r in read_jsonl(EVAL / "faq_queries.jsonl")][:2000]
-    levels = [lv for lv in LEVELS if str(lv[0]) in os.environ.get("BENCH_LEVELS", "1,16,64").split(",")]
+    wanted = args.levels.split(",")
+    levels = [(c, args.requests or total) for c, total in LEVELS if str(c) in wanted]
     fake_port, service_port = free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="faqstream-latency-") as tmp:
         env = bench_env(Path(tmp), service_port, fake_port)
@@ -283,7 +298,9 @@ def main() -> None:
                 "start": round(rss_start, 1),
                 "end": round(proc.memory_info().rss / 2**20, 1),
             }
-            if len(levels) < len(LEVELS):
+            if args.out:
+                write_result(args.out, {"levels": args.levels, **results})
+            if len(levels) < len(LEVELS) or args.requests:
                 print(json.dumps(results, indent=1))
                 return
             results["targets"] = {

@@ -96,7 +96,12 @@ class EmbeddingSettings(BaseSettings):
         le=262_144,
         description="padded tokens per forward pass, at most: bounds ingest memory",
     )
-    threads: int = Field(default=0, ge=0, description="0 = all cores")
+    threads: int = Field(
+        default=0,
+        ge=0,
+        description="ONNX Runtime threads per forward pass; 0 = automatic: one in the answer service "
+        "(short questions: less CPU per answer, the event loop keeps the other core), all cores elsewhere",
+    )
     query_max_tokens: int = Field(
         default=256,
         ge=8,

@@ -81,6 +81,19 @@ def cors(settings: AppSettings) -> CORSConfig | None:
     )
 
 
+def serving(settings: AppSettings) -> AppSettings:
+    """The settings the service opens its knowledge base with: ``EMBEDDING_THREADS=0`` (automatic)
+    is one ONNX Runtime thread per forward pass here. A question is ~15 tokens; split over two
+    threads, each of the model's ~600 small operators wakes the second thread, which costs more
+    CPU than it saves time, and the event loop needs that core (1 thread: 1.0 ms less CPU per
+    answer at 64 streams, docs/benchmarks.md "Issue 11 CPU, round 3"). Ingest and the CLI keep
+    all cores for their long batches."""
+    if settings.embedding.threads:
+        return settings
+    embedding = settings.embedding.model_copy(update={"threads": 1})
+    return settings.model_copy(update={"embedding": embedding})
+
+
 def create_app(
     settings: AppSettings | None = None,
     *,
@@ -93,7 +106,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        knowledge = kb if kb is not None else await asyncio.to_thread(KnowledgeBase.open, app_settings)
+        knowledge = kb
+        if knowledge is None:
+            knowledge = await asyncio.to_thread(KnowledgeBase.open, serving(app_settings))
         runtime = await build_runtime(app_settings, knowledge, ingest_runner)
         app.state.runtime = runtime
         try:

@@ -35,7 +35,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry
@@ -45,6 +45,7 @@ from service.llm.admission import AdmissionGate, Lease, OverloadedError
 from service.llm.billing import Bill
 from service.llm.breaker import BreakerBoard, Clock, Permit
 from service.llm.errors import UpstreamError
+from service.llm.idle import IdleWatch
 from service.llm.interface import LLM, Blocks, Completed, Completion, Started, StreamEvent, TextDelta
 from service.llm.metrics import ResilienceMetrics
 from service.llm.policy import ResilienceSettings, RetryBudget, is_model_failure
@@ -81,6 +82,7 @@ class _Opened:
     events: AsyncGenerator[StreamEvent, None]
     first: TextDelta | Completed
     permit: Permit
+    idle: IdleWatch | None = field(default=None, repr=False)  # created at the first wait
 
 
 class ResilientClaude:
@@ -157,6 +159,8 @@ class ResilientClaude:
             raise
         finally:
             if opened is not None:
+                if opened.idle is not None:
+                    opened.idle.close()
                 await opened.events.aclose()
 
     async def _open_chain(
@@ -214,8 +218,10 @@ class ResilientClaude:
         return _Opened(model, events, first, permit)
 
     async def _next(self, opened: _Opened) -> TextDelta | Completed:
+        if opened.idle is None:
+            opened.idle = IdleWatch(self.settings.idle_timeout_s)
         try:
-            async with asyncio.timeout(self.settings.idle_timeout_s):
+            with opened.idle.waiting():
                 event = await anext(opened.events)
                 while isinstance(event, Started):
                     event = await anext(opened.events)
