@@ -283,9 +283,22 @@ def test_after_a_handoff_the_page_shows_the_agents_replies_until_handed_back(
     ask_by_keyboard(page, "My parcel is late")  # to the agent: the page says it was passed on
     expect(page.locator(".msg.bot .text").last).to_have_text(passed_on("en"), timeout=30_000)
     assert bot_label(page) == "Automated message (not your support agent)"
+    expect(page.locator(".msg.bot").last.locator(".feedback")).to_have_count(0)  # no thumbs on the notice
+
+    # A reload while the person has it: the transcript comes back, each agent reply once, and the
+    # page listens again.
+    with page.expect_request(lambda r: "/events?after=" in r.url, timeout=30_000):
+        page.reload()
+    expect(page.locator("#log[data-restored]")).to_be_attached(timeout=15_000)
+    expect(reply.locator(".text")).to_have_text(["Hello, Ana here. How can I help?"])
+    expect(page.locator(".msg.user .text")).to_have_text(["I want to talk to a person", "My parcel is late"])
+    expect(page.locator(".msg.bot")).to_have_count(1)  # the passed-on notice is not part of the record
+    expect(page.locator(".msg.bot .feedback")).to_have_count(1)
+    expect(page.locator(".handoff[role=status]")).to_be_visible()
 
     assert staffed.client.post(f"{path}/handback", headers=auth(agent_key)).status_code == 200
     expect(page.locator(".handoff.back")).to_be_visible(timeout=30_000)
+    expect(page.locator(".msg.agent")).to_have_count(1)  # the resumed stream did not repeat Ana's reply
     expect(page.locator("#who")).not_to_have_class("who handed")
     ask_by_keyboard(page, REFUND_FAQ)
     expect(page.locator(".msg.bot .text").last).to_have_text(REPLY, timeout=30_000)

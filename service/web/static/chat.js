@@ -35,7 +35,6 @@
   let handedOff = store.getItem(HANDED) === "1";
   let count = 0;
   let listening = null; // the AbortController of the open events stream
-  const agentShown = new Set(); // agent message ids on the page (restored and streamed: shown once)
   const COMMENT_MAX = 2000; // POST /v1/feedback: comment at most 2000 characters
   const SVG = "http://www.w3.org/2000/svg";
   // Material Design "thumb up" icon (Apache-2.0); the thumbs-down button shows it turned over.
@@ -137,8 +136,6 @@
   }
 
   function showAgentMessage(data) {
-    if (data.message_id && agentShown.has(data.message_id)) return;
-    if (data.message_id) agentShown.add(data.message_id);
     const label = data.author ? `${data.author} (support team)` : "Support team";
     const item = bubble("agent", label);
     item.querySelector(".text").textContent = data.text;
@@ -436,12 +433,11 @@
       } else if (m.role === "agent") {
         showAgentMessage(m);
       } else {
-        const automated = m.mode === "agent";
-        const item = bubble("bot", automated ? AUTOMATED : ASSISTANT);
+        const item = bubble("bot", ASSISTANT); // (the record holds no passed-on notices)
         if (m.language) item.lang = m.language;
         renderCited(item.querySelector(".text"), m.text, m.citations, item.id);
         footnotes(item, m.text, m.citations);
-        if (!automated && m.status === "complete") {
+        if (m.status === "complete") {
           feedbackControls(item, record.conversation_id, m.message_id, m.feedback?.thumbs);
         }
         if (m.handoff_reason) handoffNotice(item);
@@ -455,7 +451,9 @@
     .catch(() => {}) // the page works without its history
     .finally(() => {
       log.dataset.restored = "true"; // (tests wait for it)
-      if (handedOff) listenForAgents(); // a reload while a person has the conversation
+      // A reload while a person has the conversation: after the restore (which shows the agents'
+      // replies so far and remembers the last), so the stream resumes after it.
+      if (handedOff) listenForAgents();
     });
 
   $("restart").addEventListener("click", () => {
