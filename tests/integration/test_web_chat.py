@@ -339,7 +339,8 @@ def test_thumbs_and_a_comment_under_a_reply_reach_its_record_by_keyboard(
     expect(up).to_be_focused()
     with page.expect_request("**/v1/feedback") as sent:
         page.keyboard.press("Enter")
-    assert sent.value.post_data_json == {"conversation_id": conversation, "message_id": message_id, "thumbs": "up"}
+    sent_up = {"conversation_id": conversation, "message_id": message_id, "thumbs": "up"}
+    assert sent.value.post_data_json == sent_up
     expect(up).to_have_attribute("aria-pressed", "true")
     expect(feedback.get_by_role("status")).to_have_text("Thanks for your feedback.")
     expect(comment).to_be_hidden()
