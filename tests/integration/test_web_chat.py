@@ -30,6 +30,7 @@ from fakes import FakeAnthropic
 from service.agents.notice import passed_on
 from service.handoff.settings import HandoffSettings
 from service.notify.webhooks import WebhookSettings
+from service.records.store import COMMENT_MAX_CHARS
 from service.settings.auth import AuthSettings
 from service.tenants.store import KeyStore
 from tests.service_harness import MIN_CACHE, REFUND_FAQ, REPLY, Served, auth, over_http, service_settings
@@ -360,7 +361,7 @@ def test_thumbs_and_a_comment_under_a_reply_reach_its_record_by_keyboard(
     expect(feedback.get_by_role("status")).to_have_text("Thanks for your feedback.")
 
     # The optional comment after a thumbs down: the next stop in the tab order, then its button.
-    expect(comment).to_have_attribute("maxlength", "2000")
+    expect(comment).to_have_attribute("maxlength", str(COMMENT_MAX_CHARS))  # the API's limit
     page.keyboard.press("Tab")
     expect(comment).to_be_focused()
     page.keyboard.type("It did not say when the money arrives.")

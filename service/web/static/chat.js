@@ -35,7 +35,7 @@
   let handedOff = store.getItem(HANDED) === "1";
   let count = 0;
   let listening = null; // the AbortController of the open events stream
-  const COMMENT_MAX = 2000; // POST /v1/feedback: comment at most 2000 characters
+  const COMMENT_MAX = 2000; // POST /v1/feedback: comment at most 2000 characters (COMMENT_MAX_CHARS)
   const SVG = "http://www.w3.org/2000/svg";
   // Material Design "thumb up" icon (Apache-2.0); the thumbs-down button shows it turned over.
   const THUMB = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
@@ -49,7 +49,7 @@
     commentSend: "Send comment",
     thanks: "Thanks for your feedback.",
     thanksComment: "Thanks for your feedback and your comment.",
-    failed: "Your feedback could not be sent. Please try again.",
+    failed: (reason) => `Your feedback could not be sent (${reason}). Please try again.`,
   };
 
   // A key passed by the embedding page (widget.js: #key=…) stays in this tab only.
@@ -236,7 +236,9 @@
     const status = el("p", { class: "fb-status", role: "status" });
     const commentId = `${item.id}-comment`;
     const form = el("form", { class: "fb-comment", hidden: "" });
-    const field = el("textarea", { id: commentId, rows: "2", maxlength: String(COMMENT_MAX) });
+    const field = el("textarea", {
+      id: commentId, rows: "2", maxlength: String(COMMENT_MAX), "aria-describedby": "sendhint",
+    });
     const submit = el("button", { type: "submit", class: "fb-send" }, FEEDBACK.commentSend);
     form.append(el("label", { for: commentId }, FEEDBACK.commentLabel), field, submit);
     box.append(el("span", { class: "fb-ask", id: `${item.id}-fb` }, FEEDBACK.group), up, down, status, form);
@@ -261,8 +263,8 @@
       try {
         await sendFeedback(conversation, messageId, thumbs, comment);
         return true;
-      } catch {
-        say(FEEDBACK.failed, true);
+      } catch (error) {
+        say(FEEDBACK.failed(error.message), true);
         return false;
       } finally {
         setBusy(false);
@@ -285,14 +287,19 @@
       say(FEEDBACK.thanksComment);
       down.focus(); // the field is gone: focus stays in the feedback group
     });
+    enterSends(field, form);
+    if (given) pressed(given);
+    item.append(box);
+  }
+
+  // Enter in a text field sends its form; Shift+Enter starts a new line.
+  function enterSends(field, owner) {
     field.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
-        form.requestSubmit();
+        owner.requestSubmit();
       }
     });
-    if (given) pressed(given);
-    item.append(box);
   }
 
   function fail(message) {
@@ -409,12 +416,7 @@
     }
   });
 
-  question.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      form.requestSubmit();
-    }
-  });
+  enterSends(question, form);
 
   // A reload: the transcript comes back from the conversation's record (the page stays as it is
   // when the service keeps no records, no longer holds the conversation, or a question was sent).
