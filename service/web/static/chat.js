@@ -3,8 +3,10 @@
 // keeps the conversation id in sessionStorage. After a handoff that gives the conversation to a
 // person (done.with_agent) it listens on GET /v1/conversations/{id}/events (read with fetch, like
 // the answers: EventSource cannot send the API key) and shows the agents' replies as from a person,
-// until the conversation is handed back. Text from the service is only ever set as text
-// (never as HTML). The reply language is the service's: it detects it, and the browser's
+// until the conversation is handed back. Under each completed reply, thumbs up / down buttons send
+// POST /v1/feedback (a thumbs down offers an optional comment, sent as a second feedback); on a
+// reload the transcript comes back from GET /v1/conversations/{id}. Text from the service is only
+// ever set as text (never as HTML). The reply language is the service's: it detects it, and the browser's
 // Accept-Language is its hint for messages too short to tell.
 "use strict";
 (() => {
@@ -33,6 +35,22 @@
   let handedOff = store.getItem(HANDED) === "1";
   let count = 0;
   let listening = null; // the AbortController of the open events stream
+  const COMMENT_MAX = 2000; // POST /v1/feedback: comment at most 2000 characters (COMMENT_MAX_CHARS)
+  const SVG = "http://www.w3.org/2000/svg";
+  // Material Design "thumb up" icon (Apache-2.0); the thumbs-down button shows it turned over.
+  const THUMB = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
+    "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
+  // The feedback controls' words, in the page's language like its other labels.
+  const FEEDBACK = {
+    group: "Was this answer helpful?",
+    up: "Helpful",
+    down: "Not helpful",
+    commentLabel: "What was missing or wrong? (optional)",
+    commentSend: "Send comment",
+    thanks: "Thanks for your feedback.",
+    thanksComment: "Thanks for your feedback and your comment.",
+    failed: (reason) => `Your feedback could not be sent (${reason}). Please try again.`,
+  };
 
   // A key passed by the embedding page (widget.js: #key=…) stays in this tab only.
   const fragment = new URLSearchParams(location.hash.slice(1));
@@ -48,8 +66,9 @@
     return node;
   }
 
+  const ASSISTANT = "Virtual assistant", AUTOMATED = "Automated message (not your support agent)";
   function speaker() {
-    return handedOff ? "Automated message (not your support agent)" : "Virtual assistant";
+    return handedOff ? AUTOMATED : ASSISTANT;
   }
 
   function showHandoff() {
@@ -179,6 +198,110 @@
       });
   }
 
+  async function sendFeedback(conversation, messageId, thumbs, comment) {
+    const payload = { conversation_id: conversation, message_id: messageId, thumbs };
+    if (comment) payload.comment = comment;
+    const response = await fetch("/v1/feedback", {
+      method: "POST",
+      headers: authHeaders({ "Content-Type": "application/json" }),
+      body: JSON.stringify(payload),
+    });
+    if (!response.ok) {
+      const error = await response.json().catch(() => ({}));
+      throw new Error(error.error?.message || `status ${response.status}`);
+    }
+  }
+
+  function thumbButton(direction) {
+    const button = el("button", {
+      type: "button", class: `thumb ${direction}`, "aria-pressed": "false", "aria-label": FEEDBACK[direction],
+      title: FEEDBACK[direction],
+    });
+    const icon = document.createElementNS(SVG, "svg");
+    icon.setAttribute("viewBox", "0 0 24 24");
+    icon.setAttribute("aria-hidden", "true");
+    icon.setAttribute("focusable", "false");
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", THUMB);
+    icon.append(path);
+    button.append(icon);
+    return button;
+  }
+
+  // Thumbs up / down under a reply (and, after a thumbs down, an optional comment). While a
+  // feedback is on its way the controls are aria-disabled, not disabled: keyboard focus stays put.
+  function feedbackControls(item, conversation, messageId, given) {
+    const box = el("div", { class: "feedback", role: "group", "aria-labelledby": `${item.id}-fb` });
+    const up = thumbButton("up"), down = thumbButton("down");
+    const status = el("p", { class: "fb-status", role: "status" });
+    const commentId = `${item.id}-comment`;
+    const form = el("form", { class: "fb-comment", hidden: "" });
+    const field = el("textarea", {
+      id: commentId, rows: "2", maxlength: String(COMMENT_MAX), "aria-describedby": "sendhint",
+    });
+    const submit = el("button", { type: "submit", class: "fb-send" }, FEEDBACK.commentSend);
+    form.append(el("label", { for: commentId }, FEEDBACK.commentLabel), field, submit);
+    box.append(el("span", { class: "fb-ask", id: `${item.id}-fb` }, FEEDBACK.group), up, down, status, form);
+    let busy = false;
+
+    function setBusy(value) {
+      busy = value;
+      for (const control of [up, down, submit]) control.setAttribute("aria-disabled", String(value));
+    }
+    function pressed(thumbs) {
+      up.setAttribute("aria-pressed", String(thumbs === "up"));
+      down.setAttribute("aria-pressed", String(thumbs === "down"));
+    }
+    function say(text, error) {
+      status.textContent = text;
+      status.classList.toggle("error", Boolean(error));
+    }
+    async function give(thumbs, comment) {
+      if (busy) return false;
+      setBusy(true);
+      say("");
+      try {
+        await sendFeedback(conversation, messageId, thumbs, comment);
+        return true;
+      } catch (error) {
+        say(FEEDBACK.failed(error.message), true);
+        return false;
+      } finally {
+        setBusy(false);
+      }
+    }
+    for (const [button, thumbs] of [[up, "up"], [down, "down"]]) {
+      button.addEventListener("click", async () => {
+        if (button.getAttribute("aria-pressed") === "true" || !(await give(thumbs))) return;
+        pressed(thumbs);
+        form.hidden = thumbs !== "down";
+        say(FEEDBACK.thanks);
+      });
+    }
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const comment = field.value.trim();
+      if (!comment || !(await give("down", comment))) return;
+      form.hidden = true;
+      field.value = "";
+      say(FEEDBACK.thanksComment);
+      down.focus(); // the field is gone: focus stays in the feedback group
+    });
+    enterSends(field, form);
+    if (given) pressed(given);
+    item.append(box);
+  }
+
+  // Enter in a text field sends its form; Shift+Enter starts a new line.
+  function enterSends(field, owner) {
+    field.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        owner.requestSubmit();
+      }
+    });
+  }
+
   function fail(message) {
     alertBox.textContent = message;
     alertBox.hidden = false;
@@ -248,6 +371,7 @@
           const handoff = data.handoff || meta.handoff;
           renderCited(body, answer, meta.citations, item.id);
           footnotes(item, answer, meta.citations);
+          if (meta.mode !== "agent") feedbackControls(item, meta.conversation_id, meta.message_id);
           if (handoff && !handedOff) {
             handedOff = true;
             store.setItem(HANDED, "1");
@@ -292,15 +416,47 @@
     }
   });
 
-  question.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      form.requestSubmit();
+  enterSends(question, form);
+
+  // A reload: the transcript comes back from the conversation's record (the page stays as it is
+  // when the service keeps no records, no longer holds the conversation, or a question was sent).
+  async function restore() {
+    const conversation = store.getItem(CONV);
+    if (!conversation) return;
+    const url = `/v1/conversations/${encodeURIComponent(conversation)}`;
+    const response = await fetch(url, { headers: authHeaders({ Accept: "application/json" }) });
+    if (!response.ok) return;
+    const record = await response.json();
+    if (!record.messages.length || log.querySelector(".msg")) return;
+    log.replaceChildren();
+    for (const m of record.messages) {
+      if (m.role === "customer") {
+        bubble("user", "You").querySelector(".text").textContent = m.text;
+      } else if (m.role === "agent") {
+        showAgentMessage(m);
+      } else {
+        const item = bubble("bot", ASSISTANT); // (the record holds no passed-on notices)
+        if (m.language) item.lang = m.language;
+        renderCited(item.querySelector(".text"), m.text, m.citations, item.id);
+        footnotes(item, m.text, m.citations);
+        if (m.status === "complete") {
+          feedbackControls(item, record.conversation_id, m.message_id, m.feedback?.thumbs);
+        }
+        if (m.handoff_reason) handoffNotice(item);
+      }
     }
-  });
+    follow();
+  }
 
   form.dataset.ready = "true"; // handlers attached (tests wait for it)
-  if (handedOff) listenForAgents(); // a reload while a person has the conversation
+  restore()
+    .catch(() => {}) // the page works without its history
+    .finally(() => {
+      log.dataset.restored = "true"; // (tests wait for it)
+      // A reload while a person has the conversation: after the restore (which shows the agents'
+      // replies so far and remembers the last), so the stream resumes after it.
+      if (handedOff) listenForAgents();
+    });
 
   $("restart").addEventListener("click", () => {
     stopListening();
