@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from service.tenants.store import KeyRecord, KeyStore
 
-SCOPES = ("answer", "admin", "metrics")
+# service.core.types.SCOPES, spelled out so `faqstream --help` does not import the service
+# (tests/integration/test_cli.py holds the two equal).
+SCOPES = ("answer", "admin", "metrics", "agent")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

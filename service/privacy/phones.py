@@ -5,7 +5,10 @@ whatever the region. A national number (``06 12 34 56 78``, ``(415) 555-2671``, 
 ``13812345678``) only means something in a region, so each candidate is tried in every region of
 ``regions`` (``PRIVACY_PHONE_REGIONS``; by default those of the languages the service answers in)
 and kept when it is a *valid* number there (a real numbering plan's length and prefix). Right after
-a phone word ("phone", "tel", "手机", "teléfono"…) a *possible* number is enough.
+a phone word ("phone", "tel", "手机", "teléfono"…), or written with a ``+`` and its country code, a
+*possible* number (a plausible length for that country) is enough: ranges a numbering plan keeps
+for fiction or has not assigned yet (``+44 7700 900123``) are still someone's way to be reached
+when a customer writes them like that.
 
 Dropped: numbers right after a reference word ("order", "#", "订单"…: that is what order numbers
 look like), except with a ``+``; dates (``01.02.2024``); and pieces of a longer number (a run of
@@ -60,7 +63,8 @@ def phones(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> Iterator[Span
             continue
         if any(start < cand.end() and cand.start() < end for start, end in ibans):
             continue
-        leniency = Leniency.POSSIBLE if _after_phone_word(text, cand.start()) else Leniency.VALID
+        international = cand.group().startswith("+")
+        leniency = Leniency.POSSIBLE if international or _after_phone_word(text, cand.start()) else Leniency.VALID
         # "00" + country code is "+" + country code for the matcher (the international prefix).
         piece = cand.group()
         spans: set[tuple[int, int]] = set()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.store.edge import EdgeStore
+from service.core.types import SCOPES
 from tests.corpus import write_broken_files, write_corpus
 
 pytestmark = pytest.mark.slow
@@ -201,3 +202,8 @@ def test_keys_help_and_an_empty_then_filled_key_table(tmp_path: Path, child_env:
     assert "acme" in listed.stdout and "30 rpm" in listed.stdout and "active" in listed.stdout
     assert key not in listed.stdout
     assert run(env, "keys", "create", "--tenant", "acme", "--name", "x", "--scope", "root").returncode == 2
+    # Every scope the service checks can be given (a helpdesk's ``agent`` key included).
+    every = [arg for scope in SCOPES for arg in ("--scope", scope)]
+    made = run(env, "keys", "create", "--tenant", "acme", "--name", "all", "--json", *every)
+    assert made.returncode == 0, made.stderr
+    assert sorted(json.loads(made.stdout)["scopes"]) == sorted(SCOPES)

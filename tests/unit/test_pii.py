@@ -43,6 +43,10 @@ POSITIVES = [
     ("mój numer 512 345 678", "512 345 678", "phone"),
     ("il mio cellulare è 347 123 4567", "347 123 4567", "phone"),
     ("phone # is 415-555-2671", "415-555-2671", "phone"),
+    # with a "+" and a country code: a possible number whatever comes before (a range kept for
+    # fiction, 07700 900xxx, is not a *valid* UK number, yet a customer reaches someone with it)
+    ("charged twice, call +44 7700 900123", "+44 7700 900123", "phone"),
+    ("contact +44 7700 900123 today", "+44 7700 900123", "phone"),
     # payment cards (Luhn-valid test numbers of several issuers)
     ("charge my card 4111 1111 1111 1111 exp 12/25", "4111 1111 1111 1111", "card"),
     ("tarjeta 5500-0000-0000-0004", "5500-0000-0000-0004", "card"),
