@@ -114,6 +114,10 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f} %"
 
 
+def mean(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def usd(value: float | None) -> str:
     return "–" if value is None else f"${value:.4f}"
 
@@ -138,9 +142,9 @@ def overview(t: Figures) -> list[str]:
         f"   handed off {t.handed_off} ({pct(t.handoff_rate)})",
         f"handoffs         {listed(t.handoffs_by_reason, t.conversations)}",
         f"CSAT, feedback   {pct(t.csat)} satisfied (4–5) of {sum(t.ratings.values())} ratings, mean "
-        f"{t.rating_mean or 0:.2f}; thumbs {t.thumbs_up} up / {t.thumbs_down} down",
+        f"{mean(t.rating_mean)}; thumbs {t.thumbs_up} up / {t.thumbs_down} down",
         f"CSAT, tagger     {pct(t.tag_csat)} satisfied (4–5) of {sum(t.tag_satisfaction.values())} tagged "
-        f"conversations, mean {t.tag_satisfaction_mean or 0:.2f}",
+        f"conversations, mean {mean(t.tag_satisfaction_mean)}",
         f"answer cache     {pct(t.answer_cache_hit_rate)} of {t.knowledge_answers} knowledge answers "
         f"({listed(t.answer_cache_hits)})",
         f"prompt cache     {pct(t.prompt_cache_hit_rate)} of input tokens read from the cache",

@@ -87,6 +87,9 @@ def handoffs_chart(reasons: dict[str, int]) -> Figure:
     axis = figure.add_subplot()
     ranked = sorted(reasons.items(), key=lambda kv: kv[1])
     axis.barh([r for r, _ in ranked], [n for _, n in ranked], color=ORANGE)
+    from matplotlib.ticker import MaxNLocator  # _figure has checked matplotlib is there
+
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole conversations
     axis.set_xlabel("conversations handed off")
     axis.set_title("Handoffs by reason")
     if not ranked:

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # One job per finished answer: a coroutine factory, so a dropped job leaves nothing un-awaited.
 Job = Callable[[], Coroutine[Any, Any, None]]
+# ``Done.stop_reason`` of a reply that is only a handoff notice (``service.answers.stream``).
+HANDOFF_ONLY = ("handoff", "no_relevant_passages")
 QUEUE_SIZE = 1024  # jobs waiting; beyond that a job is dropped with a warning (never the answer)
 WORKERS = 8  # jobs run side by side: a history summary waits on Claude, a ledger row does not
 
@@ -75,14 +77,18 @@ class Aftercare:
         """Called just before ``done``: store the turns now, the rest in the background."""
         question, reply = plan.user_turn(), self.redaction.text(outcome.text)
         await self._store_turns(plan, question, reply, outcome.mode)
+        # A reply that is only the handoff notice (a person takes over, nothing relevant found) is
+        # recorded as mode ``handoff``: it answered nothing from the documents (analytics).
+        notice = outcome.stop_reason in HANDOFF_ONLY
         self._add_records(
             plan,
             question,
             reply,
-            mode=outcome.mode,
+            mode="handoff" if notice else outcome.mode,
             model=outcome.model,
             status="complete",
             handoff=outcome.handoff,
+            cited=not notice,
         )
         self.metrics.observe_outcome(
             outcome.mode, outcome.model, outcome.usage, outcome.handoff.reason if outcome.handoff else None
@@ -134,6 +140,7 @@ class Aftercare:
         model: str | None,
         status: Status,
         handoff: Handoff | None = None,
+        cited: bool = True,
     ) -> None:
         """The customer's message, the reply (same ``message_id``) and the handoff, to the recorder."""
         if self.recorder is None:
@@ -158,7 +165,7 @@ class Aftercare:
                 text=reply,
                 mode=mode,
                 model=model,
-                citations=tuple(c.model_dump() for c in plan.citations),
+                citations=tuple(c.model_dump() for c in plan.citations) if cited else (),
                 handoff_reason=handoff.reason if handoff is not None else None,
                 answer_cache=plan.cached.match if plan.cached is not None else None,
                 status=status,

@@ -64,7 +64,9 @@ def phones(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> Iterator[Span
         if any(start < cand.end() and cand.start() < end for start, end in ibans):
             continue
         international = cand.group().startswith("+")
-        leniency = Leniency.POSSIBLE if international or _after_phone_word(text, cand.start()) else Leniency.VALID
+        leniency = (
+            Leniency.POSSIBLE if international or _after_phone_word(text, cand.start()) else Leniency.VALID
+        )
         # "00" + country code is "+" + country code for the matcher (the international prefix).
         piece = cand.group()
         spans: set[tuple[int, int]] = set()

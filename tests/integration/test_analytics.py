@@ -16,13 +16,14 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from service.records.analytics.figures import Analytics, DateRange, InvalidRangeError
 from service.records.analytics.reader import AnalyticsUnavailableError, reader_engine, report, sqlite_reader
 from service.settings.database import DatabaseSettings
 from service.usage.database import LedgerDatabase
-from tests.records_fixture import seed_database
+from service.usage.schema import conversations, messages
+from tests.records_fixture import Seeder, seed_database
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SPAN = DateRange.of(date(2026, 3, 2), date(2026, 3, 6))
@@ -218,3 +219,37 @@ def test_a_database_without_the_records_tables_is_unavailable(tmp_path: Path) ->
             report(engine, SPAN)
     finally:
         engine.dispose()
+
+
+def test_a_conversation_an_agent_answered_is_not_auto_resolved(tmp_path: Path) -> None:
+    """A takeover without a handoff (an agent took the conversation and replied) leaves no
+    ``handoffs`` row: the agent's message is what says a person resolved it."""
+    path = tmp_path / "faqstream.db"
+    database = LedgerDatabase.sqlite(path)
+    database.migrate()
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with database.engine.begin() as connection:
+        seeder = Seeder(connection)
+        seeder.conversation("acme", "en", "resolved", at)
+        seeder.conversation("acme", "en", "resolved", at)
+        taken = connection.execute(select(conversations.c.id).order_by(conversations.c.id)).scalars().first()
+        connection.execute(
+            messages.insert(),
+            {
+                "message_id": "msg_agent",
+                "conversation": taken,
+                "tenant": "acme",
+                "created_at": at.replace(hour=10),
+                "role": "agent",
+                "text": "I have refunded it.",
+                "mode": "agent",
+                "author": "Ana",
+            },
+        )
+    database.close()
+    reader = sqlite_reader(path)
+    try:
+        totals = report(reader, DateRange.of(date(2026, 3, 2), date(2026, 3, 3))).totals
+    finally:
+        reader.dispose()
+    assert (totals.conversations, totals.auto_resolved, totals.handed_off) == (2, 1, 0)

@@ -157,9 +157,11 @@ class AnalyticsQueries:
             )
         )
         handed = c.id.in_(select(handoffs.c.conversation).where(handoffs.c.created_at >= since))
+        # An agent replied (a takeover without a handoff included): a person resolved it, not the bot.
+        human = c.id.in_(select(m.conversation).where(m.created_at >= since, m.role == "agent"))
         negative = c.id.in_(select(f.conversation).where(f.created_at >= since, _is_negative()))
         unresolved = c.id.in_(select(t.conversation).where(t.resolved == 0))
-        resolved = and_(answered, not_(handed), not_(negative), not_(unresolved))
+        resolved = and_(answered, not_(handed), not_(human), not_(negative), not_(unresolved))
         where = self._between(c.started_at, c.tenant)
         day, language = utc_day(c.started_at), func.coalesce(c.language, UNKNOWN_LANGUAGE)
         inner = select(
