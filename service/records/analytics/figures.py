@@ -46,7 +46,10 @@ class DateRange(BaseModel):
     def of(cls, start: date, end: date) -> DateRange:
         """The range, or ``InvalidRangeError``."""
         if end <= start:
-            raise InvalidRangeError(f"`to` ({end}) must be after `from` ({start}): the range is [from, to)")
+            raise InvalidRangeError(
+                f"`to` ({end}) must be after `from` ({start}): the range is [from, to), so one day "
+                f"is from={start} to={start + timedelta(days=1)}"
+            )
         if (end - start).days > MAX_DAYS:
             raise InvalidRangeError(f"the range is {(end - start).days} days; at most {MAX_DAYS} at once")
         return cls(start=start, end=end)
