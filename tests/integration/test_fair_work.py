@@ -48,4 +48,7 @@ def test_another_tenants_question_is_served_in_the_next_batch_during_a_flood(
             return served_at
 
         before = retriever.batches
-        assert served.run(flood_then_ask) - before == 2  # a's first alone, then a, b, a
+        # Batch 1: a's first (alone, or with a second when the worker thread started late); then
+        # round-robin a, b, a (a's share is 2): b in batch 2, or 3 when a's batch 2 was taken before
+        # b arrived. First in, first out would serve b in batch 5, behind 29 of a's (8 per batch).
+        assert served.run(flood_then_ask) - before <= 3
