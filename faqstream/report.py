@@ -136,6 +136,7 @@ def headline(a: Analytics) -> str:
 
 
 def overview(t: Figures) -> list[str]:
+    purposes = ", ".join(f"{k} {usd(v)}" for k, v in t.cost_by_purpose.items())
     return [
         f"questions        {t.questions}   answers {t.answers} ({listed(t.answers_by_mode)})",
         f"conversations    {t.conversations}   auto-resolved {t.auto_resolved} ({pct(t.auto_resolved_rate)})"
@@ -149,7 +150,7 @@ def overview(t: Figures) -> list[str]:
         f"({listed(t.answer_cache_hits)})",
         f"prompt cache     {pct(t.prompt_cache_hit_rate)} of input tokens read from the cache",
         f"cost             {usd(t.cost_usd)}   per answer {usd(t.cost_per_answer)}   per resolved "
-        f"{usd(t.cost_per_resolved)}   ({', '.join(f'{k} {usd(v)}' for k, v in t.cost_by_purpose.items())})",
+        f"{usd(t.cost_per_resolved)}   ({purposes or 'nothing charged'})",
     ]
 
 
