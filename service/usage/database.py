@@ -5,6 +5,11 @@
 runs in WAL mode (readers and other processes' writers coexist) and every transaction starts with
 ``BEGIN IMMEDIATE``, so DDL is transactional and processes migrating together take turns.
 PostgreSQL sessions run in UTC; a connection broken by a server restart is replaced (pre-ping).
+
+Switching a new SQLite file to WAL needs an exclusive lock, and SQLite answers "database is
+locked" at once (no busy wait: it would deadlock) to a connection that asks while another is
+switching it: processes opening a new database together retry the switch (``_wal``) until the
+first has done it; once the file is in WAL the switch is a no-op.
 """
 
 from __future__ import annotations
@@ -15,20 +20,37 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from service.settings.database import DatabaseSettings
 from service.usage.migrate import upgrade
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+SQLITE_TIMEOUT_S = 30
+
+
+def _locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+@retry(
+    retry=retry_if_exception(_locked),
+    wait=wait_random_exponential(multiplier=0.01, max=0.5),
+    stop=stop_after_delay(SQLITE_TIMEOUT_S),
+    reraise=True,
+)
+def _wal(dbapi: sqlite3.Connection) -> None:
+    dbapi.execute("PRAGMA journal_mode=WAL")
 
 
 def _sqlite_engine(path: Path) -> Engine:
-    engine = create_engine(URL.create("sqlite", database=str(path)), connect_args={"timeout": 30})
+    url = URL.create("sqlite", database=str(path))
+    engine = create_engine(url, connect_args={"timeout": SQLITE_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi: sqlite3.Connection, _record: Any) -> None:
         dbapi.isolation_level = None  # the driver's own BEGIN is off: ours below
-        dbapi.execute("PRAGMA journal_mode=WAL")
+        _wal(dbapi)
         dbapi.execute("PRAGMA synchronous=NORMAL")
 
     @event.listens_for(engine, "begin")
