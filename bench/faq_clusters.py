@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import EVAL, MODEL_CACHE, REPO, read_jsonl, write_result
-from faqstream.faq_draft import meaning
+from faqstream.faq_answered import meaning
 from knowledge.clustering import Cluster, cluster, embed_texts
 from knowledge.embedder import load_embedder
 from knowledge.settings import DEFAULT_MODEL, EmbeddingSettings

@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from faqstream.faq_answered import meaning, set_aside_answered
+
 if TYPE_CHECKING:
     from faqstream.faq_claude import FaqWriter
     from faqstream.faq_files import Summary
@@ -37,12 +39,9 @@ if TYPE_CHECKING:
     from service.api.settings import AppSettings
     from service.core.types import Usage
     from service.llm.billing import Bill, UsageSink
-    from service.retrieval.relevance import RelevanceFloor
 
 CLI_KEY = "faqstream-cli"  # the ledger's key id for the command's calls (no API key involved)
 PURPOSE: Literal["faq_draft"] = "faq_draft"
-REPRESENTATIVES = 3  # central tickets of a cluster searched in the knowledge base
-SEARCH_LIMIT = 5
 
 
 def add_parser(sub: Any) -> None:
@@ -102,18 +101,6 @@ def _approve(files: Sequence[Path]) -> int:
             continue
         print(f"{path}: {'already approved' if previous == 'approved' else f'{previous} → approved'}")
     return 1 if failed else 0
-
-
-def meaning(ticket: Ticket) -> str:
-    """What a ticket asks, for embedding: its question without the redaction placeholders, which say
-    nothing about the question and pulled unrelated tickets together (an "[email]" in a discount-code
-    ticket drew a password-reset one into its cluster)."""
-    from service.privacy.pii import PLACEHOLDERS
-
-    text = ticket.question
-    for placeholder in PLACEHOLDERS.values():
-        text = text.replace(placeholder, " ")
-    return " ".join(text.split())
 
 
 def progress(message: str) -> None:
@@ -189,7 +176,11 @@ async def draft(args: argparse.Namespace, settings: AppSettings, draft_settings:
             summary.notes.append(note)
         in_cluster = {i for c in clusters for i in c.members}
         summary.unclustered = [t.id for i, t in enumerate(tickets) if i not in in_cluster]
-        todo = _set_aside_answered(kb, settings, tickets, clusters, summary) if kb is not None else clusters
+        todo = (
+            set_aside_answered(kb, settings, tickets, clusters, summary, progress=progress)
+            if kb is not None
+            else clusters
+        )
     finally:
         if kb is not None:
             kb.store.close()
@@ -248,79 +239,6 @@ def _open(settings: AppSettings) -> tuple[KnowledgeBase | None, Embedder, str | 
         return None, load_embedder(settings.embedding), note
     kb = KnowledgeBase.open(settings)
     return kb, kb.embedder, None
-
-
-def answered_bar(floor: RelevanceFloor) -> tuple[float | None, float | None]:
-    """The cosine a ticket's best passage needs for the ticket to count as answered: the service's
-    floor, raised to the 10th percentile of the knowledge base's own answerable probes when the
-    floor is calibrated, and for a passage in another language lowered by the calibration's
-    cross-language offset. (same language, other language); None: no floor, nothing is answered.
-
-    The floor alone is made for recall — it lets a question close to the topic through and leaves
-    the model to say "not in the documents" — so it would set aside exactly the content gaps this
-    job looks for: on the test knowledge base (tests/integration/test_faq_draft.py) its 0.790 let
-    the address-change tickets through to privacy.md at 0.851 and gift-wrapping ones at 0.829, while
-    the refund and delivery-time tickets the pages answer scored 0.90–0.91 (answerable p10 0.862)."""
-    if floor.value is None:
-        return None, None
-    calibration = floor.calibration
-    if calibration is None:  # SERVICE_RELEVANCE_FLOOR: the operator's number, as it is
-        return floor.value, floor.value
-    same = max(floor.value, calibration.quantiles.get("answerable", {}).get("p10", floor.value))
-    cross = calibration.cross_threshold if calibration.cross_threshold is not None else calibration.threshold
-    return same, same - max(calibration.threshold - cross, 0.0)
-
-
-def _set_aside_answered(
-    kb: KnowledgeBase,
-    settings: AppSettings,
-    tickets: Sequence[Ticket],
-    clusters: Sequence[Cluster],
-    summary: Summary,
-) -> list[Cluster]:
-    """The clusters the knowledge base does not answer; the others go to ``summary.answered``.
-
-    A cluster is answered when most of its central tickets find a passage at or above
-    ``answered_bar`` for the current knowledge-base version."""
-    from service.retrieval.relevance import relevance_floor
-
-    floor = relevance_floor(kb.meta(), settings.service.relevance_floor, kb.embedder.name)
-    same, cross = answered_bar(floor)
-    if same is None or cross is None:
-        summary.notes.append(
-            "the knowledge base has no relevance cut-off (ingest it again to calibrate one): "
-            "no cluster was set aside as already answered"
-        )
-        return list(clusters)
-    todo = []
-    for n, group in enumerate(clusters, 1):
-        central = [tickets[i] for i in group.central(REPRESENTATIVES)]
-        found = kb.search_many(
-            [meaning(t) for t in central], limit=SEARCH_LIMIT, languages=[t.language for t in central]
-        )
-        best = []
-        for ticket, hits in zip(central, found, strict=True):
-            for hit in floor.keep(hits, ticket.language):
-                other = ticket.language is not None and hit.payload.language not in (ticket.language, "und")
-                if (hit.dense_score or 0.0) >= (cross if other else same):
-                    best.append(hit)
-                    break
-        if len(best) * 2 > len(central):
-            doc_id = Counter(hit.payload.doc_id for hit in best).most_common(1)[0][0]
-            score = max(hit.dense_score or 0.0 for hit in best if hit.payload.doc_id == doc_id)
-            summary.answered.append(
-                {
-                    "cluster": n,
-                    "question": central[0].question.splitlines()[0][:120],
-                    "doc_id": doc_id,
-                    "score": score,
-                    "tickets": [tickets[i].id for i in group.members],
-                }
-            )
-            progress(f"cluster {n}: already answered by {doc_id}")
-        else:
-            todo.append(group)
-    return todo
 
 
 class Tally:

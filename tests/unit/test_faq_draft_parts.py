@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from faqstream import cli
-from faqstream.faq_draft import answered_bar
+from faqstream.faq_answered import answered_bar
 from faqstream.faq_files import Entry, slug
 from ingest import review
 from ingest.loaders import SourceFile, load
