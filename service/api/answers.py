@@ -117,7 +117,11 @@ async def answers(
     events = observed(prepared.events(), runtime.metrics, started)
     if data.stream or "text/event-stream" in request.headers.get("accept", ""):
         return Stream(
-            sse_bytes(events, runtime.settings.service.keepalive_s),
+            sse_bytes(
+                events,
+                runtime.settings.service.keepalive_s,
+                pace_s=runtime.settings.service.stream_pace_s,
+            ),
             media_type="text/event-stream",
             headers={**SSE_HEADERS, **headers},
         )

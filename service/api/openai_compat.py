@@ -185,7 +185,12 @@ async def chat_completions(
         include_usage = data.stream_options is not None and data.stream_options.include_usage
         chunks = ChatChunks(data.model, sources=sources, include_usage=include_usage)
         return Stream(
-            sse_bytes(events, runtime.settings.service.keepalive_s, chunks),
+            sse_bytes(
+                events,
+                runtime.settings.service.keepalive_s,
+                chunks,
+                pace_s=runtime.settings.service.stream_pace_s,
+            ),
             media_type="text/event-stream",
             headers={**SSE_HEADERS, **headers},
         )

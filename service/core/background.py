@@ -1,7 +1,11 @@
 """A bounded background queue: work handed off by a caller that must not wait for it.
 
-``BackgroundQueue(name, handle, maxsize=..., workers=..., batch_size=...)`` runs ``workers`` tasks
-that take up to ``batch_size`` queued items at a time and ``await handle(items)``. The producer
+``BackgroundQueue(name, handle, maxsize=..., workers=..., batch_size=..., linger_s=...)`` runs
+``workers`` tasks that take up to ``batch_size`` queued items at a time and ``await handle(items)``.
+With ``linger_s`` a worker that found fewer than ``batch_size`` items waits that long for more
+before handling them (fewer, larger batches under load: one database transaction for many rows);
+``hurry()`` cuts the current wait short (a reader waiting for what is queued), and so does
+``aclose``. The producer
 calls ``offer(item)`` (never blocks) or ``await put(item)`` (waits for room when the overflow
 policy is ``"block"``). ``aclose(timeout_s)`` stops accepting items, lets the workers finish what
 is queued for up to ``timeout_s`` seconds, then cancels them.
@@ -21,6 +25,7 @@ that wants to count failures catches them in ``handle``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, Literal, TypeVar
@@ -47,17 +52,22 @@ class BackgroundQueue(Generic[T]):
         maxsize: int,
         workers: int = 1,
         batch_size: int = 1,
+        linger_s: float = 0.0,
         overflow: Overflow = "drop",
         on_drop: Callable[[Sequence[T], DropReason], None] = _log_drop,
     ) -> None:
         if maxsize < 1 or workers < 1 or batch_size < 1:
             raise ValueError("maxsize, workers and batch_size must be at least 1")
+        if linger_s < 0:
+            raise ValueError("linger_s must not be negative")
         self.name = name
         self.overflow = overflow
         self._handle = handle
         self._on_drop = on_drop
         self._workers_wanted = workers
         self._batch_size = batch_size
+        self._linger_s = linger_s
+        self._hurry = asyncio.Event()
         self._queue: asyncio.Queue[T] = asyncio.Queue(maxsize=maxsize)
         self._workers: list[asyncio.Task[None]] = []
         self._closed = False
@@ -106,6 +116,10 @@ class BackgroundQueue(Generic[T]):
         await self._queue.put(item)
         return True
 
+    def hurry(self) -> None:
+        """Handle what is queued now: a worker lingering for a fuller batch stops waiting."""
+        self._hurry.set()
+
     async def join(self) -> None:
         """Wait until every item queued so far has been handled."""
         await self._queue.join()
@@ -115,6 +129,8 @@ class BackgroundQueue(Generic[T]):
     async def _work(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            if self._linger_s and self._queue.qsize() + 1 < self._batch_size and not self._closed:
+                await self._linger()
             while len(batch) < self._batch_size and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
@@ -128,11 +144,21 @@ class BackgroundQueue(Generic[T]):
                 for _ in batch:
                     self._queue.task_done()
 
+    async def _linger(self) -> None:
+        """Wait up to ``linger_s`` for more items, or until ``hurry``."""
+        if self._hurry.is_set():
+            self._hurry.clear()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._hurry.wait(), self._linger_s)
+        self._hurry.clear()
+
     # --- shutdown -----------------------------------------------------------------------------
 
     async def aclose(self, timeout_s: float) -> None:
         """Stop accepting items, handle what is queued for up to ``timeout_s``, then stop."""
         self._closed = True
+        self._hurry.set()
         if self._workers:
             try:
                 await asyncio.wait_for(self._queue.join(), timeout=timeout_s)

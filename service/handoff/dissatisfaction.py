@@ -48,10 +48,41 @@ class TurnAssessment:
     signals: tuple[str, ...]  # e.g. ("phrase:en", "shouting", "repeated_question", "emphasis")
 
 
+# What keeps a pattern from being one branch of an alternation: back-references count groups from the
+# start of the whole expression, and a global inline flag must come first.
+_NOT_A_BRANCH = re.compile(r"\\[1-9]|\(\?P=|^\(\?[aiLmsux]+\)")
+
+
+def _any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
+    """One expression that matches where any of ``patterns`` does (one scan of the message instead
+    of one per pattern), or None when one of them cannot be a branch (then each is tried)."""
+    if not patterns or any(_NOT_A_BRANCH.search(p.pattern) for p in patterns):
+        return None
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class _Language:
     patterns: tuple[re.Pattern[str], ...]
     exceptions: tuple[re.Pattern[str], ...]
+    any_pattern: re.Pattern[str] | None = None
+    any_exception: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(cls, patterns: Sequence[re.Pattern[str]], exceptions: Sequence[re.Pattern[str]]) -> _Language:
+        return cls(tuple(patterns), tuple(exceptions), _any_of(patterns), _any_of(exceptions))
+
+    def matches(self, norm: str) -> bool:
+        """A pattern matches the normalised message and no exception does."""
+        if self.any_pattern is not None:
+            found = self.any_pattern.search(norm) is not None
+        else:
+            found = any(p.search(norm) for p in self.patterns)
+        if not found:
+            return False
+        if self.any_exception is not None:
+            return self.any_exception.search(norm) is None
+        return not any(e.search(norm) for e in self.exceptions)
 
 
 _PUNCT = re.compile(r"[\W_]+")
@@ -76,9 +107,9 @@ class DissatisfactionDetector:
             self.repeat_similarity = float(repeat.get("min_similarity", 0.85))
             self.emphasis = tuple(_pattern(p) for p in spec.get("emphasis") or [])
             self.languages = {
-                str(code): _Language(
-                    tuple(_pattern(p) for p in entry.get("patterns") or []),
-                    tuple(_pattern(p) for p in entry.get("except") or []),
+                str(code): _Language.of(
+                    [_pattern(p) for p in entry.get("patterns") or []],
+                    [_pattern(p) for p in entry.get("except") or []],
                 )
                 for code, entry in (spec.get("languages") or {}).items()
             }
@@ -94,13 +125,7 @@ class DissatisfactionDetector:
     def phrase_languages(self, text: str) -> list[str]:
         """Languages whose lexicon matches ``text`` (all languages are tried on every message)."""
         norm = normalize(text)
-        found = []
-        for code, lang in self.languages.items():
-            if any(p.search(norm) for p in lang.patterns) and not any(
-                e.search(norm) for e in lang.exceptions
-            ):
-                found.append(code)
-        return found
+        return [code for code, lang in self.languages.items() if lang.matches(norm)]
 
     def shouting(self, text: str) -> bool:
         words = [w for w in text.split() if not any(c.isdigit() for c in w)]

@@ -10,6 +10,7 @@ concurrent writers (replicas) add to ``questions``, never overwrite it.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -102,8 +103,10 @@ def changes(batch: Sequence[Stored]) -> list[_Change]:
     return list(touched.values())
 
 
+@functools.cache
 def upsert(dialect: str, *, with_state: bool) -> Any:
-    """``INSERT … ON CONFLICT (id) DO UPDATE`` of ``conversations`` for ``dialect``."""
+    """``INSERT … ON CONFLICT (id) DO UPDATE`` of ``conversations`` for ``dialect`` (built once:
+    SQLAlchemy then finds its compiled form in its cache)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(conversations)
     new, old = statement.excluded, conversations.c

@@ -54,6 +54,13 @@ class ServiceSettings(BaseSettings):
         "408 and the connection is closed (faqstream serve)",
     )
     keepalive_s: float = Field(default=10.0, gt=0, description="SSE comment interval while waiting upstream")
+    stream_pace_s: float = Field(
+        default=0.025,
+        ge=0,
+        le=1,
+        description="after an answer's first token, write its stream at most once per this many seconds "
+        "(the tokens of the interval together, each its own event; 0: write each as it comes)",
+    )
     max_batch: int = Field(default=32, ge=1, le=512)
     retrieval_per_tenant: int = Field(
         default=8,

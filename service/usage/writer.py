@@ -5,12 +5,13 @@ and one retry policy, not one per kind of row.
 A kind of row (``RowKind``: the ledger's usage rows, the records' messages…) says how a batch of its
 rows is written on a connection and what to log and count when rows are dropped. Producers call
 ``offer(kind, row)``: it returns at once and never raises. One worker takes up to
-``LEDGER_BATCH_SIZE`` queued rows and writes them in one transaction through a single dedicated
-thread (the blocking drivers — sqlite3, psycopg — never run on the event loop), consecutive rows of
-one kind together and in queue order. A failed write is retried by tenacity with exponential backoff
-(up to ``LEDGER_RETRY_MAX_S`` between tries) and the batch kept; ``aclose`` drains the queue before
-it returns, so a clean shutdown loses nothing. A full queue (the database down for long) drops rows:
-the kind logs and counts them.
+``LEDGER_BATCH_SIZE`` queued rows — waiting up to ``LEDGER_LINGER_S`` for more when fewer are
+queued, so that under load one transaction carries the rows of many answers — and writes them in one
+transaction through a single dedicated thread (the blocking drivers — sqlite3, psycopg — never run
+on the event loop), one statement per kind of row, each kind's rows in queue order. A failed write
+is retried by tenacity with exponential backoff (up to ``LEDGER_RETRY_MAX_S`` between tries) and the
+batch kept; ``aclose`` drains the queue before it returns, so a clean shutdown loses nothing. A
+full queue (the database down for long) drops rows: the kind logs and counts them.
 
 Reads run on the same thread (``call``), so the engine is only ever used from it. ``settle`` lets a
 reader first wait (boundedly) until what this process queued before it is written: a client that
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import itertools
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -65,6 +65,12 @@ class LedgerSettings(BaseSettings):
 
     queue_size: int = Field(default=10_000, ge=1, description="rows waiting to be written; more are dropped")
     batch_size: int = Field(default=200, ge=1, le=10_000, description="rows per write")
+    linger_s: float = Field(
+        default=0.1,
+        ge=0,
+        le=5,
+        description="how long the writer waits for more rows before a write that would not fill a batch",
+    )
     drain_s: float = Field(default=15.0, ge=0, description="how long shutdown waits to write what is queued")
     retry_max_s: float = Field(default=30.0, gt=0, description="longest wait between failed writes")
 
@@ -102,6 +108,15 @@ class _Marker:
     done: asyncio.Future[None]
 
 
+def _by_kind(rows: Sequence[_Queued[Any]]) -> dict[RowKind[Any], list[Any]]:
+    """The rows of each kind, in queue order (kinds are independent of each other: one statement
+    per kind and batch, however the producers interleaved them)."""
+    grouped: dict[RowKind[Any], list[Any]] = {}
+    for queued in rows:
+        grouped.setdefault(queued.kind, []).append(queued.row)
+    return grouped
+
+
 class DatabaseWriter:
     """The async face of a ``LedgerDatabase``: ``start``, ``offer``, ``call``, ``settle``, ``flush``,
     ``aclose`` (or ``async with``: started and closed)."""
@@ -121,6 +136,7 @@ class DatabaseWriter:
             self._write,
             maxsize=self.settings.queue_size,
             batch_size=self.settings.batch_size,
+            linger_s=self.settings.linger_s,
             on_drop=self._drop,
         )
         self.registry = registry if registry is not None else CollectorRegistry()
@@ -158,6 +174,7 @@ class DatabaseWriter:
         marker = _Marker(asyncio.get_running_loop().create_future())
         if not self._queue.started or not self._queue.offer(marker):
             return False
+        self._queue.hurry()
         try:
             await asyncio.wait_for(asyncio.shield(marker.done), timeout_s)
         except TimeoutError:
@@ -186,8 +203,8 @@ class DatabaseWriter:
 
     def _transaction(self, rows: list[_Queued[Any]]) -> None:
         with self.database.engine.begin() as connection:
-            for kind, run in itertools.groupby(rows, key=lambda queued: queued.kind):
-                kind.write(connection, [queued.row for queued in run])
+            for kind, kind_rows in _by_kind(rows).items():
+                kind.write(connection, kind_rows)
 
     def _retrying(self, rows: int, state: RetryCallState) -> None:
         self._write_errors.inc()
@@ -204,8 +221,8 @@ class DatabaseWriter:
             if isinstance(item, _Marker) and not item.done.done():
                 item.done.cancel()
         rows = [item for item in items if isinstance(item, _Queued)]
-        for kind, run in itertools.groupby(rows, key=lambda queued: queued.kind):
-            kind.dropped([queued.row for queued in run], reason)
+        for kind, kind_rows in _by_kind(rows).items():
+            kind.dropped(kind_rows, reason)
 
     async def aclose(self, drain_s: float | None = None) -> None:
         """Write what is queued (for up to ``drain_s``), then close the database."""

@@ -10,7 +10,7 @@ import asyncio
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -416,3 +416,34 @@ def test_factory_and_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         DatabaseSettings()
     with pytest.raises(ValueError, match="identifier"):
         LedgerDatabase.postgres(POSTGRES_URL, schema="x; DROP TABLE y")
+
+
+class Tally:
+    """A kind of row that notes each write it is given (the rows, and the transaction they were in)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.writes: list[tuple[int, list[int]]] = []
+
+    def write(self, connection: Connection, rows: Sequence[int]) -> None:
+        self.writes.append((id(connection), list(rows)))
+
+    def dropped(self, rows: Sequence[int], reason: str) -> None:
+        raise AssertionError(f"{self.name}: {list(rows)} dropped ({reason})")
+
+
+def test_interleaved_kinds_are_written_once_per_kind_in_one_transaction(backend: Backend) -> None:
+    usage, records = Tally("usage"), Tally("records")
+
+    async def run() -> None:
+        writer = DatabaseWriter(backend.database(), LedgerSettings(batch_size=100, linger_s=5))
+        await writer.start()
+        for n in range(10):  # producers interleave their kinds, as answers do
+            writer.offer(usage if n % 2 else records, n)
+        assert await writer.settle(timeout_s=30)  # cuts the linger short
+        await writer.aclose()
+
+    asyncio.run(run())
+    assert [rows for _, rows in records.writes] == [[0, 2, 4, 6, 8]]
+    assert [rows for _, rows in usage.writes] == [[1, 3, 5, 7, 9]]
+    assert records.writes[0][0] == usage.writes[0][0]  # the same connection: one transaction

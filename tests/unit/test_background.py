@@ -184,3 +184,40 @@ def test_start_needs_a_running_loop_and_sizes_are_checked() -> None:
         queue.start()
     with pytest.raises(ValueError, match="at least 1"):
         BackgroundQueue("t", Handler(), maxsize=0)
+
+
+def test_a_lingering_worker_gathers_what_arrives_meanwhile_into_one_batch() -> None:
+    handler = Handler()
+
+    async def run() -> None:
+        queue = BackgroundQueue("t", handler, maxsize=100, batch_size=50, linger_s=60)
+        queue.start()
+        queue.offer(0)
+        await asyncio.sleep(0)  # the worker takes item 0 and lingers
+        for n in range(1, 5):  # arrive while it waits
+            queue.offer(n)
+        queue.hurry()  # without this it would wait its full 60 s
+        await asyncio.wait_for(queue.join(), timeout=10)
+        await queue.aclose(timeout_s=5)
+
+    asyncio.run(run())
+    assert handler.batches == [[0, 1, 2, 3, 4]]
+
+
+def test_a_full_batch_does_not_linger_and_close_cuts_the_wait_short() -> None:
+    handler = Handler()
+
+    async def run() -> None:
+        queue = BackgroundQueue("t", handler, maxsize=100, batch_size=3, linger_s=60)
+        for n in range(4):  # a full batch of 3 is written at once; item 3 waits for more
+            queue.offer(n)
+        queue.start()
+        while len(handler.batches) < 1:
+            await asyncio.sleep(0)
+        assert handler.batches == [[0, 1, 2]]
+        await asyncio.wait_for(queue.aclose(timeout_s=30), timeout=10)  # drains item 3 at once
+
+    asyncio.run(run())
+    assert handler.batches == [[0, 1, 2], [3]]
+    with pytest.raises(ValueError, match="linger_s"):
+        BackgroundQueue("t", handler, maxsize=1, linger_s=-1)

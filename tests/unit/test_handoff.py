@@ -13,7 +13,7 @@ from knowledge.errors import ConfigError
 from service.conversations.facts import extract_facts, facts_in
 from service.conversations.store import Turn
 from service.core.types import Citation
-from service.handoff.dissatisfaction import DEFAULT_LEXICON, DissatisfactionDetector
+from service.handoff.dissatisfaction import DEFAULT_LEXICON, DissatisfactionDetector, normalize
 from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message
 from service.handoff.policy import HandoffPolicy, decide, handoff_reasons
 from service.handoff.settings import HandoffSettings
@@ -153,6 +153,30 @@ def test_ordinary_messages_do_not_count(language: str, text: str) -> None:
 
 def test_every_supported_language_has_examples_both_ways() -> None:
     assert set(POSITIVE) == set(NEGATIVE) == set(DETECTOR.languages) == set(HANDOFF_LANGUAGES)
+
+
+def test_each_language_matches_in_one_scan_exactly_as_pattern_by_pattern() -> None:
+    texts = [t for ts in (*POSITIVE.values(), *NEGATIVE.values()) for t in ts]
+    for code, lang in DETECTOR.languages.items():
+        assert lang.any_pattern is not None, code  # the shipped lexicon: one alternation per language
+        for text in texts:
+            norm = normalize(text)
+            one_by_one = any(p.search(norm) for p in lang.patterns) and not any(
+                e.search(norm) for e in lang.exceptions
+            )
+            assert lang.matches(norm) == one_by_one, (code, text)
+
+
+def test_a_pattern_with_a_back_reference_is_tried_on_its_own() -> None:
+    detector = DissatisfactionDetector(
+        {"languages": {"en": {"patterns": [r"\b(\w+) \1\b", "useless"], "except": ["not useless"]}}}
+    )
+    lang = detector.languages["en"]
+    assert lang.any_pattern is None  # "\1" would count from the alternation's first group
+    assert detector.phrase_languages("no no, this is broken") == ["en"]
+    assert detector.phrase_languages("useless") == ["en"]
+    assert detector.phrase_languages("it is not useless") == []
+    assert detector.phrase_languages("fine, thanks") == []
 
 
 def test_shouting_and_emphasis() -> None:

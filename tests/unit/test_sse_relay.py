@@ -1,0 +1,66 @@
+"""The SSE body (service/api/sse.py ``sse_bytes``): events queued together go out as one chunk; after
+the first token the stream is written at most once per ``pace_s``, the first token never waits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from service.answers.events import Delta, Done, Event, Meta
+from service.api.sse import sse_bytes
+from service.core.types import Usage
+
+META = Meta(conversation_id="c", message_id="m", language="en", mode="generative", citations=[], kb_version=1)
+
+
+def _tokens(chunk: bytes) -> list[str]:
+    """The delta texts in a chunk, in order (each delta is its own SSE event)."""
+    return [line[len('data: {"text": "') : -2] for line in chunk.decode().splitlines() if '"text"' in line]
+
+
+async def _answer(first_seen: asyncio.Event, rest: list[str]) -> AsyncIterator[Event]:
+    yield META
+    await asyncio.sleep(0)
+    yield Delta("a")
+    await first_seen.wait()  # the client has the first token
+    for text in rest:
+        yield Delta(text)
+        await asyncio.sleep(0)  # each token arrives on its own turn of the loop, as from upstream
+    yield Done(stop_reason="end_turn", usage=Usage())
+
+
+async def _chunks(pace_s: float) -> list[bytes]:
+    first_seen = asyncio.Event()
+    chunks: list[bytes] = []
+    async for chunk in sse_bytes(_answer(first_seen, ["b", "c", "d"]), 60, pace_s=pace_s):
+        chunks.append(chunk)
+        if b'"a"' in chunk:
+            first_seen.set()
+    return chunks
+
+
+def test_without_pacing_each_token_is_written_as_it_comes() -> None:
+    chunks = asyncio.run(_chunks(pace_s=0))
+    assert [_tokens(chunk) for chunk in chunks] == [[], ["a"], ["b"], ["c"], ["d"], []]
+
+
+def test_with_pacing_the_tokens_of_an_interval_go_out_together_each_its_own_event() -> None:
+    chunks = asyncio.run(_chunks(pace_s=1.0))
+    assert [_tokens(chunk) for chunk in chunks] == [[], ["a"], ["b", "c", "d"]]
+    assert chunks[-1].count(b"event: delta\n") == 3
+    assert b"event: done\n" in chunks[-1]
+
+
+def test_the_first_token_is_never_held_back() -> None:
+    async def run() -> list[bytes]:
+        never = asyncio.Event()
+        stream = sse_bytes(_answer(never, ["b"]), 60, pace_s=60)
+        chunks = [await asyncio.wait_for(anext(stream), 10)]
+        if b'"a"' not in chunks[0]:
+            chunks.append(await asyncio.wait_for(anext(stream), 10))  # not after a 60 s pace
+        await stream.aclose()  # type: ignore[attr-defined]
+        return chunks
+
+    chunks = asyncio.run(run())
+    assert b"event: meta\n" in chunks[0]
+    assert _tokens(chunks[-1]) == ["a"]
