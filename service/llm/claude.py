@@ -32,6 +32,7 @@ from service.llm.interface import Blocks, Completed, Completion, Started, Stream
 from service.llm.pricing import PriceTable, PricingSettings, UnknownModelError
 from service.llm.sse_frames import FrameParser
 from service.llm.status import UpstreamState, UpstreamStatus
+from service.llm.telemetry import sdk_open_telemetry
 from service.settings.anthropic import AnthropicSettings
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class ClaudeClient:
             # aiohttp's C HTTP parser halves the client's CPU per streamed answer compared with the
             # default pure-Python transport (measured in docs/benchmarks.md).
             http_client=anthropic.DefaultAioHttpClient(timeout=timeout),
+            open_telemetry=sdk_open_telemetry(),  # no spans that nothing collects
         )
 
     @property
