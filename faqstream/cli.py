@@ -3,13 +3,14 @@
 Exit codes: 0 success; 1 finished but some input was skipped (see the report); 2 bad usage, or an
 ingest refused before any change (see ``ingest.safeguard``; a dry run exits 2 when the real run
 would be); 3 could not run (configuration, store locked or unreachable, model mismatch);
-130 interrupted.
+130 interrupted; 141 the output's reader went away (``faqstream … | head``), said by no traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from knowledge.settings import Settings
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -179,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("faqstream: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `faqstream … | head`: the reader has what it wanted
+        # Python's own flush of stdout at exit would fail again: point stdout at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except ValidationError as exc:  # a setting from the environment or .env is invalid
         print(f"faqstream: {config_errors.invalid(exc)}", file=sys.stderr)
         return EXIT_FAILED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -207,3 +208,24 @@ def test_keys_help_and_an_empty_then_filled_key_table(tmp_path: Path, child_env:
     made = run(env, "keys", "create", "--tenant", "acme", "--name", "all", "--json", *every)
     assert made.returncode == 0, made.stderr
     assert sorted(json.loads(made.stdout)["scopes"]) == sorted(SCOPES)
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path, child_env: dict[str, str]) -> None:
+    """``faqstream batch status | head``: the pipe is closed before the command writes."""
+    env = {**child_env, "DATABASE_SQLITE_PATH": str(tmp_path / "faqstream.db")}
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader has gone before the first line is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "faqstream", "batch", "status"],
+            env=env,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 141
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
