@@ -125,11 +125,12 @@ def _parser() -> argparse.ArgumentParser:
 
     eval_answers.add_parser(ev_sub)
 
-    from faqstream import batch, faq_draft, keys, report
+    from faqstream import batch, faq_draft, keys, records, report
 
     keys.add_parser(sub)
     batch.add_parser(sub)
     report.add_parser(sub)
+    records.add_parser(sub)
     faq_draft.add_parser(sub)
     return parser
 
@@ -170,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
             from faqstream import report
 
             return report.run(args)
+        if args.command == "records":
+            from faqstream import records
+
+            return records.run(args)
         if args.command == "faq":
             from faqstream import faq_draft
 

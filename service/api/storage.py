@@ -1,8 +1,9 @@
 """The service's database as one process holds it: one writer of every background row
 (``service.usage.writer``: one queue, one thread, one engine, migrated at start), the usage ledger
-and the conversation records on it (the records unless ``RECORDS_ENABLED=false``), and the API keys'
-store on the same engine. Built by ``open_storage`` inside the runtime's exit stack, so the writer
-drains and closes with the rest of the process."""
+and the conversation records on it (the records unless ``RECORDS_ENABLED=false``; their retention,
+``RECORDS_RETENTION_DAYS``, applied in the background), and the API keys' store on the same engine.
+Built by ``open_storage`` inside the runtime's exit stack, so the writer drains and closes with the
+rest of the process."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from service.api.settings import AppSettings
 from service.core.identifiers import Pseudonyms
 from service.privacy.redaction import Redaction
+from service.records.retention import RetentionJob
 from service.records.store import RecordStore
 from service.tenants.store import KeyStore
 from service.usage.ledger import UsageLedger
@@ -39,6 +41,11 @@ async def open_storage(  # the composition root hands over what it built, in ord
     database = await stack.enter_async_context(
         open_writer(settings.database, settings.ledger, registry=registry)
     )
+    days = settings.records.retention_days
+    if days is not None:  # applied whether or not new records are written (RECORDS_ENABLED)
+        retention = RetentionJob(database, days, settings.records.prune_every_s, registry)
+        retention.start()
+        stack.push_async_callback(retention.aclose)  # stopped before the writer closes
     return Storage(
         ledger=UsageLedger(database, pseudonyms=pseudonyms),
         records=RecordStore.enabled(database, settings.records, pseudonyms=pseudonyms, redaction=redaction),

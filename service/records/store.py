@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, RowMapping, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from knowledge.errors import FaqstreamError
-from knowledge.settings import _config
+from knowledge.settings import EmptyIsNone, _config
 from service.conversations.store import ConversationNotFoundError, conversation_key
 from service.core.identifiers import Pseudonyms
 from service.privacy.redaction import Redaction
@@ -52,6 +52,15 @@ class RecordSettings(BaseSettings):
     )
     read_wait_s: float = Field(
         default=2.0, ge=0, description="how long a read waits for this process's queued records"
+    )
+    retention_days: EmptyIsNone[float] = Field(
+        default=None,
+        gt=0,
+        description="delete conversations (with their messages, handoffs, feedback and tags) not updated "
+        "for this many days; unset: keep them (service/records/retention.py)",
+    )
+    prune_every_s: float = Field(
+        default=3600.0, gt=0, description="how often the service applies RECORDS_RETENTION_DAYS"
     )
 
 
