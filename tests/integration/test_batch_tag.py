@@ -4,16 +4,13 @@ Batches API, the real database (SQLite and PostgreSQL). Crashes are in test_batc
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import anthropic
-import psycopg
 import pytest
-from psycopg import sql
 from sqlalchemy import func, select
 
 from fakes.anthropic_server import FakeAnthropic
@@ -26,8 +23,8 @@ from service.llm.pricing import PriceTable
 from service.usage.database import LedgerDatabase
 from service.usage.schema import batch_jobs, conversation_tags, usage_ledger
 from tests.conversation_seed import seed_conversation
+from tests.databases import migrated_database
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 MODEL = "claude-haiku-4-5"
 NOW = datetime.now(UTC)
 SINCE = NOW - timedelta(days=2)
@@ -50,19 +47,8 @@ def responder(body: dict[str, Any], tool: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerDatabase]:
-    if request.param == "sqlite":
-        db = LedgerDatabase.sqlite(tmp_path / "var" / "faqstream.db")
-        db.migrate()
-        yield db
-        db.close()
-        return
-    schema = f"test_batch_{uuid.uuid4().hex[:12]}"
-    db = LedgerDatabase.postgres(POSTGRES_URL, schema=schema)
-    db.migrate()
-    yield db
-    db.close()
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    with migrated_database(request.param, tmp_path, "batch") as database:
+        yield database
 
 
 @pytest.fixture

@@ -8,15 +8,12 @@ import asyncio
 import json
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from prometheus_client import CollectorRegistry
-from psycopg import sql
 from sqlalchemy import Engine, func, select
 
 from service.records.retention import RetentionJob, cutoff_for, prune
@@ -32,8 +29,8 @@ from service.usage.schema import (
 )
 from service.usage.writer import DatabaseWriter
 from tests.conversation_seed import seed_conversation
+from tests.databases import migrated_database
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 NOW = datetime.now(UTC)
 TABLES = {
     "conversations": conversations,
@@ -46,19 +43,8 @@ TABLES = {
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerDatabase]:
-    if request.param == "sqlite":
-        db = LedgerDatabase.sqlite(tmp_path / "faqstream.db")
-        db.migrate()
-        yield db
-        db.close()
-        return
-    schema = f"test_retention_{uuid.uuid4().hex[:12]}"
-    db = LedgerDatabase.postgres(POSTGRES_URL, schema=schema)
-    db.migrate()
-    yield db
-    db.close()
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    with migrated_database(request.param, tmp_path, "retention") as database:
+        yield database
 
 
 def _everything_of(engine: Engine, cid: str, *, at: datetime) -> None:
