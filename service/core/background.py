@@ -5,10 +5,9 @@
 With ``linger_s`` a worker that found fewer than ``batch_size`` items waits that long for more
 before handling them (fewer, larger batches under load: one database transaction for many rows);
 ``hurry()`` cuts the current wait short (a reader waiting for what is queued), and so does
-``aclose``. The producer
-calls ``offer(item)`` (never blocks) or ``await put(item)`` (waits for room when the overflow
-policy is ``"block"``). ``aclose(timeout_s)`` stops accepting items, lets the workers finish what
-is queued for up to ``timeout_s`` seconds, then cancels them.
+``aclose``. The producer calls ``offer(item)`` (never blocks) or ``await put(item)`` (waits for room
+when the overflow policy is ``"block"``). ``aclose(timeout_s)`` stops accepting items, lets the
+workers finish what is queued for up to ``timeout_s`` seconds, then cancels them.
 
 Nothing is raised to the producer and nothing is lost silently: every item that is not handled
 goes to ``on_drop(items, reason)`` — the owner's log line and metric — with ``reason``:

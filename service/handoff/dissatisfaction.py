@@ -58,7 +58,10 @@ def _any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
     of one per pattern), or None when one of them cannot be a branch (then each is tried)."""
     if not patterns or any(_NOT_A_BRANCH.search(p.pattern) for p in patterns):
         return None
-    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.IGNORECASE)
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.IGNORECASE)
+    except re.error:  # e.g. two patterns naming a group alike: each is tried on its own
+        return None
 
 
 @dataclass(frozen=True)

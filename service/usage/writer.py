@@ -182,7 +182,8 @@ class DatabaseWriter:
         return not marker.done.cancelled()
 
     async def flush(self) -> None:
-        """Wait until everything queued so far is written."""
+        """Wait until everything queued so far is written (without the linger for a fuller batch)."""
+        self._queue.hurry()
         await self._queue.join()
 
     async def _write(self, batch: list[_Queued[Any] | _Marker]) -> None:

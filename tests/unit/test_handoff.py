@@ -177,6 +177,9 @@ def test_a_pattern_with_a_back_reference_is_tried_on_its_own() -> None:
     assert detector.phrase_languages("useless") == ["en"]
     assert detector.phrase_languages("it is not useless") == []
     assert detector.phrase_languages("fine, thanks") == []
+    named = DissatisfactionDetector({"languages": {"en": {"patterns": ["(?P<w>bad)", "(?P<w>awful)"]}}})
+    assert named.languages["en"].any_pattern is None  # one name twice: no alternation
+    assert named.phrase_languages("awful") == ["en"]
 
 
 def test_shouting_and_emphasis() -> None:
