@@ -3,7 +3,8 @@
 The service applies ``RECORDS_RETENTION_DAYS`` by itself (``service/records/retention.py``); this
 command is for a one-off clean-up, a cron job, or a service run without the setting. It deletes the
 conversations not updated for ``--older-than`` days (default: ``RECORDS_RETENTION_DAYS``) with
-their messages, handoffs, feedback and tags, in one transaction; ``--dry-run`` counts them.
+their messages, handoffs, feedback and tags (``CHUNK`` conversations per transaction);
+``--dry-run`` counts them.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from knowledge.errors import ConfigError
-    from service.records.retention import cutoff_for, prune
+    from service.records.retention import CHUNK, Pruned, added, cutoff_for, prune
     from service.records.store import RecordSettings
     from service.settings.database import DatabaseSettings
     from service.usage.database import LedgerDatabase
@@ -63,8 +64,14 @@ def run(args: argparse.Namespace) -> int:
     database = LedgerDatabase.from_settings(DatabaseSettings())
     try:
         database.migrate()
-        with database.engine.begin() as connection:
-            pruned = prune(connection, cutoff_for(days), dry_run=args.dry_run)
+        cutoff = cutoff_for(days)
+        pruned = Pruned(cutoff, {})
+        while True:  # a chunk of conversations per transaction (a dry run counts them all at once)
+            with database.engine.begin() as connection:
+                chunk = prune(connection, cutoff, dry_run=args.dry_run)
+            pruned = added(pruned, chunk)
+            if args.dry_run or chunk.conversations < CHUNK:
+                break
     except (SQLAlchemyError, CommandError, OSError) as exc:
         raise LedgerUnavailableError(
             f"service database unavailable: {type(exc).__name__}: {exc}",

@@ -1,7 +1,9 @@
 """How long conversation records are kept: ``RECORDS_RETENTION_DAYS``.
 
 A conversation not updated for that many days is deleted with everything recorded of it — its
-messages, handoffs, feedback and batch tag — in one transaction (``prune``). Whole conversations go,
+messages, handoffs, feedback and batch tag — in the same transaction (``prune``, ``CHUNK``
+conversations per transaction, so that a first prune of years of records does not hold the
+database thread for long). Whole conversations go,
 never part of one: a conversation still going on keeps its first messages however old they are,
 and an analytics period either has a conversation or has none of it. The usage ledger is not
 touched: it is billing data, holds no message text, and names conversations only by pseudonym.
@@ -58,35 +60,59 @@ def cutoff_for(days: float, now: datetime | None = None) -> datetime:
     return (now or datetime.now(UTC)) - timedelta(days=days)
 
 
-def prune(connection: Connection, cutoff: datetime, *, dry_run: bool = False) -> Pruned:
-    """Delete (``dry_run``: count) the conversations last updated before ``cutoff`` and their rows,
-    inside the caller's transaction."""
-    expired = select(conversations.c.id).where(conversations.c.updated_at < cutoff)
-    rows: dict[str, int] = {}
-    for name, table in _CHILDREN:
-        where = table.c.conversation.in_(expired)
-        if dry_run:
-            rows[name] = connection.execute(select(func.count()).select_from(table).where(where)).scalar_one()
-        else:
-            rows[name] = connection.execute(delete(table).where(where)).rowcount
+CHUNK = 500  # conversations per transaction: other writes to the database go on between chunks
+
+
+def prune(connection: Connection, cutoff: datetime, *, dry_run: bool = False, chunk: int = CHUNK) -> Pruned:
+    """Delete (``dry_run``: count) up to ``chunk`` conversations last updated before ``cutoff`` and
+    their rows, inside the caller's transaction. Call again until ``conversations`` is 0 (``dry_run``
+    counts them all at once)."""
     if dry_run:
-        rows["conversations"] = connection.execute(
+        expired = select(conversations.c.id).where(conversations.c.updated_at < cutoff)
+        counts = {
+            name: connection.execute(
+                select(func.count()).select_from(table).where(table.c.conversation.in_(expired))
+            ).scalar_one()
+            for name, table in _CHILDREN
+        }
+        counts["conversations"] = connection.execute(
             select(func.count()).select_from(expired.subquery())
         ).scalar_one()
-    else:
+        return Pruned(cutoff, counts)
+    ids = list(
+        connection.execute(
+            select(conversations.c.id).where(conversations.c.updated_at < cutoff).limit(chunk)
+        ).scalars()
+    )
+    rows = {name: 0 for name, _ in _CHILDREN} | {"conversations": 0}
+    if ids:
+        for name, table in _CHILDREN:
+            rows[name] = connection.execute(delete(table).where(table.c.conversation.in_(ids))).rowcount
         rows["conversations"] = connection.execute(
-            delete(conversations).where(conversations.c.updated_at < cutoff)
+            delete(conversations).where(conversations.c.id.in_(ids))
         ).rowcount
     return Pruned(cutoff, rows)
+
+
+def added(total: Pruned, more: Pruned) -> Pruned:
+    """Two chunks' counts together."""
+    return Pruned(total.cutoff, {name: total.rows.get(name, 0) + n for name, n in more.rows.items()})
 
 
 class RetentionJob:
     """``RECORDS_RETENTION_DAYS`` applied by the service: at start, then every ``every_s``."""
 
     def __init__(
-        self, writer: DatabaseWriter, days: float, every_s: float, registry: CollectorRegistry
+        self,
+        writer: DatabaseWriter,
+        days: float,
+        every_s: float,
+        registry: CollectorRegistry,
+        *,
+        chunk: int = CHUNK,
     ) -> None:
         self.writer = writer
+        self.chunk = chunk
         self.days = days
         self.every_s = every_s
         self._deleted = Counter(
@@ -98,10 +124,16 @@ class RetentionJob:
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> Pruned:
-        """Prune now (on the database thread), count and log what went."""
-        pruned = await self.writer.call(self._transaction, cutoff_for(self.days))
-        for table, count in pruned.rows.items():
-            self._deleted.labels(table).inc(count)
+        """Prune now (on the database thread, a chunk per transaction), count and log what went."""
+        cutoff = cutoff_for(self.days)
+        pruned = Pruned(cutoff, {})
+        while True:
+            chunk = await self.writer.call(self._transaction, cutoff)
+            for table, count in chunk.rows.items():
+                self._deleted.labels(table).inc(count)
+            pruned = added(pruned, chunk)
+            if chunk.conversations < self.chunk:
+                break
         if pruned.conversations:
             log.info(
                 "records retention (%g days): deleted %s last updated before %s",
@@ -113,7 +145,7 @@ class RetentionJob:
 
     def _transaction(self, cutoff: datetime) -> Pruned:
         with self.writer.database.engine.begin() as connection:
-            return prune(connection, cutoff)
+            return prune(connection, cutoff, chunk=self.chunk)
 
     async def _loop(self) -> None:
         while True:

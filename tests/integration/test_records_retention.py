@@ -16,7 +16,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, func, select
 
-from service.records.retention import RetentionJob, cutoff_for, prune
+from service.records.retention import Pruned, RetentionJob, cutoff_for, prune
 from service.usage.database import LedgerDatabase
 from service.usage.ledger import LedgerSettings
 from service.usage.schema import (
@@ -215,3 +215,26 @@ def test_cli_prune_dry_run_then_for_real(tmp_path: Path, child_env: dict[str, st
         db.close()
 
     assert records("--older-than", "0").returncode == 2  # argparse: not a retention
+
+
+def test_the_job_prunes_in_chunks_until_nothing_old_is_left(database: LedgerDatabase) -> None:
+    for n in range(7):
+        seed_conversation(database.engine, f"old-{n}", updated_at=NOW - timedelta(days=400 + n))
+    recent = seed_conversation(database.engine, "recent", updated_at=NOW - timedelta(days=2))
+    registry = CollectorRegistry()
+
+    async def run() -> Pruned:
+        writer = DatabaseWriter(database, LedgerSettings())
+        await writer.start()
+        try:
+            return await RetentionJob(writer, days=30, every_s=3600, registry=registry, chunk=3).run_once()
+        finally:
+            await writer.aclose()
+
+    pruned = asyncio.run(run())  # chunks of 3, 3, 1: three transactions
+    assert pruned.conversations == 7
+    assert pruned.rows["messages"] == 21
+    assert registry.get_sample_value("faqstream_records_pruned_total", {"table": "conversations"}) == 7
+    with database.engine.connect() as connection:
+        left = connection.execute(select(conversations.c.id)).scalars().all()
+    assert left == [recent]
