@@ -42,17 +42,23 @@ def unparsable(exc: SettingsError) -> str:
 
 def invalid(exc: ValidationError) -> str:
     """One line per invalid setting, named as the user sets it (``SERVICE_PORT``), plus a hint."""
-    prefix = next(
-        (str(c.model_config.get("env_prefix") or "") for c in settings_classes() if c.__name__ == exc.title),
-        "",
-    )
+    owner = next((c for c in settings_classes() if c.__name__ == exc.title), None)
+    prefix = str(owner.model_config.get("env_prefix") or "") if owner is not None else ""
     problems = []
     for error in exc.errors(include_url=False):
         name = "_".join(str(part) for part in error["loc"]).upper()
         where = f"{prefix}{name}: " if name else ""
-        got = f" (got {error['input']!r})" if name and not isinstance(error["input"], dict) else ""
+        shown = name and not isinstance(error["input"], dict) and not _secret(owner, error["loc"])
+        got = f" (got {error['input']!r})" if shown else ""
         problems.append(f"{where}{error['msg']}{got}")
     return (
         f"invalid configuration: {'; '.join(problems)}\n"
         "  → fix it in the environment or ./.env (every setting is described in .env.example)"
     )
+
+
+def _secret(owner: type[BaseSettings] | None, loc: tuple[int | str, ...]) -> bool:
+    """Whether the setting at ``loc`` holds a secret (a ``SecretStr``: a key, a password, a database
+    URL with its password), whose value is never repeated in a message."""
+    field = owner.model_fields.get(str(loc[0])) if owner is not None and loc else None
+    return field is not None and "SecretStr" in str(field.annotation)

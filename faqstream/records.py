@@ -14,12 +14,14 @@ import json
 
 
 def _days(text: str) -> float:
+    from service.records.store import MAX_RETENTION_DAYS
+
     try:
         days = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
-    if not days > 0:
-        raise argparse.ArgumentTypeError("must be more than 0 days")
+    if not 1 <= days <= MAX_RETENTION_DAYS:  # also nan and inf
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_RETENTION_DAYS} days")
     return days
 
 
@@ -61,7 +63,13 @@ def run(args: argparse.Namespace) -> int:
     days = args.older_than or RecordSettings().retention_days
     if days is None:
         raise ConfigError("records prune needs --older-than DAYS", hint="or set RECORDS_RETENTION_DAYS")
-    database = LedgerDatabase.from_settings(DatabaseSettings())
+    settings = DatabaseSettings()
+    if settings.url is None and not settings.sqlite_path.exists():  # a typo must not look like a prune
+        raise ConfigError(
+            f"there is no service database at {settings.sqlite_path}",
+            hint="set DATABASE_SQLITE_PATH (or DATABASE_URL) as the service has it",
+        )
+    database = LedgerDatabase.from_settings(settings)
     try:
         database.migrate()
         cutoff = cutoff_for(days)

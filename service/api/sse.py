@@ -88,10 +88,13 @@ async def sse_bytes(
             while not relay.queue.empty():
                 items.append(relay.queue.get_nowait())
             tokens_written = relay.tokens  # counted before the write: no token waits to be first
+            ended = _END in items
+            if ended:  # what the timer queued after the end (a slow reader) is not sent
+                items = items[: items.index(_END)]
             chunk = b"".join(item for item in items if isinstance(item, bytes))
             if chunk:
                 yield chunk
-            if items[-1] is _END:
+            if ended:
                 return
             if pace_s and tokens_written:
                 await asyncio.sleep(pace_s)

@@ -52,7 +52,19 @@ class Pruned:
         return self.rows.get("conversations", 0)
 
     def describe(self) -> str:
-        return ", ".join(f"{count} {table}" for table, count in self.rows.items())
+        """``2 conversations (5 messages, 1 handoff, 0 feedback, 1 tag)``."""
+        rows = self.rows
+        parts = (
+            _count(rows.get("messages", 0), "message"),
+            _count(rows.get("handoffs", 0), "handoff"),
+            f"{rows.get('feedback', 0)} feedback",
+            _count(rows.get("conversation_tags", 0), "tag"),
+        )
+        return f"{_count(self.conversations, 'conversation')} ({', '.join(parts)})"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def cutoff_for(days: float, now: datetime | None = None) -> datetime:

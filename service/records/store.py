@@ -39,6 +39,7 @@ from service.usage.writer import DatabaseWriter, LedgerUnavailableError
 
 T = TypeVar("T")
 Loaded = tuple[RowMapping, list[RowMapping], list[RowMapping]]  # conversation, messages, feedback
+MAX_RETENTION_DAYS = 36_500  # a hundred years: a longer retention is none
 COMMENT_MAX_CHARS = 2000  # a feedback comment's limit (longer: 400), as sent, before redaction
 
 
@@ -55,7 +56,8 @@ class RecordSettings(BaseSettings):
     )
     retention_days: EmptyIsNone[float] = Field(
         default=None,
-        gt=0,
+        ge=1,
+        le=MAX_RETENTION_DAYS,
         description="delete conversations (with their messages, handoffs, feedback and tags) not updated "
         "for this many days; unset: keep them (service/records/retention.py)",
     )

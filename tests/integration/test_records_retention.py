@@ -203,9 +203,7 @@ def test_cli_prune_dry_run_then_for_real(tmp_path: Path, child_env: dict[str, st
 
     done = records(RECORDS_RETENTION_DAYS="90")  # the service's setting is the default
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(
-        "deleted 1 feedback, 1 handoffs, 3 messages, 1 conversation_tags, 1 conversations"
-    )
+    assert done.stdout.startswith("deleted 1 conversation (3 messages, 1 handoff, 1 feedback, 1 tag)")
 
     db = LedgerDatabase.sqlite(tmp_path / "faqstream.db")
     try:
@@ -214,7 +212,16 @@ def test_cli_prune_dry_run_then_for_real(tmp_path: Path, child_env: dict[str, st
     finally:
         db.close()
 
-    assert records("--older-than", "0").returncode == 2  # argparse: not a retention
+    for days in ("0", "0.5", "inf", "nan", "1e9", "99999999999999999999"):  # not a retention
+        refused = records("--older-than", days)
+        assert refused.returncode == 2, (days, refused.stderr)
+        assert "from 1 to 36500 days" in refused.stderr and "Traceback" not in refused.stderr
+    too_long = records(RECORDS_RETENTION_DAYS="1e9")
+    assert too_long.returncode == 3 and "RECORDS_RETENTION_DAYS" in too_long.stderr
+
+    typo = records("--older-than", "30", DATABASE_SQLITE_PATH=str(tmp_path / "nowhere" / "faqstream.db"))
+    assert typo.returncode == 3 and "no service database at" in typo.stderr
+    assert not (tmp_path / "nowhere").exists()  # nothing created
 
 
 def test_the_job_prunes_in_chunks_until_nothing_old_is_left(database: LedgerDatabase) -> None:

@@ -64,3 +64,33 @@ def test_the_first_token_is_never_held_back() -> None:
     chunks = asyncio.run(run())
     assert b"event: meta\n" in chunks[0]
     assert _tokens(chunks[-1]) == ["a"]
+
+
+def test_a_slow_reader_gets_the_end_and_no_keep_alive_after_it() -> None:
+    """The timer keeps queueing keep-alives while the reader is slow, also after the answer ended:
+    the stream must still end there (it used to write keep-alives forever)."""
+
+    async def answer() -> AsyncIterator[Event]:
+        yield META
+        await asyncio.sleep(0)  # the response starts with the meta event alone
+        yield Delta("a")
+        yield Done(stop_reason="end_turn", usage=Usage())
+
+    async def run() -> list[bytes]:
+        stream = sse_bytes(answer(), 0.01)
+        chunks = [await asyncio.wait_for(anext(stream), 10)]  # the response starts
+        await asyncio.sleep(0.2)  # the reader is slow: the answer ends, keep-alives pile up
+        chunks.extend([chunk async for chunk in _bounded(stream)])
+        return chunks
+
+    chunks = asyncio.run(run())
+    body = b"".join(chunks)
+    assert body.count(b"event: done\n") == 1
+    assert body.rstrip().endswith(b"}")  # the done event's data is the last thing sent
+
+
+async def _bounded(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The rest of ``stream``, failing the test if it does not end within 10 s."""
+    async with asyncio.timeout(10):
+        async for chunk in stream:
+            yield chunk
