@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from knowledge.errors import ConfigError
-    from service.records.retention import CHUNK, Pruned, added, cutoff_for, prune
+    from service.records.retention import cutoff_for, expired_counts, pruning, total
     from service.records.store import RecordSettings
     from service.settings.database import DatabaseSettings
     from service.usage.database import LedgerDatabase
@@ -73,13 +73,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         database.migrate()
         cutoff = cutoff_for(days)
-        pruned = Pruned(cutoff, {})
-        while True:  # a chunk of conversations per transaction (a dry run counts them all at once)
-            with database.engine.begin() as connection:
-                chunk = prune(connection, cutoff, dry_run=args.dry_run)
-            pruned = added(pruned, chunk)
-            if args.dry_run or chunk.conversations < CHUNK:
-                break
+        if args.dry_run:
+            with database.engine.connect() as connection:
+                pruned = expired_counts(connection, cutoff)
+        else:
+            pruned = total(cutoff, pruning(database.engine, cutoff))
     except (SQLAlchemyError, CommandError, OSError) as exc:
         raise LedgerUnavailableError(
             f"service database unavailable: {type(exc).__name__}: {exc}",

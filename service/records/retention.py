@@ -1,12 +1,12 @@
 """How long conversation records are kept: ``RECORDS_RETENTION_DAYS``.
 
 A conversation not updated for that many days is deleted with everything recorded of it — its
-messages, handoffs, feedback and batch tag — in the same transaction (``prune``, ``CHUNK``
-conversations per transaction, so that a first prune of years of records does not hold the
-database thread for long). Whole conversations go,
-never part of one: a conversation still going on keeps its first messages however old they are,
-and an analytics period either has a conversation or has none of it. The usage ledger is not
-touched: it is billing data, holds no message text, and names conversations only by pseudonym.
+messages, handoffs, feedback and batch tag — in the same transaction (``prune``; ``pruning``
+repeats it ``CHUNK`` conversations per transaction, so that a first prune of years of records does
+not hold the database thread for long). Whole conversations go, never part of one: a conversation
+still going on keeps its first messages however old they are, and an analytics period either has a
+conversation or has none of it. The usage ledger is not touched: it is billing data, holds no
+message text, and names conversations only by pseudonym.
 
 Who prunes: the service, once at start and then every ``RECORDS_PRUNE_EVERY_S``
 (``RetentionJob``, on the database writer's thread; replicas pruning at once delete the same rows,
@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy import Connection, Table, delete, func, select
+from sqlalchemy import Connection, Engine, Table, delete, func, select
 
 from service.usage.schema import conversation_tags, conversations, feedback, handoffs, messages
 from service.usage.writer import DatabaseWriter
@@ -75,22 +76,24 @@ def cutoff_for(days: float, now: datetime | None = None) -> datetime:
 CHUNK = 500  # conversations per transaction: other writes to the database go on between chunks
 
 
-def prune(connection: Connection, cutoff: datetime, *, dry_run: bool = False, chunk: int = CHUNK) -> Pruned:
-    """Delete (``dry_run``: count) up to ``chunk`` conversations last updated before ``cutoff`` and
-    their rows, inside the caller's transaction. Call again until ``conversations`` is 0 (``dry_run``
-    counts them all at once)."""
-    if dry_run:
-        expired = select(conversations.c.id).where(conversations.c.updated_at < cutoff)
-        counts = {
-            name: connection.execute(
-                select(func.count()).select_from(table).where(table.c.conversation.in_(expired))
-            ).scalar_one()
-            for name, table in _CHILDREN
-        }
-        counts["conversations"] = connection.execute(
-            select(func.count()).select_from(expired.subquery())
+def expired_counts(connection: Connection, cutoff: datetime) -> Pruned:
+    """What pruning at ``cutoff`` would delete, counted (a dry run)."""
+    expired = select(conversations.c.id).where(conversations.c.updated_at < cutoff)
+    counts = {
+        name: connection.execute(
+            select(func.count()).select_from(table).where(table.c.conversation.in_(expired))
         ).scalar_one()
-        return Pruned(cutoff, counts)
+        for name, table in _CHILDREN
+    }
+    counts["conversations"] = connection.execute(
+        select(func.count()).select_from(expired.subquery())
+    ).scalar_one()
+    return Pruned(cutoff, counts)
+
+
+def prune(connection: Connection, cutoff: datetime, *, chunk: int = CHUNK) -> Pruned:
+    """Delete up to ``chunk`` conversations last updated before ``cutoff`` and their rows, inside the
+    caller's transaction (``pruning`` repeats it until none is left)."""
     ids = list(
         connection.execute(
             select(conversations.c.id).where(conversations.c.updated_at < cutoff).limit(chunk)
@@ -106,9 +109,25 @@ def prune(connection: Connection, cutoff: datetime, *, dry_run: bool = False, ch
     return Pruned(cutoff, rows)
 
 
-def added(total: Pruned, more: Pruned) -> Pruned:
-    """Two chunks' counts together."""
-    return Pruned(total.cutoff, {name: total.rows.get(name, 0) + n for name, n in more.rows.items()})
+def pruning(engine: Engine, cutoff: datetime, *, chunk: int = CHUNK) -> Iterator[Pruned]:
+    """``prune`` one transaction at a time, each chunk's counts once committed, until nothing last
+    updated before ``cutoff`` is left. The service advances it on its database thread, one chunk per
+    call, so that the writer's other work goes on in between."""
+    while True:
+        with engine.begin() as connection:
+            done = prune(connection, cutoff, chunk=chunk)
+        yield done
+        if done.conversations < chunk:
+            return
+
+
+def total(cutoff: datetime, chunks: Iterable[Pruned]) -> Pruned:
+    """The counts of ``chunks`` together."""
+    rows: dict[str, int] = {}
+    for done in chunks:
+        for name, count in done.rows.items():
+            rows[name] = rows.get(name, 0) + count
+    return Pruned(cutoff, rows)
 
 
 class RetentionJob:
@@ -138,14 +157,13 @@ class RetentionJob:
     async def run_once(self) -> Pruned:
         """Prune now (on the database thread, a chunk per transaction), count and log what went."""
         cutoff = cutoff_for(self.days)
-        pruned = Pruned(cutoff, {})
-        while True:
-            chunk = await self.writer.call(self._transaction, cutoff)
-            for table, count in chunk.rows.items():
+        steps = pruning(self.writer.database.engine, cutoff, chunk=self.chunk)
+        chunks: list[Pruned] = []
+        while (done := await self.writer.call(next, steps, None)) is not None:
+            for table, count in done.rows.items():
                 self._deleted.labels(table).inc(count)
-            pruned = added(pruned, chunk)
-            if chunk.conversations < self.chunk:
-                break
+            chunks.append(done)
+        pruned = total(cutoff, chunks)
         if pruned.conversations:
             log.info(
                 "records retention (%g days): deleted %s last updated before %s",
@@ -154,10 +172,6 @@ class RetentionJob:
                 pruned.cutoff.isoformat(timespec="seconds"),
             )
         return pruned
-
-    def _transaction(self, cutoff: datetime) -> Pruned:
-        with self.writer.database.engine.begin() as connection:
-            return prune(connection, cutoff, chunk=self.chunk)
 
     async def _loop(self) -> None:
         while True:

@@ -16,7 +16,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, func, select
 
-from service.records.retention import Pruned, RetentionJob, cutoff_for, prune
+from service.records.retention import Pruned, RetentionJob, cutoff_for, expired_counts, prune
 from service.usage.database import LedgerDatabase
 from service.usage.ledger import LedgerSettings
 from service.usage.schema import (
@@ -131,7 +131,7 @@ def test_prune_deletes_whole_old_conversations_and_keeps_newer_ones_whole(databa
     assert before_old == {**dict.fromkeys(TABLES, 1), "messages": 3, "usage_ledger": 1}
 
     with database.engine.begin() as connection:  # a dry run counts and deletes nothing
-        counted = prune(connection, cutoff_for(180), dry_run=True)
+        counted = expired_counts(connection, cutoff_for(180))
     assert counted.rows == {
         "feedback": 1,
         "handoffs": 1,

@@ -14,9 +14,6 @@ from service.llm.telemetry import sdk_open_telemetry
 class CollectingProvider(trace.TracerProvider):
     """An operator's tracer provider (the OpenTelemetry SDK's would export the spans)."""
 
-    def __init__(self) -> None:
-        self.scopes: list[str] = []
-
     def get_tracer(
         self,
         instrumenting_module_name: str,
@@ -24,7 +21,6 @@ class CollectingProvider(trace.TracerProvider):
         schema_url: str | None = None,
         attributes: object = None,
     ) -> Tracer:
-        self.scopes.append(instrumenting_module_name)
         return NoOpTracer()
 
 
