@@ -13,10 +13,9 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ingest.report import IngestReport
     from knowledge.search import KnowledgeBase
     from knowledge.settings import Settings
 
@@ -152,9 +151,13 @@ def main(argv: list[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         if args.command == "ingest":
-            return _ingest_remote(args) if args.server else _ingest(args, settings)
+            from faqstream import ingesting
+
+            return ingesting.run(args, settings)
         if args.command == "serve":
-            return _serve(args)
+            from faqstream import serve
+
+            return serve.run(args)
         if args.command == "search":
             return _search(args, settings)
         if args.command == "status":
@@ -202,167 +205,6 @@ def _open_kb(settings: Settings) -> KnowledgeBase:
     from knowledge.search import KnowledgeBase
 
     return KnowledgeBase.open(settings)
-
-
-def _ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.pipeline import IngestPipeline
-
-    kb = _open_kb(settings)
-    try:
-        pipeline = IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings)
-        show_bar = sys.stderr.isatty() and not args.json and not args.no_progress
-        bars: list[Any] = []
-
-        def progress(done: int, total: int) -> None:
-            if not show_bar:
-                return
-            if not bars:
-                import shutil
-
-                from tqdm import tqdm
-
-                # A terminal that reports no size (some ptys) would make tqdm print nothing.
-                size = shutil.get_terminal_size(fallback=(80, 24))
-                bars.append(
-                    tqdm(
-                        total=total,
-                        unit="doc",
-                        desc="embedding",
-                        file=sys.stderr,
-                        ncols=size.columns or 80,
-                        nrows=size.lines or 24,
-                    )
-                )
-            bars[0].update(done - bars[0].n)
-
-        report = pipeline.run(
-            args.paths,
-            prune=args.prune,
-            rebuild=args.rebuild,
-            dry_run=args.dry_run,
-            force=args.force,
-            progress=progress,
-        )
-        for bar in bars:
-            bar.close()
-    finally:
-        kb.store.close()
-    print(report.to_json() if args.json else report.summary())
-    return _ingest_exit_code(report)
-
-
-def _ingest_exit_code(report: IngestReport) -> int:
-    if report.refused:  # a dry run whose real run would be refused
-        return EXIT_USAGE
-    return EXIT_SKIPPED if report.skipped else EXIT_OK
-
-
-def _ingest_remote(args: argparse.Namespace) -> int:
-    import json
-    import urllib.error
-    import urllib.request
-
-    from knowledge.errors import FaqstreamError, IngestRefusedError
-    from service.settings.service import ServiceSettings
-
-    key = ServiceSettings().admin_key
-    body = json.dumps(
-        {
-            "paths": [str(p.resolve()) for p in args.paths],
-            "prune": args.prune,
-            "rebuild": args.rebuild,
-            "dry_run": args.dry_run,
-            "force": args.force,
-        }
-    ).encode()
-    request = urllib.request.Request(
-        args.server.rstrip("/") + "/admin/ingest",
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {key.get_secret_value() if key else ''}",
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=3600) as response:
-            data = json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        from faqstream.remote import error_body, refused
-
-        error = error_body(exc.read().decode(errors="replace"))
-        if error.get("code") == IngestRefusedError.code:  # the service's safeguard: same as local
-            details = error.get("details") or {}
-            raise IngestRefusedError(
-                str(error.get("message", "")),
-                reason=str(details.pop("reason", "")),
-                hint=details.pop("hint", None),
-                details=details,
-            ) from None
-        raise refused(exc.code, error, str(exc.reason)) from None
-    except OSError as exc:
-        raise FaqstreamError(f"cannot reach the service at {args.server}: {exc}") from exc
-    from ingest.report import IngestReport, SkippedFile
-
-    counts = data.pop("counts", None)
-    del counts
-    skipped = [SkippedFile(**s) for s in data.pop("skipped", [])]
-    report = IngestReport(**data, skipped=skipped)
-    print(report.to_json() if args.json else report.summary())
-    return _ingest_exit_code(report)
-
-
-def _serve(args: argparse.Namespace) -> int:
-    import os
-
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
-    from faqstream import startup
-    from faqstream.http_protocol import TimedHttpToolsProtocol
-    from faqstream.server import build_app
-    from knowledge.errors import ConfigError
-    from service.api.runtime import preflight
-    from service.api.settings import AppSettings
-
-    settings = AppSettings()
-    preflight(settings)  # a malformed AUTH_API_KEYS or an unpriced model: one error line, exit 3
-    host = args.host or settings.service.host
-    port = args.port if args.port is not None else settings.service.port
-    workers = args.workers or settings.service.workers
-    if workers > 1 and not settings.qdrant.url:
-        raise ConfigError(
-            "the embedded store can be opened by one process only, so --workers must be 1",
-            hint="set QDRANT_URL to a Qdrant server to run several workers",
-        )
-    sock = startup.listen(host, port)  # a port in use: one line, exit 3
-    url = startup.url_of(sock, host)
-    options: dict[str, Any] = {
-        "log_level": settings.log_level.lower(),
-        "lifespan": "on",
-        "timeout_graceful_shutdown": 10,
-        "http": TimedHttpToolsProtocol,  # header and body read deadlines (SERVICE_HEADER/BODY_TIMEOUT_S)
-    }
-    if workers > 1:  # each worker builds its app (faqstream.server:app_factory) on the shared socket
-        os.environ.update(SERVICE_HOST=host, SERVICE_PORT=str(sock.getsockname()[1]))
-        config = uvicorn.Config("faqstream.server:app_factory", factory=True, workers=workers, **options)
-        startup.quiet_uvicorn()
-        supervisor = Multiprocess(config, sockets=[sock])
-        supervisor.run()  # stops when a worker fails to start (each says why: Announced)
-        failed = any(p.exitcode == EXIT_FAILED for p in supervisor.processes)
-        return EXIT_FAILED if failed else EXIT_OK
-    app = startup.Announced(build_app(settings), startup.banner(settings), url)
-    config = uvicorn.Config(app, **options)
-    startup.quiet_uvicorn()  # after Config, which configures uvicorn's loggers
-    server = uvicorn.Server(config)
-    try:
-        server.run(sockets=[sock])
-    except SystemExit:  # uvicorn's exit on a failed start-up; Announced has printed why
-        if server.started:
-            raise
-    except KeyboardInterrupt:  # Ctrl-C, re-raised by uvicorn after a graceful shutdown (as uvicorn.run)
-        pass
-    return EXIT_OK if server.started else EXIT_FAILED
 
 
 def _require_store(settings: Settings) -> None:

@@ -1,0 +1,129 @@
+"""``faqstream ingest``: the documents of PATH… into the knowledge base — here (the embedded store or
+a Qdrant server, with a progress bar on a terminal) or, with ``--server URL``, through the running
+service's ``/admin/ingest`` (``SERVICE_ADMIN_KEY``). Either way the same report and exit codes: 0,
+1 when files were skipped, 2 when the safeguard refused the run (``ingest.safeguard``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ingest.report import IngestReport
+    from knowledge.settings import Settings
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    return _remote(args) if args.server else _local(args, settings)
+
+
+def _local(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.pipeline import IngestPipeline
+    from knowledge.search import KnowledgeBase
+
+    kb = KnowledgeBase.open(settings)
+    try:
+        pipeline = IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings)
+        show_bar = sys.stderr.isatty() and not args.json and not args.no_progress
+        bars: list[Any] = []
+
+        def progress(done: int, total: int) -> None:
+            if not show_bar:
+                return
+            if not bars:
+                import shutil
+
+                from tqdm import tqdm
+
+                # A terminal that reports no size (some ptys) would make tqdm print nothing.
+                size = shutil.get_terminal_size(fallback=(80, 24))
+                bars.append(
+                    tqdm(
+                        total=total,
+                        unit="doc",
+                        desc="embedding",
+                        file=sys.stderr,
+                        ncols=size.columns or 80,
+                        nrows=size.lines or 24,
+                    )
+                )
+            bars[0].update(done - bars[0].n)
+
+        report = pipeline.run(
+            args.paths,
+            prune=args.prune,
+            rebuild=args.rebuild,
+            dry_run=args.dry_run,
+            force=args.force,
+            progress=progress,
+        )
+        for bar in bars:
+            bar.close()
+    finally:
+        kb.store.close()
+    print(report.to_json() if args.json else report.summary())
+    return _exit_code(report)
+
+
+def _exit_code(report: IngestReport) -> int:
+    from faqstream.cli import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE
+
+    if report.refused:  # a dry run whose real run would be refused
+        return EXIT_USAGE
+    return EXIT_SKIPPED if report.skipped else EXIT_OK
+
+
+def _remote(args: argparse.Namespace) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    from knowledge.errors import FaqstreamError, IngestRefusedError
+    from service.settings.service import ServiceSettings
+
+    key = ServiceSettings().admin_key
+    body = json.dumps(
+        {
+            "paths": [str(p.resolve()) for p in args.paths],
+            "prune": args.prune,
+            "rebuild": args.rebuild,
+            "dry_run": args.dry_run,
+            "force": args.force,
+        }
+    ).encode()
+    request = urllib.request.Request(
+        args.server.rstrip("/") + "/admin/ingest",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {key.get_secret_value() if key else ''}",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=3600) as response:
+            data = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        from faqstream.remote import error_body, refused
+
+        error = error_body(exc.read().decode(errors="replace"))
+        if error.get("code") == IngestRefusedError.code:  # the service's safeguard: same as local
+            details = error.get("details") or {}
+            raise IngestRefusedError(
+                str(error.get("message", "")),
+                reason=str(details.pop("reason", "")),
+                hint=details.pop("hint", None),
+                details=details,
+            ) from None
+        raise refused(exc.code, error, str(exc.reason)) from None
+    except OSError as exc:
+        raise FaqstreamError(f"cannot reach the service at {args.server}: {exc}") from exc
+    from ingest.report import IngestReport, SkippedFile
+
+    data.pop("counts", None)  # derived from the lists: the report computes its own
+    skipped = [SkippedFile(**s) for s in data.pop("skipped", [])]
+    report = IngestReport(**data, skipped=skipped)
+    print(report.to_json() if args.json else report.summary())
+    return _exit_code(report)
