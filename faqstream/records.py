@@ -12,6 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 
+from knowledge.errors import ConfigError
+
+
+class _UsageError(ConfigError):
+    """The command was asked wrongly (exit 2, like argparse's own errors)."""
+
+    exit_code = 2
+
 
 def _days(text: str) -> float:
     from service.records.store import MAX_RETENTION_DAYS
@@ -53,7 +61,6 @@ def run(args: argparse.Namespace) -> int:
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from knowledge.errors import ConfigError
     from service.records.retention import cutoff_for, expired_counts, pruning, total
     from service.records.store import RecordSettings
     from service.settings.database import DatabaseSettings
@@ -62,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     days = args.older_than or RecordSettings().retention_days
     if days is None:
-        raise ConfigError("records prune needs --older-than DAYS", hint="or set RECORDS_RETENTION_DAYS")
+        raise _UsageError("records prune needs --older-than DAYS", hint="or set RECORDS_RETENTION_DAYS")
     settings = DatabaseSettings()
     if settings.url is None and not settings.sqlite_path.exists():  # a typo must not look like a prune
         raise ConfigError(

@@ -22,7 +22,9 @@ from service.records.analytics.figures import Analytics, DateRange, InvalidRange
 from service.records.analytics.reader import AnalyticsUnavailableError, reader_engine, report, sqlite_reader
 from service.settings.database import DatabaseSettings
 from service.usage.database import LedgerDatabase
-from service.usage.schema import conversations, messages
+from service.usage.schema import conversations, feedback, messages
+from tests.conversation_seed import seed_conversation
+from tests.databases import migrated_database
 from tests.records_fixture import Seeder, seed_database
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -253,3 +255,38 @@ def test_a_conversation_an_agent_answered_is_not_auto_resolved(tmp_path: Path) -
     finally:
         reader.dispose()
     assert (totals.conversations, totals.auto_resolved, totals.handed_off) == (2, 1, 0)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_reply_counts_with_its_latest_feedback_only(kind: str, tmp_path: Path) -> None:
+    """Feedback given again changes the customer's mind (the web chat sends a thumbs down, then the
+    same with its comment): the figures count the latest per reply, as the conversation shows it."""
+    when = datetime(2026, 3, 3, 12, tzinfo=UTC)
+    with migrated_database(kind, tmp_path, "latest_feedback") as database:
+        changed = seed_conversation(database.engine, "changed", updated_at=when)
+        twice = seed_conversation(database.engine, "twice", updated_at=when)
+        given = [  # (conversation, its reply, thumbs, rating, comment), oldest first
+            (changed, "changed-m0", 1, 5, None),
+            (changed, "changed-m0", -1, None, None),
+            (twice, "twice-m0", -1, None, None),
+            (twice, "twice-m0", -1, None, "it did not answer my question"),
+        ]
+        with database.engine.begin() as connection:
+            connection.execute(
+                feedback.insert(),
+                [
+                    {
+                        "message_id": reply,
+                        "conversation": cid,
+                        "tenant": "acme",
+                        "created_at": when,
+                        "thumbs": thumbs,
+                        "rating": rating,
+                        "comment": comment,
+                    }
+                    for cid, reply, thumbs, rating, comment in given
+                ],
+            )
+        totals = report(database.engine, SPAN, top=10).totals
+    assert (totals.thumbs_up, totals.thumbs_down) == (0, 2)
+    assert sum(totals.ratings.values()) == 0  # the 5 stars were taken back

@@ -193,7 +193,7 @@ def test_cli_prune_dry_run_then_for_real(tmp_path: Path, child_env: dict[str, st
         )
 
     missing = records()
-    assert missing.returncode == 3
+    assert missing.returncode == 2  # bad usage
     assert "--older-than" in missing.stderr and "RECORDS_RETENTION_DAYS" in missing.stderr
 
     dry = records("--older-than", "90", "--dry-run", "--json")

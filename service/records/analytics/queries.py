@@ -88,6 +88,20 @@ def _is_negative() -> ColumnElement[bool]:
     return or_(feedback.c.thumbs < 0, feedback.c.rating <= NEGATIVE_RATING)
 
 
+def _is_latest() -> ColumnElement[bool]:
+    """A feedback row that is the latest on its reply: a customer who gives feedback again changes
+    their mind (the web chat sends a thumbs down, then the same with its comment), so only the
+    latest counts, as the conversation shows it."""
+    later = feedback.alias("later")
+    return not_(
+        exists().where(
+            later.c.message_id == feedback.c.message_id,
+            later.c.conversation == feedback.c.conversation,
+            later.c.id > feedback.c.id,
+        )
+    )
+
+
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
@@ -159,7 +173,7 @@ class AnalyticsQueries:
         handed = c.id.in_(select(handoffs.c.conversation).where(handoffs.c.created_at >= since))
         # An agent replied (a takeover without a handoff included): a person resolved it, not the bot.
         human = c.id.in_(select(m.conversation).where(m.created_at >= since, m.role == "agent"))
-        negative = c.id.in_(select(f.conversation).where(f.created_at >= since, _is_negative()))
+        negative = c.id.in_(select(f.conversation).where(f.created_at >= since, _is_negative(), _is_latest()))
         unresolved = c.id.in_(select(t.conversation).where(t.resolved == 0))
         resolved = and_(answered, not_(handed), not_(human), not_(negative), not_(unresolved))
         where = self._between(c.started_at, c.tenant)
@@ -211,7 +225,7 @@ class AnalyticsQueries:
                 f.thumbs,
                 f.rating,
             )
-            .where(self._between(f.created_at, f.tenant))
+            .where(self._between(f.created_at, f.tenant), _is_latest())
             .subquery()
         )
         keys = (rows.c.day, rows.c.language, rows.c.tenant, rows.c.thumbs, rows.c.rating)
@@ -274,7 +288,7 @@ class AnalyticsQueries:
         question, reply = messages.alias("q"), messages.alias("a")
         q, a = question.c, reply.c
         reason = case((a.handoff_reason.in_(GAP_REASONS), a.handoff_reason), else_=literal(None))
-        negative = exists().where(feedback.c.message_id == q.message_id, _is_negative())
+        negative = exists().where(feedback.c.message_id == q.message_id, _is_negative(), _is_latest())
         rows = (
             select(
                 q.tenant,
