@@ -7,6 +7,7 @@ intents (ROUTER_INTENTS_FILE unset) and Claude played by the fake Anthropic serv
 
 * ordinary questions are answered, none handed to a person (the demo shop's intents label them, often
   with a low confidence, and that alone never hands off);
+* questions in other languages than the pages are answered (the cross-language cut-off);
 * an off-topic question falls under the calibrated cut-off: ``no_relevant_passages``, no model call;
 * the model's ``passages_do_not_answer`` tool call becomes a ``not_in_documents`` handoff, with its
   text (or the "not in our documents" text) as the reply, delivered to the agents' webhook;
@@ -59,6 +60,16 @@ FREEZE_YEAR = "Can I freeze my membership for a whole year?"  # on topic; the ru
 FREEZE_DECADE = "Could I freeze my membership for ten years?"  # the model signals without any text
 OFF_TOPIC = "Who discovered penicillin?"
 ENGLISH = [q.question for q in sets.GYM_ANSWERABLE if q.language == "en"]
+# Customers asking about the English pages in their own languages (the cross-language cut-off).
+OTHER_LANGUAGES = [
+    "健身房周日几点开门？",
+    "学生的月费是多少？",
+    "会員を一時停止できますか？",
+    "Combien coûte un entraîneur personnel ?",
+    "Qual é o horário de funcionamento aos domingos?",
+    "Что будет, если прямое дебетование не пройдёт?",
+    "Cosa succede se salto una lezione di spinning che ho prenotato?",
+]
 
 
 def gym_model(body: dict[str, Any]) -> str | Reply:
@@ -154,6 +165,19 @@ def test_ordinary_questions_are_answered_without_handoff(service: Served, fake: 
     assert sum(c < HandoffSettings().confidence_threshold for c in confidences) >= 3, confidences
     request = fake.message_requests()[0].body
     assert request["tools"] == ANSWER_TOOLS and "tool_choice" not in request
+
+
+def test_questions_in_other_languages_than_the_pages_are_answered(
+    service: Served, fake: FakeAnthropic
+) -> None:
+    """The cross-language cut-off lets the right English passage through for a question in another
+    language (the model lowers an answer more across languages than unrelated text)."""
+    fake.reset()
+    for question in OTHER_LANGUAGES:
+        answer = ask(service.client, question)
+        assert answer.meta["handoff"] is None, (question, answer.meta["handoff"], answer.meta["intent"])
+        assert answer.meta["mode"] == "generative" and answer.meta["citations"], question
+    assert len(fake.message_requests()) == len(OTHER_LANGUAGES)
 
 
 def test_an_off_topic_question_is_handed_off_without_a_model_call(
