@@ -60,3 +60,14 @@ class LanguageIdentifier:
             return Detection(self._default, values[0].value if values else 0.0)
         best = values[0]
         return Detection(best.language.iso_code_639_1.name.lower(), float(best.value))
+
+    def confidences(self, text: str) -> dict[str, float]:
+        """Lingua's confidence in each configured language (ISO 639-1 → value; they sum to 1), or
+        an empty dict for blank text. ``detect`` is the most confident one, or the default."""
+        sample = text[:4000]
+        if not sample.strip():
+            return {}
+        return {
+            value.language.iso_code_639_1.name.lower(): float(value.value)
+            for value in self._get().compute_language_confidence_values(sample)
+        }

@@ -148,6 +148,7 @@ class AnswerService:
         language = decide_language(
             request.question,
             detect=lambda text: deps.languages.detect(text).language,
+            confidences=deps.languages.confidences,
             requested=request.language,
             conversation=conversation.language if conversation else None,
             accept_language=accept_language,

@@ -1,13 +1,17 @@
 """The reply language of one message: ``decide_language``, the one place it is decided.
 
-Language identification is reliable on sentences and unreliable on one or two words ("Hello!" looks
-Italian to lingua, "refund" is a coin toss). So the evidence is ranked by message length:
+Language identification is reliable on sentences and unreliable on short messages ("Hello!" looks
+Italian to lingua, "refund" is a coin toss, "and per week?" looks Dutch). A customer rarely
+switches language mid-conversation, so the conversation's language (the language of its previous
+turns, kept by the session store) is weighed against the detector:
 
 * **Short messages** (one or two words, ``SHORT_WORDS``) and **small talk**: the conversation's
-  language (the language of its previous turns, kept by the session store), then the request's
-  ``language`` field, then the small-talk words themselves ("Hola" is Spanish), then the first
-  ``Accept-Language`` entry the service knows, then the detector's guess.
-* **Longer messages**: the request's ``language`` field, else the detector (as before).
+  language, then the request's ``language`` field, then the small-talk words themselves ("Hola" is
+  Spanish), then the first ``Accept-Language`` entry the service knows, then the detector's guess.
+* **Longer messages**: the request's ``language`` field; then, in a conversation, the conversation's
+  language as a prior against lingua's confidence values (``weigh_conversation``: the detector
+  must find another language ``CONVERSATION_ODDS`` times likelier than the conversation's before
+  the reply switches); in a new conversation the detector (as before).
 
 The conversation's language is passed over when the message's script cannot be written in it
 (a Chinese "退款" in an English conversation, kana in a Chinese one): script is certain evidence,
@@ -23,13 +27,18 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from knowledge.language import base_language
 
 SHORT_WORDS = 2
+# Prior odds of the conversation's language against each other configured language: the detector
+# must find a language this many times likelier than the conversation's to switch the reply.
+# Chosen by bench/short_language.py on Mintaka 3-8-word prefixes (least expected error at a 5 %
+# switch rate; docs/handoff-and-languages.md).
+CONVERSATION_ODDS = 8.0
 
 Source = Literal["conversation", "request", "smalltalk", "accept_language", "detected"]
 
@@ -87,10 +96,38 @@ def accept_languages(header: str | None) -> list[str]:
     return list(dict.fromkeys(language for _, _, language in sorted(ranked)))
 
 
+def weigh_conversation(
+    text: str, conversation: str, confidences: Mapping[str, float], odds: float = CONVERSATION_ODDS
+) -> str | None:
+    """The most probable language of ``text`` with the conversation's language as the prior:
+    ``confidences`` (the detector's, over the configured languages) times ``odds`` for
+    ``conversation``, times 1 for the others. None when the detector does not know the
+    conversation's language (nothing to weigh: the caller detects as before). ``text`` must fit
+    the conversation's script (``fits_script``).
+
+    Han or kana characters keep a Chinese or Japanese conversation: Han without kana is Chinese or
+    Japanese alike (lingua calls it Chinese by convention, not evidence), and in Japanese mixed
+    with Latin names ("DrakeとLil Wayne") lingua's vote goes to the Latin words.
+    """
+    if conversation not in confidences:
+        return None
+    if conversation in ("zh", "ja") and _CJK.search(text):
+        return conversation
+    return max(
+        confidences,
+        key=lambda language: (
+            confidences[language] * (odds if language == conversation else 1.0),
+            language == conversation,  # a tie keeps the conversation's language
+        ),
+    )
+
+
 def decide_language(
     text: str,
     *,
     detect: Callable[[str], str],
+    confidences: Callable[[str], Mapping[str, float]] | None = None,
+    odds: float = CONVERSATION_ODDS,
     requested: str | None = None,
     conversation: str | None = None,
     accept_language: str | None = None,
@@ -100,14 +137,19 @@ def decide_language(
 ) -> LanguageDecision:
     """The reply language of ``text`` (precedence in the module docstring).
 
-    ``detect`` is the language detector (called only when nothing else decides); ``requested`` the
+    ``detect`` is the language detector (called only when nothing else decides); ``confidences``
+    its confidence values per language, which a longer message in a conversation is weighed with
+    (``weigh_conversation`` at ``odds``; without it such a message is detected); ``requested`` the
     request's ``language`` field; ``conversation`` the conversation's language (None or "und" when
     new); ``smalltalk`` whether the whole message is small talk and ``smalltalk_language`` the
     language its words show; ``known`` the languages an ``Accept-Language`` entry may choose.
     """
     short = smalltalk or word_count(text) <= SHORT_WORDS
-    if short and conversation and conversation != "und" and fits_script(text, base_language(conversation)):
-        return LanguageDecision(base_language(conversation), "conversation")
+    ongoing = base_language(conversation) if conversation and conversation != "und" else None
+    if ongoing and not fits_script(text, ongoing):
+        ongoing = None
+    if short and ongoing:
+        return LanguageDecision(ongoing, "conversation")
     if requested:
         return LanguageDecision(base_language(requested), "request")
     if smalltalk_language:
@@ -116,4 +158,8 @@ def decide_language(
         for preferred in accept_languages(accept_language):
             if preferred in known and fits_script(text, preferred):
                 return LanguageDecision(preferred, "accept_language")
+    if ongoing and confidences is not None:
+        weighed = weigh_conversation(text, ongoing, confidences(text), odds)
+        if weighed is not None:
+            return LanguageDecision(weighed, "conversation" if weighed == ongoing else "detected")
     return LanguageDecision(base_language(detect(text)), "detected")

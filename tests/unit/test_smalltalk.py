@@ -1,5 +1,4 @@
-"""Small talk (service/smalltalk/) and the reply language of short messages
-(service/answers/reply_language.py).
+"""Small talk (service/smalltalk/); the reply language of messages: tests/unit/test_reply_language.py.
 
 The matcher is checked exhaustively over its own lexicon: every phrase, decorated in every way a
 customer decorates it (case, punctuation, emoji, repeated letters, full-width forms, missing
@@ -17,13 +16,6 @@ import pytest
 
 from service import smalltalk
 from service.answers.plan import opening
-from service.answers.reply_language import (
-    LanguageDecision,
-    accept_languages,
-    decide_language,
-    fits_script,
-    word_count,
-)
 from service.conversations.history import retrieval_query
 from service.conversations.store import Conversation, Turn
 from service.smalltalk import LEXICON, NEUTRAL, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match, reply
@@ -241,132 +233,6 @@ def test_reply_in_the_language_or_english() -> None:
     assert reply(talk, "de") == REPLIES["de"]["thanks"]
     assert reply(talk, "pt-BR") == REPLIES["pt"]["thanks"]
     assert reply(talk, "nl") == REPLIES["en"]["thanks"]
-
-
-# ---------------------------------------------------------------- the reply language
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        (None, []),
-        ("", []),
-        ("de", ["de"]),
-        ("fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5", ["fr", "en", "de"]),
-        ("en;q=0.5, es", ["es", "en"]),
-        ("en;q=0.5,es;q=0.5,it;q=0.5", ["en", "es", "it"]),  # ties keep header order
-        ("pt-BR;q=1.0, ja;q=0", ["pt"]),  # q=0: not acceptable
-        ("EN-us ; Q=0.8 , zh-Hans-CN", ["zh", "en"]),
-        ("de;q=1.5, fr;q=abc, it;q=0.3333, es;q=0.333", ["es"]),  # malformed q-values dropped
-        ("*", []),
-        ("en_US, 12, x", ["x"]),  # not language tags: dropped ("x" is one, syntactically)
-        (",,, ;q=1, de", ["de"]),
-    ],
-)
-def test_accept_language(header: str | None, expected: list[str]) -> None:
-    assert accept_languages(header) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "words"),
-    [
-        ("refund", 1),
-        ("Rückerstattung?", 1),
-        ("mot de passe", 3),
-        ("c'est tout", 2),
-        ("Qu’est-ce que", 2),
-        ("Budapest est-elle", 2),
-        ("palavra-passe", 1),
-        ("ORD-12345 refund", 2),
-        ("退款", 1),
-        ("我要退款", 2),
-        ("ありがとう", 3),
-        ("ok 谢谢", 2),
-        ("👍", 0),
-    ],
-)
-def test_word_count(text: str, words: int) -> None:
-    assert word_count(text) == words
-
-
-def test_script_fits() -> None:
-    assert fits_script("refund", "zh")  # Latin text constrains nothing
-    assert fits_script("退款", "zh") and fits_script("返金", "ja")
-    assert not fits_script("退款", "en")
-    assert not fits_script("ありがとう", "zh")
-    assert not fits_script("Привет", "de")
-
-
-class Detector:
-    """The language detector's role, answering a fixed language and counting its calls."""
-
-    def __init__(self, language: str) -> None:
-        self.language = language
-        self.calls: list[str] = []
-
-    def __call__(self, text: str) -> str:
-        self.calls.append(text)
-        return self.language
-
-
-KNOWN = ("en", "zh", "es", "fr", "de", "ja", "pt", "it", "nl", "ru", "ko", "pl")
-
-
-def decide(text: str, guess: str = "it", **context: object) -> tuple[LanguageDecision, int]:
-    detect = Detector(guess)
-    talk = match(text)
-    decision = decide_language(
-        text,
-        detect=detect,
-        smalltalk=talk is not None,
-        smalltalk_language=talk.language if talk else None,
-        known=KNOWN,
-        **context,  # type: ignore[arg-type]
-    )
-    return decision, len(detect.calls)
-
-
-def test_short_message_takes_the_conversation_language_first() -> None:
-    decision, calls = decide("refund", conversation="es", requested="de", accept_language="fr")
-    assert decision == LanguageDecision("es", "conversation") and calls == 0
-    decision, _ = decide("ok", conversation="pt-BR")
-    assert decision == LanguageDecision("pt", "conversation")
-    # small talk of any length keeps the conversation's language; "und" is no language
-    assert decide("thank you so much for your help", conversation="de")[0].language == "de"
-    assert decide("refund", conversation="und", accept_language="fr")[0].source == "accept_language"
-
-
-def test_short_message_then_request_field_then_header_then_detector() -> None:
-    assert decide("refund", requested="de", accept_language="fr")[0] == LanguageDecision("de", "request")
-    assert decide("refund", accept_language="fr-CA,en;q=0.5")[0] == LanguageDecision("fr", "accept_language")
-    assert decide("refund", accept_language="sv, en;q=0.2")[0] == LanguageDecision("en", "accept_language")
-    assert decide("refund", accept_language="sv")[0] == LanguageDecision("it", "detected")
-    assert decide("refund")[0] == LanguageDecision("it", "detected")
-
-
-def test_small_talk_words_decide_before_the_header() -> None:
-    assert decide("Hello!", guess="it")[0] == LanguageDecision("en", "smalltalk")
-    assert decide("Hola", accept_language="en-US")[0] == LanguageDecision("es", "smalltalk")
-    assert decide("谢谢", accept_language="en")[0] == LanguageDecision("zh", "smalltalk")
-    assert decide("Danke", requested="en")[0] == LanguageDecision("en", "request")  # the field wins
-    assert decide("ok", accept_language="ja")[0] == LanguageDecision("ja", "accept_language")  # neutral
-
-
-def test_long_message_keeps_the_old_rule() -> None:
-    question = "How long does a refund take?"
-    assert decide(question, guess="en", conversation="es", accept_language="de")[0] == LanguageDecision(
-        "en", "detected"
-    )
-    assert decide(question, requested="pt-BR", conversation="es")[0] == LanguageDecision("pt", "request")
-
-
-def test_script_overrides_the_conversation_and_the_header() -> None:
-    assert decide("退款", guess="zh", conversation="en")[0] == LanguageDecision("zh", "detected")
-    assert decide("返金", guess="zh", conversation="ja")[0] == LanguageDecision("ja", "conversation")
-    assert decide("ok", conversation="zh")[0] == LanguageDecision("zh", "conversation")
-    assert decide("退款", guess="zh", accept_language="en, zh;q=0.5")[0] == LanguageDecision(
-        "zh", "accept_language"
-    )
 
 
 # ---------------------------------------------------------------- small talk in a conversation
