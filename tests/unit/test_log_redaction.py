@@ -34,29 +34,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
-class Kept(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture
-def kept() -> Iterator[Kept]:
-    """Redaction installed for the test only, and what one logger emits."""
+def kept(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Redaction installed for the test only; ``records`` holds what the test logged."""
     factory, installed = logging.getLogRecordFactory(), list(logs._installed)
     logs._installed.clear()
     logs.install(Redaction())
-    logger = logging.getLogger("tests.log_redaction")
-    handler = Kept()
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="tests.log_redaction")
     try:
-        yield handler
+        yield caplog
     finally:
-        logger.removeHandler(handler)
         logging.setLogRecordFactory(factory)
         logs._installed[:] = installed
 
@@ -75,7 +62,7 @@ def assert_redacted(text: str) -> None:
 
 
 @pytest.mark.parametrize("formatter", [PLAIN, JsonFormatter()], ids=["plain", "json"])
-def test_exception_text_is_redacted(kept: Kept, formatter: logging.Formatter) -> None:
+def test_exception_text_is_redacted(kept: pytest.LogCaptureFixture, formatter: logging.Formatter) -> None:
     logger = logging.getLogger("tests.log_redaction")
     try:
         lookup(f"my iban is {IBAN}, mail {EMAIL}")
@@ -93,7 +80,7 @@ def test_exception_text_is_redacted(kept: Kept, formatter: logging.Formatter) ->
 
 
 @pytest.mark.parametrize("formatter", [PLAIN, JsonFormatter()], ids=["plain", "json"])
-def test_stack_info_is_redacted(kept: Kept, formatter: logging.Formatter) -> None:
+def test_stack_info_is_redacted(kept: pytest.LogCaptureFixture, formatter: logging.Formatter) -> None:
     logger = logging.getLogger("tests.log_redaction")
     # The stack shows this call's line, and the line shows what the comment says:
     logger.warning("slow", stack_info=True)  # ann.lee@example.com, +1 (415) 555-2671, DE89 3704 0044 0532 0130 00  # noqa: E501  # fmt: skip
@@ -105,7 +92,7 @@ def test_stack_info_is_redacted(kept: Kept, formatter: logging.Formatter) -> Non
     assert "Stack (most recent call last):" in out and f'File "{__file__}", line' in out
 
 
-def test_an_ordinary_traceback_is_unchanged(kept: Kept) -> None:
+def test_an_ordinary_traceback_is_unchanged(kept: pytest.LogCaptureFixture) -> None:
     logger = logging.getLogger("tests.log_redaction")
     orders: dict[str, int] = {}
     try:
