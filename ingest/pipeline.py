@@ -14,10 +14,15 @@ Idempotent and crash-safe by construction:
 * a run that deletes (``prune``, ``rebuild``) passes ``ingest.safeguard.check`` after the diff and
   before anything is created, written or deleted: a missing or unreadable path, an input with no
   readable file, or deleting more than half of the documents without ``force`` is refused.
+* the knowledge-base version goes up by one per run that changes something, when the change is
+  complete (after the switch, for a fresh collection): the first ingest makes version 1. The
+  service keys its caches on the version, so nothing cached before or while a run writes is reused
+  after it; a run that fails while changing the active collection in place raises the version too;
 * the relevance cut-off (``knowledge.answerability``) is fitted on the written collection and
   stored in the same metadata write that bumps the version, so a version is never served with
   another version's cut-off. An unchanged run recalibrates (and bumps the version) only when the
   stored cut-off is missing or was fitted by another method or model.
+* the write stage (chunk, embed, upsert, delete stale chunks) is ``ingest.writer``.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,11 +39,12 @@ from ingest import safeguard
 from ingest.chunker import Chunker
 from ingest.loaders import Skipped, discover, load
 from ingest.report import IngestReport, SkippedFile
+from ingest.writer import ChunkWriter, Planned, ProgressHook
 from knowledge.answerability import METHOD, calibrate_collection
 from knowledge.embedder import Embedder
 from knowledge.errors import IndexMismatchError, InputError
 from knowledge.language import LanguageIdentifier
-from knowledge.schema import Chunk, ChunkPayload, ChunkPoint, DocState, Document, KbMeta, point_id
+from knowledge.schema import DocState, Document, KbMeta
 from knowledge.search import KnowledgeBase
 from knowledge.settings import Settings
 from knowledge.sparse import SPARSE_FINGERPRINT, SparseEncoder
@@ -47,8 +53,6 @@ from knowledge.store.base import now_iso
 
 log = logging.getLogger(__name__)
 
-ProgressHook = Callable[[int, int], None]  # (documents done, documents to write)
-
 
 @dataclass
 class _Loaded:
@@ -56,13 +60,6 @@ class _Loaded:
     failed: set[str]  # ids (relative paths) of files that failed to load
     files_read: int  # files loaded without error
     hidden: list[Skipped]  # skips that hide part of the input (a pruning run is refused)
-
-
-@dataclass
-class _Planned:
-    doc: Document
-    doc_hash: str
-    action: str  # added | updated | repaired | unchanged
 
 
 class IngestPipeline:
@@ -81,6 +78,7 @@ class IngestPipeline:
         self.settings = settings
         self.chunker = Chunker(embedder, settings.chunking)
         embedder.check_chunk_size(settings.chunking.tokens)
+        self.writer = ChunkWriter(embedder, sparse, languages, self.chunker, settings.qdrant.write_batch_size)
 
     def fingerprint(self) -> dict[str, object]:
         chunking = self.settings.chunking
@@ -161,7 +159,7 @@ class IngestPipeline:
                 )
         return active, states, active is None or rebuild
 
-    def plan(self, docs: list[Document], states: dict[str, DocState], fingerprint: str) -> list[_Planned]:
+    def plan(self, docs: list[Document], states: dict[str, DocState], fingerprint: str) -> list[Planned]:
         planned = []
         for doc in docs:
             digest = doc.content_hash(fingerprint)
@@ -174,7 +172,7 @@ class IngestPipeline:
                 action = "repaired"
             else:
                 action = "updated"
-            planned.append(_Planned(doc, digest, action))
+            planned.append(Planned(doc, digest, action))
         return planned
 
     # --- the run ----------------------------------------------------------------------------
@@ -247,18 +245,9 @@ class IngestPipeline:
         )
         assert collection is not None
         to_write = [p for p in planned if fresh or p.action != "unchanged"]
-        if to_write or gone:
-            # Bump before writing too: answers cached while the run is in flight are never reused.
-            # A fresh collection is not active yet, so the fingerprint stays the active one's until
-            # the switch (a rebuild that dies must not make the old index look like the new model's).
-            pending = meta.fingerprint if fresh else fingerprint
-            meta = KbMeta(
-                version=meta.version + 1, fingerprint=pending, updated_at=now_iso(), relevance=meta.relevance
-            )
-            self.store.write_meta(meta)
         relevance = meta.relevance
         try:
-            report.chunks_written = self._write(collection, to_write, progress)
+            report.chunks_written = self.writer.write(collection, to_write, progress)
             if gone and not fresh:
                 collection.delete_documents(gone)
             collection.finish()
@@ -267,11 +256,16 @@ class IngestPipeline:
         except BaseException:
             if fresh:
                 self.store.drop(collection)  # readers still have the previous collection
+            elif to_write or gone:
+                self._mark_changed(meta, fingerprint)
             raise
         if fresh:
             self.store.activate(collection)
         if report.changed or fresh or relevance != meta.relevance:
-            # One write: the new version comes with the cut-off calibrated on it (service reads both).
+            # The version goes up once, when the change is complete (after the switch for a fresh
+            # collection): whatever was cached before or while it was written carries the old
+            # version and is never reused. One write: the new version comes with the cut-off
+            # calibrated on it (the service reads both).
             meta = KbMeta(
                 version=meta.version + 1, fingerprint=fingerprint, updated_at=now_iso(), relevance=relevance
             )
@@ -281,6 +275,17 @@ class IngestPipeline:
         report.total_chunks = collection.count()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _mark_changed(self, meta: KbMeta, fingerprint: dict[str, object]) -> None:
+        """A run that failed while changing the active collection in place: the next version, so
+        nothing cached from the index as it was is served from the index as it was left (the next
+        run repairs it, and that is a version again). Best effort: the store may be what failed."""
+        try:
+            self.store.write_meta(
+                KbMeta(meta.version + 1, fingerprint, updated_at=now_iso(), relevance=meta.relevance)
+            )
+        except Exception:
+            log.exception("the knowledge-base version could not be raised after the failed run")
 
     # --- relevance calibration ----------------------------------------------------------------
     def calibration_current(self, meta: KbMeta) -> bool:
@@ -302,92 +307,6 @@ class IngestPipeline:
             )
             return {}
         return calibration.to_dict()
-
-    def _write(self, collection: Collection, items: list[_Planned], progress: ProgressHook | None) -> int:
-        batch_size = self.settings.qdrant.write_batch_size
-        written = 0
-        group: list[tuple[_Planned, list[Chunk]]] = []
-        pending = 0
-        done = 0
-        for item in items:
-            if item.doc.language is None:  # detected only for documents being written (after hashing)
-                item.doc.language = self.languages.detect(f"{item.doc.title}\n{item.doc.text}").language
-            chunks = self.chunker.chunk(item.doc)
-            group.append((item, chunks))
-            pending += len(chunks)
-            if pending >= batch_size:
-                written += self._flush(collection, group)
-                done += len(group)
-                if progress:
-                    progress(done, len(items))
-                group, pending = [], 0
-        if group:
-            written += self._flush(collection, group)
-            done += len(group)
-            if progress:
-                progress(done, len(items))
-        return written
-
-    def _flush(self, collection: Collection, group: list[tuple[_Planned, list[Chunk]]]) -> int:
-        texts = [c.embed_text for _, chunks in group for c in chunks]
-        vectors = self.embedder.embed_documents(texts)
-        english = self._english_vectors(group)
-        points: list[ChunkPoint] = []
-        row = 0
-        for item, chunks in group:
-            doc = item.doc
-            for chunk in chunks:
-                payload = ChunkPayload(
-                    doc_id=doc.doc_id,
-                    chunk_index=chunk.index,
-                    chunk_count=len(chunks),
-                    doc_hash=item.doc_hash,
-                    text=chunk.text,
-                    title=doc.title,
-                    source=doc.source,
-                    kind=doc.kind,
-                    language=doc.language or "und",
-                    headings=list(chunk.headings),
-                    tags=list(doc.tags),
-                    effective_date=doc.effective_date,
-                    version=doc.version,
-                    token_count=chunk.token_count,
-                    extra=doc.extra,
-                )
-                points.append(
-                    ChunkPoint(
-                        id=point_id(doc.doc_id, chunk.index),
-                        dense=vectors[row].tolist(),
-                        sparse=self.sparse.document(chunk.embed_text, doc.language),
-                        payload=payload,
-                        dense_en=english.get(row),
-                    )
-                )
-                row += 1
-        step = self.settings.qdrant.write_batch_size
-        for start in range(0, len(points), step):
-            collection.upsert(points[start : start + step])
-        for item, _chunks in group:
-            collection.delete_stale(item.doc.doc_id, item.doc_hash)
-        log.info("wrote %d chunks of %d documents", len(points), len(group))
-        return len(points)
-
-    def _english_vectors(self, group: list[tuple[_Planned, list[Chunk]]]) -> dict[int, list[float]]:
-        """The English companion's vectors of the group's English chunks, by row."""
-        english = self.embedder.english
-        if english is None:
-            return {}
-        rows: list[int] = []
-        texts: list[str] = []
-        row = 0
-        for item, chunks in group:
-            for chunk in chunks:
-                if item.doc.language == "en":
-                    rows.append(row)
-                    texts.append(chunk.embed_text)
-                row += 1
-        vectors = english.embed_documents(texts)
-        return {r: vectors[n].tolist() for n, r in enumerate(rows)}
 
 
 def _relevance_report(relevance: dict[str, Any]) -> dict[str, Any]:

@@ -26,8 +26,8 @@ class IngestReport:
     bytes_read: int = 0
     documents: int = 0
     total_chunks: int = 0
-    kb_version: int = 0
-    previous_version: int = 0
+    kb_version: int = 0  # the version after the run (what `faqstream status` shows)
+    previous_version: int = 0  # the version before the run; 0: there was no knowledge base
     rebuild: bool = False
     dry_run: bool = False
     seconds: float = 0.0
@@ -76,12 +76,11 @@ class IngestReport:
         for skip in self.skipped:
             lines.append(f"  skipped  {skip.path}: {skip.reason}")
         if not self.dry_run:
+            before = version_name(self.previous_version)
             if self.changed or self.rebuild:
-                version = f"knowledge base version {self.previous_version} → {self.kb_version}"
+                version = f"knowledge base version {before} → {self.kb_version}"
             elif self.kb_version != self.previous_version:
-                version = (
-                    f"documents unchanged, recalibrated: version {self.previous_version} → {self.kb_version}"
-                )
+                version = f"documents unchanged, recalibrated: version {before} → {self.kb_version}"
             else:
                 version = f"knowledge base unchanged (version {self.kb_version})"
             lines.append(
@@ -95,6 +94,11 @@ class IngestReport:
         elif self.changed:
             lines.append(f"  nothing written; a real run {verb} the knowledge base")
         return "\n".join(lines)
+
+
+def version_name(version: int) -> str:
+    """A knowledge-base version as people read it: 0 is no knowledge base at all."""
+    return str(version) if version else "none"
 
 
 def relevance_line(relevance: dict[str, Any]) -> str:

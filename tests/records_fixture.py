@@ -15,17 +15,19 @@ kind       reply (mode; cache, status)  handoff reason        feedback      tag 
 resolved   generative                   -                     +1, rating 5  5, 1   answer 0.010
 exact      cached; exact                -                     -             -      -
 semantic   cached; semantic             -                     -             -      -
-gap        handoff                      no_relevant_passages  -             -      routing 0.001
+gap        extractive notice            no_relevant_passages  -             -      routing 0.001
 unhappy    generative                   -                     -1, rating 1  1, 0   answer 0.012
-human      handoff                      customer_request      -             -      -
+human      extractive notice            customer_request      -             -      -
 smalltalk  smalltalk                    -                     -             -      -
 untagged   generative                   -                     rating 3      2, 0   answer 0.010
 broken     generative; broken           -                     -             -      answer 0.005
 followup   generative ×2 (2 questions)  -                     -             -      answer 0.010 ×2
 notindocs  generative                   not_in_documents      -             -      answer 0.010
-lowconf    handoff                      low_confidence        -             -      -
+lowconf    extractive notice            low_confidence        -             -      -
 
-(tag: satisfaction, resolved.) Ledger tokens (input/cache read/cache creation/output): answer 0.010
+(tag: satisfaction, resolved.) A notice is an extractive reply that only hands over or says nothing
+was found: it cites nothing (``citations`` NULL), as the service records it; every other reply of
+a knowledge mode cites a passage. Ledger tokens (input/cache read/cache creation/output): answer 0.010
 100/300/0/50, except untagged's 100/0/300/50; unhappy 120/300/0/60; broken 100/300/0/10; routing
 20/0/0/5. Every kind asks one question but followup (two). Intents: refund (resolved, unhappy,
 untagged, broken), shipping (exact, semantic, gap, lowconf), order_status (followup), human,
@@ -48,6 +50,7 @@ FIRST_DAY = date(2026, 3, 2)
 DAYS = 4
 CELLS = {"acme": ("en", "de"), "globex": ("en", "es")}
 MODEL = "claude-sonnet-4-6"
+CITATIONS = '[{"index": 1, "doc_id": "shipping", "title": "Shipping", "source": "shipping.md", "score": 0.8}]'
 
 GAP_TEXTS = {  # a different spelling each day: one content gap once normalised
     "en": ["Do you ship to Mars?", "do you ship to mars", "Do you  ship to Mars ?", "DO YOU SHIP TO MARS?!"],
@@ -92,6 +95,7 @@ class Reply:
     status: str = "complete"
     handoff: str | None = None
     spend: Spend | None = None
+    cited: bool = True  # False: a notice (a handoff, or nothing found), which cites nothing
 
 
 @dataclass(frozen=True)
@@ -109,10 +113,11 @@ KINDS = {
     "gap": Kind(
         (
             Reply(
-                "handoff",
+                "extractive",
                 "shipping",
                 handoff="no_relevant_passages",
                 spend=Spend("routing", 0.001, 20, 0, 0, 5),
+                cited=False,
             ),
         )
     ),
@@ -122,7 +127,7 @@ KINDS = {
         rating=1,
         tag=(1, 0),
     ),
-    "human": Kind((Reply("handoff", "human", handoff="customer_request"),)),
+    "human": Kind((Reply("extractive", "human", handoff="customer_request", cited=False),)),
     "smalltalk": Kind((Reply("smalltalk", None),)),
     "untagged": Kind(
         (Reply("generative", "refund", spend=Spend("answer", 0.010, 100, 0, 300, 50)),), rating=3, tag=(2, 0)
@@ -134,7 +139,7 @@ KINDS = {
         (Reply("generative", "order_status", spend=ANSWER), Reply("generative", "order_status", spend=ANSWER))
     ),
     "notindocs": Kind((Reply("generative", "payment", handoff="not_in_documents", spend=ANSWER),)),
-    "lowconf": Kind((Reply("handoff", "shipping", handoff="low_confidence"),)),
+    "lowconf": Kind((Reply("extractive", "shipping", handoff="low_confidence", cited=False),)),
 }
 BASE_KINDS = [k for k in KINDS if k != "lowconf"]
 
@@ -188,7 +193,7 @@ class Seeder:
                     "mode": reply.mode,
                     "model": MODEL if reply.mode == "generative" else None,
                     "intent": reply.intent,
-                    "citations": "[]",
+                    "citations": CITATIONS if reply.cited and reply.mode != "smalltalk" else None,
                     "handoff_reason": reply.handoff,
                     "answer_cache": reply.answer_cache,
                     "status": reply.status,

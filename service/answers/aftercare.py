@@ -77,14 +77,15 @@ class Aftercare:
         """Called just before ``done``: store the turns now, the rest in the background."""
         question, reply = plan.user_turn(), self.redaction.text(outcome.text)
         await self._store_turns(plan, question, reply, outcome.mode)
-        # A reply that is only the handoff notice (a person takes over, nothing relevant found) is
-        # recorded as mode ``handoff``: it answered nothing from the documents (analytics).
+        # Recorded in the mode the API reported (``meta``/``done``/JSON); the handoff beside it. A
+        # reply that is only a notice (a person takes over, nothing relevant found) cites nothing:
+        # it answered nothing from the documents (analytics count it apart by that).
         notice = outcome.stop_reason in HANDOFF_ONLY
         self._add_records(
             plan,
             question,
             reply,
-            mode="handoff" if notice else outcome.mode,
+            mode=outcome.mode,
             model=outcome.model,
             status="complete",
             handoff=outcome.handoff,

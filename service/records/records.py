@@ -37,7 +37,7 @@ class MessageRecord:
     role: Role
     text: str
     language: str | None = None
-    mode: str | None = None  # assistant: generative | extractive | cached | smalltalk; agent: agent
+    mode: str | None = None  # as the API reported: generative | extractive | cached | smalltalk | agent
     model: str | None = None
     intent: str | None = None
     citations: tuple[dict[str, Any], ...] = ()  # Citation.model_dump() each

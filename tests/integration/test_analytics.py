@@ -62,7 +62,7 @@ def everyone(engine: Engine) -> Analytics:
 def test_volume_and_modes(everyone: Analytics) -> None:
     t = everyone.totals
     assert (t.conversations, t.questions, t.answers) == (202, 218, 218)
-    assert t.answers_by_mode == {"cached": 32, "generative": 136, "handoff": 34, "smalltalk": 16}
+    assert t.answers_by_mode == {"cached": 32, "extractive": 34, "generative": 136, "smalltalk": 16}
     assert t.answers_by_status == {"broken": 16, "complete": 202}
 
 

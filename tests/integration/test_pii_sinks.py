@@ -167,6 +167,11 @@ def test_no_personal_value_reaches_any_sink(
         # A log line with personal data in its arguments is written redacted.
         logging.getLogger("service.test").warning("customer wrote %s", PII["email"])
         assert caplog.records[-1].getMessage() == "customer wrote [email]"
+        try:  # and a traceback whose exception message holds it
+            raise ValueError(f"no order for {PII['email']} / {PII['phone']}")
+        except ValueError:
+            logging.getLogger("service.test").exception("lookup failed")
+        assert "ValueError: no order for [email] / [phone]" in (caplog.records[-1].exc_text or "")
         assert eventually(lambda: len(receiver.deliveries) > 0, timeout=20)
     db = settings.database.sqlite_path
     assert db is not None
@@ -186,7 +191,8 @@ def test_no_personal_value_reaches_any_sink(
     assert rows > 0 and leaked(ledger) == []
     stored = _redis_dump(prefix)  # conversations and the answer cache
     assert leaked(stored) == [] and "[phone]" in stored
-    assert [k for r in caplog.records for k in leaked(r.getMessage())] == []
+    logged = [f"{r.getMessage()}\n{r.exc_text or ''}\n{r.stack_info or ''}" for r in caplog.records]
+    assert [k for line in logged for k in leaked(line)] == []
     webhook = "\n".join(json.dumps(d.body, ensure_ascii=False) for d in receiver.deliveries)
     assert "[email]" in webhook and leaked(webhook) == []
 

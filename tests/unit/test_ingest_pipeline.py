@@ -195,14 +195,42 @@ def test_model_mismatch_is_refused_with_rebuild_hint(env: Env) -> None:
     env.pipeline().run([env.docs], rebuild=True)  # the way out works
 
 
-def test_version_is_monotonic_and_persisted(env: Env) -> None:
-    versions = [env.pipeline().run([env.docs]).kb_version]
+def test_each_changing_run_is_one_version_and_what_it_writes_is_never_under_it(env: Env) -> None:
+    seen: list[int] = []  # the version a reader (the service, its caches) sees while the run writes
+
+    def watch(_done: int, _total: int) -> None:
+        seen.append(env.store.read_meta().version)
+
+    first = env.pipeline().run([env.docs], progress=watch)
+    assert (first.previous_version, first.kb_version, set(seen)) == (0, 1, {0})
+    assert "knowledge base version none → 1" in first.summary()
     (env.docs / "new.md").write_text("# New\n\nA new policy about gift wrapping.", encoding="utf-8")
-    versions.append(env.pipeline().run([env.docs]).kb_version)
-    versions.append(env.pipeline().run([env.docs]).kb_version)
-    assert versions[0] < versions[1] == versions[2]
+    seen.clear()
+    added = env.pipeline().run([env.docs], progress=watch)
+    # Cached while the run wrote: version 1, which is never current again.
+    assert (added.previous_version, added.kb_version, set(seen)) == (1, 2, {1})
+    assert "knowledge base version 1 → 2" in added.summary()
+    unchanged = env.pipeline().run([env.docs])
+    assert unchanged.kb_version == 2 and "knowledge base unchanged (version 2)" in unchanged.summary()
+    seen.clear()
+    rebuilt = env.pipeline().run([env.docs], rebuild=True, progress=watch)
+    assert (rebuilt.previous_version, rebuilt.kb_version, set(seen)) == (2, 3, {2})
     meta = json.loads((env.settings.qdrant.path / "meta.json").read_text())
-    assert meta["kb"]["version"] == versions[-1]
+    assert meta["kb"]["version"] == 3 == env.kb().version()
+
+
+def test_a_run_that_fails_while_changing_the_index_in_place_raises_the_version(env: Env) -> None:
+    env.pipeline().run([env.docs])
+    (env.docs / "returns.md").write_text("# Returns\n\nReturns are accepted for 60 days.", encoding="utf-8")
+
+    def fail(_done: int, _total: int) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        env.pipeline().run([env.docs], progress=fail)
+    # returns.md was rewritten before the failure: what version 1 served is gone.
+    assert env.store.read_meta().version == 2
+    assert env.pipeline().run([env.docs]).kb_version == 2  # complete as it was left: nothing to redo
 
 
 # --- the safeguard: a pruning or rebuilding run never wipes the knowledge base by mistake --------

@@ -102,6 +102,14 @@ def _is_latest() -> ColumnElement[bool]:
     )
 
 
+def _from_documents() -> ColumnElement[bool]:
+    """A reply that answered from the knowledge base: a knowledge mode (generative, extractive,
+    cached) and a passage cited. A notice — the reply that a person takes over, or that nothing
+    relevant was found — is recorded in the mode it was sent in (extractive) but cites nothing."""
+    m = messages.c
+    return and_(m.mode.in_(KNOWLEDGE_MODES), m.citations.is_not(None), m.citations != "[]")
+
+
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
@@ -136,17 +144,26 @@ class AnalyticsQueries:
             .group_by(utc_day(m.created_at), language, m.tenant)
         )
         self._cells(cells, questions, lambda r: {"questions": r[3]})
-        split = (m.mode, m.answer_cache, m.status)
-        replies = (
-            select(utc_day(m.created_at), language, m.tenant, *split, func.count())
+        rows = (
+            select(
+                utc_day(m.created_at).label("day"),
+                language.label("language"),
+                m.tenant,
+                m.mode,
+                m.answer_cache,
+                m.status,
+                _flag(_from_documents()).label("knowledge"),
+            )
             .where(where, m.role == "assistant")
-            .group_by(utc_day(m.created_at), language, m.tenant, *split)
+            .subquery()
         )
+        keys = (rows.c.day, rows.c.language, rows.c.tenant, rows.c.mode, rows.c.answer_cache, rows.c.status)
+        replies = select(*keys, rows.c.knowledge, func.count()).group_by(*keys, rows.c.knowledge)
 
         def reply(r: Any) -> Counter[str]:
-            mode, cached, status, n = r[3] or "unknown", r[4], r[5] or "complete", r[6]
+            mode, cached, status, knowledge, n = r[3] or "unknown", r[4], r[5] or "complete", r[6], r[7]
             out = Counter({"answers": n, f"mode:{mode}": n, f"status:{status}": n})
-            if mode in KNOWLEDGE_MODES:
+            if knowledge:
                 out["knowledge_answers"] += n
                 if cached:
                     out[f"cache:{cached}"] += n
@@ -166,7 +183,7 @@ class AnalyticsQueries:
             select(m.conversation).where(
                 m.created_at >= since,
                 m.role == "assistant",
-                m.mode.in_(KNOWLEDGE_MODES),
+                _from_documents(),
                 func.coalesce(m.status, "complete") == "complete",
             )
         )
