@@ -97,7 +97,9 @@ def cards(text: str) -> Iterator[Span]:
 
 # --- IBAN ----------------------------------------------------------------------------------
 
-_IBAN_START_RE = re.compile(rf"{_B}[A-Za-z]{{2}}\d{{2}}")
+# Not inside a longer alphanumeric token. A number just before it ("order 12345 DE89 …") is not
+# one group of a run with it: an IBAN starts with letters, so ``_B``'s digit-group rule is not used.
+_IBAN_START_RE = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]{2}\d{2}")
 _IBAN_MAX = 34
 
 
