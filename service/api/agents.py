@@ -39,6 +39,7 @@ from service.agents.events import ConversationEvent
 from service.agents.takeover import Takeover, shown
 from service.api import guards
 from service.api.errors import documented
+from service.api.records_limits import records_limit
 from service.api.runtime import Runtime
 from service.api.sse import KEEPALIVE, SSE_HEADERS
 from service.conversations.store import Conversation, ConversationState, Turn, conversation_key
@@ -50,13 +51,8 @@ After = Annotated[str | None, Parameter(query="after", description="the last mes
 
 
 async def agent_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """A key with the ``agent`` scope (401 / 403 otherwise, never open)."""
-    built = guards.runtime(connection.app.state)
-    headers = connection.headers
-    async with built.auth_failures.counted(connection):
-        connection.state.client = await built.auth.identify(
-            headers.get("authorization"), headers.get("x-api-key"), "agent"
-        )
+    """A key with the ``agent`` scope: 401 without a valid key, 403 with one of another kind (never open)."""
+    await guards.identify(connection, "agent")
 
 
 CLIENT = {"client": Provide(guards.client, sync_to_thread=False)}
@@ -66,8 +62,9 @@ DESCRIBED = {
     409: "`conversation_with_bot`: the assistant has the conversation; take it over first",
 }
 # The routes' callers: a helpdesk's agent-scope key, or the customer's client with its answer-scope key.
-HELPDESK: dict[str, Any] = {"guards": [agent_guard], "dependencies": CLIENT}
-CUSTOMER: dict[str, Any] = {"guards": [guards.api_key_guard], "dependencies": CLIENT}
+# Each takes a token of the key's records budget (service.api.records_limits) after its key check.
+HELPDESK: dict[str, Any] = {"guards": [agent_guard, records_limit], "dependencies": CLIENT}
+CUSTOMER: dict[str, Any] = {"guards": [guards.api_key_guard, records_limit], "dependencies": CLIENT}
 
 
 class AgentMessage(BaseModel):
@@ -128,7 +125,7 @@ def _shown(turns: list[Turn]) -> list[ShownMessage]:
     summary="Post an agent's reply to the customer",
     status_code=201,
     **HELPDESK,
-    responses=documented(400, 401, 403, 404, 409, 503, described=DESCRIBED),
+    responses=documented(400, 401, 403, 404, 409, 429, 503, described=DESCRIBED),
 )
 async def agent_messages(
     conversation_id: str, data: AgentMessage, runtime: Runtime, client: Client
@@ -142,7 +139,7 @@ async def agent_messages(
     summary="A person takes the conversation over (the assistant stops answering it)",
     status_code=200,
     **HELPDESK,
-    responses=documented(401, 403, 404, 503, described=DESCRIBED),
+    responses=documented(401, 403, 404, 429, 503, described=DESCRIBED),
 )
 async def takeover(conversation_id: str, runtime: Runtime, client: Client) -> StateBody:
     conv = await takeover_of(runtime).take_over(client, conversation_id)
@@ -154,7 +151,7 @@ async def takeover(conversation_id: str, runtime: Runtime, client: Client) -> St
     summary="Hand the conversation back to the assistant",
     status_code=200,
     **HELPDESK,
-    responses=documented(401, 403, 404, 503, described=DESCRIBED),
+    responses=documented(401, 403, 404, 429, 503, described=DESCRIBED),
 )
 async def handback(conversation_id: str, runtime: Runtime, client: Client) -> StateBody:
     conv = await takeover_of(runtime).hand_back(client, conversation_id)
@@ -165,7 +162,7 @@ async def handback(conversation_id: str, runtime: Runtime, client: Client) -> St
     "/v1/conversations/{conversation_id:str}/messages",
     summary="The conversation's messages after one (the customer's poll)",
     **CUSTOMER,
-    responses=documented(401, 403, 404, 503, described=DESCRIBED),
+    responses=documented(401, 403, 404, 429, 503, described=DESCRIBED),
 )
 async def conversation_messages(
     conversation_id: str, runtime: Runtime, client: Client, after_id: After = None
@@ -205,7 +202,7 @@ async def _stream(
     "/v1/conversations/{conversation_id:str}/events",
     summary="The agents' messages and changes of hands, live (Server-Sent Events)",
     **CUSTOMER,
-    responses=documented(401, 403, 404, 503, described=DESCRIBED),
+    responses=documented(401, 403, 404, 429, 503, described=DESCRIBED),
 )
 async def conversation_events(
     conversation_id: str, runtime: Runtime, client: Client, after_id: After = None

@@ -23,6 +23,7 @@ from knowledge.errors import FaqstreamError
 from service.api import guards
 from service.api.errors import documented
 from service.api.openapi import ADMIN_SECURITY, DocumentedOperation
+from service.api.records_limits import records_limit
 from service.api.runtime import Runtime
 from service.core.types import Client
 from service.records.analytics.figures import MAX_DAYS, Analytics, DateRange
@@ -98,6 +99,6 @@ async def analytics(
 admin_analytics = Router(
     path="/admin",
     route_handlers=[analytics],
-    guards=[guards.admin_guard],
+    guards=[guards.admin_guard, records_limit],
     dependencies={"operator": Provide(guards.operator, sync_to_thread=False)},
 )

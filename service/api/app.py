@@ -31,6 +31,7 @@ from service.api.errors import EXCEPTION_HANDLERS
 from service.api.openai_compat import chat_completions, models
 from service.api.openapi import closed_bodies, openapi_config
 from service.api.ops import healthz, metrics, readyz
+from service.api.records_limits import limit_headers
 from service.api.runtime import IngestRunner, Runtime, build_runtime
 from service.api.settings import AppSettings
 from service.web.routes import web_routes
@@ -141,6 +142,7 @@ def create_app(
         openapi_config=openapi_config(
             Router("/schema", route_handlers=[], guards=[guards.ops_guard], include_in_schema=False)
         ),
+        before_send=[limit_headers],  # the records budget's RateLimit-* headers
         before_request=check_json_body,  # after the guards, before the body is decoded (415, 400)
         request_max_body_size=1_000_000,
         logging_config=None,  # logging is configured once by the entry point (FAQSTREAM_LOG_LEVEL)

@@ -12,7 +12,8 @@ Two kinds of key:
 With neither (no bootstrap key, and no key ever created in the database) the answer endpoint is
 open and every caller is the tenant ``public`` — fine on a laptop, not in production; the service
 logs a warning at startup. A key missing, unknown, revoked or rotated away is a 401; a valid key
-without the scope a route needs is a 403 ``insufficient_scope``.
+without the scope a route needs is a 403 ``insufficient_scope`` (``SERVICE_ADMIN_KEY`` on a
+tenant's route too: ``service.api.guards.identify``).
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ class InsufficientScopeError(FaqstreamError):
     status = 403
     code = "insufficient_scope"
 
-    def __init__(self, scope: Scope) -> None:
-        super().__init__(f"this API key lacks the {scope!r} scope")
+    def __init__(self, scope: Scope, *, admin: bool = False) -> None:
+        kind = "the admin key (SERVICE_ADMIN_KEY) is not a tenant's key and" if admin else "this API key"
+        super().__init__(f"{kind} lacks the {scope!r} scope")
         self.scope = scope
 
     def headers(self) -> dict[str, str]:

@@ -1,10 +1,12 @@
 """``GET /v1/conversations/{conversation_id}`` and ``POST /v1/feedback`` (scope ``answer``): a
 conversation's durable record and the customer's feedback on a reply (``service.records``).
 
-Both are tenant-scoped like ``POST /v1/answers``: a conversation id this key's tenant does not hold
-— another tenant's, or never recorded — is the same 404 ``conversation_not_found``. Feedback takes a
-thumbs (``up`` | ``down``), a rating (1–5), or both, and an optional comment (redacted before it is
-stored, at most 2000 characters); at least one of thumbs and rating is required.
+Both take a token of the key's records budget (``service.api.records_limits``, 429 when spent),
+not of its answers'. Both are tenant-scoped like ``POST /v1/answers``: a conversation id this key's
+tenant does not hold — another tenant's, or never recorded — is the same 404
+``conversation_not_found``. Feedback takes a thumbs (``up`` | ``down``), a rating (1–5), or
+both, and an optional comment (redacted before it is stored, at most 2000 characters); at least
+one of thumbs and rating is required.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from service.api import guards
 from service.api.errors import documented
 from service.api.openapi import ANSWER_SECURITY, DocumentedOperation
+from service.api.records_limits import records_limit
 from service.api.runtime import Runtime
 from service.core.types import Client
 from service.records.store import COMMENT_MAX_CHARS, RecordsDisabledError, RecordStore
@@ -95,7 +98,7 @@ _DEPENDENCIES = {"client": Provide(guards.client, sync_to_thread=False)}
     description="The conversation as recorded: state (`bot` or `agent`), language, started and updated "
     "times, and its messages oldest first — the customer's (redacted) and the replies with mode, model, "
     "citations, handoff reason, status (`complete`, `broken`, `abandoned`) and the latest feedback.",
-    guards=[guards.api_key_guard],
+    guards=[guards.api_key_guard, records_limit],
     dependencies=_DEPENDENCIES,
     responses=documented(400, 401, 403, 404, 429, 500, 503, described={404: _NOT_HELD}),
     security=ANSWER_SECURITY,
@@ -116,7 +119,7 @@ async def conversation(
     f"{COMMENT_MAX_CHARS} characters, redacted before it is stored) on a reply of one of this tenant's "
     "conversations. 201 with the stored feedback; 404 `conversation_not_found` or `message_not_found`.",
     status_code=201,
-    guards=[guards.api_key_guard],
+    guards=[guards.api_key_guard, records_limit],
     dependencies=_DEPENDENCIES,
     responses=documented(
         400,

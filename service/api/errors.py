@@ -187,12 +187,14 @@ def openai_error(exc: FaqstreamError) -> dict[str, Any]:
     """``{message, type, param, code}``: OpenAI's error object, from the same fields."""
     details = exc.body_details()
     param: Any = None
+    message = exc.message
     if isinstance(details, dict):
         param = details.get("param")
     elif isinstance(details, list) and details and isinstance(details[0], dict):
-        param = details[0].get("key")  # the first field a validation error names
+        param = details[0].get("key")  # the first field a validation error names, and what is wrong
+        message = f"{param}: {details[0].get('message')}" if param else message
     kind = OPENAI_TYPES.get(exc.status, "server_error" if exc.status >= 500 else "invalid_request_error")
-    detail = OpenAIErrorDetail(message=exc.message, type=kind, param=param or None, code=exc.code)
+    detail = OpenAIErrorDetail(message=message, type=kind, param=param or None, code=exc.code)
     return detail.model_dump()
 
 
@@ -257,13 +259,15 @@ _DESCRIPTIONS = {
     400: "invalid request: unknown fields, wrong types, malformed JSON, a body that is not one JSON object "
     "or is nested deeper than SERVICE_MAX_JSON_DEPTH (`invalid_request`, `details`)",
     401: "missing or unknown key (`unauthorized`, `WWW-Authenticate: Bearer`); checked before the body",
-    403: "the key is valid but lacks the route's scope (`insufficient_scope`)",
+    403: "the key is valid but lacks the route's scope, or is SERVICE_ADMIN_KEY on a tenant's route "
+    "(`insufficient_scope`; not a failed authentication)",
     404: "not found (`not_found`)",
     409: "an ingest is already running (`ingest_running`, retryable)",
     413: "question over SERVICE_MAX_QUESTION_CHARS (`question_too_long`) or body too large (`too_large`)",
     415: "the body is not `application/json` (or `application/*+json`) in UTF-8 (`unsupported_media_type`)",
     422: "a prune or rebuild refused before any change (`ingest_refused`, `details.reason`, `details.hint`)",
-    429: "rate limit per key or per `user` (`rate_limited`), or the key's daily budget "
+    429: "rate limit per key or per `user`, or the key's records budget on the records routes "
+    "(`rate_limited`), or the key's daily budget "
     "(`budget_exhausted`); `Retry-After`, `RateLimit-Limit/-Remaining/-Reset/-Policy`; or too many "
     "failed authentication attempts from the client's address (`auth_rate_limited`, `Retry-After`)",
     500: "a bug; it has been logged (`internal_error`)",

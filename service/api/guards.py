@@ -8,7 +8,10 @@ tenant data, ``/admin/analytics``, confine such a key to its tenant). ``ops_guar
 ``/metrics`` and ``/schema``) does nothing unless ``AUTH_PROTECT_OPS`` is on; then it takes
 ``SERVICE_ADMIN_KEY`` or a key with the ``metrics`` scope.
 They raise errors that carry their status (``UnauthorizedError`` 401, ``InsufficientScopeError``
-403, ``AdminDisabledError`` 404), mapped by ``service.api.errors``.
+403, ``AdminDisabledError`` 404), mapped by ``service.api.errors``. One rule on every route: 401 is
+no key or one nobody issued (counted as a failed authentication, ``service.api.auth_failures``);
+403 is a valid key of the wrong kind — ``SERVICE_ADMIN_KEY`` on a tenant's route, a tenant's key
+without the route's scope — and is not counted: the caller proved it holds a real key.
 
 The guards are ``async def``: Litestar runs a plain function guard in a worker thread
 (``anyio.to_thread``), a thread hop per request that cost ~5 % of the service's CPU at 64 streams
@@ -37,13 +40,25 @@ def runtime(state: State) -> Runtime:
     return built
 
 
-async def api_key_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def identify(connection: ASGIConnection[Any, Any, Any, Any], scope: Scope) -> None:
+    """Keep the caller, a tenant's key holding ``scope``, on the connection (the ``client``
+    dependency). A missing or unknown key is a 401, counted against the caller's address (a flood
+    of them: 429); a valid key of the wrong kind — ``SERVICE_ADMIN_KEY`` here, or a key without
+    ``scope`` — is a 403 ``insufficient_scope`` and no failed authentication."""
     built = runtime(connection.app.state)
     headers = connection.headers
-    async with built.auth_failures.counted(connection):  # a flood of 401s from one address: 429
-        connection.state.client = await built.auth.identify(
-            headers.get("authorization"), headers.get("x-api-key"), "answer"
-        )
+    authorization, api_key = headers.get("authorization"), headers.get("x-api-key")
+    async with built.auth_failures.counted(connection):
+        try:
+            connection.state.client = await built.auth.identify(authorization, api_key, scope)
+        except UnauthorizedError:
+            if _is_admin_key(built, presented_key(authorization, api_key)):
+                raise InsufficientScopeError(scope, admin=True) from None
+            raise
+
+
+async def api_key_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    await identify(connection, "answer")
 
 
 def client(request: Request[Any, Any, Any]) -> Client:

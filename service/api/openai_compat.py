@@ -18,6 +18,10 @@ The ``messages`` list:
   new stored conversation (redacted like every stored turn) that the answer continues. Either way
   ``faqstream.conversation_id`` names the conversation, so a client can send it next time.
 * ``tool`` / ``function`` messages are ignored; non-text content parts are refused (400).
+
+Options an answer cannot honour (``n`` > 1, ``logprobs``, JSON ``response_format``, a forced tool
+call, audio) are refused with 400 naming the ``param`` (``service.api.openai_options``); sampling
+parameters are accepted and ignored.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from service.api import guards
 from service.api.answers import admit
 from service.api.errors import documented
 from service.api.events import answer_body, observed
+from service.api.openai_options import ChatRequestError, refuse_unsupported
 from service.api.openai_schemas import (
     MODEL_WITH_SOURCES,
     MODELS,
@@ -57,20 +62,6 @@ from service.privacy.pii import redact
 log = logging.getLogger(__name__)
 STARTED = int(time.time())
 Speaker = Literal["user", "assistant"]
-
-
-class ChatRequestError(FaqstreamError):
-    """A chat request the answer flow cannot take (400), naming the field at fault."""
-
-    status = 400
-    code = "invalid_request"
-
-    def __init__(self, message: str, param: str) -> None:
-        super().__init__(message)
-        self.param = param
-
-    def body_details(self) -> dict[str, object] | None:
-        return {"param": self.param}
 
 
 class ModelNotFoundError(FaqstreamError):
@@ -173,6 +164,7 @@ async def chat_completions(
     started = time.perf_counter()
     if data.model not in MODELS:
         raise ModelNotFoundError(data.model)
+    refuse_unsupported(data)
     question, history = conversation(data.messages)
     native = answer_request(data, question, data.conversation_id)
     headers = await admit(runtime, client, native)

@@ -1,9 +1,14 @@
 """Bodies of the OpenAI-compatible API (``service.api.openai_compat``), also its OpenAPI schema.
 
-The request accepts what OpenAI's chat-completions clients send; sampling parameters
-(``temperature``, ``max_tokens``, ``top_p``, ``stop``…) are accepted and ignored (the answer's
-rules decide them), ``n`` must be 1. faqstream's own fields ride along as extra body fields
-(``extra_body=`` in the ``openai`` SDK): ``conversation_id``, ``language``, ``filters``, ``sources``.
+The request accepts what OpenAI's chat-completions clients send. Sampling parameters
+(``temperature``, ``max_tokens``, ``top_p``, ``stop``, ``seed``…) are accepted and ignored (the
+answer's rules decide them). The options whose promise an answer cannot keep are declared here so
+that ``service.api.openai_options`` can refuse them by name (400, ``param``): ``n`` other than 1,
+``logprobs``, a ``response_format`` other than text, a ``tool_choice`` or ``function_call`` that
+forces a call, audio output. ``tools`` and ``functions`` on their own are accepted: the model may
+always answer without calling one, and here it always does. faqstream's own fields ride along as
+extra body fields (``extra_body=`` in the ``openai`` SDK): ``conversation_id``, ``language``,
+``filters``, ``sources``.
 """
 
 from __future__ import annotations
@@ -51,7 +56,24 @@ class ChatCompletionRequest(BaseModel):
     )
     stream: bool = False
     stream_options: StreamOptions | None = None
-    n: int = Field(default=1, ge=1, le=1, description="one choice only")
+    n: int | None = Field(default=None, description="one choice only: 1 (or absent)")
+    logprobs: bool | None = Field(default=None, description="not supported: false (or absent)")
+    top_logprobs: int | None = Field(default=None, description="not supported: 0 (or absent)")
+    response_format: dict[str, Any] | None = Field(
+        default=None, description='`{"type": "text"}` only: an answer is prose with citations'
+    )
+    tools: list[dict[str, Any]] | None = Field(
+        default=None, description="accepted, never called (the answer is the only output)"
+    )
+    tool_choice: str | dict[str, Any] | None = Field(
+        default=None, description="`auto` or `none`; a forced call is refused"
+    )
+    functions: list[dict[str, Any]] | None = Field(default=None, description="as `tools` (deprecated)")
+    function_call: str | dict[str, Any] | None = Field(
+        default=None, description="`auto` or `none`, as `tool_choice` (deprecated)"
+    )
+    modalities: list[str] | None = Field(default=None, description='`["text"]` only')
+    audio: dict[str, Any] | None = Field(default=None, description="not supported (text answers only)")
     user: str | None = Field(
         default=None, min_length=1, max_length=128, description="end-user id: the per-user rate limit"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -29,6 +30,15 @@ class AnswerResponse(BaseModel):
     )
 
 
+class Circuit(BaseModel):
+    """One Claude model's circuit breaker (docs/resilience.md), as ``/readyz`` shows it."""
+
+    model: str
+    state: Literal["closed", "half_open", "open"]
+    since: datetime | None = Field(description="when it opened (UTC); null while closed")
+    retry_in_s: float | None = Field(description="seconds until a probe may go; null while closed")
+
+
 class Readiness(BaseModel):
     """The body of ``GET /readyz`` (200 ready; 503 while the knowledge base is empty)."""
 
@@ -40,6 +50,11 @@ class Readiness(BaseModel):
     upstream: str = Field(description="what the Anthropic API last said about the key: ok, unauthorized, …")
     degraded: bool
     upstream_reason: str | None = Field(default=None, description="set when degraded")
+    circuits: list[Circuit] = Field(
+        default_factory=list,
+        description="the circuit breaker of every Claude model of the chain (none without a key); one "
+        "not closed makes the service `degraded`, all of them open makes it `extractive`",
+    )
     reason: str | None = Field(default=None, description="set when not ready: what to run")
 
 

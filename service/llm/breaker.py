@@ -80,6 +80,7 @@ class CircuitBreaker:
         self._clock = clock
         self._open = False  # OPEN or (after the cool-down) HALF_OPEN
         self._opened_at = 0.0
+        self._opened_wall = 0.0
         self._failures = 0  # consecutive (in start order), while CLOSED
         self._probe_since: float | None = None
         self._seq = 0
@@ -93,6 +94,12 @@ class CircuitBreaker:
         if self._clock() - self._opened_at >= self.cooldown_s:
             return CircuitState.HALF_OPEN
         return CircuitState.OPEN
+
+    @property
+    def opened_wall(self) -> float | None:
+        """When the breaker last opened, as ``time.time()`` (for people: /readyz); None while CLOSED
+        (HALF_OPEN counts as open)."""
+        return self._opened_wall if self._open else None
 
     @property
     def consecutive_failures(self) -> int:
@@ -163,6 +170,7 @@ class CircuitBreaker:
     def _trip(self, why: str) -> None:
         self._open = True
         self._opened_at = self._clock()
+        self._opened_wall = time.time()
         self._probe_since = None
         self._failures = 0
         self._pending.clear()  # their verdicts no longer move the state
@@ -195,6 +203,9 @@ class BreakerBoard:
             breaker = CircuitBreaker(model, self._failures, self._cooldown_s, self._clock)
             self._breakers[model] = breaker
         return breaker
+
+    def breakers(self) -> dict[str, CircuitBreaker]:
+        return dict(self._breakers)
 
     def states(self) -> dict[str, CircuitState]:
         return {model: b.state for model, b in self._breakers.items()}

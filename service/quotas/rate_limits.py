@@ -15,6 +15,10 @@ one clock, whatever their own skew. Bucket keys expire once the bucket would be 
 is the same as absent. ``InProcessRateLimiter`` (the default without ``REDIS_URL``) does the same
 arithmetic on an injectable monotonic clock, and forgets a bucket once it is full again too.
 
+The records routes (a conversation's record, feedback, the agent routes, analytics) take their
+token from a third bucket per key, ``records`` (``LIMITS_RECORDS_RPM``/``_BURST``, ``check_records``):
+the same arithmetic and store, a budget apart, so reading records never spends answers.
+
 Headers follow draft-ietf-httpapi-ratelimit-headers-06: ``RateLimit-Limit`` is the bucket's
 capacity, ``RateLimit-Remaining`` its whole tokens left, ``RateLimit-Reset`` the seconds until it is
 full again, ``RateLimit-Policy`` the sustained rate per 60-second window with the ``burst``
@@ -43,7 +47,7 @@ from service.quotas.settings import LimitSettings
 
 log = logging.getLogger(__name__)
 
-LimitName = Literal["key", "user"]
+LimitName = Literal["key", "user", "records"]
 
 
 @dataclass(frozen=True)
@@ -66,15 +70,17 @@ class Bucket:
         return f'{quota};w={window};burst={self.capacity};comment="{self.name}"'
 
 
-def configured_buckets(settings: LimitSettings) -> tuple[Bucket | None, Bucket | None]:
-    def build(name: LimitName, rpm: float, burst: int) -> Bucket | None:
-        if rpm <= 0:
-            return None
-        return Bucket(name, rpm, burst if burst > 0 else max(math.ceil(rpm), 1))
+def bucket(name: LimitName, rpm: float, burst: int) -> Bucket | None:
+    """A bucket of ``rpm`` holding ``burst`` (0: rpm rounded up); None when ``rpm`` is 0 (off)."""
+    if rpm <= 0:
+        return None
+    return Bucket(name, rpm, burst if burst > 0 else max(math.ceil(rpm), 1))
 
+
+def configured_buckets(settings: LimitSettings) -> tuple[Bucket | None, Bucket | None]:
     return (
-        build("key", settings.key_rpm, settings.key_burst),
-        build("user", settings.user_rpm, settings.user_burst),
+        bucket("key", settings.key_rpm, settings.key_burst),
+        bucket("user", settings.user_rpm, settings.user_burst),
     )
 
 
@@ -158,6 +164,7 @@ class RateLimiter(abc.ABC):
     def __init__(self, settings: LimitSettings, registry: CollectorRegistry | None) -> None:
         self.settings = settings
         self.key_bucket, self.user_bucket = configured_buckets(settings)
+        self.records_bucket = bucket("records", settings.records_rpm, settings.records_burst)
         registry = registry if registry is not None else CollectorRegistry()
         self._refused = Counter(
             "faqstream_rate_limited_total", "Requests refused by a rate limit", ["limit"], registry=registry
@@ -190,6 +197,16 @@ class RateLimiter(abc.ABC):
         decision = await self._check(ids, buckets)
         if not decision.allowed:
             self._refused.labels(decision.tripped or "unknown").inc()
+        return decision
+
+    async def check_records(self, key_id: str, *, tenant: str | None = None) -> LimitDecision:
+        """Take one token of the key's records budget (``LIMITS_RECORDS_*``): reads of records and
+        feedback have a bucket of their own, so they never spend what the key may answer."""
+        if self.records_bucket is None:
+            return UNLIMITED
+        decision = await self._check([(tenant or key_id, "records", key_id)], [self.records_bucket])
+        if not decision.allowed:
+            self._refused.labels("records").inc()
         return decision
 
     @abc.abstractmethod

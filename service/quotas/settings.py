@@ -19,6 +19,15 @@ class LimitSettings(BaseSettings):
     key_burst: int = Field(default=100, ge=0, description="bucket size per API key; 0 = rpm rounded up")
     user_rpm: float = Field(default=20.0, ge=0, description="requests per minute per end user; 0 = off")
     user_burst: int = Field(default=10, ge=0, description="bucket size per end user; 0 = rpm rounded up")
+    records_rpm: float = Field(
+        default=600.0,
+        ge=0,
+        description="requests per minute per API key on the records routes (conversation record, "
+        "feedback, agent routes, analytics), a budget apart from the answers'; 0 = off",
+    )
+    records_burst: int = Field(
+        default=100, ge=0, description="bucket size of the records budget per key; 0 = rpm rounded up"
+    )
     auth_failure_rpm: float = Field(
         default=10.0,
         ge=0,

@@ -209,6 +209,86 @@ def test_errors_come_in_openai_shape_with_the_native_statuses(served: Served, cl
     assert raw.status_code == 400 and set(raw.json()["error"]) == {"message", "type", "param", "code"}
 
 
+# Each option whose promise no answer can keep, refused by the SDK's own call with the param named.
+REFUSED: list[tuple[dict[str, Any], str, str]] = [
+    ({"n": 2}, "n", "only n=1 is supported"),
+    ({"logprobs": True}, "logprobs", "logprobs are not supported"),
+    ({"logprobs": False, "top_logprobs": 3}, "top_logprobs", "top_logprobs is not supported"),
+    (
+        {"response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema": {}}}},
+        "response_format",
+        "'json_schema' is not supported",
+    ),
+    ({"response_format": {"type": "json_object"}}, "response_format", "'json_object' is not supported"),
+    (
+        {"tools": [{"type": "function", "function": {"name": "lookup"}}], "tool_choice": "required"},
+        "tool_choice",
+        "tool calls are not supported",
+    ),
+    (
+        {"functions": [{"name": "lookup"}], "function_call": {"name": "lookup"}},
+        "function_call",
+        "function calls are not supported",
+    ),
+    ({"modalities": ["text", "audio"]}, "modalities", "only text output"),
+    ({"audio": {"voice": "alloy", "format": "mp3"}}, "audio", "audio output is not supported"),
+]
+# Options an answer keeps by ignoring them: a tool the model may decline, sampling parameters.
+IGNORED: dict[str, Any] = {
+    "n": 1,
+    "logprobs": False,
+    "response_format": {"type": "text"},
+    "tools": [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}],
+    "tool_choice": "auto",
+    "parallel_tool_calls": False,
+    "modalities": ["text"],
+    "temperature": 0.3,
+    "top_p": 0.9,
+    "max_tokens": 50,
+    "stop": ["\n\n"],
+    "seed": 7,
+    "presence_penalty": 0.5,
+    "logit_bias": {"50256": -100},
+}
+
+
+@pytest.mark.parametrize(("options", "param", "message"), REFUSED, ids=[p for _, p, _ in REFUSED])
+def test_options_no_answer_can_honour_are_refused_naming_the_param(
+    client: openai.OpenAI, fake: FakeAnthropic, options: dict[str, Any], param: str, message: str
+) -> None:
+    fake.reset()
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(
+            model="faqstream", messages=[{"role": "user", "content": REFUND_FAQ}], **options
+        )
+    assert refused.value.status_code == 400 and refused.value.param == param
+    assert refused.value.code == "unsupported_value" and refused.value.type == "invalid_request_error"
+    assert message in refused.value.message, refused.value.message
+    assert fake.message_requests() == []  # refused before any work
+
+
+def test_options_an_answer_keeps_by_ignoring_them_are_accepted(
+    client: openai.OpenAI, fake: FakeAnthropic
+) -> None:
+    fake.reset()
+    completion = client.chat.completions.create(
+        model="faqstream", messages=[{"role": "user", "content": REFUND_FAQ}], **IGNORED
+    )
+    (choice,) = completion.choices
+    assert choice.message.content == REPLY and choice.message.tool_calls is None
+    assert choice.finish_reason == "stop" and choice.logprobs is None
+    (request,) = fake.message_requests()  # none of them reaches Claude
+    sent = upstream_text(request.body)
+    assert "lookup" not in sent and "50256" not in sent and "stop_sequences" not in request.body
+    assert request.body.get("temperature") != 0.3 and request.body.get("top_p") != 0.9
+
+
+def test_a_wrong_type_names_the_field_in_the_message(served: Served) -> None:
+    chat = {"model": "faqstream", "messages": [{"role": "user", "content": "refund?"}], "n": "two"}
+    error = served.client.post("/v1/chat/completions", json=chat, headers=auth(KEY)).json()["error"]
+    assert error["param"] == "n" and error["message"].startswith("n: ") and error["code"] == "invalid_request"
+
+
 def test_openapi_documents_the_openai_routes_and_their_error_shape(served: Served) -> None:
     schema = served.client.get("/schema/openapi.json").json()
     route = schema["paths"]["/v1/chat/completions"]["post"]["responses"]

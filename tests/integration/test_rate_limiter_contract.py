@@ -134,6 +134,24 @@ async def test_burst_is_the_capacity_of_each_bucket(make_limiter: Factory) -> No
     assert (await limiter.check("k2")).allowed  # the key still has its third token
 
 
+async def test_the_records_budget_is_a_bucket_apart_per_key(make_limiter: Factory) -> None:
+    clock = Clock(START)
+    limiter = make_limiter(limits(key_rpm=60, key_burst=2, records_rpm=60, records_burst=3), clock)
+    reads = [await limiter.check_records("k", tenant="t") for _ in range(4)]
+    assert [(r.allowed, r.remaining) for r in reads] == [(True, 2), (True, 1), (True, 0), (False, 0)]
+    assert reads[-1].tripped == "records" and reads[-1].retry_after_s == 1
+    assert headers(reads[0])["RateLimit-Policy"] == '60;w=60;burst=3;comment="records"'
+    # reading spent nothing of the answers' bucket, and answering spends nothing of the reads'
+    answers = [await limiter.check("k", tenant="t") for _ in range(3)]
+    assert [a.allowed for a in answers] == [True, True, False] and answers[0].remaining == 1
+    assert (await limiter.check_records("k2", tenant="t")).allowed  # another key of the tenant
+    clock.now += 1  # one token back at 60 rpm
+    assert (await limiter.check_records("k", tenant="t")).allowed
+    assert not (await limiter.check_records("k", tenant="t")).allowed
+    unlimited = make_limiter(limits(records_rpm=0), clock)
+    assert all([(await unlimited.check_records("k")).limit is None for _ in range(10)])
+
+
 async def test_disabled_limits_allow_everything_without_headers(make_limiter: Factory) -> None:
     limiter = make_limiter(limits(key_rpm=0, user_rpm=0), Clock(START))
     for _ in range(100):
