@@ -13,7 +13,8 @@ Idempotent and crash-safe by construction:
   content), so an unchanged corpus is diffed without running the detector or the model;
 * a run that deletes (``prune``, ``rebuild``) passes ``ingest.safeguard.check`` after the diff and
   before anything is created, written or deleted: a missing or unreadable path, an input with no
-  readable file, or deleting more than half of the documents without ``force`` is refused.
+  readable file, deleting files left out next to a file given on its own, or more than half of the
+  source files, without ``force``, is refused.
 * the knowledge-base version goes up by one per run that changes something, when the change is
   complete (after the switch, for a fresh collection): the first ingest makes version 1. The
   service keys its caches on the version, so nothing cached before or while a run writes is reused
@@ -218,8 +219,8 @@ class IngestPipeline:
                 hidden=loaded.hidden,
                 skipped=[(s.path, s.reason) for s in report.skipped],
                 files_read=loaded.files_read,
-                would_delete=len(gone),
-                documents=len(states),
+                gone=gone,
+                kept=list(states),
             )
         )
         if refusal is not None:

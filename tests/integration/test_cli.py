@@ -117,7 +117,7 @@ def test_prune_never_wipes_the_knowledge_base_by_mistake(tmp_path: Path, child_e
     assert "DRY RUN" in dry.stdout and "6 deleted" in dry.stdout and "REFUSED" in dry.stdout
     refused = run(child_env, "ingest", one, "--prune")
     assert refused.returncode == 2 and refused.stdout == ""
-    assert "would delete 6 of the knowledge base's 7 documents" in refused.stderr
+    assert "would delete the documents of 4 file(s) that are still in" in refused.stderr
     assert "--force" in refused.stderr
     assert _kb(child_env) == before
 

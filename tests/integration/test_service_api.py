@@ -341,12 +341,12 @@ def test_admin_ingest_refuses_to_wipe_the_knowledge_base(
         assert refused.status_code == 422
         error = refused.json()["error"]
         assert error["code"] == "ingest_refused" and error["retryable"] is False
-        assert "would delete 6 of the knowledge base's 7 documents" in error["message"]
+        assert "would delete the documents of 4 file(s)" in error["message"]
         details = error["details"]
-        assert details["reason"] == "too_many_deletions" and "force" in details["hint"]
-        assert (details["would_delete"], details["documents"]) == (6, 7)
+        assert details["reason"] == "partial_input" and "force" in details["hint"]
+        assert (details["would_delete"], details["documents"], details["files"]) == (6, 7, 5)
         over_half = cli(kettle, "--prune", "--server", base)
-        assert over_half.returncode == 2 and "would delete 6" in over_half.stderr
+        assert over_half.returncode == 2 and "would delete the documents of 4" in over_half.stderr
         assert "--force" in over_half.stderr
 
         dry = httpx.post(
@@ -355,7 +355,7 @@ def test_admin_ingest_refuses_to_wipe_the_knowledge_base(
             headers=admin,
             timeout=300,
         )
-        assert dry.status_code == 200 and dry.json()["refused"]["reason"] == "too_many_deletions"
+        assert dry.status_code == 200 and dry.json()["refused"]["reason"] == "partial_input"
         assert httpx.get(f"{base}/readyz").json()["kb_version"] == before and returns_is_cited(base)
 
         forced = cli(kettle, "--prune", "--force", "--server", base, "--json")

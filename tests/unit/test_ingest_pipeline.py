@@ -273,30 +273,39 @@ def test_prune_refuses_when_no_file_could_be_read(env: Env) -> None:
         assert _untouched(env) == before
 
 
+def _kettle_alone(env: Env) -> Path:
+    """kettle.txt in a folder of its own: nothing of the knowledge base is left out next to it."""
+    alone = env.tmp / "alone"
+    alone.mkdir(exist_ok=True)
+    (alone / "kettle.txt").write_bytes((env.docs / "kettle.txt").read_bytes())
+    return alone / "kettle.txt"
+
+
 def test_deleting_more_than_half_needs_force(env: Env) -> None:
     env.pipeline().run([env.docs])
     before = _untouched(env)
     with pytest.raises(IngestRefusedError) as refused:
-        env.pipeline().run([env.docs / "kettle.txt"], prune=True)
+        env.pipeline().run([_kettle_alone(env)], prune=True)
     assert refused.value.reason == "too_many_deletions"
-    assert "would delete 6 of the knowledge base's 7 documents" in refused.value.message
-    assert refused.value.details == {"would_delete": 6, "documents": 7}
+    assert "would delete 4 of the knowledge base's 5 source files" in refused.value.message
+    assert "6 of 7 documents" in refused.value.message
+    assert refused.value.details == {"would_delete": 6, "documents": 7, "files_deleted": 4, "files": 5}
     assert refused.value.hint and "--force" in refused.value.hint
     assert _untouched(env) == before
 
-    forced = env.pipeline().run([env.docs / "kettle.txt"], prune=True, force=True)
+    forced = env.pipeline().run([_kettle_alone(env)], prune=True, force=True)
     assert len(forced.deleted) == 6 and set(env.states()) == {"kettle.txt"}
 
 
 def test_dry_run_reports_a_refusal_without_needing_force(env: Env) -> None:
     env.pipeline().run([env.docs])
     before = _untouched(env)
-    report = env.pipeline().run([env.docs / "kettle.txt"], prune=True, dry_run=True)
+    report = env.pipeline().run([_kettle_alone(env)], prune=True, dry_run=True)
     assert report.refused is not None and report.refused["reason"] == "too_many_deletions"
     assert report.refused["would_delete"] == 6 and report.refused["documents"] == 7
     assert len(report.deleted) == 6 and "kettle.txt" not in report.deleted
     assert "REFUSED" in report.summary() and "--force" in report.summary()
-    forced = env.pipeline().run([env.docs / "kettle.txt"], prune=True, dry_run=True, force=True)
+    forced = env.pipeline().run([_kettle_alone(env)], prune=True, dry_run=True, force=True)
     assert forced.refused is None and len(forced.deleted) == 6
     missing = env.pipeline().run([env.tmp / "nope"], prune=True, dry_run=True)
     assert missing.refused is not None and missing.refused["reason"] == "missing_path"
@@ -308,7 +317,9 @@ def test_rebuild_is_guarded_too_and_creates_no_collection(env: Env) -> None:
     before = _untouched(env)
     with pytest.raises(IngestRefusedError, match="--rebuild refused"):
         env.pipeline().run([env.tmp / "nope"], rebuild=True)
-    with pytest.raises(IngestRefusedError, match="--rebuild would delete 6"):
+    with pytest.raises(IngestRefusedError, match="--rebuild would delete 4 of the knowledge base's 5"):
+        env.pipeline().run([_kettle_alone(env)], rebuild=True)
+    with pytest.raises(IngestRefusedError, match="--rebuild would delete the documents of 4 file"):
         env.pipeline().run([env.docs / "kettle.txt"], rebuild=True)
     assert _untouched(env) == before
 
