@@ -1,7 +1,8 @@
 """``faqstream ingest``: the documents of PATH… into the knowledge base — here (the embedded store or
 a Qdrant server, with a progress bar on a terminal) or, with ``--server URL``, through the running
 service's ``/admin/ingest`` (``SERVICE_ADMIN_KEY``). Either way the same report and exit codes: 0,
-1 when files were skipped, 2 when the safeguard refused the run (``ingest.safeguard``).
+1 when files were skipped (not for files ignored with a notice: an evaluation set or ticket
+export in the folder), 2 when the safeguard refused the run (``ingest.safeguard``).
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ def _remote(args: argparse.Namespace) -> int:
 
     data.pop("counts", None)  # derived from the lists: the report computes its own
     skipped = [SkippedFile(**s) for s in data.pop("skipped", [])]
-    report = IngestReport(**data, skipped=skipped)
+    ignored = [SkippedFile(**s) for s in data.pop("ignored", [])]
+    report = IngestReport(**data, skipped=skipped, ignored=ignored)
     print(report.to_json() if args.json else report.summary())
     return _exit_code(report)

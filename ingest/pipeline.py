@@ -38,7 +38,7 @@ from typing import Any
 
 from ingest import safeguard
 from ingest.chunker import Chunker
-from ingest.loaders import Skipped, discover, load
+from ingest.loaders import NotADocument, Skipped, discover, load
 from ingest.report import IngestReport, SkippedFile
 from ingest.writer import ChunkWriter, Planned, ProgressHook
 from knowledge.answerability import METHOD, calibrate_collection
@@ -95,7 +95,8 @@ class IngestPipeline:
     def load_documents(
         self, paths: Sequence[Path], report: IngestReport, roots: Sequence[Path] | None = None
     ) -> _Loaded:
-        """Load every file; bad ones are skipped with a reason (and listed in the report). With
+        """Load every file; bad ones are skipped with a reason (and listed in the report), files of
+        faqstream's own that hold no documents are listed as ignored. With
         ``roots``, whatever resolves outside them (a symlink) is skipped (``discover``)."""
         sources, skipped = discover(paths, self.settings.ingest, roots)
         report.skipped.extend(SkippedFile(s.path, s.reason) for s in skipped)
@@ -107,6 +108,10 @@ class IngestPipeline:
             try:
                 loaded = load(source, self.settings.ingest)
                 report.bytes_read += source.path.stat().st_size
+            except NotADocument as exc:  # an evaluation set or ticket export in the folder: a notice
+                report.ignored.append(SkippedFile(str(source.path), exc.message))
+                failures += 1  # not read as documents (an input of nothing else reads nothing)
+                continue
             except InputError as exc:
                 report.skipped.append(SkippedFile(str(source.path), exc.message))
                 failed.add(source.rel_id)
@@ -217,7 +222,7 @@ class IngestPipeline:
                 rebuild=rebuild,
                 force=force,
                 hidden=loaded.hidden,
-                skipped=[(s.path, s.reason) for s in report.skipped],
+                skipped=[(s.path, s.reason) for s in [*report.skipped, *report.ignored]],
                 files_read=loaded.files_read,
                 gone=gone,
                 kept=list(states),

@@ -21,6 +21,9 @@ class IngestReport:
     deleted: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
+    # files that hold no documents and are not broken (an evaluation set, a ticket export): a
+    # notice, not a failure (the exit code stays 0)
+    ignored: list[SkippedFile] = field(default_factory=list)
     chunks_written: int = 0
     files: int = 0
     bytes_read: int = 0
@@ -50,6 +53,7 @@ class IngestReport:
             "deleted": len(self.deleted),
             "unchanged": len(self.unchanged),
             "skipped": len(self.skipped),
+            "ignored": len(self.ignored),
         }
         return data
 
@@ -75,6 +79,8 @@ class IngestReport:
                 lines.append(f"  {label:8} … and {len(items) - 20} more")
         for skip in self.skipped:
             lines.append(f"  skipped  {skip.path}: {skip.reason}")
+        for skip in self.ignored:
+            lines.append(f"  ignored  {skip.path}: {skip.reason}")
         if not self.dry_run:
             before = version_name(self.previous_version)
             if self.changed or self.rebuild:

@@ -69,6 +69,12 @@ class Skipped:
     hides_input: bool = False
 
 
+class NotADocument(InputError):
+    """The file is a known kind of input that holds no documents (an evaluation set or a ticket
+    export of faqstream's own, kept in the documents folder): ingest leaves it out with a notice
+    (``IngestReport.ignored``) instead of reporting it as a broken file."""
+
+
 @dataclass
 class Meta:
     """Metadata mapped onto ``Document`` fields; ``None``/empty when the source did not say."""

@@ -6,6 +6,12 @@ columns go to ``extra``. The pair stays one unit: a single section ``"Q: ...\\nA
 ``doc_id`` is ``"<rel_id>#<id>"``, with the first 12 hex digits of the SHA-1 of the normalised
 question when there is no id. Rows missing a question or an answer are ignored, as are later
 rows repeating an id already seen in the file; a malformed JSON line is skipped.
+
+A JSON Lines file none of whose lines has an answer is not a FAQ file when its lines are one of
+faqstream's own inputs — an evaluation set (``question`` with ``doc_ids``/``doc_id``/``answerable``/
+``handoff``: ``faqstream eval``) or a ticket export (``text``, no question: ``faqstream faq draft``)
+— and raises ``NotADocument`` (left out with a notice); any other file without question/answer
+rows is an ``InputError`` naming the keys it found.
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ import io
 import json
 from collections.abc import Iterable, Mapping
 
-from ingest.loaders.base import SourceFile, decode_text, map_metadata
+from ingest.loaders.base import NotADocument, SourceFile, decode_text, map_metadata
 from knowledge.errors import InputError
 from knowledge.schema import Document, Section
 
 QUESTION_KEYS = ("question", "q", "prompt")
 ANSWER_KEYS = ("answer", "a", "response")
+EVAL_KEYS = ("doc_ids", "doc_id", "relevant_doc_ids", "answerable", "handoff")  # faqstream eval
+_KEYS_NAMED = 8
 _DELIMITERS = (",", ";", "\t")
 _SNIFF_CHARS = 8192
 
@@ -48,7 +56,27 @@ def load_jsonl(source: SourceFile, data: bytes) -> list[Document]:
             records.append(record)
     if not records:
         raise InputError("no valid JSON lines")
+    keys = {str(k).strip().lower() for record in records for k in record}
+    if not _has_key(keys, ANSWER_KEYS):
+        _not_faq(keys)
     return _documents(source, records)
+
+
+def _not_faq(keys: set[str]) -> None:
+    """Raise the reason a JSON Lines file without any answer is not ingested."""
+    if _has_key(keys, QUESTION_KEYS + ("query",)) and _has_key(keys, EVAL_KEYS):
+        raise NotADocument(
+            "an evaluation set (questions labelled with doc_ids, for `faqstream eval`), "
+            "not FAQ rows: not ingested"
+        )
+    if "text" in keys and not _has_key(keys, QUESTION_KEYS):
+        raise NotADocument("a ticket export (text lines, for `faqstream faq draft`), not FAQ rows: not ingested")
+    found = ", ".join(sorted(keys)[:_KEYS_NAMED]) + (" …" if len(keys) > _KEYS_NAMED else "")
+    raise InputError(
+        f"no question/answer rows: a FAQ line needs a question and an answer field; found: {found} "
+        "(a file that is not for the knowledge base can be kept out: move it out of the folder or "
+        "start its name with '.')"
+    )
 
 
 def _csv_records(text: str) -> list[dict[str, str]]:

@@ -40,8 +40,9 @@ class IngestRequest(BaseModel):
     "/ingest",
     summary="Run the ingest pipeline inside the service (admin key)",
     description="A prune or rebuild that would lose documents by mistake is refused before any "
-    "change with 422 `ingest_refused` (`details.reason`: `missing_path`, `nothing_read` or "
-    "`too_many_deletions`, plus `details.hint`); deleting more than half of the documents needs "
+    "change with 422 `ingest_refused` (`details.reason`: `missing_path`, `nothing_read`, "
+    "`partial_input` or `too_many_deletions`, plus `details.hint`); deleting files left out next to a "
+    "file given on its own, or more than half of the source files, needs "
     '`"force": true`. A dry run reports the refusal in the report\'s `refused` field instead. '
     "Only paths under `SERVICE_INGEST_ROOTS` are read (resolved, symlinks followed); any other "
     "path, or any path when no root is configured, is refused with 403 `ingest_path_forbidden` "

@@ -105,6 +105,9 @@ class IngestReport(BaseModel):
     deleted: list[str]
     unchanged: list[str]
     skipped: list[SkippedFile]
+    ignored: list[SkippedFile] = Field(
+        description="files that hold no documents and are not broken (an evaluation set, a ticket export)"
+    )
     chunks_written: int
     files: int
     bytes_read: int
@@ -119,4 +122,4 @@ class IngestReport(BaseModel):
         description="dry run only: why the real run would be refused (reason, message, hint, figures)"
     )
     relevance: dict[str, Any] = Field(description="the relevance cut-off of the resulting version")
-    counts: dict[str, int] = Field(description="added, updated, repaired, deleted, unchanged, skipped")
+    counts: dict[str, int] = Field(description="added, updated, repaired, deleted, unchanged, skipped, ignored")
