@@ -113,8 +113,10 @@ def _parser() -> argparse.ArgumentParser:
         "retrieval",
         help="hit@1, hit@5 and MRR of retrieval on a JSONL file of labelled questions",
         description='FILE has one JSON object per line: {"question": ..., "doc_ids": [...]} '
-        "(also accepted: query / relevant_doc_ids / doc_id). A question counts as a hit at k when one "
-        "of its documents is among the top k results.",
+        "(also accepted: query / relevant_doc_ids / doc_id for one id) — the `eval answers` file as it "
+        "is; its questions without documents (answerable: false, or a handoff) are counted, not "
+        "scored. A document is named by its id or by its file: faq.csv matches every row of faq.csv. "
+        "A question counts as a hit at k when one of its documents is among the top k results.",
     )
     evr.add_argument("file", type=Path)
     evr.add_argument("--mode", choices=["hybrid", "dense", "sparse", "all"], default="all")

@@ -45,7 +45,8 @@ def add_parser(eval_sub: Any) -> None:
     eva = eval_sub.add_parser(
         "answers",
         help="retrieval hit, citations, reply language and handoff of the real answer flow",
-        description="FILE has one JSON object per line: {question, doc_ids, language (expected reply "
+        description="FILE has one JSON object per line: {question, doc_ids (ids or file names: "
+        "faq.csv matches any of its rows; doc_id for one), language (expected reply "
         "language), handoff (false, true or the expected reason), answerable (default true)}. Each "
         "question is asked through POST /v1/answers — of the service at --server URL, else of the "
         "service built in this process from the same settings as `faqstream serve` — and scored: an "

@@ -42,6 +42,7 @@ from ingest.loaders import NotADocument, Skipped, discover, load
 from ingest.report import IngestReport, SkippedFile
 from ingest.writer import ChunkWriter, Planned, ProgressHook
 from knowledge.answerability import METHOD, calibrate_collection
+from knowledge.doc_ids import matches
 from knowledge.embedder import Embedder
 from knowledge.errors import IndexMismatchError, InputError
 from knowledge.language import LanguageIdentifier
@@ -330,4 +331,4 @@ def _relevance_report(relevance: dict[str, Any]) -> dict[str, Any]:
 
 def _from_failed_file(doc_id: str, failed_files: set[str]) -> bool:
     """Documents of a file that failed to load this run are kept, not pruned."""
-    return any(doc_id == f or doc_id.startswith(f + "#") for f in failed_files)
+    return matches(doc_id, failed_files)

@@ -30,16 +30,11 @@ from functools import cached_property
 from pathlib import Path
 
 from ingest.loaders import Skipped
+from knowledge.doc_ids import source_file
 from knowledge.errors import IngestRefusedError
 
 MAX_DELETED_SHARE = 0.5  # more than this share of the source files needs force
 _NAMED = 3  # files named in a message
-
-
-def source_file(doc_id: str) -> str:
-    """The file (path relative to its ingest root) a document came from: a FAQ row's id is
-    ``<file>#<row id>`` (``ingest.loaders.faq``), every other document's id is its file's."""
-    return doc_id.split("#", 1)[0]
 
 
 def files_of(doc_ids: Iterable[str]) -> dict[str, list[str]]:

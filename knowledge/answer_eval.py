@@ -5,7 +5,8 @@ One labelled question (``AnswerLabel``, a JSONL row) is compared with what the s
 (``ObservedAnswer``: the reply text, the passages it was given as citations, the handoff reason):
 
 * **retrieval hit** — one of the expected documents is among the cited passages (answerable
-  questions only; an unanswerable question has no expected document);
+  questions only; an unanswerable question has no expected document); a label naming a file
+  (``faq.csv``) matches any of its rows (``knowledge.doc_ids.matches``);
 * **citations** — every ``[n]`` marker in the reply names a passage that was given (``1..len``),
   and a marker that comes with a quote (``"…" [n]``, or the extractive ``[n] Title: text`` line)
   quotes passage ``n`` word for word (whitespace and an ellipsis for left-out words aside; a quote
@@ -30,6 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from knowledge.doc_ids import matches
 from knowledge.errors import InputError
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -52,6 +54,15 @@ class AnswerLabel(BaseModel):
     handoff: bool | str = False
     answerable: bool = True
     note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_doc_id(cls, data: Any) -> Any:
+        """``"doc_id": "returns.md"`` (one document) is ``"doc_ids": ["returns.md"]``."""
+        if isinstance(data, dict) and "doc_id" in data and "doc_ids" not in data:
+            data = {**data, "doc_ids": [data["doc_id"]] if isinstance(data["doc_id"], str) else data["doc_id"]}
+            del data["doc_id"]
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> AnswerLabel:
@@ -220,7 +231,7 @@ def score(label: AnswerLabel, observed: ObservedAnswer, detect: Callable[[str], 
         expected_handoff=label.handoff,
         answerable=label.answerable,
         mode=observed.mode,
-        retrieval_hit=bool(cited & set(label.doc_ids)) if label.doc_ids else None,
+        retrieval_hit=any(matches(d, label.doc_ids) for d in cited) if label.doc_ids else None,
         markers=len(markers),
         markers_correct=sum(m.correct for m in markers),
         detected_language=detected,

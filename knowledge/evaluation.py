@@ -1,4 +1,10 @@
-"""Retrieval quality on labelled questions: hit@1, hit@5, MRR@k — for users and for bench/."""
+"""Retrieval quality on labelled questions: hit@1, hit@5, MRR@k — for users and for bench/.
+
+A question's label names documents by id (``returns.md``, ``faq.csv#0fb8d49fe675``) or by source
+file: ``faq.csv`` matches any row of that FAQ file (``knowledge.doc_ids.matches``), since FAQ row ids are content
+hashes nobody writes by hand. The ``eval answers`` format is read as is: ``doc_id`` or ``doc_ids``,
+and its questions without documents (not answerable) are counted, not scored.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from knowledge.doc_ids import matches
 from knowledge.errors import InputError
 from knowledge.schema import SearchFilters, SearchMode
 from knowledge.search import KnowledgeBase
@@ -32,14 +39,39 @@ class RetrievalResult:
     seconds: float
     label: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    unscored: int = 0  # questions of the file without documents (not answerable): not scored
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+EXAMPLE = '{"question": "Are you open on Sundays?", "doc_ids": ["opening-hours.html"], "language": "en"}'
+_SHAPE = (
+    'expected one JSON object per line with "question" and "doc_ids" (a list of document ids or '
+    'file names; "doc_id" for one), e.g. ' + EXAMPLE
+)
+
+
+@dataclass
+class LabelledSet:
+    """The questions of a file that retrieval can score, and how many it cannot: questions
+    labelled as not answered by the documents (``"answerable": false``, or a handoff and no
+    documents — the lines ``eval answers`` adds)."""
+
+    questions: list[LabelledQuestion]
+    unscored: int = 0
+
+
 def read_labelled(path: Path) -> list[LabelledQuestion]:
-    """JSONL rows with question/query and doc_ids/relevant_doc_ids/doc_id."""
-    questions = []
+    """JSONL rows with question/query and doc_ids/relevant_doc_ids/doc_id (one id or a list)."""
+    return read_labelled_set(path).questions
+
+
+def read_labelled_set(path: Path) -> LabelledSet:
+    """The labelled questions of ``path``; the ``eval answers`` format is read too (its questions
+    without documents are counted in ``unscored``). A line of another shape is an ``InputError``
+    naming the line, the expected shape and an example."""
+    labelled = LabelledSet([])
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -49,18 +81,34 @@ def read_labelled(path: Path) -> list[LabelledQuestion]:
             continue
         try:
             row = json.loads(line)
-            text = row.get("question") or row.get("query")
-            ids = row.get("doc_ids") or row.get("relevant_doc_ids") or [row["doc_id"]]
-        except (ValueError, KeyError, AttributeError) as exc:
-            raise InputError(f"{path}:{number}: expected {{question, doc_ids}}: {exc}") from exc
-        if not text or not ids:
-            raise InputError(f"{path}:{number}: empty question or doc_ids")
-        questions.append(
-            LabelledQuestion(str(text), frozenset(map(str, ids)), row.get("language") or row.get("lang"))
-        )
-    if not questions:
-        raise InputError(f"{path} has no labelled questions")
-    return questions
+        except ValueError as exc:
+            raise InputError(f"{path}:{number}: not JSON ({exc}); {_SHAPE}") from exc
+        if not isinstance(row, dict):
+            raise InputError(f"{path}:{number}: not a JSON object; {_SHAPE}")
+        text = row.get("question") or row.get("query")
+        ids = _ids(row)
+        if ids is None:
+            raise InputError(f"{path}:{number}: doc_ids must be a list of ids (or doc_id one id); {_SHAPE}")
+        if not ids and text and (row.get("answerable") is False or row.get("handoff") not in (None, False)):
+            labelled.unscored += 1  # not answered by the documents: nothing for retrieval to find
+            continue
+        if not isinstance(text, str) or not text.strip() or not ids:
+            raise InputError(f"{path}:{number}: no question or no doc_ids; {_SHAPE}")
+        labelled.questions.append(LabelledQuestion(text, frozenset(ids), row.get("language") or row.get("lang")))
+    if not labelled.questions:
+        raise InputError(f"{path} has no labelled questions with documents; {_SHAPE}")
+    return labelled
+
+
+def _ids(row: dict[str, Any]) -> list[str] | None:
+    """The row's expected documents ([] when it names none), None when they are not ids."""
+    key = next((k for k in ("doc_ids", "relevant_doc_ids", "doc_id") if row.get(k)), None)
+    value = row[key] if key is not None else []
+    one = key == "doc_id" and isinstance(value, str | int) and not isinstance(value, bool)
+    values = [value] if one else value
+    if not isinstance(values, list) or not all(isinstance(v, str | int) and str(v).strip() for v in values):
+        return None
+    return [str(v).strip() for v in values]
 
 
 def evaluate(
@@ -111,14 +159,17 @@ def _doc_ranking(doc_ids: Iterable[str]) -> list[str]:
 
 
 def _first_relevant(ranking: list[str], relevant: frozenset[str]) -> int | None:
-    return next((i + 1 for i, doc in enumerate(ranking) if doc in relevant), None)
+    return next((i + 1 for i, doc in enumerate(ranking) if matches(doc, relevant)), None)
 
 
 def evaluate_file(
     kb: KnowledgeBase, path: Path, *, modes: Sequence[SearchMode], depth: int
 ) -> list[RetrievalResult]:
-    questions = read_labelled(path)
-    return [evaluate(kb, questions, mode=m, depth=depth, label=path.name) for m in modes]
+    labelled = read_labelled_set(path)
+    results = [evaluate(kb, labelled.questions, mode=m, depth=depth, label=path.name) for m in modes]
+    for result in results:
+        result.unscored = labelled.unscored
+    return results
 
 
 def format_table(results: Sequence[RetrievalResult]) -> str:
@@ -126,5 +177,11 @@ def format_table(results: Sequence[RetrievalResult]) -> str:
     for r in results:
         lines.append(
             f"{r.label[:28]:28} {r.mode:7} {r.questions:6d} {r.hit_at_1:6.3f} {r.hit_at_5:6.3f} {r.mrr:6.3f}"
+        )
+    unscored = max((r.unscored for r in results), default=0)
+    if unscored:
+        lines.append(
+            f"({unscored} question(s) labelled as not answered by the documents — answerable: false "
+            "or a handoff without doc_ids — are not scored here; `faqstream eval answers` scores them)"
         )
     return "\n".join(lines)
