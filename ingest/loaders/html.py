@@ -1,7 +1,20 @@
 """HTML: BeautifulSoup (lxml) walked in document order; h1–h6 define the heading path.
 
-Page chrome (script, style, noscript, nav, header, footer, template, svg) is dropped; a header or
-footer inside ``<main>``/``<article>`` belongs to the content (it often holds the h1) and stays. Block
+Page furniture is dropped before the walk (``_drop_furniture``):
+
+* chrome elements — script, style, noscript, template, svg, iframe, object, canvas, form controls
+  (button, select, input, textarea), nav, header and footer; a header or footer inside
+  ``<main>``/``<article>`` belongs to the content (it often holds the h1) and stays;
+* landmarks by role: navigation, banner, contentinfo, search;
+* hidden elements: the ``hidden`` attribute, ``aria-hidden="true"``, an inline ``display: none`` or
+  ``visibility: hidden``, a ``<dialog>`` that is not open;
+* cookie and consent banners: an id, class or aria-label naming one (``cookie-banner``,
+  ``cookieConsent``, ``gdpr_notice``, "Cookie preferences", …) or a consent tool's own
+  (OneTrust, Cookiebot, Usercentrics, Didomi, CookieYes, Cookie Consent's ``cc-window``, …),
+  unless it has a heading and no button or form (then it is a section of a cookie policy). A
+  section *about* cookies (``id="cookies"``, ``cookie-policy``) does not match and stays.
+
+The selectors run on BeautifulSoup's own CSS engine (soupsieve); nothing is guessed from text. Block
 elements (p, div, li, pre, blockquote, dt/dd, table rows, ...) each become one paragraph of the
 current section; list items are prefixed with "- " (indented by nesting), table rows are joined
 cell by cell with " | ", ``<pre>`` keeps its whitespace. Text before the first heading is a
@@ -20,8 +33,30 @@ from bs4.element import NavigableString, PreformattedString, Tag
 from ingest.loaders.base import SourceFile, decode_text, language_code, map_metadata, non_empty
 from knowledge.schema import Document, Section
 
-_DROP = frozenset({"script", "style", "noscript", "nav", "footer", "header", "template", "svg", "head"})
+_DROP = frozenset(
+    {
+        "script", "style", "noscript", "nav", "footer", "header", "template", "svg", "head", "iframe",
+        "object", "canvas", "button", "select", "input", "textarea",
+    }
+)  # fmt: skip
 _CHROME = frozenset({"header", "footer"})  # dropped only outside main/article
+_FURNITURE = ", ".join(
+    (
+        '[role="navigation" i], [role="banner" i], [role="contentinfo" i], [role="search" i]',
+        '[hidden], [aria-hidden="true" i], dialog:not([open])',
+    )
+)
+_CONTROLS = ["button", "input", "select", "form"]
+_INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# "cookie-banner", "cookieConsent", "gdpr_notice", "Cookie preferences": a consent word followed by
+# a banner word; a section about cookies ("cookies", "cookie-policy") does not match.
+_CONSENT = re.compile(
+    r"(cookie|consent|gdpr)s?[-_ ]?(banner|bar|notice|notification|popup|pop-up|modal|dialog|"
+    r"overlay|wall|prompt|message|box|container|layer|window|consent|preferences|settings|law|alert)"
+    r"|onetrust|cookiebot|usercentrics|didomi|cookieyes|cky-consent|cookie-law-info|truste-|qc-cmp|"
+    r"^cc-(window|banner)$|^cmp(-|_|$)",
+    re.I,
+)
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _LISTS = frozenset({"ul", "ol", "menu"})
 _BLOCKS = frozenset(
@@ -43,9 +78,7 @@ def load(source: SourceFile, data: bytes) -> list[Document]:
     language = language_code(root.get("lang")) if isinstance(root, Tag) else None
     title_tag = soup.find("title")
     page_title = _normal(title_tag.get_text(" ")) if title_tag else ""
-    for tag in soup.find_all(list(_DROP)):
-        if isinstance(tag, Tag) and not tag.decomposed and not _in_content(tag):
-            tag.decompose()
+    _drop_furniture(soup)
     walker = _Walker()
     walker.walk(soup.body or soup)
     walker.flush()
@@ -78,6 +111,26 @@ def _meta_values(soup: BeautifulSoup) -> dict[str, object]:
         elif name in ("language", "lang", "description") or name in _META_NAMES:
             values.setdefault(name, content)
     return values
+
+
+def _drop_furniture(soup: BeautifulSoup) -> None:
+    """Remove what a reader of the page does not read as its content (see the module docstring)."""
+    chrome = [t for t in soup.find_all(list(_DROP)) if isinstance(t, Tag) and not _in_content(t)]
+    for tag in [*chrome, *soup.select(_FURNITURE), *soup.find_all(_is_furniture)]:
+        if not tag.decomposed:
+            tag.decompose()
+
+
+def _is_furniture(tag: Tag) -> bool:
+    if _INVISIBLE.search(str(tag.get("style") or "")):
+        return True
+    classes = tag.get("class") or []
+    names = [str(tag.get("id") or ""), str(tag.get("aria-label") or ""), *(str(c) for c in classes)]
+    if not any(_CONSENT.search(name) for name in names if name):
+        return False
+    # A banner asks (buttons); a section of a cookie policy that happens to be called
+    # "cookie-notice" has a heading and nothing to click, and is content.
+    return tag.find(list(_HEADINGS)) is None or tag.find(_CONTROLS) is not None
 
 
 def _in_content(tag: Tag) -> bool:
