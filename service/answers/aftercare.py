@@ -7,6 +7,8 @@ The conversation turns are written before ``done`` is sent (a client that asks i
 moment it sees ``done`` must find them). The conversation records (``service.records``: the
 customer's message, the reply — complete, broken or abandoned — and the handoff) are handed to the
 ``Recorder`` then too: a queue put that never waits; the database write happens after the reply.
+A reply's record keeps every passage it was given, each marked ``cited`` when the reply's text
+cites it by its ``[n]`` marker (``service.answers.cited``).
 Everything else is queued as one job per answer on a
 bounded background queue (``service.core.background``) with a few workers: it never delays or
 fails the answer, its errors are logged, and shutdown drains it (``aclose``).
@@ -21,10 +23,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from service.answers.cited import cited_indices
 from service.answers.plan import Outcome, Plan
 from service.caching import AnswerCache, CachedAnswer, should_store
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
 from service.conversations.summarizer import Summarizer, fold_conversation
+from service.core.types import Citation
 from service.core.background import BackgroundQueue, DropReason
 from service.core.metrics import Metrics
 from service.handoff.signals import Handoff
@@ -166,7 +170,7 @@ class Aftercare:
                 text=reply,
                 mode=mode,
                 model=model,
-                citations=tuple(c.model_dump() for c in plan.citations) if cited else (),
+                citations=_recorded_citations(plan.citations, reply) if cited else (),
                 handoff_reason=handoff.reason if handoff is not None else None,
                 answer_cache=plan.cached.match if plan.cached is not None else None,
                 status=status,
@@ -245,6 +249,13 @@ class Aftercare:
     async def aclose(self, timeout_s: float = 10.0) -> None:
         """Shutdown: take no more work, finish what is queued for up to ``timeout_s``."""
         await self._queue.aclose(timeout_s)
+
+
+def _recorded_citations(given: Sequence[Citation], reply: str) -> tuple[dict[str, Any], ...]:
+    """Every passage the reply was given, each marked ``cited`` when the reply's text cites it with
+    its ``[n]`` (an extractive reply: the passages it quotes)."""
+    cited = cited_indices(reply, (c.index for c in given))
+    return tuple({**c.model_dump(), "cited": c.index in cited} for c in given)
 
 
 def _dropped(jobs: Sequence[Job], reason: DropReason) -> None:

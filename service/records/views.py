@@ -22,6 +22,14 @@ class FeedbackView(BaseModel):
     created_at: datetime
 
 
+class RecordedCitation(Citation):
+    cited: bool | None = Field(
+        default=None,
+        description="the reply cites this passage with its [n] marker (an extractive reply: quotes it); "
+        "false: given to the reply but not cited; null: recorded before this was kept",
+    )
+
+
 class MessageView(BaseModel):
     message_id: str = Field(description="a question and the reply to it share the id the answer returned")
     role: Literal["customer", "assistant", "agent"]
@@ -32,7 +40,9 @@ class MessageView(BaseModel):
     )
     model: str | None
     intent: str | None
-    citations: list[Citation]
+    citations: list[RecordedCitation] = Field(
+        description="assistant: every passage the reply was given, `cited` marking the ones it cites"
+    )
     handoff_reason: str | None
     answer_cache: str | None = Field(description="exact | semantic when served from the answer cache")
     status: Literal["complete", "broken", "abandoned"] | None = Field(
@@ -61,6 +71,6 @@ def thumbs_of(value: int | None) -> Literal["up", "down"] | None:
     return None if value is None else "up" if value > 0 else "down"
 
 
-def citations_of(stored: str | None) -> list[Citation]:
+def citations_of(stored: str | None) -> list[RecordedCitation]:
     items: list[dict[str, Any]] = json.loads(stored) if stored else []
-    return [Citation.model_validate(item) for item in items]
+    return [RecordedCitation.model_validate(item) for item in items]

@@ -104,7 +104,12 @@ def test_two_exchanges_one_handed_off_are_recorded_and_rated(service: Served, fa
         "claude-sonnet-4-6",
         "complete",
     )
-    assert answered["citations"] == first.meta["citations"] and answered["citations"]
+    # Every passage given is kept; `cited` marks the one the reply cites (REPLY says [1] only).
+    given = [{k: v for k, v in c.items() if k != "cited"} for c in answered["citations"]]
+    assert given == first.meta["citations"] and len(given) > 1
+    assert [(c["index"], c["cited"]) for c in answered["citations"]] == [
+        (c["index"], c["index"] == 1) for c in given
+    ]
     assert answered["handoff_reason"] is None and answered["feedback"] is None
     assert "ann@example.com" not in handed["text"] and "talk to a human" in handed["text"]  # redacted
     assert handoff_reply["handoff_reason"] == "customer_request" and handoff_reply["text"] == second.text

@@ -8,6 +8,7 @@ Anthropic API through the real SDK, the service's own SQLite database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -174,3 +175,14 @@ def test_replies_without_an_api_key_are_recorded_extractive(without_key: Served)
     assert figures.knowledge_answers == 2 and figures.auto_resolved == 2
     assert figures.conversations == 5
     assert figures.handed_off == sum(1 for row in stored.values() if row["handoff_reason"]) >= 2
+
+
+def test_an_extractive_reply_is_recorded_citing_the_passages_it_quotes(without_key: Served) -> None:
+    answer = ask(without_key.client, REFUND_FAQ, key=KEY)
+    quoted = {int(n) for n in re.findall(r"^\[(\d+)\] ", answer.text, re.M)}  # "[n] Title: quote" lines
+    response = without_key.client.get(f"/v1/conversations/{answer.meta['conversation_id']}", headers=auth(KEY))
+    reply = response.json()["messages"][1]
+    given = [c["index"] for c in reply["citations"]]
+    assert given == [c["index"] for c in answer.meta["citations"]] and quoted
+    assert {c["index"] for c in reply["citations"] if c["cited"]} == quoted
+    assert len(given) > len(quoted)  # more passages were given than the reply quotes
