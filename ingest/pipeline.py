@@ -38,7 +38,7 @@ from typing import Any
 
 from ingest import safeguard
 from ingest.chunker import Chunker
-from ingest.loaders import NotADocument, Skipped, discover, load
+from ingest.loaders import NotADocumentError, Skipped, discover, load
 from ingest.report import IngestReport, SkippedFile
 from ingest.writer import ChunkWriter, Planned, ProgressHook
 from knowledge.answerability import METHOD, calibrate_collection
@@ -109,7 +109,7 @@ class IngestPipeline:
             try:
                 loaded = load(source, self.settings.ingest)
                 report.bytes_read += source.path.stat().st_size
-            except NotADocument as exc:  # an evaluation set or ticket export in the folder: a notice
+            except NotADocumentError as exc:  # an evaluation set or ticket export in the folder: a notice
                 report.ignored.append(SkippedFile(str(source.path), exc.message))
                 failures += 1  # not read as documents (an input of nothing else reads nothing)
                 continue

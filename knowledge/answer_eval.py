@@ -60,7 +60,10 @@ class AnswerLabel(BaseModel):
     def _one_doc_id(cls, data: Any) -> Any:
         """``"doc_id": "returns.md"`` (one document) is ``"doc_ids": ["returns.md"]``."""
         if isinstance(data, dict) and "doc_id" in data and "doc_ids" not in data:
-            data = {**data, "doc_ids": [data["doc_id"]] if isinstance(data["doc_id"], str) else data["doc_id"]}
+            data = {
+                **data,
+                "doc_ids": [data["doc_id"]] if isinstance(data["doc_id"], str) else data["doc_id"],
+            }
             del data["doc_id"]
         return data
 

@@ -1,9 +1,10 @@
 """Retrieval quality on labelled questions: hit@1, hit@5, MRR@k — for users and for bench/.
 
 A question's label names documents by id (``returns.md``, ``faq.csv#0fb8d49fe675``) or by source
-file: ``faq.csv`` matches any row of that FAQ file (``knowledge.doc_ids.matches``), since FAQ row ids are content
-hashes nobody writes by hand. The ``eval answers`` format is read as is: ``doc_id`` or ``doc_ids``,
-and its questions without documents (not answerable) are counted, not scored.
+file: ``faq.csv`` matches any row of that FAQ file (``knowledge.doc_ids.matches``), since FAQ row
+ids are content hashes nobody writes by hand. The ``eval answers`` format is read as is:
+``doc_id`` or ``doc_ids``, and its questions without documents (not answerable) are counted, not
+scored.
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ def read_labelled_set(path: Path) -> LabelledSet:
             continue
         if not isinstance(text, str) or not text.strip() or not ids:
             raise InputError(f"{path}:{number}: no question or no doc_ids; {_SHAPE}")
-        labelled.questions.append(LabelledQuestion(text, frozenset(ids), row.get("language") or row.get("lang")))
+        labelled.questions.append(
+            LabelledQuestion(text, frozenset(ids), row.get("language") or row.get("lang"))
+        )
     if not labelled.questions:
         raise InputError(f"{path} has no labelled questions with documents; {_SHAPE}")
     return labelled

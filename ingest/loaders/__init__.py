@@ -6,7 +6,7 @@ a given path it cannot see into (missing, unreadable, an unlistable folder) is s
 ``load`` reads one file after the shared checks (size, empty, binary) and dispatches by extension.
 Anything that makes a file unusable raises ``InputError`` whose message is the skip reason; a file
 that is one of faqstream's own non-document inputs (an evaluation set, a ticket export) raises its
-subclass ``NotADocument``, which ingest reports as ignored rather than skipped.
+subclass ``NotADocumentError``, which ingest reports as ignored rather than skipped.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ingest.loaders import faq, html, markdown, pdf, text
-from ingest.loaders.base import NotADocument, Skipped, SourceFile, read_bytes
+from ingest.loaders.base import NotADocumentError, Skipped, SourceFile, read_bytes
 from knowledge.errors import InputError
 from knowledge.schema import Document
 from knowledge.settings import IngestSettings
 
-__all__ = ["NotADocument", "Skipped", "SourceFile", "discover", "load"]
+__all__ = ["NotADocumentError", "Skipped", "SourceFile", "discover", "load"]
 
 Loader = Callable[[SourceFile, bytes], list[Document]]
 

@@ -69,7 +69,7 @@ class Skipped:
     hides_input: bool = False
 
 
-class NotADocument(InputError):
+class NotADocumentError(InputError):
     """The file is a known kind of input that holds no documents (an evaluation set or a ticket
     export of faqstream's own, kept in the documents folder): ingest leaves it out with a notice
     (``IngestReport.ignored``) instead of reporting it as a broken file."""

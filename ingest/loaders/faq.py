@@ -10,7 +10,7 @@ rows repeating an id already seen in the file; a malformed JSON line is skipped.
 A JSON Lines file none of whose lines has an answer is not a FAQ file when its lines are one of
 faqstream's own inputs — an evaluation set (``question`` with ``doc_ids``/``doc_id``/``answerable``/
 ``handoff``: ``faqstream eval``) or a ticket export (``text``, no question: ``faqstream faq draft``)
-— and raises ``NotADocument`` (left out with a notice); any other file without question/answer
+— and raises ``NotADocumentError`` (left out with a notice); any other file without question/answer
 rows is an ``InputError`` naming the keys it found.
 """
 
@@ -23,7 +23,7 @@ import io
 import json
 from collections.abc import Iterable, Mapping
 
-from ingest.loaders.base import NotADocument, SourceFile, decode_text, map_metadata
+from ingest.loaders.base import NotADocumentError, SourceFile, decode_text, map_metadata
 from knowledge.errors import InputError
 from knowledge.schema import Document, Section
 
@@ -64,13 +64,15 @@ def load_jsonl(source: SourceFile, data: bytes) -> list[Document]:
 
 def _not_faq(keys: set[str]) -> None:
     """Raise the reason a JSON Lines file without any answer is not ingested."""
-    if _has_key(keys, QUESTION_KEYS + ("query",)) and _has_key(keys, EVAL_KEYS):
-        raise NotADocument(
+    if _has_key(keys, (*QUESTION_KEYS, "query")) and _has_key(keys, EVAL_KEYS):
+        raise NotADocumentError(
             "an evaluation set (questions labelled with doc_ids, for `faqstream eval`), "
             "not FAQ rows: not ingested"
         )
     if "text" in keys and not _has_key(keys, QUESTION_KEYS):
-        raise NotADocument("a ticket export (text lines, for `faqstream faq draft`), not FAQ rows: not ingested")
+        raise NotADocumentError(
+            "a ticket export (text lines, for `faqstream faq draft`), not FAQ rows: not ingested"
+        )
     found = ", ".join(sorted(keys)[:_KEYS_NAMED]) + (" …" if len(keys) > _KEYS_NAMED else "")
     raise InputError(
         f"no question/answer rows: a FAQ line needs a question and an answer field; found: {found} "

@@ -124,7 +124,7 @@ def _drop_furniture(soup: BeautifulSoup) -> None:
 def _is_furniture(tag: Tag) -> bool:
     if _INVISIBLE.search(str(tag.get("style") or "")):
         return True
-    classes = tag.get("class") or []
+    classes = [c for c in tag.get_attribute_list("class") if c]
     names = [str(tag.get("id") or ""), str(tag.get("aria-label") or ""), *(str(c) for c in classes)]
     if not any(_CONSENT.search(name) for name in names if name):
         return False

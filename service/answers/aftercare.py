@@ -28,9 +28,9 @@ from service.answers.plan import Outcome, Plan
 from service.caching import AnswerCache, CachedAnswer, should_store
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
 from service.conversations.summarizer import Summarizer, fold_conversation
-from service.core.types import Citation
 from service.core.background import BackgroundQueue, DropReason
 from service.core.metrics import Metrics
+from service.core.types import Citation
 from service.handoff.signals import Handoff
 from service.llm.errors import UpstreamError
 from service.notify.webhooks import WebhookSender
@@ -147,14 +147,15 @@ class Aftercare:
         handoff: Handoff | None = None,
         cited: bool = True,
     ) -> None:
-        """The customer's message, the reply (same ``message_id``) and the handoff, to the recorder."""
+        """The customer's message (its own id), the reply (the id the answer returned, ``reply_to``
+        the customer's) and the handoff, to the recorder."""
         if self.recorder is None:
             return
         key, tenant = plan.session_key, plan.client.name
         asked = MessageRecord(
             conversation_key=key,
             tenant=tenant,
-            message_id=plan.message_id,
+            message_id=question.message_id or plan.customer_message_id,
             role="customer",
             text=question.text,
             language=plan.language,
@@ -167,6 +168,8 @@ class Aftercare:
             replace(
                 asked,
                 role="assistant",
+                message_id=plan.message_id,
+                reply_to=asked.message_id,
                 text=reply,
                 mode=mode,
                 model=model,

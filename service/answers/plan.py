@@ -3,6 +3,7 @@ byte is sent) and ``Outcome`` (what was sent, for the after-answer work). No ser
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -63,6 +64,10 @@ def opening(conversation: Conversation | None) -> bool:
     return all(t.intent == smalltalk.INTENT for t in conversation.turns if t.role == "user")
 
 
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex[:20]}"
+
+
 @dataclass
 class Plan:
     """One answer, decided: who asked what, in which language, from which passages, routed and
@@ -89,6 +94,14 @@ class Plan:
     # A person has the conversation (``Conversation.state``): the assistant does not answer, the
     # message goes to the agents (``service.answers.with_agent``).
     with_agent: bool = False
+    # The customer's message's own id (records, stored turns); ``message_id`` is the reply's, the
+    # one the API returns — or, while a person has the conversation, the customer's message's.
+    question_id: str = field(default_factory=new_message_id)
+
+    @property
+    def customer_message_id(self) -> str:
+        """The id of the customer's message: its own, or the returned one when no reply follows."""
+        return self.message_id if self.with_agent else self.question_id
 
     @property
     def session_key(self) -> str:
@@ -117,7 +130,7 @@ class Plan:
             text=stored if stored is not None else redact(self.request.question),
             language=self.language,
             intent=smalltalk.INTENT if self.smalltalk else self.route.intent if self.route else None,
-            message_id=self.message_id,
+            message_id=self.customer_message_id,
         )
 
     def signals(self, *, llm_available: bool = True, documents_answer: bool = True) -> HandoffSignals:

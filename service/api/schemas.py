@@ -122,4 +122,6 @@ class IngestReport(BaseModel):
         description="dry run only: why the real run would be refused (reason, message, hint, figures)"
     )
     relevance: dict[str, Any] = Field(description="the relevance cut-off of the resulting version")
-    counts: dict[str, int] = Field(description="added, updated, repaired, deleted, unchanged, skipped, ignored")
+    counts: dict[str, int] = Field(
+        description="added, updated, repaired, deleted, unchanged, skipped, ignored"
+    )

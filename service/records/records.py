@@ -28,8 +28,10 @@ def _now() -> datetime:
 
 @dataclass(frozen=True)
 class MessageRecord:
-    """One message: a customer's question, the reply to it (same ``message_id``), an agent's reply,
-    or a customer's message while an agent has the conversation."""
+    """One message: a customer's question, the reply to it (``reply_to`` names the question's
+    ``message_id``; the reply's is the id the answer returned), an agent's reply, or a customer's
+    message while an agent has the conversation. (Records written before replies had
+    ``reply_to`` gave a question and its reply the same ``message_id``.)"""
 
     conversation_key: str
     tenant: str
@@ -45,6 +47,7 @@ class MessageRecord:
     answer_cache: str | None = None  # exact | semantic
     status: Status | None = None  # assistant only
     author: str | None = None  # agent only
+    reply_to: str | None = None  # assistant: the message_id of the customer's message it answers
     key_id: str | None = None
     created_at: datetime = field(default_factory=_now)
 

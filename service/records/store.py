@@ -222,7 +222,11 @@ def _add_feedback(engine: Engine, stored: Stored) -> dict[str, Any]:
             raise ConversationNotFoundError()
         held = connection.execute(
             select(messages.c.id)
-            .where(messages.c.conversation == stored.conversation, messages.c.message_id == record.message_id)
+            .where(
+                messages.c.conversation == stored.conversation,
+                messages.c.message_id == record.message_id,
+                messages.c.role != "customer",  # feedback is on a reply (an agent's too)
+            )
             .limit(1)
         ).first()
         if held is None:

@@ -144,9 +144,11 @@ conversations = Table(
     Index("conversations_tenant_updated", "tenant", "updated_at"),
 )
 
-# One row per message: the customer's question and the reply to it share ``message_id`` (the id the
-# API returned for the answer); an agent's reply and a customer's message during a takeover have
-# their own. Usage is not repeated here: ``usage_ledger.message_id`` joins it.
+# One row per message, each with its own ``message_id``: the reply's is the id the API returned for
+# the answer, and ``reply_to`` names the customer's message it answers (migration 0004; rows
+# written before gave a question and its reply the same id, ``reply_to`` NULL); an agent's reply
+# and a customer's message during a takeover have their own. Usage is not repeated here:
+# ``usage_ledger.message_id`` joins it (the reply's id).
 messages = Table(
     "messages",
     metadata,
@@ -162,13 +164,16 @@ messages = Table(
     Column("mode", Text()),
     Column("model", Text()),
     Column("intent", Text()),
-    Column("citations", Text()),  # JSON list of Citation (index, doc_id, title, source, section, quote)
+    # JSON list of Citation (index, doc_id, title, source, section, score, quote) + cited (bool)
+    Column("citations", Text()),
     Column("handoff_reason", Text()),
     Column("answer_cache", Text()),  # exact | semantic, None: not served from the answer cache
     Column("status", Text()),  # assistant: complete | broken | abandoned
     Column("author", Text()),  # agent: who replied (the agent's name or id, as the helpdesk sent it)
+    Column("reply_to", Text()),  # assistant: the message_id of the customer's message it answers
     Index("messages_conversation", "conversation", "id"),
     Index("messages_message_id", "message_id"),
+    Index("messages_reply_to", "reply_to"),
     Index("messages_tenant_created", "tenant", "created_at"),
     sqlite_autoincrement=True,
 )

@@ -91,13 +91,15 @@ def test_two_exchanges_one_handed_off_are_recorded_and_rated(service: Served, fa
     assert (body["conversation_id"], body["state"], body["questions"]) == (conversation_id, "bot", 2)
     assert body["language"] == "en" and body["handoff_reason"] == "customer_request"
     said = body["messages"]
-    assert [(m["role"], m["message_id"]) for m in said] == [
-        ("customer", first.meta["message_id"]),
-        ("assistant", first.meta["message_id"]),
-        ("customer", second.meta["message_id"]),
-        ("assistant", second.meta["message_id"]),
-    ]
+    # Each message its own id: a reply's is the one the answer returned, naming the question it answers.
+    assert [m["role"] for m in said] == ["customer", "assistant", "customer", "assistant"]
     asked, answered, handed, handoff_reply = said
+    assert (answered["message_id"], handoff_reply["message_id"]) == (
+        first.meta["message_id"],
+        second.meta["message_id"],
+    )
+    assert (answered["reply_to"], handoff_reply["reply_to"]) == (asked["message_id"], handed["message_id"])
+    assert len({m["message_id"] for m in said}) == 4 and asked["reply_to"] is None
     assert asked["text"] == REFUND_FAQ and answered["text"] == REPLY == first.text
     assert (answered["mode"], answered["model"], answered["status"]) == (
         "generative",
@@ -105,10 +107,10 @@ def test_two_exchanges_one_handed_off_are_recorded_and_rated(service: Served, fa
         "complete",
     )
     # Every passage given is kept; `cited` marks the one the reply cites (REPLY says [1] only).
-    given = [{k: v for k, v in c.items() if k != "cited"} for c in answered["citations"]]
-    assert given == first.meta["citations"] and len(given) > 1
+    passages = [{k: v for k, v in c.items() if k != "cited"} for c in answered["citations"]]
+    assert passages == first.meta["citations"] and len(passages) > 1
     assert [(c["index"], c["cited"]) for c in answered["citations"]] == [
-        (c["index"], c["index"] == 1) for c in given
+        (c["index"], c["index"] == 1) for c in passages
     ]
     assert answered["handoff_reason"] is None and answered["feedback"] is None
     assert "ann@example.com" not in handed["text"] and "talk to a human" in handed["text"]  # redacted
@@ -132,6 +134,10 @@ def test_two_exchanges_one_handed_off_are_recorded_and_rated(service: Served, fa
     stored = given.json()
     assert (stored["thumbs"], stored["rating"], stored["message_id"]) == ("up", 5, first.meta["message_id"])
     assert "7946" not in stored["comment"] and stored["comment"].startswith("clear, thanks")
+    on_question = feedback(
+        service.client, conversation_id=conversation_id, message_id=asked["message_id"], thumbs="down"
+    )
+    assert on_question.status_code == 404 and error_code(on_question) == "message_not_found"
     after = conversation(service.client, conversation_id).json()["messages"]
     assert after[1]["feedback"] == stored and after[0]["feedback"] is None and after[3]["feedback"] is None
 

@@ -170,7 +170,11 @@ def test_replies_without_an_api_key_are_recorded_extractive(without_key: Served)
         assert {k: v for k, v in stored[case].items() if k != "cited"} == api, case
     assert [case for case, row in stored.items() if row["cited"]] == ["quoted", "quoted chat"]
 
-    figures = analytics_of(without_key).totals
+    analytics = analytics_of(without_key)
+    # The question is found from its reply (reply_to): the gap it left is listed with its reason.
+    gap = next(g for g in analytics.content_gaps if g.text == NO_PASSAGES)
+    assert gap.reasons == {"no_relevant_passages": 1}
+    figures = analytics.totals
     assert figures.answers_by_mode == {"extractive": 5}
     assert figures.knowledge_answers == 2 and figures.auto_resolved == 2
     assert figures.conversations == 5
@@ -180,9 +184,21 @@ def test_replies_without_an_api_key_are_recorded_extractive(without_key: Served)
 def test_an_extractive_reply_is_recorded_citing_the_passages_it_quotes(without_key: Served) -> None:
     answer = ask(without_key.client, REFUND_FAQ, key=KEY)
     quoted = {int(n) for n in re.findall(r"^\[(\d+)\] ", answer.text, re.M)}  # "[n] Title: quote" lines
-    response = without_key.client.get(f"/v1/conversations/{answer.meta['conversation_id']}", headers=auth(KEY))
+    response = without_key.client.get(
+        f"/v1/conversations/{answer.meta['conversation_id']}", headers=auth(KEY)
+    )
     reply = response.json()["messages"][1]
     given = [c["index"] for c in reply["citations"]]
     assert given == [c["index"] for c in answer.meta["citations"]] and quoted
     assert {c["index"] for c in reply["citations"] if c["cited"]} == quoted
     assert len(given) > len(quoted)  # more passages were given than the reply quotes
+
+
+def test_negative_feedback_on_a_reply_makes_its_question_a_content_gap(without_key: Served) -> None:
+    question = "Can I change my delivery address?"
+    answer = ask(without_key.client, question, key=KEY)
+    body = {"conversation_id": answer.meta["conversation_id"], "message_id": answer.meta["message_id"]}
+    rated = without_key.client.post("/v1/feedback", json={**body, "thumbs": "down"}, headers=auth(KEY))
+    assert rated.status_code == 201, rated.text
+    gap = next(g for g in analytics_of(without_key).content_gaps if g.text == question)
+    assert gap.reasons == {"negative_feedback": 1} and gap.count == 1

@@ -52,7 +52,9 @@ def test_a_line_of_another_shape_says_what_is_expected(tmp_path: Path, row: obje
 
 
 def test_a_file_label_matches_its_rows_and_exact_ids_still_work() -> None:
-    assert matches("faq.csv#0fb8d49fe675", ["faq.csv"]) and matches("faq.csv#0fb8d49fe675", ["faq.csv#0fb8d49fe675"])
+    assert matches("faq.csv#0fb8d49fe675", ["faq.csv"]) and matches(
+        "faq.csv#0fb8d49fe675", ["faq.csv#0fb8d49fe675"]
+    )
     assert matches("returns.md", ["returns.md"])
     assert not matches("faq.csv#0fb8d49fe675", ["faq.csv#0fb8"]) and not matches("faq.csv.bak", ["faq.csv"])
     assert not matches("faq.csv2#ab", ["faq.csv"]) and not matches("returns.md", ["faq.csv"])
@@ -73,7 +75,9 @@ def test_eval_answers_counts_a_cited_row_of_a_labelled_file_as_a_hit() -> None:
     label = AnswerLabel.model_validate({"question": "Lockers?", "doc_id": "faq.csv", "language": "en"})
     assert label.doc_ids == ["faq.csv"]
     cited = [CitedPassage(index=1, doc_id="faq.csv#0fb8d49fe675", quote="A locker costs 15 EUR.")]
-    observed = ObservedAnswer(text="A locker costs 15 EUR a month [1].", mode="extractive", language="en", citations=cited)
+    observed = ObservedAnswer(
+        text="A locker costs 15 EUR a month [1].", mode="extractive", language="en", citations=cited
+    )
     assert score(label, observed, lambda _: "en").retrieval_hit is True
     other = AnswerLabel.model_validate({"question": "Lockers?", "doc_ids": ["plans.md"], "language": "en"})
     assert score(other, observed, lambda _: "en").retrieval_hit is False

@@ -17,7 +17,8 @@ from tests.conftest import make_settings
 PAGE = """<!doctype html>
 <html lang="en"><head><title>Opening hours</title><style>.x{}</style></head>
 <body>
-<div id="cookie-banner" class="fixed-bottom">We use cookies. <a href="#">Accept all</a> <a href="#">Reject</a></div>
+<div id="cookie-banner" class="fixed-bottom">We use cookies.
+  <a href="#">Accept all</a> <a href="#">Reject</a></div>
 <div id="onetrust-consent-sdk"><h2>We value your privacy</h2><button>Allow every cookie</button></div>
 <div class="cc-window" role="dialog" aria-label="cookieconsent">This site stores crumbs.</div>
 <header><a href="/">Harbour Desk home</a><span>Book a tour today</span></header>
@@ -29,7 +30,8 @@ PAGE = """<!doctype html>
     <p>Reception is open Monday to Friday from 8:00 to 20:00 and on Saturdays from 10:00 to 15:00.</p>
     <section id="cookie-notice"><h2>Cookie notice</h2>
       <p>Our website uses only the cookies needed for online bookings.</p></section>
-    <section id="cookies"><h2>Cookies on the booking page</h2><p>The booking cookie expires after a day.</p></section>
+    <section id="cookies"><h2>Cookies on the booking page</h2>
+      <p>The booking cookie expires after a day.</p></section>
     <p hidden>Secret staff door code 4411.</p>
     <p style="display: none">Old winter schedule from 2019.</p>
     <span aria-hidden="true">Decorative glyph text</span>

@@ -4,12 +4,13 @@ export) are left out with a notice and do not fail the ingest; a broken FAQ file
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
 from faqstream.ingesting import _exit_code
-from ingest.loaders import NotADocument, SourceFile, load
+from ingest.loaders import NotADocumentError, SourceFile, load
 from ingest.pipeline import IngestPipeline
 from knowledge.embedder import Embedder
 from knowledge.errors import InputError
@@ -19,18 +20,18 @@ from knowledge.sparse import SparseEncoder
 from knowledge.store.edge import EdgeStore
 from tests.conftest import make_settings
 
-EVAL_SET = [
+EVAL_SET: list[dict[str, object]] = [
     {"question": "Are you open on Sundays?", "doc_ids": ["hours.md"], "language": "en", "handoff": False},
     {"question": "¿Cuánto cuesta una taquilla?", "doc_id": "faq.csv", "language": "es"},
     {"question": "Do you have a sauna?", "language": "en", "answerable": False, "handoff": True},
 ]
-TICKETS = [
+TICKETS: list[dict[str, object]] = [
     {"id": "t1", "text": "My keycard stopped working", "resolution": "We re-enabled it."},
     {"id": "t2", "text": "Can I get an invoice with my VAT number?"},
 ]
 
 
-def _jsonl(path: Path, records: list[dict[str, object]]) -> Path:
+def _jsonl(path: Path, records: Sequence[Mapping[str, object]]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return path
 
@@ -40,8 +41,11 @@ def _load(path: Path) -> list[object]:
 
 
 def test_an_evaluation_set_and_a_ticket_export_are_not_documents(tmp_path: Path) -> None:
-    for name, records, says in (("my-questions.jsonl", EVAL_SET, "evaluation set"), ("t.jsonl", TICKETS, "ticket")):
-        with pytest.raises(NotADocument, match=says):
+    for name, records, says in (
+        ("my-questions.jsonl", EVAL_SET, "evaluation set"),
+        ("t.jsonl", TICKETS, "ticket"),
+    ):
+        with pytest.raises(NotADocumentError, match=says):
             _load(_jsonl(tmp_path / name, records))
 
 
@@ -49,12 +53,12 @@ def test_a_jsonl_without_question_answer_rows_is_still_a_broken_faq_file(tmp_pat
     wrong_keys = _jsonl(tmp_path / "faq.jsonl", [{"title": "Lockers", "body": "15 EUR a month"}])
     with pytest.raises(InputError) as error:
         _load(wrong_keys)
-    assert not isinstance(error.value, NotADocument)
+    assert not isinstance(error.value, NotADocumentError)
     assert "found: body, title" in error.value.message and "start its name with '.'" in error.value.message
     empty_answers = _jsonl(tmp_path / "half.jsonl", [{"question": "Lockers?", "answer": ""}])
     with pytest.raises(InputError, match="no question/answer rows") as error:
         _load(empty_answers)
-    assert not isinstance(error.value, NotADocument)
+    assert not isinstance(error.value, NotADocumentError)
     good = _jsonl(tmp_path / "ok.jsonl", [{"question": "Lockers?", "answer": "15 EUR", "doc_ids": ["x"]}])
     assert len(_load(good)) == 1
 

@@ -110,6 +110,12 @@ def _from_documents() -> ColumnElement[bool]:
     return and_(m.mode.in_(KNOWLEDGE_MODES), m.citations.is_not(None), m.citations != "[]")
 
 
+def _answers(a: Any, q: Any) -> ColumnElement[bool]:
+    """Reply row ``a`` answers customer row ``q``: it names it (``reply_to``), or — rows recorded
+    before replies named their question — it shares its ``message_id``."""
+    return or_(a.reply_to == q.message_id, and_(a.reply_to.is_(None), a.message_id == q.message_id))
+
+
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
@@ -305,7 +311,9 @@ class AnalyticsQueries:
         question, reply = messages.alias("q"), messages.alias("a")
         q, a = question.c, reply.c
         reason = case((a.handoff_reason.in_(GAP_REASONS), a.handoff_reason), else_=literal(None))
-        negative = exists().where(feedback.c.message_id == q.message_id, _is_negative(), _is_latest())
+        # Feedback is given on the reply's id (on rows before reply_to, the question's too).
+        rated = func.coalesce(a.message_id, q.message_id)
+        negative = exists().where(feedback.c.message_id == rated, _is_negative(), _is_latest())
         rows = (
             select(
                 q.tenant,
@@ -315,7 +323,7 @@ class AnalyticsQueries:
                 _flag(negative).label("negative"),
                 q.created_at,
             )
-            .select_from(question.outerjoin(reply, and_(a.message_id == q.message_id, a.role == "assistant")))
+            .select_from(question.outerjoin(reply, and_(_answers(a, q), a.role == "assistant")))
             .where(self._between(q.created_at, q.tenant), q.role == "customer")
             .where(or_(a.handoff_reason.in_(GAP_REASONS), negative))
             .subquery()
