@@ -67,10 +67,12 @@ class InputError(FaqstreamError):
 class IngestRefusedError(FaqstreamError):
     """A destructive ingest (``--prune``, ``--rebuild``) was stopped before it changed anything.
 
-    Raised when a given path is missing or unreadable, when no file could be read at all, or when
-    the run would delete more than half of the knowledge base's documents without ``force``.
-    ``reason`` is one of ``missing_path``, ``nothing_read``, ``too_many_deletions``; ``details``
-    carries the figures (paths, would_delete, documents) for the HTTP error body. Exit code 2.
+    Raised when a given path is missing or unreadable, when no file could be read at all, or, without
+    ``force``, when the run would delete files left out next to a file given on its own or more than
+    half of the knowledge base's source files (``ingest.safeguard``). ``reason`` is one of
+    ``missing_path``, ``nothing_read``, ``partial_input``, ``too_many_deletions``; ``details``
+    carries the figures (paths, would_delete, documents, files_deleted, files) for the HTTP error
+    body. Exit code 2.
     """
 
     exit_code = 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -301,3 +302,38 @@ def test_feedback_records_from_the_recorder_are_stored_too(backend: Backend) -> 
     )
     (conversation,) = rows_of_conversations(backend)
     assert conversation["updated_at"] == T0 + timedelta(milliseconds=500)  # feedback is no activity
+
+
+def test_a_reply_names_the_customer_message_it_answers(backend: Backend) -> None:
+    """Each message its own id (``reply_to`` links them) next to rows of the older, shared-id shape."""
+    asked, answered = exchange(0)
+    assert isinstance(asked, MessageRecord) and isinstance(answered, MessageRecord)
+    own = [replace(asked, message_id="q0"), replace(answered, message_id="r0", reply_to="q0")]
+
+    async def run() -> None:
+        store = open_store(backend)
+        await store.writer.start()
+        try:
+            for record in [*own, *exchange(1)]:
+                store.add(record)
+            view = await store.conversation("acme", "c1")
+            assert [(m.role, m.message_id, m.reply_to) for m in view.messages] == [
+                ("customer", "q0", None),
+                ("assistant", "r0", "q0"),
+                ("customer", "m1", None),
+                ("assistant", "m1", None),
+            ]
+            with pytest.raises(MessageNotFoundError):  # feedback is on a reply
+                await store.feedback("acme", "c1", "q0", thumbs="down")
+            rated = await store.feedback("acme", "c1", "r0", thumbs="down")
+            shared = await store.feedback("acme", "c1", "m1", thumbs="up")  # the older shape still works
+            view = await store.conversation("acme", "c1")
+            assert (view.messages[1].feedback, view.messages[3].feedback) == (rated, shared)
+        finally:
+            await store.writer.aclose()
+
+    asyncio.run(run())
+    assert [(m["message_id"], m["reply_to"]) for m in rows(backend, messages)][:2] == [
+        ("q0", None),
+        ("r0", "q0"),
+    ]
