@@ -200,8 +200,10 @@ class AnswerService:
         retrieved = await crosslingual.search(
             deps.retriever, deps.translator, query, target, client.name, bill=plan.bill("translation")
         )
-        # The KB version's calibrated cut-off (another for passages in another language).
-        plan.hits = deps.relevance().keep(retrieved.hits, language)
+        # The KB version's calibrated cut-off (another for passages in another language): the
+        # gate, then the passages to answer from (``service.retrieval.relevance``).
+        selection = deps.relevance().select(retrieved.hits, language)
+        plan.hits, plan.relevant = selection.hits, selection.relevant
         plan.vector = retrieved.vector
         if deps.router is not None:
             plan.route = await deps.router.classify(

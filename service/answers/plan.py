@@ -80,6 +80,7 @@ class Plan:
     smalltalk: SmallTalk | None = None
     cached: CacheHit | None = None
     hits: list[SearchHit] = field(default_factory=list)
+    relevant: int = 0  # how many of ``hits`` passed the relevance cut-off itself (the gate)
     vector: Vector | None = None
     route: Route | None = None
     handoff: Handoff | None = None
@@ -128,7 +129,7 @@ class Plan:
             language=self.language,
             intent=self.route.intent if self.route else None,
             confidence=self.route.confidence if self.route else None,
-            relevant_hits=len(self.hits),
+            relevant_hits=self.relevant,
             llm_available=llm_available,
             documents_answer=documents_answer,
             turns=turns,
