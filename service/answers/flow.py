@@ -173,6 +173,7 @@ class AnswerService:
             smalltalk=talk,
             stored_question=message.stored,
         )
+        plan.mark = deps.handoff.mark(plan.user_turn().text, conversation)  # once per customer turn
         if conversation is not None and conversation.state == "agent" and deps.takeover is not None:
             plan.with_agent = True  # a person has it: nothing below runs
             return plan

@@ -12,6 +12,7 @@ from service.answers.digest import Prefix
 from service.answers.quotable import quotable
 from service.answers.request import AnswerRequest
 from service.caching import CacheHit
+from service.conversations.marks import TurnMark
 from service.conversations.store import Conversation, Turn, conversation_key
 from service.core.types import Citation, Client, Mode, Usage
 from service.handoff.signals import Handoff, HandoffSignals
@@ -90,6 +91,8 @@ class Plan:
     # A person has the conversation (``Conversation.state``): the assistant does not answer, the
     # message goes to the agents (``service.answers.with_agent``).
     with_agent: bool = False
+    # The customer's message assessed for dissatisfaction (once; stored with the turn).
+    mark: TurnMark | None = None
 
     @property
     def session_key(self) -> str:
@@ -119,6 +122,7 @@ class Plan:
             language=self.language,
             intent=smalltalk.INTENT if self.smalltalk else self.route.intent if self.route else None,
             message_id=self.message_id,
+            mark=self.mark,
         )
 
     def signals(self, *, llm_available: bool = True, documents_answer: bool = True) -> HandoffSignals:
@@ -133,6 +137,7 @@ class Plan:
             llm_available=llm_available,
             documents_answer=documents_answer,
             turns=turns,
+            first_turn=self.conversation.first_turn if self.conversation else 0,
             citations=citations_for(self.hits),
             summary=None,
         )

@@ -12,7 +12,9 @@ Precedence when several reasons apply (``Handoff.reason`` is the first, ``Handof
    ``HANDOFF_HUMAN_INTENTS`` at or above the confidence threshold, or an explicit UI request).
    Their own words come first.
 2. ``dissatisfaction`` — ``HANDOFF_DISSATISFACTION_COUNT`` customer turns were dissatisfied. The
-   agent must know they are talking to an upset customer before anything else.
+   agent must know they are talking to an upset customer before anything else. Each customer turn
+   is assessed once, as it is asked (``HandoffPolicy.mark``, stored with the turn); a decision
+   judges the kept turns' marks (``service.handoff.dissatisfaction``).
 3. ``llm_unavailable`` — the configured LLM failed (errors, open circuit). A system fault, not
    about this question; the customer gets the extractive passages and a human.
 4. ``low_confidence`` — the router is not sure what the customer wants (under
@@ -31,6 +33,8 @@ Precedence when several reasons apply (``Handoff.reason`` is the first, ``Handof
 
 from __future__ import annotations
 
+from service.conversations.marks import TurnMark
+from service.conversations.store import Conversation
 from service.handoff.dissatisfaction import DissatisfactionDetector
 from service.handoff.settings import HandoffSettings
 from service.handoff.signals import REASON_ORDER, Handoff, HandoffReason, HandoffSignals
@@ -72,7 +76,7 @@ def decide(
     dissatisfied = signals.dissatisfied_turns
     if dissatisfied is None:
         detector = detector or DissatisfactionDetector.load(settings.lexicon_path)
-        dissatisfied = detector.count([t.text for t in signals.turns if t.role == "user"])
+        dissatisfied = detector.count_turns(signals.turns, signals.first_turn)
     reasons = handoff_reasons(signals, settings, dissatisfied, custom_intents=custom_intents)
     if not reasons:
         return None
@@ -107,3 +111,16 @@ class HandoffPolicy:
 
     def decide(self, signals: HandoffSignals) -> Handoff | None:
         return decide(signals, self.settings, self.detector, custom_intents=self.custom_intents)
+
+    def mark(self, text: str, conversation: Conversation | None) -> TurnMark:
+        """The customer's new message (as stored: redacted) assessed for dissatisfaction, once: the
+        answer flow keeps the mark with the turn (``Turn.mark``), so no later answer assesses it
+        again — ``decide`` judges the marks of the kept turns (``count_turns``)."""
+        earlier: list[tuple[int, str]] = []
+        if conversation is not None:
+            earlier = [
+                (position, t.text)
+                for position, t in enumerate(conversation.turns, conversation.first_turn)
+                if t.role == "user"
+            ]
+        return self.detector.mark(text, earlier)
