@@ -30,6 +30,7 @@ from service.conversations.store import InProcessSessionStore, conversation_key
 from service.conversations.summarizer import Summarizer
 from service.core.metrics import Metrics
 from service.core.types import Client
+from service.handoff.delivery import HandoffRoutes
 from service.handoff.messages import handoff_message
 from service.handoff.policy import HandoffPolicy
 from service.handoff.settings import HandoffSettings
@@ -201,16 +202,17 @@ def test_the_models_signal_becomes_a_not_in_documents_handoff(
     app_settings: AppSettings, kb: KnowledgeBase, router: Any
 ) -> None:
     sorry = "I'm sorry, our documents don't say whether you can return a used mattress."
-    llm = FakeLLM(
-        LLMReply(sorry, tool=NOT_IN_DOCUMENTS, tool_input={"missing": "mattress"}),
-        LLMReply(tool=NOT_IN_DOCUMENTS, tool_input={"missing": "mattress"}),  # a bare signal
-    )
-    r = rig(app_settings, kb, router, llm)
+    signal = LLMReply(sorry, tool=NOT_IN_DOCUMENTS, tool_input={"missing": "mattress"})
+    bare_signal = LLMReply(tool=NOT_IN_DOCUMENTS, tool_input={"missing": "mattress"})
+    r = rig(app_settings, kb, router, FakeLLM(signal, bare_signal, signal))
+    every = HandoffRoutes(webhook=True, takeover_reasons=("not_in_documents",))  # a team that takes these
 
-    async def twice() -> tuple[list[Event], list[Event]]:  # one loop: the rig's background queue lives on it
-        return await r.ask("Can I return a used mattress?"), await r.ask("Can I return a used mattress?")
+    async def story() -> list[list[Event]]:  # one loop: the rig's background queue lives on it
+        answers = [await r.ask("Can I return a used mattress?") for _ in range(2)]
+        r.service.deps.handoff = HandoffPolicy(HandoffSettings(), routes=every)
+        return [*answers, await r.ask("Can I return a used mattress?")]
 
-    events, bare = run(twice())
+    events, bare, taken = run(story())  # taken: that handoff gives the conversation to a person
 
     assert meta_of(events).handoff is None and meta_of(events).mode == "generative"
     done = done_of(events)
@@ -219,6 +221,7 @@ def test_the_models_signal_becomes_a_not_in_documents_handoff(
     assert text_of(events) == sorry  # what the model streamed stays the reply
 
     assert done_of(bare).handoff is not None and text_of(bare) == NOT_FOUND
+    assert text_of(taken) == f"{sorry}\n\n{handoff_message('en', 'not_in_documents', delivery='takeover')}"
 
 
 # ---------------------------------------------------------------- failures
