@@ -17,12 +17,22 @@ import pytest
 from fakes import FakeAnthropic
 from service.agents.notice import passed_on
 from service.agents.settings import AgentSettings
+from service.handoff.delivery import Delivery
 from service.handoff.messages import handoff_message
 from service.handoff.settings import HandoffSettings
 from service.handoff.signals import REASON_ORDER
 from service.notify.webhooks import WebhookSettings
 from service.privacy.pii import redact
-from tests.service_harness import REFUND_FAQ, REPLY, Served, ask, eventually, over_http, service_settings
+from tests.service_harness import (
+    REFUND_FAQ,
+    REPLY,
+    Answer,
+    Served,
+    ask,
+    eventually,
+    over_http,
+    service_settings,
+)
 from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.slow
@@ -121,48 +131,44 @@ def test_without_a_destination_the_companys_contact_is_given_as_is(with_contact:
     assert "le responderá aquí" not in answer.text and answer.done["with_agent"] is False
 
 
-# ---------------------------------------------------------------- a webhook, default reasons
+# ---------------------------------------------------------------- a webhook
+
+
+def _handed_off(served: Served, receiver: Receiver, question: str, reason: str, delivery: Delivery) -> Answer:
+    """Asked in a new conversation: the handoff, its notice, whether a person has it, the webhook."""
+    answer = ask(served.client, question)
+    assert answer.meta["handoff"]["reason"] == reason
+    assert answer.text == handoff_message("en", answer.meta["handoff"]["reason"], delivery=delivery)
+    assert (PROMISE in answer.text) == answer.done["with_agent"] == (delivery == "takeover")
+    assert eventually(lambda: _handoffs(receiver, answer.meta["message_id"]), timeout=20)
+    return answer
 
 
 def test_an_off_topic_question_goes_to_the_agents_and_the_assistant_goes_on(
     notifying: Served, fake: FakeAnthropic, receiver: Receiver
 ) -> None:
-    off_topic = ask(notifying.client, OFF_TOPIC)
-    assert off_topic.meta["handoff"]["reason"] == "no_relevant_passages"
-    assert off_topic.text == handoff_message("en", "no_relevant_passages", delivery="notify")
-    assert "passed this on to our support team" in off_topic.text and PROMISE not in off_topic.text
-    assert off_topic.done["with_agent"] is False
-    assert eventually(lambda: _handoffs(receiver, off_topic.meta["message_id"]), timeout=20)
+    off_topic = _handed_off(notifying, receiver, OFF_TOPIC, "no_relevant_passages", "notify")
+    assert "passed this on to our support team" in off_topic.text
     fake.reset()
-    again = ask(
-        notifying.client,
-        "What are your opening hours on Saturday?",
-        conversation_id=off_topic.meta["conversation_id"],
-    )
+    conversation = off_topic.meta["conversation_id"]
+    again = ask(notifying.client, "What are your opening hours on Saturday?", conversation_id=conversation)
     assert again.meta["mode"] == "generative" and again.text == REPLY and again.done["with_agent"] is False
 
 
-def test_a_request_for_a_person_still_takes_over(
-    notifying: Served, fake: FakeAnthropic, receiver: Receiver
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("notifying", HUMAN, "customer_request"),  # the default: a person when one is asked for
+        ("taking_over", OFF_TOPIC, "no_relevant_passages"),  # a team that takes over every handoff
+    ],
+    ids=["default", "every_reason"],
+)
+def test_a_takeover_passes_the_next_message_on(
+    request: pytest.FixtureRequest, fake: FakeAnthropic, receiver: Receiver, case: tuple[str, str, str]
 ) -> None:
-    answer = ask(notifying.client, HUMAN)
-    assert answer.meta["handoff"]["reason"] == "customer_request"
-    assert answer.text == handoff_message("en", "customer_request", delivery="takeover")
-    assert PROMISE in answer.text and answer.done["with_agent"] is True
-    assert eventually(lambda: _handoffs(receiver, answer.meta["message_id"]), timeout=20)
+    service, question, reason = case
+    served: Served = request.getfixturevalue(service)
+    answer = _handed_off(served, receiver, question, reason, "takeover")
     fake.reset()
-    next_one = ask(notifying.client, REFUND_FAQ, conversation_id=answer.meta["conversation_id"])
-    assert next_one.text == passed_on("en") and fake.message_requests() == []
-
-
-# ---------------------------------------------------------------- a webhook, every reason
-
-
-def test_a_team_may_still_take_over_every_handoff(taking_over: Served, fake: FakeAnthropic) -> None:
-    off_topic = ask(taking_over.client, OFF_TOPIC)
-    assert off_topic.meta["handoff"]["reason"] == "no_relevant_passages"
-    assert off_topic.text == handoff_message("en", "no_relevant_passages", delivery="takeover")
-    assert off_topic.done["with_agent"] is True
-    fake.reset()
-    next_one = ask(taking_over.client, REFUND_FAQ, conversation_id=off_topic.meta["conversation_id"])
+    next_one = ask(served.client, REFUND_FAQ, conversation_id=answer.meta["conversation_id"])
     assert next_one.text == passed_on("en") and fake.message_requests() == []
