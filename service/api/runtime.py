@@ -33,6 +33,7 @@ from service.conversations.store import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
 from service.core.identifiers import Pseudonyms
 from service.core.metrics import Metrics
+from service.handoff.delivery import HandoffRoutes
 from service.handoff.policy import HandoffPolicy
 from service.llm.claude import ClaudeClient
 from service.llm.errors import UpstreamError
@@ -274,7 +275,15 @@ async def build_runtime(
         # Whose intents label the questions decides whether low intent confidence may hand off.
         intents = intents_origin(settings.router.intents_file)
         (log.info if intents.custom else log.warning)("%s", intents.reason)
-        handoff = HandoffPolicy(settings.handoff, custom_intents=intents.custom)
+        # Where handoffs go decides what the customer is told (service.handoff.delivery).
+        routes = HandoffRoutes(
+            webhook=bool(settings.handoff.webhook_url),
+            takeover_reasons=settings.agents.takeover_reasons,
+            contact=settings.handoff.contact,
+        )
+        if (nowhere := routes.startup_warning()) is not None:
+            log.warning("%s", nowhere)
+        handoff = HandoffPolicy(settings.handoff, custom_intents=intents.custom, routes=routes)
         cache = (
             build_answer_cache(
                 answer_cache_settings(settings),

@@ -4,7 +4,8 @@ Pure decisions, no I/O except loading the curated dissatisfaction lexicon once
 (``service/handoff/dissatisfaction.yaml``). The answer flow collects ``HandoffSignals`` (router output,
 retrieval, LLM health, the conversation) and asks ``HandoffPolicy.decide``; a ``Handoff`` comes
 back when a human should take over, carrying the reason, a summary for the agent, the intent, the
-customer's language and the cited passages. ``handoff_message`` is what the customer reads.
+customer's language and the cited passages. ``HandoffPolicy.notice`` is what the customer reads
+(``service.handoff.delivery``: what the handoff's destination lets it promise).
 
 Precedence when several reasons apply (``Handoff.reason`` is the first, ``Handoff.reasons`` all):
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 from service.conversations.marks import TurnMark
 from service.conversations.store import Conversation
+from service.handoff.delivery import HandoffRoutes
 from service.handoff.dissatisfaction import DissatisfactionDetector
 from service.handoff.settings import HandoffSettings
 from service.handoff.signals import REASON_ORDER, Handoff, HandoffReason, HandoffSignals
@@ -96,7 +98,8 @@ class HandoffPolicy:
     """Settings plus the loaded lexicon: what the service holds and calls per answer.
 
     ``custom_intents``: whether the router's labels are the team's own (``ROUTER_INTENTS_FILE``);
-    only then does a low intent confidence hand off."""
+    only then does a low intent confidence hand off. ``routes``: where handoffs go (default: the
+    webhook and contact of ``settings``, the default ``AGENTS_TAKEOVER_REASONS``)."""
 
     def __init__(
         self,
@@ -104,10 +107,12 @@ class HandoffPolicy:
         detector: DissatisfactionDetector | None = None,
         *,
         custom_intents: bool = True,
+        routes: HandoffRoutes | None = None,
     ) -> None:
         self.settings = settings
         self.detector = detector or DissatisfactionDetector.load(settings.lexicon_path)
         self.custom_intents = custom_intents
+        self.routes = routes or HandoffRoutes(webhook=bool(settings.webhook_url), contact=settings.contact)
 
     def decide(self, signals: HandoffSignals) -> Handoff | None:
         return decide(signals, self.settings, self.detector, custom_intents=self.custom_intents)
@@ -124,3 +129,7 @@ class HandoffPolicy:
                 if t.role == "user"
             ]
         return self.detector.mark(text, earlier)
+
+    def notice(self, language: str, handoff: Handoff | None, opening: HandoffReason | None = None) -> str:
+        """What the customer reads for ``handoff`` (``HandoffRoutes.notice``)."""
+        return self.routes.notice(language, handoff, opening)
