@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from service.handoff.messages import handoff_message
+from service.handoff.settings import HandoffSettings
 from service.handoff.signals import Handoff, HandoffReason
 
 Delivery = Literal["takeover", "notify", "none"]
@@ -56,6 +57,12 @@ class HandoffRoutes:
     webhook: bool = False
     takeover_reasons: tuple[HandoffReason, ...] = DEFAULT_TAKEOVER_REASONS
     contact: str | None = None
+
+    @classmethod
+    def from_settings(
+        cls, handoff: HandoffSettings, takeover_reasons: Sequence[HandoffReason]
+    ) -> HandoffRoutes:
+        return cls(bool(handoff.webhook_url), tuple(takeover_reasons), handoff.contact)
 
     def delivery(self, reason: HandoffReason) -> Delivery:
         return delivery_of(reason, webhook=self.webhook, takeover_reasons=self.takeover_reasons)

@@ -129,6 +129,9 @@ def test_without_a_destination_the_companys_contact_is_given_as_is(with_contact:
     assert answer.text.endswith(CONTACT)  # not redacted: it is the company's own, not the customer's
     assert redact(CONTACT) != CONTACT  # (which redaction would have hidden)
     assert "le responderá aquí" not in answer.text and answer.done["with_agent"] is False
+    # Stored as the customer read it (a reloaded web chat shows the address, not "[email]").
+    stored = with_contact.client.get(f"/v1/conversations/{answer.meta['conversation_id']}/messages")
+    assert stored.status_code == 200 and CONTACT in stored.text, stored.text
 
 
 # ---------------------------------------------------------------- a webhook
