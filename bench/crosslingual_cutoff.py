@@ -111,12 +111,13 @@ def measure_base(
                 others = rng.sample(others, min(per_language, len(others)))
                 raw = kb.run([kb.with_language(Query(q, 5)) for q, _ in pairs])
                 kept = surviving(kb, [q for q, _ in pairs], floor)
-                row = {"answerable": len(pairs), "kept": 0, "dropped": 0, "miss": 0}
+                row = {"answerable": len(pairs), "kept": 0, "dropped": 0, "miss": 0, "given": 0}
                 right: list[float | None] = []
                 for (_, doc), hits, cut in zip(pairs, raw, kept, strict=True):
                     found = [h.dense_score or -1.0 for h in hits if h.payload.doc_id.startswith(doc)]
                     survived = any(h.payload.doc_id.startswith(doc) for h in cut)
                     row["kept" if survived else "dropped" if found else "miss"] += 1
+                    row["given"] += len(cut)
                     right.append(round(max(found), 4) if found else None)
                 cut_others = surviving(kb, others, floor)
                 row["unanswerable"] = len(others)
@@ -167,11 +168,12 @@ def measure_basecamp(model: str) -> dict[str, Any]:
     rows: dict[str, dict[str, Any]] = {}
     for item, hits, kept in zip(answerable, raw, cut, strict=True):
         row = rows.setdefault(
-            item.language, {"answerable": 0, "kept": 0, "dropped": 0, "miss": 0, "scores": []}
+            item.language, {"answerable": 0, "kept": 0, "dropped": 0, "miss": 0, "given": 0, "scores": []}
         )
         right = [h.dense_score or -1.0 for h in hits if item.is_right(h)]
         row["answerable"] += 1
         row["kept" if any(item.is_right(h) for h in kept) else "dropped" if right else "miss"] += 1
+        row["given"] += len(kept)
         row["scores"].append(round(max(right), 4) if right else None)
     unanswerable: dict[str, dict[str, Any]] = {}
     for other, kept, best in zip(sets.UNANSWERABLE, cut_others, best_others, strict=True):
@@ -202,6 +204,7 @@ def totals(bases: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             **sums,
             "kept_of_retrieved": round(sums["kept"] / retrieved, 4) if retrieved else None,
             "unanswerable_dropped_share": round(sums["unanswerable_dropped"] / sums["unanswerable"], 4),
+            "passages_given_per_answerable": round(sums["given"] / sums["answerable"], 2),
         }
     return out
 
@@ -253,7 +256,8 @@ def main() -> None:
     for language, row in summary.items():
         print(
             f"{language}: answerable kept {row['kept']}/{row['kept'] + row['dropped']} of retrieved "
-            f"(miss {row['miss']}), unanswerable dropped {row['unanswerable_dropped']}/{row['unanswerable']}"
+            f"(miss {row['miss']}), {row['passages_given_per_answerable']} passages given, "
+            f"unanswerable dropped {row['unanswerable_dropped']}/{row['unanswerable']}"
         )
     name = "crosslingual_cutoff" + (f"-{args.label}" if args.label else "")
     write_result(

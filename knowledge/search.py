@@ -8,6 +8,12 @@ SKUs: the same in any language), and — for an English question when an English
 is configured (the default with the multilingual model) — the companion's ranking of the English
 passages. The companion recovers what the small multilingual model loses on short English FAQ paraphrases
 (docs/benchmarks.md) without touching other languages.
+
+Translations of one entry count once (``one_language_per_entry``): documents that share an
+``entry_id`` (payload ``extra``: an approved ``faqstream faq draft`` entry in each of its languages,
+or any documents given the same ``entry_id`` in their front matter) are one answer, so a question
+gets that entry in its own language — else in the best-ranked one — and the slots its other
+translations took go to the next passages.
 """
 
 from __future__ import annotations
@@ -35,6 +41,49 @@ def embed_one_by_one(embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[np
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.stack([embedder.embed_query(text) for text in texts])
+
+
+ENTRY_ID = "entry_id"  # payload ``extra`` key naming the entry a document translates
+
+
+def _entry(hit: SearchHit) -> str | None:
+    value = hit.payload.extra.get(ENTRY_ID)
+    return str(value) if value not in (None, "") else None
+
+
+def _base_language(code: str | None) -> str:
+    return (code or "").lower().replace("_", "-").split("-")[0]
+
+
+def one_language_per_entry(hits: Sequence[SearchHit], language: str | None) -> list[SearchHit]:
+    """``hits`` (ranked) with the translations of each entry counted once: of the hits sharing an
+    ``entry_id``, only those in the question's ``language`` are kept if there are any, else those
+    in the language of the entry's best-ranked hit (every chunk of that one language: they are
+    different passages, not translations). An entry keeps the rank of its best hit; hits without an
+    ``entry_id`` are untouched, and everything else keeps its order."""
+    wanted = _base_language(language)
+    kept: dict[str, str] = {}  # entry -> the language kept
+    for hit in hits:
+        entry = _entry(hit)
+        if entry is not None:
+            own = _base_language(hit.payload.language)
+            if entry not in kept or (own == wanted and kept[entry] != wanted):
+                kept[entry] = own
+    if not kept:
+        return list(hits)
+    chunks: dict[str, list[SearchHit]] = {}
+    for hit in hits:
+        entry = _entry(hit)
+        if entry is not None and _base_language(hit.payload.language) == kept[entry]:
+            chunks.setdefault(entry, []).append(hit)
+    out: list[SearchHit] = []
+    for hit in hits:
+        entry = _entry(hit)
+        if entry is None:
+            out.append(hit)
+        elif entry in chunks:
+            out.extend(chunks.pop(entry))  # at the entry's first rank
+    return out
 
 
 @dataclass(frozen=True)
@@ -174,8 +223,9 @@ class KnowledgeBase:
         english = None
         identifiers = None
         lexical_language = None
+        lang = query.language
         if query.mode != "dense":
-            lang = query.language or (self.languages.detect(query.text).language if self.languages else None)
+            lang = lang or (self.languages.detect(query.text).language if self.languages else None)
             sparse = self.sparse.query(query.text, lang)
             if query.mode == "hybrid" and dense is not None and lang:
                 # Words match words only in the same language; codes match in any.
@@ -196,7 +246,19 @@ class KnowledgeBase:
             lexical_language=lexical_language,
             identifiers=identifiers,
         )
-        # Reciprocal-rank fusion ties often (rank 1 + rank 3 scores like rank 3 + rank 1): the
-        # passage closer in meaning goes first, so identical requests rank identically.
-        hits = collection.search(request)
-        return sorted(hits, key=lambda h: (-h.score, -(h.dense_score if h.dense_score is not None else -2.0)))
+        hits = _ranked(collection, request)
+        kept = one_language_per_entry(hits, lang)
+        if len(kept) < len(hits) and len(hits) >= request.limit < request.candidates:
+            # Translations of one entry took slots: fill them from further down the same ranking
+            # (the fusion's candidate pool; asked only when there were translations to drop).
+            kept = one_language_per_entry(
+                _ranked(collection, replace(request, limit=request.candidates)), lang
+            )
+        return kept[: query.limit]
+
+
+def _ranked(collection: Collection, request: SearchRequest) -> list[SearchHit]:
+    # Reciprocal-rank fusion ties often (rank 1 + rank 3 scores like rank 3 + rank 1): the
+    # passage closer in meaning goes first, so identical requests rank identically.
+    hits = collection.search(request)
+    return sorted(hits, key=lambda h: (-h.score, -(h.dense_score if h.dense_score is not None else -2.0)))

@@ -7,6 +7,11 @@ Text before the first heading is a section with ``headings=()``. Liquid/Jinja ma
 (``{{ ... }}``, ``{% ... %}``) and HTML comments are removed. Front matter that does not parse
 is not an error: the whole file is then treated as body, without metadata. A front-matter
 ``status`` of ``draft``, ``rejected`` or ``index`` skips the file (``ingest.review``).
+
+The files of one entry drafted by ``faqstream faq draft`` (one per language) name its run and
+cluster (``faq_draft_run``, ``cluster``); ``entry_id`` (``<run>-<NN>``, their common name prefix)
+makes them one entry's translations in the chunk payload's ``extra``, which search counts once
+(``knowledge.search.one_language_per_entry``). A front matter's own ``entry_id`` is kept as given.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from markdown_it.token import Token
 from ingest import review
 from ingest.loaders.base import SourceFile, decode_text, map_metadata, non_empty
 from knowledge.schema import Document, Section
+from knowledge.search import ENTRY_ID
 
 _MD = MarkdownIt("commonmark").enable("table")
 _TEMPLATE = re.compile(r"[ \t]*(?:\{\{.*?\}\}|\{%.*?%\})", re.DOTALL)
@@ -36,6 +42,7 @@ def load(source: SourceFile, data: bytes) -> list[Document]:
         raw_meta, body = {}, text
     meta = map_metadata(raw_meta)
     review.check(meta.extra.get("status"))  # drafts wait for approval (ingest.review)
+    add_entry_id(meta.extra)  # a drafted entry's translations are one entry
     sections, first_h1 = _sections(body)
     return [
         Document(
@@ -50,6 +57,15 @@ def load(source: SourceFile, data: bytes) -> list[Document]:
             extra=meta.extra,
         )
     ]
+
+
+def add_entry_id(extra: dict[str, object]) -> None:
+    """``entry_id`` from a drafted entry's run and cluster; unchanged when given or not drafted."""
+    run, cluster = extra.get("faq_draft_run"), extra.get("cluster")
+    if ENTRY_ID in extra or not isinstance(run, str) or not run:
+        return
+    if isinstance(cluster, int) and not isinstance(cluster, bool):
+        extra[ENTRY_ID] = f"{run}-{cluster:02d}"
 
 
 def _sections(body: str) -> tuple[list[Section], str | None]:

@@ -6,15 +6,17 @@ from pydantic import Field
 from pydantic_settings import BaseSettings
 
 from knowledge.settings import _config
-from service.handoff.signals import REASON_ORDER, HandoffReason
+from service.handoff.delivery import DEFAULT_TAKEOVER_REASONS
+from service.handoff.signals import HandoffReason
 
 
 class AgentSettings(BaseSettings):
     model_config = _config("AGENTS_")
 
     takeover_reasons: tuple[HandoffReason, ...] = Field(
-        default=REASON_ORDER,
+        default=DEFAULT_TAKEOVER_REASONS,
         description="handoff reasons after which a person has the conversation and the assistant "
         "stops answering it (only when HANDOFF_WEBHOOK_URL is set: without it no person hears of "
-        "the handoff); empty = the assistant always keeps answering",
+        "the handoff); the other reasons still reach the webhook while the assistant keeps "
+        "answering; empty = the assistant always keeps answering",
     )

@@ -5,9 +5,10 @@ session store with the turns) and writes what agents and customers say while a p
 
 * ``handed_off`` — after an answer with a handoff: a conversation moves to ``agent`` when the
   handoff went to people, i.e. ``HANDOFF_WEBHOOK_URL`` is set (the ``handoff`` event reaches the
-  agents' tool) and its reason is one of ``AGENTS_TAKEOVER_REASONS`` (default: every reason; the
-  customer was told a colleague takes over in each). Without a webhook nobody would ever answer,
-  so the assistant keeps the conversation.
+  agents' tool) and its reason is one of ``AGENTS_TAKEOVER_REASONS`` (default: the customer asked,
+  is dissatisfied, or the model is unavailable) — ``service.handoff.delivery`` decides, and the
+  customer's notice says the same. Other reasons reach the agents while the assistant keeps the
+  conversation; without a webhook nobody would ever answer, so the assistant keeps it too.
 * ``customer_message`` — the customer wrote while a person has it: stored as a ``user`` turn,
   sent to the handoff webhook as a ``customer_message`` event, recorded (role ``customer``).
 * ``agent_message`` — an agent's reply: stored as an ``agent`` turn (redacted like every stored
@@ -44,6 +45,7 @@ from service.conversations.store import (
 )
 from service.core.identifiers import Pseudonyms
 from service.core.types import Client
+from service.handoff.delivery import delivery_of
 from service.handoff.signals import Handoff
 from service.notify.webhooks import WebhookSender
 from service.privacy.redaction import Redaction
@@ -131,7 +133,10 @@ class Takeover:
 
     def moves(self, handoff: Handoff) -> bool:
         """Whether this handoff gives the conversation to a person (see the module docstring)."""
-        return self.webhook is not None and handoff.reason in self.settings.takeover_reasons
+        delivery = delivery_of(
+            handoff.reason, webhook=self.webhook is not None, takeover_reasons=self.settings.takeover_reasons
+        )
+        return delivery == "takeover"
 
     async def handed_off(self, client: Client, conversation_id: str, handoff: Handoff) -> bool:
         """After an answer with ``handoff`` (its turns already stored): a person has it now, if it

@@ -1,7 +1,7 @@
 """Answers without an LLM: the best passages, quoted and cited, labelled as such.
 
-Used when no ANTHROPIC_API_KEY is configured or Claude is unavailable; ``not_found_text`` is the
-honest "not in our documents" reply (the handoff notice of ``service.handoff.policy``). Only what
+Used when no ANTHROPIC_API_KEY is configured or Claude is unavailable (the honest "not in our
+documents" reply is the handoff notice: ``HandoffPolicy.notice``). Only what
 ``service.answers.quotable`` lets through is quoted: no markup, no sentence that addresses the
 reader as instructions (titles and headings included); a passage with nothing left is skipped.
 """
@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from knowledge.schema import SearchHit
 from service.answers.quotable import instruction_rule, quotable, strip_markup
 from service.core.text import clip_text, collapse
-from service.handoff.messages import handoff_message
 
 EXCERPT_CHARS = 420  # of each quoted passage
 
@@ -27,12 +26,6 @@ INTRO = {
     "pt": "Eis o que dizem os nossos documentos de políticas (citado diretamente, sem resumo por IA):",
     "it": "Ecco cosa dicono i nostri documenti sulle politiche (citazione diretta, senza riassunto IA):",
 }
-
-
-def not_found_text(language: str) -> str:
-    """The honest "not in our documents" reply (no passage good enough, or the model's signal without
-    text): the handoff notice for ``no_relevant_passages`` — one text for both."""
-    return handoff_message(language, "no_relevant_passages")
 
 
 def extractive_pieces(hits: Sequence[SearchHit], language: str, max_passages: int = 3) -> list[str]:

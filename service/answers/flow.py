@@ -173,6 +173,7 @@ class AnswerService:
             smalltalk=talk,
             stored_question=message.stored,
         )
+        plan.mark = deps.handoff.mark(plan.user_turn().text, conversation)  # once per customer turn
         if conversation is not None and conversation.state == "agent" and deps.takeover is not None:
             plan.with_agent = True  # a person has it: nothing below runs
             return plan
@@ -200,8 +201,10 @@ class AnswerService:
         retrieved = await crosslingual.search(
             deps.retriever, deps.translator, query, target, client.name, bill=plan.bill("translation")
         )
-        # The KB version's calibrated cut-off (another for passages in another language).
-        plan.hits = deps.relevance().keep(retrieved.hits, language)
+        # The KB version's calibrated cut-off (another for passages in another language): the
+        # gate, then the passages to answer from (``service.retrieval.relevance``).
+        selection = deps.relevance().select(retrieved.hits, language)
+        plan.hits, plan.relevant = selection.hits, selection.relevant
         plan.vector = retrieved.vector
         if deps.router is not None:
             plan.route = await deps.router.classify(

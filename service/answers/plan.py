@@ -13,6 +13,7 @@ from service.answers.digest import Prefix
 from service.answers.quotable import quotable
 from service.answers.request import AnswerRequest
 from service.caching import CacheHit
+from service.conversations.marks import TurnMark
 from service.conversations.store import Conversation, Turn, conversation_key
 from service.core.types import Citation, Client, Mode, Usage
 from service.handoff.signals import Handoff, HandoffSignals
@@ -85,6 +86,7 @@ class Plan:
     smalltalk: SmallTalk | None = None
     cached: CacheHit | None = None
     hits: list[SearchHit] = field(default_factory=list)
+    relevant: int = 0  # how many of ``hits`` passed the relevance cut-off itself (the gate)
     vector: Vector | None = None
     route: Route | None = None
     handoff: Handoff | None = None
@@ -94,6 +96,8 @@ class Plan:
     # A person has the conversation (``Conversation.state``): the assistant does not answer, the
     # message goes to the agents (``service.answers.with_agent``).
     with_agent: bool = False
+    # The customer's message assessed for dissatisfaction (once; stored with the turn).
+    mark: TurnMark | None = None
     # The customer's message's own id (records, stored turns); ``message_id`` is the reply's, the
     # one the API returns — or, while a person has the conversation, the customer's message's.
     question_id: str = field(default_factory=new_message_id)
@@ -131,6 +135,7 @@ class Plan:
             language=self.language,
             intent=smalltalk.INTENT if self.smalltalk else self.route.intent if self.route else None,
             message_id=self.customer_message_id,
+            mark=self.mark,
         )
 
     def signals(self, *, llm_available: bool = True, documents_answer: bool = True) -> HandoffSignals:
@@ -141,10 +146,11 @@ class Plan:
             language=self.language,
             intent=self.route.intent if self.route else None,
             confidence=self.route.confidence if self.route else None,
-            relevant_hits=len(self.hits),
+            relevant_hits=self.relevant,
             llm_available=llm_available,
             documents_answer=documents_answer,
             turns=turns,
+            first_turn=self.conversation.first_turn if self.conversation else 0,
             citations=citations_for(self.hits),
             summary=None,
         )

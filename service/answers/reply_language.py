@@ -15,8 +15,11 @@ turns, kept by the session store) is weighed against the detector:
 
 The conversation's language is passed over when the message's script cannot be written in it
 (a Chinese "退款" in an English conversation, kana in a Chinese one): script is certain evidence,
-and a customer who switches script has switched language. Latin text in a Chinese or Japanese
-conversation ("ok", an order number) keeps the conversation's language.
+and a customer who switches script has switched language. Spanish's opening marks count as script
+("¿y el domingo?" in an English conversation is Spanish, and "¿Domingo?" too though the detector
+guesses Portuguese: a guess the script rules out gives way to the likeliest language it allows).
+Latin text in a Chinese or Japanese conversation ("ok", an order number) keeps the conversation's
+language.
 
 Words are counted as in ``word_count``: letters-only words of alphabetic scripts (joined by
 apostrophes and hyphens: "qu'est-ce", "palavra-passe"), and one word per two CJK characters
@@ -47,6 +50,7 @@ _CJK = re.compile(r"[\u3005\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_INVERTED = re.compile(r"[¿¡]")  # Spanish opening marks ("¿y el domingo?")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")  # "qu'est-ce", "a-t-il": one word each
 # Languages that a script can be written in (scripts not listed constrain nothing).
 _SCRIPT_LANGUAGES = (
@@ -54,6 +58,7 @@ _SCRIPT_LANGUAGES = (
     (_CJK, frozenset({"zh", "ja"})),
     (_HANGUL, frozenset({"ko"})),
     (_CYRILLIC, frozenset({"ru", "uk", "bg", "sr", "mk", "be", "kk"})),
+    (_INVERTED, frozenset({"es", "gl", "ast"})),  # orthography, as certain as a script
 )
 _TAG = re.compile(r"[a-z]{1,8}(?:-[a-z0-9]{1,8})*")
 _QVALUE = re.compile(r"0(?:\.\d{0,3})?|1(?:\.0{0,3})?")
@@ -163,4 +168,15 @@ def decide_language(
         weighed = weigh_conversation(text, ongoing, confidences(text), odds)
         if weighed is not None:
             return LanguageDecision(weighed, "conversation" if weighed == ongoing else "detected")
-    return LanguageDecision(base_language(detect(text)), "detected")
+    return LanguageDecision(_within_script(text, base_language(detect(text)), confidences), "detected")
+
+
+def _within_script(text: str, guess: str, confidences: Callable[[str], Mapping[str, float]] | None) -> str:
+    """The detector's ``guess``, or, when the text's script rules it out ("¿Domingo?" guessed
+    Portuguese), the likeliest language the script allows."""
+    allowed = [frozenset(languages) for script, languages in _SCRIPT_LANGUAGES if script.search(text)]
+    if not allowed or confidences is None or all(guess in languages for languages in allowed):
+        return guess
+    scores = confidences(text)
+    inside = [language for language in scores if all(language in languages for languages in allowed)]
+    return max(inside, key=lambda language: scores[language]) if inside else guess

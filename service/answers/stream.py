@@ -9,7 +9,10 @@ Before the first token nothing is lost: any upstream failure there (after retrie
 models) becomes an extractive answer with a handoff. After the first token nothing is retried: the
 stream ends with ``Failed`` and the partial answer stays the customer's. The model may signal with
 its ``passages_do_not_answer`` tool that the passages do not answer the question, which becomes a
-``not_in_documents`` handoff in ``Done`` (its text, or the "not in our documents" text, is the reply).
+``not_in_documents`` handoff in ``Done`` (its text, or the "not in our documents" text, is the reply;
+when that handoff gives the conversation to a person, the takeover notice follows it). Every handoff
+notice is ``HandoffPolicy.notice``: it says what the handoff's destination will do
+(``service.handoff.delivery``).
 """
 
 from __future__ import annotations
@@ -22,13 +25,12 @@ from dataclasses import replace
 from service import smalltalk
 from service.answers.aftercare import Aftercare
 from service.answers.events import Delta, Done, Event, Failed, Meta
-from service.answers.extractive import extractive_pieces, not_found_text
+from service.answers.extractive import extractive_pieces
 from service.answers.plan import Outcome, Plan
 from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS
 from service.conversations.history import build_history, build_messages
 from service.conversations.store import ConversationSettings
 from service.core.types import Mode, Usage
-from service.handoff.messages import handoff_message
 from service.handoff.policy import HandoffPolicy
 from service.handoff.signals import Handoff
 from service.llm.admission import Lease
@@ -70,10 +72,10 @@ class AnswerStream:
                 stream = self._cached()
             elif plan.takeover:
                 assert plan.handoff is not None
-                text = handoff_message(plan.language, plan.handoff.reason)
+                text = self.handoff.notice(plan.language, plan.handoff)
                 stream = self._fixed("extractive", plan.handoff, text, "handoff")
             elif not plan.hits:
-                text = not_found_text(plan.language)
+                text = self.handoff.notice(plan.language, plan.handoff, "no_relevant_passages")
                 stream = self._fixed("extractive", plan.handoff, text, "no_relevant_passages")
             elif self.llm is None:  # no API key: the passages, quoted
                 stream = self._extractive(plan.handoff)
@@ -118,7 +120,7 @@ class AnswerStream:
         yield self._meta("extractive", handoff)
         pieces = extractive_pieces(self.plan.hits, self.plan.language)
         if handoff is not None:
-            pieces.append("\n" + handoff_message(self.plan.language, handoff.reason))
+            pieces.append("\n" + self.handoff.notice(self.plan.language, handoff))
         for piece in pieces:
             yield Delta(piece)
         yield await self._done(Outcome("extractive", "".join(pieces), Usage(), None, handoff), "extractive")
@@ -155,8 +157,13 @@ class AnswerStream:
                         handoff = self.handoff.decide(plan.signals(documents_answer=False))
                         stop_reason = "not_in_documents"
                         if not "".join(parts).strip():  # a bare signal: the customer still gets a reply
-                            parts.append(not_found_text(plan.language))
+                            parts.append(self.handoff.notice(plan.language, handoff, "no_relevant_passages"))
                             yield Delta(parts[-1])
+                        elif (
+                            handoff is not None and self.handoff.routes.delivery(handoff.reason) == "takeover"
+                        ):
+                            parts.append("\n\n" + self.handoff.notice(plan.language, handoff))
+                            yield Delta(parts[-1])  # the model's text does not say a person takes over
                     outcome = Outcome("generative", "".join(parts), event.usage, model, handoff)
                     yield await self._done(outcome, stop_reason)
         except UpstreamError as exc:

@@ -4,9 +4,11 @@
 ``answer``) and keeps it on the connection, where the ``client`` dependency hands it to the
 handler. ``admin_guard`` (on ``/admin/*``) takes ``SERVICE_ADMIN_KEY`` or a database key with the
 ``admin`` scope, which it keeps on the connection for the ``operator`` dependency (routes over
-tenant data, ``/admin/analytics``, confine such a key to its tenant). ``ops_guard`` (on
-``/metrics`` and ``/schema``) does nothing unless ``AUTH_PROTECT_OPS`` is on; then it takes
-``SERVICE_ADMIN_KEY`` or a key with the ``metrics`` scope.
+tenant data, ``/admin/analytics``, confine such a key to its tenant). Admin is on when either kind
+exists; with neither (``SERVICE_ADMIN_KEY`` unset and no unrevoked ``admin``-scope key) every
+``/admin/*`` call is a 404 ``AdminDisabledError``, and otherwise a missing or unknown key is a 401.
+``ops_guard`` (on ``/metrics`` and ``/schema``) does nothing unless ``AUTH_PROTECT_OPS`` is on;
+then it takes ``SERVICE_ADMIN_KEY`` or a key with the ``metrics`` scope.
 They raise errors that carry their status (``UnauthorizedError`` 401, ``InsufficientScopeError``
 403, ``AdminDisabledError`` 404), mapped by ``service.api.errors``. One rule on every route: 401 is
 no key or one nobody issued (counted as a failed authentication, ``service.api.auth_failures``);
@@ -76,15 +78,25 @@ def _is_admin_key(built: Runtime, presented: str) -> bool:
     )
 
 
+async def _admin_enabled(built: Runtime) -> bool:
+    """``/admin/*`` is on: ``SERVICE_ADMIN_KEY`` is set, or a database key has the ``admin`` scope
+    (asked of the key directory, which keeps the answer ``AUTH_KEY_CACHE_TTL_S`` seconds)."""
+    if built.settings.service.admin_key is not None:
+        return True
+    directory = built.auth.directory
+    return directory is not None and await directory.has_admin_keys()
+
+
 async def _operator(built: Runtime, connection: ASGIConnection[Any, Any, Any, Any], scope: Scope) -> bool:
     """Whether the caller is the admin key or a database key with ``scope``; raises 401/403 else.
-    False: no key at all was valid and admin is off (the caller decides what that means)."""
+    False: no key at all was valid and admin is off — no ``SERVICE_ADMIN_KEY`` and no ``admin``-scope
+    key in the directory (the caller decides what that means)."""
     presented = presented_key(connection.headers.get("authorization"), connection.headers.get("x-api-key"))
     if _is_admin_key(built, presented):
         return True
     found = await built.auth.find(presented)
     if found is None:
-        if built.settings.service.admin_key is None and scope == "admin":
+        if scope == "admin" and not await _admin_enabled(built):
             return False
         raise UnauthorizedError(f"a key with the {scope!r} scope is required (Authorization: Bearer …)")
     if scope not in found.scopes:

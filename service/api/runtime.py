@@ -33,6 +33,7 @@ from service.conversations.store import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
 from service.core.identifiers import Pseudonyms
 from service.core.metrics import Metrics
+from service.handoff.delivery import HandoffRoutes
 from service.handoff.policy import HandoffPolicy
 from service.llm.claude import ClaudeClient
 from service.llm.errors import UpstreamError
@@ -177,12 +178,6 @@ def preflight(settings: AppSettings) -> tuple[ApiKeys, PriceTable]:
     return keys, prices
 
 
-def pseudonyms_of(settings: AppSettings) -> Pseudonyms:
-    """The hashing of caller-chosen identifiers, keyed with ``AUTH_IDENTIFIER_SECRET`` when set."""
-    secret = settings.auth.identifier_secret
-    return Pseudonyms(secret.get_secret_value().encode() if secret is not None else None)
-
-
 async def build_runtime(
     settings: AppSettings, kb: KnowledgeBase, ingest_runner: IngestRunner | None = None
 ) -> Runtime:
@@ -191,7 +186,8 @@ async def build_runtime(
     alongside the warm-ups; never fatal). On failure, what was opened is closed again."""
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(kb.store.close)
-        redaction = Redaction.from_settings(settings.privacy)
+        # The company's own contact (HANDOFF_CONTACT) is written into replies and kept as it is.
+        redaction = Redaction.from_settings(settings.privacy, tuple(filter(None, [settings.handoff.contact])))
         log_redaction.install(redaction)  # no personal data in any log line from here on
         metrics = Metrics()
         registry = metrics.registry
@@ -203,7 +199,7 @@ async def build_runtime(
         if redis is not None:
             stack.push_async_callback(redis.aclose)
         prefix = settings.redis.key_prefix
-        pseudonyms = pseudonyms_of(settings)
+        pseudonyms = Pseudonyms.keyed(settings.auth.identifier_secret)
         sessions = session_store(settings.conversation, redis, prefix=prefix, pseudonyms=pseudonyms)
         stack.push_async_callback(sessions.close)
         storage = await open_storage(settings, stack, registry, pseudonyms, redaction)
@@ -274,7 +270,11 @@ async def build_runtime(
         # Whose intents label the questions decides whether low intent confidence may hand off.
         intents = intents_origin(settings.router.intents_file)
         (log.info if intents.custom else log.warning)("%s", intents.reason)
-        handoff = HandoffPolicy(settings.handoff, custom_intents=intents.custom)
+        # Where handoffs go decides what the customer is told (service.handoff.delivery).
+        routes = HandoffRoutes.from_settings(settings.handoff, settings.agents.takeover_reasons)
+        if (nowhere := routes.startup_warning()) is not None:
+            log.warning("%s", nowhere)
+        handoff = HandoffPolicy(settings.handoff, custom_intents=intents.custom, routes=routes)
         cache = (
             build_answer_cache(
                 answer_cache_settings(settings),

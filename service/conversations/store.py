@@ -22,17 +22,16 @@ Two stores implement ``SessionStore``:
   process. Expired conversations are never served and are swept on write; at most
   ``memory_max_conversations`` are kept (least recently used evicted first).
 
-Conversations are tenant-scoped: the store key is ``<tenant>/<conversation_id>``
-(``conversation_key``), so a tenant never reads or extends another's. A ``conversation_id`` the
-tenant does not hold — another tenant's, expired, or never issued — is a 404
-``conversation_not_found`` (``ConversationNotFoundError``), the same in every case, so the answer
-tells no tenant which ids exist elsewhere.
+Conversations are tenant-scoped: the store key is ``<tenant>/<conversation_id>`` (``conversation_key``), so
+a tenant never reads or extends another's. A ``conversation_id`` the tenant does not hold — another
+tenant's, expired, or never issued — is a 404 ``conversation_not_found`` (``ConversationNotFoundError``),
+the same in every case, so the answer tells no tenant which ids exist elsewhere.
 
 ``Conversation.state``: ``bot`` (the default) or ``agent`` (a person has it: ``service.agents``), in the
 meta hash, so ``load`` reads it with the turns; ``set_state`` writes only an existing conversation.
 
-Turn positions are absolute: turn ``n`` is the ``n``-th turn since the conversation began, even after
-older summarised turns were dropped from storage (``Conversation.first_turn`` says how many were).
+Turn positions are absolute: turn ``n`` is the ``n``-th turn since the conversation began, even after older
+summarised turns were dropped from storage (``Conversation.first_turn`` says how many were).
 """
 
 from __future__ import annotations
@@ -52,6 +51,7 @@ from redis.exceptions import RedisError
 
 from knowledge.errors import FaqstreamError
 from knowledge.settings import _config
+from service.conversations.marks import TurnMark
 from service.core.identifiers import Pseudonyms
 from service.core.redis_keys import slot_key
 
@@ -94,8 +94,7 @@ def conversation_key(tenant: str, conversation_id: str) -> str:
 
 
 class ConversationNotFoundError(FaqstreamError):
-    """A ``conversation_id`` this tenant does not hold: another tenant's, expired or never issued
-    (HTTP 404; the same answer in every case)."""
+    """A ``conversation_id`` this tenant does not hold: another's, expired or never issued (HTTP 404)."""
 
     status = 404
     code = "conversation_not_found"
@@ -128,6 +127,7 @@ class Turn(BaseModel):
     message_id: str | None = Field(default=None, description="the answer's or agent message's id")
     author: str | None = Field(default=None, description="agent turns: who wrote it")
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    mark: TurnMark | None = Field(default=None, description="customer turns: dissatisfaction, assessed once")
 
 
 class Conversation(BaseModel):

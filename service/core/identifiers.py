@@ -17,6 +17,8 @@ import hmac
 import re
 import unicodedata
 
+from pydantic import SecretStr
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -32,6 +34,11 @@ class Pseudonyms:
 
     def __init__(self, secret: bytes | None = None) -> None:
         self._secret = secret
+
+    @classmethod
+    def keyed(cls, secret: SecretStr | None) -> Pseudonyms:
+        """Keyed with ``AUTH_IDENTIFIER_SECRET`` when it is set."""
+        return cls(secret.get_secret_value().encode() if secret is not None else None)
 
     def of(self, kind: str, tenant: str, value: str) -> str:
         message = "\x00".join((kind, tenant, value)).encode()

@@ -3,8 +3,14 @@
 ``dissatisfaction.yaml`` beside this module (package data; or ``HANDOFF_LEXICON_PATH``) holds
 per-language phrase patterns with exceptions, weights and thresholds; it is loaded once per path. A
 message scores for lexicon phrases (every language is tried), shouting, emphasis and repeating an
-earlier question; ``DissatisfactionDetector.count`` gives the dissatisfied turns of a conversation,
-which ``service.handoff.policy`` compares with ``HANDOFF_DISSATISFACTION_COUNT``.
+earlier question; ``DissatisfactionDetector.count_turns`` gives the dissatisfied turns of a
+conversation, which ``service.handoff.policy`` compares with ``HANDOFF_DISSATISFACTION_COUNT``.
+
+Each customer turn is assessed once, as it is asked (``mark``: the message's own signals and the
+position of the earlier turn it repeats), and the mark is stored with the turn (``Turn.mark``);
+later answers only ``judge`` the marks, so an answer costs one assessment however long the
+conversation. The verdicts are those of assessing every kept turn again (``count``), the
+counting window included: a repeat of a turn since dropped from storage stops counting.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from typing import Any
 import yaml
 
 from knowledge.errors import ConfigError
+from service.conversations.marks import TurnMark
+from service.conversations.store import Turn
 
 # Package data (pyproject.toml): found the same way in a checkout and in an installed wheel.
 DEFAULT_LEXICON = Path(__file__).resolve().with_name("dissatisfaction.yaml")
@@ -138,38 +146,74 @@ class DissatisfactionDetector:
             return False
         return sum(c.isupper() for c in cased) / len(cased) >= self.shout_ratio
 
-    def repeats(self, text: str, previous: Sequence[str]) -> bool:
-        """(Nearly) the same message as an earlier customer turn: the answer did not help."""
+    def repeated(self, text: str, previous: Sequence[tuple[int, str]]) -> int | None:
+        """The position of the latest earlier customer turn (``previous``: (position, text), oldest
+        first) that is (nearly) the same message: the answer did not help. None: no such turn."""
         key = _PUNCT.sub(" ", normalize(text)).strip()
         if len(key) < self.repeat_min_chars:
-            return False
-        for earlier in previous:
+            return None
+        for position, earlier in reversed(previous):
             other = _PUNCT.sub(" ", normalize(earlier)).strip()
             if other and difflib.SequenceMatcher(None, key, other).ratio() >= self.repeat_similarity:
-                return True
-        return False
+                return position
+        return None
+
+    def repeats(self, text: str, previous: Sequence[str]) -> bool:
+        """(Nearly) the same message as an earlier customer turn: the answer did not help."""
+        return self.repeated(text, list(enumerate(previous))) is not None
+
+    def mark(self, text: str, previous: Sequence[tuple[int, str]] = ()) -> TurnMark:
+        """One customer message assessed, once: its own signals, and which earlier customer turn
+        (``previous``: (position, text), oldest first) it repeats — stored with the turn."""
+        own = [f"phrase:{code}" for code in self.phrase_languages(text)]
+        if self.shouting(text):
+            own.append("shouting")
+        norm = normalize(text)
+        if any(p.search(norm) for p in self.emphasis):
+            own.append("emphasis")
+        return TurnMark(signals=tuple(own), repeats=self.repeated(text, previous))
+
+    def judge(self, mark: TurnMark, first_turn: int = 0) -> TurnAssessment:
+        """The verdict on an assessed message, the conversation keeping its turns from position
+        ``first_turn`` on: a repeat of a turn no longer kept does not count (nor would it were the
+        message assessed again). Scored in the same order as ever, to the same float."""
+        phrases = [s for s in mark.signals if s.startswith("phrase:")]
+        signals: list[str] = list(phrases)
+        score = self.weights["phrase"] if phrases else 0.0
+        if mark.repeats is not None and mark.repeats >= first_turn:
+            signals.append("repeated_question")
+            score += self.weights["repeated_question"]
+        for kind in ("shouting", "emphasis"):
+            if kind in mark.signals:
+                signals.append(kind)
+                score += self.weights[kind]
+        return TurnAssessment(score >= self.threshold and score > 0, round(score, 3), tuple(signals))
 
     def assess(self, text: str, previous: Sequence[str] = ()) -> TurnAssessment:
         """One customer message; ``previous`` are the customer's earlier messages, oldest first."""
-        signals: list[str] = [f"phrase:{code}" for code in self.phrase_languages(text)]
-        score = self.weights["phrase"] if signals else 0.0
-        if self.repeats(text, previous):
-            signals.append("repeated_question")
-            score += self.weights["repeated_question"]
-        if self.shouting(text):
-            signals.append("shouting")
-            score += self.weights["shouting"]
-        norm = normalize(text)
-        if any(p.search(norm) for p in self.emphasis):
-            signals.append("emphasis")
-            score += self.weights["emphasis"]
-        return TurnAssessment(score >= self.threshold and score > 0, round(score, 3), tuple(signals))
+        return self.judge(self.mark(text, list(enumerate(previous))))
 
     def count(self, customer_turns: Sequence[str]) -> int:
-        """Dissatisfied turns among the customer's messages of one conversation, oldest first."""
+        """Dissatisfied turns among the customer's messages of one conversation, oldest first
+        (each assessed now: for turns that carry no mark, e.g. a history a caller sent)."""
         return sum(
             self.assess(text, customer_turns[:i]).dissatisfied for i, text in enumerate(customer_turns)
         )
+
+    def count_turns(self, turns: Sequence[Turn], first_turn: int = 0) -> int:
+        """Dissatisfied customer turns of a conversation's kept turns (``turns[0]`` at position
+        ``first_turn``): a turn with a ``mark`` is judged from it, one without is assessed now
+        against the customer turns before it — the same count as ``count`` of their texts, with one
+        assessment per unmarked turn (none when every turn was marked as it was asked)."""
+        earlier: list[tuple[int, str]] = []
+        dissatisfied = 0
+        for position, turn in enumerate(turns, first_turn):
+            if turn.role != "user":
+                continue
+            mark = turn.mark if turn.mark is not None else self.mark(turn.text, earlier)
+            dissatisfied += self.judge(mark, first_turn).dissatisfied
+            earlier.append((position, turn.text))
+        return dissatisfied
 
 
 @lru_cache(maxsize=8)

@@ -1,9 +1,18 @@
-"""What the customer reads when a colleague takes over: an opening for the reason and the takeover
-notice, in the eight reply languages (English for others)."""
+"""What the customer reads at a handoff: an opening for the reason, then what happens next — the
+one thing that is true for the handoff's delivery (``service.handoff.delivery``): a colleague takes
+over here (``takeover``), the support team was told and the assistant keeps answering (``notify``),
+or the assistant cannot pass it on and the customer may contact support directly (``none``), with
+``HANDOFF_CONTACT`` when it is set. The eight reply languages, English for others.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from service.handoff.signals import HandoffReason
+
+if TYPE_CHECKING:
+    from service.handoff.delivery import Delivery
 
 _OPENING: dict[str, dict[str, str]] = {
     "customer_request": {
@@ -93,13 +102,104 @@ _TAKEOVER = {
     "già detti.",
 }
 
+# ``notify``: the agents got the handoff; nothing is promised beyond that, and the assistant goes on.
+_NOTIFIED = {
+    "en": "I've passed this on to our support team. In the meantime, I'm still here for any other questions.",
+    "zh": "我已将此事转告我们的客服团队。在此期间，如有其他问题，欢迎继续问我。",
+    "es": "He trasladado su consulta a nuestro equipo de atención al cliente. Mientras tanto, sigo aquí "
+    "para cualquier otra pregunta.",
+    "fr": "J'ai transmis votre demande à notre service client. En attendant, je reste à votre disposition "
+    "pour toute autre question.",
+    "de": "Ich habe Ihr Anliegen an unser Kundenservice-Team weitergegeben. In der Zwischenzeit helfe ich "
+    "Ihnen gerne bei allen anderen Fragen weiter.",
+    "ja": "この件はサポートチームに共有しました。その他のご質問は、引き続きこちらでお気軽にどうぞ。",
+    "pt": "Já passei a sua questão à nossa equipa de apoio. Entretanto, continuo aqui para qualquer outra "
+    "pergunta.",
+    "it": "Ho inoltrato la sua richiesta al nostro servizio clienti. Nel frattempo, resto a sua "
+    "disposizione per qualsiasi altra domanda.",
+}
+
+_ALSO_CONTACT = {
+    "en": "You can also reach our support team directly: {contact}",
+    "zh": "您也可以直接联系我们的客服团队：{contact}",
+    "es": "También puede contactar directamente con nuestro equipo de atención al cliente: {contact}",
+    "fr": "Vous pouvez aussi joindre directement notre service client : {contact}",
+    "de": "Sie erreichen unser Kundenservice-Team auch direkt: {contact}",
+    "ja": "サポートチームへ直接お問い合わせいただくこともできます：{contact}",
+    "pt": "Também pode contactar diretamente a nossa equipa de apoio: {contact}",
+    "it": "Può anche contattare direttamente il nostro servizio clienti: {contact}",
+}
+
+# ``none``: nobody hears of the handoff. Said plainly; the company's contact when there is one.
+_UNROUTED = {
+    "en": "I can't pass this chat on to a colleague, but you're welcome to contact our support team "
+    "directly.",
+    "zh": "我无法在这里把对话转给同事，但您可以直接联系我们的客服团队。",
+    "es": "Desde aquí no puedo pasar esta conversación a un compañero, pero puede ponerse en contacto "
+    "directamente con nuestro equipo de atención al cliente.",
+    "fr": "Je ne peux pas transmettre cette conversation à un collègue d'ici, mais vous pouvez contacter "
+    "directement notre service client.",
+    "de": "Von hier aus kann ich das Gespräch nicht an eine Kollegin oder einen Kollegen weitergeben, aber "
+    "Sie können sich gerne direkt an unseren Kundenservice wenden.",
+    "ja": "こちらから担当者に会話を引き継ぐことはできませんが、"
+    "サポートチームへ直接お問い合わせいただけます。",
+    "pt": "Não consigo passar esta conversa a um colega a partir daqui, mas pode contactar diretamente a "
+    "nossa equipa de apoio.",
+    "it": "Da qui non posso passare questa conversazione a un collega, ma può contattare direttamente il "
+    "nostro servizio clienti.",
+}
+
+_UNROUTED_CONTACT = {
+    "en": "I can't pass this chat on to a colleague, but you can reach our support team directly: {contact}",
+    "zh": "我无法在这里把对话转给同事，但您可以直接联系我们的客服团队：{contact}",
+    "es": "Desde aquí no puedo pasar esta conversación a un compañero, pero puede contactar directamente "
+    "con nuestro equipo de atención al cliente: {contact}",
+    "fr": "Je ne peux pas transmettre cette conversation à un collègue d'ici, mais vous pouvez joindre "
+    "directement notre service client : {contact}",
+    "de": "Von hier aus kann ich das Gespräch nicht an eine Kollegin oder einen Kollegen weitergeben, aber "
+    "Sie erreichen unseren Kundenservice direkt: {contact}",
+    "ja": "こちらから担当者に会話を引き継ぐことはできませんが、サポートチームへは次の連絡先から直接"
+    "お問い合わせいただけます：{contact}",
+    "pt": "Não consigo passar esta conversa a um colega a partir daqui, mas pode contactar diretamente a "
+    "nossa equipa de apoio: {contact}",
+    "it": "Da qui non posso passare questa conversazione a un collega, ma può contattare direttamente il "
+    "nostro servizio clienti: {contact}",
+}
+
+# The customer asked for a person and none can be reached: "Of course." would promise one.
+_REQUEST_UNROUTED = {
+    "en": "I'm sorry.",
+    "zh": "很抱歉。",
+    "es": "Lo siento.",
+    "fr": "Je suis désolé.",
+    "de": "Das tut mir leid.",
+    "ja": "申し訳ありません。",
+    "pt": "Lamento.",
+    "it": "Mi dispiace.",
+}
+
 HANDOFF_LANGUAGES = tuple(_TAKEOVER)
 
 
-def handoff_message(language: str, reason: HandoffReason) -> str:
-    """The customer-facing notice in their language (English for others): a colleague takes over."""
+def handoff_message(
+    language: str, reason: HandoffReason, *, delivery: Delivery, contact: str | None = None
+) -> str:
+    """The customer-facing notice in their language (English for others) for a handoff with
+    ``reason`` that goes where ``delivery`` says; ``contact`` (the company's, ``HANDOFF_CONTACT``)
+    is shown as is."""
     lang = (language or "en").lower()[:2]
     lang = lang if lang in _TAKEOVER else "en"
     opening = _OPENING[reason][lang]
+    if delivery == "takeover":
+        parts = [opening, _TAKEOVER[lang]]
+    elif delivery == "notify":
+        parts = [opening, _NOTIFIED[lang]]
+        if contact:
+            parts.append(_ALSO_CONTACT[lang].format(contact=contact))
+    else:
+        if reason == "customer_request":
+            opening = _REQUEST_UNROUTED[lang]
+        rest = _UNROUTED_CONTACT[lang].format(contact=contact) if contact else _UNROUTED[lang]
+        parts = [opening, rest]
     joiner = "" if lang in ("zh", "ja") else " "
-    return f"{opening}{joiner}{_TAKEOVER[lang]}"
+    return joiner.join(parts)

@@ -4,7 +4,8 @@ Pure decisions, no I/O except loading the curated dissatisfaction lexicon once
 (``service/handoff/dissatisfaction.yaml``). The answer flow collects ``HandoffSignals`` (router output,
 retrieval, LLM health, the conversation) and asks ``HandoffPolicy.decide``; a ``Handoff`` comes
 back when a human should take over, carrying the reason, a summary for the agent, the intent, the
-customer's language and the cited passages. ``handoff_message`` is what the customer reads.
+customer's language and the cited passages. ``HandoffPolicy.notice`` is what the customer reads
+(``service.handoff.delivery``: what the handoff's destination lets it promise).
 
 Precedence when several reasons apply (``Handoff.reason`` is the first, ``Handoff.reasons`` all):
 
@@ -12,7 +13,9 @@ Precedence when several reasons apply (``Handoff.reason`` is the first, ``Handof
    ``HANDOFF_HUMAN_INTENTS`` at or above the confidence threshold, or an explicit UI request).
    Their own words come first.
 2. ``dissatisfaction`` — ``HANDOFF_DISSATISFACTION_COUNT`` customer turns were dissatisfied. The
-   agent must know they are talking to an upset customer before anything else.
+   agent must know they are talking to an upset customer before anything else. Each customer turn
+   is assessed once, as it is asked (``HandoffPolicy.mark``, stored with the turn); a decision
+   judges the kept turns' marks (``service.handoff.dissatisfaction``).
 3. ``llm_unavailable`` — the configured LLM failed (errors, open circuit). A system fault, not
    about this question; the customer gets the extractive passages and a human.
 4. ``low_confidence`` — the router is not sure what the customer wants (under
@@ -31,6 +34,9 @@ Precedence when several reasons apply (``Handoff.reason`` is the first, ``Handof
 
 from __future__ import annotations
 
+from service.conversations.marks import TurnMark
+from service.conversations.store import Conversation
+from service.handoff.delivery import HandoffRoutes
 from service.handoff.dissatisfaction import DissatisfactionDetector
 from service.handoff.settings import HandoffSettings
 from service.handoff.signals import REASON_ORDER, Handoff, HandoffReason, HandoffSignals
@@ -72,7 +78,7 @@ def decide(
     dissatisfied = signals.dissatisfied_turns
     if dissatisfied is None:
         detector = detector or DissatisfactionDetector.load(settings.lexicon_path)
-        dissatisfied = detector.count([t.text for t in signals.turns if t.role == "user"])
+        dissatisfied = detector.count_turns(signals.turns, signals.first_turn)
     reasons = handoff_reasons(signals, settings, dissatisfied, custom_intents=custom_intents)
     if not reasons:
         return None
@@ -92,7 +98,8 @@ class HandoffPolicy:
     """Settings plus the loaded lexicon: what the service holds and calls per answer.
 
     ``custom_intents``: whether the router's labels are the team's own (``ROUTER_INTENTS_FILE``);
-    only then does a low intent confidence hand off."""
+    only then does a low intent confidence hand off. ``routes``: where handoffs go (default: the
+    webhook and contact of ``settings``, the default ``AGENTS_TAKEOVER_REASONS``)."""
 
     def __init__(
         self,
@@ -100,10 +107,29 @@ class HandoffPolicy:
         detector: DissatisfactionDetector | None = None,
         *,
         custom_intents: bool = True,
+        routes: HandoffRoutes | None = None,
     ) -> None:
         self.settings = settings
         self.detector = detector or DissatisfactionDetector.load(settings.lexicon_path)
         self.custom_intents = custom_intents
+        self.routes = routes or HandoffRoutes(webhook=bool(settings.webhook_url), contact=settings.contact)
 
     def decide(self, signals: HandoffSignals) -> Handoff | None:
         return decide(signals, self.settings, self.detector, custom_intents=self.custom_intents)
+
+    def mark(self, text: str, conversation: Conversation | None) -> TurnMark:
+        """The customer's new message (as stored: redacted) assessed for dissatisfaction, once: the
+        answer flow keeps the mark with the turn (``Turn.mark``), so no later answer assesses it
+        again — ``decide`` judges the marks of the kept turns (``count_turns``)."""
+        earlier: list[tuple[int, str]] = []
+        if conversation is not None:
+            earlier = [
+                (position, t.text)
+                for position, t in enumerate(conversation.turns, conversation.first_turn)
+                if t.role == "user"
+            ]
+        return self.detector.mark(text, earlier)
+
+    def notice(self, language: str, handoff: Handoff | None, opening: HandoffReason | None = None) -> str:
+        """What the customer reads for ``handoff`` (``HandoffRoutes.notice``)."""
+        return self.routes.notice(language, handoff, opening)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings
 
 from knowledge.settings import EmptyIsNone, _config
+
+CONTACT_MAX_CHARS = 200
 
 
 class HandoffSettings(BaseSettings):
@@ -38,3 +40,22 @@ class HandoffSettings(BaseSettings):
     webhook_url: EmptyIsNone[str] = Field(
         default=None, description="where handoffs are POSTed for the agents' tool; unset = no webhook"
     )
+    contact: EmptyIsNone[str] = Field(
+        default=None,
+        max_length=CONTACT_MAX_CHARS,
+        description="your support's own contact, shown as is to a customer whose handoff reaches no "
+        "one (no HANDOFF_WEBHOOK_URL) or is only passed on, e.g. 'hello@example.com or +34 600 000 "
+        "000'; one line. Unset: customers are told to contact your support directly, with no address",
+    )
+
+    @field_validator("contact", mode="after")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = " ".join(value.split())
+        if not value:
+            return None
+        if any(not c.isprintable() for c in value):
+            raise ValueError("HANDOFF_CONTACT must be printable text on one line")
+        return value

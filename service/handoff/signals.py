@@ -37,6 +37,7 @@ class HandoffSignals:
     documents_answer: bool = True  # False: the model signalled that the passages do not answer it
     dissatisfied_turns: int | None = None  # None = counted from ``turns`` with the lexicon
     turns: Sequence[Turn] = ()  # the stored conversation's turns (redacted), oldest first
+    first_turn: int = 0  # the position of turns[0] (older, summarised turns are no longer kept)
     citations: Sequence[Citation] = ()
     summary: str | None = None  # precomputed (e.g. an LLM summary); None = extractive summary
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Literal
 
 from knowledge.schema import SearchHit
-from knowledge.search import Query
+from knowledge.search import Query, one_language_per_entry
 from knowledge.store.base import RRF_K
 from service.llm.billing import Bill
 from service.retrieval.retriever import BatchingRetriever, Retrieved
@@ -77,6 +77,9 @@ def merge_hits(
 
     Without cosines on every hit, every strategy is ``rank``.
 
+    Translations of one entry count once, in the customer's language when either list has it
+    (``knowledge.search.one_language_per_entry``), before the cut to ``k``.
+
     Passages in the customer's language are preferred at (near-)equal relevance: their fused score
     counts ``prefer_margin`` more (× 1.02 by default; with ``relevance``, + 0.02 cosine), and exact
     ties go to them.
@@ -115,7 +118,9 @@ def merge_hits(
             value = fused[chunk_id] * (1.0 + prefer_margin * native)
         return (-value, -native, first_seen[chunk_id])
 
-    return [best[i] for i in sorted(best, key=order)[:k]]
+    # The two lists may hold one entry in two languages (the original's in the question's, the
+    # translation's in the documents'): counted once here too, the freed slots to the next hits.
+    return one_language_per_entry([best[i] for i in sorted(best, key=order)], language)[:k]
 
 
 def _cosine(hit: SearchHit) -> float:

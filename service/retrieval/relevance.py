@@ -8,6 +8,17 @@ version, or too small to probe) gets no floor: every retrieved passage is used a
 "the passages do not answer this" signal is the only check — a warning says so, and the next
 ingest calibrates it.
 
+**A gate, then the context.** The cut-off decides whether the documents cover the question at all:
+when no passage reaches it, the service hands off without asking the model. When one does, the
+passages given to the model (and quoted, and cited) are every retrieved passage within
+``context_margin`` under its cut-off: the calibration's own distance from the cut-off down to an
+unrelated question's typical best hit (the median of the unanswerable probes). A right page that
+scores just under the cut-off next to one that scores just over it (a new user's trial: "周日开门吗？"
+found the house rules at 0.787 and the opening hours at 0.775 under a 0.779 cut-off; "Do you take
+cash?" the printing FAQ at 0.821 and the refund page at 0.800 under 0.812) reaches the model instead
+of leaving it an unrelated passage. ``relevant`` (the passages that passed the gate) is what the
+handoff rule counts; ``bench/crosslingual_cutoff.py`` and ``bench/byo_documents.py`` measure it.
+
 The second half of answerability is the model's signal: ``service.answers.prompts.ANSWER_TOOLS`` offers it
 the ``NOT_IN_DOCUMENTS`` tool, ``service.llm.claude`` recognises the call in the stream, and the answer
 flow turns it into a handoff with reason ``not_in_documents``.
@@ -29,6 +40,12 @@ FloorSource = Literal["override", "calibrated", "none"]
 
 
 @dataclass(frozen=True)
+class Selection:
+    hits: list[SearchHit]  # the passages to answer from, in retrieval order
+    relevant: int  # how many of them passed the gate (the cut-off itself)
+
+
+@dataclass(frozen=True)
 class RelevanceFloor:
     value: float | None  # None: no floor, every retrieved passage is used
     source: FloorSource
@@ -36,20 +53,38 @@ class RelevanceFloor:
     calibration: RelevanceCalibration | None = None
 
     def keep(self, hits: Sequence[SearchHit], language: str | None = None) -> list[SearchHit]:
-        """The hits at or above the floor, in their retrieval order. A passage in another language
-        than the question's (``language``) is held to the calibration's cross-language cut-off."""
+        """The passages to answer from, in their retrieval order (``select``)."""
+        return self.select(hits, language).hits
+
+    def select(self, hits: Sequence[SearchHit], language: str | None = None) -> Selection:
+        """The gate and the context (module docstring). A passage in another language than the
+        question's (``language``) is held to the calibration's cross-language cut-off."""
         if self.value is None:
-            return list(hits)
+            return Selection(list(hits), len(hits))
+        floors = [self._floor(hit, language) for hit in hits]
+        scores = [hit.dense_score if hit.dense_score is not None else -1.0 for hit in hits]
+        relevant = sum(score >= floor for score, floor in zip(scores, floors, strict=True))
+        if not relevant:
+            return Selection([], 0)
+        margin = self.context_margin
+        kept = [h for h, s, f in zip(hits, scores, floors, strict=True) if s >= f - margin]
+        return Selection(kept, relevant)
+
+    def _floor(self, hit: SearchHit, language: str | None) -> float:
+        assert self.value is not None
         cross = self.calibration.cross_threshold if self.calibration is not None else None
-        kept = []
-        for hit in hits:
-            floor = self.value
-            other = hit.payload.language not in (language, "und", None)
-            if cross is not None and language and other:
-                floor = cross
-            if (hit.dense_score if hit.dense_score is not None else -1.0) >= floor:
-                kept.append(hit)
-        return kept
+        other = hit.payload.language not in (language, "und", None)
+        return cross if cross is not None and language and other else self.value
+
+    @property
+    def context_margin(self) -> float:
+        """How far under its cut-off a passage may score and still be given to the model once
+        another passed: the cut-off minus the unanswerable probes' median best hit (0 for an
+        override or a calibration without that figure)."""
+        if self.source != "calibrated" or self.calibration is None or self.value is None:
+            return 0.0
+        median = self.calibration.quantiles.get("unanswerable", {}).get("p50")
+        return max(self.value - median, 0.0) if median is not None else 0.0
 
     def describe(self) -> str:
         if self.source == "override":

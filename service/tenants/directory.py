@@ -61,6 +61,8 @@ class KeyDirectory:
         )
         self._any = False  # once a key exists the service is never open again (keys are never deleted)
         self._any_checked: float = -math.inf
+        self._admin: bool | None = None  # last answer of has_admin_keys (None: never asked)
+        self._admin_checked: float = -math.inf
         self._timer = timer
 
     async def identify(self, presented: str) -> Client | None:
@@ -105,3 +107,24 @@ class KeyDirectory:
             ) from exc
         self._any_checked = now
         return self._any
+
+    async def has_admin_keys(self) -> bool:
+        """Whether a key with the ``admin`` scope exists and is not revoked — whether ``/admin/*``
+        is on when ``SERVICE_ADMIN_KEY`` is unset. Unlike ``has_keys`` it can turn false again (a
+        revoked key), so the answer is kept ``AUTH_KEY_CACHE_TTL_S`` seconds either way: a key
+        created or revoked takes effect within the TTL, as for the key itself (0: ask every time).
+        The database unreachable: the last answer stands; never asked yet, a 503."""
+        now = self._timer()
+        if self._admin is not None and now - self._admin_checked < self.ttl_s:
+            return self._admin
+        try:
+            self._admin = await asyncio.to_thread(self.store.any_admin)
+        except (SQLAlchemyError, OSError) as exc:
+            if self._admin is not None:
+                log.warning("API keys: database unreachable, admin keys as last seen: %s", exc)
+                return self._admin
+            raise KeyStoreUnavailableError(
+                "cannot check the API keys now: the key database is unreachable"
+            ) from exc
+        self._admin_checked = now
+        return self._admin

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import RowMapping, literal, select, update
 
 from knowledge.errors import FaqstreamError
 from service.core.types import SCOPES, Client, KeyLimits, Scope
@@ -249,3 +249,13 @@ class KeyStore:
         """Has any key ever been created (revoked ones included)?"""
         with self.database.engine.connect() as connection:
             return connection.execute(select(api_keys.c.id).limit(1)).first() is not None
+
+    def any_admin(self) -> bool:
+        """Is there a key with the ``admin`` scope that is not revoked? (One query: the scopes
+        column is the scopes joined by spaces, so a space-padded match finds the whole word.)"""
+        padded = literal(" ") + api_keys.c.scopes + literal(" ")
+        query = (
+            select(api_keys.c.id).where(api_keys.c.revoked_at.is_(None), padded.like("% admin %")).limit(1)
+        )
+        with self.database.engine.connect() as connection:
+            return connection.execute(query).first() is not None

@@ -187,7 +187,7 @@ def handed_over(served: Served, fake: FakeAnthropic) -> str:
     """A new conversation the customer asked a person for; its id."""
     answer = ask(served.client, HUMAN, key=KEY_A)
     assert answer.meta["handoff"]["reason"] == "customer_request"
-    assert answer.text == handoff_message("en", "customer_request")
+    assert answer.text == handoff_message("en", "customer_request", delivery="takeover")
     assert answer.done["with_agent"] is True  # a person has it from now on
     conversation_id: str = answer.meta["conversation_id"]
     return conversation_id

@@ -148,7 +148,8 @@ def test_follow_up_carries_the_history_and_reads_it_from_the_prompt_cache(
 def test_follow_up_is_retrieved_with_the_previous_question_in_mind(service: Served) -> None:
     # (Not "and how long does that take?": to the multilingual model that alone is the refund FAQ.)
     alone = ask(service.client, "and when will I see it?", key=KEY_A)
-    assert REFUND_FAQ not in alone.cited  # on its own the follow-up is about nothing in particular
+    # On its own the follow-up is about nothing in particular: the refund FAQ is not what it finds.
+    assert not alone.cited or alone.cited[0] != REFUND_FAQ, alone.cited
     first = ask(service.client, "How do I get a refund to my card?", key=KEY_A)
     follow_up = ask(
         service.client,
@@ -245,8 +246,8 @@ def test_reply_language_is_the_customers(service: Served, fake: FakeAnthropic) -
 @pytest.mark.parametrize(
     "case",
     [
-        ("我要转人工", "zh", "转交给我们的客服同事"),
-        ("quiero hablar con una persona", "es", "Voy a pasar nuestra conversación"),
+        ("我要转人工", "zh", "转告我们的客服团队"),
+        ("quiero hablar con una persona", "es", "He trasladado su consulta"),
     ],
     ids=["zh", "es"],
 )
@@ -261,7 +262,9 @@ def test_customer_asking_for_a_human_is_handed_over_without_claude(
     handoff = meta["handoff"]
     assert meta["language"] == language and handoff["reason"] == "customer_request"
     assert handoff["intent"] == "human_agent" and handoff["language"] == language
-    assert answer.text == handoff_message(language, "customer_request") and words in answer.text
+    # the agents are told and the assistant keeps the conversation (AGENTS_TAKEOVER_REASONS=[])
+    assert answer.text == handoff_message(language, "customer_request", delivery="notify")
+    assert words in answer.text
     assert done["handoff"] == handoff and done["stop_reason"] == "handoff"
     assert done["usage"]["input_tokens"] == 0
     assert fake.message_requests() == []
@@ -311,7 +314,7 @@ def test_repeated_dissatisfaction_hands_over(
     )
     handoff = third.meta["handoff"]
     assert handoff["reason"] == "dissatisfaction" and handoff["dissatisfied_turns"] == 2
-    assert third.text == handoff_message("en", "dissatisfaction")
+    assert third.text == handoff_message("en", "dissatisfaction", delivery="notify")
     assert third.done["handoff"] == handoff
     assert len(fake.message_requests()) == asked  # a person takes over: Claude is not asked
     assert eventually(

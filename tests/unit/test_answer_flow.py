@@ -20,7 +20,7 @@ from service.agents.takeover import Takeover
 from service.answers.aftercare import Aftercare
 from service.answers.digest import digest_prefix
 from service.answers.events import Delta, Done, Event, Failed, Meta
-from service.answers.extractive import INTRO, not_found_text
+from service.answers.extractive import INTRO
 from service.answers.flow import AnswerDeps, AnswerService, AnswerSettings
 from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS, RULES
 from service.answers.request import AnswerRequest
@@ -30,6 +30,7 @@ from service.conversations.store import InProcessSessionStore, conversation_key
 from service.conversations.summarizer import Summarizer
 from service.core.metrics import Metrics
 from service.core.types import Client
+from service.handoff.delivery import HandoffRoutes
 from service.handoff.messages import handoff_message
 from service.handoff.policy import HandoffPolicy
 from service.handoff.settings import HandoffSettings
@@ -48,6 +49,8 @@ from tests.webhook_receiver import Receiver
 
 CLIENT = Client("tests")
 RETURNS = "How many days do I have to return an item?"
+# The rig has no handoff webhook: handoffs reach no one, and the customer is told so.
+NOT_FOUND = handoff_message("en", "no_relevant_passages", delivery="none")
 REPLY = "You can return most items within 30 days of delivery [1]."
 
 
@@ -199,16 +202,17 @@ def test_the_models_signal_becomes_a_not_in_documents_handoff(
     app_settings: AppSettings, kb: KnowledgeBase, router: Any
 ) -> None:
     sorry = "I'm sorry, our documents don't say whether you can return a used mattress."
-    llm = FakeLLM(
-        LLMReply(sorry, tool=NOT_IN_DOCUMENTS, tool_input={"missing": "mattress"}),
-        LLMReply(tool=NOT_IN_DOCUMENTS, tool_input={"missing": "mattress"}),  # a bare signal
-    )
-    r = rig(app_settings, kb, router, llm)
+    signal = LLMReply(sorry, tool=NOT_IN_DOCUMENTS, tool_input={"missing": "mattress"})
+    bare_signal = LLMReply(tool=NOT_IN_DOCUMENTS, tool_input={"missing": "mattress"})
+    r = rig(app_settings, kb, router, FakeLLM(signal, bare_signal, signal))
+    every = HandoffRoutes(webhook=True, takeover_reasons=("not_in_documents",))  # a team that takes these
 
-    async def twice() -> tuple[list[Event], list[Event]]:  # one loop: the rig's background queue lives on it
-        return await r.ask("Can I return a used mattress?"), await r.ask("Can I return a used mattress?")
+    async def story() -> list[list[Event]]:  # one loop: the rig's background queue lives on it
+        answers = [await r.ask("Can I return a used mattress?") for _ in range(2)]
+        r.service.deps.handoff = HandoffPolicy(HandoffSettings(), routes=every)
+        return [*answers, await r.ask("Can I return a used mattress?")]
 
-    events, bare = run(twice())
+    events, bare, taken = run(story())  # taken: that handoff gives the conversation to a person
 
     assert meta_of(events).handoff is None and meta_of(events).mode == "generative"
     done = done_of(events)
@@ -216,7 +220,8 @@ def test_the_models_signal_becomes_a_not_in_documents_handoff(
     assert done.handoff.reason == "not_in_documents"
     assert text_of(events) == sorry  # what the model streamed stays the reply
 
-    assert done_of(bare).handoff is not None and text_of(bare) == not_found_text("en")
+    assert done_of(bare).handoff is not None and text_of(bare) == NOT_FOUND
+    assert text_of(taken) == f"{sorry}\n\n{handoff_message('en', 'not_in_documents', delivery='takeover')}"
 
 
 # ---------------------------------------------------------------- failures
@@ -232,7 +237,9 @@ def test_an_upstream_failure_before_the_first_token_quotes_the_passages_and_hand
     assert meta.mode == "extractive" and meta.model is None and meta.citations
     assert meta.handoff is not None and meta.handoff.reason == "llm_unavailable"
     text = text_of(events)
-    assert text.startswith(INTRO["en"]) and text.endswith(handoff_message("en", "llm_unavailable"))
+    assert text.startswith(INTRO["en"]) and text.endswith(
+        handoff_message("en", "llm_unavailable", delivery="none")
+    )
     assert "30 days" in text
     assert done.stop_reason == "extractive" and done.handoff == meta.handoff
     assert r.gate.in_use == 0
@@ -304,7 +311,7 @@ def test_no_relevant_passages_means_no_model_call(
     meta, done = meta_of(events), done_of(events)
     assert meta.mode == "extractive" and meta.citations == []
     assert meta.handoff is not None and meta.handoff.reason == "no_relevant_passages"
-    assert text_of(events) == not_found_text("en") and done.stop_reason == "no_relevant_passages"
+    assert text_of(events) == NOT_FOUND and done.stop_reason == "no_relevant_passages"
     assert r.llm.calls == [] and r.gate.in_use == 0
 
 
@@ -316,7 +323,10 @@ def test_a_request_for_a_person_is_handed_over_at_once(
 
     meta, done = meta_of(events), done_of(events)
     assert meta.handoff is not None and meta.handoff.reason == "customer_request"
-    assert text_of(events) == handoff_message("en", "customer_request") and done.stop_reason == "handoff"
+    assert (
+        text_of(events) == handoff_message("en", "customer_request", delivery="none")
+        and done.stop_reason == "handoff"
+    )
     assert r.llm.calls == [] and r.gate.in_use == 0
 
 

@@ -172,14 +172,44 @@ def test_passages_in_another_language_get_the_cross_language_cutoff() -> None:
     floor = RelevanceFloor(calibration.threshold, "calibrated", 1, calibration)
     between = (calibration.threshold + calibration.cross_threshold) / 2
     hits = [_hit("en.md", between, "en"), _hit("zh.md", between, "zh"), _hit("und.md", between)]
+
     # An English passage for an English question is held to the main cut-off; a Chinese one to the
     # cross-language cut-off; so is the English passage for a Spanish question.
-    assert [h.payload.doc_id for h in floor.keep(hits, "en")] == ["zh.md"]
-    assert [h.payload.doc_id for h in floor.keep(hits, "es")] == ["en.md", "zh.md"]
-    assert floor.keep(hits, None) == []  # no question language: the main cut-off for all
+    def gate(language: str | None) -> list[str]:
+        return [h.payload.doc_id for h in hits if floor.select([h], language).relevant]
+
+    assert gate("en") == ["zh.md"]
+    assert gate("es") == ["en.md", "zh.md"]
+    assert gate(None) == []  # no question language: the main cut-off for all
     # Few other-language scores: one cut-off for everything.
     lonely = ans.fit([*answerable, *same, *other[:5]], model="m")
     assert lonely is not None and lonely.cross_threshold is None
+
+
+def test_once_a_passage_passes_the_gate_close_ones_join_the_context() -> None:
+    """The cut-off decides whether the documents cover the question; once one passage reaches it,
+    every passage within the calibration's context margin (cut-off − unanswerable median) under its
+    own cut-off is given to the model too — and only the gate's count decides a handoff."""
+    calibration = ans.RelevanceCalibration(
+        threshold=0.812, cross_threshold=0.779, quantiles={"unanswerable": {"p50": 0.790}}
+    )
+    floor = RelevanceFloor(calibration.threshold, "calibrated", 1, calibration)
+    assert floor.context_margin == pytest.approx(0.022)
+    rules, hours, coffee = (
+        _hit("rules.md", 0.787, "en"),
+        _hit("hours.md", 0.775, "en"),
+        _hit("c.md", 0.74, "en"),
+    )
+    # A Chinese question: the house rules pass the cross cut-off, the opening hours (the answer)
+    # are just under it and join; the coffee page is too far under.
+    chosen = floor.select([rules, hours, coffee], "zh")
+    assert [h.payload.doc_id for h in chosen.hits] == ["rules.md", "hours.md"] and chosen.relevant == 1
+    # Nothing at the cut-off: nothing at all, however close (the handoff without a model call).
+    assert floor.select([hours, coffee], "zh").hits == [] and floor.select([hours], "zh").relevant == 0
+    # An override has no calibration to measure a margin with: the floor alone.
+    override = RelevanceFloor(0.78, "override", 1)
+    assert override.context_margin == 0.0
+    assert [h.payload.doc_id for h in override.keep([rules, hours], "zh")] == ["rules.md"]
 
 
 def test_unanswerable_probes_keep_their_best_other_language_hit() -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from knowledge.schema import ChunkPayload, SearchHit
-from service.answers.extractive import EXCERPT_CHARS, INTRO, extractive_pieces, not_found_text
+from service.answers.extractive import EXCERPT_CHARS, INTRO, extractive_pieces
 from service.core.text import clip_text, collapse
-from service.handoff.messages import handoff_message
 
 
 def hit(text: str, title: str = "Returns policy", headings: list[str] | None = None) -> SearchHit:
@@ -40,11 +39,6 @@ def test_extractive_pieces_quote_cite_and_clip() -> None:
     assert len(quoted) <= EXCERPT_CHARS and quoted.endswith(".") and "\n" not in quoted
     assert pieces[2] == "\n[2] Shipping: Short.\n"
     assert extractive_pieces([hit("x")], "ko")[0] == INTRO["en"] + "\n"
-
-
-def test_the_not_in_our_documents_reply_is_the_handoff_notice() -> None:
-    for language in ("en", "zh", "de", "ko"):
-        assert not_found_text(language) == handoff_message(language, "no_relevant_passages")
 
 
 def test_an_extractive_reply_relays_no_markup_and_no_instructions_to_the_reader() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from service.privacy.pii import PiiMatch, contains_pii, find_pii, redact
+from service.privacy.redaction import Redaction
 
 EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 POLICIES = Path(__file__).resolve().parents[2] / "data" / "policies"
@@ -205,3 +206,14 @@ def test_policy_documents_only_contain_published_contacts() -> None:
     assert kinds, "the demo policies publish contact details"
     assert {k for k, _ in kinds} <= {"email", "phone"}
     assert all(v.endswith(".example") or v.startswith("+") for _, v in kinds)
+
+
+def test_the_companys_own_contact_is_kept_and_the_customers_data_is_not() -> None:
+    """HANDOFF_CONTACT is written into replies by the service: a stored reply keeps it as the
+    customer read it, while personal data around it is still redacted."""
+    contact = "hello@harbourdesk.example or +34 600 123 456"
+    redaction = Redaction(keep=(contact,))
+    reply = f"Write to {contact}. Your address jane.doe@example.com and IBAN DE89370400440532013000."
+    assert redaction.text(reply) == f"Write to {contact}. Your address [email] and IBAN [iban]."
+    assert Redaction().text(reply).count("[email]") == 2  # without the setting, all of it
+    assert redaction.text("no contact here, mail me at a@b.example") == "no contact here, mail me at [email]"

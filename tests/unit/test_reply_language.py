@@ -69,6 +69,7 @@ def test_script_fits() -> None:
     assert not fits_script("退款", "en")
     assert not fits_script("ありがとう", "zh")
     assert not fits_script("Привет", "de")
+    assert fits_script("¿y el domingo?", "es") and not fits_script("¿y el domingo?", "en")
 
 
 class Detector:
@@ -132,6 +133,15 @@ def test_long_message_without_confidence_values_is_detected() -> None:
         "en", "detected"
     )
     assert decide(question, requested="pt-BR", conversation="es")[0] == LanguageDecision("pt", "request")
+
+
+def test_spanish_opening_marks_override_the_conversation(languages: LanguageIdentifier) -> None:
+    """A short Spanish follow-up in an English conversation (a new user's trial): the prior kept
+    English; the opening mark is evidence no other configured language writes."""
+    for text in ("¿y el domingo?", "¿Domingo?", "¡Gracias por todo!"):
+        decided = decide_real(text, languages, conversation="en")
+        assert decided.language == "es", (text, decided)
+    assert decide_real("and on Sunday?", languages, conversation="en").language == "en"
 
 
 def test_script_overrides_the_conversation_and_the_header() -> None:

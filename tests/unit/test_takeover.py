@@ -20,7 +20,7 @@ from service.conversations.store import (
     conversation_key,
 )
 from service.core.types import Client
-from service.handoff.signals import Handoff, HandoffReason
+from service.handoff.signals import REASON_ORDER, Handoff, HandoffReason
 from service.notify.webhooks import WebhookSender, WebhookSettings
 from service.records.records import MessageRecord, Record, StateRecord
 from tests.webhook_receiver import Receiver
@@ -89,6 +89,17 @@ async def test_without_a_webhook_no_handoff_moves_the_conversation() -> None:
     await started(t)
     assert await t.handed_off(ACME, "c1", handoff("customer_request")) is False
     assert (await t.conversation(ACME, "c1")).state == "bot" and recorder.records == []
+
+
+async def test_by_default_only_a_customer_who_needs_a_person_moves_it(receiver: Receiver) -> None:
+    t, _ = takeover(receiver)  # AGENTS_TAKEOVER_REASONS unset
+    moved = set()
+    for n, reason in enumerate(REASON_ORDER):
+        await started(t, f"c{n}")
+        if await t.handed_off(ACME, f"c{n}", handoff(reason)):
+            moved.add(reason)
+        assert (await t.conversation(ACME, f"c{n}")).state == ("agent" if reason in moved else "bot")
+    assert moved == {"customer_request", "dissatisfaction", "llm_unavailable"}
 
 
 async def test_only_the_configured_reasons_move_it(receiver: Receiver) -> None:

@@ -368,20 +368,17 @@
           body.append(data.text);
           follow();
         } else if (name === "done") {
-          const handoff = data.handoff || meta.handoff;
           renderCited(body, answer, meta.citations, item.id);
           footnotes(item, answer, meta.citations);
           if (meta.mode !== "agent") feedbackControls(item, meta.conversation_id, meta.message_id);
-          if (handoff && !handedOff) {
-            handedOff = true;
-            store.setItem(HANDED, "1");
-            handoffNotice(item);
-            showHandoff();
-          }
+          // Only a handoff that gave the conversation to a person (done.with_agent) is announced as
+          // one: any other handoff's reply already says what happens (the team was told, or whom to
+          // contact) and the assistant keeps the conversation.
           if (data.with_agent) {
             if (!handedOff) {
               handedOff = true;
               store.setItem(HANDED, "1");
+              if (meta.mode !== "agent") handoffNotice(item);
               showHandoff();
             }
             listenForAgents();
@@ -429,6 +426,7 @@
     const record = await response.json();
     if (!record.messages.length || log.querySelector(".msg")) return;
     log.replaceChildren();
+    let handedAt = null; // the last reply with a handoff: the one that gave it to a person, if any
     for (const m of record.messages) {
       if (m.role === "customer") {
         bubble("user", "You").querySelector(".text").textContent = m.text;
@@ -442,9 +440,10 @@
         if (m.status === "complete") {
           feedbackControls(item, record.conversation_id, m.message_id, m.feedback?.thumbs);
         }
-        if (m.handoff_reason) handoffNotice(item);
+        if (m.handoff_reason) handedAt = item;
       }
     }
+    if (handedOff && handedAt) handoffNotice(handedAt);
     follow();
   }
 
