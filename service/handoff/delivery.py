@@ -21,13 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from service.handoff.messages import handoff_message
 from service.handoff.settings import HandoffSettings
-from service.handoff.signals import Handoff, HandoffReason
-
-Delivery = Literal["takeover", "notify", "none"]
+from service.handoff.signals import Delivery, Handoff, HandoffReason
 
 # A person takes the conversation when the customer wants one, or when the assistant cannot work:
 # the customer's own words, an upset customer, a model that is down. A question the documents do

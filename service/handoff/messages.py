@@ -7,12 +7,7 @@ or the assistant cannot pass it on and the customer may contact support directly
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from service.handoff.signals import HandoffReason
-
-if TYPE_CHECKING:
-    from service.handoff.delivery import Delivery
+from service.handoff.signals import Delivery, HandoffReason
 
 _OPENING: dict[str, dict[str, str]] = {
     "customer_request": {

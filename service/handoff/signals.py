@@ -22,6 +22,8 @@ HandoffReason = Literal[
 ]
 # Precedence when several apply: the order above (service/handoff/policy.py says why).
 REASON_ORDER: tuple[HandoffReason, ...] = get_args(HandoffReason)
+# Where a handoff goes (``service.handoff.delivery``): a person takes over, the agents are told, nobody.
+Delivery = Literal["takeover", "notify", "none"]
 
 
 @dataclass(frozen=True)

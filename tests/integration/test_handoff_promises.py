@@ -17,10 +17,9 @@ import pytest
 from fakes import FakeAnthropic
 from service.agents.notice import passed_on
 from service.agents.settings import AgentSettings
-from service.handoff.delivery import Delivery
 from service.handoff.messages import handoff_message
 from service.handoff.settings import HandoffSettings
-from service.handoff.signals import REASON_ORDER
+from service.handoff.signals import REASON_ORDER, Delivery
 from service.notify.webhooks import WebhookSettings
 from service.privacy.pii import redact
 from tests.service_harness import (

@@ -9,11 +9,11 @@ import pytest
 from pydantic import ValidationError
 
 from service.agents.settings import AgentSettings
-from service.handoff.delivery import DEFAULT_TAKEOVER_REASONS, Delivery, HandoffRoutes
+from service.handoff.delivery import DEFAULT_TAKEOVER_REASONS, HandoffRoutes
 from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message
 from service.handoff.policy import HandoffPolicy, decide
 from service.handoff.settings import CONTACT_MAX_CHARS, HandoffSettings
-from service.handoff.signals import REASON_ORDER, HandoffSignals
+from service.handoff.signals import REASON_ORDER, Delivery, HandoffSignals
 
 # ---------------------------------------------------------------- the customer's notice
 
