@@ -19,7 +19,9 @@ from knowledge.embedder import Embedder
 from knowledge.schema import Chunk, Document, Section
 from knowledge.settings import ChunkingSettings
 
-_LINE_UNIT = re.compile(r"^\s*([-*+•]|\d+[.)]|\|)")
+# Lines that are units of their own: list items, and table rows — Markdown's "| a | b |" and the
+# HTML loader's "a | b" (a trial: a price table was joined into one line, "Kater | 95 Euro Katze | …").
+_LINE_UNIT = re.compile(r"^\s*([-*+•]|\d+[.)]|\|)|\S \| \S")
 
 
 @dataclass
@@ -89,7 +91,7 @@ class Chunker:
             for p_index, paragraph in enumerate(re.split(r"\n\s*\n", section.text.strip())):
                 sep = "\n\n" if (p_index > 0 or (raw and raw[-1][2] == index)) else ""
                 lines = [ln for ln in paragraph.splitlines() if ln.strip()]
-                if any(_LINE_UNIT.match(ln) for ln in lines):
+                if any(_LINE_UNIT.search(ln) for ln in lines):
                     for l_index, line in enumerate(lines):
                         raw.append((line.rstrip(), sep if l_index == 0 else "\n", index, False))
                     continue

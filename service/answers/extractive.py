@@ -8,10 +8,11 @@ reader as instructions (titles and headings included); a passage with nothing le
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from knowledge.schema import SearchHit
-from service.answers.quotable import instruction_rule, quotable, strip_markup
+from service.answers.quotable import instruction_rule, quotable_units, strip_markup
 from service.core.text import clip_text, collapse
 
 EXCERPT_CHARS = 420  # of each quoted passage
@@ -28,15 +29,59 @@ INTRO = {
 }
 
 
-def extractive_pieces(hits: Sequence[SearchHit], language: str, max_passages: int = 3) -> list[str]:
+def extractive_pieces(
+    hits: Sequence[SearchHit], language: str, max_passages: int = 3, question: str = ""
+) -> list[str]:
     """The answer as a few text pieces (streamed one per SSE ``delta``)."""
     pieces = [INTRO.get(language, INTRO["en"]) + "\n"]
     for n, hit in enumerate(hits[:max_passages], 1):
         p = hit.payload
-        text = collapse(quotable(p.text))
-        if not text:
+        units = [(collapse(u), line_end) for u, line_end in quotable_units(p.text)]
+        units = [(u, line_end) for u, line_end in units if u]
+        if not units:
             continue
         names = [collapse(strip_markup(h)) for h in [p.title, *(h for h in p.headings if h != p.title)]]
         where = " › ".join(name for name in names if name and instruction_rule(name) is None)
-        pieces.append(f"\n[{n}] {where}: {clip_text(text, EXCERPT_CHARS, sentence=True)}\n")
+        pieces.append(f"\n[{n}] {where}: {excerpt(units, question)}\n")
     return pieces
+
+
+_WORD = re.compile(r"[^\W_]+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def _terms(text: str) -> set[str]:
+    """Rough matching terms: numbers, the first five letters of longer words ("samstags" finds
+    "Samstag"), and CJK character pairs."""
+    terms: set[str] = set()
+    for word in _WORD.findall(text.casefold()):
+        if _CJK.search(word):
+            terms.update(word[i : i + 2] for i in range(max(len(word) - 1, 1)))
+        elif word.isdigit() or len(word) >= 4:
+            terms.add(word[:5])
+    return terms
+
+
+def excerpt(units: Sequence[tuple[str, bool]], question: str = "", limit: int = EXCERPT_CHARS) -> str:
+    """Whole sentences of a passage (``quotable_units``: each with whether its line ends there), at
+    most about ``limit`` characters: from the first one that shares the most terms with
+    ``question`` (the start when none does — a question in another language), then the ones after
+    it while they fit; lines stay lines. A list or a table after a short introduction is quoted
+    with its items, not cut at the introduction's full stop (a trial: the opening hours' bullets
+    were never quoted)."""
+    wanted = _terms(question)
+    overlap = [len(_terms(u) & wanted) for u, _ in units]
+    start = overlap.index(max(overlap)) if wanted and max(overlap) > 0 else 0
+    # Keep the line just before the best one when both fit easily ("Opening hours:").
+    if start > 0 and len(units[start - 1][0]) + len(units[start][0]) < limit // 2:
+        start -= 1
+    before = "… " if start > 0 else ""  # the quote starts inside the passage
+    budget = limit - len(before)
+    parts: list[str] = []
+    size = 0
+    for unit, line_end in units[start:]:
+        if parts and size + len(unit) + 1 > budget:
+            break
+        parts.append(unit + ("\n" if line_end else " "))
+        size += len(unit) + 1
+    return before + clip_text("".join(parts).strip(), budget, sentence=True)

@@ -103,7 +103,16 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+def quotable_units(text: str) -> list[tuple[str, bool]]:
+    """The sentences of ``text`` that may be quoted to a reader (markup stripped, instruction
+    sentences dropped), each with whether a line ends after it (list items, table rows)."""
+    units: list[tuple[str, bool]] = []
+    for line in strip_markup(text).split("\n"):
+        kept = [s.strip() for s in sentences(line) if instruction_rule(s) is None]
+        units += [(sentence, i == len(kept) - 1) for i, sentence in enumerate(kept)]
+    return units
+
+
 def quotable(text: str) -> str:
-    """What of ``text`` may be quoted to a reader: markup stripped, instruction sentences dropped."""
-    kept = [s.strip() for s in sentences(strip_markup(text)) if instruction_rule(s) is None]
-    return " ".join(kept)
+    """What of ``text`` may be quoted to a reader, as one line (``quotable_units`` joined)."""
+    return " ".join(sentence for sentence, _ in quotable_units(text))

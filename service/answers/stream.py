@@ -118,7 +118,7 @@ class AnswerStream:
 
     async def _extractive(self, handoff: Handoff | None) -> AsyncIterator[Event]:
         yield self._meta("extractive", handoff)
-        pieces = extractive_pieces(self.plan.hits, self.plan.language)
+        pieces = extractive_pieces(self.plan.hits, self.plan.language, question=self.plan.request.question)
         if handoff is not None:
             pieces.append("\n" + self.handoff.notice(self.plan.language, handoff))
         for piece in pieces:

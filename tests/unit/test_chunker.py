@@ -99,6 +99,15 @@ def test_faq_pair_stays_one_chunk(embedder: Embedder) -> None:
     assert len(chunks) == 1 and chunks[0].text == text
 
 
+def test_table_rows_from_html_stay_lines(embedder: Embedder) -> None:
+    """The HTML loader writes a table row as "a | b"; each row stays its own line in the chunk (a
+    trial: "Tier | Preis Kater | 95 Euro Katze | 160 Euro …" reached the model as one line)."""
+    table = "Tier | Preis\nKater | 95 Euro\nKatze | 160 Euro\nRüde | ab 280 Euro"
+    doc = _doc([Section(("Kosten",), "Die Preise der Kastration:\n\n" + table)])
+    (chunk,) = Chunker(embedder, ChunkingSettings()).chunk(doc)
+    assert table in chunk.text, chunk.text
+
+
 def test_chinese_text_is_split_into_sentences(embedder: Embedder) -> None:
     body = "".join(f"第{i}条：商品可在签收后三十天内退货，请保持包装完好。" for i in range(80))
     doc = Document(

@@ -36,9 +36,28 @@ def test_extractive_pieces_quote_cite_and_clip() -> None:
         "\n[1] Returns policy › Return window: You can return most items within 30 days."
     )
     quoted = pieces[1].split(": ", 1)[1].strip()
-    assert len(quoted) <= EXCERPT_CHARS and quoted.endswith(".") and "\n" not in quoted
+    assert len(quoted) <= EXCERPT_CHARS and quoted.endswith(".")
     assert pieces[2] == "\n[2] Shipping: Short.\n"
     assert extractive_pieces([hit("x")], "ko")[0] == INTRO["en"] + "\n"
+
+
+def test_the_quote_starts_where_the_question_is_answered_and_keeps_list_items() -> None:
+    """A trial's vet clinic: the opening hours are a list after an introduction and a paragraph;
+    the quote was cut at the introduction's full stop and never showed the hours."""
+    page = (
+        "We are a small practice for cats, dogs and rabbits. Birds and reptiles we do not treat.\n\n"
+        + "Appointments can be booked by phone or online, and we ask you to arrive early. " * 4
+        + "\n\nOpening hours:\n- Monday to Friday: 8:00-12:00 and 15:00-19:00\n- Saturday: 9:00-13:00\n"
+        "- Sunday: closed (emergencies: see the emergency page)\n"
+    )
+    pieces = extractive_pieces([hit(page)], "en", question="Are you open on Saturdays?")
+    quoted = pieces[1].split(": ", 1)[1]
+    assert "Saturday: 9:00-13:00" in quoted and "Sunday: closed" in quoted, quoted
+    assert quoted.startswith("… - Monday to Friday: 8:00-12:00 and 15:00-19:00\n- Saturday"), quoted
+    assert len(quoted.strip()) <= EXCERPT_CHARS
+    # A question that shares no words (another language) quotes from the start, as before.
+    other = extractive_pieces([hit(page)], "de", question="Haben Sie am Wochenende offen?")
+    assert other[1].split(": ", 1)[1].startswith("We are a small practice")
 
 
 def test_an_extractive_reply_relays_no_markup_and_no_instructions_to_the_reader() -> None:
