@@ -17,7 +17,9 @@ session store with the turns) and writes what agents and customers say while a p
   the assistant has is a 409 (``ConversationWithBotError``): take it over first (``take_over``).
 * ``take_over`` / ``hand_back`` — an agent takes a conversation without a handoff, or returns it
   to the assistant (``handback`` webhook event). Each change is recorded (``StateRecord``) and
-  published (``state`` event). Both are idempotent: the state asked for is the answer.
+  published (``state`` event). Both are idempotent: the state asked for is the answer. The store
+  keeps where each change happened (``Conversation.state_since``): after a handback the customer's
+  dissatisfaction is counted afresh (``service.handoff.policy``), so the next message is answered.
 
 Every conversation is the tenant's own (``conversation_key``): an id the tenant does not hold is a
 404, as everywhere (``ConversationNotFoundError``).

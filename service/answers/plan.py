@@ -127,21 +127,28 @@ class Plan:
         return citations_for(self.hits)
 
     def user_turn(self) -> Turn:
-        """The customer's turn as stored (redacted)."""
-        stored = self.stored_question
+        """The customer's turn as stored (redacted). Its mark says whether this answer handed the
+        customer's dissatisfaction on (``TurnMark.handed_off``): later turns count afresh."""
+        return self._turn(handed_off=self.handoff is not None and "dissatisfaction" in self.handoff.reasons)
+
+    def _turn(self, *, handed_off: bool = False) -> Turn:
+        stored, mark = self.stored_question, self.mark
+        if handed_off and mark is not None:
+            mark = mark.model_copy(update={"handed_off": True})
         return Turn(
             role="user",
             text=stored if stored is not None else redact(self.request.question),
             language=self.language,
             intent=smalltalk.INTENT if self.smalltalk else self.route.intent if self.route else None,
             message_id=self.customer_message_id,
-            mark=self.mark,
+            mark=mark,
         )
 
     def signals(self, *, llm_available: bool = True, documents_answer: bool = True) -> HandoffSignals:
         # Redacted like the stored turns: the handoff summary goes to the agents' webhook.
         turns: list[Turn] = list(self.conversation.turns) if self.conversation else []
-        turns.append(self.user_turn())
+        turns.append(self._turn())  # judged as asked, whatever a decision before this one found
+        conv = self.conversation
         return HandoffSignals(
             language=self.language,
             intent=self.route.intent if self.route else None,
@@ -150,7 +157,8 @@ class Plan:
             llm_available=llm_available,
             documents_answer=documents_answer,
             turns=turns,
-            first_turn=self.conversation.first_turn if self.conversation else 0,
+            first_turn=conv.first_turn if conv else 0,
+            counted_from=conv.state_since if conv else 0,
             citations=citations_for(self.hits),
             summary=None,
         )

@@ -11,7 +11,7 @@ Two stores implement ``SessionStore``:
     ``RPUSH`` of all new turns: concurrent appends from any number of processes never lose or
     interleave turns, they queue in arrival order.
   - ``<prefix>conv:{<id>}:meta`` — a HASH: ``created_at``, ``updated_at``, ``language``,
-    ``summary``, ``summarized_turns``, ``first_turn``, ``state``.
+    ``summary``, ``summarized_turns``, ``first_turn``, ``state``, ``state_since``.
 
   ``set_summary`` is one Lua script: it replaces the summary only if it covers more turns than the
   stored one (so a slow summariser never overwrites a newer summary) and drops summarised turns
@@ -28,7 +28,8 @@ tenant's, expired, or never issued — is a 404 ``conversation_not_found`` (``Co
 the same in every case, so the answer tells no tenant which ids exist elsewhere.
 
 ``Conversation.state``: ``bot`` (the default) or ``agent`` (a person has it: ``service.agents``), in the
-meta hash, so ``load`` reads it with the turns; ``set_state`` writes only an existing conversation.
+meta hash, so ``load`` reads it with the turns; ``set_state`` writes only an existing conversation,
+and ``state_since`` with it: the position of the next turn (dissatisfaction counts turns from there).
 
 Turn positions are absolute: turn ``n`` is the ``n``-th turn since the conversation began, even after older
 summarised turns were dropped from storage (``Conversation.first_turn`` says how many were).
@@ -138,6 +139,7 @@ class Conversation(BaseModel):
     first_turn: int = Field(default=0, ge=0, description="older (summarised) turns no longer stored")
     language: str = "und"
     state: ConversationState = Field(default="bot", description="who answers: the assistant or a person")
+    state_since: int = Field(default=0, ge=0, description="first turn since the last set_state")
     created_at: datetime
     updated_at: datetime
 
@@ -166,8 +168,8 @@ class SessionStore(Protocol):
         ...
 
     async def set_state(self, conversation_id: str, state: ConversationState) -> bool:
-        """Hand the conversation to a person (``agent``) or back to the assistant (``bot``). False
-        (nothing written) when the conversation does not exist."""
+        """Hand the conversation to a person (``agent``) or back to the assistant (``bot``), from
+        the next turn on (``state_since``). False (nothing written) when it does not exist."""
         ...
 
     async def delete(self, conversation_id: str) -> None: ...
@@ -183,12 +185,8 @@ def _now(clock: Clock) -> datetime:
 
 
 class InProcessSessionStore:
-    """One process's conversations in memory; no await inside an operation, so each is atomic.
-
-    A ``cachetools.TTLCache``: a conversation expires ``ttl_s`` after its last write (a read does
-    not extend it); at most ``memory_max_conversations`` are kept, the least recently used evicted
-    first; expired ones are swept on every write.
-    """
+    """One process's conversations in a ``cachetools.TTLCache`` (expiry as above; a read does not
+    extend it); no await inside an operation, so each is atomic."""
 
     def __init__(self, settings: ConversationSettings, *, clock: Clock = time.time) -> None:
         self.settings = settings
@@ -235,7 +233,7 @@ class InProcessSessionStore:
         conv = self._entries.get(conversation_id)
         if conv is None:
             return False
-        conv.state = state
+        conv.state, conv.state_since = state, conv.total_turns
         conv.updated_at = _now(self.clock)
         self._entries[conversation_id] = conv
         return True
@@ -273,7 +271,8 @@ return 1
 # KEYS: meta, turns. ARGV: state, updated_at, ttl_ms. 1 when written, 0 when the conversation is gone.
 _SET_STATE_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'updated_at', ARGV[2])
+local since = tonumber(redis.call('HGET', KEYS[1], 'first_turn') or '0') + redis.call('LLEN', KEYS[2])
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'state_since', since, 'updated_at', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1
@@ -338,6 +337,7 @@ class RedisSessionStore:
                 first_turn=int(meta.get("first_turn", 0)),
                 language=meta.get("language", "und"),
                 state=meta.get("state", "bot"),
+                state_since=int(meta.get("state_since", 0)),
                 created_at=datetime.fromisoformat(meta["created_at"]),
                 updated_at=datetime.fromisoformat(meta["updated_at"]),
             )

@@ -11,6 +11,10 @@ position of the earlier turn it repeats), and the mark is stored with the turn (
 later answers only ``judge`` the marks, so an answer costs one assessment however long the
 conversation. The verdicts are those of assessing every kept turn again (``count``), the
 counting window included: a repeat of a turn since dropped from storage stops counting.
+
+The count covers one episode: the customer turns after the last one whose answer handed the
+dissatisfaction on (``TurnMark.handed_off``) and from ``since`` on (the last handback). Complaints
+already handed on never hand off again; a new pair of complaints does.
 """
 
 from __future__ import annotations
@@ -200,9 +204,10 @@ class DissatisfactionDetector:
             self.assess(text, customer_turns[:i]).dissatisfied for i, text in enumerate(customer_turns)
         )
 
-    def count_turns(self, turns: Sequence[Turn], first_turn: int = 0) -> int:
+    def count_turns(self, turns: Sequence[Turn], first_turn: int = 0, *, since: int = 0) -> int:
         """Dissatisfied customer turns of a conversation's kept turns (``turns[0]`` at position
-        ``first_turn``): a turn with a ``mark`` is judged from it, one without is assessed now
+        ``first_turn``) in the current episode: from position ``since`` on, after the last turn
+        marked ``handed_off``. A turn with a ``mark`` is judged from it, one without is assessed now
         against the customer turns before it — the same count as ``count`` of their texts, with one
         assessment per unmarked turn (none when every turn was marked as it was asked)."""
         earlier: list[tuple[int, str]] = []
@@ -210,8 +215,11 @@ class DissatisfactionDetector:
         for position, turn in enumerate(turns, first_turn):
             if turn.role != "user":
                 continue
-            mark = turn.mark if turn.mark is not None else self.mark(turn.text, earlier)
-            dissatisfied += self.judge(mark, first_turn).dissatisfied
+            if position >= since:
+                mark = turn.mark if turn.mark is not None else self.mark(turn.text, earlier)
+                dissatisfied += self.judge(mark, first_turn).dissatisfied
+            if turn.mark is not None and turn.mark.handed_off:
+                dissatisfied = 0  # handed on: the complaints so far are the agents' now
             earlier.append((position, turn.text))
         return dissatisfied
 

@@ -15,7 +15,9 @@ Precedence when several reasons apply (``Handoff.reason`` is the first, ``Handof
 2. ``dissatisfaction`` — ``HANDOFF_DISSATISFACTION_COUNT`` customer turns were dissatisfied. The
    agent must know they are talking to an upset customer before anything else. Each customer turn
    is assessed once, as it is asked (``HandoffPolicy.mark``, stored with the turn); a decision
-   judges the kept turns' marks (``service.handoff.dissatisfaction``).
+   judges the kept turns' marks (``service.handoff.dissatisfaction``). Only the turns of the current
+   episode count: after the last dissatisfaction handoff (its turn's mark is ``handed_off``) and the
+   last handback (``HandoffSignals.counted_from``) — the same complaints never hand off twice.
 3. ``llm_unavailable`` — the configured LLM failed (errors, open circuit). A system fault, not
    about this question; the customer gets the extractive passages and a human.
 4. ``low_confidence`` — the router is not sure what the customer wants (under
@@ -78,7 +80,7 @@ def decide(
     dissatisfied = signals.dissatisfied_turns
     if dissatisfied is None:
         detector = detector or DissatisfactionDetector.load(settings.lexicon_path)
-        dissatisfied = detector.count_turns(signals.turns, signals.first_turn)
+        dissatisfied = detector.count_turns(signals.turns, signals.first_turn, since=signals.counted_from)
     reasons = handoff_reasons(signals, settings, dissatisfied, custom_intents=custom_intents)
     if not reasons:
         return None

@@ -40,6 +40,9 @@ class HandoffSignals:
     dissatisfied_turns: int | None = None  # None = counted from ``turns`` with the lexicon
     turns: Sequence[Turn] = ()  # the stored conversation's turns (redacted), oldest first
     first_turn: int = 0  # the position of turns[0] (older, summarised turns are no longer kept)
+    # Dissatisfaction counts customer turns from this position on: the last change of who answers
+    # (``Conversation.state_since``: a handback); a turn marked ``handed_off`` restarts it too.
+    counted_from: int = 0
     citations: Sequence[Citation] = ()
     summary: str | None = None  # precomputed (e.g. an LLM summary); None = extractive summary
 

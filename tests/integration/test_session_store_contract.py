@@ -179,18 +179,18 @@ async def test_empty_append_creates_nothing(make_store: Factory) -> None:
 @pytest.mark.anyio
 async def test_state_is_the_assistants_until_set_and_kept_with_the_turns(make_store: Factory) -> None:
     clock = Clock(START)
-    store = make_store(clock)
+    store = make_store(clock, max_stored_turns=2)
     assert await store.set_state("c1", "agent") is False  # no such conversation: nothing created
     assert await store.load("c1") is None
 
     await store.append("c1", [user("I want a person"), bot("A colleague takes over.")])
     conv = await store.load("c1")
-    assert conv is not None and conv.state == "bot"
+    assert conv is not None and conv.state == "bot" and conv.state_since == 0
 
     clock.now += 30
     assert await store.set_state("c1", "agent") is True
     conv = await store.load("c1")
-    assert conv is not None and conv.state == "agent"
+    assert conv is not None and conv.state == "agent" and conv.state_since == 2  # from the next turn on
     assert conv.updated_at == datetime.fromtimestamp(START + 30, UTC)
     assert [t.text for t in conv.turns] == ["I want a person", "A colleague takes over."]
 
@@ -199,12 +199,12 @@ async def test_state_is_the_assistants_until_set_and_kept_with_the_turns(make_st
     await store.append("c1", [user("hello?", message_id="msg_0"), reply])
     assert await store.set_summary("c1", "asked for a person", 2) is True
     conv = await store.load("c1")
-    assert conv is not None and conv.state == "agent"
+    assert conv is not None and conv.state == "agent" and conv.first_turn == 2  # two dropped
     assert conv.turns[-1] == reply and conv.turns[-2].message_id == "msg_0"
 
     assert await store.set_state("c1", "bot") is True
     conv = await store.load("c1")
-    assert conv is not None and conv.state == "bot"
+    assert conv is not None and conv.state == "bot" and conv.state_since == 4  # an absolute position
     assert await store.load("other") is None
 
 
