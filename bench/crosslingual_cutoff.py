@@ -46,7 +46,7 @@ from bench.common import EVAL, read_jsonl, write_result
 from knowledge.answerability import RelevanceCalibration
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase, Query
-from service.retrieval.relevance import relevance_floor
+from service.retrieval.relevance import RelevanceFloor, relevance_floor
 from tests import answerability_sets as sets
 
 LANGUAGES = ("en", "es", "de", "zh", "ru")
@@ -76,11 +76,14 @@ def write_base(folder: Path, paragraphs: list[dict[str, Any]]) -> None:
         (folder / f"{row['doc_id']}.md").write_text(f"# {row['title']}\n\n{row['text']}\n", encoding="utf-8")
 
 
-def surviving(kb: KnowledgeBase, texts: list[str], floor: Any) -> list[list[SearchHit]]:
-    """Each question searched as the service searches, then cut as the service cuts."""
+Searched = tuple[list[SearchHit], list[SearchHit]]  # (hits, the ones the service's cut keeps)
+
+
+def searched(kb: KnowledgeBase, texts: list[str], floor: RelevanceFloor) -> list[Searched]:
+    """Each question searched once as the service searches, with its hits as the service cuts them."""
     queries = [kb.with_language(Query(text, 5)) for text in texts]
     found = kb.run(queries)
-    return [floor.keep(hits, query.language) for query, hits in zip(queries, found, strict=True)]
+    return [(hits, floor.keep(hits, query.language)) for query, hits in zip(queries, found, strict=True)]
 
 
 def measure_base(
@@ -109,25 +112,24 @@ def measure_base(
                 pairs = [(q, d) for d in sorted(doc_ids) for q in asked[d][language]]
                 others = [q for t in foreign for p in by_title[t] for q in asked[p["doc_id"]][language]]
                 others = rng.sample(others, min(per_language, len(others)))
-                raw = kb.run([kb.with_language(Query(q, 5)) for q, _ in pairs])
-                kept = surviving(kb, [q for q, _ in pairs], floor)
+                asked_here = searched(kb, [q for q, _ in pairs], floor)
                 row = {"answerable": len(pairs), "kept": 0, "dropped": 0, "miss": 0, "given": 0}
                 right: list[float | None] = []
-                for (_, doc), hits, cut in zip(pairs, raw, kept, strict=True):
+                for (_, doc), (hits, cut) in zip(pairs, asked_here, strict=True):
                     found = [h.dense_score or -1.0 for h in hits if h.payload.doc_id.startswith(doc)]
                     survived = any(h.payload.doc_id.startswith(doc) for h in cut)
                     row["kept" if survived else "dropped" if found else "miss"] += 1
                     row["given"] += len(cut)
                     right.append(round(max(found), 4) if found else None)
-                cut_others = surviving(kb, others, floor)
+                unrelated = searched(kb, others, floor)
                 row["unanswerable"] = len(others)
-                row["unanswerable_dropped"] = sum(1 for hits in cut_others if not hits)
+                row["unanswerable_dropped"] = sum(1 for _, cut in unrelated if not cut)
                 rows[language] = row
                 scores[language] = {
                     "answerable": right,
                     "unanswerable": [
                         round(max((h.dense_score or -1.0 for h in hits), default=-1.0), 4)
-                        for hits in kb.run([kb.with_language(Query(q, 5)) for q in others])
+                        for hits, _ in unrelated
                     ],
                 }
         finally:
@@ -154,19 +156,12 @@ def measure_basecamp(model: str) -> dict[str, Any]:
         try:
             meta = kb.meta()
             floor = relevance_floor(meta, None, kb.embedder.name)
-            texts = [a.question for a in answerable]
-            raw = kb.run([kb.with_language(Query(text, 5)) for text in texts])
-            cut = surviving(kb, texts, floor)
-            others = [u.question for u in sets.UNANSWERABLE]
-            cut_others = surviving(kb, others, floor)
-            best_others = [
-                max((h.dense_score or -1.0 for h in hits), default=-1.0)
-                for hits in kb.run([kb.with_language(Query(text, 5)) for text in others])
-            ]
+            asked = searched(kb, [a.question for a in answerable], floor)
+            unrelated = searched(kb, [u.question for u in sets.UNANSWERABLE], floor)
         finally:
             kb.store.close()
     rows: dict[str, dict[str, Any]] = {}
-    for item, hits, kept in zip(answerable, raw, cut, strict=True):
+    for item, (hits, kept) in zip(answerable, asked, strict=True):
         row = rows.setdefault(
             item.language, {"answerable": 0, "kept": 0, "dropped": 0, "miss": 0, "given": 0, "scores": []}
         )
@@ -176,7 +171,8 @@ def measure_basecamp(model: str) -> dict[str, Any]:
         row["given"] += len(kept)
         row["scores"].append(round(max(right), 4) if right else None)
     unanswerable: dict[str, dict[str, Any]] = {}
-    for other, kept, best in zip(sets.UNANSWERABLE, cut_others, best_others, strict=True):
+    for other, (hits, kept) in zip(sets.UNANSWERABLE, unrelated, strict=True):
+        best = max((h.dense_score or -1.0 for h in hits), default=-1.0)
         row = unanswerable.setdefault(other.language, {"n": 0, "dropped": 0, "scores": []})
         row["n"] += 1
         row["dropped"] += not kept

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.embedder import Embedder, load_embedder
-from knowledge.language import LanguageIdentifier
+from knowledge.language import LanguageIdentifier, base_language
 from knowledge.schema import KbMeta, SearchFilters, SearchHit, SearchMode
 from knowledge.settings import Settings
 from knowledge.sparse import SparseEncoder
@@ -51,22 +51,18 @@ def _entry(hit: SearchHit) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _base_language(code: str | None) -> str:
-    return (code or "").lower().replace("_", "-").split("-")[0]
-
-
 def one_language_per_entry(hits: Sequence[SearchHit], language: str | None) -> list[SearchHit]:
     """``hits`` (ranked) with the translations of each entry counted once: of the hits sharing an
     ``entry_id``, only those in the question's ``language`` are kept if there are any, else those
     in the language of the entry's best-ranked hit (every chunk of that one language: they are
     different passages, not translations). An entry keeps the rank of its best hit; hits without an
     ``entry_id`` are untouched, and everything else keeps its order."""
-    wanted = _base_language(language)
+    wanted = base_language(language or "")
     kept: dict[str, str] = {}  # entry -> the language kept
     for hit in hits:
         entry = _entry(hit)
         if entry is not None:
-            own = _base_language(hit.payload.language)
+            own = base_language(hit.payload.language or "")
             if entry not in kept or (own == wanted and kept[entry] != wanted):
                 kept[entry] = own
     if not kept:
@@ -74,7 +70,7 @@ def one_language_per_entry(hits: Sequence[SearchHit], language: str | None) -> l
     chunks: dict[str, list[SearchHit]] = {}
     for hit in hits:
         entry = _entry(hit)
-        if entry is not None and _base_language(hit.payload.language) == kept[entry]:
+        if entry is not None and base_language(hit.payload.language or "") == kept[entry]:
             chunks.setdefault(entry, []).append(hit)
     out: list[SearchHit] = []
     for hit in hits:
