@@ -2,13 +2,15 @@
 
 One producer task drains the answer's events into a queue; a timer task puts a keep-alive marker
 in the queue whenever nothing was queued for ``keepalive_s``. The response iterates the queue —
-no task per event — and writes what is queued as one chunk. Once the first token has been written,
-it writes at most once per ``pace_s`` (``SERVICE_STREAM_PACE_S``): the tokens of that interval go
-out together, each still its own SSE event. A token then reaches the client up to ``pace_s`` later
-than it could have (never the first one), and the service makes a third as many socket writes per
-answer (the per-write work of the framework, the server and the kernel was ~10 % of its CPU at 64
-streams). When the client goes away, the framework cancels the response iterator; its
-``finally`` cancels the producer, whose cancellation closes the request to Claude.
+no task per event — and writes what is queued as one chunk. After each token the producer waits
+``pace_s`` (``SERVICE_STREAM_PACE_S``) before it asks for the next event: what Claude sent in the
+meantime waits in the socket's buffer and is read in one go, and ``service.llm.claude`` turns the
+tokens of one read into one delta, so each layer of the answer, the encoder and the socket handle
+the interval's tokens once instead of token by token. A token then reaches the client up to
+``pace_s`` later than it could have (never the first one); the service makes about a third as many
+socket writes and a third as many passes through the answer's layers per answer (per-token work was
+~10 % of its CPU at 64 streams). When the client goes away, the framework cancels the response
+iterator; its ``finally`` cancels the producer, whose cancellation closes the request to Claude.
 
 The events come measured and crash-safe from ``service.api.events.observed``; their data is
 ``service.api.events.event_payload`` (the same serialisation JSON answers use).
@@ -39,14 +41,18 @@ def encode(event: Event) -> bytes:
 
 class _Relay:
     def __init__(
-        self, events: AsyncIterator[Event], keepalive_s: float, encoder: Callable[[Event], bytes]
+        self,
+        events: AsyncIterator[Event],
+        keepalive_s: float,
+        encoder: Callable[[Event], bytes],
+        pace_s: float,
     ) -> None:
         self.events = events
         self.encoder = encoder
         self.keepalive_s = keepalive_s
+        self.pace_s = pace_s
         self.queue: asyncio.Queue[object] = asyncio.Queue()
         self.last_put = time.monotonic()
-        self.tokens = 0  # Delta events queued so far
 
     def put(self, item: object) -> None:
         self.last_put = time.monotonic()
@@ -55,8 +61,9 @@ class _Relay:
     async def produce(self) -> None:
         try:
             async for event in self.events:
-                self.tokens += isinstance(event, Delta)
                 self.put(self.encoder(event))
+                if self.pace_s and isinstance(event, Delta):
+                    await asyncio.sleep(self.pace_s)  # the next tokens gather upstream meanwhile
         finally:
             self.put(_END)
 
@@ -77,9 +84,9 @@ async def sse_bytes(
     pace_s: float = 0.0,
 ) -> AsyncIterator[bytes]:
     """The SSE body. Events already queued when the response is ready to write go out as one chunk;
-    after the first token, one chunk per ``pace_s`` at most. ``encoder``: an event's frames (the
-    native ``encode``, or the OpenAI-compatible chunks)."""
-    relay = _Relay(events, keepalive_s, encoder)
+    after a token, the next events are asked for ``pace_s`` later. ``encoder``: an event's frames
+    (the native ``encode``, or the OpenAI-compatible chunks)."""
+    relay = _Relay(events, keepalive_s, encoder, pace_s)
     producer = asyncio.ensure_future(relay.produce())
     timer = asyncio.ensure_future(relay.tick())
     try:
@@ -87,7 +94,6 @@ async def sse_bytes(
             items = [await relay.queue.get()]
             while not relay.queue.empty():
                 items.append(relay.queue.get_nowait())
-            tokens_written = relay.tokens  # counted before the write: no token waits to be first
             ended = _END in items
             if ended:  # what the timer queued after the end (a slow reader) is not sent
                 items = items[: items.index(_END)]
@@ -96,8 +102,6 @@ async def sse_bytes(
                 yield chunk
             if ended:
                 return
-            if pace_s and tokens_written:
-                await asyncio.sleep(pace_s)
     finally:
         with anyio.CancelScope(shield=True):
             for task in (timer, producer):

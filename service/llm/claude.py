@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import anthropic
@@ -102,6 +102,51 @@ def _translate(exc: Exception) -> UpstreamError:
     )
 
 
+class _StreamRead:
+    """What one streamed reply has said so far, decoded from its SSE frames read by read: usage, stop
+    reason, tool calls, whether ``message_stop`` came, and an ``error`` event."""
+
+    def __init__(self) -> None:
+        self.usage = Usage()
+        self.stop_reason: str | None = None
+        self.completed = False
+        self.calls: dict[int, tuple[str, str, list[str]]] = {}  # block index -> (id, name, JSON pieces)
+        self.error: UpstreamError | None = None
+
+    def frames(self, frames: Iterable[tuple[str, str]]) -> str:
+        """Take in the frames of one read; return their text deltas joined (one ``TextDelta`` per
+        read: tokens that arrived together travel the answer's layers and the wire as one). Text
+        before an ``error`` frame is returned; the error waits in ``error``."""
+        text: list[str] = []
+        for event, data in frames:
+            if event == "content_block_delta":
+                body = json.loads(data)
+                delta = body["delta"]
+                kind = delta.get("type")
+                if kind == "text_delta" and delta.get("text"):
+                    text.append(delta["text"])
+                elif kind == "input_json_delta" and body.get("index") in self.calls:
+                    self.calls[body["index"]][2].append(str(delta.get("partial_json") or ""))
+            elif event == "content_block_start":
+                body = json.loads(data)
+                block = body.get("content_block") or {}
+                if block.get("type") == "tool_use":
+                    index = body.get("index", len(self.calls))
+                    self.calls[index] = (str(block.get("id") or ""), str(block.get("name") or ""), [])
+            elif event == "message_start":
+                _read_usage(json.loads(data)["message"]["usage"], self.usage)
+            elif event == "message_delta":
+                body = json.loads(data)
+                self.stop_reason = body.get("delta", {}).get("stop_reason")
+                _read_usage(body.get("usage") or {}, self.usage)
+            elif event == "message_stop":
+                self.completed = True
+            elif event == "error":
+                self.error = _stream_error(data)
+                break
+        return "".join(text)
+
+
 class ClaudeClient:
     """The raw client: one HTTP request per call, no retries (``service.llm.interface.LLM``)."""
 
@@ -150,17 +195,17 @@ class ClaudeClient:
         service/llm/sse_frames.py for why). With ``tools`` (tool choice ``auto``) the model may end its
         reply with ``tool_use`` blocks: ``content_block_start`` of type ``tool_use`` opens one, its
         input arrives as ``input_json_delta`` pieces, and the message stops with ``tool_use``; the
-        calls come in ``Completed.tool_calls`` (text deltas are yielded as they arrive, as always).
-        What the request consumed is charged to ``bill`` however the stream ends.
+        calls come in ``Completed.tool_calls``. The text deltas of one read come as one ``TextDelta``:
+        a consumer that reads less often (``service.api.sse`` paces its reads) gets the tokens of the
+        interval together, and each layer above handles them once. What the request consumed is
+        charged to ``bill`` however the stream ends.
         """
-        usage = Usage()
-        stop_reason: str | None = None
-        completed = False
+        read = _StreamRead()
+        usage = read.usage
         started = False
         name = model or self.settings.model
         parser = FrameParser()
         ticket = self.status.ticket()
-        calls: dict[int, tuple[str, str, list[str]]] = {}  # block index -> (id, name, JSON pieces)
         extra: dict[str, Any] = {"tools": tools} if tools else {}
         received: list[str] = []  # the text deltas, for the output of a stream cut short
         try:
@@ -174,38 +219,15 @@ class ClaudeClient:
             ) as response:
                 self.status.record(UpstreamState.OK, ticket)  # HTTP 200: the key was accepted
                 async for chunk in response.iter_bytes():
-                    for event, data in parser.feed(chunk):
-                        if event == "content_block_delta":
-                            body = json.loads(data)
-                            delta = body["delta"]
-                            kind = delta.get("type")
-                            if kind == "text_delta" and delta.get("text"):
-                                if not started:
-                                    started = True
-                                    yield Started(name)
-                                received.append(delta["text"])
-                                yield TextDelta(delta["text"])
-                            elif kind == "input_json_delta" and body.get("index") in calls:
-                                calls[body["index"]][2].append(str(delta.get("partial_json") or ""))
-                        elif event == "content_block_start":
-                            body = json.loads(data)
-                            block = body.get("content_block") or {}
-                            if block.get("type") == "tool_use":
-                                calls[body.get("index", len(calls))] = (
-                                    str(block.get("id") or ""),
-                                    str(block.get("name") or ""),
-                                    [],
-                                )
-                        elif event == "message_start":
-                            _read_usage(json.loads(data)["message"]["usage"], usage)
-                        elif event == "message_delta":
-                            body = json.loads(data)
-                            stop_reason = body.get("delta", {}).get("stop_reason")
-                            _read_usage(body.get("usage") or {}, usage)
-                        elif event == "message_stop":
-                            completed = True
-                        elif event == "error":
-                            raise _stream_error(data)
+                    text = read.frames(parser.feed(chunk))
+                    if text:
+                        if not started:
+                            started = True
+                            yield Started(name)
+                        received.append(text)
+                        yield TextDelta(text)
+                    if read.error is not None:
+                        raise read.error
         except (asyncio.CancelledError, GeneratorExit):
             raise
         except UpstreamError as exc:
@@ -214,21 +236,21 @@ class ClaudeClient:
         except Exception as exc:
             raise self._refused(_translate(exc), ticket) from exc
         else:
-            if not completed:
+            if not read.completed:
                 raise UpstreamError(
                     "upstream_incomplete", "Claude stream ended before message_stop", retryable=True
                 )
             usage.cost_usd = self._cost(name, usage)
             tool_calls = tuple(
-                ToolCall(tool, _tool_input(pieces), ident) for ident, tool, pieces in calls.values()
+                ToolCall(tool, _tool_input(pieces), ident) for ident, tool, pieces in read.calls.values()
             )
             if not started:
                 yield Started(name)
-            yield Completed(stop_reason, usage, tool_calls)
+            yield Completed(read.stop_reason, usage, tool_calls)
         finally:
             if bill is not None and _consumed(usage):
-                if not completed:  # cut short: the output is what was received
-                    cut = [*received, *(piece for _, _, parts in calls.values() for piece in parts)]
+                if not read.completed:  # cut short: the output is what was received
+                    cut = [*received, *(piece for _, _, parts in read.calls.values() for piece in parts)]
                     output = max(usage.output_tokens, estimate_tokens("".join(cut)))
                     usage = usage.model_copy(update={"output_tokens": output})
                     usage.cost_usd = self._cost(name, usage)

@@ -2,11 +2,13 @@
 
 Embedding a question is CPU work (a few ms); done on the event loop it would stall every stream.
 One worker thread runs searches. While it is busy, new questions queue; when it is free, it takes
-*all* queued questions as one batch (one model call for all their vectors; the English companion
-then embeds the English ones among them, one forward pass each so that a vector never depends on
-its neighbours in the batch: ``knowledge.search.embed_one_by_one``). An idle service
-therefore adds no waiting, and a busy one embeds concurrent questions together instead of one
-by one. Vectors of questions seen before come from the cache (both models' vectors) and skip the model
+*all* queued questions as one batch (one model call for all their vectors). At the same time, on a
+second thread, the English companion embeds the English ones among them, one forward pass each so
+that a vector never depends on its neighbours in the batch (``knowledge.search.embed_one_by_one``):
+the two models run side by side on two cores instead of one after the other, so an English
+question waits for the slower model, not for both (the same CPU; at one stream ~2.5 ms sooner). An
+idle service therefore adds no waiting, and a busy one embeds concurrent questions together instead
+of one by one. Vectors of questions seen before come from the cache (both models' vectors) and skip the model
 entirely.
 
 Each result carries the question's vector, so routing and the semantic answer cache reuse it
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,6 +113,12 @@ class BatchingRetriever:
         self.per_tenant_chars = per_tenant_chars
         self.cache = cache
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval")
+        # The English companion's own thread: it embeds while the main model does (see above).
+        self._companion = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval_en")
+            if kb.embedder.english is not None
+            else None
+        )
         self._pending = TenantQueues()
         self._busy = False
         self.batches = 0  # observability: how many model calls served how many questions
@@ -156,11 +164,14 @@ class BatchingRetriever:
 
     def _run(self, queries: list[Query]) -> list[Retrieved]:
         queries = [self.kb.with_language(query) for query in queries]
-        vectors = self.kb.query_vectors(queries, self._embed)
         collection = self.kb.store.active()
+        companion: Future[list[Vector | None]] | None = None
+        if collection is not None and self._companion is not None:
+            companion = self._companion.submit(self.kb.english_vectors, queries, self._english)
+        vectors = self.kb.query_vectors(queries, self._embed)
         if collection is None:
             return [Retrieved([], vector) for vector in vectors]
-        english = self.kb.english_vectors(queries, self._english)
+        english = companion.result() if companion is not None else [None] * len(queries)
         return [
             Retrieved(self.kb.search_prepared(query, vector, collection, en), vector)
             for query, vector, en in zip(queries, vectors, english, strict=True)
@@ -202,3 +213,5 @@ class BatchingRetriever:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._companion is not None:
+            self._companion.shutdown(wait=False, cancel_futures=True)

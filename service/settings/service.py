@@ -58,8 +58,8 @@ class ServiceSettings(BaseSettings):
         default=0.025,
         ge=0,
         le=1,
-        description="after an answer's first token, write its stream at most once per this many seconds "
-        "(the tokens of the interval together, each its own event; 0: write each as it comes)",
+        description="after each token of an answer, read the model's stream again this many seconds later "
+        "(the tokens that arrived meanwhile go out as one delta; 0: each token as it comes)",
     )
     max_batch: int = Field(default=32, ge=1, le=512)
     retrieval_per_tenant: int = Field(

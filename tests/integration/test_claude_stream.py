@@ -63,6 +63,28 @@ def test_the_stream_carries_the_tool_call_after_the_text(fake: FakeAnthropic) ->
     assert request.body["tools"] == ANSWER_TOOLS and "tool_choice" not in request.body
 
 
+def test_tokens_that_arrive_while_the_reader_waits_come_as_one_delta() -> None:
+    """A consumer that reads less often (the SSE relay paces its reads) gets the tokens that arrived
+    meanwhile as one ``TextDelta``: the same text, far fewer events for every layer above."""
+    text = " ".join(f"word{i}" for i in range(30))
+
+    async def body(client: ClaudeClient) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        async for event in client.stream(SYSTEM, QUESTION):
+            events.append(event)
+            if isinstance(event, TextDelta):
+                await asyncio.sleep(0.1)  # ten tokens' worth arrive meanwhile
+        return events
+
+    with FakeAnthropic(reply=Reply(text), token_delay_s=0.01) as server:
+        events = run_client(server, body)
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    assert "".join(deltas) == text
+    assert len(deltas) < 30 / 2  # one per read, not one per token
+    assert any(len(delta.split()) > 1 for delta in deltas)
+    assert isinstance(events[-1], Completed) and events[-1].stop_reason == "end_turn"
+
+
 def test_a_bare_signal_and_a_cut_off_one_are_still_recognised(fake: FakeAnthropic) -> None:
     async def body(client: ClaudeClient) -> list[StreamEvent]:
         return [e async for e in client.stream(SYSTEM, QUESTION, tools=ANSWER_TOOLS)]
