@@ -4,7 +4,8 @@ Setup (all loopback): the fake Anthropic API in its own process (first token aft
 tokens 10 ms apart); `faqstream serve` (one worker) on the demo knowledge base; a raw asyncio
 HTTP client. For each concurrency (1, 16, 64) it measures time to the first SSE `delta`, and the
 same client against the fake directly (its own time to first `content_block_delta`) — the service's
-added latency is the difference. Also answers/s at 64 streams and the service's RSS.
+added latency is the difference. Also answers/s at 64 streams, the service's RSS, and the CPU per
+answer of the service, of the fake API and of the load client (the three share the machine's cores).
 Writes bench/results/service_latency.json.
 
 `--profile` also samples the service with py-spy during the 64-stream run (or the last level run)
@@ -263,9 +264,14 @@ def main() -> None:
 
                 profiled = args.profile and concurrency == levels[-1][0]
                 spy = pyspy.record(service.pid, profile_raw) if profiled else None
+                fake_proc = psutil.Process(fake.pid)
                 cpu_before = sum(proc.cpu_times()[:2])
+                fake_before, client_before = sum(fake_proc.cpu_times()[:2]), time.process_time()
                 svc = asyncio.run(_run(concurrency, total, via_service))
-                cpu_ms = (sum(proc.cpu_times()[:2]) - cpu_before) * 1000 / max(len(svc["ends"]), 1)
+                answered = max(len(svc["ends"]), 1)
+                cpu_ms = (sum(proc.cpu_times()[:2]) - cpu_before) * 1000 / answered
+                fake_ms = (sum(fake_proc.cpu_times()[:2]) - fake_before) * 1000 / answered
+                client_ms = (time.process_time() - client_before) * 1000 / answered
                 if spy is not None:
                     pyspy.stop(spy)
                     results["profile"] = {"streams": concurrency, **pyspy.summarise(profile_raw)}
@@ -284,6 +290,9 @@ def main() -> None:
                     "added_p99_ms": _ms(added, 0.99),
                     "answers_per_s": round(svc["per_s"], 1),
                     "service_cpu_ms_per_answer": round(cpu_ms, 2),
+                    # the rest of the two cores: the fake API and this load client, per answer
+                    "fake_api_cpu_ms_per_answer": round(fake_ms, 2),
+                    "load_client_cpu_ms_per_answer": round(client_ms, 2),
                 }
                 print(concurrency, results[f"streams_{concurrency}"], flush=True)
             metrics_text = asyncio.run(_get(service_port, "/metrics"))
