@@ -43,6 +43,16 @@ Matrix = npt.NDArray[np.float32]
 # on a hostile string (which the token cap then truncates anyway).
 QUERY_CHARS_PER_TOKEN = 16
 
+# Which int8 export made the main model's vectors (part of ``Embedder.fingerprint``, so an index
+# built by another is re-embedded by the next ingest). Bumped when int8 vectors of the same text
+# move below cosine 0.999: 2 = eager-attention trace (knowledge.onnx_export EXPORT_FORMAT 2),
+# questions down to 0.9969 and passages to 0.998 against 1. The English companion's precision
+# and recipe stay out of it: its fp32 document vectors served int8 questions at the same figures.
+INT8_RECIPE = 2
+
+# onnxruntime graph optimizers the ONNX backend turns off (see ``OnnxBackend``).
+UNFUSED = ["SkipLayerNormFusion"]
+
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -166,7 +176,12 @@ class OnnxBackend:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # No busy-waiting between runs: spinning worker threads would take CPU from the event loop.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
+        # Residual add + LayerNormalization stay two nodes: onnxruntime's fused
+        # SkipLayerNormalization CPU kernel took ~8x the time of LayerNormalization (1.32, one
+        # thread), 8-12 % of a forward pass (bench/query_embedding.py, docs/benchmarks.md).
+        self._session = ort.InferenceSession(
+            str(model_path), opts, providers=["CPUExecutionProvider"], disabled_optimizers=UNFUSED
+        )
         self._names = {i.name for i in self._session.get_inputs()}
 
     def run(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Matrix:
@@ -222,6 +237,7 @@ class Embedder:
         }
         if self.precision != "fp32":  # fp32 indexes of earlier versions keep matching
             found["precision"] = self.precision
+            found["int8_recipe"] = INT8_RECIPE
         if self.english is not None:
             found["english_model"] = self.english.name
             found["english_dim"] = self.english.dim

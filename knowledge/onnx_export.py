@@ -3,6 +3,12 @@
 The exported graph includes the model's own pooling and normalisation, so ONNX Runtime returns
 exactly what ``SentenceTransformer.encode`` returns (a test pins this). After the export the
 service never imports torch.
+
+Export format 2 traces the transformer with its eager attention: the SDPA trace added masking ops
+(``IsNaN``/``Where`` on the attention weights, more shape arithmetic) that cost CPU on every
+pass. onnxruntime's fused ``Attention``/``QAttention`` was measured and not taken: no faster for
+a batch of questions, 7-bit QKV weights, Bitext hit@5 0.25 points lower (docs/benchmarks.md,
+"Query embedding CPU").
 """
 
 from __future__ import annotations
@@ -33,12 +39,12 @@ from knowledge.settings import EmbeddingSettings
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2
 
 
-def _cache_key(settings: EmbeddingSettings) -> str:
+def _cache_key(settings: EmbeddingSettings, export_format: int = EXPORT_FORMAT) -> str:
     ident, local = resolve_model(settings.model, settings.cache_dir)
-    parts: list[str] = [ident, str(EXPORT_FORMAT), settings.effective_precision]
+    parts: list[str] = [ident, str(export_format), settings.effective_precision]
     if local is not None:
         for path in sorted(local.rglob("*")):
             if path.is_file():
@@ -49,8 +55,13 @@ def _cache_key(settings: EmbeddingSettings) -> str:
     return f"{slug}-{digest}"
 
 
+def export_folder(settings: EmbeddingSettings, export_format: int = EXPORT_FORMAT) -> Path:
+    """Where the export of ``settings`` is cached (an earlier format's folder for benchmarks)."""
+    return settings.cache_dir / _cache_key(settings, export_format)
+
+
 def ensure_onnx_model(settings: EmbeddingSettings) -> Path:
-    folder = settings.cache_dir / _cache_key(settings)
+    folder = export_folder(settings)
     if (folder / "model.onnx").exists() and (folder / "info.json").exists():
         return folder
     log.warning("exporting embedding model %s to ONNX (once) in %s", settings.model, folder)
@@ -99,7 +110,7 @@ def _export(st: Any, info: ModelInfo, target: Path) -> None:
     args = tuple(sample if n != "token_type_ids" else torch.zeros_like(sample) for n in names)
     axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "sequence"} for n in names}
     axes["embedding"] = {0: "batch"}
-    with torch.inference_mode(), _quiet_tracing():
+    with torch.inference_mode(), _quiet_tracing(), _eager_attention(st):
         torch.onnx.export(
             Wrapper().eval(),
             args,
@@ -110,6 +121,29 @@ def _export(st: Any, info: ModelInfo, target: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
+
+
+@contextmanager
+def _eager_attention(st: Any) -> Iterator[None]:
+    """Trace the transformer with its eager attention (matmul, mask add, softmax, matmul);
+    restored afterwards. A model without the switch, or without eager attention, is traced as it
+    is (as export format 1 traced every model)."""
+    model = getattr(st[0], "auto_model", None) if len(st) else None
+    setter = getattr(model, "set_attn_implementation", None)
+    before = getattr(getattr(model, "config", None), "_attn_implementation", None)
+    if model is None or setter is None or before in (None, "eager"):
+        yield
+        return
+    try:
+        setter("eager")
+    except (ValueError, ImportError) as exc:  # a model without eager attention
+        log.info("tracing %s with %s attention: %s", type(model).__name__, before, exc)
+        yield
+        return
+    try:
+        yield
+    finally:
+        setter(before)
 
 
 def _quantise(source: Path, target: Path) -> None:
