@@ -32,6 +32,9 @@ from knowledge.sparse import SparseEncoder
 from knowledge.store import SearchRequest, VectorStore, open_store
 from knowledge.store.base import Collection
 
+# Rankings a hybrid search fuses at most: dense, lexical, identifiers, the English companion.
+FUSED_RANKINGS = 4
+
 
 def embed_one_by_one(embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
     """Query vectors computed one text per forward pass. An int8 model's dynamic quantisation scales
@@ -254,7 +257,20 @@ class KnowledgeBase:
 
 
 def _ranked(collection: Collection, request: SearchRequest) -> list[SearchHit]:
-    # Reciprocal-rank fusion ties often (rank 1 + rank 3 scores like rank 3 + rank 1): the
-    # passage closer in meaning goes first, so identical requests rank identically.
-    hits = collection.search(request)
+    """The store's best ``request.limit`` hits in a deterministic order.
+
+    Reciprocal-rank fusion ties often (rank 1 + rank 3 scores like rank 3 + rank 1): the passage
+    closer in meaning goes first, so identical requests rank identically. A tie across the limit
+    (the last hit kept scores like the first left out) is settled the same way, over every tied
+    candidate: the store would return an arbitrary one of them (one more hit is asked for to see
+    it; the whole fused pool only when it happens).
+    """
+    hits = _by_score(collection.search(replace(request, limit=request.limit + 1)))
+    if len(hits) > request.limit and hits[request.limit - 1].score == hits[request.limit].score:
+        everything = max(request.candidates, request.limit) * FUSED_RANKINGS
+        hits = _by_score(collection.search(replace(request, limit=everything)))
+    return hits[: request.limit]
+
+
+def _by_score(hits: list[SearchHit]) -> list[SearchHit]:
     return sorted(hits, key=lambda h: (-h.score, -(h.dense_score if h.dense_score is not None else -2.0)))
