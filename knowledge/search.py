@@ -124,6 +124,26 @@ class KnowledgeBase:
     def meta(self) -> KbMeta:
         return self.store.read_meta()
 
+    def stale_vectors(self) -> str | None:
+        """How the index's vectors were made differently from this process's question vectors
+        (another export of the model, another precision…), or None. The next ``faqstream ingest``
+        re-embeds such an index (the fingerprint is part of every document's hash); until then
+        questions meet vectors of another recipe."""
+        if self.store.active() is None:
+            return None
+        built = self.meta().fingerprint
+        changed = [
+            f"{name} {built[name]!r} → {value!r}" if name in built else f"{name} (not recorded) → {value!r}"
+            for name, value in self.embedder.fingerprint().items()
+            if built.get(name) != value
+        ]
+        if not built or not changed:
+            return None
+        return (
+            f"the knowledge base's vectors were made differently from this version's ({', '.join(changed)}): "
+            "run `faqstream ingest` on your documents once to re-embed them"
+        )
+
     def version(self) -> int:
         return self.store.read_meta().version
 

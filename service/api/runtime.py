@@ -328,6 +328,8 @@ async def build_runtime(
             )
         )
         await asyncio.to_thread(kb.embedder.embed_query, "warm-up")
+        if (stale := kb.stale_vectors()) is not None:
+            log.warning("%s", stale)
         # lingua loads its language models on first use (~7 s, blocking the event loop): load
         # them now, before /readyz says ready, not on the first question.
         await asyncio.to_thread(kb.require_languages().detect, "warm-up")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,3 +166,15 @@ def test_a_tenants_share_of_a_batch_is_also_bounded_in_characters() -> None:
 
     # a's second long question waits for the next batch; b's first always fits, whatever its size
     assert asyncio.run(main()) == [["L1500", "b5000"], ["L1500", "s2", "s2", "L10"]]
+
+
+def test_an_index_of_another_export_recipe_is_reported(tmp_path: Path) -> None:
+    """Question vectors of this version against document vectors of an earlier export: the service
+    says so at start-up (``stale_vectors``; the next ingest re-embeds such an index, as the
+    fingerprint is part of every document's hash)."""
+    with corpus_kb(make_settings(tmp_path), tmp_path) as base:
+        assert base.stale_vectors() is None
+        meta = base.meta()
+        base.store.write_meta(replace(meta, fingerprint={**meta.fingerprint, "int8_recipe": 1}))
+        stale = base.stale_vectors()
+        assert stale is not None and "int8_recipe 1 → 2" in stale and "faqstream ingest" in stale
