@@ -120,7 +120,6 @@ async def answers(
             sse_bytes(
                 events,
                 runtime.settings.service.keepalive_s,
-                pace_s=runtime.settings.service.stream_pace_s,
             ),
             media_type="text/event-stream",
             headers={**SSE_HEADERS, **headers},

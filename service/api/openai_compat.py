@@ -181,7 +181,6 @@ async def chat_completions(
                 events,
                 runtime.settings.service.keepalive_s,
                 chunks,
-                pace_s=runtime.settings.service.stream_pace_s,
             ),
             media_type="text/event-stream",
             headers={**SSE_HEADERS, **headers},

@@ -212,7 +212,7 @@ async def build_runtime(
         charges = UsageCharges(storage.ledger, budgets)
         stack.push_async_callback(charges.aclose)
         client = (
-            ClaudeClient(settings.anthropic, prices, upstream, charges)
+            ClaudeClient(settings.anthropic, prices, upstream, charges, settings.service.stream_pace_s)
             if settings.anthropic.api_key
             else None
         )

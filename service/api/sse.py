@@ -2,15 +2,10 @@
 
 One producer task drains the answer's events into a queue; a timer task puts a keep-alive marker
 in the queue whenever nothing was queued for ``keepalive_s``. The response iterates the queue —
-no task per event — and writes what is queued as one chunk. After each token the producer waits
-``pace_s`` (``SERVICE_STREAM_PACE_S``) before it asks for the next event: what Claude sent in the
-meantime waits in the socket's buffer and is read in one go, and ``service.llm.claude`` turns the
-tokens of one read into one delta, so each layer of the answer, the encoder and the socket handle
-the interval's tokens once instead of token by token. A token then reaches the client up to
-``pace_s`` later than it could have (never the first one); the service makes about a third as many
-socket writes and a third as many passes through the answer's layers per answer (per-token work was
-~10 % of its CPU at 64 streams). When the client goes away, the framework cancels the response
-iterator; its ``finally`` cancels the producer, whose cancellation closes the request to Claude.
+no task per event — and writes what is queued as one chunk (Claude's tokens arrive already
+gathered: the Claude client reads its stream at most once per ``SERVICE_STREAM_PACE_S``, see
+``service.llm.claude``). When the client goes away, the framework cancels the response iterator;
+its ``finally`` cancels the producer, whose cancellation closes the request to Claude.
 
 The events come measured and crash-safe from ``service.api.events.observed``; their data is
 ``service.api.events.event_payload`` (the same serialisation JSON answers use).
@@ -26,7 +21,7 @@ from collections.abc import AsyncIterator, Callable
 
 import anyio
 
-from service.answers.events import Delta, Event
+from service.answers.events import Event
 from service.api.events import event_payload
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -41,16 +36,11 @@ def encode(event: Event) -> bytes:
 
 class _Relay:
     def __init__(
-        self,
-        events: AsyncIterator[Event],
-        keepalive_s: float,
-        encoder: Callable[[Event], bytes],
-        pace_s: float,
+        self, events: AsyncIterator[Event], keepalive_s: float, encoder: Callable[[Event], bytes]
     ) -> None:
         self.events = events
         self.encoder = encoder
         self.keepalive_s = keepalive_s
-        self.pace_s = pace_s
         self.queue: asyncio.Queue[object] = asyncio.Queue()
         self.last_put = time.monotonic()
 
@@ -62,8 +52,6 @@ class _Relay:
         try:
             async for event in self.events:
                 self.put(self.encoder(event))
-                if self.pace_s and isinstance(event, Delta):
-                    await asyncio.sleep(self.pace_s)  # the next tokens gather upstream meanwhile
         finally:
             self.put(_END)
 
@@ -80,13 +68,10 @@ async def sse_bytes(
     events: AsyncIterator[Event],
     keepalive_s: float,
     encoder: Callable[[Event], bytes] = encode,
-    *,
-    pace_s: float = 0.0,
 ) -> AsyncIterator[bytes]:
-    """The SSE body. Events already queued when the response is ready to write go out as one chunk;
-    after a token, the next events are asked for ``pace_s`` later. ``encoder``: an event's frames
-    (the native ``encode``, or the OpenAI-compatible chunks)."""
-    relay = _Relay(events, keepalive_s, encoder, pace_s)
+    """The SSE body. Events already queued when the response is ready to write go out as one chunk.
+    ``encoder``: an event's frames (the native ``encode``, or the OpenAI-compatible chunks)."""
+    relay = _Relay(events, keepalive_s, encoder)
     producer = asyncio.ensure_future(relay.produce())
     timer = asyncio.ensure_future(relay.tick())
     try:

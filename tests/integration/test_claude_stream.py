@@ -63,26 +63,50 @@ def test_the_stream_carries_the_tool_call_after_the_text(fake: FakeAnthropic) ->
     assert request.body["tools"] == ANSWER_TOOLS and "tool_choice" not in request.body
 
 
-def test_tokens_that_arrive_while_the_reader_waits_come_as_one_delta() -> None:
-    """A consumer that reads less often (the SSE relay paces its reads) gets the tokens that arrived
-    meanwhile as one ``TextDelta``: the same text, far fewer events for every layer above."""
+def test_with_a_read_pace_the_tokens_of_an_interval_come_as_one_delta_and_the_first_at_once() -> None:
+    """``read_pace_s``: after a text delta the stream is read again that much later, and the tokens
+    that arrived meanwhile come as one ``TextDelta`` (the same text, far fewer events for every
+    layer above); the first token is never held back. Without a pace each read is its own delta."""
     text = " ".join(f"word{i}" for i in range(30))
 
-    async def body(client: ClaudeClient) -> list[StreamEvent]:
-        events: list[StreamEvent] = []
-        async for event in client.stream(SYSTEM, QUESTION):
-            events.append(event)
-            if isinstance(event, TextDelta):
-                await asyncio.sleep(0.1)  # ten tokens' worth arrive meanwhile
-        return events
+    def collect(pace: float) -> list[StreamEvent]:
+        async def main() -> list[StreamEvent]:
+            settings = AnthropicSettings(api_key=SecretStr("test"), base_url=server.base_url, timeout_s=10)
+            client = ClaudeClient(settings, read_pace_s=pace)
+            try:
+                return [event async for event in client.stream(SYSTEM, QUESTION)]
+            finally:
+                await client.close()
+
+        return asyncio.run(main())
 
     with FakeAnthropic(reply=Reply(text), token_delay_s=0.01) as server:
-        events = run_client(server, body)
-    deltas = [e.text for e in events if isinstance(e, TextDelta)]
-    assert "".join(deltas) == text
-    assert len(deltas) < 30 / 2  # one per read, not one per token
-    assert any(len(delta.split()) > 1 for delta in deltas)
-    assert isinstance(events[-1], Completed) and events[-1].stop_reason == "end_turn"
+        paced = [e.text for e in collect(0.1) if isinstance(e, TextDelta)]
+        unpaced = [e.text for e in collect(0.0) if isinstance(e, TextDelta)]
+    assert "".join(paced) == "".join(unpaced) == text
+    assert len(paced) < 30 / 2 < len(unpaced)  # one delta per read, a read per pace
+
+    async def first_token(client: ClaudeClient) -> StreamEvent:
+        stream = client.stream(SYSTEM, QUESTION)
+        try:
+            event = await asyncio.wait_for(anext(stream), 10)
+            while not isinstance(event, TextDelta):
+                event = await asyncio.wait_for(anext(stream), 10)
+            return event
+        finally:
+            await stream.aclose()
+
+    with FakeAnthropic(reply=Reply(text)) as server:
+        settings = AnthropicSettings(api_key=SecretStr("test"), base_url=server.base_url, timeout_s=10)
+
+        async def main() -> StreamEvent:
+            client = ClaudeClient(settings, read_pace_s=60)  # a pace would hold a later token 60 s
+            try:
+                return await first_token(client)
+            finally:
+                await client.close()
+
+        assert isinstance(asyncio.run(main()), TextDelta)
 
 
 def test_a_bare_signal_and_a_cut_off_one_are_still_recognised(fake: FakeAnthropic) -> None:

@@ -1,6 +1,5 @@
-"""The SSE body (service/api/sse.py ``sse_bytes``): events queued together go out as one chunk; after
-a token the next event is asked for ``pace_s`` later, so what arrives meanwhile upstream is read
-together; the first token never waits."""
+"""The SSE body (service/api/sse.py ``sse_bytes``): events queued together go out as one chunk, each
+as it comes otherwise (Claude's tokens arrive gathered: tests/integration/test_claude_stream.py)."""
 
 from __future__ import annotations
 
@@ -30,71 +29,19 @@ async def _answer(first_seen: asyncio.Event, rest: list[str]) -> AsyncIterator[E
     yield Done(stop_reason="end_turn", usage=Usage())
 
 
-async def _chunks(pace_s: float) -> list[bytes]:
+async def _chunks() -> list[bytes]:
     first_seen = asyncio.Event()
     chunks: list[bytes] = []
-    async for chunk in sse_bytes(_answer(first_seen, ["b", "c", "d"]), 60, pace_s=pace_s):
+    async for chunk in sse_bytes(_answer(first_seen, ["b", "c", "d"]), 60):
         chunks.append(chunk)
         if b'"a"' in chunk:
             first_seen.set()
     return chunks
 
 
-def test_without_pacing_each_token_is_written_as_it_comes() -> None:
-    chunks = asyncio.run(_chunks(pace_s=0))
+def test_each_token_is_written_as_it_comes() -> None:
+    chunks = asyncio.run(_chunks())
     assert [_tokens(chunk) for chunk in chunks] == [[], ["a"], ["b"], ["c"], ["d"], []]
-
-
-def test_with_pacing_the_source_is_not_asked_for_more_until_the_pace_has_passed() -> None:
-    """After each token the relay waits before it pulls again: a source with every token ready at
-    once is still read one pull per interval, and an answer cut off by the client meanwhile has
-    not pulled the rest (the tokens wait upstream, where the next read takes them together)."""
-
-    pulls: list[str] = []
-
-    async def ready() -> AsyncIterator[Event]:
-        yield META
-        for text in ["a", "b", "c"]:
-            pulls.append(text)
-            yield Delta(text)
-        yield Done(stop_reason="end_turn", usage=Usage())
-
-    async def run() -> list[bytes]:
-        stream = sse_bytes(ready(), 60, pace_s=60)
-        chunks = [await asyncio.wait_for(anext(stream), 10)]
-        if b'"a"' not in chunks[0]:
-            chunks.append(await asyncio.wait_for(anext(stream), 10))
-        for _ in range(20):  # many turns of the loop: a relay without pacing would pull b and c now
-            await asyncio.sleep(0)
-        await stream.aclose()  # type: ignore[attr-defined]
-        return chunks
-
-    chunks = asyncio.run(run())
-    assert _tokens(chunks[-1]) == ["a"]
-    assert pulls == ["a"]
-
-    pulls.clear()
-    unpaced = asyncio.run(_collect(sse_bytes(ready(), 60, pace_s=0)))
-    assert pulls == ["a", "b", "c"] and b"event: done" in unpaced
-
-
-async def _collect(stream: AsyncIterator[bytes]) -> bytes:
-    return b"".join([chunk async for chunk in _bounded(stream)])
-
-
-def test_the_first_token_is_never_held_back() -> None:
-    async def run() -> list[bytes]:
-        never = asyncio.Event()
-        stream = sse_bytes(_answer(never, ["b"]), 60, pace_s=60)
-        chunks = [await asyncio.wait_for(anext(stream), 10)]
-        if b'"a"' not in chunks[0]:
-            chunks.append(await asyncio.wait_for(anext(stream), 10))  # not after a 60 s pace
-        await stream.aclose()  # type: ignore[attr-defined]
-        return chunks
-
-    chunks = asyncio.run(run())
-    assert b"event: meta\n" in chunks[0]
-    assert _tokens(chunks[-1]) == ["a"]
 
 
 def test_a_slow_reader_gets_the_end_and_no_keep_alive_after_it() -> None:
