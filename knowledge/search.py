@@ -286,7 +286,7 @@ def _ranked(collection: Collection, request: SearchRequest) -> list[SearchHit]:
     it; the whole fused pool only when it happens).
     """
     hits = _by_score(collection.search(replace(request, limit=request.limit + 1)))
-    if len(hits) > request.limit and hits[request.limit - 1].score == hits[request.limit].score:
+    if 0 < request.limit < len(hits) and hits[request.limit - 1].score == hits[request.limit].score:
         everything = max(request.candidates, request.limit) * FUSED_RANKINGS
         hits = _by_score(collection.search(replace(request, limit=everything)))
     return hits[: request.limit]
