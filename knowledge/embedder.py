@@ -49,9 +49,7 @@ QUERY_CHARS_PER_TOKEN = 16
 # questions down to 0.9969 and passages to 0.998 against 1. The English companion's precision
 # and recipe stay out of it: its fp32 document vectors served int8 questions at the same figures.
 INT8_RECIPE = 2
-
-# onnxruntime graph optimizers the ONNX backend turns off (see ``OnnxBackend``).
-UNFUSED = ["SkipLayerNormFusion"]
+UNFUSED = ["SkipLayerNormFusion"]  # onnxruntime graph optimizers the ONNX backend turns off
 
 
 @dataclass(frozen=True)
