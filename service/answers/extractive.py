@@ -66,12 +66,15 @@ def excerpt(units: Sequence[tuple[str, bool]], question: str = "", limit: int = 
     """Whole sentences of a passage (``quotable_units``: each with whether its line ends there), at
     most about ``limit`` characters: from the first one that shares the most terms with
     ``question`` (the start when none does — a question in another language), then the ones after
-    it while they fit; lines stay lines. A list or a table after a short introduction is quoted
-    with its items, not cut at the introduction's full stop (a trial: the opening hours' bullets
-    were never quoted)."""
+    it while they fit; lines stay lines. A passage that fits ``limit`` is quoted whole (a trial: the
+    sentence with the deposit's amount was skipped for a later one sharing more words). A list or
+    a table after a short introduction is quoted with its items, not cut at the introduction's full
+    stop (a trial: the opening hours' bullets were never quoted)."""
     wanted = _terms(question)
     overlap = [len(_terms(u) & wanted) for u, _ in units]
     start = overlap.index(max(overlap)) if wanted and max(overlap) > 0 else 0
+    if sum(len(unit) + 1 for unit, _ in units) <= limit:
+        start = 0  # it all fits: nothing to choose
     # Keep the line just before the best one when both fit easily ("Opening hours:").
     if start > 0 and len(units[start - 1][0]) + len(units[start][0]) < limit // 2:
         start -= 1

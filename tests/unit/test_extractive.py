@@ -82,3 +82,18 @@ def test_an_extractive_reply_relays_no_markup_and_no_instructions_to_the_reader(
     assert pieces[2] == "\n[3] Receipts › Return window: Keep your receipt.\n"  # [2] had nothing to quote
     for hostile in ("<script", "CVV", "evil.example", "javascript:", "Ignore previous", "<b>"):
         assert hostile not in reply
+
+
+def test_a_passage_that_fits_is_quoted_whole() -> None:
+    """A trial's bike rental: the sentence with the amount came first, a later one shared more
+    of the question's words, and the quote started there — without the amount."""
+    page = (
+        "The deposit is 50 EUR for city bikes and 200 EUR for e-bikes. We accept the deposit by "
+        "credit card pre-authorisation or in cash. The deposit is released within 3 working days "
+        "after the e-bike is returned undamaged."
+    )
+    assert len(page) < EXCERPT_CHARS
+    pieces = extractive_pieces(
+        [hit(page, "Deposits", ["Deposits"])], "en", question="How much is the e-bike deposit?"
+    )
+    assert pieces[1] == f"\n[1] Deposits: {page}\n"
