@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from service.conversations.store import Turn
 from service.core.types import Citation, Mode, Usage
 from service.handoff.signals import Handoff
 from service.routing.route import Route
@@ -21,6 +22,9 @@ class Meta:
     route: Route | None = None
     handoff: Handoff | None = None
     model: str | None = None
+    # The agents' messages since the customer's previous message (``Plan.agent_messages``): a
+    # client without the events stream (an OpenAI frontend) reads them with the reply.
+    agent_messages: tuple[Turn, ...] = ()
 
 
 @dataclass(frozen=True)

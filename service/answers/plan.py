@@ -108,6 +108,18 @@ class Plan:
         return self.message_id if self.with_agent else self.question_id
 
     @property
+    def agent_messages(self) -> tuple[Turn, ...]:
+        """The agents' messages stored after the customer's latest message, oldest first."""
+        turns = self.conversation.turns if self.conversation is not None else []
+        pending: list[Turn] = []
+        for turn in reversed(turns):
+            if turn.role == "user":
+                break
+            if turn.role == "agent":
+                pending.append(turn)
+        return tuple(reversed(pending))
+
+    @property
     def session_key(self) -> str:
         return conversation_key(self.client.name, self.conversation_id)
 

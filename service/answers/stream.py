@@ -99,6 +99,7 @@ class AnswerStream:
             plan.route,
             handoff,
             model,
+            plan.agent_messages,
         )
 
     async def _fixed(

@@ -1,8 +1,9 @@
 """The reply to a customer while a person has the conversation: no retrieval, no model, no cache.
 
-``AgentRelay.events()`` yields what every answer yields — ``Meta`` (mode ``agent``, no citations),
-one ``Delta`` with the localized "your message was passed on" notice (``service.agents.notice``)
-and ``Done`` (stop reason ``with_agent``) — so the JSON, SSE and OpenAI-compatible answers carry
+``AgentRelay.events()`` yields what every answer yields — ``Meta`` (mode ``agent``, no citations,
+the agents' messages posted since the customer's previous message: ``Plan.agent_messages``), one
+``Delta`` with the localized "your message was passed on" notice (``service.agents.notice``) and
+``Done`` (stop reason ``with_agent``) — so the JSON, SSE and OpenAI-compatible answers carry
 it without a format of their own. Before ``Done`` the customer's message is stored, sent to the
 agents' webhook and recorded (``Takeover.customer_message``); the notice itself is not stored (it
 is no part of the conversation an agent reads).
@@ -34,7 +35,15 @@ class AgentRelay:
 
     async def events(self) -> AsyncGenerator[Event, None]:
         plan = self.plan
-        yield Meta(plan.conversation_id, plan.message_id, plan.language, "agent", [], plan.kb_version)
+        yield Meta(
+            plan.conversation_id,
+            plan.message_id,
+            plan.language,
+            "agent",
+            [],
+            plan.kb_version,
+            agent_messages=plan.agent_messages,
+        )
         text = passed_on(plan.language)
         yield Delta(text)
         try:

@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from service.agents.takeover import shown
 from service.answers.events import Delta, Done, Event, Failed, Meta
 from service.api.errors import AnswerFailedError, error_detail
 from service.api.schemas import AnswerResponse
@@ -35,6 +36,7 @@ def event_payload(event: Event) -> tuple[str, dict[str, Any]]:
             "intent": event.route.to_dict() if event.route is not None else None,
             "handoff": _handoff(event),
             "citations": [c.model_dump() for c in event.citations],
+            "agent_messages": [shown(t) for t in event.agent_messages],
         }
     if isinstance(event, Delta):
         return "delta", {"text": event.text}

@@ -13,10 +13,12 @@ The ``messages`` list:
   cannot replace them (nor add to them: a frontend's default system prompt would otherwise steer
   every answer);
 * earlier ``user`` / ``assistant`` turns are the history. With ``conversation_id`` (extra field)
-  naming a stored conversation, the stored turns are the history and the listed ones are ignored;
-  otherwise (the OpenAI way: the client sends the whole history each time) the listed turns seed a
-  new stored conversation (redacted like every stored turn) that the answer continues. Either way
-  ``faqstream.conversation_id`` names the conversation, so a client can send it next time.
+  naming a stored conversation, the stored turns are the history and the listed ones are ignored.
+  Without it (the OpenAI way: the client resends the whole history each time), listed turns that
+  end with a reply this service sent continue that reply's conversation (its stored turns win, as
+  with ``conversation_id``); other listed turns seed a new stored conversation (redacted like every
+  stored turn) that the answer continues (``service.api.openai_threads``). Either way
+  ``faqstream.conversation_id`` names the conversation.
 * ``tool`` / ``function`` messages are ignored; non-text content parts are refused (400).
 
 Options an answer cannot honour (``n`` > 1, ``logprobs``, JSON ``response_format``, a forced tool
@@ -28,8 +30,7 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
-from typing import Any, Literal
+from typing import Any
 
 from litestar import MediaType, Request, Response, get, post
 from litestar.di import Provide
@@ -52,16 +53,14 @@ from service.api.openai_schemas import (
     ChatMessage,
     ModelList,
 )
+from service.api.openai_threads import ChatThread, Speaker
 from service.api.openai_wire import ChatChunks, completion
 from service.api.runtime import Runtime
 from service.api.sse import SSE_HEADERS, sse_bytes
-from service.conversations.store import SessionStoreError, Turn, conversation_key
 from service.core.types import Client
-from service.privacy.pii import redact
 
 log = logging.getLogger(__name__)
 STARTED = int(time.time())
-Speaker = Literal["user", "assistant"]
 
 
 class ModelNotFoundError(FaqstreamError):
@@ -105,28 +104,6 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[Speaker, 
     return question, history
 
 
-async def seeded(
-    runtime: Runtime, client: Client, data: ChatCompletionRequest, history: list[tuple[Speaker, str]]
-) -> str | None:
-    """The conversation id the answer continues: ``conversation_id`` when stored; else, with earlier
-    turns listed, a conversation seeded from them (under ``conversation_id`` or a new id)."""
-    if not history:
-        return data.conversation_id
-    sessions = runtime.sessions
-    conversation_id = data.conversation_id or f"conv_{uuid.uuid4().hex[:20]}"
-    key = conversation_key(client.name, conversation_id)
-    try:
-        if data.conversation_id is not None and await sessions.load(key) is not None:
-            return conversation_id
-        last_user = next((text for role, text in reversed(history) if role == "user"), "")
-        language = runtime.answers.deps.languages.detect(last_user).language if last_user else "und"
-        turns = [Turn(role=role, text=redact(text), language=language) for role, text in history]
-        await sessions.append(key, turns)
-    except SessionStoreError as exc:  # as the flow: answer without history rather than fail
-        log.warning("answering without the listed history: %s", exc.message)
-    return conversation_id
-
-
 def answer_request(data: ChatCompletionRequest, question: str, conversation_id: str | None) -> AnswerRequest:
     try:
         return AnswerRequest(
@@ -168,11 +145,12 @@ async def chat_completions(
     question, history = conversation(data.messages)
     native = answer_request(data, question, data.conversation_id)
     headers = await admit(runtime, client, native)
+    thread = ChatThread(runtime, client, data, question, history)
     if history:
-        native = native.model_copy(update={"conversation_id": await seeded(runtime, client, data, history)})
+        native = native.model_copy(update={"conversation_id": await thread.conversation_id()})
     prepared = await runtime.answers.prepare(native, client, request.headers.get("accept-language"))
-    events = observed(prepared.events(), runtime.metrics, started)
     sources = data.sources or data.model == MODEL_WITH_SOURCES
+    events = observed(thread.remembering(prepared.events(), sources=sources), runtime.metrics, started)
     if data.stream:
         include_usage = data.stream_options is not None and data.stream_options.include_usage
         chunks = ChatChunks(data.model, sources=sources, include_usage=include_usage)

@@ -4,12 +4,17 @@ Every event is first serialised by ``service.api.events.event_payload`` (the nat
 serialisation), then shaped here:
 
 * streamed — ``ChatChunks`` turns each event into ``chat.completion.chunk`` frames: ``meta`` → the
-  first chunk (``role``, and the ``faqstream`` extra with conversation id, citations, language,
-  mode, handoff so far); each ``delta`` → a ``content`` chunk; ``done`` → the Sources footer when
-  asked, the last chunk (``finish_reason`` and the final ``faqstream`` extra: ``done``'s handoff
-  replaces ``meta``'s), the usage chunk with ``stream_options.include_usage``, then ``[DONE]``; a
-  ``Failed`` answer → a frame ``{"error": {…}}`` in OpenAI's shape (the SDK raises it), then ``[DONE]``.
+  first chunk (``role``, the agents' messages since the customer's previous one as text, and the
+  ``faqstream`` extra with conversation id, citations, language, mode, handoff so far); each
+  ``delta`` → a ``content`` chunk; ``done`` → the Sources footer when asked, the last chunk
+  (``finish_reason`` and the final ``faqstream`` extra: ``done``'s handoff replaces ``meta``'s),
+  the usage chunk with ``stream_options.include_usage``, then ``[DONE]``; a ``Failed`` answer → a
+  frame ``{"error": {…}}`` in OpenAI's shape (the SDK raises it), then ``[DONE]``.
 * not streamed — ``completion`` shapes the native ``AnswerResponse`` as one ``chat.completion``.
+
+Either way the assistant message's text is ``content``: the agents' messages (``relayed``), the
+answer, the Sources footer when asked — the text the client shows and resends next turn
+(``service.api.openai_threads`` remembers it).
 
 ``usage``: prompt tokens count the cached ones too (OpenAI's convention), with
 ``prompt_tokens_details.cached_tokens`` the cache reads; answers without a model call count 0.
@@ -61,6 +66,19 @@ def sources_footer(answer: str, citations: list[dict[str, Any]]) -> str:
     return "\n\nSources:\n" + "\n".join(lines)
 
 
+def relayed(messages: list[dict[str, Any]]) -> str:
+    """The agents' messages as text before the reply, labelled as the web chat labels them."""
+    labels = (f"{m['author']} (support team)" if m["author"] else "Support team" for m in messages)
+    return "".join(f"{label}: {m['text']}\n\n" for label, m in zip(labels, messages, strict=True))
+
+
+def content(fields: dict[str, Any], text: str, *, sources: bool) -> str:
+    """The assistant message as the client receives it (streamed: the chunks' text, concatenated),
+    from the answer's ``meta`` fields and its text."""
+    footer = sources_footer(text, fields["citations"]) if sources else ""
+    return relayed(fields.get("agent_messages", [])) + text + footer
+
+
 def _frame(data: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
 
@@ -102,7 +120,8 @@ class ChatChunks:
             return self._text_head + json.dumps(data["text"], ensure_ascii=False).encode() + self._text_tail
         if name == "meta":
             self.meta = data
-            return _frame(self._chunk({"role": "assistant", "content": ""}, extra=data))
+            first = {"role": "assistant", "content": relayed(data["agent_messages"])}
+            return _frame(self._chunk(first, extra=data))
         if name == "done":
             final = {**self.meta, **data}
             frames = []
@@ -122,7 +141,6 @@ class ChatChunks:
 def completion(body: dict[str, Any], model: str, *, sources: bool) -> dict[str, Any]:
     """The native answer (``AnswerResponse`` as a dict) as one ``chat.completion``."""
     extra = {k: v for k, v in body.items() if k != "answer"}
-    content = body["answer"] + (sources_footer(body["answer"], body["citations"]) if sources else "")
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -131,7 +149,7 @@ def completion(body: dict[str, Any], model: str, *, sources: bool) -> dict[str, 
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": content},
+                "message": {"role": "assistant", "content": content(body, body["answer"], sources=sources)},
                 "finish_reason": finish_reason(body["stop_reason"]),
                 "logprobs": None,
             }

@@ -28,6 +28,11 @@ class AnswerResponse(BaseModel):
         default=False,
         description="a person has the conversation: the assistant does not answer it until handed back",
     )
+    agent_messages: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="the agents' messages since the customer's previous message "
+        "({message_id, role, text, author, language, at}, as on GET /v1/conversations/{id}/messages)",
+    )
 
 
 class Circuit(BaseModel):

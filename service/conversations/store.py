@@ -2,10 +2,8 @@
 
 Two stores implement ``SessionStore``:
 
-* ``RedisSessionStore`` (``REDIS_URL`` set) — shared by every replica, so any process continues any
-  conversation. Per conversation, two keys in one Redis Cluster hash slot (the ``{id}`` hash tag),
-  where ``id`` is the pseudonym of ``<tenant>/<conversation_id>`` (``service.core.identifiers``):
-  no conversation id a caller sent becomes a key name:
+* ``RedisSessionStore`` (``REDIS_URL`` set) — shared by every replica. Per conversation, two keys in
+  one Cluster hash slot (the ``{id}`` tag: the pseudonym of ``<tenant>/<conversation_id>``, never an id):
 
   - ``<prefix>conv:{<id>}:turns`` — a LIST of turns as JSON. ``append`` is one ``MULTI`` with
     ``RPUSH`` of all new turns: concurrent appends from any number of processes never lose or
@@ -13,26 +11,22 @@ Two stores implement ``SessionStore``:
   - ``<prefix>conv:{<id>}:meta`` — a HASH: ``created_at``, ``updated_at``, ``language``,
     ``summary``, ``summarized_turns``, ``first_turn``, ``state``, ``state_since``.
 
-  ``set_summary`` is one Lua script: it replaces the summary only if it covers more turns than the
-  stored one (so a slow summariser never overwrites a newer summary) and drops summarised turns
-  beyond ``max_stored_turns`` from the head of the list. ``load`` reads both keys in one ``MULTI``
-  (a consistent snapshot). Every write refreshes the TTL of both keys.
+  ``set_summary`` (one Lua script) replaces the summary only if it covers more turns (a slow
+  summariser never overwrites a newer one) and drops summarised turns beyond ``max_stored_turns``.
+  ``load`` reads both keys in one ``MULTI``. Every write refreshes the TTL of both keys.
 
-* ``InProcessSessionStore`` (no Redis) — the same semantics in a ``cachetools.TTLCache``, for one
-  process. Expired conversations are never served and are swept on write; at most
-  ``memory_max_conversations`` are kept (least recently used evicted first).
+* ``InProcessSessionStore`` (no Redis) — the same in a ``cachetools.TTLCache``, for one process:
+  expired ones never served, at most ``memory_max_conversations`` kept (least recently used go first).
 
-Conversations are tenant-scoped: the store key is ``<tenant>/<conversation_id>`` (``conversation_key``), so
-a tenant never reads or extends another's. A ``conversation_id`` the tenant does not hold — another
-tenant's, expired, or never issued — is a 404 ``conversation_not_found`` (``ConversationNotFoundError``),
-the same in every case, so the answer tells no tenant which ids exist elsewhere.
+Conversations are tenant-scoped: the store key is ``<tenant>/<conversation_id>`` (``conversation_key``).
+An id the tenant does not hold — another tenant's, expired, never issued — is the same 404
+``conversation_not_found`` (``ConversationNotFoundError``): no tenant learns which ids exist elsewhere.
+``SessionStore.replies``: which conversation a resent transcript continues (``.threads``).
 
-``Conversation.state``: ``bot`` (the default) or ``agent`` (a person has it: ``service.agents``), in the
-meta hash, so ``load`` reads it with the turns; ``set_state`` writes only an existing conversation,
-and ``state_since`` with it: the position of the next turn (dissatisfaction counts turns from there).
+``Conversation.state``: ``bot`` or ``agent`` (a person has it: ``service.agents``), read by ``load``;
+``set_state`` writes it and ``state_since`` (the next turn's position: dissatisfaction counts from there).
 
-Turn positions are absolute: turn ``n`` is the ``n``-th turn since the conversation began, even after older
-summarised turns were dropped from storage (``Conversation.first_turn`` says how many were).
+Turn positions are absolute, even after older turns were dropped (``Conversation.first_turn``: how many).
 """
 
 from __future__ import annotations
@@ -53,6 +47,7 @@ from redis.exceptions import RedisError
 from knowledge.errors import FaqstreamError
 from knowledge.settings import _config
 from service.conversations.marks import TurnMark
+from service.conversations.threads import InProcessReplyThreads, RedisReplyThreads, ReplyThreads
 from service.core.identifiers import Pseudonyms
 from service.core.redis_keys import slot_key
 
@@ -153,6 +148,8 @@ class Conversation(BaseModel):
 
 
 class SessionStore(Protocol):
+    replies: ReplyThreads  # transcript digest → its conversation, on the same backend and TTL
+
     async def load(self, conversation_id: str) -> Conversation | None:
         """The conversation, or None when it does not exist or has expired."""
         ...
@@ -194,6 +191,7 @@ class InProcessSessionStore:
         self._entries: TTLCache[str, Conversation] = TTLCache(
             maxsize=settings.memory_max_conversations, ttl=settings.ttl_s, timer=clock
         )
+        self.replies: ReplyThreads = InProcessReplyThreads(settings.ttl_s, 4 * self._entries.maxsize, clock)
 
     async def load(self, conversation_id: str) -> Conversation | None:
         conv = self._entries.get(conversation_id)
@@ -307,6 +305,7 @@ class RedisSessionStore:
         self._owns_client = owns_client
         self._set_summary = redis.register_script(_SET_SUMMARY_LUA)
         self._set_state = redis.register_script(_SET_STATE_LUA)
+        self.replies: ReplyThreads = RedisReplyThreads(redis, settings.ttl_s, prefix=prefix)
 
     def keys(self, conversation_id: str) -> tuple[str, str]:
         """(meta, turns): one hash tag, so both live in one Cluster slot (MULTI and Lua need that);
