@@ -126,7 +126,9 @@ def test_after_a_handoff_the_chat_talks_to_the_agents(
     assert [m["text"] for m in info["agent_messages"]] == ["Hi, Ana here. Which parcel?"]
     assert fake.message_requests() == []
     (event,) = delivered(receiver, "customer_message", message_id=info["message_id"])
-    assert event.data["conversation_id"] == conversation_id and event.data["text"] == "My parcel never arrived"
+    assert (
+        event.data["conversation_id"] == conversation_id and event.data["text"] == "My parcel never arrived"
+    )
 
     # Nothing new from the agents: only the notice; the message still reaches them.
     messages.append({"role": "user", "content": "It was the blue kettle"})
@@ -136,7 +138,9 @@ def test_after_a_handoff_the_chat_talks_to_the_agents(
 
     # The agent's last word before the handback reaches the chat with the assistant's next answer.
     posted = served.client.post(f"{path}/agent-messages", json={"text": "Refund issued."}, headers=agent)
-    assert posted.status_code == 201 and served.client.post(f"{path}/handback", headers=agent).status_code == 200
+    assert (
+        posted.status_code == 201 and served.client.post(f"{path}/handback", headers=agent).status_code == 200
+    )
     fake.reset()
     messages.append({"role": "user", "content": REFUND_FAQ})
     text, info = say(sdk, messages)
@@ -144,7 +148,16 @@ def test_after_a_handoff_the_chat_talks_to_the_agents(
     assert text == "Support team: Refund issued.\n\n" + REPLY
     assert "Refund issued." in upstream_history(fake)
     roles = [m["role"] for m in stored(served, conversation_id)["messages"]]
-    assert roles == ["customer", "assistant", "agent", "customer", "customer", "agent", "customer", "assistant"]
+    assert roles == [
+        "customer",
+        "assistant",
+        "agent",
+        "customer",
+        "customer",
+        "agent",
+        "customer",
+        "assistant",
+    ]
 
 
 def test_the_same_words_elsewhere_join_no_conversation(

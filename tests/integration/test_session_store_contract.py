@@ -1,4 +1,5 @@
-"""The conversation store contract, on the in-process and the Redis store (real Redis).
+"""The conversation store contract (and its reply index, ``SessionStore.replies``), on the
+in-process and the Redis store (real Redis).
 
 Every test runs on both (``memory`` / ``redis``; ``-m "not redis"`` keeps the memory side), and random
 operation sequences run on both at once must give equal results at every step. Expiry, bounds, keys
@@ -27,6 +28,7 @@ from service.conversations.store import (
     SessionStore,
     Turn,
 )
+from service.conversations.threads import RedisReplyThreads, Thread
 from tests.contracts import BACKENDS, SEQUENCES, Clock, Tick, fresh_redis, run_on_both
 
 START = 1_700_000_000.0
@@ -222,6 +224,38 @@ async def test_a_state_change_refreshes_the_expiry(make_store: Factory) -> None:
     else:
         conv = await store.load("c1")
         assert conv is not None and conv.state == "agent"
+
+
+@pytest.mark.anyio
+async def test_replies_find_their_conversation_until_two_conversations_share_one(make_store: Factory) -> None:
+    replies = make_store().replies
+    assert await replies.find("d1") is None
+    await replies.remember("d1", Thread("c1", "m1"))
+    await replies.remember("d2", Thread("c1", "m2"))
+    assert await replies.find("d1") == Thread("c1", "m1") and await replies.find("d2") == Thread("c1", "m2")
+    await replies.remember("d1", Thread("c1", "m3"))  # the same conversation again: the newer reply
+    assert await replies.find("d1") == Thread("c1", "m3")
+
+    await replies.remember("d1", Thread("c2", "m4"))  # another conversation, the same transcript
+    assert await replies.find("d1") is None
+    await replies.remember("d1", Thread("c1", "m5"))  # ambiguous for good
+    assert await replies.find("d1") is None
+    assert await replies.find("d2") == Thread("c1", "m2")
+
+
+@pytest.mark.anyio
+async def test_a_reply_is_remembered_for_the_conversation_ttl(make_store: Factory) -> None:
+    clock = Clock(START)
+    store = make_store(clock, ttl_s=60)
+    await store.replies.remember("d1", Thread("c1", "m1"))
+    if isinstance(store, RedisSessionStore):  # Redis expires keys by its own clock: check the TTL
+        assert isinstance(store.replies, RedisReplyThreads)
+        assert 50_000 < await store.redis.pttl(store.replies.key("d1")) <= 60_000
+    else:
+        clock.now += 59
+        assert await store.replies.find("d1") == Thread("c1", "m1")
+        clock.now += 2
+        assert await store.replies.find("d1") is None
 
 
 AT = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)

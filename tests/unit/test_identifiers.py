@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from service.conversations.threads import transcript_digest
 from service.core.identifiers import Pseudonyms, normalise_user
 from service.quotas.rate_limits import InProcessRateLimiter
 from service.quotas.settings import LimitSettings
@@ -67,3 +68,27 @@ def test_end_user_buckets_are_per_tenant_not_per_key() -> None:
         ]
 
     assert asyncio.run(run()) == [True, False, True]
+
+
+def test_a_transcript_digest_is_the_tenants_and_the_users_and_ignores_spacing() -> None:
+    keyed = Pseudonyms(b"deployment secret")
+    chat = [
+        ("user", "Where is order NW-2026-004817?"),
+        ("assistant", "It left today [1].\n\nSources:\n[1] Shipping"),
+    ]
+    digest = transcript_digest(keyed, "acme", None, chat)
+    assert len(digest) == 32 and "NW-2026" not in digest
+    respaced = [
+        ("user", " Where is order  NW-2026-004817?"),
+        ("assistant", "It left today [1].\nSources: [1] Shipping\n"),
+    ]
+    assert transcript_digest(keyed, "acme", None, respaced) == digest  # a frontend that trims or re-wraps
+    assert transcript_digest(keyed, "globex", None, chat) != digest
+    assert transcript_digest(keyed, "acme", "ann@example.com", chat) != digest
+    assert transcript_digest(keyed, "acme", " Ann@Example.com", chat) == transcript_digest(
+        keyed, "acme", "ann@example.com", chat
+    )
+    assert transcript_digest(Pseudonyms(), "acme", None, chat) != digest
+    assert transcript_digest(keyed, "acme", None, [(r, t + ".") for r, t in chat]) != digest
+    swapped = [("assistant", chat[0][1]), ("user", chat[1][1])]
+    assert transcript_digest(keyed, "acme", None, swapped) != digest
