@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from fakes import FakeAnthropic
 from service.agents.notice import passed_on
@@ -48,12 +49,13 @@ def sdk(served: Served) -> Iterator[openai.OpenAI]:
 def say(sdk: openai.OpenAI, messages: Messages, *, stream: bool = False, model: str = "faqstream") -> Any:
     """One turn as a frontend makes it: the reply's text and the ``faqstream`` extra. The reply is
     appended to ``messages`` exactly as received (what the frontend resends next turn)."""
+    sent = cast(list[ChatCompletionMessageParam], messages)  # what the frontend sends: role and text
     if stream:
-        chunks = list(sdk.chat.completions.create(model=model, messages=messages, stream=True))  # type: ignore[arg-type]
+        chunks = list(sdk.chat.completions.create(model=model, messages=sent, stream=True))
         text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
         info = (chunks[-1].model_extra or {})["faqstream"]
     else:
-        completion = sdk.chat.completions.create(model=model, messages=messages)  # type: ignore[arg-type]
+        completion = sdk.chat.completions.create(model=model, messages=sent)
         text = completion.choices[0].message.content or ""
         info = (completion.model_extra or {})["faqstream"]
     messages.append({"role": "assistant", "content": text})
