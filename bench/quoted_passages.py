@@ -95,7 +95,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             passed.append((question, selected))
     print(f"{len(passed)} of {len(questions)} answerable questions pass the gate")
     langs = list(dict.fromkeys(q.lang for q in questions))
-    print(f"{'lang':8}{'n':>5}  " + "  ".join(f"{r + ': gold quoted / gold first / quoted':>42}" for r in RULES))
+    print(
+        f"{'lang':8}{'n':>5}  " + "  ".join(f"{r + ': gold quoted / gold first / quoted':>42}" for r in RULES)
+    )
     for lang in ["all", *langs]:
         rows = [(q, h) for q, h in passed if lang in ("all", q.lang)]
         cells = []
