@@ -26,6 +26,7 @@ import statistics
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bench.byo_documents import CORPUS, QUESTIONS, Question, app_settings, load_questions
 from ingest.pipeline import IngestPipeline
@@ -49,7 +50,9 @@ def after(floor: RelevanceFloor, hits: list[SearchHit], language: str) -> list[S
 RULES: dict[str, Rule] = {"before": before, "after": after}
 
 
-def figures(rows: Sequence[tuple[Question, list[SearchHit]]], rule: Rule, floor: RelevanceFloor) -> dict:
+def figures(
+    rows: Sequence[tuple[Question, list[SearchHit]]], rule: Rule, floor: RelevanceFloor
+) -> dict[str, Any]:
     gold = first = 0
     counts: list[int] = []
     for question, hits in rows:
@@ -81,9 +84,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             IngestPipeline(kb.store, kb.embedder, kb.sparse, languages, settings).run([CORPUS])
             floor = relevance_floor(kb.meta(), None, kb.embedder.name)
             detected = [languages.detect(q.text).language for q in questions]
-            results = kb.run(
-                [Query(q.text, settings.service.top_k, None, lang) for q, lang in zip(questions, detected)]
-            )
+            top_k = settings.service.top_k
+            pairs = zip(questions, detected, strict=True)
+            results = kb.run([Query(q.text, top_k, None, lang) for q, lang in pairs])
         finally:
             kb.store.close()
     print(floor.describe())

@@ -12,6 +12,7 @@ extractive answer's choice of sentence, ``service.answers.extractive``): "bikes"
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 
@@ -107,12 +108,7 @@ class SparseEncoder:
         return frozenset(words | set(_NUMBER.findall(text.casefold())))
 
 
-_SHARED: SparseEncoder | None = None
-
-
+@functools.cache
 def shared_encoder() -> SparseEncoder:
     """One process-wide encoder for ``terms`` (its tokenizers are made once per language)."""
-    global _SHARED
-    if _SHARED is None:
-        _SHARED = SparseEncoder()
-    return _SHARED
+    return SparseEncoder()

@@ -107,6 +107,6 @@ def test_scores_follow_the_order_after_an_entry_or_a_merge_moves_a_hit() -> None
         hit("x.md", "en", None, 0.8),
     ]
     for strategy in ("weighted_rank", "rank", "relevance"):
-        merged = merge_hits(original, translated, "es", 5, strategy=strategy)  # type: ignore[arg-type]
+        merged = merge_hits(original, translated, "es", 5, strategy=strategy)
         assert scores(merged) == sorted(scores(merged), reverse=True), (strategy, merged)
         assert len(set(scores(merged))) > 1

@@ -129,8 +129,8 @@ def test_the_quote_starts_at_the_sentence_the_lexical_search_would_match() -> No
     assert shipped.startswith("… Gift cards never expire. A bike is shipped") or shipped.startswith(
         "… A bike is shipped"
     ), shipped
-    policies = quote_for(["Refunds go back to the card you paid with.", "Our privacy policy lists every processor."],
-                         "Where are your privacy policies?")  # fmt: skip
+    privacy = ["Refunds go back to the card you paid with.", "Our privacy policy lists every processor."]
+    policies = quote_for(privacy, "Where are your privacy policies?")
     assert "privacy policy lists" in policies and "… " in policies[:2], policies
     german = quote_for(["Die Kaution beträgt 50 Euro.", "Samstags haben wir bis 13 Uhr geöffnet."],
                        "Habt ihr am Samstag offen?", "de")  # fmt: skip
