@@ -213,7 +213,7 @@ def ask_all(base: str, questions: Sequence[Question]) -> dict[str, Reply]:
                 language=body.get("language", ""),
                 mode=body.get("mode", ""),
                 cited=list(dict.fromkeys(c["doc_id"] for c in citations)),
-                top_score=max((c["score"] for c in citations), default=None),
+                top_score=max((c["similarity"] or 0.0 for c in citations), default=None),
                 handoff=handoff["reason"] if handoff else None,
                 reasons=list(handoff["reasons"]) if handoff else [],
                 stop_reason=body.get("stop_reason"),

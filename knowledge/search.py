@@ -58,7 +58,8 @@ def one_language_per_entry(hits: Sequence[SearchHit], language: str | None) -> l
     """``hits`` (ranked) with the translations of each entry counted once: of the hits sharing an
     ``entry_id``, only those in the question's ``language`` are kept if there are any, else those
     in the language of the entry's best-ranked hit (every chunk of that one language: they are
-    different passages, not translations). An entry keeps the rank of its best hit; hits without an
+    different passages, not translations). An entry keeps the rank of its best hit, and its kept
+    hits that score lower take that hit's ``score`` (the order and the scores agree); hits without an
     ``entry_id`` are untouched, and everything else keeps its order."""
     wanted = base_language(language or "")
     kept: dict[str, str] = {}  # entry -> the language kept
@@ -80,8 +81,8 @@ def one_language_per_entry(hits: Sequence[SearchHit], language: str | None) -> l
         entry = _entry(hit)
         if entry is None:
             out.append(hit)
-        elif entry in chunks:
-            out.extend(chunks.pop(entry))  # at the entry's first rank
+        elif entry in chunks:  # at the entry's first rank, with its score (scores follow the order)
+            out.extend(replace(chunk, score=max(chunk.score, hit.score)) for chunk in chunks.pop(entry))
     return out
 
 

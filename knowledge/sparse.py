@@ -4,10 +4,15 @@ Qdrant applies the IDF part at search time (``Modifier.IDF`` on the sparse vecto
 send term-frequency weights and nothing needs corpus statistics or a download. Documents and
 queries are tokenised with the stemmer and stop words of their language; codes such as order
 numbers and SKUs survive tokenisation unchanged, which is why this vector exists.
+
+``terms`` is the same normalisation as a set, for code that matches words without searching (the
+extractive answer's choice of sentence, ``service.answers.extractive``): "bikes" finds "bike",
+"policies" "policy", "samstags" "Samstag", "周日开门吗" "周日营业" — what the lexical search matches.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 
@@ -43,6 +48,8 @@ SPARSE_FINGERPRINT = "bm25-qdrant-edge-multilingual-v1"
 _IDENTIFIER = re.compile(
     r"[^\s,;:!?()\[\]{}\"'“”«»。，；：！？（）]*\d[^\s,;:!?()\[\]{}\"'“”«»。，；：！？（）]*"
 )
+
+_NUMBER = re.compile(r"[^\W_]*\d[^\W_]*")  # a word with a digit, cut at punctuation (``terms``)
 
 
 class SparseEncoder:
@@ -91,3 +98,17 @@ class SparseEncoder:
     def query(self, text: str, language: str | None) -> SparseVec:
         vec = self._model(language).embed_query(text)
         return SparseVec(list(vec.indices), list(vec.values))
+
+    def terms(self, text: str, language: str | None) -> frozenset[int | str]:
+        """The terms the lexical search matches ``text`` by, in ``language``'s tokenizer: its words
+        stemmed, stop words left out (the ids of ``query``), and its tokens with a digit as written
+        (casefolded, cut at punctuation: "$200" is "200", "9:00-13:00" is "9", "00", "13"): Qdrant's
+        tokenizer drops a bare number ("30 days"), and the amount is often what a customer asked."""
+        words: set[int | str] = set(self._model(language).embed_query(text).indices)
+        return frozenset(words | set(_NUMBER.findall(text.casefold())))
+
+
+@functools.cache
+def shared_encoder() -> SparseEncoder:
+    """One process-wide encoder for ``terms`` (its tokenizers are made once per language)."""
+    return SparseEncoder()

@@ -8,12 +8,13 @@ reader as instructions (titles and headings included); a passage with nothing le
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from knowledge.schema import SearchHit
+from knowledge.sparse import shared_encoder
 from service.answers.quotable import instruction_rule, quotable_units, strip_markup
 from service.core.text import clip_text, collapse
+from service.retrieval.relevance import MAX_QUOTED
 
 EXCERPT_CHARS = 420  # of each quoted passage
 
@@ -30,11 +31,20 @@ INTRO = {
 
 
 def extractive_pieces(
-    hits: Sequence[SearchHit], language: str, max_passages: int = 3, question: str = ""
+    hits: Sequence[SearchHit],
+    language: str,
+    question: str = "",
+    quoted: Collection[str] | None = None,
 ) -> list[str]:
-    """The answer as a few text pieces (streamed one per SSE ``delta``)."""
+    """The answer as a few text pieces (streamed one per SSE ``delta``): the passages of ``hits``
+    whose ids are in ``quoted`` (``RelevanceFloor.quoted`` decides; None: the first
+    ``MAX_QUOTED``), each under its ``[n]``, its place in ``hits`` (the answer's citations)."""
+    if quoted is None:
+        quoted = {hit.id for hit in hits[:MAX_QUOTED]}
     pieces = [INTRO.get(language, INTRO["en"]) + "\n"]
-    for n, hit in enumerate(hits[:max_passages], 1):
+    for n, hit in enumerate(hits, 1):
+        if hit.id not in quoted:
+            continue
         p = hit.payload
         units = [(collapse(u), line_end) for u, line_end in quotable_units(p.text)]
         units = [(u, line_end) for u, line_end in units if u]
@@ -42,36 +52,29 @@ def extractive_pieces(
             continue
         names = [collapse(strip_markup(h)) for h in [p.title, *(h for h in p.headings if h != p.title)]]
         where = " › ".join(name for name in names if name and instruction_rule(name) is None)
-        pieces.append(f"\n[{n}] {where}: {excerpt(units, question)}\n")
+        pieces.append(f"\n[{n}] {where}: {excerpt(units, question, p.language)}\n")
     return pieces
 
 
-_WORD = re.compile(r"[^\W_]+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-
-
-def _terms(text: str) -> set[str]:
-    """Rough matching terms: numbers, the first five letters of longer words ("samstags" finds
-    "Samstag"), and CJK character pairs."""
-    terms: set[str] = set()
-    for word in _WORD.findall(text.casefold()):
-        if _CJK.search(word):
-            terms.update(word[i : i + 2] for i in range(max(len(word) - 1, 1)))
-        elif word.isdigit() or len(word) >= 4:
-            terms.add(word[:5])
-    return terms
-
-
-def excerpt(units: Sequence[tuple[str, bool]], question: str = "", limit: int = EXCERPT_CHARS) -> str:
+def excerpt(
+    units: Sequence[tuple[str, bool]],
+    question: str = "",
+    language: str | None = None,
+    limit: int = EXCERPT_CHARS,
+) -> str:
     """Whole sentences of a passage (``quotable_units``: each with whether its line ends there), at
     most about ``limit`` characters: from the first one that shares the most terms with
     ``question`` (the start when none does — a question in another language), then the ones after
-    it while they fit; lines stay lines. A passage that fits ``limit`` is quoted whole (a trial: the
-    sentence with the deposit's amount was skipped for a later one sharing more words). A list or
+    it while they fit; lines stay lines. Terms are the lexical search's (``SparseEncoder.terms``:
+    stemmed words without stop words, and numbers; "bikes" finds "bike"), the question's and the
+    sentences' both read in the passage's ``language`` (a question in another language shares only
+    names and numbers). A passage that fits ``limit`` is quoted whole (a trial: the sentence with
+    the deposit's amount was skipped for a later one sharing more words). A list or
     a table after a short introduction is quoted with its items, not cut at the introduction's full
     stop (a trial: the opening hours' bullets were never quoted)."""
-    wanted = _terms(question)
-    overlap = [len(_terms(u) & wanted) for u, _ in units]
+    encoder = shared_encoder()
+    wanted = encoder.terms(question, language) if question else frozenset()
+    overlap = [len(encoder.terms(u, language) & wanted) for u, _ in units]
     start = overlap.index(max(overlap)) if wanted and max(overlap) > 0 else 0
     if sum(len(unit) + 1 for unit, _ in units) <= limit:
         start = 0  # it all fits: nothing to choose

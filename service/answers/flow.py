@@ -203,8 +203,10 @@ class AnswerService:
         )
         # The KB version's calibrated cut-off (another for passages in another language): the
         # gate, then the passages to answer from (``service.retrieval.relevance``).
-        selection = deps.relevance().select(retrieved.hits, language)
+        floor = deps.relevance()
+        selection = floor.select(retrieved.hits, language)
         plan.hits, plan.relevant = selection.hits, selection.relevant
+        plan.quoted = {hit.id for hit in floor.quoted(selection.hits, language)}
         plan.vector = retrieved.vector
         if deps.router is not None:
             plan.route = await deps.router.classify(

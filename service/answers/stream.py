@@ -119,9 +119,10 @@ class AnswerStream:
 
     async def _extractive(self, handoff: Handoff | None) -> AsyncIterator[Event]:
         yield self._meta("extractive", handoff)
-        pieces = extractive_pieces(self.plan.hits, self.plan.language, question=self.plan.request.question)
+        plan = self.plan
+        pieces = extractive_pieces(plan.hits, plan.language, plan.request.question, plan.quoted)
         if handoff is not None:
-            pieces.append("\n" + self.handoff.notice(self.plan.language, handoff))
+            pieces.append("\n" + self.handoff.notice(plan.language, handoff))
         for piece in pieces:
             yield Delta(piece)
         yield await self._done(Outcome("extractive", "".join(pieces), Usage(), None, handoff), "extractive")

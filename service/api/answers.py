@@ -30,8 +30,11 @@ Send `"stream": true` or `Accept: text/event-stream` for Server-Sent Events (sta
   `cached` | `smalltalk` | `agent`: a person has the conversation, the one delta is the notice that
   the message was passed on), `model`, `kb_version`, `intent` {intent, confidence, language, source, scores},
   `handoff` (null or {reason, reasons, summary, intent, confidence, language, citations}),
-  `citations` [{index, doc_id, title, source, section, score, quote}], `agent_messages` (the
-  agents' messages since the customer's previous one, as on `GET /v1/conversations/{id}/messages`)
+  `citations` [{index, doc_id, title, source, section, score, similarity, quote}], in retrieval
+  order: `score` is the ranking's own score (non-increasing with `index`; compare within one
+  answer), `similarity` the cosine the relevance cut-off is compared with (compare across answers),
+  `agent_messages` (the agents' messages since the customer's previous one, as on
+  `GET /v1/conversations/{id}/messages`)
 * `delta` — `{"text": "..."}`, in order; concatenated they are the answer
 * `done` — last: `stop_reason` (`smalltalk` for a greeting, thanks or goodbye answered without
   retrieval), `usage` {input_tokens, output_tokens, cache_read_input_tokens,

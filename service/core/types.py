@@ -22,7 +22,18 @@ class Citation(BaseModel):
     title: str
     source: str
     section: str
-    score: float = Field(description="cosine similarity of the passage to the question")
+    score: float = Field(
+        description="the retrieval's ranking score, which orders the citations (non-increasing with "
+        "`index`): in hybrid search the reciprocal-rank fusion of the dense, lexical and other rankings "
+        "(docs/service.md, 'Citations'). It compares passages of one answer, not answers with each "
+        "other; `similarity` does that"
+    )
+    similarity: float | None = Field(
+        default=None,
+        description="cosine similarity of the passage to the question (the embedding model's): what "
+        "the knowledge base's relevance cut-off is compared with, comparable across answers; not the "
+        "citations' order (null in answers cached before this field)",
+    )
     quote: str = Field(description="the passage given to the model")
 
 

@@ -65,7 +65,8 @@ def merge_hits(
     """One ranking from the hits of the original question and of its translation.
 
     Chunks found by both count once; the returned hit is the instance with the higher cosine
-    similarity (so the relevance floor sees the better phrasing). Strategies:
+    similarity (so the relevance floor sees the better phrasing), its ``score`` the merged value it
+    is ordered by. Strategies:
 
     - ``weighted_rank`` (``auto`` when hits carry cosines: dense and hybrid search): reciprocal-rank
       fusion of the two lists, each list weighted by its best cosine similarity. Each list keeps
@@ -118,9 +119,11 @@ def merge_hits(
             value = fused[chunk_id] * (1.0 + prefer_margin * native)
         return (-value, -native, first_seen[chunk_id])
 
-    # The two lists may hold one entry in two languages (the original's in the question's, the
+    # Each hit carries the value it is ranked by (what its citation shows as its score). The two
+    # lists may hold one entry in two languages (the original's in the question's, the
     # translation's in the documents'): counted once here too, the freed slots to the next hits.
-    return one_language_per_entry([best[i] for i in sorted(best, key=order)], language)[:k]
+    ranked = [replace(best[i], score=-order(i)[0]) for i in sorted(best, key=order)]
+    return one_language_per_entry(ranked, language)[:k]
 
 
 def _cosine(hit: SearchHit) -> float:

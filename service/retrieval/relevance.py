@@ -19,6 +19,17 @@ cash?" the printing FAQ at 0.821 and the refund page at 0.800 under 0.812) reach
 of leaving it an unrelated passage. ``relevant`` (the passages that passed the gate) is what the
 handoff rule counts; ``bench/crosslingual_cutoff.py`` and ``bench/byo_documents.py`` measure it.
 
+**What an answer without a model quotes** (``quoted``; extractive mode: no API key, or Claude
+unavailable). The first passage always, then at most two more, each only if it is nearly as
+relevant as the best passage: its lead over its own cut-off (the cross-language one for a passage
+in another language than the question's) is at most ``context_margin`` below the best passage's
+lead. The margin is the same calibrated distance as above, read from the best passage down instead
+of from the cut-off down: a passage that far under the best one is to it what an unrelated
+question's best hit is to the cut-off. The model reads every selected passage and cites what it
+uses; a reader of quotes reads them all, and a weak passage quoted after the right one buries it
+(a new user's trial: a cross-language passage far below the best one). Measured on the Basecamp
+policies (``python -m bench.quoted_passages``, docs/benchmarks.md).
+
 The second half of answerability is the model's signal: ``service.answers.prompts.ANSWER_TOOLS`` offers it
 the ``NOT_IN_DOCUMENTS`` tool, ``service.llm.claude`` recognises the call in the stream, and the answer
 flow turns it into a handoff with reason ``not_in_documents``.
@@ -37,6 +48,7 @@ from knowledge.schema import KbMeta, SearchHit
 log = logging.getLogger(__name__)
 
 FloorSource = Literal["override", "calibrated", "none"]
+MAX_QUOTED = 3  # passages an extractive answer quotes at most
 
 
 @dataclass(frozen=True)
@@ -62,13 +74,30 @@ class RelevanceFloor:
         if self.value is None:
             return Selection(list(hits), len(hits))
         floors = [self._floor(hit, language) for hit in hits]
-        scores = [hit.dense_score if hit.dense_score is not None else -1.0 for hit in hits]
+        scores = [_cosine(hit) for hit in hits]
         relevant = sum(score >= floor for score, floor in zip(scores, floors, strict=True))
         if not relevant:
             return Selection([], 0)
         margin = self.context_margin
         kept = [h for h, s, f in zip(hits, scores, floors, strict=True) if s >= f - margin]
         return Selection(kept, relevant)
+
+    def quoted(
+        self, hits: Sequence[SearchHit], language: str | None = None, at_most: int = MAX_QUOTED
+    ) -> list[SearchHit]:
+        """The passages an extractive answer quotes, in their retrieval order (module docstring:
+        "What an answer without a model quotes"): the first, and of the next ones up to ``at_most``
+        those whose lead over their own cut-off is within ``context_margin`` of the best passage's.
+        Without a calibration (no floor, an override) there is no scale: the first ``at_most``."""
+        if not hits:
+            return []
+        margin = self.context_margin
+        if self.value is None or self.source != "calibrated" or margin <= 0.0:
+            return list(hits[:at_most])
+        leads = [_cosine(hit) - self._floor(hit, language) for hit in hits]
+        best = max(leads)
+        rest = (hit for hit, lead in zip(hits[1:], leads[1:], strict=True) if lead >= best - margin)
+        return [hits[0], *rest][:at_most]
 
     def _floor(self, hit: SearchHit, language: str | None) -> float:
         assert self.value is not None
@@ -92,6 +121,10 @@ class RelevanceFloor:
         if self.source == "calibrated" and self.calibration is not None:
             return self.calibration.summary()
         return "no relevance floor (the knowledge base has no calibration; ingest again to fit one)"
+
+
+def _cosine(hit: SearchHit) -> float:
+    return hit.dense_score if hit.dense_score is not None else -1.0
 
 
 NO_FLOOR = RelevanceFloor(None, "none")

@@ -126,3 +126,35 @@ def test_with_a_key_no_translation_call_is_made(
     # (This small knowledge base is the cached prefix itself: the passages point into it.)
     assert "三个工作日" in str(requests[1]["system"]) and "Spanish" in str(requests[1]["messages"])
     assert 'ref="c' in str(requests[1]["messages"])
+
+
+def test_citations_show_the_score_they_are_ordered_by_and_their_cosine(extractive: Served) -> None:
+    """A new user's trial saw [1] 0.79 before [2] 0.83: the score was the cosine, the order the
+    hybrid ranking's. ``score`` is now the ranking's (non-increasing), ``similarity`` the cosine."""
+    for question in ("How much does a replacement SIM cost?", "在国外用流量每天多少钱？"):
+        citations = ask(extractive.client, question).meta["citations"]
+        assert len(citations) >= 3
+        scores = [c["score"] for c in citations]
+        assert scores == sorted(scores, reverse=True), citations
+        assert all(0.5 < c["similarity"] < 1.0 for c in citations), citations
+    # The cosines do not follow the order here: the English lexical and companion rankings lift
+    # the roaming page over one the multilingual model puts closer.
+    cosines = [
+        c["similarity"]
+        for c in ask(extractive.client, "What does roaming cost outside Europe?").meta["citations"]
+    ]
+    assert cosines != sorted(cosines, reverse=True), cosines
+
+
+def test_an_answer_without_a_key_quotes_only_passages_close_to_the_best(extractive: Served) -> None:
+    """Quoted: the first passage, and the others only when nearly as relevant (``RelevanceFloor.quoted``):
+    a clear English question quotes its page alone; a Chinese question about roaming quotes the
+    Chinese page the ranking puts first and the English roaming page (the answer, read against the
+    cross-language cut-off), not the unrelated ones."""
+    clear = ask(extractive.client, "Can I cancel my contract early?")
+    assert [line[:4] for line in clear.text.splitlines() if line.startswith("[")] == ["[1] "], clear.text
+    assert clear.meta["citations"][0]["doc_id"] == "cancellation.md" and len(clear.meta["citations"]) >= 3
+    roaming = ask(extractive.client, "在国外用流量每天多少钱？")
+    quoted = [int(line[1]) for line in roaming.text.splitlines() if line.startswith("[")]
+    docs = [roaming.meta["citations"][n - 1]["doc_id"] for n in quoted]
+    assert "roaming.md" in docs and "sim-replacement.md" not in docs and "cancellation.md" not in docs, docs

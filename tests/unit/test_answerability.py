@@ -454,3 +454,40 @@ def test_settings_make_the_floor_an_optional_override(
     assert ServiceSettings().relevance_floor is None
     monkeypatch.setenv("SERVICE_RELEVANCE_FLOOR", "0.42")
     assert ServiceSettings().relevance_floor == 0.42
+
+
+def test_an_answer_without_a_model_quotes_only_passages_nearly_as_relevant_as_the_best() -> None:
+    """``RelevanceFloor.quoted``: the first passage always; the next ones (three at most) only when
+    their lead over their own cut-off is within the context margin of the best lead. A new user's
+    trial: a weak cross-language passage was quoted after the answer and buried it."""
+    calibration = ans.RelevanceCalibration(
+        threshold=0.812, cross_threshold=0.779, quantiles={"unanswerable": {"p50": 0.790}}
+    )
+    floor = RelevanceFloor(calibration.threshold, "calibrated", 1, calibration)
+    margin = floor.context_margin  # 0.022
+    best = _hit("best.md", 0.900, "en")  # lead 0.088 over the English cut-off
+    close = _hit("close.md", 0.900 - margin + 0.001, "en")
+    far = _hit("far.md", 0.900 - margin - 0.001, "en")
+    # Another language's passage is read against the cross cut-off: 0.850 leads by 0.071 (kept),
+    # though its cosine is 0.05 under the best one's; 0.840 leads by 0.061 (too far).
+    translated = _hit("zh.md", 0.850, "zh")
+    weak_translated = _hit("zh-weak.md", 0.840, "zh")
+
+    def quoted(hits: list[SearchHit]) -> list[str]:
+        return [h.payload.doc_id for h in floor.quoted(hits, "en")]
+
+    assert quoted([best, far, close]) == ["best.md", "close.md"]
+    assert quoted([best, weak_translated, translated]) == ["best.md", "zh.md"]
+    # The first passage is quoted even when a later one leads (the hybrid order is kept).
+    assert quoted([far, best]) == ["far.md", "best.md"]
+    assert quoted([close, best, far]) == ["close.md", "best.md"]
+    # Three at most; none for none.
+    assert quoted([best, close, close, close]) == ["best.md", "close.md", "close.md"]
+    assert quoted([]) == []
+    # No calibration to measure with (an override, no floor): the first three, as before.
+    for uncalibrated in (RelevanceFloor(0.78, "override", 1), RelevanceFloor(None, "none")):
+        assert [h.payload.doc_id for h in uncalibrated.quoted([best, far, far, close], "en")] == [
+            "best.md",
+            "far.md",
+            "far.md",
+        ]

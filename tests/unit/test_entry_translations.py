@@ -88,3 +88,25 @@ def test_ingest_names_a_drafted_entrys_translations_alike(tmp_path: Path) -> Non
     assert [d.extra.get("entry_id") for d in docs] == ["faq-20261205-1932-04", "faq-20261205-1932-04", "x1"]
     (tmp_path / "plain.md").write_text("# Refunds\n\nText.\n", encoding="utf-8")
     assert "entry_id" not in load(SourceFile(tmp_path / "plain.md", tmp_path), settings)[0].extra
+
+
+def test_scores_follow_the_order_after_an_entry_or_a_merge_moves_a_hit() -> None:
+    """Each hit's ``score`` is the value it is ranked by (what its citation shows): a translation
+    moved up to its entry's rank takes that rank's score, a merged hit its merged value."""
+
+    def scores(hits: list[SearchHit]) -> list[float]:
+        return [h.score for h in hits]
+
+    spanish = one_language_per_entry(RANKED, "es")
+    assert spanish[0].id == "a.es.md#0" and spanish[0].score == 0.90  # a.en's rank and score
+    assert scores(spanish) == sorted(scores(spanish), reverse=True)
+    original = [hit("a.es.md", "es", "a", 0.86), hit("page.md", "en", None, 0.80)]
+    translated = [
+        hit("a.en.md", "en", "a", 0.91),
+        hit("b.en.md", "en", "b", 0.85),
+        hit("x.md", "en", None, 0.8),
+    ]
+    for strategy in ("weighted_rank", "rank", "relevance"):
+        merged = merge_hits(original, translated, "es", 5, strategy=strategy)
+        assert scores(merged) == sorted(scores(merged), reverse=True), (strategy, merged)
+        assert len(set(scores(merged))) > 1
