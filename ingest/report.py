@@ -63,7 +63,8 @@ class IngestReport:
     def summary(self) -> str:
         verb = "would change" if self.dry_run else "changed"
         head = (
-            f"{'DRY RUN: ' if self.dry_run else ''}{self.documents} documents from {self.files} files "
+            f"{'DRY RUN: ' if self.dry_run else ''}{_count(self.documents, 'document')} from "
+            f"{_count(self.files, 'file')} "
             f"in {self.seconds:.1f}s: {len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.deleted)} deleted, {len(self.unchanged)} unchanged, {len(self.skipped)} skipped"
         )
@@ -122,3 +123,8 @@ def relevance_line(relevance: dict[str, Any]) -> str:
         f"keeps {kept:.0%} of {answerable} answerable "
         f"probe questions, drops {dropped:.0%} of {unanswerable} unanswerable ones"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

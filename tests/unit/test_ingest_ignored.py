@@ -12,6 +12,7 @@ import pytest
 from faqstream.ingesting import _exit_code
 from ingest.loaders import NotADocumentError, SourceFile, load
 from ingest.pipeline import IngestPipeline
+from ingest.report import IngestReport
 from knowledge.embedder import Embedder
 from knowledge.errors import InputError
 from knowledge.language import LanguageIdentifier
@@ -85,3 +86,8 @@ def test_an_evaluation_set_in_the_folder_leaves_the_ingest_green(
         assert [s.path for s in broken.skipped] == [str(docs / "faq.jsonl")] and _exit_code(broken) == 1
     finally:
         store.close()
+
+
+def test_the_summary_counts_in_words() -> None:
+    assert IngestReport(files=1, documents=6).summary().startswith("6 documents from 1 file in")
+    assert IngestReport(files=2, documents=1).summary().startswith("1 document from 2 files in")
