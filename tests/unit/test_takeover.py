@@ -87,7 +87,7 @@ async def started(t: Takeover, conversation_id: str = "c1") -> None:
 async def test_without_a_webhook_no_handoff_moves_the_conversation() -> None:
     t, recorder = takeover(None)
     await started(t)
-    assert await t.handed_off(ACME, "c1", handoff("customer_request")) is False
+    assert await t.handed_off(ACME, "c1", handoff("customer_request"), "msg_a") is False
     assert (await t.conversation(ACME, "c1")).state == "bot" and recorder.records == []
 
 
@@ -96,7 +96,7 @@ async def test_by_default_only_a_customer_who_needs_a_person_moves_it(receiver: 
     moved = set()
     for n, reason in enumerate(REASON_ORDER):
         await started(t, f"c{n}")
-        if await t.handed_off(ACME, f"c{n}", handoff(reason)):
+        if await t.handed_off(ACME, f"c{n}", handoff(reason), "msg_a"):
             moved.add(reason)
         assert (await t.conversation(ACME, f"c{n}")).state == ("agent" if reason in moved else "bot")
     assert moved == {"customer_request", "dissatisfaction", "llm_unavailable"}
@@ -105,9 +105,9 @@ async def test_by_default_only_a_customer_who_needs_a_person_moves_it(receiver: 
 async def test_only_the_configured_reasons_move_it(receiver: Receiver) -> None:
     t, recorder = takeover(receiver, takeover_reasons=("customer_request", "dissatisfaction"))
     await started(t)
-    assert await t.handed_off(ACME, "c1", handoff("no_relevant_passages")) is False
+    assert await t.handed_off(ACME, "c1", handoff("no_relevant_passages"), "msg_a") is False
     assert (await t.conversation(ACME, "c1")).state == "bot"
-    assert await t.handed_off(ACME, "c1", handoff("dissatisfaction")) is True
+    assert await t.handed_off(ACME, "c1", handoff("dissatisfaction"), "msg_a") is True
     assert (await t.conversation(ACME, "c1")).state == "agent"
     assert recorder.records == [
         StateRecord("acme/c1", "acme", "agent", created_at=recorder.records[0].created_at)
