@@ -13,9 +13,10 @@ For the customer's client — the key it asks questions with (``answer`` scope):
 
 * ``GET /v1/conversations/{id}/events?after=<message_id>`` — Server-Sent Events: ``state``
   ``{state}`` first and on every change (``{state: "bot", message}`` when a takeover lapsed: the
-  assistant's notice, also first when the client has not seen it — ``notice_of``), ``agent_message`` (the message as the poll shows it, SSE
-  ``id`` its message id) for the agents' messages after ``after`` and then as they are posted;
-  ``: keep-alive`` comments in between. Open until the client leaves.
+  assistant's notice, also in the first one while the client has not seen it — ``notice_of``),
+  ``agent_message`` (the message as the poll shows it, SSE ``id`` its message id) for the agents'
+  messages after ``after`` and then as they are posted; ``: keep-alive`` comments in between.
+  Open until the client leaves.
 * ``GET /v1/conversations/{id}/messages?after=<message_id>`` — the poll: ``state`` and the stored
   messages after ``after`` (all kept ones when ``after`` is absent or no longer kept).
 

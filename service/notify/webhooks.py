@@ -272,7 +272,7 @@ class WebhookSender:
         try:
             await event.on_undelivered(outcome)
         except Exception:
-            log.exception("webhook %s: the hook for undelivered %s event %s failed", self.name, event.type, event.id)
+            log.exception("webhook %s: hook of %s event %s failed", self.name, event.type, event.id)
 
     async def _deliver(self, event: _Event) -> Outcome:
         retrying = AsyncRetrying(
