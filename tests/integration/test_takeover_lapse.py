@@ -29,6 +29,7 @@ from service.api.agents import takeover_of
 from service.handoff.messages import handoff_message, lapsed_message
 from service.handoff.settings import HandoffSettings
 from service.notify.webhooks import Outcome, WebhookSender, WebhookSettings
+from service.quotas.settings import LimitSettings
 from service.records.records import MessageRecord, StateRecord
 from service.settings.auth import AuthSettings
 from service.settings.database import DatabaseSettings
@@ -71,6 +72,7 @@ def serving(
             "auth": AuthSettings(api_keys=f"a={KEY}"),  # type: ignore[arg-type]
             "database": DatabaseSettings(sqlite_path=tmp / "faqstream.db"),
             "handoff": HandoffSettings(webhook_url=url, contact=CONTACT),
+            "limits": LimitSettings(records_rpm=0),  # the test polls as fast as it likes
             "webhook": WebhookSettings(
                 attempts=3, backoff_initial_s=0.01, backoff_max_s=0.05, timeout_s=30, allow_unsigned=True
             ),
