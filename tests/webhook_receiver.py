@@ -27,9 +27,11 @@ class Delivery:
 @dataclass
 class Receiver:
     """An HTTP server taking webhook POSTs. ``hold_first(match)``: the first matching delivery is
-    held unanswered until ``release()``, then refused with 500 (later attempts get 200)."""
+    held unanswered until ``release()``, then refused with 500 (later attempts get 200).
+    ``status``: what every other delivery gets (200; a refusing helpdesk: 500, 410)."""
 
     deliveries: list[Delivery] = field(default_factory=list)
+    status: int = 200
     held: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
     _match: Callable[[dict[str, Any]], bool] | None = None
@@ -57,7 +59,7 @@ class Receiver:
             if hold:
                 self._match = None
         if not hold:
-            return 200
+            return self.status
         self.held.set()
         self.released.wait(timeout=30)
         return 500

@@ -15,6 +15,9 @@ session store with the turns) and writes what agents and customers say while a p
   text: the customer sees the stored text, live and when polling alike), recorded (role ``agent``)
   and published to the customer's open event streams (``service.agents.events``). A conversation
   the assistant has is a 409 (``ConversationWithBotError``): take it over first (``take_over``).
+* ``lapse`` — a takeover whose handoff reached no one, or that no agent answered in time
+  (``service.agents.lapse`` watches for both), goes back to the assistant with a notice to the
+  customer (``service.handoff.messages.lapsed_message``).
 * ``take_over`` / ``hand_back`` — an agent takes a conversation without a handoff, or returns it
   to the assistant (``handback`` webhook event). Each change is recorded (``StateRecord``) and
   published (``state`` event). Both are idempotent: the state asked for is the answer. The store
@@ -36,20 +39,24 @@ from redis.exceptions import RedisError
 
 from knowledge.errors import FaqstreamError
 from service.agents.events import ConversationEvent, ConversationEvents, conversation_events
+from service.agents.lapse import LapseWatch, Pending, opened_by
 from service.agents.settings import AgentSettings
 from service.conversations.store import (
     Conversation,
     ConversationNotFoundError,
     ConversationState,
     SessionStore,
+    SessionStoreError,
     Turn,
     conversation_key,
 )
 from service.core.identifiers import Pseudonyms
+from service.core.metrics import Metrics
 from service.core.types import Client
 from service.handoff.delivery import delivery_of
-from service.handoff.signals import Handoff
-from service.notify.webhooks import WebhookSender
+from service.handoff.messages import lapsed_message
+from service.handoff.signals import Handoff, LapseCause
+from service.notify.webhooks import Undelivered, WebhookSender
 from service.privacy.redaction import Redaction
 from service.records.records import MessageRecord, Record, Recorder, StateRecord
 
@@ -93,11 +100,13 @@ class Takeover:
         pseudonyms: Pseudonyms,
         webhook: WebhookSender | None,
         redaction: Redaction,
+        contact: str | None,
         *,
         recorder: Recorder | None = None,
+        metrics: Metrics | None = None,
     ) -> Takeover:
         """Live events through Redis when a client is given (else in this process); leaving the
-        context ends them."""
+        context ends them (and the reply timers). ``contact``: ``HANDOFF_CONTACT``."""
         events = conversation_events(redis, prefix=prefix, pseudonyms=pseudonyms)
         return cls(
             sessions=sessions,
@@ -106,12 +115,15 @@ class Takeover:
             webhook=webhook,
             recorder=recorder,
             redaction=redaction,
+            metrics=metrics,
+            contact=contact,
         )
 
     async def __aenter__(self) -> Takeover:
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        await self.lapses.close()
         await self.events.close()
 
     def __init__(
@@ -123,13 +135,19 @@ class Takeover:
         webhook: WebhookSender | None = None,
         recorder: Recorder | None = None,
         redaction: Redaction | None = None,
+        metrics: Metrics | None = None,
+        contact: str | None = None,
     ) -> None:
+        """``contact``: ``HANDOFF_CONTACT``, in the notice of a lapsed takeover."""
         self.sessions = sessions
         self.events = events
         self.settings = settings or AgentSettings()
         self.webhook = webhook
         self.recorder = recorder
         self.redaction = redaction or Redaction()
+        self.metrics = metrics
+        self.contact = contact
+        self.lapses = LapseWatch(self.lapse, self.settings.reply_timeout_s)
 
     # --- the assistant's side -----------------------------------------------------------------
 
@@ -140,12 +158,52 @@ class Takeover:
         )
         return delivery == "takeover"
 
-    async def handed_off(self, client: Client, conversation_id: str, handoff: Handoff) -> bool:
-        """After an answer with ``handoff`` (its turns already stored): a person has it now, if it
-        moves (True)."""
+    async def handed_off(
+        self, client: Client, conversation_id: str, handoff: Handoff, message_id: str
+    ) -> bool:
+        """After the answer ``message_id`` with ``handoff`` (its turns already stored): a person has
+        it now, if it moves (True) — until the takeover lapses (``service.agents.lapse``)."""
         if not self.moves(handoff):
             return False
-        await self._change(client, conversation_id, "agent")
+        async with self.lapses.moving(Pending(client, conversation_id, message_id, handoff.language)):
+            await self._change(client, conversation_id, "agent")
+        return True
+
+    def on_undelivered(
+        self, client: Client, conversation_id: str, handoff: Handoff, message_id: str
+    ) -> Undelivered | None:
+        """The hook for the ``handoff`` event of the answer ``message_id``: a takeover whose event
+        reaches no one lapses. None when this handoff does not move the conversation."""
+        if not self.moves(handoff):
+            return None
+        return self.lapses.hook(Pending(client, conversation_id, message_id, handoff.language))
+
+    async def lapse(self, pending: Pending, cause: LapseCause) -> bool:
+        """Give the conversation back to the assistant, with the notice, if the takeover ``pending``
+        is still waiting for its agent (True when it did)."""
+        client, conversation_id = pending.client, pending.conversation_id
+        key = conversation_key(client.name, conversation_id)
+        text = lapsed_message(pending.language, cause, contact=self.contact)
+        notice = Turn(
+            role="assistant",
+            text=self.redaction.text(text),
+            language=pending.language,
+            message_id=f"msg_{uuid.uuid4().hex[:20]}",
+        )
+        try:
+            conv = await self.sessions.load(key)
+            if conv is None or not opened_by(conv, pending.message_id):
+                return False
+            await self._change(client, conversation_id, "bot", notice=notice)
+        except (SessionStoreError, ConversationNotFoundError) as exc:
+            log.error("conversation %s: the lapsed takeover stays (%s): %s", conversation_id, cause, exc)
+            return False
+        log.warning("conversation %s given back to the assistant: takeover %s", conversation_id, cause)
+        if self.metrics is not None:
+            self.metrics.takeover_lapses.labels(cause).inc()
+        if cause == "unanswered" and self.webhook is not None:  # the helpdesk has a ticket to close
+            payload = {"conversation_id": conversation_id, "client": client.name, "cause": cause}
+            self.webhook.send("handback", payload)
         return True
 
     async def customer_message(
@@ -239,12 +297,35 @@ class Takeover:
 
     # --- shared -------------------------------------------------------------------------------
 
-    async def _change(self, client: Client, conversation_id: str, state: ConversationState) -> None:
+    async def _change(
+        self, client: Client, conversation_id: str, state: ConversationState, *, notice: Turn | None = None
+    ) -> None:
+        """``notice``: the assistant's message that comes with the change (a lapsed takeover): stored
+        as the first turn after it, recorded, and in the ``state`` event as ``message``."""
         key = conversation_key(client.name, conversation_id)
         if not await self.sessions.set_state(key, state):
             raise ConversationNotFoundError()
         self._record(StateRecord(key, client.name, state))
-        await self._publish(key, ConversationEvent("state", {"state": state}))
+        event: dict[str, Any] = {"state": state}
+        if notice is not None:
+            await self.sessions.append(key, [notice])
+            assert notice.message_id is not None
+            self._record(
+                MessageRecord(
+                    key,
+                    client.name,
+                    notice.message_id,
+                    "assistant",
+                    notice.text,
+                    language=notice.language,
+                    mode="notice",
+                    status="complete",
+                    key_id=client.key,
+                    created_at=notice.at,
+                )
+            )
+            event["message"] = shown(notice)
+        await self._publish(key, ConversationEvent("state", event))
 
     def _record(self, record: Record) -> None:
         if self.recorder is not None:

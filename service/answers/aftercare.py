@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from service.agents.takeover import Takeover
 from service.answers.cited import cited_indices
 from service.answers.plan import Outcome, Plan
 from service.caching import AnswerCache, CachedAnswer, should_store
@@ -64,7 +65,9 @@ class Aftercare:
         handoff_webhook: WebhookSender | None = None,
         redaction: Redaction | None = None,
         recorder: Recorder | None = None,
+        takeover: Takeover | None = None,
     ) -> None:
+        """``takeover``: a takeover whose ``handoff`` event reaches no one lapses (``service.agents``)."""
         self.sessions = sessions
         self.conversation = conversation
         self.summarizer = summarizer
@@ -73,6 +76,7 @@ class Aftercare:
         self.handoff_webhook = handoff_webhook
         self.redaction = redaction or Redaction()
         self.recorder = recorder
+        self.takeover = takeover
         self._queue: BackgroundQueue[Job] = BackgroundQueue(
             "aftercare", _run, maxsize=QUEUE_SIZE, workers=WORKERS, on_drop=_dropped
         )
@@ -186,7 +190,13 @@ class Aftercare:
 
     async def _after(self, plan: Plan, outcome: Outcome) -> None:
         if outcome.handoff is not None and self.handoff_webhook is not None:
-            self.handoff_webhook.send("handoff", self._handoff_payload(plan, outcome.handoff))
+            hook = None
+            if self.takeover is not None:
+                hook = self.takeover.on_undelivered(
+                    plan.client, plan.conversation_id, outcome.handoff, plan.message_id
+                )
+            payload = self._handoff_payload(plan, outcome.handoff)
+            self.handoff_webhook.send("handoff", payload, on_undelivered=hook)
         await self._cache(plan, outcome)
         if outcome.mode == "generative":
             await fold_conversation(

@@ -264,7 +264,9 @@ class HandingOverStream(AnswerStream):
         assert done.handoff is not None
         plan = self.plan
         try:
-            return await self.takeover.handed_off(plan.client, plan.conversation_id, done.handoff)
+            return await self.takeover.handed_off(
+                plan.client, plan.conversation_id, done.handoff, plan.message_id
+            )
         except (SessionStoreError, ConversationNotFoundError) as exc:  # its turns were not stored
             log.warning("conversation %s stays with the assistant: %s", plan.conversation_id, exc.message)
             return False

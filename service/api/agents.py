@@ -12,9 +12,11 @@ agent``); the key's tenant is the only one whose conversations it reaches:
 For the customer's client — the key it asks questions with (``answer`` scope):
 
 * ``GET /v1/conversations/{id}/events?after=<message_id>`` — Server-Sent Events: ``state``
-  ``{state}`` first and on every change, ``agent_message`` (the message as the poll shows it, SSE
-  ``id`` its message id) for the agents' messages after ``after`` and then as they are posted;
-  ``: keep-alive`` comments in between. Open until the client leaves.
+  ``{state}`` first and on every change (``{state: "bot", message}`` when a takeover lapsed: the
+  assistant's notice, also in the first one while the client has not seen it — ``notice_of``),
+  ``agent_message`` (the message as the poll shows it, SSE ``id`` its message id) for the agents'
+  messages after ``after`` and then as they are posted; ``: keep-alive`` comments in between.
+  Open until the client leaves.
 * ``GET /v1/conversations/{id}/messages?after=<message_id>`` — the poll: ``state`` and the stored
   messages after ``after`` (all kept ones when ``after`` is absent or no longer kept).
 
@@ -171,6 +173,16 @@ async def conversation_messages(
     return Messages(conversation_id=conversation_id, state=conv.state, messages=_shown(after(conv, after_id)))
 
 
+def notice_of(conversation: Conversation, message_id: str | None) -> Turn | None:
+    """The notice the assistant took the conversation back with (a lapsed takeover: the first turn
+    since the last change of hands is its own), if the client has not seen it (after ``message_id``)."""
+    start = conversation.state_since - conversation.first_turn
+    if conversation.state != "bot" or not 0 <= start < len(conversation.turns):
+        return None
+    turn = conversation.turns[start]
+    return turn if turn.role == "assistant" and turn in after(conversation, message_id) else None
+
+
 def _frame(event: ConversationEvent) -> bytes:
     event_id = event.data.get("message_id") if event.kind == "agent_message" else None
     head = f"id: {event_id}\n" if event_id else ""
@@ -184,7 +196,10 @@ async def _stream(
         # Read after listening: a message posted in between comes both ways and is sent once.
         conv = await takeover.conversation(client, conversation_id)
         sent: set[str] = set()
-        frames = [_frame(ConversationEvent("state", {"state": conv.state}))]
+        state: dict[str, Any] = {"state": conv.state}
+        if (notice := notice_of(conv, since)) is not None:
+            state["message"] = shown(notice)
+        frames = [_frame(ConversationEvent("state", state))]
         for turn in after(conv, since):
             if turn.role == "agent" and turn.message_id is not None:
                 sent.add(turn.message_id)

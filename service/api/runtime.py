@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -287,6 +286,10 @@ async def build_runtime(
         )
         limiter = build_rate_limiter(settings.limits, redis, prefix=prefix, registry=registry)
         auth_failures = AuthFailures.build(settings.limits, redis, prefix=prefix, registry=registry)
+        parts = (sessions, redis, prefix, pseudonyms, handoff_webhook, redaction, settings.handoff.contact)
+        takeover = await stack.enter_async_context(
+            Takeover.build(settings.agents, *parts, recorder=storage.records, metrics=metrics)
+        )
         aftercare = Aftercare(
             sessions=sessions,
             conversation=settings.conversation,
@@ -296,12 +299,9 @@ async def build_runtime(
             handoff_webhook=handoff_webhook,
             redaction=redaction,
             recorder=storage.records,
+            takeover=takeover,
         )
         stack.push_async_callback(aftercare.aclose)
-        build_takeover = functools.partial(Takeover.build, recorder=storage.records)
-        takeover = await stack.enter_async_context(
-            build_takeover(settings.agents, sessions, redis, prefix, pseudonyms, handoff_webhook, redaction)
-        )
         answers = AnswerService(
             AnswerDeps(
                 settings=AnswerSettings(

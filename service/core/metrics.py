@@ -63,6 +63,13 @@ class Metrics:
         self.handoffs = Counter(
             "faqstream_handoffs_total", "Answers handed to a human, by reason", ["reason"], registry=r
         )
+        self.takeover_lapses = Counter(
+            "faqstream_takeover_lapses_total",
+            "Conversations a person was to take over, given back to the assistant with a notice: the "
+            "handoff event reached no one (undelivered) or no agent replied in time (unanswered)",
+            ["cause"],
+            registry=r,
+        )
         self.answer_cache = Counter(
             "faqstream_answer_cache_total",
             "First-turn answer-cache lookups: exact, semantic or miss",

@@ -3,11 +3,15 @@ one thing that is true for the handoff's delivery (``service.handoff.delivery``)
 over here (``takeover``), the support team was told and the assistant keeps answering (``notify``),
 or the assistant cannot pass it on and the customer may contact support directly (``none``), with
 ``HANDOFF_CONTACT`` when it is set. The eight reply languages, English for others.
+
+``lapsed_message``: what the customer reads when a takeover lapses (``service.agents.lapse``) — the
+``handoff`` event reached no one (``undelivered``) or no colleague replied in time (``unanswered``):
+the assistant has the conversation again, and how to reach a person (``HANDOFF_CONTACT``).
 """
 
 from __future__ import annotations
 
-from service.handoff.signals import Delivery, HandoffReason
+from service.handoff.signals import Delivery, HandoffReason, LapseCause
 
 _OPENING: dict[str, dict[str, str]] = {
     "customer_request": {
@@ -173,7 +177,87 @@ _REQUEST_UNROUTED = {
     "it": "Mi dispiace.",
 }
 
+# A takeover lapsed: why no colleague replies, that the assistant answers again, how to reach a person.
+_LAPSED: dict[str, dict[str, str]] = {
+    "undelivered": {
+        "en": "I'm sorry, I couldn't reach a colleague from our support team.",
+        "zh": "很抱歉，我没能联系上我们的客服同事。",
+        "es": "Lo siento, no he podido contactar con ningún compañero de nuestro equipo de atención al "
+        "cliente.",
+        "fr": "Je suis désolé, je n'ai pas pu joindre de collègue de notre service client.",
+        "de": "Das tut mir leid, ich konnte niemanden aus unserem Kundenservice erreichen.",
+        "ja": "申し訳ありません。サポート担当者に連絡がつきませんでした。",
+        "pt": "Lamento, não consegui contactar nenhum colega da nossa equipa de apoio.",
+        "it": "Mi dispiace, non sono riuscito a contattare nessun collega del nostro servizio clienti.",
+    },
+    "unanswered": {
+        "en": "I'm sorry, no colleague from our support team has been able to reply yet.",
+        "zh": "很抱歉，我们的客服同事暂时还未能回复您。",
+        "es": "Lo siento, ningún compañero de nuestro equipo de atención al cliente ha podido responderle "
+        "todavía.",
+        "fr": "Je suis désolé, aucun collègue de notre service client n'a encore pu vous répondre.",
+        "de": "Das tut mir leid, bisher konnte Ihnen niemand aus unserem Kundenservice antworten.",
+        "ja": "申し訳ありません。まだサポート担当者から返信できておりません。",
+        "pt": "Lamento, ainda nenhum colega da nossa equipa de apoio conseguiu responder-lhe.",
+        "it": "Mi dispiace, nessun collega del nostro servizio clienti è ancora riuscito a risponderle.",
+    },
+}
+
+_BACK = {
+    "en": "I'll answer your questions here again.",
+    "zh": "我会继续在这里回答您的问题。",
+    "es": "Vuelvo a responder a sus preguntas aquí.",
+    "fr": "Je réponds à nouveau à vos questions ici.",
+    "de": "Ich beantworte Ihre Fragen hier wieder selbst.",
+    "ja": "引き続き、こちらで私がご質問にお答えします。",
+    "pt": "Volto a responder às suas perguntas aqui.",
+    "it": "Torno a rispondere io alle sue domande qui.",
+}
+
+_PERSON_CONTACT = {
+    "en": "To speak to a person, please contact our support team directly: {contact}",
+    "zh": "如需人工服务，请直接联系我们的客服团队：{contact}",
+    "es": "Para hablar con una persona, póngase en contacto directamente con nuestro equipo de atención "
+    "al cliente: {contact}",
+    "fr": "Pour parler à quelqu'un, veuillez contacter directement notre service client : {contact}",
+    "de": "Wenn Sie mit einem Menschen sprechen möchten, wenden Sie sich bitte direkt an unseren "
+    "Kundenservice: {contact}",
+    "ja": "担当者とのやり取りをご希望の場合は、サポートチームへ直接お問い合わせください：{contact}",
+    "pt": "Para falar com uma pessoa, contacte diretamente a nossa equipa de apoio: {contact}",
+    "it": "Per parlare con una persona, contatti direttamente il nostro servizio clienti: {contact}",
+}
+
+_PERSON = {
+    "en": "To speak to a person, please contact our support team directly.",
+    "zh": "如需人工服务，请直接联系我们的客服团队。",
+    "es": "Para hablar con una persona, póngase en contacto directamente con nuestro equipo de atención "
+    "al cliente.",
+    "fr": "Pour parler à quelqu'un, veuillez contacter directement notre service client.",
+    "de": "Wenn Sie mit einem Menschen sprechen möchten, wenden Sie sich bitte direkt an unseren "
+    "Kundenservice.",
+    "ja": "担当者とのやり取りをご希望の場合は、サポートチームへ直接お問い合わせください。",
+    "pt": "Para falar com uma pessoa, contacte diretamente a nossa equipa de apoio.",
+    "it": "Per parlare con una persona, contatti direttamente il nostro servizio clienti.",
+}
+
 HANDOFF_LANGUAGES = tuple(_TAKEOVER)
+
+
+def _language(language: str) -> str:
+    lang = (language or "en").lower()[:2]
+    return lang if lang in _TAKEOVER else "en"
+
+
+def _joined(lang: str, parts: list[str]) -> str:
+    return ("" if lang in ("zh", "ja") else " ").join(parts)
+
+
+def lapsed_message(language: str, cause: LapseCause, *, contact: str | None = None) -> str:
+    """The notice of a lapsed takeover (``cause``) in the customer's language, with ``contact``
+    (``HANDOFF_CONTACT``, shown as is) when it is set."""
+    lang = _language(language)
+    person = _PERSON_CONTACT[lang].format(contact=contact) if contact else _PERSON[lang]
+    return _joined(lang, [_LAPSED[cause][lang], _BACK[lang], person])
 
 
 def handoff_message(
@@ -182,8 +266,7 @@ def handoff_message(
     """The customer-facing notice in their language (English for others) for a handoff with
     ``reason`` that goes where ``delivery`` says; ``contact`` (the company's, ``HANDOFF_CONTACT``)
     is shown as is."""
-    lang = (language or "en").lower()[:2]
-    lang = lang if lang in _TAKEOVER else "en"
+    lang = _language(language)
     opening = _OPENING[reason][lang]
     if delivery == "takeover":
         parts = [opening, _TAKEOVER[lang]]
@@ -196,5 +279,4 @@ def handoff_message(
             opening = _REQUEST_UNROUTED[lang]
         rest = _UNROUTED_CONTACT[lang].format(contact=contact) if contact else _UNROUTED[lang]
         parts = [opening, rest]
-    joiner = "" if lang in ("zh", "ja") else " "
-    return joiner.join(parts)
+    return _joined(lang, parts)

@@ -24,6 +24,9 @@ HandoffReason = Literal[
 REASON_ORDER: tuple[HandoffReason, ...] = get_args(HandoffReason)
 # Where a handoff goes (``service.handoff.delivery``): a person takes over, the agents are told, nobody.
 Delivery = Literal["takeover", "notify", "none"]
+# Why a takeover lapsed (``service.agents.lapse``): the ``handoff`` event reached no one, or no
+# colleague replied within ``AGENTS_REPLY_TIMEOUT_S``.
+LapseCause = Literal["undelivered", "unanswered"]
 
 
 @dataclass(frozen=True)

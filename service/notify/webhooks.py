@@ -7,6 +7,12 @@ tenacity: connection errors, timeouts, 408, 429 and 5xx, with exponential backof
 the server's ``Retry-After`` when it sends one (capped); other statuses are final. ``aclose`` stops
 accepting events and drains the queue for a bounded time.
 
+``send(..., on_undelivered=hook)``: ``hook(outcome)`` is awaited when that event is not delivered —
+``failed`` (retries exhausted), ``rejected`` (a final 4xx) or ``dropped`` (the queue was full) — so
+the sender of an event that must reach someone can act (``service.agents.lapse``: a handoff nobody
+received gives the conversation back to the assistant). Not at shutdown (``abandoned``, or an
+event sent to a closed sender): the process is going away. A failing hook is logged, never raised.
+
 Body: ``{"id", "type", "created_at", "data"}``. Headers: ``X-Faqstream-Event`` (the type),
 ``X-Faqstream-Delivery`` (the id, the same on every attempt: receivers dedupe on it) and, with
 ``WEBHOOK_SECRET`` set, ``X-Faqstream-Timestamp`` and ``X-Faqstream-Signature`` (``signing.py``).
@@ -55,6 +61,7 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
 Outcome = Literal["delivered", "failed", "rejected", "dropped", "abandoned"]
+Undelivered = Callable[[Outcome], Awaitable[None]]  # what a sender does when its event reached no one
 
 
 class WebhookSettings(BaseSettings):
@@ -105,6 +112,7 @@ class _Event:
     id: str
     type: str
     body: bytes
+    on_undelivered: Undelivered | None = None
 
 
 class WebhookMetrics:
@@ -167,11 +175,15 @@ class WebhookSender:
             on_drop=self._dropped,
         )
         self._client: httpx.AsyncClient | None = None
+        self._hooks: set[asyncio.Task[None]] = set()  # hooks of dropped events, running
 
     # --- producer side ------------------------------------------------------------------------
 
-    def send(self, event_type: str, payload: Mapping[str, Any]) -> None:
-        """Queue one event; never blocks or raises on delivery problems. Starts the workers lazily."""
+    def send(
+        self, event_type: str, payload: Mapping[str, Any], *, on_undelivered: Undelivered | None = None
+    ) -> None:
+        """Queue one event; never blocks or raises on delivery problems. Starts the workers lazily.
+        ``on_undelivered``: awaited with the outcome if the event does not reach the receiver."""
         event_id = str(uuid.uuid4())
         created = datetime.fromtimestamp(self._clock(), UTC).isoformat()
         body = json.dumps(
@@ -179,7 +191,7 @@ class WebhookSender:
             ensure_ascii=False,
             default=str,
         ).encode()
-        if self._queue.offer(_Event(event_id, event_type, body)) and not self._queue.started:
+        if self._queue.offer(_Event(event_id, event_type, body, on_undelivered)) and not self._queue.started:
             with contextlib.suppress(RuntimeError):  # no running loop: start() will pick it up
                 self.start()
 
@@ -199,6 +211,18 @@ class WebhookSender:
         for event in events:
             self._count(outcome)
             log.warning("webhook %s: %s %s event %s (%s)", self.name, outcome, event.type, event.id, why)
+            if reason == "full" and event.on_undelivered is not None:
+                self._later(event, outcome)
+
+    def _later(self, event: _Event, outcome: Outcome) -> None:
+        """Run a dropped event's hook on the running loop (``send`` was called without one: none)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self._undelivered(event, outcome))
+        self._hooks.add(task)
+        task.add_done_callback(self._hooks.discard)
 
     def _count(self, outcome: Outcome) -> None:
         self.metrics.events.labels(self.name, outcome).inc()
@@ -239,6 +263,16 @@ class WebhookSender:
                 log.exception("webhook %s: %s event %s failed unexpectedly", self.name, event.type, event.id)
                 outcome = "failed"
             self._count(outcome)
+            if outcome != "delivered":
+                await self._undelivered(event, outcome)
+
+    async def _undelivered(self, event: _Event, outcome: Outcome) -> None:
+        if event.on_undelivered is None:
+            return
+        try:
+            await event.on_undelivered(outcome)
+        except Exception:
+            log.exception("webhook %s: hook of %s event %s failed", self.name, event.type, event.id)
 
     async def _deliver(self, event: _Event) -> Outcome:
         retrying = AsyncRetrying(

@@ -38,7 +38,8 @@ class MessageView(BaseModel):
     text: str = Field(description="as stored: redacted")
     language: str | None
     mode: str | None = Field(
-        description="assistant: generative | extractive | cached | smalltalk; agent: agent"
+        description="assistant: generative | extractive | cached | smalltalk | notice (a lapsed "
+        "takeover: no colleague could be reached, docs/agents.md); agent: agent"
     )
     model: str | None
     intent: str | None

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from service.agents.settings import AgentSettings
 from service.handoff.delivery import DEFAULT_TAKEOVER_REASONS, HandoffRoutes
-from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message
+from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message, lapsed_message
 from service.handoff.policy import HandoffPolicy, decide
 from service.handoff.settings import CONTACT_MAX_CHARS, HandoffSettings
 from service.handoff.signals import REASON_ORDER, Delivery, HandoffSignals
@@ -84,6 +84,21 @@ def test_a_request_for_a_person_nobody_can_take_is_not_answered_of_course() -> N
         "I couldn't find the answer to this in our documents, and I don't want to guess. I've passed "
         "this on to our support team. In the meantime, I'm still here for any other questions."
     )
+
+
+@pytest.mark.parametrize("language", HANDOFF_LANGUAGES)
+def test_a_lapsed_takeover_is_explained_in_the_customers_language(language: str) -> None:
+    contact = "help@example.com / +34 600 000 000"
+    undelivered = lapsed_message(language, "undelivered", contact=contact)
+    unanswered = lapsed_message(language, "unanswered", contact=contact)
+    without = lapsed_message(language, "undelivered")
+    assert undelivered.endswith(contact)  # shown as is
+    assert undelivered != unanswered and unanswered.endswith(contact)
+    assert contact not in without and without.startswith(undelivered[:10])
+    assert REPLY_HERE[language] not in undelivered  # no colleague is promised any more
+    others = {lapsed_message(other, "undelivered") for other in HANDOFF_LANGUAGES if other != language}
+    assert without not in others  # its own words, not another language's
+    assert lapsed_message(language + "-XX", "unanswered") == lapsed_message(language, "unanswered")
 
 
 def test_handoff_message_fallbacks() -> None:

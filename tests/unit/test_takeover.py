@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from service.agents.events import ConversationEvent, InProcessConversationEvents
+from service.agents.lapse import Pending
 from service.agents.settings import AgentSettings
 from service.agents.takeover import ConversationWithBotError, Takeover, shown
 from service.conversations.store import (
@@ -20,6 +21,7 @@ from service.conversations.store import (
     conversation_key,
 )
 from service.core.types import Client
+from service.handoff.messages import lapsed_message
 from service.handoff.signals import REASON_ORDER, Handoff, HandoffReason
 from service.notify.webhooks import WebhookSender, WebhookSettings
 from service.records.records import MessageRecord, Record, StateRecord
@@ -87,7 +89,7 @@ async def started(t: Takeover, conversation_id: str = "c1") -> None:
 async def test_without_a_webhook_no_handoff_moves_the_conversation() -> None:
     t, recorder = takeover(None)
     await started(t)
-    assert await t.handed_off(ACME, "c1", handoff("customer_request")) is False
+    assert await t.handed_off(ACME, "c1", handoff("customer_request"), "msg_a") is False
     assert (await t.conversation(ACME, "c1")).state == "bot" and recorder.records == []
 
 
@@ -96,7 +98,7 @@ async def test_by_default_only_a_customer_who_needs_a_person_moves_it(receiver: 
     moved = set()
     for n, reason in enumerate(REASON_ORDER):
         await started(t, f"c{n}")
-        if await t.handed_off(ACME, f"c{n}", handoff(reason)):
+        if await t.handed_off(ACME, f"c{n}", handoff(reason), "msg_a"):
             moved.add(reason)
         assert (await t.conversation(ACME, f"c{n}")).state == ("agent" if reason in moved else "bot")
     assert moved == {"customer_request", "dissatisfaction", "llm_unavailable"}
@@ -105,9 +107,9 @@ async def test_by_default_only_a_customer_who_needs_a_person_moves_it(receiver: 
 async def test_only_the_configured_reasons_move_it(receiver: Receiver) -> None:
     t, recorder = takeover(receiver, takeover_reasons=("customer_request", "dissatisfaction"))
     await started(t)
-    assert await t.handed_off(ACME, "c1", handoff("no_relevant_passages")) is False
+    assert await t.handed_off(ACME, "c1", handoff("no_relevant_passages"), "msg_a") is False
     assert (await t.conversation(ACME, "c1")).state == "bot"
-    assert await t.handed_off(ACME, "c1", handoff("dissatisfaction")) is True
+    assert await t.handed_off(ACME, "c1", handoff("dissatisfaction"), "msg_a") is True
     assert (await t.conversation(ACME, "c1")).state == "agent"
     assert recorder.records == [
         StateRecord("acme/c1", "acme", "agent", created_at=recorder.records[0].created_at)
@@ -173,3 +175,29 @@ async def test_hand_back_is_idempotent_and_tells_the_agents_once(receiver: Recei
     await t.webhook.aclose()
     with pytest.raises(ConversationNotFoundError):
         await t.hand_back(ACME, "missing")
+
+
+async def test_a_lapse_gives_back_only_the_takeover_still_waiting_for_its_agent(receiver: Receiver) -> None:
+    t, recorder = takeover(receiver)
+    key = conversation_key(ACME.name, "c1")
+    turns = [Turn(role="user", text="a person please"), Turn(role="assistant", text="ok", message_id="msg_h")]
+    await t.sessions.append(key, turns)
+    pending = Pending(ACME, "c1", "msg_h", "fr")
+    assert await t.handed_off(ACME, "c1", handoff("customer_request"), "msg_h") is True
+    await t.agent_message(ACME, "c1", "Bonjour, ici Ana.", "Ana")
+    assert await t.lapse(pending, "undelivered") is False  # an agent wrote: it is theirs
+    assert (await t.conversation(ACME, "c1")).state == "agent"
+
+    await t.hand_back(ACME, "c1")
+    await t.sessions.append(key, [Turn(role="assistant", text="again", message_id="msg_h2")])
+    assert await t.handed_off(ACME, "c1", handoff("customer_request"), "msg_h2") is True
+    assert await t.lapse(pending, "undelivered") is False  # another handoff's episode
+    async with t.events.listen(key) as listener:
+        assert await t.lapse(Pending(ACME, "c1", "msg_h2", "fr"), "unanswered") is True
+        event = await listener.next(5)
+    conv = await t.conversation(ACME, "c1")
+    assert conv.state == "bot" and conv.turns[-1].role == "assistant"
+    assert conv.turns[-1].text == lapsed_message("fr", "unanswered")
+    assert event is not None and event.data == {"state": "bot", "message": shown(conv.turns[-1])}
+    assert isinstance(recorder.records[-1], MessageRecord) and recorder.records[-1].mode == "notice"
+    assert await t.lapse(Pending(ACME, "c1", "msg_h2", "fr"), "unanswered") is False  # once

@@ -144,13 +144,26 @@
     follow();
   }
 
-  function handedBack() {
+  // The assistant's notice when no colleague could be reached (a lapsed takeover), shown once.
+  function showNotice(data) {
+    if (log.querySelector(`[data-message="${CSS.escape(data.message_id)}"]`)) return;
+    const item = bubble("bot", ASSISTANT);
+    item.dataset.message = data.message_id;
+    item.querySelector(".text").textContent = data.text;
+    if (data.language) item.lang = data.language;
+  }
+
+  function handedBack(notice) {
     handedOff = false;
     store.removeItem(HANDED);
     who.textContent = "Virtual assistant — answers come from our help articles";
     who.classList.remove("handed");
-    log.append(el("p", { class: "handoff back", role: "status" },
-      "Our support team has handed this conversation back to the virtual assistant."));
+    if (notice) {
+      showNotice(notice);
+    } else {
+      log.append(el("p", { class: "handoff back", role: "status" },
+        "Our support team has handed this conversation back to the virtual assistant."));
+    }
     follow();
   }
 
@@ -158,7 +171,7 @@
     if (name === "agent_message") {
       showAgentMessage(data);
     } else if (name === "state" && data.state === "bot" && handedOff) {
-      handedBack();
+      handedBack(data.message);
       stopListening();
     } else if (name === "state" && data.state === "agent" && !handedOff) {
       handedOff = true;
@@ -434,10 +447,11 @@
         showAgentMessage(m);
       } else {
         const item = bubble("bot", ASSISTANT); // (the record holds no passed-on notices)
+        item.dataset.message = m.message_id;
         if (m.language) item.lang = m.language;
         renderCited(item.querySelector(".text"), m.text, m.citations, item.id);
         footnotes(item, m.text, m.citations);
-        if (m.status === "complete") {
+        if (m.status === "complete" && m.mode !== "notice") {
           feedbackControls(item, record.conversation_id, m.message_id, m.feedback?.thumbs);
         }
         if (m.handoff_reason) handedAt = item;
