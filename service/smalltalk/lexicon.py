@@ -211,7 +211,7 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
     },
     "nl": {
         "greeting": (
-            "hallo", "hoi", "goedemorgen", "goedemiddag", "goedenavond", "goeiemorgen", "goeiedag",
+            "hoi", "goedemorgen", "goedemiddag", "goedenavond", "goeiemorgen", "goeiedag",
             "goedendag", "hallo allemaal", "is er iemand", "is daar iemand", "ik heb een vraag",
             "ik heb een vraagje", "ik heb hulp nodig", "kunt u mij helpen", "kun je me helpen",
             "kunt u me helpen",
@@ -228,7 +228,7 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "dat is alles", "verder niets", "nee dank je", "nee dank u", "nee bedankt",
         ),
         "ack": (
-            "oké", "prima", "goed", "helemaal goed", "duidelijk", "begrepen", "top", "uitstekend", "in orde",
+            "oké", "goed", "helemaal goed", "duidelijk", "begrepen", "top", "uitstekend", "in orde",
             "akkoord", "ik snap het", "ik begrijp het", "fijn", "mooi", "geweldig", "helder",
         ),
     },
@@ -277,7 +277,7 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
     },
     "pl": {
         "greeting": (
-            "dzień dobry", "cześć", "witam", "witaj", "witam serdecznie", "hej", "dobry wieczór", "halo",
+            "dzień dobry", "cześć", "witam", "witaj", "witam serdecznie", "hej", "dobry wieczór",
             "siema", "dzień dobry państwu", "jest tam ktoś", "czy ktoś tu jest", "mam pytanie",
             "mam jedno pytanie", "potrzebuję pomocy", "czy może mi pan pomóc", "czy może mi pani pomóc",
             "czy możesz mi pomóc", "pomocy",
