@@ -18,7 +18,8 @@ _MONTHS = (
     "Januar|Februar|März|Juni|Juli|Oktober|Dezember"
 )
 _CURRENCY = (
-    r"€|\$|£|¥|₽|₩|EUR|USD|GBP|CNY|RMB|CHF|PLN|RUB|KRW|euros?|dollars?|pounds?|yuan|zł|zl|руб|元|円|欧元|美元|英镑|원"
+    r"€|\$|£|¥|₽|₩|EUR|USD|GBP|CNY|RMB|CHF|PLN|RUB|KRW|euros?|dollars?|pounds?|yuan|zł|zl|руб|"
+    r"元|円|欧元|美元|英镑|원"
 )
 # Words after which the customer quotes a reference, in the supported languages.
 _REFERENCE_WORDS = (

@@ -120,14 +120,17 @@ _TAKEOVER = {
     "it": "Passo la nostra conversazione a un collega del nostro servizio clienti, che se ne occuperà e "
     "le risponderà qui il prima possibile. Non dovrà ripetere nulla: potrà vedere quello che ci siamo "
     "già detti.",
-    "nl": "Ik draag ons gesprek over aan een collega van onze klantenservice, die het overneemt en u hier zo "
-    "snel mogelijk antwoordt. U hoeft niets te herhalen: mijn collega kan zien wat we al hebben besproken.",
-    "ru": "Я передаю наш разговор сотруднику службы поддержки: он продолжит его и ответит вам здесь как можно "
-    "скорее. Повторять ничего не нужно — сотруднику будет видна вся наша переписка.",
-    "ko": "이 대화를 고객지원팀 담당자에게 연결해 드리겠습니다. 담당자가 대화를 이어받아 최대한 빨리 이곳에서 "
-    "답변드릴 예정입니다. 지금까지 나눈 대화를 담당자가 확인할 수 있으니 같은 내용을 다시 말씀하지 않으셔도 됩니다.",
-    "pl": "Przekazuję naszą rozmowę konsultantowi z działu obsługi klienta, który ją przejmie i odpowie tutaj "
-    "najszybciej, jak to możliwe. Nie trzeba niczego powtarzać: konsultant zobaczy całą dotychczasową rozmowę.",
+    "nl": "Ik draag ons gesprek over aan een collega van onze klantenservice, die het overneemt en u "
+    "hier zo snel mogelijk antwoordt. U hoeft niets te herhalen: mijn collega kan zien wat we al "
+    "hebben besproken.",
+    "ru": "Я передаю наш разговор сотруднику службы поддержки: он продолжит его и ответит вам здесь "
+    "как можно скорее. Повторять ничего не нужно — сотруднику будет видна вся наша переписка.",
+    "ko": "이 대화를 고객지원팀 담당자에게 연결해 드리겠습니다. 담당자가 대화를 이어받아 최대한 "
+    "빨리 이곳에서 답변드릴 예정입니다. 지금까지 나눈 대화를 담당자가 확인할 수 있으니 같은 내용을 "
+    "다시 말씀하지 않으셔도 됩니다.",
+    "pl": "Przekazuję naszą rozmowę konsultantowi z działu obsługi klienta, który ją przejmie i "
+    "odpowie tutaj najszybciej, jak to możliwe. Nie trzeba niczego powtarzać: konsultant zobaczy całą "
+    "dotychczasową rozmowę.",
 }
 
 # ``notify``: the agents got the handoff; nothing is promised beyond that, and the assistant goes on.
@@ -145,12 +148,12 @@ _NOTIFIED = {
     "pergunta.",
     "it": "Ho inoltrato la sua richiesta al nostro servizio clienti. Nel frattempo, resto a sua "
     "disposizione per qualsiasi altra domanda.",
-    "nl": "Ik heb dit doorgegeven aan onze klantenservice. Intussen kunt u mij gerust andere vragen blijven "
-    "stellen.",
+    "nl": "Ik heb dit doorgegeven aan onze klantenservice. Intussen kunt u mij gerust andere vragen "
+    "blijven stellen.",
     "ru": "Ваш запрос передан в нашу службу поддержки. А пока вы можете задать мне любые другие вопросы.",
     "ko": "이 내용을 고객지원팀에 전달했습니다. 그동안 다른 궁금한 점이 있으시면 언제든지 물어봐 주세요.",
-    "pl": "Sprawa została przekazana do naszego działu obsługi klienta. W międzyczasie chętnie odpowiem na "
-    "inne pytania.",
+    "pl": "Sprawa została przekazana do naszego działu obsługi klienta. W międzyczasie chętnie "
+    "odpowiem na inne pytania.",
 }
 
 _ALSO_CONTACT = {
@@ -185,13 +188,13 @@ _UNROUTED = {
     "nossa equipa de apoio.",
     "it": "Da qui non posso passare questa conversazione a un collega, ma può contattare direttamente il "
     "nostro servizio clienti.",
-    "nl": "Ik kan dit gesprek vanaf hier niet doorzetten naar een collega, maar u kunt gerust rechtstreeks "
-    "contact opnemen met onze klantenservice.",
-    "ru": "Отсюда я не могу передать этот разговор сотруднику, но вы можете напрямую связаться с нашей службой "
-    "поддержки.",
+    "nl": "Ik kan dit gesprek vanaf hier niet doorzetten naar een collega, maar u kunt gerust "
+    "rechtstreeks contact opnemen met onze klantenservice.",
+    "ru": "Отсюда я не могу передать этот разговор сотруднику, но вы можете напрямую связаться с "
+    "нашей службой поддержки.",
     "ko": "여기에서는 대화를 담당자에게 연결해 드릴 수 없지만, 고객지원팀에 직접 문의하실 수 있습니다.",
-    "pl": "Stąd nie mogę przekazać tej rozmowy konsultantowi, ale zapraszamy do bezpośredniego kontaktu z "
-    "naszym działem obsługi klienta.",
+    "pl": "Stąd nie mogę przekazać tej rozmowy konsultantowi, ale zapraszamy do bezpośredniego "
+    "kontaktu z naszym działem obsługi klienta.",
 }
 
 _UNROUTED_CONTACT = {
@@ -209,14 +212,14 @@ _UNROUTED_CONTACT = {
     "nossa equipa de apoio: {contact}",
     "it": "Da qui non posso passare questa conversazione a un collega, ma può contattare direttamente il "
     "nostro servizio clienti: {contact}",
-    "nl": "Ik kan dit gesprek vanaf hier niet doorzetten naar een collega, maar u kunt rechtstreeks contact "
-    "opnemen met onze klantenservice: {contact}",
-    "ru": "Отсюда я не могу передать этот разговор сотруднику, но вы можете напрямую связаться с нашей службой "
-    "поддержки: {contact}",
-    "ko": "여기에서는 대화를 담당자에게 연결해 드릴 수 없지만, 다음 연락처로 고객지원팀에 직접 문의하실 수 "
-    "있습니다: {contact}",
-    "pl": "Stąd nie mogę przekazać tej rozmowy konsultantowi, ale można skontaktować się bezpośrednio z naszym "
-    "działem obsługi klienta: {contact}",
+    "nl": "Ik kan dit gesprek vanaf hier niet doorzetten naar een collega, maar u kunt rechtstreeks "
+    "contact opnemen met onze klantenservice: {contact}",
+    "ru": "Отсюда я не могу передать этот разговор сотруднику, но вы можете напрямую связаться с "
+    "нашей службой поддержки: {contact}",
+    "ko": "여기에서는 대화를 담당자에게 연결해 드릴 수 없지만, 다음 연락처로 고객지원팀에 직접 "
+    "문의하실 수 있습니다: {contact}",
+    "pl": "Stąd nie mogę przekazać tej rozmowy konsultantowi, ale można skontaktować się bezpośrednio "
+    "z naszym działem obsługi klienta: {contact}",
 }
 
 # The customer asked for a person and none can be reached: "Of course." would promise one.

@@ -216,14 +216,18 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "ik heb een vraagje", "ik heb hulp nodig", "kunt u mij helpen", "kun je me helpen",
             "kunt u me helpen",
         ),
-        "how_are_you": ("hoe gaat het", "hoe gaat het met u", "hoe gaat het met je", "hoe is het", "alles goed"),
+        "how_are_you": (
+            "hoe gaat het", "hoe gaat het met u", "hoe gaat het met je", "hoe is het", "alles goed",
+        ),
         "thanks": (
-            "dank je", "dank u", "dank je wel", "dank u wel", "bedankt", "hartelijk bedankt", "heel erg bedankt",
+            "dank je", "dank u", "dank je wel", "dank u wel", "bedankt", "hartelijk bedankt",
+            "heel erg bedankt",
             "erg bedankt", "hartelijk dank", "heel hartelijk bedankt", "dankjewel", "dankuwel",
             "bedankt voor uw hulp", "bedankt voor de hulp", "dank voor uw hulp",
         ),
         "goodbye": (
-            "doei", "tot ziens", "tot later", "tot straks", "tot de volgende keer", "fijne dag", "fijne dag nog",
+            "doei", "tot ziens", "tot later", "tot straks", "tot de volgende keer", "fijne dag",
+            "fijne dag nog",
             "nog een fijne dag", "prettige dag", "goedenacht", "welterusten", "dat was het", "dat was alles",
             "dat is alles", "verder niets", "nee dank je", "nee dank u", "nee bedankt",
         ),
@@ -235,7 +239,8 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
     "ru": {
         "greeting": (
             "привет", "здравствуйте", "здравствуй", "добрый день", "доброе утро", "добрый вечер",
-            "приветствую", "доброго дня", "есть кто", "есть кто-нибудь", "тут есть кто-нибудь", "у меня вопрос",
+            "приветствую", "доброго дня", "есть кто", "есть кто-нибудь", "тут есть кто-нибудь",
+            "у меня вопрос",
             "у меня есть вопрос", "мне нужна помощь", "помогите", "помогите пожалуйста",
             "вы можете мне помочь", "можете помочь",
         ),
@@ -247,7 +252,8 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
         ),
         "goodbye": (
             "до свидания", "пока", "всего доброго", "всего хорошего", "хорошего дня", "хорошего вечера",
-            "до встречи", "спокойной ночи", "это всё", "это все", "больше ничего", "нет спасибо", "у меня всё",
+            "до встречи", "спокойной ночи", "это всё", "это все", "больше ничего", "нет спасибо",
+            "у меня всё",
         ),
         "ack": (
             "хорошо", "ладно", "понятно", "понял", "поняла", "ясно", "отлично", "окей", "ок", "договорились",
@@ -257,12 +263,14 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
     "ko": {
         "greeting": (
             "안녕하세요", "안녕하십니까", "안녕", "하이", "여보세요", "저기요", "계세요", "질문이 있어요",
-            "질문이 있습니다", "질문 있습니다", "질문 있어요", "문의드립니다", "문의드릴게 있어요", "도와주세요",
+            "질문이 있습니다", "질문 있습니다", "질문 있어요", "문의드립니다", "문의드릴게 있어요",
+            "도와주세요",
             "도움이 필요해요", "도움이 필요합니다", "좋은 아침입니다",
         ),
         "how_are_you": ("잘 지내세요", "잘 지내요", "어떻게 지내세요", "잘 지내셨어요", "별일 없으시죠"),
         "thanks": (
-            "감사합니다", "감사해요", "고맙습니다", "고마워요", "고마워", "정말 감사합니다", "대단히 감사합니다",
+            "감사합니다", "감사해요", "고맙습니다", "고마워요", "고마워", "정말 감사합니다",
+            "대단히 감사합니다",
             "너무 감사합니다", "감사드립니다", "정말 고맙습니다", "도움 감사합니다", "도와주셔서 감사합니다",
             "답변 감사합니다", "땡큐", "감사",
         ),
@@ -289,11 +297,13 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "dziękujemy", "uprzejmie dziękuję",
         ),
         "goodbye": (
-            "do widzenia", "do zobaczenia", "na razie", "pa", "papa", "miłego dnia", "dobranoc", "to wszystko",
+            "do widzenia", "do zobaczenia", "na razie", "pa", "papa", "miłego dnia", "dobranoc",
+            "to wszystko",
             "nic więcej", "nie dziękuję", "pozdrawiam",
         ),
         "ack": (
-            "dobrze", "w porządku", "rozumiem", "jasne", "świetnie", "okej", "zrozumiałem", "zrozumiałam", "dobra",
+            "dobrze", "w porządku", "rozumiem", "jasne", "świetnie", "okej", "zrozumiałem", "zrozumiałam",
+            "dobra",
             "spoko", "idealnie", "doskonale", "zgoda",
         ),
     },

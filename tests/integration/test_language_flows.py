@@ -14,7 +14,7 @@ import pytest
 from service.conversations.store import conversation_key
 from service.handoff.messages import handoff_message
 from service.handoff.policy import HandoffPolicy
-from service.smalltalk import REPLIES
+from service.smalltalk import REPLIES, Kind
 from tests.service_harness import Served, ask, in_process, service_settings
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,9 @@ def test_a_request_for_a_person_gets_the_notice_in_the_customers_language(
 
 
 @pytest.mark.parametrize(("message", "kind"), [("Dzień dobry!", "greeting"), ("Dziękuję!", "thanks")])
-def test_polish_greetings_and_thanks_are_small_talk_in_polish(served: Served, message: str, kind: str) -> None:
+def test_polish_greetings_and_thanks_are_small_talk_in_polish(
+    served: Served, message: str, kind: Kind
+) -> None:
     answer = ask(served.client, message)
     assert answer.done["stop_reason"] == "smalltalk", answer.text
     assert answer.meta["language"] == "pl" and answer.meta["citations"] == []
@@ -82,7 +84,10 @@ def test_two_german_complaints_hand_off(served: Served) -> None:
 # Two ordinary questions per language, each with the language's "not" (and the German one asking
 # what happens *if* the customer is not satisfied): no turn counts, no dissatisfaction handoff.
 POLICY_QUESTIONS = {
-    "de": ("Warum ist die Lieferung am Sonntag nicht möglich?", "Was passiert, wenn ich nicht zufrieden bin?"),
+    "de": (
+        "Warum ist die Lieferung am Sonntag nicht möglich?",
+        "Was passiert, wenn ich nicht zufrieden bin?",
+    ),
     "pl": ("Dlaczego sklep nie jest otwarty w niedzielę?", "Co jeśli nie jestem zadowolona z produktu?"),
     "nl": ("Waarom is de winkel niet open op zondag?", "Wat als ik niet tevreden ben over mijn bestelling?"),
     "ru": ("Почему доставка не работает по воскресеньям?", "Можно ли вернуть товар, если я недоволен?"),

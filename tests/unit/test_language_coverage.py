@@ -70,7 +70,9 @@ def _human_keywords(language: str) -> bool:
 
 TABLES: dict[str, Callable[[str], bool]] = {
     "handoff notices (service/handoff/messages.py)": _handoff_notices,
-    "passed-on notice (service/agents/notice.py)": lambda lang: lang == "en" or passed_on(lang) != passed_on("en"),
+    "passed-on notice (service/agents/notice.py)": lambda lang: (
+        lang == "en" or passed_on(lang) != passed_on("en")
+    ),
     "extractive intro (service/answers/extractive.py INTRO)": lambda lang: lang in INTRO,
     "small talk (service/smalltalk)": _smalltalk,
     "dissatisfaction lexicon (service/handoff/dissatisfaction.yaml)": _dissatisfaction,
@@ -93,9 +95,22 @@ def test_the_check_fails_for_a_language_without_texts() -> None:
 # ---------------------------------------------------------------- the new languages' lexicons
 
 SMALL_TALK = {
-    "pl": ["Dzień dobry!", "Dziękuję!", "dziekuje bardzo", "Cześć, co słychać?", "Dzięki za pomoc!", "Do widzenia"],
+    "pl": [
+        "Dzień dobry!",
+        "Dziękuję!",
+        "dziekuje bardzo",
+        "Cześć, co słychać?",
+        "Dzięki za pomoc!",
+        "Do widzenia",
+    ],
     "nl": ["Goedemorgen!", "Dank je wel!", "Bedankt voor de hulp", "Oké, tot ziens", "Hoe gaat het?"],
-    "ru": ["Здравствуйте!", "Спасибо большое!", "Спасибо за помощь", "Хорошо, до свидания", "Привет, как дела?"],
+    "ru": [
+        "Здравствуйте!",
+        "Спасибо большое!",
+        "Спасибо за помощь",
+        "Хорошо, до свидания",
+        "Привет, как дела?",
+    ],
     "ko": ["안녕하세요!", "감사합니다!", "정말 감사합니다", "알겠습니다, 좋은 하루 보내세요", "잘 지내세요?"],
 }
 # Short real requests that start like small talk: not small talk.
@@ -122,7 +137,11 @@ def test_requests_that_open_politely_are_not_small_talk(text: str) -> None:
 
 # Requests for a person: the keyword layer catches them (confidence 0.95, a customer_request).
 ASKS_FOR_A_PERSON = {
-    "pl": ["Chcę porozmawiać z człowiekiem.", "Czy mogę rozmawiać z konsultantem?", "Połącz mnie z konsultantem"],
+    "pl": [
+        "Chcę porozmawiać z człowiekiem.",
+        "Czy mogę rozmawiać z konsultantem?",
+        "Połącz mnie z konsultantem",
+    ],
     "nl": ["Ik wil met een medewerker spreken", "Kan ik praten met een echt persoon?", "Verbind me door"],
     "ru": ["Я хочу поговорить с оператором", "Соедините меня с живым человеком", "Позовите оператора"],
     "ko": ["상담원 연결해 주세요", "사람이랑 얘기하고 싶어요", "실제 사람과 대화할 수 있나요?"],

@@ -13,10 +13,10 @@ import yaml
 from pydantic import SecretStr
 
 from fakes import FakeAnthropic, Hang, Status, tool_inputs
-from knowledge.settings import IngestSettings
 from knowledge.embedder import Embedder
 from knowledge.errors import ConfigError
 from knowledge.language import LanguageIdentifier, base_language
+from knowledge.settings import IngestSettings
 from service.handoff.policy import handoff_reasons
 from service.handoff.settings import HandoffSettings
 from service.handoff.signals import HandoffSignals

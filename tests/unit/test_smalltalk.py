@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from knowledge.settings import IngestSettings
 from service import smalltalk
 from service.answers.plan import opening
 from service.conversations.history import retrieval_query
 from service.conversations.store import Conversation, Turn
-from knowledge.settings import IngestSettings
 from service.smalltalk import LEXICON, NEUTRAL, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match, reply
 
 # The default INGEST_LANGUAGES: every one has its phrases and replies.
