@@ -1,5 +1,5 @@
-"""What the customer reads while a person has the conversation: their message was passed on. The
-eight reply languages, English for others (like ``service.handoff.messages``)."""
+"""What the customer reads while a person has the conversation: their message was passed on. Every
+language of the default ``INGEST_LANGUAGES``, English for others (like ``service.handoff.messages``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ PASSED_ON = {
     "ja": "メッセージをサポートチームに転送しました。担当者がこちらで返信いたします。",
     "pt": "A sua mensagem foi encaminhada para a nossa equipa de apoio. Um colega responderá aqui.",
     "it": "Il suo messaggio è stato inoltrato al nostro team di assistenza. Un collega le risponderà qui.",
+    "nl": "Uw bericht is doorgestuurd naar onze klantenservice. Een collega antwoordt u hier.",
+    "ru": "Ваше сообщение передано в нашу службу поддержки. Сотрудник ответит вам здесь.",
+    "ko": "메시지를 고객지원팀에 전달했습니다. 담당자가 이곳에서 답변드릴 예정입니다.",
+    "pl": "Wiadomość została przekazana do naszego działu obsługi klienta. Konsultant odpowie tutaj.",
 }
 
 

@@ -27,6 +27,10 @@ INTRO = {
     "ja": "当社のポリシー文書には次のように記載されています（AI による要約なしの直接引用）：",
     "pt": "Eis o que dizem os nossos documentos de políticas (citado diretamente, sem resumo por IA):",
     "it": "Ecco cosa dicono i nostri documenti sulle politiche (citazione diretta, senza riassunto IA):",
+    "nl": "Dit staat hierover in onze beleidsdocumenten (letterlijk geciteerd, zonder AI-samenvatting):",
+    "ru": "Вот что говорится об этом в наших документах (прямая цитата, без пересказа ИИ):",
+    "ko": "이에 대해 저희 정책 문서에는 다음과 같이 안내되어 있습니다(AI 요약 없이 그대로 인용):",
+    "pl": "Oto, co na ten temat mówią nasze dokumenty (cytat dosłowny, bez podsumowania przez AI):",
 }
 
 

@@ -17,11 +17,15 @@ _MONTHS = (
     "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
     "Januar|Februar|März|Juni|Juli|Oktober|Dezember"
 )
-_CURRENCY = r"€|\$|£|¥|EUR|USD|GBP|CNY|RMB|CHF|euros?|dollars?|pounds?|yuan|元|円|欧元|美元|英镑"
+_CURRENCY = (
+    r"€|\$|£|¥|₽|₩|EUR|USD|GBP|CNY|RMB|CHF|PLN|RUB|KRW|euros?|dollars?|pounds?|yuan|zł|zl|руб|"
+    r"元|円|欧元|美元|英镑|원"
+)
 # Words after which the customer quotes a reference, in the supported languages.
 _REFERENCE_WORDS = (
     r"order|invoice|ticket|case|tracking|pedido|factura|commande|facture|bestellnummer|bestellung|"
-    r"rechnungsnummer|rechnung|auftragsnummer|auftrag|ordine|fattura|encomenda|fatura|订单|发票|注文|請求書"
+    r"rechnungsnummer|rechnung|auftragsnummer|auftrag|ordine|fattura|encomenda|fatura|订单|发票|注文|請求書|"
+    r"bestelnummer|bestelling|factuurnummer|factuur|zamówieni|zamowieni|faktur|заказ|счёт|счет|주문|송장"
 )
 
 FACT_RE = re.compile(

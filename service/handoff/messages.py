@@ -2,7 +2,8 @@
 one thing that is true for the handoff's delivery (``service.handoff.delivery``): a colleague takes
 over here (``takeover``), the support team was told and the assistant keeps answering (``notify``),
 or the assistant cannot pass it on and the customer may contact support directly (``none``), with
-``HANDOFF_CONTACT`` when it is set. The eight reply languages, English for others.
+``HANDOFF_CONTACT`` when it is set. Every language of the default ``INGEST_LANGUAGES`` (en, zh, es, fr,
+de, ja, pt, it, nl, ru, ko, pl), English for others.
 
 ``lapsed_message``: what the customer reads when a takeover lapses (``service.agents.lapse``) — the
 ``handoff`` event reached no one (``undelivered``) or no colleague replied in time (``unanswered``):
@@ -23,6 +24,10 @@ _OPENING: dict[str, dict[str, str]] = {
         "ja": "承知しました。",
         "pt": "Com certeza.",
         "it": "Certamente.",
+        "nl": "Natuurlijk.",
+        "ru": "Конечно.",
+        "ko": "물론입니다.",
+        "pl": "Oczywiście.",
     },
     "dissatisfaction": {
         "en": "I'm sorry my answers haven't helped.",
@@ -33,6 +38,10 @@ _OPENING: dict[str, dict[str, str]] = {
         "ja": "お役に立てず申し訳ありません。",
         "pt": "Lamento que as minhas respostas não tenham ajudado.",
         "it": "Mi dispiace che le mie risposte non le siano state d'aiuto.",
+        "nl": "Het spijt me dat mijn antwoorden u niet verder hebben geholpen.",
+        "ru": "Мне жаль, что мои ответы вам не помогли.",
+        "ko": "제 답변이 도움이 되지 못해 죄송합니다.",
+        "pl": "Przykro mi, że moje odpowiedzi nie pomogły.",
     },
     "llm_unavailable": {
         "en": "I'm sorry, I can't give you a complete answer right now.",
@@ -43,6 +52,10 @@ _OPENING: dict[str, dict[str, str]] = {
         "ja": "申し訳ありません。現在、十分な回答をお出しできない状況です。",
         "pt": "Lamento, neste momento não consigo dar-lhe uma resposta completa.",
         "it": "Mi dispiace, in questo momento non riesco a darle una risposta completa.",
+        "nl": "Het spijt me, ik kan u op dit moment geen volledig antwoord geven.",
+        "ru": "К сожалению, сейчас я не могу дать вам полный ответ.",
+        "ko": "죄송합니다. 지금은 완전한 답변을 드릴 수 없습니다.",
+        "pl": "Przepraszam, w tej chwili nie mogę udzielić pełnej odpowiedzi.",
     },
     "low_confidence": {
         "en": "I want to make sure you get the right answer to this.",
@@ -53,6 +66,10 @@ _OPENING: dict[str, dict[str, str]] = {
         "ja": "この件については、正確な情報をお伝えしたいと思います。",
         "pt": "Quero garantir que recebe a resposta certa.",
         "it": "Voglio essere sicuro che lei riceva la risposta giusta.",
+        "nl": "Ik wil er zeker van zijn dat u hierop het juiste antwoord krijgt.",
+        "ru": "Я хочу, чтобы вы получили на этот вопрос точный ответ.",
+        "ko": "이 문의에 정확한 답변을 받으실 수 있도록 하고 싶습니다.",
+        "pl": "Chcę mieć pewność, że odpowiedź na to pytanie będzie właściwa.",
     },
     "no_relevant_passages": {
         "en": "I couldn't find the answer to this in our documents, and I don't want to guess.",
@@ -63,6 +80,10 @@ _OPENING: dict[str, dict[str, str]] = {
         "ja": "当社の資料ではこのご質問への回答が見つかりませんでした。推測でお答えすることは控えます。",
         "pt": "Não encontrei a resposta nos nossos documentos e não quero adivinhar.",
         "it": "Non ho trovato la risposta nei nostri documenti e non voglio tirare a indovinare.",
+        "nl": "Ik heb het antwoord hierop niet in onze documenten gevonden en ik wil niet gokken.",
+        "ru": "Мне не удалось найти ответ на этот вопрос в наших документах, а гадать я не хочу.",
+        "ko": "저희 문서에서 이 질문에 대한 답을 찾지 못했습니다. 추측으로 답변드리지는 않겠습니다.",
+        "pl": "Nie udało mi się znaleźć odpowiedzi na to pytanie w naszych dokumentach, a nie chcę zgadywać.",
     },
     "not_in_documents": {
         "en": "Our documents don't answer this, and I don't want to guess.",
@@ -73,6 +94,10 @@ _OPENING: dict[str, dict[str, str]] = {
         "ja": "当社の資料にはこのご質問への答えが記載されていません。推測でお答えすることは控えます。",
         "pt": "Os nossos documentos não respondem a esta questão e não quero adivinhar.",
         "it": "I nostri documenti non rispondono a questa domanda e non voglio tirare a indovinare.",
+        "nl": "Onze documenten geven hier geen antwoord op en ik wil niet gokken.",
+        "ru": "В наших документах нет ответа на этот вопрос, а гадать я не хочу.",
+        "ko": "저희 문서에는 이 질문에 대한 답이 나와 있지 않습니다. 추측으로 답변드리지는 않겠습니다.",
+        "pl": "Nasze dokumenty nie odpowiadają na to pytanie, a nie chcę zgadywać.",
     },
 }
 
@@ -99,6 +124,17 @@ _TAKEOVER = {
     "it": "Passo la nostra conversazione a un collega del nostro servizio clienti, che se ne occuperà e "
     "le risponderà qui il prima possibile. Non dovrà ripetere nulla: potrà vedere quello che ci siamo "
     "già detti.",
+    "nl": "Ik draag ons gesprek over aan een collega van onze klantenservice, die het overneemt en u "
+    "hier zo snel mogelijk antwoordt. U hoeft niets te herhalen: mijn collega kan zien wat we al "
+    "hebben besproken.",
+    "ru": "Я передаю наш разговор сотруднику службы поддержки: он продолжит его и ответит вам здесь "
+    "как можно скорее. Повторять ничего не нужно — сотруднику будет видна вся наша переписка.",
+    "ko": "이 대화를 고객지원팀 담당자에게 연결해 드리겠습니다. 담당자가 대화를 이어받아 최대한 "
+    "빨리 이곳에서 답변드릴 예정입니다. 지금까지 나눈 대화를 담당자가 확인할 수 있으니 같은 내용을 "
+    "다시 말씀하지 않으셔도 됩니다.",
+    "pl": "Przekazuję naszą rozmowę konsultantowi z działu obsługi klienta, który ją przejmie i "
+    "odpowie tutaj najszybciej, jak to możliwe. Nie trzeba niczego powtarzać: konsultant zobaczy całą "
+    "dotychczasową rozmowę.",
 }
 
 # ``notify``: the agents got the handoff; nothing is promised beyond that, and the assistant goes on.
@@ -116,6 +152,12 @@ _NOTIFIED = {
     "pergunta.",
     "it": "Ho inoltrato la sua richiesta al nostro servizio clienti. Nel frattempo, resto a sua "
     "disposizione per qualsiasi altra domanda.",
+    "nl": "Ik heb dit doorgegeven aan onze klantenservice. Intussen kunt u mij gerust andere vragen "
+    "blijven stellen.",
+    "ru": "Ваш запрос передан в нашу службу поддержки. А пока вы можете задать мне любые другие вопросы.",
+    "ko": "이 내용을 고객지원팀에 전달했습니다. 그동안 다른 궁금한 점이 있으시면 언제든지 물어봐 주세요.",
+    "pl": "Sprawa została przekazana do naszego działu obsługi klienta. W międzyczasie chętnie "
+    "odpowiem na inne pytania.",
 }
 
 _ALSO_CONTACT = {
@@ -127,6 +169,10 @@ _ALSO_CONTACT = {
     "ja": "サポートチームへ直接お問い合わせいただくこともできます：{contact}",
     "pt": "Também pode contactar diretamente a nossa equipa de apoio: {contact}",
     "it": "Può anche contattare direttamente il nostro servizio clienti: {contact}",
+    "nl": "U kunt ook rechtstreeks contact opnemen met onze klantenservice: {contact}",
+    "ru": "Вы также можете напрямую связаться с нашей службой поддержки: {contact}",
+    "ko": "고객지원팀에 직접 문의하실 수도 있습니다: {contact}",
+    "pl": "Można też skontaktować się bezpośrednio z naszym działem obsługi klienta: {contact}",
 }
 
 # ``none``: nobody hears of the handoff. Said plainly; the company's contact when there is one.
@@ -146,6 +192,13 @@ _UNROUTED = {
     "nossa equipa de apoio.",
     "it": "Da qui non posso passare questa conversazione a un collega, ma può contattare direttamente il "
     "nostro servizio clienti.",
+    "nl": "Ik kan dit gesprek vanaf hier niet doorzetten naar een collega, maar u kunt gerust "
+    "rechtstreeks contact opnemen met onze klantenservice.",
+    "ru": "Отсюда я не могу передать этот разговор сотруднику, но вы можете напрямую связаться с "
+    "нашей службой поддержки.",
+    "ko": "여기에서는 대화를 담당자에게 연결해 드릴 수 없지만, 고객지원팀에 직접 문의하실 수 있습니다.",
+    "pl": "Stąd nie mogę przekazać tej rozmowy konsultantowi, ale zapraszamy do bezpośredniego "
+    "kontaktu z naszym działem obsługi klienta.",
 }
 
 _UNROUTED_CONTACT = {
@@ -163,6 +216,14 @@ _UNROUTED_CONTACT = {
     "nossa equipa de apoio: {contact}",
     "it": "Da qui non posso passare questa conversazione a un collega, ma può contattare direttamente il "
     "nostro servizio clienti: {contact}",
+    "nl": "Ik kan dit gesprek vanaf hier niet doorzetten naar een collega, maar u kunt rechtstreeks "
+    "contact opnemen met onze klantenservice: {contact}",
+    "ru": "Отсюда я не могу передать этот разговор сотруднику, но вы можете напрямую связаться с "
+    "нашей службой поддержки: {contact}",
+    "ko": "여기에서는 대화를 담당자에게 연결해 드릴 수 없지만, 다음 연락처로 고객지원팀에 직접 "
+    "문의하실 수 있습니다: {contact}",
+    "pl": "Stąd nie mogę przekazać tej rozmowy konsultantowi, ale można skontaktować się bezpośrednio "
+    "z naszym działem obsługi klienta: {contact}",
 }
 
 # The customer asked for a person and none can be reached: "Of course." would promise one.
@@ -175,6 +236,10 @@ _REQUEST_UNROUTED = {
     "ja": "申し訳ありません。",
     "pt": "Lamento.",
     "it": "Mi dispiace.",
+    "nl": "Het spijt me.",
+    "ru": "Прошу прощения.",
+    "ko": "죄송합니다.",
+    "pl": "Przepraszam.",
 }
 
 # A takeover lapsed: why no colleague replies, that the assistant answers again, how to reach a person.
@@ -189,6 +254,10 @@ _LAPSED: dict[str, dict[str, str]] = {
         "ja": "申し訳ありません。サポート担当者に連絡がつきませんでした。",
         "pt": "Lamento, não consegui contactar nenhum colega da nossa equipa de apoio.",
         "it": "Mi dispiace, non sono riuscito a contattare nessun collega del nostro servizio clienti.",
+        "nl": "Het spijt me, ik kon geen collega van onze klantenservice bereiken.",
+        "ru": "Прошу прощения, мне не удалось связаться с сотрудником нашей службы поддержки.",
+        "ko": "죄송합니다. 고객지원팀 담당자와 연결하지 못했습니다.",
+        "pl": "Przepraszam, nie udało mi się skontaktować z nikim z naszego zespołu obsługi klienta.",
     },
     "unanswered": {
         "en": "I'm sorry, no colleague from our support team has been able to reply yet.",
@@ -200,6 +269,10 @@ _LAPSED: dict[str, dict[str, str]] = {
         "ja": "申し訳ありません。まだサポート担当者から返信できておりません。",
         "pt": "Lamento, ainda nenhum colega da nossa equipa de apoio conseguiu responder-lhe.",
         "it": "Mi dispiace, nessun collega del nostro servizio clienti è ancora riuscito a risponderle.",
+        "nl": "Het spijt me, er heeft nog geen collega van onze klantenservice kunnen antwoorden.",
+        "ru": "Прошу прощения, пока ни один сотрудник нашей службы поддержки не смог вам ответить.",
+        "ko": "죄송합니다. 아직 고객지원팀 담당자가 답변을 드리지 못했습니다.",
+        "pl": "Przepraszam, nikt z naszego zespołu obsługi klienta nie zdołał jeszcze odpowiedzieć.",
     },
 }
 
@@ -212,6 +285,10 @@ _BACK = {
     "ja": "引き続き、こちらで私がご質問にお答えします。",
     "pt": "Volto a responder às suas perguntas aqui.",
     "it": "Torno a rispondere io alle sue domande qui.",
+    "nl": "Ik beantwoord uw vragen hier weer zelf.",
+    "ru": "Я снова буду отвечать на ваши вопросы здесь.",
+    "ko": "이제 다시 제가 여기에서 질문에 답변해 드리겠습니다.",
+    "pl": "Znowu będę odpowiadać tutaj na pytania.",
 }
 
 _PERSON_CONTACT = {
@@ -225,6 +302,11 @@ _PERSON_CONTACT = {
     "ja": "担当者とのやり取りをご希望の場合は、サポートチームへ直接お問い合わせください：{contact}",
     "pt": "Para falar com uma pessoa, contacte diretamente a nossa equipa de apoio: {contact}",
     "it": "Per parlare con una persona, contatti direttamente il nostro servizio clienti: {contact}",
+    "nl": "Wilt u iemand spreken, neem dan rechtstreeks contact op met onze klantenservice: {contact}",
+    "ru": "Чтобы поговорить с человеком, обратитесь напрямую в нашу службу поддержки: {contact}",
+    "ko": "상담원과 이야기하시려면 고객지원팀에 직접 문의해 주세요: {contact}",
+    "pl": "Aby porozmawiać z człowiekiem, prosimy o bezpośredni kontakt z naszym zespołem obsługi klienta: "
+    "{contact}",
 }
 
 _PERSON = {
@@ -238,6 +320,10 @@ _PERSON = {
     "ja": "担当者とのやり取りをご希望の場合は、サポートチームへ直接お問い合わせください。",
     "pt": "Para falar com uma pessoa, contacte diretamente a nossa equipa de apoio.",
     "it": "Per parlare con una persona, contatti direttamente il nostro servizio clienti.",
+    "nl": "Wilt u iemand spreken, neem dan rechtstreeks contact op met onze klantenservice.",
+    "ru": "Чтобы поговорить с человеком, обратитесь напрямую в нашу службу поддержки.",
+    "ko": "상담원과 이야기하시려면 고객지원팀에 직접 문의해 주세요.",
+    "pl": "Aby porozmawiać z człowiekiem, prosimy o bezpośredni kontakt z naszym zespołem obsługi klienta.",
 }
 
 HANDOFF_LANGUAGES = tuple(_TAKEOVER)

@@ -1,7 +1,8 @@
-"""Small talk — greetings, thanks, goodbyes, acknowledgements, "how are you" — in the eight reply
-languages: recognised whole (``matcher``, over the phrases of ``lexicon``) and answered with a fixed
-reply (``replies``), with no retrieval, model call, handoff or cache entry. The names below are the
-package's API; the answer flow and the conversation history use them as ``smalltalk.match`` etc.
+"""Small talk — greetings, thanks, goodbyes, acknowledgements, "how are you" — in the twelve
+languages of the default ``INGEST_LANGUAGES``: recognised whole (``matcher``, over the phrases of
+``lexicon``) and answered with a fixed reply (``replies``), with no retrieval, model call, handoff
+or cache entry. The names below are the package's API; the answer flow and the conversation
+history use them as ``smalltalk.match`` etc.
 """
 
 from service.smalltalk.lexicon import LEXICON, NEUTRAL, SOFTENERS, TAILS, Kind

@@ -209,6 +209,104 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "bene", "chiaro", "molto bene",
         ),
     },
+    "nl": {
+        "greeting": (
+            "hoi", "goedemorgen", "goedemiddag", "goedenavond", "goeiemorgen", "goeiedag",
+            "goedendag", "hallo allemaal", "is er iemand", "is daar iemand", "ik heb een vraag",
+            "ik heb een vraagje", "ik heb hulp nodig", "kunt u mij helpen", "kun je me helpen",
+            "kunt u me helpen",
+        ),
+        "how_are_you": (
+            "hoe gaat het", "hoe gaat het met u", "hoe gaat het met je", "hoe is het", "alles goed",
+        ),
+        "thanks": (
+            "dank je", "dank u", "dank je wel", "dank u wel", "bedankt", "hartelijk bedankt",
+            "heel erg bedankt",
+            "erg bedankt", "hartelijk dank", "heel hartelijk bedankt", "dankjewel", "dankuwel",
+            "bedankt voor uw hulp", "bedankt voor de hulp", "dank voor uw hulp",
+        ),
+        "goodbye": (
+            "doei", "tot ziens", "tot later", "tot straks", "tot de volgende keer", "fijne dag",
+            "fijne dag nog",
+            "nog een fijne dag", "prettige dag", "goedenacht", "welterusten", "dat was het", "dat was alles",
+            "dat is alles", "verder niets", "nee dank je", "nee dank u", "nee bedankt",
+        ),
+        "ack": (
+            "oké", "goed", "helemaal goed", "duidelijk", "begrepen", "top", "uitstekend", "in orde",
+            "akkoord", "ik snap het", "ik begrijp het", "fijn", "mooi", "geweldig", "helder",
+        ),
+    },
+    "ru": {
+        "greeting": (
+            "привет", "здравствуйте", "здравствуй", "добрый день", "доброе утро", "добрый вечер",
+            "приветствую", "доброго дня", "есть кто", "есть кто-нибудь", "тут есть кто-нибудь",
+            "у меня вопрос",
+            "у меня есть вопрос", "мне нужна помощь", "помогите", "помогите пожалуйста",
+            "вы можете мне помочь", "можете помочь",
+        ),
+        "how_are_you": ("как дела", "как у вас дела", "как ваши дела", "как поживаете", "как ты", "как вы"),
+        "thanks": (
+            "спасибо", "спасибо большое", "большое спасибо", "огромное спасибо", "спасибо огромное",
+            "спасибо вам", "спасибо вам большое", "спасибо за помощь", "благодарю", "благодарю вас", "спс",
+            "сенкс",
+        ),
+        "goodbye": (
+            "до свидания", "пока", "всего доброго", "всего хорошего", "хорошего дня", "хорошего вечера",
+            "до встречи", "спокойной ночи", "это всё", "это все", "больше ничего", "нет спасибо",
+            "у меня всё",
+        ),
+        "ack": (
+            "хорошо", "ладно", "понятно", "понял", "поняла", "ясно", "отлично", "окей", "ок", "договорились",
+            "принято", "угу", "ага", "замечательно", "прекрасно", "супер",
+        ),
+    },
+    "ko": {
+        "greeting": (
+            "안녕하세요", "안녕하십니까", "안녕", "하이", "여보세요", "저기요", "계세요", "질문이 있어요",
+            "질문이 있습니다", "질문 있습니다", "질문 있어요", "문의드립니다", "문의드릴게 있어요",
+            "도와주세요",
+            "도움이 필요해요", "도움이 필요합니다", "좋은 아침입니다",
+        ),
+        "how_are_you": ("잘 지내세요", "잘 지내요", "어떻게 지내세요", "잘 지내셨어요", "별일 없으시죠"),
+        "thanks": (
+            "감사합니다", "감사해요", "고맙습니다", "고마워요", "고마워", "정말 감사합니다",
+            "대단히 감사합니다",
+            "너무 감사합니다", "감사드립니다", "정말 고맙습니다", "도움 감사합니다", "도와주셔서 감사합니다",
+            "답변 감사합니다", "땡큐", "감사",
+        ),
+        "goodbye": (
+            "안녕히 계세요", "안녕히 가세요", "좋은 하루 보내세요", "좋은 하루 되세요", "수고하세요",
+            "수고하셨습니다", "이상입니다", "그게 다예요", "없습니다", "없어요", "괜찮습니다",
+        ),
+        "ack": (
+            "알겠습니다", "알겠어요", "알았어요", "네 알겠습니다", "확인했습니다", "이해했습니다", "좋아요",
+            "좋습니다", "그렇군요", "오케이", "완벽해요",
+        ),
+    },
+    "pl": {
+        "greeting": (
+            "dzień dobry", "cześć", "witam", "witaj", "witam serdecznie", "hej", "dobry wieczór",
+            "siema", "dzień dobry państwu", "jest tam ktoś", "czy ktoś tu jest", "mam pytanie",
+            "mam jedno pytanie", "potrzebuję pomocy", "czy może mi pan pomóc", "czy może mi pani pomóc",
+            "czy możesz mi pomóc", "pomocy",
+        ),
+        "how_are_you": ("jak się masz", "co słychać", "jak leci", "jak się pan miewa", "jak się pani miewa"),
+        "thanks": (
+            "dziękuję", "dzięki", "dziękuję bardzo", "bardzo dziękuję", "dziękuję serdecznie",
+            "serdecznie dziękuję", "wielkie dzięki", "dzięki wielkie", "dziękuję za pomoc", "dzięki za pomoc",
+            "dziękujemy", "uprzejmie dziękuję",
+        ),
+        "goodbye": (
+            "do widzenia", "do zobaczenia", "na razie", "pa", "papa", "miłego dnia", "dobranoc",
+            "to wszystko",
+            "nic więcej", "nie dziękuję", "pozdrawiam",
+        ),
+        "ack": (
+            "dobrze", "w porządku", "rozumiem", "jasne", "świetnie", "okej", "zrozumiałem", "zrozumiałam",
+            "dobra",
+            "spoko", "idealnie", "doskonale", "zgoda",
+        ),
+    },
 }  # fmt: skip
 
 # Words allowed around the phrases, never alone and never evidence of a language.
@@ -217,7 +315,7 @@ SOFTENERS = frozenset(
         "so", "very", "much", "really", "again", "there", "all", "guys", "everyone", "everybody",
         "folks", "team", "dear", "mate", "friend", "buddy", "oh", "ah", "well", "bot", "sir", "madam",
         "please", "pls", "sm", "nochmal", "nochmals", "sehr", "zusammen", "leute", "euch", "amigo",
-        "amiga", "crack", "davvero", "亲",
+        "amiga", "crack", "davvero", "亲", "bardzo", "очень", "пожалуйста",
     ]
 )  # fmt: skip
 # What thanks are for: allowed after other phrases ("thank you so much for your help"), never alone.
@@ -229,6 +327,7 @@ TAILS = (
     "pour l'information", "pour les informations", "für ihre hilfe", "für die hilfe", "für die info",
     "für die antwort", "für ihre antwort", "für die information", "per l'aiuto", "per la risposta",
     "per le informazioni", "pela ajuda", "pela resposta", "pela informação", "pelas informações",
-    "你的帮助", "您的帮助",
+    "你的帮助", "您的帮助", "voor uw hulp", "voor de hulp", "voor het antwoord", "voor de informatie",
+    "за помощь", "за ответ", "за информацию", "za pomoc", "za odpowiedź", "za informacje", "za informację",
 )  # fmt: skip
 LAUGHTER = re.compile(r"(?:ha|he|ja|je|ka)(?:ha|he|ja|je|ka)+h?|lol|mdr|xd|hm|um|uh")

@@ -1,4 +1,5 @@
-"""The fixed replies to small talk, in the eight reply languages, and how the flow records them."""
+"""The fixed replies to small talk in every language of the default ``INGEST_LANGUAGES``, and how the
+flow records them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from service.smalltalk.matcher import SmallTalk
 STOP_REASON = "smalltalk"  # done.stop_reason of a small-talk reply
 INTENT = "smalltalk"  # stored as the intent of the customer's turn in the conversation
 
-# The replies, in the register of service/answers/extractive.py (usted, Sie, vous, lei; European Portuguese).
+# The replies, in the register of service/answers/extractive.py (usted, Sie, vous, lei, u, вы; European
+# Portuguese; Korean 합쇼체/해요체; Polish without a gendered "Pan/Pani").
 REPLIES: dict[str, dict[Kind, str]] = {
     "en": {
         "greeting": "Hello! How can I help you today?",
@@ -65,6 +67,34 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "Prego! Posso aiutarla in qualcos'altro?",
         "ack": "Va bene. Posso aiutarla in qualcos'altro?",
         "goodbye": "Grazie per averci contattato. Buona giornata!",
+    },
+    "nl": {
+        "greeting": "Hallo! Waarmee kan ik u helpen?",
+        "how_are_you": "Goed, bedankt voor het vragen! Waarmee kan ik u helpen?",
+        "thanks": "Graag gedaan! Kan ik u nog ergens anders mee helpen?",
+        "ack": "Prima. Kan ik u nog ergens anders mee helpen?",
+        "goodbye": "Bedankt voor uw bericht. Nog een fijne dag!",
+    },
+    "ru": {
+        "greeting": "Здравствуйте! Чем я могу вам помочь?",
+        "how_are_you": "Спасибо, всё хорошо! Чем я могу вам помочь?",
+        "thanks": "Пожалуйста! Могу ли я помочь вам чем-нибудь ещё?",
+        "ack": "Хорошо. Могу ли я помочь вам чем-нибудь ещё?",
+        "goodbye": "Спасибо за обращение. Хорошего дня!",
+    },
+    "ko": {
+        "greeting": "안녕하세요! 무엇을 도와드릴까요?",
+        "how_are_you": "물어봐 주셔서 감사합니다. 잘 지내고 있습니다! 무엇을 도와드릴까요?",
+        "thanks": "천만에요! 더 도와드릴 일이 있을까요?",
+        "ack": "알겠습니다. 더 도와드릴 일이 있을까요?",
+        "goodbye": "문의해 주셔서 감사합니다. 좋은 하루 보내세요!",
+    },
+    "pl": {
+        "greeting": "Dzień dobry! W czym mogę pomóc?",
+        "how_are_you": "Dziękuję, wszystko w porządku! W czym mogę pomóc?",
+        "thanks": "Nie ma za co! Czy mogę pomóc w czymś jeszcze?",
+        "ack": "Dobrze. Czy mogę pomóc w czymś jeszcze?",
+        "goodbye": "Dziękujemy za kontakt. Miłego dnia!",
     },
 }
 

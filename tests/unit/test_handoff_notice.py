@@ -26,6 +26,10 @@ SCRIPT = {
     "ja": re.compile(r"[\u3040-\u30ff]"),
     "pt": re.compile(r"colega"),
     "it": re.compile(r"collega"),
+    "nl": re.compile(r"collega"),
+    "ru": re.compile(r"сотрудник"),
+    "ko": re.compile(r"담당자"),
+    "pl": re.compile(r"konsultant"),
 }
 # What only the takeover notice says: a colleague replies here (each language's own words).
 REPLY_HERE = {
@@ -37,6 +41,10 @@ REPLY_HERE = {
     "ja": "こちらでご返信",
     "pt": "lhe responderá aqui",
     "it": "le risponderà qui",
+    "nl": "u hier zo snel mogelijk antwoordt",
+    "ru": "ответит вам здесь",
+    "ko": "이곳에서 답변",
+    "pl": "odpowie tutaj",
 }
 CONTACT = "hello@harbourdesk.example or +34 600 000 000"
 DELIVERIES: tuple[Delivery, ...] = ("takeover", "notify", "none")
@@ -104,7 +112,7 @@ def test_a_lapsed_takeover_is_explained_in_the_customers_language(language: str)
 def test_handoff_message_fallbacks() -> None:
     english = handoff_message("en", "dissatisfaction", delivery="takeover")
     assert english.startswith("I'm sorry my answers haven't helped.")
-    assert handoff_message("ko", "dissatisfaction", delivery="takeover") == english
+    assert handoff_message("sv", "dissatisfaction", delivery="takeover") == english
     assert handoff_message("", "dissatisfaction", delivery="takeover") == english
     assert handoff_message("pt-BR", "customer_request", delivery="none") == handoff_message(
         "pt", "customer_request", delivery="none"

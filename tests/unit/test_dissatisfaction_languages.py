@@ -1,0 +1,133 @@
+"""The dissatisfaction lexicon's phrasings of "I am unhappy" (unzufrieden, nutzlos, bringt nichts…) in
+every language, and the languages added to it (nl, ru, ko, pl): positive examples that must count,
+and look-alikes that must not — above all an ordinary policy question that says "not" or asks what
+happens *if* the customer is not satisfied. The first eight languages' original examples are in
+``tests/unit/test_handoff.py``."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.handoff.dissatisfaction import DissatisfactionDetector
+
+DETECTOR = DissatisfactionDetector.load()
+
+POSITIVE = {
+    "en": ["I'm very dissatisfied with these answers", "I am really not happy", "I'm so disappointed."],
+    "zh": ["我对这个回答很失望", "真的太失望了"],
+    "es": ["Estoy muy decepcionado con esto", "No estoy nada satisfecho", "estoy totalmente insatisfecha"],
+    "fr": ["Je suis très mécontent", "Je ne suis pas du tout satisfait", "je suis vraiment déçue"],
+    "de": [
+        "Das hilft mir überhaupt nicht.",
+        "Das ist wirklich nutzlos, ich bin sehr unzufrieden.",
+        "Ich bin mit den Antworten total unzufrieden",
+        "Ich bin nicht zufrieden mit der Lieferung, kann ich sie zurückgeben?",  # a complaint, asked
+        "Das hilft mir leider nicht weiter.",
+        "Das bringt doch nichts.",
+        "Sehr unzufrieden!",
+        "Die Antworten sind echt unbrauchbar",
+    ],
+    "ja": ["本当にがっかりしました", "とても不満です", "この回答には満足できません。"],
+    "pt": ["Estou muito insatisfeito", "Não estou nada satisfeita com isto", "fiquei mesmo desiludido"],
+    "it": ["Sono molto deluso", "Non sono per niente soddisfatto", "sono davvero insoddisfatta"],
+    "nl": [
+        "Dat helpt me helemaal niet.",
+        "Dit is echt nutteloos",
+        "Ik ben erg ontevreden",
+        "Ik heb er niets aan",
+        "U begrijpt me niet",
+        "Dat heb ik u al gezegd!",
+        "Ik ben niet tevreden over deze antwoorden",
+    ],
+    "ru": [
+        "Это мне совсем не помогло.",
+        "Это бесполезно",
+        "Вы меня не понимаете",
+        "Я уже вам говорил!",
+        "Я очень недоволен",
+        "Пустая трата времени",
+        "Вы не отвечаете на мой вопрос",
+    ],
+    "ko": [
+        "도움이 하나도 안 돼요",
+        "전혀 도움이 되지 않네요.",
+        "쓸모없네요",
+        "이미 말씀드렸잖아요",
+        "시간 낭비예요",
+        "정말 실망했어요",
+        "계속 같은 답변만 하시네요",
+    ],
+    "pl": [
+        "To mi w ogóle nie pomaga.",
+        "To jest bezużyteczne",
+        "Jestem bardzo niezadowolony",
+        "Nie jestem zadowolona z tych odpowiedzi",
+        "Przecież już to pisałem!",
+        "Strata czasu.",
+        "Nie odpowiada pan na moje pytanie",
+    ],
+}
+
+# Ordinary questions, several with "not", "if I'm not satisfied" or a word of the positive examples.
+NEGATIVE = {
+    "en": ["What if I'm not happy with the course?", "Can I get a refund if I am dissatisfied?"],
+    "zh": ["如果不满意可以退款吗？", "如果我对课程失望怎么办？"],
+    "es": ["¿Puedo devolverlo si no estoy satisfecho?", "¿Qué pasa si no estoy contento con el curso?"],
+    "fr": ["Puis-je être remboursé si je ne suis pas satisfait ?", "Et si je suis déçu du cours ?"],
+    "de": [
+        "Was passiert, wenn ich mit dem Kurs unzufrieden bin?",
+        "Kann ich die Gutscheine zurückgeben, wenn ich nicht zufrieden bin?",
+        "Nicht zufrieden mit der Lieferung? Wie lange habe ich Zeit für eine Rückgabe?",
+        "Warum ist die Glasur nicht spülmaschinenfest?",
+        "Ich bin nicht unzufrieden, ich wollte nur nach den Öffnungszeiten fragen.",
+        "Bringt ihr die Stücke auch nach Hause?",
+        "Ist es sinnvoll, einen Kurs für Anfänger zu buchen?",
+    ],
+    "ja": ["満足できない場合は返品できますか？", "不満な場合はどうすればいいですか"],
+    "pt": ["Posso devolver se não estiver satisfeito?", "E se eu ficar insatisfeita com o curso?"],
+    "it": ["Posso avere un rimborso se non sono soddisfatto?", "Se sono deluso dal corso cosa succede?"],
+    "nl": [
+        "Wat als ik niet tevreden ben over de cursus?",
+        "Kan ik mijn geld terugkrijgen als ik ontevreden ben?",
+        "Waarom is de winkel niet open op maandag?",
+        "Helpt het als ik de bon meestuur?",
+        "Ik heb al gevraagd om een retourlabel, wanneer komt het?",
+    ],
+    "ru": [
+        "Можно ли вернуть деньги, если я недоволен курсом?",
+        "Почему доставка не работает по воскресеньям?",
+        "Что делать, если это не поможет?",
+        "Я уже оплатил заказ, когда его отправят?",
+        "Как дела с моим заказом 55812?",
+    ],
+    "ko": [
+        "만족하지 않으면 환불받을 수 있나요?",
+        "도움이 안 되면 어떻게 하나요?",
+        "최악의 경우 배송은 얼마나 걸리나요?",
+        "왜 월요일에는 문을 열지 않나요?",
+        "이미 결제했는데 영수증을 받을 수 있나요?",
+    ],
+    "pl": [
+        "Co jeśli nie jestem zadowolona z kursu?",
+        "Czy mogę zwrócić voucher, jeśli nie będę zadowolony?",
+        "Dlaczego pracownia nie jest otwarta w poniedziałek?",
+        "Jeśli to nie pomoże, czy mogę zadzwonić?",
+        "Już zapłaciłem za kurs, kiedy dostanę potwierdzenie?",
+        "Czy kurs nie jest za trudny dla początkujących?",
+    ],
+}
+
+
+@pytest.mark.parametrize(("language", "text"), [(lang, t) for lang, ts in POSITIVE.items() for t in ts])
+def test_unhappy_customers_count(language: str, text: str) -> None:
+    result = DETECTOR.assess(text)
+    assert result.dissatisfied and f"phrase:{language}" in result.signals, (language, text, result)
+
+
+@pytest.mark.parametrize(("language", "text"), [(lang, t) for lang, ts in NEGATIVE.items() for t in ts])
+def test_policy_questions_do_not_count(language: str, text: str) -> None:
+    assert not DETECTOR.assess(text).dissatisfied, (language, text, DETECTOR.mark(text))
+
+
+def test_every_lexicon_language_has_examples_here_both_ways() -> None:
+    assert set(POSITIVE) == set(NEGATIVE) == set(DETECTOR.languages)

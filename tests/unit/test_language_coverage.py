@@ -1,0 +1,172 @@
+"""Every language of the default INGEST_LANGUAGES has the texts the service writes itself — the
+handoff notices, the passed-on notice, the extractive intro, small-talk phrases and replies — and
+the lexicons that read the customer (dissatisfaction, requests for a person). A language added to
+the default without them fails here, table by table (a new user's trial: Polish customers read
+English notices and got quoted policy passages for "Dzień dobry!")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from knowledge.settings import IngestSettings
+from service.agents.notice import passed_on
+from service.answers.extractive import INTRO
+from service.core.languages import LANGUAGE_NAMES
+from service.handoff.dissatisfaction import DissatisfactionDetector
+from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message, lapsed_message
+from service.handoff.signals import REASON_ORDER, Delivery
+from service.routing.catalog import BUNDLED_INTENTS, IntentCatalog
+from service.smalltalk import LEXICON, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match
+
+DEFAULT_LANGUAGES: tuple[str, ...] = IngestSettings.model_fields["languages"].default
+DELIVERIES: tuple[Delivery, ...] = ("takeover", "notify", "none")
+
+
+def _notices(language: str) -> list[str]:
+    return [
+        handoff_message(language, reason, delivery=delivery, contact=contact)
+        for reason in REASON_ORDER
+        for delivery in DELIVERIES
+        for contact in (None, "hello@example.com")
+    ] + [
+        lapsed_message(language, cause, contact=contact)
+        for cause in ("undelivered", "unanswered")
+        for contact in (None, "hello@example.com")
+    ]
+
+
+def _handoff_notices(language: str) -> bool:
+    """Every notice (reason × delivery × contact) is the language's own, not the English fallback."""
+    if language not in HANDOFF_LANGUAGES:
+        return False
+    mine, english = _notices(language), _notices("en")
+    return language == "en" or all(m != e for m, e in zip(mine, english, strict=True))
+
+
+def _smalltalk(language: str) -> bool:
+    replies = REPLIES.get(language, {})
+    phrases = LEXICON.get(language, {})
+    return (
+        language in SMALLTALK_LANGUAGES
+        and set(replies) == set(PRECEDENCE)
+        and all(replies[kind].strip() for kind in PRECEDENCE)
+        and set(phrases) == set(PRECEDENCE)
+        and all(phrases[kind] for kind in PRECEDENCE)
+        # some of the language's greetings and thanks are its own ("hallo" is also Dutch)
+        and all(
+            any((talk := match(phrase)) is not None and talk.language == language for phrase in phrases[kind])
+            for kind in ("greeting", "thanks")
+        )
+    )
+
+
+def _dissatisfaction(language: str) -> bool:
+    spec = DissatisfactionDetector.load().languages.get(language)
+    return spec is not None and len(spec.patterns) >= 5
+
+
+def _human_keywords(language: str) -> bool:
+    catalog = IntentCatalog.load(BUNDLED_INTENTS)
+    return any(r.language == language and r.label == catalog.human_label for r in catalog.keywords)
+
+
+TABLES: dict[str, Callable[[str], bool]] = {
+    "handoff and lapsed-takeover notices (service/handoff/messages.py)": _handoff_notices,
+    "passed-on notice (service/agents/notice.py)": lambda lang: (
+        lang == "en" or passed_on(lang) != passed_on("en")
+    ),
+    "extractive intro (service/answers/extractive.py INTRO)": lambda lang: lang in INTRO,
+    "small talk (service/smalltalk)": _smalltalk,
+    "dissatisfaction lexicon (service/handoff/dissatisfaction.yaml)": _dissatisfaction,
+    "human-request keywords (service/routing/intents.yaml)": _human_keywords,
+    "language name (service/core/languages.py)": lambda lang: lang in LANGUAGE_NAMES,
+}
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_every_default_language_has_its_own_texts(table: str) -> None:
+    missing = [language for language in DEFAULT_LANGUAGES if not TABLES[table](language)]
+    assert not missing, f"{table}: no built-in text for {missing}"
+
+
+def test_the_check_fails_for_a_language_without_texts() -> None:
+    assert all(TABLES[t]("en") for t in TABLES)
+    assert not any(TABLES[t]("sv") for t in TABLES)  # Swedish has none: every table reports it
+
+
+# ---------------------------------------------------------------- the new languages' lexicons
+
+SMALL_TALK = {
+    "pl": [
+        "Dzień dobry!",
+        "Dziękuję!",
+        "dziekuje bardzo",
+        "Cześć, co słychać?",
+        "Dzięki za pomoc!",
+        "Do widzenia",
+    ],
+    "nl": ["Goedemorgen!", "Dank je wel!", "Bedankt voor de hulp", "Oké, tot ziens", "Hoe gaat het?"],
+    "ru": [
+        "Здравствуйте!",
+        "Спасибо большое!",
+        "Спасибо за помощь",
+        "Хорошо, до свидания",
+        "Привет, как дела?",
+    ],
+    "ko": ["안녕하세요!", "감사합니다!", "정말 감사합니다", "알겠습니다, 좋은 하루 보내세요", "잘 지내세요?"],
+}
+# Short real requests that start like small talk: not small talk.
+NOT_SMALL_TALK = [
+    "Dzień dobry, ile kosztuje kurs dla początkujących?",
+    "Dziękuję, a czy mogę zapłacić gotówką?",
+    "Goedemorgen, wanneer zijn jullie open?",
+    "Спасибо, а сколько стоит доставка?",
+    "안녕하세요, 환불 받을 수 있나요?",
+    "Chcę porozmawiać z człowiekiem.",
+]
+
+
+@pytest.mark.parametrize(("language", "text"), [(lang, t) for lang, ts in SMALL_TALK.items() for t in ts])
+def test_small_talk_in_the_new_languages(language: str, text: str) -> None:
+    talk = match(text)
+    assert talk is not None and talk.language == language, (text, talk)
+
+
+@pytest.mark.parametrize("text", NOT_SMALL_TALK)
+def test_requests_that_open_politely_are_not_small_talk(text: str) -> None:
+    assert match(text) is None
+
+
+# Requests for a person: the keyword layer catches them (confidence 0.95, a customer_request).
+ASKS_FOR_A_PERSON = {
+    "pl": [
+        "Chcę porozmawiać z człowiekiem.",
+        "Czy mogę rozmawiać z konsultantem?",
+        "Połącz mnie z konsultantem",
+    ],
+    "nl": ["Ik wil met een medewerker spreken", "Kan ik praten met een echt persoon?", "Verbind me door"],
+    "ru": ["Я хочу поговорить с оператором", "Соедините меня с живым человеком", "Позовите оператора"],
+    "ko": ["상담원 연결해 주세요", "사람이랑 얘기하고 싶어요", "실제 사람과 대화할 수 있나요?"],
+}
+NOT_A_REQUEST = [
+    "Ile kosztuje kurs dla osoby początkującej?",
+    "Czy pracownik może mi pomóc z rezerwacją?",
+    "Kan ik met een creditcard betalen?",
+    "Можно ли вернуть товар, если он не подошёл?",
+    "배송은 얼마나 걸리나요?",
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [(lang, t) for lang, ts in ASKS_FOR_A_PERSON.items() for t in ts]
+)
+def test_requests_for_a_person_in_the_new_languages(language: str, text: str) -> None:
+    rule = IntentCatalog.load(BUNDLED_INTENTS).keyword_match(text)
+    assert rule is not None and rule.label == "human_agent" and rule.language == language, text
+
+
+@pytest.mark.parametrize("text", NOT_A_REQUEST)
+def test_ordinary_questions_are_not_requests_for_a_person(text: str) -> None:
+    assert IntentCatalog.load(BUNDLED_INTENTS).keyword_match(text) is None
