@@ -1,6 +1,8 @@
 """FAQ tables (CSV with a header row, JSON Lines): one ``kind="faq"`` document per Q/A pair.
 
-Keys are matched case-insensitively: question (q, prompt), answer (a, response), and optionally
+Keys are matched case-insensitively: question (q, prompt, or the word in any language of the
+default ``INGEST_LANGUAGES``: Frage, pregunta, pytanie, 问题 …), answer (a, response, Antwort,
+respuesta, odpowiedź, 答案 …), and optionally
 id, tags (split on "|" or ","), language/lang, title, source/url, effective_date, version; other
 columns go to ``extra``. The pair stays one unit: a single section ``"Q: ...\\nA: ..."``.
 ``doc_id`` is ``"<rel_id>#<id>"``, with the first 12 hex digits of the SHA-1 of the normalised
@@ -27,8 +29,18 @@ from ingest.loaders.base import NotADocumentError, SourceFile, decode_text, map_
 from knowledge.errors import InputError
 from knowledge.schema import Document, Section
 
-QUESTION_KEYS = ("question", "q", "prompt")
-ANSWER_KEYS = ("answer", "a", "response")
+# The column names in English and in each language of the default INGEST_LANGUAGES: a helpdesk
+# export keeps its own language's headers ("Frage;Antwort" from a German Excel).
+QUESTION_KEYS = (
+    "question", "q", "prompt",
+    "frage", "pregunta", "domanda", "pergunta", "vraag", "вопрос", "질문", "pytanie",
+    "问题", "問題", "質問",
+)  # fmt: skip
+ANSWER_KEYS = (
+    "answer", "a", "response",
+    "antwort", "respuesta", "réponse", "reponse", "risposta", "resposta", "antwoord", "ответ", "답변",
+    "odpowiedź", "odpowiedz", "答案", "回答",
+)  # fmt: skip
 EVAL_KEYS = ("doc_ids", "doc_id", "relevant_doc_ids", "answerable", "handoff")  # faqstream eval
 _KEYS_NAMED = 8
 _DELIMITERS = (",", ";", "\t")

@@ -319,6 +319,24 @@ def test_faq_csv_semicolon_and_aliases(tmp_path: Path, settings: IngestSettings)
     assert doc.source == "https://help.example/ship"
 
 
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [
+        ("Frage;Antwort", "Kann ich bar zahlen?;Ja, im Studio."),
+        ("pregunta,respuesta", "¿Puedo pagar en efectivo?,Sí. En el estudio."),
+        ("Pytanie;Odpowiedź", "Czy mogę zapłacić gotówką?;Tak, w pracowni."),
+        ("问题,答案", "可以用现金付款吗？,可以，在店内。"),
+    ],
+)
+def test_faq_csv_headers_in_the_customers_language(
+    tmp_path: Path, settings: IngestSettings, header: str, row: str
+) -> None:
+    """A helpdesk export keeps its language's column names (a German Excel writes "Frage;Antwort")."""
+    doc = load_one(tmp_path, "faq.csv", f"\ufeff{header}\n{row}\n", settings)
+    question, answer = row.split(";" if ";" in header else ",", 1)
+    assert doc.sections[0].text == f"Q: {question}\nA: {answer}"
+
+
 def test_faq_csv_failures(tmp_path: Path, settings: IngestSettings) -> None:
     reason = skip_reason(tmp_path, "bad.csv", "title,body\nx,y\n", settings)
     assert "question" in reason
