@@ -8,17 +8,19 @@ real pipeline into a temporary embedded store with the configured model; each qu
 as the service searches it, the calibrated cut-off selects the passages and the quoted ones
 (``RelevanceFloor.select``/``quoted``), and the reply is written twice:
 
-* **before** — the quote starts at the sentence sharing the most terms with the question, else at
-  the passage's top (``extractive_pieces``);
-* **after** — the same, but a passage that shares no term starts at the sentence closest to the
-  question's vector (``semantic_starts``, as the stream does).
+* **before** — the quote starts at the sentence sharing the most terms with the question (in any
+  language), else at the passage's top (the rule until this change);
+* **after** — ``quoted_passages`` with the question's language and ``semantic_starts``, as the
+  stream does: a passage in another language, or sharing no term, starts where the embedding
+  model finds the question (``service.answers.quote_start``).
 
 **The key sentence** of a quoted passage of a gold document: its sentence sharing the most terms
 (at least two) with the group's note (what the answer is, in English, written from the pages
-before any output was seen) — a lexical reference that neither rule reads. Counted only for passages too long to be quoted whole (a whole one always holds it).
-Per language: such passages, the share whose quote holds the key sentence before and after, how
-many passages the model chose a start for, and the CPU of that choice per extractive answer
-(``time.process_time``, all threads, the sentence LRU empty: each answer's sentences embedded).
+before any output was seen) — a lexical reference that neither rule reads. Counted only for
+passages too long to be quoted whole (a whole one always holds it). Per language: such passages,
+the share whose quote holds the key sentence before and after, how many passages the model chose
+a start for, and the CPU of writing the reply per answer before and after (``time.process_time``,
+all threads, the sentence LRU empty), with the model's part over the answers that used it.
 
 ``--corpus DIR --questions JSONL`` measures other pages instead: each line ``{"qid", "lang",
 "question", "expect": [substrings]}``, and a reply holds the fact when one of ``expect`` is in it.
@@ -43,7 +45,6 @@ import numpy as np
 from bench.byo_documents import CORPUS, QUESTIONS, app_settings
 from bench.common import read_jsonl
 from ingest.pipeline import IngestPipeline
-from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase, Query
 from knowledge.sparse import shared_encoder
 from service.answers.extractive import EXCERPT_CHARS, Quoted, excerpt, pieces, quoted_passages
@@ -73,7 +74,8 @@ def basecamp_cases(limit: int | None) -> list[Case]:
 
 def file_cases(path: Path) -> list[Case]:
     return [
-        Case(r["qid"], r["lang"], r["question"], frozenset(), "", tuple(r["expect"])) for r in read_jsonl(path)
+        Case(r["qid"], r["lang"], r["question"], frozenset(), "", tuple(r["expect"]))
+        for r in read_jsonl(path)
     ]
 
 
@@ -153,7 +155,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             after = excerpt(passage.units, starts.get(passage.n, passage.start or 0))[0]
             rows[case.lang].append((key in before, key in after))
             if args.show and before != after:
-                print(f"{case.qid} [{passage.n}] key: {key}\n  before: {before[:200]}\n  after:  {after[:200]}")
+                print(
+                    f"{case.qid} [{passage.n}] key: {key}\n  before: {before[:200]}\n  after:  {after[:200]}"
+                )
     print(f"quotes of {EXCERPT_CHARS} characters; {sum(answers.values())} answers pass the gate")
     print(
         f"{'lang':6}{'answers':>8}{'keyed':>7}{'before':>9}{'after':>8}{'model chose':>14}"
@@ -161,16 +165,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     langs = sorted(rows, key=lambda lang: (lang != "en", lang))
     for lang in [*langs, "all", "non-en"]:
-        mine = [la for la in langs if lang == la or lang == "all" or (lang == "non-en" and la != "en")]
+        mine = [la for la in langs if lang in (la, "all") or (lang == "non-en" and la != "en")]
         pairs = [p for la in mine for p in rows[la]]
         spent = [c for la in mine for c in costs[la]]
         share = [sum(p[i] for p in pairs) / len(pairs) if pairs else 0.0 for i in (0, 1)]
         held = f"{sum(p[0] for p in pairs)}→{sum(p[1] for p in pairs)}"
         used = [c[2] for c in spent if c[2] > 0]
-        cpu_text = (
-            f"{1000 * statistics.fmean(c[0] for c in spent):.1f} / {1000 * statistics.fmean(c[1] for c in spent):.1f}"
-            f" ({1000 * statistics.fmean(used) if used else 0:.0f})"
-        )
+        before_ms = 1000 * statistics.fmean(c[0] for c in spent)
+        after_ms = 1000 * statistics.fmean(c[1] for c in spent)
+        cpu_text = f"{before_ms:.1f} / {after_ms:.1f} ({1000 * statistics.fmean(used) if used else 0:.0f})"
         print(
             f"{lang:6}{sum(answers[la] for la in mine):>8}{len(pairs):>7}{share[0]:>9.1%}{share[1]:>8.1%}"
             f"{sum(chosen[la] for la in mine):>14}{cpu_text:>42}   held {held}"

@@ -1,6 +1,6 @@
 """What an answer without a model quotes, end to end: a small pottery studio's pages (a new user's
-trial: its firing page as written, the others shortened), ingested with the shipped default model into the in-process
-Qdrant, the real service with no Anthropic key.
+trial: its firing page as written, the others shortened), ingested with the shipped default model
+into the in-process Qdrant, the real service with no Anthropic key.
 
 * a question in another language than the page (no shared term) gets the sentence that answers
   it: the embedding model picks where the quote starts (``service.answers.quote_start``), on the
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

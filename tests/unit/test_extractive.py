@@ -159,9 +159,12 @@ def test_a_quote_never_ends_on_a_sub_heading() -> None:
     """A trial: "… não há reembolso.\\n**Workshops privados**" — the next section's heading, with
     nothing of it, ended the quote."""
     course = "Cancelamento até 7 dias antes da primeira sessão: reembolso total. " * 5
-    page = f"{course.strip()}\n\n**Workshops privados**\n\nO sinal de 30% não é reembolsável se cancelar com menos de 14 dias."
+    workshops = "O sinal de 30% não é reembolsável se cancelar com menos de 14 dias."
+    page = f"{course.strip()}\n\n**Workshops privados**\n\n{workshops}"
     assert len(page) > EXCERPT_CHARS
-    payload = hit(page, "Cancelamentos", ["Cancelamentos", "Curso"]).payload.model_copy(update={"language": "pt"})
+    payload = hit(page, "Cancelamentos", ["Cancelamentos", "Curso"]).payload.model_copy(
+        update={"language": "pt"}
+    )
     quoted = extractive_pieces([SearchHit("c1", 0.5, 0.7, payload)], "pt")[1]
     assert quoted.rstrip().endswith("reembolso total."), quoted
     assert "Workshops privados" not in quoted
@@ -179,7 +182,9 @@ def test_an_faq_entry_reads_once() -> None:
         title="Do I need any experience?", source="faq.csv", headings=[],
     )  # fmt: skip
     pieces = extractive_pieces([SearchHit("f1", 0.5, 0.7, payload)], "en", "Do I need experience?")
-    assert pieces[1] == "\n[1] Do I need any experience?: No. The taster class is made for complete beginners.\n"
+    assert (
+        pieces[1] == "\n[1] Do I need any experience?: No. The taster class is made for complete beginners.\n"
+    )
 
 
 def test_the_label_names_the_section_the_quote_starts_in() -> None:
@@ -189,14 +194,17 @@ def test_the_label_names_the_section_the_quote_starts_in() -> None:
         "Pode cancelar uma aula experimental até 48 horas antes. " * 4
         + "\n\n**Curso de iniciação**\n\n"
         + "Cancelamento até 7 dias antes: reembolso total. " * 3
-        + "\n\n**Como pedir o reembolso**\n\nEnvie um e-mail para reservas@barro.example com o número da reserva."
+        + "\n\n**Como pedir o reembolso**\n\n"
+        + "Envie um e-mail para reservas@barro.example com o número da reserva."
     )
     payload = ChunkPayload(
         doc_id="c.md", chunk_index=0, chunk_count=1, doc_hash="h", text=page, language="pt",
         title="Cancelamentos e reembolsos", source="c.md",
         headings=["Cancelamentos e reembolsos", "Aulas experimentais"],
     )  # fmt: skip
-    found = extractive_pieces([SearchHit("c1", 0.5, 0.7, payload)], "pt", "Para que e-mail envio o número da reserva?")
+    found = extractive_pieces(
+        [SearchHit("c1", 0.5, 0.7, payload)], "pt", "Para que e-mail envio o número da reserva?"
+    )
     assert found[1].startswith("\n[1] Cancelamentos e reembolsos › Como pedir o reembolso: … "), found[1]
     top = extractive_pieces([SearchHit("c1", 0.5, 0.7, payload)], "pt", "Posso cancelar a aula experimental?")
     assert top[1].startswith("\n[1] Cancelamentos e reembolsos › Aulas experimentais: Pode cancelar"), top[1]
