@@ -126,7 +126,7 @@ class AnswerStream:
     async def _extractive(self, handoff: Handoff | None) -> AsyncIterator[Event]:
         yield self._meta("extractive", handoff)
         plan = self.plan
-        passages = quoted_passages(plan.hits, plan.request.question, plan.quoted)
+        passages = quoted_passages(plan.hits, plan.request.question, plan.quoted, plan.language)
         starts: dict[int, int] = {}
         if self.embed_passages is not None:
             try:

@@ -82,3 +82,15 @@ def test_candidates_take_turns_between_passages() -> None:
     passages = quoted_passages([hit(n, " ".join(f"S{n}x{i} is here." for i in range(30))) for n in (1, 2)])
     chosen = candidates(passages, 5)
     assert chosen == [(1, 0), (2, 0), (1, 1), (2, 1), (1, 2)]
+
+
+def test_across_languages_shared_words_do_not_choose_the_start() -> None:
+    """A Basecamp page: "Basecamp" and "2" (a link "[Basecamp 2](…)") were the terms a Spanish
+    question shared with it, and its quote started at a list of help links."""
+    question = "Ile kosztuje wypalanie kamionki (stoneware) w piecu?"
+    lexical = quoted_passages([hit(1, FIRING)], question)  # the question's language unknown
+    assert lexical[0].start is not None  # "stoneware"
+    across = quoted_passages([hit(1, FIRING)], question, None, "pl")
+    assert across[0].start is None  # the model chooses
+    same = quoted_passages([hit(1, FIRING, language="pl")], question, None, "pl")
+    assert same[0].start is not None
