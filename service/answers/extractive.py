@@ -4,11 +4,18 @@ Used when no ANTHROPIC_API_KEY is configured or Claude is unavailable (the hones
 documents" reply is the handoff notice: ``HandoffPolicy.notice``). Only what
 ``service.answers.quotable`` lets through is quoted: no markup, no sentence that addresses the
 reader as instructions (titles and headings included); a passage with nothing left is skipped.
+
+Two steps: ``quoted_passages`` cuts each quoted passage into its quotable units and picks the
+start by shared terms (``lexical_start``); a passage that shares none with the question gets its
+start from the embedding model (``service.answers.quote_start``, in the stream, off the event
+loop), and ``pieces`` writes the reply. ``extractive_pieces`` is both without the model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 
 from knowledge.schema import SearchHit
 from knowledge.sparse import shared_encoder
@@ -33,6 +40,123 @@ INTRO = {
     "pl": "Oto, co na ten temat mówią nasze dokumenty (cytat dosłowny, bez podsumowania przez AI):",
 }
 
+Unit = tuple[str, bool]  # a sentence or line, and whether its line ends after it
+
+# A sub-heading as the chunker writes it inside a chunk (``ingest.chunker``: ``**Heading**``).
+_HEADING = re.compile(r"^\*\*(?P<name>[^*\n]+)\*\*:?$")
+_FAQ = re.compile(r"^Q:\s*(?P<q>.*?)\s*\nA:\s*", re.S)
+
+
+def heading(unit: str) -> str | None:
+    """The sub-heading a unit is on its own (``**Prices**``), or None."""
+    match = _HEADING.match(unit.strip())
+    return match.group("name").strip() if match else None
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """One passage to quote: its ``[n]``, its hit, its quotable units and where the quote starts
+    by shared terms (``lexical_start``; None: no unit shares a term with the question)."""
+
+    n: int
+    hit: SearchHit
+    units: list[Unit]
+    start: int | None
+    faq_question: str | None = None  # an FAQ entry's question: the label, not quoted again
+
+    @property
+    def whole(self) -> bool:
+        """It fits the excerpt: quoted whole, nothing to choose."""
+        return fits(self.units)
+
+
+def fits(units: Sequence[Unit], limit: int = EXCERPT_CHARS) -> bool:
+    return sum(len(unit) + 1 for unit, _ in units) <= limit
+
+
+def quoted_passages(
+    hits: Sequence[SearchHit],
+    question: str = "",
+    quoted: Collection[str] | None = None,
+    language: str | None = None,
+) -> list[Quoted]:
+    """The passages of ``hits`` whose ids are in ``quoted`` (``RelevanceFloor.quoted`` decides;
+    None: the first ``MAX_QUOTED``) with something quotable, each with its ``[n]`` (its place in
+    ``hits``: the answer's citations). An FAQ entry (``Q: …\\nA: …``) is its answer, under its
+    question."""
+    if quoted is None:
+        quoted = {hit.id for hit in hits[:MAX_QUOTED]}
+    found: list[Quoted] = []
+    for n, hit in enumerate(hits, 1):
+        if hit.id not in quoted:
+            continue
+        text, faq_question = hit.payload.text, None
+        match = _FAQ.match(text) if hit.payload.kind == "faq" else None
+        if match is not None:
+            faq_question = collapse(strip_markup(match.group("q")))
+            text = text[match.end() :]
+            if instruction_rule(faq_question) is not None:
+                faq_question = ""
+        units = [(collapse(u), line_end) for u, line_end in quotable_units(text)]
+        units = [(u, line_end) for u, line_end in units if u]
+        if units:
+            same = language is None or same_language(language, hit.payload.language)
+            start = lexical_start(units, question, hit.payload.language) if same else None
+            found.append(Quoted(n, hit, units, start, faq_question))
+    return found
+
+
+def same_language(question: str, passage: str | None) -> bool:
+    """Whether a question in ``question``'s language reads a passage in its own words (an unknown
+    language counts as the same)."""
+    a, b = question[:2].lower(), (passage or "")[:2].lower()
+    return a in ("", "un") or b in ("", "un") or a == b
+
+
+def lexical_start(units: Sequence[Unit], question: str, language: str | None = None) -> int | None:
+    """The first unit sharing the most terms with ``question``; None when none shares any (a
+    question in another language, a paraphrase). Terms are the lexical search's
+    (``SparseEncoder.terms``: stemmed words without stop words, and numbers; "bikes" finds
+    "bike"), the question's and the units' both read in the passage's ``language``."""
+    encoder = shared_encoder()
+    wanted = encoder.terms(question, language) if question else frozenset()
+    if not wanted:
+        return None
+    overlap = [len(encoder.terms(u, language) & wanted) for u, _ in units]
+    best = max(overlap)
+    return overlap.index(best) if best > 0 else None
+
+
+def label(passage: Quoted, start: int) -> str:
+    """Where the quote comes from: title › sections, with the section in effect at ``start`` (the
+    last sub-heading before it replaces the chunk's own last section: a chunk that runs over
+    sibling sub-sections), or the FAQ entry's question."""
+    p = passage.hit.payload
+    if passage.faq_question is not None:
+        names = [passage.faq_question or collapse(strip_markup(p.title))]
+    else:
+        headings = [h for h in p.headings if h != p.title]
+        in_effect = next((h for u, _ in reversed(passage.units[: start + 1]) if (h := heading(u))), None)
+        if in_effect is not None:
+            if in_effect in headings:
+                headings = headings[: headings.index(in_effect) + 1]
+            else:
+                headings = [*headings[:-1], in_effect]
+        names = [collapse(strip_markup(h)) for h in [p.title, *headings]]
+    return " › ".join(name for name in names if name and instruction_rule(name) is None)
+
+
+def pieces(passages: Sequence[Quoted], language: str, starts: Mapping[int, int] | None = None) -> list[str]:
+    """The answer as a few text pieces (streamed one per SSE ``delta``), each passage under its
+    ``[n]``. A passage's quote starts at ``starts[n]`` when given (the embedding model's choice),
+    else at its ``lexical_start``, else at its top."""
+    out = [INTRO.get(language, INTRO["en"]) + "\n"]
+    for passage in passages:
+        start = 0 if passage.whole else (starts or {}).get(passage.n, passage.start or 0)
+        text, start = excerpt(passage.units, start)
+        out.append(f"\n[{passage.n}] {label(passage, start)}: {text}\n")
+    return out
+
 
 def extractive_pieces(
     hits: Sequence[SearchHit],
@@ -40,58 +164,35 @@ def extractive_pieces(
     question: str = "",
     quoted: Collection[str] | None = None,
 ) -> list[str]:
-    """The answer as a few text pieces (streamed one per SSE ``delta``): the passages of ``hits``
-    whose ids are in ``quoted`` (``RelevanceFloor.quoted`` decides; None: the first
-    ``MAX_QUOTED``), each under its ``[n]``, its place in ``hits`` (the answer's citations)."""
-    if quoted is None:
-        quoted = {hit.id for hit in hits[:MAX_QUOTED]}
-    pieces = [INTRO.get(language, INTRO["en"]) + "\n"]
-    for n, hit in enumerate(hits, 1):
-        if hit.id not in quoted:
-            continue
-        p = hit.payload
-        units = [(collapse(u), line_end) for u, line_end in quotable_units(p.text)]
-        units = [(u, line_end) for u, line_end in units if u]
-        if not units:
-            continue
-        names = [collapse(strip_markup(h)) for h in [p.title, *(h for h in p.headings if h != p.title)]]
-        where = " › ".join(name for name in names if name and instruction_rule(name) is None)
-        pieces.append(f"\n[{n}] {where}: {excerpt(units, question, p.language)}\n")
-    return pieces
+    """``pieces`` of ``quoted_passages``: each quote from the unit sharing the most terms with
+    ``question``, or the passage's top (the stream also asks the embedding model)."""
+    return pieces(quoted_passages(hits, question, quoted), language)
 
 
-def excerpt(
-    units: Sequence[tuple[str, bool]],
-    question: str = "",
-    language: str | None = None,
-    limit: int = EXCERPT_CHARS,
-) -> str:
-    """Whole sentences of a passage (``quotable_units``: each with whether its line ends there), at
-    most about ``limit`` characters: from the first one that shares the most terms with
-    ``question`` (the start when none does — a question in another language), then the ones after
-    it while they fit; lines stay lines. Terms are the lexical search's (``SparseEncoder.terms``:
-    stemmed words without stop words, and numbers; "bikes" finds "bike"), the question's and the
-    sentences' both read in the passage's ``language`` (a question in another language shares only
-    names and numbers). A passage that fits ``limit`` is quoted whole (a trial: the sentence with
-    the deposit's amount was skipped for a later one sharing more words). A list or
-    a table after a short introduction is quoted with its items, not cut at the introduction's full
-    stop (a trial: the opening hours' bullets were never quoted)."""
-    encoder = shared_encoder()
-    wanted = encoder.terms(question, language) if question else frozenset()
-    overlap = [len(encoder.terms(u, language) & wanted) for u, _ in units]
-    start = overlap.index(max(overlap)) if wanted and max(overlap) > 0 else 0
-    if sum(len(unit) + 1 for unit, _ in units) <= limit:
-        start = 0  # it all fits: nothing to choose
-    # Keep the line just before the best one when both fit easily ("Opening hours:").
+def excerpt(units: Sequence[Unit], start: int = 0, limit: int = EXCERPT_CHARS) -> tuple[str, int]:
+    """Whole units of a passage, at most about ``limit`` characters, from ``start`` (``start`` 0
+    when it all fits: a trial's deposit sentence was skipped for a later one sharing more words),
+    and the unit the quote really starts at; lines stay lines. The line just before ``start`` is
+    kept when both fit easily ("Opening hours:", a sub-heading), so a list or a table after a
+    short introduction is quoted with it (a trial: the opening hours' bullets were never quoted).
+    A quote never ends on a sub-heading with nothing after it (a trial: "… **Workshops privados**")."""
+    if fits(units, limit):
+        start = 0
     if start > 0 and len(units[start - 1][0]) + len(units[start][0]) < limit // 2:
         start -= 1
     before = "… " if start > 0 else ""  # the quote starts inside the passage
     budget = limit - len(before)
-    parts: list[str] = []
+    taken: list[Unit] = []
     size = 0
-    for unit, line_end in units[start:]:
-        if parts and size + len(unit) + 1 > budget:
+    rest = list(units[start:])
+    for unit, line_end in rest:
+        if taken and size + len(unit) + 1 > budget:
             break
-        parts.append(unit + ("\n" if line_end else " "))
+        taken.append((unit, line_end))
         size += len(unit) + 1
-    return before + clip_text("".join(parts).strip(), budget, sentence=True)
+    while len(taken) > 1 and heading(taken[-1][0]) is not None:
+        taken.pop()
+    while heading(taken[-1][0]) is not None and len(taken) < len(rest):
+        taken.append(rest[len(taken)])  # only a heading fits: its text follows, clipped
+    text = "".join(unit + ("\n" if line_end else " ") for unit, line_end in taken).strip()
+    return before + clip_text(text, budget, sentence=True), start

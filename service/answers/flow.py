@@ -123,6 +123,7 @@ class AnswerService:
             "conversation": deps.settings.conversation,
             "llm": deps.llm,
             "lease": lease,
+            "embed_passages": deps.retriever.embed_passages,
         }
         if deps.takeover is not None:
             return HandingOverStream(plan, takeover=deps.takeover, **parts)

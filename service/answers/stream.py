@@ -25,9 +25,11 @@ from dataclasses import replace
 from service import smalltalk
 from service.answers.aftercare import Aftercare
 from service.answers.events import Delta, Done, Event, Failed, Meta
-from service.answers.extractive import extractive_pieces
+from service.answers.extractive import pieces as quote_pieces
+from service.answers.extractive import quoted_passages
 from service.answers.plan import Outcome, Plan
 from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS
+from service.answers.quote_start import EmbedPassages, semantic_starts
 from service.conversations.history import build_history, build_messages
 from service.conversations.store import ConversationSettings
 from service.core.types import Mode, Usage
@@ -43,7 +45,9 @@ log = logging.getLogger(__name__)
 class AnswerStream:
     """One answer, ready to stream. ``llm`` None: no API key, answers quote the passages. ``lease``
     (a slot on the upstream pool, when Claude is to be asked) is released when the stream ends,
-    however it ends."""
+    however it ends. ``embed_passages`` (the retriever's, off the event loop) lets a quote that
+    shares no term with the question start at the sentence closest to it
+    (``service.answers.quote_start``); None: such a quote starts at the passage's top."""
 
     def __init__(
         self,
@@ -54,6 +58,7 @@ class AnswerStream:
         conversation: ConversationSettings,
         llm: LLM | None = None,
         lease: Lease | None = None,
+        embed_passages: EmbedPassages | None = None,
     ) -> None:
         self.plan = plan
         self.aftercare = aftercare
@@ -61,6 +66,7 @@ class AnswerStream:
         self.conversation = conversation
         self.llm = llm
         self.lease = lease
+        self.embed_passages = embed_passages
 
     async def events(self) -> AsyncGenerator[Event, None]:
         plan = self.plan
@@ -120,7 +126,14 @@ class AnswerStream:
     async def _extractive(self, handoff: Handoff | None) -> AsyncIterator[Event]:
         yield self._meta("extractive", handoff)
         plan = self.plan
-        pieces = extractive_pieces(plan.hits, plan.language, plan.request.question, plan.quoted)
+        passages = quoted_passages(plan.hits, plan.request.question, plan.quoted, plan.language)
+        starts: dict[int, int] = {}
+        if self.embed_passages is not None:
+            try:
+                starts = await semantic_starts(passages, plan.vector, self.embed_passages)
+            except RuntimeError as exc:  # the retriever's thread is shut down: quote from the top
+                log.warning("quoting without sentence vectors: %s", exc)
+        pieces = quote_pieces(passages, plan.language, starts)
         if handoff is not None:
             pieces.append("\n" + self.handoff.notice(plan.language, handoff))
         for piece in pieces:

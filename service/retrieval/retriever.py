@@ -40,6 +40,7 @@ from knowledge.search import KnowledgeBase, Query, embed_one_by_one
 from service.retrieval.vector_cache import EmbeddingCache, Matrix, embed_queries_cached
 
 Vector = npt.NDArray[np.float32]
+SENTENCE_CACHE = 4096  # passage sentences' vectors kept (~6 MB at 384 dimensions)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ class BatchingRetriever:
             if kb.embedder.english is not None
             else None
         )
+        # Sentence vectors of quoted passages (extractive replies: ``embed_passages``).
+        self.sentences = EmbeddingCache(SENTENCE_CACHE)
         self._pending = TenantQueues()
         self._busy = False
         self.batches = 0  # observability: how many model calls served how many questions
@@ -134,6 +137,23 @@ class BatchingRetriever:
         if not self._busy:
             self._start(loop)
         return await future
+
+    async def embed_passages(self, texts: list[str]) -> Matrix:
+        """Passage vectors (the model's document prompt) of ``texts``, on the retrieval thread so
+        that the event loop never runs the model (one model call for all; sentences seen before
+        come from an LRU of ``SENTENCE_CACHE`` entries). Used by extractive replies to choose
+        where a quote starts (``service.answers.quote_start``)."""
+        embedder = self.kb.embedder
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor,
+            embed_queries_cached,
+            self.sentences,
+            embedder.name,
+            texts,
+            embedder.embed_documents,
+            embedder.dim,
+        )
 
     def _embed(self, texts: list[str]) -> Matrix:
         """Vectors for ``texts`` (in the worker thread): cached ones, the rest in one model call."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from knowledge.schema import ChunkPayload, SearchHit
 from knowledge.sparse import SparseEncoder
-from service.answers.extractive import EXCERPT_CHARS, INTRO, extractive_pieces
+from service.answers.extractive import EXCERPT_CHARS, INTRO, excerpt, extractive_pieces
 from service.core.text import clip_text, collapse
 
 
@@ -153,3 +153,58 @@ def test_the_quotes_terms_are_the_lexical_searchs_own() -> None:
     assert encoder.terms("policies", "en") == encoder.terms("policy", "en")
     assert encoder.terms("the and of", "en") == frozenset()  # stop words
     assert {"200", "13", "00"} <= encoder.terms("$200, open until 13:00", "en")
+
+
+def test_a_quote_never_ends_on_a_sub_heading() -> None:
+    """A trial: "… não há reembolso.\\n**Workshops privados**" — the next section's heading, with
+    nothing of it, ended the quote."""
+    course = "Cancelamento até 7 dias antes da primeira sessão: reembolso total. " * 5
+    workshops = "O sinal de 30% não é reembolsável se cancelar com menos de 14 dias."
+    page = f"{course.strip()}\n\n**Workshops privados**\n\n{workshops}"
+    assert len(page) > EXCERPT_CHARS
+    payload = hit(page, "Cancelamentos", ["Cancelamentos", "Curso"]).payload.model_copy(
+        update={"language": "pt"}
+    )
+    quoted = extractive_pieces([SearchHit("c1", 0.5, 0.7, payload)], "pt")[1]
+    assert quoted.rstrip().endswith("reembolso total."), quoted
+    assert "Workshops privados" not in quoted
+    # A quote that starts at a heading with a long section after it keeps the section's text.
+    units = [("**Prices**", True), ("Firing costs €8 per shelf. " * 20, True)]
+    text, start = excerpt(units, 0)
+    assert text.startswith("**Prices**\nFiring costs €8") and start == 0
+
+
+def test_an_faq_entry_reads_once() -> None:
+    """A trial: "[1] Do I need any experience?: Q: Do I need any experience?\\nA: No. …"."""
+    payload = ChunkPayload(
+        doc_id="faq.csv#1", chunk_index=0, chunk_count=1, doc_hash="h", kind="faq", language="en",
+        text="Q: Do I need any experience?\nA: No. The taster class is made for complete beginners.",
+        title="Do I need any experience?", source="faq.csv", headings=[],
+    )  # fmt: skip
+    pieces = extractive_pieces([SearchHit("f1", 0.5, 0.7, payload)], "en", "Do I need experience?")
+    assert (
+        pieces[1] == "\n[1] Do I need any experience?: No. The taster class is made for complete beginners.\n"
+    )
+
+
+def test_the_label_names_the_section_the_quote_starts_in() -> None:
+    """A trial: the label named the chunk's first section, "Cancelamentos e reembolsos › Aulas
+    experimentais", over a quote from "Como pedir o reembolso"."""
+    page = (
+        "Pode cancelar uma aula experimental até 48 horas antes. " * 4
+        + "\n\n**Curso de iniciação**\n\n"
+        + "Cancelamento até 7 dias antes: reembolso total. " * 3
+        + "\n\n**Como pedir o reembolso**\n\n"
+        + "Envie um e-mail para reservas@barro.example com o número da reserva."
+    )
+    payload = ChunkPayload(
+        doc_id="c.md", chunk_index=0, chunk_count=1, doc_hash="h", text=page, language="pt",
+        title="Cancelamentos e reembolsos", source="c.md",
+        headings=["Cancelamentos e reembolsos", "Aulas experimentais"],
+    )  # fmt: skip
+    found = extractive_pieces(
+        [SearchHit("c1", 0.5, 0.7, payload)], "pt", "Para que e-mail envio o número da reserva?"
+    )
+    assert found[1].startswith("\n[1] Cancelamentos e reembolsos › Como pedir o reembolso: … "), found[1]
+    top = extractive_pieces([SearchHit("c1", 0.5, 0.7, payload)], "pt", "Posso cancelar a aula experimental?")
+    assert top[1].startswith("\n[1] Cancelamentos e reembolsos › Aulas experimentais: Pode cancelar"), top[1]
