@@ -39,7 +39,7 @@ _MARKER = re.compile(r"\[(\d{1,3})\]")
 _QUOTED = re.compile(
     r"(?:\"([^\"\n]{4,}?)\"|“([^”\n]{4,}?)”|«\s?([^»\n]{4,}?)\s?»|„([^“\n]{4,}?)“|「([^」\n]{2,}?)」)\s*$"
 )
-_EXTRACTIVE_LINE = re.compile(r"^\s*\[(\d{1,3})\] (.+)$")
+_EXTRACTIVE_LINE = re.compile(r"^\s*\[(\d{1,3})\] (.+)$", re.M)
 
 
 class AnswerLabel(BaseModel):
@@ -206,8 +206,14 @@ def _extractive_quotes(text: str, passages: dict[int, str]) -> dict[int, str]:
     return quotes
 
 
-def own_words(text: str, markers: Sequence[Marker]) -> str:
-    """The reply without its verified quotes and markers: what the language is judged on."""
+def own_words(text: str, markers: Sequence[Marker], mode: str = "") -> str:
+    """The reply without its verified quotes and markers: what the language is judged on. An
+    extractive reply's own words are its introduction: every ``[n] label: quote`` after it is the
+    documents' text, labels included (a Polish question over English pages is answered in Polish
+    with English quotes)."""
+    if mode == "extractive":
+        first = _EXTRACTIVE_LINE.search(text)
+        text = text[: first.start()] if first else text
     for marker in markers:
         if marker.quote and marker.quote_found:
             text = text.replace(marker.quote, " ")
@@ -226,7 +232,7 @@ def score(label: AnswerLabel, observed: ObservedAnswer, detect: Callable[[str], 
     """One question's scores; ``detect`` returns the ISO 639-1 language of a text."""
     markers = citation_markers(observed.text, observed.citations, detect)
     cited = {c.doc_id for c in observed.citations}
-    words = own_words(observed.text, markers)
+    words = own_words(observed.text, markers, observed.mode)
     detected = detect(words if words.strip() else observed.text) if observed.text.strip() else ""
     return AnswerScore(
         question=label.question,

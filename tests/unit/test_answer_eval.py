@@ -98,6 +98,24 @@ def test_the_language_is_judged_on_the_replys_own_words() -> None:
     assert scored.detected_language == "de" and scored.language_ok
 
 
+def test_an_extractive_reply_is_judged_on_its_introduction() -> None:
+    """A German question over English pages: the introduction is German, the labels and quotes are
+    the pages' English (a new user's trial: such replies were scored as the wrong language)."""
+    reply = (
+        "Das steht dazu in unseren Richtlinien (wörtlich zitiert, ohne KI-Zusammenfassung):\n\n"
+        "[1] Returns and refunds › Time limits for returns: … Items bought in a sale can be returned "
+        "within the same period, as long as they are unused and in their original packaging.\n"
+        "[2] Delivery and shipping › Parcels: … We ship every order within two working days and send "
+        "you the tracking number by e-mail as soon as the parcel has left our warehouse.\n"
+    )
+    label = AnswerLabel(question="Wie lange kann ich zurückgeben?", doc_ids=["returns.md"], language="de")
+    scored = score(label, ObservedAnswer(text=reply, mode="extractive", citations=PASSAGES), detect)
+    assert scored.detected_language == "de" and scored.language_ok
+    # judged whole (as a generated reply is), the documents' English outweighs the introduction
+    whole = score(label, ObservedAnswer(text=reply, mode="generative", citations=PASSAGES), detect)
+    assert whole.detected_language == "en"
+
+
 @pytest.mark.parametrize(
     ("expected", "actual", "ok"),
     [
