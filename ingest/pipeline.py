@@ -321,6 +321,8 @@ def _relevance_report(relevance: dict[str, Any]) -> dict[str, Any]:
         "threshold",
         "cross_threshold",
         "bound",
+        "cohort_threshold",
+        "cohort_bound",
         "answerable",
         "kept_answerable",
         "unanswerable",

@@ -56,13 +56,14 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.answerability_probes import negatives
+from knowledge.cohort import Cohort, cohort_for
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase, Query
 from knowledge.store.base import Collection
 
 log = logging.getLogger(__name__)
 
-METHOD = "probe-quantiles-v3"  # changes when the rule or the probes change: old calibrations are redone
+METHOD = "probe-cohort-v4"  # changes when the rule or the probes change: old calibrations are redone
 PROBE_LIMIT = 5  # hits per probe, as the service retrieves (SERVICE_TOP_K default)
 MAX_ANSWERABLE = 400  # probes derived from the chunks (a deterministic sample of larger bases)
 NEGATIVE_QUANTILE = 0.90
@@ -97,6 +98,7 @@ class Scored:
     probe: Probe
     score: float | None  # None: an answerable probe whose document was not retrieved
     cross: float | None = None  # unanswerable: best hit in another language than the probe's
+    z: float | None = None  # the best hit's cohort-normalised score (``knowledge.cohort``)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,13 @@ class RelevanceCalibration:
     bound: str = ""  # which side set the threshold: "unanswerable" or "answerable"
     quantiles: dict[str, dict[str, float]] = field(default_factory=dict)
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)  # kind → {n, median, share kept}
+    # The same rule on cohort-normalised scores (module docstring: "Normalised"); None: not fitted
+    # (a calibration of an older version), the service then uses ``threshold``/``cross_threshold``.
+    cohort_threshold: float | None = None
+    cohort_bound: str = ""
+    cohort_kept_answerable: float = 0.0
+    cohort_dropped_unanswerable: float = 0.0
+    cohort_quantiles: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,12 +148,20 @@ class RelevanceCalibration:
             if self.cross_threshold is not None and self.cross_threshold < self.threshold
             else ""
         )
+        misses = f"; {self.retrieval_misses} probes not retrieved at all" if self.retrieval_misses else ""
+        if self.cohort_threshold is not None:
+            return (
+                f"relevance cut-off {self.cohort_threshold:.2f} standard deviations over unrelated questions "
+                f"in the question's language ({self.model}, set by the {self.cohort_bound} side): keeps "
+                f"{self.cohort_kept_answerable:.0%} of {self.answerable} answerable probes, drops "
+                f"{self.cohort_dropped_unanswerable:.0%} of {self.unanswerable} unanswerable ones "
+                f"(cosine cut-off {self.threshold:.3f}{cross}){misses}"
+            )
         return (
             f"relevance cut-off {self.threshold:.3f}{cross} ({self.model}, set by the {self.bound} side): "
             "keeps "
             f"{self.kept_answerable:.0%} of {self.answerable} answerable probes, drops "
-            f"{self.dropped_unanswerable:.0%} of {self.unanswerable} unanswerable ones"
-            + (f"; {self.retrieval_misses} probes not retrieved at all" if self.retrieval_misses else "")
+            f"{self.dropped_unanswerable:.0%} of {self.unanswerable} unanswerable ones{misses}"
         )
 
 
@@ -234,23 +251,56 @@ def unanswerable_probes() -> list[Probe]:
 Search = Callable[[Sequence[Probe]], list[list[SearchHit]]]
 
 
-def score(probes: Sequence[Probe], hits: Sequence[Sequence[SearchHit]]) -> list[Scored]:
+def _cohort_rows(probes: Sequence[Probe]) -> list[int | None]:
+    """Each unanswerable probe's row in its language's cohort (probes in ``negatives()`` order)."""
+    seen: dict[str | None, int] = {}
+    rows: list[int | None] = []
+    for probe in probes:
+        if probe.answerable:
+            rows.append(None)
+            continue
+        rows.append(seen.get(probe.language, 0))
+        seen[probe.language] = seen.get(probe.language, 0) + 1
+    return rows
+
+
+def normalised(probe: Probe, found: Sequence[SearchHit], cohort: Cohort, row: int | None) -> float | None:
+    """The probe's best cohort-normalised hit (among its own document's for an answerable probe);
+    an unanswerable probe is left out of its own cohort (``row``)."""
+    language = probe.language if probe.language not in (None, "und") else None
+    scores = [
+        cohort.normalise(h.dense_score, h.vector, language, h.payload.language, exclude=row)
+        for h in found
+        if h.dense_score is not None
+        and h.vector is not None
+        and (probe.doc_id is None or h.payload.doc_id == probe.doc_id)
+    ]
+    if scores:
+        return max(scores)
+    return None if probe.answerable else -10.0  # nothing retrieved: as unrelated as it gets
+
+
+def score(
+    probes: Sequence[Probe], hits: Sequence[Sequence[SearchHit]], cohort: Cohort | None = None
+) -> list[Scored]:
     out: list[Scored] = []
-    for probe, found in zip(probes, hits, strict=True):
+    rows = _cohort_rows(probes)
+    for probe, found, row in zip(probes, hits, rows, strict=True):
+        z = normalised(probe, found, cohort, row) if cohort is not None else None
         cosines = [
             h.dense_score
             for h in found
             if h.dense_score is not None and (probe.doc_id is None or h.payload.doc_id == probe.doc_id)
         ]
         if probe.answerable:
-            out.append(Scored(probe, max(cosines) if cosines else None))
+            out.append(Scored(probe, max(cosines) if cosines else None, z=z))
         else:  # nothing retrieved at all: as unrelated as it gets
             other = [
                 h.dense_score
                 for h in found
                 if h.dense_score is not None and probe.language and h.payload.language != probe.language
             ]
-            out.append(Scored(probe, max(cosines) if cosines else -1.0, max(other) if other else None))
+            out.append(Scored(probe, max(cosines) if cosines else -1.0, max(other) if other else None, z))
     return out
 
 
@@ -276,14 +326,30 @@ def fit_threshold(answerable: Scores, unanswerable: Scores) -> tuple[float, str]
     return ceiling, "answerable"
 
 
-def probe(rows: Iterable[Mapping[str, Any]], search: Search) -> list[Scored]:
+def probe(rows: Iterable[Mapping[str, Any]], search: Search, cohort: Cohort | None = None) -> list[Scored]:
     """Every probe with its score: the answerable ones derived from ``rows``, then the shipped
     unanswerable ones. Empty when the knowledge base has fewer than ``MIN_ANSWERABLE`` probes."""
     positives = answerable_probes(rows)
     if len(positives) < MIN_ANSWERABLE:
         return []
     probes = [*positives, *unanswerable_probes()]
-    return score(probes, search(probes))
+    return score(probes, search(probes), cohort)
+
+
+def _fit_normalised(scored: Sequence[Scored]) -> dict[str, Any]:
+    """The ``cohort_*`` fields: ``fit_threshold`` on the cohort-normalised scores."""
+    pos = np.array([s.z for s in scored if s.probe.answerable and s.z is not None], dtype=np.float64)
+    neg = np.array([s.z for s in scored if not s.probe.answerable and s.z is not None], dtype=np.float64)
+    if pos.size < MIN_ANSWERABLE or neg.size == 0:
+        return {}
+    threshold, bound = fit_threshold(pos, neg)
+    return {
+        "cohort_threshold": round(threshold, 6),
+        "cohort_bound": bound,
+        "cohort_kept_answerable": round(float((pos >= threshold).mean()), 4),
+        "cohort_dropped_unanswerable": round(float((neg < threshold).mean()), 4),
+        "cohort_quantiles": {"answerable": _quantiles(pos), "unanswerable": _quantiles(neg)},
+    }
 
 
 def fit(scored: Sequence[Scored], *, model: str = "", seconds: float = 0.0) -> RelevanceCalibration | None:
@@ -324,15 +390,16 @@ def fit(scored: Sequence[Scored], *, model: str = "", seconds: float = 0.0) -> R
         },
         by_kind=by_kind,
         seconds=round(seconds, 3),
+        **_fit_normalised(scored),
     )
 
 
 def calibrate(
-    rows: Iterable[Mapping[str, Any]], search: Search, *, model: str = ""
+    rows: Iterable[Mapping[str, Any]], search: Search, *, model: str = "", cohort: Cohort | None = None
 ) -> RelevanceCalibration | None:
     """Probe the knowledge base and fit its cut-off; None when it is too small to say anything."""
     started = time.perf_counter()
-    scored = probe(rows, search)
+    scored = probe(rows, search, cohort)
     calibration = fit(scored, model=model, seconds=time.perf_counter() - started)
     if calibration is None:
         answerable = sum(1 for s in scored if s.probe.answerable and s.score is not None)
@@ -362,5 +429,8 @@ def collection_search(kb: KnowledgeBase, collection: Collection) -> Search:
 def calibrate_collection(kb: KnowledgeBase, collection: Collection) -> RelevanceCalibration | None:
     """``calibrate`` over one collection (the one an ingest just wrote, active or not yet)."""
     return calibrate(
-        collection.payloads(PAYLOAD_FIELDS), collection_search(kb, collection), model=kb.embedder.name
+        collection.payloads(PAYLOAD_FIELDS),
+        collection_search(kb, collection),
+        model=kb.embedder.name,
+        cohort=cohort_for(kb.embedder),
     )
