@@ -44,9 +44,7 @@ that bumps the version; the service reads it per version. ``SERVICE_RELEVANCE_FL
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -55,8 +53,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.answerability_probes import negatives
 from knowledge.cohort import Cohort, cohort_for
+from knowledge.probes import Probe, answerable_probes, unanswerable_probes
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase, Query
 from knowledge.store.base import Collection
@@ -65,7 +63,6 @@ log = logging.getLogger(__name__)
 
 METHOD = "probe-cohort-v4"  # changes when the rule or the probes change: old calibrations are redone
 PROBE_LIMIT = 5  # hits per probe, as the service retrieves (SERVICE_TOP_K default)
-MAX_ANSWERABLE = 400  # probes derived from the chunks (a deterministic sample of larger bases)
 NEGATIVE_QUANTILE = 0.90
 CROSS_NEGATIVE_QUANTILE = 0.50  # of the best other-language hits (module docstring: "Across languages")
 POSITIVE_QUANTILE = 0.10
@@ -73,24 +70,6 @@ POSITIVE_MARGIN = 0.25  # × (answerable median − answerable 10th percentile)
 MIN_ANSWERABLE = 3  # fewer scored answerable probes: no calibration (the floor is then off)
 MIN_CROSS = 20  # fewer other-language scores (a base in every probe language?): one cut-off for all
 PAYLOAD_FIELDS = ["doc_id", "chunk_index", "kind", "title", "text", "headings", "language"]
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")
-_MARKUP = re.compile(r"^\s*(?:[-*+•>#]+|\d+[.)])\s*")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-QUESTION_WORDS = 16  # a probe sentence is clipped to about a question's length
-QUESTION_CJK_CHARS = 32
-
-
-@dataclass(frozen=True)
-class Probe:
-    text: str
-    language: str | None
-    kind: str  # faq | heading | sentence (answerable); off_topic | uncovered (unanswerable)
-    doc_id: str | None = None  # answerable: the document the probe came from
-
-    @property
-    def answerable(self) -> bool:
-        return self.doc_id is not None
 
 
 @dataclass(frozen=True)
@@ -121,6 +100,7 @@ class RelevanceCalibration:
     # (a calibration of an older version), the service then uses ``threshold``/``cross_threshold``.
     cohort_threshold: float | None = None
     cohort_bound: str = ""
+    cohort_cross_threshold: float | None = None  # for passages in another language than the question's
     cohort_kept_answerable: float = 0.0
     cohort_dropped_unanswerable: float = 0.0
     cohort_quantiles: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -150,9 +130,15 @@ class RelevanceCalibration:
         )
         misses = f"; {self.retrieval_misses} probes not retrieved at all" if self.retrieval_misses else ""
         if self.cohort_threshold is not None:
+            across = (
+                f" ({self.cohort_cross_threshold:.2f} across languages)"
+                if self.cohort_cross_threshold is not None
+                else ""
+            )
             return (
-                f"relevance cut-off {self.cohort_threshold:.2f} standard deviations over unrelated questions "
-                f"in the question's language ({self.model}, set by the {self.cohort_bound} side): keeps "
+                f"relevance cut-off {self.cohort_threshold:.2f}{across} standard deviations over unrelated "
+                f"questions in the question's language ({self.model}, set by the {self.cohort_bound} side): "
+                "keeps "
                 f"{self.cohort_kept_answerable:.0%} of {self.answerable} answerable probes, drops "
                 f"{self.cohort_dropped_unanswerable:.0%} of {self.unanswerable} unanswerable ones "
                 f"(cosine cut-off {self.threshold:.3f}{cross}){misses}"
@@ -163,86 +149,6 @@ class RelevanceCalibration:
             f"{self.kept_answerable:.0%} of {self.answerable} answerable probes, drops "
             f"{self.dropped_unanswerable:.0%} of {self.unanswerable} unanswerable ones{misses}"
         )
-
-
-# ---------------------------------------------------------------- probes
-
-
-def _stable_key(*parts: object) -> str:
-    return hashlib.sha1("\x1f".join(map(str, parts)).encode(), usedforsecurity=False).hexdigest()
-
-
-def faq_question(text: str) -> str:
-    """The question of a FAQ chunk (``"Q: ...\\nA: ..."``)."""
-    head = text.split("\nA:", 1)[0]
-    return " ".join(head.removeprefix("Q:").split())
-
-
-def _clip(sentence: str) -> str:
-    if _CJK.search(sentence) and len(sentence.split()) <= 3:
-        return sentence[:QUESTION_CJK_CHARS]
-    return " ".join(sentence.split()[:QUESTION_WORDS])
-
-
-def _is_prose(sentence: str) -> bool:
-    if sentence.count("|") >= 2 or "http" in sentence:
-        return False
-    if _CJK.search(sentence):
-        return len(sentence) >= 8
-    return len(sentence.split()) >= 5
-
-
-def probe_sentence(text: str) -> str | None:
-    """One sentence of a chunk, clipped to question length: its longest prose sentence (the most
-    specific; short ones lean on their neighbours: "You do not have to prove it.")."""
-    sentences = [_MARKUP.sub("", s).strip() for s in _SENTENCE_END.split(text)]
-    prose = [s for s in sentences if s and _is_prose(s)]
-    if not prose:
-        return None
-    return _clip(max(prose, key=len))
-
-
-def answerable_probes(rows: Iterable[Mapping[str, Any]], limit: int = MAX_ANSWERABLE) -> list[Probe]:
-    """Probes from chunk payloads (``PAYLOAD_FIELDS``): FAQ questions, headings and sentences.
-
-    Deterministic: the same chunks give the same probes, in the same order; a base with more
-    candidates than ``limit`` gives a fixed sample (by a hash of each probe). One pass over the
-    rows, keeping only the candidate texts (a large knowledge base is never held in memory).
-    """
-    candidates: dict[tuple[str, str], Probe] = {}  # (doc_id, folded text) -> first probe
-    headings_of: dict[str, set[str]] = {}  # folded heading -> documents using it
-
-    def add(text: str, language: str, kind: str, doc_id: str) -> None:
-        text = " ".join(text.split())
-        if len(text) >= 3:
-            candidates.setdefault((doc_id, text.casefold()), Probe(text, language, kind, doc_id))
-
-    for row in rows:
-        doc_id = str(row.get("doc_id", ""))
-        if not doc_id:
-            continue
-        language = str(row.get("language") or "und")
-        text = str(row.get("text") or "")
-        if row.get("kind") == "faq":
-            add(faq_question(text), language, "faq", doc_id)
-            continue
-        title = str(row.get("title") or "")
-        headings = [str(h) for h in row.get("headings") or [] if str(h).strip() and str(h) != title]
-        for heading in headings:
-            headings_of.setdefault(" ".join(heading.casefold().split()), set()).add(doc_id)
-        if headings:
-            add(headings[-1], language, "heading", doc_id)
-        sentence = probe_sentence(text)
-        if sentence:
-            add(sentence, language, "sentence", doc_id)
-    # A heading used by several documents ("Get in touch", "China") names no one answer.
-    kept = [p for p in candidates.values() if p.kind != "heading" or len(headings_of[p.text.casefold()]) == 1]
-    kept.sort(key=lambda p: _stable_key(p.doc_id, p.kind, p.text))
-    return kept[:limit]
-
-
-def unanswerable_probes() -> list[Probe]:
-    return [Probe(text, language, kind) for language, kind, text in negatives()]
 
 
 # ---------------------------------------------------------------- scoring
@@ -326,17 +232,58 @@ def fit_threshold(answerable: Scores, unanswerable: Scores) -> tuple[float, str]
     return ceiling, "answerable"
 
 
-def probe(rows: Iterable[Mapping[str, Any]], search: Search, cohort: Cohort | None = None) -> list[Scored]:
+@dataclass(frozen=True)
+class Probed:
+    scored: list[Scored]
+    cross_drop: float | None = None  # ``cross_language_drop``
+
+
+def probe(rows: Iterable[Mapping[str, Any]], search: Search, cohort: Cohort | None = None) -> Probed:
     """Every probe with its score: the answerable ones derived from ``rows``, then the shipped
     unanswerable ones. Empty when the knowledge base has fewer than ``MIN_ANSWERABLE`` probes."""
     positives = answerable_probes(rows)
     if len(positives) < MIN_ANSWERABLE:
-        return []
+        return Probed([])
     probes = [*positives, *unanswerable_probes()]
-    return score(probes, search(probes), cohort)
+    hits = search(probes)
+    drop = cross_language_drop(probes, hits, cohort) if cohort is not None else None
+    return Probed(score(probes, hits, cohort), drop)
 
 
-def _fit_normalised(scored: Sequence[Scored]) -> dict[str, Any]:
+def cross_language_drop(
+    probes: Sequence[Probe], hits: Sequence[Sequence[SearchHit]], cohort: Cohort
+) -> float | None:
+    """How much lower a question scores (normalised) against the passage that answers it best when
+    it is asked in another language than the passage's: the median, over the parallel uncovered
+    probes (the same question in every language) and the knowledge base's languages among theirs,
+    of the question's score in the passage's language against its best passage in that language
+    minus the same question's score in each other language against that passage (module
+    docstring: "Across languages"). None without a parallel probe in a language of the base."""
+    rows = _cohort_rows(probes)
+    versions: dict[int, dict[str, tuple[Sequence[SearchHit], int]]] = {}
+    for p, found, row in zip(probes, hits, rows, strict=True):
+        if p.topic is not None and p.language and row is not None:
+            versions.setdefault(p.topic, {})[p.language] = (found, row)
+    drops: list[float] = []
+    for same in versions.values():
+        for language, (found, row) in same.items():
+            own = [
+                (cohort.normalise(h.dense_score, h.vector, language, language, exclude=row), h.vector)
+                for h in found
+                if h.payload.language == language and h.dense_score is not None and h.vector is not None
+            ]
+            if not own:
+                continue
+            best, passage = max(own, key=lambda pair: pair[0])
+            vector = np.asarray(passage, dtype=np.float32)
+            for other, (_hits, other_row) in same.items():
+                if other != language:
+                    cosine = float(cohort.vectors[other][other_row] @ vector)
+                    drops.append(best - cohort.normalise(cosine, vector, other, language, exclude=other_row))
+    return max(float(np.median(drops)), 0.0) if drops else None
+
+
+def _fit_normalised(scored: Sequence[Scored], cross_drop: float | None) -> dict[str, Any]:
     """The ``cohort_*`` fields: ``fit_threshold`` on the cohort-normalised scores."""
     pos = np.array([s.z for s in scored if s.probe.answerable and s.z is not None], dtype=np.float64)
     neg = np.array([s.z for s in scored if not s.probe.answerable and s.z is not None], dtype=np.float64)
@@ -346,14 +293,18 @@ def _fit_normalised(scored: Sequence[Scored]) -> dict[str, Any]:
     return {
         "cohort_threshold": round(threshold, 6),
         "cohort_bound": bound,
+        "cohort_cross_threshold": round(threshold - cross_drop, 6) if cross_drop is not None else None,
         "cohort_kept_answerable": round(float((pos >= threshold).mean()), 4),
         "cohort_dropped_unanswerable": round(float((neg < threshold).mean()), 4),
         "cohort_quantiles": {"answerable": _quantiles(pos), "unanswerable": _quantiles(neg)},
     }
 
 
-def fit(scored: Sequence[Scored], *, model: str = "", seconds: float = 0.0) -> RelevanceCalibration | None:
-    """The cut-off from scored probes, with what explains it; None with too few answerable scores."""
+def fit(
+    scored: Sequence[Scored], *, model: str = "", seconds: float = 0.0, cross_drop: float | None = None
+) -> RelevanceCalibration | None:
+    """The cut-off from scored probes, with what explains it; None with too few answerable scores.
+    ``cross_drop``: the normalised cross-language drop (``cross_language_drop``)."""
     pos = [s for s in scored if s.probe.answerable]
     pos_scores = np.array([s.score for s in pos if s.score is not None], dtype=np.float64)
     neg_scores = np.array([s.score for s in scored if not s.probe.answerable], dtype=np.float64)
@@ -390,7 +341,7 @@ def fit(scored: Sequence[Scored], *, model: str = "", seconds: float = 0.0) -> R
         },
         by_kind=by_kind,
         seconds=round(seconds, 3),
-        **_fit_normalised(scored),
+        **_fit_normalised(scored, cross_drop),
     )
 
 
@@ -399,8 +350,11 @@ def calibrate(
 ) -> RelevanceCalibration | None:
     """Probe the knowledge base and fit its cut-off; None when it is too small to say anything."""
     started = time.perf_counter()
-    scored = probe(rows, search, cohort)
-    calibration = fit(scored, model=model, seconds=time.perf_counter() - started)
+    probed = probe(rows, search, cohort)
+    scored = probed.scored
+    calibration = fit(
+        scored, model=model, seconds=time.perf_counter() - started, cross_drop=probed.cross_drop
+    )
     if calibration is None:
         answerable = sum(1 for s in scored if s.probe.answerable and s.score is not None)
         log.warning("relevance calibration skipped: %d answerable probes were scored", answerable)

@@ -11,6 +11,11 @@ no data set):
   out on purpose: a negative that some knowledge base answers would pull that knowledge base's
   cut-off up.
 
+The first ``PARALLEL_UNCOVERED`` uncovered questions of every language are the same questions, in the
+same order: the calibration measures with them how much a question's score against its best passage
+drops when it is asked in another language than the passage's (``knowledge.answerability``, "Across
+languages"). Keep them parallel when editing.
+
 The calibration uses a quantile of their scores, not the maximum, so one question that a particular
 knowledge base happens to answer does not move its cut-off much. Tests hold out their own
 off-topic questions; do not copy these into a test.
@@ -21,6 +26,7 @@ from __future__ import annotations
 from typing import Literal
 
 NegativeKind = Literal["off_topic", "uncovered"]
+PARALLEL_UNCOVERED = 12  # the first 12 uncovered questions are the same in every language
 
 OFF_TOPIC: dict[str, tuple[str, ...]] = {
     "en": (
@@ -147,14 +153,14 @@ UNCOVERED: dict[str, tuple[str, ...]] = {
         "Can I rent one of your meeting rooms for a birthday party?",
         "Do you offer guided tours of your warehouse for school classes?",
         "Which charity did your company donate to last year?",
-        "Is there bicycle parking at your headquarters?",
-        "Can you recommend a good restaurant near your office?",
         "What music do you play while callers are on hold?",
         "Will you have a stand at the trade fair next spring?",
-        "Could you write a reference letter for my visa application?",
         "Do your employees get a day off on their birthday?",
         "Can I use your logo in my school presentation?",
+        "Can you recommend a good restaurant near your office?",
         "Does your founder give talks at universities?",
+        "Is there bicycle parking at your headquarters?",
+        "Could you write a reference letter for my visa application?",
     ),
     "es": (
         "¿Puedo llevar a mi perro a vuestra oficina?",

@@ -126,7 +126,9 @@ class RelevanceFloor:
             if hit.dense_score is None or hit.vector is None:
                 return -math.inf
             z = self.cohort.normalise(hit.dense_score, hit.vector, language, hit.payload.language)
-            return z - self.calibration.cohort_threshold
+            cross = self.calibration.cohort_cross_threshold
+            other = language and hit.payload.language not in (language, "und", None)
+            return z - (cross if cross is not None and other else self.calibration.cohort_threshold)
         return _cosine(hit) - self._floor(hit, language)
 
     def _floor(self, hit: SearchHit, language: str | None) -> float:
