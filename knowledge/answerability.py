@@ -38,8 +38,34 @@ hand-translated Basecamp questions; at the median it keeps 94–99% of them and 
 half of the unrelated ones (``bench/crosslingual_cutoff.py``, docs/benchmarks.md). What it lets
 through meets the model's own "not in the documents" signal, as on the answerable side.
 
+**Normalised scores** (calibration v4, what the service uses). The cosine rules above pool the
+unanswerable probes of all eight languages, but a multilingual model scores a question higher
+against *any* passage in its own language, by an amount that depends on the pair of languages: on
+an English knowledge base only the English probes meet passages in their own language, so the
+pooled 90th percentile sat near the English probes' median (half of the English unrelated questions
+passed it), and on a mixed one a Portuguese weather question scored 0.842 against the Portuguese
+opening hours, over a 0.822 cut-off (a new user's trial). So each hit is also scored against a
+*cohort*: the unanswerable probes in the question's language, scored against that same passage
+(``knowledge.cohort``: z = (cosine − cohort mean) / cohort standard deviation, T-norm). The same
+rule (``fit_threshold``) on these scores gives ``cohort_threshold``: the probes' own scores with
+each probe left out of its cohort, the answerable probes' against their language's probes.
+
+Across languages, the right answer still loses more than unrelated text. How much is measured on
+the knowledge base itself with the parallel uncovered probes (the same question in every language,
+``PARALLEL_UNCOVERED``): asked in a language of the knowledge base, a question's best passage in
+that language; asked in each other language, the same question's normalised score against that
+same passage; the median difference (``cross_language_drop``) lowers the cut-off for passages in
+another language than the question's (``cohort_cross_threshold``). Measured on the Basecamp
+policies (``bench.byo_documents``): off-topic questions handed off 45.7 % → 67.1 %, answerable ones
+not handed off unchanged (docs/benchmarks.md).
+
+The cosine cut-offs are kept beside the normalised ones: a service without the probes' vectors
+(``RelevanceFloor.cohort``) and ``faqstream faq draft`` read them.
+
 The result is stored with the knowledge-base metadata (``KbMeta.relevance``) in the same write
 that bumps the version; the service reads it per version. ``SERVICE_RELEVANCE_FLOOR`` overrides it.
+A knowledge base calibrated by an older method keeps its cosine cut-offs until the next
+``faqstream ingest``, which refits it (``METHOD``), even when no document changed.
 """
 
 from __future__ import annotations
@@ -53,7 +79,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.cohort import Cohort, cohort_for
+from knowledge.cohort import Cohort, cohort_for, cohort_rows, cross_language_drop, normalised
 from knowledge.probes import Probe, answerable_probes, unanswerable_probes
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase, Query
@@ -157,40 +183,11 @@ class RelevanceCalibration:
 Search = Callable[[Sequence[Probe]], list[list[SearchHit]]]
 
 
-def _cohort_rows(probes: Sequence[Probe]) -> list[int | None]:
-    """Each unanswerable probe's row in its language's cohort (probes in ``negatives()`` order)."""
-    seen: dict[str | None, int] = {}
-    rows: list[int | None] = []
-    for probe in probes:
-        if probe.answerable:
-            rows.append(None)
-            continue
-        rows.append(seen.get(probe.language, 0))
-        seen[probe.language] = seen.get(probe.language, 0) + 1
-    return rows
-
-
-def normalised(probe: Probe, found: Sequence[SearchHit], cohort: Cohort, row: int | None) -> float | None:
-    """The probe's best cohort-normalised hit (among its own document's for an answerable probe);
-    an unanswerable probe is left out of its own cohort (``row``)."""
-    language = probe.language if probe.language not in (None, "und") else None
-    scores = [
-        cohort.normalise(h.dense_score, h.vector, language, h.payload.language, exclude=row)
-        for h in found
-        if h.dense_score is not None
-        and h.vector is not None
-        and (probe.doc_id is None or h.payload.doc_id == probe.doc_id)
-    ]
-    if scores:
-        return max(scores)
-    return None if probe.answerable else -10.0  # nothing retrieved: as unrelated as it gets
-
-
 def score(
     probes: Sequence[Probe], hits: Sequence[Sequence[SearchHit]], cohort: Cohort | None = None
 ) -> list[Scored]:
     out: list[Scored] = []
-    rows = _cohort_rows(probes)
+    rows = cohort_rows(probes)
     for probe, found, row in zip(probes, hits, rows, strict=True):
         z = normalised(probe, found, cohort, row) if cohort is not None else None
         cosines = [
@@ -248,39 +245,6 @@ def probe(rows: Iterable[Mapping[str, Any]], search: Search, cohort: Cohort | No
     hits = search(probes)
     drop = cross_language_drop(probes, hits, cohort) if cohort is not None else None
     return Probed(score(probes, hits, cohort), drop)
-
-
-def cross_language_drop(
-    probes: Sequence[Probe], hits: Sequence[Sequence[SearchHit]], cohort: Cohort
-) -> float | None:
-    """How much lower a question scores (normalised) against the passage that answers it best when
-    it is asked in another language than the passage's: the median, over the parallel uncovered
-    probes (the same question in every language) and the knowledge base's languages among theirs,
-    of the question's score in the passage's language against its best passage in that language
-    minus the same question's score in each other language against that passage (module
-    docstring: "Across languages"). None without a parallel probe in a language of the base."""
-    rows = _cohort_rows(probes)
-    versions: dict[int, dict[str, tuple[Sequence[SearchHit], int]]] = {}
-    for p, found, row in zip(probes, hits, rows, strict=True):
-        if p.topic is not None and p.language and row is not None:
-            versions.setdefault(p.topic, {})[p.language] = (found, row)
-    drops: list[float] = []
-    for same in versions.values():
-        for language, (found, row) in same.items():
-            own = [
-                (cohort.normalise(h.dense_score, h.vector, language, language, exclude=row), h.vector)
-                for h in found
-                if h.payload.language == language and h.dense_score is not None and h.vector is not None
-            ]
-            if not own:
-                continue
-            best, passage = max(own, key=lambda pair: pair[0])
-            vector = np.asarray(passage, dtype=np.float32)
-            for other, (_hits, other_row) in same.items():
-                if other != language:
-                    cosine = float(cohort.vectors[other][other_row] @ vector)
-                    drops.append(best - cohort.normalise(cosine, vector, other, language, exclude=other_row))
-    return max(float(np.median(drops)), 0.0) if drops else None
 
 
 def _fit_normalised(scored: Sequence[Scored], cross_drop: float | None) -> dict[str, Any]:

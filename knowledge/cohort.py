@@ -34,6 +34,8 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.answerability_probes import negatives
+from knowledge.probes import Probe
+from knowledge.schema import SearchHit
 
 if TYPE_CHECKING:
     from knowledge.embedder import Embedder
@@ -106,3 +108,69 @@ def cohort_for(embedder: Embedder) -> Cohort:
             texts = [text for _language, _kind, text in negatives()]
             found = _CACHE[key] = cohort_of(embedder.embed_queries(texts))
         return found
+
+
+# ---------------------------------------------------------------- the calibration's probes
+
+
+def cohort_rows(probes: Sequence[Probe]) -> list[int | None]:
+    """Each unanswerable probe's row in its language's cohort (probes in ``negatives()`` order)."""
+    seen: dict[str | None, int] = {}
+    rows: list[int | None] = []
+    for probe in probes:
+        if probe.answerable:
+            rows.append(None)
+            continue
+        rows.append(seen.get(probe.language, 0))
+        seen[probe.language] = seen.get(probe.language, 0) + 1
+    return rows
+
+
+def normalised(probe: Probe, found: Sequence[SearchHit], cohort: Cohort, row: int | None) -> float | None:
+    """The probe's best cohort-normalised hit (among its own document's for an answerable probe);
+    an unanswerable probe is left out of its own cohort (``row``)."""
+    language = probe.language if probe.language not in (None, "und") else None
+    scores = [
+        cohort.normalise(h.dense_score, h.vector, language, h.payload.language, exclude=row)
+        for h in found
+        if h.dense_score is not None
+        and h.vector is not None
+        and (probe.doc_id is None or h.payload.doc_id == probe.doc_id)
+    ]
+    if scores:
+        return max(scores)
+    return None if probe.answerable else -10.0  # nothing retrieved: as unrelated as it gets
+
+
+def cross_language_drop(
+    probes: Sequence[Probe], hits: Sequence[Sequence[SearchHit]], cohort: Cohort
+) -> float | None:
+    """How much lower a question scores (normalised) against the passage that answers it best when
+    it is asked in another language than the passage's: the median, over the parallel uncovered
+    probes (the same question in every language) and the knowledge base's languages among theirs,
+    of the question's score in the passage's language against its best passage in that language
+    minus the same question's score in each other language against that passage
+    (``knowledge.answerability``, "Normalised scores"). None without a parallel probe in a
+    language of the base."""
+    rows = cohort_rows(probes)
+    versions: dict[int, dict[str, tuple[Sequence[SearchHit], int]]] = {}
+    for p, found, row in zip(probes, hits, rows, strict=True):
+        if p.topic is not None and p.language and row is not None:
+            versions.setdefault(p.topic, {})[p.language] = (found, row)
+    drops: list[float] = []
+    for same in versions.values():
+        for language, (found, row) in same.items():
+            own = [
+                (cohort.normalise(h.dense_score, h.vector, language, language, exclude=row), h.vector)
+                for h in found
+                if h.payload.language == language and h.dense_score is not None and h.vector is not None
+            ]
+            if not own:
+                continue
+            best, passage = max(own, key=lambda pair: pair[0])
+            vector = np.asarray(passage, dtype=np.float32)
+            for other, (_hits, other_row) in same.items():
+                if other != language:
+                    cosine = float(cohort.vectors[other][other_row] @ vector)
+                    drops.append(best - cohort.normalise(cosine, vector, other, language, exclude=other_row))
+    return max(float(np.median(drops)), 0.0) if drops else None
