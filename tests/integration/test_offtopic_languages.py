@@ -137,4 +137,3 @@ def test_a_question_the_pages_answer_is_not_handed_off(service: Served, question
     answer = post(service.client, question).json()
     assert answer["handoff"] is None, answer["handoff"]
     assert ANSWERABLE[question] in [c["doc_id"] for c in answer["citations"]]
-
