@@ -11,7 +11,7 @@ top ``PROBE_LIMIT``, the cosine of each hit — the number the service's floor i
   hits *of the document it came from* (a probe whose document is not retrieved at all is a
   retrieval miss: no floor could keep it, so it is counted but not scored).
 * **unanswerable probes** — ``knowledge.answerability_probes``: off-topic questions and
-  customer-like questions support documents do not cover, in eight languages, shipped with the
+  customer-like questions support documents do not cover, in twelve languages, shipped with the
   package. A probe's score is the best cosine of any hit.
 
 The rule (``fit_threshold``): the cut-off is the 90th percentile of the unanswerable scores
@@ -39,7 +39,7 @@ half of the unrelated ones (``bench/crosslingual_cutoff.py``, docs/benchmarks.md
 through meets the model's own "not in the documents" signal, as on the answerable side.
 
 **Normalised scores** (calibration v4, what the service uses). The cosine rules above pool the
-unanswerable probes of all eight languages, but a multilingual model scores a question higher
+unanswerable probes of all languages, but a multilingual model scores a question higher
 against *any* passage in its own language, by an amount that depends on the pair of languages: on
 an English knowledge base only the English probes meet passages in their own language, so the
 pooled 90th percentile sat near the English probes' median (half of the English unrelated questions
@@ -79,7 +79,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.cohort import Cohort, cohort_for, cohort_rows, cross_language_drop, normalised
+from knowledge.cohort import (
+    Cohort,
+    cohort_for,
+    cohort_rows,
+    cross_language_drop,
+    normalised,
+)
 from knowledge.probes import Probe, answerable_probes, unanswerable_probes
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase, Query
@@ -265,7 +271,11 @@ def _fit_normalised(scored: Sequence[Scored], cross_drop: float | None) -> dict[
 
 
 def fit(
-    scored: Sequence[Scored], *, model: str = "", seconds: float = 0.0, cross_drop: float | None = None
+    scored: Sequence[Scored],
+    *,
+    model: str = "",
+    seconds: float = 0.0,
+    cross_drop: float | None = None,
 ) -> RelevanceCalibration | None:
     """The cut-off from scored probes, with what explains it; None with too few answerable scores.
     ``cross_drop``: the normalised cross-language drop (``cross_language_drop``)."""
@@ -317,7 +327,10 @@ def calibrate(
     probed = probe(rows, search, cohort)
     scored = probed.scored
     calibration = fit(
-        scored, model=model, seconds=time.perf_counter() - started, cross_drop=probed.cross_drop
+        scored,
+        model=model,
+        seconds=time.perf_counter() - started,
+        cross_drop=probed.cross_drop,
     )
     if calibration is None:
         answerable = sum(1 for s in scored if s.probe.answerable and s.score is not None)
