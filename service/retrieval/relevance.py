@@ -30,6 +30,15 @@ uses; a reader of quotes reads them all, and a weak passage quoted after the rig
 (a new user's trial: a cross-language passage far below the best one). Measured on the Basecamp
 policies (``python -m bench.quoted_passages``, docs/benchmarks.md).
 
+**Normalised scores.** With a calibration of method ``probe-cohort-v4`` and the probes' vectors
+(``relevance_floor(..., embedder)``, as the service builds it), a passage is not judged by its
+cosine but by how far it lies over the shipped unanswerable questions *in the question's language*
+scored against that same passage (``knowledge.cohort``; a multilingual model scores any question
+higher against passages in its own language), against ``cohort_threshold`` — or
+``cohort_cross_threshold`` for a passage in another language than the question's. Every "lead"
+below (gate, context, quotes) is then in those units. A calibration of an older method is judged
+by cosine as before, until the next ingest refits it.
+
 The second half of answerability is the model's signal: ``service.answers.prompts.ANSWER_TOOLS`` offers it
 the ``NOT_IN_DOCUMENTS`` tool, ``service.llm.claude`` recognises the call in the stream, and the answer
 flow turns it into a handoff with reason ``not_in_documents``.
