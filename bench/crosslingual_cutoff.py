@@ -105,7 +105,7 @@ def measure_base(
         try:
             meta = kb.meta()
             calibration = RelevanceCalibration.from_dict(meta.relevance)
-            floor = relevance_floor(meta, None, kb.embedder.name)
+            floor = relevance_floor(meta, None, kb.embedder.name, kb.embedder)
             rows: dict[str, dict[str, int]] = {}
             scores: dict[str, dict[str, list[float | None]]] = {}
             for language in LANGUAGES:
@@ -155,7 +155,7 @@ def measure_basecamp(model: str) -> dict[str, Any]:
         kb, _ = build(EVAL / "raw" / "basecamp_policies", Path(tmp) / "qdrant", model)
         try:
             meta = kb.meta()
-            floor = relevance_floor(meta, None, kb.embedder.name)
+            floor = relevance_floor(meta, None, kb.embedder.name, kb.embedder)
             asked = searched(kb, [a.question for a in answerable], floor)
             unrelated = searched(kb, [u.question for u in sets.UNANSWERABLE], floor)
         finally:

@@ -122,7 +122,7 @@ def ingest(corpus: Corpus, work: Path) -> Ingested:
         assert collection is not None
         rows = list(collection.payloads(PAYLOAD_FIELDS))
         meta = kb.meta()
-        floor = relevance_floor(meta, None, kb.embedder.name)
+        floor = relevance_floor(meta, None, kb.embedder.name, kb.embedder)
         questions = [q for q, _ in corpus.questions]
         found = kb.search_many(questions, limit=TOP_K, mode="hybrid", languages=["en"] * len(questions))
         hits = [floor.keep(h, "en") for h in found]

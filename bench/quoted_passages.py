@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             languages = kb.require_languages()
             IngestPipeline(kb.store, kb.embedder, kb.sparse, languages, settings).run([CORPUS])
-            floor = relevance_floor(kb.meta(), None, kb.embedder.name)
+            floor = relevance_floor(kb.meta(), None, kb.embedder.name, kb.embedder)
             detected = [languages.detect(q.text).language for q in questions]
             top_k = settings.service.top_k
             pairs = zip(questions, detected, strict=True)

@@ -118,6 +118,24 @@ def relevance_line(relevance: dict[str, Any]) -> str:
     dropped, unanswerable = relevance.get("dropped_unanswerable", 0), relevance.get("unanswerable", 0)
     cross = relevance.get("cross_threshold")
     across = f" ({cross:.3f} for passages in another language)" if cross is not None else ""
+    cohort = relevance.get("cohort_threshold")
+    if cohort is not None:
+        kept = relevance.get("cohort_kept_answerable", 0)
+        dropped = relevance.get("cohort_dropped_unanswerable", 0)
+        cohort_cross = relevance.get("cohort_cross_threshold")
+        cohort_across = f" ({cohort_cross:.2f} across languages)" if cohort_cross is not None else ""
+        return (
+            f"  relevance cut-off {cohort:.2f}{cohort_across} standard deviations over unrelated "
+            f"questions in the question's language (cosine {relevance['threshold']:.3f}{across}): "
+            f"keeps {kept:.0%} of {answerable} answerable probe questions, drops {dropped:.0%} of "
+            f"{unanswerable} unanswerable ones"
+        )
+    return (
+        f"  relevance cut-off {cohort:.2f} standard deviations over unrelated questions in the "
+        f"question's language (cosine {relevance['threshold']:.3f}{across}): keeps {kept:.0%} of "
+        f"{answerable} answerable probe questions, drops {dropped:.0%} of {unanswerable} "
+        "unanswerable ones"
+    )
     return (
         f"  relevance cut-off {relevance['threshold']:.3f}{across}: "
         f"keeps {kept:.0%} of {answerable} answerable "

@@ -11,7 +11,7 @@ top ``PROBE_LIMIT``, the cosine of each hit — the number the service's floor i
   hits *of the document it came from* (a probe whose document is not retrieved at all is a
   retrieval miss: no floor could keep it, so it is counted but not scored).
 * **unanswerable probes** — ``knowledge.answerability_probes``: off-topic questions and
-  customer-like questions support documents do not cover, in eight languages, shipped with the
+  customer-like questions support documents do not cover, in twelve languages, shipped with the
   package. A probe's score is the best cosine of any hit.
 
 The rule (``fit_threshold``): the cut-off is the 90th percentile of the unanswerable scores
@@ -38,15 +38,39 @@ hand-translated Basecamp questions; at the median it keeps 94–99% of them and 
 half of the unrelated ones (``bench/crosslingual_cutoff.py``, docs/benchmarks.md). What it lets
 through meets the model's own "not in the documents" signal, as on the answerable side.
 
+**Normalised scores** (calibration v4, what the service uses). The cosine rules above pool the
+unanswerable probes of all languages, but a multilingual model scores a question higher
+against *any* passage in its own language, by an amount that depends on the pair of languages: on
+an English knowledge base only the English probes meet passages in their own language, so the
+pooled 90th percentile sat near the English probes' median (half of the English unrelated questions
+passed it), and on a mixed one a Portuguese weather question scored 0.842 against the Portuguese
+opening hours, over a 0.822 cut-off (a new user's trial). So each hit is also scored against a
+*cohort*: the unanswerable probes in the question's language, scored against that same passage
+(``knowledge.cohort``: z = (cosine − cohort mean) / cohort standard deviation, T-norm). The same
+rule (``fit_threshold``) on these scores gives ``cohort_threshold``: the probes' own scores with
+each probe left out of its cohort, the answerable probes' against their language's probes.
+
+Across languages, the right answer still loses more than unrelated text. How much is measured on
+the knowledge base itself with the parallel uncovered probes (the same question in every language,
+``PARALLEL_UNCOVERED``): asked in a language of the knowledge base, a question's best passage in
+that language; asked in each other language, the same question's normalised score against that
+same passage; the median difference (``cross_language_drop``) lowers the cut-off for passages in
+another language than the question's (``cohort_cross_threshold``). Measured on the Basecamp
+policies (``bench.byo_documents``): off-topic questions handed off 45.7 % → 65.7 %, answerable ones
+handed off unchanged (docs/benchmarks.md).
+
+The cosine cut-offs are kept beside the normalised ones: a service without the probes' vectors
+(``RelevanceFloor.cohort``) and ``faqstream faq draft`` read them.
+
 The result is stored with the knowledge-base metadata (``KbMeta.relevance``) in the same write
 that bumps the version; the service reads it per version. ``SERVICE_RELEVANCE_FLOOR`` overrides it.
+A knowledge base calibrated by an older method keeps its cosine cut-offs until the next
+``faqstream ingest``, which refits it (``METHOD``), even when no document changed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -55,16 +79,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.answerability_probes import negatives
+from knowledge.cohort import (
+    Cohort,
+    cohort_for,
+    cohort_rows,
+    cross_language_drop,
+    normalised,
+)
+from knowledge.probes import Probe, answerable_probes, unanswerable_probes
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase, Query
 from knowledge.store.base import Collection
 
 log = logging.getLogger(__name__)
 
-METHOD = "probe-quantiles-v3"  # changes when the rule or the probes change: old calibrations are redone
+METHOD = "probe-cohort-v4"  # changes when the rule or the probes change: old calibrations are redone
 PROBE_LIMIT = 5  # hits per probe, as the service retrieves (SERVICE_TOP_K default)
-MAX_ANSWERABLE = 400  # probes derived from the chunks (a deterministic sample of larger bases)
 NEGATIVE_QUANTILE = 0.90
 CROSS_NEGATIVE_QUANTILE = 0.50  # of the best other-language hits (module docstring: "Across languages")
 POSITIVE_QUANTILE = 0.10
@@ -73,30 +103,13 @@ MIN_ANSWERABLE = 3  # fewer scored answerable probes: no calibration (the floor 
 MIN_CROSS = 20  # fewer other-language scores (a base in every probe language?): one cut-off for all
 PAYLOAD_FIELDS = ["doc_id", "chunk_index", "kind", "title", "text", "headings", "language"]
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")
-_MARKUP = re.compile(r"^\s*(?:[-*+•>#]+|\d+[.)])\s*")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-QUESTION_WORDS = 16  # a probe sentence is clipped to about a question's length
-QUESTION_CJK_CHARS = 32
-
-
-@dataclass(frozen=True)
-class Probe:
-    text: str
-    language: str | None
-    kind: str  # faq | heading | sentence (answerable); off_topic | uncovered (unanswerable)
-    doc_id: str | None = None  # answerable: the document the probe came from
-
-    @property
-    def answerable(self) -> bool:
-        return self.doc_id is not None
-
 
 @dataclass(frozen=True)
 class Scored:
     probe: Probe
     score: float | None  # None: an answerable probe whose document was not retrieved
     cross: float | None = None  # unanswerable: best hit in another language than the probe's
+    z: float | None = None  # the best hit's cohort-normalised score (``knowledge.cohort``)
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,14 @@ class RelevanceCalibration:
     bound: str = ""  # which side set the threshold: "unanswerable" or "answerable"
     quantiles: dict[str, dict[str, float]] = field(default_factory=dict)
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)  # kind → {n, median, share kept}
+    # The same rule on cohort-normalised scores (module docstring: "Normalised"); None: not fitted
+    # (a calibration of an older version), the service then uses ``threshold``/``cross_threshold``.
+    cohort_threshold: float | None = None
+    cohort_bound: str = ""
+    cohort_cross_threshold: float | None = None  # for passages in another language than the question's
+    cohort_kept_answerable: float = 0.0
+    cohort_dropped_unanswerable: float = 0.0
+    cohort_quantiles: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,93 +160,27 @@ class RelevanceCalibration:
             if self.cross_threshold is not None and self.cross_threshold < self.threshold
             else ""
         )
+        misses = f"; {self.retrieval_misses} probes not retrieved at all" if self.retrieval_misses else ""
+        if self.cohort_threshold is not None:
+            across = (
+                f" ({self.cohort_cross_threshold:.2f} across languages)"
+                if self.cohort_cross_threshold is not None
+                else ""
+            )
+            return (
+                f"relevance cut-off {self.cohort_threshold:.2f}{across} standard deviations over unrelated "
+                f"questions in the question's language ({self.model}, set by the {self.cohort_bound} side): "
+                "keeps "
+                f"{self.cohort_kept_answerable:.0%} of {self.answerable} answerable probes, drops "
+                f"{self.cohort_dropped_unanswerable:.0%} of {self.unanswerable} unanswerable ones "
+                f"(cosine cut-off {self.threshold:.3f}{cross}){misses}"
+            )
         return (
             f"relevance cut-off {self.threshold:.3f}{cross} ({self.model}, set by the {self.bound} side): "
             "keeps "
             f"{self.kept_answerable:.0%} of {self.answerable} answerable probes, drops "
-            f"{self.dropped_unanswerable:.0%} of {self.unanswerable} unanswerable ones"
-            + (f"; {self.retrieval_misses} probes not retrieved at all" if self.retrieval_misses else "")
+            f"{self.dropped_unanswerable:.0%} of {self.unanswerable} unanswerable ones{misses}"
         )
-
-
-# ---------------------------------------------------------------- probes
-
-
-def _stable_key(*parts: object) -> str:
-    return hashlib.sha1("\x1f".join(map(str, parts)).encode(), usedforsecurity=False).hexdigest()
-
-
-def faq_question(text: str) -> str:
-    """The question of a FAQ chunk (``"Q: ...\\nA: ..."``)."""
-    head = text.split("\nA:", 1)[0]
-    return " ".join(head.removeprefix("Q:").split())
-
-
-def _clip(sentence: str) -> str:
-    if _CJK.search(sentence) and len(sentence.split()) <= 3:
-        return sentence[:QUESTION_CJK_CHARS]
-    return " ".join(sentence.split()[:QUESTION_WORDS])
-
-
-def _is_prose(sentence: str) -> bool:
-    if sentence.count("|") >= 2 or "http" in sentence:
-        return False
-    if _CJK.search(sentence):
-        return len(sentence) >= 8
-    return len(sentence.split()) >= 5
-
-
-def probe_sentence(text: str) -> str | None:
-    """One sentence of a chunk, clipped to question length: its longest prose sentence (the most
-    specific; short ones lean on their neighbours: "You do not have to prove it.")."""
-    sentences = [_MARKUP.sub("", s).strip() for s in _SENTENCE_END.split(text)]
-    prose = [s for s in sentences if s and _is_prose(s)]
-    if not prose:
-        return None
-    return _clip(max(prose, key=len))
-
-
-def answerable_probes(rows: Iterable[Mapping[str, Any]], limit: int = MAX_ANSWERABLE) -> list[Probe]:
-    """Probes from chunk payloads (``PAYLOAD_FIELDS``): FAQ questions, headings and sentences.
-
-    Deterministic: the same chunks give the same probes, in the same order; a base with more
-    candidates than ``limit`` gives a fixed sample (by a hash of each probe). One pass over the
-    rows, keeping only the candidate texts (a large knowledge base is never held in memory).
-    """
-    candidates: dict[tuple[str, str], Probe] = {}  # (doc_id, folded text) -> first probe
-    headings_of: dict[str, set[str]] = {}  # folded heading -> documents using it
-
-    def add(text: str, language: str, kind: str, doc_id: str) -> None:
-        text = " ".join(text.split())
-        if len(text) >= 3:
-            candidates.setdefault((doc_id, text.casefold()), Probe(text, language, kind, doc_id))
-
-    for row in rows:
-        doc_id = str(row.get("doc_id", ""))
-        if not doc_id:
-            continue
-        language = str(row.get("language") or "und")
-        text = str(row.get("text") or "")
-        if row.get("kind") == "faq":
-            add(faq_question(text), language, "faq", doc_id)
-            continue
-        title = str(row.get("title") or "")
-        headings = [str(h) for h in row.get("headings") or [] if str(h).strip() and str(h) != title]
-        for heading in headings:
-            headings_of.setdefault(" ".join(heading.casefold().split()), set()).add(doc_id)
-        if headings:
-            add(headings[-1], language, "heading", doc_id)
-        sentence = probe_sentence(text)
-        if sentence:
-            add(sentence, language, "sentence", doc_id)
-    # A heading used by several documents ("Get in touch", "China") names no one answer.
-    kept = [p for p in candidates.values() if p.kind != "heading" or len(headings_of[p.text.casefold()]) == 1]
-    kept.sort(key=lambda p: _stable_key(p.doc_id, p.kind, p.text))
-    return kept[:limit]
-
-
-def unanswerable_probes() -> list[Probe]:
-    return [Probe(text, language, kind) for language, kind, text in negatives()]
 
 
 # ---------------------------------------------------------------- scoring
@@ -234,23 +189,27 @@ def unanswerable_probes() -> list[Probe]:
 Search = Callable[[Sequence[Probe]], list[list[SearchHit]]]
 
 
-def score(probes: Sequence[Probe], hits: Sequence[Sequence[SearchHit]]) -> list[Scored]:
+def score(
+    probes: Sequence[Probe], hits: Sequence[Sequence[SearchHit]], cohort: Cohort | None = None
+) -> list[Scored]:
     out: list[Scored] = []
-    for probe, found in zip(probes, hits, strict=True):
+    rows = cohort_rows(probes)
+    for probe, found, row in zip(probes, hits, rows, strict=True):
+        z = normalised(probe, found, cohort, row) if cohort is not None else None
         cosines = [
             h.dense_score
             for h in found
             if h.dense_score is not None and (probe.doc_id is None or h.payload.doc_id == probe.doc_id)
         ]
         if probe.answerable:
-            out.append(Scored(probe, max(cosines) if cosines else None))
+            out.append(Scored(probe, max(cosines) if cosines else None, z=z))
         else:  # nothing retrieved at all: as unrelated as it gets
             other = [
                 h.dense_score
                 for h in found
                 if h.dense_score is not None and probe.language and h.payload.language != probe.language
             ]
-            out.append(Scored(probe, max(cosines) if cosines else -1.0, max(other) if other else None))
+            out.append(Scored(probe, max(cosines) if cosines else -1.0, max(other) if other else None, z))
     return out
 
 
@@ -276,18 +235,50 @@ def fit_threshold(answerable: Scores, unanswerable: Scores) -> tuple[float, str]
     return ceiling, "answerable"
 
 
-def probe(rows: Iterable[Mapping[str, Any]], search: Search) -> list[Scored]:
+@dataclass(frozen=True)
+class Probed:
+    scored: list[Scored]
+    cross_drop: float | None = None  # ``cross_language_drop``
+
+
+def probe(rows: Iterable[Mapping[str, Any]], search: Search, cohort: Cohort | None = None) -> Probed:
     """Every probe with its score: the answerable ones derived from ``rows``, then the shipped
     unanswerable ones. Empty when the knowledge base has fewer than ``MIN_ANSWERABLE`` probes."""
     positives = answerable_probes(rows)
     if len(positives) < MIN_ANSWERABLE:
-        return []
+        return Probed([])
     probes = [*positives, *unanswerable_probes()]
-    return score(probes, search(probes))
+    hits = search(probes)
+    drop = cross_language_drop(probes, hits, cohort) if cohort is not None else None
+    return Probed(score(probes, hits, cohort), drop)
 
 
-def fit(scored: Sequence[Scored], *, model: str = "", seconds: float = 0.0) -> RelevanceCalibration | None:
-    """The cut-off from scored probes, with what explains it; None with too few answerable scores."""
+def _fit_normalised(scored: Sequence[Scored], cross_drop: float | None) -> dict[str, Any]:
+    """The ``cohort_*`` fields: ``fit_threshold`` on the cohort-normalised scores."""
+    pos = np.array([s.z for s in scored if s.probe.answerable and s.z is not None], dtype=np.float64)
+    neg = np.array([s.z for s in scored if not s.probe.answerable and s.z is not None], dtype=np.float64)
+    if pos.size < MIN_ANSWERABLE or neg.size == 0:
+        return {}
+    threshold, bound = fit_threshold(pos, neg)
+    return {
+        "cohort_threshold": round(threshold, 6),
+        "cohort_bound": bound,
+        "cohort_cross_threshold": round(threshold - cross_drop, 6) if cross_drop is not None else None,
+        "cohort_kept_answerable": round(float((pos >= threshold).mean()), 4),
+        "cohort_dropped_unanswerable": round(float((neg < threshold).mean()), 4),
+        "cohort_quantiles": {"answerable": _quantiles(pos), "unanswerable": _quantiles(neg)},
+    }
+
+
+def fit(
+    scored: Sequence[Scored],
+    *,
+    model: str = "",
+    seconds: float = 0.0,
+    cross_drop: float | None = None,
+) -> RelevanceCalibration | None:
+    """The cut-off from scored probes, with what explains it; None with too few answerable scores.
+    ``cross_drop``: the normalised cross-language drop (``cross_language_drop``)."""
     pos = [s for s in scored if s.probe.answerable]
     pos_scores = np.array([s.score for s in pos if s.score is not None], dtype=np.float64)
     neg_scores = np.array([s.score for s in scored if not s.probe.answerable], dtype=np.float64)
@@ -324,16 +315,23 @@ def fit(scored: Sequence[Scored], *, model: str = "", seconds: float = 0.0) -> R
         },
         by_kind=by_kind,
         seconds=round(seconds, 3),
+        **_fit_normalised(scored, cross_drop),
     )
 
 
 def calibrate(
-    rows: Iterable[Mapping[str, Any]], search: Search, *, model: str = ""
+    rows: Iterable[Mapping[str, Any]], search: Search, *, model: str = "", cohort: Cohort | None = None
 ) -> RelevanceCalibration | None:
     """Probe the knowledge base and fit its cut-off; None when it is too small to say anything."""
     started = time.perf_counter()
-    scored = probe(rows, search)
-    calibration = fit(scored, model=model, seconds=time.perf_counter() - started)
+    probed = probe(rows, search, cohort)
+    scored = probed.scored
+    calibration = fit(
+        scored,
+        model=model,
+        seconds=time.perf_counter() - started,
+        cross_drop=probed.cross_drop,
+    )
     if calibration is None:
         answerable = sum(1 for s in scored if s.probe.answerable and s.score is not None)
         log.warning("relevance calibration skipped: %d answerable probes were scored", answerable)
@@ -362,5 +360,8 @@ def collection_search(kb: KnowledgeBase, collection: Collection) -> Search:
 def calibrate_collection(kb: KnowledgeBase, collection: Collection) -> RelevanceCalibration | None:
     """``calibrate`` over one collection (the one an ingest just wrote, active or not yet)."""
     return calibrate(
-        collection.payloads(PAYLOAD_FIELDS), collection_search(kb, collection), model=kb.embedder.name
+        collection.payloads(PAYLOAD_FIELDS),
+        collection_search(kb, collection),
+        model=kb.embedder.name,
+        cohort=cohort_for(kb.embedder),
     )

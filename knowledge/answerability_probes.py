@@ -1,8 +1,8 @@
 """Questions a knowledge base of support documents does not answer: the negatives of the relevance
 calibration (``knowledge.answerability``).
 
-Two kinds, in eight languages, about no company in particular (written for faqstream, taken from
-no data set):
+Two kinds, in the twelve default ``INGEST_LANGUAGES``, about no company in particular (written for
+faqstream, taken from no data set):
 
 * ``off_topic`` — general knowledge, chit-chat with content, tasks for a general assistant;
 * ``uncovered`` — shaped like a customer's question to a company, about things support documents
@@ -10,6 +10,11 @@ no data set):
   knowledge bases do cover (payment, delivery, refunds, accounts, prices, opening hours) are left
   out on purpose: a negative that some knowledge base answers would pull that knowledge base's
   cut-off up.
+
+The first ``PARALLEL_UNCOVERED`` uncovered questions of every language are the same questions, in the
+same order: the calibration measures with them how much a question's score against its best passage
+drops when it is asked in another language than the passage's (``knowledge.answerability``, "Across
+languages"). Keep them parallel when editing.
 
 The calibration uses a quantile of their scores, not the maximum, so one question that a particular
 knowledge base happens to answer does not move its cut-off much. Tests hold out their own
@@ -21,6 +26,7 @@ from __future__ import annotations
 from typing import Literal
 
 NegativeKind = Literal["off_topic", "uncovered"]
+PARALLEL_UNCOVERED = 12  # the first 12 uncovered questions are the same in every language
 
 OFF_TOPIC: dict[str, tuple[str, ...]] = {
     "en": (
@@ -137,6 +143,62 @@ OFF_TOPIC: dict[str, tuple[str, ...]] = {
         "Come si coltiva il basilico sul balcone?",
         "Che tempo farà a Napoli domani?",
     ),
+    "nl": (
+        "Wie schilderde De Nachtwacht?",
+        "Hoeveel provincies heeft Nederland?",
+        "Geef me een recept voor stamppot",
+        "Waarom zijn flamingo's roze?",
+        "Schrijf een kort gedicht over de zee",
+        "Hoe bereken je de omtrek van een cirkel?",
+        "Vertel een mop over konijnen",
+        "Gaat het morgen regenen in Utrecht?",
+        "Wanneer werd de Afsluitdijk gebouwd?",
+        "Hoe kweek ik basilicum op de vensterbank?",
+        "Wat is het langste woord in het Nederlands?",
+        "Wie won de Tour de France in 1980?",
+    ),
+    "ru": (
+        "Кто написал «Войну и мир»?",
+        "Какая самая длинная река в Европе?",
+        "Дай рецепт борща",
+        "Сколько костей в теле человека?",
+        "Напиши стихотворение о зиме",
+        "Почему кошки мурлычут?",
+        "Как решить систему уравнений с двумя неизвестными?",
+        "Расскажи анекдот про медведя",
+        "Будет ли завтра снег в Москве?",
+        "Как вырастить помидоры на балконе?",
+        "Сколько часовых поясов в России?",
+        "Кто выиграл чемпионат мира по хоккею в 2008 году?",
+    ),
+    "ko": (
+        "모나리자는 누가 그렸나요?",
+        "한국에서 가장 높은 산은 어디인가요?",
+        "김치찌개 만드는 법 알려줘",
+        "태양계에는 행성이 몇 개 있나요?",
+        "가을에 관한 짧은 시를 써 줘",
+        "하늘은 왜 파란가요?",
+        "조선 왕조는 언제 세워졌나요?",
+        "이차방정식은 어떻게 풀어요?",
+        "고양이에 관한 재미있는 이야기 해 줘",
+        "내일 부산 날씨 어때요?",
+        "벚꽃은 언제 피나요?",
+        "바둑 규칙을 설명해 주세요",
+    ),
+    "pl": (
+        "Kto napisał „Pana Tadeusza”?",
+        "Jaka jest najdłuższa rzeka w Polsce?",
+        "Podaj przepis na pierogi ruskie",
+        "Ile kości ma człowiek?",
+        "Napisz wiersz o morzu",
+        "Dlaczego liście zmieniają kolor jesienią?",
+        "Jak obliczyć pole trójkąta?",
+        "Opowiedz dowcip o żyrafie",
+        "Czy jutro będzie padać w Krakowie?",
+        "Jak uprawiać truskawki na balkonie?",
+        "Kto wygrał Euro 2012?",
+        "Jak wysoki jest Giewont?",
+    ),
 }
 
 UNCOVERED: dict[str, tuple[str, ...]] = {
@@ -147,14 +209,14 @@ UNCOVERED: dict[str, tuple[str, ...]] = {
         "Can I rent one of your meeting rooms for a birthday party?",
         "Do you offer guided tours of your warehouse for school classes?",
         "Which charity did your company donate to last year?",
-        "Is there bicycle parking at your headquarters?",
-        "Can you recommend a good restaurant near your office?",
         "What music do you play while callers are on hold?",
         "Will you have a stand at the trade fair next spring?",
-        "Could you write a reference letter for my visa application?",
         "Do your employees get a day off on their birthday?",
         "Can I use your logo in my school presentation?",
+        "Can you recommend a good restaurant near your office?",
         "Does your founder give talks at universities?",
+        "Is there bicycle parking at your headquarters?",
+        "Could you write a reference letter for my visa application?",
     ),
     "es": (
         "¿Puedo llevar a mi perro a vuestra oficina?",
@@ -253,6 +315,62 @@ UNCOVERED: dict[str, tuple[str, ...]] = {
         "Posso usare il vostro logo in una ricerca scolastica?",
         "Mi consigliate un buon ristorante vicino al vostro ufficio?",
         "Il vostro fondatore tiene conferenze nelle università?",
+    ),
+    "nl": (
+        "Mag ik mijn hond meenemen naar jullie kantoor?",
+        "Sponsoren jullie jeugdvoetbalclubs?",
+        "Zoeken jullie freelance illustratoren?",
+        "Kan ik een van jullie vergaderzalen huren voor een verjaardagsfeest?",
+        "Bieden jullie rondleidingen door het magazijn aan voor schoolklassen?",
+        "Aan welk goed doel hebben jullie vorig jaar gedoneerd?",
+        "Welke muziek draaien jullie in de telefonische wachtrij?",
+        "Staan jullie volgend voorjaar op de beurs?",
+        "Krijgen jullie medewerkers vrij op hun verjaardag?",
+        "Mag ik jullie logo gebruiken voor een schoolwerkstuk?",
+        "Kunnen jullie een goed restaurant in de buurt van jullie kantoor aanraden?",
+        "Geeft jullie oprichter lezingen op universiteiten?",
+    ),
+    "ru": (
+        "Можно прийти к вам в офис с собакой?",
+        "Вы спонсируете детские футбольные команды?",
+        "Вы ищете иллюстраторов-фрилансеров?",
+        "Можно арендовать у вас переговорную для дня рождения?",
+        "Вы проводите экскурсии по складу для школьников?",
+        "Какой благотворительной организации вы пожертвовали в прошлом году?",
+        "Какая музыка играет, пока звонок на удержании?",
+        "Будете ли вы участвовать в выставке следующей весной?",
+        "У ваших сотрудников выходной в день рождения?",
+        "Можно использовать ваш логотип в школьном докладе?",
+        "Посоветуете хороший ресторан рядом с вашим офисом?",
+        "Ваш основатель выступает с лекциями в университетах?",
+    ),
+    "ko": (
+        "사무실에 강아지를 데려가도 되나요?",
+        "유소년 축구팀을 후원하시나요?",
+        "프리랜서 일러스트레이터를 구하고 있나요?",
+        "생일 파티를 위해 회의실을 빌릴 수 있나요?",
+        "학생들을 위한 창고 견학 프로그램이 있나요?",
+        "작년에 어느 자선 단체에 기부하셨나요?",
+        "전화 대기 중에 나오는 음악은 뭔가요?",
+        "내년 봄 박람회에 참가하시나요?",
+        "직원들은 생일에 쉬나요?",
+        "학교 과제에 회사 로고를 써도 되나요?",
+        "사무실 근처에 괜찮은 식당을 추천해 주실 수 있나요?",
+        "창업자가 대학교에서 강연을 하시나요?",
+    ),
+    "pl": (
+        "Czy mogę przyjść do waszego biura z psem?",
+        "Czy sponsorujecie młodzieżowe drużyny piłkarskie?",
+        "Szukacie ilustratorów na zlecenie?",
+        "Czy mogę wynająć waszą salę konferencyjną na przyjęcie urodzinowe?",
+        "Czy organizujecie wycieczki po magazynie dla klas szkolnych?",
+        "Której organizacji charytatywnej przekazaliście darowiznę w zeszłym roku?",
+        "Jaka muzyka gra, gdy czekam na połączenie?",
+        "Czy będziecie na targach następnej wiosny?",
+        "Czy wasi pracownicy mają wolne w urodziny?",
+        "Czy mogę użyć waszego logo w pracy szkolnej?",
+        "Polecicie dobrą restaurację w pobliżu waszego biura?",
+        "Czy wasz założyciel prowadzi wykłady na uczelniach?",
     ),
 }
 

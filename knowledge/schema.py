@@ -165,6 +165,9 @@ class SearchHit:
     score: float  # fused rank score in hybrid mode, raw similarity otherwise
     dense_score: float | None  # cosine similarity to the query, for relevance floors
     payload: ChunkPayload
+    # the passage's dense vector (the store returns it to compute ``dense_score``): the relevance
+    # floor compares the passage with a cohort of unrelated questions too (``knowledge.cohort``)
+    vector: tuple[float, ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,7 @@ def hit_from(
         score=float(score),
         dense_score=dense_score,
         payload=ChunkPayload.model_validate(payload or {}),
+        vector=tuple(vector) if vector is not None else None,
     )
 
 

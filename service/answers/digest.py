@@ -142,7 +142,7 @@ class DigestCache:
         if version != self._prefix.kb_version:
             collection = self.kb.store.active()
             rows = collection.payloads(PAYLOAD_FIELDS) if collection else []
-            floor = relevance_floor(meta, self.floor_override, self.kb.embedder.name)
+            floor = relevance_floor(meta, self.floor_override, self.kb.embedder.name, self.kb.embedder)
             prefix = build_prefix(rows, version, self.settings)
             self._floor, self._prefix = floor, prefix
             if floor.source == "none" and collection is not None:

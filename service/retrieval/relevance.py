@@ -30,6 +30,15 @@ uses; a reader of quotes reads them all, and a weak passage quoted after the rig
 (a new user's trial: a cross-language passage far below the best one). Measured on the Basecamp
 policies (``python -m bench.quoted_passages``, docs/benchmarks.md).
 
+**Normalised scores.** With a calibration of method ``probe-cohort-v4`` and the probes' vectors
+(``relevance_floor(..., embedder)``, as the service builds it), a passage is not judged by its
+cosine but by how far it lies over the shipped unanswerable questions *in the question's language*
+scored against that same passage (``knowledge.cohort``; a multilingual model scores any question
+higher against passages in its own language), against ``cohort_threshold`` — or
+``cohort_cross_threshold`` for a passage in another language than the question's. Every "lead"
+below (gate, context, quotes) is then in those units. A calibration of an older method is judged
+by cosine as before, until the next ingest refits it.
+
 The second half of answerability is the model's signal: ``service.answers.prompts.ANSWER_TOOLS`` offers it
 the ``NOT_IN_DOCUMENTS`` tool, ``service.llm.claude`` recognises the call in the stream, and the answer
 flow turns it into a handoff with reason ``not_in_documents``.
@@ -38,12 +47,17 @@ flow turns it into a handoff with reason ``not_in_documents``.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from knowledge.answerability import RelevanceCalibration
+from knowledge.answerability import METHOD, RelevanceCalibration
+from knowledge.cohort import Cohort, cohort_for
 from knowledge.schema import KbMeta, SearchHit
+
+if TYPE_CHECKING:
+    from knowledge.embedder import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +77,9 @@ class RelevanceFloor:
     source: FloorSource
     kb_version: int = -1
     calibration: RelevanceCalibration | None = None
+    # the unanswerable probes' vectors: with a calibration that has a cohort cut-off, passages are
+    # judged by their cohort-normalised score (module docstring: "Normalised scores")
+    cohort: Cohort | None = None
 
     def keep(self, hits: Sequence[SearchHit], language: str | None = None) -> list[SearchHit]:
         """The passages to answer from, in their retrieval order (``select``)."""
@@ -73,13 +90,12 @@ class RelevanceFloor:
         question's (``language``) is held to the calibration's cross-language cut-off."""
         if self.value is None:
             return Selection(list(hits), len(hits))
-        floors = [self._floor(hit, language) for hit in hits]
-        scores = [_cosine(hit) for hit in hits]
-        relevant = sum(score >= floor for score, floor in zip(scores, floors, strict=True))
+        leads = [self.lead(hit, language) for hit in hits]
+        relevant = sum(lead >= 0.0 for lead in leads)
         if not relevant:
             return Selection([], 0)
         margin = self.context_margin
-        kept = [h for h, s, f in zip(hits, scores, floors, strict=True) if s >= f - margin]
+        kept = [h for h, lead in zip(hits, leads, strict=True) if lead >= -margin]
         return Selection(kept, relevant)
 
     def quoted(
@@ -94,10 +110,35 @@ class RelevanceFloor:
         margin = self.context_margin
         if self.value is None or self.source != "calibrated" or margin <= 0.0:
             return list(hits[:at_most])
-        leads = [_cosine(hit) - self._floor(hit, language) for hit in hits]
+        leads = [self.lead(hit, language) for hit in hits]
         best = max(leads)
         rest = (hit for hit, lead in zip(hits[1:], leads[1:], strict=True) if lead >= best - margin)
         return [hits[0], *rest][:at_most]
+
+    @property
+    def normalised(self) -> bool:
+        """Passages are judged by their cohort-normalised score (else by their cosine)."""
+        return (
+            self.source == "calibrated"
+            and self.cohort is not None
+            and self.calibration is not None
+            and self.calibration.cohort_threshold is not None
+        )
+
+    def lead(self, hit: SearchHit, language: str | None = None) -> float:
+        """How far ``hit`` scores over its cut-off (negative: under it), in the units of the
+        cut-off: standard deviations of the cohort when ``normalised``, else cosine."""
+        assert self.value is not None
+        if self.normalised:
+            assert self.cohort is not None and self.calibration is not None
+            assert self.calibration.cohort_threshold is not None
+            if hit.dense_score is None or hit.vector is None:
+                return -math.inf
+            z = self.cohort.normalise(hit.dense_score, hit.vector, language, hit.payload.language)
+            cross = self.calibration.cohort_cross_threshold
+            other = language and hit.payload.language not in (language, "und", None)
+            return z - (cross if cross is not None and other else self.calibration.cohort_threshold)
+        return _cosine(hit) - self._floor(hit, language)
 
     def _floor(self, hit: SearchHit, language: str | None) -> float:
         assert self.value is not None
@@ -112,6 +153,10 @@ class RelevanceFloor:
         override or a calibration without that figure)."""
         if self.source != "calibrated" or self.calibration is None or self.value is None:
             return 0.0
+        if self.normalised:
+            assert self.calibration.cohort_threshold is not None
+            median = self.calibration.cohort_quantiles.get("unanswerable", {}).get("p50")
+            return max(self.calibration.cohort_threshold - median, 0.0) if median is not None else 0.0
         median = self.calibration.quantiles.get("unanswerable", {}).get("p50")
         return max(self.value - median, 0.0) if median is not None else 0.0
 
@@ -134,8 +179,12 @@ def no_floor() -> RelevanceFloor:
     return NO_FLOOR
 
 
-def relevance_floor(meta: KbMeta, override: float | None, model: str) -> RelevanceFloor:
-    """The floor for one knowledge-base version, served with embedding model ``model``."""
+def relevance_floor(
+    meta: KbMeta, override: float | None, model: str, embedder: Embedder | None = None
+) -> RelevanceFloor:
+    """The floor for one knowledge-base version, served with embedding model ``model``. With
+    ``embedder`` (the service's), a calibration of this version that has a cohort cut-off judges
+    passages by their cohort-normalised score; the probes are embedded once per process."""
     if override is not None:
         return RelevanceFloor(override, "override", meta.version)
     calibration = RelevanceCalibration.from_dict(meta.relevance)
@@ -151,4 +200,7 @@ def relevance_floor(meta: KbMeta, override: float | None, model: str) -> Relevan
             model,
         )
         return RelevanceFloor(None, "none", meta.version)
-    return RelevanceFloor(calibration.threshold, "calibrated", meta.version, calibration)
+    cohort = None
+    if embedder is not None and calibration.cohort_threshold is not None and calibration.method == METHOD:
+        cohort = cohort_for(embedder)
+    return RelevanceFloor(calibration.threshold, "calibrated", meta.version, calibration, cohort)

@@ -58,12 +58,14 @@ def test_ingest_json_report_search_status_and_rerun(tmp_path: Path, child_env: d
     assert report["counts"]["added"] == 7 and report["counts"]["skipped"] == 0
     assert report["kb_version"] > report["previous_version"]
     cutoff = report["relevance"]["threshold"]  # fitted on this knowledge base in the same run
+    normalised = report["relevance"]["cohort_threshold"]  # what the service compares (in cohort SDs)
     assert 0 < report["relevance"]["kept_answerable"] <= 1
+    assert 0 < report["relevance"]["cohort_kept_answerable"] <= 1
 
     again = run(child_env, "ingest", str(docs))  # human summary, module entry point `python -m ingest`
     assert again.returncode == 0
     assert "0 added, 0 updated, 0 deleted, 7 unchanged, 0 skipped" in again.stdout
-    assert f"relevance cut-off {cutoff:.3f}" in again.stdout
+    assert f"relevance cut-off {normalised:.2f}" in again.stdout and f"(cosine {cutoff:.3f}" in again.stdout
 
     alias = run(child_env, str(docs), "--dry-run", module="ingest")
     assert alias.returncode == 0 and "DRY RUN" in alias.stdout
@@ -74,7 +76,8 @@ def test_ingest_json_report_search_status_and_rerun(tmp_path: Path, child_env: d
 
     status = run(child_env, "status")
     assert f"version:    {report['kb_version']}" in status.stdout and "documents:  7" in status.stdout
-    assert f"relevance:  relevance cut-off {cutoff:.3f}" in status.stdout
+    assert f"relevance:  relevance cut-off {normalised:.2f}" in status.stdout
+    assert f"cosine cut-off {cutoff:.3f}" in status.stdout
 
 
 def test_exit_code_one_when_files_were_skipped(tmp_path: Path, child_env: dict[str, str]) -> None:

@@ -21,11 +21,12 @@ import pytest
 from bench.common import EVAL
 from ingest.pipeline import IngestPipeline
 from knowledge import answerability as ans
-from knowledge.answerability import Probe, RelevanceCalibration, Scored
+from knowledge.answerability import RelevanceCalibration, Scored
 from knowledge.answerability_probes import OFF_TOPIC, UNCOVERED, negatives
+from knowledge.probes import QUESTION_WORDS, Probe, answerable_probes, unanswerable_probes
 from knowledge.schema import ChunkPayload, KbMeta, SearchHit
 from knowledge.search import KnowledgeBase, Query
-from knowledge.settings import PACKAGED_MINILM, Settings
+from knowledge.settings import PACKAGED_MINILM, IngestSettings, Settings
 from service.retrieval.relevance import RelevanceFloor, relevance_floor
 from tests import answerability_sets as sets
 from tests.conftest import embedding_settings, make_settings
@@ -110,7 +111,7 @@ def test_probes_come_from_faq_questions_specific_headings_and_sentences() -> Non
             language="zh",
         ),
     ]
-    probes = ans.answerable_probes(rows)
+    probes = answerable_probes(rows)
     texts = {(p.kind, p.doc_id, p.text) for p in probes}
     assert ("faq", "faq.csv#1", "How long does a refund take?") in texts
     assert ("heading", "returns.md", "Return window") in texts
@@ -119,17 +120,17 @@ def test_probes_come_from_faq_questions_specific_headings_and_sentences() -> Non
     sentences = sorted(p.text for p in probes if p.kind == "sentence" and p.doc_id == "returns.md")
     assert sentences[0] == "Earbuds cannot be returned once opened."  # list markup stripped
     assert sentences[1].startswith("You can return most items")  # the longest, not "Short one."
-    assert len(sentences[1].split()) == ans.QUESTION_WORDS  # clipped to a question's length
+    assert len(sentences[1].split()) == QUESTION_WORDS  # clipped to a question's length
     assert ("sentence", "zh/returns.md", "商品可在收货后三十天内退货。") in texts
     assert all(p.answerable and p.language for p in probes)
-    assert ans.answerable_probes(list(reversed(rows))) == probes  # deterministic, whatever the row order
-    assert ans.answerable_probes(rows, limit=3) == probes[:3]
+    assert answerable_probes(list(reversed(rows))) == probes  # deterministic, whatever the row order
+    assert answerable_probes(rows, limit=3) == probes[:3]
 
 
 def test_unanswerable_probes_are_shipped_in_eight_languages_about_no_company() -> None:
-    probes = ans.unanswerable_probes()
+    probes = unanswerable_probes()
     assert len(probes) == len(negatives()) >= 190 and not any(p.answerable for p in probes)
-    assert set(OFF_TOPIC) == set(UNCOVERED) == {"en", "es", "fr", "de", "zh", "ja", "pt", "it"}
+    assert set(OFF_TOPIC) == set(UNCOVERED) == set(IngestSettings().languages)  # every default language
     assert len({p.text for p in probes}) == len(probes)
     held_out = {q.question for q in sets.UNANSWERABLE + sets.GYM_UNANSWERABLE}
     assert not held_out & {p.text for p in probes}  # the tests' questions are not calibration probes

@@ -1,0 +1,145 @@
+"""The cohort-normalised relevance score (``knowledge.cohort``) and the floor that uses it
+(``service.retrieval.relevance``), on hand-made unit vectors: no model needed to see the rule."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from knowledge.answerability import RelevanceCalibration
+from knowledge.cohort import Cohort, cross_language_drop
+from knowledge.probes import Probe
+from knowledge.schema import ChunkPayload, SearchHit
+from service.retrieval.relevance import RelevanceFloor
+
+PASSAGE = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
+
+
+def _at(cosine: float, axis: int = 1) -> np.ndarray:
+    """A unit vector with ``cosine`` to ``PASSAGE``."""
+    vector = np.zeros(4, dtype=np.float32)
+    vector[0], vector[axis] = cosine, math.sqrt(1.0 - cosine**2)
+    return vector
+
+
+# Spanish unrelated questions score high against the (Spanish) passage, German ones low: the
+# same-language inflation of a multilingual model, in miniature.
+SPANISH = [0.80, 0.82, 0.84, 0.86]
+GERMAN = [0.70, 0.72, 0.74, 0.76]
+COHORT = Cohort(
+    {
+        "es": np.stack([_at(c, 1 + i % 3) for i, c in enumerate(SPANISH)]),
+        "de": np.stack([_at(c, 1 + i % 3) for i, c in enumerate(GERMAN)]),
+    }
+)
+
+
+def _hit(cosine: float, language: str, vector: np.ndarray | None = PASSAGE) -> SearchHit:
+    payload = ChunkPayload(
+        doc_id=f"{language}.md",
+        chunk_index=0,
+        chunk_count=1,
+        doc_hash="h",
+        text="t",
+        title="t",
+        source=f"{language}.md",
+        language=language,
+    )
+    return SearchHit(
+        id=f"{language}-{cosine}",
+        score=0.5,
+        dense_score=cosine,
+        payload=payload,
+        vector=tuple(float(x) for x in vector) if vector is not None else None,
+    )
+
+
+def test_a_score_is_read_against_unrelated_questions_in_the_questions_language() -> None:
+    spanish_sd, german_sd = float(np.std(SPANISH)), float(np.std(GERMAN))
+    z_es = COHORT.normalise(0.85, PASSAGE, "es", "es")
+    z_de = COHORT.normalise(0.85, PASSAGE, "de", "es")
+    assert z_es == pytest.approx((0.85 - 0.83) / spanish_sd, rel=1e-4)
+    assert z_de == pytest.approx((0.85 - 0.73) / german_sd, rel=1e-4)
+    assert z_es < 1.0 and z_de > 5.0  # the same cosine: ordinary in Spanish, far above in German
+
+
+def test_the_cohort_of_a_language_without_probes_and_leaving_a_probe_out() -> None:
+    # Polish has no probes: asked about a Spanish passage, it is compared with the other languages'.
+    assert COHORT.members("pl", "es").shape[0] == len(GERMAN)
+    assert COHORT.members("pl", "pl").shape[0] == COHORT.members(None, "es").shape[0] == 8
+    assert COHORT.members("es", "de").shape[0] == len(SPANISH)
+    # A probe scored against its own language's cohort is left out of it.
+    left_out = COHORT.normalise(0.80, PASSAGE, "es", "es", exclude=0)
+    rest = SPANISH[1:]
+    assert left_out == pytest.approx((0.80 - float(np.mean(rest))) / float(np.std(rest)), rel=1e-4)
+
+
+def _floor(cohort: Cohort | None = COHORT, **fitted: float | None) -> RelevanceFloor:
+    calibration = RelevanceCalibration(
+        threshold=0.80,
+        cross_threshold=0.78,
+        quantiles={"unanswerable": {"p50": 0.79}},
+        cohort_quantiles={"unanswerable": {"p50": 0.5}},
+        **fitted,  # type: ignore[arg-type]
+    )
+    return RelevanceFloor(calibration.threshold, "calibrated", 1, calibration, cohort)
+
+
+def test_the_floor_hands_off_a_same_language_question_over_the_cosine_cut_off() -> None:
+    floor = _floor(cohort_threshold=2.0, cohort_cross_threshold=1.5)
+    assert floor.normalised
+    # 0.85 clears the cosine cut-off (0.80) but is ordinary for a Spanish question here.
+    assert floor.select([_hit(0.85, "es")], "es").relevant == 0
+    assert floor.select([_hit(0.90, "es")], "es").relevant == 1  # (0.90 − 0.83) / 0.022 ≈ 3.1
+    # A German question about the Spanish passage is held to the cross-language cut-off (1.5):
+    # 0.765 is (0.765 − 0.73) / 0.022 ≈ 1.57 over the German questions — under 2.0, over 1.5.
+    assert floor.lead(_hit(0.765, "es"), "de") == pytest.approx(1.565 - 1.5, abs=0.01)
+    assert floor.select([_hit(0.765, "es")], "de").relevant == 1
+    # The context margin is in the same units: cut-off minus the unanswerable median (2.0 − 0.5).
+    assert floor.context_margin == pytest.approx(1.5)
+    # No vector (a sparse-only hit): nothing to compare, as a hit without a cosine.
+    assert floor.lead(_hit(0.95, "es", vector=None), "es") == -math.inf
+
+
+def test_a_calibration_without_the_cohort_cut_off_keeps_the_cosine_rule() -> None:
+    """A knowledge base calibrated by an older version (no ``cohort_threshold``), or a floor built
+    without the probes' vectors, judges cosines as before until the next ingest recalibrates it."""
+    for floor in (_floor(), _floor(None, cohort_threshold=2.0)):
+        assert not floor.normalised
+        assert floor.select([_hit(0.85, "es")], "es").relevant == 1  # 0.85 ≥ 0.80
+        assert floor.select([_hit(0.79, "es")], "de").relevant == 1  # across languages: ≥ 0.78
+        assert floor.select([_hit(0.77, "es")], "de").relevant == 0
+    legacy = RelevanceCalibration.from_dict({"threshold": 0.8, "method": "probe-quantiles-v3"})
+    assert legacy is not None and legacy.cohort_threshold is None
+
+
+def test_the_cross_language_drop_is_measured_with_the_same_question_in_each_language() -> None:
+    """The parallel probes: asked in Spanish, topic 0 finds the Spanish passage at 0.86 (over its
+    Spanish cohort without it: 0.80–0.84); asked in German, the same question scores 0.74 against
+    that passage (over its German cohort without it: 0.70–0.76). The drop is the difference of
+    the two normalised scores."""
+    probes = [
+        Probe("¿…?", "es", "uncovered", topic=0),
+        Probe("…?", "es", "uncovered"),
+        Probe("…?", "es", "uncovered"),
+        Probe("…?", "es", "uncovered"),
+        Probe("…?", "de", "uncovered"),
+        Probe("…?", "de", "uncovered"),
+        Probe("…?", "de", "uncovered"),
+        Probe("Wie…?", "de", "uncovered", topic=0),
+    ]
+    cohort = Cohort(
+        {
+            "es": np.stack([_at(c, 1 + i % 3) for i, c in enumerate([0.86, 0.80, 0.82, 0.84])]),
+            "de": np.stack([_at(c, 1 + i % 3) for i, c in enumerate([0.70, 0.72, 0.76, 0.74])]),
+        }
+    )
+    hits: list[list[SearchHit]] = [[_hit(0.86, "es")], *[[] for _ in range(7)]]
+    drop = cross_language_drop(probes, hits, cohort)
+    z_es = (0.86 - 0.82) / float(np.std([0.80, 0.82, 0.84]))
+    z_de = (0.74 - 0.726667) / float(np.std([0.70, 0.72, 0.76]))
+    assert drop == pytest.approx(z_es - z_de, rel=1e-3)
+    # Without a parallel question in a language of the base, nothing is measured.
+    assert cross_language_drop(probes, [[_hit(0.86, "fr")], *[[] for _ in range(7)]], cohort) is None
