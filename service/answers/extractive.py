@@ -175,7 +175,8 @@ def excerpt(units: Sequence[Unit], start: int = 0, limit: int = EXCERPT_CHARS) -
     and the unit the quote really starts at; lines stay lines. The line just before ``start`` is
     kept when both fit easily ("Opening hours:", a sub-heading), so a list or a table after a
     short introduction is quoted with it (a trial: the opening hours' bullets were never quoted).
-    A quote never ends on a sub-heading with nothing after it (a trial: "… **Workshops privados**")."""
+    A quote never ends on a sub-heading with nothing after it (a trial: "… **Workshops privados**");
+    a sub-heading inside it is its plain name on its own line."""
     if fits(units, limit):
         start = 0
     if start > 0 and len(units[start - 1][0]) + len(units[start][0]) < limit // 2:
@@ -194,5 +195,12 @@ def excerpt(units: Sequence[Unit], start: int = 0, limit: int = EXCERPT_CHARS) -
         taken.pop()
     while heading(taken[-1][0]) is not None and len(taken) < len(rest):
         taken.append(rest[len(taken)])  # only a heading fits: its text follows, clipped
-    text = "".join(unit + ("\n" if line_end else " ") for unit, line_end in taken).strip()
+    # A sub-heading reads as its plain name on its own line: the quote is text, and a client that
+    # shows text (the web chat) would print the chunker's asterisks.
+    text = "".join(plain(unit) + ("\n" if line_end else " ") for unit, line_end in taken).strip()
     return before + clip_text(text, budget, sentence=True), start
+
+
+def plain(unit: str) -> str:
+    """``unit`` with a sub-heading's ``**…**`` taken off (``**Prices**`` → ``Prices``)."""
+    return heading(unit) or unit
