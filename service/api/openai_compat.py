@@ -150,10 +150,12 @@ async def chat_completions(
         native = native.model_copy(update={"conversation_id": await thread.conversation_id()})
     prepared = await runtime.answers.prepare(native, client, request.headers.get("accept-language"))
     sources = data.sources or data.model == MODEL_WITH_SOURCES
-    events = observed(thread.remembering(prepared.events(), sources=sources), runtime.metrics, started)
+    tag = data.conversation_id is None and runtime.settings.service.openai_reply_tag
+    replies = thread.remembering(prepared.events(), sources=sources, tag=tag)
+    events = observed(replies, runtime.metrics, started)
     if data.stream:
         include_usage = data.stream_options is not None and data.stream_options.include_usage
-        chunks = ChatChunks(data.model, sources=sources, include_usage=include_usage)
+        chunks = ChatChunks(data.model, sources=sources, include_usage=include_usage, tag=tag)
         return Stream(
             sse_bytes(
                 events,
@@ -163,7 +165,7 @@ async def chat_completions(
             media_type="text/event-stream",
             headers={**SSE_HEADERS, **headers},
         )
-    body = completion(await answer_body(events), data.model, sources=sources)
+    body = completion(await answer_body(events), data.model, sources=sources, tag=tag)
     return Response(body, media_type=MediaType.JSON, headers=headers)
 
 

@@ -15,7 +15,8 @@ OpenAI-compatible frontends resend the whole ``messages`` list every turn and ho
 After the answer's ``done`` (before the client can send its next message) ``remembering``
 remembers the digest of the transcript the client now holds: the listed turns, the question and
 the reply's ``content`` exactly as sent (``service.api.openai_wire.content``: the agents' messages,
-the answer, the Sources footer when asked). Not with ``conversation_id``: that client needs none.
+the answer, the Sources footer when asked, the reply's invisible tag — which keeps chats whose
+replies read alike apart). Not with ``conversation_id``: that client needs none.
 A store failure only loses the continuation (logged): the answer is never refused for it.
 """
 
@@ -29,7 +30,7 @@ from typing import Literal
 from service.answers.events import Delta, Done, Event, Meta
 from service.api.events import event_payload
 from service.api.openai_schemas import ChatCompletionRequest
-from service.api.openai_wire import content
+from service.api.openai_wire import content, without_tag
 from service.api.runtime import Runtime
 from service.conversations.store import Conversation, SessionStoreError, Turn, conversation_key
 from service.conversations.threads import Thread, ThreadStoreError, transcript_digest
@@ -107,14 +108,17 @@ class ChatThread:
                 return conversation_id
             last_user = next((text for role, text in reversed(self.history) if role == "user"), "")
             language = runtime.answers.deps.languages.detect(last_user).language if last_user else "und"
-            turns = [Turn(role=role, text=redact(text), language=language) for role, text in self.history]
+            turns = [
+                Turn(role=role, text=redact(without_tag(text)), language=language)
+                for role, text in self.history
+            ]
             await runtime.sessions.append(key, turns)
         except SessionStoreError as exc:  # as the flow: answer without history rather than fail
             log.warning("answering without the listed history: %s", exc.message)
         return conversation_id
 
     async def remembering(
-        self, events: AsyncIterator[Event], *, sources: bool
+        self, events: AsyncIterator[Event], *, sources: bool, tag: bool = False
     ) -> AsyncGenerator[Event, None]:
         """``events`` as they are; before ``done``, the transcript the client now holds is
         remembered as leading to this reply (not when the client sends ``conversation_id``)."""
@@ -127,13 +131,13 @@ class ChatThread:
                 elif isinstance(event, Delta):
                     parts.append(event.text)
                 elif isinstance(event, Done) and meta is not None and self.data.conversation_id is None:
-                    await self._remember(meta, "".join(parts), sources=sources)
+                    await self._remember(meta, "".join(parts), sources=sources, tag=tag)
                 yield event
         finally:
             await events.aclose()  # type: ignore[attr-defined]
 
-    async def _remember(self, meta: Meta, text: str, *, sources: bool) -> None:
-        reply = content(event_payload(meta)[1], text, sources=sources)
+    async def _remember(self, meta: Meta, text: str, *, sources: bool, tag: bool) -> None:
+        reply = content(event_payload(meta)[1], text, sources=sources, tag=tag)
         transcript = [*self.history, ("user", self.question), ("assistant", reply)]
         try:
             await self.runtime.sessions.replies.remember(

@@ -13,8 +13,12 @@ serialisation), then shaped here:
 * not streamed — ``completion`` shapes the native ``AnswerResponse`` as one ``chat.completion``.
 
 Either way the assistant message's text is ``content``: the agents' messages (``relayed``), the
-answer, the Sources footer when asked — the text the client shows and resends next turn
-(``service.api.openai_threads`` remembers it).
+answer, the Sources footer when asked, and — for a client that sends no ``conversation_id``
+(``SERVICE_OPENAI_REPLY_TAG``) — the reply's tag: its message id in zero-width characters, invisible
+where the text is shown. It is the text the client shows and resends next turn
+(``service.api.openai_threads`` remembers it): the tag makes two chats whose replies read alike
+(the same greeting, a cached answer, a handoff notice) two transcripts, each tied to its own
+conversation (a new user's trial: a chat that began with a cached answer lost its handoff).
 
 ``usage``: prompt tokens count the cached ones too (OpenAI's convention), with
 ``prompt_tokens_details.cached_tokens`` the cache reads; answers without a model call count 0.
@@ -72,11 +76,30 @@ def relayed(messages: list[dict[str, Any]]) -> str:
     return "".join(f"{label}: {m['text']}\n\n" for label, m in zip(labels, messages, strict=True))
 
 
-def content(fields: dict[str, Any], text: str, *, sources: bool) -> str:
+# The tag's two symbols: ZERO WIDTH SPACE and ZERO WIDTH NON-JOINER (no glyph, no joining effect).
+_TAG_BITS = ("\u200b", "\u200c")
+_TAG_HEX = 12  # of the message id: 48 bits, 48 characters
+_TAG = re.compile("[\u200b\u200c]+$")
+
+
+def reply_tag(message_id: str) -> str:
+    """``message_id`` as invisible characters (see the module docstring)."""
+    digits = message_id.removeprefix("msg_")[:_TAG_HEX]
+    bits = "".join(f"{int(d, 16):04b}" for d in digits)
+    return "".join(_TAG_BITS[int(b)] for b in bits)
+
+
+def without_tag(text: str) -> str:
+    """``text`` without a reply's tag (listed history that seeds a conversation: the model never sees it)."""
+    return _TAG.sub("", text)
+
+
+def content(fields: dict[str, Any], text: str, *, sources: bool, tag: bool = False) -> str:
     """The assistant message as the client receives it (streamed: the chunks' text, concatenated),
     from the answer's ``meta`` fields and its text."""
     footer = sources_footer(text, fields["citations"]) if sources else ""
-    return relayed(fields.get("agent_messages", [])) + text + footer
+    end = reply_tag(fields["message_id"]) if tag else ""
+    return relayed(fields.get("agent_messages", [])) + text + footer + end
 
 
 def _frame(data: dict[str, Any]) -> bytes:
@@ -86,9 +109,10 @@ def _frame(data: dict[str, Any]) -> bytes:
 class ChatChunks:
     """The SSE frames of one streamed chat completion, event by event (``sse_bytes``'s encoder)."""
 
-    def __init__(self, model: str, *, sources: bool, include_usage: bool) -> None:
+    def __init__(self, model: str, *, sources: bool, include_usage: bool, tag: bool = False) -> None:
         self.model = model
         self.sources = sources
+        self.tag = tag
         self.include_usage = include_usage
         self.id = f"chatcmpl-{uuid.uuid4().hex}"
         self.created = int(time.time())
@@ -126,6 +150,8 @@ class ChatChunks:
             final = {**self.meta, **data}
             frames = []
             footer = sources_footer("".join(self.text), final["citations"]) if self.sources else ""
+            if self.tag:
+                footer += reply_tag(final["message_id"])
             if footer:
                 frames.append(_frame(self._chunk({"content": footer})))
             frames.append(_frame(self._chunk({}, finish_reason(data["stop_reason"]), extra=final)))
@@ -138,7 +164,7 @@ class ChatChunks:
         return _frame({"error": openai_error(failure(event))}) + DONE_FRAME
 
 
-def completion(body: dict[str, Any], model: str, *, sources: bool) -> dict[str, Any]:
+def completion(body: dict[str, Any], model: str, *, sources: bool, tag: bool = False) -> dict[str, Any]:
     """The native answer (``AnswerResponse`` as a dict) as one ``chat.completion``."""
     extra = {k: v for k, v in body.items() if k != "answer"}
     return {
@@ -149,7 +175,10 @@ def completion(body: dict[str, Any], model: str, *, sources: bool) -> dict[str, 
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": content(body, body["answer"], sources=sources)},
+                "message": {
+                    "role": "assistant",
+                    "content": content(body, body["answer"], sources=sources, tag=tag),
+                },
                 "finish_reason": finish_reason(body["stop_reason"]),
                 "logprobs": None,
             }

@@ -61,6 +61,12 @@ class ServiceSettings(BaseSettings):
         description="after each token of an answer, read the model's stream again this many seconds later "
         "(the tokens that arrived meanwhile go out as one delta; 0: each token as it comes)",
     )
+    openai_reply_tag: bool = Field(
+        default=True,
+        description="a chat completion for a client that sends no conversation_id ends with an invisible "
+        "reference (zero-width characters): identical replies (small talk, cached answers, notices) then "
+        "still tie each chat to its own conversation when the client resends them",
+    )
     max_batch: int = Field(default=32, ge=1, le=512)
     retrieval_per_tenant: int = Field(
         default=8,

@@ -16,6 +16,7 @@ import pytest
 
 from fakes import ErrorEvent, FakeAnthropic
 from service.answers.prompts import RULES
+from service.api.openai_wire import reply_tag, without_tag
 from service.settings.auth import AuthSettings
 from tests.integration.test_service_openapi import conforms
 from tests.service_harness import REFUND_FAQ, REPLY, Served, ask, auth, over_http, service_settings
@@ -53,6 +54,13 @@ def extra(obj: Any) -> dict[str, Any]:
     return value
 
 
+def untagged(content: str | None, info: dict[str, Any]) -> str:
+    """The reply as shown: without the invisible tag a client that sends no conversation_id gets
+    last (``service.api.openai_wire.reply_tag``), which is checked to be there."""
+    assert content is not None and content.endswith(reply_tag(info["message_id"]))
+    return without_tag(content)
+
+
 def upstream_text(body: dict[str, Any]) -> str:
     return json.dumps(body, ensure_ascii=False)
 
@@ -72,7 +80,8 @@ def test_answer_not_streamed_matches_the_native_answer(
     )
     assert completion.object == "chat.completion" and completion.model == "faqstream"
     (choice,) = completion.choices
-    assert choice.message.role == "assistant" and choice.message.content == REPLY
+    shown = untagged(choice.message.content, extra(completion))
+    assert choice.message.role == "assistant" and shown == REPLY
     assert choice.finish_reason == "stop"
     usage = completion.usage
     assert usage is not None and usage.completion_tokens > 0
@@ -87,7 +96,7 @@ def test_answer_not_streamed_matches_the_native_answer(
     assert request.body["system"][0]["text"] == RULES
 
     native = ask(served.client, REFUND_FAQ, key=KEY)  # the same question through /v1/answers
-    assert native.text == choice.message.content
+    assert native.text == shown
     assert [c["doc_id"] for c in native.meta["citations"]] == [c["doc_id"] for c in info["citations"]]
 
 
@@ -104,7 +113,7 @@ def test_answer_streamed_as_chunks_with_usage(client: openai.OpenAI, fake: FakeA
     first, *middle, last_choice, usage_chunk = chunks
     assert first.choices[0].delta.role == "assistant"
     assert extra(first)["citations"] and extra(first)["mode"] == "generative"
-    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    text = untagged("".join(c.choices[0].delta.content or "" for c in chunks if c.choices), extra(first))
     assert text == REPLY and len(middle) > 1  # streamed in pieces
     assert last_choice.choices[0].finish_reason == "stop"
     final = extra(last_choice)
@@ -161,13 +170,13 @@ def test_handoff_travels_in_the_extra_field_and_sources_footer_on_request(
         model="faqstream-sources", messages=[{"role": "user", "content": REFUND_FAQ}], stream=True
     )
     chunks = list(stream)
-    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    text = untagged("".join(c.choices[0].delta.content or "" for c in chunks if c.choices), extra(chunks[0]))
     citations = extra(chunks[-1])["citations"]
     assert text.startswith(REPLY) and "\n\nSources:\n[1] " + citations[0]["title"] in text
     plain = client.chat.completions.create(
         model="faqstream", messages=[{"role": "user", "content": REFUND_FAQ}], extra_body={"sources": True}
     )
-    assert plain.choices[0].message.content == text
+    assert untagged(plain.choices[0].message.content, extra(plain)) == text
 
 
 def test_errors_come_in_openai_shape_with_the_native_statuses(served: Served, client: openai.OpenAI) -> None:
@@ -275,7 +284,7 @@ def test_options_an_answer_keeps_by_ignoring_them_are_accepted(
         model="faqstream", messages=[{"role": "user", "content": REFUND_FAQ}], **IGNORED
     )
     (choice,) = completion.choices
-    assert choice.message.content == REPLY and choice.message.tool_calls is None
+    assert untagged(choice.message.content, extra(completion)) == REPLY and choice.message.tool_calls is None
     assert choice.finish_reason == "stop" and choice.logprobs is None
     (request,) = fake.message_requests()  # none of them reaches Claude
     sent = upstream_text(request.body)

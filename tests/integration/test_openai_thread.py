@@ -3,7 +3,8 @@ message list. The real ``openai`` SDK against the served service (conversations 
 Anthropic API, a real webhook receiver, helpdesk keys): a chat keeps one stored conversation across
 turns — streamed or not, with the Sources footer — and after a handoff to a person the customer's
 next messages reach the agents (``customer_message``), not the assistant, and the agents' replies
-come back with the next reply. Another tenant, or a second chat with the same words, joins nothing.
+come back with the next reply. Another tenant resending a transcript joins nothing; two chats whose
+replies read alike stay two (each reply ends with an invisible tag of its own).
 
 The service runs on ``tests/integration/test_agent_takeover.py``'s fixtures (same settings).
 """
@@ -20,6 +21,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from fakes import FakeAnthropic
 from service.agents.notice import passed_on
+from service.api.openai_wire import reply_tag, without_tag
 from tests.integration.test_agent_takeover import (  # the served service and its helpdesk
     HUMAN,
     KEY_A,
@@ -59,7 +61,8 @@ def say(sdk: openai.OpenAI, messages: Messages, *, stream: bool = False, model: 
         text = completion.choices[0].message.content or ""
         info = (completion.model_extra or {})["faqstream"]
     messages.append({"role": "assistant", "content": text})
-    return text, info
+    assert text.endswith(reply_tag(info["message_id"]))  # the reply's invisible tag, last
+    return without_tag(text), info
 
 
 def stored(served: Served, conversation_id: str, key: str = KEY_A) -> dict[str, Any]:
@@ -162,7 +165,7 @@ def test_after_a_handoff_the_chat_talks_to_the_agents(
     ]
 
 
-def test_the_same_words_elsewhere_join_no_conversation(
+def test_the_same_words_in_another_tenant_or_chat_keep_their_own_conversations(
     served: Served, fake: FakeAnthropic, receiver: Receiver, sdk: openai.OpenAI
 ) -> None:
     messages: Messages = [{"role": "user", "content": f"{HUMAN} now, ticket {uuid.uuid4().hex[:8]}"}]
@@ -179,10 +182,20 @@ def test_the_same_words_elsewhere_join_no_conversation(
     assert relayed == []
     assert len(stored(served, conversation_id)["messages"]) == 2  # a's conversation is untouched
 
-    # Two chats of one tenant with the same words cannot be told apart: neither is continued.
+    # Two chats of one tenant with the same words and the same replies (the same greeting, a cached
+    # answer: a new user's trial) are two conversations, each continued: the replies' tags differ.
     question = f"{REFUND_FAQ} Order {uuid.uuid4().hex[:8]}."
     chats: list[Messages] = [[{"role": "user", "content": question}] for _ in range(2)]
     ids = [say(sdk, chat)[1]["conversation_id"] for chat in chats]
-    assert chats[0] == chats[1] and ids[0] != ids[1]
-    _, info = say(sdk, [*chats[0], {"role": "user", "content": "And for a gift card?"}])
-    assert info["conversation_id"] not in ids
+    assert ids[0] != ids[1] and chats[0][1]["content"] != chats[1][1]["content"]
+    assert [without_tag(chat[1]["content"]) for chat in chats] == [REPLY] * 2  # they read alike
+    chats[1].append({"role": "user", "content": HUMAN})
+    _, info = say(sdk, chats[1])
+    assert info["conversation_id"] == ids[1] and info["with_agent"] is True
+    chats[1].append({"role": "user", "content": "My course code is DB-A1-2609"})
+    _, info = say(sdk, chats[1], stream=True)
+    assert info["conversation_id"] == ids[1] and info["mode"] == "agent"
+    delivered(receiver, "customer_message", conversation_id=ids[1], text="My course code is DB-A1-2609")
+    chats[0].append({"role": "user", "content": "And for a gift card?"})
+    _, info = say(sdk, chats[0])
+    assert info["conversation_id"] == ids[0] and info["mode"] == "generative"

@@ -4,7 +4,9 @@ hashed per tenant (keyed by the deployment's secret) before they become key name
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 
+from service.api.openai_wire import reply_tag, without_tag
 from service.conversations.threads import transcript_digest
 from service.core.identifiers import Pseudonyms, normalise_user
 from service.quotas.rate_limits import InProcessRateLimiter
@@ -92,3 +94,17 @@ def test_a_transcript_digest_is_the_tenants_and_the_users_and_ignores_spacing() 
     assert transcript_digest(keyed, "acme", None, [(r, t + ".") for r, t in chat]) != digest
     swapped = [("assistant", chat[0][1]), ("user", chat[1][1])]
     assert transcript_digest(keyed, "acme", None, swapped) != digest
+
+
+def test_a_reply_tag_is_invisible_its_own_and_taken_off_whole() -> None:
+    first, second = reply_tag("msg_0123456789abcdef0123"), reply_tag("msg_fedcba9876543210fedc")
+    assert len(first) == 48 and first != second
+    assert {unicodedata.category(c) for c in first + second} == {"Cf"}  # format characters: no glyph
+    assert "".join(first.split()) == first  # not whitespace: a transcript digest keeps it
+    text = "Refunds take 5–10 days.\n\nSources:\n[1] Refunds"
+    assert without_tag(text + first) == text and without_tag(text) == text
+    digests = {
+        transcript_digest(Pseudonyms(b"s"), "acme", None, [("user", "Hi"), ("assistant", "Hello!" + tag)])
+        for tag in (first, second)
+    }
+    assert len(digests) == 2  # two chats whose replies read alike are two transcripts
