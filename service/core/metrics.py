@@ -70,6 +70,8 @@ class Metrics:
             ["cause"],
             registry=r,
         )
+        for cause in ("undelivered", "unanswered"):  # exposed at 0 from the start: an alert sees a rise
+            self.takeover_lapses.labels(cause)
         self.answer_cache = Counter(
             "faqstream_answer_cache_total",
             "First-turn answer-cache lookups: exact, semantic or miss",

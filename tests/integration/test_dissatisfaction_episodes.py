@@ -113,10 +113,14 @@ def test_after_a_handback_the_next_message_is_the_assistants(staffed: Served, re
     path = f"/v1/conversations/{conversation_id}"
 
     def handoffs() -> list[str]:
+        """The dissatisfaction tickets of the conversation (a lone complaint with nothing relevant in
+        the documents is a ``no_relevant_passages`` handoff of its own: a notice, not a ticket here)."""
         return [
             d.data["message_id"]
             for d in receiver.matching(
-                lambda d: d.body["type"] == "handoff" and d.data["conversation_id"] == conversation_id
+                lambda d: d.body["type"] == "handoff"
+                and d.data["conversation_id"] == conversation_id
+                and d.data["reason"] == "dissatisfaction"
             )
         ]
 
