@@ -118,9 +118,11 @@ def test_after_a_handback_the_next_message_is_the_assistants(staffed: Served, re
         return [
             d.data["message_id"]
             for d in receiver.matching(
-                lambda d: d.body["type"] == "handoff"
-                and d.data["conversation_id"] == conversation_id
-                and d.data["reason"] == "dissatisfaction"
+                lambda d: (
+                    d.body["type"] == "handoff"
+                    and d.data["conversation_id"] == conversation_id
+                    and d.data["reason"] == "dissatisfaction"
+                )
             )
         ]
 
