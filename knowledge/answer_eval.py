@@ -210,8 +210,9 @@ def own_words(text: str, markers: Sequence[Marker], mode: str = "") -> str:
     """The reply without its verified quotes and markers: what the language is judged on. An
     extractive reply's own words are its introduction: every ``[n] label: quote`` after it is the
     documents' text, labels included (a Polish question over English pages is answered in Polish
-    with English quotes)."""
-    if mode == "extractive":
+    with English quotes). A cached reply replays one of either kind: cut the same way when it has
+    the quoted lines."""
+    if mode in ("extractive", "cached"):
         first = _EXTRACTIVE_LINE.search(text)
         text = text[: first.start()] if first else text
     for marker in markers:

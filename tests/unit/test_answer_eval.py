@@ -111,6 +111,8 @@ def test_an_extractive_reply_is_judged_on_its_introduction() -> None:
     label = AnswerLabel(question="Wie lange kann ich zurückgeben?", doc_ids=["returns.md"], language="de")
     scored = score(label, ObservedAnswer(text=reply, mode="extractive", citations=PASSAGES), detect)
     assert scored.detected_language == "de" and scored.language_ok
+    replayed = score(label, ObservedAnswer(text=reply, mode="cached", citations=PASSAGES), detect)
+    assert replayed.detected_language == "de"  # the answer cache replays it as it was
     # judged whole (as a generated reply is), the documents' English outweighs the introduction
     whole = score(label, ObservedAnswer(text=reply, mode="generative", citations=PASSAGES), detect)
     assert whole.detected_language == "en"
