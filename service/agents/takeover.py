@@ -58,7 +58,7 @@ from service.handoff.messages import lapsed_message
 from service.handoff.signals import Handoff, LapseCause
 from service.notify.webhooks import Undelivered, WebhookSender
 from service.privacy.redaction import Redaction
-from service.records.records import MessageRecord, Record, Recorder, StateRecord
+from service.records.records import MessageRecord, Record, Recorder, Role, StateRecord
 
 log = logging.getLogger(__name__)
 
@@ -224,19 +224,7 @@ class Takeover:
                     "language": turn.language,
                 },
             )
-        self._record(
-            MessageRecord(
-                key,
-                client.name,
-                turn.message_id,
-                "customer",
-                turn.text,
-                language=turn.language,
-                intent=intent,
-                key_id=client.key,
-                created_at=turn.at,
-            )
-        )
+        self._record_turn(key, client, turn, "customer", intent=intent)
         await self.sessions.append(key, [turn])
 
     # --- the agents' side ---------------------------------------------------------------------
@@ -263,21 +251,7 @@ class Takeover:
             author=self.redaction.text(author) if author else None,
         )
         await self.sessions.append(key, [turn])
-        assert turn.message_id is not None
-        self._record(
-            MessageRecord(
-                key,
-                client.name,
-                turn.message_id,
-                "agent",
-                turn.text,
-                language=turn.language,
-                mode="agent",
-                author=turn.author,
-                key_id=client.key,
-                created_at=turn.at,
-            )
-        )
+        self._record_turn(key, client, turn, "agent", mode="agent", author=turn.author)
         await self._publish(key, ConversationEvent("agent_message", shown(turn)))
         return turn
 
@@ -309,27 +283,30 @@ class Takeover:
         event: dict[str, Any] = {"state": state}
         if notice is not None:
             await self.sessions.append(key, [notice])
-            assert notice.message_id is not None
-            self._record(
-                MessageRecord(
-                    key,
-                    client.name,
-                    notice.message_id,
-                    "assistant",
-                    notice.text,
-                    language=notice.language,
-                    mode="notice",
-                    status="complete",
-                    key_id=client.key,
-                    created_at=notice.at,
-                )
-            )
+            self._record_turn(key, client, notice, "assistant", mode="notice", status="complete")
             event["message"] = shown(notice)
         await self._publish(key, ConversationEvent("state", event))
 
     def _record(self, record: Record) -> None:
         if self.recorder is not None:
             self.recorder.add(record)
+
+    def _record_turn(self, key: str, client: Client, turn: Turn, role: Role, **fields: Any) -> None:
+        """The record of a stored ``turn`` (its id, text, language and time) with ``fields``."""
+        assert turn.message_id is not None
+        self._record(
+            MessageRecord(
+                key,
+                client.name,
+                turn.message_id,
+                role,
+                turn.text,
+                language=turn.language,
+                key_id=client.key,
+                created_at=turn.at,
+                **fields,
+            )
+        )
 
     async def _publish(self, key: str, event: ConversationEvent) -> None:
         try:
