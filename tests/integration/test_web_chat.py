@@ -7,7 +7,9 @@ the quoted passage, the conversation id is kept; asking for a person where nobod
 promises no colleague, and where a person takes over shows the handoff notice and the bot stops
 presenting itself as the agent; the one-tag widget embeds the chat in another page;
 thumbs up / down and a comment under a reply reach the conversation's record, and a reload brings
-the transcript back.
+the transcript back. A reply's Markdown (and an agent's) renders as it streams — bold, lists, links
+that open in a new tab — while the raw HTML, event handlers and ``javascript:`` links a hostile
+document could slip into a reply show as text and run nothing.
 The run writes a screenshot (var/test-artifacts/) and the page's figures — first paint, time to the
 first streamed character, page weight — to var/test-artifacts/widget.json (recorded, not asserted;
 ``python -m bench.widget`` runs this module and keeps them in bench/results/issue13/widget.json).
@@ -21,11 +23,12 @@ import platform
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, Response, ViewportSize, expect, sync_playwright
 
 from fakes import FakeAnthropic
 from service.agents.notice import passed_on
@@ -44,6 +47,28 @@ ARTIFACTS = REPO / "var" / "test-artifacts"
 RESULT = Path(os.environ.get("FAQSTREAM_WIDGET_FIGURES", ARTIFACTS / "widget.json"))
 WIDGET_KEY = "widget-key-0123456789"
 PHONE: ViewportSize = {"width": 390, "height": 844}
+MARKDOWN_REPLY = (
+    "Card refunds take **5–10 business days** [1].\n\n"
+    "To check on yours:\n"
+    "- open *Orders* in your account\n"
+    "- look for the `refund` line\n\n"
+    "More in [our help centre](https://help.example.com/refunds)."
+)
+# An agent's message with a numbered list, and HTML that must stay text.
+AGENT_IMG = "<img src=x onerror=\"window.__ran.push('agent')\">"
+AGENT_MARKDOWN = f"Two things to try:\n1. Open **Orders**\n2. Press Refresh {AGENT_IMG}"
+AGENT_STEPS_TEXT = f"Two things to try: Open Orders Press Refresh {AGENT_IMG}"
+# What an injected document could make a reply say: each would record itself in window.__ran (or
+# open a dialog) if the page ever ran it.
+HOSTILE_REPLY = (
+    "Refunds take 5–10 business days [1]. <script>window.__ran.push('inline script')</script>\n\n"
+    "<script>window.__ran.push('block script')</script>\n\n"
+    "<img src=x onerror=\"window.__ran.push('img onerror')\"> "
+    "[Check your refund](javascript:window.__ran.push('javascript link')) "
+    "[x](javascript:alert(1)) [tracking](data:text/html,<script>alert(2)</script>) "
+    '<a href="https://evil.example" onclick="window.__ran.push(\'onclick\')">evil</a>\n\n'
+    "![pixel](https://evil.example/pixel.png)"
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -113,6 +138,16 @@ def browser() -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
+
+
+@contextmanager
+def replying(fake: FakeAnthropic, text: str) -> Iterator[None]:
+    """The fake model says ``text`` instead of the module's ``REPLY``."""
+    fake.reply = text
+    try:
+        yield
+    finally:
+        fake.reply = REPLY
 
 
 def bot_label(page: Page) -> str:
@@ -267,6 +302,7 @@ def test_after_a_handoff_the_page_shows_the_agents_replies_until_handed_back(
     keys.close()
     context = browser.new_context(viewport=PHONE, locale="en-US")
     page = context.new_page()
+    page.add_init_script("window.__ran = []")
     page.goto(f"{staffed.base}/#key={WIDGET_KEY}")
     expect(page.locator("form[data-ready]")).to_be_attached(timeout=15_000)
 
@@ -285,6 +321,17 @@ def test_after_a_handoff_the_page_shows_the_agents_replies_until_handed_back(
     reply = page.locator(".msg.agent")
     expect(reply.locator(".text")).to_have_text("Hello, Ana here. How can I help?", timeout=30_000)
     expect(reply.locator(".from")).to_have_text("Ana (support team)")
+    # An agent's Markdown renders like a reply's; their HTML is text, as anyone's.
+    posted = staffed.client.post(
+        f"{path}/agent-messages",
+        json={"text": AGENT_MARKDOWN, "author": "Ana"},
+        headers=auth(agent_key),
+    )
+    assert posted.status_code == 201, posted.text
+    steps = page.locator(".msg.agent").last.locator(".text")
+    expect(steps.locator("ol > li")).to_have_text(["Open Orders", f"Press Refresh {AGENT_IMG}"])
+    expect(steps.locator("strong")).to_have_text("Orders")
+    expect(steps.locator("img")).to_have_count(0)
 
     ask_by_keyboard(page, "My parcel is late")  # to the agent: the page says it was passed on
     expect(page.locator(".msg.bot .text").last).to_have_text(passed_on("en"), timeout=30_000)
@@ -296,7 +343,7 @@ def test_after_a_handoff_the_page_shows_the_agents_replies_until_handed_back(
     with page.expect_request(lambda r: "/events?after=" in r.url, timeout=30_000):
         page.reload()
     expect(page.locator("#log[data-restored]")).to_be_attached(timeout=15_000)
-    expect(reply.locator(".text")).to_have_text(["Hello, Ana here. How can I help?"])
+    expect(reply.locator(".text")).to_have_text(["Hello, Ana here. How can I help?", AGENT_STEPS_TEXT])
     expect(page.locator(".msg.user .text")).to_have_text(["I want to talk to a person", "My parcel is late"])
     expect(page.locator(".msg.bot")).to_have_count(1)  # the passed-on notice is not part of the record
     expect(page.locator(".msg.bot .feedback")).to_have_count(1)
@@ -304,7 +351,8 @@ def test_after_a_handoff_the_page_shows_the_agents_replies_until_handed_back(
 
     assert staffed.client.post(f"{path}/handback", headers=auth(agent_key)).status_code == 200
     expect(page.locator(".handoff.back")).to_be_visible(timeout=30_000)
-    expect(page.locator(".msg.agent")).to_have_count(1)  # the resumed stream did not repeat Ana's reply
+    expect(page.locator(".msg.agent")).to_have_count(2)  # the resumed stream did not repeat Ana's replies
+    assert page.evaluate("window.__ran") == []
     expect(page.locator("#who")).not_to_have_class("who handed")
     ask_by_keyboard(page, REFUND_FAQ)
     expect(page.locator(".msg.bot .text").last).to_have_text(REPLY, timeout=30_000)
@@ -398,4 +446,95 @@ def test_thumbs_and_a_comment_under_a_reply_reach_its_record_by_keyboard(
     expect(page.locator(".msg.bot .text")).to_have_text([REPLY])
     expect(page.locator(".msg.bot .sources li blockquote").first).not_to_be_empty()
     expect(page.get_by_role("button", name="Not helpful")).to_have_attribute("aria-pressed", "true")
+    context.close()
+
+
+# The first list item the reply showed, and whether any reply element was ever replaced (a streamed
+# reply is patched, not rebuilt: the nodes already shown stay).
+WATCH_FIRST_ITEM = """() => {
+  new MutationObserver(() => {
+    window.__firstItem = window.__firstItem || document.querySelector('.msg.bot .text li');
+  }).observe(document.getElementById('log'), {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_a_markdown_reply_renders_as_it_streams(
+    browser: Browser, served: Served, fake: FakeAnthropic
+) -> None:
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{served.base}/")
+    expect(page.locator("#log[data-restored]")).to_be_attached(timeout=15_000)
+    page.evaluate(WATCH_FIRST_ITEM)
+    with replying(fake, MARKDOWN_REPLY):
+        ask_by_keyboard(page, REFUND_FAQ)
+        reply = page.locator(".msg.bot").last
+        expect(reply).to_have_attribute("aria-busy", "false", timeout=30_000)
+
+    def check_rendered() -> None:
+        answer = reply.locator(".text")
+        expect(answer.locator("strong")).to_have_text("5–10 business days")
+        expect(answer.locator("ul > li")).to_have_text(
+            ["open Orders in your account", "look for the refund line"]
+        )
+        expect(answer.locator("li em")).to_have_text("Orders")
+        expect(answer.locator("li code")).to_have_text("refund")
+        assert "**" not in str(answer.text_content()) and "- open" not in str(answer.text_content())
+        link = answer.get_by_role("link", name="our help centre")
+        expect(link).to_have_attribute("href", "https://help.example.com/refunds")
+        expect(link).to_have_attribute("target", "_blank")
+        expect(link).to_have_attribute("rel", "noopener noreferrer")
+        expect(link).to_have_accessible_description("opens in a new tab")
+        # The citation marker is still a footnote link inside the Markdown.
+        cite = answer.locator("p sup.cite a")
+        expect(cite).to_have_text("[1]")
+        expect(page.locator(str(cite.get_attribute("href"))).locator("blockquote")).not_to_be_empty()
+
+    check_rendered()
+    assert page.evaluate("window.__firstItem && window.__firstItem.isConnected"), "the list was rebuilt"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # fits the phone
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-chat-markdown.png"), full_page=True)
+
+    page.reload()  # the restored transcript renders the same
+    expect(page.locator("#log[data-restored]")).to_be_attached(timeout=15_000)
+    reply = page.locator(".msg.bot").last
+    check_rendered()
+    context.close()
+
+
+def test_a_hostile_reply_shows_as_text_and_runs_nothing(
+    browser: Browser, served: Served, fake: FakeAnthropic
+) -> None:
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    page = context.new_page()
+    page.add_init_script("window.__ran = []")
+    dialogs: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{served.base}/")
+    expect(page.locator("#log[data-restored]")).to_be_attached(timeout=15_000)
+    with replying(fake, HOSTILE_REPLY):
+        ask_by_keyboard(page, REFUND_FAQ)
+        reply = page.locator(".msg.bot").last
+        expect(reply).to_have_attribute("aria-busy", "false", timeout=30_000)
+    page.wait_for_timeout(300)  # an image's error handler or a dialog would have fired by now
+    assert page.evaluate("window.__ran") == []
+    assert dialogs == []
+    assert not [url for url in requested if "evil.example" in url]  # the pixel was never fetched
+    answer = reply.locator(".text")
+    expect(answer).to_contain_text("<script>window.__ran.push('inline script')</script>")
+    expect(answer).to_contain_text("<img src=x onerror=")
+    expect(answer).to_contain_text("Check your refund")
+    expect(answer.locator("script, img, iframe, svg, [onerror], [onclick]")).to_have_count(0)
+    # Only the footnote link is a link: no javascript:, data: or handler-carrying one.
+    expect(answer.locator("a")).to_have_count(1)
+    expect(answer.locator("sup.cite a")).to_have_text("[1]")
+    expect(reply.locator(".sources li")).to_have_count(1)
     context.close()

@@ -5,12 +5,14 @@
 // the answers: EventSource cannot send the API key) and shows the agents' replies as from a person,
 // until the conversation is handed back. Under each completed reply, thumbs up / down buttons send
 // POST /v1/feedback (a thumbs down offers an optional comment, sent as a second feedback); on a
-// reload the transcript comes back from GET /v1/conversations/{id}. Text from the service is only
-// ever set as text (never as HTML). The reply language is the service's: it detects it, and the browser's
-// Accept-Language is its hint for messages too short to tell.
+// reload the transcript comes back from GET /v1/conversations/{id}. The replies and the agents'
+// messages are Markdown, shown through markdown.js (a safe subset, re-rendered as a reply streams);
+// every other text from the service is only ever set as text. The reply language is the service's:
+// it detects it, and the browser's Accept-Language is its hint for messages too short to tell.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
+  const { render, MARKER } = window.faqstreamMarkdown;
   const log = $("log"), form = $("ask"), question = $("question"), send = $("send");
   const alertBox = $("alert"), keyRow = $("keyrow"), keyInput = $("key"), who = $("who");
   // The tab's sessionStorage; an embedding iframe may be denied storage (third-party storage
@@ -90,25 +92,8 @@
     return item;
   }
 
-  // The answer's text with each [n] turned into a link to its footnote.
-  function renderCited(target, text, citations, id) {
-    const known = new Set(citations.map((c) => c.index));
-    target.replaceChildren();
-    let last = 0;
-    for (const match of text.matchAll(/\[(\d{1,3})\]/g)) {
-      const n = Number(match[1]);
-      if (!known.has(n)) continue;
-      target.append(text.slice(last, match.index));
-      const sup = el("sup", { class: "cite" });
-      sup.append(el("a", { href: `#${id}-src-${n}`, "aria-label": `source ${n}` }, `[${n}]`));
-      target.append(sup);
-      last = match.index + match[0].length;
-    }
-    target.append(text.slice(last));
-  }
-
   function footnotes(item, text, citations) {
-    const cited = new Set([...text.matchAll(/\[(\d{1,3})\]/g)].map((m) => Number(m[1])));
+    const cited = new Set([...text.matchAll(MARKER)].map((m) => Number(m[1])));
     const shown = citations.filter((c) => cited.has(c.index));
     if (!shown.length) return;
     const list = el("ol", { class: "sources", "aria-label": "Sources" });
@@ -138,7 +123,7 @@
   function showAgentMessage(data) {
     const label = data.author ? `${data.author} (support team)` : "Support team";
     const item = bubble("agent", label);
-    item.querySelector(".text").textContent = data.text;
+    render(item.querySelector(".text"), data.text, [], item.id);
     if (data.language) item.lang = data.language;
     store.setItem(SEEN, data.message_id);
     follow();
@@ -149,7 +134,7 @@
     if (log.querySelector(`[data-message="${CSS.escape(data.message_id)}"]`)) return;
     const item = bubble("bot", ASSISTANT);
     item.dataset.message = data.message_id;
-    item.querySelector(".text").textContent = data.text;
+    render(item.querySelector(".text"), data.text, [], item.id);
     if (data.language) item.lang = data.language;
   }
 
@@ -355,6 +340,13 @@
     const conversation = store.getItem(CONV);
     if (conversation) payload.conversation_id = conversation;
     let meta = null, answer = "";
+    // The reply so far, rendered at most once a frame however fast the deltas come.
+    let frame = 0;
+    const draw = () => {
+      frame = 0;
+      render(body, answer, meta ? meta.citations : [], item.id);
+      follow();
+    };
     try {
       const response = await fetch("/v1/answers", { method: "POST", headers, body: JSON.stringify(payload) });
       if (!response.ok) {
@@ -378,10 +370,10 @@
         } else if (name === "delta") {
           if (!answer) timing.firstChar = performance.now();
           answer += data.text;
-          body.append(data.text);
-          follow();
+          if (!frame) frame = requestAnimationFrame(draw);
         } else if (name === "done") {
-          renderCited(body, answer, meta.citations, item.id);
+          cancelAnimationFrame(frame);
+          draw();
           footnotes(item, answer, meta.citations);
           if (meta.mode !== "agent") feedbackControls(item, meta.conversation_id, meta.message_id);
           // Only a handoff that gave the conversation to a person (done.with_agent) is announced as
@@ -449,7 +441,7 @@
         const item = bubble("bot", ASSISTANT); // (the record holds no passed-on notices)
         item.dataset.message = m.message_id;
         if (m.language) item.lang = m.language;
-        renderCited(item.querySelector(".text"), m.text, m.citations, item.id);
+        render(item.querySelector(".text"), m.text, m.citations, item.id);
         footnotes(item, m.text, m.citations);
         if (m.status === "complete" && m.mode !== "notice") {
           feedbackControls(item, record.conversation_id, m.message_id, m.feedback?.thumbs);
