@@ -153,7 +153,7 @@ def test_an_off_topic_question_goes_to_the_agents_and_the_assistant_goes_on(
     assert "passed this on to our support team" in off_topic.text
     fake.reset()
     conversation = off_topic.meta["conversation_id"]
-    again = ask(notifying.client, "What are your opening hours on Saturday?", conversation_id=conversation)
+    again = ask(notifying.client, REFUND_FAQ, conversation_id=conversation)
     assert again.meta["mode"] == "generative" and again.text == REPLY and again.done["with_agent"] is False
 
 
