@@ -36,7 +36,7 @@ from service.core.identifiers import Pseudonyms
 
 log = logging.getLogger(__name__)
 
-EventKind = Literal["agent_message", "state"]
+EventKind = Literal["agent_message", "state", "notice"]
 LISTENER_QUEUE = 256  # events waiting for one slow listener; beyond that the oldest are dropped
 RESUBSCRIBE_S = 1.0  # wait before subscribing again after the Redis connection broke
 SUBSCRIBE_WAIT_S = 5.0  # longest wait for Redis to confirm a subscription
@@ -44,7 +44,8 @@ SUBSCRIBE_WAIT_S = 5.0  # longest wait for Redis to confirm a subscription
 
 @dataclass(frozen=True)
 class ConversationEvent:
-    """``agent_message``: ``data`` is the stored turn as the API shows it; ``state``: ``{"state"}``."""
+    """``agent_message`` and ``notice`` (the assistant's, about a handoff that reached no one): ``data``
+    is the stored turn as the API shows it; ``state``: ``{"state"}`` (and ``message``: a lapse's notice)."""
 
     kind: EventKind
     data: dict[str, Any]

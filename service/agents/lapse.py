@@ -12,15 +12,19 @@ Either way ``Takeover.lapse`` gives the conversation back to the assistant (``st
 handback) with a notice in the customer's language — no colleague could be reached, the assistant
 answers again, how to reach support (``HANDOFF_CONTACT``) — stored as the assistant's message (the
 poll, the record) and sent on the events stream with the ``state`` event. Only while the episode
-that handoff opened is still on (``opened_by``): an agent who has replied, taken the conversation
-over since, or handed it back, is never overruled.
+that handoff opened is still on (``SessionStore.lapse`` checks it and changes it in one atomic step:
+of two processes that find it overdue, one gives it back): an agent who has replied, taken the
+conversation over since, or handed it back, is never overruled.
+
+The reply deadline is kept with the conversation (``state_at``, ``handoff_id`` in the session store),
+so it survives a restart and every replica sees it: the process that made the handoff runs a timer
+for it (the customer who only listens is told on time), and every read on the customer's behalf —
+their next message, the poll, the events stream (opened, and at each keep-alive) — lapses a takeover
+past its deadline (``overdue``) when that process is gone.
 
 The ``handoff`` event is queued before the state changes (``service.answers.aftercare``), so a
 refusal may arrive before the conversation is ``agent``: both run under one lock, and a handoff found
 undelivered first lapses the moment it moves (``moving``).
-
-The reply timer lives in the process that made the handoff (any replica reads the shared state when
-it fires): a restart in between forgets it.
 """
 
 from __future__ import annotations
@@ -31,10 +35,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from cachetools import TTLCache
 
-from service.conversations.store import Conversation
+from service.conversations.store import Conversation, waiting
 from service.core.types import Client
 from service.handoff.signals import LapseCause
 from service.notify.webhooks import Outcome, Undelivered
@@ -58,15 +63,26 @@ class Pending:
 Lapse = Callable[[Pending, LapseCause], Awaitable[bool]]
 
 
-def opened_by(conv: Conversation, message_id: str) -> bool:
-    """A person was to have ``conv`` since the reply ``message_id`` (the turn just before the last
-    change of hands), and none has written in it since."""
-    start = conv.state_since - conv.first_turn
-    if conv.state != "agent" or not 0 < start <= len(conv.turns):
-        return False
-    if conv.turns[start - 1].message_id != message_id:
-        return False
-    return not any(turn.role == "agent" for turn in conv.turns[start:])
+def deadline(conv: Conversation, reply_timeout_s: float) -> datetime | None:
+    """When ``conv``'s takeover lapses unanswered: a takeover handoff's, no agent's message yet, a
+    timeout set. None otherwise."""
+    if reply_timeout_s <= 0 or conv.handoff_id is None or conv.state_at is None:
+        return None
+    if not waiting(conv, conv.handoff_id):
+        return None
+    return conv.state_at + timedelta(seconds=reply_timeout_s)
+
+
+def overdue(
+    client: Client, conversation_id: str, conv: Conversation, reply_timeout_s: float
+) -> Pending | None:
+    """The takeover of ``conv`` when its deadline has passed (None: none waiting, or not yet)."""
+    due = deadline(conv, reply_timeout_s)
+    if due is None or datetime.now(UTC) < due:
+        return None
+    assert conv.handoff_id is not None
+    language = next((t.language for t in conv.turns if t.message_id == conv.handoff_id), conv.language)
+    return Pending(client, conversation_id, conv.handoff_id, language)
 
 
 class LapseWatch:

@@ -17,7 +17,11 @@ session store with the turns) and writes what agents and customers say while a p
   the assistant has is a 409 (``ConversationWithBotError``): take it over first (``take_over``).
 * ``lapse`` — a takeover whose handoff reached no one, or that no agent answered in time
   (``service.agents.lapse`` watches for both), goes back to the assistant with a notice to the
-  customer (``service.handoff.messages.lapsed_message``).
+  customer (``service.handoff.messages.lapsed_message``). ``for_customer`` reads a conversation on
+  the customer's behalf and lapses it first when its reply deadline has passed.
+* ``unnotified`` — a ``notify`` handoff (the assistant kept answering, the customer was told the team
+  knows) whose ``handoff`` event reached no one: the customer is told it could not be passed on
+  (``service.handoff.messages.unnotified_message``), a notice stored and sent like a lapse's.
 * ``take_over`` / ``hand_back`` — an agent takes a conversation without a handoff, or returns it
   to the assistant (``handback`` webhook event). Each change is recorded (``StateRecord``) and
   published (``state`` event). Both are idempotent: the state asked for is the answer. The store
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -39,7 +44,7 @@ from redis.exceptions import RedisError
 
 from knowledge.errors import FaqstreamError
 from service.agents.events import ConversationEvent, ConversationEvents, conversation_events
-from service.agents.lapse import LapseWatch, Pending, opened_by
+from service.agents.lapse import LapseWatch, Pending, deadline, overdue
 from service.agents.settings import AgentSettings
 from service.conversations.store import (
     Conversation,
@@ -54,13 +59,16 @@ from service.core.identifiers import Pseudonyms
 from service.core.metrics import Metrics
 from service.core.types import Client
 from service.handoff.delivery import delivery_of
-from service.handoff.messages import lapsed_message
-from service.handoff.signals import Handoff, LapseCause
-from service.notify.webhooks import Undelivered, WebhookSender
+from service.handoff.messages import lapsed_message, unnotified_message
+from service.handoff.signals import Delivery, Handoff, LapseCause
+from service.notify.webhooks import Outcome, Undelivered, WebhookSender
 from service.privacy.redaction import Redaction
 from service.records.records import MessageRecord, Record, Recorder, Role, StateRecord
 
 log = logging.getLogger(__name__)
+
+# ``faqstream_takeover_lapses_total{cause}`` of a ``notify`` handoff that reached no one.
+UNNOTIFIED = "notify_undelivered"
 
 
 class ConversationWithBotError(FaqstreamError):
@@ -153,10 +161,12 @@ class Takeover:
 
     def moves(self, handoff: Handoff) -> bool:
         """Whether this handoff gives the conversation to a person (see the module docstring)."""
-        delivery = delivery_of(
+        return self._delivery(handoff) == "takeover"
+
+    def _delivery(self, handoff: Handoff) -> Delivery:
+        return delivery_of(
             handoff.reason, webhook=self.webhook is not None, takeover_reasons=self.settings.takeover_reasons
         )
-        return delivery == "takeover"
 
     async def handed_off(
         self, client: Client, conversation_id: str, handoff: Handoff, message_id: str
@@ -165,39 +175,63 @@ class Takeover:
         it now, if it moves (True) — until the takeover lapses (``service.agents.lapse``)."""
         if not self.moves(handoff):
             return False
-        async with self.lapses.moving(Pending(client, conversation_id, message_id, handoff.language)):
-            await self._change(client, conversation_id, "agent")
+        pending = Pending(client, conversation_id, message_id, handoff.language)
+        async with self.lapses.moving(pending):
+            await self._change(client, conversation_id, "agent", handoff_id=message_id)
         return True
 
     def on_undelivered(
         self, client: Client, conversation_id: str, handoff: Handoff, message_id: str
     ) -> Undelivered | None:
         """The hook for the ``handoff`` event of the answer ``message_id``: a takeover whose event
-        reaches no one lapses. None when this handoff does not move the conversation."""
-        if not self.moves(handoff):
-            return None
-        return self.lapses.hook(Pending(client, conversation_id, message_id, handoff.language))
+        reaches no one lapses; a ``notify`` handoff's customer is told (``unnotified``)."""
+        pending = Pending(client, conversation_id, message_id, handoff.language)
+        delivery = self._delivery(handoff)
+        if delivery == "takeover":
+            return self.lapses.hook(pending)
+        if delivery == "notify":
+
+            async def unnotified(outcome: Outcome) -> None:
+                await self.unnotified(pending, outcome)
+
+            return unnotified
+        return None
+
+    async def for_customer(self, client: Client, conversation_id: str) -> Conversation:
+        """The tenant's conversation (or 404) as the customer is to see it: a takeover past its reply
+        deadline (``AGENTS_REPLY_TIMEOUT_S``) is given back first — whichever process made it."""
+        return await self.lapsed_if_due(
+            client, conversation_id, await self.conversation(client, conversation_id)
+        )
+
+    async def lapsed_if_due(self, client: Client, conversation_id: str, conv: Conversation) -> Conversation:
+        """``conv``, or — its takeover overdue — the conversation after the lapse (by this call or
+        another process's at the same moment)."""
+        pending = overdue(client, conversation_id, conv, self.settings.reply_timeout_s)
+        if pending is None:
+            return conv
+        await self.lapse(pending, "unanswered")
+        return await self.conversation(client, conversation_id)
+
+    def deadline(self, conv: Conversation) -> datetime | None:
+        """When ``conv``'s takeover lapses unanswered (None: it does not)."""
+        return deadline(conv, self.settings.reply_timeout_s)
 
     async def lapse(self, pending: Pending, cause: LapseCause) -> bool:
         """Give the conversation back to the assistant, with the notice, if the takeover ``pending``
-        is still waiting for its agent (True when it did)."""
+        is still waiting for its agent (True when this call did: once, whichever process asks)."""
         client, conversation_id = pending.client, pending.conversation_id
         key = conversation_key(client.name, conversation_id)
-        text = lapsed_message(pending.language, cause, contact=self.contact)
-        notice = Turn(
-            role="assistant",
-            text=self.redaction.text(text),
-            language=pending.language,
-            message_id=f"msg_{uuid.uuid4().hex[:20]}",
-        )
+        notice = self._notice(pending.language, lapsed_message(pending.language, cause, contact=self.contact))
         try:
-            conv = await self.sessions.load(key)
-            if conv is None or not opened_by(conv, pending.message_id):
+            if not await self.sessions.lapse(key, pending.message_id, notice):
                 return False
-            await self._change(client, conversation_id, "bot", notice=notice)
-        except (SessionStoreError, ConversationNotFoundError) as exc:
+        except SessionStoreError as exc:
             log.error("conversation %s: the lapsed takeover stays (%s): %s", conversation_id, cause, exc)
             return False
+        self._record(StateRecord(key, client.name, "bot"))
+        self._record_turn(key, client, notice, "assistant", mode="notice", status="complete")
+        await self._publish(key, ConversationEvent("state", {"state": "bot", "message": shown(notice)}))
         log.warning("conversation %s given back to the assistant: takeover %s", conversation_id, cause)
         if self.metrics is not None:
             self.metrics.takeover_lapses.labels(cause).inc()
@@ -205,6 +239,42 @@ class Takeover:
             payload = {"conversation_id": conversation_id, "client": client.name, "cause": cause}
             self.webhook.send("handback", payload)
         return True
+
+    async def unnotified(self, pending: Pending, outcome: Outcome) -> None:
+        """The ``notify`` handoff of the reply ``pending.message_id`` reached no one (``outcome``):
+        tell the customer, who was told the team knows — a notice stored after their conversation's
+        turns, recorded, and sent on the events stream (``notice``)."""
+        client, conversation_id = pending.client, pending.conversation_id
+        key = conversation_key(client.name, conversation_id)
+        log.warning(
+            "notify handoff of conversation %s reached no one (%s): telling the customer",
+            conversation_id,
+            outcome,
+        )
+        text = unnotified_message(pending.language, contact=self.contact)
+        notice = self._notice(pending.language, text)
+        try:
+            if await self.sessions.load(key) is None:  # expired or erased since: nobody to tell
+                return
+            await self.sessions.append(key, [notice])
+        except SessionStoreError as exc:
+            log.error(
+                "conversation %s: the undelivered handoff's notice is not stored: %s", conversation_id, exc
+            )
+        self._record_turn(key, client, notice, "assistant", mode="notice", status="complete")
+        await self._publish(key, ConversationEvent("notice", shown(notice)))
+        if self.metrics is not None:
+            self.metrics.takeover_lapses.labels(UNNOTIFIED).inc()
+
+    def _notice(self, language: str, text: str) -> Turn:
+        """The assistant's notice about a handoff, as stored."""
+        return Turn(
+            role="assistant",
+            text=self.redaction.text(text),
+            language=language,
+            message_id=f"msg_{uuid.uuid4().hex[:20]}",
+            notice=True,
+        )
 
     async def customer_message(
         self, client: Client, conversation_id: str, turn: Turn, *, intent: str | None = None
@@ -272,20 +342,14 @@ class Takeover:
     # --- shared -------------------------------------------------------------------------------
 
     async def _change(
-        self, client: Client, conversation_id: str, state: ConversationState, *, notice: Turn | None = None
+        self, client: Client, conversation_id: str, state: ConversationState, *, handoff_id: str | None = None
     ) -> None:
-        """``notice``: the assistant's message that comes with the change (a lapsed takeover): stored
-        as the first turn after it, recorded, and in the ``state`` event as ``message``."""
+        """``handoff_id``: the reply whose handoff gives it to a person (its reply deadline runs)."""
         key = conversation_key(client.name, conversation_id)
-        if not await self.sessions.set_state(key, state):
+        if not await self.sessions.set_state(key, state, handoff_id=handoff_id):
             raise ConversationNotFoundError()
         self._record(StateRecord(key, client.name, state))
-        event: dict[str, Any] = {"state": state}
-        if notice is not None:
-            await self.sessions.append(key, [notice])
-            self._record_turn(key, client, notice, "assistant", mode="notice", status="complete")
-            event["message"] = shown(notice)
-        await self._publish(key, ConversationEvent("state", event))
+        await self._publish(key, ConversationEvent("state", {"state": state}))
 
     def _record(self, record: Record) -> None:
         if self.recorder is not None:

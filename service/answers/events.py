@@ -25,6 +25,9 @@ class Meta:
     # The agents' messages since the customer's previous message (``Plan.agent_messages``): a
     # client without the events stream (an OpenAI frontend) reads them with the reply.
     agent_messages: tuple[Turn, ...] = ()
+    # The assistant's notices since then (``Plan.notices``: a handoff that reached no one, a takeover
+    # given back): the customer reads them before this reply.
+    notices: tuple[Turn, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ It returns an ``AnswerStream`` (``service.answers.stream``), whose ``events()`` 
 ``Delta``s and ``Done`` (or ``Failed`` after text was sent); the after-answer work
 (``service.answers.aftercare``) is handed the plan and what was sent.
 
-While a person has the conversation (``Conversation.state`` ``agent``, read with the turns) the plan
-stops after the language: no small talk, cache, retrieval or model; ``stream`` returns an
+While a person has the conversation (``Conversation.state`` ``agent``, read with the turns; a takeover
+past its reply deadline is given back first, ``Takeover.lapsed_if_due``) the plan stops after the
+language: no small talk, cache, retrieval or model; ``stream`` returns an
 ``AgentRelay`` (``service.answers.with_agent``) that passes the message to the agents. An answer that
 ends with a handoff gives the conversation to a person before its ``done`` is sent, when the
 handoff went to people (``Takeover.handed_off``; ``service.agents.takeover`` says which do).
@@ -231,8 +232,13 @@ class AnswerService:
         """The tenant's conversation; an id it does not hold is a 404 (``ConversationNotFoundError``)."""
         if conversation_id is None:
             return None
+        takeover = self.deps.takeover
         try:
             found = await self.deps.sessions.load(conversation_key(client.name, conversation_id))
+            if found is not None and found.state == "agent" and takeover is not None:
+                # A takeover nobody answered in time lapses now, whichever process handed it off:
+                # the customer gets the notice (``Plan.notices``) and then the assistant's answer.
+                found = await takeover.lapsed_if_due(client, conversation_id, found)
         except SessionStoreError as exc:
             log.warning("answering without history: %s", exc.message)
             return None

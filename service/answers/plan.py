@@ -4,6 +4,7 @@ byte is sent) and ``Outcome`` (what was sent, for the after-answer work). No ser
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -117,12 +118,21 @@ class Plan:
     @property
     def agent_messages(self) -> tuple[Turn, ...]:
         """The agents' messages stored after the customer's latest message, oldest first."""
+        return self._since_customer(lambda turn: turn.role == "agent")
+
+    @property
+    def notices(self) -> tuple[Turn, ...]:
+        """The assistant's notices (``Turn.notice``: a handoff that reached no one, a takeover given
+        back) stored after the customer's latest message, oldest first."""
+        return self._since_customer(lambda turn: turn.notice)
+
+    def _since_customer(self, kept: Callable[[Turn], bool]) -> tuple[Turn, ...]:
         turns = self.conversation.turns if self.conversation is not None else []
         pending: list[Turn] = []
         for turn in reversed(turns):
             if turn.role == "user":
                 break
-            if turn.role == "agent":
+            if kept(turn):
                 pending.append(turn)
         return tuple(reversed(pending))
 

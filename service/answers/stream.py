@@ -106,6 +106,7 @@ class AnswerStream:
             handoff,
             model,
             plan.agent_messages,
+            plan.notices,
         )
 
     async def _fixed(

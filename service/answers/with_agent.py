@@ -43,6 +43,7 @@ class AgentRelay:
             [],
             plan.kb_version,
             agent_messages=plan.agent_messages,
+            notices=plan.notices,
         )
         text = passed_on(plan.language)
         yield Delta(text)

@@ -15,10 +15,15 @@ For the customer's client — the key it asks questions with (``answer`` scope):
   ``{state}`` first and on every change (``{state: "bot", message}`` when a takeover lapsed: the
   assistant's notice, also in the first one while the client has not seen it — ``notice_of``),
   ``agent_message`` (the message as the poll shows it, SSE ``id`` its message id) for the agents'
-  messages after ``after`` and then as they are posted; ``: keep-alive`` comments in between.
+  messages after ``after`` and then as they are posted, ``notice`` (the same shape) for the
+  assistant's notice that a handoff reached no one; ``: keep-alive`` comments in between.
   Open until the client leaves.
 * ``GET /v1/conversations/{id}/messages?after=<message_id>`` — the poll: ``state`` and the stored
   messages after ``after`` (all kept ones when ``after`` is absent or no longer kept).
+
+Both read the conversation on the customer's behalf (``Takeover.for_customer``): a takeover past its
+reply deadline (``AGENTS_REPLY_TIMEOUT_S``) is given back first, and the stream checks again at each
+keep-alive after the deadline — the process that made the handoff may be gone.
 
 An id the tenant does not hold is a 404 ``conversation_not_found`` everywhere.
 """
@@ -26,7 +31,9 @@ An id the tenant does not hold is a 404 ``conversation_not_found`` everywhere.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Response, get, post
@@ -37,15 +44,24 @@ from litestar.params import Parameter
 from litestar.response import Stream
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.agents.events import ConversationEvent
+from service.agents.events import ConversationEvent, EventKind
 from service.agents.takeover import Takeover, shown
 from service.api import guards
 from service.api.errors import documented
 from service.api.records_limits import records_limit
 from service.api.runtime import Runtime
 from service.api.sse import KEEPALIVE, SSE_HEADERS
-from service.conversations.store import Conversation, ConversationState, Turn, conversation_key
+from service.conversations.store import (
+    Conversation,
+    ConversationNotFoundError,
+    ConversationState,
+    SessionStoreError,
+    Turn,
+    conversation_key,
+)
 from service.core.types import Client
+
+log = logging.getLogger(__name__)
 
 MAX_AGENT_MESSAGE_CHARS = 8000
 # ?after=<message_id>: what the client has already seen
@@ -169,7 +185,7 @@ async def handback(conversation_id: str, runtime: Runtime, client: Client) -> St
 async def conversation_messages(
     conversation_id: str, runtime: Runtime, client: Client, after_id: After = None
 ) -> Messages:
-    conv = await takeover_of(runtime).conversation(client, conversation_id)
+    conv = await takeover_of(runtime).for_customer(client, conversation_id)
     return Messages(conversation_id=conversation_id, state=conv.state, messages=_shown(after(conv, after_id)))
 
 
@@ -184,7 +200,7 @@ def notice_of(conversation: Conversation, message_id: str | None) -> Turn | None
 
 
 def _frame(event: ConversationEvent) -> bytes:
-    event_id = event.data.get("message_id") if event.kind == "agent_message" else None
+    event_id = event.data.get("message_id") if event.kind in ("agent_message", "notice") else None
     head = f"id: {event_id}\n" if event_id else ""
     return f"{head}event: {event.kind}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n".encode()
 
@@ -194,23 +210,46 @@ async def _stream(
 ) -> AsyncIterator[bytes]:
     async with takeover.events.listen(conversation_key(client.name, conversation_id)) as listener:
         # Read after listening: a message posted in between comes both ways and is sent once.
-        conv = await takeover.conversation(client, conversation_id)
+        conv = await takeover.for_customer(client, conversation_id)
         sent: set[str] = set()
         state: dict[str, Any] = {"state": conv.state}
         if (notice := notice_of(conv, since)) is not None:
             state["message"] = shown(notice)
+            sent.add(str(notice.message_id))
         frames = [_frame(ConversationEvent("state", state))]
         for turn in after(conv, since):
-            if turn.role == "agent" and turn.message_id is not None:
+            kind: EventKind | None = "notice" if turn.notice else None
+            if turn.role == "agent":
+                kind = "agent_message"
+            if kind is not None and turn.message_id is not None and turn.message_id not in sent:
                 sent.add(turn.message_id)
-                frames.append(_frame(ConversationEvent("agent_message", shown(turn))))
+                frames.append(_frame(ConversationEvent(kind, shown(turn))))
         yield b"".join(frames)
+        due = takeover.deadline(conv)  # a takeover nobody answers: lapsed here if no process does it
         while True:
             event = await listener.next(keepalive_s)
             if event is None:
                 yield KEEPALIVE
-            elif event.kind != "agent_message" or event.data.get("message_id") not in sent:
+                if due is not None and datetime.now(UTC) >= due:
+                    due = await _checked(takeover, client, conversation_id)
+            elif (ident := _ident(event)) is None or ident not in sent:
                 yield _frame(event)
+
+
+def _ident(event: ConversationEvent) -> str | None:
+    """The id of the message an event carries (a lapse's ``state`` event: its notice's)."""
+    message = event.data.get("message")
+    return (message if isinstance(message, dict) else event.data).get("message_id")
+
+
+async def _checked(takeover: Takeover, client: Client, conversation_id: str) -> datetime | None:
+    """Past the reply deadline: lapse the takeover if still waiting (its ``state`` event reaches the
+    stream); the next deadline to check, if any."""
+    try:
+        return takeover.deadline(await takeover.for_customer(client, conversation_id))
+    except (SessionStoreError, ConversationNotFoundError) as exc:
+        log.warning("conversation %s: reply deadline not checked: %s", conversation_id, exc.message)
+        return None
 
 
 @get(

@@ -37,6 +37,7 @@ def event_payload(event: Event) -> tuple[str, dict[str, Any]]:
             "handoff": _handoff(event),
             "citations": [c.model_dump() for c in event.citations],
             "agent_messages": [shown(t) for t in event.agent_messages],
+            "notices": [shown(t) for t in event.notices],
         }
     if isinstance(event, Delta):
         return "delta", {"text": event.text}

@@ -30,6 +30,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from service.answers.events import Event, Failed
@@ -70,10 +71,12 @@ def sources_footer(answer: str, citations: list[dict[str, Any]]) -> str:
     return "\n\nSources:\n" + "\n".join(lines)
 
 
-def relayed(messages: list[dict[str, Any]]) -> str:
-    """The agents' messages as text before the reply, labelled as the web chat labels them."""
+def relayed(messages: Sequence[dict[str, Any]], notices: Sequence[dict[str, Any]] = ()) -> str:
+    """The agents' messages as text before the reply, labelled as the web chat labels them, then the
+    assistant's notices (its own words: no label)."""
     labels = (f"{m['author']} (support team)" if m["author"] else "Support team" for m in messages)
-    return "".join(f"{label}: {m['text']}\n\n" for label, m in zip(labels, messages, strict=True))
+    agents = "".join(f"{label}: {m['text']}\n\n" for label, m in zip(labels, messages, strict=True))
+    return agents + "".join(f"{n['text']}\n\n" for n in notices)
 
 
 # The tag's two symbols: ZERO WIDTH SPACE and ZERO WIDTH NON-JOINER (no glyph, no joining effect).
@@ -99,7 +102,7 @@ def content(fields: dict[str, Any], text: str, *, sources: bool, tag: bool = Fal
     from the answer's ``meta`` fields and its text."""
     footer = sources_footer(text, fields["citations"]) if sources else ""
     end = reply_tag(fields["message_id"]) if tag else ""
-    return relayed(fields.get("agent_messages", [])) + text + footer + end
+    return relayed(fields.get("agent_messages", []), fields.get("notices", [])) + text + footer + end
 
 
 def _frame(data: dict[str, Any]) -> bytes:
@@ -144,7 +147,7 @@ class ChatChunks:
             return self._text_head + json.dumps(data["text"], ensure_ascii=False).encode() + self._text_tail
         if name == "meta":
             self.meta = data
-            first = {"role": "assistant", "content": relayed(data["agent_messages"])}
+            first = {"role": "assistant", "content": relayed(data["agent_messages"], data["notices"])}
             return _frame(self._chunk(first, extra=data))
         if name == "done":
             final = {**self.meta, **data}

@@ -33,6 +33,12 @@ class AnswerResponse(BaseModel):
         description="the agents' messages since the customer's previous message "
         "({message_id, role, text, author, language, at}, as on GET /v1/conversations/{id}/messages)",
     )
+    notices: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="the assistant's notices since the customer's previous message, to show before this "
+        "reply: a handoff that reached no one, a takeover given back (role assistant, shaped as "
+        "agent_messages)",
+    )
 
 
 class Circuit(BaseModel):

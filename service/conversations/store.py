@@ -24,7 +24,10 @@ An id the tenant does not hold — another tenant's, expired, never issued — i
 ``SessionStore.replies``: which conversation a resent transcript continues (``.threads``).
 
 ``Conversation.state``: ``bot`` or ``agent`` (a person has it: ``service.agents``), read by ``load``;
-``set_state`` writes it and ``state_since`` (the next turn's position: dissatisfaction counts from there).
+``set_state`` writes it, ``state_since`` (the next turn's position: dissatisfaction counts from there),
+``state_at`` (when) and ``handoff_id`` (the reply whose takeover handoff gave it to a person, if one
+did). ``lapse`` gives a takeover nobody answered back to the assistant with its notice — one atomic
+step, so of several processes that find it overdue exactly one does, and never after an agent wrote.
 
 Turn positions are absolute, even after older turns were dropped (``Conversation.first_turn``: how many).
 """
@@ -124,6 +127,11 @@ class Turn(BaseModel):
     author: str | None = Field(default=None, description="agent turns: who wrote it")
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     mark: TurnMark | None = Field(default=None, description="customer turns: dissatisfaction, assessed once")
+    notice: bool = Field(
+        default=False,
+        description="assistant turns: a notice about a handoff that did not go as the customer was told "
+        "(service.agents.takeover), not a reply; the customer's next answer carries it (Meta.notices)",
+    )
 
 
 class Conversation(BaseModel):
@@ -135,6 +143,12 @@ class Conversation(BaseModel):
     language: str = "und"
     state: ConversationState = Field(default="bot", description="who answers: the assistant or a person")
     state_since: int = Field(default=0, ge=0, description="first turn since the last set_state")
+    state_at: datetime | None = Field(default=None, description="when the last set_state wrote (None: never)")
+    handoff_id: str | None = Field(
+        default=None,
+        description="state agent after a takeover handoff: the id of the reply that made it (its deadline "
+        "runs from state_at, service.agents.lapse); None after an agent's own takeover or any other change",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -164,9 +178,18 @@ class SessionStore(Protocol):
         beyond the stored turns."""
         ...
 
-    async def set_state(self, conversation_id: str, state: ConversationState) -> bool:
+    async def set_state(
+        self, conversation_id: str, state: ConversationState, *, handoff_id: str | None = None
+    ) -> bool:
         """Hand the conversation to a person (``agent``) or back to the assistant (``bot``), from
-        the next turn on (``state_since``). False (nothing written) when it does not exist."""
+        the next turn on (``state_since``), now (``state_at``); ``handoff_id``: the reply whose
+        handoff did it (kept until the next change). False (nothing written) when it does not exist."""
+        ...
+
+    async def lapse(self, conversation_id: str, handoff_id: str, notice: Turn) -> bool:
+        """In one step: if the conversation is still ``agent`` by the handoff of ``handoff_id`` and no
+        ``agent`` turn was added since, set it ``bot`` (as ``set_state``) and append ``notice`` as the
+        first turn after the change. False (nothing written) otherwise."""
         ...
 
     async def delete(self, conversation_id: str) -> None: ...
@@ -176,6 +199,15 @@ class SessionStore(Protocol):
 
 def _now(clock: Clock) -> datetime:
     return datetime.fromtimestamp(clock(), UTC)
+
+
+def waiting(conv: Conversation, handoff_id: str) -> bool:
+    """``conv`` is a person's by the handoff of the reply ``handoff_id``, and no agent has written in
+    it since (every turn since the change still kept). ``_LAPSE_LUA`` checks the same in Redis."""
+    start = conv.state_since - conv.first_turn
+    if conv.state != "agent" or conv.handoff_id != handoff_id or start < 0:
+        return False
+    return not any(turn.role == "agent" for turn in conv.turns[start:])
 
 
 # --------------------------------------------------------------------------- in-process
@@ -227,14 +259,31 @@ class InProcessSessionStore:
         self._entries[conversation_id] = conv
         return True
 
-    async def set_state(self, conversation_id: str, state: ConversationState) -> bool:
+    async def set_state(
+        self, conversation_id: str, state: ConversationState, *, handoff_id: str | None = None
+    ) -> bool:
         conv = self._entries.get(conversation_id)
         if conv is None:
             return False
-        conv.state, conv.state_since = state, conv.total_turns
-        conv.updated_at = _now(self.clock)
+        self._changed(conv, state, handoff_id)
         self._entries[conversation_id] = conv
         return True
+
+    async def lapse(self, conversation_id: str, handoff_id: str, notice: Turn) -> bool:
+        conv = self._entries.get(conversation_id)
+        if conv is None or not waiting(conv, handoff_id):
+            return False
+        self._changed(conv, "bot", None)
+        conv.turns.append(notice)
+        conv.language = notice.language
+        self._entries[conversation_id] = conv
+        return True
+
+    def _changed(self, conv: Conversation, state: ConversationState, handoff_id: str | None) -> None:
+        now = _now(self.clock)
+        conv.state, conv.state_since, conv.state_at = state, conv.total_turns, now
+        conv.handoff_id = handoff_id
+        conv.updated_at = now
 
     async def delete(self, conversation_id: str) -> None:
         self._entries.pop(conversation_id, None)
@@ -266,13 +315,41 @@ return 1
 """
 
 
-# KEYS: meta, turns. ARGV: state, updated_at, ttl_ms. 1 when written, 0 when the conversation is gone.
+# KEYS: meta, turns. ARGV: state, now, ttl_ms, handoff_id ('' = none). 1 when written, 0 when the
+# conversation is gone.
 _SET_STATE_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local since = tonumber(redis.call('HGET', KEYS[1], 'first_turn') or '0') + redis.call('LLEN', KEYS[2])
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'state_since', since, 'updated_at', ARGV[2])
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'state_since', since, 'state_at', ARGV[2],
+  'updated_at', ARGV[2])
+if ARGV[4] == '' then
+  redis.call('HDEL', KEYS[1], 'handoff_id')
+else
+  redis.call('HSET', KEYS[1], 'handoff_id', ARGV[4])
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
+# KEYS: meta, turns. ARGV: handoff_id, notice (JSON), now, ttl_ms, the notice's language. As
+# ``waiting`` then ``set_state(bot)`` and ``append(notice)``, in one step. 1 when written, else 0.
+_LAPSE_LUA = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'agent' then return 0 end
+if redis.call('HGET', KEYS[1], 'handoff_id') ~= ARGV[1] then return 0 end
+local first = tonumber(redis.call('HGET', KEYS[1], 'first_turn') or '0')
+local since = tonumber(redis.call('HGET', KEYS[1], 'state_since') or '0')
+if since < first then return 0 end
+for _, raw in ipairs(redis.call('LRANGE', KEYS[2], since - first, -1)) do
+  if cjson.decode(raw)['role'] == 'agent' then return 0 end
+end
+local total = first + redis.call('LLEN', KEYS[2])
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('HSET', KEYS[1], 'state', 'bot', 'state_since', total, 'state_at', ARGV[3], 'updated_at', ARGV[3],
+  'language', ARGV[5])
+redis.call('HDEL', KEYS[1], 'handoff_id')
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1
 """
 
@@ -305,6 +382,7 @@ class RedisSessionStore:
         self._owns_client = owns_client
         self._set_summary = redis.register_script(_SET_SUMMARY_LUA)
         self._set_state = redis.register_script(_SET_STATE_LUA)
+        self._lapse = redis.register_script(_LAPSE_LUA)
         self.replies: ReplyThreads = RedisReplyThreads(redis, settings.ttl_s, prefix=prefix)
 
     def keys(self, conversation_id: str) -> tuple[str, str]:
@@ -337,6 +415,8 @@ class RedisSessionStore:
                 language=meta.get("language", "und"),
                 state=meta.get("state", "bot"),
                 state_since=int(meta.get("state_since", 0)),
+                state_at=datetime.fromisoformat(meta["state_at"]) if "state_at" in meta else None,
+                handoff_id=meta.get("handoff_id"),
                 created_at=datetime.fromisoformat(meta["created_at"]),
                 updated_at=datetime.fromisoformat(meta["updated_at"]),
             )
@@ -370,11 +450,21 @@ class RedisSessionStore:
             written = await self._set_summary(keys=[meta_key, turns_key], args=args)
         return bool(written)
 
-    async def set_state(self, conversation_id: str, state: ConversationState) -> bool:
+    async def set_state(
+        self, conversation_id: str, state: ConversationState, *, handoff_id: str | None = None
+    ) -> bool:
         meta_key, turns_key = self.keys(conversation_id)
-        args: list[str | int] = [state, _now(self.clock).isoformat(), self._ttl_ms]
+        args: list[str | int] = [state, _now(self.clock).isoformat(), self._ttl_ms, handoff_id or ""]
         with _reachable():
             written = await self._set_state(keys=[meta_key, turns_key], args=args)
+        return bool(written)
+
+    async def lapse(self, conversation_id: str, handoff_id: str, notice: Turn) -> bool:
+        meta_key, turns_key = self.keys(conversation_id)
+        now = _now(self.clock).isoformat()
+        args: list[str | int] = [handoff_id, notice.model_dump_json(), now, self._ttl_ms, notice.language]
+        with _reachable():
+            written = await self._lapse(keys=[meta_key, turns_key], args=args)
         return bool(written)
 
     async def delete(self, conversation_id: str) -> None:

@@ -65,12 +65,18 @@ class Metrics:
         )
         self.takeover_lapses = Counter(
             "faqstream_takeover_lapses_total",
-            "Conversations a person was to take over, given back to the assistant with a notice: the "
-            "handoff event reached no one (undelivered) or no agent replied in time (unanswered)",
+            "Handoffs that did not go as the customer was told, each followed by a notice to them: a "
+            "takeover given back to the assistant because its handoff event reached no one (undelivered) "
+            "or no agent replied in time (unanswered); a notify handoff whose event reached no one "
+            "(notify_undelivered)",
             ["cause"],
             registry=r,
         )
-        for cause in ("undelivered", "unanswered"):  # exposed at 0 from the start: an alert sees a rise
+        for cause in (
+            "undelivered",
+            "unanswered",
+            "notify_undelivered",
+        ):  # exposed at 0 from the start: an alert sees a rise
             self.takeover_lapses.labels(cause)
         self.answer_cache = Counter(
             "faqstream_answer_cache_total",

@@ -8,6 +8,8 @@ de, ja, pt, it, nl, ru, ko, pl), English for others.
 ``lapsed_message``: what the customer reads when a takeover lapses (``service.agents.lapse``) — the
 ``handoff`` event reached no one (``undelivered``) or no colleague replied in time (``unanswered``):
 the assistant has the conversation again, and how to reach a person (``HANDOFF_CONTACT``).
+``unnotified_message``: what the customer reads when a ``notify`` handoff reached no one — it could
+not be passed on after all, and how to reach a person.
 """
 
 from __future__ import annotations
@@ -326,6 +328,22 @@ _PERSON = {
     "pl": "Aby porozmawiać z człowiekiem, prosimy o bezpośredni kontakt z naszym zespołem obsługi klienta.",
 }
 
+# A ``notify`` handoff reached no one: the customer was told the team knows, and it does not.
+_UNNOTIFIED = {
+    "en": "I'm sorry, I couldn't pass your message on to our support team after all.",
+    "zh": "很抱歉，您的消息最终未能转达给我们的客服团队。",
+    "es": "Lo siento, al final no he podido trasladar su mensaje a nuestro equipo de atención al cliente.",
+    "fr": "Je suis désolé, je n'ai finalement pas pu transmettre votre message à notre service client.",
+    "de": "Das tut mir leid, ich konnte Ihr Anliegen doch nicht an unser Kundenservice-Team weitergeben.",
+    "ja": "申し訳ありません。お客様のメッセージをサポートチームにお伝えすることができませんでした。",
+    "pt": "Lamento, afinal não consegui passar a sua mensagem à nossa equipa de apoio.",
+    "it": "Mi dispiace, alla fine non sono riuscito a inoltrare il suo messaggio al nostro servizio clienti.",
+    "nl": "Het spijt me, ik heb uw bericht toch niet aan onze klantenservice kunnen doorgeven.",
+    "ru": "Прошу прощения, мне всё же не удалось передать ваше сообщение в нашу службу поддержки.",
+    "ko": "죄송합니다. 고객님의 메시지를 고객지원팀에 전달하지 못했습니다.",
+    "pl": "Przepraszam, jednak nie udało mi się przekazać wiadomości do naszego działu obsługi klienta.",
+}
+
 HANDOFF_LANGUAGES = tuple(_TAKEOVER)
 
 
@@ -342,8 +360,18 @@ def lapsed_message(language: str, cause: LapseCause, *, contact: str | None = No
     """The notice of a lapsed takeover (``cause``) in the customer's language, with ``contact``
     (``HANDOFF_CONTACT``, shown as is) when it is set."""
     lang = _language(language)
-    person = _PERSON_CONTACT[lang].format(contact=contact) if contact else _PERSON[lang]
-    return _joined(lang, [_LAPSED[cause][lang], _BACK[lang], person])
+    return _joined(lang, [_LAPSED[cause][lang], _BACK[lang], _person(lang, contact)])
+
+
+def unnotified_message(language: str, *, contact: str | None = None) -> str:
+    """The notice of a ``notify`` handoff that reached no one, in the customer's language, with
+    ``contact`` (``HANDOFF_CONTACT``, shown as is) when it is set. The assistant kept answering."""
+    lang = _language(language)
+    return _joined(lang, [_UNNOTIFIED[lang], _person(lang, contact)])
+
+
+def _person(lang: str, contact: str | None) -> str:
+    return _PERSON_CONTACT[lang].format(contact=contact) if contact else _PERSON[lang]
 
 
 def handoff_message(

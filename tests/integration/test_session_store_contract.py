@@ -211,6 +211,67 @@ async def test_state_is_the_assistants_until_set_and_kept_with_the_turns(make_st
 
 
 @pytest.mark.anyio
+async def test_a_state_change_keeps_when_and_the_handoff_that_made_it(make_store: Factory) -> None:
+    clock = Clock(START)
+    store = make_store(clock)
+    await store.append("c1", [user("a person please"), bot("A colleague takes over.", message_id="msg_h")])
+    conv = await store.load("c1")
+    assert conv is not None and conv.state_at is None and conv.handoff_id is None  # never changed
+
+    clock.now += 30
+    assert await store.set_state("c1", "agent", handoff_id="msg_h") is True
+    conv = await store.load("c1")
+    assert conv is not None and conv.handoff_id == "msg_h"
+    assert conv.state_at == datetime.fromtimestamp(START + 30, UTC)  # the deadline runs from here
+
+    clock.now += 5
+    assert await store.set_state("c1", "agent") is True  # an agent's own takeover: no handoff's
+    conv = await store.load("c1")
+    assert conv is not None and conv.handoff_id is None
+    assert conv.state_at == datetime.fromtimestamp(START + 35, UTC)
+
+
+@pytest.mark.anyio
+async def test_a_lapse_gives_back_only_a_takeover_still_waiting_and_only_once(make_store: Factory) -> None:
+    clock = Clock(START)
+    store = make_store(clock)
+    notice = bot("Sorry, no colleague could reply.", message_id="msg_n", language="fr", notice=True)
+    await store.append("c1", [user("a person please"), bot("A colleague takes over.", message_id="msg_h")])
+    assert await store.lapse("c1", "msg_h", notice) is False  # the assistant's: nothing to give back
+    assert await store.lapse("gone", "msg_h", notice) is False  # no such conversation: nothing created
+    assert await store.load("gone") is None
+
+    assert await store.set_state("c1", "agent", handoff_id="msg_h") is True
+    await store.append("c1", [user("hello?")])  # the customer's messages meanwhile do not matter
+    assert await store.lapse("c1", "msg_other", notice) is False  # another handoff's episode
+    clock.now += 60
+    assert await store.lapse("c1", "msg_h", notice) is True
+    conv = await store.load("c1")
+    assert conv is not None and conv.state == "bot" and conv.handoff_id is None
+    assert conv.state_since == 3 and conv.turns[3] == notice and conv.total_turns == 4  # first after it
+    assert conv.state_at == conv.updated_at == datetime.fromtimestamp(START + 60, UTC)
+    assert conv.language == "fr"
+    assert await store.lapse("c1", "msg_h", notice) is False  # once
+
+    # An agent who wrote keeps it, even after the customer wrote again.
+    await store.append("c1", [bot("A colleague takes over.", message_id="msg_h2")])
+    assert await store.set_state("c1", "agent", handoff_id="msg_h2") is True
+    ana = Turn(role="agent", text="Ana here.", language="en", message_id="msg_a", author="Ana")
+    await store.append("c1", [ana, user("thanks")])
+    assert await store.lapse("c1", "msg_h2", notice) is False
+    conv = await store.load("c1")
+    assert conv is not None and conv.state == "agent" and conv.turns[-1].text == "thanks"
+
+    # Of many lapses at once (as from several processes), exactly one gives it back.
+    await store.append("c2", [bot("A colleague takes over.", message_id="msg_h3")])
+    assert await store.set_state("c2", "agent", handoff_id="msg_h3") is True
+    results = await asyncio.gather(*(store.lapse("c2", "msg_h3", notice) for _ in range(8)))
+    assert sorted(results) == [False] * 7 + [True]
+    conv = await store.load("c2")
+    assert conv is not None and [t.notice for t in conv.turns] == [False, True]
+
+
+@pytest.mark.anyio
 async def test_a_state_change_refreshes_the_expiry(make_store: Factory) -> None:
     clock = Clock(START)
     store = make_store(clock, ttl_s=60)
@@ -287,6 +348,13 @@ class Delete:
 class SetState:
     conv: str
     state: ConversationState
+    handoff_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Lapse:
+    conv: str
+    handoff_id: str
 
 
 conv_ids = st.sampled_from(["a", "{b}"])
@@ -306,7 +374,8 @@ operations = st.one_of(
     st.builds(Load, conv_ids),
     st.builds(Summarise, conv_ids, st.integers(-1, 4)),
     st.builds(Delete, conv_ids),
-    st.builds(SetState, conv_ids, st.sampled_from(STATES)),
+    st.builds(SetState, conv_ids, st.sampled_from(STATES), st.sampled_from([None, "msg_1", "msg_2"])),
+    st.builds(Lapse, conv_ids, st.sampled_from(["msg_1", "msg_2"])),
     st.builds(Tick, st.sampled_from([1.0, 30.5, 600.0])),  # far below the TTL: Redis expires keys itself
 )
 
@@ -325,8 +394,11 @@ async def _step(store: SessionStore, op: object) -> object:
         case Delete(conv):
             await store.delete(conv)
             return None
-        case SetState(conv, state):
-            return await store.set_state(conv, state)
+        case SetState(conv, state, handoff_id):
+            return await store.set_state(conv, state, handoff_id=handoff_id)
+        case Lapse(conv, handoff_id):
+            notice = Turn(role="assistant", text="no colleague", language="de", notice=True, at=AT)
+            return await store.lapse(conv, handoff_id, notice)
     raise AssertionError(op)
 
 

@@ -13,20 +13,27 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 from httpx_sse import connect_sse
+from openai.types.chat import ChatCompletionMessageParam
 
 from fakes import FakeAnthropic
 from service.agents.notice import passed_on
 from service.agents.settings import AgentSettings
 from service.api.agents import takeover_of
-from service.handoff.messages import handoff_message, lapsed_message
+from service.api.openai_wire import without_tag
+from service.conversations.store import Conversation, conversation_key
+from service.handoff.messages import handoff_message, lapsed_message, unnotified_message
 from service.handoff.settings import HandoffSettings
 from service.notify.webhooks import Outcome, WebhookSender, WebhookSettings
 from service.quotas.settings import LimitSettings
@@ -59,14 +66,25 @@ KEY = "key-a-0123456789abcdef"
 CONTACT = "hello@harbourdesk.example or +34 600 000 000"  # kept as is in the notice (the company's)
 LAPSES = "faqstream_takeover_lapses_total"
 WEBHOOK_EVENTS = "faqstream_webhook_events_total"
+REPLY_TIMEOUT_S = 1.0  # AGENTS_REPLY_TIMEOUT_S where the tests wait it out
+OFF_TOPIC = "Who won the football world cup in 2022?"  # a notify handoff (not a takeover reason)
 
 
 @contextmanager
 def serving(
-    tmp: Path, template: Path, fake: FakeAnthropic, url: str, *, redis: bool, **components: Any
+    tmp: Path,
+    template: Path,
+    fake: FakeAnthropic,
+    url: str,
+    *,
+    redis: bool,
+    namespace: str | None = None,
+    **components: Any,
 ) -> Iterator[tuple[Served, MemoryRecorder]]:
-    """The service handing off to ``url``, conversations in Redis or in memory, records in memory."""
-    with redis_namespace("lapse") as prefix:
+    """The service handing off to ``url``, conversations in Redis (under ``namespace`` when given:
+    another instance's) or in memory, records in memory."""
+    with redis_namespace("lapse") as fresh:
+        prefix = namespace or fresh
         shared: dict[str, Any] = {
             "resilience": FAST_RETRIES,
             "auth": AuthSettings(api_keys=f"a={KEY}"),  # type: ignore[arg-type]
@@ -264,6 +282,162 @@ def test_no_agent_reply_within_the_timeout_gives_it_back_and_an_agents_reply_kee
         (sent,) = [d for d in receiver.deliveries if d.body["type"] == "handback"]
         assert sent.data == {"conversation_id": left, "client": "a", "cause": "unanswered"}
         assert_recorded(recorder, left, notice)
+
+
+# ---------------------------------------------------------------- the deadline outlives a process
+
+
+def stored(served: Served, conversation_id: str) -> Conversation:
+    """The conversation as the store keeps it (read without lapsing anything)."""
+    key = conversation_key("a", conversation_id)
+    conv: Conversation | None = served.run(lambda: takeover_of(served.runtime).sessions.load(key))
+    assert conv is not None
+    return conv
+
+
+def past_deadline(conv: Conversation) -> None:
+    """Wait until the reply deadline of ``conv``'s takeover has passed (``REPLY_TIMEOUT_S``)."""
+    assert conv.state_at is not None
+    due = conv.state_at + timedelta(seconds=REPLY_TIMEOUT_S)
+    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.05)
+
+
+def instance(
+    tmp: Path, name: str, template: Path, fake: FakeAnthropic, *, url: str, shared: str
+) -> AbstractContextManager[tuple[Served, MemoryRecorder]]:
+    """One of several instances of the service over the same Redis keys (``shared``), each with the
+    reply timeout the tests wait out."""
+    agents = AgentSettings(reply_timeout_s=REPLY_TIMEOUT_S)
+    return serving(tmp / name, template, fake, url, redis=True, namespace=shared, agents=agents)
+
+
+@pytest.mark.redis
+def test_a_reply_deadline_outlives_the_instance_that_made_the_handoff(
+    tmp_path: Path, template: Path, fake: FakeAnthropic
+) -> None:
+    """Handed off on one instance, which then stops (its timer with it); past the deadline the
+    customer's next message, on another instance over the same Redis, gets the notice, then an answer."""
+    with (
+        Receiver().running() as receiver,
+        redis_namespace("restart") as shared,
+        instance(tmp_path, "two", template, fake, url=receiver.url, shared=shared) as (two, recorder),
+    ):
+        with instance(tmp_path, "one", template, fake, url=receiver.url, shared=shared) as (one, _):
+            answer = ask(one.client, "Ich möchte mit einem Menschen sprechen", key=KEY)
+            assert answer.meta["language"] == "de" and answer.done["with_agent"] is True
+            conversation_id = answer.meta["conversation_id"]
+        # The first instance is gone; the deadline is in the store, which the other reads.
+        conv = stored(two, conversation_id)
+        assert conv.state == "agent" and conv.handoff_id == answer.meta["message_id"]
+        past_deadline(conv)
+        assert stored(two, conversation_id).state == "agent"  # no timer left to fire
+
+        fake.reset()
+        again = ask(two.client, REFUND_FAQ, key=KEY, conversation_id=conversation_id)
+        notice = lapsed_message("de", "unanswered", contact=CONTACT)
+        assert [(n["role"], n["text"]) for n in again.meta["notices"]] == [("assistant", notice)]
+        assert again.meta["mode"] == "generative" and again.text == REPLY
+        assert again.done["with_agent"] is False
+        body = polled(two, conversation_id)
+        assert body["state"] == "bot"
+        assert [m["text"] for m in body["messages"]][-3:] == [notice, REFUND_FAQ, REPLY]
+        assert total(scrape(two.client), LAPSES, cause="unanswered") == 1
+        assert eventually(lambda: bool(receiver.matching(lambda d: d.body["type"] == "handback")), timeout=20)
+        records = recorder.of(conversation_id)
+        assert [r.state for r in records if isinstance(r, StateRecord)] == ["bot"]  # "agent": the first's
+        assert [r.text for r in records if isinstance(r, MessageRecord) and r.mode == "notice"] == [notice]
+        # The next one carries no notice: it was shown.
+        assert ask(two.client, REFUND_FAQ, key=KEY, conversation_id=conversation_id).meta["notices"] == []
+
+
+@pytest.mark.redis
+def test_two_instances_past_the_deadline_give_it_back_once(
+    tmp_path: Path, template: Path, fake: FakeAnthropic
+) -> None:
+    """Both instances alive: the handing-off one's timer and customer reads on both race at the
+    deadline; the store lets one of them give the conversation back."""
+    with (
+        Receiver().running() as receiver,
+        redis_namespace("race") as shared,
+        instance(tmp_path, "one", template, fake, url=receiver.url, shared=shared) as (one, _),
+        instance(tmp_path, "two", template, fake, url=receiver.url, shared=shared) as (two, _),
+    ):
+        answer = ask(one.client, "I want to talk to a person", key=KEY)
+        conversation_id = answer.meta["conversation_id"]
+        past_deadline(stored(one, conversation_id))
+        with ThreadPoolExecutor(4) as pool:
+            bodies = list(pool.map(lambda served: polled(served, conversation_id), [one, two, one, two]))
+        assert [b["state"] for b in bodies] == ["bot"] * 4
+        notice = lapsed_message("en", "unanswered", contact=CONTACT)
+        texts = [m["text"] for m in polled(two, conversation_id)["messages"]]
+        assert texts.count(notice) == 1 and texts[-1] == notice
+        lapses = [total(scrape(served.client), LAPSES, cause="unanswered") for served in (one, two)]
+        assert sum(lapses) == 1, lapses
+        assert eventually(lambda: bool(receiver.matching(lambda d: d.body["type"] == "handback")), timeout=20)
+        assert len(receiver.matching(lambda d: d.body["type"] == "handback")) == 1
+
+
+# ---------------------------------------------------------------- a notify handoff reaches no one
+
+
+@pytest.mark.redis
+def test_a_notify_handoff_nobody_received_is_owned_up_to(
+    tmp_path: Path, template: Path, fake: FakeAnthropic
+) -> None:
+    """The customer was told the team knows and the assistant goes on; the helpdesk refuses the
+    handoff for good: the customer is told it could not be passed on, live and on the poll."""
+    with (
+        Receiver(status=410).running() as receiver,
+        serving(tmp_path, template, fake, receiver.url, redis=True) as (served, recorder),
+    ):
+        receiver.hold_first(lambda data: "question" in data)  # the handoff's first attempt waits
+        answer = ask(served.client, OFF_TOPIC, key=KEY)
+        assert answer.meta["handoff"]["reason"] == "no_relevant_passages"
+        told = handoff_message("en", "no_relevant_passages", delivery="notify", contact=CONTACT)
+        assert answer.text == told and "passed this on to our support team" in told
+        assert answer.done["with_agent"] is False and receiver.held.wait(20)
+        conversation_id = answer.meta["conversation_id"]
+        notice = unnotified_message("en", contact=CONTACT)
+        assert notice.startswith("I'm sorry, I couldn't pass your message on") and notice.endswith(CONTACT)
+        with listening(served, conversation_id) as heard:
+            assert eventually(lambda: heard.seen("state", lambda d: d == {"state": "bot"}), timeout=20)
+            receiver.release()  # 500, then 410 for good
+            assert eventually(lambda: heard.seen("notice", lambda d: d["text"] == notice), timeout=30)
+        assert [d.status for d in receiver.matching(lambda d: d.body["type"] == "handoff")] == [500, 410]
+
+        body = polled(served, conversation_id)
+        last = body["messages"][-1]
+        assert body["state"] == "bot"
+        assert (last["role"], last["text"], last["language"]) == ("assistant", notice, "en")
+        with listening(served, conversation_id) as heard:  # a stream opened later starts with it
+            assert eventually(lambda: heard.seen("notice", lambda d: d == last), timeout=20)
+        samples = scrape(served.client)
+        assert total(samples, LAPSES, cause="notify_undelivered") == 1
+        assert total(samples, LAPSES, cause="undelivered") == 0
+        assert total(samples, WEBHOOK_EVENTS, sender="handoff", outcome="rejected") == 1
+        records = recorder.of(conversation_id)
+        assert [r.text for r in records if isinstance(r, MessageRecord) and r.mode == "notice"] == [notice]
+        assert not [r for r in records if isinstance(r, StateRecord)]  # the assistant had it all along
+
+        fake.reset()
+        again = ask(served.client, REFUND_FAQ, key=KEY, conversation_id=conversation_id)
+        assert [n["text"] for n in again.meta["notices"]] == [notice]
+        assert again.meta["mode"] == "generative" and again.text == REPLY
+
+        # An OpenAI-compatible frontend (no events stream): the notice opens the next reply.
+        with openai.OpenAI(base_url=f"{served.base}/v1", api_key=KEY, max_retries=0, timeout=30) as sdk:
+            chat: list[ChatCompletionMessageParam] = [{"role": "user", "content": OFF_TOPIC}]
+            first = sdk.chat.completions.create(model="faqstream", messages=chat)
+            info = (first.model_extra or {})["faqstream"]
+            assert info["handoff"]["reason"] == "no_relevant_passages"
+            chat.append({"role": "assistant", "content": first.choices[0].message.content or ""})
+            opened = info["conversation_id"]
+            assert eventually(lambda: polled(served, opened)["messages"][-1]["text"] == notice, timeout=30)
+            chat.append({"role": "user", "content": REFUND_FAQ})
+            fake.reset()
+            second = sdk.chat.completions.create(model="faqstream", messages=chat)
+            assert (second.model_extra or {})["faqstream"]["conversation_id"] == opened
+            assert without_tag(second.choices[0].message.content or "") == f"{notice}\n\n{REPLY}"
 
 
 # ---------------------------------------------------------------- the sender's hook

@@ -32,12 +32,22 @@ from playwright.sync_api import Browser, Dialog, Page, Response, ViewportSize, e
 
 from fakes import FakeAnthropic
 from service.agents.notice import passed_on
+from service.handoff.messages import handoff_message, unnotified_message
 from service.handoff.settings import HandoffSettings
 from service.notify.webhooks import WebhookSettings
 from service.records.store import COMMENT_MAX_CHARS
 from service.settings.auth import AuthSettings
 from service.tenants.store import KeyStore
-from tests.service_harness import MIN_CACHE, REFUND_FAQ, REPLY, Served, auth, over_http, service_settings
+from tests.service_harness import (
+    MIN_CACHE,
+    REFUND_FAQ,
+    REPLY,
+    Served,
+    auth,
+    eventually,
+    over_http,
+    service_settings,
+)
 from tests.webhook_receiver import Receiver
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -114,10 +124,23 @@ def staffed(
     tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic
 ) -> Iterator[Served]:
     """A service whose handoffs go to people (a handoff webhook): the agent takeover."""
-    with Receiver().running() as receiver:
+    yield from _handing_off(tmp_path_factory.mktemp("staffed"), template, fake, Receiver())
+
+
+@pytest.fixture(scope="module")
+def refusing(
+    tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic
+) -> Iterator[Served]:
+    """A service whose handoff webhook refuses every event for good (410)."""
+    yield from _handing_off(tmp_path_factory.mktemp("refusing"), template, fake, Receiver(status=410))
+
+
+def _handing_off(tmp: Path, template: Path, fake: FakeAnthropic, receiver: Receiver) -> Iterator[Served]:
+    """The service with a widget key, handing off to ``receiver``."""
+    with receiver.running():
         settings = service_settings(
             template,
-            tmp_path_factory.mktemp("staffed"),
+            tmp,
             api_key="test-key",
             base_url=fake.base_url,
             components={
@@ -359,6 +382,30 @@ def test_after_a_handoff_the_page_shows_the_agents_replies_until_handed_back(
     assert bot_label(page) == "Virtual assistant"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "web-chat-agent.png"), full_page=True)
+    context.close()
+
+
+def test_a_handoff_the_team_never_received_is_owned_up_to_before_the_next_reply(
+    browser: Browser, refusing: Served
+) -> None:
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{refusing.base}/#key={WIDGET_KEY}")
+    expect(page.locator("form[data-ready]")).to_be_attached(timeout=15_000)
+    told = handoff_message("en", "no_relevant_passages", delivery="notify")
+    ask_by_keyboard(page, "Who won the football world cup in 2022?")  # the team is told; the bot goes on
+    expect(page.locator(".msg.bot .text").last).to_have_text(told, timeout=30_000)
+    conversation = page.evaluate("sessionStorage.getItem('faqstream.conversation')")
+    notice = unnotified_message("en")
+
+    def stored() -> bool:
+        polled = refusing.client.get(f"/v1/conversations/{conversation}/messages", headers=auth(WIDGET_KEY))
+        return bool(polled.json()["messages"][-1]["text"] == notice)
+
+    assert eventually(stored, timeout=30)  # the helpdesk refused the handoff
+    ask_by_keyboard(page, REFUND_FAQ)
+    expect(page.locator(".msg.bot .text")).to_have_text([told, notice, REPLY], timeout=30_000)
+    expect(page.locator("#who")).not_to_have_class("who handed")
     context.close()
 
 

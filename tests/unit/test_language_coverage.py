@@ -15,7 +15,7 @@ from service.agents.notice import passed_on
 from service.answers.extractive import INTRO
 from service.core.languages import LANGUAGE_NAMES
 from service.handoff.dissatisfaction import DissatisfactionDetector
-from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message, lapsed_message
+from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message, lapsed_message, unnotified_message
 from service.handoff.signals import REASON_ORDER, Delivery
 from service.routing.catalog import BUNDLED_INTENTS, IntentCatalog
 from service.smalltalk import LEXICON, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match
@@ -25,16 +25,20 @@ DELIVERIES: tuple[Delivery, ...] = ("takeover", "notify", "none")
 
 
 def _notices(language: str) -> list[str]:
-    return [
-        handoff_message(language, reason, delivery=delivery, contact=contact)
-        for reason in REASON_ORDER
-        for delivery in DELIVERIES
-        for contact in (None, "hello@example.com")
-    ] + [
-        lapsed_message(language, cause, contact=contact)
-        for cause in ("undelivered", "unanswered")
-        for contact in (None, "hello@example.com")
-    ]
+    return (
+        [
+            handoff_message(language, reason, delivery=delivery, contact=contact)
+            for reason in REASON_ORDER
+            for delivery in DELIVERIES
+            for contact in (None, "hello@example.com")
+        ]
+        + [
+            lapsed_message(language, cause, contact=contact)
+            for cause in ("undelivered", "unanswered")
+            for contact in (None, "hello@example.com")
+        ]
+        + [unnotified_message(language, contact=contact) for contact in (None, "hello@example.com")]
+    )
 
 
 def _handoff_notices(language: str) -> bool:
@@ -73,7 +77,7 @@ def _human_keywords(language: str) -> bool:
 
 
 TABLES: dict[str, Callable[[str], bool]] = {
-    "handoff and lapsed-takeover notices (service/handoff/messages.py)": _handoff_notices,
+    "handoff, lapsed and unnotified notices (service/handoff/messages.py)": _handoff_notices,
     "passed-on notice (service/agents/notice.py)": lambda lang: (
         lang == "en" or passed_on(lang) != passed_on("en")
     ),

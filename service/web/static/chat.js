@@ -129,13 +129,15 @@
     follow();
   }
 
-  // The assistant's notice when no colleague could be reached (a lapsed takeover), shown once.
-  function showNotice(data) {
+  // The assistant's notice when a handoff did not go as the customer was told (a lapsed takeover,
+  // a handoff that reached no one), shown once; ``before``: the reply it comes with.
+  function showNotice(data, before) {
     if (log.querySelector(`[data-message="${CSS.escape(data.message_id)}"]`)) return;
     const item = bubble("bot", ASSISTANT);
     item.dataset.message = data.message_id;
     render(item.querySelector(".text"), data.text, [], item.id);
     if (data.language) item.lang = data.language;
+    if (before) log.insertBefore(item, before);
   }
 
   function handedBack(notice) {
@@ -155,6 +157,8 @@
   function onConversationEvent(name, data) {
     if (name === "agent_message") {
       showAgentMessage(data);
+    } else if (name === "notice") {
+      showNotice(data);
     } else if (name === "state" && data.state === "bot" && handedOff) {
       handedBack(data.message);
       stopListening();
@@ -367,6 +371,7 @@
           meta = data;
           store.setItem(CONV, data.conversation_id);
           item.lang = data.language;
+          for (const notice of data.notices || []) showNotice(notice, item);
         } else if (name === "delta") {
           if (!answer) timing.firstChar = performance.now();
           answer += data.text;
