@@ -12,8 +12,23 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ingest.pipeline import IngestPipeline
     from ingest.report import IngestReport
+    from knowledge.search import KnowledgeBase
     from knowledge.settings import Settings
+    from service.privacy.settings import PrivacySettings
+
+
+def pipeline(kb: KnowledgeBase, settings: Settings, privacy: PrivacySettings | None = None) -> IngestPipeline:
+    """The ingest pipeline of ``kb`` with the scan of the documents' contact data, which the service
+    leaves unredacted (``service.privacy.contacts``; ``privacy``: PRIVACY_PHONE_REGIONS, from the
+    environment when not given)."""
+    from ingest.pipeline import IngestPipeline
+    from service.privacy.contacts import KbContactScan
+    from service.privacy.settings import PrivacySettings
+
+    scan = KbContactScan((privacy or PrivacySettings()).phone_regions)
+    return IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings, contacts=scan)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -21,12 +36,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _local(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.pipeline import IngestPipeline
     from knowledge.search import KnowledgeBase
 
     kb = KnowledgeBase.open(settings)
     try:
-        pipeline = IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings)
+        ingest = pipeline(kb, settings)
         show_bar = sys.stderr.isatty() and not args.json and not args.no_progress
         bars: list[Any] = []
 
@@ -52,7 +66,7 @@ def _local(args: argparse.Namespace, settings: Settings) -> int:
                 )
             bars[0].update(done - bars[0].n)
 
-        report = pipeline.run(
+        report = ingest.run(
             args.paths,
             prune=args.prune,
             rebuild=args.rebuild,

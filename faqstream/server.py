@@ -25,10 +25,11 @@ def ingest_runner(settings: AppSettings) -> Any:
         dry_run: bool,
         force: bool,
     ) -> dict[str, Any]:
-        from ingest.pipeline import IngestPipeline
+        from faqstream.ingesting import pipeline
 
-        pipeline = IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings)
-        report = pipeline.run(paths, roots=roots, prune=prune, rebuild=rebuild, dry_run=dry_run, force=force)
+        report = pipeline(kb, settings, settings.privacy).run(
+            paths, roots=roots, prune=prune, rebuild=rebuild, dry_run=dry_run, force=force
+        )
         return report.to_dict()
 
     return run

@@ -23,6 +23,11 @@ Idempotent and crash-safe by construction:
   stored in the same metadata write that bumps the version, so a version is never served with
   another version's cut-off. An unchanged run recalibrates (and bumps the version) only when the
   stored cut-off is missing or was fitted by another method or model.
+* the contact data the documents publish (phones, e-mails, IBANs: the company's own, which the
+  service leaves unredacted) is collected by the injected ``ContactScan`` over every chunk of the
+  written collection and stored in that same metadata write (``KbMeta.contacts``); an unchanged run
+  scans (and bumps the version) only when the stored scan is missing or of another method. Without
+  a scan (``contacts=None``) a changing run stores none, never the previous version's.
 * the write stage (chunk, embed, upsert, delete stale chunks) is ``ingest.writer``.
 """
 
@@ -31,10 +36,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ingest import safeguard
 from ingest.chunker import Chunker
@@ -56,6 +61,20 @@ from knowledge.store.base import now_iso
 log = logging.getLogger(__name__)
 
 
+class ContactScan(Protocol):
+    """The contact data in the knowledge base's texts, as ``KbMeta.contacts`` stores it (injected by
+    the composition root: ``service.privacy.contacts.KbContactScan``; ingest never imports the
+    service). ``method`` names what the scan finds; a stored scan of another method is redone."""
+
+    method: str
+
+    def __call__(self, texts: Iterable[tuple[str, str]]) -> dict[str, Any]:
+        """``texts``: (language, text) of each chunk."""
+
+
+CONTACT_FIELDS = ["language", "title", "headings", "text"]
+
+
 @dataclass
 class _Loaded:
     docs: list[Document]
@@ -72,8 +91,11 @@ class IngestPipeline:
         sparse: SparseEncoder,
         languages: LanguageIdentifier,
         settings: Settings,
+        *,
+        contacts: ContactScan | None = None,
     ) -> None:
         self.store = store
+        self.contacts = contacts
         self.embedder = embedder
         self.sparse = sparse
         self.languages = languages
@@ -252,7 +274,7 @@ class IngestPipeline:
         )
         assert collection is not None
         to_write = [p for p in planned if fresh or p.action != "unchanged"]
-        relevance = meta.relevance
+        relevance, contacts = meta.relevance, meta.contacts
         try:
             report.chunks_written = self.writer.write(collection, to_write, progress)
             if gone and not fresh:
@@ -260,6 +282,8 @@ class IngestPipeline:
             collection.finish()
             if report.changed or fresh or not self.calibration_current(meta):
                 relevance = self.calibrate(collection)
+            if report.changed or fresh or not self.contacts_current(meta):
+                contacts = self.scan_contacts(collection)
         except BaseException:
             if fresh:
                 self.store.drop(collection)  # readers still have the previous collection
@@ -268,16 +292,21 @@ class IngestPipeline:
             raise
         if fresh:
             self.store.activate(collection)
-        if report.changed or fresh or relevance != meta.relevance:
+        if report.changed or fresh or relevance != meta.relevance or contacts != meta.contacts:
             # The version goes up once, when the change is complete (after the switch for a fresh
             # collection): whatever was cached before or while it was written carries the old
             # version and is never reused. One write: the new version comes with the cut-off
-            # calibrated on it (the service reads both).
+            # calibrated on it and its contact data (the service reads them all).
             meta = KbMeta(
-                version=meta.version + 1, fingerprint=fingerprint, updated_at=now_iso(), relevance=relevance
+                version=meta.version + 1,
+                fingerprint=fingerprint,
+                updated_at=now_iso(),
+                relevance=relevance,
+                contacts=contacts,
             )
             self.store.write_meta(meta)
         report.relevance = _relevance_report(meta.relevance)
+        report.contacts = meta.contact_counts()
         report.kb_version = meta.version
         report.total_chunks = collection.count()
         report.seconds = time.perf_counter() - started
@@ -289,10 +318,22 @@ class IngestPipeline:
         run repairs it, and that is a version again). Best effort: the store may be what failed."""
         try:
             self.store.write_meta(
-                KbMeta(meta.version + 1, fingerprint, updated_at=now_iso(), relevance=meta.relevance)
+                KbMeta(meta.version + 1, fingerprint, now_iso(), meta.relevance, meta.contacts)
             )
         except Exception:
             log.exception("the knowledge-base version could not be raised after the failed run")
+
+    # --- the documents' contact data ------------------------------------------------------------
+    def contacts_current(self, meta: KbMeta) -> bool:
+        """The stored scan was made by this scan's method (else it is redone; no scan: current)."""
+        return self.contacts is None or meta.contacts.get("method") == self.contacts.method
+
+    def scan_contacts(self, collection: Collection) -> dict[str, Any]:
+        """The contact data of every chunk of ``collection`` ({} without a scan)."""
+        if self.contacts is None:
+            return {}
+        rows = collection.payloads(CONTACT_FIELDS)
+        return self.contacts(_texts(rows))
 
     # --- relevance calibration ----------------------------------------------------------------
     def calibration_current(self, meta: KbMeta) -> bool:
@@ -314,6 +355,22 @@ class IngestPipeline:
             )
             return {}
         return calibration.to_dict()
+
+
+def _texts(rows: Iterable[dict[str, object]]) -> Iterable[tuple[str, str]]:
+    """Each chunk's language, and its text, title and headings: what a reply may quote of it."""
+    for row in rows:
+        headings = row.get("headings")
+        yield (
+            str(row.get("language") or ""),
+            "\n".join(
+                [
+                    str(row.get("title") or ""),
+                    *map(str, headings if isinstance(headings, list) else []),
+                    str(row.get("text") or ""),
+                ]
+            ),
+        )
 
 
 def _relevance_report(relevance: dict[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,9 @@ class IngestReport:
     refused: dict[str, Any] | None = None
     # the relevance cut-off of the resulting version: threshold, what it keeps and drops ({} = none)
     relevance: dict[str, Any] = field(default_factory=dict)
+    # the contact data the resulting version's documents publish, per kind ({"phone": 2}; service
+    # leaves it unredacted)
+    contacts: dict[str, int] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -87,13 +90,16 @@ class IngestReport:
             if self.changed or self.rebuild:
                 version = f"knowledge base version {before} → {self.kb_version}"
             elif self.kb_version != self.previous_version:
-                version = f"documents unchanged, recalibrated: version {before} → {self.kb_version}"
+                version = f"documents unchanged, recalibrated/rescanned: version {before} → {self.kb_version}"
             else:
                 version = f"knowledge base unchanged (version {self.kb_version})"
             lines.append(
                 f"  {self.chunks_written} chunks written, {self.total_chunks} in the index; {version}"
             )
             lines.append(relevance_line(self.relevance))
+            if self.contacts:
+                found = ", ".join(f"{n} {kind}" for kind, n in sorted(self.contacts.items()))
+                lines.append(f"  the documents' contact data (left unredacted in replies): {found}")
         elif self.refused:
             lines.append(f"  REFUSED: a real run would stop before any change: {self.refused['message']}")
             if self.refused.get("hint"):

@@ -172,11 +172,22 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class KbMeta:
-    """Store-level facts: monotonic knowledge-base version, what the index was built with, and the
-    relevance cut-off calibrated on it."""
+    """Store-level facts: monotonic knowledge-base version, what the index was built with, the
+    relevance cut-off calibrated on it and the contact data its documents publish."""
 
     version: int = 0
     fingerprint: dict[str, Any] = field(default_factory=dict)
     updated_at: str | None = None
     # The relevance cut-off fitted to this version (``knowledge.answerability``); {} = not calibrated.
     relevance: dict[str, Any] = field(default_factory=dict)
+    # The contact data its documents publish, as the ingest's scan found it (``{"method", "keys"}``,
+    # ``service.privacy.contacts``): left unredacted by the service; {} = not scanned.
+    contacts: dict[str, Any] = field(default_factory=dict)
+
+    def contact_counts(self) -> dict[str, int]:
+        """How many values of each kind ``contacts`` holds (``{"phone": 2, "email": 1}``)."""
+        counts: dict[str, int] = {}
+        for key in self.contacts.get("keys") or ():
+            kind = str(key).split(":", 1)[0]
+            counts[kind] = counts.get(kind, 0) + 1
+        return counts

@@ -26,8 +26,8 @@ from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
+from faqstream.ingesting import pipeline
 from faqstream.server import build_app
-from ingest.pipeline import IngestPipeline
 from knowledge.search import KnowledgeBase
 from service.api.runtime import Runtime
 from service.api.settings import AppSettings
@@ -99,7 +99,7 @@ def app_settings(
 def ingest(settings: AppSettings, *paths: Path) -> None:
     kb = KnowledgeBase.open(settings)
     try:
-        IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings).run(list(paths))
+        pipeline(kb, settings, settings.privacy).run(list(paths))
     finally:
         kb.store.close()
 

@@ -5,7 +5,8 @@ Layout of ``QDRANT_PATH``::
     .lock                 held (flock) by the process that has the store open; holds its pid
     aliases.json          {"faqstream": "faqstream-20261123T120000-1a2b"}
     meta.json             {"faqstream": {"version": 7, "fingerprint": {...}, "updated_at": "...",
-                                         "relevance": {"threshold": 0.31, ...}}}
+                                         "relevance": {"threshold": 0.31, ...},
+                                         "contacts": {"method": "...", "keys": [...]}}}
     collections/<name>/   one EdgeShard (segments + WAL)
 
 Aliases and metadata are replaced atomically (write, fsync, rename), so a reader sees either
@@ -341,6 +342,7 @@ class EdgeStore(VectorStore):
             fingerprint=dict(raw.get("fingerprint", {})),
             updated_at=raw.get("updated_at"),
             relevance=dict(raw.get("relevance") or {}),
+            contacts=dict(raw.get("contacts") or {}),
         )
 
     def write_meta(self, meta: KbMeta) -> None:
@@ -351,6 +353,7 @@ class EdgeStore(VectorStore):
             "fingerprint": meta.fingerprint,
             "updated_at": meta.updated_at,
             "relevance": meta.relevance,
+            "contacts": meta.contacts,
         }
         _write_json_atomic(path, data)
 

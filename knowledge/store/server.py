@@ -322,6 +322,7 @@ class ServerStore(VectorStore):
             fingerprint=dict(raw.get("fingerprint", {})),
             updated_at=raw.get("updated_at"),
             relevance=dict(raw.get("relevance") or {}),
+            contacts=dict(raw.get("contacts") or {}),
         )
 
     def write_meta(self, meta: KbMeta) -> None:
@@ -339,6 +340,7 @@ class ServerStore(VectorStore):
                             "fingerprint": meta.fingerprint,
                             "updated_at": meta.updated_at,
                             "relevance": meta.relevance,
+                            "contacts": meta.contacts,
                         },
                     )
                 ],

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from knowledge.schema import SearchHit
+from knowledge.schema import KbMeta, SearchHit
 from knowledge.search import KnowledgeBase
 from service.answers.cacheable import FIXED_PREFIX_TEXT, chars_for_tokens, tokens_at_least
 from service.answers.prompts import (
@@ -103,7 +103,9 @@ def build_prefix(rows: Iterable[dict[str, Any]], kb_version: int, settings: Pref
 
 class DigestCache:
     """What the answer flow needs per knowledge-base version, rebuilt when the version changes: the
-    cached prompt prefix (``build_prefix``) and the relevance floor (``service.retrieval.relevance``).
+    cached prompt prefix (``build_prefix``) and the relevance floor (``service.retrieval.relevance``);
+    ``on_version`` is given the new version's metadata first (the documents' contact data, which
+    redaction leaves as it is: ``service.privacy.contacts``).
 
     ``prefix``, ``get`` and ``floor`` never touch the store: a background task (``watch``) checks
     the version every ``ttl_s`` in a thread and rebuilds there, so a large knowledge base never
@@ -118,8 +120,11 @@ class DigestCache:
         ttl_s: float = 1.0,
         floor_override: float | None = None,
         prefix: PrefixSettings | None = None,
+        *,
+        on_version: Callable[[KbMeta], None] | None = None,
     ) -> None:
         self.kb = kb
+        self.on_version = on_version  # told each new version's metadata (the contacts allow-list)
         self.settings = prefix or PrefixSettings(digest_max_chars=max_chars)
         self.ttl_s = ttl_s
         self.floor_override = floor_override
@@ -144,6 +149,8 @@ class DigestCache:
             rows = collection.payloads(PAYLOAD_FIELDS) if collection else []
             floor = relevance_floor(meta, self.floor_override, self.kb.embedder.name, self.kb.embedder)
             prefix = build_prefix(rows, version, self.settings)
+            if self.on_version is not None:
+                self.on_version(meta)
             self._floor, self._prefix = floor, prefix
             if floor.source == "none" and collection is not None:
                 log.warning("knowledge-base version %d: %s", version, floor.describe())

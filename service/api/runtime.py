@@ -185,8 +185,7 @@ async def build_runtime(
     alongside the warm-ups; never fatal). On failure, what was opened is closed again."""
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(kb.store.close)
-        # The company's own contact (HANDOFF_CONTACT) is written into replies and kept as it is.
-        redaction = Redaction.from_settings(settings.privacy, tuple(filter(None, [settings.handoff.contact])))
+        redaction = Redaction.from_settings(settings.privacy, settings.handoff.contact)  # keeps company data
         log_redaction.install(redaction)  # no personal data in any log line from here on
         metrics = Metrics()
         registry = metrics.registry
@@ -248,6 +247,7 @@ async def build_runtime(
             settings.service.digest_max_tokens * 4,
             floor_override=settings.service.relevance_floor,
             prefix=prefix_settings(settings),
+            on_version=redaction.allowed.load,  # the documents' contact data of each version
         )
         await asyncio.to_thread(digest.refresh)
         router = await asyncio.to_thread(

@@ -86,9 +86,14 @@ def contains_pii(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> bool:
 
 def redact(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> str:
     """``text`` with each piece of personal data replaced by its placeholder (``[email]``, ``[card]``…)."""
+    return replace(text, find_pii(text, regions))
+
+
+def replace(text: str, matches: Sequence[PiiMatch]) -> str:
+    """``text`` with each of ``matches`` (in text order, no overlaps) replaced by its placeholder."""
     out: list[str] = []
     pos = 0
-    for m in find_pii(text, regions):
+    for m in matches:
         out.append(text[pos : m.start])
         out.append(PLACEHOLDERS[m.kind])
         pos = m.end

@@ -7,18 +7,19 @@ redacted text unless a deployment turned ``PRIVACY_REDACT_UPSTREAM`` off. Every 
 the plan sees only that text, so no Claude call site redacts on its own. Retrieval embeds the
 upstream text too (locally): a placeholder retrieves as well as the number it replaced.
 
-``keep`` lists the company's own contact details (``HANDOFF_CONTACT``): text the service itself
-writes into replies, never a customer's data, so a stored reply keeps it as the customer read it
-(a reloaded web chat showed "[email]" where the handoff notice had given the support address).
+``allowed`` holds the company's own contact data (``service.privacy.contacts``): the phones,
+e-mails and IBANs its knowledge base publishes, ``PRIVACY_ALLOW`` and ``HANDOFF_CONTACT``. Those are
+left as they are wherever they appear — an agent's message, a stored reply that quotes a document,
+the handoff notice — so the customer reads them, live and after a reload, as they were written.
+Everything else the redactor finds is redacted as before.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from service.privacy.phones import DEFAULT_REGIONS
-from service.privacy.pii import redact
+from service.privacy.contacts import AllowedContacts
+from service.privacy.pii import find_pii, replace
 from service.privacy.settings import PrivacySettings
 
 
@@ -33,20 +34,25 @@ class Redacted:
 @dataclass(frozen=True)
 class Redaction:
     upstream: bool = True  # PRIVACY_REDACT_UPSTREAM
-    regions: tuple[str, ...] = DEFAULT_REGIONS  # PRIVACY_PHONE_REGIONS
-    keep: tuple[str, ...] = ()  # exact texts left as they are (the company's HANDOFF_CONTACT)
+    # the company's own contact data, left as it is (its regions are PRIVACY_PHONE_REGIONS)
+    allowed: AllowedContacts = field(default_factory=AllowedContacts)
 
     @classmethod
-    def from_settings(cls, settings: PrivacySettings, keep: tuple[str, ...] = ()) -> Redaction:
-        return cls(settings.redact_upstream, tuple(r.upper() for r in settings.phone_regions), keep)
+    def from_settings(cls, settings: PrivacySettings, contact: str | None = None) -> Redaction:
+        """``contact``: ``HANDOFF_CONTACT``, allowed like each value of ``PRIVACY_ALLOW``."""
+        values = [*settings.allow, *filter(None, [contact])]
+        return cls(settings.redact_upstream, AllowedContacts.of(values, settings.phone_regions))
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return self.allowed.regions
 
     def text(self, text: str) -> str:
-        """``text`` redacted (for storage, logs, webhooks); each ``keep`` text stays as it is."""
-        kept = [k for k in self.keep if k and k in text]
-        if not kept:
-            return redact(text, self.regions)
-        pieces = re.split("(" + "|".join(map(re.escape, sorted(kept, key=len, reverse=True))) + ")", text)
-        return "".join(p if i % 2 else redact(p, self.regions) for i, p in enumerate(pieces))
+        """``text`` redacted (for storage, logs, webhooks); the company's own contact data stays."""
+        found = find_pii(text, self.regions)
+        if found and len(self.allowed):
+            found = [m for m in found if not self.allowed.allows(m.kind, text[m.start : m.end])]
+        return replace(text, found)
 
     def message(self, text: str) -> Redacted:
         stored = self.text(text)

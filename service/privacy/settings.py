@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings
 
 from knowledge.settings import _config
+from service.privacy.contacts import configured_keys
 from service.privacy.phones import DEFAULT_REGIONS
 
 
@@ -23,3 +24,18 @@ class PrivacySettings(BaseSettings):
         description="ISO 3166 regions whose national phone formats are recognised (numbers with + "
         "are recognised anywhere)",
     )
+    allow: tuple[str, ...] = Field(
+        default=(),
+        description="the company's own contact data left unredacted besides what the knowledge base's "
+        "documents publish and HANDOFF_CONTACT: phone numbers, e-mail addresses, IBANs (any format; "
+        'compared normalised), e.g. ["+48 12 300 40 50","pomoc@example.pl"]',
+    )
+
+    @field_validator("allow", mode="after")
+    @classmethod
+    def _contact_data(cls, values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        regions = info.data.get("phone_regions") or DEFAULT_REGIONS
+        for value in values:
+            if not configured_keys(value, regions):
+                raise ValueError(f"{value!r} is no phone number, e-mail address or IBAN to allow")
+        return values

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from service.privacy.contacts import AllowedContacts
 from service.privacy.pii import PiiMatch, contains_pii, find_pii, redact
 from service.privacy.redaction import Redaction
 
@@ -212,7 +213,7 @@ def test_the_companys_own_contact_is_kept_and_the_customers_data_is_not() -> Non
     """HANDOFF_CONTACT is written into replies by the service: a stored reply keeps it as the
     customer read it, while personal data around it is still redacted."""
     contact = "hello@harbourdesk.example or +34 600 123 456"
-    redaction = Redaction(keep=(contact,))
+    redaction = Redaction(allowed=AllowedContacts.of([contact]))
     reply = f"Write to {contact}. Your address jane.doe@example.com and IBAN DE89370400440532013000."
     assert redaction.text(reply) == f"Write to {contact}. Your address [email] and IBAN [iban]."
     assert Redaction().text(reply).count("[email]") == 2  # without the setting, all of it

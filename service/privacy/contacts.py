@@ -1,0 +1,178 @@
+"""The company's own contact data: what the redactor finds but must leave as it is.
+
+A phone number, e-mail address or IBAN that the knowledge base's own documents publish (the
+roadside-assistance line, the support address, the account on the invoice page) is the company's,
+not a customer's: an agent who types it, or a reply that quotes it, shows it as it is. Each value is
+compared by a normalised *key*, so the same number written another way is the same value:
+
+- ``phone:+48123004050`` — E.164 (``phonenumbers``). A national number (no ``+``) counts in every
+  region of ``PRIVACY_PHONE_REGIONS`` where it is a valid number (a possible one when it is valid
+  nowhere); in a document, only in its language's countries when it is valid there ("12 300 40 50"
+  in a Polish page is +48 12 300 40 50, not also a Paris or Tokyo number);
+- ``email:pomoc@firma.pl`` — lower-cased;
+- ``iban:PL61109010140000071219812874`` — compact, upper-cased.
+
+Where the keys come from (``AllowedContacts``):
+
+- the knowledge base — ``KbContactScan`` runs at ingest over every chunk's text, title and
+  headings (documents only: never a conversation) and the keys are stored in the knowledge base's
+  metadata with its version (``KbMeta.contacts``); the service loads them when the version changes.
+  Only phones, e-mails and IBANs: a payment card or a national ID in a document identifies a person
+  (or is a sample), so it stays redacted;
+- the settings — ``PRIVACY_ALLOW`` (extra values, any kind) and ``HANDOFF_CONTACT`` (the company's
+  contact the service writes into replies).
+
+A customer who writes one of these values (their own number that equals the company's) sees it
+kept: the value is public already.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import phonenumbers
+from stdnum import iban
+
+from knowledge.schema import KbMeta
+from service.privacy.phones import DEFAULT_REGIONS
+from service.privacy.pii import PiiKind, find_pii
+
+log = logging.getLogger(__name__)
+
+METHOD = "contacts-1"  # what the keys mean; a stored scan of another method is redone at ingest
+KB_KINDS: frozenset[str] = frozenset({"phone", "email", "iban"})  # collected from the documents
+# The countries whose national numbers a document in a language most likely gives.
+LANGUAGE_REGIONS: dict[str, tuple[str, ...]] = {
+    "en": ("US", "GB", "IN"), "zh": ("CN",), "es": ("ES", "MX"), "fr": ("FR",), "de": ("DE",),
+    "ja": ("JP",), "pt": ("PT", "BR"), "it": ("IT",), "nl": ("NL",), "ru": ("RU",), "ko": ("KR",),
+    "pl": ("PL",),
+}  # fmt: skip
+_DIGIT_RUN_RE = re.compile(r"\+?\(?\d[\d \-.\u00a0()/]{5,24}\d")
+
+
+def phone_keys(
+    number: str, regions: Sequence[str] = DEFAULT_REGIONS, prefer: Sequence[str] = ()
+) -> frozenset[str]:
+    """The E.164 forms of ``number``: with ``+`` its own; otherwise its form in each region where it
+    is a valid number (where it is only a possible one when it is valid nowhere) — only those of
+    the ``prefer`` regions (the language of the document it is written in) when it is valid there."""
+    valid: dict[str, str] = {}
+    possible: set[str] = set()
+    for region in [None] if number.lstrip().startswith("+") else regions:
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            continue
+        e164 = "phone:" + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.is_valid_number(parsed):
+            valid[e164] = phonenumbers.region_code_for_number(parsed) or ""
+        elif phonenumbers.is_possible_number(parsed):
+            possible.add(e164)
+    preferred = {key for key, region in valid.items() if region in prefer}
+    return frozenset(preferred or valid or possible)
+
+
+def value_keys(
+    kind: PiiKind, value: str, regions: Sequence[str] = DEFAULT_REGIONS, prefer: Sequence[str] = ()
+) -> frozenset[str]:
+    """The keys of one detected value (``text[match.start:match.end]``)."""
+    if kind == "phone":
+        return phone_keys(value, regions, prefer)
+    if kind == "email":
+        return frozenset({"email:" + value.lower()})
+    if kind == "iban":
+        return frozenset({"iban:" + iban.compact(value)})
+    return frozenset({f"{kind}:" + "".join(ch for ch in value if ch.isalnum()).upper()})
+
+
+def text_keys(
+    text: str,
+    regions: Sequence[str] = DEFAULT_REGIONS,
+    kinds: Iterable[str] = KB_KINDS,
+    language: str | None = None,
+) -> set[str]:
+    """The keys of every value of ``kinds`` the redactor finds in ``text`` (written in ``language``:
+    a national number valid in that language's countries is read as theirs only)."""
+    wanted = frozenset(kinds)
+    prefer = LANGUAGE_REGIONS.get(language or "", ())
+    keys: set[str] = set()
+    for match in find_pii(text, regions):
+        if match.kind in wanted:
+            keys |= value_keys(match.kind, text[match.start : match.end], regions, prefer)
+    return keys
+
+
+def configured_keys(value: str, regions: Sequence[str] = DEFAULT_REGIONS) -> frozenset[str]:
+    """The keys of a value the operator allows (``PRIVACY_ALLOW``, ``HANDOFF_CONTACT``): whatever the
+    redactor finds in it, of any kind, and each run of digits read as a phone number — in a reply the
+    number may follow a word ("tel.") that makes the redactor flag what it does not flag alone."""
+    keys = text_keys(value, regions, kinds=("phone", "email", "iban", "card", "national_id"))
+    for run in _DIGIT_RUN_RE.finditer(value):
+        keys |= phone_keys(run.group(), regions)
+    return frozenset(keys)
+
+
+class KbContactScan:
+    """The ingest's scan of the knowledge base (``ingest.pipeline.ContactScan``): the keys of the
+    phones, e-mails and IBANs in the documents' texts, as stored in ``KbMeta.contacts``."""
+
+    def __init__(self, regions: Sequence[str] = DEFAULT_REGIONS) -> None:
+        self.regions = tuple(r.upper() for r in regions)
+        self.method = f"{METHOD} {','.join(self.regions)}"
+
+    def __call__(self, texts: Iterable[tuple[str, str]]) -> dict[str, Any]:
+        """``texts``: (language, text) of each chunk."""
+        keys: set[str] = set()
+        for language, text in texts:
+            keys |= text_keys(text, self.regions, language=language)
+        return {"method": self.method, "keys": sorted(keys)}
+
+
+class AllowedContacts:
+    """The keys left unredacted: the configured ones, and those of the knowledge-base version last
+    loaded (``load``, called by ``DigestCache`` when the version changes; swapped whole, so a reader
+    sees one version's set or the next's)."""
+
+    def __init__(self, configured: Iterable[str] = (), regions: Sequence[str] = DEFAULT_REGIONS) -> None:
+        self.regions = tuple(r.upper() for r in regions)
+        self.configured = frozenset(configured)
+        self._keys = self.configured
+        self.kb_version: int | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, values: Iterable[str], regions: Sequence[str] = DEFAULT_REGIONS) -> AllowedContacts:
+        keys: set[str] = set()
+        for value in values:
+            keys |= configured_keys(value, regions)
+        return cls(keys, regions)
+
+    def load(self, meta: KbMeta) -> None:
+        """The keys of a knowledge-base version (``KbMeta.contacts``; none when it holds no scan)."""
+        keys = meta.contacts.get("keys") or ()
+        kb = frozenset(str(k) for k in keys if str(k).split(":", 1)[0] in KB_KINDS)
+        with self._lock:
+            self._keys, self.kb_version = self.configured | kb, meta.version
+        if not meta.contacts and meta.version > 0:
+            log.warning(
+                "knowledge-base version %d holds no scan of its documents' contact data (ingested "
+                "before it existed): the company's own phones and e-mails are redacted in stored "
+                "replies and agents' messages until `faqstream ingest` runs again",
+                meta.version,
+            )
+        else:
+            counts = ", ".join(f"{n} {kind}" for kind, n in sorted(meta.contact_counts().items()))
+            log.info(
+                "knowledge-base version %d: contact data left unredacted: %s", meta.version, counts or "none"
+            )
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def allows(self, kind: PiiKind, value: str) -> bool:
+        keys = self._keys
+        return bool(keys) and not keys.isdisjoint(value_keys(kind, value, self.regions))

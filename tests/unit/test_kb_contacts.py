@@ -1,0 +1,90 @@
+"""The company's own contact data is left unredacted (``service.privacy.contacts``): the values its
+documents publish (scanned at ingest), ``PRIVACY_ALLOW`` and ``HANDOFF_CONTACT`` — compared
+normalised, while every other value the redactor finds is still redacted."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from knowledge.schema import KbMeta
+from service.privacy.contacts import KbContactScan, configured_keys, phone_keys
+from service.privacy.redaction import Redaction
+from service.privacy.settings import PrivacySettings
+
+CONTACT_PAGE = (
+    "Pomoc drogowa 24/7: +48 12 300 40 50. Biuro: biuro@AutoNajem.example, tel. 22 555 01 23. "
+    "Przelew na konto PL61 1090 1014 0000 0712 1981 2874. Karta testowa 4111 1111 1111 1111."
+)
+
+
+def scanned(*texts: str) -> Redaction:
+    meta = KbMeta(version=3, contacts=KbContactScan()(("pl", t) for t in texts))
+    redaction = Redaction()
+    redaction.allowed.load(meta)
+    return redaction
+
+
+def test_the_scan_keeps_phones_emails_and_ibans_normalised_and_no_card() -> None:
+    keys = KbContactScan()([("pl", CONTACT_PAGE)])["keys"]
+    assert "phone:+48123004050" in keys and "phone:+48225550123" in keys
+    assert "email:biuro@autonajem.example" in keys
+    assert "iban:PL61109010140000071219812874" in keys
+    assert not [k for k in keys if k.startswith(("card:", "national_id:"))]
+
+
+def test_the_companys_number_is_kept_however_it_is_written_and_the_customers_is_not() -> None:
+    redaction = scanned(CONTACT_PAGE)
+    agent = "Proszę dzwonić na pomoc drogową 12 300 40 50 lub +48 12-300-40-50, mail BIURO@autonajem.example."
+    assert redaction.text(agent) == agent
+    customer = (
+        "Mój numer to +48 601 234 567, mail jan.kowalski@example.pl, konto PL27 1140 2004 0000 3002 0135 5387"
+    )
+    assert redaction.text(customer) == "Mój numer to [phone], mail [email], konto [iban]"
+    # a card that a document shows (a sample) is not the company's contact: still redacted
+    assert redaction.text("karta 4111 1111 1111 1111") == "karta [card]"
+    assert Redaction().text(agent).count("[phone]") == 2  # without the scan, all of it
+
+
+def test_a_new_version_replaces_the_previous_ones_values() -> None:
+    redaction = scanned(CONTACT_PAGE)
+    redaction.allowed.load(
+        KbMeta(version=4, contacts=KbContactScan()([("pl", "Nowy numer: +48 12 399 00 11.")]))
+    )
+    assert redaction.text("+48 12 300 40 50 / +48 12 399 00 11") == "[phone] / +48 12 399 00 11"
+    assert redaction.allowed.kb_version == 4
+
+
+def test_stored_keys_of_other_kinds_are_never_allowed() -> None:
+    """Only phones, e-mails and IBANs come from the knowledge base, whatever its metadata says."""
+    redaction = Redaction()
+    redaction.allowed.load(KbMeta(version=2, contacts={"method": "x", "keys": ["card:4111111111111111"]}))
+    assert redaction.text("4111 1111 1111 1111") == "[card]"
+
+
+def test_configured_values_and_handoff_contact_are_one_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRIVACY_ALLOW", '["+48 12 300 40 50", "Faktury@AutoNajem.example"]')
+    redaction = Redaction.from_settings(PrivacySettings(), contact="pomoc@autonajem.example lub 0800 100 200")
+    reply = "faktury@autonajem.example, 0048 12 300 40 50, pomoc@autonajem.example, tel. 0800 100 200"
+    assert redaction.text(reply) == reply
+    assert redaction.text("mój: anna@example.pl") == "mój: [email]"
+    redaction.allowed.load(KbMeta(version=5))  # a version without a scan keeps the configured values
+    assert redaction.text(reply) == reply
+
+
+def test_a_configured_value_that_is_no_contact_data_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PRIVACY_ALLOW", '["roadside assistance"]')
+    with pytest.raises(ValidationError, match="no phone number, e-mail address or IBAN"):
+        PrivacySettings()
+
+
+def test_a_national_number_in_a_document_is_read_in_its_languages_countries() -> None:
+    """A Polish page's "12 300 40 50" is the Kraków number, not also a Paris one: a French
+    customer's 01 23 00 40 50 stays redacted."""
+    assert "phone:+33123004050" in phone_keys("12 300 40 50")  # valid in several countries
+    assert phone_keys("12 300 40 50", prefer=("PL",)) == {"phone:+48123004050"}
+    assert scanned("Infolinia: 12 300 40 50").text("mój numer 01 23 00 40 50") == "mój numer [phone]"
+    assert phone_keys("+48 12 300 40 50", ("US",)) == {"phone:+48123004050"}
+    assert configured_keys("hello") == frozenset()
