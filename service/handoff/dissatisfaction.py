@@ -2,7 +2,8 @@
 
 ``dissatisfaction.yaml`` beside this module (package data; or ``HANDOFF_LEXICON_PATH``) holds
 per-language phrase patterns with exceptions, weights and thresholds; it is loaded once per path. A
-message scores for lexicon phrases (every language is tried), shouting, emphasis and repeating an
+message scores for lexicon phrases (every language is tried; a language's ``statements`` patterns
+only outside the message's questions, ``statements()``), shouting, emphasis and repeating an
 earlier question; ``DissatisfactionDetector.count_turns`` gives the dissatisfied turns of a
 conversation, which ``service.handoff.policy`` compares with ``HANDOFF_DISSATISFACTION_COUNT``.
 
@@ -76,28 +77,59 @@ def _any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
         return None
 
 
+# A question: a sentence whose end is "?" (not "?!"/"!?": those are exclamations). "¿Es una estafa
+# cobrar una fianza?" asks about a policy; "¡Es una estafa!" and "Is this a joke?!" accuse.
+_QUESTION = re.compile(r"[^.!?。！？]*[?？]+(?![!！?？])")
+
+
+def statements(norm: str) -> str:
+    """The normalised message without its questions (``statements`` patterns are matched on this)."""
+    return _QUESTION.sub(" ", norm)
+
+
+def _search(patterns: Sequence[re.Pattern[str]], joined: re.Pattern[str] | None, text: str) -> bool:
+    if joined is not None:
+        return joined.search(text) is not None
+    return any(p.search(text) for p in patterns)
+
+
 @dataclass(frozen=True)
 class _Language:
     patterns: tuple[re.Pattern[str], ...]
     exceptions: tuple[re.Pattern[str], ...]
     any_pattern: re.Pattern[str] | None = None
     any_exception: re.Pattern[str] | None = None
+    # Count only outside a question: accusations and verdicts whose words an ordinary question
+    # about a policy uses too ("is it fraud to charge a deposit?", "czy to oszustwo?").
+    statements: tuple[re.Pattern[str], ...] = ()
+    any_statement: re.Pattern[str] | None = None
 
     @classmethod
-    def of(cls, patterns: Sequence[re.Pattern[str]], exceptions: Sequence[re.Pattern[str]]) -> _Language:
-        return cls(tuple(patterns), tuple(exceptions), _any_of(patterns), _any_of(exceptions))
+    def of(
+        cls,
+        patterns: Sequence[re.Pattern[str]],
+        exceptions: Sequence[re.Pattern[str]],
+        statements: Sequence[re.Pattern[str]] = (),
+    ) -> _Language:
+        return cls(
+            tuple(patterns),
+            tuple(exceptions),
+            _any_of(patterns),
+            _any_of(exceptions),
+            tuple(statements),
+            _any_of(statements),
+        )
 
-    def matches(self, norm: str) -> bool:
-        """A pattern matches the normalised message and no exception does."""
-        if self.any_pattern is not None:
-            found = self.any_pattern.search(norm) is not None
-        else:
-            found = any(p.search(norm) for p in self.patterns)
+    def matches(self, norm: str, stated: str | None = None) -> bool:
+        """A pattern matches the normalised message, or a statement pattern its statements
+        (``stated``: ``statements(norm)``), and no exception matches the message."""
+        found = _search(self.patterns, self.any_pattern, norm)
+        if not found and self.statements:
+            stated = statements(norm) if stated is None else stated
+            found = _search(self.statements, self.any_statement, stated)
         if not found:
             return False
-        if self.any_exception is not None:
-            return self.any_exception.search(norm) is None
-        return not any(e.search(norm) for e in self.exceptions)
+        return not _search(self.exceptions, self.any_exception, norm)
 
 
 _PUNCT = re.compile(r"[\W_]+")
@@ -125,6 +157,7 @@ class DissatisfactionDetector:
                 str(code): _Language.of(
                     [_pattern(p) for p in entry.get("patterns") or []],
                     [_pattern(p) for p in entry.get("except") or []],
+                    [_pattern(p) for p in entry.get("statements") or []],
                 )
                 for code, entry in (spec.get("languages") or {}).items()
             }
@@ -140,7 +173,8 @@ class DissatisfactionDetector:
     def phrase_languages(self, text: str) -> list[str]:
         """Languages whose lexicon matches ``text`` (all languages are tried on every message)."""
         norm = normalize(text)
-        return [code for code, lang in self.languages.items() if lang.matches(norm)]
+        stated = statements(norm)
+        return [code for code, lang in self.languages.items() if lang.matches(norm, stated)]
 
     def shouting(self, text: str) -> bool:
         words = [w for w in text.split() if not any(c.isdigit() for c in w)]

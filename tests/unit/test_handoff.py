@@ -8,11 +8,12 @@ from typing import Literal
 
 import pytest
 
+from bench.dissatisfaction_data import ANGRY, ORDINARY
 from knowledge.errors import ConfigError
 from service.conversations.facts import extract_facts, facts_in
 from service.conversations.store import Turn
 from service.core.types import Citation
-from service.handoff.dissatisfaction import DEFAULT_LEXICON, DissatisfactionDetector, normalize
+from service.handoff.dissatisfaction import DEFAULT_LEXICON, DissatisfactionDetector, normalize, statements
 from service.handoff.messages import HANDOFF_LANGUAGES
 from service.handoff.policy import HandoffPolicy, decide, handoff_reasons
 from service.handoff.settings import HandoffSettings
@@ -159,14 +160,18 @@ def test_every_supported_language_has_examples_both_ways() -> None:
 
 
 def test_each_language_matches_in_one_scan_exactly_as_pattern_by_pattern() -> None:
-    texts = [t for ts in (*POSITIVE.values(), *NEGATIVE.values()) for t in ts]
+    texts = [
+        t for ts in (*POSITIVE.values(), *NEGATIVE.values(), *ANGRY.values(), *ORDINARY.values()) for t in ts
+    ]
     for code, lang in DETECTOR.languages.items():
         assert lang.any_pattern is not None, code  # the shipped lexicon: one alternation per language
+        assert lang.any_statement is not None, code
         for text in texts:
             norm = normalize(text)
-            one_by_one = any(p.search(norm) for p in lang.patterns) and not any(
-                e.search(norm) for e in lang.exceptions
+            found = any(p.search(norm) for p in lang.patterns) or any(
+                p.search(statements(norm)) for p in lang.statements
             )
+            one_by_one = found and not any(e.search(norm) for e in lang.exceptions)
             assert lang.matches(norm) == one_by_one, (code, text)
 
 
