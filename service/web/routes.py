@@ -24,7 +24,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from service.web.settings import WebChatSettings
-from service.web.texts import bundle, page_language
+from service.web.texts import bundle, page_language, page_texts
 
 STATIC = Path(__file__).resolve().parent / "static"
 # Short: the files carry no version in their names; a deploy reaches browsers within minutes.
@@ -46,6 +46,7 @@ def web_routes(settings: WebChatSettings | None = None) -> list[ControllerRouter
     """The route handlers of the web chat, for ``Litestar(route_handlers=…)``."""
     own = (settings or WebChatSettings()).own()
     template = (STATIC / "index.html").read_text(encoding="utf-8")
+    page_texts()  # read and checked at start, not by the first visitor
 
     @cache
     def rendered(language: str) -> str:

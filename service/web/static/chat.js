@@ -72,14 +72,13 @@
 
   // `node` shows the text `key` (with `args`), and shows it again in the next language.
   function say(node, key, args) {
-    node.dataset.text = key;
-    for (const [name, value] of Object.entries(args || {})) node.dataset[name] = value;
+    Object.assign(node.dataset, args, { text: key });
     node.textContent = t(key, node.dataset);
     return node;
   }
+  // Likewise for its accessible name (aria-label).
   function labelled(node, key, args) {
-    node.dataset.label = key;
-    for (const [name, value] of Object.entries(args || {})) node.dataset[name] = value;
+    Object.assign(node.dataset, args, { label: key });
     node.setAttribute("aria-label", t(key, node.dataset));
     return node;
   }
@@ -300,8 +299,12 @@
       down.setAttribute("aria-pressed", String(thumbs === "down"));
     }
     function tell(key, args, error) {
-      if (key) say(status, key, args);
-      else status.textContent = "";
+      if (key) {
+        say(status, key, args);
+      } else {
+        delete status.dataset.text; // nothing to say again in another language
+        status.textContent = "";
+      }
       status.classList.toggle("error", Boolean(error));
     }
     async function give(thumbs, comment) {
