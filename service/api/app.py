@@ -131,7 +131,7 @@ def create_app(
             admin_kb,
             admin_analytics,
             *AGENT_ROUTES,
-            *web_routes(),
+            *web_routes(app_settings.web_chat),
         ],
         dependencies={"runtime": Provide(guards.runtime, sync_to_thread=False)},
         lifespan=[lifespan],

@@ -28,6 +28,7 @@ from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings
 from service.settings.service import ServiceSettings
 from service.usage.writer import LedgerSettings
+from service.web.settings import WebChatSettings
 
 
 class AppSettings(Settings):
@@ -49,3 +50,4 @@ class AppSettings(Settings):
     records: RecordSettings = Field(default_factory=RecordSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     agents: AgentSettings = Field(default_factory=AgentSettings)
+    web_chat: WebChatSettings = Field(default_factory=WebChatSettings)

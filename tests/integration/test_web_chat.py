@@ -9,7 +9,10 @@ presenting itself as the agent; the one-tag widget embeds the chat in another pa
 thumbs up / down and a comment under a reply reach the conversation's record, and a reload brings
 the transcript back. A reply's Markdown (and an agent's) renders as it streams — bold, lists, links
 that open in a new tab — while the raw HTML, event handlers and ``javascript:`` links a hostile
-document could slip into a reply show as text and run nothing.
+document could slip into a reply show as text and run nothing. The page speaks the browser's
+language and then the customer's (its texts from the service: service/web/texts.yaml), shows the
+operator's WEB_CHAT_TITLE / WEB_CHAT_INTRO as text, renders a footnote's passage like a reply (no
+literal ``**``), and a question refused for want of a key goes back to its field, not into the log.
 The run writes a screenshot (var/test-artifacts/) and the page's figures — first paint, time to the
 first streamed character, page weight — to var/test-artifacts/widget.json (recorded, not asserted;
 ``python -m bench.widget`` runs this module and keeps them in bench/results/issue13/widget.json).
@@ -38,6 +41,8 @@ from service.notify.webhooks import WebhookSettings
 from service.records.store import COMMENT_MAX_CHARS
 from service.settings.auth import AuthSettings
 from service.tenants.store import KeyStore
+from service.web.settings import WebChatSettings
+from service.web.texts import page_texts
 from tests.service_harness import (
     MIN_CACHE,
     REFUND_FAQ,
@@ -56,6 +61,14 @@ ARTIFACTS = REPO / "var" / "test-artifacts"
 # bench.widget points this at bench/results/; a plain test run never writes into the checkout's figures
 RESULT = Path(os.environ.get("FAQSTREAM_WIDGET_FIGURES", ARTIFACTS / "widget.json"))
 WIDGET_KEY = "widget-key-0123456789"
+PL, ES = page_texts()["pl"], page_texts()["es"]
+SPANISH_REFUND = "¿Cuánto tarda el reembolso de un pago con tarjeta?"
+# The operator's texts (the keyed service's WEB_CHAT_TITLE / WEB_CHAT_INTRO): markup that must stay text.
+TITLE = {"pl": "AutoRent <b>pomoc</b>", "*": "AutoRent <b>help</b>"}
+INTRO = (
+    "<b>Wynajem</b> aut: rezerwacje, kaucja. <img src=x onerror=\"window.__ran.push('intro')\"> "
+    "</script><script>window.__ran.push('script')</script>"
+)
 PHONE: ViewportSize = {"width": 390, "height": 844}
 MARKDOWN_REPLY = (
     "Card refunds take **5–10 business days** [1].\n\n"
@@ -107,13 +120,17 @@ def served(tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeA
 
 @pytest.fixture(scope="module")
 def keyed(tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic) -> Iterator[Served]:
-    """A service with AUTH_API_KEYS: the page needs a key (the snippet's, or typed when asked)."""
+    """A service with AUTH_API_KEYS: the page needs a key (the snippet's, or typed when asked);
+    and the operator's own page title and intro (WEB_CHAT_TITLE, WEB_CHAT_INTRO)."""
     settings = service_settings(
         template,
         tmp_path_factory.mktemp("keyed"),
         api_key="test-key",
         base_url=fake.base_url,
-        components={"auth": AuthSettings(api_keys=f"widget={WIDGET_KEY}")},  # type: ignore[arg-type]
+        components={
+            "auth": AuthSettings(api_keys=f"widget={WIDGET_KEY}"),  # type: ignore[arg-type]
+            "web_chat": WebChatSettings(title=TITLE, intro={"*": INTRO}),
+        },
     )
     with over_http(settings) as running:
         yield running
@@ -279,10 +296,12 @@ def test_with_api_keys_the_page_asks_for_one_or_takes_the_snippets(browser: Brow
     key = page.get_by_label("API key")
     expect(key).to_be_focused()
     assert page.locator("#question").input_value() == REFUND_FAQ  # kept for the retry
+    expect(page.locator(".msg")).to_have_count(0)  # not in the log as if it had been asked
     page.keyboard.type(WIDGET_KEY)
     page.keyboard.press("Enter")  # from the key field: sends the kept question
     expect(page.locator(".msg.bot .sources li").first).to_be_visible(timeout=30_000)
     assert page.locator(".msg.bot .text").last.text_content() == REPLY
+    expect(page.locator(".msg.user .text")).to_have_text([REFUND_FAQ])  # shown once
 
     host = context.new_page()  # the key in the snippet reaches the iframe's page, not a server log
     host.set_content(
@@ -584,4 +603,116 @@ def test_a_hostile_reply_shows_as_text_and_runs_nothing(
     expect(answer.locator("a")).to_have_count(1)
     expect(answer.locator("sup.cite a")).to_have_text("[1]")
     expect(reply.locator(".sources li")).to_have_count(1)
+    context.close()
+
+
+def test_the_page_speaks_the_browsers_language_then_the_customers(browser: Browser, served: Served) -> None:
+    context = browser.new_context(viewport=PHONE, locale="pl-PL")
+    page = context.new_page()
+    page.goto(f"{served.base}/")
+    root = page.locator("html")
+    expect(root).to_have_attribute("lang", "pl")
+    expect(root).to_have_attribute("dir", "ltr")
+    assert page.title() == "Pomoc"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pomoc")
+    expect(page.locator("#who")).to_have_text(PL["tagline"])
+    expect(page.locator(".hint")).to_have_text(PL["intro"])  # company-neutral: no "refunds, delivery"
+    question = page.get_by_label("Twoje pytanie")
+    expect(question).to_have_attribute("placeholder", "Wpisz pytanie…")
+    expect(page.get_by_role("button", name="Wyślij")).to_be_visible()
+    expect(page.get_by_role("button", name="Nowa rozmowa")).to_be_visible()
+    expect(page.get_by_role("log", name="Rozmowa")).to_be_attached()
+    expect(question).to_have_accessible_description(PL["send_hint"])
+    expect(page.locator("form[data-ready]")).to_be_attached(timeout=15_000)
+
+    # A Spanish customer on a Polish browser: once the reply comes, the page is Spanish too.
+    ask_by_keyboard(page, SPANISH_REFUND)
+    reply = page.locator(".msg.bot").last
+    expect(reply).to_have_attribute("aria-busy", "false", timeout=30_000)
+    expect(reply).to_have_attribute("lang", "es")
+    expect(root).to_have_attribute("lang", "es", timeout=15_000)
+    expect(page.get_by_role("heading", level=1)).to_have_text(ES["title"])
+    assert page.title() == ES["title"]
+    expect(page.get_by_label(ES["question_label"])).to_have_attribute("placeholder", ES["placeholder"])
+    expect(page.get_by_role("button", name=ES["send"])).to_be_visible()
+    expect(page.get_by_role("log", name=ES["conversation"])).to_be_attached()
+    # The messages already shown are relabelled as well.
+    expect(page.locator(".msg.user .from")).to_have_text([ES["you"]])
+    expect(reply.locator(".from")).to_have_text(ES["assistant"])
+    feedback = reply.get_by_role("group", name=ES["helpful"])
+    expect(feedback.get_by_role("button", name=ES["up"], exact=True)).to_be_visible()
+    expect(feedback.get_by_role("button", name=ES["down"], exact=True)).to_be_visible()
+    expect(reply.get_by_role("list", name=ES["sources"])).to_be_visible()
+    expect(reply.locator(".text sup.cite a")).to_have_attribute("aria-label", "fuente 1")
+
+    # A reload: the server renders the browser's Polish, the restored conversation makes it Spanish.
+    page.reload()
+    expect(page.locator("#log[data-restored]")).to_be_attached(timeout=15_000)
+    expect(root).to_have_attribute("lang", "es", timeout=15_000)
+    expect(page.get_by_role("button", name=ES["send"])).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # fits the phone
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-chat-es.png"), full_page=True)
+    context.close()
+
+
+def test_the_operators_title_and_intro_show_as_text_in_the_browsers_language(
+    browser: Browser, keyed: Served
+) -> None:
+    # The Accept-Language header says English (the page is rendered so); navigator.languages says
+    # Polish: the page switches to Polish by itself.
+    context = browser.new_context(
+        viewport=PHONE, locale="pl-PL", extra_http_headers={"Accept-Language": "en-US,en;q=0.9"}
+    )
+    page = context.new_page()
+    page.add_init_script("window.__ran = []")
+    page.goto(f"{keyed.base}/")
+    heading = page.get_by_role("heading", level=1)
+    expect(page.locator("html")).to_have_attribute("lang", "pl", timeout=15_000)
+    expect(heading).to_have_text("AutoRent <b>pomoc</b>")
+    expect(heading.locator("b")).to_have_count(0)
+    assert page.title() == "AutoRent <b>pomoc</b>"
+    hint = page.locator(".hint")
+    expect(hint).to_have_text(INTRO)
+    expect(hint.locator("*")).to_have_count(0)
+    expect(page.get_by_role("button", name="Wyślij")).to_be_visible()
+
+    # Refused for want of a key: said in Polish, and the question is back in its field, not in the log.
+    expect(page.locator("form[data-ready]")).to_be_attached(timeout=15_000)
+    ask_by_keyboard(page, "Ile wynosi kaucja?")
+    expect(page.get_by_role("alert")).to_have_text(PL["need_key"])
+    expect(page.get_by_label(PL["key_label"])).to_be_focused()
+    expect(page.locator(".msg")).to_have_count(0)
+    assert page.locator("#question").input_value() == "Ile wynosi kaucja?"
+
+    page.get_by_role("button", name="Nowa rozmowa").click()
+    expect(hint).to_have_text(INTRO)
+    expect(page.locator(".hint *")).to_have_count(0)
+    assert page.evaluate("window.__ran") == []
+    context.close()
+
+
+def test_footnotes_show_the_passages_markdown_not_its_markers(
+    browser: Browser, served: Served, fake: FakeAnthropic
+) -> None:
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{served.base}/")
+    expect(page.locator("#log[data-restored]")).to_be_attached(timeout=15_000)
+    with replying(
+        fake, "Standard delivery takes 1–3 business days [1]; a lost parcel is investigated [2][3]."
+    ):
+        ask_by_keyboard(page, "How long does delivery take, and what if my parcel is lost?")
+        reply = page.locator(".msg.bot").last
+        expect(reply).to_have_attribute("aria-busy", "false", timeout=30_000)
+    conversation = page.evaluate("sessionStorage.getItem('faqstream.conversation')")
+    record = served.client.get(f"/v1/conversations/{conversation}").json()
+    quotes = [c["quote"] for c in record["messages"][-1]["citations"] if c["index"] <= 3]
+    headed = [q for q in quotes if "**" in q]
+    assert headed, quotes  # a passage whose sub-heading the chunker wrote as **Heading**
+    sources = reply.locator(".sources")
+    expect(sources.locator("li")).to_have_count(len(quotes))
+    assert "**" not in str(sources.text_content())
+    heading = headed[0].split("**")[1]
+    expect(sources.locator("blockquote strong", has_text=heading).first).to_be_visible()
     context.close()

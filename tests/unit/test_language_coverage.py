@@ -1,11 +1,13 @@
 """Every language of the default INGEST_LANGUAGES has the texts the service writes itself — the
-handoff notices, the passed-on notice, the extractive intro, small-talk phrases and replies — and
+handoff notices, the passed-on notice, the extractive intro, small-talk phrases and replies, the web
+chat page's labels and messages — and
 the lexicons that read the customer (dissatisfaction, requests for a person). A language added to
 the default without them fails here, table by table (a new user's trial: Polish customers read
 English notices and got quoted policy passages for "Dzień dobry!")."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -19,6 +21,7 @@ from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message, lapsed_
 from service.handoff.signals import REASON_ORDER, Delivery
 from service.routing.catalog import BUNDLED_INTENTS, IntentCatalog
 from service.smalltalk import LEXICON, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match
+from service.web.texts import DEFAULT, page_texts
 
 DEFAULT_LANGUAGES: tuple[str, ...] = IngestSettings.model_fields["languages"].default
 DELIVERIES: tuple[Delivery, ...] = ("takeover", "notify", "none")
@@ -71,6 +74,22 @@ def _dissatisfaction(language: str) -> bool:
     return spec is not None and len(spec.patterns) >= 5
 
 
+_PLACEHOLDER = re.compile(r"\{\w+\}")
+
+
+def _web_page(language: str) -> bool:
+    """The page's every text, with English's ``{placeholders}``, and its own: at most a quarter of
+    them spelled as in English ("Conversation", "Sources" are French too)."""
+    mine, english = page_texts().get(language), page_texts()[DEFAULT]
+    if mine is None or set(mine) != set(english):
+        return False
+    same = sum(mine[key] == english[key] for key in english)
+    return all(
+        mine[key].strip() and sorted(_PLACEHOLDER.findall(mine[key])) == sorted(_PLACEHOLDER.findall(text))
+        for key, text in english.items()
+    ) and (language == DEFAULT or same <= len(english) // 4)
+
+
 def _human_keywords(language: str) -> bool:
     catalog = IntentCatalog.load(BUNDLED_INTENTS)
     return any(r.language == language and r.label == catalog.human_label for r in catalog.keywords)
@@ -86,6 +105,7 @@ TABLES: dict[str, Callable[[str], bool]] = {
     "dissatisfaction lexicon (service/handoff/dissatisfaction.yaml)": _dissatisfaction,
     "human-request keywords (service/routing/intents.yaml)": _human_keywords,
     "language name (service/core/languages.py)": lambda lang: lang in LANGUAGE_NAMES,
+    "web chat page (service/web/texts.yaml)": _web_page,
 }
 
 

@@ -9,10 +9,17 @@
 // messages are Markdown, shown through markdown.js (a safe subset, re-rendered as a reply streams);
 // every other text from the service is only ever set as text. The reply language is the service's:
 // it detects it, and the browser's Accept-Language is its hint for messages too short to tell.
+// The page's own texts come from the service (service/web/texts.yaml, with the operator's
+// WEB_CHAT_TITLE / WEB_CHAT_INTRO): rendered into the page for its Accept-Language and kept as JSON
+// in #texts; the page switches to the browser's first language it has (navigator.languages) and
+// then to each reply's language (meta.language), fetching /web-chat/texts. Every element showing a
+// fixed text names its key (data-text, data-label, data-placeholder, with {arguments} in its
+// data-* attributes), so a switch re-labels the whole page, the messages already shown included.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
-  const { render, MARKER } = window.faqstreamMarkdown;
+  const markdown = window.faqstreamMarkdown;
+  const { render, MARKER } = markdown;
   const log = $("log"), form = $("ask"), question = $("question"), send = $("send");
   const alertBox = $("alert"), keyRow = $("keyrow"), keyInput = $("key"), who = $("who");
   // The tab's sessionStorage; an embedding iframe may be denied storage (third-party storage
@@ -42,17 +49,6 @@
   // Material Design "thumb up" icon (Apache-2.0); the thumbs-down button shows it turned over.
   const THUMB = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
     "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
-  // The feedback controls' words, in the page's language like its other labels.
-  const FEEDBACK = {
-    group: "Was this answer helpful?",
-    up: "Helpful",
-    down: "Not helpful",
-    commentLabel: "What was missing or wrong? (optional)",
-    commentSend: "Send comment",
-    thanks: "Thanks for your feedback.",
-    thanksComment: "Thanks for your feedback and your comment.",
-    failed: (reason) => `Your feedback could not be sent (${reason}). Please try again.`,
-  };
 
   // A key passed by the embedding page (widget.js: #key=…) stays in this tab only.
   const fragment = new URLSearchParams(location.hash.slice(1));
@@ -68,13 +64,64 @@
     return node;
   }
 
-  const ASSISTANT = "Virtual assistant", AUTOMATED = "Automated message (not your support agent)";
-  function speaker() {
-    return handedOff ? AUTOMATED : ASSISTANT;
+  // The page's texts: its language's (T), each key's text with its {arguments} filled in.
+  const boot = JSON.parse($("texts").textContent);
+  const LANGUAGES = boot.languages;
+  let T = boot.texts, language = boot.language, switching = 0;
+  const t = (key, args) => (T[key] ?? key).replace(/\{(\w+)\}/g, (all, name) => args?.[name] ?? all);
+
+  // `node` shows the text `key` (with `args`), and shows it again in the next language.
+  function say(node, key, args) {
+    Object.assign(node.dataset, args, { text: key });
+    node.textContent = t(key, node.dataset);
+    return node;
+  }
+  // Likewise for its accessible name (aria-label).
+  function labelled(node, key, args) {
+    Object.assign(node.dataset, args, { label: key });
+    node.setAttribute("aria-label", t(key, node.dataset));
+    return node;
+  }
+  markdown.label = (node, key, args) => labelled(node, key, args); // the footnote links' "source n"
+
+  function applyTexts() {
+    const root = document.documentElement;
+    root.lang = language;
+    root.dir = boot.dir;
+    document.title = T.title;
+    for (const node of document.querySelectorAll("[data-text]")) node.textContent = t(node.dataset.text, node.dataset);
+    for (const node of document.querySelectorAll("[data-label]")) {
+      const text = t(node.dataset.label, node.dataset);
+      node.setAttribute("aria-label", text);
+      if (node.hasAttribute("title")) node.title = text;
+    }
+    for (const node of document.querySelectorAll("[data-placeholder]")) node.placeholder = t(node.dataset.placeholder);
+  }
+
+  // The page in the first of `wanted` (language codes, most preferred first) it has texts for.
+  async function switchLanguage(wanted) {
+    const next = wanted.map((tag) => String(tag).toLowerCase().split(/[-_]/)[0]).find((l) => LANGUAGES.includes(l));
+    if (!next || next === language) return;
+    const mine = ++switching;
+    try {
+      const response = await fetch(`/web-chat/texts?lang=${encodeURIComponent(next)}`);
+      if (!response.ok) return;
+      const bundle = await response.json();
+      if (mine !== switching) return; // a later switch won
+      ({ texts: T, language } = bundle);
+      boot.dir = bundle.dir;
+      applyTexts();
+    } catch {
+      // the page keeps its language
+    }
+  }
+
+  function speaker(label) {
+    return say(label, handedOff ? "automated" : "assistant");
   }
 
   function showHandoff() {
-    who.textContent = "A colleague from our team takes over this conversation";
+    say(who, "tagline_handed");
     who.classList.add("handed");
   }
   if (handedOff) showHandoff();
@@ -84,9 +131,12 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  // A message: `label(from)` writes who it is from.
   function bubble(kind, label) {
     const item = el("article", { class: `msg ${kind}`, id: `m${++count}` });
-    item.append(el("span", { class: "from" }, label), el("div", { class: "text" }));
+    const from = el("span", { class: "from" });
+    label(from);
+    item.append(from, el("div", { class: "text" }));
     log.append(item);
     follow();
     return item;
@@ -96,21 +146,23 @@
     const cited = new Set([...text.matchAll(MARKER)].map((m) => Number(m[1])));
     const shown = citations.filter((c) => cited.has(c.index));
     if (!shown.length) return;
-    const list = el("ol", { class: "sources", "aria-label": "Sources" });
+    const list = labelled(el("ol", { class: "sources" }), "sources");
     for (const c of shown) {
       const li = el("li", { id: `${item.id}-src-${c.index}`, value: String(c.index) });
       li.append(el("strong", {}, c.title));
       if (c.section && c.section !== c.title) li.append(` — ${c.section}`);
-      li.append(el("blockquote", {}, c.quote));
+      // The passage is the document's text, Markdown like the reply (a heading reads **Heading**):
+      // shown through the same safe renderer, its own [n] left as written.
+      const quote = el("blockquote");
+      render(quote, c.quote, [], li.id);
+      li.append(quote);
       list.append(li);
     }
     item.append(list);
   }
 
   function handoffNotice(item) {
-    const note = el("p", { class: "handoff", role: "status" },
-      "We are passing this conversation to a colleague from our support team. They will reply here or by your usual contact channel; the answers above were automated.");
-    item.after(note);
+    item.after(say(el("p", { class: "handoff", role: "status" }), "handoff"));
   }
 
   function authHeaders(extra) {
@@ -121,8 +173,7 @@
   }
 
   function showAgentMessage(data) {
-    const label = data.author ? `${data.author} (support team)` : "Support team";
-    const item = bubble("agent", label);
+    const item = bubble("agent", (from) => (data.author ? say(from, "agent", { author: data.author }) : say(from, "support_team")));
     render(item.querySelector(".text"), data.text, [], item.id);
     if (data.language) item.lang = data.language;
     store.setItem(SEEN, data.message_id);
@@ -133,7 +184,7 @@
   // a handoff that reached no one), shown once; ``before``: the reply it comes with.
   function showNotice(data, before) {
     if (log.querySelector(`[data-message="${CSS.escape(data.message_id)}"]`)) return;
-    const item = bubble("bot", ASSISTANT);
+    const item = bubble("bot", (from) => say(from, "assistant"));
     item.dataset.message = data.message_id;
     render(item.querySelector(".text"), data.text, [], item.id);
     if (data.language) item.lang = data.language;
@@ -143,13 +194,12 @@
   function handedBack(notice) {
     handedOff = false;
     store.removeItem(HANDED);
-    who.textContent = "Virtual assistant — answers come from our help articles";
+    say(who, "tagline");
     who.classList.remove("handed");
     if (notice) {
       showNotice(notice);
     } else {
-      log.append(el("p", { class: "handoff back", role: "status" },
-        "Our support team has handed this conversation back to the virtual assistant."));
+      log.append(say(el("p", { class: "handoff back", role: "status" }), "handed_back"));
     }
     follow();
   }
@@ -215,10 +265,8 @@
   }
 
   function thumbButton(direction) {
-    const button = el("button", {
-      type: "button", class: `thumb ${direction}`, "aria-pressed": "false", "aria-label": FEEDBACK[direction],
-      title: FEEDBACK[direction],
-    });
+    const button = labelled(el("button", { type: "button", class: `thumb ${direction}`, "aria-pressed": "false" }), direction);
+    button.title = t(direction);
     const icon = document.createElementNS(SVG, "svg");
     icon.setAttribute("viewBox", "0 0 24 24");
     icon.setAttribute("aria-hidden", "true");
@@ -241,9 +289,9 @@
     const field = el("textarea", {
       id: commentId, rows: "2", maxlength: String(COMMENT_MAX), "aria-describedby": "sendhint",
     });
-    const submit = el("button", { type: "submit", class: "fb-send" }, FEEDBACK.commentSend);
-    form.append(el("label", { for: commentId }, FEEDBACK.commentLabel), field, submit);
-    box.append(el("span", { class: "fb-ask", id: `${item.id}-fb` }, FEEDBACK.group), up, down, status, form);
+    const submit = say(el("button", { type: "submit", class: "fb-send" }), "comment_send");
+    form.append(say(el("label", { for: commentId }), "comment_label"), field, submit);
+    box.append(say(el("span", { class: "fb-ask", id: `${item.id}-fb` }), "helpful"), up, down, status, form);
     let busy = false;
 
     function setBusy(value) {
@@ -254,19 +302,24 @@
       up.setAttribute("aria-pressed", String(thumbs === "up"));
       down.setAttribute("aria-pressed", String(thumbs === "down"));
     }
-    function say(text, error) {
-      status.textContent = text;
+    function tell(key, args, error) {
+      if (key) {
+        say(status, key, args);
+      } else {
+        delete status.dataset.text; // nothing to say again in another language
+        status.textContent = "";
+      }
       status.classList.toggle("error", Boolean(error));
     }
     async function give(thumbs, comment) {
       if (busy) return false;
       setBusy(true);
-      say("");
+      tell(null);
       try {
         await sendFeedback(conversation, messageId, thumbs, comment);
         return true;
       } catch (error) {
-        say(FEEDBACK.failed(error.message), true);
+        tell("feedback_failed", { reason: error.message }, true);
         return false;
       } finally {
         setBusy(false);
@@ -277,7 +330,7 @@
         if (button.getAttribute("aria-pressed") === "true" || !(await give(thumbs))) return;
         pressed(thumbs);
         form.hidden = thumbs !== "down";
-        say(FEEDBACK.thanks);
+        tell("thanks");
       });
     }
     form.addEventListener("submit", async (event) => {
@@ -286,7 +339,7 @@
       if (!comment || !(await give("down", comment))) return;
       form.hidden = true;
       field.value = "";
-      say(FEEDBACK.thanksComment);
+      tell("thanks_comment");
       down.focus(); // the field is gone: focus stays in the feedback group
     });
     enterSends(field, form);
@@ -304,8 +357,8 @@
     });
   }
 
-  function fail(message) {
-    alertBox.textContent = message;
+  function fail(key, args) {
+    say(alertBox, key, args);
     alertBox.hidden = false;
   }
 
@@ -331,12 +384,27 @@
     }
   }
 
+  // A question the service did not take (refused, or never reached it) is not left in the log as
+  // asked: it goes back into the question field to send again — or, when something new was typed
+  // there meanwhile, stays in the log marked "not sent".
+  function notSent(asked, item, text) {
+    item.remove();
+    if (!question.value.trim()) {
+      asked.remove();
+      question.value = text;
+    } else {
+      asked.classList.add("unsent");
+      asked.querySelector(".from").after(say(el("span", { class: "unsent-note" }), "not_sent"));
+    }
+  }
+
   async function ask(text) {
     const timing = { submitted: performance.now() };
     timings.answers.push(timing);
     alertBox.hidden = true;
-    bubble("user", "You").querySelector(".text").textContent = text;
-    const item = bubble("bot", speaker());
+    const asked = bubble("user", (from) => say(from, "you"));
+    asked.querySelector(".text").textContent = text;
+    const item = bubble("bot", speaker);
     const body = item.querySelector(".text");
     item.setAttribute("aria-busy", "true");
     const headers = authHeaders({ "Content-Type": "application/json", Accept: "text/event-stream" });
@@ -351,18 +419,20 @@
       render(body, answer, meta ? meta.citations : [], item.id);
       follow();
     };
+    let response = null;
     try {
-      const response = await fetch("/v1/answers", { method: "POST", headers, body: JSON.stringify(payload) });
+      response = await fetch("/v1/answers", { method: "POST", headers, body: JSON.stringify(payload) });
       if (!response.ok) {
         const error = await response.json().catch(() => ({ error: { message: response.statusText } }));
-        item.remove();
+        notSent(asked, item, text);
         if (response.status === 401) {
           keyRow.hidden = false;
-          question.value = text; // kept: enter the key and send again
-          fail("This service needs an API key: enter it above and send again.");
+          fail("need_key"); // the question is back in its field: enter the key and send again
           return "key";
+        } else if (error.error?.message) {
+          fail("failed_status", { status: `${response.status}: ${error.error.message}` });
         } else {
-          fail(error.error?.message || `The service answered ${response.status}.`);
+          fail("failed_status", { status: response.status });
         }
         return false;
       }
@@ -372,6 +442,7 @@
           store.setItem(CONV, data.conversation_id);
           item.lang = data.language;
           for (const notice of data.notices || []) showNotice(notice, item);
+          switchLanguage([data.language]); // the page follows the language the customer writes in
         } else if (name === "delta") {
           if (!answer) timing.firstChar = performance.now();
           answer += data.text;
@@ -396,11 +467,12 @@
           follow();
           timing.done = performance.now();
         } else if (name === "error") {
-          fail(`The answer broke off: ${data.message}`);
+          fail("broke_off", { reason: data.message });
         }
       });
     } catch (error) {
-      fail(`Could not reach the service (${error.message}). Please try again.`);
+      if (!response) notSent(asked, item, text);
+      fail("unreachable", { reason: error.message });
     } finally {
       item.setAttribute("aria-busy", "false");
     }
@@ -437,13 +509,15 @@
     if (!record.messages.length || log.querySelector(".msg")) return;
     log.replaceChildren();
     let handedAt = null; // the last reply with a handoff: the one that gave it to a person, if any
+    let replied = null; // the language of the latest reply: the page's again
     for (const m of record.messages) {
       if (m.role === "customer") {
-        bubble("user", "You").querySelector(".text").textContent = m.text;
+        bubble("user", (from) => say(from, "you")).querySelector(".text").textContent = m.text;
       } else if (m.role === "agent") {
         showAgentMessage(m);
       } else {
-        const item = bubble("bot", ASSISTANT); // (the record holds no passed-on notices)
+        const item = bubble("bot", (from) => say(from, "assistant")); // (the record holds no passed-on notices)
+        replied = m.language || replied;
         item.dataset.message = m.message_id;
         if (m.language) item.lang = m.language;
         render(item.querySelector(".text"), m.text, m.citations, item.id);
@@ -455,10 +529,12 @@
       }
     }
     if (handedOff && handedAt) handoffNotice(handedAt);
+    if (replied) switchLanguage([replied]);
     follow();
   }
 
   form.dataset.ready = "true"; // handlers attached (tests wait for it)
+  switchLanguage([...(navigator.languages || [navigator.language]), "en"]);
   restore()
     .catch(() => {}) // the page works without its history
     .finally(() => {
@@ -472,9 +548,9 @@
     stopListening();
     for (const name of [CONV, HANDED, SEEN]) store.removeItem(name);
     handedOff = false;
-    who.textContent = "Virtual assistant — answers come from our help articles";
+    say(who, "tagline");
     who.classList.remove("handed");
-    log.replaceChildren(el("p", { class: "hint" }, "New conversation. Ask anything about our policies."));
+    log.replaceChildren(say(el("p", { class: "hint" }), "intro"));
     question.focus();
   });
 })();

@@ -4,7 +4,8 @@
 // images as their alt text (an image would be fetched: a tracking pixel in a document); DOMPurify
 // (vendor/purify.min.js) then keeps only the tags below, and links only to http(s) and mailto
 // (opened in a new tab, no opener, no referrer); a link to anything else keeps only its text. Each
-// [n] that names one of the reply's citations becomes a link to its footnote. The result is patched
+// [n] that names one of the reply's citations becomes a link to its footnote (labelled through
+// `label`, which the page replaces with its own texts). The result is patched
 // into the page: the nodes that did not change stay, so a streamed reply re-rendered as it grows
 // keeps a selection in it and only its new text is new.
 "use strict";
@@ -50,7 +51,7 @@ window.faqstreamMarkdown = (() => {
         const sup = document.createElement("sup"), link = document.createElement("a");
         sup.className = "cite";
         link.href = `#${id}-src-${n}`;
-        link.setAttribute("aria-label", `source ${n}`);
+        api.label(link, "source", { n }); // "source n", in the page's language
         link.textContent = `[${n}]`;
         sup.append(link);
         parts.push(node.data.slice(last, match.index), sup);
@@ -105,5 +106,7 @@ window.faqstreamMarkdown = (() => {
     patch(target, safe);
   }
 
-  return { render, MARKER };
+  // `label(node, key, args)`: names `node` (chat.js sets it: the page's texts, in its language).
+  const api = { render, MARKER, label: (node, key, { n }) => node.setAttribute("aria-label", `source ${n}`) };
+  return api;
 })();
