@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from service.handoff.messages import handoff_message
-from tests.service_harness import Served, ask, in_process, ingested_template, service_settings
+from tests.service_harness import Served, ask, in_process, ingested_pages, service_settings
 
 pytestmark = pytest.mark.slow
 
@@ -89,10 +89,9 @@ PERSON_REQUESTS = [
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    site = tmp_path_factory.mktemp("autonajem")
-    for name, html in PAGES.items():
-        (site / name).write_text(html, encoding="utf-8")
-    return ingested_template(tmp_path_factory.mktemp("autonajem-template"), site)
+    return ingested_pages(
+        PAGES, tmp_path_factory.mktemp("autonajem"), tmp_path_factory.mktemp("autonajem-template")
+    )
 
 
 @pytest.fixture(scope="module")

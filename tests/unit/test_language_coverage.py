@@ -166,14 +166,6 @@ NOT_A_REQUEST = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("language", "text"), [(lang, t) for lang, ts in ASKS_FOR_A_PERSON.items() for t in ts]
-)
-def test_requests_for_a_person_in_the_new_languages(language: str, text: str) -> None:
-    rule = IntentCatalog.load(BUNDLED_INTENTS).keyword_match(text)
-    assert rule is not None and rule.label == "human_agent" and rule.language == language, text
-
-
 @pytest.mark.parametrize("text", NOT_A_REQUEST)
 def test_ordinary_questions_are_not_requests_for_a_person(text: str) -> None:
     assert IntentCatalog.load(BUNDLED_INTENTS).keyword_match(text) is None
@@ -196,10 +188,15 @@ ASKS_HOW_TO_REACH_US = {
     "ko": ["고객센터 전화번호가 어떻게 되나요?", "어떻게 연락하면 되나요?", "영업시간이 언제예요?"],
 }
 
+KEYWORD_LABELS = {"human_agent": ASKS_FOR_A_PERSON, "contact": ASKS_HOW_TO_REACH_US}
+
 
 @pytest.mark.parametrize(
-    ("language", "text"), [(lang, t) for lang, ts in ASKS_HOW_TO_REACH_US.items() for t in ts]
+    ("label", "language", "text"),
+    [(label, lang, t) for label, by in KEYWORD_LABELS.items() for lang, ts in by.items() for t in ts],
 )
-def test_questions_about_how_to_reach_us_in_the_new_languages(language: str, text: str) -> None:
+def test_requests_for_a_person_and_how_to_reach_us_in_the_new_languages(
+    label: str, language: str, text: str
+) -> None:
     rule = IntentCatalog.load(BUNDLED_INTENTS).keyword_match(text)
-    assert rule is not None and rule.label == "contact" and rule.language == language, text
+    assert rule is not None and rule.label == label and rule.language == language, text
