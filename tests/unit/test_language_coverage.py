@@ -1,9 +1,8 @@
 """Every language of the default INGEST_LANGUAGES has the texts the service writes itself — the
 handoff notices, the passed-on notice, the extractive intro, small-talk phrases and replies — and
-the lexicons that read the customer (dissatisfaction, requests for a person, questions about how to
-reach the company). A language added to the default without them fails here, table by table (a new
-user's trial: Polish customers read English notices and got quoted policy passages for "Dzień
-dobry!")."""
+the lexicons that read the customer (dissatisfaction, requests for a person). A language added to
+the default without them fails here, table by table (a new user's trial: Polish customers read
+English notices and got quoted policy passages for "Dzień dobry!")."""
 
 from __future__ import annotations
 
@@ -172,7 +171,8 @@ def test_ordinary_questions_are_not_requests_for_a_person(text: str) -> None:
 
 
 # How to reach the company (phone, e-mail, address, opening hours): the keyword layer routes them to
-# `contact`, answered from the documents, not handed off as a request for a person.
+# `contact`, answered from the documents, not handed off as a request for a person (the lexicons
+# that read the customer include these patterns, table "how-to-reach-us keywords").
 ASKS_HOW_TO_REACH_US = {
     "pl": [
         "Jaki jest numer telefonu do biura obsługi klienta?",
