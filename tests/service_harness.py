@@ -112,6 +112,13 @@ def ingested_template(tmp: Path, corpus: Path) -> Path:
     return settings.qdrant.path
 
 
+def ingested_pages(pages: dict[str, str], folder: Path, store: Path) -> Path:
+    """``pages`` (file name → text) written into ``folder`` and ingested into a template store."""
+    for name, text in pages.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return ingested_template(store, folder)
+
+
 def service_settings(template: Path, tmp: Path, **options: Any) -> AppSettings:
     """``app_settings`` over a copy of an already ingested store (ingesting again costs seconds)."""
     settings = app_settings(tmp, **options)

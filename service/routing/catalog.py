@@ -115,9 +115,12 @@ class IntentCatalog:
             labels_of.setdefault(normalise(example.text), set()).add(example.label)
         # a question that *is* one of the examples (ignoring case, spaces and punctuation)
         self._exact = {key: next(iter(found)) for key, found in labels_of.items() if len(found) == 1}
+        # The request for a person first, whatever the file order: "what is your number? I want
+        # to talk to a person" asks for a person.
+        ordered = sorted(spec.keywords.items(), key=lambda item: item[0] != spec.human_label)
         self.keywords: tuple[KeywordRule, ...] = tuple(
             KeywordRule(label, lang, re.compile(pattern, re.IGNORECASE))
-            for label, by_lang in spec.keywords.items()
+            for label, by_lang in ordered
             for lang, patterns in by_lang.items()
             for pattern in patterns
         )
@@ -145,7 +148,8 @@ class IntentCatalog:
         return sorted({e.language for e in self.examples})
 
     def keyword_match(self, text: str) -> KeywordRule | None:
-        """The first keyword rule matching ``text`` (all languages are checked: mixed text is common)."""
+        """The first keyword rule matching ``text`` (all languages are checked: mixed text is common);
+        the human label's rules come before every other label's."""
         for rule in self.keywords:
             if rule.pattern.search(text):
                 return rule

@@ -22,7 +22,7 @@ import pytest
 
 from knowledge.answerability import RelevanceCalibration
 from knowledge.search import KnowledgeBase
-from tests.service_harness import Served, in_process, ingested_template, post, service_settings
+from tests.service_harness import Served, in_process, ingested_pages, post, service_settings
 
 pytestmark = pytest.mark.slow
 
@@ -95,10 +95,9 @@ ANSWERABLE = {
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pages = tmp_path_factory.mktemp("rueda-libre")
-    for name, text in PAGES.items():
-        (pages / name).write_text(text, encoding="utf-8")
-    return ingested_template(tmp_path_factory.mktemp("rueda-libre-store"), pages)
+    return ingested_pages(
+        PAGES, tmp_path_factory.mktemp("rueda-libre"), tmp_path_factory.mktemp("rueda-libre-store")
+    )
 
 
 @pytest.fixture(scope="module")

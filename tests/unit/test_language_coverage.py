@@ -95,6 +95,11 @@ def _human_keywords(language: str) -> bool:
     return any(r.language == language and r.label == catalog.human_label for r in catalog.keywords)
 
 
+def _contact_keywords(language: str) -> bool:
+    catalog = IntentCatalog.load(BUNDLED_INTENTS)
+    return any(r.language == language and r.label == "contact" for r in catalog.keywords)
+
+
 TABLES: dict[str, Callable[[str], bool]] = {
     "handoff, lapsed and unnotified notices (service/handoff/messages.py)": _handoff_notices,
     "passed-on notice (service/agents/notice.py)": lambda lang: (
@@ -104,6 +109,7 @@ TABLES: dict[str, Callable[[str], bool]] = {
     "small talk (service/smalltalk)": _smalltalk,
     "dissatisfaction lexicon (service/handoff/dissatisfaction.yaml)": _dissatisfaction,
     "human-request keywords (service/routing/intents.yaml)": _human_keywords,
+    "how-to-reach-us keywords (service/routing/intents.yaml)": _contact_keywords,
     "language name (service/core/languages.py)": lambda lang: lang in LANGUAGE_NAMES,
     "web chat page (service/web/texts.yaml)": _web_page,
 }
@@ -183,14 +189,38 @@ NOT_A_REQUEST = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("language", "text"), [(lang, t) for lang, ts in ASKS_FOR_A_PERSON.items() for t in ts]
-)
-def test_requests_for_a_person_in_the_new_languages(language: str, text: str) -> None:
-    rule = IntentCatalog.load(BUNDLED_INTENTS).keyword_match(text)
-    assert rule is not None and rule.label == "human_agent" and rule.language == language, text
-
-
 @pytest.mark.parametrize("text", NOT_A_REQUEST)
 def test_ordinary_questions_are_not_requests_for_a_person(text: str) -> None:
     assert IntentCatalog.load(BUNDLED_INTENTS).keyword_match(text) is None
+
+
+# How to reach the company (phone, e-mail, address, opening hours): the keyword layer routes them to
+# `contact`, answered from the documents, not handed off as a request for a person (the lexicons
+# that read the customer include these patterns, table "how-to-reach-us keywords").
+ASKS_HOW_TO_REACH_US = {
+    "pl": [
+        "Jaki jest numer telefonu do biura obsługi klienta?",
+        "Jak mogę się z wami skontaktować?",
+        "W jakich godzinach działa infolinia?",
+    ],
+    "nl": [
+        "Wat is jullie telefoonnummer?",
+        "Hoe kan ik contact met jullie opnemen?",
+        "Wat zijn de openingstijden?",
+    ],
+    "ru": ["Какой у вас номер телефона?", "Как с вами связаться?", "Какие у вас часы работы?"],
+    "ko": ["고객센터 전화번호가 어떻게 되나요?", "어떻게 연락하면 되나요?", "영업시간이 언제예요?"],
+}
+
+KEYWORD_LABELS = {"human_agent": ASKS_FOR_A_PERSON, "contact": ASKS_HOW_TO_REACH_US}
+
+
+@pytest.mark.parametrize(
+    ("label", "language", "text"),
+    [(label, lang, t) for label, by in KEYWORD_LABELS.items() for lang, ts in by.items() for t in ts],
+)
+def test_requests_for_a_person_and_how_to_reach_us_in_the_new_languages(
+    label: str, language: str, text: str
+) -> None:
+    rule = IntentCatalog.load(BUNDLED_INTENTS).keyword_match(text)
+    assert rule is not None and rule.label == label and rule.language == language, text

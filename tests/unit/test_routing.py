@@ -89,7 +89,7 @@ def _catalog_data() -> dict[str, Any]:
 
 def test_data_file_has_every_label_in_every_language() -> None:
     catalog = IntentCatalog.load(DATA_FILE)
-    assert catalog.labels == (*LABELS, "human_agent", "other")
+    assert catalog.labels == (*LABELS, "contact", "human_agent", "other")
     assert catalog.fallback == "other" and catalog.human_label == "human_agent"
     for label in catalog.labels:
         by_lang: dict[str, list[str]] = {}
@@ -101,9 +101,12 @@ def test_data_file_has_every_label_in_every_language() -> None:
         assert all(len(by_lang[lang]) >= 5 for lang in LANGUAGES), label
     texts = [e.text for e in catalog.examples]
     assert len(texts) == len(set(texts))  # no example filed twice
-    assert {r.label for r in catalog.keywords} == {"human_agent"}
-    # requests for a person: keywords in every default INGEST_LANGUAGES language, examples in eight
-    assert {r.language for r in catalog.keywords} == set(IngestSettings.model_fields["languages"].default)
+    assert {r.label for r in catalog.keywords} == {"human_agent", "contact"}
+    # requests for a person and questions about how to reach the company: keywords in every default
+    # INGEST_LANGUAGES language, examples in eight
+    for label in ("human_agent", "contact"):
+        languages = {r.language for r in catalog.keywords if r.label == label}
+        assert languages == set(IngestSettings.model_fields["languages"].default), label
 
 
 @pytest.mark.parametrize(
@@ -259,6 +262,68 @@ def test_requests_for_a_person_are_detected_in_every_language(
     route = router.route(question, language)
     assert router.wants_human(route) and wants_human(route), route.to_dict()
     assert route.confidence >= HANDOFF.confidence_threshold and handoff_for(route) == ["customer_request"]
+
+
+# How to reach the company, in every language the service answers; none is a verbatim example.
+# A ``contact`` route hands nobody off: it is answered from the documents (a contact page).
+ASKS_HOW_TO_REACH_US = [
+    ("Could you tell me the phone number of your office?", "en"),
+    ("How do I get in touch with customer support?", "en"),
+    ("请问你们的联系电话是多少？", "zh"),
+    ("¿Cuál es el horario de atención telefónica?", "es"),
+    ("Comment puis-je joindre le service client ?", "fr"),
+    ("Wann sind Sie telefonisch erreichbar?", "de"),
+    ("お問い合わせ先を教えてください", "ja"),
+    ("Qual é o número de telefone da loja?", "pt"),
+    ("Come posso raggiungere il servizio clienti?", "it"),
+    ("Wat is het telefoonnummer van de klantenservice?", "nl"),
+    ("Как можно связаться с вашим офисом?", "ru"),
+    ("주말에도 연락할 수 있나요?", "ko"),
+    ("Proszę o numer telefonu do wypożyczalni", "pl"),
+]
+
+
+@pytest.mark.parametrize(("question", "language"), ASKS_HOW_TO_REACH_US)
+def test_questions_about_how_to_reach_the_company_are_not_requests_for_a_person(
+    router: IntentRouter, question: str, language: str
+) -> None:
+    route = router.route(question, language)
+    assert route.intent == "contact" and not router.wants_human(route), route.to_dict()
+    assert "customer_request" not in handoff_for(route)
+
+
+def test_a_request_for_a_person_wins_over_a_question_about_the_number(router: IntentRouter) -> None:
+    for question, language in (
+        ("What is your phone number? I want to talk to a real person.", "en"),
+        ("Jaki jest wasz numer? Chcę porozmawiać z konsultantem.", "pl"),
+    ):
+        route = router.route(question, language)
+        assert route.intent == "human_agent" and handoff_for(route) == ["customer_request"], route.to_dict()
+    # whatever order the file lists its keyword labels in
+    data = _catalog_data()
+    data["keywords"] = {
+        "contact": data["keywords"]["contact"],
+        "human_agent": data["keywords"]["human_agent"],
+    }
+    catalog = IntentCatalog.from_dict(data)
+    rule = catalog.keyword_match("What is your phone number? I want to talk to a real person.")
+    assert rule is not None and rule.label == "human_agent"
+
+
+def test_contact_keywords_do_not_fire_on_the_other_labels_examples() -> None:
+    """ "How do I change the e-mail address on my account" is the account, not the company's address."""
+    catalog = IntentCatalog.load(DATA_FILE)
+    wrong = [
+        (e.label, e.text)
+        for e in catalog.examples
+        if e.label != "contact"
+        and (rule := catalog.keyword_match(e.text)) is not None
+        and rule.label == "contact"
+    ]
+    assert wrong == []
+    for question in ("How do I update my phone number?", "Ich möchte meine Telefonnummer ändern"):
+        rule = catalog.keyword_match(question)
+        assert rule is None or rule.label != "contact", question
 
 
 def test_keyword_layer_does_not_fire_on_ordinary_questions(router: IntentRouter) -> None:
