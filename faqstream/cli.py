@@ -225,48 +225,52 @@ def _require_store(settings: Settings) -> None:
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from knowledge.schema import ChunkPayload, SearchFilters, SearchHit
+    from service.api.admin_kb import SearchRequest, SearchResult, judged_search
 
+    request = SearchRequest(query=args.query, limit=args.limit, mode=args.mode, language=args.language)
     if args.server:
         from faqstream import remote
 
-        body = {"query": args.query, "limit": args.limit, "mode": args.mode, "language": args.language}
-        found = remote.request(args.server, "/admin/search", body)
-        version = int(found["kb_version"])
-        hits = [
-            SearchHit(h["id"], h["score"], h["dense_score"], ChunkPayload(**h["payload"]))
-            for h in found["hits"]
-        ]
+        found = SearchResult(**remote.request(args.server, "/admin/search", request.model_dump()))
     else:
+        from service.retrieval.relevance import relevance_floor
+        from service.settings.service import ServiceSettings
+
         _require_store(settings)
         kb = _open_kb(settings)
         try:
-            filters = SearchFilters(language=[args.language]) if args.language else None
-            hits = kb.search(args.query, limit=args.limit, mode=args.mode, filters=filters)
-            version = kb.version()
+            override = ServiceSettings().relevance_floor
+            floor = relevance_floor(kb.meta(), override, kb.embedder.name, kb.embedder)
+            found = judged_search(kb, floor, request)
         finally:
             kb.store.close()
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {"id": h.id, "score": h.score, "dense_score": h.dense_score, **h.payload.model_dump()}
-                    for h in hits
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        hits = [
+            {"id": h.id, "score": h.score, "dense_score": h.dense_score, "relevance": h.relevance}
+            | h.payload.model_dump()
+            for h in found.hits
+        ]
+        print(json.dumps(hits, ensure_ascii=False, indent=2))
         return EXIT_OK
-    if not hits:
-        print(f"no passages found (knowledge base version {version}; run `faqstream ingest` first?)")
-    for rank, hit in enumerate(hits, 1):
+    if not found.hits:
+        print(f"no passages found (knowledge base version {found.kb_version}; run `faqstream ingest` first?)")
+    for rank, hit in enumerate(found.hits, 1):
         p = hit.payload
         where = f"{p.doc_id}" + (f" › {p.section}" if p.section else "")
         cosine = f" cos={hit.dense_score:.3f}" if hit.dense_score is not None else ""
         print(f"{rank}. [{p.language}] {p.title} — {where} (score={hit.score:.4f}{cosine})")
+        if hit.relevance is not None:
+            side = "over" if hit.relevance >= 0 else "under"
+            print(f"   relevance {hit.relevance:+.2f} {found.relevance_unit}: {side} the cut-off")
         snippet = " ".join(p.text.split())
         print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+    leads = [h.relevance for h in found.hits if h.relevance is not None]
+    if leads:
+        passing = sum(lead >= 0 for lead in leads)
+        print(
+            f"question language {found.language}: {passing} of {len(leads)} passages over the cut-off"
+            + ("" if passing else " — the service hands this question to a person (no_relevant_passages)")
+        )
     return EXIT_OK
 
 

@@ -5,18 +5,20 @@ service's process, so ``--server URL`` is how those commands work while it runs.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Literal
 
 from litestar import Router, get, post
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.answerability import RelevanceCalibration
-from knowledge.schema import ChunkPayload, SearchFilters
+from knowledge.schema import ChunkPayload, SearchFilters, SearchHit
+from knowledge.search import KnowledgeBase
 from knowledge.store import VectorStore
 from service.api import guards
 from service.api.errors import documented
 from service.api.openapi import ADMIN_SECURITY, DocumentedOperation
 from service.api.runtime import Runtime
+from service.retrieval.relevance import RelevanceFloor
 
 _ADMIN_OFF = {
     403: "a database key without the `admin` scope (`insufficient_scope`)",
@@ -80,12 +82,51 @@ class Passage(BaseModel):
     id: str
     score: float = Field(description="fused rank score in hybrid mode, raw similarity otherwise")
     dense_score: float | None = Field(description="cosine similarity to the query")
+    relevance: float | None = Field(
+        default=None,
+        description="how far the passage scores over the relevance cut-off the service applies "
+        "(negative: under it), in `relevance_unit`; null without a cut-off. A question none of whose "
+        "passages is at 0 or over is handed to a person (`no_relevant_passages`)",
+    )
     payload: ChunkPayload
 
 
 class SearchResult(BaseModel):
     kb_version: int
+    language: str | None = Field(default=None, description="the query's language, as the service detects it")
+    relevance_unit: str | None = Field(
+        default=None,
+        description="`sd`: standard deviations of the score over unrelated questions in the query's "
+        "language (the calibrated cut-off); `cosine`: cosine similarity (SERVICE_RELEVANCE_FLOOR or an "
+        "older calibration); null: no cut-off",
+    )
     hits: list[Passage]
+
+
+def judged_search(kb: KnowledgeBase, floor: RelevanceFloor, data: SearchRequest) -> SearchResult:
+    """The passages ``kb`` finds for ``data``, each with its lead over the service's cut-off as the
+    answer service judges it (the question's detected language; a passage in another language is
+    held to the cross-language cut-off). Blocking: searches the store."""
+    filters = SearchFilters(language=[data.language]) if data.language else None
+    hits: list[SearchHit] = kb.search(data.query, limit=data.limit, mode=data.mode, filters=filters)
+    language = kb.languages.detect(data.query).language if kb.languages is not None else None
+    judged = floor.value is not None and data.mode != "sparse"
+    unit = ("sd" if floor.normalised else "cosine") if judged else None
+    return SearchResult(
+        kb_version=kb.version(),
+        language=language,
+        relevance_unit=unit,
+        hits=[
+            Passage(
+                id=h.id,
+                score=h.score,
+                dense_score=h.dense_score,
+                relevance=round(floor.lead(h, language), 4) if judged else None,
+                payload=h.payload,
+            )
+            for h in hits
+        ],
+    )
 
 
 @get(
@@ -112,17 +153,7 @@ async def status(runtime: Runtime) -> KbStatus:
     operation_class=DocumentedOperation,
 )
 async def search(data: SearchRequest, runtime: Runtime) -> SearchResult:
-    filters = SearchFilters(language=[data.language]) if data.language else None
-
-    def run() -> tuple[int, list[Any]]:
-        hits = runtime.kb.search(data.query, limit=data.limit, mode=data.mode, filters=filters)
-        return runtime.kb.version(), hits
-
-    version, hits = await asyncio.to_thread(run)
-    return SearchResult(
-        kb_version=version,
-        hits=[Passage(id=h.id, score=h.score, dense_score=h.dense_score, payload=h.payload) for h in hits],
-    )
+    return await asyncio.to_thread(judged_search, runtime.kb, runtime.digest.floor(), data)
 
 
 admin_kb = Router(path="/admin", route_handlers=[status, search], guards=[guards.admin_guard])
