@@ -14,9 +14,10 @@ Measured (``python -m bench.language_scope``): the configured languages' accurac
 Mintaka questions is unchanged, Ukrainian, Belarusian, Czech, Slovak, Catalan, Danish, Norwegian,
 Swedish, Bulgarian, Serbian, Croatian, Slovene, Romanian questions are found (docs/handoff-and-languages.md).
 
-Why not all of lingua's 75 languages by default: +1.2 GB of models per process and ~1.5 ms per
-question (the neighbours: ~+0.35 GB, ~+0.3 ms); and the configured languages' accuracy drops
-when every language competes (Italian Mintaka questions 87 → 67 %) unless the rule above guards it.
+Why not all of lingua's 75 languages by default: +1 GB of models per process and ~+0.9 ms per
+question (the neighbours: ~+0.3 GB, ~+0.3 ms); and the configured languages' accuracy drops when
+every language competes (the first 500 Italian Mintaka questions: 87 → 67 %) unless the rule above
+guards it.
 ``INGEST_DETECT_ALSO=all`` takes them all, with that rule.
 """
 
