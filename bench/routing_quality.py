@@ -412,7 +412,7 @@ def off_topic(router: IntentRouter, embedder: Embedder, quick: bool) -> dict[str
 def language_id(quick: bool) -> dict[str, Any]:
     """Per-language accuracy of the configured detector (INGEST_LANGUAGES) on short questions."""
     ingest = IngestSettings()
-    detector = LanguageIdentifier(ingest.languages, ingest.default_language)
+    detector = LanguageIdentifier.from_settings(ingest)
     samples: dict[str, dict[str, list[str]]] = {"mintaka": defaultdict(list), "xquad": defaultdict(list)}
     for r in read_jsonl(EVAL / "mintaka_queries.jsonl"):
         samples["mintaka"][r["lang"]].append(r["question"])

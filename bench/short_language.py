@@ -69,7 +69,7 @@ class Languages:
     def __init__(self) -> None:
         ingest = IngestSettings()
         self.known = ingest.languages
-        self.detector = LanguageIdentifier(ingest.languages, ingest.default_language)
+        self.detector = LanguageIdentifier.from_settings(ingest)
         self._memo: dict[str, str] = {}
         self._confidences: dict[str, dict[str, float]] = {}
         self._talk: dict[str, smalltalk.SmallTalk | None] = {}

@@ -84,7 +84,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.judge:
         judgements = asyncio.run(judge_all(app_settings, labels, observed))
         observed = [o.model_copy(update={"judgement": j}) for o, j in zip(observed, judgements, strict=True)]
-    detector = LanguageIdentifier(settings.ingest.languages, settings.ingest.default_language)
+    detector = LanguageIdentifier.from_settings(settings.ingest)
     scores = [
         score(label, o, lambda text: detector.detect(text).language)
         for label, o in zip(labels, observed, strict=True)

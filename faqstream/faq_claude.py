@@ -30,7 +30,7 @@ from knowledge.faq_schema import (
     validate_translations,
 )
 from knowledge.tickets import Ticket
-from service.core.languages import LANGUAGE_NAMES
+from service.core.languages import language_name
 from service.llm.billing import Bill
 from service.llm.interface import LLM
 
@@ -56,10 +56,6 @@ TRANSLATE_SYSTEM = (
     "would write them. Keep {placeholders}, [TO CONFIRM: …] markers, product names, codes and numbers "
     f"exactly as they are. Answer only with the {TRANSLATE_TOOL} tool."
 )
-
-
-def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
 
 
 @dataclass

@@ -285,7 +285,7 @@ async def _draft_all(
     from service.usage.writer import open_writer
 
     _keys, prices = preflight(settings)
-    detector = LanguageIdentifier(settings.ingest.languages, settings.ingest.default_language)
+    detector = LanguageIdentifier.from_settings(settings.ingest)
     database = open_writer(settings.database, settings.ledger)
     await database.start()
     tally = Tally(UsageCharges(UsageLedger(database), None))  # ledger rows; no API key: no budget

@@ -11,7 +11,7 @@ top ``PROBE_LIMIT``, the cosine of each hit — the number the service's floor i
   hits *of the document it came from* (a probe whose document is not retrieved at all is a
   retrieval miss: no floor could keep it, so it is counted but not scored).
 * **unanswerable probes** — ``knowledge.answerability_probes``: off-topic questions and
-  customer-like questions support documents do not cover, in twelve languages, shipped with the
+  customer-like questions support documents do not cover, in thirteen languages, shipped with the
   package. A probe's score is the best cosine of any hit.
 
 The rule (``fit_threshold``): the cut-off is the 90th percentile of the unanswerable scores
@@ -93,7 +93,7 @@ from knowledge.store.base import Collection
 
 log = logging.getLogger(__name__)
 
-METHOD = "probe-cohort-v4"  # changes when the rule or the probes change: old calibrations are redone
+METHOD = "probe-cohort-v5"  # changes when the rule or the probes change (v5: Ukrainian probes)
 PROBE_LIMIT = 5  # hits per probe, as the service retrieves (SERVICE_TOP_K default)
 NEGATIVE_QUANTILE = 0.90
 CROSS_NEGATIVE_QUANTILE = 0.50  # of the best other-language hits (module docstring: "Across languages")

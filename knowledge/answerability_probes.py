@@ -1,7 +1,7 @@
 """Questions a knowledge base of support documents does not answer: the negatives of the relevance
 calibration (``knowledge.answerability``).
 
-Two kinds, in the twelve default ``INGEST_LANGUAGES``, about no company in particular (written for
+Two kinds, in the thirteen default ``INGEST_LANGUAGES``, about no company in particular (written for
 faqstream, taken from no data set):
 
 * ``off_topic`` — general knowledge, chit-chat with content, tasks for a general assistant;
@@ -199,6 +199,20 @@ OFF_TOPIC: dict[str, tuple[str, ...]] = {
         "Kto wygrał Euro 2012?",
         "Jak wysoki jest Giewont?",
     ),
+    "uk": (
+        "Хто написав «Кобзар»?",
+        "Яка найдовша річка в Україні?",
+        "Дай рецепт вареників з вишнями",
+        "Скільки кісток у тілі людини?",
+        "Напиши вірш про осінь",
+        "Чому коти муркочуть?",
+        "Як розв’язати квадратне рівняння?",
+        "Розкажи анекдот про кота",
+        "Чи буде завтра дощ у Львові?",
+        "Як виростити полуницю на балконі?",
+        "Скільки областей в Україні?",
+        "Хто виграв Євробачення у 2016 році?",
+    ),
 }
 
 UNCOVERED: dict[str, tuple[str, ...]] = {
@@ -371,6 +385,20 @@ UNCOVERED: dict[str, tuple[str, ...]] = {
         "Czy mogę użyć waszego logo w pracy szkolnej?",
         "Polecicie dobrą restaurację w pobliżu waszego biura?",
         "Czy wasz założyciel prowadzi wykłady na uczelniach?",
+    ),
+    "uk": (
+        "Чи можна прийти до вашого офісу із собакою?",
+        "Ви спонсоруєте дитячі футбольні команди?",
+        "Ви шукаєте ілюстраторів-фрилансерів?",
+        "Чи можна орендувати у вас переговорну кімнату для дня народження?",
+        "Ви проводите екскурсії складом для школярів?",
+        "Якій благодійній організації ви пожертвували минулого року?",
+        "Яка музика грає, поки дзвінок на утриманні?",
+        "Чи братимете ви участь у виставці наступної весни?",
+        "Чи мають ваші працівники вихідний у день народження?",
+        "Чи можна використати ваш логотип у шкільній доповіді?",
+        "Порадите гарний ресторан поруч із вашим офісом?",
+        "Ваш засновник читає лекції в університетах?",
     ),
 }
 

@@ -114,7 +114,7 @@ class KnowledgeBase:
         except BaseException:
             store.close()
             raise
-        languages = LanguageIdentifier(settings.ingest.languages, settings.ingest.default_language)
+        languages = LanguageIdentifier.from_settings(settings.ingest)
         return cls(store, embedder, SparseEncoder(), languages)
 
     def require_languages(self) -> LanguageIdentifier:

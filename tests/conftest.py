@@ -60,7 +60,7 @@ def sparse() -> SparseEncoder:
 
 @pytest.fixture(scope="session")
 def languages() -> LanguageIdentifier:
-    return LanguageIdentifier(IngestSettings().languages)
+    return LanguageIdentifier.from_settings(IngestSettings())
 
 
 def make_settings(tmp: Path, **chunking: int) -> Settings:

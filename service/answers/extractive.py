@@ -38,6 +38,7 @@ INTRO = {
     "ru": "Вот что говорится об этом в наших документах (прямая цитата, без пересказа ИИ):",
     "ko": "이에 대해 저희 정책 문서에는 다음과 같이 안내되어 있습니다(AI 요약 없이 그대로 인용):",
     "pl": "Oto, co na ten temat mówią nasze dokumenty (cytat dosłowny, bez podsumowania przez AI):",
+    "uk": "Ось що про це сказано в наших документах (пряма цитата, без переказу ШІ):",
 }
 
 Unit = tuple[str, bool]  # a sentence or line, and whether its line ends after it

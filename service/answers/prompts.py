@@ -42,7 +42,7 @@ from html import escape
 from typing import Any, Literal
 
 from knowledge.schema import SearchHit
-from service.core.languages import LANGUAGE_NAMES
+from service.core.languages import language_name
 
 RULES = """You are the customer-support assistant of the company whose policy documents are summarised \
 below. You answer customers' questions in a chat on the company's website.
@@ -334,7 +334,7 @@ def passages_block(hits: Sequence[SearchHit], refs: Refs | None = None) -> str:
 def user_turn(
     question: str, hits: Sequence[SearchHit], language: str, refs: Refs | None = None
 ) -> dict[str, Any]:
-    name = LANGUAGE_NAMES.get(language, language)
+    name = language_name(language)
     text = (
         f"{passages_block(hits, refs)}\n\n"
         f"Reply language: {name} ({language})\n\n"

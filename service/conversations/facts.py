@@ -25,7 +25,8 @@ _CURRENCY = (
 _REFERENCE_WORDS = (
     r"order|invoice|ticket|case|tracking|pedido|factura|commande|facture|bestellnummer|bestellung|"
     r"rechnungsnummer|rechnung|auftragsnummer|auftrag|ordine|fattura|encomenda|fatura|订单|发票|注文|請求書|"
-    r"bestelnummer|bestelling|factuurnummer|factuur|zamówieni|zamowieni|faktur|заказ|счёт|счет|주문|송장"
+    r"bestelnummer|bestelling|factuurnummer|factuur|zamówieni|zamowieni|faktur|заказ|счёт|счет|주문|송장|"
+    r"замовлення|рахунок|рахунку|бронювання|квитанці"
 )
 
 FACT_RE = re.compile(

@@ -19,7 +19,7 @@ from html import escape
 
 from service.conversations.history import extractive_summary, fold_plan
 from service.conversations.store import ConversationSettings, SessionStore, SessionStoreError, Turn
-from service.core.languages import LANGUAGE_NAMES
+from service.core.languages import language_name
 from service.core.text import clip_text
 from service.core.types import Usage
 from service.llm.billing import Bill
@@ -107,7 +107,7 @@ class Summarizer:
         bill: Bill | None,
     ) -> str:
         assert self.claude is not None
-        name = LANGUAGE_NAMES.get(language, language)
+        name = language_name(language)
         system = SYSTEM.format(max_words=self.settings.summary_max_tokens * 3 // 5, language=name)
         user = (
             f"<previous_summary>\n{escape(previous_summary, quote=False)}\n</previous_summary>\n\n"

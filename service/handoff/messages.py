@@ -3,7 +3,7 @@ one thing that is true for the handoff's delivery (``service.handoff.delivery``)
 over here (``takeover``), the support team was told and the assistant keeps answering (``notify``),
 or the assistant cannot pass it on and the customer may contact support directly (``none``), with
 ``HANDOFF_CONTACT`` when it is set. Every language of the default ``INGEST_LANGUAGES`` (en, zh, es, fr,
-de, ja, pt, it, nl, ru, ko, pl), English for others.
+de, ja, pt, it, nl, ru, ko, pl, uk); English for others (docs/handoff-and-languages.md).
 
 ``lapsed_message``: what the customer reads when a takeover lapses (``service.agents.lapse``) — the
 ``handoff`` event reached no one (``undelivered``) or no colleague replied in time (``unanswered``):
@@ -30,6 +30,7 @@ _OPENING: dict[str, dict[str, str]] = {
         "ru": "Конечно.",
         "ko": "물론입니다.",
         "pl": "Oczywiście.",
+        "uk": "Звісно.",
     },
     "dissatisfaction": {
         "en": "I'm sorry my answers haven't helped.",
@@ -44,6 +45,7 @@ _OPENING: dict[str, dict[str, str]] = {
         "ru": "Мне жаль, что мои ответы вам не помогли.",
         "ko": "제 답변이 도움이 되지 못해 죄송합니다.",
         "pl": "Przykro mi, że moje odpowiedzi nie pomogły.",
+        "uk": "Мені шкода, що мої відповіді вам не допомогли.",
     },
     "llm_unavailable": {
         "en": "I'm sorry, I can't give you a complete answer right now.",
@@ -58,6 +60,7 @@ _OPENING: dict[str, dict[str, str]] = {
         "ru": "К сожалению, сейчас я не могу дать вам полный ответ.",
         "ko": "죄송합니다. 지금은 완전한 답변을 드릴 수 없습니다.",
         "pl": "Przepraszam, w tej chwili nie mogę udzielić pełnej odpowiedzi.",
+        "uk": "На жаль, зараз я не можу дати вам повну відповідь.",
     },
     "low_confidence": {
         "en": "I want to make sure you get the right answer to this.",
@@ -72,6 +75,7 @@ _OPENING: dict[str, dict[str, str]] = {
         "ru": "Я хочу, чтобы вы получили на этот вопрос точный ответ.",
         "ko": "이 문의에 정확한 답변을 받으실 수 있도록 하고 싶습니다.",
         "pl": "Chcę mieć pewność, że odpowiedź na to pytanie będzie właściwa.",
+        "uk": "Я хочу, щоб ви отримали на це питання точну відповідь.",
     },
     "no_relevant_passages": {
         "en": "I couldn't find the answer to this in our documents, and I don't want to guess.",
@@ -86,6 +90,7 @@ _OPENING: dict[str, dict[str, str]] = {
         "ru": "Мне не удалось найти ответ на этот вопрос в наших документах, а гадать я не хочу.",
         "ko": "저희 문서에서 이 질문에 대한 답을 찾지 못했습니다. 추측으로 답변드리지는 않겠습니다.",
         "pl": "Nie udało mi się znaleźć odpowiedzi na to pytanie w naszych dokumentach, a nie chcę zgadywać.",
+        "uk": "Мені не вдалося знайти відповідь на це питання в наших документах, а вгадувати я не хочу.",
     },
     "not_in_documents": {
         "en": "Our documents don't answer this, and I don't want to guess.",
@@ -100,6 +105,7 @@ _OPENING: dict[str, dict[str, str]] = {
         "ru": "В наших документах нет ответа на этот вопрос, а гадать я не хочу.",
         "ko": "저희 문서에는 이 질문에 대한 답이 나와 있지 않습니다. 추측으로 답변드리지는 않겠습니다.",
         "pl": "Nasze dokumenty nie odpowiadają na to pytanie, a nie chcę zgadywać.",
+        "uk": "У наших документах немає відповіді на це питання, а вгадувати я не хочу.",
     },
 }
 
@@ -137,6 +143,8 @@ _TAKEOVER = {
     "pl": "Przekazuję naszą rozmowę konsultantowi z działu obsługi klienta, który ją przejmie i "
     "odpowie tutaj najszybciej, jak to możliwe. Nie trzeba niczego powtarzać: konsultant zobaczy całą "
     "dotychczasową rozmowę.",
+    "uk": "Я передаю нашу розмову співробітнику служби підтримки: він продовжить її та відповість вам "
+    "тут якомога швидше. Нічого повторювати не потрібно — співробітник бачитиме все наше листування.",
 }
 
 # ``notify``: the agents got the handoff; nothing is promised beyond that, and the assistant goes on.
@@ -160,6 +168,8 @@ _NOTIFIED = {
     "ko": "이 내용을 고객지원팀에 전달했습니다. 그동안 다른 궁금한 점이 있으시면 언제든지 물어봐 주세요.",
     "pl": "Sprawa została przekazana do naszego działu obsługi klienta. W międzyczasie chętnie "
     "odpowiem na inne pytania.",
+    "uk": "Ваш запит передано до нашої служби підтримки. А поки що ви можете поставити мені будь-які "
+    "інші запитання.",
 }
 
 _ALSO_CONTACT = {
@@ -175,6 +185,7 @@ _ALSO_CONTACT = {
     "ru": "Вы также можете напрямую связаться с нашей службой поддержки: {contact}",
     "ko": "고객지원팀에 직접 문의하실 수도 있습니다: {contact}",
     "pl": "Można też skontaktować się bezpośrednio z naszym działem obsługi klienta: {contact}",
+    "uk": "Ви також можете звернутися безпосередньо до нашої служби підтримки: {contact}",
 }
 
 # ``none``: nobody hears of the handoff. Said plainly; the company's contact when there is one.
@@ -201,6 +212,8 @@ _UNROUTED = {
     "ko": "여기에서는 대화를 담당자에게 연결해 드릴 수 없지만, 고객지원팀에 직접 문의하실 수 있습니다.",
     "pl": "Stąd nie mogę przekazać tej rozmowy konsultantowi, ale zapraszamy do bezpośredniego "
     "kontaktu z naszym działem obsługi klienta.",
+    "uk": "Звідси я не можу передати цю розмову співробітнику, але ви можете звернутися безпосередньо "
+    "до нашої служби підтримки.",
 }
 
 _UNROUTED_CONTACT = {
@@ -226,6 +239,8 @@ _UNROUTED_CONTACT = {
     "문의하실 수 있습니다: {contact}",
     "pl": "Stąd nie mogę przekazać tej rozmowy konsultantowi, ale można skontaktować się bezpośrednio "
     "z naszym działem obsługi klienta: {contact}",
+    "uk": "Звідси я не можу передати цю розмову співробітнику, але ви можете звернутися безпосередньо "
+    "до нашої служби підтримки: {contact}",
 }
 
 # The customer asked for a person and none can be reached: "Of course." would promise one.
@@ -242,6 +257,7 @@ _REQUEST_UNROUTED = {
     "ru": "Прошу прощения.",
     "ko": "죄송합니다.",
     "pl": "Przepraszam.",
+    "uk": "Перепрошую.",
 }
 
 # A takeover lapsed: why no colleague replies, that the assistant answers again, how to reach a person.
@@ -260,6 +276,7 @@ _LAPSED: dict[str, dict[str, str]] = {
         "ru": "Прошу прощения, мне не удалось связаться с сотрудником нашей службы поддержки.",
         "ko": "죄송합니다. 고객지원팀 담당자와 연결하지 못했습니다.",
         "pl": "Przepraszam, nie udało mi się skontaktować z nikim z naszego zespołu obsługi klienta.",
+        "uk": "Перепрошую, мені не вдалося зв’язатися зі співробітником нашої служби підтримки.",
     },
     "unanswered": {
         "en": "I'm sorry, no colleague from our support team has been able to reply yet.",
@@ -275,6 +292,7 @@ _LAPSED: dict[str, dict[str, str]] = {
         "ru": "Прошу прощения, пока ни один сотрудник нашей службы поддержки не смог вам ответить.",
         "ko": "죄송합니다. 아직 고객지원팀 담당자가 답변을 드리지 못했습니다.",
         "pl": "Przepraszam, nikt z naszego zespołu obsługi klienta nie zdołał jeszcze odpowiedzieć.",
+        "uk": "Перепрошую, поки що жоден співробітник нашої служби підтримки не зміг вам відповісти.",
     },
 }
 
@@ -291,6 +309,7 @@ _BACK = {
     "ru": "Я снова буду отвечать на ваши вопросы здесь.",
     "ko": "이제 다시 제가 여기에서 질문에 답변해 드리겠습니다.",
     "pl": "Znowu będę odpowiadać tutaj na pytania.",
+    "uk": "Я знову відповідатиму на ваші запитання тут.",
 }
 
 _PERSON_CONTACT = {
@@ -309,6 +328,8 @@ _PERSON_CONTACT = {
     "ko": "상담원과 이야기하시려면 고객지원팀에 직접 문의해 주세요: {contact}",
     "pl": "Aby porozmawiać z człowiekiem, prosimy o bezpośredni kontakt z naszym zespołem obsługi klienta: "
     "{contact}",
+    "uk": "Щоб поговорити з людиною, зверніться, будь ласка, безпосередньо до нашої служби підтримки: "
+    "{contact}",
 }
 
 _PERSON = {
@@ -326,6 +347,7 @@ _PERSON = {
     "ru": "Чтобы поговорить с человеком, обратитесь напрямую в нашу службу поддержки.",
     "ko": "상담원과 이야기하시려면 고객지원팀에 직접 문의해 주세요.",
     "pl": "Aby porozmawiać z człowiekiem, prosimy o bezpośredni kontakt z naszym zespołem obsługi klienta.",
+    "uk": "Щоб поговорити з людиною, зверніться, будь ласка, безпосередньо до нашої служби підтримки.",
 }
 
 # A ``notify`` handoff reached no one: the customer was told the team knows, and it does not.

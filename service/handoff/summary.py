@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 
 from service.conversations.facts import extract_facts
-from service.core.languages import LANGUAGE_NAMES
+from service.core.languages import language_name
 from service.core.text import clip_text, collapse
 from service.handoff.signals import HandoffReason, HandoffSignals
 
@@ -46,7 +46,7 @@ def build_summary(signals: HandoffSignals, reasons: Sequence[HandoffReason], dis
     """Extractive summary for the agent: labels in English, the customer's words as quoted."""
     customer = [t.text for t in signals.turns if t.role == "user" and t.text.strip()]
     answers = [t.text for t in signals.turns if t.role == "assistant" and t.text.strip()]
-    name = LANGUAGE_NAMES.get(signals.language, signals.language)
+    name = language_name(signals.language)
     lines = [f"Handoff: {REASON_TEXT[reasons[0]]}."]
     if len(reasons) > 1:
         lines[0] += " Also: " + "; ".join(REASON_TEXT[r] for r in reasons[1:]) + "."

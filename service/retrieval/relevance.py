@@ -30,7 +30,7 @@ uses; a reader of quotes reads them all, and a weak passage quoted after the rig
 (a new user's trial: a cross-language passage far below the best one). Measured on the Basecamp
 policies (``python -m bench.quoted_passages``, docs/benchmarks.md).
 
-**Normalised scores.** With a calibration of method ``probe-cohort-v4`` and the probes' vectors
+**Normalised scores.** With a calibration of method ``probe-cohort-v5`` and the probes' vectors
 (``relevance_floor(..., embedder)``, as the service builds it), a passage is not judged by its
 cosine but by how far it lies over the shipped unanswerable questions *in the question's language*
 scored against that same passage (``knowledge.cohort``; a multilingual model scores any question

@@ -25,7 +25,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings
 
 from knowledge.settings import _config
-from service.core.languages import LANGUAGE_NAMES
+from service.core.languages import language_name
 from service.core.types import Usage
 from service.llm.billing import Bill
 from service.llm.errors import UpstreamError
@@ -89,7 +89,7 @@ def language_code(code: str | None) -> str:
 
 
 def _name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
+    return language_name(code)
 
 
 def translation_system(source: str | None, target: str) -> str:

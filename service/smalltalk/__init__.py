@@ -1,4 +1,4 @@
-"""Small talk — greetings, thanks, goodbyes, acknowledgements, "how are you" — in the twelve
+"""Small talk — greetings, thanks, goodbyes, acknowledgements, "how are you" — in the thirteen
 languages of the default ``INGEST_LANGUAGES``: recognised whole (``matcher``, over the phrases of
 ``lexicon``) and answered with a fixed reply (``replies``), with no retrieval, model call, handoff
 or cache entry. The names below are the package's API; the answer flow and the conversation

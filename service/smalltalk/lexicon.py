@@ -307,6 +307,30 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "spoko", "idealnie", "doskonale", "zgoda",
         ),
     },
+    "uk": {
+        "greeting": (
+            "привіт", "вітаю", "добрий день", "доброго дня", "доброго ранку", "добрий ранок",
+            "добрий вечір", "доброго вечора", "здрастуйте", "вітаю вас", "є хто", "є хтось",
+            "тут є хтось", "у мене питання", "у мене є питання", "у мене запитання",
+            "мені потрібна допомога", "допоможіть", "допоможіть будь ласка", "ви можете мені допомогти",
+            "можете допомогти",
+        ),
+        "how_are_you": ("як справи", "як ваші справи", "як у вас справи", "як ся маєте", "як ти", "як ви"),
+        "thanks": (
+            "дякую", "дякую вам", "дуже дякую", "щиро дякую", "дякую за допомогу", "велике дякую",
+            "дякую велике", "красно дякую", "спасибі", "дуже вдячний", "дуже вдячна", "вдячний", "вдячна",
+            "дякую вам за допомогу", "дяки",
+        ),
+        "goodbye": (
+            "до побачення", "бувайте", "бувай", "на все добре", "гарного дня", "гарного вечора",
+            "всього доброго", "всього найкращого", "до зустрічі", "на добраніч", "добраніч", "це все",
+            "більше нічого", "ні дякую", "у мене все",
+        ),
+        "ack": (
+            "добре", "гаразд", "зрозуміло", "зрозумів", "зрозуміла", "ясно", "чудово", "окей", "ок",
+            "домовились", "домовилися", "прийнято", "угу", "ага", "супер", "відмінно", "прекрасно", "клас",
+        ),
+    },
 }  # fmt: skip
 
 # Words allowed around the phrases, never alone and never evidence of a language.
@@ -315,7 +339,7 @@ SOFTENERS = frozenset(
         "so", "very", "much", "really", "again", "there", "all", "guys", "everyone", "everybody",
         "folks", "team", "dear", "mate", "friend", "buddy", "oh", "ah", "well", "bot", "sir", "madam",
         "please", "pls", "sm", "nochmal", "nochmals", "sehr", "zusammen", "leute", "euch", "amigo",
-        "amiga", "crack", "davvero", "亲", "bardzo", "очень", "пожалуйста",
+        "amiga", "crack", "davvero", "亲", "bardzo", "очень", "пожалуйста", "дуже", "будь", "ласка",
     ]
 )  # fmt: skip
 # What thanks are for: allowed after other phrases ("thank you so much for your help"), never alone.
@@ -329,5 +353,6 @@ TAILS = (
     "per le informazioni", "pela ajuda", "pela resposta", "pela informação", "pelas informações",
     "你的帮助", "您的帮助", "voor uw hulp", "voor de hulp", "voor het antwoord", "voor de informatie",
     "за помощь", "за ответ", "за информацию", "za pomoc", "za odpowiedź", "za informacje", "za informację",
+    "за допомогу", "за відповідь", "за інформацію",
 )  # fmt: skip
 LAUGHTER = re.compile(r"(?:ha|he|ja|je|ka)(?:ha|he|ja|je|ka)+h?|lol|mdr|xd|hm|um|uh")

@@ -1,5 +1,5 @@
-"""Small talk: greetings, thanks, goodbyes, acknowledgements and "how are you", in the twelve
-languages of the default ``INGEST_LANGUAGES`` (en, zh, es, fr, de, ja, pt, it, nl, ru, ko, pl).
+"""Small talk: greetings, thanks, goodbyes, acknowledgements and "how are you", in the thirteen
+languages of the default ``INGEST_LANGUAGES`` (en, zh, es, fr, de, ja, pt, it, nl, ru, ko, pl, uk).
 
 A message is small talk only when *all* of it is: a sequence of lexicon phrases, optionally with a
 few softeners ("so", "again", "team", "haha") and what the thanks are for ("for your help") around

@@ -10,7 +10,7 @@ STOP_REASON = "smalltalk"  # done.stop_reason of a small-talk reply
 INTENT = "smalltalk"  # stored as the intent of the customer's turn in the conversation
 
 # The replies, in the register of service/answers/extractive.py (usted, Sie, vous, lei, u, вы; European
-# Portuguese; Korean 합쇼체/해요체; Polish without a gendered "Pan/Pani").
+# Portuguese; Korean 합쇼체/해요체; Polish without a gendered "Pan/Pani"; Ukrainian ви).
 REPLIES: dict[str, dict[Kind, str]] = {
     "en": {
         "greeting": "Hello! How can I help you today?",
@@ -95,6 +95,13 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "Nie ma za co! Czy mogę pomóc w czymś jeszcze?",
         "ack": "Dobrze. Czy mogę pomóc w czymś jeszcze?",
         "goodbye": "Dziękujemy za kontakt. Miłego dnia!",
+    },
+    "uk": {
+        "greeting": "Добрий день! Чим я можу вам допомогти?",
+        "how_are_you": "Дякую, усе добре! Чим я можу вам допомогти?",
+        "thanks": "Будь ласка! Чи можу я допомогти вам ще чимось?",
+        "ack": "Добре. Чи можу я допомогти вам ще чимось?",
+        "goodbye": "Дякуємо за звернення. Гарного дня!",
     },
 }
 

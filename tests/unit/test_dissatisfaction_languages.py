@@ -1,6 +1,6 @@
 """The dissatisfaction lexicon's phrasings of "I am unhappy" (unzufrieden, nutzlos, bringt nichts…)
 and of anger at the company (thieves, scam, worst … ever, still nothing) in every language, and the
-languages added to it (nl, ru, ko, pl): positive examples that must count, and look-alikes that must
+languages added to it (nl, ru, ko, pl, uk): positive examples that must count, and look-alikes that must
 not — above all an ordinary policy question that says "not", asks what happens *if* the customer is
 not satisfied, or asks about fraud, theft and the worst case. The first eight languages' original
 examples are in ``tests/unit/test_handoff.py``."""
@@ -67,6 +67,16 @@ POSITIVE = {
         "Strata czasu.",
         "Nie odpowiada pan na moje pytanie",
     ],
+    "uk": [
+        "Це мені зовсім не допомогло.",
+        "Це марно",
+        "Ви мене не розумієте",
+        "Я ж вам уже казав!",
+        "Я дуже незадоволений",
+        "Марна трата часу",
+        "Ви не відповідаєте на моє запитання",
+        "Знову те саме",
+    ],
 }
 
 # Ordinary questions, several with "not", "if I'm not satisfied" or a word of the positive examples.
@@ -115,6 +125,14 @@ NEGATIVE = {
         "Jeśli to nie pomoże, czy mogę zadzwonić?",
         "Już zapłaciłem za kurs, kiedy dostanę potwierdzenie?",
         "Czy kurs nie jest za trudny dla początkujących?",
+    ],
+    "uk": [
+        "Чи можна повернути гроші, якщо я незадоволений курсом?",
+        "Чому доставка не працює в неділю?",
+        "Що робити, якщо це не допоможе?",
+        "Я вже оплатив замовлення, коли його відправлять?",
+        "Як справи з моїм замовленням 55812?",
+        "Чи допоможе мені консультант з вибором авто?",
     ],
 }
 

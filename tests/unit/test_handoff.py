@@ -154,7 +154,7 @@ def test_ordinary_messages_do_not_count(language: str, text: str) -> None:
 
 
 def test_every_supported_language_has_examples_both_ways() -> None:
-    # nl, ru, ko, pl (and every language's "I am unhappy"): tests/unit/test_dissatisfaction_languages.py
+    # nl, ru, ko, pl, uk (and every language's "I am unhappy"): tests/unit/test_dissatisfaction_languages.py
     both = set(POSITIVE) | set(MORE_POSITIVE)
     assert both == set(NEGATIVE) | set(MORE_NEGATIVE) == set(DETECTOR.languages) == set(HANDOFF_LANGUAGES)
 

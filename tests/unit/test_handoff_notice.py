@@ -30,6 +30,7 @@ SCRIPT = {
     "ru": re.compile(r"сотрудник"),
     "ko": re.compile(r"담당자"),
     "pl": re.compile(r"konsultant"),
+    "uk": re.compile(r"співробітник"),
 }
 # What only the takeover notice says: a colleague replies here (each language's own words).
 REPLY_HERE = {
@@ -45,6 +46,7 @@ REPLY_HERE = {
     "ru": "ответит вам здесь",
     "ko": "이곳에서 답변",
     "pl": "odpowie tutaj",
+    "uk": "відповість вам тут",
 }
 CONTACT = "hello@harbourdesk.example or +34 600 000 000"
 DELIVERIES: tuple[Delivery, ...] = ("takeover", "notify", "none")

@@ -3,7 +3,9 @@ from __future__ import annotations
 import pytest
 
 from knowledge.errors import ConfigError
-from knowledge.language import LanguageIdentifier
+from knowledge.language import LanguageIdentifier, extra_languages
+from knowledge.settings import IngestSettings
+from service.core.languages import language_name
 
 
 @pytest.mark.parametrize(
@@ -32,3 +34,74 @@ def test_empty_text_falls_back_to_default(languages: LanguageIdentifier) -> None
 def test_unknown_language_code_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="xx"):
         LanguageIdentifier(["en", "xx"])
+
+
+# ---------------------------------------------------------------- languages outside the configured set
+# A new user's trial: a Ukrainian customer was answered in Russian. The detector now also knows the
+# configured languages' look-alikes (INGEST_DETECT_ALSO=neighbours) and reports them.
+
+LOOK_ALIKES = [
+    ("Чи можу я поїхати на орендованій машині в Україну?", "uk"),  # configured by default now
+    ("Добрий день!", "uk"),
+    ("Ці магу я паехаць на арандаванай машыне ў Літву?", "be"),
+    ("Můžu s půjčeným autem jet do Německa?", "cs"),
+    ("Koľko stojí prenájom auta na týždeň?", "sk"),
+    ("Quant costa llogar un cotxe per una setmana?", "ca"),
+    ("Hvornår får jeg mit depositum tilbage?", "da"),
+    ("Vad kostar det att hyra en bil i en vecka?", "sv"),
+    ("Колко струва наемът на кола за една седмица?", "bg"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LOOK_ALIKES)
+def test_a_look_alike_of_a_configured_language_is_reported_as_itself(
+    languages: LanguageIdentifier, text: str, expected: str
+) -> None:
+    assert languages.detect(text).language == expected
+
+
+def test_without_look_alikes_they_are_taken_for_configured_languages() -> None:
+    """INGEST_DETECT_ALSO=none is the old detector: what it says of Czech or Belarusian is wrong."""
+    narrow = LanguageIdentifier.from_settings(IngestSettings(detect_also="none"))
+    assert narrow.detect("Ці магу я паехаць на арандаванай машыне ў Літву?").language in {"ru", "uk"}
+    assert narrow.detect("Můžu s půjčeným autem jet do Německa?").language != "cs"
+
+
+def test_configured_languages_keep_their_confidences(languages: LanguageIdentifier) -> None:
+    """Without a confident look-alike, the values are the configured languages' alone (sum 1)."""
+    values = languages.confidences("Сколько стоит аренда автомобиля на неделю?")
+    assert max(values, key=values.__getitem__) == "ru"
+    assert set(values) <= set(IngestSettings().languages)
+    assert sum(values.values()) == pytest.approx(1.0)
+    czech = languages.confidences("Kolik stojí pronájom auta na týden?")
+    assert max(czech, key=czech.__getitem__) == "cs" and sum(czech.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("also", "expected"),
+    [
+        ("none", []),
+        ("", []),
+        ("cs, SK,pl", ["cs", "sk"]),  # a configured one is not an extra
+        ("neighbours", ["be", "bg", "sr", "cs", "sk", "sl", "hr"]),
+    ],
+)
+def test_detect_also_values(also: str, expected: list[str]) -> None:
+    assert extra_languages(["ru", "uk", "pl"], also) == expected
+
+
+def test_detect_also_all_and_unknown_codes() -> None:
+    everything = extra_languages(["en", "de"], "all")
+    assert "uk" in everything and "en" not in everything and len(everything) > 60
+    with pytest.raises(ConfigError, match="INGEST_DETECT_ALSO"):
+        extra_languages(["en", "de"], "cs,xx")
+
+
+def test_language_names_for_the_prompt() -> None:
+    assert [language_name(code) for code in ("uk", "cs", "nb", "sl", "xx")] == [
+        "Ukrainian",
+        "Czech",
+        "Norwegian (Bokmål)",
+        "Slovenian",
+        "xx",
+    ]
