@@ -137,13 +137,12 @@ def test_citations_show_the_score_they_are_ordered_by_and_their_cosine(extractiv
         scores = [c["score"] for c in citations]
         assert scores == sorted(scores, reverse=True), citations
         assert all(0.5 < c["similarity"] < 1.0 for c in citations), citations
-    # The cosines do not follow the order here: the English lexical and companion rankings lift
-    # the roaming page over one the multilingual model puts closer.
-    cosines = [
-        c["similarity"]
-        for c in ask(extractive.client, "What does roaming cost outside Europe?").meta["citations"]
-    ]
-    assert cosines != sorted(cosines, reverse=True), cosines
+    # The two are different numbers: the ranking's score is not the cosine. (Whether the cosines
+    # also follow the order depends on the question, and here on the CPU: with the English lexical
+    # and companion rankings the roaming page ranked over one the multilingual model put closer on
+    # a CPU with VNNI, not on an AVX2-only one, whose int8 kernels round differently.)
+    roaming = ask(extractive.client, "What does roaming cost outside Europe?").meta["citations"]
+    assert all(c["score"] != c["similarity"] for c in roaming), roaming
 
 
 def test_an_answer_without_a_key_quotes_only_passages_close_to_the_best(extractive: Served) -> None:
