@@ -4,15 +4,18 @@ Qdrant applies the IDF part at search time (``Modifier.IDF`` on the sparse vecto
 send term-frequency weights and nothing needs corpus statistics or a download. Documents and
 queries are tokenised with the stemmer and stop words of their language.
 
-**Codes** — order, booking and invoice numbers, SKUs: a run of ASCII letters and digits with at
-least one digit, its parts joined by ``-``, ``/``, ``.``, ``_``, ``#`` or ``:`` ("JDZ-2026-123456",
-"AB-1234", "113542617735902"), at least ``CODE_MIN_CHARS`` letters and digits long. Qdrant's
-tokenizer drops a bare number and splits the rest at punctuation, so on its own a code is lost
-("113542617735902" gives no term) or reduced to its letters ("JDZ-2026-654321" and
-"JDZ-2026-123456" both give ``jdz``, and a customer's own booking number then matched the page that
-shows an example number). Each code is therefore one more term, written whole (``code_terms``),
-in the same way in every language (no stemmer, no stop words) so that it matches across
-languages; a question's codes are matched only whole: their fragments leave its word vector.
+**Codes** — booking and invoice numbers, SKUs, model numbers: a run of ASCII letters and digits
+with at least one of each, its parts joined by ``-``, ``/``, ``.``, ``_``, ``#`` or ``:``
+("JDZ-2026-123456", "NW-KTL-110", "AB1234"), at least ``CODE_MIN_CHARS`` letters and digits long.
+Qdrant's tokenizer splits such a code at punctuation and drops its bare numbers, so
+"JDZ-2026-654321" and "JDZ-2026-123456" were both ``jdz``, and a customer's own booking number
+matched the page that shows an example number of the same form. Each code is therefore one more
+term, written whole (``code_terms``), in the same way in every language (no stemmer, no stop
+words) so that it matches across languages; a question's codes are matched only whole: their
+fragments leave its word vector. A number alone ("113542617735902", "2026", "14.99") stays no term,
+as before: a document's sample order numbers must not pull in every question that quotes the
+customer's own (on Bitext, whose answers reuse its questions' order numbers, matching them cost 4
+points of hybrid hit@1).
 
 ``terms`` is the same normalisation as a set, for code that matches words without searching (the
 extractive answer's choice of sentence, ``service.answers.extractive``): "bikes" finds "bike",
@@ -55,7 +58,7 @@ _LANGUAGES = {
 SPARSE_FINGERPRINT = "bm25-qdrant-edge-multilingual-v2"  # v2: codes are whole terms
 # A code: ASCII letters and digits, parts joined by - / . _ # : (see the module docstring).
 _CODE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]+(?:[-/._#:][0-9A-Za-z]+)*")
-CODE_MIN_CHARS = 4  # "AB12", "2026" and "14.99" are codes; "30" (days) or "9:00" are not
+CODE_MIN_CHARS = 4  # "AB12" is a code; "A1", "30" (days), "2026" or "14.99" are not
 CODE_PREFIX = "code"  # a code's term is a word of its own, never one of the text's words
 
 _NUMBER = re.compile(r"[^\W_]*\d[^\W_]*")  # a word with a digit, cut at punctuation (``terms``)
@@ -130,7 +133,11 @@ class SparseEncoder:
 
 
 def _is_code(alnum: str) -> bool:
-    return len(alnum) >= CODE_MIN_CHARS and any(ch.isdigit() for ch in alnum)
+    return (
+        len(alnum) >= CODE_MIN_CHARS
+        and any(ch.isdigit() for ch in alnum)
+        and any(ch.isalpha() for ch in alnum)
+    )
 
 
 def code_terms(text: str) -> list[str]:

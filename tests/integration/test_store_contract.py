@@ -272,16 +272,16 @@ def test_lexical_ranking_stays_in_the_question_language_but_codes_cross_language
 CODES = {
     "contact.md": ("pl", ["Reklamacje wysyłaj e-mailem; w temacie podaj kod, np. JDZ-2026-123456."]),
     "drivers.md": ("pl", ["Dodatkowy kierowca: dopisanie drugiego kierowcy kosztuje 20 zł za dobę."]),
-    "orders.md": ("en", ["Order 113542617735902 went to the old address; the customer gets a new parcel."]),
+    "orders.md": ("en", ["Order NW-113542617735902 went to the old address; the customer gets a new one."]),
 }
 
 
 def test_codes_match_whole_in_any_language(
     store: VectorStore, embedder: Embedder, sparse: SparseEncoder
 ) -> None:
-    """A code (booking, order number, SKU) matches the same code, whole: a customer's own booking
-    number never finds the page that shows an example number of the same form (both were ``jdz``
-    to the tokenizer), and a bare order number, which the tokenizer drops, finds its page."""
+    """A code (booking number, SKU) matches the same code, whole: a customer's own booking number
+    never finds the page that shows an example number of the same form (both were ``jdz`` to the
+    tokenizer), and a code finds its page in any language."""
     coll = store.create_collection(embedder.dim)
     points = []
     for doc_id, (lang, [text]) in CODES.items():
@@ -297,9 +297,9 @@ def test_codes_match_whole_in_any_language(
 
     assert _search(store, embedder, sparse, "JDZ-2026-654321", lang="pl", mode="sparse") == []
     assert _search(store, embedder, sparse, "jdz-2026-123456?", lang="pl", mode="sparse") == ["contact.md"]
-    assert _search(store, embedder, sparse, "113542617735902", lang="en", mode="sparse") == ["orders.md"]
+    assert _search(store, embedder, sparse, "nw-113542617735902", lang="en", mode="sparse") == ["orders.md"]
     # the code is the same term in any language's tokenizer
-    german = "Wo ist 113542617735902?"
+    german = "Wo ist NW-113542617735902?"
     assert _search(store, embedder, sparse, german, lang="de", mode="sparse") == ["orders.md"]
     question = "Mam rezerwację JDZ-2026-654321. Czy mogę dopisać drugiego kierowcę?"
     assert _search(store, embedder, sparse, question, lang="pl", mode="sparse") == ["drivers.md"]
