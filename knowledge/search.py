@@ -28,7 +28,7 @@ from knowledge.embedder import Embedder, load_embedder
 from knowledge.language import LanguageIdentifier, base_language
 from knowledge.schema import KbMeta, SearchFilters, SearchHit, SearchMode
 from knowledge.settings import Settings
-from knowledge.sparse import SparseEncoder
+from knowledge.sparse import SPARSE_FINGERPRINT, SparseEncoder
 from knowledge.store import SearchRequest, VectorStore, open_store
 from knowledge.store.base import Collection
 
@@ -127,15 +127,16 @@ class KnowledgeBase:
 
     def stale_vectors(self) -> str | None:
         """How the index's vectors were made differently from this process's question vectors
-        (another export of the model, another precision…), or None. The next ``faqstream ingest``
-        re-embeds such an index (the fingerprint is part of every document's hash); until then
-        questions meet vectors of another recipe."""
+        (another export of the model, another precision, the lexical vectors' recipe…), or None.
+        The next ``faqstream ingest`` re-embeds such an index (the fingerprint is part of every
+        document's hash); until then questions meet vectors of another recipe."""
         if self.store.active() is None:
             return None
         built = self.meta().fingerprint
+        made = {**self.embedder.fingerprint(), "sparse": SPARSE_FINGERPRINT}
         changed = [
             f"{name} {built[name]!r} → {value!r}" if name in built else f"{name} (not recorded) → {value!r}"
-            for name, value in self.embedder.fingerprint().items()
+            for name, value in made.items()
             if built.get(name) != value
         ]
         if not built or not changed:

@@ -2,8 +2,20 @@
 
 Qdrant applies the IDF part at search time (``Modifier.IDF`` on the sparse vector), so we only
 send term-frequency weights and nothing needs corpus statistics or a download. Documents and
-queries are tokenised with the stemmer and stop words of their language; codes such as order
-numbers and SKUs survive tokenisation unchanged, which is why this vector exists.
+queries are tokenised with the stemmer and stop words of their language.
+
+**Codes** — booking and invoice numbers, SKUs, model numbers: a run of ASCII letters and digits
+with at least one of each, its parts joined by ``-``, ``/``, ``.``, ``_``, ``#`` or ``:``
+("JDZ-2026-123456", "NW-KTL-110", "AB1234"), at least ``CODE_MIN_CHARS`` letters and digits long.
+Qdrant's tokenizer splits such a code at punctuation and drops its bare numbers, so
+"JDZ-2026-654321" and "JDZ-2026-123456" were both ``jdz``, and a customer's own booking number
+matched the page that shows an example number of the same form. Each code is therefore one more
+term, written whole (``code_terms``), in the same way in every language (no stemmer, no stop
+words) so that it matches across languages; a question's codes are matched only whole: their
+fragments leave its word vector. A number alone ("113542617735902", "2026", "14.99") stays no term,
+as before: a document's sample order numbers must not pull in every question that quotes the
+customer's own (on Bitext, whose answers reuse its questions' order numbers, matching them cost 4
+points of hybrid hit@1).
 
 ``terms`` is the same normalisation as a set, for code that matches words without searching (the
 extractive answer's choice of sentence, ``service.answers.extractive``): "bikes" finds "bike",
@@ -43,11 +55,11 @@ _LANGUAGES = {
     "ja": "japanese",
 }
 
-SPARSE_FINGERPRINT = "bm25-qdrant-edge-multilingual-v1"
-# A token with a digit: order numbers, SKUs, invoice numbers, amounts, dates — the same in any language.
-_IDENTIFIER = re.compile(
-    r"[^\s,;:!?()\[\]{}\"'“”«»。，；：！？（）]*\d[^\s,;:!?()\[\]{}\"'“”«»。，；：！？（）]*"
-)
+SPARSE_FINGERPRINT = "bm25-qdrant-edge-multilingual-v2"  # v2: codes are whole terms
+# A code: ASCII letters and digits, parts joined by - / . _ # : (see the module docstring).
+_CODE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]+(?:[-/._#:][0-9A-Za-z]+)*")
+CODE_MIN_CHARS = 4  # "AB12" is a code; "A1", "30" (days), "2026" or "14.99" are not
+CODE_PREFIX = "code"  # a code's term is a word of its own, never one of the text's words
 
 _NUMBER = re.compile(r"[^\W_]*\d[^\W_]*")  # a word with a digit, cut at punctuation (``terms``)
 
@@ -86,18 +98,30 @@ class SparseEncoder:
         return model
 
     def document(self, text: str, language: str | None) -> SparseVec:
-        vec = self._model(language).embed_document(text)
-        return SparseVec(list(vec.indices), list(vec.values))
+        """The passage's words in its language's tokenizer, and its codes whole (``code_terms``)."""
+        words = self._model(language).embed_document(text)
+        codes = code_terms(text)
+        if not codes:
+            return SparseVec(list(words.indices), list(words.values))
+        whole = self._model(None).embed_document(" ".join(codes))
+        return _merged(words, whole)
 
     def identifiers(self, text: str, language: str | None) -> SparseVec | None:
-        """The query vector of ``text``'s tokens that contain a digit, or None when it has none."""
-        found = [token.strip(".-/#") for token in _IDENTIFIER.findall(text)]
-        found = [token for token in found if token]
-        return self.query(" ".join(found), language) if found else None
+        """The query vector of ``text``'s codes, whole, or None when it has none (``language``
+        does not change it: codes match in any language)."""
+        codes = code_terms(text)
+        if not codes:
+            return None
+        vec = self._model(None).embed_query(" ".join(codes))
+        return SparseVec(list(vec.indices), list(vec.values))
 
     def query(self, text: str, language: str | None) -> SparseVec:
-        vec = self._model(language).embed_query(text)
-        return SparseVec(list(vec.indices), list(vec.values))
+        """The question's words without its codes' fragments, and its codes whole."""
+        words = self._model(language).embed_query(_CODE.sub(_blank_code, text))
+        codes = code_terms(text)
+        if not codes:
+            return SparseVec(list(words.indices), list(words.values))
+        return _merged(words, self._model(None).embed_query(" ".join(codes)))
 
     def terms(self, text: str, language: str | None) -> frozenset[int | str]:
         """The terms the lexical search matches ``text`` by, in ``language``'s tokenizer: its words
@@ -106,6 +130,39 @@ class SparseEncoder:
         tokenizer drops a bare number ("30 days"), and the amount is often what a customer asked."""
         words: set[int | str] = set(self._model(language).embed_query(text).indices)
         return frozenset(words | set(_NUMBER.findall(text.casefold())))
+
+
+def _is_code(alnum: str) -> bool:
+    return (
+        len(alnum) >= CODE_MIN_CHARS
+        and any(ch.isdigit() for ch in alnum)
+        and any(ch.isalpha() for ch in alnum)
+    )
+
+
+def code_terms(text: str) -> list[str]:
+    """The codes in ``text`` as the words the index holds them by: "JDZ-2026-123456" is
+    ``codejdz2026123456`` (lower case, separators dropped, ``CODE_PREFIX`` in front)."""
+    terms = []
+    for match in _CODE.finditer(text):
+        alnum = "".join(ch for ch in match.group().lower() if ch.isalnum())
+        if _is_code(alnum):
+            terms.append(CODE_PREFIX + alnum)
+    return terms
+
+
+def _blank_code(match: re.Match[str]) -> str:
+    """A code becomes a space in the text whose words are looked up (the rest stays as written)."""
+    alnum = "".join(ch for ch in match.group() if ch.isalnum())
+    return " " if _is_code(alnum) else match.group()
+
+
+def _merged(a: qe.SparseVector, b: qe.SparseVector) -> SparseVec:
+    weights: dict[int, float] = {}
+    for vec in (a, b):
+        for index, value in zip(vec.indices, vec.values, strict=True):
+            weights[index] = weights.get(index, 0.0) + value
+    return SparseVec(list(weights), list(weights.values()))
 
 
 @functools.cache

@@ -267,3 +267,39 @@ def test_lexical_ranking_stays_in_the_question_language_but_codes_cross_language
     assert ids(lexical_language="en", identifiers=SparseVec([9], [1.0])) == ["c", "a", "b"]
     # A language filter that excludes the question's language leaves the words out entirely.
     assert ids(lexical_language="en", filters=SearchFilters(language=["es", "zh"])) == ["c", "b"]
+
+
+CODES = {
+    "contact.md": ("pl", ["Reklamacje wysyłaj e-mailem; w temacie podaj kod, np. JDZ-2026-123456."]),
+    "drivers.md": ("pl", ["Dodatkowy kierowca: dopisanie drugiego kierowcy kosztuje 20 zł za dobę."]),
+    "orders.md": ("en", ["Order NW-113542617735902 went to the old address; the customer gets a new one."]),
+}
+
+
+def test_codes_match_whole_in_any_language(
+    store: VectorStore, embedder: Embedder, sparse: SparseEncoder
+) -> None:
+    """A code (booking number, SKU) matches the same code, whole: a customer's own booking number
+    never finds the page that shows an example number of the same form (both were ``jdz`` to the
+    tokenizer), and a code finds its page in any language."""
+    coll = store.create_collection(embedder.dim)
+    points = []
+    for doc_id, (lang, [text]) in CODES.items():
+        payload = ChunkPayload(
+            doc_id=doc_id, chunk_index=0, chunk_count=1, doc_hash="h", text=text, title=doc_id,
+            source=doc_id, language=lang, tags=[],
+        )  # fmt: skip
+        vector = embedder.embed_documents([text])[0].tolist()
+        points.append(ChunkPoint(point_id(doc_id, 0), vector, sparse.document(text, lang), payload))
+    coll.upsert(points)
+    coll.finish()
+    store.activate(coll)
+
+    assert _search(store, embedder, sparse, "JDZ-2026-654321", lang="pl", mode="sparse") == []
+    assert _search(store, embedder, sparse, "jdz-2026-123456?", lang="pl", mode="sparse") == ["contact.md"]
+    assert _search(store, embedder, sparse, "nw-113542617735902", lang="en", mode="sparse") == ["orders.md"]
+    # the code is the same term in any language's tokenizer
+    german = "Wo ist NW-113542617735902?"
+    assert _search(store, embedder, sparse, german, lang="de", mode="sparse") == ["orders.md"]
+    question = "Mam rezerwację JDZ-2026-654321. Czy mogę dopisać drugiego kierowcę?"
+    assert _search(store, embedder, sparse, question, lang="pl", mode="sparse") == ["drivers.md"]

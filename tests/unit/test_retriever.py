@@ -178,3 +178,14 @@ def test_an_index_of_another_export_recipe_is_reported(tmp_path: Path) -> None:
         base.store.write_meta(replace(meta, fingerprint={**meta.fingerprint, "int8_recipe": 1}))
         stale = base.stale_vectors()
         assert stale is not None and "int8_recipe 1 → 2" in stale and "faqstream ingest" in stale
+
+
+def test_an_index_of_the_previous_lexical_recipe_is_reported(tmp_path: Path) -> None:
+    """Before codes were whole terms (``knowledge.sparse``, v2) an order number was no term: the
+    service says the next ingest rebuilds such an index."""
+    with corpus_kb(make_settings(tmp_path), tmp_path) as base:
+        meta = base.meta()
+        old = {**meta.fingerprint, "sparse": "bm25-qdrant-edge-multilingual-v1"}
+        base.store.write_meta(replace(meta, fingerprint=old))
+        stale = base.stale_vectors()
+        assert stale is not None and "sparse 'bm25-qdrant-edge-multilingual-v1' → " in stale
