@@ -73,6 +73,14 @@ def test_ingest_json_report_search_status_and_rerun(tmp_path: Path, child_env: d
     found = run(child_env, "search", "NW-KTL-110", "--json", "-k", "2")
     assert found.returncode == 0
     assert json.loads(found.stdout)[0]["doc_id"] == "kettle.txt"
+    # Each passage's lead over the cut-off the service applies, and what the service would do.
+    answered = run(child_env, "search", "How long do I have to return an item?", "-k", "2")
+    assert "relevance +" in answered.stdout and "sd: over the cut-off" in answered.stdout
+    assert "question language en: " in answered.stdout and "hands this question" not in answered.stdout
+    off_topic = run(child_env, "search", "Who won the football world cup in 2022?", "-k", "2", "--json")
+    assert all(hit["relevance"] < 0 for hit in json.loads(off_topic.stdout)), off_topic.stdout
+    off_topic = run(child_env, "search", "Who won the football world cup in 2022?", "-k", "2")
+    assert "0 of 2 passages over the cut-off — the service hands this question" in off_topic.stdout
 
     status = run(child_env, "status")
     assert f"version:    {report['kb_version']}" in status.stdout and "documents:  7" in status.stdout

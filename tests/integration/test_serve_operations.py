@@ -73,6 +73,7 @@ def test_a_newcomer_runs_the_service_and_works_through_it(tmp_path: Path, child_
         assert found.returncode == 0, found.stderr
         hits = json.loads(found.stdout)
         assert len(hits) == 2 and hits[0]["doc_id"] == "kettle.txt" and hits[0]["dense_score"] > 0
+        assert all(isinstance(hit["relevance"], float) for hit in hits), hits  # judged by the service
         text = run(env, "search", "NW-KTL-110", "-k", "1", "--server", served.base)
         assert text.returncode == 0 and text.stdout.startswith("1. [en] Kettle safety notice — kettle.txt")
 
