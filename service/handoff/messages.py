@@ -364,6 +364,7 @@ _UNNOTIFIED = {
     "ru": "Прошу прощения, мне всё же не удалось передать ваше сообщение в нашу службу поддержки.",
     "ko": "죄송합니다. 고객님의 메시지를 고객지원팀에 전달하지 못했습니다.",
     "pl": "Przepraszam, jednak nie udało mi się przekazać wiadomości do naszego działu obsługi klienta.",
+    "uk": "Перепрошую, мені все ж не вдалося передати ваше повідомлення до нашої служби підтримки.",
 }
 
 HANDOFF_LANGUAGES = tuple(_TAKEOVER)
