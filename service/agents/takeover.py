@@ -17,11 +17,11 @@ session store with the turns) and writes what agents and customers say while a p
   the assistant has is a 409 (``ConversationWithBotError``): take it over first (``take_over``).
 * ``lapse`` — a takeover whose handoff reached no one, or that no agent answered in time
   (``service.agents.lapse`` watches for both), goes back to the assistant with a notice to the
-  customer (``service.handoff.messages.lapsed_message``). ``for_customer`` reads a conversation on
+  customer (``service.handoff.late_notices.lapsed_message``). ``for_customer`` reads a conversation on
   the customer's behalf and lapses it first when its reply deadline has passed.
 * ``unnotified`` — a ``notify`` handoff (the assistant kept answering, the customer was told the team
   knows) whose ``handoff`` event reached no one: the customer is told it could not be passed on
-  (``service.handoff.messages.unnotified_message``), a notice stored and sent like a lapse's.
+  (``service.handoff.late_notices.unnotified_message``), a notice stored and sent like a lapse's.
 * ``take_over`` / ``hand_back`` — an agent takes a conversation without a handoff, or returns it
   to the assistant (``handback`` webhook event). Each change is recorded (``StateRecord``) and
   published (``state`` event). Both are idempotent: the state asked for is the answer. The store
@@ -59,7 +59,7 @@ from service.core.identifiers import Pseudonyms
 from service.core.metrics import Metrics
 from service.core.types import Client
 from service.handoff.delivery import delivery_of
-from service.handoff.messages import lapsed_message, unnotified_message
+from service.handoff.late_notices import lapsed_message, unnotified_message
 from service.handoff.signals import Delivery, Handoff, LapseCause
 from service.notify.webhooks import Outcome, Undelivered, WebhookSender
 from service.privacy.redaction import Redaction

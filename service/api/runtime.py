@@ -28,7 +28,7 @@ from service.api.auth_failures import AuthFailures
 from service.api.settings import AppSettings
 from service.api.storage import Storage, open_storage
 from service.caching import AnswerCache, CacheSettings, build_answer_cache
-from service.conversations.store import SessionStore, session_store
+from service.conversations.redis_sessions import SessionStore, session_store
 from service.conversations.summarizer import Summarizer
 from service.core.identifiers import Pseudonyms
 from service.core.metrics import Metrics

@@ -5,16 +5,12 @@ or the assistant cannot pass it on and the customer may contact support directly
 ``HANDOFF_CONTACT`` when it is set. Every language of the default ``INGEST_LANGUAGES`` (en, zh, es, fr,
 de, ja, pt, it, nl, ru, ko, pl, uk); English for others (docs/handoff-and-languages.md).
 
-``lapsed_message``: what the customer reads when a takeover lapses (``service.agents.lapse``) — the
-``handoff`` event reached no one (``undelivered``) or no colleague replied in time (``unanswered``):
-the assistant has the conversation again, and how to reach a person (``HANDOFF_CONTACT``).
-``unnotified_message``: what the customer reads when a ``notify`` handoff reached no one — it could
-not be passed on after all, and how to reach a person.
+What the customer reads when a handoff later did not go as told: ``service.handoff.late_notices``.
 """
 
 from __future__ import annotations
 
-from service.handoff.signals import Delivery, HandoffReason, LapseCause
+from service.handoff.signals import Delivery, HandoffReason
 
 _OPENING: dict[str, dict[str, str]] = {
     "customer_request": {
@@ -260,58 +256,7 @@ _REQUEST_UNROUTED = {
     "uk": "Перепрошую.",
 }
 
-# A takeover lapsed: why no colleague replies, that the assistant answers again, how to reach a person.
-_LAPSED: dict[str, dict[str, str]] = {
-    "undelivered": {
-        "en": "I'm sorry, I couldn't reach a colleague from our support team.",
-        "zh": "很抱歉，我没能联系上我们的客服同事。",
-        "es": "Lo siento, no he podido contactar con ningún compañero de nuestro equipo de atención al "
-        "cliente.",
-        "fr": "Je suis désolé, je n'ai pas pu joindre de collègue de notre service client.",
-        "de": "Das tut mir leid, ich konnte niemanden aus unserem Kundenservice erreichen.",
-        "ja": "申し訳ありません。サポート担当者に連絡がつきませんでした。",
-        "pt": "Lamento, não consegui contactar nenhum colega da nossa equipa de apoio.",
-        "it": "Mi dispiace, non sono riuscito a contattare nessun collega del nostro servizio clienti.",
-        "nl": "Het spijt me, ik kon geen collega van onze klantenservice bereiken.",
-        "ru": "Прошу прощения, мне не удалось связаться с сотрудником нашей службы поддержки.",
-        "ko": "죄송합니다. 고객지원팀 담당자와 연결하지 못했습니다.",
-        "pl": "Przepraszam, nie udało mi się skontaktować z nikim z naszego zespołu obsługi klienta.",
-        "uk": "Перепрошую, мені не вдалося зв’язатися зі співробітником нашої служби підтримки.",
-    },
-    "unanswered": {
-        "en": "I'm sorry, no colleague from our support team has been able to reply yet.",
-        "zh": "很抱歉，我们的客服同事暂时还未能回复您。",
-        "es": "Lo siento, ningún compañero de nuestro equipo de atención al cliente ha podido responderle "
-        "todavía.",
-        "fr": "Je suis désolé, aucun collègue de notre service client n'a encore pu vous répondre.",
-        "de": "Das tut mir leid, bisher konnte Ihnen niemand aus unserem Kundenservice antworten.",
-        "ja": "申し訳ありません。まだサポート担当者から返信できておりません。",
-        "pt": "Lamento, ainda nenhum colega da nossa equipa de apoio conseguiu responder-lhe.",
-        "it": "Mi dispiace, nessun collega del nostro servizio clienti è ancora riuscito a risponderle.",
-        "nl": "Het spijt me, er heeft nog geen collega van onze klantenservice kunnen antwoorden.",
-        "ru": "Прошу прощения, пока ни один сотрудник нашей службы поддержки не смог вам ответить.",
-        "ko": "죄송합니다. 아직 고객지원팀 담당자가 답변을 드리지 못했습니다.",
-        "pl": "Przepraszam, nikt z naszego zespołu obsługi klienta nie zdołał jeszcze odpowiedzieć.",
-        "uk": "Перепрошую, поки що жоден співробітник нашої служби підтримки не зміг вам відповісти.",
-    },
-}
-
-_BACK = {
-    "en": "I'll answer your questions here again.",
-    "zh": "我会继续在这里回答您的问题。",
-    "es": "Vuelvo a responder a sus preguntas aquí.",
-    "fr": "Je réponds à nouveau à vos questions ici.",
-    "de": "Ich beantworte Ihre Fragen hier wieder selbst.",
-    "ja": "引き続き、こちらで私がご質問にお答えします。",
-    "pt": "Volto a responder às suas perguntas aqui.",
-    "it": "Torno a rispondere io alle sue domande qui.",
-    "nl": "Ik beantwoord uw vragen hier weer zelf.",
-    "ru": "Я снова буду отвечать на ваши вопросы здесь.",
-    "ko": "이제 다시 제가 여기에서 질문에 답변해 드리겠습니다.",
-    "pl": "Znowu będę odpowiadać tutaj na pytania.",
-    "uk": "Я знову відповідатиму на ваші запитання тут.",
-}
-
+# How to reach a person, after a notice that says none replies here (``late_notices``).
 _PERSON_CONTACT = {
     "en": "To speak to a person, please contact our support team directly: {contact}",
     "zh": "如需人工服务，请直接联系我们的客服团队：{contact}",
@@ -350,50 +295,22 @@ _PERSON = {
     "uk": "Щоб поговорити з людиною, зверніться, будь ласка, безпосередньо до нашої служби підтримки.",
 }
 
-# A ``notify`` handoff reached no one: the customer was told the team knows, and it does not.
-_UNNOTIFIED = {
-    "en": "I'm sorry, I couldn't pass your message on to our support team after all.",
-    "zh": "很抱歉，您的消息最终未能转达给我们的客服团队。",
-    "es": "Lo siento, al final no he podido trasladar su mensaje a nuestro equipo de atención al cliente.",
-    "fr": "Je suis désolé, je n'ai finalement pas pu transmettre votre message à notre service client.",
-    "de": "Das tut mir leid, ich konnte Ihr Anliegen doch nicht an unser Kundenservice-Team weitergeben.",
-    "ja": "申し訳ありません。お客様のメッセージをサポートチームにお伝えすることができませんでした。",
-    "pt": "Lamento, afinal não consegui passar a sua mensagem à nossa equipa de apoio.",
-    "it": "Mi dispiace, alla fine non sono riuscito a inoltrare il suo messaggio al nostro servizio clienti.",
-    "nl": "Het spijt me, ik heb uw bericht toch niet aan onze klantenservice kunnen doorgeven.",
-    "ru": "Прошу прощения, мне всё же не удалось передать ваше сообщение в нашу службу поддержки.",
-    "ko": "죄송합니다. 고객님의 메시지를 고객지원팀에 전달하지 못했습니다.",
-    "pl": "Przepraszam, jednak nie udało mi się przekazać wiadomości do naszego działu obsługi klienta.",
-    "uk": "Перепрошую, мені все ж не вдалося передати ваше повідомлення до нашої служби підтримки.",
-}
-
 HANDOFF_LANGUAGES = tuple(_TAKEOVER)
 
 
-def _language(language: str) -> str:
+def message_language(language: str) -> str:
+    """``language`` if its texts exist here, else English."""
     lang = (language or "en").lower()[:2]
     return lang if lang in _TAKEOVER else "en"
 
 
-def _joined(lang: str, parts: list[str]) -> str:
+def joined(lang: str, parts: list[str]) -> str:
+    """Sentences of one notice, spaced as ``lang`` writes (no space in Chinese and Japanese)."""
     return ("" if lang in ("zh", "ja") else " ").join(parts)
 
 
-def lapsed_message(language: str, cause: LapseCause, *, contact: str | None = None) -> str:
-    """The notice of a lapsed takeover (``cause``) in the customer's language, with ``contact``
-    (``HANDOFF_CONTACT``, shown as is) when it is set."""
-    lang = _language(language)
-    return _joined(lang, [_LAPSED[cause][lang], _BACK[lang], _person(lang, contact)])
-
-
-def unnotified_message(language: str, *, contact: str | None = None) -> str:
-    """The notice of a ``notify`` handoff that reached no one, in the customer's language, with
-    ``contact`` (``HANDOFF_CONTACT``, shown as is) when it is set. The assistant kept answering."""
-    lang = _language(language)
-    return _joined(lang, [_UNNOTIFIED[lang], _person(lang, contact)])
-
-
-def _person(lang: str, contact: str | None) -> str:
+def person_line(lang: str, contact: str | None) -> str:
+    """How to reach a person: ``contact`` (``HANDOFF_CONTACT``, as is) when set, else support."""
     return _PERSON_CONTACT[lang].format(contact=contact) if contact else _PERSON[lang]
 
 
@@ -403,7 +320,7 @@ def handoff_message(
     """The customer-facing notice in their language (English for others) for a handoff with
     ``reason`` that goes where ``delivery`` says; ``contact`` (the company's, ``HANDOFF_CONTACT``)
     is shown as is."""
-    lang = _language(language)
+    lang = message_language(language)
     opening = _OPENING[reason][lang]
     if delivery == "takeover":
         parts = [opening, _TAKEOVER[lang]]
@@ -416,4 +333,4 @@ def handoff_message(
             opening = _REQUEST_UNROUTED[lang]
         rest = _UNROUTED_CONTACT[lang].format(contact=contact) if contact else _UNROUTED[lang]
         parts = [opening, rest]
-    return _joined(lang, parts)
+    return joined(lang, parts)

@@ -35,11 +35,11 @@ from service.conversations.history import (
     retrieval_query,
     turn_tokens,
 )
+from service.conversations.redis_sessions import RedisSessionStore
 from service.conversations.store import (
     Conversation,
     ConversationSettings,
     InProcessSessionStore,
-    RedisSessionStore,
     SessionStore,
     Turn,
 )
@@ -560,21 +560,14 @@ def _about_cancelling(h: SearchHit) -> bool:
     return h.payload.doc_id == "en/order-changes-cancellation.md" or "cancellation" in h.payload.tags
 
 
-def _about_return_labels(h: SearchHit) -> bool:
-    return (
-        "return-label" in h.payload.tags
-        or "etiqueta" in h.payload.tags
-        or "Return label" in h.payload.section
-        or "Coste de la etiqueta" in h.payload.section
-    )
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("earlier", "follow_up", "relevant", "language"),
     [
         ("Can I cancel my order?", "how long does it take?", _about_cancelling, "en"),
-        ("How much is the return label?", "and in the UK?", _about_return_labels, "en"),
+        # No "and in the UK?" after "How much is the return label?": the UK has a section of its own
+        # ("Returns from the UK, US and China"), which the bare follow-up finds by its word on some
+        # CPUs (an AVX2-only one), so the case does not always show what the context adds.
         # No Spanish case: every country a Spanish follow-up could name ("¿y a China?") is a row of
         # the Spanish label-cost table, which the multilingual model and the Spanish lexical ranking
         # then find without the context, so such a case cannot show what the context adds.

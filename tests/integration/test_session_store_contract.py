@@ -19,12 +19,12 @@ import redis.asyncio as aioredis
 from hypothesis import given
 from hypothesis import strategies as st
 
+from service.conversations.redis_sessions import RedisSessionStore
 from service.conversations.store import (
     STATES,
     ConversationSettings,
     ConversationState,
     InProcessSessionStore,
-    RedisSessionStore,
     SessionStore,
     Turn,
 )

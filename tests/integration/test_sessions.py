@@ -16,13 +16,12 @@ import redis.asyncio as aioredis
 from pydantic import SecretStr
 from redis.crc import key_slot
 
+from service.conversations.redis_sessions import RedisSessionStore, session_store
 from service.conversations.store import (
     ConversationSettings,
     InProcessSessionStore,
-    RedisSessionStore,
     SessionStoreError,
     Turn,
-    session_store,
 )
 from service.settings.redis import RedisSettings, RedisUnavailableError, redis_client
 
@@ -204,7 +203,8 @@ async def test_session_store_factory_picks_the_backend(redis: aioredis.Redis, pr
 CHILD = r"""
 import asyncio, json, sys
 import redis.asyncio as aioredis
-from service.conversations.store import ConversationSettings, RedisSessionStore, Turn
+from service.conversations.redis_sessions import RedisSessionStore
+from service.conversations.store import ConversationSettings, Turn
 
 async def main(url, prefix, action, conv_id, name, count):
     client = aioredis.from_url(url)

@@ -33,7 +33,8 @@ from service.agents.settings import AgentSettings
 from service.api.agents import takeover_of
 from service.api.openai_wire import without_tag
 from service.conversations.store import Conversation, conversation_key
-from service.handoff.messages import handoff_message, lapsed_message, unnotified_message
+from service.handoff.late_notices import lapsed_message, unnotified_message
+from service.handoff.messages import handoff_message
 from service.handoff.settings import HandoffSettings
 from service.notify.webhooks import Outcome, WebhookSender, WebhookSettings
 from service.quotas.settings import LimitSettings

@@ -35,7 +35,8 @@ from playwright.sync_api import Browser, Dialog, Page, Response, ViewportSize, e
 
 from fakes import FakeAnthropic
 from service.agents.notice import passed_on
-from service.handoff.messages import handoff_message, unnotified_message
+from service.handoff.late_notices import unnotified_message
+from service.handoff.messages import handoff_message
 from service.handoff.settings import HandoffSettings
 from service.notify.webhooks import WebhookSettings
 from service.records.store import COMMENT_MAX_CHARS

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from service.agents.settings import AgentSettings
 from service.handoff.delivery import DEFAULT_TAKEOVER_REASONS, HandoffRoutes
-from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message, lapsed_message
+from service.handoff.late_notices import lapsed_message
+from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message
 from service.handoff.policy import HandoffPolicy, decide
 from service.handoff.settings import CONTACT_MAX_CHARS, HandoffSettings
 from service.handoff.signals import REASON_ORDER, Delivery, HandoffSignals

@@ -17,7 +17,8 @@ from service.agents.notice import passed_on
 from service.answers.extractive import INTRO
 from service.core.languages import LANGUAGE_NAMES
 from service.handoff.dissatisfaction import DissatisfactionDetector
-from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message, lapsed_message, unnotified_message
+from service.handoff.late_notices import lapsed_message, unnotified_message
+from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message
 from service.handoff.signals import REASON_ORDER, Delivery
 from service.routing.catalog import BUNDLED_INTENTS, IntentCatalog
 from service.smalltalk import LEXICON, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match
@@ -101,7 +102,7 @@ def _contact_keywords(language: str) -> bool:
 
 
 TABLES: dict[str, Callable[[str], bool]] = {
-    "handoff, lapsed and unnotified notices (service/handoff/messages.py)": _handoff_notices,
+    "handoff, lapsed and unnotified notices (service/handoff/messages.py, late_notices.py)": _handoff_notices,
     "passed-on notice (service/agents/notice.py)": lambda lang: (
         lang == "en" or passed_on(lang) != passed_on("en")
     ),

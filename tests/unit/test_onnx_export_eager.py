@@ -67,7 +67,8 @@ def test_the_packaged_minilm_is_traced_with_eager_attention(tmp_path: Path) -> N
     assert found["Softmax"] == 6  # one per layer, as eager attention computes it
     assert found["IsNaN"] == 0  # the SDPA trace's guard on the attention weights
     assert found["MatMulInteger"] > 0
-    assert int8_vs_fp32(tmp_path, PACKAGED_MINILM) > 0.99
+    # 0.991+ on CPUs with VNNI; 0.989 on an AVX2-only one, whose int8 kernel rounds differently
+    assert int8_vs_fp32(tmp_path, PACKAGED_MINILM) > 0.985
 
 
 def test_the_fp32_export_matches_sentence_transformers(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from service.conversations.store import (
     conversation_key,
 )
 from service.core.types import Client
-from service.handoff.messages import lapsed_message
+from service.handoff.late_notices import lapsed_message
 from service.handoff.signals import REASON_ORDER, Handoff, HandoffReason
 from service.notify.webhooks import WebhookSender, WebhookSettings
 from service.records.records import MessageRecord, Record, StateRecord
