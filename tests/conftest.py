@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -33,6 +34,23 @@ MODEL_CACHE = REPO / "var" / "test-models"
 
 def embedding_settings(**overrides: object) -> EmbeddingSettings:
     return EmbeddingSettings(cache_dir=MODEL_CACHE, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_scratch_removed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Remove the folders a test module's fixtures made with ``tmp_path_factory`` once the module
+    is done, unless one of its tests failed. Each embedded Qdrant collection preallocates ~230 MB
+    (write-ahead log and mmap pages), so a whole run kept ~100 of them otherwise; the function-
+    scoped ``tmp_path`` of passing tests goes at once (``tmp_path_retention_policy``)."""
+    base = tmp_path_factory.getbasetemp()
+    before = set(base.iterdir())
+    failures = request.session.testsfailed
+    yield
+    if request.session.testsfailed == failures:
+        for path in set(base.iterdir()) - before:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
