@@ -101,3 +101,10 @@ def test_phone_regions_in_lower_case_read_the_allowed_numbers(monkeypatch: pytes
     reply = "Pomoc drogowa: 12 300 40 50, biuro: tel. 22 555 01 23."
     assert redaction.text(reply) == reply
     assert redaction.text("mój numer 601 234 567") == "mój numer [phone]"
+
+
+def test_a_ukrainian_pages_national_number_is_ukraines_only() -> None:
+    """Ukrainian is a default language: with UA among the phone regions, a Ukrainian page's
+    "044 123 45 67" is the Kyiv number, not also a French, German, Japanese or Korean one."""
+    scan = KbContactScan(("FR", "DE", "JP", "KR", "RU", "PL", "UA"))
+    assert scan([("uk", "Гаряча лінія: 044 123 45 67")])["keys"] == ["phone:+380441234567"]
