@@ -34,7 +34,8 @@ Send `"stream": true` or `Accept: text/event-stream` for Server-Sent Events (sta
   order: `score` is the ranking's own score (non-increasing with `index`; compare within one
   answer), `similarity` the cosine the relevance cut-off is compared with (compare across answers),
   `agent_messages` (the agents' messages since the customer's previous one, as on
-  `GET /v1/conversations/{id}/messages`)
+  `GET /v1/conversations/{id}/messages`), `notices` (the assistant's notices since then, the same
+  shape — a handoff that reached no one, a takeover given back — to show before the reply)
 * `delta` — `{"text": "..."}`, in order; concatenated they are the answer
 * `done` — last: `stop_reason` (`smalltalk` for a greeting, thanks or goodbye answered without
   retrieval), `usage` {input_tokens, output_tokens, cache_read_input_tokens,

@@ -10,7 +10,8 @@ Two stores implement ``SessionStore``:
     ``RPUSH`` of all new turns: concurrent appends from any number of processes never lose or
     interleave turns, they queue in arrival order.
   - ``<prefix>conv:{<id>}:meta`` — a HASH: ``created_at``, ``updated_at``, ``language``,
-    ``summary``, ``summarized_turns``, ``first_turn``, ``state``, ``state_since``.
+    ``summary``, ``summarized_turns``, ``first_turn``, ``state``, ``state_since``, ``state_at``,
+    ``handoff_id``.
 
   ``set_summary`` (one Lua script) replaces the summary only if it covers more turns (a slow
   summariser never overwrites a newer one) and drops summarised turns beyond ``max_stored_turns``.

@@ -49,7 +49,7 @@ KB_KINDS: frozenset[str] = frozenset({"phone", "email", "iban"})  # collected fr
 LANGUAGE_REGIONS: dict[str, tuple[str, ...]] = {
     "en": ("US", "GB", "IN"), "zh": ("CN",), "es": ("ES", "MX"), "fr": ("FR",), "de": ("DE",),
     "ja": ("JP",), "pt": ("PT", "BR"), "it": ("IT",), "nl": ("NL",), "ru": ("RU",), "ko": ("KR",),
-    "pl": ("PL",),
+    "pl": ("PL",), "uk": ("UA",),
 }  # fmt: skip
 _DIGIT_RUN_RE = re.compile(r"\+?\(?\d[\d \-.\u00a0()/]{5,24}\d")
 

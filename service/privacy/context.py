@@ -21,6 +21,7 @@ REFERENCE_WORDS = (
     r"ordine|fattura|spedizione|"
     r"encomenda|fatura|"
     r"bestelling|factuur|zending|zamówienie|faktura|przesyłka|заказ|счет|счёт|посылка|"
+    r"замовлен|рахун|посилк|квитанці|бронюван|"
     r"订单|单号|订单号|发票|快递|运单|物流|货号|编号|注文|伝票|주문|송장"
 )
 PHONE_WORDS = (

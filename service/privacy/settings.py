@@ -31,6 +31,11 @@ class PrivacySettings(BaseSettings):
         'compared normalised), e.g. ["+48 12 300 40 50","pomoc@example.pl"]',
     )
 
+    @field_validator("phone_regions", mode="after")
+    @classmethod
+    def _upper_case(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(region.upper() for region in values)  # phonenumbers knows "PL", not "pl"
+
     @field_validator("allow", mode="after")
     @classmethod
     def _contact_data(cls, values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:

@@ -88,3 +88,23 @@ def test_a_national_number_in_a_document_is_read_in_its_languages_countries() ->
     assert scanned("Infolinia: 12 300 40 50").text("mój numer 01 23 00 40 50") == "mój numer [phone]"
     assert phone_keys("+48 12 300 40 50", ("US",)) == {"phone:+48123004050"}
     assert configured_keys("hello") == frozenset()
+
+
+def test_phone_regions_in_lower_case_read_the_allowed_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``PRIVACY_PHONE_REGIONS=["pl"]`` is Poland for the allow-list as for the redactor: a national
+    number in ``PRIVACY_ALLOW`` or ``HANDOFF_CONTACT`` is the company's, not a configuration error."""
+    monkeypatch.setenv("PRIVACY_PHONE_REGIONS", '["pl"]')
+    monkeypatch.setenv("PRIVACY_ALLOW", '["12 300 40 50"]')
+    settings = PrivacySettings()
+    assert settings.phone_regions == ("PL",)
+    redaction = Redaction.from_settings(settings, contact="tel. 22 555 01 23")
+    reply = "Pomoc drogowa: 12 300 40 50, biuro: tel. 22 555 01 23."
+    assert redaction.text(reply) == reply
+    assert redaction.text("mój numer 601 234 567") == "mój numer [phone]"
+
+
+def test_a_ukrainian_pages_national_number_is_ukraines_only() -> None:
+    """Ukrainian is a default language: with UA among the phone regions, a Ukrainian page's
+    "044 123 45 67" is the Kyiv number, not also a French, German, Japanese or Korean one."""
+    scan = KbContactScan(("FR", "DE", "JP", "KR", "RU", "PL", "UA"))
+    assert scan([("uk", "Гаряча лінія: 044 123 45 67")])["keys"] == ["phone:+380441234567"]

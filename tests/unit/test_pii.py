@@ -96,6 +96,9 @@ NEGATIVES = [
     "tracking number 1Z999AA10123456784",
     "call me about order 123456789",
     "Rechnung 0123 4567 8901",
+    "заказ 4155552671 не пришёл",
+    "номер замовлення 4155552671 не прийшов",
+    "посилка 0671234567 досі в дорозі",
     # prices, amounts, dates, times, SKUs, versions
     "I expect a refund of $1,299.99 for 2 items",
     "le prix est 1 299,00 € et la livraison 0,99 €",
