@@ -6,7 +6,9 @@ queries are tokenised with the stemmer and stop words of their language.
 
 **Codes** — booking and invoice numbers, SKUs, model numbers: a run of ASCII letters and digits
 with at least one of each, its parts joined by ``-``, ``/``, ``.``, ``_``, ``#`` or ``:``
-("JDZ-2026-123456", "NW-KTL-110", "AB1234"), at least ``CODE_MIN_CHARS`` letters and digits long.
+("JDZ-2026-123456", "NW-KTL-110", "AB1234"), at least ``CODE_MIN_CHARS`` letters and digits long;
+a word glued in front by ``:``, ``.`` or ``#`` ("Booking:JDZ-2026-123456", "Nr.AB1234") may be a
+label, so such a code is also a term without it.
 Qdrant's tokenizer splits such a code at punctuation and drops its bare numbers, so
 "JDZ-2026-654321" and "JDZ-2026-123456" were both ``jdz``, and a customer's own booking number
 matched the page that shows an example number of the same form. Each code is therefore one more
@@ -55,9 +57,12 @@ _LANGUAGES = {
     "ja": "japanese",
 }
 
-SPARSE_FINGERPRINT = "bm25-qdrant-edge-multilingual-v2"  # v2: codes are whole terms
+# v2: codes are whole terms; v3: a label glued to a code ("Nr.AB1234") also gives the code alone
+SPARSE_FINGERPRINT = "bm25-qdrant-edge-multilingual-v3"
 # A code: ASCII letters and digits, parts joined by - / . _ # : (see the module docstring).
 _CODE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]+(?:[-/._#:][0-9A-Za-z]+)*")
+# A word glued to a code by a label's punctuation: "Booking:", "Nr.", "Order#".
+_LABEL = re.compile(r"[A-Za-z]+[.:#]")
 CODE_MIN_CHARS = 4  # "AB12" is a code; "A1", "30" (days), "2026" or "14.99" are not
 CODE_PREFIX = "code"  # a code's term is a word of its own, never one of the text's words
 
@@ -142,19 +147,43 @@ def _is_code(alnum: str) -> bool:
 
 def code_terms(text: str) -> list[str]:
     """The codes in ``text`` as the words the index holds them by: "JDZ-2026-123456" is
-    ``codejdz2026123456`` (lower case, separators dropped, ``CODE_PREFIX`` in front)."""
+    ``codejdz2026123456`` (lower case, separators dropped, ``CODE_PREFIX`` in front). A code with a
+    label glued to it ("Booking:JDZ-2026-123456", "Nr.AB1234", "Order#A12345") is also the code
+    without its label, the form a page that lists it under a heading holds."""
     terms = []
     for match in _CODE.finditer(text):
-        alnum = "".join(ch for ch in match.group().lower() if ch.isalnum())
-        if _is_code(alnum):
-            terms.append(CODE_PREFIX + alnum)
+        code = match.group()
+        terms += [CODE_PREFIX + alnum for alnum in _forms(code) if _is_code(alnum)]
     return terms
 
 
+def _alnum(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _label(code: str) -> str | None:
+    """The word glued in front of ``code`` by ``:``, ``.`` or ``#`` when the rest is a code."""
+    label = _LABEL.match(code)
+    if label is None or not _is_code(_alnum(code[label.end() :])):
+        return None
+    return label.group()[:-1]
+
+
+def _forms(code: str) -> list[str]:
+    """``code`` as letters and digits, and without a label glued to its front if it has one."""
+    label = _label(code)
+    whole = _alnum(code)
+    return [whole] if label is None else [whole, whole[len(label) :]]
+
+
 def _blank_code(match: re.Match[str]) -> str:
-    """A code becomes a space in the text whose words are looked up (the rest stays as written)."""
-    alnum = "".join(ch for ch in match.group() if ch.isalnum())
-    return " " if _is_code(alnum) else match.group()
+    """A code becomes a space in the text whose words are looked up (the rest stays as written, a
+    label glued to it too: "Booking:JDZ-2026-123456" leaves the word "Booking")."""
+    code = match.group()
+    if not _is_code(_alnum(code)):
+        return code
+    label = _label(code)
+    return " " if label is None else f" {label} "
 
 
 def _merged(a: qe.SparseVector, b: qe.SparseVector) -> SparseVec:

@@ -24,3 +24,23 @@ def test_a_questions_code_leaves_its_word_vector_whole() -> None:
     identifiers = sparse.identifiers("Mam rezerwację JDZ-2026-123456.", "pl")
     assert identifiers is not None and set(identifiers.indices) <= example
     assert sparse.identifiers("Czy mogę dopisać drugiego kierowcę?", "pl") is None
+
+
+def test_a_label_glued_to_a_code_is_read_off_it() -> None:
+    """ "Booking:JDZ-2026-123456" or "Nr.AB1234" is the code a page lists alone, and the label stays a
+    word of the question; a code whose front is no label ("COVID-19", "JDZ.2026.1234") is one term."""
+    assert code_terms("Booking:JDZ-2026-123456") == ["codebookingjdz2026123456", "codejdz2026123456"]
+    assert code_terms("Nr.AB1234 / Order#A12345") == [
+        "codenrab1234",
+        "codeab1234",
+        "codeordera12345",
+        "codea12345",
+    ]
+    assert code_terms("JDZ.2026.1234 COVID-19") == ["codejdz20261234", "codecovid19"]
+    sparse = SparseEncoder()
+    glued = set(sparse.query("Booking:JDZ-2026-123456", "en").indices)
+    page = set(sparse.document("Your booking number: JDZ-2026-123456", "en").indices)
+    code = set(sparse.query("JDZ-2026-123456", "en").indices)
+    word = set(sparse.query("booking", "en").indices)
+    assert code <= glued and word <= glued
+    assert code <= page and word <= page
