@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, Response, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, Response, Route, ViewportSize, expect, sync_playwright
 
 from fakes import FakeAnthropic
 from service.agents.notice import passed_on
@@ -716,4 +716,39 @@ def test_footnotes_show_the_passages_markdown_not_its_markers(
     assert "**" not in str(sources.text_content())
     heading = headed[0].split("**")[1]
     expect(sources.locator("blockquote strong", has_text=heading).first).to_be_visible()
+    context.close()
+
+
+def test_a_language_switch_overtaken_by_the_current_language_does_not_land(
+    browser: Browser, served: Served
+) -> None:
+    """Spanish, then English again before the Spanish texts arrived: the page stays English (the
+    late Spanish texts used to win, since asking for the current language cancelled nothing)."""
+    context = browser.new_context(viewport=PHONE, locale="en-GB")
+    page = context.new_page()
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # Playwright calls back only a Python function, not a bound builtin
+        held.append(route)
+
+    page.route("**/web-chat/texts?lang=es", hold)
+    page.goto(f"{served.base}/")
+    root = page.locator("html")
+    expect(page.locator("form[data-ready]")).to_be_attached(timeout=15_000)
+    ask_by_keyboard(page, SPANISH_REFUND)
+    replies = page.locator(".msg.bot")
+    expect(replies.last).to_have_attribute("lang", "es", timeout=30_000)
+    expect(replies.last).to_have_attribute("aria-busy", "false", timeout=30_000)
+    assert len(held) == 1  # the Spanish texts' request went out with the reply's language, and waits
+    ask_by_keyboard(page, "How long does a card refund take?")
+    expect(replies).to_have_count(2, timeout=30_000)
+    expect(replies.last).to_have_attribute("lang", "en", timeout=30_000)
+    expect(replies.last).to_have_attribute("aria-busy", "false", timeout=30_000)
+    with page.expect_response("**/web-chat/texts?lang=es") as arrived:
+        held[0].continue_()
+    arrived.value.finished()
+    # Two of the page's own turns after the texts arrived: a switch that would land has landed.
+    page.evaluate("() => new Promise((done) => setTimeout(() => requestAnimationFrame(() => done()), 0))")
+    expect(root).to_have_attribute("lang", "en")
+    expect(page.get_by_role("button", name="Send")).to_be_visible()
     context.close()

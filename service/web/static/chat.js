@@ -101,8 +101,9 @@
   // The page in the first of `wanted` (language codes, most preferred first) it has texts for.
   async function switchLanguage(wanted) {
     const next = wanted.map((tag) => String(tag).toLowerCase().split(/[-_]/)[0]).find((l) => LANGUAGES.includes(l));
-    if (!next || next === language) return;
-    const mine = ++switching;
+    if (!next) return;
+    const mine = ++switching; // a switch still in flight is overtaken, even by the current language
+    if (next === language) return;
     try {
       const response = await fetch(`/web-chat/texts?lang=${encodeURIComponent(next)}`);
       if (!response.ok) return;
