@@ -26,9 +26,9 @@ from service.privacy.context import PHONE_WORDS, id_word, is_reference
 
 Span = tuple[str, int, int]
 
-# The regions of the languages served (INGEST_LANGUAGES): en, zh, es, fr, de, ja, pt, it, nl, ru, ko, pl.
+# The regions of the languages served (INGEST_LANGUAGES): en, zh, es, fr, de, ja, pt, it, nl, ru, ko, pl, uk.
 DEFAULT_REGIONS: tuple[str, ...] = (
-    "US", "GB", "CN", "ES", "MX", "FR", "DE", "JP", "PT", "BR", "IT", "NL", "RU", "KR", "PL", "IN",
+    "US", "GB", "CN", "ES", "MX", "FR", "DE", "JP", "PT", "BR", "IT", "NL", "RU", "KR", "PL", "IN", "UA",
 )  # fmt: skip
 
 # Where a phone number may be: 7+ digits with the separators people write, not inside a token.
