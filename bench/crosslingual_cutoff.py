@@ -14,7 +14,8 @@ This measures it two ways.
   (en, es, de, zh, ru, ar, el, hi, ro, th, tr, vi: the professional translations XQuAD ships; the
   last seven are not in the default ``INGEST_LANGUAGES``, so the service detects them as one of
   those or, unsure, as the default language), detected and searched as the service does (hybrid,
-  top 5), then filtered by the service's ``RelevanceFloor.keep`` with the detected language: *kept*
+  top 5), then filtered by the service's ``RelevanceFloor.keep`` with the detected language (an
+  unknown one when the detector is unsure: ``RelevanceFloor.question_language``): *kept*
   when a right paragraph survives, *dropped* when it was retrieved but cut, *miss* when retrieval
   did not find it;
 * unanswerable questions = ``--foreign`` questions per language about other articles (not in the
@@ -97,10 +98,14 @@ Searched = tuple[list[SearchHit], list[SearchHit]]  # (hits, the ones the servic
 
 
 def searched(kb: KnowledgeBase, texts: list[str], floor: RelevanceFloor) -> list[Searched]:
-    """Each question searched once as the service searches, with its hits as the service cuts them."""
-    queries = [kb.with_language(Query(text, 5)) for text in texts]
-    found = kb.run(queries)
-    return [(hits, floor.keep(hits, query.language)) for query, hits in zip(queries, found, strict=True)]
+    """Each question searched once as the service searches, with its hits as the service cuts them
+    (a question the detector is unsure of read as one in an unknown language)."""
+    detections = [kb.require_languages().detect(text) for text in texts]
+    found = kb.run([Query(text, 5, language=d.language) for text, d in zip(texts, detections, strict=True)])
+    return [
+        (hits, floor.keep(hits, floor.question_language(d.language, d)))
+        for d, hits in zip(detections, found, strict=True)
+    ]
 
 
 def measure_base(

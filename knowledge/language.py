@@ -100,6 +100,9 @@ def extra_languages(configured: Sequence[str], also: str) -> list[str]:
 class Detection:
     language: str  # ISO 639-1, or the default when nothing is confident
     confidence: float
+    # False: the detector is unsure (no language reached its confidence floor, or the text is in a
+    # script none of its languages uses: Arabic, Thai… by default) and ``language`` is the default
+    sure: bool = True
 
 
 class LanguageIdentifier:
@@ -149,12 +152,14 @@ class LanguageIdentifier:
         return self._detector
 
     def detect(self, text: str) -> Detection:
+        """The most confident language, or the default, not ``sure``, when none reaches the
+        confidence floor."""
         values = self.confidences(text)
         if not values:
-            return Detection(self._default, 0.0)
+            return Detection(self._default, 0.0, sure=False)
         best = max(values, key=values.__getitem__)
         if values[best] < self._min_confidence:
-            return Detection(self._default, values[best])
+            return Detection(self._default, values[best], sure=False)
         return Detection(best, values[best])
 
     def confidences(self, text: str) -> dict[str, float]:

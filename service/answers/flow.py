@@ -31,7 +31,7 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from knowledge.language import LanguageIdentifier
+from knowledge.language import Detection, LanguageIdentifier
 from knowledge.search import Query
 from service import smalltalk
 from service.agents.takeover import Takeover
@@ -147,9 +147,15 @@ class AnswerService:
         kb_version = prefix.kb_version
         conversation = await self._conversation(client, request.conversation_id)
         talk = smalltalk.match(request.question)
+        detected: list[Detection] = []  # the detector's verdict, when the reply language is it
+
+        def detect(text: str) -> str:
+            detected.append(deps.languages.detect(text))
+            return detected[-1].language
+
         language = decide_language(
             request.question,
-            detect=lambda text: deps.languages.detect(text).language,
+            detect=detect,
             confidences=deps.languages.confidences,
             requested=request.language,
             conversation=conversation.language if conversation else None,
@@ -204,11 +210,13 @@ class AnswerService:
             deps.retriever, deps.translator, query, target, client.name, bill=plan.bill("translation")
         )
         # The KB version's calibrated cut-off (another for passages in another language): the
-        # gate, then the passages to answer from (``service.retrieval.relevance``).
+        # gate, then the passages to answer from (``service.retrieval.relevance``). A question the
+        # detector was unsure of is read there as one in an unknown language, not the default.
         floor = deps.relevance()
-        selection = floor.select(retrieved.hits, language)
+        asked_in = floor.question_language(language, detected[-1] if detected else None)
+        selection = floor.select(retrieved.hits, asked_in)
         plan.hits, plan.relevant = selection.hits, selection.relevant
-        plan.quoted = {hit.id for hit in floor.quoted(selection.hits, language)}
+        plan.quoted = {hit.id for hit in floor.quoted(selection.hits, asked_in)}
         plan.vector = retrieved.vector
         if deps.router is not None:
             plan.route = await deps.router.classify(

@@ -105,11 +105,14 @@ class SearchResult(BaseModel):
 
 def judged_search(kb: KnowledgeBase, floor: RelevanceFloor, data: SearchRequest) -> SearchResult:
     """The passages ``kb`` finds for ``data``, each with its lead over the service's cut-off as the
-    answer service judges it (the question's detected language; a passage in another language is
-    held to the cross-language cut-off). Blocking: searches the store."""
+    answer service judges it (the question's detected language, an unknown one when the detector is
+    unsure; a passage in another language is held to the cross-language cut-off). Blocking: searches
+    the store."""
     filters = SearchFilters(language=[data.language]) if data.language else None
     hits: list[SearchHit] = kb.search(data.query, limit=data.limit, mode=data.mode, filters=filters)
-    language = kb.languages.detect(data.query).language if kb.languages is not None else None
+    detection = kb.languages.detect(data.query) if kb.languages is not None else None
+    language = detection.language if detection is not None else None
+    asked_in = floor.question_language(language, detection)  # unsure: an unknown language
     judged = floor.value is not None and data.mode != "sparse"
     unit = ("sd" if floor.normalised else "cosine") if judged else None
     return SearchResult(
@@ -121,7 +124,7 @@ def judged_search(kb: KnowledgeBase, floor: RelevanceFloor, data: SearchRequest)
                 id=h.id,
                 score=h.score,
                 dense_score=h.dense_score,
-                relevance=round(floor.lead(h, language), 4) if judged else None,
+                relevance=round(floor.lead(h, asked_in), 4) if judged else None,
                 payload=h.payload,
             )
             for h in hits

@@ -39,6 +39,18 @@ higher against passages in its own language), against ``cohort_threshold`` — o
 below (gate, context, quotes) is then in those units. A calibration of an older method is judged
 by cosine as before, until the next ingest refits it.
 
+**A question the detector is unsure of** (``question_language``). The detector chooses among the
+configured languages; a question in a script none of them uses (Arabic, Greek, Hindi, Thai with the
+default ``INGEST_LANGUAGES``), or one no language reaches the confidence floor on, is reported as the
+default language, ``sure=False``. Read as a question in the default language it met the default
+language's probes — the highest-scoring against passages in that language — and its same-language
+cut-off: on XQuAD only 37.6 (ar), 61.5 (el), 68.9 (hi) and 58.4 % (th) of the answerable questions
+were kept over English paragraphs. The gate now reads it as a question in an unknown language: the
+probes of every language (``Cohort.members``) and the cut-off of ``cohort_threshold``
+(docs/benchmarks.md, "Every XQuAD language"). The reply language is not changed by this (it stays
+the default). A calibration judged by cosine has no cohort: there the default language is kept, as
+before.
+
 The second half of answerability is the model's signal: ``service.answers.prompts.ANSWER_TOOLS`` offers it
 the ``NOT_IN_DOCUMENTS`` tool, ``service.llm.claude`` recognises the call in the stream, and the answer
 flow turns it into a handoff with reason ``not_in_documents``.
@@ -58,6 +70,7 @@ from knowledge.schema import KbMeta, SearchHit
 
 if TYPE_CHECKING:
     from knowledge.embedder import Embedder
+    from knowledge.language import Detection
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +93,16 @@ class RelevanceFloor:
     # the unanswerable probes' vectors: with a calibration that has a cohort cut-off, passages are
     # judged by their cohort-normalised score (module docstring: "Normalised scores")
     cohort: Cohort | None = None
+
+    def question_language(self, language: str | None, detection: Detection | None = None) -> str | None:
+        """The question's language as this cut-off reads it (module docstring: "A question the
+        detector is unsure of"): ``language`` (the reply language), or None — unknown — when it is
+        only the detector's fallback: ``detection`` (what the detector said of the question, when
+        the reply language is its verdict; None when something else decided it: the request, the
+        conversation…) is unsure and reported ``language``, and passages are judged by their
+        normalised score."""
+        fallback = detection is not None and not detection.sure and detection.language == language
+        return None if fallback and self.normalised else language
 
     def keep(self, hits: Sequence[SearchHit], language: str | None = None) -> list[SearchHit]:
         """The passages to answer from, in their retrieval order (``select``)."""

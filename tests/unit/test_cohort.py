@@ -10,6 +10,7 @@ import pytest
 
 from knowledge.answerability import RelevanceCalibration
 from knowledge.cohort import Cohort, cross_language_drop
+from knowledge.language import Detection
 from knowledge.probes import Probe
 from knowledge.schema import ChunkPayload, SearchHit
 from service.retrieval.relevance import RelevanceFloor
@@ -143,3 +144,28 @@ def test_the_cross_language_drop_is_measured_with_the_same_question_in_each_lang
     assert drop == pytest.approx(z_es - z_de, rel=1e-3)
     # Without a parallel question in a language of the base, nothing is measured.
     assert cross_language_drop(probes, [[_hit(0.86, "fr")], *[[] for _ in range(7)]], cohort) is None
+
+
+def test_a_question_the_detector_is_unsure_of_is_read_as_an_unknown_language() -> None:
+    """An Arabic question with Spanish and German configured: the detector reports the default
+    (here Spanish), unsure. Read as Spanish, it met the Spanish probes — the highest against this
+    Spanish passage — and 0.845 was ordinary; read as an unknown language it meets every language's
+    probes (mean 0.78) and the same-language cut-off, and passes."""
+    floor = _floor(cohort_threshold=1.0, cohort_cross_threshold=0.5)
+    unsure = Detection("es", 0.0, sure=False)
+    assert floor.question_language("es", unsure) is None
+    hit = _hit(0.845, "es")
+    assert floor.select([hit], "es").relevant == 0  # (0.845 − 0.83) / 0.022 ≈ 0.67 < 1.0
+    every = SPANISH + GERMAN
+    z = (0.845 - float(np.mean(every))) / float(np.std(every))
+    assert floor.lead(hit, None) == pytest.approx(z - 1.0, rel=1e-4)  # the same-language cut-off
+    assert floor.select([hit], floor.question_language("es", unsure)).relevant == 1
+    # A sure detection, a language decided otherwise (the request, the conversation: no detection),
+    # or one the script chose over the detector's fallback keeps the language.
+    assert floor.question_language("es", Detection("es", 0.9)) == "es"
+    assert floor.question_language("es", None) == "es"
+    assert floor.question_language("de", unsure) == "de"
+    # Judged by cosine (an older calibration, or no probes' vectors), there is no cohort to read an
+    # unknown language against: the default language is kept, as before.
+    for cosine in (_floor(), _floor(None, cohort_threshold=1.0)):
+        assert cosine.question_language("es", unsure) == "es"

@@ -31,6 +31,23 @@ def test_empty_text_falls_back_to_default(languages: LanguageIdentifier) -> None
     assert languages.detect("   ").language == "en"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["   ", "كم يستغرق استرداد المبلغ إلى بطاقتي؟", "การคืนเงินเข้าบัตรใช้เวลานานเท่าไร", "refund?"],
+)
+def test_an_unsure_detection_is_the_default_and_says_so(languages: LanguageIdentifier, text: str) -> None:
+    """Blank text, a script none of the configured languages uses (Arabic, Thai), or a word no
+    language is confident of: the default language, not ``sure`` (the relevance cut-off then reads
+    the question as one in an unknown language)."""
+    found = languages.detect(text)
+    assert found.language == "en" and not found.sure
+
+
+def test_a_confident_detection_is_sure(languages: LanguageIdentifier) -> None:
+    found = languages.detect("How long does it take to get my money back after returning a parcel?")
+    assert found.language == "en" and found.sure
+
+
 def test_unknown_language_code_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="xx"):
         LanguageIdentifier(["en", "xx"])
