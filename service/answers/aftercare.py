@@ -204,7 +204,7 @@ class Aftercare:
             )
 
     async def _cache(self, plan: Plan, outcome: Outcome) -> None:
-        if self.cache is None or not plan.first_turn or outcome.cached is not None:
+        if self.cache is None or not plan.first_turn or plan.own_language or outcome.cached is not None:
             return
         citations = plan.citations
         stop = outcome.stop_reason if outcome.mode == "generative" else outcome.stop_reason or "extractive"

@@ -73,8 +73,10 @@ class Prefix:
     def system(self) -> list[dict[str, Any]]:
         return system_blocks(self.knowledge, self.ttl)
 
-    def user_turn(self, question: str, hits: Sequence[SearchHit], language: str) -> dict[str, Any]:
-        return user_turn(question, hits, language, self.refs)
+    def user_turn(
+        self, question: str, hits: Sequence[SearchHit], language: str, *, own_language: bool = False
+    ) -> dict[str, Any]:
+        return user_turn(question, hits, language, self.refs, own_language=own_language)
 
 
 def digest_prefix(kb_version: int, knowledge: str) -> Prefix:

@@ -181,13 +181,14 @@ class AnswerService:
             smalltalk=talk,
             stored_question=message.stored,
         )
+        plan.own_language = bool(detected) and not detected[-1].sure and detected[-1].language == language
         plan.mark = deps.handoff.mark(plan.user_turn().text, conversation)  # once per customer turn
         if conversation is not None and conversation.state == "agent" and deps.takeover is not None:
             plan.with_agent = True  # a person has it: nothing below runs
             return plan
         if talk is not None:  # a polite reply: no retrieval, model, handoff or answer cache
             return plan
-        cache = deps.cache if plan.first_turn else None
+        cache = deps.cache if plan.first_turn and not plan.own_language else None
         if cache is not None:
             plan.cached = await cache.exact(
                 request.question,

@@ -104,6 +104,10 @@ class Plan:
     # A person has the conversation (``Conversation.state``): the assistant does not answer, the
     # message goes to the agents (``service.answers.with_agent``).
     with_agent: bool = False
+    # ``language`` is only the detector's fallback (it knows no language of the question: Arabic,
+    # Thai… by default): Claude replies in the question's own language, and no answer is cached
+    # under ``language`` (the reply's language is not known).
+    own_language: bool = False
     # The customer's message assessed for dissatisfaction (once; stored with the turn).
     mark: TurnMark | None = None
     # The customer's message's own id (records, stored turns); ``message_id`` is the reply's, the

@@ -332,12 +332,23 @@ def passages_block(hits: Sequence[SearchHit], refs: Refs | None = None) -> str:
 
 
 def user_turn(
-    question: str, hits: Sequence[SearchHit], language: str, refs: Refs | None = None
+    question: str,
+    hits: Sequence[SearchHit],
+    language: str,
+    refs: Refs | None = None,
+    *,
+    own_language: bool = False,
 ) -> dict[str, Any]:
+    """The question's turn: its passages, the reply language and the question. ``own_language``:
+    ``language`` is only the detector's fallback (``Plan.own_language``), so the reply is in the
+    question's own language, ``language`` when that cannot be told."""
     name = language_name(language)
+    reply = f"{name} ({language})"
+    if own_language:
+        reply = f"the language the question below is written in ({reply} if you cannot tell)"
     text = (
         f"{passages_block(hits, refs)}\n\n"
-        f"Reply language: {name} ({language})\n\n"
+        f"Reply language: {reply}\n\n"
         f"<question>\n{data_text(question)}\n</question>"
     )
     return {"role": "user", "content": [{"type": "text", "text": text}]}

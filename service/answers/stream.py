@@ -150,7 +150,9 @@ class AnswerStream:
             summary_max_chars=settings.summary_max_chars,
         )
         prefix = plan.prefix  # tools, rules, knowledge: breakpoint 1; the history's last turn: 2
-        messages = build_messages(history, prefix.user_turn(plan.request.question, plan.hits, plan.language))
+        question = plan.request.question
+        turn = prefix.user_turn(question, plan.hits, plan.language, own_language=plan.own_language)
+        messages = build_messages(history, turn)
         # Charged to the caller by the client however the stream ends: finished, broken after the
         # first token, or closed because the customer left (what was consumed so far).
         stream = llm.stream(prefix.system(), messages, tools=ANSWER_TOOLS, bill=plan.bill("answer"))

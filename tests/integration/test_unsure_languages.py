@@ -12,7 +12,9 @@ cut-off — and handed answerable questions to a person (on XQuAD only 37.6 % of
 58.4 % of the Thai answerable questions were kept). It now reads them as questions in an unknown
 language (``RelevanceFloor.question_language``): the questions below were under the cut-off before
 (their best passage 0.3–0.6 standard deviations short) and are over it now, while unrelated
-questions in those languages stay far under it. The reply language is unchanged: the default.
+questions in those languages stay far under it. The reply language the API reports is the default;
+Claude is told to reply in the question's own language (English when it cannot tell), and such a
+reply is not kept in the answer cache under the default language.
 """
 
 from __future__ import annotations
@@ -22,7 +24,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.service_harness import Served, in_process, ingested_pages, post, service_settings
+from fakes import FakeAnthropic
+from service.caching import CacheSettings
+from tests.service_harness import (
+    MIN_CACHE,
+    REPLY,
+    Served,
+    in_process,
+    ingested_pages,
+    last_user_text,
+    post,
+    service_settings,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -127,3 +140,49 @@ def test_an_unrelated_question_in_an_unknown_language_is_still_handed_off(
     answer = post(service.client, question).json()
     assert answer["handoff"] is not None and answer["handoff"]["reason"] == "no_relevant_passages"
     assert answer["citations"] == []
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic(reply=REPLY, min_cache_tokens=MIN_CACHE) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def generative(
+    tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic
+) -> Iterator[Served]:
+    settings = service_settings(
+        template,
+        tmp_path_factory.mktemp("bluewater-gen"),
+        api_key="test-key",
+        base_url=fake.base_url,
+        components={"cache": CacheSettings(answers=True)},
+    )
+    with in_process(settings) as served:
+        yield served
+
+
+def test_claude_replies_in_the_language_the_detector_cannot_name(
+    generative: Served, fake: FakeAnthropic
+) -> None:
+    """An Arabic question: Claude is told to reply in the question's language, not in the default
+    the detector fell back to; an English one still names English. The Arabic reply is not cached
+    (under ``en`` an English paraphrase could be served it); the English one is."""
+    arabic = "هل يمكنني شحن سيارتي الكهربائية أثناء العبور؟"
+    english = "Can I charge my electric car on board during the crossing?"
+    for question, told in (
+        (
+            arabic,
+            "Reply language: the language the question below is written in (English (en) if you cannot tell)",
+        ),
+        (english, "Reply language: English (en)\n"),
+    ):
+        answer = post(generative.client, question).json()
+        assert answer["mode"] == "generative" and answer["language"] == "en"
+        assert told in last_user_text(fake.message_requests()[-1].body)
+        generative.settle()
+    assert post(generative.client, english).json()["mode"] == "cached"
+    asked = len(fake.message_requests())
+    assert post(generative.client, arabic).json()["mode"] == "generative"
+    assert len(fake.message_requests()) == asked + 1
