@@ -160,11 +160,15 @@ async def draft(args: argparse.Namespace, settings: AppSettings, draft_settings:
     from service.privacy.redaction import Redaction
 
     opts = options(args, settings, draft_settings)
-    redaction = Redaction.from_settings(settings.privacy)
-    tickets = read_tickets(args.tickets, redaction.text)
-    progress(f"{len(tickets)} tickets read from {args.tickets}")
     kb, embedder, note = _open(settings)
     try:
+        # As the answer service redacts (service.api.runtime): the company's own contact data —
+        # HANDOFF_CONTACT, PRIVACY_ALLOW and what the knowledge base publishes — stays as written.
+        redaction = Redaction.from_settings(settings.privacy, settings.handoff.contact)
+        if kb is not None:
+            redaction.allowed.load(kb.meta())
+        tickets = read_tickets(args.tickets, redaction.text)
+        progress(f"{len(tickets)} tickets read from {args.tickets}")
         vectors = embed_texts(embedder, [meaning(t) for t in tickets])
         clusters = cluster(vectors, opts.threshold, opts.min_size)
         progress(f"{len(clusters)} clusters (cosine ≥ {opts.threshold:g}, at least {opts.min_size} tickets)")

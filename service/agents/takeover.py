@@ -14,14 +14,18 @@ session store with the turns) and writes what agents and customers say while a p
 * ``agent_message`` — an agent's reply: stored as an ``agent`` turn (redacted like every stored
   text: the customer sees the stored text, live and when polling alike), recorded (role ``agent``)
   and published to the customer's open event streams (``service.agents.events``). A conversation
-  the assistant has is a 409 (``ConversationWithBotError``): take it over first (``take_over``).
+  the assistant has is a 409 (``ConversationWithBotError``): take it over first (``take_over``). The
+  store appends it only while the conversation is a person's (``SessionStore.append_if``, one step),
+  so a lapse at the same moment either comes first (the message is a 409) or finds the reply and
+  keeps off (``SessionStore.lapse``): an agent who has replied is never overruled.
 * ``lapse`` — a takeover whose handoff reached no one, or that no agent answered in time
   (``service.agents.lapse`` watches for both), goes back to the assistant with a notice to the
   customer (``service.handoff.late_notices.lapsed_message``). ``for_customer`` reads a conversation on
   the customer's behalf and lapses it first when its reply deadline has passed.
 * ``unnotified`` — a ``notify`` handoff (the assistant kept answering, the customer was told the team
   knows) whose ``handoff`` event reached no one: the customer is told it could not be passed on
-  (``service.handoff.late_notices.unnotified_message``), a notice stored and sent like a lapse's.
+  (``service.handoff.late_notices.unnotified_message``), a notice stored and sent like a lapse's —
+  appended only to a conversation that still exists (``append_if``): an erased one is not recreated.
 * ``take_over`` / ``hand_back`` — an agent takes a conversation without a handoff, or returns it
   to the assistant (``handback`` webhook event). Each change is recorded (``StateRecord``) and
   published (``state`` event). Both are idempotent: the state asked for is the answer. The store
@@ -56,7 +60,7 @@ from service.conversations.store import (
     conversation_key,
 )
 from service.core.identifiers import Pseudonyms
-from service.core.metrics import Metrics
+from service.core.metrics import UNNOTIFIED, Metrics
 from service.core.types import Client
 from service.handoff.delivery import delivery_of
 from service.handoff.late_notices import lapsed_message, unnotified_message
@@ -66,9 +70,6 @@ from service.privacy.redaction import Redaction
 from service.records.records import MessageRecord, Record, Recorder, Role, StateRecord
 
 log = logging.getLogger(__name__)
-
-# ``faqstream_takeover_lapses_total{cause}`` of a ``notify`` handoff that reached no one.
-UNNOTIFIED = "notify_undelivered"
 
 
 class ConversationWithBotError(FaqstreamError):
@@ -254,9 +255,8 @@ class Takeover:
         text = unnotified_message(pending.language, contact=self.contact)
         notice = self._notice(pending.language, text)
         try:
-            if await self.sessions.load(key) is None:  # expired or erased since: nobody to tell
+            if not await self.sessions.append_if(key, [notice]):  # expired or erased: nobody to tell
                 return
-            await self.sessions.append(key, [notice])
         except SessionStoreError as exc:
             log.error(
                 "conversation %s: the undelivered handoff's notice is not stored: %s", conversation_id, exc
@@ -309,6 +309,8 @@ class Takeover:
     async def agent_message(
         self, client: Client, conversation_id: str, text: str, author: str | None
     ) -> Turn:
+        """Stored only while a person has the conversation, checked and written in one step: a lapse
+        that lands first makes this a 409; one that lands after finds an agent's reply and keeps off."""
         conv = await self.conversation(client, conversation_id)
         if conv.state != "agent":
             raise ConversationWithBotError()
@@ -320,7 +322,9 @@ class Takeover:
             message_id=f"msg_{uuid.uuid4().hex[:20]}",
             author=self.redaction.text(author) if author else None,
         )
-        await self.sessions.append(key, [turn])
+        if not await self.sessions.append_if(key, [turn], state="agent"):  # changed or gone since
+            await self.conversation(client, conversation_id)  # gone: 404
+            raise ConversationWithBotError()
         self._record_turn(key, client, turn, "agent", mode="agent", author=turn.author)
         await self._publish(key, ConversationEvent("agent_message", shown(turn)))
         return turn

@@ -23,7 +23,9 @@ For the customer's client — the key it asks questions with (``answer`` scope):
 
 Both read the conversation on the customer's behalf (``Takeover.for_customer``): a takeover past its
 reply deadline (``AGENTS_REPLY_TIMEOUT_S``) is given back first, and the stream checks again at each
-keep-alive after the deadline — the process that made the handoff may be gone.
+keep-alive after the deadline — the process that made the handoff may be gone. The stream reads the
+deadline again at each change of hands it relays (``state``), so one opened while the assistant had
+the conversation watches a later takeover's deadline too.
 
 An id the tenant does not hold is a 404 ``conversation_not_found`` everywhere.
 """
@@ -234,6 +236,8 @@ async def _stream(
                     due = await _checked(takeover, client, conversation_id)
             elif (ident := _ident(event)) is None or ident not in sent:
                 yield _frame(event)
+                if event.kind == "state":  # changed hands: a takeover handoff's deadline starts now
+                    due = await _checked(takeover, client, conversation_id)
 
 
 def _ident(event: ConversationEvent) -> str | None:
@@ -243,8 +247,8 @@ def _ident(event: ConversationEvent) -> str | None:
 
 
 async def _checked(takeover: Takeover, client: Client, conversation_id: str) -> datetime | None:
-    """Past the reply deadline: lapse the takeover if still waiting (its ``state`` event reaches the
-    stream); the next deadline to check, if any."""
+    """The conversation read again (past the reply deadline: the takeover lapsed if still waiting,
+    its ``state`` event reaching the stream); the deadline to check next, if any."""
     try:
         return takeover.deadline(await takeover.for_customer(client, conversation_id))
     except (SessionStoreError, ConversationNotFoundError) as exc:

@@ -70,6 +70,18 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1
 """
 
+# KEYS: meta, turns. ARGV: state ('' = any), now, ttl_ms, the last turn's language, then each turn
+# (JSON). As ``append``, only to a conversation that exists (and is in ``state``). 1 when written, else 0.
+_APPEND_IF_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] ~= '' and (redis.call('HGET', KEYS[1], 'state') or 'bot') ~= ARGV[1] then return 0 end
+redis.call('RPUSH', KEYS[2], unpack(ARGV, 5))
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[2], 'language', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
 # KEYS: meta, turns. ARGV: handoff_id, notice (JSON), now, ttl_ms, the notice's language. As
 # ``waiting`` then ``set_state(bot)`` and ``append(notice)``, in one step. 1 when written, else 0.
 _LAPSE_LUA = """
@@ -121,6 +133,7 @@ class RedisSessionStore:
         self._set_summary = redis.register_script(_SET_SUMMARY_LUA)
         self._set_state = redis.register_script(_SET_STATE_LUA)
         self._lapse = redis.register_script(_LAPSE_LUA)
+        self._append_if = redis.register_script(_APPEND_IF_LUA)
         self.replies: ReplyThreads = RedisReplyThreads(redis, settings.ttl_s, prefix=prefix)
 
     def keys(self, conversation_id: str) -> tuple[str, str]:
@@ -174,6 +187,19 @@ class RedisSessionStore:
                 pipe.pexpire(meta_key, self._ttl_ms)
                 pipe.pexpire(turns_key, self._ttl_ms)
                 await pipe.execute()
+
+    async def append_if(
+        self, conversation_id: str, turns: Sequence[Turn], *, state: ConversationState | None = None
+    ) -> bool:
+        if not turns:
+            return False
+        meta_key, turns_key = self.keys(conversation_id)
+        now = now_at(self.clock).isoformat()
+        args: list[str | int] = [state or "", now, self._ttl_ms, turns[-1].language]
+        args += [t.model_dump_json() for t in turns]
+        with _reachable():
+            written = await self._append_if(keys=[meta_key, turns_key], args=args)
+        return bool(written)
 
     async def set_summary(self, conversation_id: str, summary: str, upto_turns: int) -> bool:
         meta_key, turns_key = self.keys(conversation_id)

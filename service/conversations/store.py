@@ -8,7 +8,9 @@ Two stores implement ``SessionStore``:
 
   - ``<prefix>conv:{<id>}:turns`` — a LIST of turns as JSON. ``append`` is one ``MULTI`` with
     ``RPUSH`` of all new turns: concurrent appends from any number of processes never lose or
-    interleave turns, they queue in arrival order.
+    interleave turns, they queue in arrival order. ``append_if`` (one Lua script) appends only to a
+    conversation that exists, and only while it is in a given state (an agent's message while a
+    person has it): checked and written in one step, so a lapse or an erasure never falls between.
   - ``<prefix>conv:{<id>}:meta`` — a HASH: ``created_at``, ``updated_at``, ``language``,
     ``summary``, ``summarized_turns``, ``first_turn``, ``state``, ``state_since``, ``state_at``,
     ``handoff_id``.
@@ -19,6 +21,7 @@ Two stores implement ``SessionStore``:
 
 * ``InProcessSessionStore`` (no Redis) — the same in a ``cachetools.TTLCache``, for one process:
   expired ones never served, at most ``memory_max_conversations`` kept (least recently used go first).
+  No operation awaits anything between its check and its write, so each is one step on the event loop.
 
 Conversations are tenant-scoped: the store key is ``<tenant>/<conversation_id>`` (``conversation_key``).
 An id the tenant does not hold — another tenant's, expired, never issued — is the same 404
@@ -169,6 +172,14 @@ class SessionStore(Protocol):
         """Add turns at the end (creating the conversation) and refresh its expiry."""
         ...
 
+    async def append_if(
+        self, conversation_id: str, turns: Sequence[Turn], *, state: ConversationState | None = None
+    ) -> bool:
+        """In one step: add turns at the end of the conversation if it exists (never creating it)
+        and, with ``state``, only while it is in that state; refresh its expiry. False (nothing
+        written) otherwise, or when ``turns`` is empty."""
+        ...
+
     async def set_summary(self, conversation_id: str, summary: str, upto_turns: int) -> bool:
         """Store ``summary`` as covering turns ``[0, upto_turns)``. False (nothing written) when the
         conversation is gone, the stored summary already covers as much, or ``upto_turns`` is
@@ -229,10 +240,20 @@ class InProcessSessionStore:
         return conv.model_copy(update={"turns": list(conv.turns)})
 
     async def append(self, conversation_id: str, turns: Sequence[Turn]) -> None:
-        if not turns:
-            return
-        now = now_at(self.clock)
+        if turns:
+            self._append(conversation_id, self._entries.get(conversation_id), turns)
+
+    async def append_if(
+        self, conversation_id: str, turns: Sequence[Turn], *, state: ConversationState | None = None
+    ) -> bool:
         conv = self._entries.get(conversation_id)
+        if not turns or conv is None or (state is not None and conv.state != state):
+            return False
+        self._append(conversation_id, conv, turns)
+        return True
+
+    def _append(self, conversation_id: str, conv: Conversation | None, turns: Sequence[Turn]) -> None:
+        now = now_at(self.clock)
         if conv is None:
             conv = Conversation(id=conversation_id, created_at=now, updated_at=now)
         conv.turns.extend(turns)

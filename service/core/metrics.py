@@ -18,6 +18,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from service.core.tokens import TokenUsage
 
 TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+# ``faqstream_takeover_lapses_total{cause}`` of a ``notify`` handoff that reached no one
+# (``service.agents.takeover``); the other causes are a takeover's (``service.handoff.signals.LapseCause``).
+UNNOTIFIED = "notify_undelivered"
 
 
 @dataclass
@@ -68,15 +71,11 @@ class Metrics:
             "Handoffs that did not go as the customer was told, each followed by a notice to them: a "
             "takeover given back to the assistant because its handoff event reached no one (undelivered) "
             "or no agent replied in time (unanswered); a notify handoff whose event reached no one "
-            "(notify_undelivered)",
+            f"({UNNOTIFIED})",
             ["cause"],
             registry=r,
         )
-        for cause in (
-            "undelivered",
-            "unanswered",
-            "notify_undelivered",
-        ):  # exposed at 0 from the start: an alert sees a rise
+        for cause in ("undelivered", "unanswered", UNNOTIFIED):  # at 0 from the start: an alert sees a rise
             self.takeover_lapses.labels(cause)
         self.answer_cache = Counter(
             "faqstream_answer_cache_total",

@@ -272,6 +272,43 @@ async def test_a_lapse_gives_back_only_a_takeover_still_waiting_and_only_once(ma
 
 
 @pytest.mark.anyio
+async def test_a_conditional_append_never_creates_and_holds_to_the_state(make_store: Factory) -> None:
+    clock = Clock(START)
+    store = make_store(clock)
+    ana = Turn(role="agent", text="Ana here.", language="fr", message_id="msg_a", author="Ana")
+    assert await store.append_if("gone", [bot("notice", notice=True)]) is False  # erased: not recreated
+    assert await store.append_if("gone", [ana], state="agent") is False
+    assert await store.load("gone") is None
+
+    await store.append("c1", [user("a person please"), bot("A colleague takes over.", message_id="msg_h")])
+    assert await store.append_if("c1", [ana], state="agent") is False  # the assistant's
+    assert await store.append_if("c1", []) is False
+    clock.now += 10
+    assert await store.append_if("c1", [bot("notice", notice=True)]) is True  # any state
+    assert await store.set_state("c1", "agent", handoff_id="msg_h") is True
+    clock.now += 10
+    assert await store.append_if("c1", [ana], state="agent") is True
+    conv = await store.load("c1")
+    assert conv is not None and conv.turns[-1] == ana and conv.language == "fr" and conv.total_turns == 4
+    assert conv.updated_at == datetime.fromtimestamp(START + 20, UTC)
+    assert await store.lapse("c1", "msg_h", bot("no colleague", notice=True)) is False  # an agent wrote
+
+    # A lapse and an agent's message at once: exactly one of them is written, whichever comes first.
+    for n in range(8):
+        conv_id = f"race{n}"
+        await store.append(conv_id, [bot("A colleague takes over.", message_id="msg_h")])
+        assert await store.set_state(conv_id, "agent", handoff_id="msg_h") is True
+        notice = bot("no colleague", notice=True)
+        wrote, lapsed = await asyncio.gather(
+            store.append_if(conv_id, [ana], state="agent"), store.lapse(conv_id, "msg_h", notice)
+        )
+        conv = await store.load(conv_id)
+        assert conv is not None and wrote != lapsed
+        assert [t.role for t in conv.turns] == ["assistant", "agent" if wrote else "assistant"]
+        assert conv.state == ("agent" if wrote else "bot")
+
+
+@pytest.mark.anyio
 async def test_a_state_change_refreshes_the_expiry(make_store: Factory) -> None:
     clock = Clock(START)
     store = make_store(clock, ttl_s=60)
@@ -329,6 +366,13 @@ class Append:
 
 
 @dataclass(frozen=True)
+class AppendIf:
+    conv: str
+    turns: tuple[Turn, ...]
+    state: ConversationState | None
+
+
+@dataclass(frozen=True)
 class Load:
     conv: str
 
@@ -371,6 +415,7 @@ turns = st.builds(
 )
 operations = st.one_of(
     st.builds(Append, conv_ids, st.lists(turns, min_size=0, max_size=4).map(tuple)),
+    st.builds(AppendIf, conv_ids, st.lists(turns, max_size=2).map(tuple), st.sampled_from([None, *STATES])),
     st.builds(Load, conv_ids),
     st.builds(Summarise, conv_ids, st.integers(-1, 4)),
     st.builds(Delete, conv_ids),
@@ -385,6 +430,8 @@ async def _step(store: SessionStore, op: object) -> object:
         case Append(conv, batch):
             await store.append(conv, list(batch))
             return None
+        case AppendIf(conv, batch, state):
+            return await store.append_if(conv, list(batch), state=state)
         case Load(conv):
             return await store.load(conv)
         case Summarise(conv, behind):

@@ -378,6 +378,38 @@ def test_two_instances_past_the_deadline_give_it_back_once(
         assert len(receiver.matching(lambda d: d.body["type"] == "handback")) == 1
 
 
+@pytest.mark.redis
+def test_a_stream_opened_while_the_assistant_had_it_watches_a_later_takeovers_deadline(
+    tmp_path: Path, template: Path, fake: FakeAnthropic
+) -> None:
+    """The customer's stream opens on one instance while the assistant answers; the handoff is made on
+    another that runs no reply timer (``AGENTS_REPLY_TIMEOUT_S`` 0 there): the stream, told of the
+    change of hands, reads the new deadline and gives the conversation back when it passes."""
+    untimed = AgentSettings(reply_timeout_s=0)
+    with (
+        Receiver().running() as receiver,
+        redis_namespace("stream") as shared,
+        instance(tmp_path, "two", template, fake, url=receiver.url, shared=shared) as (two, _),
+        serving(
+            tmp_path / "one", template, fake, receiver.url, redis=True, namespace=shared, agents=untimed
+        ) as (one, _),
+    ):
+        conversation_id = ask(two.client, REFUND_FAQ, key=KEY).meta["conversation_id"]
+        with listening(two, conversation_id) as heard:
+            assert eventually(lambda: heard.seen("state", lambda d: d == {"state": "bot"}), timeout=20)
+            answer = ask(one.client, "I want to talk to a person", key=KEY, conversation_id=conversation_id)
+            assert answer.done["with_agent"] is True
+            assert eventually(lambda: heard.seen("state", lambda d: d == {"state": "agent"}), timeout=20)
+            notice = lapsed_message("en", "unanswered", contact=CONTACT)
+            assert eventually(
+                lambda: heard.seen("state", lambda d: d["state"] == "bot" and "message" in d), timeout=30
+            ), heard.events
+            assert heard.seen("state", lambda d: d.get("message", {}).get("text") == notice)
+        assert total(scrape(two.client), LAPSES, cause="unanswered") == 1  # the stream's instance did it
+        assert total(scrape(one.client), LAPSES) == 0
+        assert polled(one, conversation_id)["messages"][-1]["text"] == notice
+
+
 # ---------------------------------------------------------------- a notify handoff reaches no one
 
 

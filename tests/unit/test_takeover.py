@@ -20,6 +20,7 @@ from service.conversations.store import (
     Turn,
     conversation_key,
 )
+from service.core.metrics import UNNOTIFIED, Metrics
 from service.core.types import Client
 from service.handoff.late_notices import lapsed_message
 from service.handoff.signals import REASON_ORDER, Handoff, HandoffReason
@@ -201,3 +202,21 @@ async def test_a_lapse_gives_back_only_the_takeover_still_waiting_for_its_agent(
     assert event is not None and event.data == {"state": "bot", "message": shown(conv.turns[-1])}
     assert isinstance(recorder.records[-1], MessageRecord) and recorder.records[-1].mode == "notice"
     assert await t.lapse(Pending(ACME, "c1", "msg_h2", "fr"), "unanswered") is False  # once
+
+
+async def test_a_notify_handoff_nobody_received_is_counted_under_the_metrics_own_cause() -> None:
+    metrics = Metrics()
+    t = Takeover(
+        sessions=InProcessSessionStore(ConversationSettings()),
+        events=InProcessConversationEvents(),
+        metrics=metrics,
+    )
+
+    def counted(cause: str) -> float | None:
+        return metrics.registry.get_sample_value("faqstream_takeover_lapses_total", {"cause": cause})
+
+    assert [counted(cause) for cause in ("undelivered", "unanswered", UNNOTIFIED)] == [0.0, 0.0, 0.0]
+    await started(t)
+    await t.unnotified(Pending(ACME, "c1", "msg_a", "en"), "rejected")
+    await t.unnotified(Pending(ACME, "gone", "msg_a", "en"), "rejected")  # nobody to tell: not counted
+    assert counted(UNNOTIFIED) == 1.0 and (await t.conversation(ACME, "c1")).turns[-1].notice
