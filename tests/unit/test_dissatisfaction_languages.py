@@ -147,7 +147,12 @@ ANGER = {
     "fr": ["Bande d'escrocs", "Toujours rien reçu", "Vous vous moquez de nous"],
     "de": ["Abzocker!", "Immer noch kein Geld", "Ihr seid echt das Letzte"],
     "ja": ["詐欺だ！", "いまだに返金なし", "誰も電話に出ない"],
-    "pt": ["Vigaristas!", "Continuo sem o meu dinheiro", "Isto é uma vergonha"],
+    "pt": [
+        "Vigaristas!",
+        "Continuo sem o meu dinheiro",
+        "Isto é uma vergonha",
+        "Ainda não recebi o reembolso",
+    ],
     "it": ["Truffatori!", "Ancora niente", "Siete dei ladri"],
     "nl": ["Oplichters!", "Nog steeds niks", "Dit is gewoon diefstal"],
     "ru": ["Мошенники!", "Вы нас обманули", "Деньги до сих пор не вернули", "Это грабеж"],
@@ -204,7 +209,14 @@ NOT_ANGER = {
         "Ich habe immer noch keine Versicherung gewählt, welche?",
     ],
     "ja": ["保証金は詐欺ですか？", "最低料金はいくらですか？", "最悪の場合はどうなりますか"],
-    "pt": ["Cobrar caução é golpe?", "O seguro cobre furto e roubo?", "No pior dos casos quanto pago?"],
+    "pt": [
+        "Cobrar caução é golpe?",
+        "O seguro cobre furto e roubo?",
+        "No pior dos casos quanto pago?",
+        "Ainda não escolhi o seguro, qual recomendam?",
+        "Ainda não recebi o reembolso, quando chega?",  # a question about it: not a complaint
+        "Nunca mais precisei trocar o colchão",
+    ],
     "it": ["Il deposito è una truffa?", "La polizza copre incendio e furto?", "Nel peggiore dei casi?"],
     "nl": [
         "Is een borg oplichting?",
