@@ -28,6 +28,7 @@ PHONE_WORDS = (
     r"phone|telephone|tel|mobile|cell|cellphone|whatsapp|call me|text me|sms|fax|"
     r"tel[ée]fono|m[óo]vil|celular|tel[ée]phone|portable|num[ée]ro de t[ée]l[ée]phone|"
     r"telefon|handy|rufnummer|telefonnummer|mobilnummer|telefono|cellulare|telefoon|mobiel|"
+    r"telefone|telem[óo]vel|"
     r"телефон|телефона|"
     r"电话|手机|手机号|联系电话|電話|携帯|전화|핸드폰"
 )
@@ -56,8 +57,16 @@ _ID_WORD_RE = re.compile(rf"(?<![A-Za-z])(?:{ID_WORDS})(?![A-Za-z])", re.IGNOREC
 WINDOW = 40  # characters before a number searched for a word
 
 
+_LAST_DIGIT_RE = re.compile(r".*\d", re.DOTALL)
+
+
 def _window(text: str, start: int) -> str:
-    return text[max(0, start - WINDOW) : start]
+    """The words before ``start`` that may name the number there: up to ``WINDOW`` characters, and
+    none before an earlier number ("pedido 48213, telefone …": "pedido" names 48213, not the phone;
+    "CPF 123.456.789-09 e telefone …": "CPF" names the CPF)."""
+    window = text[max(0, start - WINDOW) : start]
+    earlier = _LAST_DIGIT_RE.match(window)
+    return window[earlier.end() :] if earlier else window
 
 
 def is_reference(text: str, start: int) -> bool:

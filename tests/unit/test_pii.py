@@ -45,6 +45,13 @@ POSITIVES = [
     ("mój numer 512 345 678", "512 345 678", "phone"),
     ("il mio cellulare è 347 123 4567", "347 123 4567", "phone"),
     ("phone # is 415-555-2671", "415-555-2671", "phone"),
+    # a word names the number right after it, not one after another number (a trial: the phone
+    # after an order code, a CPF or an SSN was left in clear)
+    ("pedido CL-2026-48213, telefone (11) 98765-4321", "(11) 98765-4321", "phone"),
+    ("O pedido 48213 e o telefone (11) 98765-4321", "(11) 98765-4321", "phone"),
+    ("Meu CPF é 123.456.789-09 e meu telefone (11) 98765-4321", "(11) 98765-4321", "phone"),
+    ("My SSN is 123-45-6789 and my phone is (415) 555-2671", "(415) 555-2671", "phone"),
+    ("meu telemóvel 912 345 678", "912 345 678", "phone"),
     # with a "+" and a country code: a possible number whatever comes before (a range kept for
     # fiction, 07700 900xxx, is not a *valid* UK number, yet a customer reaches someone with it)
     ("charged twice, call +44 7700 900123", "+44 7700 900123", "phone"),
