@@ -49,6 +49,11 @@ NEIGHBOURS: dict[str, tuple[str, ...]] = {
     "sv": ("da", "nb", "nn"),
     "da": ("nb", "nn", "sv"),
 }
+# Widely written languages no configured language looks like, that the configured set misreads
+# with confidence all the same (XQuAD questions, default INGEST_LANGUAGES: Turkish 0 % right —
+# reported as sv/es/de/en — Vietnamese 0 % — pt/nl/fr/en; a trial's Turkish customer was answered
+# in Italian): detected with the neighbours whatever is configured.
+ALWAYS_ALSO: tuple[str, ...] = ("tr", "vi")
 OUTSIDE_CONFIDENCE = 0.5  # an extra language must be this likely to be reported (module docstring)
 OUTSIDE_ODDS = 2.0  # and this many times likelier than the likeliest configured language
 
@@ -87,6 +92,7 @@ def extra_languages(configured: Sequence[str], also: str) -> list[str]:
         wanted: list[str] = []
     elif value == "neighbours":
         wanted = [n for code in configured for n in NEIGHBOURS.get(base_language(code), ())]
+        wanted += ALWAYS_ALSO
     elif value == "all":
         wanted = sorted(_code(language) for language in Language.all())
     else:

@@ -100,7 +100,7 @@ def test_configured_languages_keep_their_confidences(languages: LanguageIdentifi
         ("none", []),
         ("", []),
         ("cs, SK,pl", ["cs", "sk"]),  # a configured one is not an extra
-        ("neighbours", ["be", "bg", "sr", "cs", "sk", "sl", "hr"]),
+        ("neighbours", ["be", "bg", "sr", "cs", "sk", "sl", "hr", "tr", "vi"]),  # and ALWAYS_ALSO
     ],
 )
 def test_detect_also_values(also: str, expected: list[str]) -> None:
