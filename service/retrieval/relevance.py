@@ -47,9 +47,9 @@ language's probes — the highest-scoring against passages in that language — 
 cut-off: on XQuAD only 37.6 (ar), 61.5 (el), 68.9 (hi) and 58.4 % (th) of the answerable questions
 were kept over English paragraphs. The gate now reads it as a question in an unknown language: the
 probes of every language (``Cohort.members``) and the cut-off of ``cohort_threshold``
-(docs/benchmarks.md, "Every XQuAD language"). The reply language is not changed by this (it stays
-the default). A calibration judged by cosine has no cohort: there the default language is kept, as
-before.
+(docs/benchmarks.md, "Every XQuAD language"). The reply language the API reports stays the
+default; Claude is told to reply in the question's own language (``Plan.own_language``). A
+calibration judged by cosine has no cohort: there the default language is kept, as before.
 
 The second half of answerability is the model's signal: ``service.answers.prompts.ANSWER_TOOLS`` offers it
 the ``NOT_IN_DOCUMENTS`` tool, ``service.llm.claude`` recognises the call in the stream, and the answer
