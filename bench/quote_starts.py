@@ -18,10 +18,11 @@ as the service searches it, the calibrated cut-off selects the passages and the 
 (at least two) with the group's note (what the answer is, in English, written from the pages
 before any output was seen) — a lexical reference that neither rule reads. Counted only for
 passages too long to be quoted whole (a whole one always holds it); both quotes are written as the
-service writes them (``extractive.quote``: a table by the row the question names). Per language: such passages,
-the share whose quote holds the key sentence before and after, how many passages the model chose
-a start for, and the CPU of writing the reply per answer before and after (``time.process_time``,
-all threads, the sentence LRU empty), with the model's part over the answers that used it.
+service writes them (``extractive.quote``: a table by the row the question names). Per language:
+such passages, the share whose quote holds the key sentence before and after, how many passages
+the model chose a start for, and the CPU of writing the reply per answer before and after
+(``time.process_time``, all threads, the sentence LRU empty), with the model's part over the
+answers that used it.
 
 ``--corpus DIR --questions JSONL`` measures other pages instead: each line ``{"qid", "lang",
 "question", "expect": [substrings]}``, and a reply holds the fact when one of ``expect`` is in it.
