@@ -17,10 +17,12 @@ as the service searches it, the calibrated cut-off selects the passages and the 
 **The key sentence** of a quoted passage of a gold document: its sentence sharing the most terms
 (at least two) with the group's note (what the answer is, in English, written from the pages
 before any output was seen) — a lexical reference that neither rule reads. Counted only for
-passages too long to be quoted whole (a whole one always holds it). Per language: such passages,
-the share whose quote holds the key sentence before and after, how many passages the model chose
-a start for, and the CPU of writing the reply per answer before and after (``time.process_time``,
-all threads, the sentence LRU empty), with the model's part over the answers that used it.
+passages too long to be quoted whole (a whole one always holds it); both quotes are written as the
+service writes them (``extractive.quote``: a table by the row the question names). Per language:
+such passages, the share whose quote holds the key sentence before and after, how many passages
+the model chose a start for, and the CPU of writing the reply per answer before and after
+(``time.process_time``, all threads, the sentence LRU empty), with the model's part over the
+answers that used it.
 
 ``--corpus DIR --questions JSONL`` measures other pages instead: each line ``{"qid", "lang",
 "question", "expect": [substrings]}``, and a reply holds the fact when one of ``expect`` is in it.
@@ -47,7 +49,7 @@ from bench.common import read_jsonl
 from ingest.pipeline import IngestPipeline
 from knowledge.search import KnowledgeBase, Query
 from knowledge.sparse import shared_encoder
-from service.answers.extractive import EXCERPT_CHARS, Quoted, excerpt, pieces, quoted_passages
+from service.answers.extractive import EXCERPT_CHARS, Quoted, pieces, quote, quoted_passages
 from service.answers.quote_start import MAX_SENTENCES, SENTENCE_CHARS, Matrix, semantic_starts
 from service.retrieval.relevance import relevance_floor
 
@@ -151,8 +153,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             key = key_unit(passage, case.reference)
             if key is None:
                 continue
-            before = excerpt(previous.units, previous.start or 0)[0]
-            after = excerpt(passage.units, starts.get(passage.n, passage.start or 0))[0]
+            before = quote(previous, previous.start or 0)[0]
+            after = quote(passage, starts.get(passage.n, passage.start or 0))[0]
             rows[case.lang].append((key in before, key in after))
             if args.show and before != after:
                 print(

@@ -6,7 +6,8 @@ documents" reply is the handoff notice: ``HandoffPolicy.notice``). Only what
 reader as instructions (titles and headings included); a passage with nothing left is skipped.
 
 Two steps: ``quoted_passages`` cuts each quoted passage into its quotable units and picks the
-start by shared terms (``lexical_start``); a passage that shares none with the question gets its
+start by shared terms (``lexical_start``) — and, when the question names a row of a table in it,
+that row (``service.answers.table_rows``); a passage that shares none with the question gets its
 start from the embedding model (``service.answers.quote_start``, in the stream, off the event
 loop), and ``pieces`` writes the reply. ``extractive_pieces`` is both without the model.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from knowledge.schema import SearchHit
 from knowledge.sparse import shared_encoder
 from service.answers.quotable import instruction_rule, quotable_units, strip_markup
+from service.answers.table_rows import RowFocus, row_focus
 from service.core.text import clip_text, collapse
 from service.retrieval.relevance import MAX_QUOTED
 
@@ -56,14 +58,16 @@ def heading(unit: str) -> str | None:
 
 @dataclass(frozen=True)
 class Quoted:
-    """One passage to quote: its ``[n]``, its hit, its quotable units and where the quote starts
-    by shared terms (``lexical_start``; None: no unit shares a term with the question)."""
+    """One passage to quote: its ``[n]``, its hit, its quotable units, where the quote starts
+    by shared terms (``lexical_start``; None: no unit shares a term with the question) and the
+    table rows the question names (``table_rows.row_focus``; None: none)."""
 
     n: int
     hit: SearchHit
     units: list[Unit]
     start: int | None
     faq_question: str | None = None  # an FAQ entry's question: the label, not quoted again
+    focus: RowFocus | None = None
 
     @property
     def whole(self) -> bool:
@@ -103,7 +107,8 @@ def quoted_passages(
         if units:
             same = language is None or same_language(language, hit.payload.language)
             start = lexical_start(units, question, hit.payload.language) if same else None
-            found.append(Quoted(n, hit, units, start, faq_question))
+            focus = row_focus(units, question, hit.payload.language) if same and not fits(units) else None
+            found.append(Quoted(n, hit, units, start, faq_question, focus))
     return found
 
 
@@ -154,7 +159,7 @@ def pieces(passages: Sequence[Quoted], language: str, starts: Mapping[int, int] 
     out = [INTRO.get(language, INTRO["en"]) + "\n"]
     for passage in passages:
         start = 0 if passage.whole else (starts or {}).get(passage.n, passage.start or 0)
-        text, start = excerpt(passage.units, start)
+        text, start = quote(passage, start)
         out.append(f"\n[{passage.n}] {label(passage, start)}: {text}\n")
     return out
 
@@ -168,6 +173,35 @@ def extractive_pieces(
     """``pieces`` of ``quoted_passages``: each quote from the unit sharing the most terms with
     ``question``, or the passage's top (the stream also asks the embedding model)."""
     return pieces(quoted_passages(hits, question, quoted), language)
+
+
+def quote(passage: Quoted, start: int) -> tuple[str, int]:
+    """What of ``passage`` is quoted from ``start``, and the unit the quote really starts at: its
+    ``excerpt``, or with a table row the question names, its ``focused_excerpt``."""
+    if passage.focus is None or passage.whole:
+        return excerpt(passage.units, start)
+    return focused_excerpt(passage.units, start, passage.focus)
+
+
+def focused_excerpt(
+    units: Sequence[Unit], start: int, focus: RowFocus, limit: int = EXCERPT_CHARS
+) -> tuple[str, int]:
+    """The ``excerpt`` of a passage without the table rows the question does not name, so the
+    quote holds the table's header and the rows it names (a trial: "Qual o prazo de entrega para o
+    Nordeste?" was quoted the table's first rows, not the Nordeste one). The quote starts at
+    ``start`` when the named rows still fit after it, else at the table's header (with the line
+    before it when short, as ``excerpt`` keeps: its sub-heading or lead sentence)."""
+    kept = [i for i in range(len(units)) if i not in focus.dropped]
+    at = {i: k for k, i in enumerate(kept)}
+    first, last = focus.header[0], focus.rows[-1]
+    rest = [units[i] for i in kept]
+    if start < first:
+        text, k = excerpt(rest, at[start], limit)
+        if units[last][0] in text:
+            return text, kept[k]
+    # From inside or after the table, or from too far before it for the named rows to fit.
+    text, k = excerpt(rest, at[first], limit)
+    return text, kept[k]
 
 
 def excerpt(units: Sequence[Unit], start: int = 0, limit: int = EXCERPT_CHARS) -> tuple[str, int]:
