@@ -50,8 +50,9 @@ from bench.common import EVAL, read_jsonl, write_result
 from bench.short_language_data import FOLLOW_UPS, HELD_OUT, LABELLED, SUPPORT
 from knowledge.language import LanguageIdentifier
 from knowledge.settings import IngestSettings
+from knowledge.words import SHORT_WORDS, word_count
 from service import smalltalk
-from service.answers.reply_language import CONVERSATION_ODDS, SHORT_WORDS, decide_language, word_count
+from service.answers.reply_language import CONVERSATION_ODDS, decide_language
 
 LANGUAGES = ("en", "zh", "es", "fr", "de", "ja", "pt", "it")
 CONTEXTS = ("detector", "new", "conversation", "switched", "header", "header_en")

@@ -239,9 +239,9 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         _require_store(settings)
         kb = _open_kb(settings)
         try:
-            override = ServiceSettings().relevance_floor
-            floor = relevance_floor(kb.meta(), override, kb.embedder.name, kb.embedder)
-            found = judged_search(kb, floor, request)
+            service = ServiceSettings()
+            floor = relevance_floor(kb.meta(), service.relevance_floor, kb.embedder.name, kb.embedder)
+            found = judged_search(kb, floor, request, service.top_k)
         finally:
             kb.store.close()
     if args.json:
@@ -267,10 +267,14 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     leads = [h.relevance for h in found.hits if h.relevance is not None]
     if leads:
         passing = sum(lead >= 0 for lead in leads)
-        print(
-            f"question language {found.language}: {passing} of {len(leads)} passages over the cut-off"
-            + ("" if passing else " — the service hands this question to a person (no_relevant_passages)")
-        )
+        if found.handoff:
+            verdict = " — the service hands this question to a person (no_relevant_passages)"
+        elif found.handoff is False and not passing:
+            verdict = " — the service answers it: a passage further down (SERVICE_TOP_K) is over"
+        else:
+            verdict = ""
+        over = f"{passing} of {len(leads)} passages over the cut-off"
+        print(f"question language {found.language}: {over}{verdict}")
     return EXIT_OK
 
 

@@ -73,7 +73,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -89,17 +89,21 @@ from knowledge.cohort import (
 from knowledge.probes import Probe, answerable_probes, unanswerable_probes
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase, Query
+from knowledge.short_messages import KeyWords, short_scores
 from knowledge.store.base import Collection
 
 log = logging.getLogger(__name__)
 
-METHOD = "probe-cohort-v5"  # changes when the rule or the probes change (v5: Ukrainian probes)
+METHOD = "probe-cohort-v6"  # changes when the rule or the probes change (v6: the short-message cut-off)
+# methods whose cohort cut-offs the service uses (an older one is judged by cosine until re-ingest)
+COHORT_METHODS = ("probe-cohort-v5", METHOD)
 PROBE_LIMIT = 5  # hits per probe, as the service retrieves (SERVICE_TOP_K default)
 NEGATIVE_QUANTILE = 0.90
 CROSS_NEGATIVE_QUANTILE = 0.50  # of the best other-language hits (module docstring: "Across languages")
 POSITIVE_QUANTILE = 0.10
 POSITIVE_MARGIN = 0.25  # × (answerable median − answerable 10th percentile)
 MIN_ANSWERABLE = 3  # fewer scored answerable probes: no calibration (the floor is then off)
+MIN_SHORT_CROSS = 5  # fewer short probes in another script than the pages': one short cut-off
 MIN_CROSS = 20  # fewer other-language scores (a base in every probe language?): one cut-off for all
 PAYLOAD_FIELDS = ["doc_id", "chunk_index", "kind", "title", "text", "headings", "language"]
 
@@ -136,6 +140,14 @@ class RelevanceCalibration:
     cohort_kept_answerable: float = 0.0
     cohort_dropped_unanswerable: float = 0.0
     cohort_quantiles: dict[str, dict[str, float]] = field(default_factory=dict)
+    # The cut-off for messages of one or two words against the short probes' cohort
+    # (``knowledge.short_messages``); None: not fitted (before v6), short messages as any other.
+    short_threshold: float | None = None
+    short_cross_threshold: float | None = None  # for a passage in another script than the message's
+    short_answerable: int = 0
+    short_kept_answerable: float = 0.0
+    short_dropped_unanswerable: float = 0.0
+    short_quantiles: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -270,6 +282,27 @@ def _fit_normalised(scored: Sequence[Scored], cross_drop: float | None) -> dict[
     }
 
 
+def _fit_short(keys: KeyWords, search: Search, cohort: Cohort) -> dict[str, Any]:
+    """The ``short_*`` fields: ``fit_threshold`` on the short probes' normalised scores."""
+    found = short_scores(keys.probes(), search, cohort)
+    pos = np.array(found.answerable, dtype=np.float64)
+    neg = np.array(found.unanswerable, dtype=np.float64)
+    if pos.size < MIN_ANSWERABLE or neg.size == 0:
+        return {}
+    threshold, _bound = fit_threshold(pos, neg)
+    cross = None
+    if len(found.cross) >= MIN_SHORT_CROSS:
+        cross = round(min(threshold, float(np.quantile(found.cross, CROSS_NEGATIVE_QUANTILE))), 6)
+    return {
+        "short_threshold": round(threshold, 6),
+        "short_cross_threshold": cross,
+        "short_answerable": int(pos.size),
+        "short_kept_answerable": round(float((pos >= threshold).mean()), 4),
+        "short_dropped_unanswerable": round(float((neg < threshold).mean()), 4),
+        "short_quantiles": {"answerable": _quantiles(pos), "unanswerable": _quantiles(neg)},
+    }
+
+
 def fit(
     scored: Sequence[Scored],
     *,
@@ -324,14 +357,14 @@ def calibrate(
 ) -> RelevanceCalibration | None:
     """Probe the knowledge base and fit its cut-off; None when it is too small to say anything."""
     started = time.perf_counter()
-    probed = probe(rows, search, cohort)
+    keys = KeyWords()
+    probed = probe(keys.watch(rows), search, cohort)
     scored = probed.scored
-    calibration = fit(
-        scored,
-        model=model,
-        seconds=time.perf_counter() - started,
-        cross_drop=probed.cross_drop,
-    )
+    calibration = fit(scored, model=model, cross_drop=probed.cross_drop)
+    if calibration is not None and cohort is not None and cohort.short is not None:
+        calibration = replace(calibration, **_fit_short(keys, search, cohort))
+    if calibration is not None:
+        calibration = replace(calibration, seconds=round(time.perf_counter() - started, 3))
     if calibration is None:
         answerable = sum(1 for s in scored if s.probe.answerable and s.score is not None)
         log.warning("relevance calibration skipped: %d answerable probes were scored", answerable)

@@ -20,6 +20,9 @@ or, when it is in the passage's language or its language is unknown, all of them
 statistics come from the passage's stored vector (the store returns it with each hit), so nothing
 is precomputed per passage: the probes' vectors are embedded once per process and model
 (``cohort_for``; at ingest for the calibration, when the service starts for the gate).
+
+A message of one or two words has its own cohort: the short off-topic probes
+(``knowledge.short_probes``), every language pooled (``normalise_short``, ``knowledge.short_messages``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import numpy.typing as npt
 from knowledge.answerability_probes import negatives
 from knowledge.probes import Probe
 from knowledge.schema import SearchHit
+from knowledge.short_probes import SHORT_OFF_TOPIC
 
 if TYPE_CHECKING:
     from knowledge.embedder import Embedder
@@ -49,15 +53,18 @@ class Cohort:
     """The unanswerable probes' question vectors (unit length), by language."""
 
     vectors: dict[str, Matrix]
+    # the short off-topic probes' vectors, every language pooled (``knowledge.short_messages``)
+    short: Matrix | None = None
 
     @classmethod
-    def build(cls, languages: Sequence[str], vectors: Matrix) -> Cohort:
+    def build(cls, languages: Sequence[str], vectors: Matrix, short: Matrix | None = None) -> Cohort:
         """From one vector per probe, in the order of ``languages`` (the probe's language each)."""
         rows: dict[str, list[int]] = {}
         for i, language in enumerate(languages):
             rows.setdefault(language, []).append(i)
         matrix = np.asarray(vectors, dtype=np.float32)
-        return cls({language: matrix[index] for language, index in rows.items()})
+        pooled = np.asarray(short, dtype=np.float32) if short is not None else None
+        return cls({language: matrix[index] for language, index in rows.items()}, pooled)
 
     def members(self, question: str | None, passage: str | None) -> Matrix:
         """The cohort for a question in ``question`` against a passage in ``passage`` (module
@@ -82,8 +89,22 @@ class Cohort:
         members = self.members(question, passage_language)
         if exclude is not None and question in self.vectors:
             members = np.delete(members, exclude, axis=0)
-        scores = members @ np.asarray(passage, dtype=np.float32)
-        return float((cosine - float(scores.mean())) / max(float(scores.std()), MIN_STD))
+        return _t_norm(cosine, members, passage)
+
+    def normalise_short(
+        self, cosine: float, passage: Sequence[float] | Matrix, exclude: int | None = None
+    ) -> float:
+        """``cosine`` (a message of one or two words) as standard deviations above the short
+        off-topic probes' mean cosine with ``passage``, every language pooled
+        (``knowledge.short_messages``). ``exclude``: a short probe's own row."""
+        assert self.short is not None
+        members = self.short if exclude is None else np.delete(self.short, exclude, axis=0)
+        return _t_norm(cosine, members, passage)
+
+
+def _t_norm(cosine: float, members: Matrix, passage: Sequence[float] | Matrix) -> float:
+    scores = members @ np.asarray(passage, dtype=np.float32)
+    return float((cosine - float(scores.mean())) / max(float(scores.std()), MIN_STD))
 
 
 _CACHE: dict[str, Cohort] = {}
@@ -94,9 +115,10 @@ def probe_languages() -> list[str]:
     return [language for language, _kind, _text in negatives()]
 
 
-def cohort_of(vectors: Matrix) -> Cohort:
-    """The cohort from the probes' vectors, embedded in the order of ``negatives()``."""
-    return Cohort.build(probe_languages(), vectors)
+def cohort_of(vectors: Matrix, short: Matrix | None = None) -> Cohort:
+    """The cohort from the probes' vectors, embedded in the order of ``negatives()`` (and the short
+    probes', in the order of ``SHORT_OFF_TOPIC``)."""
+    return Cohort.build(probe_languages(), vectors, short)
 
 
 def cohort_for(embedder: Embedder) -> Cohort:
@@ -106,7 +128,8 @@ def cohort_for(embedder: Embedder) -> Cohort:
         found = _CACHE.get(key)
         if found is None:
             texts = [text for _language, _kind, text in negatives()]
-            found = _CACHE[key] = cohort_of(embedder.embed_queries(texts))
+            short = embedder.embed_queries([text for _language, text in SHORT_OFF_TOPIC])
+            found = _CACHE[key] = cohort_of(embedder.embed_queries(texts), short)
         return found
 
 

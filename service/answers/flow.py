@@ -200,8 +200,9 @@ class AnswerService:
             if plan.cached is not None:
                 deps.metrics.answer_cache.labels("exact").inc()
                 return plan
+        asked = retrieval_query(request.question, conversation)
         query = Query(
-            retrieval_query(request.question, conversation),
+            asked,
             deps.settings.top_k,
             request.filters,
             language,
@@ -212,9 +213,11 @@ class AnswerService:
         )
         # The KB version's calibrated cut-off (another for passages in another language): the
         # gate, then the passages to answer from (``service.retrieval.relevance``). A question the
-        # detector was unsure of is read there as one in an unknown language, not the default.
+        # detector was unsure of is read there as one in an unknown language, not the default; one
+        # of one or two words against short off-topic messages and its own cut-off (as
+        # ``faqstream search`` reads it).
         floor = deps.relevance()
-        asked_in = floor.question_language(language, detected[-1] if detected else None)
+        asked_in = floor.question_language(language, detected[-1] if detected else None, asked)
         selection = floor.select(retrieved.hits, asked_in)
         plan.hits, plan.relevant = selection.hits, selection.relevant
         plan.quoted = {hit.id for hit in floor.quoted(selection.hits, asked_in)}

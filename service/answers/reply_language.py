@@ -21,22 +21,23 @@ guesses Portuguese: a guess the script rules out gives way to the likeliest lang
 Latin text in a Chinese or Japanese conversation ("ok", an order number) keeps the conversation's
 language.
 
-Words are counted as in ``word_count``: letters-only words of alphabetic scripts (joined by
-apostrophes and hyphens: "qu'est-ce", "palavra-passe"), and one word per two CJK characters
+Words are counted as in ``word_count`` (``knowledge.words``): letters-only words of alphabetic
+scripts (joined by apostrophes and hyphens: "qu'est-ce", "palavra-passe"), and one word per two CJK characters
 (Chinese words are mostly one or two characters; "退款" is one word).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from knowledge.language import base_language
+from knowledge.words import CJK as _CJK
+from knowledge.words import SCRIPT_LANGUAGES as _SCRIPT_LANGUAGES
+from knowledge.words import SHORT_WORDS, fits_script, word_count
 
-SHORT_WORDS = 2
 # Prior odds of the conversation's language against each other configured language: the detector
 # must find a language this many times likelier than the conversation's to switch the reply.
 # Chosen by bench/short_language.py on Mintaka 3-8-word prefixes: the odds whose expected error
@@ -46,20 +47,6 @@ CONVERSATION_ODDS = 4.0
 
 Source = Literal["conversation", "request", "smalltalk", "accept_language", "detected"]
 
-_CJK = re.compile(r"[\u3005\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
-_KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
-_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_INVERTED = re.compile(r"[¿¡]")  # Spanish opening marks ("¿y el domingo?")
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")  # "qu'est-ce", "a-t-il": one word each
-# Languages that a script can be written in (scripts not listed constrain nothing).
-_SCRIPT_LANGUAGES = (
-    (_KANA, frozenset({"ja"})),
-    (_CJK, frozenset({"zh", "ja"})),
-    (_HANGUL, frozenset({"ko"})),
-    (_CYRILLIC, frozenset({"ru", "uk", "bg", "sr", "mk", "be", "kk"})),
-    (_INVERTED, frozenset({"es", "gl", "ast"})),  # orthography, as certain as a script
-)
 _TAG = re.compile(r"[a-z]{1,8}(?:-[a-z0-9]{1,8})*")
 _QVALUE = re.compile(r"0(?:\.\d{0,3})?|1(?:\.0{0,3})?")
 
@@ -68,17 +55,6 @@ _QVALUE = re.compile(r"0(?:\.\d{0,3})?|1(?:\.0{0,3})?")
 class LanguageDecision:
     language: str  # ISO 639-1 (base language: "pt-BR" → "pt")
     source: Source
-
-
-def word_count(text: str) -> int:
-    """Words of alphabetic scripts plus one per two CJK characters (rounded up)."""
-    cjk = len(_CJK.findall(text))
-    return len(_WORD.findall(_CJK.sub(" ", text))) + math.ceil(cjk / 2)
-
-
-def fits_script(text: str, language: str) -> bool:
-    """Whether ``text`` can be written in ``language`` judging by its script alone."""
-    return all(language in allowed for script, allowed in _SCRIPT_LANGUAGES if script.search(text))
 
 
 def accept_languages(header: str | None) -> list[str]:

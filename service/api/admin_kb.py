@@ -101,20 +101,33 @@ class SearchResult(BaseModel):
         "older calibration); null: no cut-off",
     )
     hits: list[Passage]
+    handoff: bool | None = Field(
+        default=None,
+        description="whether the service hands this question to a person (`no_relevant_passages`): "
+        "none of the SERVICE_TOP_K passages it retrieves (`hybrid`; however many `limit` shows) is at 0 "
+        "or over; null without a cut-off or in another `mode`",
+    )
 
 
-def judged_search(kb: KnowledgeBase, floor: RelevanceFloor, data: SearchRequest) -> SearchResult:
+def judged_search(kb: KnowledgeBase, floor: RelevanceFloor, data: SearchRequest, top_k: int) -> SearchResult:
     """The passages ``kb`` finds for ``data``, each with its lead over the service's cut-off as the
     answer service judges it (the question's detected language, an unknown one when the detector is
-    unsure; a passage in another language is held to the cross-language cut-off). Blocking: searches
-    the store."""
+    unsure, the short-message cut-off for a message of one or two words; a passage in another language is
+    held to the cross-language cut-off). Blocking: searches the store. ``top_k``: SERVICE_TOP_K, the
+    passages the service judges (``handoff``)."""
     filters = SearchFilters(language=[data.language]) if data.language else None
-    hits: list[SearchHit] = kb.search(data.query, limit=data.limit, mode=data.mode, filters=filters)
+    found: list[SearchHit] = kb.search(
+        data.query, limit=max(data.limit, top_k), mode=data.mode, filters=filters
+    )
+    hits = found[: data.limit]
     detection = kb.languages.detect(data.query) if kb.languages is not None else None
     language = detection.language if detection is not None else None
-    asked_in = floor.question_language(language, detection)  # unsure: an unknown language
+    # unsure: an unknown language; one or two words: the short-message cohort and cut-off
+    asked_in = floor.question_language(language, detection, data.query)
     judged = floor.value is not None and data.mode != "sparse"
     unit = ("sd" if floor.normalised else "cosine") if judged else None
+    gated = judged and data.mode == "hybrid"
+    handoff = not any(floor.lead(h, asked_in) >= 0.0 for h in found[:top_k]) if gated else None
     return SearchResult(
         kb_version=kb.version(),
         language=language,
@@ -129,6 +142,7 @@ def judged_search(kb: KnowledgeBase, floor: RelevanceFloor, data: SearchRequest)
             )
             for h in hits
         ],
+        handoff=handoff,
     )
 
 
@@ -156,7 +170,8 @@ async def status(runtime: Runtime) -> KbStatus:
     operation_class=DocumentedOperation,
 )
 async def search(data: SearchRequest, runtime: Runtime) -> SearchResult:
-    return await asyncio.to_thread(judged_search, runtime.kb, runtime.digest.floor(), data)
+    top_k = runtime.settings.service.top_k
+    return await asyncio.to_thread(judged_search, runtime.kb, runtime.digest.floor(), data, top_k)
 
 
 admin_kb = Router(path="/admin", route_handlers=[status, search], guards=[guards.admin_guard])

@@ -30,7 +30,7 @@ uses; a reader of quotes reads them all, and a weak passage quoted after the rig
 (a new user's trial: a cross-language passage far below the best one). Measured on the Basecamp
 policies (``python -m bench.quoted_passages``, docs/benchmarks.md).
 
-**Normalised scores.** With a calibration of method ``probe-cohort-v5`` and the probes' vectors
+**Normalised scores.** With a calibration of method ``probe-cohort-v5`` or later and the probes' vectors
 (``relevance_floor(..., embedder)``, as the service builds it), a passage is not judged by its
 cosine but by how far it lies over the shipped unanswerable questions *in the question's language*
 scored against that same passage (``knowledge.cohort``; a multilingual model scores any question
@@ -51,6 +51,17 @@ probes of every language (``Cohort.members``) and the cut-off of ``cohort_thresh
 default; Claude is told to reply in the question's own language (``Plan.own_language``). A
 calibration judged by cosine has no cohort: there the default language is kept, as before.
 
+**A message of one or two words** (``question_language`` with its text: ``knowledge.words.SHORT_WORDS``)
+carries little language: the detector names one anyway ("pizza" is Italian, sure), and read as a
+question in that language it met sentence probes, which score lower against a passage than a bare
+word does, and the cross-language cut-off: a new user's trial (Portuguese furniture pages) had
+"pizza", "Bitcoin?", "Merhaba!" and an Arabic "thank you" answered with the privacy page. With a
+calibration of ``probe-cohort-v6`` such a message (``ShortMessage``) is judged against a cohort of
+its own kind, short off-topic messages of every language pooled, and its own cut-off
+``short_threshold`` — ``short_cross_threshold`` for a passage whose language is not written in the
+message's script ("退款" over English pages; ``knowledge.short_messages``); so is its context margin. A
+calibration of v5 judges it as any question until the next ingest refits it.
+
 The second half of answerability is the model's signal: ``service.answers.prompts.ANSWER_TOOLS`` offers it
 the ``NOT_IN_DOCUMENTS`` tool, ``service.llm.claude`` recognises the call in the stream, and the answer
 flow turns it into a handoff with reason ``not_in_documents``.
@@ -64,9 +75,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from knowledge.answerability import METHOD, RelevanceCalibration
+from knowledge.answerability import COHORT_METHODS, RelevanceCalibration
 from knowledge.cohort import Cohort, cohort_for
 from knowledge.schema import KbMeta, SearchHit
+from knowledge.short_messages import across_scripts
+from knowledge.words import is_short
 
 if TYPE_CHECKING:
     from knowledge.embedder import Embedder
@@ -76,6 +89,14 @@ log = logging.getLogger(__name__)
 
 FloorSource = Literal["override", "calibrated", "none"]
 MAX_QUOTED = 3  # passages an extractive answer quotes at most
+
+
+class ShortMessage(str):
+    """The question's "language" for a message of one or two words, as ``question_language`` reads
+    it: its text, judged against the short probes' cohort and cut-off (module docstring: "A message
+    of one or two words")."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -94,15 +115,23 @@ class RelevanceFloor:
     # judged by their cohort-normalised score (module docstring: "Normalised scores")
     cohort: Cohort | None = None
 
-    def question_language(self, language: str | None, detection: Detection | None = None) -> str | None:
+    def question_language(
+        self, language: str | None, detection: Detection | None = None, text: str | None = None
+    ) -> str | None:
         """The question's language as this cut-off reads it (module docstring: "A question the
-        detector is unsure of"): ``language`` (the reply language), or None — unknown — when it is
-        only the detector's fallback: ``detection`` (what the detector said of the question, when
-        the reply language is its verdict; None when something else decided it: the request, the
-        conversation…) is unsure and reported ``language``, and passages are judged by their
-        normalised score."""
+        detector is unsure of", "A message of one or two words"): ``language`` (the reply
+        language); ``ShortMessage`` when ``text`` (the text retrieved with) has at most ``SHORT_WORDS``
+        words and the calibration has a short-message cut-off; None — unknown — when ``language``
+        is only the detector's fallback: ``detection`` (what the detector said of the question,
+        when the reply language is its verdict; None when something else decided it: the request,
+        the conversation…) is unsure and reported ``language``. Both only when passages are judged
+        by their normalised score."""
+        if not self.normalised:
+            return language
+        if text is not None and self.short_messages and is_short(text):
+            return ShortMessage(text)
         fallback = detection is not None and not detection.sure and detection.language == language
-        return None if fallback and self.normalised else language
+        return None if fallback else language
 
     def keep(self, hits: Sequence[SearchHit], language: str | None = None) -> list[SearchHit]:
         """The passages to answer from, in their retrieval order (``select``)."""
@@ -117,7 +146,7 @@ class RelevanceFloor:
         relevant = sum(lead >= 0.0 for lead in leads)
         if not relevant:
             return Selection([], 0)
-        margin = self.context_margin
+        margin = self.margin(language)
         kept = [h for h, lead in zip(hits, leads, strict=True) if lead >= -margin]
         return Selection(kept, relevant)
 
@@ -130,7 +159,7 @@ class RelevanceFloor:
         Without a calibration (no floor, an override) there is no scale: the first ``at_most``."""
         if not hits:
             return []
-        margin = self.context_margin
+        margin = self.margin(language)
         if self.value is None or self.source != "calibrated" or margin <= 0.0:
             return list(hits[:at_most])
         leads = [self.lead(hit, language) for hit in hits]
@@ -148,6 +177,17 @@ class RelevanceFloor:
             and self.calibration.cohort_threshold is not None
         )
 
+    @property
+    def short_messages(self) -> bool:
+        """Messages of one or two words have their own cohort and cut-off."""
+        return (
+            self.normalised
+            and self.cohort is not None
+            and self.cohort.short is not None
+            and self.calibration is not None
+            and self.calibration.short_threshold is not None
+        )
+
     def lead(self, hit: SearchHit, language: str | None = None) -> float:
         """How far ``hit`` scores over its cut-off (negative: under it), in the units of the
         cut-off: standard deviations of the cohort when ``normalised``, else cosine."""
@@ -157,6 +197,13 @@ class RelevanceFloor:
             assert self.calibration.cohort_threshold is not None
             if hit.dense_score is None or hit.vector is None:
                 return -math.inf
+            if isinstance(language, ShortMessage):
+                assert self.calibration.short_threshold is not None
+                z = self.cohort.normalise_short(hit.dense_score, hit.vector)
+                cut = self.calibration.short_threshold
+                if across_scripts(language, hit.payload.language):
+                    cut = min(cut, self.calibration.short_cross_threshold or cut)
+                return z - cut
             z = self.cohort.normalise(hit.dense_score, hit.vector, language, hit.payload.language)
             cross = self.calibration.cohort_cross_threshold
             other = language and hit.payload.language not in (language, "und", None)
@@ -168,6 +215,15 @@ class RelevanceFloor:
         cross = self.calibration.cross_threshold if self.calibration is not None else None
         other = hit.payload.language not in (language, "und", None)
         return cross if cross is not None and language and other else self.value
+
+    def margin(self, language: str | None) -> float:
+        """``context_margin``, or for a short message (``ShortMessage``) its own: the short cut-off minus
+        the short off-topic probes' median best hit."""
+        if isinstance(language, ShortMessage) and self.short_messages:
+            assert self.calibration is not None and self.calibration.short_threshold is not None
+            median = self.calibration.short_quantiles.get("unanswerable", {}).get("p50")
+            return max(self.calibration.short_threshold - median, 0.0) if median is not None else 0.0
+        return self.context_margin
 
     @property
     def context_margin(self) -> float:
@@ -224,6 +280,10 @@ def relevance_floor(
         )
         return RelevanceFloor(None, "none", meta.version)
     cohort = None
-    if embedder is not None and calibration.cohort_threshold is not None and calibration.method == METHOD:
+    if (
+        embedder is not None
+        and calibration.cohort_threshold is not None
+        and calibration.method in COHORT_METHODS
+    ):
         cohort = cohort_for(embedder)
     return RelevanceFloor(calibration.threshold, "calibrated", meta.version, calibration, cohort)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,7 +14,9 @@ from knowledge.cohort import Cohort, cross_language_drop
 from knowledge.language import Detection
 from knowledge.probes import Probe
 from knowledge.schema import ChunkPayload, SearchHit
-from service.retrieval.relevance import RelevanceFloor
+from knowledge.short_messages import across_scripts
+from knowledge.words import is_short
+from service.retrieval.relevance import RelevanceFloor, ShortMessage
 
 PASSAGE = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
 
@@ -169,3 +172,50 @@ def test_a_question_the_detector_is_unsure_of_is_read_as_an_unknown_language() -
     # unknown language against: the default language is kept, as before.
     for cosine in (_floor(), _floor(None, cohort_threshold=1.0)):
         assert cosine.question_language("es", unsure) == "es"
+
+
+# The short off-topic probes (``knowledge.short_messages``): one or two words each, every language
+# pooled; they score higher against the passage than the German sentence probes.
+SHORT = [0.80, 0.82, 0.84, 0.86]
+
+
+def _short_floor(**fitted: float | None) -> RelevanceFloor:
+    cohort = Cohort(COHORT.vectors, np.stack([_at(c, 1 + i % 3) for i, c in enumerate(SHORT)]))
+    floor = _floor(cohort, cohort_threshold=1.0, cohort_cross_threshold=0.5, **fitted)
+    assert floor.calibration is not None
+    calibration = replace(floor.calibration, short_quantiles={"unanswerable": {"p50": 0.3}})
+    return RelevanceFloor(floor.value, "calibrated", 1, calibration, cohort)
+
+
+def test_a_short_message_is_judged_against_short_messages_and_its_own_cut_off() -> None:
+    """ "pizza" detected (surely) as German over a Spanish passage at 0.84: read as a German
+    question it met the German sentence probes (0.70–0.76) and the cross-language cut-off and
+    passed by far; against the short probes (0.80–0.86: a bare word scores higher against any
+    passage than a question does) it is ordinary."""
+    floor = _short_floor(short_threshold=1.0, short_cross_threshold=0.2)
+    asked_in = floor.question_language("de", Detection("de", 0.9), "pizza")
+    assert isinstance(asked_in, ShortMessage) and asked_in == "pizza"
+    hit = _hit(0.84, "es")
+    z = (0.84 - float(np.mean(SHORT))) / float(np.std(SHORT))
+    assert floor.lead(hit, asked_in) == pytest.approx(z - 1.0, rel=1e-4)
+    assert floor.select([hit], asked_in).relevant == 0
+    assert floor.lead(hit, "de") > 2.0  # read as a question: far over its cut-off
+    assert floor.select([_hit(0.90, "es")], asked_in).relevant == 1
+    # A message in a script the passage's language is not written in: the cross-script cut-off.
+    assert across_scripts("退款", "en") and not across_scripts("Rückerstattung", "en")
+    assert across_scripts("Привет", "es")
+    chinese = floor.question_language("zh", Detection("zh", 0.9), "退款")
+    assert floor.lead(hit, chinese) == pytest.approx(z - 0.2, rel=1e-4)
+    # Its context margin is the short calibration's: cut-off minus the short probes' median.
+    assert floor.margin(asked_in) == pytest.approx(1.0 - 0.3)
+    # Three words or more are a question as before.
+    assert floor.question_language("es", Detection("es", 0.9), "¿pizza a domicilio?") == "es"
+    assert is_short("退款") and not is_short("") and not is_short("Wann kommt mein Paket?")
+
+
+def test_a_calibration_without_a_short_cut_off_reads_a_short_message_as_before() -> None:
+    """A v5 calibration (no ``short_threshold``) until the next ingest; a cosine one too."""
+    sure = Detection("de", 0.9)
+    assert _short_floor().question_language("de", sure, "pizza") == "de"
+    assert _floor(cohort_threshold=1.0, short_threshold=1.0).question_language("de", sure, "pizza") == "de"
+    assert _floor(short_threshold=1.0).question_language("de", sure, "pizza") == "de"  # by cosine

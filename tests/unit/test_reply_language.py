@@ -9,13 +9,12 @@ from __future__ import annotations
 import pytest
 
 from knowledge.language import LanguageIdentifier
+from knowledge.words import fits_script, word_count
 from service.answers.reply_language import (
     LanguageDecision,
     accept_languages,
     decide_language,
-    fits_script,
     weigh_conversation,
-    word_count,
 )
 from service.smalltalk import match
 
