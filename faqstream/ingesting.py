@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -79,7 +80,35 @@ def _local(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         kb.store.close()
     print(report.to_json() if args.json else report.summary())
+    if not args.json:
+        for line in language_notes(settings.ingest.languages):
+            print(line)
     return _exit_code(report)
+
+
+def language_notes(languages: Sequence[str]) -> list[str]:
+    """What the product ships for each configured language, where it ships less: no calibration
+    probes (questions in it are judged against the other languages' unrelated questions) or no
+    built-in texts (its notices and small-talk replies are English)."""
+    from knowledge.answerability_probes import OFF_TOPIC
+    from knowledge.language import base_language
+    from service.handoff.messages import message_language
+
+    codes = list(dict.fromkeys(base_language(code) for code in languages))
+    no_probes = [code for code in codes if code not in OFF_TOPIC]
+    no_texts = [code for code in codes if message_language(code) != code]
+    notes = []
+    if no_probes:
+        notes.append(
+            f"  {', '.join(no_probes)}: no built-in calibration questions — the relevance cut-off judges "
+            "questions in it against the other languages' unrelated questions (docs/handoff-and-languages.md)"
+        )
+    if no_texts:
+        notes.append(
+            f"  {', '.join(no_texts)}: no built-in texts — handoff notices and small-talk replies are "
+            "English; Claude's answers are in the customer's language"
+        )
+    return notes
 
 
 def _exit_code(report: IngestReport) -> int:

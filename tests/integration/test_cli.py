@@ -88,6 +88,21 @@ def test_ingest_json_report_search_status_and_rerun(tmp_path: Path, child_env: d
     assert f"cosine cut-off {cutoff:.3f}" in status.stdout
 
 
+def test_ingest_says_which_configured_languages_ship_without_probes_or_texts(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    """A trial's operator added Turkish and Arabic to INGEST_LANGUAGES and nothing said that the
+    product has no calibration questions and no texts for them."""
+    docs = write_corpus(tmp_path / "docs")
+    env = {**child_env, "INGEST_LANGUAGES": '["pt","en","es","tr","ar"]'}
+    out = run(env, "ingest", str(docs), "--dry-run")
+    assert out.returncode == 0, out.stderr
+    assert "tr, ar: no built-in calibration questions" in out.stdout
+    assert "tr, ar: no built-in texts" in out.stdout
+    default = run(child_env, "ingest", str(docs), "--dry-run")
+    assert "no built-in" not in default.stdout
+
+
 def test_exit_code_one_when_files_were_skipped(tmp_path: Path, child_env: dict[str, str]) -> None:
     docs = write_corpus(tmp_path / "docs")
     write_broken_files(docs / "broken")
