@@ -154,7 +154,13 @@ ANGER = {
         "Ainda não recebi o reembolso",
     ],
     "it": ["Truffatori!", "Ancora niente", "Siete dei ladri"],
-    "nl": ["Oplichters!", "Nog steeds niks", "Dit is gewoon diefstal"],
+    "nl": [
+        "Oplichters!",
+        "Nog steeds niks",
+        "Dit is gewoon diefstal",
+        "Waardeloos. Ik ben hier echt klaar mee",  # a trial's third angry turn
+        "Jullie zijn onbeschoft",
+    ],
     "ru": ["Мошенники!", "Вы нас обманули", "Деньги до сих пор не вернули", "Это грабеж"],
     "ko": ["사기꾼들!", "아직도 환불이 안 됐어요", "장난하세요?"],
     "pl": [
@@ -219,6 +225,8 @@ NOT_ANGER = {
     ],
     "it": ["Il deposito è una truffa?", "La polizza copre incendio e furto?", "Nel peggiore dei casi?"],
     "nl": [
+        "Ik ben klaar met de fiets, waar lever ik hem in?",
+        "Is de app waardeloos als ik geen internet heb?",
         "Is een borg oplichting?",
         "Wat als de auto gestolen wordt?",
         "In het slechtste geval?",
