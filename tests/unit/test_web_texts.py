@@ -1,7 +1,7 @@
 """The web chat's texts: which language a browser gets, the operator's WEB_CHAT_TITLE / WEB_CHAT_INTRO
 read from the environment (plain text, or JSON per language) and rendered into the page as text
 only. (That every language has every text: tests/unit/test_language_coverage.py; the page in a
-real browser: tests/integration/test_web_chat.py.)"""
+real browser: tests/integration/web_chat/.)"""
 
 from __future__ import annotations
 

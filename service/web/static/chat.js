@@ -137,7 +137,8 @@
     const item = el("article", { class: `msg ${kind}`, id: `m${++count}` });
     const from = el("span", { class: "from" });
     label(from);
-    item.append(from, el("div", { class: "text" }));
+    // dir="auto": an Arabic or Hebrew message reads right to left in any page language.
+    item.append(from, el("div", { class: "text", dir: "auto" }));
     log.append(item);
     follow();
     return item;
@@ -154,7 +155,7 @@
       if (c.section && c.section !== c.title) li.append(` — ${c.section}`);
       // The passage is the document's text, Markdown like the reply (a heading reads **Heading**):
       // shown through the same safe renderer, its own [n] left as written.
-      const quote = el("blockquote");
+      const quote = el("blockquote", { dir: "auto" }); // a passage in its own script direction
       render(quote, c.quote, [], li.id);
       li.append(quote);
       list.append(li);
