@@ -280,7 +280,9 @@ class Takeover:
         self, client: Client, conversation_id: str, turn: Turn, *, intent: str | None = None
     ) -> None:
         """The customer wrote while a person has the conversation: tell the agents, record, store
-        (last: a store failure, raised as ``SessionStoreError``, loses neither of the others)."""
+        (last: a store failure, raised as ``SessionStoreError``, loses neither of the others). Stored
+        only into the conversation as it is: one erased since the message was read is not brought
+        back with this turn alone."""
         key = conversation_key(client.name, conversation_id)
         assert turn.message_id is not None
         if self.webhook is not None:
@@ -295,7 +297,8 @@ class Takeover:
                 },
             )
         self._record_turn(key, client, turn, "customer", intent=intent)
-        await self.sessions.append(key, [turn])
+        if not await self.sessions.append_if(key, [turn]):
+            log.info("conversation %s was erased while its customer wrote: the message is not stored", key)
 
     # --- the agents' side ---------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """``service.agents.takeover`` when two things happen to one conversation at once: an agent's reply
-and a lapse of its takeover, a notice and the conversation's erasure — on the in-process store and
-on real Redis (``-m "not redis"`` keeps the memory side), with the in-process events.
+and a lapse of its takeover, a notice or a customer's message and the conversation's erasure — on
+the in-process store and on real Redis (``-m "not redis"`` keeps the memory side), with the
+in-process events.
 
 On Redis each pair is started together, so the second's command reaches the server while the first
 waits for its own answer: every step the first takes after a read of its own lands after the other.
@@ -111,3 +112,21 @@ async def test_the_notice_of_an_undelivered_handoff_never_brings_an_erased_conve
         pending = Pending(ACME, f"erased{n}", "msg_h", "en")
         await asyncio.gather(takeover.unnotified(pending, "failed"), takeover.sessions.delete(key))
         assert await takeover.sessions.load(key) is None, n
+
+
+async def test_a_customer_message_never_brings_an_erased_conversation_back(takeover: Takeover) -> None:
+    for n in range(ROUNDS):
+        conversation_id = f"erased-c{n}"
+        key = conversation_key(ACME.name, conversation_id)
+        await handed_over(takeover, conversation_id)
+        turn = Turn(role="user", text="Are you still there?", language="en", message_id=f"msg_c{n}")
+        # Erased after the message's turn read the conversation (with its agent), before the write.
+        await asyncio.gather(
+            takeover.sessions.delete(key), takeover.customer_message(ACME, conversation_id, turn)
+        )
+        assert await takeover.sessions.load(key) is None, n
+    # A conversation that is there takes the message, in whatever state it is.
+    await handed_over(takeover, "kept")
+    turn = Turn(role="user", text="Hello?", language="en", message_id="msg_kept")
+    await takeover.customer_message(ACME, "kept", turn)
+    assert (await takeover.conversation(ACME, "kept")).turns[-1] == turn
