@@ -93,14 +93,18 @@ class AnswerStream:
             if self.lease is not None:
                 self.lease.release()
 
-    def _meta(self, mode: Mode, handoff: Handoff | None, model: str | None = None) -> Meta:
+    def _meta(
+        self, mode: Mode, handoff: Handoff | None, model: str | None = None, *, cites: bool = True
+    ) -> Meta:
+        """``cites``: False for a reply of the service's own words (small talk, a handoff notice),
+        which quotes no passage: no citations, so no frontend lists sources under it."""
         plan = self.plan
         return Meta(
             plan.conversation_id,
             plan.message_id,
             plan.language,
             mode,
-            plan.citations,
+            plan.citations if cites else [],
             plan.kb_version,
             plan.route,
             handoff,
@@ -112,7 +116,7 @@ class AnswerStream:
     async def _fixed(
         self, mode: Mode, handoff: Handoff | None, text: str, stop_reason: str
     ) -> AsyncIterator[Event]:
-        yield self._meta(mode, handoff)
+        yield self._meta(mode, handoff, cites=False)
         yield Delta(text)
         yield await self._done(Outcome(mode, text, Usage(), None, handoff), stop_reason)
 

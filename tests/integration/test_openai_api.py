@@ -165,6 +165,14 @@ def test_handoff_travels_in_the_extra_field_and_sources_footer_on_request(
     info = extra(handed)
     assert info["handoff"]["reason"] == "customer_request" and info["stop_reason"] == "handoff"
     assert handed.choices[0].message.content and fake.message_requests() == []
+    # The handoff notice quotes no passage: no citations, and no "Sources" under it even when asked.
+    assert info["citations"] == []
+    asked_sources = client.chat.completions.create(
+        model="faqstream-sources",
+        messages=[{"role": "user", "content": "I want to talk to a person about my card refund"}],
+    )
+    assert "Sources:" not in str(asked_sources.choices[0].message.content)
+    assert extra(asked_sources)["citations"] == []
 
     stream = client.chat.completions.create(
         model="faqstream-sources", messages=[{"role": "user", "content": REFUND_FAQ}], stream=True
