@@ -5,13 +5,14 @@ or cache entry. The names below are the package's API; the answer flow and the c
 history use them as ``smalltalk.match`` etc.
 """
 
-from service.smalltalk.lexicon import LEXICON, NEUTRAL, SOFTENERS, TAILS, Kind
+from service.smalltalk.lexicon import LEXICON, LISTED_KINDS, NEUTRAL, SOFTENERS, TAILS, Kind
 from service.smalltalk.matcher import MAX_CHARS, PRECEDENCE, SmallTalk, match, tokens
 from service.smalltalk.replies import INTENT, REPLIES, SMALLTALK_LANGUAGES, STOP_REASON, reply
 
 __all__ = [
     "INTENT",
     "LEXICON",
+    "LISTED_KINDS",
     "MAX_CHARS",
     "NEUTRAL",
     "PRECEDENCE",

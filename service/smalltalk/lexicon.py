@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-Kind = Literal["greeting", "how_are_you", "thanks", "ack", "goodbye"]
+# "unclear": a message of no words at all ("???", "🌵🌵🌵"): never in the lexicon (``matcher.match``).
+Kind = Literal["greeting", "how_are_you", "thanks", "ack", "goodbye", "unclear"]
+LISTED_KINDS: tuple[Kind, ...] = ("greeting", "how_are_you", "thanks", "ack", "goodbye")  # in LEXICON
 NEUTRAL = "*"  # lexicon entries that are no evidence of any language
 
 # What the customer may write. Written naturally; normalised when the module loads. Keep every
@@ -38,6 +40,9 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "thank you very much", "thanks a bunch", "many thanks", "cheers", "much appreciated",
             "appreciate it", "i appreciate it", "thanks for your help", "thank you for your help",
             "thanks for the help", "thanks for helping", "thank you for helping",
+            "that helped", "that helps", "that was helpful", "that's helpful", "very helpful",
+            "super helpful", "that answers my question", "you've been very helpful",
+            "you have been very helpful",
         ),
         "goodbye": (
             "bye", "goodbye", "bye bye", "see you", "see ya", "see you later", "have a nice day",
@@ -85,6 +90,8 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "gracias", "muchas gracias", "muchísimas gracias", "mil gracias", "gracias por su ayuda",
             "gracias por tu ayuda", "gracias por la ayuda", "te lo agradezco", "se lo agradezco",
             "le agradezco", "gracias de nuevo", "gracias otra vez", "muy amable", "grax",
+            "eso me ayudó", "me ayudó", "me ayudó mucho", "me sirvió", "muy útil", "me ha ayudado",
+            "me has ayudado",
         ),
         "goodbye": (
             "adiós", "chao", "chau", "hasta luego", "hasta pronto", "hasta mañana", "nos vemos",
@@ -110,6 +117,7 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "merci", "merci beaucoup", "merci bcp", "merci bien", "mille mercis", "mille merci",
             "merci infiniment", "merci pour votre aide", "merci pour l'aide", "merci de votre aide",
             "merci encore", "je vous remercie", "je te remercie",
+            "ça m'a aidé", "ça m'aide", "c'était utile", "très utile", "vous m'avez aidé",
         ),
         "goodbye": (
             "au revoir", "à bientôt", "à plus", "bonne journée", "bonne soirée", "bonne nuit",
@@ -135,6 +143,8 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "besten dank", "tausend dank", "danke für ihre hilfe", "danke für die hilfe",
             "danke dir", "danke ihnen", "vielen dank für ihre hilfe", "lieben dank",
             "vielen lieben dank",
+            "das hat geholfen", "hat geholfen", "das hilft", "das hilft mir", "das war hilfreich",
+            "sehr hilfreich", "hat mir geholfen", "das hat mir geholfen", "sie haben mir geholfen",
         ),
         "goodbye": (
             "tschüss", "tschüs", "auf wiedersehen", "bis dann", "bis bald", "bis später",
@@ -178,6 +188,7 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "obrigado", "obrigada", "muito obrigado", "muito obrigada", "obrigadão", "valeu",
             "agradeço", "obg", "obgd", "obrigado pela ajuda", "obrigada pela ajuda", "brigado", "brigada",
             "obrigado mais uma vez", "obrigada mais uma vez",
+            "isso ajudou", "ajudou", "ajudou muito", "me ajudou", "muito útil",
         ),
         "goodbye": (
             "tchau", "adeus", "até logo", "até mais", "até breve", "até amanhã", "tenha um bom dia",
@@ -199,6 +210,7 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "grazie", "grazie mille", "molte grazie", "grazie tante", "grazie infinite",
             "grazie per l'aiuto", "grazie dell'aiuto", "ti ringrazio", "la ringrazio", "vi ringrazio",
             "grazie ancora",
+            "mi è stato utile", "molto utile", "mi ha aiutato", "mi hai aiutato",
         ),
         "goodbye": (
             "arrivederci", "a presto", "buona giornata", "buona serata", "buonanotte", "a dopo",
@@ -224,6 +236,7 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "heel erg bedankt",
             "erg bedankt", "hartelijk dank", "heel hartelijk bedankt", "dankjewel", "dankuwel",
             "bedankt voor uw hulp", "bedankt voor de hulp", "dank voor uw hulp",
+            "dat hielp", "dat helpt", "heel nuttig", "u heeft me geholpen",
         ),
         "goodbye": (
             "doei", "tot ziens", "tot later", "tot straks", "tot de volgende keer", "fijne dag",
@@ -295,6 +308,7 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "dziękuję", "dzięki", "dziękuję bardzo", "bardzo dziękuję", "dziękuję serdecznie",
             "serdecznie dziękuję", "wielkie dzięki", "dzięki wielkie", "dziękuję za pomoc", "dzięki za pomoc",
             "dziękujemy", "uprzejmie dziękuję",
+            "to pomogło", "pomogło", "bardzo pomocne",
         ),
         "goodbye": (
             "do widzenia", "do zobaczenia", "na razie", "pa", "papa", "miłego dnia", "dobranoc",
@@ -346,7 +360,9 @@ SOFTENERS = frozenset(
 TAILS = (
     "for your help", "for the help", "for helping", "for helping me", "for your time", "for the info",
     "for the information", "for the answer", "for your answer", "for the quick reply",
-    "for your quick reply", "por su ayuda", "por tu ayuda", "por la ayuda", "por la información",
+    "for your quick reply", "for the quick help", "für die schnelle hilfe",
+    "für die schnelle antwort", "für ihre schnelle antwort", "por la rápida respuesta", "por su ayuda",
+    "por tu ayuda", "por la ayuda", "por la información",
     "por la respuesta", "pour votre aide", "pour l'aide", "pour votre réponse", "pour la réponse",
     "pour l'information", "pour les informations", "für ihre hilfe", "für die hilfe", "für die info",
     "für die antwort", "für ihre antwort", "für die information", "per l'aiuto", "per la risposta",

@@ -31,7 +31,7 @@ from service.smalltalk.lexicon import LAUGHTER, LEXICON, NEUTRAL, SOFTENERS, TAI
 
 # The reply answers the most "final" kind in the message: "ok thanks bye" is a goodbye, "ok thanks"
 # a thanks, "hi, how are you?" a how-are-you.
-PRECEDENCE: tuple[Kind, ...] = ("goodbye", "thanks", "how_are_you", "greeting", "ack")
+PRECEDENCE: tuple[Kind, ...] = ("goodbye", "thanks", "how_are_you", "greeting", "ack", "unclear")
 MAX_CHARS = 120  # longer messages are never small talk (and are not even scanned)
 
 
@@ -123,11 +123,15 @@ def _softener(token: str) -> bool:
 
 
 def match(text: str) -> SmallTalk | None:
-    """The message as small talk, or None when any part of it is something else."""
+    """The message as small talk, or None when any part of it is something else. A message of no
+    letters or digits at all ("???", "🌵🌵🌵", "😡😡") is ``unclear``: nothing to look up, so the
+    customer is asked what they need instead of being quoted whatever the symbols come closest to."""
     if len(text) > MAX_CHARS:
         return None
     words = tokens(text)
     if not words:
+        if text.strip() and not any(ch.isalnum() for ch in text):
+            return SmallTalk("unclear", ("unclear",), None, ())
         return None
     index = _index()
     n = len(words)

@@ -18,6 +18,10 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "You're welcome! Is there anything else I can help you with?",
         "ack": "All right. Is there anything else I can help you with?",
         "goodbye": "Thank you for getting in touch. Have a nice day!",
+        "unclear": (
+            "Sorry, I didn't quite get that. What would you like to know? "
+            "Please write your question in a few words."
+        ),
     },
     "zh": {
         "greeting": "您好！请问有什么可以帮您？",
@@ -25,6 +29,7 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "不客气！请问还有什么可以帮您的吗？",
         "ack": "好的。请问还有什么可以帮您的吗？",
         "goodbye": "感谢您的咨询，祝您生活愉快！",
+        "unclear": "抱歉，我没太明白。请问您想了解什么？请用几句话写下您的问题。",
     },
     "es": {
         "greeting": "¡Hola! ¿En qué puedo ayudarle?",
@@ -32,6 +37,10 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "¡De nada! ¿Hay algo más en lo que pueda ayudarle?",
         "ack": "De acuerdo. ¿Hay algo más en lo que pueda ayudarle?",
         "goodbye": "Gracias por contactar con nosotros. ¡Que tenga un buen día!",
+        "unclear": (
+            "Disculpe, no le he entendido bien. ¿Qué le gustaría saber? "
+            "Escriba su pregunta en pocas palabras, por favor."
+        ),
     },
     "fr": {
         "greeting": "Bonjour ! Comment puis-je vous aider ?",
@@ -39,6 +48,10 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "Je vous en prie ! Puis-je vous aider pour autre chose ?",
         "ack": "Très bien. Puis-je vous aider pour autre chose ?",
         "goodbye": "Merci de nous avoir contactés. Bonne journée !",
+        "unclear": (
+            "Désolé, je n'ai pas bien compris. Que souhaitez-vous savoir ? "
+            "Écrivez votre question en quelques mots, s'il vous plaît."
+        ),
     },
     "de": {
         "greeting": "Hallo! Wie kann ich Ihnen helfen?",
@@ -46,6 +59,10 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "Gern geschehen! Kann ich Ihnen sonst noch helfen?",
         "ack": "Alles klar. Kann ich Ihnen sonst noch helfen?",
         "goodbye": "Vielen Dank für Ihre Nachricht. Einen schönen Tag noch!",
+        "unclear": (
+            "Entschuldigung, das habe ich nicht ganz verstanden. "
+            "Was möchten Sie wissen? Bitte schreiben Sie Ihre Frage in ein paar Worten."
+        ),
     },
     "ja": {
         "greeting": "こんにちは！どのようなご用件でしょうか？",
@@ -53,6 +70,10 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "どういたしまして！ほかにお手伝いできることはありますか？",
         "ack": "承知しました。ほかにお手伝いできることはありますか？",
         "goodbye": "お問い合わせいただきありがとうございました。良い一日をお過ごしください！",
+        "unclear": (
+            "申し訳ありません、よく分かりませんでした。"
+            "どのようなことをお知りになりたいですか？ご質問を短くお書きください。"
+        ),
     },
     "pt": {
         "greeting": "Olá! Em que posso ajudar?",
@@ -60,6 +81,10 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "De nada! Posso ajudar em mais alguma coisa?",
         "ack": "Muito bem. Posso ajudar em mais alguma coisa?",
         "goodbye": "Obrigado pelo seu contacto. Tenha um bom dia!",
+        "unclear": (
+            "Desculpe, não entendi bem. O que gostaria de saber? "
+            "Escreva a sua pergunta em poucas palavras, por favor."
+        ),
     },
     "it": {
         "greeting": "Salve! Come posso aiutarla?",
@@ -67,6 +92,10 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "Prego! Posso aiutarla in qualcos'altro?",
         "ack": "Va bene. Posso aiutarla in qualcos'altro?",
         "goodbye": "Grazie per averci contattato. Buona giornata!",
+        "unclear": (
+            "Mi scusi, non ho capito bene. Che cosa desidera sapere? "
+            "Scriva la sua domanda in poche parole, per favore."
+        ),
     },
     "nl": {
         "greeting": "Hallo! Waarmee kan ik u helpen?",
@@ -74,6 +103,10 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "Graag gedaan! Kan ik u nog ergens anders mee helpen?",
         "ack": "Prima. Kan ik u nog ergens anders mee helpen?",
         "goodbye": "Bedankt voor uw bericht. Nog een fijne dag!",
+        "unclear": (
+            "Sorry, dat heb ik niet helemaal begrepen. "
+            "Wat wilt u weten? Schrijf uw vraag in een paar woorden."
+        ),
     },
     "ru": {
         "greeting": "Здравствуйте! Чем я могу вам помочь?",
@@ -81,6 +114,10 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "Пожалуйста! Могу ли я помочь вам чем-нибудь ещё?",
         "ack": "Хорошо. Могу ли я помочь вам чем-нибудь ещё?",
         "goodbye": "Спасибо за обращение. Хорошего дня!",
+        "unclear": (
+            "Извините, мне не совсем понятно. Что вы хотели бы узнать? "
+            "Пожалуйста, напишите свой вопрос в нескольких словах."
+        ),
     },
     "ko": {
         "greeting": "안녕하세요! 무엇을 도와드릴까요?",
@@ -88,6 +125,9 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "천만에요! 더 도와드릴 일이 있을까요?",
         "ack": "알겠습니다. 더 도와드릴 일이 있을까요?",
         "goodbye": "문의해 주셔서 감사합니다. 좋은 하루 보내세요!",
+        "unclear": (
+            "죄송합니다, 잘 이해하지 못했습니다. 무엇을 알고 싶으신가요? 질문을 몇 단어로 적어 주세요."
+        ),
     },
     "pl": {
         "greeting": "Dzień dobry! W czym mogę pomóc?",
@@ -95,6 +135,9 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "Nie ma za co! Czy mogę pomóc w czymś jeszcze?",
         "ack": "Dobrze. Czy mogę pomóc w czymś jeszcze?",
         "goodbye": "Dziękujemy za kontakt. Miłego dnia!",
+        "unclear": (
+            "Przepraszam, nie do końca to rozumiem. Czego dotyczy pytanie? Proszę je napisać w kilku słowach."
+        ),
     },
     "uk": {
         "greeting": "Добрий день! Чим я можу вам допомогти?",
@@ -102,6 +145,10 @@ REPLIES: dict[str, dict[Kind, str]] = {
         "thanks": "Будь ласка! Чи можу я допомогти вам ще чимось?",
         "ack": "Добре. Чи можу я допомогти вам ще чимось?",
         "goodbye": "Дякуємо за звернення. Гарного дня!",
+        "unclear": (
+            "Вибачте, мені не зовсім зрозуміло. Що ви хотіли б дізнатися? "
+            "Будь ласка, напишіть своє запитання кількома словами."
+        ),
     },
 }
 

@@ -98,6 +98,9 @@ class Counters:
         ("ありがとうございます", "ja", "thanks"),
         ("Olá, tudo bem?", "pt", "how_are_you"),
         ("Ciao!", "it", "greeting"),
+        ("Danke, das hat geholfen!", "de", "thanks"),
+        ("???", "en", "unclear"),  # no words: asked what they need, nothing quoted (a trial's "🌵🌵🌵")
+        ("🌵🌵🌵", "en", "unclear"),
     ],
 )
 def test_small_talk_gets_a_polite_reply_in_its_language(

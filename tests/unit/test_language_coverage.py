@@ -21,7 +21,7 @@ from service.handoff.late_notices import lapsed_message, unnotified_message
 from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message
 from service.handoff.signals import REASON_ORDER, Delivery
 from service.routing.catalog import BUNDLED_INTENTS, IntentCatalog
-from service.smalltalk import LEXICON, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match
+from service.smalltalk import LEXICON, LISTED_KINDS, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match
 from service.web.texts import DEFAULT, page_texts
 
 DEFAULT_LANGUAGES: tuple[str, ...] = IngestSettings.model_fields["languages"].default
@@ -60,8 +60,8 @@ def _smalltalk(language: str) -> bool:
         language in SMALLTALK_LANGUAGES
         and set(replies) == set(PRECEDENCE)
         and all(replies[kind].strip() for kind in PRECEDENCE)
-        and set(phrases) == set(PRECEDENCE)
-        and all(phrases[kind] for kind in PRECEDENCE)
+        and set(phrases) == set(LISTED_KINDS)
+        and all(phrases[kind] for kind in LISTED_KINDS)
         # some of the language's greetings and thanks are its own ("hallo" is also Dutch)
         and all(
             any((talk := match(phrase)) is not None and talk.language == language for phrase in phrases[kind])

@@ -19,7 +19,16 @@ from service import smalltalk
 from service.answers.plan import opening
 from service.conversations.history import retrieval_query
 from service.conversations.store import Conversation, Turn
-from service.smalltalk import LEXICON, NEUTRAL, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match, reply
+from service.smalltalk import (
+    LEXICON,
+    LISTED_KINDS,
+    NEUTRAL,
+    PRECEDENCE,
+    REPLIES,
+    SMALLTALK_LANGUAGES,
+    match,
+    reply,
+)
 
 # The default INGEST_LANGUAGES: every one has its phrases and replies.
 LANGUAGES = IngestSettings.model_fields["languages"].default
@@ -89,7 +98,7 @@ def test_every_language_has_a_reply_for_every_kind() -> None:
     assert SMALLTALK_LANGUAGES == LANGUAGES
     for language in LANGUAGES:
         assert set(REPLIES[language]) == set(PRECEDENCE), language
-        assert set(LEXICON[language]) == set(PRECEDENCE), language
+        assert set(LEXICON[language]) == set(LISTED_KINDS), language
         assert all(REPLIES[language][kind].strip() for kind in PRECEDENCE)
 
 
@@ -185,6 +194,12 @@ def test_a_phrase_with_a_question_is_not_small_talk() -> None:
         ("OK!!", "ack", None),
         ("claro, gracias", "thanks", "es"),  # "claro" is Spanish or Portuguese; "gracias" decides
         ("hola thanks", "thanks", None),  # one Spanish, one English: no language
+        # thanks that say what helped (a new user's trial: these went through retrieval and quoted)
+        ("Danke, das hat geholfen!", "thanks", "de"),
+        ("Vielen Dank für die schnelle Hilfe", "thanks", "de"),
+        ("Thanks, that helped!", "thanks", "en"),
+        ("muito útil, obrigado", "thanks", "pt"),
+        ("gracias, me sirvió mucho", None, None),  # "mucho" after it: not listed, so not small talk
     ],
 )
 def test_examples(text: str, kind: str | None, language: str | None) -> None:
@@ -201,8 +216,6 @@ def test_examples(text: str, kind: str | None, language: str | None) -> None:
     [
         "",
         "   ",
-        "?!",
-        "🎉",
         "so",  # softeners alone
         "haha",
         "no",  # answers to the assistant's own questions go to the conversation
@@ -227,6 +240,19 @@ def test_examples(text: str, kind: str | None, language: str | None) -> None:
 )
 def test_not_small_talk(text: str) -> None:
     assert match(text) is None
+
+
+@pytest.mark.parametrize("text", ["?!", "???", "🎉", "🌵🌵🌵", "😡😡😡", "…", "- -"])
+def test_a_message_of_no_words_is_unclear_and_asks_what_the_customer_needs(text: str) -> None:
+    talk = match(text)
+    assert talk is not None and (talk.kind, talk.kinds, talk.language) == ("unclear", ("unclear",), None)
+    assert reply(talk, "de") == REPLIES["de"]["unclear"] and "?" in reply(talk, "en")
+
+
+@pytest.mark.parametrize("text", ["12345", "#4711", "[phone]", "Ω"])
+def test_digits_or_any_letter_are_not_unclear(text: str) -> None:
+    talk = match(text)
+    assert talk is None or talk.kind != "unclear"
 
 
 def test_reply_in_the_language_or_english() -> None:
