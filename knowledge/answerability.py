@@ -6,7 +6,8 @@ successful ingest measures the knowledge base with the retrieval the service run
 top ``PROBE_LIMIT``, the cosine of each hit — the number the service's floor is compared with):
 
 * **answerable probes** — questions the knowledge base answers, derived from its own chunks: the
-  question of every FAQ pair (the loaders keep Q/A pairs), a section heading as a query, and a
+  question of every FAQ pair (the loaders keep Q/A pairs), a section heading as a query (without
+  the pages a PDF section names: "Refunds (p. 2)" asks "Refunds", "Page 2" asks nothing), and a
   sentence of the chunk clipped to question length. A probe's score is the best cosine among the
   hits *of the document it came from* (a probe whose document is not retrieved at all is a
   retrieval miss: no floor could keep it, so it is counted but not scored).

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge.answerability_probes import PARALLEL_UNCOVERED, negatives
+from knowledge.schema import without_pages
 
 MAX_ANSWERABLE = 400  # probes derived from the chunks (a deterministic sample of larger bases)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")
@@ -94,7 +95,9 @@ def answerable_probes(rows: Iterable[Mapping[str, Any]], limit: int = MAX_ANSWER
             add(faq_question(text), language, "faq", doc_id)
             continue
         title = str(row.get("title") or "")
-        headings = [str(h) for h in row.get("headings") or [] if str(h).strip() and str(h) != title]
+        # a PDF section's pages are where it is, not what it is about ("Refunds (p. 2)", "Page 2")
+        named = (without_pages(str(h)) for h in row.get("headings") or [])
+        headings = [h for h in named if h.strip() and h != title]
         for heading in headings:
             headings_of.setdefault(" ".join(heading.casefold().split()), set()).add(doc_id)
         if headings:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,6 +31,25 @@ class Section:
 
     headings: tuple[str, ...]
     text: str
+
+
+# The pages a PDF section names (``ingest.loaders.pdf_sections``): "Refunds (pp. 2–3)", or a section
+# without a heading, "Page 2" / "Pages 2–3".
+_PAGES_SUFFIX = re.compile(r"\s*\(pp?\. \d+(?:–\d+)?\)$")
+_PAGES_ONLY = re.compile(r"^Pages? \d+(?:–\d+)?$")
+
+
+def pages_label(first: int, last: int, *, alone: bool = False) -> str:
+    """1-based pages as a heading names them: "p. 3", "pp. 3–4"; ``alone``: "Page 3", "Pages 3–4"."""
+    if alone:
+        return f"Page {first}" if first == last else f"Pages {first}–{last}"
+    return f"p. {first}" if first == last else f"pp. {first}–{last}"
+
+
+def without_pages(heading: str) -> str:
+    """The heading without the pages a PDF section names ("Refunds (pp. 2–3)" → "Refunds";
+    "Page 2" → "")."""
+    return "" if _PAGES_ONLY.match(heading) else _PAGES_SUFFIX.sub("", heading)
 
 
 @dataclass
