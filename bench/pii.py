@@ -5,7 +5,9 @@
 1. **Precision and recall** of ``service.privacy.pii.find_pii`` on the labelled set of
    ``bench.pii_cases`` (generated, seeded: valid and invalid-checksum cards, IBANs and national
    IDs of many countries, phone numbers in many countries' formats, e-mails; order and invoice
-   numbers, SKUs, tracking numbers, prices and dates as negatives). A positive counts as found
+   numbers, SKUs, tracking numbers, prices and dates as negatives), and the Mexican and Brazilian
+   cases of ``bench.pii_cases_mx_br`` (RFCs, CLABEs; postal codes and law numbers as negatives,
+   from their own seed, so the rest of the set is unchanged). A positive counts as found
    when a match of its kind overlaps it; as *redacted* when ``redact`` leaves none of its
    characters' digit run behind (whatever the kind). Any other match is a false positive.
 2. **PII by sink**: the real service (Redis conversations and answer cache, the SQLite usage
@@ -35,8 +37,10 @@ from typing import Any
 
 import redis
 
+from bench import pii_cases, pii_cases_mx_br
 from bench.common import RESULTS, write_result
 from bench.pii_cases import Case, labelled_set
+from bench.pii_cases_mx_br import mx_br_set
 from service.privacy.pii import find_pii, redact
 
 KINDS = ("email", "phone", "card", "iban", "national_id")
@@ -129,7 +133,7 @@ def score(cases: list[Case]) -> dict[str, Any]:
     }
 
 
-_NEGATIVE_FAMILIES = {"order", "invoice", "sku", "tracking", "price", "date", "bare_digits"}
+_NEGATIVE_FAMILIES = {*pii_cases.NEGATIVE_FAMILIES, *pii_cases_mx_br.NEGATIVE_FAMILIES}
 
 
 # --- PII by sink ---------------------------------------------------------------------------
@@ -278,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probe", type=int, default=40, help="questions sent to the service")
     parser.add_argument("--no-probe", action="store_true", help="detection figures only (no service)")
     args = parser.parse_args(argv)
-    cases = labelled_set(args.seed, args.scale)
+    cases = labelled_set(args.seed, args.scale) + mx_br_set(args.seed, args.scale)
     figures: dict[str, Any] = {"seed": args.seed, "scale": args.scale, "detection": score(cases)}
     overall = figures["detection"]["overall"]
     print(json.dumps({"overall": overall, "per_kind": figures["detection"]["per_kind"]}, indent=2))

@@ -10,7 +10,8 @@ compared by a normalised *key*, so the same number written another way is the sa
   nowhere); in a document, only in its language's countries when it is valid there ("12 300 40 50"
   in a Polish page is +48 12 300 40 50, not also a Paris or Tokyo number);
 - ``email:pomoc@firma.pl`` — lower-cased;
-- ``iban:PL61109010140000071219812874`` — compact, upper-cased.
+- ``iban:PL61109010140000071219812874`` — compact, upper-cased (a Mexican CLABE, the account
+  number Mexican banks give instead of an IBAN, too: ``iban:032180000118359719``).
 
 Where the keys come from (``AllowedContacts``):
 
@@ -43,7 +44,9 @@ from service.privacy.pii import PiiKind, find_pii
 
 log = logging.getLogger(__name__)
 
-METHOD = "contacts-1"  # what the keys mean; a stored scan of another method is redone at ingest
+# What the keys mean; a stored scan of another method is redone at ingest. 2: law numbers and
+# postal codes ("Lei 13.709/2018", "CEP 01310-100") are no phones, Mexican CLABEs are bank accounts.
+METHOD = "contacts-2"
 KB_KINDS: frozenset[str] = frozenset({"phone", "email", "iban"})  # collected from the documents
 # The countries whose national numbers a document in a language most likely gives.
 LANGUAGE_REGIONS: dict[str, tuple[str, ...]] = {

@@ -2,10 +2,12 @@
 parcel), or does a word name it as personal data (a phone, an ID)?
 
 A number right after "order", "invoice", "#", "订单", "pedido", "commande", "Bestellung"… is what
-customers paste to get help with a purchase: phone and ID detections there are dropped (cards,
-IBANs, e-mails and ``+`` numbers are not: ``service.privacy.pii``). Weak national IDs (a bare
-9-digit number with a mod-11 check, which order numbers pass often) are flagged only right after a
-word that names them ("SSN", "BSN", "CPF", "マイナンバー"…).
+customers paste to get help with a purchase; one right after a postal-code or law word ("CEP
+01310-100", "Lei 13.709/2018", "Art. 49", "C.P.") is an address's or a statute's number: phone and
+ID detections there are dropped (cards, IBANs, e-mails and ``+`` numbers are not:
+``service.privacy.pii``). Weak national IDs (a bare 9-digit number with a mod-11 check, which order
+numbers pass often) are flagged only right after a word that names them ("SSN", "BSN", "CPF",
+"マイナンバー"…).
 """
 
 from __future__ import annotations
@@ -36,18 +38,27 @@ ID_WORDS = (
     r"ssn|social security(?: number)?|social insurance(?: number)?|bsn|burgerservicenummer|"
     r"cpf|pesel|nif|contribuinte|steuer-?id|steueridentifikationsnummer|identifikationsnummer|"
     r"aadhaar|nhs(?: number)?|id number|identity number|national id|personnummer|"
-    r"dni|passport|pasaporte|passeport|ausweis|codice fiscale|insee|"
+    r"dni|passport|pasaporte|passeport|ausweis|codice fiscale|insee|rfc|curp|"
     r"身份证|身份证号|マイナンバー|個人番号|주민등록번호"
 )
 CARD_WORDS = (
-    r"card|credit|debit|visa|mastercard|amex|tarjeta|carte|karte|kreditkarte|carta|卡号|银行卡|信用卡|iban"
+    r"card|credit|debit|visa|mastercard|amex|tarjeta|carte|karte|kreditkarte|carta|卡号|银行卡|信用卡|"
+    r"iban|clabe"
+)
+# Words that name the number *right after them* as a postal code or a statute, not personal data
+# (Brazil's CEP, Mexico's C.P., laws and decrees: "Lei 13.709/2018" is a valid Polish phone number).
+# Only right before the number: "lei" is also Italian for "you" ("Lei può chiamarmi al …").
+NOT_PERSONAL_WORDS = (
+    r"cep|c[óo]digo postal|c\.\s?p\.|zip(?: code)?|postcode|postal code|"
+    r"lei|ley|decreto|decree|arts?\.|artigo|art[íi]culo|§"
 )
 
 # Latin words must start and end at a word boundary ("tel" is not in "hotel"); plurals count, and
 # so do compounds with a number word ("Sendungsnummer", "ordernummer", "order-nr", "ref no.").
 _NUMBER_SUFFIX = r"(?:s?-?(?:nummer|nr\.?|number|no\.?|id|code))?"
 _REFERENCE_RE = re.compile(
-    rf"(?<![A-Za-z])(?:{REFERENCE_WORDS})(?:e?s)?{_NUMBER_SUFFIX}(?![A-Za-z])|(?:#|n[°º]|no\.)\s?$",
+    rf"(?<![A-Za-z])(?:{REFERENCE_WORDS})(?:e?s)?{_NUMBER_SUFFIX}(?![A-Za-z])|(?:#|n[°º]|no\.)\s?$|"
+    rf"(?<![A-Za-z])(?:{NOT_PERSONAL_WORDS})(?: n[°º.])?(?: é| es| is)?:?\s?$",
     re.IGNORECASE,
 )
 _PII_WORD_RE = re.compile(
@@ -70,7 +81,8 @@ def _window(text: str, start: int) -> str:
 
 
 def is_reference(text: str, start: int) -> bool:
-    """True when the nearest keyword before ``start`` marks the number as an order/ticket reference."""
+    """True when the nearest keyword before ``start`` marks the number as an order/ticket reference
+    (or, right before it, as a postal code or a statute's number)."""
     window = _window(text, start)
     ref = [m.end() for m in _REFERENCE_RE.finditer(window)]
     if not ref:

@@ -12,6 +12,10 @@ finder yields ``(kind, start, end)`` spans; ``service.privacy.pii`` resolves ove
   (the order numbers of real shops are shorter; docs/caches.md has the measured rate).
 - **IBANs**: a country code, two check digits and the country's BBAN (``stdnum.iban``: length,
   mod-97 and the national format where stdnum knows it). Always flagged.
+- **CLABEs** (Mexico's 18-digit bank account number, which Mexican banks use instead of an IBAN;
+  kind ``iban``): a valid check digit (Banxico's weighted mod 10; stdnum has no CLABE module),
+  flagged unless a reference word precedes it, like a strong national ID (a valid Chinese ID of 18
+  digits is an ID, not a CLABE).
 - **National IDs**: *strong* ones — a shape that order numbers do not have, or a check that a
   random number rarely passes — are flagged unless a reference word precedes them; *weak* ones
   (a bare 9–12 digit number with one check digit) only right after a word that names them.
@@ -36,7 +40,7 @@ from stdnum.in_ import aadhaar
 from stdnum.it import codicefiscale
 from stdnum.jp import in_ as jp_in
 from stdnum.kr import rrn
-from stdnum.mx import curp
+from stdnum.mx import curp, rfc
 from stdnum.nl import bsn
 from stdnum.pl import pesel
 from stdnum.pt import nif
@@ -128,6 +132,31 @@ def ibans(text: str) -> Iterator[Span]:
                 break
 
 
+# --- CLABE (Mexico) ------------------------------------------------------------------------
+
+# 18 digits (bank 3, branch city 3, account 11, check 1), together or in groups.
+_CLABE_RE = re.compile(rf"{_B}\d(?:[ \-]?\d){{17}}{_E}")
+_CLABE_WEIGHTS = ((3, 7, 1) * 6)[:17]
+
+
+def is_clabe(digits: str) -> bool:
+    """Banxico's check: each of the first 17 digits times 3, 7, 1, 3, 7, 1…, each product mod 10;
+    the check digit is (10 − their sum mod 10) mod 10."""
+    if len(digits) != 18 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w % 10 for d, w in zip(digits[:17], _CLABE_WEIGHTS, strict=True))
+    return (10 - total % 10) % 10 == int(digits[17])
+
+
+def clabes(text: str) -> Iterator[Span]:
+    for m in _CLABE_RE.finditer(text):
+        digits = "".join(ch for ch in m.group() if ch.isdigit())
+        # One 18-digit Chinese ID in ten passes the CLABE check: its own (a region, a birth date,
+        # ISO 7064) says more.
+        if is_clabe(digits) and not ric.is_valid(digits) and not is_reference(text, m.start()):
+            yield ("iban", m.start(), m.end())
+
+
 # --- national identity numbers -------------------------------------------------------------
 
 Validator = Callable[[str], bool]
@@ -163,6 +192,20 @@ _STRONG: tuple[tuple[re.Pattern[str], Validator], ...] = (
     (re.compile(rf"{_B}[2-9]\d{{3}} \d{{4}} \d{{4}}{_E}"), _valid(aadhaar)),  # India, as printed
 )
 
+# Mexico: a person's RFC (4 letters of the name, birth date, 3-character homoclave whose last one is
+# a check digit). About 1.5 % of RFCs in use have a wrong check digit (stdnum), so right after the
+# word "RFC" the shape and the date are enough; elsewhere the check digit must hold. A company's RFC
+# (3 letters, 12 characters) is not personal data and is not looked for.
+_RFC_RE = re.compile(rf"{_B}[A-Za-zÑñ&]{{4}}[ \-]?\d{{6}}[ \-]?[0-9A-Za-z]{{3}}{_E}")
+
+
+def _rfcs(text: str) -> Iterator[Span]:
+    for m in _RFC_RE.finditer(text):
+        named = id_word(text, m.start()) == "rfc"
+        if rfc.is_valid(m.group(), validate_check_digits=not named) and not is_reference(text, m.start()):
+            yield ("national_id", m.start(), m.end())
+
+
 # A bare number with one check digit: only right after a word naming it, checked by that
 # country's module ("SSN" → the US SSN rules); a generic word ("ID number") tries them all.
 _WEAK_BY_WORD: tuple[tuple[re.Pattern[str], tuple[Validator, ...]], ...] = tuple(
@@ -181,6 +224,7 @@ _WEAK_BY_WORD: tuple[tuple[re.Pattern[str], tuple[Validator, ...]], ...] = tuple
         (r"personnummer", (personnummer,)),
         (r"주민등록번호", (rrn,)),
         (r"身份证", (ric,)),
+        (r"rfc|curp", ()),  # letters and digits: the patterns above
     )
 )
 _WEAK_ALL: tuple[Validator, ...] = tuple(v for _, validators in _WEAK_BY_WORD for v in validators)
@@ -199,6 +243,7 @@ def national_ids(text: str) -> Iterator[Span]:
         for m in pattern.finditer(text):
             if valid(m.group()) and not is_reference(text, m.start()):
                 yield ("national_id", m.start(), m.end())
+    yield from _rfcs(text)
     for m in _WEAK_RUN_RE.finditer(text):
         word = id_word(text, m.start())
         if word is not None and any(valid(m.group()) for valid in _weak_validators(word)):

@@ -11,8 +11,12 @@ for fiction or has not assigned yet (``+44 7700 900123``) are still someone's wa
 when a customer writes them like that.
 
 Dropped: numbers right after a reference word ("order", "#", "订单"…: that is what order numbers
-look like), except with a ``+``; dates (``01.02.2024``); and pieces of a longer number (a run of
-digit groups inside an invalid card or IBAN).
+look like) or right after a postal-code or law word ("CEP", "Lei", "Decreto", "Art."), except with a
+``+``; dates (``01.02.2024``); pieces of a longer number (a run of digit groups inside an invalid
+card or IBAN); and two shapes no country groups a phone number in, whatever word precedes them:
+a Brazilian postal code ``01310-100`` (five digits, a dash, three: a valid Italian number for the
+matcher) and a statute's number with its year ``13.709/2018`` (thousands dot, slash, year: a valid
+Polish, French, Dutch and Japanese number).
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ _LONGER_AFTER_RE = re.compile(r"^[ \-.\u00a0/]?\d")
 _WORD_WINDOW = 24
 # The shape of an IBAN (valid or not): its digit groups are not phone numbers.
 _IBAN_SHAPE_RE = re.compile(r"(?<![0-9A-Za-z])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}(?![0-9A-Za-z])")
+# A Brazilian CEP (01310-100) and a law's number and year (Lei 13.709/2018, Decreto 7.962/2013).
+_NOT_PHONE_RE = re.compile(
+    r"(?<![0-9A-Za-z+\-_/.])(?:\d{5}-\d{3}|[1-9]\d{0,2}(?:\.\d{3})+/(?:19|20)\d{2})(?![0-9A-Za-z]|[\-/.]\d)"
+)
 
 
 def _after_phone_word(text: str, start: int) -> bool:
@@ -58,6 +66,7 @@ def _digits(s: str) -> int:
 
 def phones(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> Iterator[Span]:
     ibans = [m.span() for m in _IBAN_SHAPE_RE.finditer(text)]
+    not_phones = [m.span() for m in _NOT_PHONE_RE.finditer(text)]
     for cand in _CANDIDATE_RE.finditer(text):
         if _digits(cand.group()) < 7 or id_word(text, cand.start()) is not None:  # "BSN 123…": an ID
             continue
@@ -76,6 +85,8 @@ def phones(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> Iterator[Span
         for start, end in sorted(spans):
             number = text[start:end]
             if _DATE_RE.search(number) or _digits(number) < 7:
+                continue
+            if not number.startswith("+") and any(a < end and start < b for a, b in not_phones):
                 continue
             if _LONGER_BEFORE_RE.search(text[max(0, start - 2) : start]):
                 continue

@@ -6,7 +6,8 @@ dates, SKUs, tracking codes — is not flagged):
 - ``email``: ``local@domain.tld`` (ASCII or accented Latin local part and domain), also inside CJK.
 - ``phone``: ``phonenumbers`` in any country's format (``service.privacy.phones``).
 - ``card``, ``iban``, ``national_id``: candidates checked by ``python-stdnum``
-  (``service.privacy.numbers``).
+  (``service.privacy.numbers``); ``iban`` also holds Mexico's CLABE (checked by its own digit),
+  ``national_id`` Mexico's RFC and CURP and Brazil's CPF among a dozen countries' IDs.
 
 Context (``service.privacy.context``): a number right after a reference word ("order", "invoice",
 "#", "订单", "pedido", "commande", "Bestellung"…) is not a phone number or an ID; cards, IBANs,
@@ -21,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from service.privacy.numbers import Span, cards, ibans, national_ids
+from service.privacy.numbers import Span, cards, clabes, ibans, national_ids
 from service.privacy.phones import DEFAULT_REGIONS, phones
 
 PiiKind = Literal["email", "phone", "card", "iban", "national_id"]
@@ -71,7 +72,7 @@ def find_pii(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> list[PiiMat
     """
     found: list[Span] = list(_emails(text))
     if _HAS_DIGITS_RE.search(text):  # every other kind has digits
-        found += [*ibans(text), *cards(text), *national_ids(text), *phones(text, regions)]
+        found += [*ibans(text), *clabes(text), *cards(text), *national_ids(text), *phones(text, regions)]
     found.sort(key=lambda s: (_PRIORITY[s[0]], -(s[2] - s[1]), s[1]))
     chosen: list[PiiMatch] = []
     for kind, start, end in found:

@@ -60,12 +60,15 @@ PII = {
     "dni": "12345678Z",
     "phone": "+44 20 7946 0958",
     "bare_phone": "4155552671",
+    "rfc": "GODE561231GR8",  # Mexico's tax ID
+    "clabe": "032180000118359719",  # a Mexican bank account
     "handoff_email": "max.mustermann@example.de",
 }
 CONVERSATION = [
     f"Wie lange dauert die Rückerstattung auf meine Karte {PII['card']}? Meine E-Mail: {PII['email']}",
     f"My IBAN is {PII['iban']} and my phone {PII['phone']}: when will the refund arrive?",
     f"SSN {PII['ssn']}, DNI {PII['dni']}, call me at {PII['bare_phone']} about the refund",
+    f"Mi RFC es {PII['rfc']}; el reembolso a mi CLABE {PII['clabe']}, por favor",
     "And how long does a refund take for a card payment?",
 ]
 HANDOFF = f"I want to talk to a human agent, write to {PII['handoff_email']}"

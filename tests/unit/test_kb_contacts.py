@@ -108,3 +108,27 @@ def test_a_ukrainian_pages_national_number_is_ukraines_only() -> None:
     "044 123 45 67" is the Kyiv number, not also a French, German, Japanese or Korean one."""
     scan = KbContactScan(("FR", "DE", "JP", "KR", "RU", "PL", "UA"))
     assert scan([("uk", "Гаряча лінія: 044 123 45 67")])["keys"] == ["phone:+380441234567"]
+
+
+def test_a_law_number_and_a_postal_code_in_a_document_are_no_contact_phones() -> None:
+    """A trial's shop counted "Lei 13.709/2018" (a valid Polish, French, Dutch and Japanese number)
+    among its '7 phone' contacts where its pages publish 3; the CEP of its address is no phone
+    either. A CLABE the company publishes is kept like its IBAN would be."""
+    contact = (
+        "WhatsApp: +52 55 4170 2288. Teléfono: 800 226 8373 (sin costo). "
+        "Depósitos: CLABE 6461 8011 0400 0000 07."
+    )
+    privacy = (
+        "Tratamos seus dados de acordo com a Lei Geral de Proteção de Dados (Lei 13.709/2018). "
+        "Av. Paulista, 1000 - Bela Vista, São Paulo - SP, CEP 01310-100. WhatsApp: +55 11 97654-3210."
+    )
+    keys = KbContactScan()([("es", contact), ("pt", privacy)])["keys"]
+    assert keys == [
+        "iban:646180110400000007",
+        "phone:+525541702288",
+        "phone:+528002268373",
+        "phone:+5511976543210",
+    ]
+    redaction = scanned(contact)
+    assert redaction.text("transfiera a 646180110400000007") == "transfiera a 646180110400000007"
+    assert redaction.text("mi CLABE 032180000118359719") == "mi CLABE [iban]"

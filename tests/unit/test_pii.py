@@ -88,6 +88,20 @@ POSITIVES = [
     ("BSN 111222333", "111222333", "national_id"),
     ("PESEL 44051401359", "44051401359", "national_id"),
     ("Aadhaar 2341 2341 2346", "2341 2341 2346", "national_id"),
+    # Mexico (a trial): a person's RFC (check digit), also after "RFC" with a wrong check digit as
+    # about 1.5 % of real ones have (stdnum's example VACE-460910-SX6); a CURP without its word; a
+    # CLABE, the 18-digit account a shop's returns page asks for (Banxico's and STP's examples)
+    ("mi RFC es GODE561231GR8 para la factura", "GODE561231GR8", "national_id"),
+    ("facturar a nombre de GODE-561231-GR8", "GODE-561231-GR8", "national_id"),
+    ("RFC: VACE-460910-SX6", "VACE-460910-SX6", "national_id"),
+    ("GOAP780115HDFNRB02 es mi CURP", "GOAP780115HDFNRB02", "national_id"),
+    ("mi CLABE es 032180000118359719 para el reembolso", "032180000118359719", "iban"),
+    ("deposítenme a la cuenta 6461 8011 0400 0000 07", "6461 8011 0400 0000 07", "iban"),
+    ("CLABE interbancaria 032 180 00011835971 9", "032 180 00011835971 9", "iban"),
+    ("pedido CV-MX-204518, CLABE 032180000118359719", "032180000118359719", "iban"),
+    # next to a postal code, the phone is still a phone; "Lei" is Italian for "you" too
+    ("CEP 01310-100, telefone (11) 98765-4321", "(11) 98765-4321", "phone"),
+    ("Lei mi può chiamare al 0131 010100", "0131 010100", "phone"),
 ]
 
 NEGATIVES = [
@@ -130,6 +144,15 @@ NEGATIVES = [
     "a 16-digit number that fails Luhn 4111 1111 1111 1112",
     "DE89 3704 0044 0532 0130 01 has a bad checksum",
     "12345678A is not a valid DNI letter",
+    # a Brazilian postal code (a valid Italian number for the matcher) and law numbers with their
+    # year (a valid Polish, French, Dutch, Japanese one): a trial found them redacted as [phone]
+    "meu CEP é 01310-100",
+    "Av. Paulista, 1578 - Bela Vista, São Paulo - SP, 01310-100",
+    "CEP: 01310100, Bela Vista",
+    "trata seus dados de acordo com a Lei Geral de Proteção de Dados (Lei 13.709/2018).",
+    "o Decreto 7.962/2013 e o Art. 49 do CDC (Lei 8.078/1990)",
+    "a Lei nº 13709/2018",
+    "mi pedido 032180000118359719 no llegó",
     "contact us through the form, no email needed",
     "user@localhost is not a routable address",
 ]
@@ -191,8 +214,17 @@ def test_checksums_decide() -> None:
         "codice fiscale RSSMRA85T10A562T",  # wrong check letter
         "card 4111 1111 1111 1112",  # Luhn fails
         "card 1234 5678 9012 3452",  # Luhn passes, no issuer starts with 1
+        "GODE561231GR9 para la factura",  # RFC check digit, no word "RFC" before it
+        "RFC GODE561331GR8",  # no 31st of the 13th month
+        "mi CLABE es 032180000118359718",  # CLABE check digit
     ):
         assert find_pii(text) == [], text
+
+
+def test_an_18_digit_chinese_id_is_an_id_though_it_passes_the_clabe_check() -> None:
+    text = "my ID 110105199011161760 for the invoice"
+    found = [(m.kind, text[m.start : m.end]) for m in find_pii(text)]
+    assert found == [("national_id", "110105199011161760")]
 
 
 @pytest.mark.skipif(not (EVAL / "faq_queries.jsonl").exists(), reason="shared eval data not present")
