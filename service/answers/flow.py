@@ -4,7 +4,8 @@
 any SSE byte is sent) and records what it decided in a ``Plan`` (``service.answers.plan``):
 conversation, language (``service.answers.reply_language``), small talk (answered at once:
 ``service.smalltalk``), answer cache, retrieval (with translation for cross-lingual
-questions: ``service.retrieval.crosslingual``), the relevance floor, routing, the handoff decision,
+questions: ``service.retrieval.crosslingual``; a short follow-up read as a continuation or a new
+subject: ``service.retrieval.topic_change``), the relevance floor, routing, the handoff decision,
 and — when Claude will be called — a slot in the upstream pool (``OverloadedError`` → 503).
 
 It returns an ``AnswerStream`` (``service.answers.stream``), whose ``events()`` yields ``Meta``,
@@ -44,7 +45,7 @@ from service.answers.request import AnswerRequest
 from service.answers.stream import AnswerStream
 from service.answers.with_agent import AgentRelay
 from service.caching import AnswerCache
-from service.conversations.history import retrieval_query
+from service.conversations.history import retrieval_queries
 from service.conversations.store import (
     Conversation,
     ConversationNotFoundError,
@@ -59,7 +60,7 @@ from service.handoff.policy import HandoffPolicy
 from service.llm.admission import Lease
 from service.llm.interface import LLM, Slots
 from service.privacy.redaction import Redaction
-from service.retrieval import crosslingual
+from service.retrieval import topic_change
 from service.retrieval.relevance import RelevanceFloor, no_floor
 from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.translate import QueryTranslator
@@ -200,24 +201,39 @@ class AnswerService:
             if plan.cached is not None:
                 deps.metrics.answer_cache.labels("exact").inc()
                 return plan
-        asked = retrieval_query(request.question, conversation)
+        # A follow-up carries the earlier question(s); one that is a follow-up only by its length
+        # ("garantia?") is searched alone too, and the message alone wins when it is a new subject
+        # (``service.retrieval.topic_change``).
+        rewrite = retrieval_queries(request.question, conversation)
         query = Query(
-            asked,
+            rewrite.text,
             deps.settings.top_k,
             request.filters,
             language,
         )
         target = deps.settings.translate_target.lower()[:2]
-        retrieved = await crosslingual.search(
-            deps.retriever, deps.translator, query, target, client.name, bill=plan.bill("translation")
-        )
         # The KB version's calibrated cut-off (another for passages in another language): the
         # gate, then the passages to answer from (``service.retrieval.relevance``). A question the
         # detector was unsure of is read there as one in an unknown language, not the default; one
         # of one or two words against short off-topic messages and its own cut-off (as
         # ``faqstream search`` reads it).
         floor = deps.relevance()
-        asked_in = floor.question_language(language, detected[-1] if detected else None, asked)
+        detection = detected[-1] if detected else None
+        reading = await topic_change.search(
+            deps.retriever,
+            deps.translator,
+            query,
+            rewrite,
+            target=target,
+            tenant=client.name,
+            floor=floor,
+            detection=detection,
+            bill=plan.bill("translation"),
+        )
+        if rewrite.standalone is not None:
+            deps.metrics.short_follow_ups.labels("new_topic" if reading.new_topic else "merged").inc()
+        retrieved, asked = reading.retrieved, reading.asked
+        asked_in = floor.question_language(language, detection, asked)
         selection = floor.select(retrieved.hits, asked_in)
         plan.hits, plan.relevant = selection.hits, selection.relevant
         plan.quoted = {hit.id for hit in floor.quoted(selection.hits, asked_in)}

@@ -18,7 +18,9 @@ each. The hysteresis keeps the summary — and with it the cached history prefix
 several turns in a row, and costs one summary call per few turns instead of one per turn.
 
 ``retrieval_query`` rewrites a follow-up question ("and for the blue one?") for retrieval by putting
-the previous question(s) in front of it; local and instant, no model call.
+the previous question(s) in front of it; local and instant, no model call. ``retrieval_queries``
+adds the message alone when only its length made it a follow-up ("garantia?" after a delivery
+question may be a new subject: ``service.retrieval.topic_change`` decides).
 
 Token counts are estimates (``estimate_tokens``): Claude's tokenizer is not available locally, and
 the embedding model's tokenizer counts different tokens at many times the cost (docs/conversations.md).
@@ -259,6 +261,18 @@ _ANAPHORA = frozenset(
         "dies", "diese", "dieser", "dieses", "ihn", "ihm", "dort", "gleiche", "gleichen",
     ]
 )  # fmt: skip
+# Prepositions that open a fragment ("in the UK?", "on Sundays?", "para Canarias?", "für Kinder?"):
+# a short message that opens with one hangs on an earlier question. Only for short messages
+# (``is_short_only``): a whole question may well open with one ("In which countries…").
+_ELLIPTICAL = (
+    "in ", "on ", "for ", "to ", "at ", "with ", "from ", "by ", "via ", "during ", "after ", "before ",
+    "en ", "para ", "al ", "con ", "por ", "desde ", "durante ",
+    "em ", "na ", "nos ", "nas ", "ao ", "com ", "pelo ", "pela ",
+    "im ", "für ", "nach ", "mit ", "am ", "bei ", "ab ", "ins ",
+    "pour ", "à ", "au ", "aux ", "avec ", "par ", "chez ", "pendant ",
+    "寄到", "对于",
+)  # fmt: skip
+# Left out: "a" and "no" (English words too: "a refund?", "no receipt?"), "在"/"到" (在线, 到货).
 _ANAPHORA_ZH = ("它", "这个", "那个", "这些", "那些", "这", "同样")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 SHORT_WORDS = 3
@@ -267,18 +281,57 @@ ANAPHORIC_MAX_WORDS = 12
 MAX_CONTEXT_CHARS = 300
 
 
+def _normal(question: str) -> str:
+    return question.strip().lstrip("¿¡\"'(").lower()
+
+
+def _is_short(text: str) -> bool:
+    cjk = len(_CJK_RE.findall(text))
+    return cjk <= SHORT_CJK_CHARS if cjk else len(_WORD_RE.findall(text)) <= SHORT_WORDS
+
+
+def _points_back(text: str) -> bool:
+    """Opens with a continuation ("and…", "¿y…", "还有…") or holds a word that points back."""
+    if text.startswith(_CONTINUATIONS):
+        return True
+    if _CJK_RE.search(text):
+        return any(a in text for a in _ANAPHORA_ZH)
+    words = _WORD_RE.findall(text)
+    return len(words) <= ANAPHORIC_MAX_WORDS and any(w in _ANAPHORA for w in words)
+
+
 def is_follow_up(question: str) -> bool:
     """Whether ``question`` likely depends on earlier turns: short, opens with 'and…', or points back."""
-    text = question.strip().lstrip("¿¡\"'(").lower()
-    cjk = len(_CJK_RE.findall(text))
-    if cjk:
-        return (
-            cjk <= SHORT_CJK_CHARS or text.startswith(_CONTINUATIONS) or any(a in text for a in _ANAPHORA_ZH)
-        )
-    words = _WORD_RE.findall(text)
-    if len(words) <= SHORT_WORDS or text.startswith(_CONTINUATIONS):
-        return True
-    return len(words) <= ANAPHORIC_MAX_WORDS and any(w in _ANAPHORA for w in words)
+    text = _normal(question)
+    return _is_short(text) or _points_back(text)
+
+
+def is_short_only(question: str) -> bool:
+    """A follow-up by its length alone: short, with no continuation, no word that points back and
+    not a fragment that opens with a preposition ("garantia?", "XL?", "opening hours"; not "and in
+    blue?", "that one?", "in the UK?"). Such a message may as well be a new subject;
+    ``service.retrieval.topic_change`` decides which with both searches."""
+    text = _normal(question)
+    return _is_short(text) and not _points_back(text) and not text.startswith(_ELLIPTICAL)
+
+
+@dataclass(frozen=True)
+class RetrievalQuery:
+    """What to retrieve with: ``text`` (the question, with the earlier question(s) in front when it
+    is a follow-up) and, for a follow-up by its length alone (``is_short_only``), ``standalone``:
+    the message itself, searched as well to tell a new subject ("garantia?") from a continuation
+    (``service.retrieval.topic_change``). None: ``text`` is the only query."""
+
+    text: str
+    standalone: str | None = None
+
+
+def retrieval_queries(question: str, conversation: Conversation | None) -> RetrievalQuery:
+    """``retrieval_query`` and, when the question is a follow-up only by its length, the question alone."""
+    merged = retrieval_query(question, conversation)
+    if merged != question and is_short_only(question):
+        return RetrievalQuery(merged, question.strip())
+    return RetrievalQuery(merged)
 
 
 def retrieval_query(question: str, conversation: Conversation | None) -> str:

@@ -83,6 +83,16 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        self.short_follow_ups = Counter(
+            "faqstream_short_follow_ups_total",
+            "Messages of at most three words in a conversation, without a continuation word, also "
+            "searched alone (one more query embedding each), by the reading answered from: merged "
+            "with the earlier question(s), or new_topic (service.retrieval.topic_change)",
+            ["reading"],
+            registry=r,
+        )
+        for reading in ("merged", "new_topic"):
+            self.short_follow_ups.labels(reading)
         self.cache_saved_usd = Counter(
             "faqstream_answer_cache_saved_usd_total",
             "Claude cost the answer cache avoided (the original answers' cost)",

@@ -138,6 +138,18 @@ class BatchingRetriever:
             self._start(loop)
         return await future
 
+    async def search_many(self, queries: list[Query], tenant: str = "") -> list[Retrieved]:
+        """The hits and vectors of ``queries``, queued together so that they share one batch (one
+        model call) unless the tenant's share of a batch is smaller."""
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Retrieved]] = []
+        for query in queries:
+            futures.append(loop.create_future())
+            self._pending.put(tenant, (query, futures[-1]))
+        if not self._busy:
+            self._start(loop)
+        return list(await asyncio.gather(*futures))
+
     async def embed_passages(self, texts: list[str]) -> Matrix:
         """Passage vectors (the model's document prompt) of ``texts``, on the retrieval thread so
         that the event loop never runs the model (one model call for all; sentences seen before

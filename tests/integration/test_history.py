@@ -27,11 +27,14 @@ from service.answers.prompts import system_blocks, user_turn
 from service.conversations.history import (
     FACTS_LABEL,
     History,
+    RetrievalQuery,
     build_history,
     build_messages,
     extractive_summary,
     fold_plan,
     is_follow_up,
+    is_short_only,
+    retrieval_queries,
     retrieval_query,
     turn_tokens,
 )
@@ -540,6 +543,50 @@ def test_retrieval_query_prepends_the_questions_a_follow_up_depends_on() -> None
     )
     huge = conversation([user("x" * 1000), bot("y")])
     assert retrieval_query("and then?", huge) == "x" * 300 + " and then?"
+
+
+def test_a_follow_up_only_by_its_length_is_also_searched_alone() -> None:
+    for message in (
+        "garantia?",
+        "XL?",
+        "opening hours",
+        "¿garantía?",
+        "Rückerstattung?",
+        "保修?",
+        "a refund?",
+    ):
+        assert is_follow_up(message) and is_short_only(message), message
+    for message in (
+        "and in blue?",  # a continuation
+        "what about the XL one?",
+        "and for Spain?",
+        "¿y a Canarias?",
+        "还有呢?",
+        "und die Kosten?",
+        "et pour HEY ?",
+        "is it free?",  # points back
+        "that one?",
+        "In the UK?",  # a fragment opening with a preposition
+        "on Sundays?",
+        "para Canarias?",
+        "für Kinder?",
+        "How long does a refund to my card take?",  # a whole question
+        "In which countries do you deliver to?",
+    ):
+        assert not is_short_only(message), message
+    conv = conversation([user("How long does delivery to Porto take?"), bot("2–5 days [1].")])
+    assert retrieval_queries("garantia?", conv) == RetrievalQuery(
+        "How long does delivery to Porto take? garantia?", "garantia?"
+    )
+    assert retrieval_queries("and express?", conv) == RetrievalQuery(
+        "How long does delivery to Porto take? and express?"
+    )
+    assert retrieval_queries("garantia?", None) == RetrievalQuery(
+        "garantia?"
+    )  # a first message: nothing to merge
+    assert retrieval_queries("garantia?", conversation([])) == RetrievalQuery("garantia?")
+    long = "How long is the warranty on headphones?"
+    assert retrieval_queries(long, conv) == RetrievalQuery(long)
 
 
 @pytest.fixture(scope="module")
