@@ -2,8 +2,14 @@
 
 Each question is one ``POST /v1/answers`` (a new conversation, JSON, ``user`` = ``faqstream-eval``)
 to a running service (``--server URL``) or, without it, to the app ``faqstream serve`` would run,
-built in this process from the same settings (``faqstream.server.build_app``; the answer cache is
-off so every question meets the flow). The scores are ``knowledge.answer_eval``'s. With ``--judge``
+built in this process from the same settings (``faqstream.server.build_app``) but touching nothing
+of production (``scratch_settings``): no handoff or budget-alert webhook (the helpdesk hears of no
+evaluation handoff), conversation records off and a scratch database in a temporary folder (no
+conversation, message, handoff, usage row or key of the evaluation in the service's database, so
+``faqstream report`` does not count it), Redis off (its conversations, rate limits and budgets stay
+in this process), the answer cache off (every question meets the flow, none is cached), and a
+bootstrap key of its own. A running service (``--server``) records the questions like any others.
+The scores are ``knowledge.answer_eval``'s. With ``--judge``
 (needs ANTHROPIC_API_KEY) a model grades each reply's faithfulness to its passages through the
 service's Claude client (``ResilientClaude``: retries, breakers, fallback models).
 """
@@ -52,7 +58,11 @@ def add_parser(eval_sub: Any) -> None:
         "service built in this process from the same settings as `faqstream serve` — and scored: an "
         "expected document among the cited passages, every [n] marker naming a given passage and "
         "quoting it word for word, the detected language of the reply, the handoff decision. --judge "
-        "adds a faithfulness score from Claude (ANTHROPIC_API_KEY).",
+        "adds a faithfulness score from Claude (ANTHROPIC_API_KEY). Without --server nothing of "
+        "production is touched: no handoff or budget-alert webhook is sent, no conversation, usage "
+        "row or analytics record is written (a scratch database, Redis off) and the answer cache is "
+        "off; Claude's tokens are still spent. With --server the running service records the "
+        "questions (user faqstream-eval) and sends its webhooks like for any other question.",
     )
     eva.add_argument("file", type=Path)
     eva.add_argument(
@@ -62,7 +72,8 @@ def add_parser(eval_sub: Any) -> None:
     )
     eva.add_argument(
         "--api-key",
-        help="the key to call /v1/answers with (default: the first of AUTH_API_KEYS, if any)",
+        help="with --server: the key to call /v1/answers with (default: the first of AUTH_API_KEYS, "
+        "if any); without it the command uses a key of its own",
     )
     eva.add_argument("--judge", action="store_true", help="grade faithfulness with Claude (costs tokens)")
     eva.add_argument("--json", action="store_true", help="the summaries and every question's scores")
@@ -79,8 +90,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.judge and app_settings.anthropic.api_key is None:
         raise ConfigError("--judge needs ANTHROPIC_API_KEY", hint="set it, or leave out --judge")
     key = args.api_key or _bootstrap_key(app_settings)
-    with _answers_client(args.server, app_settings) as client:
-        observed = [ask(client, label.question, key) for label in labels]
+    with _answers_client(args.server, app_settings) as (client, own_key):
+        observed = [ask(client, label.question, own_key or key) for label in labels]
     if args.judge:
         judgements = asyncio.run(judge_all(app_settings, labels, observed))
         observed = [o.model_copy(update={"judgement": j}) for o, j in zip(observed, judgements, strict=True)]
@@ -115,21 +126,49 @@ def _bootstrap_key(settings: Any) -> str | None:
 
 
 @contextmanager
-def _answers_client(server: str | None, settings: Any) -> Iterator[httpx.Client]:
+def _answers_client(server: str | None, settings: Any) -> Iterator[tuple[httpx.Client, str | None]]:
+    """A client of the service at ``server``, else of the app built here on ``scratch_settings``
+    (with the key to call it with; None: the caller's key)."""
     import httpx
 
     if server:
         with httpx.Client(base_url=server.rstrip("/"), timeout=120) as client:
-            yield client
+            yield client, None
         return
+    import tempfile
+
     from litestar.testing import TestClient
 
     from faqstream.server import build_app
-    from service.caching import CacheSettings
 
-    local = settings.model_copy(update={"cache": CacheSettings(answers=False)})
-    with TestClient(build_app(local), timeout=120) as client:  # the app's lifespan runs: start-up, drain
-        yield client
+    with tempfile.TemporaryDirectory(prefix="faqstream-eval-") as scratch:
+        local, key = scratch_settings(settings, Path(scratch))
+        with TestClient(build_app(local), timeout=120) as client:  # the lifespan runs: start-up, drain
+            yield client, key
+
+
+def scratch_settings(settings: Any, scratch: Path) -> tuple[Any, str]:
+    """``settings`` for an evaluation in this process that leaves production alone (the module
+    docstring), and the bootstrap key its app takes."""
+    import secrets
+
+    from pydantic import SecretStr
+
+    from service.settings.database import DatabaseSettings
+
+    key = secrets.token_urlsafe(24)
+    local = settings.model_copy(
+        update={
+            "handoff": settings.handoff.model_copy(update={"webhook_url": None}),
+            "limits": settings.limits.model_copy(update={"alert_webhook_url": None}),
+            "records": settings.records.model_copy(update={"enabled": False, "retention_days": None}),
+            "database": DatabaseSettings(url=None, sqlite_path=scratch / "eval.db"),
+            "redis": settings.redis.model_copy(update={"url": None}),
+            "cache": settings.cache.model_copy(update={"answers": False}),
+            "auth": settings.auth.model_copy(update={"api_keys": SecretStr(f"{EVAL_USER}={key}")}),
+        }
+    )
+    return local, key
 
 
 def ask(client: httpx.Client, question: str, key: str | None) -> ObservedAnswer:

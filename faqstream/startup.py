@@ -141,7 +141,8 @@ class Announced:
                 message = {"type": "lifespan.startup.failed", "message": ""}  # the traceback: ours
             elif message["type"] == "lifespan.startup.complete":
                 freeze_startup_heap()
-                print(f"faqstream: serving on {self.url} ({self.banner})", file=sys.stderr, flush=True)
+                told = running_banner(self.app) or self.banner
+                print(f"faqstream: serving on {self.url} ({told})", file=sys.stderr, flush=True)
                 warning = empty_warning(self.app, self.url)
                 if warning:
                     print(warning, file=sys.stderr, flush=True)
@@ -180,7 +181,36 @@ def quiet_uvicorn() -> None:
 
 
 def banner(settings: AppSettings) -> str:
-    """What the service answers with: the Claude model, or extractive answers without a key."""
+    """What the settings ask for: the Claude model, or extractive answers without a key (before
+    start-up has checked the key; ``running_banner`` says what it found)."""
     if settings.anthropic.api_key:
         return f"generative: {settings.anthropic.model}"
     return "extractive mode"
+
+
+def running_banner(app: Litestar) -> str | None:
+    """What the started service answers with, as ``/readyz`` says it (``mode``, ``upstream``): the
+    start-up check of ANTHROPIC_API_KEY has run, so a key the API rejected is extractive mode, not
+    the model the settings name. None when the app holds no runtime (the settings' ``banner``)."""
+    from service.llm.status import UpstreamState
+
+    runtime = getattr(app.state, "runtime", None)
+    if runtime is None:
+        return None
+    if runtime.claude is None:
+        return "extractive mode: ANTHROPIC_API_KEY is unset"
+    model = runtime.settings.anthropic.model
+    state = runtime.upstream.state
+    if state is UpstreamState.UNAUTHORIZED:
+        return (
+            f"extractive mode: the Anthropic API rejected ANTHROPIC_API_KEY, so {model} is not used; "
+            "every answer quotes passages and hands off until the key is fixed"
+        )
+    if state is UpstreamState.UNREACHABLE:
+        return (
+            f"generative: {model}, but the Anthropic API could not be reached to check the key: "
+            "answers still try it and quote passages while it stays unreachable"
+        )
+    if state is UpstreamState.UNCHECKED:
+        return f"generative: {model}, the key not checked yet"
+    return f"generative: {model}"

@@ -44,7 +44,7 @@ from typing import Any, Protocol
 from ingest import safeguard
 from ingest.chunker import Chunker
 from ingest.loaders import NotADocumentError, Skipped, discover, load
-from ingest.report import IngestReport, SkippedFile
+from ingest.report import IngestReport, SkippedFile, faq_questions, not_in_input
 from ingest.writer import ChunkWriter, Planned, ProgressHook
 from knowledge.answerability import METHOD, calibrate_collection
 from knowledge.doc_ids import matches
@@ -81,6 +81,7 @@ class _Loaded:
     failed: set[str]  # ids (relative paths) of files that failed to load
     files_read: int  # files loaded without error
     hidden: list[Skipped]  # skips that hide part of the input (a pruning run is refused)
+    roots: dict[str, Path]  # each document's ingest root (the folder its id is relative to)
 
 
 class IngestPipeline:
@@ -125,6 +126,7 @@ class IngestPipeline:
         report.skipped.extend(SkippedFile(s.path, s.reason) for s in skipped)
         report.files = len(sources)
         docs: dict[str, Document] = {}
+        roots_of: dict[str, Path] = {}
         failed: set[str] = set()
         failures = 0
         for source in sources:
@@ -156,8 +158,13 @@ class IngestPipeline:
                     )
                     continue
                 docs[doc.doc_id] = doc
+                roots_of[doc.doc_id] = source.root
         return _Loaded(
-            list(docs.values()), failed, len(sources) - failures, [s for s in skipped if s.hides_input]
+            list(docs.values()),
+            failed,
+            len(sources) - failures,
+            [s for s in skipped if s.hides_input],
+            roots_of,
         )
 
     def _target(self, rebuild: bool) -> tuple[Collection | None, dict[str, DocState], bool]:
@@ -237,7 +244,9 @@ class IngestPipeline:
             gone = sorted(d for d in states if d not in seen and not _from_failed_file(d, loaded.failed))
         else:
             gone = []
+            report.not_in_input = not_in_input(states, loaded.roots, loaded.failed)
         report.deleted.extend(gone)
+        report.questions = faq_questions(report, docs, states)
         refusal = safeguard.check(
             safeguard.DeletionRun(
                 paths=list(paths),

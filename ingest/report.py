@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
+
+from knowledge.doc_ids import matches, source_file
+from knowledge.schema import DocState, Document
+
+_LISTED = 20  # documents listed per kind of change
+_LISTED_MISSING = 10  # documents listed as no longer in the input
+QUESTION_CHARS = 60  # a FAQ row's question in the summary
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,11 @@ class IngestReport:
     # the contact data the resulting version's documents publish, per kind ({"phone": 2}; service
     # leaves it unredacted)
     contacts: dict[str, int] = field(default_factory=dict)
+    # documents of the knowledge base this run's input no longer holds, kept (no --prune): a file
+    # gone from a folder given, a FAQ row gone from a file read (``IngestPipeline.not_in_input``)
+    not_in_input: list[str] = field(default_factory=list)
+    # the question of each FAQ row listed above (its id is a hash): what the summary shows
+    questions: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -57,6 +70,7 @@ class IngestReport:
             "unchanged": len(self.unchanged),
             "skipped": len(self.skipped),
             "ignored": len(self.ignored),
+            "not_in_input": len(self.not_in_input),
         }
         return data
 
@@ -73,18 +87,25 @@ class IngestReport:
         )
         lines = [head]
         if self.repaired:
-            lines.append(f"  repaired {len(self.repaired)} documents left incomplete by an interrupted run")
+            lines.append(
+                f"  repaired {_count(len(self.repaired), 'document')} left incomplete by an interrupted run"
+            )
         if self.rebuild and not self.dry_run:
             lines.append("  rebuilt into a new collection and switched the alias to it")
         for label, items in (("added", self.added), ("updated", self.updated), ("deleted", self.deleted)):
-            for doc in items[:20]:
-                lines.append(f"  {label:8} {doc}")
-            if len(items) > 20:
-                lines.append(f"  {label:8} … and {len(items) - 20} more")
+            lines.extend(self._listed(label, items))
         for skip in self.skipped:
             lines.append(f"  skipped  {skip.path}: {skip.reason}")
         for skip in self.ignored:
             lines.append(f"  ignored  {skip.path}: {skip.reason}")
+        if self.not_in_input:
+            n = len(self.not_in_input)
+            are = "is" if n == 1 else "are"
+            lines.append(
+                f"  {_count(n, 'document')} in the knowledge base {are} no longer in the input "
+                "(kept; `--prune` deletes them):"
+            )
+            lines.extend(self._listed("", self.not_in_input, _LISTED_MISSING))
         if not self.dry_run:
             before = version_name(self.previous_version)
             if self.changed or self.rebuild:
@@ -94,11 +115,15 @@ class IngestReport:
             else:
                 version = f"knowledge base unchanged (version {self.kb_version})"
             lines.append(
-                f"  {self.chunks_written} chunks written, {self.total_chunks} in the index; {version}"
+                f"  {_count(self.chunks_written, 'chunk')} written, {self.total_chunks} in the index; "
+                f"{version}"
             )
             lines.append(relevance_line(self.relevance))
             if self.contacts:
-                found = ", ".join(f"{n} {kind}" for kind, n in sorted(self.contacts.items()))
+                found = ", ".join(
+                    _count(n, *CONTACT_NOUNS.get(kind, (kind, f"{kind}s")))
+                    for kind, n in sorted(self.contacts.items())
+                )
                 lines.append(f"  the documents' contact data (left unredacted in replies): {found}")
         elif self.refused:
             lines.append(f"  REFUSED: a real run would stop before any change: {self.refused['message']}")
@@ -107,6 +132,66 @@ class IngestReport:
         elif self.changed:
             lines.append(f"  nothing written; a real run {verb} the knowledge base")
         return "\n".join(lines)
+
+    def _listed(self, label: str, items: list[str], most: int = _LISTED) -> list[str]:
+        """One line per document (a FAQ row with its question), at most ``most``, then a count."""
+        lines = [f"  {label:8} {self.named(doc)}" for doc in items[:most]]
+        if len(items) > most:
+            lines.append(f"  {label:8} … and {len(items) - most} more")
+        return lines
+
+    def named(self, doc_id: str) -> str:
+        """``faq.csv#ffc56b112029 "How long does delivery …"``: a FAQ row's id is a hash, so its
+        question (shortened) says which row it is; other documents are their file's path."""
+        question = self.questions.get(doc_id)
+        return f"{doc_id} {json.dumps(shorten(question), ensure_ascii=False)}" if question else doc_id
+
+
+def shorten(text: str, limit: int = QUESTION_CHARS) -> str:
+    """``text`` on one line, cut at a word to at most ``limit`` characters (``…`` marks the cut)."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1].rsplit(" ", 1)[0] if " " in flat[: limit - 1] else flat[: limit - 1]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def not_in_input(states: dict[str, DocState], roots_of: dict[str, Path], failed: set[str]) -> list[str]:
+    """The knowledge base's documents that this input no longer holds: a run without ``--prune``
+    keeps them, and the report says so.
+
+    A document id is its file's path relative to the folder it was ingested from, and the store does
+    not record that folder; so only the roots of this run under which the knowledge base already
+    holds documents (by the same ids) are judged, and a document counts when its file is under none
+    of this run's roots (deleted or moved away), or is a file read this run that no longer has that
+    row (a FAQ row removed, or its question changed). Ingesting a sub-folder or a single file on
+    purpose names nothing: its ids are new (a sub-folder), or the other files are still on disk next
+    to it. Documents of files that failed to load (``failed``: their ids) are not counted.
+    ``roots_of``: each document of this run and the folder its id is relative to.
+    """
+    known = {root for doc_id, root in roots_of.items() if doc_id in states}
+    if not known:
+        return []
+    read = {source_file(d) for d, root in roots_of.items() if root in known}
+    roots = set(roots_of.values())
+    return [
+        doc_id
+        for doc_id in sorted(states)
+        if doc_id not in roots_of
+        and not matches(doc_id, failed)
+        and (source_file(doc_id) in read or not any((root / source_file(doc_id)).exists() for root in roots))
+    ]
+
+
+def faq_questions(report: IngestReport, docs: list[Document], states: dict[str, DocState]) -> dict[str, str]:
+    """The question (title) of each FAQ row the report lists: its id is a hash people cannot read."""
+    titles = {d.doc_id: d.title for d in docs if d.kind == "faq"}
+    listed = [*report.added, *report.updated, *report.deleted, *report.not_in_input]
+    for doc_id in listed:
+        state = states.get(doc_id)
+        if doc_id not in titles and "#" in doc_id and state is not None and state.title:
+            titles[doc_id] = state.title
+    return {d: titles[d] for d in listed if d in titles}
 
 
 def version_name(version: int) -> str:
@@ -149,6 +234,13 @@ def relevance_line(relevance: dict[str, Any]) -> str:
     )
 
 
-def _count(n: int, noun: str) -> str:
-    """``1 file``, ``2 files``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+CONTACT_NOUNS = {
+    "email": ("e-mail address", "e-mail addresses"),
+    "phone": ("phone number", "phone numbers"),
+    "iban": ("IBAN", "IBANs"),
+}
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 file``, ``2 files`` (``plural`` when it is not ``noun`` + s)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
