@@ -134,5 +134,16 @@ class IngestReport(BaseModel):
     )
     relevance: dict[str, Any] = Field(description="the relevance cut-off of the resulting version")
     counts: dict[str, int] = Field(
-        description="added, updated, repaired, deleted, unchanged, skipped, ignored"
+        description="added, updated, repaired, deleted, unchanged, skipped, ignored, not_in_input"
+    )
+    contacts: dict[str, int] = Field(
+        default_factory=dict,
+        description="the documents' contact data left unredacted in replies: kind → how many",
+    )
+    not_in_input: list[str] = Field(
+        default_factory=list,
+        description="documents of the knowledge base no longer in the input (kept; prune deletes them)",
+    )
+    questions: dict[str, str] = Field(
+        default_factory=dict, description="FAQ rows among the documents listed: id → the row's question"
     )
