@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         selection = floor.select(hits, lang)
         if not selection.hits:
             continue
-        quoted = {h.id for h in floor.quoted(selection.hits, lang)}
+        quoted = [h.id for h in floor.quoted(selection.hits, lang)]
         began = time.process_time()
         old = quoted_passages(selection.hits, case.text, quoted)  # terms in any language
         texts = ["".join(pieces(old, lang))]

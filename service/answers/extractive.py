@@ -9,19 +9,21 @@ Two steps: ``quoted_passages`` cuts each quoted passage into its quotable units 
 start by shared terms (``lexical_start``) — and, when the question names a row of a table in it,
 that row (``service.answers.table_rows``); a passage that shares none with the question gets its
 start from the embedding model (``service.answers.quote_start``, in the stream, off the event
-loop), and ``pieces`` writes the reply. ``extractive_pieces`` is both without the model.
+loop), and ``written`` quotes each passage (its text, label and the section it is from: the
+citation's ``section``) for ``pieces`` to write the reply. ``extractive_pieces`` is both without
+the model. The passages come in the order ``RelevanceFloor.quoted`` gives: the best first.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from knowledge.schema import SearchHit
 from knowledge.sparse import shared_encoder
 from service.answers.quotable import instruction_rule, quotable_units, strip_markup
-from service.answers.table_rows import RowFocus, row_focus
+from service.answers.table_rows import RowFocus, row_focus, tables
 from service.core.text import clip_text, collapse
 from service.retrieval.relevance import MAX_QUOTED
 
@@ -82,19 +84,21 @@ def fits(units: Sequence[Unit], limit: int = EXCERPT_CHARS) -> bool:
 def quoted_passages(
     hits: Sequence[SearchHit],
     question: str = "",
-    quoted: Collection[str] | None = None,
+    quoted: Sequence[str] | None = None,
     language: str | None = None,
 ) -> list[Quoted]:
-    """The passages of ``hits`` whose ids are in ``quoted`` (``RelevanceFloor.quoted`` decides;
-    None: the first ``MAX_QUOTED``) with something quotable, each with its ``[n]`` (its place in
-    ``hits``: the answer's citations). An FAQ entry (``Q: …\\nA: …``) is its answer, under its
-    question."""
+    """The passages of ``hits`` whose ids are in ``quoted``, in its order (``RelevanceFloor.quoted``
+    decides: the best first; None: the first ``MAX_QUOTED``), with something quotable, each with
+    its ``[n]`` (its place in ``hits``: the answer's citations, so a quote may come before a lower
+    number). An FAQ entry (``Q: …\\nA: …``) is its answer, under its question."""
     if quoted is None:
-        quoted = {hit.id for hit in hits[:MAX_QUOTED]}
+        quoted = [hit.id for hit in hits[:MAX_QUOTED]]
+    rank = {hit_id: k for k, hit_id in enumerate(dict.fromkeys(quoted))}
+    chosen = sorted(
+        ((n, hit) for n, hit in enumerate(hits, 1) if hit.id in rank), key=lambda p: rank[p[1].id]
+    )
     found: list[Quoted] = []
-    for n, hit in enumerate(hits, 1):
-        if hit.id not in quoted:
-            continue
+    for n, hit in chosen:
         text, faq_question = hit.payload.text, None
         match = _FAQ.match(text) if hit.payload.kind == "faq" else None
         if match is not None:
@@ -102,7 +106,7 @@ def quoted_passages(
             text = text[match.end() :]
             if instruction_rule(faq_question) is not None:
                 faq_question = ""
-        units = [(collapse(u), line_end) for u, line_end in quotable_units(text)]
+        units = [(collapse(u), line_end) for u, line_end in quotable_units(text, hit.payload.language)]
         units = [(u, line_end) for u, line_end in units if u]
         if units:
             same = language is None or same_language(language, hit.payload.language)
@@ -133,42 +137,85 @@ def lexical_start(units: Sequence[Unit], question: str, language: str | None = N
     return overlap.index(best) if best > 0 else None
 
 
+def sections_at(passage: Quoted, start: int) -> list[str]:
+    """The chunk's sections (``payload.headings``) with the one in effect at ``start``: the last
+    sub-heading before it replaces the chunk's own last section (a chunk that runs over sibling
+    sub-sections: its headings name the first one)."""
+    p = passage.hit.payload
+    top = [h for h in p.headings if h == p.title]
+    headings = [h for h in p.headings if h != p.title]
+    in_effect = next((h for u, _ in reversed(passage.units[: start + 1]) if (h := heading(u))), None)
+    if in_effect is not None:
+        if in_effect in headings:
+            headings = headings[: headings.index(in_effect) + 1]
+        else:
+            headings = [*headings[:-1], in_effect]
+    return [*top, *headings]
+
+
 def label(passage: Quoted, start: int) -> str:
-    """Where the quote comes from: title › sections, with the section in effect at ``start`` (the
-    last sub-heading before it replaces the chunk's own last section: a chunk that runs over
-    sibling sub-sections), or the FAQ entry's question."""
+    """Where the quote comes from: title › sections, with the section in effect at ``start``
+    (``sections_at``), or the FAQ entry's question."""
     p = passage.hit.payload
     if passage.faq_question is not None:
         names = [passage.faq_question or collapse(strip_markup(p.title))]
     else:
-        headings = [h for h in p.headings if h != p.title]
-        in_effect = next((h for u, _ in reversed(passage.units[: start + 1]) if (h := heading(u))), None)
-        if in_effect is not None:
-            if in_effect in headings:
-                headings = headings[: headings.index(in_effect) + 1]
-            else:
-                headings = [*headings[:-1], in_effect]
+        headings = [h for h in sections_at(passage, start) if h != p.title]
         names = [collapse(strip_markup(h)) for h in [p.title, *headings]]
     return " › ".join(name for name in names if name and instruction_rule(name) is None)
 
 
+@dataclass(frozen=True)
+class Written:
+    """One passage's quote as the reply shows it: its ``[n]``, label, text, and the section in
+    effect where it starts (the citation's ``section``, so the two name the same part)."""
+
+    n: int
+    label: str
+    text: str
+    section: str
+
+
+def written(passage: Quoted, starts: Mapping[int, int] | None = None) -> Written:
+    """``passage`` quoted from ``starts[n]`` when given (the embedding model's choice), else from
+    its ``lexical_start``, else from its top. A first line that only repeats the label's last name
+    (the title a plain-text page opens with, the sub-heading the label already names) is left
+    out: "Rufnummernmitnahme: Rufnummernmitnahme Ihre Rufnummer …" read it twice."""
+    start = 0 if passage.whole else (starts or {}).get(passage.n, passage.start or 0)
+    text, start = quote(passage, start)
+    name = label(passage, start)
+    first = collapse(strip_markup(plain(passage.units[start][0])))
+    last = name.rsplit(" › ", 1)[-1]
+    for opening in (first, "… " + first):
+        rest = text[len(opening) :]
+        repeated = first and first.casefold() == last.casefold() and text.startswith(opening)
+        if repeated and rest.strip() and rest[:1] in ("\n", " "):
+            text = ("… " if opening.startswith("…") else "") + rest.lstrip()
+            break
+    section = (
+        passage.hit.payload.section
+        if passage.faq_question is not None
+        else " › ".join(sections_at(passage, start))
+    )
+    return Written(passage.n, name, text, section)
+
+
 def pieces(passages: Sequence[Quoted], language: str, starts: Mapping[int, int] | None = None) -> list[str]:
     """The answer as a few text pieces (streamed one per SSE ``delta``), each passage under its
-    ``[n]``. A passage's quote starts at ``starts[n]`` when given (the embedding model's choice),
-    else at its ``lexical_start``, else at its top."""
-    out = [INTRO.get(language, INTRO["en"]) + "\n"]
-    for passage in passages:
-        start = 0 if passage.whole else (starts or {}).get(passage.n, passage.start or 0)
-        text, start = quote(passage, start)
-        out.append(f"\n[{passage.n}] {label(passage, start)}: {text}\n")
-    return out
+    ``[n]`` (``written``)."""
+    return reply_pieces([written(passage, starts) for passage in passages], language)
+
+
+def reply_pieces(quotes: Sequence[Written], language: str) -> list[str]:
+    """The reply's pieces: the intro, then each quote under its ``[n]`` and label."""
+    return [INTRO.get(language, INTRO["en"]) + "\n", *(f"\n[{q.n}] {q.label}: {q.text}\n" for q in quotes)]
 
 
 def extractive_pieces(
     hits: Sequence[SearchHit],
     language: str,
     question: str = "",
-    quoted: Collection[str] | None = None,
+    quoted: Sequence[str] | None = None,
 ) -> list[str]:
     """``pieces`` of ``quoted_passages``: each quote from the unit sharing the most terms with
     ``question``, or the passage's top (the stream also asks the embedding model)."""
@@ -178,9 +225,28 @@ def extractive_pieces(
 def quote(passage: Quoted, start: int) -> tuple[str, int]:
     """What of ``passage`` is quoted from ``start``, and the unit the quote really starts at: its
     ``excerpt``, or with a table row the question names, its ``focused_excerpt``."""
-    if passage.focus is None or passage.whole:
+    if passage.whole:
         return excerpt(passage.units, start)
-    return focused_excerpt(passage.units, start, passage.focus)
+    if passage.focus is not None:
+        return focused_excerpt(passage.units, start, passage.focus)
+    text, real = excerpt(passage.units, start)
+    return without_bare_header(passage.units, start, text, real)
+
+
+def without_bare_header(units: Sequence[Unit], start: int, text: str, real: int) -> tuple[str, int]:
+    """A quote that reaches a table only as far as its header (a trial: "How long does delivery
+    to Mexico City take?" was quoted the intro and "| Región | Estados / ciudades | … |", no row):
+    from the passage's top (no sentence chosen), the table is quoted instead, from the line before
+    its header when short (its sub-heading) — the rows are what the header announces; from a
+    chosen sentence, the quote ends before the header."""
+    for table in tables(units):
+        first, row = table.header[0], table.rows[0][0]
+        if not (real <= first and units[first][0] in text and units[row][0] not in text):
+            continue
+        if start == 0:
+            return excerpt(units, first)
+        return excerpt(units[:first], start) if first > start else (text, real)
+    return text, real
 
 
 def focused_excerpt(

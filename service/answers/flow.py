@@ -236,7 +236,7 @@ class AnswerService:
         asked_in = floor.question_language(language, detection, asked)
         selection = floor.select(retrieved.hits, asked_in)
         plan.hits, plan.relevant = selection.hits, selection.relevant
-        plan.quoted = {hit.id for hit in floor.quoted(selection.hits, asked_in)}
+        plan.quoted = [hit.id for hit in floor.quoted(selection.hits, asked_in)]
         plan.vector = retrieved.vector
         if deps.router is not None:
             plan.route = await deps.router.classify(

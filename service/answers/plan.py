@@ -92,9 +92,12 @@ class Plan:
     cached: CacheHit | None = None
     hits: list[SearchHit] = field(default_factory=list)
     relevant: int = 0  # how many of ``hits`` passed the relevance cut-off itself (the gate)
-    # The ids of the passages an answer without a model quotes (``RelevanceFloor.quoted``); None:
-    # the first ``MAX_QUOTED``.
-    quoted: set[str] | None = None
+    # The ids of the passages an answer without a model quotes, in the order quoted
+    # (``RelevanceFloor.quoted``: the best first); None: the first ``MAX_QUOTED``.
+    quoted: list[str] | None = None
+    # ``[n]`` → the section an extractive quote of passage n is from (``extractive.Written``): its
+    # citation names that section, not the chunk's first one.
+    quoted_sections: dict[int, str] = field(default_factory=dict)
     vector: Vector | None = None
     route: Route | None = None
     handoff: Handoff | None = None
@@ -157,7 +160,15 @@ class Plan:
     def citations(self) -> list[Citation]:
         if self.cached is not None:
             return [Citation.model_validate(c) for c in self.cached.answer.citations]
-        return citations_for(self.hits)
+        cited = citations_for(self.hits)
+        if self.quoted_sections:
+            cited = [
+                c.model_copy(update={"section": self.quoted_sections[c.index]})
+                if c.index in self.quoted_sections
+                else c
+                for c in cited
+            ]
+        return cited
 
     def user_turn(self) -> Turn:
         """The customer's turn as stored (redacted). Its mark says whether this answer handed the

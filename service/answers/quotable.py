@@ -37,6 +37,7 @@ import re
 import warnings
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from sentencex import segment
 
 _TAG_START = re.compile(r"<[a-zA-Z/!?]")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^\s<>]+|[^\s<>@]+@[^\s<>@]+\.[a-zA-Z]{2,})>")
@@ -44,7 +45,11 @@ _BAD_LINK = re.compile(
     r"(!?)\[([^\]]*)\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:(?:[^()]|\([^()]*\))*\)", re.I
 )
 _BAD_URL = re.compile(r"\b(?:javascript|vbscript)\s*:\S*", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+# A list item's number or letter the segmenter cut off as a sentence of its own ("3.", "b)"), or
+# left at the end of the sentence before it ("… Verbindung. 1.").
+_MARKER = re.compile(r"(?:\d{1,3}|[a-zA-Z])[.)]")
+_TRAILING_MARKER = re.compile(r"(?<=[.!?])\s+(?P<marker>\d{1,3}[.)]\s*)$")
+_WORD = re.compile(r"\w")
 
 _NEGATED = re.compile(r"\b(?:never|not|no one|nobody|won't|don't|doesn't|cannot|can't|shouldn't)\b", re.I)
 _SECRET = (
@@ -98,17 +103,40 @@ def instruction_rule(sentence: str) -> str | None:
     return None
 
 
-def sentences(text: str) -> list[str]:
-    """``text`` cut into sentences (and lines), empty pieces dropped."""
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+def sentences(text: str, language: str | None = None) -> list[str]:
+    """``text`` cut into sentences (and lines), empty pieces dropped: each line by ``sentencex``
+    in ``language`` (the chunker's segmenter, with each language's abbreviations: "z. B.", "ca.",
+    "Sr."; English when unknown), a list item's number kept with its item ("3." is no sentence)."""
+    code = _segmenter_language(language)
+    return [sentence for line in text.split("\n") for sentence in _line_sentences(line, code)]
 
 
-def quotable_units(text: str) -> list[tuple[str, bool]]:
+def _line_sentences(line: str, language: str) -> list[str]:
+    found: list[str] = []  # as the segmenter cut them, spaces kept: joined they are the line
+    for piece in segment(language, line):
+        # "**" after "**Wie viel?" (markup closing a sentence), or an item after its bare "3."
+        if found and (not _WORD.search(piece) or _MARKER.fullmatch(found[-1].strip())):
+            found[-1] += piece
+        elif found and (tail := _TRAILING_MARKER.search(found[-1])):  # "… WLAN. 1." then "Öffnen …"
+            found[-1] = found[-1][: tail.start()]
+            found.append(tail.group("marker") + piece)
+        else:
+            found.append(piece)
+    return [piece.strip() for piece in found if piece.strip()]
+
+
+def _segmenter_language(language: str | None) -> str:
+    code = (language or "en")[:2].lower()
+    return "en" if code in ("", "un") else code
+
+
+def quotable_units(text: str, language: str | None = None) -> list[tuple[str, bool]]:
     """The sentences of ``text`` that may be quoted to a reader (markup stripped, instruction
-    sentences dropped), each with whether a line ends after it (list items, table rows)."""
+    sentences dropped; ``sentences`` in the passage's ``language``), each with whether a line ends
+    after it (list items, table rows)."""
     units: list[tuple[str, bool]] = []
     for line in strip_markup(text).split("\n"):
-        kept = [s.strip() for s in sentences(line) if instruction_rule(s) is None]
+        kept = [s.strip() for s in sentences(line, language) if instruction_rule(s) is None]
         units += [(sentence, i == len(kept) - 1) for i, sentence in enumerate(kept)]
     return units
 

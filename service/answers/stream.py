@@ -25,8 +25,7 @@ from dataclasses import replace
 from service import smalltalk
 from service.answers.aftercare import Aftercare
 from service.answers.events import Delta, Done, Event, Failed, Meta
-from service.answers.extractive import pieces as quote_pieces
-from service.answers.extractive import quoted_passages
+from service.answers.extractive import quoted_passages, reply_pieces, written
 from service.answers.plan import Outcome, Plan
 from service.answers.prompts import ANSWER_TOOLS, NOT_IN_DOCUMENTS
 from service.answers.quote_start import EmbedPassages, semantic_starts
@@ -129,7 +128,6 @@ class AnswerStream:
         yield await self._done(outcome, cached.answer.stop_reason)
 
     async def _extractive(self, handoff: Handoff | None) -> AsyncIterator[Event]:
-        yield self._meta("extractive", handoff)
         plan = self.plan
         passages = quoted_passages(plan.hits, plan.request.question, plan.quoted, plan.language)
         starts: dict[int, int] = {}
@@ -138,7 +136,11 @@ class AnswerStream:
                 starts = await semantic_starts(passages, plan.vector, self.embed_passages)
             except RuntimeError as exc:  # the retriever's thread is shut down: quote from the top
                 log.warning("quoting without sentence vectors: %s", exc)
-        pieces = quote_pieces(passages, plan.language, starts)
+        quotes = [written(passage, starts) for passage in passages]
+        # The quotes are chosen before ``meta``: a quoted passage's citation names the section quoted.
+        plan.quoted_sections = {q.n: q.section for q in quotes}
+        yield self._meta("extractive", handoff)
+        pieces = reply_pieces(quotes, plan.language)
         if handoff is not None:
             pieces.append("\n" + self.handoff.notice(plan.language, handoff))
         for piece in pieces:

@@ -8,6 +8,7 @@ or without a Claude key.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,7 +98,10 @@ def test_question_finds_the_page_in_another_language_without_a_key(
     cited = [c["doc_id"] for c in meta["citations"]]
     assert page in (cited[:1] if first else cited), cited
     assert meta["handoff"] is None  # an ordinary question on a new company's pages: no handoff
-    assert "[1]" in answer.text
+    # Quoted best first (``RelevanceFloor.quoted``), not necessarily from [1]: the roaming question
+    # quotes the English roaming page, not the Chinese one the ranking puts first.
+    quoted = [cited[int(n) - 1] for n in re.findall(r"^\[(\d+)\] ", answer.text, re.M)]
+    assert quoted and (page in quoted or not first), (quoted, answer.text)
 
 
 def test_with_a_key_no_translation_call_is_made(
@@ -146,10 +150,10 @@ def test_citations_show_the_score_they_are_ordered_by_and_their_cosine(extractiv
 
 
 def test_an_answer_without_a_key_quotes_only_passages_close_to_the_best(extractive: Served) -> None:
-    """Quoted: the first passage, and the others only when nearly as relevant (``RelevanceFloor.quoted``):
+    """Quoted: the best passage, and the others only when nearly as relevant (``RelevanceFloor.quoted``):
     a clear English question quotes its page alone; a Chinese question about roaming quotes the
-    Chinese page the ranking puts first and the English roaming page (the answer, read against the
-    cross-language cut-off), not the unrelated ones."""
+    English roaming page (the answer, read against the cross-language cut-off), not the unrelated
+    ones."""
     clear = ask(extractive.client, "Can I cancel my contract early?")
     assert [line[:4] for line in clear.text.splitlines() if line.startswith("[")] == ["[1] "], clear.text
     assert clear.meta["citations"][0]["doc_id"] == "cancellation.md" and len(clear.meta["citations"]) >= 3

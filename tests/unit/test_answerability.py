@@ -458,8 +458,8 @@ def test_settings_make_the_floor_an_optional_override(
 
 
 def test_an_answer_without_a_model_quotes_only_passages_nearly_as_relevant_as_the_best() -> None:
-    """``RelevanceFloor.quoted``: the first passage always; the next ones (three at most) only when
-    their lead over their own cut-off is within the context margin of the best lead. A new user's
+    """``RelevanceFloor.quoted``: the best passage first; the others (three at most) only when
+    their lead over their own cut-off is within the context margin of the best lead, by lead. A new user's
     trial: a weak cross-language passage was quoted after the answer and buried it."""
     calibration = ans.RelevanceCalibration(
         threshold=0.812, cross_threshold=0.779, quantiles={"unanswerable": {"p50": 0.790}}
@@ -479,9 +479,12 @@ def test_an_answer_without_a_model_quotes_only_passages_nearly_as_relevant_as_th
 
     assert quoted([best, far, close]) == ["best.md", "close.md"]
     assert quoted([best, weak_translated, translated]) == ["best.md", "zh.md"]
-    # The first passage is quoted even when a later one leads (the hybrid order is kept).
-    assert quoted([far, best]) == ["far.md", "best.md"]
-    assert quoted([close, best, far]) == ["close.md", "best.md"]
+    # The best first, whatever the retrieval's order: a first passage far under the best one is
+    # not quoted (a new user's trial: "How much does roaming cost in the USA?" quoted the
+    # SIM-replacement page, under the cut-off, before the roaming page).
+    assert quoted([far, best]) == ["best.md"]
+    assert quoted([close, best, far]) == ["best.md", "close.md"]
+    assert quoted([translated, close, best]) == ["best.md", "zh.md", "close.md"]
     # Three at most; none for none.
     assert quoted([best, close, close, close]) == ["best.md", "close.md", "close.md"]
     assert quoted([]) == []

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from knowledge.schema import ChunkPayload, SearchHit
 from knowledge.sparse import SparseEncoder
-from service.answers.extractive import EXCERPT_CHARS, INTRO, excerpt, extractive_pieces
+from service.answers.extractive import (
+    EXCERPT_CHARS,
+    INTRO,
+    excerpt,
+    extractive_pieces,
+    quoted_passages,
+    written,
+)
 from service.core.text import clip_text, collapse
 
 
@@ -208,3 +215,32 @@ def test_the_label_names_the_section_the_quote_starts_in() -> None:
     assert found[1].startswith("\n[1] Cancelamentos e reembolsos › Como pedir o reembolso: … "), found[1]
     top = extractive_pieces([SearchHit("c1", 0.5, 0.7, payload)], "pt", "Posso cancelar a aula experimental?")
     assert top[1].startswith("\n[1] Cancelamentos e reembolsos › Aulas experimentais: Pode cancelar"), top[1]
+
+
+def test_a_quote_does_not_repeat_its_label_and_its_citation_names_the_section_quoted() -> None:
+    """Trials: a plain-text page's quote opened with its title, the label's last name
+    ("FACTURACIÓN ELECTRÓNICA …: FACTURACIÓN ELECTRÓNICA …"); a quote labelled "› PIX" was cited
+    with the chunk's first section ("Parcelamento …")."""
+    title = "FACTURACIÓN ELECTRÓNICA (CFDI 4.0) - CASA VERDE MÉXICO"
+    text = f"{title}\n\n¿Cómo pido mi factura?\nEntra a Mi cuenta > Pedidos > Facturar."
+    payload = ChunkPayload(
+        doc_id="factura.txt", chunk_index=0, chunk_count=1, doc_hash="h", text=text, title=title,
+        source="factura.txt", language="es", headings=[],
+    )  # fmt: skip
+    [passage] = quoted_passages([SearchHit("t1", 0.5, 0.7, payload)], "factura", language="es")
+    quote = written(passage)
+    assert quote.label == title and quote.text.startswith("¿Cómo pido mi factura?"), quote
+    page = (
+        "**Parcelamento no cartão**\nParcelamos em até 10x sem juros no cartão de crédito. "
+        + "Parcela mínima de R$ 50. " * 12
+        + "\n**PIX**\nPagando com PIX você ganha 5 % de desconto. O QR Code vale por 30 minutos."
+    )
+    payload = ChunkPayload(
+        doc_id="pagamentos.html", chunk_index=1, chunk_count=2, doc_hash="h", text=page,
+        title="Formas de pagamento", source="pagamentos.html", language="pt",
+        headings=["Formas de pagamento", "Parcelamento no cartão"],
+    )  # fmt: skip
+    [passage] = quoted_passages([SearchHit("p1", 0.5, 0.7, payload)], "desconto no PIX?", language="pt")
+    quote = written(passage)
+    assert quote.label == "Formas de pagamento › PIX" and quote.section == "Formas de pagamento › PIX", quote
+    assert quote.text.startswith("… Pagando com PIX"), quote  # not "… PIX\nPagando com PIX"

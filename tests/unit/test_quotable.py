@@ -72,3 +72,31 @@ def test_the_shipped_policies_lose_no_sentence() -> None:
     checked = [s for f in files for s in sentences(f.read_text(encoding="utf-8"))]
     assert len(checked) > 300
     assert [s for s in checked if instruction_rule(s)] == []
+
+
+def test_sentences_keep_abbreviations_and_list_numbers() -> None:
+    """A trial's quotes started "… B. iPhone XS oder neuer" ("z. B." read as a sentence end) and
+    ended on a bare "3." (a list item's number cut off its item)."""
+    device = "- Ein eSIM-fähiges Gerät (z. B. iPhone XS oder neuer, Google Pixel 3 oder neuer)"
+    assert sentences(device, "de") == [device]
+    steps = "3. Bestätigen Sie die Installation. Nach etwa 5 Minuten ist Ihre eSIM aktiv."
+    assert sentences(steps, "de") == [
+        "3. Bestätigen Sie die Installation.",
+        "Nach etwa 5 Minuten ist Ihre eSIM aktiv.",
+    ]
+    inline = "Sie brauchen WLAN. 1. Öffnen Sie die Einstellungen. 2. Scannen Sie den QR-Code."
+    assert sentences(inline, "de") == [
+        "Sie brauchen WLAN.",
+        "1. Öffnen Sie die Einstellungen.",
+        "2. Scannen Sie den QR-Code.",
+    ]
+    assert sentences("Mr. Smith pays €14.99 per month, i.e. a lot. Call us.", "en") == [
+        "Mr. Smith pays €14.99 per month, i.e. a lot.",
+        "Call us.",
+    ]
+    # Lines stay lines; a sub-heading ending in "?" keeps its closing markup; CJK sentences split.
+    assert sentences("**¿Cuánto cuesta?**\nEl armado cuesta $399 MXN.", "es") == [
+        "**¿Cuánto cuesta?**",
+        "El armado cuesta $399 MXN.",
+    ]
+    assert sentences("周日营业。请致电我们！", "zh") == ["周日营业。", "请致电我们！"]

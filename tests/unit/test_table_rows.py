@@ -81,7 +81,7 @@ def test_the_quote_holds_the_header_and_the_named_row() -> None:
     label, text = quoted.strip().split(": ", 1)
     assert label == "[1] Prazos e regiões de entrega › Prazos por região", label
     assert text.startswith(
-        "… Prazos por região\n| Região | Prazo (dias úteis) | Frete | Cidades atendidas |\n"
+        "… | Região | Prazo (dias úteis) | Frete | Cidades atendidas |\n"
         "|---|---|---|---|\n"
         "| Nordeste | 10 a 15 dias | R$ 89 | Recife, Salvador, Fortaleza |\n"
     ), text
@@ -103,3 +103,19 @@ def test_a_question_that_names_no_row_is_quoted_as_before() -> None:
     # Another language than the page: the embedding model chooses the start, as before.
     [passage] = quoted_passages([hit(PAGE)], "How long to Recife?", language="en")
     assert passage.focus is None
+
+
+def test_a_quote_never_ends_on_a_table_header_without_a_row() -> None:
+    """A trial: "How long does delivery to Mexico City take?" (another language than the page: no
+    row named) was quoted the intro and the table's header, no row. From the passage's top the
+    table is quoted instead; from a chosen sentence the quote ends before the header."""
+    page = f"{LEAD}\n\n{TABLE}"
+    units = units_of(page)
+    [table] = tables(units)
+    header = units[table.header[0]][0]
+    assert header in excerpt(units, 0)[0] and units[table.rows[0][0]][0] not in excerpt(units, 0)[0]
+    [passage] = quoted_passages([hit(page)], "How long to Mexico City?", language="en")
+    top = extractive_pieces([hit(page)], "en", "How long to Mexico City?")[1].split(": ", 1)[1]
+    assert passage.start is None and top.startswith(f"… {header}\n|---|---|---|---|\n| Capital e Grande"), top
+    chosen = extractive_pieces([hit(page)], "pt", "A montagem é agendada pela equipe?")[1].split(": ", 1)[1]
+    assert "montagem" in chosen and "| Região |" not in chosen and "Capital" not in chosen, chosen
