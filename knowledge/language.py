@@ -23,6 +23,7 @@ guards it.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,6 +62,39 @@ OUTSIDE_ODDS = 2.0  # and this many times likelier than the likeliest configured
 def base_language(code: str) -> str:
     """'pt-BR' → 'pt', 'zh_Hans' → 'zh', ' DE ' → 'de'."""
     return code.strip().replace("_", "-").split("-", 1)[0].lower()
+
+
+# Tags whose base is not one of lingua's codes but names one of its languages.
+_ALIASES = {"no": "nb"}  # Norwegian: its written standard, Bokmål
+
+
+def _either_case(code: str) -> str:
+    return "".join(f"[{c.upper()}{c}]" for c in code)
+
+
+def _tag_pattern(*extra: str) -> str:
+    codes = sorted({language.iso_code_639_1.name.lower() for language in Language.all()} | set(_ALIASES))
+    bases = "|".join(_either_case(code) for code in [*codes, *extra])
+    return rf"^(?:{bases})(?:[-_][A-Za-z0-9]{{1,8}})*$"
+
+
+# A language tag as browsers and clients write one (BCP 47's shape, any case): one of lingua's
+# ISO 639-1 codes, then subtags ('pt-BR', 'zh-Hant-TW'). Also the OpenAPI ``pattern`` of the fields.
+LANGUAGE_TAG = _tag_pattern()
+LANGUAGE_TAG_OR_UND = _tag_pattern("und")  # and 'und', the language of documents none was found for
+_TAGS = {tag: re.compile(tag) for tag in (LANGUAGE_TAG, LANGUAGE_TAG_OR_UND)}
+
+
+def language_code(value: str, pattern: str = LANGUAGE_TAG) -> str:
+    """The ISO 639-1 code of a language tag: ``'pt-BR'`` → ``'pt'``, ``'ES'`` → ``'es'``,
+    ``'zh_Hans'`` → ``'zh'``, ``'no'`` → ``'nb'``. A ``ValueError`` for a name (``'español'``,
+    ``'german'``), a made-up code (``'xx'``, ``'klingon'``), a code lingua does not know or anything
+    around the tag: the accepted languages are lingua's 75 (``language_name`` names each one),
+    whatever ``INGEST_LANGUAGES`` says. ``pattern``: ``LANGUAGE_TAG_OR_UND`` also takes ``'und'``."""
+    if not _TAGS[pattern].fullmatch(value):
+        raise ValueError(f"not an ISO 639-1 language code such as 'es' or 'pt-BR': {value[:40]!r}")
+    base = base_language(value)
+    return _ALIASES.get(base, base)
 
 
 def _lingua(code: str, setting: str) -> Language:

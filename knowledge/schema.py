@@ -11,9 +11,11 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from knowledge.language import LANGUAGE_TAG, LANGUAGE_TAG_OR_UND, language_code
 
 # Namespace for deterministic point ids: uuid5(NAMESPACE, f"{doc_id}#{chunk_index}").
 POINT_NAMESPACE = uuid.UUID("6f1d3c2a-8b4e-5f60-9a7b-1c2d3e4f5a6b")
@@ -168,12 +170,34 @@ class DocState:
 SearchMode = Literal["hybrid", "dense", "sparse"]
 
 
+def _stored_language(value: str) -> str:
+    return language_code(value, LANGUAGE_TAG_OR_UND)
+
+
+# A language of a request (the reply language, a filter): an ISO 639-1 code or a tag with one
+# ('pt-BR'), stored as the code; names and made-up codes are refused (``language_code``).
+LanguageCode = Annotated[str, Field(max_length=35), AfterValidator(language_code)]
+# The same, or 'und': the language of documents none could be detected for.
+StoredLanguage = Annotated[str, Field(max_length=35), AfterValidator(_stored_language)]
+# What the OpenAPI document says of them (``json_schema_extra`` of the field: Litestar documents
+# the outer field's constraints only, not those inside an optional or a list).
+LANGUAGE_SCHEMA: dict[str, Any] = {"pattern": LANGUAGE_TAG, "maxLength": 35}
+STORED_LANGUAGES_SCHEMA: dict[str, Any] = {
+    "items": {"type": "string", "pattern": LANGUAGE_TAG_OR_UND, "maxLength": 35}
+}
+
+
 class SearchFilters(BaseModel):
     """Filters a caller may put on a search; all given conditions must hold."""
 
     model_config = ConfigDict(extra="forbid")
 
-    language: list[str] | None = None
+    language: list[StoredLanguage] | None = Field(
+        default=None,
+        description="documents in these languages: ISO 639-1 codes as stored (a tag such as pt-BR "
+        "is reduced to pt), or und",
+        json_schema_extra=STORED_LANGUAGES_SCHEMA,
+    )
     doc_id: list[str] | None = None
     tags: list[str] | None = None
     kind: DocKind | None = None

@@ -11,7 +11,10 @@ turns, kept by the session store) is weighed against the detector:
 * **Longer messages**: the request's ``language`` field; then, in a conversation, the conversation's
   language as a prior against lingua's confidence values (``weigh_conversation``: the detector
   must find another language ``CONVERSATION_ODDS`` times likelier than the conversation's before
-  the reply switches); in a new conversation the detector (as before).
+  the reply switches); in a new conversation, the first ``Accept-Language`` entry the service knows
+  as a prior of ``HEADER_ODDS`` the same way (unaccented chat text such as "cual es el whatsapp de
+  ustedes" is a coin toss to lingua; a sentence in another language still wins); without one, the
+  detector (as before).
 
 The conversation's language is passed over when the message's script cannot be written in it
 (a Chinese "退款" in an English conversation, kana in a Chinese one): script is certain evidence,
@@ -44,6 +47,9 @@ from knowledge.words import SHORT_WORDS, fits_script, word_count
 # stays closest to the best whether 5, 10 or 20 % of follow-ups switch language
 # (docs/handoff-and-languages.md).
 CONVERSATION_ODDS = 4.0
+# Prior odds of the first Accept-Language entry the service knows, in a new conversation, for
+# messages of three words or more (shorter ones take it outright). Chosen by bench/chat_language.py.
+HEADER_ODDS = 4.0
 
 Source = Literal["conversation", "request", "smalltalk", "accept_language", "detected"]
 
@@ -81,11 +87,11 @@ def accept_languages(header: str | None) -> list[str]:
 def weigh_conversation(
     text: str, conversation: str, confidences: Mapping[str, float], odds: float = CONVERSATION_ODDS
 ) -> str | None:
-    """The most probable language of ``text`` with the conversation's language as the prior:
-    ``confidences`` (the detector's, over the configured languages) times ``odds`` for
-    ``conversation``, times 1 for the others. None when the detector does not know the
-    conversation's language (nothing to weigh: the caller detects as before). ``text`` must fit
-    the conversation's script (``fits_script``).
+    """The most probable language of ``text`` with ``conversation`` as the prior (the conversation's
+    language, or in a new conversation the browser's): ``confidences`` (the detector's, over the
+    configured languages) times ``odds`` for ``conversation``, times 1 for the others. None when
+    the detector does not know that language (nothing to weigh: the caller detects as before).
+    ``text`` must fit its script (``fits_script``).
 
     Han or kana characters keep a Chinese or Japanese conversation: Han without kana is Chinese or
     Japanese alike (lingua calls it Chinese by convention, not evidence), and in Japanese mixed
@@ -110,6 +116,7 @@ def decide_language(
     detect: Callable[[str], str],
     confidences: Callable[[str], Mapping[str, float]] | None = None,
     odds: float = CONVERSATION_ODDS,
+    header_odds: float = HEADER_ODDS,
     requested: str | None = None,
     conversation: str | None = None,
     accept_language: str | None = None,
@@ -120,8 +127,9 @@ def decide_language(
     """The reply language of ``text`` (precedence in the module docstring).
 
     ``detect`` is the language detector (called only when nothing else decides); ``confidences``
-    its confidence values per language, which a longer message in a conversation is weighed with
-    (``weigh_conversation`` at ``odds``; without it such a message is detected); ``requested`` the
+    its confidence values per language, which a longer message is weighed with (in a conversation
+    ``weigh_conversation`` at ``odds``, in a new one with the header at ``header_odds``; without it
+    such a message is detected); ``requested`` the
     request's ``language`` field; ``conversation`` the conversation's language (None or "und" when
     new); ``smalltalk`` whether the whole message is small talk and ``smalltalk_language`` the
     language its words show; ``known`` the languages an ``Accept-Language`` entry may choose.
@@ -136,14 +144,21 @@ def decide_language(
         return LanguageDecision(base_language(requested), "request")
     if smalltalk_language:
         return LanguageDecision(smalltalk_language, "smalltalk")
-    if short:
-        for preferred in accept_languages(accept_language):
-            if preferred in known and fits_script(text, preferred):
-                return LanguageDecision(preferred, "accept_language")
+    if short and (preferred := _header_language(text, accept_language, known)):
+        return LanguageDecision(preferred, "accept_language")
     if ongoing and confidences is not None:
         weighed = weigh_conversation(text, ongoing, confidences(text), odds)
         if weighed is not None:
+            weighed = _within_script(text, weighed, confidences)
             return LanguageDecision(weighed, "conversation" if weighed == ongoing else "detected")
+    new = not conversation or conversation == "und"
+    if new and confidences is not None:
+        preferred = _header_language(text, accept_language, known)
+        if preferred:
+            weighed = weigh_conversation(text, preferred, confidences(text), header_odds)
+            if weighed is not None:
+                weighed = _within_script(text, weighed, confidences)
+                return LanguageDecision(weighed, "accept_language" if weighed == preferred else "detected")
     return LanguageDecision(_within_script(text, base_language(detect(text)), confidences), "detected")
 
 
@@ -156,3 +171,11 @@ def _within_script(text: str, guess: str, confidences: Callable[[str], Mapping[s
     scores = confidences(text)
     inside = [language for language in scores if all(language in languages for languages in allowed)]
     return max(inside, key=lambda language: scores[language]) if inside else guess
+
+
+def _header_language(text: str, accept_language: str | None, known: Collection[str]) -> str | None:
+    """The first ``Accept-Language`` entry among ``known`` that ``text``'s script allows."""
+    for preferred in accept_languages(accept_language):
+        if preferred in known and fits_script(text, preferred):
+            return preferred
+    return None

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from knowledge.schema import SearchFilters
+from knowledge.schema import LANGUAGE_SCHEMA, LanguageCode, SearchFilters
 
 
 def _only_bool(value: object) -> object:
@@ -31,12 +31,13 @@ class AnswerRequest(BaseModel):
         json_schema_extra={"pattern": r"\S"},  # documents _not_blank
     )
     conversation_id: str | None = Field(default=None, max_length=128)
-    language: str | None = Field(
+    language: LanguageCode | None = Field(
         default=None,
-        min_length=2,
-        max_length=8,
-        description="ISO 639-1 reply language; unset = detected. A one- or two-word message or small "
-        "talk keeps the language of the conversation it continues",
+        description="ISO 639-1 reply language (a tag such as pt-BR is reduced to pt; a name such as "
+        "español, or a code no language has, is a 400); unset = decided from the conversation, "
+        "Accept-Language and the message. A one- or two-word message or small talk keeps the language "
+        "of the conversation it continues",
+        json_schema_extra=LANGUAGE_SCHEMA,
     )
     filters: SearchFilters | None = None
     stream: JsonBool = Field(default=False, description="Server-Sent Events")

@@ -11,7 +11,8 @@ from litestar import Router, get, post
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.answerability import RelevanceCalibration
-from knowledge.schema import ChunkPayload, SearchFilters, SearchHit
+from knowledge.language import LANGUAGE_TAG_OR_UND
+from knowledge.schema import ChunkPayload, SearchFilters, SearchHit, StoredLanguage
 from knowledge.search import KnowledgeBase
 from knowledge.store import VectorStore
 from service.api import guards
@@ -75,7 +76,11 @@ class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=4000)
     limit: int = Field(default=5, ge=1, le=100)
     mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
-    language: str | None = Field(default=None, description="only passages in this language (ISO 639-1)")
+    language: StoredLanguage | None = Field(
+        default=None,
+        description="only passages in this language (ISO 639-1, pt-BR → pt, or und)",
+        json_schema_extra={"pattern": LANGUAGE_TAG_OR_UND, "maxLength": 35},
+    )
 
 
 class Passage(BaseModel):

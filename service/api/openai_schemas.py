@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from knowledge.schema import SearchFilters
+from knowledge.schema import LANGUAGE_SCHEMA, LanguageCode, SearchFilters
 
 MODEL = "faqstream"
 MODEL_WITH_SOURCES = "faqstream-sources"  # the same answers with a rendered "Sources" footer
@@ -83,8 +83,10 @@ class ChatCompletionRequest(BaseModel):
         max_length=128,
         description="faqstream extra: continue this stored conversation (its stored turns are the history)",
     )
-    language: str | None = Field(
-        default=None, min_length=2, max_length=8, description="faqstream extra: the reply language"
+    language: LanguageCode | None = Field(
+        default=None,
+        description="faqstream extra: the reply language (ISO 639-1; pt-BR → pt)",
+        json_schema_extra=LANGUAGE_SCHEMA,
     )
     filters: SearchFilters | None = Field(default=None, description="faqstream extra: search filters")
     sources: bool = Field(default=False, description="faqstream extra: append a rendered Sources footer")

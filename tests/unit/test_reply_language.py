@@ -185,12 +185,80 @@ def test_a_confident_sentence_in_another_language_switches(languages: LanguageId
     )
 
 
-def test_a_new_conversation_is_detected_as_before(languages: LanguageIdentifier) -> None:
+def test_a_new_conversation_without_a_header_is_detected_as_before(languages: LanguageIdentifier) -> None:
     follow_up = "and per week?"
     detected = LanguageDecision(languages.detect(follow_up).language, "detected")
     assert decide_real(follow_up, languages) == detected
     assert decide_real(follow_up, languages, conversation="und") == detected
-    assert decide_real(follow_up, languages, accept_language="en") == detected  # header: 1-2 words only
+    assert decide_real(follow_up, languages, accept_language="sv") == detected  # a header not configured
+
+
+# ---------------------------------------------------------------- Accept-Language as a prior
+
+# A new user's trial (Accept-Language es-MX / pt-BR): unaccented chat messages lingua reads as
+# another language, or as nothing sure (→ the default, English).
+TRIAL = [
+    ("cual es el whatsapp de ustedes", "es"),
+    ("cuanto tarda el envio a yucatan?", "es"),
+    ("tem frete gratis?", "pt"),
+    ("vcs montam o armario?", "pt"),
+    ("a nota fiscal vem no email?", "pt"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), TRIAL)
+def test_the_header_is_a_prior_for_longer_messages_in_a_new_conversation(
+    languages: LanguageIdentifier, text: str, language: str
+) -> None:
+    assert word_count(text) > 2 and languages.detect(text).language != language  # lingua alone: wrong
+    header = {"es": "es-MX,es;q=0.9,en;q=0.8", "pt": "pt-BR,pt;q=0.9"}[language]
+    assert decide_real(text, languages, accept_language=header) == LanguageDecision(
+        language, "accept_language"
+    )
+    assert decide_real(text, languages).language != language  # without the header: as before
+
+
+def test_a_confident_sentence_beats_the_header(languages: LanguageIdentifier) -> None:
+    spanish = "¿Cuánto tarda el reembolso de mi pedido devuelto?"
+    assert decide_real(spanish, languages, accept_language="en-US,en;q=0.9") == LanguageDecision(
+        "es", "detected"
+    )
+    german = "Können Sie mir bitte helfen, wo ist mein Paket?"
+    assert decide_real(german, languages, accept_language="es-MX") == LanguageDecision("de", "detected")
+    english = "How long does a refund take?"
+    assert decide_real(english, languages, accept_language="pt-BR").language == "en"
+
+
+def test_the_header_prior_keeps_every_earlier_precedence(languages: LanguageIdentifier) -> None:
+    text = "cual es el whatsapp de ustedes"
+    # the request's field is absolute; the conversation's language is the prior once there is one
+    assert decide_real(text, languages, accept_language="es", requested="pt-BR") == LanguageDecision(
+        "pt", "request"
+    )
+    assert decide_real(
+        "and per week?", languages, accept_language="es", conversation="en"
+    ) == LanguageDecision("en", "conversation")
+    # the first header entry the service knows is the prior; one the script rules out is passed over
+    assert decide_real(text, languages, accept_language="sv, es;q=0.5").language == "es"
+    assert decide_real("我的退款什么时候到账？", languages, accept_language="es-MX").language == "zh"
+    # in a conversation the header is no prior, even when the script rules the conversation's out
+    assert decide_real(text, languages, accept_language="es", conversation="ru") == decide_real(
+        text, languages, conversation="ru"
+    )
+
+
+def test_the_header_odds_decide_how_sure_the_detector_must_be() -> None:
+    confidences = {"es": 0.07, "pt": 0.58, "it": 0.18}  # "nesesito factura de mi conpra"
+    for odds, expected in ((4.0, "pt"), (9.0, "es")):
+        decision = decide_language(
+            "nesesito factura de mi conpra",
+            detect=Detector("pt"),
+            confidences=lambda _: confidences,
+            header_odds=odds,
+            accept_language="es-MX",
+            known=KNOWN,
+        )
+        assert decision.language == expected, odds
 
 
 def test_the_prior_keeps_every_earlier_precedence(languages: LanguageIdentifier) -> None:
