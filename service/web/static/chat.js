@@ -8,7 +8,8 @@
 // reload the transcript comes back from GET /v1/conversations/{id}. The replies and the agents'
 // messages are Markdown, shown through markdown.js (a safe subset, re-rendered as a reply streams);
 // every other text from the service is only ever set as text. The reply language is the service's:
-// it detects it, and the browser's Accept-Language is its hint for messages too short to tell.
+// it detects it, and the browser's Accept-Language is its hint (the answer for a message too short
+// to tell; a prior the detector must outweigh for a longer first message).
 // The page's own texts come from the service (service/web/texts.yaml, with the operator's
 // WEB_CHAT_TITLE / WEB_CHAT_INTRO): rendered into the page for its Accept-Language and kept as JSON
 // in #texts; the page switches to the browser's first language it has (navigator.languages) and
