@@ -40,6 +40,16 @@ def shown_quote(text: str) -> str:
     return text if kept.split() == text.split() else kept
 
 
+def under_title(title: str, section: str) -> str:
+    """``section`` (a heading path) without the leading headings that only repeat the document's
+    ``title``: a page whose first heading is its title cited "Refunds › Refunds › How long…", and a
+    frontend showing "title — section" read the title twice."""
+    parts = section.split(" › ")
+    while parts and parts[0].strip().casefold() == title.strip().casefold():
+        parts.pop(0)
+    return " › ".join(parts)
+
+
 def citations_for(hits: list[SearchHit]) -> list[Citation]:
     """The passages in their retrieval order, each with the score that ordered it and its cosine
     (``Citation``: a hybrid ranking does not follow the cosine, so showing the cosine as the score
@@ -50,7 +60,7 @@ def citations_for(hits: list[SearchHit]) -> list[Citation]:
             doc_id=h.payload.doc_id,
             title=h.payload.title,
             source=h.payload.source,
-            section=h.payload.section,
+            section=under_title(h.payload.title, h.payload.section),
             score=round(h.score, 4),
             similarity=round(h.dense_score, 4) if h.dense_score is not None else None,
             quote=shown_quote(h.payload.text),
@@ -163,7 +173,7 @@ class Plan:
         cited = citations_for(self.hits)
         if self.quoted_sections:
             cited = [
-                c.model_copy(update={"section": self.quoted_sections[c.index]})
+                c.model_copy(update={"section": under_title(c.title, self.quoted_sections[c.index])})
                 if c.index in self.quoted_sections
                 else c
                 for c in cited

@@ -66,6 +66,8 @@ def test_of_two_tied_passages_the_one_that_answers_comes_first(served: Served) -
 def test_a_citation_names_the_section_its_quote_is_from(served: Served) -> None:
     for question in ("Wie kann ich meinen Vertrag kündigen?", "Was kostet eine Ersatz-SIM im Ausland?"):
         answer = ask(served.client, question)
+        for citation in answer.meta["citations"]:  # the title once: "Vertrag kündigen – …", "Kündigungsfrist"
+            assert citation["section"].split(" › ")[0] != citation["title"], citation
         for n, label, text in quotes(answer):
             citation = answer.meta["citations"][n - 1]
             if not citation["section"]:
