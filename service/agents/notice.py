@@ -1,7 +1,10 @@
 """What the customer reads while a person has the conversation: their message was passed on. Every
-language of the default ``INGEST_LANGUAGES``, English for others (like ``service.handoff.messages``)."""
+language of the default ``INGEST_LANGUAGES`` (Portuguese: ``pt-BR`` or ``pt`` by ``TEXTS_PORTUGUESE``),
+English for others (like ``service.handoff.messages``)."""
 
 from __future__ import annotations
+
+from service.core.languages import text_language
 
 PASSED_ON = {
     "en": "Your message has been passed to our support team. A colleague will reply here.",
@@ -11,6 +14,8 @@ PASSED_ON = {
     "de": "Ihre Nachricht wurde an unser Support-Team weitergeleitet. Ein Kollege antwortet Ihnen hier.",
     "ja": "メッセージをサポートチームに転送しました。担当者がこちらで返信いたします。",
     "pt": "A sua mensagem foi encaminhada para a nossa equipa de apoio. Um colega responderá aqui.",
+    "pt-BR": "Sua mensagem foi encaminhada para a nossa equipe de atendimento. Um atendente vai responder "
+    "por aqui.",
     "it": "Il suo messaggio è stato inoltrato al nostro team di assistenza. Un collega le risponderà qui.",
     "nl": "Uw bericht is doorgestuurd naar onze klantenservice. Een collega antwoordt u hier.",
     "ru": "Ваше сообщение передано в нашу службу поддержки. Сотрудник ответит вам здесь.",
@@ -21,4 +26,4 @@ PASSED_ON = {
 
 
 def passed_on(language: str) -> str:
-    return PASSED_ON.get(language, PASSED_ON["en"])
+    return PASSED_ON.get(text_language(language), PASSED_ON["en"])

@@ -24,12 +24,13 @@ from knowledge.schema import SearchHit
 from knowledge.sparse import shared_encoder
 from service.answers.quotable import instruction_rule, quotable_units, strip_markup
 from service.answers.table_rows import RowFocus, row_focus, tables
+from service.core.languages import TextTable
 from service.core.text import clip_text, collapse
 from service.retrieval.relevance import MAX_QUOTED
 
 EXCERPT_CHARS = 420  # of each quoted passage
 
-INTRO = {
+_INTRO = {
     "en": "Here is what our policy documents say about this (quoted directly, no AI summary):",
     "zh": "以下是我们的政策文件中的相关内容（直接引用，未经 AI 总结）：",
     "es": "Esto es lo que dicen nuestros documentos de políticas (citado literalmente, sin resumen de IA):",
@@ -37,6 +38,7 @@ INTRO = {
     "de": "Das steht dazu in unseren Richtlinien (wörtlich zitiert, ohne KI-Zusammenfassung):",
     "ja": "当社のポリシー文書には次のように記載されています（AI による要約なしの直接引用）：",
     "pt": "Eis o que dizem os nossos documentos de políticas (citado diretamente, sem resumo por IA):",
+    "pt-BR": "Veja o que dizem nossos documentos de políticas (citação direta, sem resumo por IA):",
     "it": "Ecco cosa dicono i nostri documenti sulle politiche (citazione diretta, senza riassunto IA):",
     "nl": "Dit staat hierover in onze beleidsdocumenten (letterlijk geciteerd, zonder AI-samenvatting):",
     "ru": "Вот что говорится об этом в наших документах (прямая цитата, без пересказа ИИ):",
@@ -44,6 +46,7 @@ INTRO = {
     "pl": "Oto, co na ten temat mówią nasze dokumenty (cytat dosłowny, bez podsumowania przez AI):",
     "uk": "Ось що про це сказано в наших документах (пряма цитата, без переказу ШІ):",
 }
+INTRO = TextTable(_INTRO)  # "pt": the configured Portuguese (TEXTS_PORTUGUESE: pt-BR or pt)
 
 Unit = tuple[str, bool]  # a sentence or line, and whether its line ends after it
 

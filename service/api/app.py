@@ -34,6 +34,7 @@ from service.api.ops import healthz, metrics, readyz
 from service.api.records_limits import limit_headers
 from service.api.runtime import IngestRunner, Runtime, build_runtime
 from service.api.settings import AppSettings
+from service.core.languages import use_texts
 from service.web.routes import web_routes
 
 
@@ -104,6 +105,7 @@ def create_app(
     """The app. ``kb``: an open knowledge base (else opened at startup); ``ingest_runner``: enables
     ``/admin/ingest`` together with SERVICE_ADMIN_KEY."""
     app_settings = settings or AppSettings()
+    use_texts(app_settings.texts)  # which Portuguese the built-in texts are (TEXTS_PORTUGUESE)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

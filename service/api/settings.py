@@ -27,6 +27,7 @@ from service.settings.auth import AuthSettings
 from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings
 from service.settings.service import ServiceSettings
+from service.settings.texts import TextSettings
 from service.usage.writer import LedgerSettings
 from service.web.settings import WebChatSettings
 
@@ -51,3 +52,4 @@ class AppSettings(Settings):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     agents: AgentSettings = Field(default_factory=AgentSettings)
     web_chat: WebChatSettings = Field(default_factory=WebChatSettings)
+    texts: TextSettings = Field(default_factory=TextSettings)

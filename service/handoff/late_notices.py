@@ -4,7 +4,8 @@
 one (``undelivered``) or no colleague replied in time (``unanswered``): the assistant has the
 conversation again, and how to reach a person (``HANDOFF_CONTACT``). ``unnotified_message``: a
 ``notify`` handoff reached no one — it could not be passed on after all, and how to reach a person.
-The languages of ``service.handoff.messages``; English for others.
+The languages of ``service.handoff.messages`` (Portuguese in both variants, as there); English for
+others.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _LAPSED: dict[str, dict[str, str]] = {
         "de": "Das tut mir leid, ich konnte niemanden aus unserem Kundenservice erreichen.",
         "ja": "申し訳ありません。サポート担当者に連絡がつきませんでした。",
         "pt": "Lamento, não consegui contactar nenhum colega da nossa equipa de apoio.",
+        "pt-BR": "Sinto muito, não consegui entrar em contato com nenhum atendente da nossa equipe.",
         "it": "Mi dispiace, non sono riuscito a contattare nessun collega del nostro servizio clienti.",
         "nl": "Het spijt me, ik kon geen collega van onze klantenservice bereiken.",
         "ru": "Прошу прощения, мне не удалось связаться с сотрудником нашей службы поддержки.",
@@ -39,6 +41,8 @@ _LAPSED: dict[str, dict[str, str]] = {
         "de": "Das tut mir leid, bisher konnte Ihnen niemand aus unserem Kundenservice antworten.",
         "ja": "申し訳ありません。まだサポート担当者から返信できておりません。",
         "pt": "Lamento, ainda nenhum colega da nossa equipa de apoio conseguiu responder-lhe.",
+        "pt-BR": "Sinto muito, nenhum atendente da nossa equipe conseguiu responder à sua mensagem até "
+        "agora.",
         "it": "Mi dispiace, nessun collega del nostro servizio clienti è ancora riuscito a risponderle.",
         "nl": "Het spijt me, er heeft nog geen collega van onze klantenservice kunnen antwoorden.",
         "ru": "Прошу прощения, пока ни один сотрудник нашей службы поддержки не смог вам ответить.",
@@ -56,6 +60,7 @@ _BACK = {
     "de": "Ich beantworte Ihre Fragen hier wieder selbst.",
     "ja": "引き続き、こちらで私がご質問にお答えします。",
     "pt": "Volto a responder às suas perguntas aqui.",
+    "pt-BR": "Vou voltar a responder às suas perguntas por aqui.",
     "it": "Torno a rispondere io alle sue domande qui.",
     "nl": "Ik beantwoord uw vragen hier weer zelf.",
     "ru": "Я снова буду отвечать на ваши вопросы здесь.",
@@ -73,6 +78,8 @@ _UNNOTIFIED = {
     "de": "Das tut mir leid, ich konnte Ihr Anliegen doch nicht an unser Kundenservice-Team weitergeben.",
     "ja": "申し訳ありません。お客様のメッセージをサポートチームにお伝えすることができませんでした。",
     "pt": "Lamento, afinal não consegui passar a sua mensagem à nossa equipa de apoio.",
+    "pt-BR": "Sinto muito, acabei não conseguindo encaminhar sua mensagem para a nossa equipe de "
+    "atendimento.",
     "it": "Mi dispiace, alla fine non sono riuscito a inoltrare il suo messaggio al nostro servizio clienti.",
     "nl": "Het spijt me, ik heb uw bericht toch niet aan onze klantenservice kunnen doorgeven.",
     "ru": "Прошу прощения, мне всё же не удалось передать ваше сообщение в нашу службу поддержки.",

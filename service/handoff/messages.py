@@ -3,13 +3,15 @@ one thing that is true for the handoff's delivery (``service.handoff.delivery``)
 over here (``takeover``), the support team was told and the assistant keeps answering (``notify``),
 or the assistant cannot pass it on and the customer may contact support directly (``none``), with
 ``HANDOFF_CONTACT`` when it is set. Every language of the default ``INGEST_LANGUAGES`` (en, zh, es, fr,
-de, ja, pt, it, nl, ru, ko, pl, uk); English for others (docs/handoff-and-languages.md).
+de, ja, pt, it, nl, ru, ko, pl, uk; Portuguese as ``pt-BR``, Brazilian, and ``pt``, European, chosen
+by ``TEXTS_PORTUGUESE``); English for others (docs/handoff-and-languages.md).
 
 What the customer reads when a handoff later did not go as told: ``service.handoff.late_notices``.
 """
 
 from __future__ import annotations
 
+from service.core.languages import VARIANTS, text_language
 from service.handoff.signals import Delivery, HandoffReason
 
 _OPENING: dict[str, dict[str, str]] = {
@@ -21,6 +23,7 @@ _OPENING: dict[str, dict[str, str]] = {
         "de": "Sehr gerne.",
         "ja": "承知しました。",
         "pt": "Com certeza.",
+        "pt-BR": "Claro.",
         "it": "Certamente.",
         "nl": "Natuurlijk.",
         "ru": "Конечно.",
@@ -36,6 +39,7 @@ _OPENING: dict[str, dict[str, str]] = {
         "de": "Es tut mir leid, dass meine Antworten Ihnen nicht weitergeholfen haben.",
         "ja": "お役に立てず申し訳ありません。",
         "pt": "Lamento que as minhas respostas não tenham ajudado.",
+        "pt-BR": "Sinto muito que minhas respostas não tenham ajudado.",
         "it": "Mi dispiace che le mie risposte non le siano state d'aiuto.",
         "nl": "Het spijt me dat mijn antwoorden u niet verder hebben geholpen.",
         "ru": "Мне жаль, что мои ответы вам не помогли.",
@@ -51,6 +55,7 @@ _OPENING: dict[str, dict[str, str]] = {
         "de": "Das tut mir leid, ich kann Ihnen gerade keine vollständige Antwort geben.",
         "ja": "申し訳ありません。現在、十分な回答をお出しできない状況です。",
         "pt": "Lamento, neste momento não consigo dar-lhe uma resposta completa.",
+        "pt-BR": "Desculpe, no momento não consigo dar uma resposta completa.",
         "it": "Mi dispiace, in questo momento non riesco a darle una risposta completa.",
         "nl": "Het spijt me, ik kan u op dit moment geen volledig antwoord geven.",
         "ru": "К сожалению, сейчас я не могу дать вам полный ответ.",
@@ -66,6 +71,7 @@ _OPENING: dict[str, dict[str, str]] = {
         "de": "Ich möchte sicherstellen, dass Sie die richtige Antwort bekommen.",
         "ja": "この件については、正確な情報をお伝えしたいと思います。",
         "pt": "Quero garantir que recebe a resposta certa.",
+        "pt-BR": "Quero garantir que você receba a resposta certa.",
         "it": "Voglio essere sicuro che lei riceva la risposta giusta.",
         "nl": "Ik wil er zeker van zijn dat u hierop het juiste antwoord krijgt.",
         "ru": "Я хочу, чтобы вы получили на этот вопрос точный ответ.",
@@ -81,6 +87,7 @@ _OPENING: dict[str, dict[str, str]] = {
         "de": "Dazu habe ich in unseren Unterlagen keine Antwort gefunden, und ich möchte nicht raten.",
         "ja": "当社の資料ではこのご質問への回答が見つかりませんでした。推測でお答えすることは控えます。",
         "pt": "Não encontrei a resposta nos nossos documentos e não quero adivinhar.",
+        "pt-BR": "Não encontrei a resposta em nossos documentos e não quero arriscar um palpite.",
         "it": "Non ho trovato la risposta nei nostri documenti e non voglio tirare a indovinare.",
         "nl": "Ik heb het antwoord hierop niet in onze documenten gevonden en ik wil niet gokken.",
         "ru": "Мне не удалось найти ответ на этот вопрос в наших документах, а гадать я не хочу.",
@@ -96,6 +103,7 @@ _OPENING: dict[str, dict[str, str]] = {
         "de": "Unsere Unterlagen beantworten diese Frage nicht, und ich möchte nicht raten.",
         "ja": "当社の資料にはこのご質問への答えが記載されていません。推測でお答えすることは控えます。",
         "pt": "Os nossos documentos não respondem a esta questão e não quero adivinhar.",
+        "pt-BR": "Nossos documentos não respondem a essa pergunta e não quero arriscar um palpite.",
         "it": "I nostri documenti non rispondono a questa domanda e non voglio tirare a indovinare.",
         "nl": "Onze documenten geven hier geen antwoord op en ik wil niet gokken.",
         "ru": "В наших документах нет ответа на этот вопрос, а гадать я не хочу.",
@@ -125,6 +133,9 @@ _TAKEOVER = {
     "pt": "Vou passar a nossa conversa a um colega da nossa equipa de apoio, que lhe dará continuidade e "
     "lhe responderá aqui o mais rapidamente possível. Não precisa de repetir nada: ele poderá ver o que "
     "já falámos.",
+    "pt-BR": "Vou transferir nossa conversa para um atendente da nossa equipe, que vai dar continuidade ao "
+    "atendimento e responder aqui o mais rápido possível. Você não vai precisar repetir nada: ele poderá "
+    "ver tudo o que já conversamos.",
     "it": "Passo la nostra conversazione a un collega del nostro servizio clienti, che se ne occuperà e "
     "le risponderà qui il prima possibile. Non dovrà ripetere nulla: potrà vedere quello che ci siamo "
     "già detti.",
@@ -156,6 +167,8 @@ _NOTIFIED = {
     "ja": "この件はサポートチームに共有しました。その他のご質問は、引き続きこちらでお気軽にどうぞ。",
     "pt": "Já passei a sua questão à nossa equipa de apoio. Entretanto, continuo aqui para qualquer outra "
     "pergunta.",
+    "pt-BR": "Já encaminhei sua solicitação para a nossa equipe de atendimento. Enquanto isso, continuo "
+    "aqui para qualquer outra dúvida.",
     "it": "Ho inoltrato la sua richiesta al nostro servizio clienti. Nel frattempo, resto a sua "
     "disposizione per qualsiasi altra domanda.",
     "nl": "Ik heb dit doorgegeven aan onze klantenservice. Intussen kunt u mij gerust andere vragen "
@@ -176,6 +189,7 @@ _ALSO_CONTACT = {
     "de": "Sie erreichen unser Kundenservice-Team auch direkt: {contact}",
     "ja": "サポートチームへ直接お問い合わせいただくこともできます：{contact}",
     "pt": "Também pode contactar diretamente a nossa equipa de apoio: {contact}",
+    "pt-BR": "Você também pode entrar em contato diretamente com a nossa equipe de atendimento: {contact}",
     "it": "Può anche contattare direttamente il nostro servizio clienti: {contact}",
     "nl": "U kunt ook rechtstreeks contact opnemen met onze klantenservice: {contact}",
     "ru": "Вы также можете напрямую связаться с нашей службой поддержки: {contact}",
@@ -199,6 +213,8 @@ _UNROUTED = {
     "サポートチームへ直接お問い合わせいただけます。",
     "pt": "Não consigo passar esta conversa a um colega a partir daqui, mas pode contactar diretamente a "
     "nossa equipa de apoio.",
+    "pt-BR": "Não consigo transferir esta conversa para um atendente por aqui, mas você pode entrar em "
+    "contato diretamente com a nossa equipe de atendimento.",
     "it": "Da qui non posso passare questa conversazione a un collega, ma può contattare direttamente il "
     "nostro servizio clienti.",
     "nl": "Ik kan dit gesprek vanaf hier niet doorzetten naar een collega, maar u kunt gerust "
@@ -225,6 +241,8 @@ _UNROUTED_CONTACT = {
     "お問い合わせいただけます：{contact}",
     "pt": "Não consigo passar esta conversa a um colega a partir daqui, mas pode contactar diretamente a "
     "nossa equipa de apoio: {contact}",
+    "pt-BR": "Não consigo transferir esta conversa para um atendente por aqui, mas você pode entrar em "
+    "contato diretamente com a nossa equipe de atendimento: {contact}",
     "it": "Da qui non posso passare questa conversazione a un collega, ma può contattare direttamente il "
     "nostro servizio clienti: {contact}",
     "nl": "Ik kan dit gesprek vanaf hier niet doorzetten naar een collega, maar u kunt rechtstreeks "
@@ -248,6 +266,7 @@ _REQUEST_UNROUTED = {
     "de": "Das tut mir leid.",
     "ja": "申し訳ありません。",
     "pt": "Lamento.",
+    "pt-BR": "Sinto muito.",
     "it": "Mi dispiace.",
     "nl": "Het spijt me.",
     "ru": "Прошу прощения.",
@@ -267,6 +286,8 @@ _PERSON_CONTACT = {
     "Kundenservice: {contact}",
     "ja": "担当者とのやり取りをご希望の場合は、サポートチームへ直接お問い合わせください：{contact}",
     "pt": "Para falar com uma pessoa, contacte diretamente a nossa equipa de apoio: {contact}",
+    "pt-BR": "Para falar com uma pessoa, entre em contato diretamente com a nossa equipe de atendimento: "
+    "{contact}",
     "it": "Per parlare con una persona, contatti direttamente il nostro servizio clienti: {contact}",
     "nl": "Wilt u iemand spreken, neem dan rechtstreeks contact op met onze klantenservice: {contact}",
     "ru": "Чтобы поговорить с человеком, обратитесь напрямую в нашу службу поддержки: {contact}",
@@ -287,6 +308,7 @@ _PERSON = {
     "Kundenservice.",
     "ja": "担当者とのやり取りをご希望の場合は、サポートチームへ直接お問い合わせください。",
     "pt": "Para falar com uma pessoa, contacte diretamente a nossa equipa de apoio.",
+    "pt-BR": "Para falar com uma pessoa, entre em contato diretamente com a nossa equipe de atendimento.",
     "it": "Per parlare con una persona, contatti direttamente il nostro servizio clienti.",
     "nl": "Wilt u iemand spreken, neem dan rechtstreeks contact op met onze klantenservice.",
     "ru": "Чтобы поговорить с человеком, обратитесь напрямую в нашу службу поддержки.",
@@ -295,12 +317,13 @@ _PERSON = {
     "uk": "Щоб поговорити з людиною, зверніться, будь ласка, безпосередньо до нашої служби підтримки.",
 }
 
-HANDOFF_LANGUAGES = tuple(_TAKEOVER)
+HANDOFF_LANGUAGES = tuple(lang for lang in _TAKEOVER if lang not in VARIANTS)
 
 
 def message_language(language: str) -> str:
-    """``language`` if its texts exist here, else English."""
-    lang = (language or "en").lower()[:2]
+    """The key of ``language``'s texts here (``text_language``: ``pt`` → the configured Portuguese),
+    English when it has none."""
+    lang = text_language((language or "en").lower()[:2])
     return lang if lang in _TAKEOVER else "en"
 
 

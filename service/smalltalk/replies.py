@@ -3,14 +3,16 @@ flow records them."""
 
 from __future__ import annotations
 
+from service.core.languages import VARIANTS, text_language
 from service.smalltalk.lexicon import Kind
 from service.smalltalk.matcher import SmallTalk
 
 STOP_REASON = "smalltalk"  # done.stop_reason of a small-talk reply
 INTENT = "smalltalk"  # stored as the intent of the customer's turn in the conversation
 
-# The replies, in the register of service/answers/extractive.py (usted, Sie, vous, lei, u, вы; European
-# Portuguese; Korean 합쇼체/해요체; Polish without a gendered "Pan/Pani"; Ukrainian ви).
+# The replies, in the register of service/answers/extractive.py (usted, Sie, vous, lei, u, вы; Portuguese
+# as pt-BR, Brazilian with "você", and pt, European, by TEXTS_PORTUGUESE; Korean 합쇼체/해요체; Polish
+# without a gendered "Pan/Pani"; Ukrainian ви).
 REPLIES: dict[str, dict[Kind, str]] = {
     "en": {
         "greeting": "Hello! How can I help you today?",
@@ -86,6 +88,17 @@ REPLIES: dict[str, dict[Kind, str]] = {
             "Escreva a sua pergunta em poucas palavras, por favor."
         ),
     },
+    "pt-BR": {
+        "greeting": "Olá! Como posso ajudar?",
+        "how_are_you": "Tudo bem por aqui, obrigado por perguntar! Como posso ajudar?",
+        "thanks": "De nada! Posso ajudar em mais alguma coisa?",
+        "ack": "Certo. Posso ajudar em mais alguma coisa?",
+        "goodbye": "Obrigado pelo contato. Tenha um ótimo dia!",
+        "unclear": (
+            "Desculpe, não entendi muito bem. O que você gostaria de saber? "
+            "Por favor, escreva sua pergunta em poucas palavras."
+        ),
+    },
     "it": {
         "greeting": "Salve! Come posso aiutarla?",
         "how_are_you": "Bene, grazie per averlo chiesto! Come posso aiutarla?",
@@ -152,10 +165,10 @@ REPLIES: dict[str, dict[Kind, str]] = {
     },
 }
 
-SMALLTALK_LANGUAGES = tuple(REPLIES)
+SMALLTALK_LANGUAGES = tuple(lang for lang in REPLIES if lang not in VARIANTS)
 
 
 def reply(talk: SmallTalk, language: str) -> str:
     """The fixed reply in ``language`` (English for languages without replies)."""
-    replies = REPLIES.get(language.lower()[:2], REPLIES["en"])
+    replies = REPLIES.get(text_language(language.lower()[:2]), REPLIES["en"])
     return replies[talk.kind]

@@ -5,24 +5,33 @@ served as JSON by ``/web-chat/texts?lang=…`` for the language the browser pref
 (``navigator.languages``) or the customer writes in — so this file is their one source, and the
 language coverage test checks it like the service's other customer-facing texts.
 
+Portuguese has two blocks, ``pt-BR`` (Brazilian) and ``pt`` (European): the page's texts are the
+browser's region's (``pt-BR``; ``pt-PT`` and the other regions, which write the European norm) and,
+for a plain ``pt``, those of ``TEXTS_PORTUGUESE`` (``service.core.languages``) — the page's language
+stays ``pt`` (what it switches on, what ``WEB_CHAT_*`` texts are keyed by).
+
 ``bundle``: a language's texts with the operator's own title and intro (``WEB_CHAT_TITLE``,
 ``WEB_CHAT_INTRO``, ``service.web.settings``) in place of the built-in ones.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from knowledge.language import base_language
 from service.answers.reply_language import accept_languages
+from service.core.languages import VARIANTS, portuguese_texts
 
 TEXTS_FILE = Path(__file__).resolve().with_name("texts.yaml")
 DEFAULT = "en"
 # Written right to left (none of the built-in languages is; a language added later may be).
 RTL = frozenset({"ar", "fa", "he", "ur", "yi"})
+_Q = re.compile(r";\s*q\s*=\s*([0-9.]+)", re.IGNORECASE)
 
 
 @cache
@@ -39,25 +48,50 @@ def page_texts() -> dict[str, dict[str, str]]:
 
 
 def page_languages() -> tuple[str, ...]:
-    return tuple(page_texts())
+    """The languages the page has texts for (``pt`` once: ``pt-BR`` is a variant of it)."""
+    return tuple(lang for lang in page_texts() if lang not in VARIANTS)
 
 
 def page_language(preferences: str | None) -> str:
-    """The first language of ``preferences`` (an ``Accept-Language`` header, or the browser's
-    ``navigator.languages`` joined by commas) the page has texts for; English otherwise."""
-    known = page_texts()
-    return next((lang for lang in accept_languages(preferences) if lang in known), DEFAULT)
+    """The texts for the first language of ``preferences`` (an ``Accept-Language`` header, or the
+    browser's ``navigator.languages`` joined by commas) the page has: that language, or for
+    Portuguese its variant's block (``portuguese``); English otherwise."""
+    known = page_languages()
+    language = next((lang for lang in accept_languages(preferences) if lang in known), DEFAULT)
+    return portuguese(preferences) if language == "pt" else language
+
+
+def portuguese(preferences: str | None) -> str:
+    """The Portuguese block for ``preferences``: the region of its most preferred Portuguese tag —
+    ``pt-BR`` → ``pt-BR``, any other (``pt-PT``, ``pt-AO``…) → ``pt`` —, for ``pt`` without a region
+    the configured one (``TEXTS_PORTUGUESE``)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, entry in enumerate((preferences or "")[:2000].split(",")[:50]):
+        base, _, region = entry.split(";")[0].strip().lower().replace("_", "-").partition("-")
+        q = _Q.search(entry)
+        try:
+            weight = float(q.group(1)) if q else 1.0
+        except ValueError:
+            weight = 0.0
+        if base == "pt" and weight > 0:
+            ranked.append((-weight, position, region))
+    region = min(ranked)[2] if ranked else ""
+    if not region:
+        return portuguese_texts()
+    return portuguese_texts("brazil" if "br" in region.split("-") else "portugal")
 
 
 def direction(language: str) -> str:
     return "rtl" if language in RTL else "ltr"
 
 
-def bundle(language: str, own: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """What the page needs for ``language`` (a page language): its texts, with the operator's
-    ``own`` texts (key → language or ``*`` → text; e.g. ``{"title": {"*": "AutoRent"}}``) where
-    they have one for it, its direction, and the languages the page can switch to."""
-    texts = dict(page_texts()[language])
+def bundle(texts_of: str, own: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """What the page needs for the texts ``texts_of`` (``page_language``'s answer): those texts,
+    with the operator's ``own`` texts (key → language or ``*`` → text; e.g. ``{"title": {"*":
+    "AutoRent"}}``) where they have one for its language, the language (``pt`` for either
+    Portuguese), its direction, and the languages the page can switch to."""
+    language = base_language(texts_of)
+    texts = dict(page_texts()[texts_of])
     for key, by_language in own.items():
         text = by_language.get(language, by_language.get("*"))
         if text:

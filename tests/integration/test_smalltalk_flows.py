@@ -19,6 +19,7 @@ from fakes import FakeAnthropic
 from service.api.auth import PUBLIC
 from service.caching import CacheSettings, MemoryAnswerCache
 from service.conversations.store import conversation_key
+from service.core.languages import text_language
 from service.smalltalk import REPLIES
 from tests import service_harness as harness
 from tests.service_harness import (
@@ -114,7 +115,7 @@ def test_small_talk_gets_a_polite_reply_in_its_language(
     assert (meta["mode"], meta["language"]) == ("smalltalk", language)
     assert meta["citations"] == [] and meta["handoff"] is None and meta["intent"] is None
     assert meta["model"] is None
-    assert answer.text == REPLIES[language][kind]  # type: ignore[index]
+    assert answer.text == REPLIES[text_language(language)][kind]  # type: ignore[index]
     assert done["stop_reason"] == "smalltalk" and done["handoff"] is None and done["cache"] is None
     assert done["usage"] == NO_USAGE
     assert fake.requests == []  # no model call of any kind (answer, translation, summary)

@@ -25,7 +25,7 @@ SCRIPT = {
     "fr": re.compile(r"collègue"),
     "de": re.compile(r"Kolleg"),
     "ja": re.compile(r"[\u3040-\u30ff]"),
-    "pt": re.compile(r"colega"),
+    "pt": re.compile(r"atendente"),  # Brazilian, the default (TEXTS_PORTUGUESE; European: "colega")
     "it": re.compile(r"collega"),
     "nl": re.compile(r"collega"),
     "ru": re.compile(r"сотрудник"),
@@ -41,7 +41,7 @@ REPLY_HERE = {
     "fr": "vous répondra ici",
     "de": "Ihnen hier",
     "ja": "こちらでご返信",
-    "pt": "lhe responderá aqui",
+    "pt": "responder aqui",  # European: "lhe responderá aqui" (tests/unit/test_portuguese_texts.py)
     "it": "le risponderà qui",
     "nl": "u hier zo snel mogelijk antwoordt",
     "ru": "ответит вам здесь",

@@ -8,20 +8,24 @@ English notices and got quoted policy passages for "Dzień dobry!")."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from types import ModuleType
 
 import pytest
 
 from knowledge.settings import IngestSettings
+from service.agents import notice
 from service.agents.notice import passed_on
+from service.answers import extractive
 from service.answers.extractive import INTRO
-from service.core.languages import LANGUAGE_NAMES
+from service.core.languages import LANGUAGE_NAMES, PORTUGUESE_TEXTS
+from service.handoff import late_notices, messages
 from service.handoff.dissatisfaction import DissatisfactionDetector
 from service.handoff.late_notices import lapsed_message, unnotified_message
 from service.handoff.messages import HANDOFF_LANGUAGES, handoff_message
 from service.handoff.signals import REASON_ORDER, Delivery
 from service.routing.catalog import BUNDLED_INTENTS, IntentCatalog
-from service.smalltalk import LEXICON, LISTED_KINDS, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match
+from service.smalltalk import LEXICON, LISTED_KINDS, PRECEDENCE, REPLIES, SMALLTALK_LANGUAGES, match, replies
 from service.web.texts import DEFAULT, page_texts
 
 DEFAULT_LANGUAGES: tuple[str, ...] = IngestSettings.model_fields["languages"].default
@@ -125,6 +129,95 @@ def test_every_default_language_has_its_own_texts(table: str) -> None:
 def test_the_check_fails_for_a_language_without_texts() -> None:
     assert all(TABLES[t]("en") for t in TABLES)
     assert not any(TABLES[t]("sv") for t in TABLES)  # Swedish has none: every table reports it
+
+
+# ---------------------------------------------------------------- Portuguese: two variants
+
+TEXT_MODULES: tuple[ModuleType, ...] = (messages, late_notices, notice, extractive, replies)
+BRAZILIAN, EUROPEAN = PORTUGUESE_TEXTS["brazil"], PORTUGUESE_TEXTS["portugal"]
+
+
+def _language_tables(name: str, value: object) -> Iterator[tuple[str, Mapping[str, object]]]:
+    """The tables of built-in texts (language → text, or language → kind → text) in ``value``, a
+    module attribute, by where they are: a table has English; a mapping of tables is searched."""
+    if not isinstance(value, Mapping):
+        return
+    if "en" in value:
+        yield name, value
+        return
+    for key, inner in value.items():
+        yield from _language_tables(f"{name}[{key}]", inner)
+
+
+def _texts(entry: object) -> dict[str, str]:
+    """A table entry as key → text (a text alone under "")."""
+    if isinstance(entry, str):
+        return {"": entry}
+    assert isinstance(entry, Mapping)
+    return {str(key): text for key, text in entry.items()}
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(_PLACEHOLDER.findall(text))
+
+
+def variant_gaps(tables: dict[str, Mapping[str, object]], variant: str, of: str) -> list[str]:
+    """Where ``variant`` lacks a text ``of`` has, or has other ``{placeholders}``, or is ``of``'s
+    copy (every text the same)."""
+    gaps = []
+    for name, table in tables.items():
+        if of not in table:
+            continue
+        if variant not in table:
+            gaps.append(f"{name}: no {variant}")
+            continue
+        mine, theirs = _texts(table[variant]), _texts(table[of])
+        if set(mine) != set(theirs):
+            gaps.append(f"{name}: {variant} lacks {sorted(set(theirs) - set(mine))}")
+        gaps += [
+            f"{name}[{key}]: {variant} placeholders differ"
+            for key, text in theirs.items()
+            if key in mine and (not mine[key].strip() or _placeholders(mine[key]) != _placeholders(text))
+        ]
+        if len(mine) > 1 and mine == theirs:
+            gaps.append(f"{name}: {variant} is a copy of {of}")
+    return gaps
+
+
+def portuguese_tables() -> dict[str, Mapping[str, object]]:
+    """Every table of built-in texts with Portuguese: the modules' and the web chat page's."""
+    found = {
+        f"{module.__name__}.{name}": table
+        for module in TEXT_MODULES
+        for attribute, value in vars(module).items()
+        for name, table in _language_tables(attribute, value)
+    }
+    found["service/web/texts.yaml"] = page_texts()
+    return {name: table for name, table in found.items() if EUROPEAN in table or BRAZILIAN in table}
+
+
+def test_brazilian_portuguese_has_every_text_of_european_portuguese() -> None:
+    tables = portuguese_tables()
+    # the tables of the texts' own modules are found (a table renamed or moved is still checked)
+    assert len(tables) >= 20 and "service/web/texts.yaml" in tables
+    assert any(name.startswith("service.smalltalk.replies.REPLIES") for name in tables)
+    assert variant_gaps(tables, BRAZILIAN, EUROPEAN) == []
+    assert variant_gaps(tables, EUROPEAN, BRAZILIAN) == []  # and the other way round
+
+
+def test_the_variant_check_reports_a_gap() -> None:
+    tables: dict[str, Mapping[str, object]] = {
+        "missing": {"en": "Hi {contact}", EUROPEAN: "Olá {contact}"},
+        "placeholder": {"en": "Hi {contact}", EUROPEAN: "Olá {contact}", BRAZILIAN: "Oi"},
+        "kind": {"en": {"a": "x", "b": "y"}, EUROPEAN: {"a": "x", "b": "y"}, BRAZILIAN: {"a": "z"}},
+        "copy": {"en": {"a": "x", "b": "y"}, EUROPEAN: {"a": "c", "b": "d"}, BRAZILIAN: {"a": "c", "b": "d"}},
+    }
+    assert [gap.split(":")[0] for gap in variant_gaps(tables, BRAZILIAN, EUROPEAN)] == [
+        "missing",
+        "placeholder[]",
+        "kind",
+        "copy",
+    ]
 
 
 # ---------------------------------------------------------------- the new languages' lexicons

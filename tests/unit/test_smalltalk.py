@@ -259,7 +259,7 @@ def test_reply_in_the_language_or_english() -> None:
     talk = match("thanks")
     assert talk is not None
     assert reply(talk, "de") == REPLIES["de"]["thanks"]
-    assert reply(talk, "pt-BR") == REPLIES["pt"]["thanks"]
+    assert reply(talk, "pt-BR") == reply(talk, "pt") == REPLIES["pt-BR"]["thanks"]  # TEXTS_PORTUGUESE
     assert reply(talk, "sv") == REPLIES["en"]["thanks"]
 
 
