@@ -42,7 +42,7 @@ from html import escape
 from typing import Any, Literal
 
 from knowledge.schema import SearchHit
-from service.core.languages import language_name
+from service.core.languages import reply_language_name
 
 RULES = """You are the customer-support assistant of the company whose policy documents are summarised \
 below. You answer customers' questions in a chat on the company's website.
@@ -342,8 +342,7 @@ def user_turn(
     """The question's turn: its passages, the reply language and the question. ``own_language``:
     ``language`` is only the detector's fallback (``Plan.own_language``), so the reply is in the
     question's own language, ``language`` when that cannot be told."""
-    name = language_name(language)
-    reply = f"{name} ({language})"
+    reply = f"{reply_language_name(language)} ({language})"
     if own_language:
         reply = f"the language the question below is written in ({reply} if you cannot tell)"
     text = (

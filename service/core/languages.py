@@ -72,6 +72,15 @@ def portuguese_texts(portuguese: Portuguese | None = None) -> str:
     return PORTUGUESE_TEXTS[portuguese or text_settings().portuguese]
 
 
+def reply_language_name(language: str) -> str:
+    """The name the prompt gives Claude for the reply language: Portuguese as the configured variant
+    ("Brazilian Portuguese", "European Portuguese"), so a generated answer reads like the built-in
+    texts around it; other languages their English name (``language_name``)."""
+    if language == "pt":
+        return "Brazilian Portuguese" if portuguese_texts() == "pt-BR" else "European Portuguese"
+    return language_name(language)
+
+
 def text_language(language: str) -> str:
     """The key of ``language``'s built-in texts in a text table: ``pt`` → the configured Portuguese
     (``pt-BR`` or ``pt``); any other language → itself."""

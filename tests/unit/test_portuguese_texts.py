@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from knowledge.schema import ChunkPayload, SearchHit
 from service.agents.notice import passed_on
 from service.answers.extractive import extractive_pieces
+from service.answers.prompts import user_turn
 from service.core.languages import text_language, use_texts
 from service.handoff.late_notices import lapsed_message, unnotified_message
 from service.handoff.messages import handoff_message
@@ -149,3 +150,14 @@ def test_the_web_page_follows_the_browsers_region(preferences: str, setting: Por
         assert page["texts"]["title"] == "Loja Exemplo"  # the operator's pt text for both
         assert _reads(list(page["texts"].values()), variant) == []
         assert "pt-BR" not in page["languages"] and "pt" in page["languages"]
+
+
+def test_claude_is_asked_for_the_configured_portuguese() -> None:
+    def reply_line(language: str) -> str:
+        text = str(user_turn("Qual é o prazo?", [], language)["content"][0]["text"])
+        return next(line for line in text.splitlines() if line.startswith("Reply language:"))
+
+    assert reply_line("pt") == "Reply language: Brazilian Portuguese (pt)"  # the default
+    use_texts(TextSettings(portuguese="portugal"))
+    assert reply_line("pt") == "Reply language: European Portuguese (pt)"
+    assert reply_line("es") == "Reply language: Spanish (es)"
