@@ -188,6 +188,10 @@ class AnswerService:
             plan.with_agent = True  # a person has it: nothing below runs
             return plan
         if talk is not None:  # a polite reply: no retrieval, model, handoff or answer cache
+            if talk.kind == "unclear":  # "😡" after a complaint: the customer's patience is gone
+                handoff = deps.handoff.decide(plan.signals())
+                if handoff is not None and handoff.reason == "dissatisfaction":
+                    plan.smalltalk, plan.handoff = None, handoff  # a person, with no passages
             return plan
         cache = deps.cache if plan.first_turn and not plan.own_language else None
         if cache is not None:

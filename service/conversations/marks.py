@@ -19,7 +19,7 @@ class TurnMark(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     signals: tuple[str, ...] = Field(
-        default=(), description="the message's own signals: phrase:<language>, shouting, emphasis"
+        default=(), description="the message's own signals: phrase:<language>, shouting, emphasis, anger_emoji"
     )
     repeats: int | None = Field(
         default=None, description="position of the latest earlier customer turn it nearly repeats"

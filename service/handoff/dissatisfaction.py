@@ -3,8 +3,8 @@
 ``dissatisfaction.yaml`` beside this module (package data; or ``HANDOFF_LEXICON_PATH``) holds
 per-language phrase patterns with exceptions, weights and thresholds; it is loaded once per path. A
 message scores for lexicon phrases (every language is tried; a language's ``statements`` patterns
-only outside the message's questions, ``statements()``), shouting, emphasis and repeating an
-earlier question; ``DissatisfactionDetector.count_turns`` gives the dissatisfied turns of a
+only outside the message's questions, ``statements()``), shouting, emphasis, an angry emoji and
+repeating an earlier question; ``DissatisfactionDetector.count_turns`` gives the dissatisfied turns of a
 conversation, which ``service.handoff.policy`` compares with ``HANDOFF_DISSATISFACTION_COUNT``.
 
 Each customer turn is assessed once, as it is asked (``mark``: the message's own signals and the
@@ -143,7 +143,8 @@ class DissatisfactionDetector:
             self.threshold = float(spec.get("threshold", 1.0))
             weights = spec.get("weights") or {}
             self.weights = {
-                k: float(weights.get(k, 0.0)) for k in ("phrase", "repeated_question", "shouting", "emphasis")
+                k: float(weights.get(k, 0.0))
+                for k in ("phrase", "repeated_question", "shouting", "emphasis", "anger_emoji")
             }
             shouting = spec.get("shouting") or {}
             self.shout_min_letters = int(shouting.get("min_letters", 12))
@@ -153,6 +154,7 @@ class DissatisfactionDetector:
             self.repeat_min_chars = int(repeat.get("min_chars", 12))
             self.repeat_similarity = float(repeat.get("min_similarity", 0.85))
             self.emphasis = tuple(_pattern(p) for p in spec.get("emphasis") or [])
+            self.anger_emoji = tuple(_pattern(p) for p in spec.get("anger_emoji") or [])
             self.languages = {
                 str(code): _Language.of(
                     [_pattern(p) for p in entry.get("patterns") or []],
@@ -209,6 +211,8 @@ class DissatisfactionDetector:
         norm = normalize(text)
         if any(p.search(norm) for p in self.emphasis):
             own.append("emphasis")
+        if any(p.search(norm) for p in self.anger_emoji):
+            own.append("anger_emoji")
         return TurnMark(signals=tuple(own), repeats=self.repeated(text, previous))
 
     def judge(self, mark: TurnMark, first_turn: int = 0) -> TurnAssessment:
@@ -221,7 +225,7 @@ class DissatisfactionDetector:
         if mark.repeats is not None and mark.repeats >= first_turn:
             signals.append("repeated_question")
             score += self.weights["repeated_question"]
-        for kind in ("shouting", "emphasis"):
+        for kind in ("shouting", "emphasis", "anger_emoji"):
             if kind in mark.signals:
                 signals.append(kind)
                 score += self.weights[kind]

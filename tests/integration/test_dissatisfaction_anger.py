@@ -63,3 +63,20 @@ def test_questions_about_fraud_and_theft_are_not_complaints(served: Served, turn
         assert handoff is None or (
             handoff["reason"] != "dissatisfaction" and handoff["dissatisfied_turns"] == 0
         )
+
+
+def test_an_angry_emoji_after_a_complaint_hands_off_and_a_happy_one_is_small_talk(served: Served) -> None:
+    """A new user's trial: "진짜 짜증나네요 답이 하나도 도움이 안돼요" then "😡" stayed with the assistant
+    (the emoji counted for nothing, and a message of no words got "what would you like to know?")."""
+    first, second = _conversation(served, "진짜 짜증나네요 답이 하나도 도움이 안돼요", "😡")
+    assert _reason(first) != "dissatisfaction"
+    handoff = second.meta["handoff"]
+    assert handoff is not None and handoff["reason"] == "dissatisfaction", second.meta
+    assert handoff["dissatisfied_turns"] == 2 and second.meta["citations"] == []
+    assert second.meta["language"] == "ko"  # the conversation's: an emoji is no language
+    assert second.text == handoff_message("ko", "dissatisfaction", delivery="none")
+
+    _, smiling = _conversation(served, "How long does a card refund take?", "🙂🙂")
+    assert smiling.meta["mode"] == "smalltalk" and smiling.meta["handoff"] is None
+    _, alone = _conversation(served, "Where is my parcel?", "😡")
+    assert alone.meta["mode"] == "smalltalk" and alone.meta["handoff"] is None  # one sign is not enough

@@ -439,3 +439,14 @@ def test_a_custom_lexicon_replaces_the_default(tmp_path: Path) -> None:
     assert policy.detector.assess("meh").dissatisfied
     assert not policy.detector.assess("that doesn't help").dissatisfied
     assert DEFAULT_LEXICON.is_file()
+
+
+@pytest.mark.parametrize("text", ["😡", "😡😡😡", "👎", "still no refund 🤬", "💢💢", "😠"])
+def test_an_angry_emoji_counts_in_any_language(text: str) -> None:
+    result = DETECTOR.assess(text)
+    assert result.dissatisfied and "anger_emoji" in result.signals, result
+
+
+@pytest.mark.parametrize("text", ["🙂", "😊 thanks", "👍", "🙏", "😂", "let's go 😤", "❤️", "🎉"])
+def test_a_friendly_or_ambiguous_emoji_does_not(text: str) -> None:
+    assert not DETECTOR.assess(text).dissatisfied
