@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sentencex import segment
 
 from knowledge.embedder import Embedder
-from knowledge.schema import Chunk, Document, Section
+from knowledge.schema import Chunk, Document, Section, without_pages
 from knowledge.settings import ChunkingSettings
 
 # Lines that are units of their own: list items, and table rows — Markdown's "| a | b |" and the
@@ -86,8 +86,10 @@ class Chunker:
         language = (doc.language or "en")[:2]
         raw: list[tuple[str, str, int, bool]] = []
         for index, section in enumerate(sections):
-            if index > 0 and section.headings and section.headings != sections[index - 1].headings:
-                raw.append((section.headings[-1], "\n\n", index, True))
+            # A heading inside the text is its name, not a PDF section's pages ("Refunds (p. 2)").
+            inline = without_pages(section.headings[-1]) if section.headings else ""
+            if index > 0 and inline and section.headings != sections[index - 1].headings:
+                raw.append((inline, "\n\n", index, True))
             for p_index, paragraph in enumerate(re.split(r"\n\s*\n", section.text.strip())):
                 sep = "\n\n" if (p_index > 0 or (raw and raw[-1][2] == index)) else ""
                 lines = [ln for ln in paragraph.splitlines() if ln.strip()]

@@ -35,16 +35,14 @@ class Section:
     text: str
 
 
-# The pages a PDF section names (``ingest.loaders.pdf_sections``): "Refunds (pp. 2–3)", or a section
-# without a heading, "Page 2" / "Pages 2–3".
+# The pages a PDF section names (``ingest.loaders.pdf_sections``): "Refunds (pp. 2–3)", or a page of
+# a PDF without structure, "Page 2".
 _PAGES_SUFFIX = re.compile(r"\s*\(pp?\. \d+(?:–\d+)?\)$")
 _PAGES_ONLY = re.compile(r"^Pages? \d+(?:–\d+)?$")
 
 
-def pages_label(first: int, last: int, *, alone: bool = False) -> str:
-    """1-based pages as a heading names them: "p. 3", "pp. 3–4"; ``alone``: "Page 3", "Pages 3–4"."""
-    if alone:
-        return f"Page {first}" if first == last else f"Pages {first}–{last}"
+def pages_label(first: int, last: int) -> str:
+    """1-based pages as a heading names them: "p. 3", "pp. 3–4"."""
     return f"p. {first}" if first == last else f"pp. {first}–{last}"
 
 

@@ -31,7 +31,8 @@ A heading equal to the document's title is left out of the path (the title is sh
 citation already), and the title's own line near the top of page 1 is not section text. The last
 heading carries the pages its section spans, which is what a customer sees in a citation:
 ``Returns › Damaged items (p. 3)``, ``… (pp. 3–4)``; text before the first heading, or under the
-title alone, is ``Page 1`` / ``Pages 1–2``.
+title alone, has no heading (it is cited by the document's title, as a Markdown page's text under
+its ``# Title`` is).
 """
 
 from __future__ import annotations
@@ -227,10 +228,9 @@ def _cut(lines: list[Line], cuts: list[_Cut], title: str) -> list[Section]:
 def _section(path: tuple[str, ...], body: list[Line], page: int) -> Section:
     first = page + 1
     last = max([first, *(line.page + 1 for line in body)])
-    if path:
-        headings = (*path[:-1], f"{path[-1]} ({pages_label(first, last)})")
-    else:
-        headings = (pages_label(first, last, alone=True),)
+    # Text under the title alone (before the first heading) has no heading of its own, as a Markdown
+    # page's text under its "# Title": cited by the title, not "Title › Page 1".
+    headings = (*path[:-1], f"{path[-1]} ({pages_label(first, last)})") if path else ()
     return Section(headings, "\n".join(line.text for line in body))
 
 

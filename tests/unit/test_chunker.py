@@ -121,3 +121,18 @@ def test_chinese_text_is_split_into_sentences(embedder: Embedder) -> None:
 
 def test_empty_document_has_no_chunks(embedder: Embedder) -> None:
     assert Chunker(embedder, ChunkingSettings()).chunk(_doc([Section((), "  ")])) == []
+
+
+def test_a_pdf_sections_pages_stay_out_of_the_text(embedder: Embedder) -> None:
+    """Short PDF sections share a chunk: the next one's heading is written inline by its name; its
+    pages are the citation's ("Face grouping (p. 2)"), not text a customer reads in a quote."""
+    doc = _doc(
+        [
+            Section((), "What this notice covers."),
+            Section(("What data we keep (p. 2)",), SENTENCES[0]),
+            Section(("Face grouping (p. 2)",), SENTENCES[1]),
+        ]
+    )
+    (chunk,) = Chunker(embedder, ChunkingSettings(tokens=256, overlap=32)).chunk(doc)
+    assert "**What data we keep**" in chunk.text and "**Face grouping**" in chunk.text
+    assert "(p. 2)" not in chunk.text

@@ -95,7 +95,7 @@ def test_outline_titles_find_their_numbered_lines_and_a_destination_one_page_ear
     outline = [("Delivery", 0, None), ("Refunds", 0, None), ("Card refunds", 1, 1), ("Gift cards", 1, 1)]
     doc = load_pdf(tmp_path, "terms.pdf", _with_outline(policy_pdf(pages, title="Terms"), outline))
     assert [(s.headings, s.text) for s in doc.sections] == [
-        (("Page 1",), "Please read these terms before you order."),
+        ((), "Please read these terms before you order."),  # under the title: cited by the title
         (("Delivery (p. 1)",), "Parcels ship daily."),
         (("Refunds (p. 2)",), "Refunds take five days."),  # its destination is page 1, its line on page 2
         (("Refunds", "Card refunds (p. 2)"), "Banks add two days."),  # "Gift cards" is not in the text
@@ -110,7 +110,7 @@ def test_a_running_title_is_furniture_but_still_the_title(tmp_path: Path) -> Non
     ]
     doc = load_pdf(tmp_path, "returns.pdf", policy_pdf(pages, header="Returns Policy"))
     assert doc.title == "Returns Policy"  # set large on page 1; the small running header is dropped
-    assert [s.headings for s in doc.sections] == [("Page 1",), ("Refunds (p. 2)",), ("Exchanges (p. 3)",)]
+    assert [s.headings for s in doc.sections] == [(), ("Refunds (p. 2)",), ("Exchanges (p. 3)",)]
     assert "Returns Policy" not in doc.text
 
 
@@ -148,7 +148,7 @@ def test_a_heading_wrapped_over_two_lines_is_one_heading(tmp_path: Path) -> None
     doc = load_pdf(tmp_path, "delivery.pdf", data)
     assert doc.title == "Delivery terms"
     assert [(s.headings, " ".join(s.text.split())) for s in doc.sections] == [
-        (("Page 1",), intro.strip()),
+        ((), intro.strip()),
         ((f"{long_heading} (p. 1)",), call.strip()),
     ]
 
@@ -158,7 +158,7 @@ def test_two_headings_in_a_row_stay_two_headings(tmp_path: Path) -> None:
     data = policy_pdf([[h1("Returns"), body(text), h2("Furniture"), h2("Appliances"), body(text)]])
     doc = load_pdf(tmp_path, "returns.pdf", data)
     assert [s.headings for s in doc.sections] == [
-        ("Page 1",),
+        (),
         ("Appliances (p. 1)",),
     ]  # "Furniture" has no text
 
