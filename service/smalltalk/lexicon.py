@@ -345,6 +345,49 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "домовились", "домовилися", "прийнято", "угу", "ага", "супер", "відмінно", "прекрасно", "клас",
         ),
     },
+    # Beyond the default INGEST_LANGUAGES: languages the detector reports anyway (tr, vi: ALWAYS_ALSO)
+    # or that customers of any shop write in (ar); small talk only — their other texts are English.
+    "tr": {
+        "greeting": (
+            "merhaba", "merhabalar", "selam", "selamlar", "günaydın", "iyi günler", "iyi akşamlar",
+            "kimse var mı", "bir sorum var", "yardım eder misiniz", "yardım lütfen",
+        ),
+        "how_are_you": ("nasılsınız", "nasılsın", "naber", "ne haber", "iyi misiniz"),
+        "thanks": (
+            "teşekkürler", "teşekkür ederim", "çok teşekkürler", "çok teşekkür ederim", "sağ olun",
+            "sağol", "sağolun", "çok sağ olun", "eyvallah", "yardımınız için teşekkürler",
+        ),
+        "goodbye": (
+            "hoşça kalın", "hoşçakal", "güle güle", "görüşürüz", "iyi geceler", "bu kadar",
+            "başka bir şey yok", "hayır teşekkürler",
+        ),
+        "ack": ("tamam", "tamamdır", "anladım", "peki", "olur", "harika"),
+    },
+    "vi": {
+        "greeting": (
+            "xin chào", "chào bạn", "chào shop", "chào anh", "chào chị", "có ai không", "tôi có câu hỏi",
+            "giúp tôi với",
+        ),
+        "how_are_you": ("bạn khỏe không", "bạn có khỏe không"),
+        "thanks": (
+            "cảm ơn", "cám ơn", "cảm ơn bạn", "cảm ơn nhiều", "cám ơn nhiều", "cảm ơn shop", "xin cảm ơn",
+        ),
+        "goodbye": ("tạm biệt", "chào tạm biệt", "hẹn gặp lại", "vậy thôi", "không còn gì nữa"),
+        "ack": ("được rồi", "hiểu rồi", "tôi hiểu rồi"),
+    },
+    "ar": {
+        "greeting": (
+            "مرحبا", "أهلا", "اهلا", "أهلا وسهلا", "السلام عليكم", "سلام عليكم", "صباح الخير", "مساء الخير",
+            "هل يوجد أحد", "عندي سؤال", "لدي سؤال",
+        ),
+        "how_are_you": ("كيف حالك", "كيف الحال", "كيفك"),
+        "thanks": (
+            "شكرا", "شكرا لك", "شكرا جزيلا", "مشكور", "يعطيك العافية", "جزاك الله خيرا",
+            "شكرا على المساعدة",
+        ),
+        "goodbye": ("مع السلامة", "وداعا", "إلى اللقاء", "الى اللقاء", "هذا كل شيء", "لا شكرا"),
+        "ack": ("حسنا", "تمام", "طيب", "فهمت", "ممتاز"),
+    },
 }  # fmt: skip
 
 # Words allowed around the phrases, never alone and never evidence of a language.

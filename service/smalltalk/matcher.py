@@ -62,7 +62,8 @@ def tokens(text: str) -> list[str]:
     """The message as comparable tokens: NFKC, case-folded, Latin accents and apostrophes removed,
     punctuation and other emoji dropped, repeated letters squeezed ("Helloooo!!" → ["helo"]); CJK
     characters one token each."""
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    # dotless ı as i: "GÜNAYDIN" folds to "gunaydin", and Turkish typed without a Turkish keyboard
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES).replace("ı", "i")
     decomposed = unicodedata.normalize("NFD", folded)
     plain = unicodedata.normalize("NFC", "".join(c for c in decomposed if not "\u0300" <= c <= "\u036f"))
     return [t if _is_cjk(t) else _REPEAT.sub(r"\1", t) for t in _TOKEN.findall(plain)]

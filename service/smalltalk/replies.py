@@ -163,6 +163,35 @@ REPLIES: dict[str, dict[Kind, str]] = {
             "Будь ласка, напишіть своє запитання кількома словами."
         ),
     },
+    "tr": {
+        "greeting": "Merhaba! Size nasıl yardımcı olabilirim?",
+        "how_are_you": "İyiyim, sorduğunuz için teşekkürler! Size nasıl yardımcı olabilirim?",
+        "thanks": "Rica ederim! Size yardımcı olabileceğim başka bir konu var mı?",
+        "ack": "Tamam. Size yardımcı olabileceğim başka bir konu var mı?",
+        "goodbye": "Bizimle iletişime geçtiğiniz için teşekkürler. İyi günler!",
+        "unclear": (
+            "Kusura bakmayın, tam anlayamadım. Ne öğrenmek istersiniz? "
+            "Lütfen sorunuzu birkaç kelimeyle yazın."
+        ),
+    },
+    "vi": {
+        "greeting": "Xin chào! Tôi có thể giúp gì cho bạn?",
+        "how_are_you": "Tôi khỏe, cảm ơn bạn đã hỏi! Tôi có thể giúp gì cho bạn?",
+        "thanks": "Không có gì! Bạn cần hỗ trợ thêm gì nữa không?",
+        "ack": "Vâng. Bạn cần hỗ trợ thêm gì nữa không?",
+        "goodbye": "Cảm ơn bạn đã liên hệ. Chúc bạn một ngày tốt lành!",
+        "unclear": (
+            "Xin lỗi, tôi chưa hiểu rõ. Bạn muốn biết điều gì? Vui lòng viết câu hỏi của bạn trong vài từ."
+        ),
+    },
+    "ar": {
+        "greeting": "مرحباً! كيف يمكنني مساعدتك؟",
+        "how_are_you": "بخير، شكراً لسؤالك! كيف يمكنني مساعدتك؟",
+        "thanks": "على الرحب والسعة! هل هناك أي شيء آخر يمكنني مساعدتك فيه؟",
+        "ack": "حسناً. هل هناك أي شيء آخر يمكنني مساعدتك فيه؟",
+        "goodbye": "شكراً لتواصلك معنا. أتمنى لك يوماً سعيداً!",
+        "unclear": "عذراً، لم أفهم ذلك تماماً. ماذا تريد أن تعرف؟ يرجى كتابة سؤالك في بضع كلمات.",
+    },
 }
 
 SMALLTALK_LANGUAGES = tuple(lang for lang in REPLIES if lang not in VARIANTS)

@@ -100,6 +100,10 @@ class Counters:
         ("Olá, tudo bem?", "pt", "how_are_you"),
         ("Ciao!", "it", "greeting"),
         ("Danke, das hat geholfen!", "de", "thanks"),
+        ("Merhaba", "tr", "greeting"),  # beyond the defaults: small talk only (a trial got a handoff)
+        ("Teşekkürler!", "tr", "thanks"),
+        ("cảm ơn nhiều", "vi", "thanks"),
+        ("السلام عليكم", "ar", "greeting"),
         ("???", "en", "unclear"),  # no words: asked what they need, nothing quoted (a trial's "🌵🌵🌵")
         ("🌵🌵🌵", "en", "unclear"),
     ],

@@ -95,8 +95,8 @@ def decorations(phrase: str) -> list[str]:
 
 
 def test_every_language_has_a_reply_for_every_kind() -> None:
-    assert SMALLTALK_LANGUAGES == LANGUAGES
-    for language in LANGUAGES:
+    assert set(LANGUAGES) <= set(SMALLTALK_LANGUAGES)  # and tr, vi, ar beyond the defaults
+    for language in SMALLTALK_LANGUAGES:
         assert set(REPLIES[language]) == set(PRECEDENCE), language
         assert set(LEXICON[language]) == set(LISTED_KINDS), language
         assert all(REPLIES[language][kind].strip() for kind in PRECEDENCE)
