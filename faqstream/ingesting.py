@@ -81,9 +81,44 @@ def _local(args: argparse.Namespace, settings: Settings) -> int:
         kb.store.close()
     print(report.to_json() if args.json else report.summary())
     if not args.json:
-        for line in language_notes(settings.ingest.languages):
+        for line in [*language_notes(settings.ingest.languages), *contact_note(report.reachable_at)]:
             print(line)
     return _exit_code(report)
+
+
+def contact_note(reachable_at: Sequence[str]) -> list[str]:
+    """When a handoff reaches no one and gives no address (HANDOFF_CONTACT and HANDOFF_WEBHOOK_URL
+    unset), the addresses the documents publish, to set HANDOFF_CONTACT to: customers told "contact
+    our support team directly" are otherwise given none (new users' trials, three of three)."""
+    import phonenumbers
+    from pydantic import ValidationError
+
+    from service.handoff.settings import HandoffSettings
+
+    try:
+        handoff = HandoffSettings()
+    except ValidationError:  # the service will say what is wrong with its settings
+        return []
+    if handoff.contact or handoff.webhook_url or not reachable_at:
+        return []
+
+    def readable(value: str) -> str:  # "+4922198765400" → "+49 221 98765400"
+        if not value.startswith("+"):
+            return value
+        international = phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        return phonenumbers.format_number(phonenumbers.parse(value), international)
+
+    shown = [readable(value) for value in reachable_at[:_SHOWN_CONTACTS]]
+    more = f" (and {len(reachable_at) - len(shown)} more)" if len(reachable_at) > len(shown) else ""
+    return [
+        f"  HANDOFF_CONTACT is unset: a customer handed to a person is told to contact your support "
+        f"directly, with no address. Your documents publish {', '.join(shown)}{more}: set "
+        "HANDOFF_CONTACT to the one customers should use (shown as is), or HANDOFF_WEBHOOK_URL "
+        "(docs/agents.md)"
+    ]
+
+
+_SHOWN_CONTACTS = 4
 
 
 def language_notes(languages: Sequence[str]) -> list[str]:

@@ -316,6 +316,7 @@ class IngestPipeline:
             self.store.write_meta(meta)
         report.relevance = _relevance_report(meta.relevance)
         report.contacts = meta.contact_counts()
+        report.reachable_at = meta.reachable_at()
         report.kb_version = meta.version
         report.total_chunks = collection.count()
         report.seconds = time.perf_counter() - started

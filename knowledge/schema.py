@@ -233,3 +233,9 @@ class KbMeta:
             kind = str(key).split(":", 1)[0]
             counts[kind] = counts.get(kind, 0) + 1
         return counts
+
+    def reachable_at(self) -> list[str]:
+        """The e-mail addresses and phone numbers (E.164) among ``contacts``: how the documents say
+        customers reach the company (an IBAN is not a way to reach anyone)."""
+        values = [str(key).split(":", 1) for key in self.contacts.get("keys") or ()]
+        return [value for kind, value in values if kind in ("email", "phone")]

@@ -140,6 +140,10 @@ class IngestReport(BaseModel):
         default_factory=dict,
         description="the documents' contact data left unredacted in replies: kind → how many",
     )
+    reachable_at: list[str] = Field(
+        default_factory=list,
+        description="the e-mail addresses and phone numbers (E.164) among the documents' contact data",
+    )
     not_in_input: list[str] = Field(
         default_factory=list,
         description="documents of the knowledge base no longer in the input (kept; prune deletes them)",

@@ -255,3 +255,30 @@ def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path, child_env: di
         os.close(writer)
     assert done.returncode == 141
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+def test_ingest_names_the_documents_contacts_when_a_handoff_would_give_none(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    """Three new users' trials: handed-over customers were told "contact our support team directly"
+    with no address, although the documents publish one; the ingest now says which to set."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "contact.md").write_text(
+        "# Contact us\n\nWrite to hilfe@beispiel-shop.de or call +49 30 12345678, Monday to Friday "
+        "from 9:00 to 17:00. We answer e-mails within one business day.\n",
+        encoding="utf-8",
+    )
+    (docs / "returns.md").write_text(
+        "# Returns\n\nYou can return any item within 30 days of delivery for a full refund. "
+        "Print the prepaid label from your account and drop the parcel at any post office.\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in child_env.items() if not k.startswith("HANDOFF_")}
+    out = run(env, "ingest", str(docs))
+    assert out.returncode == 0, out.stderr
+    assert "HANDOFF_CONTACT is unset" in out.stdout
+    assert "hilfe@beispiel-shop.de" in out.stdout and "+49 30 12345678" in out.stdout
+    told = run({**env, "HANDOFF_CONTACT": "hilfe@beispiel-shop.de"}, "ingest", str(docs), "--force")
+    assert told.returncode == 0, told.stderr
+    assert "HANDOFF_CONTACT is unset" not in told.stdout
