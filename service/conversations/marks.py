@@ -19,7 +19,8 @@ class TurnMark(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     signals: tuple[str, ...] = Field(
-        default=(), description="the message's own signals: phrase:<language>, shouting, emphasis, anger_emoji"
+        default=(),
+        description="the message's own signals: phrase:<language>, shouting, emphasis, anger_emoji",
     )
     repeats: int | None = Field(
         default=None, description="position of the latest earlier customer turn it nearly repeats"
