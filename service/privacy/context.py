@@ -38,7 +38,9 @@ ID_WORDS = (
     r"ssn|social security(?: number)?|social insurance(?: number)?|bsn|burgerservicenummer|"
     r"cpf|pesel|nif|contribuinte|steuer-?id|steueridentifikationsnummer|identifikationsnummer|"
     r"aadhaar|nhs(?: number)?|id number|identity number|national id|personnummer|"
-    r"dni|passport|pasaporte|passeport|ausweis|codice fiscale|insee|rfc|curp|"
+    r"dni|ausweis|codice fiscale|insee|rfc|curp|"
+    r"passport|pasaporte|passeport|passaporto|passaporte|reisepass|paspoort|paszport|паспорт|"
+    r"护照|パスポート|여권|"
     r"身份证|身份证号|マイナンバー|個人番号|주민등록번호"
 )
 CARD_WORDS = (

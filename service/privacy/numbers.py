@@ -99,6 +99,21 @@ def cards(text: str) -> Iterator[Span]:
                 break
 
 
+# A card's security code (CVV, CVC, CID): three or four digits right after a word naming it. Card
+# rules forbid keeping it at all; a trial's "exp 12/28 CVV 123" was stored as written.
+_CARD_CODE_RE = re.compile(
+    r"(?<![A-Za-z])(?:cvv2?|cvc2?|cid|csc|security code|c[óo]digo de seguridad|codice di sicurezza|"
+    r"cryptogramme|code de s[ée]curit[ée]|kartenpr[üu]fnummer|pr[üu]fnummer|安全码|セキュリティコード)"
+    r"\s*(?:[:=#]|is|es|è|ist)?\s*(\d{3,4})(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def card_codes(text: str) -> Iterator[Span]:
+    for m in _CARD_CODE_RE.finditer(text):
+        yield ("card", m.start(1), m.end(1))
+
+
 # --- IBAN ----------------------------------------------------------------------------------
 
 # Not inside a longer alphanumeric token. A number just before it ("order 12345 DE89 …") is not
@@ -238,12 +253,27 @@ def _weak_validators(word: str) -> tuple[Validator, ...]:
     return _WEAK_ALL
 
 
+# A passport number: letters and digits with no check digit to verify (most countries'), so only
+# right after a word naming it ("il passaporto YA1234567", "Reisepass C01X00T47"): a new user's
+# trial found an Italian one stored as written.
+_PASSPORT_WORD_RE = re.compile(r"pass|pasap|paspo|paszport|паспорт|护照|パスポート|여권")
+_DOCUMENT_RE = re.compile(rf"{_B}(?=[A-Za-z]{{0,3}}\d)[A-Za-z0-9]{{6,10}}{_E}")
+
+
+def _passports(text: str) -> Iterator[Span]:
+    for m in _DOCUMENT_RE.finditer(text):
+        word = id_word(text, m.start())
+        if word is not None and _PASSPORT_WORD_RE.search(word):
+            yield ("national_id", m.start(), m.end())
+
+
 def national_ids(text: str) -> Iterator[Span]:
     for pattern, valid in _STRONG:
         for m in pattern.finditer(text):
             if valid(m.group()) and not is_reference(text, m.start()):
                 yield ("national_id", m.start(), m.end())
     yield from _rfcs(text)
+    yield from _passports(text)
     for m in _WEAK_RUN_RE.finditer(text):
         word = id_word(text, m.start())
         if word is not None and any(valid(m.group()) for valid in _weak_validators(word)):

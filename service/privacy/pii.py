@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from service.privacy.numbers import Span, cards, clabes, ibans, national_ids
+from service.privacy.numbers import Span, card_codes, cards, clabes, ibans, national_ids
 from service.privacy.phones import DEFAULT_REGIONS, phones
 
 PiiKind = Literal["email", "phone", "card", "iban", "national_id"]
@@ -72,7 +72,8 @@ def find_pii(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> list[PiiMat
     """
     found: list[Span] = list(_emails(text))
     if _HAS_DIGITS_RE.search(text):  # every other kind has digits
-        found += [*ibans(text), *clabes(text), *cards(text), *national_ids(text), *phones(text, regions)]
+        found += [*ibans(text), *clabes(text), *cards(text), *card_codes(text), *national_ids(text)]
+        found += phones(text, regions)
     found.sort(key=lambda s: (_PRIORITY[s[0]], -(s[2] - s[1]), s[1]))
     chosen: list[PiiMatch] = []
     for kind, start, end in found:

@@ -260,3 +260,38 @@ def test_the_companys_own_contact_is_kept_and_the_customers_data_is_not() -> Non
     assert redaction.text(reply) == f"Write to {contact}. Your address [email] and IBAN [iban]."
     assert Redaction().text(reply).count("[email]") == 2  # without the setting, all of it
     assert redaction.text("no contact here, mail me at a@b.example") == "no contact here, mail me at [email]"
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [  # a new user's hotel trial: the passport and the CVV were stored as written
+        (
+            "la mia carta è 4111 1111 1111 1111 e il passaporto YA1234567, grazie",
+            "la mia carta è [card] e il passaporto [id], grazie",
+        ),
+        ("card 5555 5555 5555 4444 exp 12/28 CVV 123", "card [card] exp 12/28 CVV [card]"),
+        ("Mein Reisepass C01X00T47 ist abgelaufen", "Mein Reisepass [id] ist abgelaufen"),
+        ("pasaporte X1234567Z", "pasaporte [id]"),
+        ("CVC: 4321", "CVC: [card]"),
+        ("the cvv is 987", "the cvv is [card]"),
+    ],
+)
+def test_a_passport_number_or_a_card_security_code_named_by_its_word_is_redacted(
+    text: str, redacted: str
+) -> None:
+    assert redact(text) == redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My passport expires in 2027, can I still book?",
+        "Il passaporto serve per il check-in?",
+        "Do I need a passport for room 101?",
+        "booking AB123456 for the passport holder",
+        "Order ABC12345",
+        "CVV codes have 3 digits",
+    ],
+)
+def test_passport_and_cvv_words_alone_redact_nothing(text: str) -> None:
+    assert redact(text) == text
