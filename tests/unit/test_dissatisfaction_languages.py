@@ -153,7 +153,12 @@ ANGER = {
         "Isto é uma vergonha",
         "Ainda não recebi o reembolso",
     ],
-    "it": ["Truffatori!", "Ancora niente", "Siete dei ladri"],
+    "it": [
+        "Truffatori!",
+        "Ancora niente",
+        "Siete dei ladri",
+        "Mi avete addebitato 300 euro in più, vergogna!",
+    ],
     "nl": [
         "Oplichters!",
         "Nog steeds niks",
@@ -223,7 +228,12 @@ NOT_ANGER = {
         "Ainda não recebi o reembolso, quando chega?",  # a question about it: not a complaint
         "Nunca mais precisei trocar o colchão",
     ],
-    "it": ["Il deposito è una truffa?", "La polizza copre incendio e furto?", "Nel peggiore dei casi?"],
+    "it": [
+        "Il deposito è una truffa?",
+        "La polizza copre incendio e furto?",
+        "Nel peggiore dei casi?",
+        "Provo vergogna a chiedere, ma dove si trova il parcheggio?",
+    ],
     "nl": [
         "Ik ben klaar met de fiets, waar lever ik hem in?",
         "Is de app waardeloos als ik geen internet heb?",
