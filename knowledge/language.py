@@ -136,6 +136,16 @@ def extra_languages(configured: Sequence[str], also: str) -> list[str]:
     return [code for code in dict.fromkeys(wanted) if code not in mine]
 
 
+_LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
+
+
+def is_acronyms(text: str) -> bool:
+    """Whether every word of ``text`` is an acronym or a product code: at most five letters, two or
+    more of them capitals ("ZTL", "2FA", "eSIM", "PIX?") — and there is at least one word."""
+    words = _LETTER_RUN_RE.findall(text)
+    return bool(words) and all(len(w) <= 5 and sum(c.isupper() for c in w) >= 2 for w in words)
+
+
 @dataclass(frozen=True)
 class Detection:
     language: str  # ISO 639-1, or the default when nothing is confident
@@ -193,7 +203,10 @@ class LanguageIdentifier:
 
     def detect(self, text: str) -> Detection:
         """The most confident language, or the default, not ``sure``, when none reaches the
-        confidence floor."""
+        confidence floor or the text is nothing but acronyms ("ZTL", "eSIM", "DSL": no language in
+        them, though lingua calls "ZTL" German at 0.64 and "eSIM" Italian)."""
+        if is_acronyms(text):
+            return Detection(self._default, 0.0, sure=False)
         values = self.confidences(text)
         if not values:
             return Detection(self._default, 0.0, sure=False)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.errors import ConfigError
-from knowledge.language import LanguageIdentifier, extra_languages
+from knowledge.language import Detection, LanguageIdentifier, extra_languages
 from knowledge.settings import IngestSettings
 from service.core.languages import language_name
 
@@ -41,6 +41,22 @@ def test_an_unsure_detection_is_the_default_and_says_so(languages: LanguageIdent
     the question as one in an unknown language)."""
     found = languages.detect(text)
     assert found.language == "en" and not found.sure
+
+
+@pytest.mark.parametrize("text", ["ZTL", "ZTL?", "eSIM", "DSL", "2FA", "USA"])
+def test_acronyms_alone_are_no_language(languages: LanguageIdentifier, text: str) -> None:
+    """A hotel trial's "ZTL" (Italy's limited-traffic zones) was answered in German: lingua says
+    German at 0.64, "eSIM" Italian, "DSL" Dutch."""
+    assert languages.detect(text) == Detection("en", 0.0, sure=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"), [("NFC Zahlung", "de"), ("Kündigung", "de"), ("ZTL a Firenze?", "it")]
+)
+def test_a_word_beside_an_acronym_still_tells(
+    languages: LanguageIdentifier, text: str, language: str
+) -> None:
+    assert languages.detect(text).language == language
 
 
 def test_a_confident_detection_is_sure(languages: LanguageIdentifier) -> None:
