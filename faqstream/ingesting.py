@@ -131,7 +131,7 @@ def language_notes(languages: Sequence[str]) -> list[str]:
 
     codes = list(dict.fromkeys(base_language(code) for code in languages))
     no_probes = [code for code in codes if code not in OFF_TOPIC]
-    no_texts = [code for code in codes if message_language(code) != code]
+    no_texts = [code for code in codes if message_language(code) == "en" != code]  # English stands in
     notes = []
     if no_probes:
         notes.append(
