@@ -1,4 +1,5 @@
-"""The conversations of ``bench.topic_change``: a customer's earlier question(s), then a short message.
+"""The conversations of ``bench.topic_change``: a customer's earlier question(s), then a short
+message, or a brief one that is no follow-up by its words (``*_LONG_*``, ``*_UNCOVERED``).
 
 Written for the benchmark from the outside (2026-12-06), as customers of the demo shop (Northwind
 Goods, ``data/policies``) and of Basecamp (``../shared/eval/raw/basecamp_policies``) would write,
@@ -86,4 +87,163 @@ BASECAMP_TOPIC_CHANGES: tuple[Case, ...] = (
     (("Como cancelo minha conta?",), "privacidade?", "pt", ("privacy",)),
     (("Can I get a refund for last month?",), "DMCA notice", "en", ("copyright",)),
     (("Do you charge sales tax in Texas?", "and in the EU?"), "uptime guarantee", "en", ("sla",)),
+)
+
+# Longer messages (4–8 words; CJK up to 20 characters) in a conversation, written 2026-12-06 after
+# trials A and C ("Gibt es eine Kostengrenze?" after roaming questions, "パスワードは付けられますか？"
+# after sharing an album), before the rule for them was written. None opens with a continuation or
+# holds a word that points back, so the current rules search them alone.
+# ``*_LONG_FOLLOW_UPS``: the message continues the earlier question (right: the earlier question's
+# document, sometimes another that answers it too).
+SHOP_LONG_FOLLOW_UPS: tuple[Case, ...] = (
+    (
+        ("Wie lange dauert der Versand nach Österreich?",),
+        "Muss ich Zoll oder Gebühren bezahlen?",
+        "de",
+        ("shipping",),
+    ),
+    (
+        ("Can I exchange a jacket for a different size?",),
+        "Do I have to pay for shipping?",
+        "en",
+        ("exchanges",),
+    ),
+    (("How long does a refund take?",), "Can I get store credit instead?", "en", ("refunds",)),
+    (("Can I pay for my order in instalments?",), "Is there a minimum order amount?", "en", ("payments",)),
+    (
+        ("Is my kettle affected by the recall?",),
+        "Do I need the original receipt?",
+        "en",
+        ("product-safety-notices",),
+    ),
+    (("返品の期限は何日ですか？",), "送料は誰が負担しますか？", "ja", ("returns",)),
+    (
+        ("電気ケトルのリコールについて教えてください",),
+        "返金してもらえますか？",
+        "ja",
+        ("product-safety-notices",),
+    ),
+    (("我想换一件大一号的夹克",), "运费需要我自己承担吗？", "zh", ("exchanges",)),
+    (("保修期是多长时间？",), "需要保留购买发票吗？", "zh", ("warranty",)),
+    (
+        ("Ich möchte meine Bestellung stornieren.",),
+        "Bekomme ich mein Geld sofort zurück?",
+        "de",
+        ("order-changes-cancellation",),
+    ),
+    (("¿Cuánto tarda el envío a Madrid?",), "¿Puedo seguir mi paquete en línea?", "es", ("shipping",)),
+    (("Comment fonctionne la garantie ?",), "Qui paie les frais d'envoi ?", "fr", ("warranty",)),
+)
+# ``*_LONG_TOPIC_CHANGES``: a whole question on another covered subject (right: the new subject's).
+SHOP_LONG_TOPIC_CHANGES: tuple[Case, ...] = (
+    (("How long does delivery to Porto take?",), "Do you accept PayPal or Apple Pay?", "en", ("payments",)),
+    (
+        ("Can I exchange a jacket for a different size?",),
+        "How do I reset my password?",
+        "en",
+        ("account-login",),
+    ),
+    (
+        ("Wie lange dauert der Versand nach Österreich?",),
+        "Wie lange habe ich Garantie auf Elektronik?",
+        "de",
+        ("warranty",),
+    ),
+    (("¿Cuánto tarda el reembolso?",), "¿Cuánto cuesta el envío a Portugal?", "es", ("shipping",)),
+    (
+        ("返品の期限は何日ですか？",),
+        "ギフトカードに有効期限はありますか？",
+        "ja",
+        ("gift-cards", "price-match-promotions"),
+    ),
+    (("运费多少？",), "我怎么下载我的发票？", "zh", ("invoices-vat",)),
+    (("What payment methods do you accept?",), "When is your Leipzig store open?", "en", ("store-hours",)),
+    (
+        ("How much does a return label cost?",),
+        "Can I change my delivery address?",
+        "en",
+        ("order-changes-cancellation",),
+    ),
+    (("Can I pay in instalments?",), "How do I delete my account?", "en", ("account-login", "privacy")),
+    (("Comment retourner un article ?",), "Combien de temps dure la garantie ?", "fr", ("warranty",)),
+)
+# ``*_UNCOVERED``: a new question the documents do not answer, asked mid-conversation. Right: not
+# answered from the earlier question's document (no right documents; the bench counts answered).
+SHOP_UNCOVERED: tuple[Case, ...] = (
+    (("How long does delivery to Porto take?",), "Do you offer student discounts?", "en", ()),
+    (("Can I exchange a jacket for a different size?",), "Do you have a loyalty programme?", "en", ()),
+    (("¿Cuánto tarda el envío a Madrid?",), "¿Tienen tiendas físicas en México?", "es", ()),
+    (
+        ("Wie lange dauert der Versand nach Österreich?",),
+        "Kann ich bei euch als Aushilfe arbeiten?",
+        "de",
+        (),
+    ),
+    (("返品の期限は何日ですか？",), "採用情報はどこで見られますか？", "ja", ()),
+    (("运费多少？",), "你们有会员积分计划吗？", "zh", ()),
+    (("How much does a return label cost?",), "Are your products made sustainably?", "en", ()),
+    (("Can I pay in instalments?",), "Do you sell refurbished laptops?", "en", ()),
+)
+BASECAMP_LONG_FOLLOW_UPS: tuple[Case, ...] = (
+    (("Do you charge sales tax in Texas?",), "Can I send you an exemption certificate?", "en", ("taxes",)),
+    (("How do I cancel my Basecamp account?",), "How long do you keep my files?", "en", ("cancellation",)),
+    (("What uptime do you guarantee for Basecamp?",), "Do I get credit for downtime?", "en", ("sla",)),
+    (
+        ("¿Cómo cancelo mi cuenta de Basecamp?",),
+        "¿Me devuelven el dinero del mes?",
+        "es",
+        ("cancellation", "refund"),
+    ),
+    (
+        ("Was passiert mit meinem Konto, wenn ich sterbe?",),
+        "Wer bekommt dann Zugriff auf die Daten?",
+        "de",
+        ("incapacitated",),
+    ),
+    (("如何报告安全漏洞？",), "发现问题后多久会回复我？", "zh", ("security",)),
+    (
+        ("How do I report abusive content on Basecamp?",),
+        "Will the other person know I reported?",
+        "en",
+        ("abuse",),
+    ),
+    (
+        ("アカウントを解約するとデータはどうなりますか？",),
+        "あとで復元することはできますか？",
+        "ja",
+        ("cancellation",),
+    ),
+    (("¿Cuál es su garantía de disponibilidad?",), "¿Qué pasa si no la cumplen?", "es", ("sla",)),
+    (
+        ("Who owns the Basecamp account, me or my company?",),
+        "What if I leave the company?",
+        "en",
+        ("ownership-bc3",),
+    ),
+)
+BASECAMP_LONG_TOPIC_CHANGES: tuple[Case, ...] = (
+    (
+        ("What uptime do you guarantee for Basecamp?",),
+        "How do I report a security vulnerability?",
+        "en",
+        ("security",),
+    ),
+    (("Do you charge VAT in Germany?",), "Can I get a refund for last month?", "en", ("refund",)),
+    (("¿Cómo cancelo mi cuenta?",), "¿Cómo denuncio un contenido abusivo?", "es", ("abuse",)),
+    (("Wie kündige ich mein Konto?",), "Welche Daten sammelt ihr über mich?", "de", ("privacy",)),
+    (("返金はできますか？",), "消費税はかかりますか？", "ja", ("taxes",)),
+    (("如何取消我的账户？",), "你们的正常运行时间保证是多少？", "zh", ("sla",)),
+    (
+        ("How do I file a DMCA notice?",),
+        "Who owns the account if my employer pays?",
+        "en",
+        ("ownership-bc3",),
+    ),
+)
+BASECAMP_UNCOVERED: tuple[Case, ...] = (
+    (("How do I cancel my Basecamp account?",), "Do you offer student discounts?", "en", ()),
+    (("What uptime do you guarantee for Basecamp?",), "Is there a mobile app for Android?", "en", ()),
+    (("¿Cobran impuestos en México?",), "¿Tienen descuentos para organizaciones benéficas?", "es", ()),
+    (("Welche Daten sammelt ihr über mich?",), "Gibt es eine Integration mit Slack?", "de", ()),
+    (("如何取消我的账户？",), "你们支持甘特图功能吗？", "zh", ()),
 )

@@ -20,7 +20,9 @@ several turns in a row, and costs one summary call per few turns instead of one 
 ``retrieval_query`` rewrites a follow-up question ("and for the blue one?") for retrieval by putting
 the previous question(s) in front of it; local and instant, no model call. ``retrieval_queries``
 adds the message alone when only its length made it a follow-up ("garantia?" after a delivery
-question may be a new subject: ``service.retrieval.topic_change`` decides).
+question may be a new subject), and the merged reading of a brief message that is no follow-up by
+its words ("Gibt es eine Kostengrenze?" after a roaming question may continue it) when the previous
+answer cited a document: ``service.retrieval.topic_change`` decides.
 
 Token counts are estimates (``estimate_tokens``): Claude's tokenizer is not available locally, and
 the embedding model's tokenizer counts different tokens at many times the cost (docs/conversations.md).
@@ -277,6 +279,10 @@ _ANAPHORA_ZH = ("它", "这个", "那个", "这些", "那些", "这", "同样")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 SHORT_WORDS = 3
 SHORT_CJK_CHARS = 8
+# A message up to this long that is no follow-up by its words may still continue the conversation
+# ("Is there a cost limit?" after a roaming question): ``topic_change`` searches it merged as well.
+BRIEF_WORDS = 8
+BRIEF_CJK_CHARS = 20
 ANAPHORIC_MAX_WORDS = 12
 MAX_CONTEXT_CHARS = 300
 
@@ -288,6 +294,11 @@ def _normal(question: str) -> str:
 def _is_short(text: str) -> bool:
     cjk = len(_CJK_RE.findall(text))
     return cjk <= SHORT_CJK_CHARS if cjk else len(_WORD_RE.findall(text)) <= SHORT_WORDS
+
+
+def _is_brief(text: str) -> bool:
+    cjk = len(_CJK_RE.findall(text))
+    return cjk <= BRIEF_CJK_CHARS if cjk else len(_WORD_RE.findall(text)) <= BRIEF_WORDS
 
 
 def _points_back(text: str) -> bool:
@@ -318,20 +329,52 @@ def is_short_only(question: str) -> bool:
 @dataclass(frozen=True)
 class RetrievalQuery:
     """What to retrieve with: ``text`` (the question, with the earlier question(s) in front when it
-    is a follow-up) and, for a follow-up by its length alone (``is_short_only``), ``standalone``:
-    the message itself, searched as well to tell a new subject ("garantia?") from a continuation
-    (``service.retrieval.topic_change``). None: ``text`` is the only query."""
+    is a follow-up) and at most one other reading, searched as well (``service.retrieval.topic_change``
+    picks one; None: ``text`` is the only query):
+
+    * ``standalone``, for a follow-up by its length alone (``is_short_only``): the message itself,
+      to tell a new subject ("garantia?") from a continuation;
+    * ``merged``, for a brief message that is no follow-up by its words (``BRIEF_WORDS``) when the
+      previous answer cited a document (``topic``, its first citation): the message with the
+      earlier question(s) in front, to tell a continuation ("Is there a cost limit?" after a
+      roaming question) from a new question."""
 
     text: str
     standalone: str | None = None
+    merged: str | None = None
+    topic: str | None = None
+
+
+def conversation_topic(conversation: Conversation) -> str | None:
+    """The document the previous answer cited first: the reply to the customer's latest question
+    (small talk and its reply passed over). None when that reply cited nothing (a handoff, no
+    relevant passage) or a person wrote it."""
+    turns = conversation.turns
+    for i in range(len(turns) - 1, -1, -1):
+        if turns[i].role == "user" and turns[i].intent != SMALLTALK_INTENT:
+            for reply in turns[i + 1 :]:
+                if reply.role == "agent":
+                    return None
+                if reply.role == "assistant" and not reply.notice:
+                    return reply.citations[0] if reply.citations else None
+            return None
+    return None
 
 
 def retrieval_queries(question: str, conversation: Conversation | None) -> RetrievalQuery:
-    """``retrieval_query`` and, when the question is a follow-up only by its length, the question alone."""
+    """``retrieval_query`` and the other reading to search, if any (``RetrievalQuery``)."""
     merged = retrieval_query(question, conversation)
-    if merged != question and is_short_only(question):
-        return RetrievalQuery(merged, question.strip())
-    return RetrievalQuery(merged)
+    if merged != question:
+        if is_short_only(question):
+            return RetrievalQuery(merged, question.strip())
+        return RetrievalQuery(merged)
+    if conversation is None or not _is_brief(_normal(question)):
+        return RetrievalQuery(question)
+    topic = conversation_topic(conversation)
+    context = _with_context(question, conversation) if topic is not None else question
+    if topic is None or context == question:
+        return RetrievalQuery(question)
+    return RetrievalQuery(question, merged=context, topic=topic)
 
 
 def retrieval_query(question: str, conversation: Conversation | None) -> str:
@@ -343,6 +386,11 @@ def retrieval_query(question: str, conversation: Conversation | None) -> str:
     """
     if conversation is None or not is_follow_up(question):
         return question
+    return _with_context(question, conversation)
+
+
+def _with_context(question: str, conversation: Conversation) -> str:
+    """``question`` preceded by the earlier question(s), as ``retrieval_query`` describes."""
     context: list[str] = []
     size = 0
     for turn in reversed(conversation.turns):

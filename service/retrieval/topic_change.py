@@ -27,10 +27,36 @@ whose own relevant pages include the earlier question's page ("In the UK?" finds
 among others) continues the conversation. Without a calibrated cut-off (no floor, an override)
 there is no evidence and the merged query stays, as before.
 
-Cost: one more query embedding and search for such a message only (the batch shares the model
-call); other questions take the old path. With cross-lingual retrieval (an English-only model and
-a translator), the message alone is searched untranslated (no second translation call), so a
-non-English one rarely passes the gate and keeps the merged reading. ``python -m
+**The other way round: a brief message that is no follow-up by its words.** "Gibt es eine
+Kostengrenze?" after a roaming question, "パスワードは付けられますか？" after sharing an album: no
+continuation, nothing that points back, more than three words — searched alone, such a message
+finds whatever page mentions a cost limit or a password, not the conversation's. When it has at
+most ``history.BRIEF_WORDS`` words (CJK: ``BRIEF_CJK_CHARS`` characters) and the previous answer
+cited a document (``history.conversation_topic``: its first citation, the conversation's topic),
+it is searched merged as well, and alone within the topic document (a search filtered to that
+``doc_id``: the same text, so no other embedding), in the same batch. The merged reading wins when
+
+* the merged query's best document is the conversation's topic (the context leads back to the page
+  the customer was just given, not to a third one), and
+* the message alone finds something relevant in that page: its best passage there is over the
+  cut-off, and no worse than its best passage anywhere by more than the context margin (a message
+  that points to a page of its own much more clearly — "How do I report a security
+  vulnerability?" after an uptime question — keeps its reading).
+
+The second condition is what keeps a new question the documents do not cover ("Do you offer
+student discounts?" after questions about cancelling) from being dragged to the previous page:
+merged with the earlier question it finds that page confidently — the earlier question's words do
+— but alone it finds nothing there. Looser rules (the merged reading whenever the message alone is
+not confidently relevant, or whenever the merged one is) dragged most such questions to the
+previous page in ``python -m bench.topic_change`` (docs/benchmarks.md).
+
+Cost: one more query embedding and search for a short message (the batch shares the model call);
+for a brief one in a conversation whose previous answer cited something, one more embedding and
+two more searches (the filtered search reuses the message's vector from the vector cache); other
+questions take the old path. With cross-lingual retrieval (an English-only model and a
+translator), the other readings are searched untranslated (no second translation call), so a
+non-English short message rarely passes the gate and keeps the merged reading, and a non-English
+brief one rarely finds its topic page on its own and keeps its own reading. ``python -m
 bench.topic_change`` measures it (docs/conversations.md).
 """
 
@@ -40,7 +66,7 @@ import asyncio
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from knowledge.schema import SearchHit
+from knowledge.schema import SearchFilters, SearchHit
 from knowledge.search import Query
 from service.conversations.history import RetrievalQuery
 from service.llm.billing import Bill
@@ -56,11 +82,13 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Reading:
     """The retrieval the answer uses: its hits and vector, the text retrieved with (what the gate
-    reads), and whether the message alone won (``new_topic``)."""
+    reads), and which reading won when there were two (``new_topic``: the message alone over the
+    merged query; ``kept_topic``: the merged query over the message alone)."""
 
     retrieved: Retrieved
     asked: str
     new_topic: bool = False
+    kept_topic: bool = False  # a brief message that is no follow-up by its words: the merged reading won
 
 
 def is_new_topic(
@@ -77,6 +105,30 @@ def is_new_topic(
     return not merged or merged[0].payload.doc_id not in relevant
 
 
+def keeps_topic(
+    floor: RelevanceFloor,
+    alone: list[SearchHit],
+    merged: list[SearchHit],
+    in_topic: list[SearchHit],
+    *,
+    topic: str,
+    alone_in: str | None,
+) -> bool:
+    """Whether a brief message that is no follow-up by its words continues the conversation's
+    ``topic`` (the document the previous answer cited first), given the hits of the message alone
+    (``alone``), merged (``merged``) and alone within the topic document (``in_topic``), the
+    message read by the gate as ``alone_in``: the rule of the module docstring."""
+    if floor.value is None or floor.source != "calibrated" or not merged or not in_topic:
+        return False
+    if merged[0].payload.doc_id != topic:
+        return False  # the context leads elsewhere than the conversation's page
+    in_topic_lead = max(floor.lead(hit, alone_in) for hit in in_topic)
+    if in_topic_lead < 0.0:
+        return False  # the topic's page says nothing the message asks about
+    best = max((floor.lead(hit, alone_in) for hit in alone), default=in_topic_lead)
+    return in_topic_lead >= best - floor.margin(alone_in)
+
+
 def choose(
     floor: RelevanceFloor,
     query: RetrievalQuery,
@@ -85,8 +137,20 @@ def choose(
     *,
     language: str | None,
     detection: Detection | None = None,
+    in_topic: Retrieved | None = None,
 ) -> Reading:
-    """The reading to answer from, given both searches (``alone`` None: only the merged one ran)."""
+    """The reading to answer from, given both searches (``alone`` None: only the merged one ran).
+
+    ``merged`` is the search of ``query.text``; ``alone`` the other reading's (``query.standalone``
+    or ``query.merged``): for a brief message that is no follow-up, ``query.text`` is the message
+    alone, the other reading the merged one, and ``in_topic`` the message alone searched within
+    the conversation's topic document."""
+    if query.merged is not None and query.topic is not None and alone is not None:
+        text_in = floor.question_language(language, detection, query.text)
+        topic_hits = in_topic.hits if in_topic is not None else []
+        if keeps_topic(floor, merged.hits, alone.hits, topic_hits, topic=query.topic, alone_in=text_in):
+            return Reading(alone, query.merged, kept_topic=True)
+        return Reading(merged, query.text)
     if query.standalone is None or alone is None:
         return Reading(merged, query.text)
     alone_in = floor.question_language(language, detection, query.standalone)
@@ -108,16 +172,35 @@ async def search(
     bill: Bill | None = None,
 ) -> Reading:
     """Retrieve ``query`` (its text: ``rewrite.text``) as ``crosslingual.search`` does and, when
-    ``rewrite`` has a standalone reading, the message alone as well; then ``choose``."""
-    if rewrite.standalone is None:
+    ``rewrite`` has another reading (standalone or merged), that one as well; then ``choose``."""
+    other = rewrite.standalone if rewrite.standalone is not None else rewrite.merged
+    if other is None:
         merged = await crosslingual.search(retriever, translator, query, target, tenant, bill=bill)
         return Reading(merged, rewrite.text)
-    single = replace(query, text=rewrite.standalone)
+    single = replace(query, text=other)
+    extra = [single]
+    if rewrite.merged is not None and rewrite.topic is not None:  # the message alone, in the topic
+        extra.append(replace(query, filters=within(query.filters, rewrite.topic)))
     if translator is None or query.language == target:
-        merged, alone = await retriever.search_many([query, single], tenant)
-    else:  # the merged query with its translation; the message alone untranslated
-        merged, alone = await asyncio.gather(
+        first, *others = await retriever.search_many([query, *extra], tenant)
+    else:  # ``query`` with its translation; the other readings untranslated
+        first, others = await asyncio.gather(
             crosslingual.search(retriever, translator, query, target, tenant, bill=bill),
-            retriever.search(single, tenant),
+            retriever.search_many(extra, tenant),
         )
-    return choose(floor, rewrite, merged, alone, language=query.language, detection=detection)
+    return choose(
+        floor,
+        rewrite,
+        first,
+        others[0],
+        language=query.language,
+        detection=detection,
+        in_topic=others[1] if len(others) > 1 else None,
+    )
+
+
+def within(filters: SearchFilters | None, doc_id: str) -> SearchFilters:
+    """``filters`` narrowed to the document ``doc_id``."""
+    if filters is None:
+        return SearchFilters(doc_id=[doc_id])
+    return filters.model_copy(update={"doc_id": [doc_id]})

@@ -30,6 +30,7 @@ from service.conversations.history import (
     RetrievalQuery,
     build_history,
     build_messages,
+    conversation_topic,
     extractive_summary,
     fold_plan,
     is_follow_up,
@@ -54,6 +55,7 @@ from service.llm.interface import LLM, Completed, TextDelta
 from service.llm.policy import ResilienceSettings
 from service.llm.resilient import ResilientClaude
 from service.settings.anthropic import AnthropicSettings
+from service.smalltalk import INTENT as SMALLTALK_INTENT
 from tests.conftest import make_settings
 
 POLICIES = Path(__file__).resolve().parents[2] / "data" / "policies"
@@ -587,6 +589,50 @@ def test_a_follow_up_only_by_its_length_is_also_searched_alone() -> None:
     assert retrieval_queries("garantia?", conversation([])) == RetrievalQuery("garantia?")
     long = "How long is the warranty on headphones?"
     assert retrieval_queries(long, conv) == RetrievalQuery(long)
+
+
+def test_a_brief_message_that_is_no_follow_up_is_also_searched_merged_when_the_answer_cited_a_page() -> None:
+    cited = Turn(role="assistant", text="Roaming costs … [1]", at=T0, citations=["roaming.md", "tariffs.md"])
+    conv = conversation([user("Wie teuer ist Roaming in der Schweiz?"), cited])
+    for message in (
+        "Gibt es eine Kostengrenze?",
+        "パスワードは付けられますか？",
+        "Do you offer student discounts?",
+    ):
+        assert not is_follow_up(message), message
+        assert retrieval_queries(message, conv) == RetrievalQuery(
+            message, merged=f"Wie teuer ist Roaming in der Schweiz? {message}", topic="roaming.md"
+        )
+    # longer than BRIEF_WORDS (8) / BRIEF_CJK_CHARS (20): a question of its own
+    long = "How long does a refund to my credit card usually take to arrive?"
+    assert retrieval_queries(long, conv) == RetrievalQuery(long)
+    cjk = "我想知道如果我的包裹在运输途中丢失了你们会怎么处理呢？"
+    assert retrieval_queries(cjk, conv) == RetrievalQuery(cjk)
+    # no page cited by the previous answer (a handoff, nothing relevant): nothing to keep to
+    uncited = conversation([user("Wie teuer ist Roaming in der Schweiz?"), bot("Ich verbinde Sie.")])
+    assert retrieval_queries("Gibt es eine Kostengrenze?", uncited) == RetrievalQuery(
+        "Gibt es eine Kostengrenze?"
+    )
+    assert retrieval_queries("Gibt es eine Kostengrenze?", None) == RetrievalQuery(
+        "Gibt es eine Kostengrenze?"
+    )
+    # the follow-up paths are unchanged
+    assert retrieval_queries("and in Austria?", conv) == RetrievalQuery(
+        "Wie teuer ist Roaming in der Schweiz? and in Austria?"
+    )
+
+
+def test_the_conversations_topic_is_what_the_reply_to_the_latest_question_cited_first() -> None:
+    cited = Turn(role="assistant", text="… [1]", at=T0, citations=["roaming.md", "tariffs.md"])
+    hello = Turn(role="user", text="Danke!", at=T0, intent=SMALLTALK_INTENT)
+    assert conversation_topic(conversation([user("Roaming?"), cited])) == "roaming.md"
+    # small talk and its reply are passed over
+    assert conversation_topic(conversation([user("Roaming?"), cited, hello, bot("Gern!")])) == "roaming.md"
+    # a later question whose reply cited nothing, or a person's reply: no topic
+    assert conversation_topic(conversation([user("Roaming?"), cited, user("Hmm?"), bot("Sorry.")])) is None
+    agent = Turn(role="agent", text="Hallo, hier Anna.", at=T0)
+    assert conversation_topic(conversation([user("Roaming?"), agent, cited])) is None
+    assert conversation_topic(conversation([])) is None
 
 
 @pytest.fixture(scope="module")

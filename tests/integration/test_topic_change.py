@@ -25,6 +25,7 @@ from service.conversations.store import Conversation, Turn
 from service.retrieval import topic_change
 from service.retrieval.relevance import NO_FLOOR
 from service.retrieval.retriever import BatchingRetriever
+from service.retrieval.vector_cache import EmbeddingCache
 from service.settings.service import ServiceSettings
 from tests.service_harness import Served, ask, in_process, scrape, service_settings, total
 
@@ -158,3 +159,94 @@ def test_without_a_calibrated_cut_off_the_merged_query_stays(service: Served) ->
     assert not topic_change.is_new_topic(NO_FLOOR, merged, alone, "en")
     nothing: list[SearchHit] = []
     assert not topic_change.is_new_topic(floor, merged, nothing, "en")
+
+
+# ---------------------------------------- a brief message, no follow-up by its words
+
+
+def _answered(service: Served, retriever: BatchingRetriever, question: str) -> Conversation:
+    """``question`` and an answer citing what the service would give the model, as it stores them."""
+    floor = service.runtime.answers.deps.relevance()
+    query = Query(question, ServiceSettings().top_k, None, "en")
+    retrieved = service.run(lambda: retriever.search(query, "t"))
+    given = floor.select(retrieved.hits, floor.question_language("en", None, question)).hits
+    assert given, question
+    turns = [
+        Turn(role="user", text=question, language="en"),
+        Turn(role="assistant", text="…", language="en", citations=[h.payload.doc_id for h in given]),
+    ]
+    now = datetime.now(UTC)
+    return Conversation(id="c", turns=turns, created_at=now, updated_at=now)
+
+
+def _brief(service: Served, retriever: BatchingRetriever, first: str, then: str) -> tuple[Any, Any]:
+    conversation = _answered(service, retriever, first)
+    rewrite = retrieval_queries(then, conversation)
+    assert rewrite.merged is not None and rewrite.topic == conversation.turns[1].citations[0]
+    query = Query(rewrite.text, ServiceSettings().top_k, None, "en")
+    floor = service.runtime.answers.deps.relevance()
+    reading = service.run(
+        lambda: topic_change.search(retriever, None, query, rewrite, target="en", tenant="t", floor=floor)
+    )
+    return rewrite, reading
+
+
+def test_a_brief_follow_up_without_a_word_that_points_back_keeps_the_conversations_page(
+    service: Served,
+) -> None:
+    retriever = BatchingRetriever(service.runtime.kb, cache=EmbeddingCache(64))
+    try:
+        rewrite, reading = _brief(
+            service, retriever, "Can I pay for my order in instalments?", "Is there a minimum order amount?"
+        )
+        assert reading.kept_topic and reading.asked == rewrite.merged
+        assert reading.retrieved.hits[0].payload.doc_id == rewrite.topic
+        # searched alone, the message finds another page: the failure of trials A and C
+        alone = service.run(lambda: retriever.search(Query(rewrite.text, 5, None, "en"), "t"))
+        assert alone.hits[0].payload.doc_id != rewrite.topic
+    finally:
+        retriever.close()
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        # new questions the documents do not cover: merged, the earlier question's words find its
+        # page (confidently); alone, the message finds nothing there
+        ("Can I exchange a jacket for a different size?", "Do you have a loyalty programme?"),
+        ("How much does a return label cost?", "Are your products made sustainably?"),
+        # a whole question on another covered subject
+        ("Can I exchange a jacket for a different size?", "How do I reset my password?"),
+    ],
+)
+def test_a_brief_new_question_keeps_its_own_reading(service: Served, first: str, then: str) -> None:
+    retriever = BatchingRetriever(service.runtime.kb, cache=EmbeddingCache(64))
+    try:
+        rewrite, reading = _brief(service, retriever, first, then)
+        assert not reading.kept_topic and reading.asked == then
+        merged = service.run(lambda: retriever.search(Query(rewrite.merged, 5, None, "en"), "t"))
+        assert merged.hits[0].payload.doc_id == rewrite.topic  # the pull the rule resists
+    finally:
+        retriever.close()
+
+
+def test_a_brief_message_costs_one_more_embedding_in_the_same_model_call(service: Served) -> None:
+    retriever = BatchingRetriever(service.runtime.kb, cache=EmbeddingCache(64))
+    try:
+        conversation = _answered(service, retriever, "Can I pay for my order in instalments?")
+        batches, questions = retriever.batches, retriever.questions
+        rewrite = retrieval_queries("Is there a minimum order amount?", conversation)
+        query = Query(rewrite.text, ServiceSettings().top_k, None, "en")
+        floor = service.runtime.answers.deps.relevance()
+        service.run(
+            lambda: topic_change.search(retriever, None, query, rewrite, target="en", tenant="t", floor=floor)
+        )
+        # three searches (alone, merged, alone within the topic page), two texts, one model call
+        assert (retriever.batches - batches, retriever.questions - questions) == (1, 2)
+    finally:
+        retriever.close()
+
+
+def test_a_brief_follow_up_is_answered_from_the_conversations_page(service: Served) -> None:
+    meta = _conversation(service, "Can I pay in instalments with Klarna?", "Is there a minimum order amount?")
+    assert meta["citations"] and _about(meta["citations"][0], "payment", "instalment"), meta["citations"]
