@@ -26,6 +26,9 @@ answers that used it.
 
 ``--corpus DIR --questions JSONL`` measures other pages instead: each line ``{"qid", "lang",
 "question", "expect": [substrings]}``, and a reply holds the fact when one of ``expect`` is in it.
+``--corpus bench/data/lumen_pages --questions bench/data/lumen_quote_questions.jsonl``: a new
+user's trial pages (a photo-storage company, English, one chunk per page) and 38 questions, 33 in
+Chinese, Japanese and Korean, each with its gold sentence (bench/data/README.md).
 
     python -m bench.quote_starts [--limit GROUPS] [--corpus DIR --questions JSONL] [--show]
 """

@@ -278,13 +278,19 @@ def excerpt(units: Sequence[Unit], start: int = 0, limit: int = EXCERPT_CHARS) -
     when it all fits: a trial's deposit sentence was skipped for a later one sharing more words),
     and the unit the quote really starts at; lines stay lines. The line just before ``start`` is
     kept when both fit easily ("Opening hours:", a sub-heading), so a list or a table after a
-    short introduction is quoted with it (a trial: the opening hours' bullets were never quoted).
+    short introduction is quoted with it (a trial: the opening hours' bullets were never quoted)
+    — not before a sub-heading: that line ends the section before (a trial's quote from "**Largest
+    file you can upload**" started at the Trash rule above it, labelled "How storage is counted").
     A quote never ends on a sub-heading with nothing after it (a trial: "… **Workshops privados**");
     a sub-heading inside it is its plain name on its own line."""
     if fits(units, limit):
         start = 0
-    if start > 0 and len(units[start - 1][0]) + len(units[start][0]) < limit // 2:
-        start -= 1
+    if (
+        start > 0
+        and heading(units[start][0]) is None
+        and len(units[start - 1][0]) + len(units[start][0]) < limit // 2
+    ):
+        start -= 1  # a sub-heading starts its section: the line before it is the section before
     before = "… " if start > 0 else ""  # the quote starts inside the passage
     budget = limit - len(before)
     taken: list[Unit] = []

@@ -16,8 +16,10 @@ are not candidates (the line before the chosen sentence is kept when short, so i
 with it).
 
 CPU: the windows are embedded on the retriever's thread (``BatchingRetriever.embed_passages``),
-never on the event loop, at most ``MAX_SENTENCES`` per answer (taken in turn from each passage,
-each from its top), and windows seen before come from an LRU. Only extractive replies do this.
+never on the event loop, at most ``MAX_SENTENCES`` per answer (``candidates``: each section's
+first sentence before any section's second, taken in turn from each passage, each from its top; a
+trial's PDF page of three sections never had its third, "Deleting your account", embedded for
+"删除账号"), and windows seen before come from an LRU. Only extractive replies do this.
 Measured (``python -m bench.quote_starts``): docs/service.md "An answer without a model".
 """
 
@@ -46,17 +48,34 @@ def needing(passages: Sequence[Quoted]) -> list[Quoted]:
     return [p for p in passages if p.start is None and not p.whole]
 
 
+def openings(passage: Quoted) -> list[int]:
+    """The units that open a section of ``passage``: its first sentence and each one right after
+    a sub-heading."""
+    units = passage.units
+    return [
+        i
+        for i, (unit, _) in enumerate(units)
+        if heading(unit) is None and (i == 0 or heading(units[i - 1][0]) is not None)
+    ]
+
+
 def candidates(passages: Sequence[Quoted], limit: int = MAX_SENTENCES) -> list[tuple[int, int]]:
-    """(``[n]``, unit index) of the sentences to embed: each passage's non-heading units from its
-    top, taken in turn from each passage, at most ``limit``."""
-    queues = [[(p.n, i) for i, (u, _) in enumerate(p.units) if heading(u) is None] for p in passages]
+    """(``[n]``, unit index) of the sentences to embed, at most ``limit``: first each passage's
+    section openings (``openings``), then its other non-heading units, each from its top and
+    taken in turn from each passage. A passage's first candidate is its top."""
+    first = [[(p.n, i) for i in openings(p)] for p in passages]
+    rest = [
+        [(p.n, i) for i, (u, _) in enumerate(p.units) if heading(u) is None and (p.n, i) not in q]
+        for p, q in zip(passages, first, strict=True)
+    ]
     chosen: list[tuple[int, int]] = []
-    depth = 0
-    while len(chosen) < limit and any(depth < len(q) for q in queues):
-        for queue in queues:
-            if depth < len(queue) and len(chosen) < limit:
-                chosen.append(queue[depth])
-        depth += 1
+    for queues in (first, rest):
+        depth = 0
+        while len(chosen) < limit and any(depth < len(q) for q in queues):
+            for queue in queues:
+                if depth < len(queue) and len(chosen) < limit:
+                    chosen.append(queue[depth])
+            depth += 1
     return chosen
 
 

@@ -181,6 +181,26 @@ def test_a_quote_never_ends_on_a_sub_heading() -> None:
     assert text.startswith("Prices\nFiring costs €8") and start == 0  # the heading as plain text
 
 
+def test_a_quote_from_a_sub_heading_does_not_take_the_section_before() -> None:
+    """A trial: "What is the largest video file I can upload?" was quoted from the Trash rule above
+    "**Largest file you can upload**", labelled "How storage is counted"."""
+    page = (
+        "**How storage is counted**\n\nEvery photo and video you upload counts toward your storage. "
+        + "Items in the Trash still count until the Trash is emptied after 30 days.\n\n"
+        + "**Largest file you can upload**\n\nA single photo can be up to 200 MB and a single video "
+        + "up to 10 GB.\n\n**What happens when you run out of space**\n\n"
+        + "When you reach 100% of your storage, new uploads stop. " * 6
+    )
+    passage = quoted_passages([hit(page, "Storage", ["Storage", "How storage is counted"])])[0]
+    heading_at = next(i for i, (u, _) in enumerate(passage.units) if u == "**Largest file you can upload**")
+    quote = written(passage, {1: heading_at})
+    assert quote.label == "Storage › Largest file you can upload", quote
+    assert quote.text.startswith("… A single photo") and "Trash" not in quote.text, quote
+    # From a sentence, a short line just before it still comes with it (its sub-heading).
+    text, start = excerpt(passage.units, heading_at + 1)
+    assert start == heading_at and text.startswith("… Largest file you can upload\nA single photo")
+
+
 def test_an_faq_entry_reads_once() -> None:
     """A trial: "[1] Do I need any experience?: Q: Do I need any experience?\\nA: No. …"."""
     payload = ChunkPayload(

@@ -96,3 +96,19 @@ def test_across_languages_shared_words_do_not_choose_the_start() -> None:
     assert across[0].start is None  # the model chooses
     same = quoted_passages([hit(1, FIRING, language="pl")], question, None, "pl")
     assert same[0].start is not None
+
+
+def test_every_section_is_a_candidate_before_any_second_sentence() -> None:
+    """A trial: "删除账号" over three long English passages; 16 sentences taken in turn from each
+    passage's top never reached the first one's third section, "Deleting your account"."""
+    sections = "".join(
+        f"**Part {k}**\n\n" + " ".join(f"P{k}s{i} is here." for i in range(5)) + "\n\n" for k in range(4)
+    )
+    passages = quoted_passages([hit(n, sections) for n in (1, 2, 3)])
+    chosen = candidates(passages, 12)
+    units = {p.n: p.units for p in passages}
+    opened = {(n, units[n][i][0]) for n, i in chosen}
+    assert {(n, f"P{k}s0 is here.") for n in (1, 2, 3) for k in range(4)} == opened
+    assert chosen[:3] == [(1, 1), (2, 1), (3, 1)]  # each passage's top first: the opening
+    # Then the other sentences, in turn.
+    assert candidates(passages, 13)[12] == (1, 2)
