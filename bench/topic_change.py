@@ -63,7 +63,7 @@ from bench.topic_change_data import (
 )
 from knowledge.schema import SearchFilters, SearchHit
 from knowledge.search import Query
-from service.conversations.history import retrieval_queries
+from service.conversations.follow_ups import retrieval_queries
 from service.conversations.store import Conversation, Turn
 from service.retrieval import topic_change
 from service.retrieval.relevance import RelevanceFloor, relevance_floor

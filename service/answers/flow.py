@@ -45,7 +45,7 @@ from service.answers.request import AnswerRequest
 from service.answers.stream import AnswerStream
 from service.answers.with_agent import AgentRelay
 from service.caching import AnswerCache
-from service.conversations.history import retrieval_queries
+from service.conversations.follow_ups import retrieval_queries
 from service.conversations.store import (
     Conversation,
     ConversationNotFoundError,

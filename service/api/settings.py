@@ -13,6 +13,7 @@ from knowledge.settings import Settings
 from service.agents.settings import AgentSettings
 from service.caching import CacheSettings
 from service.conversations.store import ConversationSettings
+from service.core.text_settings import TextSettings
 from service.handoff.settings import HandoffSettings
 from service.llm.policy import ResilienceSettings
 from service.llm.pricing import PricingSettings
@@ -27,7 +28,6 @@ from service.settings.auth import AuthSettings
 from service.settings.database import DatabaseSettings
 from service.settings.redis import RedisSettings
 from service.settings.service import ServiceSettings
-from service.settings.texts import TextSettings
 from service.usage.writer import LedgerSettings
 from service.web.settings import WebChatSettings
 

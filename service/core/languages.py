@@ -15,7 +15,7 @@ from functools import cache
 from typing import TypeVar
 
 from knowledge.language import language_name as _lingua_name
-from service.settings.texts import Portuguese, TextSettings
+from service.core.text_settings import Portuguese, TextSettings
 
 LANGUAGE_NAMES = {
     "en": "English",

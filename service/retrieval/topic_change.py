@@ -1,7 +1,7 @@
 """A short message in a conversation: a follow-up, or a new subject? Decided per message by
 retrieving both readings.
 
-``service.conversations.history.retrieval_query`` puts the earlier question(s) in front of a
+``service.conversations.follow_ups.retrieval_query`` puts the earlier question(s) in front of a
 follow-up, and a message of at most three words is a follow-up by its length alone. That is right
 for "In the UK?" after "How long do I have to return an item?", and wrong for "garantia?" after
 "How long does delivery to Porto take?": the merged query finds the delivery page and the customer
@@ -10,7 +10,7 @@ both a bare noun phrase); the documents can.
 
 **The rule.** A follow-up that opens with a continuation ("and…", "what about", "¿y…", "und…",
 "还有…") or points back ("it", "that one", "eso", "它") is searched merged, as before. One that is
-a follow-up only by its length (``history.is_short_only``) is searched twice, merged and alone, in
+a follow-up only by its length (``follow_ups.is_short_only``) is searched twice, merged and alone, in
 one retrieval batch (``BatchingRetriever.search_many``: one model call embeds both). The message
 alone wins — it is a new subject — when
 
@@ -31,8 +31,8 @@ there is no evidence and the merged query stays, as before.
 Kostengrenze?" after a roaming question, "パスワードは付けられますか？" after sharing an album: no
 continuation, nothing that points back, more than three words — searched alone, such a message
 finds whatever page mentions a cost limit or a password, not the conversation's. When it has at
-most ``history.BRIEF_WORDS`` words (CJK: ``BRIEF_CJK_CHARS`` characters) and the previous answer
-cited a document (``history.conversation_topic``: its first citation, the conversation's topic),
+most ``follow_ups.BRIEF_WORDS`` words (CJK: ``BRIEF_CJK_CHARS`` characters) and the previous answer
+cited a document (``follow_ups.conversation_topic``: its first citation, the conversation's topic),
 it is searched merged as well, and alone within the topic document (a search filtered to that
 ``doc_id``: the same text, so no other embedding), in the same batch. The merged reading wins when
 
@@ -68,7 +68,7 @@ from typing import TYPE_CHECKING
 
 from knowledge.schema import SearchFilters, SearchHit
 from knowledge.search import Query
-from service.conversations.history import RetrievalQuery
+from service.conversations.follow_ups import RetrievalQuery
 from service.llm.billing import Bill
 from service.retrieval import crosslingual
 from service.retrieval.relevance import RelevanceFloor

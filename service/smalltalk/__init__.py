@@ -5,7 +5,8 @@ or cache entry. The names below are the package's API; the answer flow and the c
 history use them as ``smalltalk.match`` etc.
 """
 
-from service.smalltalk.lexicon import LEXICON, LISTED_KINDS, NEUTRAL, SOFTENERS, TAILS, Kind
+from service.smalltalk.fillers import SOFTENERS, TAILS
+from service.smalltalk.lexicon import LEXICON, LISTED_KINDS, NEUTRAL, Kind
 from service.smalltalk.matcher import MAX_CHARS, PRECEDENCE, SmallTalk, match, tokens
 from service.smalltalk.replies import INTENT, REPLIES, SMALLTALK_LANGUAGES, STOP_REASON, reply
 

@@ -27,7 +27,8 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from service.smalltalk.lexicon import LAUGHTER, LEXICON, NEUTRAL, SOFTENERS, TAILS, Kind
+from service.smalltalk.fillers import LAUGHTER, SOFTENERS, TAILS
+from service.smalltalk.lexicon import LEXICON, NEUTRAL, Kind
 
 # The reply answers the most "final" kind in the message: "ok thanks bye" is a goodbye, "ok thanks"
 # a thanks, "hi, how are you?" a how-are-you.

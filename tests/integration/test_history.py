@@ -24,19 +24,21 @@ from knowledge.search import KnowledgeBase
 from knowledge.sparse import SparseEncoder
 from knowledge.store.edge import EdgeStore
 from service.answers.prompts import system_blocks, user_turn
-from service.conversations.history import (
-    FACTS_LABEL,
-    History,
+from service.conversations.follow_ups import (
     RetrievalQuery,
-    build_history,
-    build_messages,
     conversation_topic,
-    extractive_summary,
-    fold_plan,
     is_follow_up,
     is_short_only,
     retrieval_queries,
     retrieval_query,
+)
+from service.conversations.history import (
+    FACTS_LABEL,
+    History,
+    build_history,
+    build_messages,
+    extractive_summary,
+    fold_plan,
     turn_tokens,
 )
 from service.conversations.redis_sessions import RedisSessionStore

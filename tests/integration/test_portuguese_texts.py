@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from service.core.languages import use_texts
+from service.core.text_settings import Portuguese, TextSettings
 from service.handoff.settings import HandoffSettings
-from service.settings.texts import Portuguese, TextSettings
 from tests.service_harness import ask, in_process, service_settings
 
 pytestmark = pytest.mark.slow

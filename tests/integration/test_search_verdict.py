@@ -75,8 +75,10 @@ A loja física fica na Rua das Palmeiras, 120, em Curitiba. Abrimos de segunda a
 18h; domingos e feriados fechado. Há estacionamento gratuito para clientes.
 """,
 }
-# the trial's but "pizza" (module docstring); "Merhaba": Turkish hello; "Dobrý den": Czech
-OFF_TOPIC = ["Bitcoin?", "Merhaba!", "شكرا جزيلا", "Dobrý den!"]
+# the trial's but "pizza" (module docstring) and those small talk now answers ("Merhaba!" and the
+# Arabic thanks get a reply in their language: tests/integration/test_smalltalk_flows.py);
+# "Dobrý den": Czech hello, "Szia": Hungarian hello — languages without small talk
+OFF_TOPIC = ["Bitcoin?", "Dobrý den!", "Szia!"]
 ANSWERED = ["garantia?", "boleto?", "horário?", "refund?", "退款", "Qual o prazo de entrega para o interior?"]
 
 

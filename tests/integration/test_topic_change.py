@@ -20,7 +20,7 @@ import pytest
 from fakes import FakeAnthropic
 from knowledge.schema import SearchHit
 from knowledge.search import Query
-from service.conversations.history import retrieval_queries
+from service.conversations.follow_ups import retrieval_queries
 from service.conversations.store import Conversation, Turn
 from service.retrieval import topic_change
 from service.retrieval.relevance import NO_FLOOR

@@ -18,10 +18,10 @@ from service.agents.notice import passed_on
 from service.answers.extractive import extractive_pieces
 from service.answers.prompts import user_turn
 from service.core.languages import text_language, use_texts
+from service.core.text_settings import Portuguese, TextSettings
 from service.handoff.late_notices import lapsed_message, unnotified_message
 from service.handoff.messages import handoff_message
 from service.handoff.signals import REASON_ORDER
-from service.settings.texts import Portuguese, TextSettings
 from service.smalltalk import PRECEDENCE, Kind, match, reply
 from service.smalltalk.matcher import SmallTalk
 from service.web.texts import bundle, page_language

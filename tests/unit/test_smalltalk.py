@@ -17,7 +17,7 @@ import pytest
 from knowledge.settings import IngestSettings
 from service import smalltalk
 from service.answers.plan import opening
-from service.conversations.history import retrieval_query
+from service.conversations.follow_ups import retrieval_query
 from service.conversations.store import Conversation, Turn
 from service.smalltalk import (
     LEXICON,
