@@ -44,7 +44,7 @@ from typing import Any, Protocol
 from ingest import safeguard
 from ingest.chunker import Chunker
 from ingest.loaders import NotADocumentError, Skipped, discover, load
-from ingest.report import IngestReport, SkippedFile, faq_questions, not_in_input
+from ingest.report import IngestReport, SkippedFile, faq_questions, not_in_input, relevance_summary
 from ingest.writer import ChunkWriter, Planned, ProgressHook
 from knowledge.answerability import METHOD, calibrate_collection
 from knowledge.doc_ids import matches
@@ -241,7 +241,7 @@ class IngestPipeline:
         if rebuild:  # a rebuild indexes exactly this run's input
             gone = sorted(d for d in states if d not in seen)
         elif prune:  # documents of files that failed to load this time are kept, not pruned
-            gone = sorted(d for d in states if d not in seen and not _from_failed_file(d, loaded.failed))
+            gone = sorted(d for d in states if d not in seen and not matches(d, loaded.failed))
         else:
             gone = []
             report.not_in_input = not_in_input(states, loaded.roots, loaded.failed)
@@ -314,7 +314,7 @@ class IngestPipeline:
                 contacts=contacts,
             )
             self.store.write_meta(meta)
-        report.relevance = _relevance_report(meta.relevance)
+        report.relevance = relevance_summary(meta.relevance)
         report.contacts = meta.contact_counts()
         report.reachable_at = meta.reachable_at()
         report.kb_version = meta.version
@@ -381,26 +381,3 @@ def _texts(rows: Iterable[dict[str, object]]) -> Iterable[tuple[str, str]]:
                 ]
             ),
         )
-
-
-def _relevance_report(relevance: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "threshold",
-        "cross_threshold",
-        "bound",
-        "cohort_threshold",
-        "cohort_cross_threshold",
-        "cohort_bound",
-        "cohort_kept_answerable",
-        "cohort_dropped_unanswerable",
-        "answerable",
-        "kept_answerable",
-        "unanswerable",
-        "dropped_unanswerable",
-    )
-    return {k: relevance[k] for k in keys if k in relevance}
-
-
-def _from_failed_file(doc_id: str, failed_files: set[str]) -> bool:
-    """Documents of a file that failed to load this run are kept, not pruned."""
-    return matches(doc_id, failed_files)

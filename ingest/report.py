@@ -246,3 +246,22 @@ CONTACT_NOUNS = {
 def _count(n: int, noun: str, plural: str | None = None) -> str:
     """``1 file``, ``2 files`` (``plural`` when it is not ``noun`` + s)."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def relevance_summary(relevance: dict[str, Any]) -> dict[str, Any]:
+    """The figures of a version's relevance calibration the report shows (``IngestReport.relevance``)."""
+    keys = (
+        "threshold",
+        "cross_threshold",
+        "bound",
+        "cohort_threshold",
+        "cohort_cross_threshold",
+        "cohort_bound",
+        "cohort_kept_answerable",
+        "cohort_dropped_unanswerable",
+        "answerable",
+        "kept_answerable",
+        "unanswerable",
+        "dropped_unanswerable",
+    )
+    return {k: relevance[k] for k in keys if k in relevance}

@@ -6,11 +6,10 @@ successful ingest measures the knowledge base with the retrieval the service run
 top ``PROBE_LIMIT``, the cosine of each hit — the number the service's floor is compared with):
 
 * **answerable probes** — questions the knowledge base answers, derived from its own chunks: the
-  question of every FAQ pair (the loaders keep Q/A pairs), a section heading as a query (without
-  the pages a PDF section names: "Refunds (p. 2)" asks "Refunds", "Page 2" asks nothing), and a
-  sentence of the chunk clipped to question length. A probe's score is the best cosine among the
-  hits *of the document it came from* (a probe whose document is not retrieved at all is a
-  retrieval miss: no floor could keep it, so it is counted but not scored).
+  question of every FAQ pair (the loaders keep Q/A pairs), a section heading as a query (a PDF
+  section's pages left out: "Refunds (p. 2)" asks "Refunds"), and a sentence of the chunk clipped
+  to question length. A probe's score is the best cosine among the hits *of the document it came
+  from* (one whose document is not retrieved at all is a retrieval miss: counted, not scored).
 * **unanswerable probes** — ``knowledge.answerability_probes``: off-topic questions and
   customer-like questions support documents do not cover, in thirteen languages, shipped with the
   package. A probe's score is the best cosine of any hit.

@@ -7,14 +7,13 @@ command runs as a subprocess, as a user runs it (no Claude key: extractive repli
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import redis
 
 from tests.conftest import REDIS_URL, redis_namespace
+from tests.integration.test_cli import run as faqstream
 from tests.integration.test_eval_answers import write_labels
 from tests.service_harness import service_settings
 from tests.webhook_receiver import Receiver
@@ -40,14 +39,7 @@ def test_an_in_process_evaluation_sends_no_webhook_and_writes_no_records(
             WEBHOOK_SECRET="helpdesk-signing-secret-0123456789",
             AUTH_API_KEYS="helpdesk=production-key-0123456789",
         )
-        run = subprocess.run(
-            [sys.executable, "-m", "faqstream", "eval", "answers", str(labels), "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        run = faqstream(env, "eval", "answers", str(labels), "--json")
         assert run.returncode == 0, run.stderr
         written = list(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"{prefix}*", count=500))
     questions = json.loads(run.stdout)["questions"]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,15 +41,6 @@ class Env:
         coll = self.store.active()
         assert coll is not None
         return {d: (s.doc_hash, s.chunk_count) for d, s in coll.document_states().items()}
-
-
-@pytest.fixture
-def env(
-    tmp_path: Path, embedder: Embedder, sparse: SparseEncoder, languages: LanguageIdentifier
-) -> Iterator[Env]:
-    e = Env(tmp_path, embedder, sparse, languages)
-    yield e
-    e.store.close()
 
 
 def test_first_ingest_adds_everything_and_is_searchable(env: Env) -> None:

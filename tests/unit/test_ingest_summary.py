@@ -6,27 +6,11 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from knowledge.embedder import Embedder
-from knowledge.language import LanguageIdentifier
-from knowledge.sparse import SparseEncoder
 from tests.corpus import FAQ_ROWS
 from tests.unit.test_ingest_pipeline import Env
 
 KEPT = "(kept; `--prune` deletes them)"
-
-
-@pytest.fixture
-def env(
-    tmp_path: Path, embedder: Embedder, sparse: SparseEncoder, languages: LanguageIdentifier
-) -> Iterator[Env]:
-    e = Env(tmp_path, embedder, sparse, languages)
-    yield e
-    e.store.close()
 
 
 def faq_rows(env: Env) -> dict[str, str]:
