@@ -225,6 +225,7 @@ def _require_store(settings: Settings) -> None:
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
+    from knowledge.schema import under_title
     from service.api.admin_kb import SearchRequest, SearchResult, judged_search
 
     request = SearchRequest(query=args.query, limit=args.limit, mode=args.mode, language=args.language)
@@ -256,7 +257,8 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no passages found (knowledge base version {found.kb_version}; run `faqstream ingest` first?)")
     for rank, hit in enumerate(found.hits, 1):
         p = hit.payload
-        where = f"{p.doc_id}" + (f" › {p.section}" if p.section else "")
+        section = under_title(p.title, p.section)
+        where = f"{p.doc_id}" + (f" › {section}" if section else "")
         cosine = f" cos={hit.dense_score:.3f}" if hit.dense_score is not None else ""
         print(f"{rank}. [{p.language}] {p.title} — {where} (score={hit.score:.4f}{cosine})")
         if hit.relevance is not None:

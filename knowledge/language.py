@@ -19,6 +19,15 @@ question (the neighbours: ~+0.3 GB, ~+0.3 ms); and the configured languages' acc
 every language competes (the first 500 Italian Mintaka questions: 87 → 67 %) unless the rule above
 guards it.
 ``INGEST_DETECT_ALSO=all`` takes them all, with that rule.
+
+**Other scripts.** A message in a script none of the detector's languages uses (Arabic, Hebrew,
+Greek, Thai, Devanagari… with the defaults) gets its language from a second detector over
+``OTHER_SCRIPTS`` (built on first use, its models loaded per script as texts come), reported *not
+sure*: the service has no calibration questions and no texts in them, so retrieval keeps treating
+the question as of unknown language and Claude is asked to reply in the customer's own language, as
+before; what changes is the language the API, the records and the analytics report, which was the
+default. Measured on XQuAD's Arabic, Greek, Hindi and Thai questions (``python -m
+bench.language_scope``).
 """
 
 from __future__ import annotations
@@ -55,6 +64,13 @@ NEIGHBOURS: dict[str, tuple[str, ...]] = {
 # reported as sv/es/de/en — Vietnamese 0 % — pt/nl/fr/en; a trial's Turkish customer was answered
 # in Italian): detected with the neighbours whatever is configured.
 ALWAYS_ALSO: tuple[str, ...] = ("tr", "vi")
+# Languages written in scripts no language of the detector uses (by default): a message in one of
+# these reached the detector as no language at all, and the reply language, the API's ``language``
+# and the analytics said "en". Asked only when the detector finds nothing (module docstring: "Other
+# scripts"); lingua loads a language's model the first time a text in its script comes.
+OTHER_SCRIPTS: tuple[str, ...] = (
+    "ar", "fa", "ur", "he", "el", "th", "hi", "mr", "bn", "gu", "pa", "ta", "te", "hy", "ka",
+)  # fmt: skip
 OUTSIDE_CONFIDENCE = 0.5  # an extra language must be this likely to be reported (module docstring)
 OUTSIDE_ODDS = 2.0  # and this many times likelier than the likeliest configured language
 
@@ -176,6 +192,7 @@ class LanguageIdentifier:
         self._default = default
         self._min_confidence = min_confidence
         self._detector: LanguageDetector | None = None
+        self._other_scripts: LanguageDetector | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -201,6 +218,19 @@ class LanguageIdentifier:
                     )
         return self._detector
 
+    def _other(self) -> LanguageDetector | None:
+        """The detector over ``OTHER_SCRIPTS`` the main one does not cover, or None when fewer than
+        two are left (``INGEST_DETECT_ALSO=all`` covers them all)."""
+        others = [_lingua(code, "OTHER_SCRIPTS") for code in OTHER_SCRIPTS]
+        left = [language for language in others if language not in self._languages]
+        if len(left) < 2:
+            return None
+        if self._other_scripts is None:
+            with self._lock:
+                if self._other_scripts is None:
+                    self._other_scripts = LanguageDetectorBuilder.from_languages(*left).build()
+        return self._other_scripts
+
     def detect(self, text: str) -> Detection:
         """The most confident language, or the default, not ``sure``, when none reaches the
         confidence floor or the text is nothing but acronyms ("ZTL", "eSIM", "DSL": no language in
@@ -209,11 +239,20 @@ class LanguageIdentifier:
             return Detection(self._default, 0.0, sure=False)
         values = self.confidences(text)
         if not values:
-            return Detection(self._default, 0.0, sure=False)
+            return self._other_script(text)
         best = max(values, key=values.__getitem__)
         if values[best] < self._min_confidence:
             return Detection(self._default, values[best], sure=False)
         return Detection(best, values[best])
+
+    def _other_script(self, text: str) -> Detection:
+        """The language of a text in a script none of the detector's languages uses (module
+        docstring: "Other scripts"), not sure; the default when that is not one of them either."""
+        other = self._other() if text.strip() else None
+        values = other.compute_language_confidence_values(text[:4000]) if other is not None else []
+        if not values or values[0].value < self._min_confidence:
+            return Detection(self._default, 0.0, sure=False)
+        return Detection(_code(values[0].language), float(values[0].value), sure=False)
 
     def confidences(self, text: str) -> dict[str, float]:
         """Confidence per language (ISO 639-1 → value; they sum to 1), or an empty dict for blank

@@ -52,6 +52,16 @@ def without_pages(heading: str) -> str:
     return "" if _PAGES_ONLY.match(heading) else _PAGES_SUFFIX.sub("", heading)
 
 
+def under_title(title: str, section: str) -> str:
+    """``section`` (a heading path) without the leading headings that only repeat the document's
+    ``title``: a page whose first heading is its title cited "Refunds › Refunds › How long…", and a
+    frontend showing "title — section" read the title twice."""
+    parts = section.split(" › ")
+    while parts and parts[0].strip().casefold() == title.strip().casefold():
+        parts.pop(0)
+    return " › ".join(parts)
+
+
 @dataclass
 class Document:
     """One logical document as a loader produced it, before chunking."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from knowledge.schema import SearchHit
+from knowledge.schema import SearchHit, under_title
 from service import smalltalk
 from service.answers.digest import Prefix
 from service.answers.quotable import quotable
@@ -38,16 +38,6 @@ def shown_quote(text: str) -> str:
     rules cost ~2 ms of CPU per answer (13 % of the service's CPU at 64 streams, measured)."""
     kept = quotable(text)
     return text if kept.split() == text.split() else kept
-
-
-def under_title(title: str, section: str) -> str:
-    """``section`` (a heading path) without the leading headings that only repeat the document's
-    ``title``: a page whose first heading is its title cited "Refunds › Refunds › How long…", and a
-    frontend showing "title — section" read the title twice."""
-    parts = section.split(" › ")
-    while parts and parts[0].strip().casefold() == title.strip().casefold():
-        parts.pop(0)
-    return " › ".join(parts)
 
 
 def citations_for(hits: list[SearchHit]) -> list[Citation]:

@@ -59,10 +59,14 @@ NOT_PERSONAL_WORDS = (
 # so do compounds with a number word ("Sendungsnummer", "ordernummer", "order-nr", "ref no.").
 _NUMBER_SUFFIX = r"(?:s?-?(?:nummer|nr\.?|number|no\.?|id|code))?"
 _REFERENCE_RE = re.compile(
-    rf"(?<![A-Za-z])(?:{REFERENCE_WORDS})(?:e?s)?{_NUMBER_SUFFIX}(?![A-Za-z])|(?:#|n[°º]|no\.)\s?$|"
+    rf"(?<![A-Za-z])(?:{REFERENCE_WORDS})(?:e?s)?{_NUMBER_SUFFIX}(?![A-Za-z])|"
     rf"(?<![A-Za-z])(?:{NOT_PERSONAL_WORDS})(?: n[°º.])?(?: é| es| is)?:?\s?$",
     re.IGNORECASE,
 )
+# A bare number sign right before the number ("#48213", "nº 48213", "no. 48213") marks a reference
+# unless a word naming personal data comes before it: "phone no. 06 12345678", "SSN no. …" and
+# "passport nº …" are that data's numbers.
+_MARKER_RE = re.compile(r"(?:#|n[°º]|no\.)\s?$", re.IGNORECASE)
 _PII_WORD_RE = re.compile(
     rf"(?<![A-Za-z])(?:{PHONE_WORDS}|{ID_WORDS}|{CARD_WORDS})(?:e?s)?(?![A-Za-z])", re.IGNORECASE
 )
@@ -86,11 +90,21 @@ def is_reference(text: str, start: int) -> bool:
     """True when the nearest keyword before ``start`` marks the number as an order/ticket reference
     (or, right before it, as a postal code or a statute's number)."""
     window = _window(text, start)
-    ref = [m.end() for m in _REFERENCE_RE.finditer(window)]
+    pii = [m.end() for m in _PII_WORD_RE.finditer(window)]
+    ref = _reference_ends(window, named=bool(pii))
     if not ref:
         return False
-    pii = [m.end() for m in _PII_WORD_RE.finditer(window)]
     return not pii or max(ref) > max(pii)
+
+
+def _reference_ends(window: str, named: bool) -> list[int]:
+    """Where the reference words of ``window`` end; a bare number sign at its end counts unless a
+    word naming personal data (``named``) comes before it."""
+    ends = [m.end() for m in _REFERENCE_RE.finditer(window)]
+    marker = _MARKER_RE.search(window)
+    if marker is not None and not named:
+        ends.append(marker.end())
+    return ends
 
 
 def id_word(text: str, start: int) -> str | None:
@@ -100,7 +114,7 @@ def id_word(text: str, start: int) -> str | None:
     named = list(_ID_WORD_RE.finditer(window))
     if not named:
         return None
-    ref = [m.end() for m in _REFERENCE_RE.finditer(window)]
+    ref = _reference_ends(window, named=True)
     if ref and max(ref) > named[-1].end():
         return None
     return named[-1].group().lower()

@@ -258,10 +258,15 @@ def _weak_validators(word: str) -> tuple[Validator, ...]:
 # trial found an Italian one stored as written.
 _PASSPORT_WORD_RE = re.compile(r"pass|pasap|paspo|paszport|паспорт|护照|パスポート|여권")
 _DOCUMENT_RE = re.compile(rf"{_B}(?=[A-Za-z]{{0,3}}\d)[A-Za-z0-9]{{6,10}}{_E}")
+# A Russian passport as it is written: a series of four digits, often as two pairs, then the number
+# of six ("паспорт 4510 123456", "серия 45 10 номер 123456").
+_SERIES_NUMBER_RE = re.compile(
+    rf"{_B}\d{{2}} ?\d{{2}} +(?:(?:номер|№|n[°º]|no\.?) *)?\d{{6}}{_E}", re.IGNORECASE
+)
 
 
 def _passports(text: str) -> Iterator[Span]:
-    for m in _DOCUMENT_RE.finditer(text):
+    for m in (*_DOCUMENT_RE.finditer(text), *_SERIES_NUMBER_RE.finditer(text)):
         word = id_word(text, m.start())
         if word is not None and _PASSPORT_WORD_RE.search(word):
             yield ("national_id", m.start(), m.end())

@@ -77,6 +77,9 @@ def test_ingest_json_report_search_status_and_rerun(tmp_path: Path, child_env: d
     answered = run(child_env, "search", "How long do I have to return an item?", "-k", "2")
     assert "relevance +" in answered.stdout and "sd: over the cut-off" in answered.stdout
     assert "question language en: " in answered.stdout and "hands this question" not in answered.stdout
+    # The section path leaves out the title the line already shows (not "Returns policy — returns.md
+    # › Returns policy › Return window").
+    assert "Returns policy — returns.md › Return window" in answered.stdout, answered.stdout
     off_topic = run(child_env, "search", "Who won the football world cup in 2022?", "-k", "2", "--json")
     assert all(hit["relevance"] < 0 for hit in json.loads(off_topic.stdout)), off_topic.stdout
     off_topic = run(child_env, "search", "Who won the football world cup in 2022?", "-k", "2")

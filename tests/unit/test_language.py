@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.errors import ConfigError
-from knowledge.language import Detection, LanguageIdentifier, extra_languages
+from knowledge.language import OTHER_SCRIPTS, Detection, LanguageIdentifier, extra_languages
 from knowledge.settings import IngestSettings
 from service.core.languages import language_name
 
@@ -31,16 +31,45 @@ def test_empty_text_falls_back_to_default(languages: LanguageIdentifier) -> None
     assert languages.detect("   ").language == "en"
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["   ", "كم يستغرق استرداد المبلغ إلى بطاقتي؟", "การคืนเงินเข้าบัตรใช้เวลานานเท่าไร", "refund?"],
-)
+@pytest.mark.parametrize("text", ["   ", "refund?", "12345", "😀"])
 def test_an_unsure_detection_is_the_default_and_says_so(languages: LanguageIdentifier, text: str) -> None:
-    """Blank text, a script none of the configured languages uses (Arabic, Thai), or a word no
-    language is confident of: the default language, not ``sure`` (the relevance cut-off then reads
-    the question as one in an unknown language)."""
+    """Blank text, no letters, or a word no language is confident of: the default language, not
+    ``sure`` (the relevance cut-off then reads the question as one in an unknown language)."""
     found = languages.detect(text)
     assert found.language == "en" and not found.sure
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("كم يستغرق استرداد المبلغ إلى بطاقتي؟", "ar"),
+        ("مرحبا", "ar"),
+        ("آیا می‌توانم کالا را پس بدهم؟", "fa"),
+        ("کیا میں اپنا آرڈر واپس کر سکتا ہوں؟", "ur"),
+        ("Μπορώ να επιστρέψω το προϊόν;", "el"),
+        ("האם אפשר להחזיר את המוצר?", "he"),
+        ("การคืนเงินเข้าบัตรใช้เวลานานเท่าไร", "th"),
+        ("क्या मैं उत्पाद वापस कर सकता हूँ?", "hi"),
+    ],
+)
+def test_a_script_no_configured_language_uses_is_named_but_not_sure(
+    languages: LanguageIdentifier, text: str, language: str
+) -> None:
+    """Arabic, Persian, Urdu, Greek, Hebrew, Thai, Hindi with the default languages: named (the API,
+    the records and the analytics said "en"), still not ``sure`` — no calibration questions and no
+    texts exist for them, so the relevance cut-off keeps reading the question as one in an unknown
+    language and Claude is told to reply in the question's own language."""
+    found = languages.detect(text)
+    assert (found.language, found.sure) == (language, False) and found.confidence >= 0.3
+
+
+def test_other_scripts_the_operator_configured_are_detected_as_usual() -> None:
+    """Arabic among the detector's own languages (``INGEST_DETECT_ALSO=ar,…``, or ``all``): the
+    main detector names it, sure, as any configured language."""
+    found = LanguageIdentifier(["en", "de"], also=OTHER_SCRIPTS).detect(
+        "كم يستغرق استرداد المبلغ إلى بطاقتي؟"
+    )
+    assert found.language == "ar" and found.sure
 
 
 @pytest.mark.parametrize("text", ["ZTL", "ZTL?", "eSIM", "DSL", "2FA", "USA"])

@@ -295,3 +295,25 @@ def test_a_passport_number_or_a_card_security_code_named_by_its_word_is_redacted
 )
 def test_passport_and_cvv_words_alone_redact_nothing(text: str) -> None:
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [  # a Russian passport as written: its series (two pairs or four digits), then six digits
+        ("мой паспорт 4510 123456, помогите", "мой паспорт [id], помогите"),
+        ("паспорт серия 45 10 номер 123456", "паспорт серия [id]"),
+        # "no." / "nº" after a word naming personal data is that data's number, not a reference
+        ("passport no. C01X00T47", "passport no. [id]"),
+        ("passport nº YA1234567", "passport nº [id]"),
+        ("SSN no. 123-45-6789", "SSN no. [id]"),
+        ("phone no. 06 12345678", "phone no. [phone]"),
+        # ... while a bare number sign, or one after a reference word, still marks a reference
+        ("order no. 0612345678", "order no. 0612345678"),
+        ("ticket #06 12345678", "ticket #06 12345678"),
+        ("nº 0612345678", "nº 0612345678"),
+        ("заказ 4510 123456", "заказ 4510 123456"),
+        ("my phone is 0612345678, order no. 0698765432", "my phone is [phone], order no. 0698765432"),
+    ],
+)
+def test_numbers_named_by_a_personal_data_word_before_a_number_sign(text: str, redacted: str) -> None:
+    assert redact(text) == redacted
