@@ -163,6 +163,7 @@ class AnswerService:
             accept_language=accept_language,
             smalltalk=talk is not None,
             smalltalk_language=talk.language if talk else None,
+            smalltalk_candidates=talk.candidates if talk else (),
             known=deps.settings.languages,
         ).language
         # Redacted once, here: everything below (answer cache, retrieval and its translation,

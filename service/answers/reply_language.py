@@ -7,7 +7,8 @@ turns, kept by the session store) is weighed against the detector:
 
 * **Short messages** (one or two words, ``SHORT_WORDS``) and **small talk**: the conversation's
   language, then the request's ``language`` field, then the small-talk words themselves ("Hola" is
-  Spanish), then the first ``Accept-Language`` entry the service knows, then the detector's guess.
+  Spanish; "Hallo", German and Dutch alike, is the ``Accept-Language`` entry among them, else
+  German), then the first ``Accept-Language`` entry the service knows, then the detector's guess.
 * **Longer messages**: the request's ``language`` field; then, in a conversation, the conversation's
   language as a prior against lingua's confidence values (``weigh_conversation``: the detector
   must find another language ``CONVERSATION_ODDS`` times likelier than the conversation's before
@@ -32,7 +33,7 @@ scripts (joined by apostrophes and hyphens: "qu'est-ce", "palavra-passe"), and o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -122,6 +123,7 @@ def decide_language(
     accept_language: str | None = None,
     smalltalk: bool = False,
     smalltalk_language: str | None = None,
+    smalltalk_candidates: Sequence[str] = (),
     known: Collection[str] = (),
 ) -> LanguageDecision:
     """The reply language of ``text`` (precedence in the module docstring).
@@ -131,8 +133,10 @@ def decide_language(
     ``weigh_conversation`` at ``odds``, in a new one with the header at ``header_odds``; without it
     such a message is detected); ``requested`` the
     request's ``language`` field; ``conversation`` the conversation's language (None or "und" when
-    new); ``smalltalk`` whether the whole message is small talk and ``smalltalk_language`` the
-    language its words show; ``known`` the languages an ``Accept-Language`` entry may choose.
+    new); ``smalltalk`` whether the whole message is small talk, ``smalltalk_language`` the
+    language its words show and ``smalltalk_candidates`` the languages they fit equally ("Hallo":
+    German and Dutch; the ``Accept-Language`` entry among them, else the first); ``known`` the
+    languages an ``Accept-Language`` entry may choose.
     """
     short = smalltalk or word_count(text) <= SHORT_WORDS
     ongoing = base_language(conversation) if conversation and conversation != "und" else None
@@ -144,6 +148,11 @@ def decide_language(
         return LanguageDecision(base_language(requested), "request")
     if smalltalk_language:
         return LanguageDecision(smalltalk_language, "smalltalk")
+    if smalltalk_candidates:
+        preferred = _header_language(text, accept_language, smalltalk_candidates)
+        if preferred:
+            return LanguageDecision(preferred, "accept_language")
+        return LanguageDecision(smalltalk_candidates[0], "smalltalk")
     if short and (preferred := _header_language(text, accept_language, known)):
         return LanguageDecision(preferred, "accept_language")
     if ongoing and confidences is not None:

@@ -223,7 +223,7 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
     "nl": {
         "greeting": (
             "hoi", "goedemorgen", "goedemiddag", "goedenavond", "goeiemorgen", "goeiedag",
-            "goedendag", "hallo allemaal", "is er iemand", "is daar iemand", "ik heb een vraag",
+            "goedendag", "hallo", "hallo allemaal", "is er iemand", "is daar iemand", "ik heb een vraag",
             "ik heb een vraagje", "ik heb hulp nodig", "kunt u mij helpen", "kun je me helpen",
             "kunt u me helpen",
         ),

@@ -16,7 +16,8 @@ matched character by character, so "谢谢你" and "谢谢！你好" need no wor
 
 The words are also evidence of the language ("Hola" is Spanish, "谢谢" Chinese, "Danke" German):
 ``SmallTalk.language`` is the language most of the matched phrases belong to, or ``None`` for
-language-neutral ones ("ok", "👍") and ties. ``service.answers.reply_language`` decides how much it counts.
+language-neutral ones ("ok", "👍") and ties ("Hallo" is German and Dutch: ``SmallTalk.candidates``).
+``service.answers.reply_language`` decides how much it counts.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class SmallTalk:
     kinds: tuple[Kind, ...]  # every kind in the message, in order
     language: str | None  # the language its words show; None = language-neutral or mixed
     phrases: tuple[str, ...]  # the matched phrases, normalised (for logs and tests)
+    # When the words fit several languages equally ("Hallo" is German and Dutch): those languages,
+    # in the lexicon's order; ``service.answers.reply_language`` chooses among them.
+    candidates: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- normalisation
@@ -163,12 +167,18 @@ def match(text: str) -> SmallTalk | None:
     phrases = cover[1]
     kinds = tuple(p.kind for p in phrases)
     kind = next(k for k in PRECEDENCE if k in kinds)
-    return SmallTalk(kind, kinds, _language(phrases), tuple(" ".join(p.tokens) for p in phrases))
+    language, candidates = _language(phrases)
+    return SmallTalk(kind, kinds, language, tuple(" ".join(p.tokens) for p in phrases), candidates)
 
 
-def _language(phrases: tuple[_Phrase, ...]) -> str | None:
+_ORDER = {language: n for n, language in enumerate(LEXICON)}
+
+
+def _language(phrases: tuple[_Phrase, ...]) -> tuple[str | None, tuple[str, ...]]:
+    """The language most of ``phrases`` belong to, or None and the languages tied for it."""
     votes = Counter(language for p in phrases for language in p.languages)
-    ranked = votes.most_common(2)
-    if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
-        return None
-    return ranked[0][0]
+    if not votes:
+        return None, ()
+    most = max(votes.values())
+    tied = sorted((language for language, n in votes.items() if n == most), key=_ORDER.__getitem__)
+    return (tied[0], ()) if len(tied) == 1 else (None, tuple(tied))

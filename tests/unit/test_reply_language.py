@@ -94,6 +94,7 @@ def decide(text: str, guess: str = "it", **context: object) -> tuple[LanguageDec
         detect=detect,
         smalltalk=talk is not None,
         smalltalk_language=talk.language if talk else None,
+        smalltalk_candidates=talk.candidates if talk else (),
         known=KNOWN,
         **context,  # type: ignore[arg-type]
     )
@@ -124,6 +125,17 @@ def test_small_talk_words_decide_before_the_header() -> None:
     assert decide("谢谢", accept_language="en")[0] == LanguageDecision("zh", "smalltalk")
     assert decide("Danke", requested="en")[0] == LanguageDecision("en", "request")  # the field wins
     assert decide("ok", accept_language="ja")[0] == LanguageDecision("ja", "accept_language")  # neutral
+
+
+def test_small_talk_words_of_several_languages_take_the_header_among_them() -> None:
+    """A Dutch customer's "Hallo!" (with ``Accept-Language: nl-NL``) was answered in German: the
+    word is German and Dutch alike. The header chooses among those languages, else the first."""
+    assert decide("Hallo!", accept_language="nl-NL,nl;q=0.9")[0] == LanguageDecision("nl", "accept_language")
+    assert decide("Hallo!", accept_language="en-US,nl;q=0.5")[0] == LanguageDecision("nl", "accept_language")
+    assert decide("Hallo!", accept_language="en-US")[0] == LanguageDecision("de", "smalltalk")
+    assert decide("Hallo!")[0] == LanguageDecision("de", "smalltalk")
+    assert decide("Hallo!", conversation="nl")[0] == LanguageDecision("nl", "conversation")
+    assert decide("hallo allemaal", accept_language="de")[0] == LanguageDecision("nl", "smalltalk")
 
 
 def test_long_message_without_confidence_values_is_detected() -> None:
@@ -164,6 +176,7 @@ def decide_real(text: str, languages: LanguageIdentifier, **context: object) -> 
         confidences=languages.confidences,
         smalltalk=talk is not None,
         smalltalk_language=talk.language if talk else None,
+        smalltalk_candidates=talk.candidates if talk else (),
         known=KNOWN,
         **context,  # type: ignore[arg-type]
     )

@@ -182,6 +182,7 @@ def test_a_phrase_with_a_question_is_not_small_talk() -> None:
         ("Danke", "thanks", "de"),
         ("Tschüß!", "goodbye", "de"),
         ("Hallo zusammen", "greeting", "de"),
+        ("Hallo!", "greeting", None),  # German and Dutch alike: SmallTalk.candidates
         ("ありがとうございます！", "thanks", "ja"),
         ("こんにちは", "greeting", "ja"),
         ("ｱﾘｶﾞﾄｳ", None, None),  # half-width katakana → full-width; katakana "arigatou" is not listed
