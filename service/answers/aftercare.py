@@ -225,6 +225,7 @@ class Aftercare:
             model=outcome.model,
             usage=outcome.usage.model_dump(),
             stop_reason=stop,
+            route=plan.route.to_dict() if plan.route is not None else None,
         )
         await self.cache.store(
             plan.request.question,

@@ -64,7 +64,7 @@ from service.retrieval import topic_change
 from service.retrieval.relevance import RelevanceFloor, no_floor
 from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.translate import QueryTranslator
-from service.routing.route import Router
+from service.routing.route import Router, route_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +205,8 @@ class AnswerService:
             )
             if plan.cached is not None:
                 deps.metrics.answer_cache.labels("exact").inc()
+                route = plan.cached.answer.route
+                plan.route = route_from_dict(route) if route is not None else None
                 return plan
         # A follow-up carries the earlier question(s); one that is a follow-up only by its length
         # ("garantia?") is searched alone too, and the message alone wins when it is a new subject

@@ -20,6 +20,9 @@ class CachedAnswer:
     model: str | None
     usage: dict[str, Any]  # the original usage incl. cost_usd: what a hit saves
     stop_reason: str | None = None
+    # The question's route as the router found it (``Route.to_dict``): an exact hit is served before
+    # routing, and its answers, records and analytics showed no intent. None in older entries.
+    route: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,18 @@ class Route:
         }
 
 
+def route_from_dict(data: dict[str, Any]) -> Route:
+    """The ``Route`` of ``Route.to_dict`` (its top scores, rounded): what the answer cache keeps."""
+    return Route(
+        intent=str(data["intent"]),
+        confidence=float(data["confidence"]),
+        language=str(data["language"]),
+        scores=tuple((str(label), float(p)) for label, p in dict(data.get("scores") or {}).items()),
+        source=data.get("source", "similarity"),
+        degraded=bool(data.get("degraded", False)),
+    )
+
+
 class Router(Protocol):
     """What the service calls; both routers implement it."""
 

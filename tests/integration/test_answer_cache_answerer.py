@@ -44,6 +44,8 @@ def test_cached_answers_stay_with_the_answerer_that_made_them(
         again = post(served.client, REFUND_FAQ).json()
     assert first["mode"] == "extractive"
     assert again["mode"] == "cached"  # the cache works for the answerer that filled it
+    # An exact hit is served before routing: the entry keeps the route (a trial saw intent null).
+    assert first["intent"] is not None and again["intent"] == first["intent"]
 
     with in_process(generative) as served:  # the key is set now: the quoted answer is not replayed
         answer = post(served.client, REFUND_FAQ).json()
