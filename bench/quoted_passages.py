@@ -1,21 +1,27 @@
 """Which passages an extractive answer quotes: does the quoted set still hold the right document, and
-how many passages does it quote? On the Basecamp policies (documents nobody on the team wrote) with
-the answerable questions of ``bench.byo_documents`` (bench/data/basecamp_questions.jsonl).
+is the first one quoted right? Two sets (``--set``): the Basecamp policies (documents nobody on the
+team wrote, all English) with the answerable questions of ``bench.byo_documents``
+(bench/data/basecamp_questions.jsonl); ``mixed``, the pages of an invented bike rental in German,
+English and French (bench/data/mixed_kb) with 54 questions in de/en/fr/es, gold the page in the
+customer's language where one exists (bench/data/mixed_kb_questions.jsonl, bench/data/README.md).
 
 The corpus is ingested by the real pipeline into a temporary embedded store with the configured
 model (its relevance cut-off calibrated at ingest, as ``faqstream ingest`` does); each question is
 searched as the service searches it (hybrid, ``SERVICE_TOP_K`` passages, the question's detected
-language) and the calibrated cut-off selects the passages to answer from
-(``RelevanceFloor.select``). Of the questions that pass the gate, per question language:
+language, read by ``RelevanceFloor.question_language``) and the calibrated cut-off selects the
+passages to answer from (``RelevanceFloor.select``). Of the questions that pass the gate, per
+question language:
 
-* **before** — the first three passages, in retrieval order (the rule until this change);
+* **first three** — the first three passages, in retrieval order (the rule before best first);
+* **by lead** — those within the margin of the best, by their lead over their own cut-off (the
+  rule before the question's language first);
 * **after** — ``service.retrieval.relevance.RelevanceFloor.quoted``, the rule the service runs;
 
 each with the share of questions whose quoted passages include a gold document, the share whose
 first quoted passage is one, and the mean number of passages quoted. Prints a table; writes
-nothing (``--json PATH`` to keep the per-question passages).
+nothing (``--json PATH`` to keep the per-question passages, their scores and each rule's quotes).
 
-    python -m bench.quoted_passages [--limit GROUPS] [--json PATH]
+    python -m bench.quoted_passages [--set basecamp|mixed] [--limit GROUPS] [--json PATH]
 """
 
 from __future__ import annotations
@@ -29,34 +35,49 @@ from pathlib import Path
 from typing import Any
 
 from bench.byo_documents import CORPUS, QUESTIONS, Question, app_settings, load_questions
+from bench.common import REPO
 from ingest.pipeline import IngestPipeline
 from knowledge.schema import SearchHit
 from knowledge.search import KnowledgeBase, Query
-from service.retrieval.relevance import RelevanceFloor, relevance_floor
+from service.retrieval.relevance import MAX_QUOTED, RelevanceFloor, relevance_floor
 
-BEFORE = 3  # passages the extractive answer quoted, whatever their scores
+BEFORE = 3  # passages the extractive answer quoted before best first, whatever their scores
 
-Rule = Callable[[RelevanceFloor, list[SearchHit], str], list[SearchHit]]
+Rule = Callable[[RelevanceFloor, list[SearchHit], str | None], list[SearchHit]]
+MIXED = REPO / "bench" / "data" / "mixed_kb"
+SETS = {
+    "basecamp": (CORPUS, QUESTIONS),
+    "mixed": (MIXED, REPO / "bench" / "data" / "mixed_kb_questions.jsonl"),
+}
 
 
-def before(floor: RelevanceFloor, hits: list[SearchHit], language: str) -> list[SearchHit]:
+def before(floor: RelevanceFloor, hits: list[SearchHit], language: str | None) -> list[SearchHit]:
     return hits[:BEFORE]
 
 
-def after(floor: RelevanceFloor, hits: list[SearchHit], language: str) -> list[SearchHit]:
+def by_lead(floor: RelevanceFloor, hits: list[SearchHit], language: str | None) -> list[SearchHit]:
+    margin = floor.margin(language)
+    leads = [floor.lead(hit, language) for hit in hits]
+    best = max(leads)
+    ranked = sorted(zip(hits, leads, strict=True), key=lambda pair: -pair[1])
+    return [hit for hit, lead in ranked if lead >= best - margin][:MAX_QUOTED]
+
+
+def after(floor: RelevanceFloor, hits: list[SearchHit], language: str | None) -> list[SearchHit]:
     return floor.quoted(hits, language)
 
 
-RULES: dict[str, Rule] = {"before": before, "after": after}
+RULES: dict[str, Rule] = {"first three": before, "by lead": by_lead, "after": after}
 
 
-def figures(
-    rows: Sequence[tuple[Question, list[SearchHit]]], rule: Rule, floor: RelevanceFloor
-) -> dict[str, Any]:
+Row = tuple[Question, list[SearchHit], str | None]  # the question, its selected passages, its language
+
+
+def figures(rows: Sequence[Row], rule: Rule, floor: RelevanceFloor) -> dict[str, Any]:
     gold = first = 0
     counts: list[int] = []
-    for question, hits in rows:
-        quoted = rule(floor, hits, question.lang)
+    for question, hits, language in rows:
+        quoted = rule(floor, hits, language)
         docs = [h.payload.doc_id for h in quoted]
         gold += any(d in question.gold for d in docs)
         first += bool(docs) and docs[0] in question.gold
@@ -72,41 +93,43 @@ def figures(
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.quoted_passages", description=__doc__)
+    parser.add_argument("--set", choices=sorted(SETS), default="basecamp", help="corpus and questions")
     parser.add_argument("--limit", type=int, help="only the first N answerable groups")
     parser.add_argument("--json", type=Path, help="write each question's selected passages here")
     args = parser.parse_args(argv)
-    questions = [q for q in load_questions(QUESTIONS, None, args.limit) if q.kind == "answerable"]
+    corpus, questions_file = SETS[args.set]
+    questions = [q for q in load_questions(questions_file, None, args.limit) if q.kind == "answerable"]
     with tempfile.TemporaryDirectory(prefix="faqstream-quoted-") as tmp:
         settings = app_settings(Path(tmp), None)
         kb = KnowledgeBase.open(settings)
         try:
             languages = kb.require_languages()
-            IngestPipeline(kb.store, kb.embedder, kb.sparse, languages, settings).run([CORPUS])
+            IngestPipeline(kb.store, kb.embedder, kb.sparse, languages, settings).run([corpus])
             floor = relevance_floor(kb.meta(), None, kb.embedder.name, kb.embedder)
-            detected = [languages.detect(q.text).language for q in questions]
+            detections = [languages.detect(q.text) for q in questions]
             top_k = settings.service.top_k
-            pairs = zip(questions, detected, strict=True)
-            results = kb.run([Query(q.text, top_k, None, lang) for q, lang in pairs])
+            pairs = zip(questions, detections, strict=True)
+            results = kb.run([Query(q.text, top_k, None, d.language) for q, d in pairs])
         finally:
             kb.store.close()
     print(floor.describe())
     print(f"context margin {floor.context_margin:.3f}")
-    passed: list[tuple[Question, list[SearchHit]]] = []
-    for question, lang, hits in zip(questions, detected, results, strict=True):
-        selected = floor.select(hits, lang).hits
+    passed: list[Row] = []
+    for question, detection, hits in zip(questions, detections, results, strict=True):
+        # the question's language as the service reads it (``service.answers.flow``)
+        asked_in = floor.question_language(detection.language, detection, question.text)
+        selected = floor.select(hits, asked_in).hits
         if selected:
-            passed.append((question, selected))
+            passed.append((question, selected, asked_in))
     print(f"{len(passed)} of {len(questions)} answerable questions pass the gate")
     langs = list(dict.fromkeys(q.lang for q in questions))
-    print(
-        f"{'lang':8}{'n':>5}  " + "  ".join(f"{r + ': gold quoted / gold first / quoted':>42}" for r in RULES)
-    )
+    print(f"{'lang':8}{'n':>5}  " + "  ".join(f"{r:>24}" for r in RULES))
     for lang in ["all", *langs]:
-        rows = [(q, h) for q, h in passed if lang in ("all", q.lang)]
+        rows = [row for row in passed if lang in ("all", row[0].lang)]
         cells = []
         for rule in RULES.values():
             f = figures(rows, rule, floor)
-            cells.append(f"{f['gold_quoted']:>24.1%} / {f['gold_first']:>6.1%} / {f['mean_quoted']:>4.2f}")
+            cells.append(f"{f['gold_quoted']:>6.1%} / {f['gold_first']:>6.1%} / {f['mean_quoted']:>4.2f}")
         print(f"{lang:8}{len(rows):>5}  " + "  ".join(cells))
     if args.json:
         args.json.write_text(
@@ -115,19 +138,27 @@ def main(argv: Sequence[str] | None = None) -> None:
                     {
                         "qid": q.qid,
                         "gold": sorted(q.gold),
+                        "language": asked_in,
+                        "quoted": {
+                            name: [h.payload.doc_id for h in rule(floor, hits, asked_in)]
+                            for name, rule in RULES.items()
+                        },
                         "hits": [
                             {
                                 "doc_id": h.payload.doc_id,
                                 "language": h.payload.language,
                                 "score": h.score,
                                 "cosine": h.dense_score,
+                                "normalised": round(floor.score(h, asked_in), 3),
+                                "lead": round(floor.lead(h, asked_in), 3),
                             }
                             for h in hits
                         ],
                     }
-                    for q, hits in passed
+                    for q, hits, asked_in in passed
                 ],
                 indent=1,
+                ensure_ascii=False,
             ),
             encoding="utf-8",
         )

@@ -33,6 +33,19 @@ uses; a reader of quotes reads them all, and a weak passage quoted after the rig
 (a new user's trial: a cross-language passage far below the best one). Measured on the Basecamp
 policies (``python -m bench.quoted_passages``, docs/benchmarks.md).
 
+**In the customer's language first.** Of the passages quoted, those in the question's language
+that passed their cut-off come first (each group by its lead): in a knowledge base of several
+languages the lower cross-language cut-off gave another language's passage the larger lead (a
+user's "Was kostet ein E-Bike für einen Tag?" opened with the English deposit page, +3.89 sd, not
+the German price table, +3.67 sd; "Wann habt ihr sonntags offen?" with the English twin of the
+German opening hours). Within the margin both are nearly as relevant, and the customer reads one
+of them. Ranking by the normalised score instead would not do it: a German question scores an
+English passage against German probes, which score it low, so its z is not lower (the opening
+hours: 3.28 English, 2.90 German). The set quoted is the same, so a page only another language has
+is still quoted; a passage under its cut-off is not moved before one over it. One language of
+passages (any question over one-language documents): the order is the lead's, as before
+(``python -m bench.quoted_passages --set mixed``, docs/benchmarks.md).
+
 **Normalised scores.** With a calibration of method ``probe-cohort-v5`` or later and the probes' vectors
 (``relevance_floor(..., embedder)``, as the service builds it), a passage is not judged by its
 cosine but by how far it lies over the shipped unanswerable questions *in the question's language*
@@ -159,8 +172,9 @@ class RelevanceFloor:
         """The passages an extractive answer quotes, the best first (module docstring: "What an
         answer without a model quotes"): at most ``at_most`` of those whose lead over their own
         cut-off is within ``context_margin`` of the best passage's, by their lead (ties in
-        retrieval order). Without a calibration (no floor, an override) there is no scale: the
-        first ``at_most``, in retrieval order."""
+        retrieval order); then those of them in the question's language that passed the gate are
+        moved before the others ("In the customer's language first"). Without a calibration (no
+        floor, an override) there is no scale: the first ``at_most``, in retrieval order."""
         if not hits:
             return []
         margin = self.margin(language)
@@ -169,7 +183,10 @@ class RelevanceFloor:
         leads = [self.lead(hit, language) for hit in hits]
         best = max(leads)
         ranked = sorted(zip(hits, leads, strict=True), key=lambda pair: -pair[1])
-        return [hit for hit, lead in ranked if lead >= best - margin][:at_most]
+        near = [(hit, lead) for hit, lead in ranked if lead >= best - margin][:at_most]
+        # stable: by lead within each group, the question's language (over its cut-off) first
+        moved = sorted(near, key=lambda pair: pair[1] < 0.0 or self.other_language(pair[0], language))
+        return [hit for hit, _lead in moved]
 
     @property
     def normalised(self) -> bool:
@@ -195,30 +212,45 @@ class RelevanceFloor:
     def lead(self, hit: SearchHit, language: str | None = None) -> float:
         """How far ``hit`` scores over its cut-off (negative: under it), in the units of the
         cut-off: standard deviations of the cohort when ``normalised``, else cosine."""
-        assert self.value is not None
-        if self.normalised:
-            assert self.cohort is not None and self.calibration is not None
-            assert self.calibration.cohort_threshold is not None
-            if hit.dense_score is None or hit.vector is None:
-                return -math.inf
-            if isinstance(language, ShortMessage):
-                assert self.calibration.short_threshold is not None
-                z = self.cohort.normalise_short(hit.dense_score, hit.vector)
-                cut = self.calibration.short_threshold
-                if across_scripts(language, hit.payload.language):
-                    cut = min(cut, self.calibration.short_cross_threshold or cut)
-                return z - cut
-            z = self.cohort.normalise(hit.dense_score, hit.vector, language, hit.payload.language)
-            cross = self.calibration.cohort_cross_threshold
-            other = language and hit.payload.language not in (language, "und", None)
-            return z - (cross if cross is not None and other else self.calibration.cohort_threshold)
-        return _cosine(hit) - self._floor(hit, language)
+        return self.score(hit, language) - self.cut_off(hit, language)
 
-    def _floor(self, hit: SearchHit, language: str | None) -> float:
+    def score(self, hit: SearchHit, language: str | None = None) -> float:
+        """``hit``'s score as its cut-off reads it: cohort-normalised when ``normalised`` (against
+        the short probes for a ``ShortMessage``), else its cosine."""
         assert self.value is not None
-        cross = self.calibration.cross_threshold if self.calibration is not None else None
-        other = hit.payload.language not in (language, "und", None)
-        return cross if cross is not None and language and other else self.value
+        if not self.normalised:
+            return _cosine(hit)
+        assert self.cohort is not None
+        if hit.dense_score is None or hit.vector is None:
+            return -math.inf
+        if isinstance(language, ShortMessage):
+            return self.cohort.normalise_short(hit.dense_score, hit.vector)
+        return self.cohort.normalise(hit.dense_score, hit.vector, language, hit.payload.language)
+
+    def cut_off(self, hit: SearchHit, language: str | None = None) -> float:
+        """The cut-off ``hit`` is held to: the cross-language one for a passage in another language
+        than the question's (``other_language``)."""
+        other = self.other_language(hit, language)
+        if not self.normalised:
+            cross = self.calibration.cross_threshold if self.calibration is not None else None
+            assert self.value is not None
+            return cross if cross is not None and other else self.value
+        assert self.calibration is not None and self.calibration.cohort_threshold is not None
+        if isinstance(language, ShortMessage):
+            assert self.calibration.short_threshold is not None
+            cut = self.calibration.short_threshold
+            return min(cut, self.calibration.short_cross_threshold or cut) if other else cut
+        cross = self.calibration.cohort_cross_threshold
+        return cross if cross is not None and other else self.calibration.cohort_threshold
+
+    @staticmethod
+    def other_language(hit: SearchHit, language: str | None) -> bool:
+        """``hit`` is in another language than the question's: one it names (a passage of no
+        language, "und", is in none), or for a ``ShortMessage`` one not written in its script. A
+        question in an unknown language (None) has no other."""
+        if isinstance(language, ShortMessage):
+            return across_scripts(language, hit.payload.language)
+        return bool(language) and hit.payload.language not in (language, "und", None)
 
     def margin(self, language: str | None) -> float:
         """``context_margin``, or for a short message (``ShortMessage``) its own: the short cut-off minus

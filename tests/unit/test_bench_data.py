@@ -87,3 +87,24 @@ def test_gold_documents_are_the_pipelines_doc_ids(rows: list[dict[str, Any]]) ->
     # every policy page is the gold of some question (README.md and LICENSE.md are not policies)
     pages = {d for d in produced if d.endswith("index.md")}
     assert pages <= gold, f"policy pages no question covers: {sorted(pages - gold)}"
+
+
+MIXED = REPO / "bench" / "data" / "mixed_kb"
+MIXED_QUESTIONS = REPO / "bench" / "data" / "mixed_kb_questions.jsonl"
+
+
+def test_the_mixed_language_questions_name_pages_the_pipeline_produces() -> None:
+    """bench/data/mixed_kb_questions.jsonl (``bench.quoted_passages --set mixed``): the same schema,
+    answerable only, every gold a page of bench/data/mixed_kb, every page some question's gold."""
+    rows = [json.loads(line) for line in MIXED_QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
+    settings = IngestSettings()
+    sources, skipped = discover([MIXED], settings)
+    assert not skipped
+    produced = {doc.doc_id for source in sources for doc in load(source, settings)}
+    for row in rows:
+        assert set(row) == FIELDS and row["qid"] == f"{row['group']}:{row['lang']}", row
+        assert row["kind"] == "answerable" and row["answerable"] is True and row["doc_ids"], row["qid"]
+        assert set(row["doc_ids"]) <= produced, row["qid"]
+    assert len({r["qid"] for r in rows}) == len(rows)
+    assert {d for row in rows for d in row["doc_ids"]} == produced
+    assert {r["lang"] for r in rows} == {"de", "en", "fr", "es"}

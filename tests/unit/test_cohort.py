@@ -219,3 +219,44 @@ def test_a_calibration_without_a_short_cut_off_reads_a_short_message_as_before()
     assert _short_floor().question_language("de", sure, "pizza") == "de"
     assert _floor(cohort_threshold=1.0, short_threshold=1.0).question_language("de", sure, "pizza") == "de"
     assert _floor(short_threshold=1.0).question_language("de", sure, "pizza") == "de"  # by cosine
+
+
+def test_quotes_in_the_questions_language_first_among_passages_nearly_as_relevant() -> None:
+    """``RelevanceFloor.quoted`` in a knowledge base of several languages: a passage in the
+    question's language that passed its cut-off comes before a passage in another language that
+    leads by more (the lower cross-language cut-off gives it the larger lead: a user's "Was kostet
+    ein E-Bike für einen Tag?" opened with the English deposit page, +3.89 sd, not the German price
+    table, +3.67 sd); the other-language passage is still quoted after it."""
+    floor = _floor(cohort_threshold=2.0, cohort_cross_threshold=1.5)  # context margin 1.5
+    # A German question: the German probes' mean cosine 0.73, sd 0.0224.
+    german = _hit(0.785, "de")  # z 2.46: lead 0.46 over 2.0
+    spanish = _hit(0.79, "es")  # z 2.68: lead 1.18 over the cross cut-off 1.5
+    assert floor.lead(spanish, "de") > floor.lead(german, "de") > 0.0
+    assert floor.score(spanish, "de") > floor.score(german, "de")  # z alone would not change it
+    assert [h.payload.doc_id for h in floor.quoted([spanish, german], "de")] == ["de.md", "es.md"]
+    # A passage of no language ("und": a table of figures) is read by every reader.
+    figures = replace(
+        german, payload=german.payload.model_copy(update={"doc_id": "und.md", "language": "und"})
+    )
+    assert [h.payload.doc_id for h in floor.quoted([spanish, figures], "de")] == ["und.md", "es.md"]
+    # Only the other language's page answers: a German passage under its own cut-off (within the
+    # margin of the best) does not open the answer; it comes after, as before.
+    weak = _hit(0.77, "de")  # z 1.79: lead −0.21, within the margin of 1.18
+    assert [h.payload.doc_id for h in floor.quoted([weak, spanish], "de")] == ["es.md", "de.md"]
+    # Beyond the margin, a German passage is not quoted at all, whatever its language.
+    assert [h.payload.doc_id for h in floor.quoted([_hit(0.74, "de"), spanish], "de")] == ["es.md"]
+    # A question in an unknown language (None) has no own language: by lead, as before.
+    assert floor.quoted([german, spanish], None) == sorted(
+        [german, spanish], key=lambda h: -floor.lead(h, None)
+    )
+
+
+def test_one_language_of_passages_is_quoted_by_lead_as_before() -> None:
+    """All passages in one language (a question over one-language documents, in its language or
+    not): the order is the lead's, which is then the normalised score's."""
+    floor = _floor(cohort_threshold=2.0, cohort_cross_threshold=1.5)
+    hits = [_hit(c, "es") for c in (0.78, 0.80, 0.79)]
+    for language in ("de", "es"):
+        by_lead = sorted(hits, key=lambda h: -floor.lead(h, language))
+        assert floor.quoted(hits, language) == by_lead[:3]
+        assert by_lead == sorted(hits, key=lambda h: -floor.score(h, language))
