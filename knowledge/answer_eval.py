@@ -7,6 +7,10 @@ One labelled question (``AnswerLabel``, a JSONL row) is compared with what the s
 * **retrieval hit** — one of the expected documents is among the cited passages (answerable
   questions only; an unanswerable question has no expected document); a label naming a file
   (``faq.csv``) matches any of its rows (``knowledge.doc_ids.matches``);
+* **used** and **first** — an expected document is among the passages the reply itself cites with
+  ``[n]`` (what a quoted answer quotes, what a generated one draws on), and is the first of them:
+  a reply can be given the right page and still quote the wrong one (a new user's trial: price rows
+  quoted before the locker page the reply was given, all counted as hits);
 * **citations** — every ``[n]`` marker in the reply names a passage that was given (``1..len``),
   and a marker that comes with a quote (``"…" [n]``, or the extractive ``[n] Title: text`` line)
   quotes passage ``n`` word for word (whitespace and an ellipsis for left-out words aside; a quote
@@ -125,6 +129,8 @@ class AnswerScore:
     answerable: bool
     mode: str
     retrieval_hit: bool | None  # None: not applicable (no expected document)
+    used_hit: bool | None  # an expected document among the passages the reply's markers name
+    first_hit: bool | None  # the first passage the reply's markers name is an expected document
     markers: int
     markers_correct: int
     detected_language: str
@@ -233,6 +239,8 @@ def score(label: AnswerLabel, observed: ObservedAnswer, detect: Callable[[str], 
     """One question's scores; ``detect`` returns the ISO 639-1 language of a text."""
     markers = citation_markers(observed.text, observed.citations, detect)
     cited = {c.doc_id for c in observed.citations}
+    documents = {c.index: c.doc_id for c in observed.citations}
+    used = list(dict.fromkeys(documents[m.index] for m in markers if m.valid))
     words = own_words(observed.text, markers, observed.mode)
     detected = detect(words if words.strip() else observed.text) if observed.text.strip() else ""
     return AnswerScore(
@@ -242,6 +250,8 @@ def score(label: AnswerLabel, observed: ObservedAnswer, detect: Callable[[str], 
         answerable=label.answerable,
         mode=observed.mode,
         retrieval_hit=any(matches(d, label.doc_ids) for d in cited) if label.doc_ids else None,
+        used_hit=any(matches(d, label.doc_ids) for d in used) if label.doc_ids else None,
+        first_hit=bool(used) and matches(used[0], label.doc_ids) if label.doc_ids else None,
         markers=len(markers),
         markers_correct=sum(m.correct for m in markers),
         detected_language=detected,
@@ -263,6 +273,8 @@ class Summary:
     label: str
     questions: int
     retrieval_hit: float | None
+    used_hit: float | None
+    first_hit: float | None
     citation_precision: float | None  # correct markers / markers
     replies_citations_ok: float | None  # replies whose markers are all correct / replies with markers
     language_ok: float
@@ -294,6 +306,8 @@ def summarise(scores: Sequence[AnswerScore], label: str) -> Summary:
         label=label,
         questions=len(scores),
         retrieval_hit=_rate([s.retrieval_hit for s in scores if s.retrieval_hit is not None]),
+        used_hit=_rate([s.used_hit for s in scores if s.used_hit is not None]),
+        first_hit=_rate([s.first_hit for s in scores if s.first_hit is not None]),
         citation_precision=(
             sum(s.markers_correct for s in marked) / sum(s.markers for s in marked) if marked else None
         ),
@@ -321,12 +335,13 @@ def format_table(rows: Sequence[Summary]) -> str:
         return f"{value:6.3f}" if value is not None else f"{'-':>6}"
 
     lines = [
-        f"{'set':24} {'n':>4} {'hit':>6} {'cite':>6} {'cite/r':>6} {'lang':>6} {'handof':>6} "
-        f"{'faith':>6} {'err':>4}"
+        f"{'set':24} {'n':>4} {'hit':>6} {'used':>6} {'first':>6} {'cite':>6} {'cite/r':>6} "
+        f"{'lang':>6} {'handof':>6} {'faith':>6} {'err':>4}"
     ]
     for r in rows:
         lines.append(
-            f"{r.label[:24]:24} {r.questions:4d} {pct(r.retrieval_hit)} {pct(r.citation_precision)} "
+            f"{r.label[:24]:24} {r.questions:4d} {pct(r.retrieval_hit)} {pct(r.used_hit)} "
+            f"{pct(r.first_hit)} {pct(r.citation_precision)} "
             f"{pct(r.replies_citations_ok)} {pct(r.language_ok)} {pct(r.handoff_ok)} "
             f"{pct(r.faithfulness)} {r.errors:4d}"
         )
@@ -337,8 +352,10 @@ def format_table(rows: Sequence[Summary]) -> str:
         + (", ".join(f"{k} {v}" for k, v in sorted(whole.handoff_reasons.items())) or "none")
     )
     lines.append(
-        "hit: an expected document cited · cite: correct [n] markers / markers · cite/r: replies with "
-        "every marker correct · lang: reply language · handof: handoff decision as labelled"
+        "hit: an expected document among the passages given · used: among those the reply cites "
+        "with [n] · first: the first it cites · cite: correct [n] markers / markers · cite/r: "
+        "replies with every marker correct · lang: reply language · handof: handoff decision as "
+        "labelled"
     )
     return "\n".join(lines)
 

@@ -162,10 +162,10 @@ def test_eval_answers_in_process_extractive(
     )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0].split()[:3] == ["set", "n", "hit"]
+    assert lines[0].split()[:7] == ["set", "n", "hit", "used", "first", "cite", "cite/r"]
     row = lines[1].split()
     assert row[0] == "labels.jsonl" and row[1] == "6"
-    assert row[3] == "1.000" and row[4] == "1.000"  # every extractive marker quotes its passage
+    assert row[5] == "1.000" and row[6] == "1.000"  # every extractive marker quotes its passage
     confusion = next(line for line in lines if line.startswith("handoff"))
     assert "no_relevant_passages" in confusion
     bad = tmp_path / "bad.jsonl"

@@ -151,6 +151,9 @@ def test_scores_and_summaries() -> None:
         score(unanswerable, ObservedAnswer(text="Sure, it will be sunny."), detect),
     ]
     assert [s.retrieval_hit for s in scores] == [True, False, None, None]
+    assert [(s.used_hit, s.first_hit) for s in scores] == [(True, True), (False, False), (None, None)] + [
+        (None, None)
+    ]
     assert [s.citations_ok for s in scores] == [True, False, None, None]
     assert scores[1].wrong_markers == [7]
     whole = summaries(scores, "set")[0]
@@ -160,6 +163,25 @@ def test_scores_and_summaries() -> None:
     assert whole.faithfulness is None and whole.language_ok == 1.0
     table = format_table(summaries(scores, "set"))
     assert "tp 1  fp 0  fn 1  tn 2" in table and "customer_request 1" in table
+
+
+def test_the_passages_a_reply_cites_not_only_those_it_was_given() -> None:
+    """A trial's quoted answers were given the right page and quoted a price row first (or only):
+    "hit" counted them all; "used" and "first" read the reply's own markers."""
+    label = AnswerLabel(question="How long to return?", doc_ids=["returns.md"], language="en")
+
+    def scored(text: str) -> tuple[bool | None, bool | None, bool | None]:
+        found = score(label, ObservedAnswer(text=text, citations=PASSAGES), detect)
+        return found.retrieval_hit, found.used_hit, found.first_hit
+
+    assert scored("The kettle is recalled [2].") == (True, False, False)
+    assert scored("The kettle is recalled [2]; returns take 30 days [1].") == (True, True, False)
+    assert scored("Returns take 30 days [1] [2].") == (True, True, True)
+    assert scored("No markers at all.") == (True, False, False)
+    assert scored("A wrong marker [7].") == (True, False, False)
+    whole = summaries([score(label, ObservedAnswer(text="[2] then [1]", citations=PASSAGES), detect)], "s")[0]
+    assert (whole.retrieval_hit, whole.used_hit, whole.first_hit) == (1.0, 1.0, 0.0)
+    assert "used  first" in format_table([whole])
 
 
 def test_a_failed_request_is_never_a_correct_handoff_decision() -> None:
