@@ -151,9 +151,8 @@ def test_scores_and_summaries() -> None:
         score(unanswerable, ObservedAnswer(text="Sure, it will be sunny."), detect),
     ]
     assert [s.retrieval_hit for s in scores] == [True, False, None, None]
-    assert [(s.used_hit, s.first_hit) for s in scores] == [(True, True), (False, False), (None, None)] + [
-        (None, None)
-    ]
+    used = [(True, True), (False, False), (None, None), (None, None)]
+    assert [(s.used_hit, s.first_hit) for s in scores] == used
     assert [s.citations_ok for s in scores] == [True, False, None, None]
     assert scores[1].wrong_markers == [7]
     whole = summaries(scores, "set")[0]
