@@ -6,6 +6,11 @@ are packed into chunks of at most ``CHUNK_TOKENS`` model tokens *including* the 
 boundaries; inside a long section consecutive chunks overlap by up to ``CHUNK_OVERLAP`` tokens
 of whole sentences. A sentence longer than a chunk is cut at token boundaries. FAQ pairs stay
 one chunk unless they exceed the limit. Nothing is dropped: every unit lands in some chunk.
+
+A chunk is labelled with its first section's headings, and a PDF section's last heading names its
+pages ("Toeslagen (p. 2)"): a chunk never runs on into a section of other pages than the ones its
+sections name (a trial: the page-2 "Toeslagen" was quoted under "Pakketten binnen Nederland
+(p. 1)"); the text under a PDF's title alone names none and runs on as any section.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ class Chunker:
                 return [single]
         budgets = [self._budget(doc, s.headings) for s in sections]
         units = self._units(doc, sections, min(budgets))
-        pieces = self._pack(units, budgets)
+        pieces = self._pack(units, budgets, [_pages(s.headings) for s in sections])
         chunks: list[Chunk] = []
         for unit_group in pieces:
             headings = sections[unit_group[0].section].headings
@@ -137,15 +142,19 @@ class Chunker:
             start = end
         return pieces
 
-    def _pack(self, units: list[_Unit], budgets: list[int]) -> list[list[_Unit]]:
+    def _pack(self, units: list[_Unit], budgets: list[int], pages: list[str]) -> list[list[_Unit]]:
         chunks: list[list[_Unit]] = []
         current: list[_Unit] = []
         size = 0
         for unit in units:
             budget = budgets[current[0].section] if current else 0
             new_section = bool(current) and unit.section != current[-1].section
-            # Start a new chunk when this one is full, or at a section boundary once it is half full.
-            if current and (size + unit.tokens > budget or (new_section and size >= budget // 2)):
+            # Start a new chunk when this one is full, or at a section boundary once it is half full
+            # or where the pages its label names end.
+            other_pages = new_section and not _same_pages(_named_pages(current, pages), pages[unit.section])
+            if current and (
+                size + unit.tokens > budget or (new_section and (size >= budget // 2 or other_pages))
+            ):
                 chunks.append(current)
                 carry = [] if new_section else self._overlap_tail(current)
                 current, size = carry, sum(u.tokens for u in carry)
@@ -153,7 +162,7 @@ class Chunker:
             size += unit.tokens
         if current:
             chunks.append(current)
-        return self._merge_small(chunks)
+        return self._merge_small(chunks, pages)
 
     def _overlap_tail(self, units: list[_Unit]) -> list[_Unit]:
         tail: list[_Unit] = []
@@ -165,12 +174,18 @@ class Chunker:
             size += unit.tokens
         return tail if len(tail) < len(units) else []
 
-    def _merge_small(self, chunks: list[list[_Unit]]) -> list[list[_Unit]]:
-        """Fold a tiny trailing piece into its predecessor when both fit together."""
+    def _merge_small(self, chunks: list[list[_Unit]], pages: list[str]) -> list[list[_Unit]]:
+        """Fold a tiny trailing piece into its predecessor when both fit together (and name the
+        same pages)."""
         merged: list[list[_Unit]] = []
         for group in chunks:
             size = sum(u.tokens for u in group)
-            if merged and size < self.min_tokens and sum(u.tokens for u in merged[-1]) + size <= self.limit:
+            if (
+                merged
+                and size < self.min_tokens
+                and sum(u.tokens for u in merged[-1]) + size <= self.limit
+                and _same_pages(_named_pages(merged[-1], pages), _named_pages(group, pages))
+            ):
                 seen = {id(u) for u in merged[-1]}
                 merged[-1] = merged[-1] + [u for u in group if id(u) not in seen]
             else:
@@ -189,6 +204,24 @@ class Chunker:
         half = _split_point(body)
         first = self._finalise(doc, headings, body[:half].strip(), start)
         return first + self._finalise(doc, headings, body[half:].strip(), start + len(first))
+
+
+def _pages(headings: tuple[str, ...]) -> str:
+    """The pages a PDF section's last heading names (" (p. 2)", "Page 2"); "" for other documents."""
+    last = headings[-1] if headings else ""
+    return last[len(without_pages(last)) :]
+
+
+def _named_pages(units: list[_Unit], pages: list[str]) -> str:
+    """The pages the first of ``units``' sections that names pages names ("" when none does: the
+    text under a PDF's title alone, which is cited by the title)."""
+    return next((pages[u.section] for u in units if pages[u.section]), "")
+
+
+def _same_pages(one: str, other: str) -> bool:
+    """Whether text naming pages ``one`` and text naming ``other`` may share a chunk: the same
+    pages, or one names none."""
+    return not one or not other or one == other
 
 
 def _join(units: list[_Unit]) -> str:

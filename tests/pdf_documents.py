@@ -1,13 +1,17 @@
 """Real PDFs drawn with reportlab, laid out like a company's policy documents: headings in larger or
-bold type, wrapped body paragraphs, an optional outline (bookmarks) and a running footer."""
+bold type, wrapped body paragraphs, an optional outline (bookmarks) and a running footer; and one
+laid out by reportlab's own templates and sample styles (``tarieven``)."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
 
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen import canvas
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table
 
 # style: (font, size, outline level or None)
 STYLES: dict[str, tuple[str, float, int | None]] = {
@@ -191,3 +195,55 @@ def privacy_notice() -> bytes:
         ],
         footer="{page}",
     )
+
+
+def tarieven(*, title: str | None = "Tarieven en gewichten 2026") -> bytes:
+    """A Benelux parcel company's price list as a new user's trial made it: reportlab's own layout
+    (``SimpleDocTemplate``, the sample ``Title`` and ``Heading1`` styles, both 18 pt, set one under
+    the other), price tables, and sections 3 and 4 on page 2. ``title`` None: no metadata title."""
+    styles = getSampleStyleSheet()
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=A4, **({"title": title} if title else {}))
+    document.build(
+        [
+            Paragraph("Tarieven en gewichten 2026", styles["Title"]),
+            Paragraph("1. Pakketten binnen Nederland", styles["Heading1"]),
+            Paragraph(
+                "De prijs hangt af van het gewicht en de afmetingen. Alle prijzen zijn inclusief 21% btw.",
+                styles["BodyText"],
+            ),
+            Table(
+                [
+                    ["Gewicht", "Locker naar locker", "Aan huis"],
+                    ["0-2 kg", "EUR 3,95", "EUR 4,75"],
+                    ["2-10 kg", "EUR 5,95", "EUR 6,95"],
+                    ["10-23 kg", "EUR 11,50", "EUR 13,25"],
+                ]
+            ),
+            Paragraph("2. Pakketten naar Belgie", styles["Heading1"]),
+            Table(
+                [
+                    ["Gewicht", "Locker naar locker", "Aan huis"],
+                    ["0-2 kg", "EUR 5,50", "EUR 6,50"],
+                    ["2-10 kg", "EUR 8,95", "EUR 9,95"],
+                    ["10-23 kg", "EUR 14,90", "EUR 16,40"],
+                ]
+            ),
+            PageBreak(),
+            Paragraph("3. Toeslagen", styles["Heading1"]),
+            Paragraph(
+                "Brievenbuspakje (max. 38 x 26,5 x 3,2 cm, 2 kg): EUR 3,25. Avondbezorging: EUR 1,95. "
+                "Zondagbezorging: EUR 3,50. Verzekerd verzenden: EUR 2,50; Verzekerd Plus: EUR 8,00. "
+                "Handtekening bij aflevering: EUR 0,95.",
+                styles["BodyText"],
+            ),
+            Paragraph("4. Afmetingen en maximaal gewicht", styles["Heading1"]),
+            Paragraph(
+                "Maximaal 23 kg en 100 x 50 x 50 cm. Voor een locker geldt maximaal 60 x 40 x 40 cm. "
+                "Pakketten die te zwaar of te groot blijken, worden teruggestuurd; de afzender betaalt dan "
+                "EUR 10 administratiekosten.",
+                styles["BodyText"],
+            ),
+        ]
+    )
+    return buffer.getvalue()

@@ -8,9 +8,9 @@ section per page with ``headings=("Page n",)``.
 A PDF that needs a password is refused ("encrypted PDF"); one encrypted with an empty user
 password (owner restrictions only) is read. Pages without text are left out; a PDF with no text
 at all is refused as probably scanned. The title is the metadata /Title (unless it is a tool
-default such as "untitled"), else the first short line of page 1 (running headers left out), else
-the file name. pypdf's log warnings about broken files are silenced for the call: the skip reason
-reports the failure.
+default such as "untitled" or reportlab's "(anonymous)"), else the first short line of page 1
+(running headers left out), else the file name. pypdf's log warnings about broken files are
+silenced for the call: the skip reason reports the failure.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from knowledge.errors import InputError
 from knowledge.schema import Document
 
 _DETAIL_CHARS = 120
-_PLACEHOLDER_TITLES = frozenset({"", "untitled", "untitled document"})  # tool defaults, not titles
+# Tool defaults, not titles: reportlab writes "(anonymous)" when a document sets none.
+_PLACEHOLDER_TITLES = frozenset({"", "untitled", "untitled document", "(anonymous)"})
 
 
 def load(source: SourceFile, data: bytes) -> list[Document]:

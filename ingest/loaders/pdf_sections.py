@@ -23,7 +23,10 @@ replaces both, as in the Markdown loader):
   text is set in), ranked by size (largest = level 1), then short bold lines at body size (when
   the body is not itself bold) one level below. A heading is short (at most 100 characters), has
   a letter, and does not end like a sentence (``.``, ``,``, ``;``); a heading wrapped onto the
-  next line (in the same style, at most 1.6 sizes below) is one heading;
+  next line (in the same style, at most 1.6 sizes below) is one heading — unless the line is the
+  document's title, ends a heading (``?``, ``!``, ``:``) or the next one opens a numbered heading
+  ("1. ", "2.1 "): a title set in the same size as the first heading above it (reportlab's
+  ``Title`` and ``Heading1`` are both 18 pt) is not that heading's first line;
 * else (no heading, or more heading lines than body lines: not a structure) one section per page
   with ``headings=("Page n",)``, as before.
 
@@ -61,8 +64,11 @@ _LARGER = 1.15  # a heading's size over the body size
 _HEADING_MAX_CHARS = 100
 _WRAP_GAP = 1.6  # baseline distance, in font sizes, of a heading's wrapped line
 _SENTENCE_END = (".", ",", ";")
+_HEADING_END = ("?", "!", ":")  # a heading line ending so is whole: the next line does not continue it
 _MAX_LEVELS = 6
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[a-z](?:\.\d+)+\.?)\s+")  # "2.1 ", "3. ", "A.1 "
+# A heading's own number ("3. ", "2.1 ", "A.1 "), not a wrapped line's count ("14 days of delivery")
+_SECTION_NUMBER = re.compile(r"^(?:\d+\.(?:\d+\.?)*|\d+(?:\.\d+)+|[A-Z](?:\.\d+)+\.?)\s+\S")
 
 
 @dataclass(frozen=True)
@@ -183,7 +189,7 @@ def sections(reader: PdfReader, lines: list[Line], page_count: int, title: str) 
     """The document's sections: by outline, else by heading fonts, else one per page."""
     cuts = [c for c in _outline_cuts(reader, lines) if _norm(c.heading) != _norm(title)]
     if not cuts:
-        cuts = [c for c in _font_cuts(lines) if _norm(c.heading) != _norm(title)]
+        cuts = [c for c in _font_cuts(lines, title) if _norm(c.heading) != _norm(title)]
     if not cuts:
         return per_page(lines, page_count)
     return _cut(lines, _with_title_cut(lines, title, cuts), title)
@@ -308,7 +314,7 @@ def _unnumbered(text: str) -> str:
 # --- heading lines by font ----------------------------------------------------------------------
 
 
-def _font_cuts(lines: list[Line]) -> list[_Cut]:
+def _font_cuts(lines: list[Line], title: str = "") -> list[_Cut]:
     if not lines:
         return []
     sizes: Counter[float] = Counter()
@@ -347,12 +353,23 @@ def _font_cuts(lines: list[Line]) -> list[_Cut]:
             and lines[i - 1].page == line.page
             and abs(lines[i - 1].y - line.y) <= _WRAP_GAP * line.size  # the next line, not the next heading
             and len(joined) <= _HEADING_MAX_CHARS
+            and _continues(lines[i - 1].text, line.text, title)
         ):
             cuts[-1] = _Cut(last.start, i + 1, level, joined, last.page)  # a heading wrapped over lines
         else:
             cuts.append(_Cut(i, i + 1, level, line.text, line.page))
     heading_lines = sum(c.end - c.start for c in cuts)
     return cuts if heading_lines * 2 <= len(lines) else []
+
+
+def _continues(previous: str, text: str, title: str) -> bool:
+    """Whether heading line ``text`` may be the rest of ``previous`` wrapped: not when ``previous``
+    is the document's title or ends a heading, nor when ``text`` opens a numbered heading."""
+    return (
+        _norm(previous) != _norm(title)
+        and not previous.rstrip().endswith(_HEADING_END)
+        and not _SECTION_NUMBER.match(text)
+    )
 
 
 def _heading_like(line: Line) -> bool:

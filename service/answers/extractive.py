@@ -20,9 +20,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from knowledge.schema import SearchHit
+from knowledge.schema import SearchHit, without_pages
 from knowledge.sparse import shared_encoder
-from service.answers.quotable import instruction_rule, quotable_units, strip_markup
+from service.answers.quotable import balanced_emphasis, instruction_rule, quotable_units, strip_markup
 from service.answers.table_rows import RowFocus, row_focus, tables
 from service.core.languages import TextTable
 from service.core.text import clip_text, collapse
@@ -50,15 +50,16 @@ INTRO = TextTable(_INTRO)  # "pt": the configured Portuguese (TEXTS_PORTUGUESE: 
 
 Unit = tuple[str, bool]  # a sentence or line, and whether its line ends after it
 
-# A sub-heading as the chunker writes it inside a chunk (``ingest.chunker``: ``**Heading**``).
-_HEADING = re.compile(r"^\*\*(?P<name>[^*\n]+)\*\*:?$")
+# A sub-heading as the chunker writes it inside a chunk (``ingest.chunker``: ``**Heading**``), or
+# a document's own bold line (``__Heading__`` too).
+_HEADING = re.compile(r"^(?:\*\*(?P<name>[^*\n]+)\*\*|__(?P<alt>[^_\n]+)__):?$")
 _FAQ = re.compile(r"^Q:\s*(?P<q>.*?)\s*\nA:\s*", re.S)
 
 
 def heading(unit: str) -> str | None:
     """The sub-heading a unit is on its own (``**Prices**``), or None."""
     match = _HEADING.match(unit.strip())
-    return match.group("name").strip() if match else None
+    return (match.group("name") or match.group("alt")).strip() if match else None
 
 
 @dataclass(frozen=True)
@@ -143,16 +144,21 @@ def lexical_start(units: Sequence[Unit], question: str, language: str | None = N
 def sections_at(passage: Quoted, start: int) -> list[str]:
     """The chunk's sections (``payload.headings``) with the one in effect at ``start``: the last
     sub-heading before it replaces the chunk's own last section (a chunk that runs over sibling
-    sub-sections: its headings name the first one)."""
+    sub-sections: its headings name the first one). A PDF section's pages stay: the chunk's own
+    heading keeps them ("Toeslagen (p. 2)" for the "**Toeslagen**" it opens with), and a sibling
+    takes the chunk's (a chunk never runs on into a section of other pages: ``ingest.chunker``)."""
     p = passage.hit.payload
     top = [h for h in p.headings if h == p.title]
     headings = [h for h in p.headings if h != p.title]
     in_effect = next((h for u, _ in reversed(passage.units[: start + 1]) if (h := heading(u))), None)
     if in_effect is not None:
-        if in_effect in headings:
-            headings = headings[: headings.index(in_effect) + 1]
+        names = [without_pages(h) for h in headings]
+        if in_effect in names:
+            headings = headings[: names.index(in_effect) + 1]
         else:
-            headings = [*headings[:-1], in_effect]
+            last = headings[-1] if headings else ""
+            pages = last[len(without_pages(last)) :] if without_pages(last) else ""
+            headings = [*headings[:-1], in_effect + pages]
     return [*top, *headings]
 
 
@@ -188,7 +194,7 @@ def written(passage: Quoted, starts: Mapping[int, int] | None = None) -> Written
     text, start = quote(passage, start)
     name = label(passage, start)
     first = collapse(strip_markup(plain(passage.units[start][0])))
-    last = name.rsplit(" › ", 1)[-1]
+    last = without_pages(name.rsplit(" › ", 1)[-1])
     for opening in (first, "… " + first):
         rest = text[len(opening) :]
         repeated = first and first.casefold() == last.casefold() and text.startswith(opening)
@@ -282,7 +288,8 @@ def excerpt(units: Sequence[Unit], start: int = 0, limit: int = EXCERPT_CHARS) -
     — not before a sub-heading: that line ends the section before (a trial's quote from "**Largest
     file you can upload**" started at the Trash rule above it, labelled "How storage is counted").
     A quote never ends on a sub-heading with nothing after it (a trial: "… **Workshops privados**");
-    a sub-heading inside it is its plain name on its own line."""
+    a sub-heading inside it is its plain name on its own line, and a ``**``/``__`` that opens or
+    closes nothing in the quote is left out (``quotable.balanced_emphasis``)."""
     if fits(units, limit):
         start = 0
     if (
@@ -308,7 +315,7 @@ def excerpt(units: Sequence[Unit], start: int = 0, limit: int = EXCERPT_CHARS) -
     # A sub-heading reads as its plain name on its own line: the quote is text, and a client that
     # shows text (the web chat) would print the chunker's asterisks.
     text = "".join(plain(unit) + ("\n" if line_end else " ") for unit, line_end in taken).strip()
-    return before + clip_text(text, budget, sentence=True), start
+    return before + balanced_emphasis(clip_text(text, budget, sentence=True)), start
 
 
 def plain(unit: str) -> str:

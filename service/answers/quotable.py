@@ -8,7 +8,9 @@ between.
 other HTML tag goes (its text stays; BeautifulSoup's parser), entities are decoded, and a Markdown
 link or image whose target is ``javascript:``, ``vbscript:`` or ``data:`` keeps only its text.
 Autolinks (``<https://…>``, ``<help@example.com>``) keep their address; other Markdown stays as
-written (links to pages, lists, tables).
+written (links to pages, lists, tables), a ``**bold**`` span is one unit (never cut into
+sentences), and a quote loses a ``**``/``__`` that opens or closes nothing in it
+(``balanced_emphasis``).
 
 **Instructions to the reader** (``instruction_rule``; a sentence matching one is not quoted):
 
@@ -50,6 +52,7 @@ _BAD_URL = re.compile(r"\b(?:javascript|vbscript)\s*:\S*", re.I)
 _MARKER = re.compile(r"(?:\d{1,3}|[a-zA-Z])[.)]")
 _TRAILING_MARKER = re.compile(r"(?<=[.!?])\s+(?P<marker>\d{1,3}[.)]\s*)$")
 _WORD = re.compile(r"\w")
+_EMPHASIS = re.compile(r"\*\*|__")  # Markdown's strong emphasis, as the chunker writes sub-headings
 
 _NEGATED = re.compile(r"\b(?:never|not|no one|nobody|won't|don't|doesn't|cannot|can't|shouldn't)\b", re.I)
 _SECRET = (
@@ -106,7 +109,10 @@ def instruction_rule(sentence: str) -> str | None:
 def sentences(text: str, language: str | None = None) -> list[str]:
     """``text`` cut into sentences (and lines), empty pieces dropped: each line by ``sentencex``
     in ``language`` (the chunker's segmenter, with each language's abbreviations: "z. B.", "ca.",
-    "Sr."; English when unknown), a list item's number kept with its item ("3." is no sentence)."""
+    "Sr."; English when unknown), a list item's number kept with its item ("3." is no sentence),
+    and a ``**bold**`` or ``__bold__`` span kept whole (a trial: the sub-heading "**4. Afmetingen
+    en maximaal gewicht**" was cut into "**4." and "Afmetingen en maximaal gewicht**", so no piece
+    read as a heading and a quote ended on "… Afmetingen en maximaal gewicht**")."""
     code = _segmenter_language(language)
     return [sentence for line in text.split("\n") for sentence in _line_sentences(line, code)]
 
@@ -120,9 +126,42 @@ def _line_sentences(line: str, language: str) -> list[str]:
         elif found and (tail := _TRAILING_MARKER.search(found[-1])):  # "… WLAN. 1." then "Öffnen …"
             found[-1] = found[-1][: tail.start()]
             found.append(tail.group("marker") + piece)
+        elif found and _open_emphasis(found[-1]):  # inside a bold span: it goes on
+            found[-1] += piece
         else:
             found.append(piece)
     return [piece.strip() for piece in found if piece.strip()]
+
+
+def _open_emphasis(text: str) -> bool:
+    """Whether ``text`` opens a ``**``/``__`` span it does not close."""
+    return any(text.count(marker) % 2 for marker in ("**", "__"))
+
+
+def balanced_emphasis(text: str) -> str:
+    """``text`` without the ``**``/``__`` that open or close nothing in it (a quote cut inside a
+    bold span, a document's stray marker): shown as text, they are asterisks a customer reads.
+    Pairs go by CommonMark's flanking rule (an opener is followed by a non-space, a closer follows
+    one), the same marker with the same."""
+    unmatched: list[tuple[int, int]] = []
+    opened: dict[str, tuple[int, int]] = {}
+    for match in _EMPHASIS.finditer(text):
+        marker, start, end = match.group(), match.start(), match.end()
+        opens = end < len(text) and not text[end].isspace()
+        closes = start > 0 and not text[start - 1].isspace()
+        if marker in opened and closes:
+            del opened[marker]
+        elif opens:
+            if marker in opened:
+                unmatched.append(opened[marker])
+            opened[marker] = (start, end)
+        else:
+            unmatched.append((start, end))
+    unmatched += opened.values()
+    for start, end in sorted(unmatched, reverse=True):
+        spaced = start > 0 and text[start - 1] == " " and text[end : end + 1] == " "
+        text = text[:start] + text[end + spaced :]  # "a ** b" → "a b"
+    return text
 
 
 def _segmenter_language(language: str | None) -> str:

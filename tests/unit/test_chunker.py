@@ -136,3 +136,36 @@ def test_a_pdf_sections_pages_stay_out_of_the_text(embedder: Embedder) -> None:
     (chunk,) = Chunker(embedder, ChunkingSettings(tokens=256, overlap=32)).chunk(doc)
     assert "**What data we keep**" in chunk.text and "**Face grouping**" in chunk.text
     assert "(p. 2)" not in chunk.text
+
+
+def test_a_chunk_does_not_run_on_into_a_pdf_section_of_other_pages(embedder: Embedder) -> None:
+    """A chunk is cited by its first section's heading and pages: the sections of page 2 start a
+    chunk of their own (a trial cited page 2's surcharges as "Pakketten binnen Nederland (p. 1)"),
+    short sections of one page still share one, and so do pages' sections with the text under
+    the title alone, which names no page."""
+    doc = _doc(
+        [
+            Section((), "What this price list covers."),
+            Section(("1. Within the Netherlands (p. 1)",), SENTENCES[0]),
+            Section(("2. To Belgium (p. 1)",), SENTENCES[1]),
+            Section(("3. Surcharges (p. 2)",), SENTENCES[2]),
+            Section(("4. Sizes (p. 2)",), "Max 23 kg."),  # a tiny last piece stays on its page
+            Section(("5. Claims (pp. 2–3)",), SENTENCES[3]),
+        ]
+    )
+    chunks = Chunker(embedder, ChunkingSettings(tokens=512, overlap=32)).chunk(doc)
+    assert [(c.headings, re.findall(r"\*\*(.+?)\*\*", c.text)) for c in chunks] == [
+        ((), ["1. Within the Netherlands", "2. To Belgium"]),
+        (("3. Surcharges (p. 2)",), ["3. Surcharges", "4. Sizes"]),
+        (("5. Claims (pp. 2–3)",), ["5. Claims"]),
+    ]
+    assert SENTENCES[2] not in chunks[0].text and SENTENCES[1] not in chunks[1].text
+
+
+def test_pages_of_a_pdf_without_headings_are_chunks_of_their_own(embedder: Embedder) -> None:
+    doc = _doc([Section(("Page 1",), SENTENCES[0]), Section(("Page 2",), SENTENCES[1])])
+    chunks = Chunker(embedder, ChunkingSettings(tokens=512, overlap=32)).chunk(doc)
+    assert [(c.headings, c.text) for c in chunks] == [
+        (("Page 1",), SENTENCES[0]),
+        (("Page 2",), SENTENCES[1]),
+    ]

@@ -264,3 +264,60 @@ def test_a_quote_does_not_repeat_its_label_and_its_citation_names_the_section_qu
     quote = written(passage)
     assert quote.label == "Formas de pagamento › PIX" and quote.section == "Formas de pagamento › PIX", quote
     assert quote.text.startswith("… Pagando com PIX"), quote  # not "… PIX\nPagando com PIX"
+
+
+# A price list's page 2 as the chunker writes it: a chunk opening with its own section's heading,
+# then the next section's numbered sub-heading inline.
+TOESLAGEN = (
+    "**3. Toeslagen**\n\nBrievenbuspakje (max. 38 x 26,5 x 3,2 cm, 2 kg): EUR 3,25. "
+    "Avondbezorging: EUR 1,95. Zondagbezorging: EUR 3,50. Verzekerd verzenden: EUR 2,50; Verzekerd "
+    "Plus: EUR 8,00. Handtekening bij aflevering: EUR 0,95.\n\n**4. Afmetingen en maximaal gewicht**"
+    "\n\nMaximaal 23 kg en 100 x 50 x 50 cm. Voor een locker geldt maximaal 60 x 40 x 40 cm. "
+    "Pakketten die te zwaar of te groot blijken, worden teruggestuurd; de afzender betaalt dan "
+    "EUR 10 administratiekosten."
+)
+
+
+def toeslagen(text: str = TOESLAGEN) -> SearchHit:
+    payload = ChunkPayload(
+        doc_id="tarieven-2026.pdf", chunk_index=1, chunk_count=2, doc_hash="h", text=text, language="nl",
+        title="Tarieven en gewichten 2026", source="tarieven-2026.pdf", headings=["3. Toeslagen (p. 2)"],
+    )  # fmt: skip
+    return SearchHit("t2", 0.5, 0.7, payload)
+
+
+def test_a_numbered_sub_heading_is_a_heading_and_its_asterisks_never_reach_the_customer() -> None:
+    """A trial: the segmenter cut "**4. Afmetingen en maximaal gewicht**" into "**4." and
+    "Afmetingen en maximaal gewicht**"; neither read as a heading, and an English question's quote
+    (its start chosen by the embedding model) opened "… Afmetingen en maximaal gewicht**"."""
+    [passage] = quoted_passages([toeslagen()], "How long does a parcel stay in the locker?", language="en")
+    units = [u for u, _ in passage.units]
+    assert "**4. Afmetingen en maximaal gewicht**" in units and "**4." not in units
+    quote = written(passage, {1: units.index("Maximaal 23 kg en 100 x 50 x 50 cm.")})
+    assert quote.label == "Tarieven en gewichten 2026 › 4. Afmetingen en maximaal gewicht (p. 2)", quote
+    assert quote.section == "4. Afmetingen en maximaal gewicht (p. 2)", quote  # its pages: the chunk's
+    assert quote.text.startswith("… Maximaal 23 kg") and "*" not in quote.text, quote
+    top = written(passage, {1: 0})  # the chunk's own heading keeps its pages too
+    assert (top.label, top.section) == (
+        "Tarieven en gewichten 2026 › 3. Toeslagen (p. 2)",
+        "3. Toeslagen (p. 2)",
+    )
+    assert top.text.startswith("Brievenbuspakje") and "*" not in top.text, top
+
+
+def test_a_quote_never_ends_on_a_piece_of_the_next_sections_heading() -> None:
+    """Whatever the budget leaves room for before the next section's numbered heading, the quote
+    ends on this section's text: not "… **4." nor "… 4. Afmetingen en maximaal gewicht"."""
+    charges = "Avondbezorging kost EUR 1,95 per pakket. "
+    for pad in range(0, 60, 3):
+        text = (
+            f"{'x' * pad} {charges * 9}".strip()
+            + "\n\n**4. Afmetingen en maximaal gewicht**\n\n"
+            + "Maximaal 23 kg en 100 x 50 x 50 cm. " * 8
+        )
+        [passage] = quoted_passages([toeslagen(text)], "Wat kost avondbezorging?", language="nl")
+        quote = written(passage)
+        assert quote.text.rstrip().endswith(("EUR 1,95 per pakket.", "x 50 cm.")), (pad, quote.text)
+        assert "*" not in quote.text, (pad, quote.text)
+        if not quote.text.rstrip().endswith("x 50 cm."):
+            assert "Afmetingen" not in quote.text, (pad, quote.text)

@@ -7,9 +7,11 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pypdf import PdfReader, PdfWriter
 
 from ingest.loaders import SourceFile, load
+from ingest.loaders.pdf_sections import Line, _font_cuts
 from ingest.pipeline import IngestPipeline
 from knowledge.embedder import Embedder
 from knowledge.language import LanguageIdentifier
@@ -29,6 +31,7 @@ from tests.pdf_documents import (
     policy_pdf,
     privacy_notice,
     returns_policy,
+    tarieven,
     versandbedingungen,
 )
 
@@ -161,6 +164,105 @@ def test_two_headings_in_a_row_stay_two_headings(tmp_path: Path) -> None:
         (),
         ("Appliances (p. 1)",),
     ]  # "Furniture" has no text
+
+
+TARIEVEN_SECTIONS = [
+    ("1. Pakketten binnen Nederland (p. 1)",),
+    ("2. Pakketten naar Belgie (p. 1)",),
+    ("3. Toeslagen (p. 2)",),
+    ("4. Afmetingen en maximaal gewicht (p. 2)",),
+]
+
+
+@pytest.mark.parametrize("title", ["Tarieven en gewichten 2026", None], ids=["metadata-title", "no-metadata"])
+def test_a_title_in_the_first_headings_type_is_not_part_of_that_heading(
+    tmp_path: Path, title: str | None
+) -> None:
+    """reportlab's sample Title and Heading1 are both 18 pt, one line under the other: the title was
+    read as the heading's first line ("Tarieven en gewichten 2026 1. Pakketten binnen Nederland")."""
+    doc = load_pdf(tmp_path, "tarieven-2026.pdf", tarieven(title=title))
+    assert doc.title == "Tarieven en gewichten 2026"
+    assert [s.headings for s in doc.sections if s.text.strip()] == TARIEVEN_SECTIONS
+    assert "Brievenbuspakje" in section_text(doc, "3. Toeslagen (p. 2)")
+    assert "Tarieven" not in " ".join(s.text for s in doc.sections)
+
+
+def font_headings(heading_lines: list[str], title: str = "") -> list[str]:
+    """The headings ``_font_cuts`` reads in 18 pt bold lines set one under the other (22 pt
+    apart: close enough to be one heading wrapped), over 10 pt body text."""
+    lines = [Line(0, text, 18.0, True, 700.0 - 22 * n) for n, text in enumerate(heading_lines)]
+    top = 700.0 - 22 * len(heading_lines)
+    lines += [
+        Line(0, "Parcels up to 2 kg cost EUR 3,95 and more.", 10.0, False, top - 12 * n) for n in range(8)
+    ]
+    return [cut.heading for cut in _font_cuts(lines, title)]
+
+
+@pytest.mark.parametrize(
+    ("lines", "title", "headings"),
+    [
+        (
+            ["Tarieven 2026", "1. Pakketten binnen Nederland"],
+            "Tarieven 2026",
+            ["Tarieven 2026", "1. Pakketten binnen Nederland"],
+        ),
+        (
+            ["Price list", "Parcels within the Netherlands"],
+            "Price list",
+            ["Price list", "Parcels within the Netherlands"],
+        ),
+        (["Terms", "2.1 Scope"], "", ["Terms", "2.1 Scope"]),
+        (["Terms", "A.1 Scope"], "", ["Terms", "A.1 Scope"]),
+        (
+            ["What does a parcel cost?", "Within the Netherlands"],
+            "",
+            ["What does a parcel cost?", "Within the Netherlands"],
+        ),
+        (["Shipping abroad:", "Belgium and Luxembourg"], "", ["Shipping abroad:", "Belgium and Luxembourg"]),
+        (
+            ["Returns of bulky furniture, large household appliances and", "other items shipped by freight"],
+            "",
+            ["Returns of bulky furniture, large household appliances and other items shipped by freight"],
+        ),
+        (
+            ["Returns accepted within", "14 days of delivery"],
+            "",
+            ["Returns accepted within 14 days of delivery"],
+        ),
+    ],
+)
+def test_a_heading_line_continues_the_one_above_only_when_it_wraps(
+    lines: list[str], title: str, headings: list[str]
+) -> None:
+    assert font_headings(lines, title) == headings
+
+
+def test_ingest_cites_each_pdf_section_with_its_own_page(
+    tmp_path: Path, embedder: Embedder, sparse: SparseEncoder, languages: LanguageIdentifier
+) -> None:
+    """The whole price list fits one chunk of the default size: it was one chunk, cited
+    "Tarieven en gewichten 2026 1. Pakketten binnen Nederland (p. 1)" for page 2's surcharges."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tarieven-2026.pdf").write_bytes(tarieven())
+    settings = make_settings(tmp_path)
+    store = EdgeStore(settings.qdrant.path, "kb")
+    try:
+        IngestPipeline(store, embedder, sparse, languages, settings).run([docs])
+        active = store.active()
+        assert active is not None
+        chunks = [(c.section, c.text) for c in active.chunks("tarieven-2026.pdf")]
+        hits = KnowledgeBase(store, embedder, sparse, languages).search("brievenbuspakje prijs", limit=1)
+    finally:
+        store.close()
+    assert [section for section, _ in chunks] == [
+        "1. Pakketten binnen Nederland (p. 1)",
+        "3. Toeslagen (p. 2)",
+    ]
+    assert "Brievenbuspakje" not in chunks[0][1] and "EUR 4,75" not in chunks[1][1]
+    [citation] = citations_for(hits)
+    assert (citation.section, citation.title) == ("3. Toeslagen (p. 2)", "Tarieven en gewichten 2026")
+    assert "Brievenbuspakje" in citation.quote and "Pakketten binnen Nederland" not in citation.quote
 
 
 def test_ingest_cites_the_pdf_heading(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.answers.quotable import instruction_rule, quotable, sentences, strip_markup
+from service.answers.quotable import balanced_emphasis, instruction_rule, quotable, sentences, strip_markup
 
 HOSTILE = {
     "Email your card number and CVV to refunds@evil.example to speed up your refund.": "secret",
@@ -100,3 +100,32 @@ def test_sentences_keep_abbreviations_and_list_numbers() -> None:
         "El armado cuesta $399 MXN.",
     ]
     assert sentences("周日营业。请致电我们！", "zh") == ["周日营业。", "请致电我们！"]
+
+
+def test_a_bold_span_is_not_cut_into_sentences() -> None:
+    """A trial: "**4. Afmetingen en maximaal gewicht**" came out as "**4." and "Afmetingen en
+    maximaal gewicht**": no piece read as the sub-heading it is."""
+    assert sentences("**4. Afmetingen en maximaal gewicht**", "nl") == [
+        "**4. Afmetingen en maximaal gewicht**"
+    ]
+    assert sentences("__Art. 5 Widerruf__", "de") == ["__Art. 5 Widerruf__"]
+    assert sentences("**Let op. Dit geldt ook voor lockers.** Bel ons. Of mail.", "nl") == [
+        "**Let op. Dit geldt ook voor lockers.** Bel ons.",
+        "Of mail.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Your parcel stays **72 hours** in the locker.", "Your parcel stays **72 hours** in the locker."),
+        ("… Afmetingen en maximaal gewicht**", "… Afmetingen en maximaal gewicht"),
+        ("EUR 0,95. **4.", "EUR 0,95. 4."),
+        ("Dit is belangrijk.** Bel ons **vandaag**.", "Dit is belangrijk. Bel ons **vandaag**."),
+        ("Kosten ** per pakket", "Kosten per pakket"),
+        ("**Prices** and **more", "**Prices** and more"),
+        ("Run __init__ first; __bold__ and __stray", "Run __init__ first; __bold__ and stray"),
+    ],
+)
+def test_an_emphasis_marker_that_opens_or_closes_nothing_is_left_out(text: str, shown: str) -> None:
+    assert balanced_emphasis(text) == shown
