@@ -7,7 +7,10 @@ hit@5), a lexical ranking of every chunk by the question's tokens with digits (o
 SKUs: the same in any language), and — for an English question when an English companion model
 is configured (the default with the multilingual model) — the companion's ranking of the English
 passages. The companion recovers what the small multilingual model loses on short English FAQ paraphrases
-(docs/benchmarks.md) without touching other languages.
+(docs/benchmarks.md) without touching other languages. The lexical and companion rankings see only
+some languages: a chunk they cannot see gets, from each of them, the vote the dense ranking gives
+it (``knowledge.fusion``), so a page in another language than the question's is not pushed out of
+the top *k* by chunks that merely share a word with the question.
 
 Translations of one entry count once (``one_language_per_entry``): documents that share an
 ``entry_id`` (payload ``extra``: an approved ``faqstream faq draft`` entry in each of its languages,
@@ -25,12 +28,13 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.embedder import Embedder, load_embedder
+from knowledge.fusion import UNDETERMINED, by_score, fill_abstentions, language_of
 from knowledge.language import LanguageIdentifier, base_language
 from knowledge.schema import KbMeta, SearchFilters, SearchHit, SearchMode
 from knowledge.settings import Settings
 from knowledge.sparse import SPARSE_FINGERPRINT, SparseEncoder
 from knowledge.store import SearchRequest, VectorStore, open_store
-from knowledge.store.base import Collection
+from knowledge.store.base import Collection, english_only, lexical_filters
 
 # Rankings a hybrid search fuses at most: dense, lexical, identifiers, the English companion.
 FUSED_RANKINGS = 4
@@ -286,13 +290,48 @@ def _ranked(collection: Collection, request: SearchRequest) -> list[SearchHit]:
     (the last hit kept scores like the first left out) is settled the same way, over every tied
     candidate: the store would return an arbitrary one of them (one more hit is asked for to see
     it; the whole fused pool only when it happens).
+
+    When a ranking of the fusion sees only some languages (the lexical one, the English
+    companion's) and the pool holds a chunk it cannot see, that ranking's abstention is filled
+    with the dense ranking's vote (``knowledge.fusion``), over the whole fused pool.
     """
-    hits = _by_score(collection.search(replace(request, limit=request.limit + 1)))
+    pool_size = max(request.candidates, request.limit) * FUSED_RANKINGS
+    scoped = _scoped_rankings(request)
+    if scoped:
+        pool = collection.search(replace(request, limit=pool_size))
+        scopes = [scope for scope, voted in scoped if _blind_to_some(scope, pool) and voted(collection, pool)]
+        if scopes:
+            return fill_abstentions(pool, scopes, request.candidates)[: request.limit]
+        hits = by_score(pool)
+        return hits[: request.limit]
+    hits = by_score(collection.search(replace(request, limit=request.limit + 1)))
     if 0 < request.limit < len(hits) and hits[request.limit - 1].score == hits[request.limit].score:
-        everything = max(request.candidates, request.limit) * FUSED_RANKINGS
-        hits = _by_score(collection.search(replace(request, limit=everything)))
+        hits = by_score(collection.search(replace(request, limit=pool_size)))
     return hits[: request.limit]
 
 
-def _by_score(hits: list[SearchHit]) -> list[SearchHit]:
-    return sorted(hits, key=lambda h: (-h.score, -(h.dense_score if h.dense_score is not None else -2.0)))
+Voted = Callable[[Collection, Sequence[SearchHit]], bool]
+
+
+def _scoped_rankings(request: SearchRequest) -> list[tuple[frozenset[str], Voted]]:
+    """The rankings of a hybrid ``request`` that see only some languages: the languages each sees,
+    and how to tell whether it found anything (only a ranking that did casts votes)."""
+    if request.dense is None or request.sparse is None:
+        return []
+    out: list[tuple[frozenset[str], Voted]] = []
+    lexical, run = lexical_filters(request)
+    if request.lexical_language is not None and run and request.sparse.indices:
+        words = SearchRequest(dense=None, sparse=request.sparse, limit=1, filters=lexical)
+
+        def found_words(collection: Collection, pool: Sequence[SearchHit]) -> bool:
+            return bool(collection.search(words))
+
+        out.append((frozenset({request.lexical_language, UNDETERMINED}), found_words))
+    if request.dense_en is not None and english_only(request.filters) is not None:
+        # The companion ranks every English chunk: it voted when the pool holds one.
+        out.append((frozenset({"en"}), lambda _c, pool: any(language_of(h) == "en" for h in pool)))
+    return out
+
+
+def _blind_to_some(scope: frozenset[str], pool: Sequence[SearchHit]) -> bool:
+    return any(language_of(hit) not in scope for hit in pool)
