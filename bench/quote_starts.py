@@ -25,12 +25,20 @@ the model chose a start for, and the CPU of writing the reply per answer before 
 answers that used it.
 
 ``--corpus DIR --questions JSONL`` measures other pages instead: each line ``{"qid", "lang",
-"question", "expect": [substrings]}``, and a reply holds the fact when one of ``expect`` is in it.
-``--corpus bench/data/lumen_pages --questions bench/data/lumen_quote_questions.jsonl``: a new
-user's trial pages (a photo-storage company, English, one chunk per page) and 38 questions, 33 in
-Chinese, Japanese and Korean, each with its gold sentence (bench/data/README.md).
+"question", "expect": [substrings]}``, and a reply holds the fact when one of ``expect`` is in it
+(and its first quote holds it: the ``first`` columns). ``--set`` names those of bench/data:
+``lumen`` (``--corpus bench/data/lumen_pages --questions bench/data/lumen_quote_questions.jsonl``), a
+new user's trial pages (a photo-storage company, English, one chunk per page) and 38 questions, 33
+in Chinese, Japanese and Korean, each with its gold sentence; ``pakketpunt``, a new user's trial
+pages of a Benelux parcel company (Dutch, English, French; an FAQ table, a PDF price list) and 60
+questions in nl/en/fr/de/pl/tr, each with the sentence of the section that answers it
+(bench/data/README.md).
 
-    python -m bench.quote_starts [--limit GROUPS] [--corpus DIR --questions JSONL] [--show]
+The cut-off is the service's: cohort-normalised (``relevance_floor(..., embedder)``) and the
+question's language as ``RelevanceFloor.question_language`` reads it.
+
+    python -m bench.quote_starts [--set basecamp|lumen|pakketpunt] [--limit GROUPS]
+        [--corpus DIR --questions JSONL] [--show]
 """
 
 from __future__ import annotations
@@ -48,13 +56,19 @@ from pathlib import Path
 import numpy as np
 
 from bench.byo_documents import CORPUS, QUESTIONS, app_settings
-from bench.common import read_jsonl
+from bench.common import REPO, read_jsonl
 from ingest.pipeline import IngestPipeline
 from knowledge.search import KnowledgeBase, Query
 from knowledge.sparse import shared_encoder
 from service.answers.extractive import EXCERPT_CHARS, Quoted, pieces, quote, quoted_passages
 from service.answers.quote_start import MAX_SENTENCES, SENTENCE_CHARS, Matrix, semantic_starts
 from service.retrieval.relevance import relevance_floor
+
+DATA = REPO / "bench" / "data"
+SETS = {
+    "lumen": (DATA / "lumen_pages", DATA / "lumen_quote_questions.jsonl"),
+    "pakketpunt": (DATA / "pakketpunt", DATA / "pakketpunt_quotes_questions.jsonl"),
+}
 
 
 @dataclass
@@ -95,11 +109,15 @@ def key_unit(passage: Quoted, reference: str) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.quote_starts", description=__doc__)
+    parser.add_argument("--set", choices=["basecamp", *SETS], default="basecamp", help="corpus and questions")
     parser.add_argument("--limit", type=int, help="only the first N answerable groups")
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--corpus", type=Path)
     parser.add_argument("--questions", type=Path, help="questions with an `expect` list (other pages)")
     parser.add_argument("--show", action="store_true", help="print each changed quote")
     args = parser.parse_args(argv)
+    if args.set in SETS and not args.questions:
+        args.corpus, args.questions = SETS[args.set]
+    args.corpus = args.corpus or CORPUS
     cases = file_cases(args.questions) if args.questions else basecamp_cases(args.limit)
     with tempfile.TemporaryDirectory(prefix="faqstream-quotes-") as tmp:
         settings = app_settings(Path(tmp), None)
@@ -107,8 +125,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             languages = kb.require_languages()
             IngestPipeline(kb.store, kb.embedder, kb.sparse, languages, settings).run([args.corpus])
-            floor = relevance_floor(kb.meta(), None, kb.embedder.name)
-            detected = [languages.detect(c.text).language for c in cases]
+            floor = relevance_floor(kb.meta(), None, kb.embedder.name, kb.embedder)
+            detections = [languages.detect(c.text) for c in cases]
+            detected = [d.language for d in detections]
             top_k = settings.service.top_k
             queries = [Query(c.text, top_k, None, lang) for c, lang in zip(cases, detected, strict=True)]
             results = kb.run(queries)
@@ -128,11 +147,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     chosen: dict[str, int] = defaultdict(int)
     answers: dict[str, int] = defaultdict(int)
     costs: dict[str, list[tuple[float, float, float]]] = defaultdict(list)  # before, after, model
-    for case, lang, hits, vector in zip(cases, detected, results, vectors, strict=True):
-        selection = floor.select(hits, lang)
+    firsts: dict[str, list[tuple[bool, bool]]] = defaultdict(list)  # the first quote holds it
+    for case, detection, hits, vector in zip(cases, detections, results, vectors, strict=True):
+        lang = detection.language
+        asked_in = floor.question_language(lang, detection, case.text)  # as ``service.answers.flow``
+        selection = floor.select(hits, asked_in)
         if not selection.hits:
             continue
-        quoted = [h.id for h in floor.quoted(selection.hits, lang)]
+        quoted = [h.id for h in floor.quoted(selection.hits, asked_in)]
         began = time.process_time()
         old = quoted_passages(selection.hits, case.text, quoted)  # terms in any language
         texts = ["".join(pieces(old, lang))]
@@ -147,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         chosen[case.lang] += len(starts)
         if case.expect:
             rows[case.lang].append(tuple(any(e in t for e in case.expect) for t in texts))  # type: ignore[arg-type]
+            heads = [pieces(old[:1], lang), pieces(passages[:1], lang, starts)]
+            firsts[case.lang].append(tuple(any(e in "".join(h) for e in case.expect) for h in heads))  # type: ignore[arg-type]
             if args.show:
                 print(case.qid, "\n", texts[0], "\n---\n", texts[1])
             continue
@@ -179,9 +203,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         before_ms = 1000 * statistics.fmean(c[0] for c in spent)
         after_ms = 1000 * statistics.fmean(c[1] for c in spent)
         cpu_text = f"{before_ms:.1f} / {after_ms:.1f} ({1000 * statistics.fmean(used) if used else 0:.0f})"
+        led = [p for la in mine for p in firsts[la]]
+        first = f"   first {sum(p[0] for p in led)}→{sum(p[1] for p in led)}" if led else ""
         print(
             f"{lang:6}{sum(answers[la] for la in mine):>8}{len(pairs):>7}{share[0]:>9.1%}{share[1]:>8.1%}"
-            f"{sum(chosen[la] for la in mine):>14}{cpu_text:>42}   held {held}"
+            f"{sum(chosen[la] for la in mine):>14}{cpu_text:>42}   held {held}{first}"
         )
     print(f"sentences embedded per answer at most {MAX_SENTENCES}, {SENTENCE_CHARS} characters each")
 

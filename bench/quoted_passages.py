@@ -3,7 +3,10 @@ is the first one quoted right? Two sets (``--set``): the Basecamp policies (docu
 team wrote, all English) with the answerable questions of ``bench.byo_documents``
 (bench/data/basecamp_questions.jsonl); ``mixed``, the pages of an invented bike rental in German,
 English and French (bench/data/mixed_kb) with 54 questions in de/en/fr/es, gold the page in the
-customer's language where one exists (bench/data/mixed_kb_questions.jsonl, bench/data/README.md).
+customer's language where one exists (bench/data/mixed_kb_questions.jsonl, bench/data/README.md);
+``pakketpunt``, a new user's trial pages (a Benelux parcel company: Dutch, English and French pages,
+an FAQ table of six rows, a PDF price list; bench/data/pakketpunt) with 60 questions in
+nl/en/fr/de/pl/tr, gold the page (or FAQ row) that answers (bench/data/pakketpunt_quotes_questions.jsonl).
 
 The corpus is ingested by the real pipeline into a temporary embedded store with the configured
 model (its relevance cut-off calibrated at ingest, as ``faqstream ingest`` does); each question is
@@ -21,7 +24,7 @@ each with the share of questions whose quoted passages include a gold document, 
 first quoted passage is one, and the mean number of passages quoted. Prints a table; writes
 nothing (``--json PATH`` to keep the per-question passages, their scores and each rule's quotes).
 
-    python -m bench.quoted_passages [--set basecamp|mixed] [--limit GROUPS] [--json PATH]
+    python -m bench.quoted_passages [--set basecamp|mixed|pakketpunt] [--limit GROUPS] [--json PATH]
 """
 
 from __future__ import annotations
@@ -45,9 +48,11 @@ BEFORE = 3  # passages the extractive answer quoted before best first, whatever 
 
 Rule = Callable[[RelevanceFloor, list[SearchHit], str | None], list[SearchHit]]
 MIXED = REPO / "bench" / "data" / "mixed_kb"
+PAKKETPUNT = REPO / "bench" / "data" / "pakketpunt"
 SETS = {
     "basecamp": (CORPUS, QUESTIONS),
     "mixed": (MIXED, REPO / "bench" / "data" / "mixed_kb_questions.jsonl"),
+    "pakketpunt": (PAKKETPUNT, REPO / "bench" / "data" / "pakketpunt_quotes_questions.jsonl"),
 }
 
 

@@ -108,3 +108,34 @@ def test_the_mixed_language_questions_name_pages_the_pipeline_produces() -> None
     assert len({r["qid"] for r in rows}) == len(rows)
     assert {d for row in rows for d in row["doc_ids"]} == produced
     assert {r["lang"] for r in rows} == {"de", "en", "fr", "es"}
+
+
+PAKKETPUNT = REPO / "bench" / "data" / "pakketpunt"
+PAKKETPUNT_QUESTIONS = REPO / "bench" / "data" / "pakketpunt_quotes_questions.jsonl"
+
+
+def test_the_parcel_company_questions_name_pages_and_sentences_the_pipeline_produces() -> None:
+    """bench/data/pakketpunt_quotes_questions.jsonl (``--set pakketpunt`` of ``bench.quoted_passages``
+    and ``bench.quote_starts``): every gold a document of bench/data/pakketpunt, every
+    expected sentence in one of the gold documents' text."""
+    rows = [
+        json.loads(line) for line in PAKKETPUNT_QUESTIONS.read_text(encoding="utf-8").splitlines() if line
+    ]
+    settings = IngestSettings()
+    sources, skipped = discover([PAKKETPUNT], settings)
+    assert not skipped
+    texts = {
+        doc.doc_id: "\n".join(section.text for section in doc.sections)
+        for source in sources
+        for doc in load(source, settings)
+    }
+    for row in rows:
+        assert set(row) == FIELDS | {"section", "expect"} and row["qid"] == f"{row['group']}:{row['lang']}", (
+            row
+        )
+        assert row["kind"] == "answerable" and row["answerable"] is True and row["doc_ids"], row["qid"]
+        assert set(row["doc_ids"]) <= set(texts), row["qid"]
+        held = [e for e in row["expect"] if any(e in texts[d] for d in row["doc_ids"])]
+        assert held, row["qid"]
+    assert len({r["qid"] for r in rows}) == len(rows)
+    assert {r["lang"] for r in rows} == {"nl", "en", "fr", "de", "pl", "tr"}
