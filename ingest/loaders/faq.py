@@ -7,7 +7,9 @@ id, tags (split on "|" or ","), language/lang, title, source/url, effective_date
 columns go to ``extra``. The pair stays one unit: a single section ``"Q: ...\\nA: ..."``.
 ``doc_id`` is ``"<rel_id>#<id>"``, with the first 12 hex digits of the SHA-1 of the normalised
 question when there is no id. Rows missing a question or an answer are ignored, as are later
-rows repeating an id already seen in the file; a malformed JSON line is skipped.
+rows repeating an id already seen in the file; a malformed JSON line is skipped. A CSV row with
+more fields than the header (a delimiter not quoted in a value) is read whole when the answer is
+the last column, and the file is refused otherwise (``_row``).
 
 A JSON Lines file none of whose lines has an answer is not a FAQ file when its lines are one of
 faqstream's own inputs — an evaluation set (``question`` with ``doc_ids``/``doc_id``/``answerable``/
@@ -23,6 +25,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 from collections.abc import Iterable, Mapping
 
 from ingest.loaders.base import NotADocumentError, SourceFile, decode_text, map_metadata
@@ -43,6 +46,7 @@ ANSWER_KEYS = (
 )  # fmt: skip
 EVAL_KEYS = ("doc_ids", "doc_id", "relevant_doc_ids", "answerable", "handoff")  # faqstream eval
 _KEYS_NAMED = 8
+log = logging.getLogger(__name__)
 _DELIMITERS = (",", ";", "\t")
 _SNIFF_CHARS = 8192
 
@@ -50,7 +54,7 @@ _SNIFF_CHARS = 8192
 def load_csv(source: SourceFile, data: bytes) -> list[Document]:
     text = decode_text(data)
     try:
-        return _documents(source, _csv_records(text))
+        return _documents(source, _csv_records(text, str(source.path)))
     except csv.Error as exc:
         raise InputError(f"malformed CSV: {exc}") from None
 
@@ -93,7 +97,7 @@ def _not_faq(keys: set[str]) -> None:
     )
 
 
-def _csv_records(text: str) -> list[dict[str, str]]:
+def _csv_records(text: str, name: str = "") -> list[dict[str, str]]:
     """Rows as {lower-cased header: value}, with the delimiter whose header has Q and A columns."""
     candidates: list[str] = []
     with contextlib.suppress(csv.Error):
@@ -103,10 +107,38 @@ def _csv_records(text: str) -> list[dict[str, str]]:
         rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         header = [h.strip().lower() for h in next(rows, [])]
         if _has_key(header, QUESTION_KEYS) and _has_key(header, ANSWER_KEYS):
-            return [dict(zip(header, row, strict=False)) for row in rows]
+            return [_row(header, row, delimiter, name, rows.line_num) for row in rows]
         found = found if found is not None else header
     names = ", ".join(h for h in found or [] if h) or "none"
     raise InputError(f"FAQ CSV needs a question and an answer column; found: {names}")
+
+
+def _row(header: list[str], row: list[str], delimiter: str, name: str, line: int) -> dict[str, str]:
+    """One row as {header: value}. A row with more fields than the header had its delimiter
+    unquoted in a value ("…50,000円以上…" in a comma-separated file, which ``zip`` cut to "…50"):
+    when the answer is the last column, the extra fields are its own and are joined back (logged,
+    so the file can be fixed); otherwise which value they belong to cannot be told, and the file is
+    refused, naming the line."""
+    extra = row[len(header) :]
+    if not any(field.strip() for field in extra):
+        return dict(zip(header, row, strict=False))
+    last = header[-1] if header else ""
+    if last in ANSWER_KEYS:
+        values = [*row[: len(header) - 1], delimiter.join(row[len(header) - 1 :])]
+        log.warning(
+            "%s line %d has %d fields for %d columns: the extra ones are read as part of the answer "
+            "(a %r in it that is not quoted; put the answer in double quotes)",
+            name,
+            line,
+            len(row),
+            len(header),
+            delimiter,
+        )
+        return dict(zip(header, values, strict=True))
+    raise InputError(
+        f"line {line} has {len(row)} fields for {len(header)} columns: a value holds a {delimiter!r} "
+        'that is not quoted; put such values in double quotes ("50,000 yen")'
+    )
 
 
 def _has_key(header: Iterable[str], keys: tuple[str, ...]) -> bool:

@@ -346,6 +346,39 @@ def test_faq_csv_failures(tmp_path: Path, settings: IngestSettings) -> None:
     )
 
 
+def test_faq_csv_a_delimiter_not_quoted_in_the_answer(
+    tmp_path: Path, settings: IngestSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A trial's row "ゴールド会員になるには？,過去12か月のご購入金額が50,000円以上…" was ingested as
+    "…50" and quoted so: the answer is the last column, so the extra fields are its own; the
+    ingest says which line to fix."""
+    csv_text = (
+        "question,answer\n"
+        "ゴールド会員になるには？,過去12か月のご購入金額が50,000円以上のお客様が対象です。\n"
+        "Shipping to Japan?,Free over 5,000 yen, else 800 yen.\n"
+        "Trailing commas?,Ignored.,,\n"
+    )
+    with caplog.at_level("WARNING"):
+        docs = load_file(tmp_path, "faq.csv", csv_text, settings)
+    answers = [d.sections[0].text.split("\nA: ", 1)[1] for d in docs]
+    assert answers == [
+        "過去12か月のご購入金額が50,000円以上のお客様が対象です。",
+        "Free over 5,000 yen, else 800 yen.",
+        "Ignored.",
+    ]
+    assert "faq.csv line 2 has 3 fields for 2 columns" in caplog.text
+    assert "faq.csv line 3 has 4 fields for 2 columns" in caplog.text and "line 4" not in caplog.text
+
+
+def test_faq_csv_a_delimiter_not_quoted_before_the_last_column_refuses_the_file(
+    tmp_path: Path, settings: IngestSettings
+) -> None:
+    """Which value the extra field belongs to cannot be told: the file is skipped, naming the line."""
+    csv_text = "question,answer,tags\nOk?,Yes.,a\nPrice?,5,000 yen,prices\n"
+    reason = skip_reason(tmp_path, "faq.csv", csv_text, settings)
+    assert reason.startswith("line 3 has 4 fields for 3 columns") and "double quotes" in reason
+
+
 def test_faq_jsonl(tmp_path: Path, settings: IngestSettings) -> None:
     lines = [
         '{"id": 7, "question": "Is gift wrap available?", "answer": "Yes, for €3.", "tags": ["gifts"]}',
