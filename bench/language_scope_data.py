@@ -151,6 +151,18 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Rad bi spremenil datum vrnitve avtomobila.",
         "Ali potrebujem mednarodno vozniško dovoljenje?",
     ),
+    "id": (
+        "Apakah saya bisa membawa mobil sewaan ke Bali?",
+        "Berapa biaya sewa mobil untuk satu minggu?",
+        "Di mana saya bisa mengambil mobil di bandara?",
+        "Bagaimana cara membatalkan pemesanan dan mendapatkan uang kembali?",
+        "Apakah ada kursi anak untuk mobilnya?",
+        "Apa yang harus saya lakukan kalau mobilnya mogok di jalan?",
+        "Kapan uang jaminan saya dikembalikan?",
+        "Boleh bayar tunai waktu pengambilan mobil?",
+        "Saya mau mengganti tanggal pengembalian mobil.",
+        "Apakah saya perlu SIM internasional?",
+    ),
 }
 
 # Short messages (1-3 words) in the same languages: greetings and thanks, and short questions.
@@ -163,4 +175,5 @@ SHORT: dict[str, tuple[str, ...]] = {
     "nb": ("God dag!", "Takk!", "Tusen takk", "Hva koster det?"),
     "da": ("Goddag!", "Tak!", "Mange tak", "Hvad koster det?"),
     "sv": ("God dag!", "Tack!", "Tack så mycket", "Vad kostar det?"),
+    "id": ("Selamat pagi!", "Terima kasih!", "Makasih banyak", "Berapa harganya?"),
 }

@@ -62,8 +62,8 @@ NEIGHBOURS: dict[str, tuple[str, ...]] = {
 # Widely written languages no configured language looks like, that the configured set misreads
 # with confidence all the same (XQuAD questions, default INGEST_LANGUAGES: Turkish 0 % right —
 # reported as sv/es/de/en — Vietnamese 0 % — pt/nl/fr/en; a trial's Turkish customer was answered
-# in Italian): detected with the neighbours whatever is configured.
-ALWAYS_ALSO: tuple[str, ...] = ("tr", "vi")
+# in Italian, an Indonesian one in Spanish): detected with the neighbours whatever is configured.
+ALWAYS_ALSO: tuple[str, ...] = ("tr", "vi", "id")
 # Languages written in scripts no language of the detector uses (by default): a message in one of
 # these reached the detector as no language at all, and the reply language, the API's ``language``
 # and the analytics said "en". Asked only when the detector finds nothing (module docstring: "Other

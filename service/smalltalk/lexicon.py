@@ -374,6 +374,22 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
         "goodbye": ("tạm biệt", "chào tạm biệt", "hẹn gặp lại", "vậy thôi", "không còn gì nữa"),
         "ack": ("được rồi", "hiểu rồi", "tôi hiểu rồi"),
     },
+    "id": {
+        "greeting": (
+            "halo", "hai", "selamat pagi", "selamat siang", "selamat sore", "selamat malam", "permisi",
+            "ada orang", "saya mau tanya", "mau tanya", "saya ada pertanyaan", "tolong bantu saya",
+            "bisa bantu saya",
+        ),
+        "how_are_you": ("apa kabar", "gimana kabarnya", "bagaimana kabarmu"),
+        "thanks": (
+            "terima kasih", "terimakasih", "makasih", "makasih banyak", "terima kasih banyak", "trims",
+            "terima kasih atas bantuannya", "makasih kak",
+        ),
+        "goodbye": (
+            "sampai jumpa", "selamat tinggal", "dadah", "sudah itu saja", "itu saja", "tidak ada lagi",
+        ),
+        "ack": ("oke", "baik", "baiklah", "siap", "mengerti", "saya mengerti", "paham"),
+    },
     "ar": {
         "greeting": (
             "مرحبا", "أهلا", "اهلا", "أهلا وسهلا", "السلام عليكم", "سلام عليكم", "صباح الخير", "مساء الخير",

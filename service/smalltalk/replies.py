@@ -184,6 +184,17 @@ REPLIES: dict[str, dict[Kind, str]] = {
             "Xin lỗi, tôi chưa hiểu rõ. Bạn muốn biết điều gì? Vui lòng viết câu hỏi của bạn trong vài từ."
         ),
     },
+    "id": {
+        "greeting": "Halo! Ada yang bisa saya bantu?",
+        "how_are_you": "Saya baik, terima kasih sudah bertanya! Ada yang bisa saya bantu?",
+        "thanks": "Sama-sama! Ada lagi yang bisa saya bantu?",
+        "ack": "Baik. Ada lagi yang bisa saya bantu?",
+        "goodbye": "Terima kasih sudah menghubungi kami. Semoga hari Anda menyenangkan!",
+        "unclear": (
+            "Maaf, saya kurang paham. Apa yang ingin Anda ketahui? "
+            "Silakan tulis pertanyaan Anda dalam beberapa kata."
+        ),
+    },
     "ar": {
         "greeting": "مرحباً! كيف يمكنني مساعدتك؟",
         "how_are_you": "بخير، شكراً لسؤالك! كيف يمكنني مساعدتك؟",

@@ -31,6 +31,12 @@ def test_empty_text_falls_back_to_default(languages: LanguageIdentifier) -> None
     assert languages.detect("   ").language == "en"
 
 
+def test_indonesian_is_detected_whatever_is_configured(languages: LanguageIdentifier) -> None:
+    """A trial's "Berapa ongkos kirim ke Singapura?" was answered in Spanish."""
+    assert languages.detect("Berapa ongkos kirim ke Singapura?").language == "id"
+    assert languages.detect("Apakah saya bisa mengembalikan barang yang rusak?").language == "id"
+
+
 @pytest.mark.parametrize("text", ["   ", "refund?", "12345", "😀"])
 def test_an_unsure_detection_is_the_default_and_says_so(languages: LanguageIdentifier, text: str) -> None:
     """Blank text, no letters, or a word no language is confident of: the default language, not
@@ -145,7 +151,7 @@ def test_configured_languages_keep_their_confidences(languages: LanguageIdentifi
         ("none", []),
         ("", []),
         ("cs, SK,pl", ["cs", "sk"]),  # a configured one is not an extra
-        ("neighbours", ["be", "bg", "sr", "cs", "sk", "sl", "hr", "tr", "vi"]),  # and ALWAYS_ALSO
+        ("neighbours", ["be", "bg", "sr", "cs", "sk", "sl", "hr", "tr", "vi", "id"]),  # and ALWAYS_ALSO
     ],
 )
 def test_detect_also_values(also: str, expected: list[str]) -> None:

@@ -183,6 +183,8 @@ def test_a_phrase_with_a_question_is_not_small_talk() -> None:
         ("Tschüß!", "goodbye", "de"),
         ("Hallo zusammen", "greeting", "de"),
         ("Hallo!", "greeting", None),  # German and Dutch alike: SmallTalk.candidates
+        ("Terima kasih banyak!", "thanks", "id"),
+        ("makasih kak", "thanks", "id"),
         ("ありがとうございます！", "thanks", "ja"),
         ("こんにちは", "greeting", "ja"),
         ("ｱﾘｶﾞﾄｳ", None, None),  # half-width katakana → full-width; katakana "arigatou" is not listed
