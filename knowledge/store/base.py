@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
+import numpy.typing as npt
 
 from knowledge.schema import ChunkPayload, ChunkPoint, DocState, KbMeta, SearchFilters, SearchHit, SparseVec
 
@@ -113,16 +114,22 @@ class Candidate:
     outside: tuple[bool, ...] = ()
 
 
+def as_query(dense: list[float] | None) -> npt.NDArray[np.float64] | None:
+    """A dense query vector as ``hit_from`` takes it (converted once per search, not per hit)."""
+    return np.asarray(dense, dtype=np.float64) if dense is not None else None
+
+
 def hit_from(
     point_id: object,
     score: float,
     payload: dict[str, object] | None,
     vector: list[float] | None,
-    query: list[float] | None,
+    query: npt.NDArray[np.float64] | None,
 ) -> SearchHit:
+    """A search hit from a store's point; ``query``: the question's dense vector (``as_query``)."""
     dense_score = None
     if vector is not None and query is not None:
-        dense_score = float(np.dot(np.asarray(vector, dtype=np.float64), np.asarray(query, dtype=np.float64)))
+        dense_score = float(np.dot(np.asarray(vector, dtype=np.float64), query))
     return SearchHit(
         id=str(point_id),
         score=float(score),

@@ -38,6 +38,7 @@ from knowledge.store.base import (
     Collection,
     SearchRequest,
     VectorStore,
+    as_query,
     english_only,
     hit_from,
     lexical_filters,
@@ -173,7 +174,8 @@ class EdgeCollection(Collection):
         else:
             return []
         points = self._query(query)
-        return [hit_from(p.id, p.score, p.payload, _dense_of(p.vector), request.dense) for p in points]
+        toward = as_query(request.dense)
+        return [hit_from(p.id, p.score, p.payload, _dense_of(p.vector), toward) for p in points]
 
     def candidates(self, request: SearchRequest, scopes: Sequence[Iterable[str]] = ()) -> list[Candidate]:
         dense = request.dense
@@ -231,8 +233,9 @@ class EdgeCollection(Collection):
         except Exception as exc:
             raise StoreError(f"embedded store retrieve failed: {exc}") from exc
         found = {str(r.id): r for r in records}
+        toward = as_query(dense)
         return [
-            hit_from(point, score, found[point].payload, _dense_of(found[point].vector), dense)
+            hit_from(point, score, found[point].payload, _dense_of(found[point].vector), toward)
             for point, score in ranked
             if point in found
         ]

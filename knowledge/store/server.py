@@ -35,6 +35,7 @@ from knowledge.store.base import (
     Collection,
     SearchRequest,
     VectorStore,
+    as_query,
     english_only,
     hit_from,
     lexical_filters,
@@ -204,7 +205,8 @@ class ServerCollection(Collection):
             )
         else:
             return []
-        return [hit_from(p.id, p.score, p.payload, _dense_of(p.vector), request.dense) for p in result.points]
+        toward = as_query(request.dense)
+        return [hit_from(p.id, p.score, p.payload, _dense_of(p.vector), toward) for p in result.points]
 
     def candidates(self, request: SearchRequest, scopes: Sequence[Iterable[str]] = ()) -> list[Candidate]:
         if request.dense is None or request.sparse is None:
@@ -251,8 +253,9 @@ class ServerCollection(Collection):
             ),
         )
         found = {str(r.id): r for r in records}
+        toward = as_query(dense)
         return [
-            hit_from(point, score, found[point].payload, _dense_of(found[point].vector), dense)
+            hit_from(point, score, found[point].payload, _dense_of(found[point].vector), toward)
             for point, score in ranked
             if point in found
         ]
