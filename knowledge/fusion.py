@@ -20,17 +20,33 @@ nothing; a chunk in another language is no longer pushed down by rankings blind 
 changes when every chunk is in the rankings' scope (a knowledge base in the question's language),
 nor when a scoped ranking found nothing (a Spanish question over English pages: no Spanish chunk
 to rank, no vote cast for anyone) — so a single-language knowledge base ranks as before.
+
+The pool is ranked from what the store tells cheaply (``Collection.candidates``): each chunk's
+fused score, its cosine (the store's own score) and, for each scoped ranking, whether the chunk's
+language is outside its scope — no payloads, no vectors; the store then fetches the payloads and
+vectors of the ``limit`` chunks kept (``Collection.hits``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Protocol, TypeVar
 
-from knowledge.schema import SearchHit
-from knowledge.store.base import RRF_K
+from knowledge.store.base import RRF_K, Candidate
 
 UNDETERMINED = "und"
+
+
+class Scored(Protocol):
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def dense_score(self) -> float | None: ...
+
+
+S = TypeVar("S", bound=Scored)
 
 
 def rrf_vote(rank: int, k: int = RRF_K) -> float:
@@ -39,11 +55,7 @@ def rrf_vote(rank: int, k: int = RRF_K) -> float:
     return 1.0 / (k + rank)
 
 
-def language_of(hit: SearchHit) -> str:
-    return hit.payload.language or UNDETERMINED
-
-
-def dense_ranks(pool: Sequence[SearchHit], depth: int) -> dict[str, int]:
+def dense_ranks(pool: Sequence[Candidate], depth: int) -> dict[str, int]:
     """Each chunk's place (0: first) in the dense ranking, for the ``depth`` chunks it holds: the
     fused pool contains every one of them, so they are its ``depth`` best cosines."""
     scored = sorted(
@@ -53,26 +65,27 @@ def dense_ranks(pool: Sequence[SearchHit], depth: int) -> dict[str, int]:
 
 
 def fill_abstentions(
-    pool: Sequence[SearchHit],
-    scopes: Sequence[Collection[str]],
+    pool: Sequence[Candidate],
+    blind: Sequence[int],
     depth: int,
     k: int = RRF_K,
-) -> list[SearchHit]:
+) -> list[Candidate]:
     """The fused ``pool`` (every candidate, with the store's RRF ``score`` and its cosine) with each
-    abstention filled (module docstring): for every ranking in ``scopes`` (the languages it sees;
-    only rankings that found something) whose languages do not include a chunk's, the chunk gains
-    the dense ranking's vote for it (when it is among the dense ranking's ``depth`` candidates).
-    Ordered by the new score, ties by cosine (as ``knowledge.search`` orders a fused ranking)."""
+    abstention filled (module docstring): for every scoped ranking in ``blind`` (indices into each
+    candidate's ``outside``; only rankings that found something) that cannot see a chunk, the
+    chunk gains the dense ranking's vote for it (when it is among the dense ranking's ``depth``
+    candidates). Ordered by the new score, ties by cosine (as ``knowledge.search`` orders a fused
+    ranking)."""
     ranks = dense_ranks(pool, depth)
     out = []
     for hit in pool:
         rank = ranks.get(hit.id)
-        blind = sum(language_of(hit) not in scope for scope in scopes)
-        filled = rrf_vote(rank, k) * blind if rank is not None else 0.0
+        outside = sum(hit.outside[i] for i in blind)
+        filled = rrf_vote(rank, k) * outside if rank is not None else 0.0
         out.append(replace(hit, score=hit.score + filled) if filled else hit)
     return by_score(out)
 
 
-def by_score(hits: Sequence[SearchHit]) -> list[SearchHit]:
+def by_score(hits: Sequence[S]) -> list[S]:
     """Best fused score first; ties go to the passage closer in meaning (a deterministic order)."""
     return sorted(hits, key=lambda h: (-h.score, -(h.dense_score if h.dense_score is not None else -2.0)))

@@ -28,13 +28,13 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.embedder import Embedder, load_embedder
-from knowledge.fusion import UNDETERMINED, by_score, fill_abstentions, language_of
+from knowledge.fusion import UNDETERMINED, by_score, fill_abstentions
 from knowledge.language import LanguageIdentifier, base_language
 from knowledge.schema import KbMeta, SearchFilters, SearchHit, SearchMode
 from knowledge.settings import Settings
 from knowledge.sparse import SPARSE_FINGERPRINT, SparseEncoder
 from knowledge.store import SearchRequest, VectorStore, open_store
-from knowledge.store.base import Collection, english_only, lexical_filters
+from knowledge.store.base import Candidate, Collection, english_only, lexical_filters
 
 # Rankings a hybrid search fuses at most: dense, lexical, identifiers, the English companion.
 FUSED_RANKINGS = 4
@@ -293,29 +293,33 @@ def _ranked(collection: Collection, request: SearchRequest) -> list[SearchHit]:
 
     When a ranking of the fusion sees only some languages (the lexical one, the English
     companion's) and the pool holds a chunk it cannot see, that ranking's abstention is filled
-    with the dense ranking's vote (``knowledge.fusion``), over the whole fused pool.
+    with the dense ranking's vote (``knowledge.fusion``), over the whole fused pool. The pool is
+    ranked from ids and scores (``Collection.candidates``); only the hits kept are fetched whole.
     """
     pool_size = max(request.candidates, request.limit) * FUSED_RANKINGS
     scoped = _scoped_rankings(request)
     if scoped:
-        pool = collection.search(replace(request, limit=pool_size))
-        scopes = [scope for scope, voted in scoped if _blind_to_some(scope, pool) and voted(collection, pool)]
-        if scopes:
-            return fill_abstentions(pool, scopes, request.candidates)[: request.limit]
-        hits = by_score(pool)
-        return hits[: request.limit]
+        pool = collection.candidates(replace(request, limit=pool_size), [scope for scope, _ in scoped])
+        blind = [
+            i
+            for i, (_, voted) in enumerate(scoped)
+            if any(c.outside[i] for c in pool) and voted(collection, pool, i)
+        ]
+        ranked = fill_abstentions(pool, blind, request.candidates) if blind else by_score(pool)
+        return collection.hits([(c.id, c.score) for c in ranked[: request.limit]], request.dense)
     hits = by_score(collection.search(replace(request, limit=request.limit + 1)))
     if 0 < request.limit < len(hits) and hits[request.limit - 1].score == hits[request.limit].score:
         hits = by_score(collection.search(replace(request, limit=pool_size)))
     return hits[: request.limit]
 
 
-Voted = Callable[[Collection, Sequence[SearchHit]], bool]
+Voted = Callable[[Collection, Sequence[Candidate], int], bool]
 
 
 def _scoped_rankings(request: SearchRequest) -> list[tuple[frozenset[str], Voted]]:
     """The rankings of a hybrid ``request`` that see only some languages: the languages each sees,
-    and how to tell whether it found anything (only a ranking that did casts votes)."""
+    and how to tell whether it found anything (only a ranking that did casts votes) from the
+    collection and the pool (its candidates, with the ranking's index into ``outside``)."""
     if request.dense is None or request.sparse is None:
         return []
     out: list[tuple[frozenset[str], Voted]] = []
@@ -323,15 +327,11 @@ def _scoped_rankings(request: SearchRequest) -> list[tuple[frozenset[str], Voted
     if request.lexical_language is not None and run and request.sparse.indices:
         words = SearchRequest(dense=None, sparse=request.sparse, limit=1, filters=lexical)
 
-        def found_words(collection: Collection, pool: Sequence[SearchHit]) -> bool:
+        def found_words(collection: Collection, _pool: Sequence[Candidate], _i: int) -> bool:
             return bool(collection.search(words))
 
         out.append((frozenset({request.lexical_language, UNDETERMINED}), found_words))
     if request.dense_en is not None and english_only(request.filters) is not None:
         # The companion ranks every English chunk: it voted when the pool holds one.
-        out.append((frozenset({"en"}), lambda _c, pool: any(language_of(h) == "en" for h in pool)))
+        out.append((frozenset({"en"}), lambda _c, pool, i: not all(c.outside[i] for c in pool)))
     return out
-
-
-def _blind_to_some(scope: frozenset[str], pool: Sequence[SearchHit]) -> bool:
-    return any(language_of(hit) not in scope for hit in pool)

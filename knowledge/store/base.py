@@ -12,6 +12,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
+import numpy.typing as npt
+
 from knowledge.schema import ChunkPayload, ChunkPoint, DocState, KbMeta, SearchFilters, SearchHit, SparseVec
 
 DENSE = "dense"
@@ -99,16 +102,34 @@ def fold_states(rows: Iterable[dict[str, object]]) -> dict[str, DocState]:
     }
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A chunk of a fused ranking without its payload or vector: what re-ranking the fusion's
+    candidate pool needs (``knowledge.fusion``), so a pool of 160 chunks costs ids and scores."""
+
+    id: str
+    score: float  # the store's fused (RRF) score
+    dense_score: float | None  # cosine to the question's dense vector (the store's own score)
+    # for each language set asked about (``Collection.candidates``): the chunk's language is not in it
+    outside: tuple[bool, ...] = ()
+
+
+def as_query(dense: list[float] | None) -> npt.NDArray[np.float64] | None:
+    """A dense query vector as ``hit_from`` takes it (converted once per search, not per hit)."""
+    return np.asarray(dense, dtype=np.float64) if dense is not None else None
+
+
 def hit_from(
     point_id: object,
     score: float,
     payload: dict[str, object] | None,
     vector: list[float] | None,
-    query: list[float] | None,
+    query: npt.NDArray[np.float64] | None,
 ) -> SearchHit:
+    """A search hit from a store's point; ``query``: the question's dense vector (``as_query``)."""
     dense_score = None
     if vector is not None and query is not None:
-        dense_score = float(sum(a * b for a, b in zip(vector, query, strict=False)))
+        dense_score = float(np.dot(np.asarray(vector, dtype=np.float64), query))
     return SearchHit(
         id=str(point_id),
         score=float(score),
@@ -142,6 +163,20 @@ class Collection(ABC):
 
     @abstractmethod
     def search(self, request: SearchRequest) -> list[SearchHit]: ...
+
+    @abstractmethod
+    def candidates(self, request: SearchRequest, scopes: Sequence[Iterable[str]] = ()) -> list[Candidate]:
+        """The fused ranking of a hybrid ``request`` (``dense`` and ``sparse`` both set) as
+        ``search`` ranks it, its best ``request.limit`` chunks, in the store's order — ids, fused
+        scores, cosines to ``request.dense`` and, for each language set in ``scopes``, whether the
+        chunk's language (the payload's ``language``: ingest always writes one) is outside it; no
+        payload, no vector."""
+
+    @abstractmethod
+    def hits(self, ranked: Sequence[tuple[str, float]], dense: list[float] | None) -> list[SearchHit]:
+        """The chunks ``ranked`` (id, score) as search hits, in that order and with those scores:
+        payload, dense vector and cosine to ``dense`` as ``search`` gives them; ids not in the
+        collection (deleted since) are left out."""
 
     @abstractmethod
     def count(self) -> int: ...

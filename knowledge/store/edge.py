@@ -20,7 +20,7 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,9 +34,11 @@ from knowledge.store.base import (
     KEYWORD_FIELDS,
     RRF_K,
     SPARSE,
+    Candidate,
     Collection,
     SearchRequest,
     VectorStore,
+    as_query,
     english_only,
     hit_from,
     lexical_filters,
@@ -83,6 +85,9 @@ def edge_filter(filters: SearchFilters | None) -> qe.Filter | None:
 
 def _match_doc(doc_id: str) -> qe.FieldCondition:
     return qe.FieldCondition(key="doc_id", match=qe.MatchValue(doc_id))
+
+
+RRF: qe.Fusion = qe.Fusion.Rrf(k=RRF_K)  # type: ignore[assignment]  # the stub omits nested classes
 
 
 class EdgeCollection(Collection):
@@ -142,20 +147,10 @@ class EdgeCollection(Collection):
         flt = edge_filter(request.filters)
         want_vector = [DENSE] if request.dense is not None else False
         if request.dense is not None and request.sparse is not None:
-            sparse = qe.SparseVector(request.sparse.indices, request.sparse.values)
             query = qe.QueryRequest(
                 limit=request.limit,
-                prefetches=[
-                    qe.Prefetch(
-                        query=qe.Query.Nearest(request.dense, using=DENSE),
-                        limit=request.candidates,
-                        filter=flt,
-                        params=self._params,
-                    ),
-                    *self._lexical_prefetch(request, sparse),
-                    *self._english_prefetch(request),
-                ],
-                query=qe.Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]  # the stub omits nested classes
+                prefetches=self._fused_prefetches(request),
+                query=RRF,
                 with_payload=True,
                 with_vector=want_vector,
             )
@@ -178,11 +173,93 @@ class EdgeCollection(Collection):
             )
         else:
             return []
+        points = self._query(query)
+        toward = as_query(request.dense)
+        return [hit_from(p.id, p.score, p.payload, _dense_of(p.vector), toward) for p in points]
+
+    def candidates(self, request: SearchRequest, scopes: Sequence[Iterable[str]] = ()) -> list[Candidate]:
+        dense = request.dense
+        if dense is None or request.sparse is None:
+            raise ValueError("candidates() ranks a hybrid request: dense and sparse vectors")
+        prefetches = self._fused_prefetches(request)
+        pool = [qe.Prefetch(limit=request.limit, query=RRF, prefetches=prefetches)]
+
+        def rescored(flt: qe.Filter | None) -> qe.QueryRequest:
+            # The fused pool rescored by the dense vector: each chunk's cosine, computed by the
+            # engine from the stored vector; ``flt`` keeps the chunks outside a scope.
+            return qe.QueryRequest(
+                limit=request.limit,
+                prefetches=pool,
+                query=qe.Query.Nearest(dense, using=DENSE),
+                filter=flt,
+                with_payload=False,
+                with_vector=False,
+            )
+
+        fused = qe.QueryRequest(
+            limit=request.limit, prefetches=prefetches, query=RRF, with_payload=False, with_vector=False
+        )
+        outside = [
+            qe.Filter(must_not=[qe.FieldCondition(key="language", match=qe.MatchAny(sorted(scope)))])
+            for scope in scopes
+        ]
         try:
-            points = self.shard.query(query)
+            ranked, cosines, *blind = self.shard.query_batch(
+                qe.QueryBatchRequest([fused, rescored(None), *map(rescored, outside)])
+            )
         except Exception as exc:
             raise StoreError(f"embedded store search failed: {exc}") from exc
-        return [hit_from(p.id, p.score, p.payload, _dense_of(p.vector), request.dense) for p in points]
+        # Keyed by the engine's id objects (a new one at each ``p.id``; a string costs more): ids
+        # and their conversions are a good part of the cost of a 160-chunk pool.
+        cosine = {p.id: p.score for p in cosines}
+        unseen = [{p.id for p in points} for points in blind]
+        out = []
+        for p in ranked:
+            point = p.id
+            out.append(
+                Candidate(str(point), p.score, cosine.get(point), tuple(point in ids for ids in unseen))
+            )
+        return out
+
+    def hits(self, ranked: Sequence[tuple[str, float]], dense: list[float] | None) -> list[SearchHit]:
+        if not ranked:
+            return []
+        try:
+            records = self.shard.retrieve(
+                [point for point, _ in ranked],
+                with_payload=True,
+                with_vector=[DENSE] if dense is not None else False,
+            )
+        except Exception as exc:
+            raise StoreError(f"embedded store retrieve failed: {exc}") from exc
+        found = {str(r.id): r for r in records}
+        toward = as_query(dense)
+        return [
+            hit_from(point, score, found[point].payload, _dense_of(found[point].vector), toward)
+            for point, score in ranked
+            if point in found
+        ]
+
+    def _query(self, query: qe.QueryRequest) -> list[qe.ScoredPoint]:
+        try:
+            return self.shard.query(query)
+        except Exception as exc:
+            raise StoreError(f"embedded store search failed: {exc}") from exc
+
+    def _fused_prefetches(self, request: SearchRequest) -> list[qe.Prefetch]:
+        """The rankings hybrid search fuses: dense, lexical (and identifiers), English companion."""
+        assert request.dense is not None and request.sparse is not None
+        sparse = qe.SparseVector(request.sparse.indices, request.sparse.values)
+        return [
+            qe.Prefetch(
+                query=qe.Query.Nearest(request.dense, using=DENSE),
+                limit=request.candidates,
+                filter=edge_filter(request.filters),
+                params=self._params,
+            ),
+            *self._lexical_prefetch(request, sparse),
+            *self._english_prefetch(request),
+        ]
 
     def _lexical_prefetch(self, request: SearchRequest, sparse: qe.SparseVector) -> list[qe.Prefetch]:
         filters, run = lexical_filters(request)

@@ -9,7 +9,7 @@ vector-less collection ``<alias>-meta``. Writes retry transient failures (connec
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -31,9 +31,11 @@ from knowledge.store.base import (
     KEYWORD_FIELDS,
     RRF_K,
     SPARSE,
+    Candidate,
     Collection,
     SearchRequest,
     VectorStore,
+    as_query,
     english_only,
     hit_from,
     lexical_filters,
@@ -91,6 +93,14 @@ class _Calls:
                 f"Qdrant {what} failed: {exc}",
                 hint="check QDRANT_URL / QDRANT_API_KEY and that the server is up",
             ) from exc
+
+
+RRF = models.RrfQuery(rrf=models.Rrf(k=RRF_K))
+
+
+def _dense_of(vector: object) -> list[float] | None:
+    value = vector.get(DENSE) if isinstance(vector, dict) else None
+    return [x for x in value if isinstance(x, float | int)] if isinstance(value, list) else None
 
 
 class ServerCollection(Collection):
@@ -165,46 +175,13 @@ class ServerCollection(Collection):
         )
         want: list[str] | bool = [DENSE] if request.dense is not None else False
         if request.dense is not None and sparse is not None:
-            prefetch = [
-                models.Prefetch(
-                    query=request.dense,
-                    using=DENSE,
-                    limit=request.candidates,
-                    filter=flt,
-                    params=self._params,
-                ),
-            ]
-            lexical, run = lexical_filters(request)
-            if run:
-                prefetch.append(
-                    models.Prefetch(
-                        query=sparse, using=SPARSE, limit=request.candidates, filter=client_filter(lexical)
-                    )
-                )
-            if request.identifiers is not None and request.identifiers.indices:
-                codes = models.SparseVector(
-                    indices=request.identifiers.indices, values=request.identifiers.values
-                )
-                prefetch.append(
-                    models.Prefetch(query=codes, using=SPARSE, limit=request.candidates, filter=flt)
-                )
-            english = english_only(request.filters)
-            if request.dense_en is not None and english is not None:
-                prefetch.append(
-                    models.Prefetch(
-                        query=request.dense_en,
-                        using=DENSE_EN,
-                        limit=request.candidates,
-                        filter=client_filter(english),
-                        params=self._params,
-                    )
-                )
+            prefetch = self._fused_prefetches(request)
             result = self._call(
                 "query",
                 lambda: self._client.query_points(
                     self.name,
                     prefetch=prefetch,
-                    query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
+                    query=RRF,
                     limit=request.limit,
                     with_payload=True,
                     with_vectors=want,
@@ -228,12 +205,95 @@ class ServerCollection(Collection):
             )
         else:
             return []
-        hits = []
-        for p in result.points:
-            vec = p.vector.get(DENSE) if isinstance(p.vector, dict) else None
-            dense = [x for x in vec if isinstance(x, float | int)] if isinstance(vec, list) else None
-            hits.append(hit_from(p.id, p.score, p.payload, dense, request.dense))
-        return hits
+        toward = as_query(request.dense)
+        return [hit_from(p.id, p.score, p.payload, _dense_of(p.vector), toward) for p in result.points]
+
+    def candidates(self, request: SearchRequest, scopes: Sequence[Iterable[str]] = ()) -> list[Candidate]:
+        if request.dense is None or request.sparse is None:
+            raise ValueError("candidates() ranks a hybrid request: dense and sparse vectors")
+        prefetch = self._fused_prefetches(request)
+        pool = models.Prefetch(prefetch=prefetch, query=RRF, limit=request.limit)
+
+        def rescored(flt: models.Filter | None) -> models.QueryRequest:
+            # The fused pool rescored by the dense vector: each chunk's cosine, computed by the
+            # server from the stored vector; ``flt`` keeps the chunks outside a scope.
+            return models.QueryRequest(
+                prefetch=pool, query=request.dense, using=DENSE, filter=flt, limit=request.limit,
+                with_payload=False, with_vector=False,
+            )  # fmt: skip
+
+        fused = models.QueryRequest(
+            prefetch=prefetch, query=RRF, limit=request.limit, with_payload=False, with_vector=False
+        )
+        outside = [
+            models.Filter(
+                must_not=[models.FieldCondition(key="language", match=models.MatchAny(any=sorted(s)))]
+            )
+            for s in scopes
+        ]
+        requests = [fused, rescored(None), *map(rescored, outside)]
+        responses = self._call("query_batch", lambda: self._client.query_batch_points(self.name, requests))
+        ranked, cosines, *blind = (response.points for response in responses)
+        cosine = {str(p.id): p.score for p in cosines}
+        unseen = [{str(p.id) for p in points} for points in blind]
+        out = []
+        for p in ranked:
+            point = str(p.id)
+            out.append(Candidate(point, p.score, cosine.get(point), tuple(point in ids for ids in unseen)))
+        return out
+
+    def hits(self, ranked: Sequence[tuple[str, float]], dense: list[float] | None) -> list[SearchHit]:
+        if not ranked:
+            return []
+        want: list[str] | bool = [DENSE] if dense is not None else False
+        records = self._call(
+            "retrieve",
+            lambda: self._client.retrieve(
+                self.name, [point for point, _ in ranked], with_payload=True, with_vectors=want
+            ),
+        )
+        found = {str(r.id): r for r in records}
+        toward = as_query(dense)
+        return [
+            hit_from(point, score, found[point].payload, _dense_of(found[point].vector), toward)
+            for point, score in ranked
+            if point in found
+        ]
+
+    def _fused_prefetches(self, request: SearchRequest) -> list[models.Prefetch]:
+        """The rankings hybrid search fuses: dense, lexical (and identifiers), English companion."""
+        assert request.dense is not None and request.sparse is not None
+        flt = client_filter(request.filters)
+        prefetch = [
+            models.Prefetch(
+                query=request.dense, using=DENSE, limit=request.candidates, filter=flt, params=self._params
+            ),
+        ]
+        lexical, run = lexical_filters(request)
+        if run:
+            sparse = models.SparseVector(indices=request.sparse.indices, values=request.sparse.values)
+            prefetch.append(
+                models.Prefetch(
+                    query=sparse, using=SPARSE, limit=request.candidates, filter=client_filter(lexical)
+                )
+            )
+        if request.identifiers is not None and request.identifiers.indices:
+            codes = models.SparseVector(
+                indices=request.identifiers.indices, values=request.identifiers.values
+            )
+            prefetch.append(models.Prefetch(query=codes, using=SPARSE, limit=request.candidates, filter=flt))
+        english = english_only(request.filters)
+        if request.dense_en is not None and english is not None:
+            prefetch.append(
+                models.Prefetch(
+                    query=request.dense_en,
+                    using=DENSE_EN,
+                    limit=request.candidates,
+                    filter=client_filter(english),
+                    params=self._params,
+                )
+            )
+        return prefetch
 
     def count(self) -> int:
         return int(self._call("count", lambda: self._client.count(self.name, exact=True)).count)

@@ -10,17 +10,23 @@ passages the service answers from: the reply quoted a Dutch price table (``knowl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from knowledge.search import KnowledgeBase
+from knowledge.fusion import by_score
+from knowledge.search import KnowledgeBase, _ranked
+from knowledge.store import SearchRequest
+from tests.fused_pool import ranked_from_whole_pool
 from tests.service_harness import Served, ask, in_process, ingested_template, service_settings
 
 pytestmark = pytest.mark.slow
 
 PAGES = Path(__file__).resolve().parents[2] / "bench" / "data" / "pakketpunt"
+QUESTIONS = PAGES.parent / "pakketpunt_questions.jsonl"
 LOCKER = "Hoe lang blijft mijn pakket in de locker liggen?"
 
 
@@ -66,5 +72,37 @@ def test_hybrid_search_ranks_the_cross_language_page_by_its_dense_rank(
         assert "locker-pickup.md" in hybrid[:3], hybrid
         own = kb.search("Wanneer geldt een pakket als verloren?", limit=3, mode="hybrid")
         assert own[0].payload.doc_id == "schade-claims.md", [h.payload.doc_id for h in own]
+    finally:
+        kb.store.close()
+
+
+def test_the_pool_ranked_from_ids_matches_the_pool_fetched_whole(template: Path, tmp_path: Path) -> None:
+    """Every question of the trial's bench (Dutch, English with the companion, French): hybrid
+    search's ranking from ``Collection.candidates`` is the one the whole pool gives."""
+    questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
+    kb = KnowledgeBase.open(service_settings(template, tmp_path))
+    try:
+        collection = kb.store.active()
+        assert collection is not None
+        companion = kb.embedder.english
+        filled = 0
+        for row in questions:
+            text, lang = row["question"], row["lang"]
+            english = companion.embed_query(text).tolist() if companion is not None and lang == "en" else None
+            request = SearchRequest(
+                kb.embedder.embed_query(text).tolist(),
+                kb.sparse.query(text, lang),
+                limit=5,
+                dense_en=english,
+                lexical_language=lang,
+                identifiers=kb.sparse.identifiers(text, lang),
+            )
+            expected = ranked_from_whole_pool(collection, request)
+            got = [(h.id, h.score) for h in _ranked(collection, request)]
+            assert [i for i, _ in got] == [i for i, _ in expected], text
+            assert [s for _, s in got] == pytest.approx([s for _, s in expected], rel=1e-12), text
+            whole = by_score(collection.search(replace(request, limit=5 * 40)))
+            filled += [h.id for h in whole[:5]] != [i for i, _ in got]
+        assert filled >= 10  # the rule changed these rankings: the comparison covers it
     finally:
         kb.store.close()

@@ -19,10 +19,12 @@ from qdrant_client import QdrantClient
 from knowledge.embedder import Embedder
 from knowledge.errors import StoreLockedError
 from knowledge.schema import ChunkPayload, ChunkPoint, KbMeta, SearchFilters, SparseVec, point_id
+from knowledge.search import _ranked
 from knowledge.sparse import SparseEncoder
 from knowledge.store import SearchRequest, VectorStore
 from knowledge.store.edge import EdgeStore
 from knowledge.store.server import ServerStore
+from tests.fused_pool import ranked_from_whole_pool
 
 DOCS = {
     "returns.md": (
@@ -303,3 +305,78 @@ def test_codes_match_whole_in_any_language(
     assert _search(store, embedder, sparse, german, lang="de", mode="sparse") == ["orders.md"]
     question = "Mam rezerwację JDZ-2026-654321. Czy mogę dopisać drugiego kierowcę?"
     assert _search(store, embedder, sparse, question, lang="pl", mode="sparse") == ["drivers.md"]
+
+
+def _hybrid(
+    embedder: Embedder, sparse: SparseEncoder, text: str, lang: str, limit: int = 10
+) -> SearchRequest:
+    return SearchRequest(
+        embedder.embed_query(text).tolist(),
+        sparse.query(text, lang),
+        limit=limit,
+        lexical_language=lang,
+        identifiers=sparse.identifiers(text, lang),
+    )
+
+
+def test_candidates_are_the_fused_ranking_as_ids_scores_and_scopes(
+    store: VectorStore, embedder: Embedder, sparse: SparseEncoder
+) -> None:
+    """``candidates`` ranks like ``search`` and tells the cosine and, per language set, whether a
+    chunk is outside it, without payloads; ``hits`` fetches chunks whole in a given order."""
+    coll = store.create_collection(embedder.dim)
+    coll.upsert(_points(embedder, sparse))
+    coll.finish()
+    store.activate(coll)
+    request = _hybrid(embedder, sparse, "Can I return an item within 30 days?", "en")
+    whole = coll.search(request)
+    scopes = [frozenset({"en", "und"}), frozenset({"zh"})]
+    pool = coll.candidates(request, scopes)
+    assert [c.id for c in pool] == [h.id for h in whole] and len(whole) == 5
+    assert [c.score for c in pool] == pytest.approx([h.score for h in whole])
+    assert [c.dense_score for c in pool] == pytest.approx([h.dense_score for h in whole], abs=1e-5)
+    languages = {h.id: h.payload.language for h in whole}
+    assert [c.outside for c in pool] == [(languages[c.id] != "en", languages[c.id] != "zh") for c in pool]
+    assert coll.candidates(request)[0].outside == ()
+
+    chosen = [(c.id, 0.5 - n / 10) for n, c in enumerate(reversed(pool[:3]))]
+    gone = point_id("deleted.md", 0)
+    hits = coll.hits([*chosen[:1], (gone, 0.45), *chosen[1:]], request.dense)
+    assert [(h.id, h.score) for h in hits] == chosen  # the order and scores given; unknown ids left out
+    same = {h.id: h for h in whole}
+    for hit in hits:
+        assert hit.payload == same[hit.id].payload
+        assert hit.vector == pytest.approx(same[hit.id].vector)
+        # (qdrant-client's local mode returns a query's and a retrieve's vectors at different precisions)
+        assert hit.dense_score == pytest.approx(same[hit.id].dense_score, abs=1e-6)
+    assert coll.hits([], request.dense) == []
+    with pytest.raises(ValueError, match="hybrid"):
+        coll.candidates(dataclasses.replace(request, sparse=None))
+
+
+QUESTIONS = [
+    ("Can I return an item within 30 days?", "en"),
+    ("NW-KTL-110 refund", "en"),
+    ("¿Puedo devolver un artículo?", "es"),
+    ("我可以退货吗", "zh"),
+    ("Wie lange habe ich Zeit für eine Rücksendung?", "de"),
+]
+
+
+def test_hybrid_search_ranks_the_pool_from_ids_as_it_did_from_whole_hits(
+    store: VectorStore, embedder: Embedder, sparse: SparseEncoder
+) -> None:
+    """``knowledge.search`` ranks the fused pool from ``candidates`` (ids, scores, scopes) and
+    fetches only the hits it keeps: the same hits, in the same order with the same scores, as the
+    whole pool fetched with payloads and vectors gives."""
+    coll = store.create_collection(embedder.dim)
+    coll.upsert(_points(embedder, sparse))
+    coll.finish()
+    store.activate(coll)
+    for text, lang in QUESTIONS:
+        for limit in (1, 3, 5):
+            request = _hybrid(embedder, sparse, text, lang, limit)
+            expected = ranked_from_whole_pool(coll, request)
+            got = [(h.id, h.score) for h in _ranked(coll, request)]
+            assert [i for i, _ in got] == [i for i, _ in expected], text
+            assert [s for _, s in got] == pytest.approx([s for _, s in expected], rel=1e-12), text

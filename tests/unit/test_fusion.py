@@ -3,25 +3,26 @@ that cannot see a chunk gives it the dense ranking's vote instead of none."""
 
 from __future__ import annotations
 
-from knowledge.fusion import dense_ranks, fill_abstentions, rrf_vote
-from knowledge.schema import ChunkPayload, SearchHit
-from knowledge.store.base import RRF_K
+from collections.abc import Sequence
+
+from knowledge.fusion import dense_ranks, rrf_vote
+from knowledge.fusion import fill_abstentions as fill
+from knowledge.store.base import RRF_K, Candidate
 
 DUTCH = frozenset({"nl", "und"})
+# The scopes a hit is told to be outside of, as a store's ``candidates`` tells it: the lexical
+# ranking of a Dutch question, the lexical one of an English question, the English companion.
+SCOPES = (DUTCH, frozenset({"en", "und"}), frozenset({"en"}))
 
 
-def hit(name: str, language: str, cosine: float, score: float) -> SearchHit:
-    payload = ChunkPayload(
-        doc_id=name,
-        chunk_index=0,
-        chunk_count=1,
-        doc_hash="h",
-        text=name,
-        title=name,
-        source=name,
-        language=language,
-    )
-    return SearchHit(id=name, score=score, dense_score=cosine, payload=payload)
+def hit(name: str, language: str, cosine: float, score: float) -> Candidate:
+    return Candidate(name, score, cosine, tuple(language not in scope for scope in SCOPES))
+
+
+def fill_abstentions(
+    pool: Sequence[Candidate], scopes: Sequence[frozenset[str]], depth: int
+) -> list[Candidate]:
+    return fill(pool, [SCOPES.index(scope) for scope in scopes], depth)
 
 
 def test_the_vote_is_qdrants_reciprocal_rank() -> None:
