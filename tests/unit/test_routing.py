@@ -56,6 +56,16 @@ ASKS_FOR_A_PERSON = [
     ("オペレーターにつないでもらえますか", "ja"),
     ("quero falar com um atendente agora", "pt"),
     ("vorrei parlare con un operatore", "it"),
+    # asking to be called back (a trial: "+81 90-1234-5678 に折り返し電話ください" was answered)
+    ("Please call me back on 0612 345678", "en"),
+    ("+81 90-1234-5678 に折り返し電話ください", "ja"),
+    ("请给我回个电话", "zh"),
+    ("¿Me pueden llamar mañana por la mañana?", "es"),
+    ("Rappelez-moi au 06 12 34 56 78 svp", "fr"),
+    ("Rufen Sie mich bitte zurück", "de"),
+    ("Kunnen jullie me terugbellen?", "nl"),
+    ("Перезвоните мне, пожалуйста", "ru"),
+    ("다시 전화해 주세요", "ko"),
 ]
 
 
@@ -324,6 +334,24 @@ def test_contact_keywords_do_not_fire_on_the_other_labels_examples() -> None:
     for question in ("How do I update my phone number?", "Ich möchte meine Telefonnummer ändern"):
         rule = catalog.keyword_match(question)
         assert rule is None or rule.label != "contact", question
+
+
+def test_person_keywords_do_not_fire_on_the_other_labels_examples() -> None:
+    """The callback phrasings ("call me", "電話ください") must leave the other labels' examples alone:
+    a question about the company's number is ``contact``, answered from the documents."""
+    catalog = IntentCatalog.load(DATA_FILE)
+    wrong = [
+        (e.label, e.text)
+        for e in catalog.examples
+        if e.label != "human_agent"
+        and (rule := catalog.keyword_match(e.text)) is not None
+        and rule.label == "human_agent"
+    ]
+    assert wrong == []
+    numbers = ("How can I call you?", "電話番号を教えてください", "你们的客服电话是多少？")
+    for question in (*numbers, "전화번호가 뭐예요?"):
+        rule = catalog.keyword_match(question)
+        assert rule is None or rule.label != "human_agent", question
 
 
 def test_keyword_layer_does_not_fire_on_ordinary_questions(router: IntentRouter) -> None:
