@@ -16,7 +16,10 @@ One labelled question (``AnswerLabel``, a JSONL row) is compared with what the s
   quotes passage ``n`` word for word (whitespace and an ellipsis for left-out words aside; a quote
   in another language than its passage is a translation and is not checked);
 * **reply language** — the language detected in the reply's own words (verified quotes removed:
-  they are in the document's language by design) equals the expected one;
+  they are in the document's language by design) equals the expected one; for Chinese, in the
+  expected script too: a label's ``zh-TW``/``zh-Hant`` (``zh-CN``/``zh-Hans``) or else the question's
+  own characters (``knowledge.chinese_script``) — a Simplified reply to a Traditional question is
+  detected as ``zh-Hans`` and fails;
 * **handoff** — a handoff happened when one was expected (``true`` or a reason; a reason must
   match), counted in a confusion matrix;
 * **faithfulness** — a judge model's 0–1 score with its reason, when one was asked for.
@@ -35,8 +38,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from knowledge.chinese_script import tag_script, text_script
 from knowledge.doc_ids import matches
 from knowledge.errors import InputError
+from knowledge.language import base_language
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 # A quotation right before its marker: "text" [1], “text” [1], «text» [1], „text“ [1], 「text」[1]
@@ -54,7 +59,11 @@ class AnswerLabel(BaseModel):
     id: str | None = None
     question: str = Field(min_length=1)
     doc_ids: list[str] = Field(default_factory=list)
-    language: str = Field(min_length=2, max_length=8, description="expected reply language, ISO 639-1")
+    language: str = Field(
+        min_length=2,
+        max_length=8,
+        description="expected reply language, ISO 639-1 (zh-TW, zh-Hant: Traditional Chinese)",
+    )
     handoff: bool | str = False
     answerable: bool = True
     note: str | None = None
@@ -227,6 +236,14 @@ def own_words(text: str, markers: Sequence[Marker], mode: str = "") -> str:
     return _MARKER.sub(" ", text)
 
 
+def _chinese(label: AnswerLabel, words: str) -> str:
+    """``zh``, or ``zh-Hans``/``zh-Hant`` for a reply whose own words are in another script than
+    the label's tag names (``zh-TW``) or, without one, than the question is written in."""
+    expected = tag_script(label.language) or text_script(label.question)
+    written = text_script(words)
+    return f"zh-{written}" if expected and written and written != expected else "zh"
+
+
 def handoff_matches(expected: bool | str, actual: str | None) -> bool:
     if expected is False:
         return actual is None
@@ -243,6 +260,8 @@ def score(label: AnswerLabel, observed: ObservedAnswer, detect: Callable[[str], 
     used = list(dict.fromkeys(documents[m.index] for m in markers if m.valid))
     words = own_words(observed.text, markers, observed.mode)
     detected = detect(words if words.strip() else observed.text) if observed.text.strip() else ""
+    if detected == "zh" and label.language.lower().startswith("zh"):
+        detected = _chinese(label, words)
     return AnswerScore(
         question=label.question,
         language=label.language,
@@ -255,7 +274,7 @@ def score(label: AnswerLabel, observed: ObservedAnswer, detect: Callable[[str], 
         markers=len(markers),
         markers_correct=sum(m.correct for m in markers),
         detected_language=detected,
-        language_ok=detected == label.language,
+        language_ok=detected == base_language(label.language),
         handoff=observed.handoff_reason,
         handoff_ok=handoff_matches(label.handoff, observed.handoff_reason) and observed.error is None,
         faithfulness=observed.judgement.score if observed.judgement else None,

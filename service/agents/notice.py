@@ -4,6 +4,7 @@ English for others (like ``service.handoff.messages``)."""
 
 from __future__ import annotations
 
+from service.core.chinese import with_traditional
 from service.core.languages import text_language
 
 PASSED_ON = {
@@ -23,6 +24,9 @@ PASSED_ON = {
     "pl": "Wiadomość została przekazana do naszego działu obsługi klienta. Konsultant odpowie tutaj.",
     "uk": "Ваше повідомлення передано до нашої служби підтримки. Співробітник відповість вам тут.",
 }
+
+# Traditional Chinese (zh-Hant): the Simplified texts converted (service.core.chinese)
+PASSED_ON = with_traditional(PASSED_ON)
 
 
 def passed_on(language: str) -> str:

@@ -230,7 +230,7 @@ class Aftercare:
         await self.cache.store(
             plan.request.question,
             entry,
-            language=plan.language,
+            language=plan.tag,  # a Traditional Chinese answer is not replayed to a Simplified question
             filters=plan.request.filters,
             kb_version=plan.kb_version,
             vector=plan.vector,

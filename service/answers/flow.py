@@ -2,7 +2,8 @@
 
 ``AnswerService.prepare`` does everything that can still change the HTTP status (it runs before
 any SSE byte is sent) and records what it decided in a ``Plan`` (``service.answers.plan``):
-conversation, language (``service.answers.reply_language``), small talk (answered at once:
+conversation, language (``service.answers.reply_language``; for Chinese the script too,
+``service.core.chinese``), small talk (answered at once:
 ``service.smalltalk``), answer cache, retrieval (with translation for cross-lingual
 questions: ``service.retrieval.crosslingual``; a short follow-up read as a continuation or a new
 subject: ``service.retrieval.topic_change``), the relevance floor, routing, the handoff decision,
@@ -40,7 +41,7 @@ from service.answers.aftercare import Aftercare
 from service.answers.digest import Prefix
 from service.answers.events import Done, Event
 from service.answers.plan import Plan, opening
-from service.answers.reply_language import decide_language
+from service.answers.reply_language import accept_language_tags, decide_language
 from service.answers.request import AnswerRequest
 from service.answers.stream import AnswerStream
 from service.answers.with_agent import AgentRelay
@@ -54,6 +55,7 @@ from service.conversations.store import (
     SessionStoreError,
     conversation_key,
 )
+from service.core.chinese import chinese_script
 from service.core.metrics import Metrics
 from service.core.types import Client
 from service.handoff.policy import HandoffPolicy
@@ -166,6 +168,16 @@ class AnswerService:
             smalltalk_candidates=talk.candidates if talk else (),
             known=deps.settings.languages,
         ).language
+        script = None
+        if language == "zh":  # Simplified or Traditional: the texts' and the reply's script
+            script = chinese_script(
+                request.question,
+                requested=request.language_tag,
+                earlier=[
+                    t.text for t in reversed(conversation.turns if conversation else []) if t.role == "user"
+                ],
+                accept_language=accept_language_tags(accept_language),
+            )
         # Redacted once, here: everything below (answer cache, retrieval and its translation,
         # routing, the prompt, stored turns, handoffs) sees only the redacted message.
         message = deps.settings.redaction.message(request.question)
@@ -183,6 +195,7 @@ class AnswerService:
             smalltalk=talk,
             stored_question=message.stored,
         )
+        plan.script = script
         plan.own_language = bool(detected) and not detected[-1].sure and detected[-1].language == language
         plan.mark = deps.handoff.mark(plan.user_turn().text, conversation)  # once per customer turn
         if conversation is not None and conversation.state == "agent" and deps.takeover is not None:
@@ -198,7 +211,7 @@ class AnswerService:
         if cache is not None:
             plan.cached = await cache.exact(
                 request.question,
-                language=language,
+                language=plan.tag,
                 filters=request.filters,
                 kb_version=kb_version,
                 tenant=client.name,
@@ -254,7 +267,7 @@ class AnswerService:
         if cache is not None and plan.handoff is None and plan.hits:
             plan.cached = await cache.lookup(
                 request.question,
-                language=language,
+                language=plan.tag,
                 filters=request.filters,
                 kb_version=kb_version,
                 vector=retrieved.vector,

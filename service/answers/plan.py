@@ -16,6 +16,7 @@ from service.answers.request import AnswerRequest
 from service.caching import CacheHit
 from service.conversations.marks import TurnMark
 from service.conversations.store import Conversation, Turn, conversation_key
+from service.core.chinese import Script, tagged
 from service.core.types import Citation, Client, Mode, Usage
 from service.handoff.signals import Handoff, HandoffSignals
 from service.llm.billing import Bill, Purpose
@@ -113,9 +114,17 @@ class Plan:
     own_language: bool = False
     # The customer's message assessed for dissatisfaction (once; stored with the turn).
     mark: TurnMark | None = None
+    # The script of a reply in Chinese (``service.core.chinese.chinese_script``); None otherwise.
+    script: Script | None = None
     # The customer's message's own id (records, stored turns); ``message_id`` is the reply's, the
     # one the API returns — or, while a person has the conversation, the customer's message's.
     question_id: str = field(default_factory=new_message_id)
+
+    @property
+    def tag(self) -> str:
+        """The reply's language as the built-in texts, the prompt and the answer cache read it:
+        ``zh-Hant`` for Traditional Chinese, else ``language`` (which stays ``zh``: records, meta)."""
+        return tagged(self.language, self.script)
 
     @property
     def customer_message_id(self) -> str:

@@ -68,6 +68,12 @@ def accept_languages(header: str | None) -> list[str]:
     """The base languages of an ``Accept-Language`` header, most preferred first (RFC 9110 §12.5.4):
     ordered by q-value, ties in header order; ``q=0``, ``*``, malformed entries and duplicates
     dropped. ``"fr-CH, fr;q=0.9, en;q=0.8, *;q=0.5"`` → ``["fr", "en"]``."""
+    return list(dict.fromkeys(base_language(tag) for tag in accept_language_tags(header)))
+
+
+def accept_language_tags(header: str | None) -> list[str]:
+    """The tags of an ``Accept-Language`` header as ``accept_languages`` orders them, lower-cased and
+    with their regions and scripts (``"zh-TW, en;q=0.5"`` → ``["zh-tw", "en"]``)."""
     if not header:
         return []
     ranked: list[tuple[float, int, str]] = []
@@ -81,8 +87,8 @@ def accept_languages(header: str | None) -> list[str]:
                 value = value.strip()
                 q = float(value) if _QVALUE.fullmatch(value) else 0.0
         if q > 0 and _TAG.fullmatch(tag):
-            ranked.append((-q, position, base_language(tag)))
-    return list(dict.fromkeys(language for _, _, language in sorted(ranked)))
+            ranked.append((-q, position, tag))
+    return list(dict.fromkeys(tag for _, _, tag in sorted(ranked)))
 
 
 def weigh_conversation(

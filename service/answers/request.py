@@ -4,9 +4,19 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from knowledge.schema import LANGUAGE_SCHEMA, LanguageCode, SearchFilters
 
@@ -36,7 +46,8 @@ class AnswerRequest(BaseModel):
         description="ISO 639-1 reply language (a tag such as pt-BR is reduced to pt; a name such as "
         "español, or a code no language has, is a 400); unset = decided from the conversation, "
         "Accept-Language and the message. A one- or two-word message or small talk keeps the language "
-        "of the conversation it continues",
+        "of the conversation it continues. Chinese: zh-TW, zh-HK, zh-Hant ask for a reply in Traditional "
+        "characters, zh-CN, zh-Hans in Simplified; the language is still zh",
         json_schema_extra=LANGUAGE_SCHEMA,
     )
     filters: SearchFilters | None = None
@@ -44,6 +55,22 @@ class AnswerRequest(BaseModel):
     user: str | None = Field(
         default=None, min_length=1, max_length=128, description="end-user id: the per-user rate limit"
     )
+
+    _language_tag: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_tag(cls, data: Any, handler: ModelWrapValidatorHandler[AnswerRequest]) -> AnswerRequest:
+        request = handler(data)
+        if isinstance(data, Mapping) and isinstance(data.get("language"), str):
+            request._language_tag = data["language"]
+        return request
+
+    @property
+    def language_tag(self) -> str | None:
+        """``language`` as the request wrote it ("zh-TW"), before it was reduced to its code: the
+        script of a reply in Chinese (``service.core.chinese``)."""
+        return self._language_tag
 
     @field_validator("question")
     @classmethod

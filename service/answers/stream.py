@@ -71,16 +71,16 @@ class AnswerStream:
         plan = self.plan
         try:
             if plan.smalltalk is not None:
-                text = smalltalk.reply(plan.smalltalk, plan.language)
+                text = smalltalk.reply(plan.smalltalk, plan.tag)
                 stream = self._fixed("smalltalk", None, text, smalltalk.STOP_REASON)
             elif plan.cached is not None:
                 stream = self._cached()
             elif plan.takeover:
                 assert plan.handoff is not None
-                text = self.handoff.notice(plan.language, plan.handoff)
+                text = self.handoff.notice(plan.tag, plan.handoff)
                 stream = self._fixed("extractive", plan.handoff, text, "handoff")
             elif not plan.hits:
-                text = self.handoff.notice(plan.language, plan.handoff, "no_relevant_passages")
+                text = self.handoff.notice(plan.tag, plan.handoff, "no_relevant_passages")
                 stream = self._fixed("extractive", plan.handoff, text, "no_relevant_passages")
             elif self.llm is None:  # no API key: the passages, quoted
                 stream = self._extractive(plan.handoff)
@@ -140,9 +140,9 @@ class AnswerStream:
         # The quotes are chosen before ``meta``: a quoted passage's citation names the section quoted.
         plan.quoted_sections = {q.n: q.section for q in quotes}
         yield self._meta("extractive", handoff)
-        pieces = reply_pieces(quotes, plan.language)
+        pieces = reply_pieces(quotes, plan.tag)
         if handoff is not None:
-            pieces.append("\n" + self.handoff.notice(plan.language, handoff))
+            pieces.append("\n" + self.handoff.notice(plan.tag, handoff))
         for piece in pieces:
             yield Delta(piece)
         yield await self._done(Outcome("extractive", "".join(pieces), Usage(), None, handoff), "extractive")
@@ -157,7 +157,7 @@ class AnswerStream:
         )
         prefix = plan.prefix  # tools, rules, knowledge: breakpoint 1; the history's last turn: 2
         question = plan.request.question
-        turn = prefix.user_turn(question, plan.hits, plan.language, own_language=plan.own_language)
+        turn = prefix.user_turn(question, plan.hits, plan.tag, own_language=plan.own_language)
         messages = build_messages(history, turn)
         # Charged to the caller by the client however the stream ends: finished, broken after the
         # first token, or closed because the customer left (what was consumed so far).
@@ -181,12 +181,12 @@ class AnswerStream:
                         handoff = self.handoff.decide(plan.signals(documents_answer=False))
                         stop_reason = "not_in_documents"
                         if not "".join(parts).strip():  # a bare signal: the customer still gets a reply
-                            parts.append(self.handoff.notice(plan.language, handoff, "no_relevant_passages"))
+                            parts.append(self.handoff.notice(plan.tag, handoff, "no_relevant_passages"))
                             yield Delta(parts[-1])
                         elif (
                             handoff is not None and self.handoff.routes.delivery(handoff.reason) == "takeover"
                         ):
-                            parts.append("\n\n" + self.handoff.notice(plan.language, handoff))
+                            parts.append("\n\n" + self.handoff.notice(plan.tag, handoff))
                             yield Delta(parts[-1])  # the model's text does not say a person takes over
                     outcome = Outcome("generative", "".join(parts), event.usage, model, handoff)
                     yield await self._done(outcome, stop_reason)

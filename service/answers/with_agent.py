@@ -45,7 +45,7 @@ class AgentRelay:
             agent_messages=plan.agent_messages,
             notices=plan.notices,
         )
-        text = passed_on(plan.language)
+        text = passed_on(plan.tag)
         yield Delta(text)
         try:
             await self.takeover.customer_message(plan.client, plan.conversation_id, plan.user_turn())

@@ -6,7 +6,10 @@ other language the detector reports (``INGEST_DETECT_ALSO``: "cs" → "Czech") b
 text modules (``service.handoff.messages``, ``late_notices``, ``service.agents.notice``,
 ``service.smalltalk.replies``, ``service.answers.extractive``, ``service.web.texts``). Portuguese has
 two: ``pt-BR`` (Brazilian, the default) and ``pt`` (European), chosen by ``TEXTS_PORTUGUESE``; the
-language code itself stays ``pt`` everywhere else."""
+language code itself stays ``pt`` everywhere else. Chinese has two, chosen per message: ``zh``
+(Simplified) and ``zh-Hant`` (Traditional, converted from ``zh``: ``service.core.chinese``); the
+flow passes the tag ``zh-Hant`` for a reply in Traditional Chinese (``Plan.tag``), the language
+code stays ``zh``."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from functools import cache
 from typing import TypeVar
 
 from knowledge.language import language_name as _lingua_name
+from service.core.chinese import TRADITIONAL, tag_script, with_traditional
 from service.core.text_settings import Portuguese, TextSettings
 
 LANGUAGE_NAMES = {
@@ -43,7 +47,8 @@ def language_name(code: str) -> str:
 
 # TEXTS_PORTUGUESE → the key of that variant's entries in the text tables
 PORTUGUESE_TEXTS: dict[Portuguese, str] = {"brazil": "pt-BR", "portugal": "pt"}
-VARIANTS = frozenset(PORTUGUESE_TEXTS.values()) - {"pt"}  # keys that are a variant, not a language
+# keys that are a variant, not a language
+VARIANTS = frozenset(PORTUGUESE_TEXTS.values()) - {"pt"} | {TRADITIONAL}
 
 _configured: dict[str, TextSettings] = {}  # "app": the composition root's, when it gave them
 
@@ -75,16 +80,28 @@ def portuguese_texts(portuguese: Portuguese | None = None) -> str:
 def reply_language_name(language: str) -> str:
     """The name the prompt gives Claude for the reply language: Portuguese as the configured variant
     ("Brazilian Portuguese", "European Portuguese"), so a generated answer reads like the built-in
-    texts around it; other languages their English name (``language_name``)."""
+    texts around it; ``zh-Hant`` "Chinese (Traditional)"; other languages their English name
+    (``language_name``)."""
+    if text_language(language) == TRADITIONAL:
+        return "Chinese (Traditional)"
     if language == "pt":
         return "Brazilian Portuguese" if portuguese_texts() == "pt-BR" else "European Portuguese"
     return language_name(language)
 
 
 def text_language(language: str) -> str:
-    """The key of ``language``'s built-in texts in a text table: ``pt`` → the configured Portuguese
-    (``pt-BR`` or ``pt``); any other language → itself."""
-    return portuguese_texts() if language == "pt" else language
+    """The key of ``language``'s built-in texts in a text table (``language``: a code or a tag):
+    ``pt`` (and any ``pt-…``) → the configured Portuguese (``pt-BR`` or ``pt``); a Chinese tag of the
+    Traditional script (``zh-Hant``, ``zh-TW``, ``zh-HK``) → ``zh-Hant``, any other → ``zh``; any
+    other tag → its language code."""
+    if language in VARIANTS:
+        return language
+    base = language.strip().lower().replace("_", "-").split("-")[0]
+    if base == "pt":
+        return portuguese_texts()
+    if base == "zh":
+        return TRADITIONAL if tag_script(language) == "Hant" else "zh"
+    return base
 
 
 V = TypeVar("V")
@@ -92,10 +109,12 @@ V = TypeVar("V")
 
 class TextTable(Mapping[str, V]):
     """A table of built-in texts (language → text) read through ``text_language``: ``table["pt"]``
-    is the configured Portuguese. Its keys are the table's own (``pt`` and ``pt-BR`` both)."""
+    is the configured Portuguese, ``table["zh-Hant"]`` the Traditional Chinese (converted from ``zh``
+    when the table has none: ``with_traditional``). Its keys are the table's own (``pt`` and ``pt-BR``
+    both, ``zh`` and ``zh-Hant``)."""
 
     def __init__(self, texts: Mapping[str, V]) -> None:
-        self._texts = dict(texts)
+        self._texts = with_traditional(texts)
 
     def __getitem__(self, language: str) -> V:
         return self._texts[text_language(language)]

@@ -10,6 +10,7 @@ others.
 
 from __future__ import annotations
 
+from service.core.chinese import with_traditional
 from service.handoff.messages import joined, message_language, person_line
 from service.handoff.signals import LapseCause
 
@@ -87,6 +88,11 @@ _UNNOTIFIED = {
     "pl": "Przepraszam, jednak nie udało mi się przekazać wiadomości do naszego działu obsługi klienta.",
     "uk": "Перепрошую, мені все ж не вдалося передати ваше повідомлення до нашої служби підтримки.",
 }
+
+# Traditional Chinese (zh-Hant): the Simplified texts converted (service.core.chinese)
+_BACK = with_traditional(_BACK)
+_UNNOTIFIED = with_traditional(_UNNOTIFIED)
+_LAPSED = {key: with_traditional(texts) for key, texts in _LAPSED.items()}
 
 
 def lapsed_message(language: str, cause: LapseCause, *, contact: str | None = None) -> str:

@@ -4,13 +4,15 @@ over here (``takeover``), the support team was told and the assistant keeps answ
 or the assistant cannot pass it on and the customer may contact support directly (``none``), with
 ``HANDOFF_CONTACT`` when it is set. Every language of the default ``INGEST_LANGUAGES`` (en, zh, es, fr,
 de, ja, pt, it, nl, ru, ko, pl, uk; Portuguese as ``pt-BR``, Brazilian, and ``pt``, European, chosen
-by ``TEXTS_PORTUGUESE``); English for others (docs/handoff-and-languages.md).
+by ``TEXTS_PORTUGUESE``; Chinese as ``zh``, Simplified, and ``zh-Hant``, Traditional, converted from
+it: ``service.core.chinese``); English for others (docs/handoff-and-languages.md).
 
 What the customer reads when a handoff later did not go as told: ``service.handoff.late_notices``.
 """
 
 from __future__ import annotations
 
+from service.core.chinese import with_traditional
 from service.core.languages import VARIANTS, text_language
 from service.handoff.signals import Delivery, HandoffReason
 
@@ -317,19 +319,31 @@ _PERSON = {
     "uk": "Щоб поговорити з людиною, зверніться, будь ласка, безпосередньо до нашої служби підтримки.",
 }
 
+# Traditional Chinese (zh-Hant): the Simplified texts converted (service.core.chinese)
+_TAKEOVER = with_traditional(_TAKEOVER)
+_NOTIFIED = with_traditional(_NOTIFIED)
+_ALSO_CONTACT = with_traditional(_ALSO_CONTACT)
+_UNROUTED = with_traditional(_UNROUTED)
+_UNROUTED_CONTACT = with_traditional(_UNROUTED_CONTACT)
+_REQUEST_UNROUTED = with_traditional(_REQUEST_UNROUTED)
+_PERSON_CONTACT = with_traditional(_PERSON_CONTACT)
+_PERSON = with_traditional(_PERSON)
+_OPENING = {key: with_traditional(texts) for key, texts in _OPENING.items()}
+
 HANDOFF_LANGUAGES = tuple(lang for lang in _TAKEOVER if lang not in VARIANTS)
 
 
 def message_language(language: str) -> str:
-    """The key of ``language``'s texts here (``text_language``: ``pt`` → the configured Portuguese),
+    """The key of ``language``'s texts here (``text_language``: ``pt`` → the configured Portuguese,
+    ``zh-Hant`` → the Traditional Chinese),
     English when it has none."""
-    lang = text_language((language or "en").lower()[:2])
+    lang = text_language(language or "en")
     return lang if lang in _TAKEOVER else "en"
 
 
 def joined(lang: str, parts: list[str]) -> str:
     """Sentences of one notice, spaced as ``lang`` writes (no space in Chinese and Japanese)."""
-    return ("" if lang in ("zh", "ja") else " ").join(parts)
+    return ("" if lang[:2] in ("zh", "ja") else " ").join(parts)
 
 
 def person_line(lang: str, contact: str | None) -> str:

@@ -12,7 +12,9 @@ Matching is robust to case, punctuation, emoji, accents ("adios" = "adiós"), ap
 ("thats all" = "that's all"), full-width forms (NFKC) and repeated letters ("thanksss", "hiii",
 "holaaa"): both the lexicon and the message are normalised alike, and every run of one repeated
 letter is squeezed to one letter on both sides ("hello" and "helloooo" are both "helo"). CJK text is
-matched character by character, so "谢谢你" and "谢谢！你好" need no word segmentation.
+matched character by character, so "谢谢你" and "谢谢！你好" need no word segmentation, and in
+Simplified characters on both sides (OpenCC's ``t2s``), so the Simplified lexicon also matches
+Traditional Chinese ("謝謝", "再見").
 
 The words are also evidence of the language ("Hola" is Spanish, "谢谢" Chinese, "Danke" German):
 ``SmallTalk.language`` is the language most of the matched phrases belong to, or ``None`` for
@@ -28,6 +30,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from service.core.chinese import simplified
 from service.smalltalk.fillers import LAUGHTER, SOFTENERS, TAILS
 from service.smalltalk.lexicon import LEXICON, NEUTRAL, Kind
 
@@ -55,6 +58,7 @@ class SmallTalk:
 _CJK = "\u3005\u3006\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _EMOJI = "\U0001f44d\U0001f44c\U0001f60a\U0001f642\u263a\U0001f64f\U0001f44b"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+|[{_EMOJI}]")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _REPEAT = re.compile(r"(.)\1+")
 _APOSTROPHES = str.maketrans({"'": None, "’": None, "‘": None, "`": None, "´": None, "ʼ": None})
 
@@ -65,12 +69,15 @@ def _is_cjk(token: str) -> bool:
 
 def tokens(text: str) -> list[str]:
     """The message as comparable tokens: NFKC, case-folded, Latin accents and apostrophes removed,
-    punctuation and other emoji dropped, repeated letters squeezed ("Helloooo!!" → ["helo"]); CJK
-    characters one token each."""
+    Chinese characters in their Simplified form (``service.core.chinese.simplified``), punctuation
+    and other emoji dropped, repeated letters squeezed ("Helloooo!!" → ["helo"]); CJK characters one
+    token each."""
     # dotless ı as i: "GÜNAYDIN" folds to "gunaydin", and Turkish typed without a Turkish keyboard
     folded = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES).replace("ı", "i")
     decomposed = unicodedata.normalize("NFD", folded)
     plain = unicodedata.normalize("NFC", "".join(c for c in decomposed if not "\u0300" <= c <= "\u036f"))
+    if _HAN.search(plain):  # Traditional Chinese as Simplified: "謝謝" is "谢谢"
+        plain = simplified(plain)
     return [t if _is_cjk(t) else _REPEAT.sub(r"\1", t) for t in _TOKEN.findall(plain)]
 
 

@@ -3,6 +3,7 @@ flow records them."""
 
 from __future__ import annotations
 
+from service.core.chinese import with_traditional
 from service.core.languages import VARIANTS, text_language
 from service.smalltalk.lexicon import Kind
 from service.smalltalk.matcher import SmallTalk
@@ -205,10 +206,13 @@ REPLIES: dict[str, dict[Kind, str]] = {
     },
 }
 
+# Traditional Chinese (zh-Hant): the Simplified texts converted (service.core.chinese)
+REPLIES = with_traditional(REPLIES)
+
 SMALLTALK_LANGUAGES = tuple(lang for lang in REPLIES if lang not in VARIANTS)
 
 
 def reply(talk: SmallTalk, language: str) -> str:
     """The fixed reply in ``language`` (English for languages without replies)."""
-    replies = REPLIES.get(text_language(language.lower()[:2]), REPLIES["en"])
+    replies = REPLIES.get(text_language(language), REPLIES["en"])
     return replies[talk.kind]

@@ -8,7 +8,9 @@ language coverage test checks it like the service's other customer-facing texts.
 Portuguese has two blocks, ``pt-BR`` (Brazilian) and ``pt`` (European): the page's texts are the
 browser's region's (``pt-BR``; ``pt-PT`` and the other regions, which write the European norm) and,
 for a plain ``pt``, those of ``TEXTS_PORTUGUESE`` (``service.core.languages``) — the page's language
-stays ``pt`` (what it switches on, what ``WEB_CHAT_*`` texts are keyed by).
+stays ``pt`` (what it switches on, what ``WEB_CHAT_*`` texts are keyed by). Chinese likewise: a
+``zh-Hant`` block, converted from ``zh`` (``service.core.chinese``), for a browser whose Chinese is
+Traditional (``zh-TW``, ``zh-HK``, ``zh-Hant``); the page's language stays ``zh``.
 
 ``bundle``: a language's texts with the operator's own title and intro (``WEB_CHAT_TITLE``,
 ``WEB_CHAT_INTRO``, ``service.web.settings``) in place of the built-in ones.
@@ -24,7 +26,8 @@ from typing import Any
 import yaml
 
 from knowledge.language import base_language
-from service.answers.reply_language import accept_languages
+from service.answers.reply_language import accept_language_tags, accept_languages
+from service.core.chinese import TRADITIONAL, tag_script, with_traditional
 from service.core.languages import VARIANTS, portuguese_texts
 
 TEXTS_FILE = Path(__file__).resolve().with_name("texts.yaml")
@@ -44,7 +47,7 @@ def page_texts() -> dict[str, dict[str, str]]:
     for language, texts in loaded.items():
         if set(texts) != keys:
             raise ValueError(f"{TEXTS_FILE.name}: {language} lacks {sorted(keys - set(texts))}")
-    return loaded
+    return with_traditional(loaded)
 
 
 def page_languages() -> tuple[str, ...]:
@@ -55,9 +58,13 @@ def page_languages() -> tuple[str, ...]:
 def page_language(preferences: str | None) -> str:
     """The texts for the first language of ``preferences`` (an ``Accept-Language`` header, or the
     browser's ``navigator.languages`` joined by commas) the page has: that language, or for
-    Portuguese its variant's block (``portuguese``); English otherwise."""
+    Portuguese its variant's block (``portuguese``), for Chinese ``zh-Hant`` when its most preferred
+    Chinese tag is Traditional; English otherwise."""
     known = page_languages()
     language = next((lang for lang in accept_languages(preferences) if lang in known), DEFAULT)
+    if language == "zh":
+        chinese = [tag for tag in accept_language_tags(preferences) if tag.startswith("zh")]
+        return TRADITIONAL if chinese and tag_script(chinese[0]) == "Hant" else "zh"
     return portuguese(preferences) if language == "pt" else language
 
 
