@@ -72,7 +72,28 @@ def after(floor: RelevanceFloor, hits: list[SearchHit], language: str | None) ->
     return floor.quoted(hits, language)
 
 
-RULES: dict[str, Rule] = {"first three": before, "by lead": by_lead, "after": after}
+def retrieval_order(floor: RelevanceFloor, hits: list[SearchHit], language: str | None) -> list[SearchHit]:
+    """The same passages as ``after``, question's language first, then in retrieval order."""
+    chosen = {h.id for h in floor.quoted(hits, language)}
+    kept = [h for h in hits if h.id in chosen]
+    return sorted(kept, key=lambda h: floor.lead(h, language) < 0.0 or floor.other_language(h, language))
+
+
+def wide_order(floor: RelevanceFloor, hits: list[SearchHit], language: str | None) -> list[SearchHit]:
+    """The first passage in retrieval order over the gate always quoted; then ``after``'s."""
+    over = [h for h in hits if floor.lead(h, language) >= 0.0]
+    first = over[:1]
+    rest = [h for h in floor.quoted(hits, language) if not first or h.id != first[0].id]
+    return (first + rest)[:MAX_QUOTED]
+
+
+RULES: dict[str, Rule] = {
+    "first three": before,
+    "by lead": by_lead,
+    "after": after,
+    "retrieval order": retrieval_order,
+    "wide": wide_order,
+}
 
 
 Row = tuple[Question, list[SearchHit], str | None]  # the question, its selected passages, its language
