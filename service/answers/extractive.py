@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from knowledge.schema import SearchHit, without_pages
 from knowledge.sparse import shared_encoder
 from service.answers.quotable import balanced_emphasis, instruction_rule, quotable_units, strip_markup
-from service.answers.table_rows import RowFocus, row_focus, tables
+from service.answers.table_rows import RowFocus, row_focus, rows_from, tables
 from service.core.languages import TextTable
 from service.core.text import clip_text, collapse
 from service.retrieval.relevance import MAX_QUOTED
@@ -233,11 +233,15 @@ def extractive_pieces(
 
 def quote(passage: Quoted, start: int) -> tuple[str, int]:
     """What of ``passage`` is quoted from ``start``, and the unit the quote really starts at: its
-    ``excerpt``, or with a table row the question names, its ``focused_excerpt``."""
+    ``excerpt``, or with a table row the question names, or a ``start`` inside a table (its header
+    first: ``rows_from``), its ``focused_excerpt``."""
     if passage.whole:
         return excerpt(passage.units, start)
     if passage.focus is not None:
         return focused_excerpt(passage.units, start, passage.focus)
+    inside = rows_from(passage.units, start)
+    if inside is not None:
+        return focused_excerpt(passage.units, start, inside)
     text, real = excerpt(passage.units, start)
     return without_bare_header(passage.units, start, text, real)
 

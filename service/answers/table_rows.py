@@ -111,3 +111,19 @@ def row_focus(units: Sequence[Unit], question: str, language: str | None = None)
     kept = {i for row in named for i in row}
     dropped = frozenset(i for row in table.rows for i in row if i not in kept)
     return RowFocus(table.header, tuple(sorted(kept)), dropped)
+
+
+def rows_from(units: Sequence[Unit], start: int) -> RowFocus | None:
+    """When ``start`` is inside a table (its delimiter line or one of its rows): the table's header
+    and its rows from the one ``start`` is in, the rows above left out — a quote that starts there
+    shows what its columns are (a trial's Korean question over a Japanese shipping table was quoted
+    from "|---|---|", the header gone); None when ``start`` is not inside a table."""
+    for table in tables(units):
+        if start in table.header[1:]:
+            return RowFocus(table.header, tuple(i for row in table.rows for i in row), frozenset())
+        for n, row in enumerate(table.rows):
+            if start in row:
+                above = frozenset(i for earlier in table.rows[:n] for i in earlier)
+                kept = tuple(i for later in table.rows[n:] for i in later)
+                return RowFocus(table.header, kept, above)
+    return None

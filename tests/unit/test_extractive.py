@@ -321,3 +321,21 @@ def test_a_quote_never_ends_on_a_piece_of_the_next_sections_heading() -> None:
         assert "*" not in quote.text, (pad, quote.text)
         if not quote.text.rstrip().endswith("x 50 cm."):
             assert "Afmetingen" not in quote.text, (pad, quote.text)
+
+
+def test_a_quote_that_starts_inside_a_table_shows_its_header_first() -> None:
+    """A trial's Korean question over a Japanese shipping table (the start chosen by the embedding
+    model, across languages) was quoted from "|---|---|" and every row, the header gone."""
+    intro = "送料とお届け日数は配送先によって異なります。詳しくは下の表をご覧ください。" * 6
+    rows = "\n".join(f"| 地域{n} | EMS | {1000 + n * 100}円 | {n + 2}〜{n + 4}日 |" for n in range(12))
+    page = f"{intro}\n\n| 配送先 | 配送方法 | 送料 | お届け日数 |\n|---|---|---|---|\n{rows}\n"
+    [passage] = quoted_passages([hit(page, "配送について", ["配送について"])], "", ["c1"])
+    texts = [u for u, _ in passage.units]
+    delimiter = texts.index("|---|---|---|---|")
+    middle = next(i for i, u in enumerate(texts) if u.startswith("| 地域7 |"))
+    for start in (delimiter, middle):
+        quoted = written(passage, {passage.n: start}).text
+        header = "| 配送先 | 配送方法 | 送料 | お届け日数 |"
+        assert header in quoted and quoted.index(header) < quoted.index("| 地域"), quoted
+    from_middle = written(passage, {passage.n: middle}).text
+    assert "| 地域7 |" in from_middle and "| 地域3 |" not in from_middle  # the rows above left out
