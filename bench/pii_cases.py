@@ -288,7 +288,12 @@ def national_ids(rng: random.Random, per_scheme: int) -> Iterator[Case]:
             yield Case(sentence.format(v=value), "national_id", value, f"id/{scheme}")
             wrong = _bump(value)
             if not valid(wrong):
-                yield Case(sentence.format(v=wrong), None, wrong, "lookalike/id")
+                # A CURP named as one is the customer's, a typo in its check digit or not (as for an
+                # RFC: ``service.privacy.numbers``); bare, a wrong check digit makes it a look-alike.
+                if scheme == "MX/curp" and "CURP" in sentence:
+                    yield Case(sentence.format(v=wrong), "national_id", wrong, f"id/{scheme}/named")
+                else:
+                    yield Case(sentence.format(v=wrong), None, wrong, "lookalike/id")
 
 
 def _checker(scheme: str) -> Callable[[str], bool]:

@@ -27,8 +27,17 @@ REFERENCE_WORDS = (
     r"订单|单号|订单号|发票|快递|运单|物流|货号|编号|注文|伝票|주문|송장"
 )
 PHONE_WORDS = (
-    r"phone|telephone|tel|mobile|cell|cellphone|whatsapp|call me|text me|sms|fax|"
-    r"tel[ée]fono|m[óo]vil|celular|tel[ée]phone|portable|num[ée]ro de t[ée]l[ée]phone|"
+    r"phone|telephone|tel|mobile|cell|cellphone|whatsapp|whats|call me|text me|ring me|reach me|"
+    r"sms|fax|"
+    r"tel[ée]fono|m[óo]vil|celular|cel|celu|wasap|tel[ée]phone|portable|num[ée]ro de t[ée]l[ée]phone|"
+    # asking to be called ("llámenme al 55…", "me liga no 11…", "te llamo al…"): the number after
+    # is a phone, whatever order word came before it (a trial: "Mi pedido no llegó, llámenme al …")
+    r"ll[áa]m(?:a|e|o|an|en|ame|eme|enme|adme|ar)|m[áa]rcame|"
+    r"lig(?:a|ue|uem|ar|o)|me liga|"
+    r"appelez-moi|rappelez-moi|appelle-moi|rappelle-moi|joignable|"
+    r"rufen sie mich|ruf mich|erreichbar|"
+    r"chiamami|chiamatemi|richiamami|richiamatemi|"
+    r"bel me|bel mij|bereikbaar|"
     r"telefon|handy|rufnummer|telefonnummer|mobilnummer|telefono|cellulare|telefoon|mobiel|"
     r"telefone|telem[óo]vel|"
     r"телефон|телефона|"

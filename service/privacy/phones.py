@@ -56,6 +56,9 @@ _NOT_PHONE_RE = re.compile(
 )
 
 
+_MX_MOBILE_ONE = re.compile(r"^(\+52[ \-.]?)(1[ \-.]?)(?=\d{2}[ \-.]?\d{4}[ \-.]?\d{4}(?!\d))")
+
+
 def _after_phone_word(text: str, start: int) -> bool:
     return _PHONE_WORD_RE.search(text[max(0, start - _WORD_WINDOW) : start]) is not None
 
@@ -77,7 +80,9 @@ def phones(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> Iterator[Span
             Leniency.POSSIBLE if international or _after_phone_word(text, cand.start()) else Leniency.VALID
         )
         # "00" + country code is "+" + country code for the matcher (the international prefix).
-        piece = cand.group()
+        # A Mexican mobile as WhatsApp still shows it, "+52 1 33 1234 5678": the "1" was dropped
+        # from the numbering plan in 2019 and the matcher rejects it; read without it (same span).
+        piece = _MX_MOBILE_ONE.sub(lambda m: m.group(1) + " " * len(m.group(2)), cand.group())
         spans: set[tuple[int, int]] = set()
         for region in regions:
             for match in PhoneNumberMatcher(piece, region, leniency=leniency):

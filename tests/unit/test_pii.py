@@ -317,3 +317,25 @@ def test_passport_and_cvv_words_alone_redact_nothing(text: str) -> None:
 )
 def test_numbers_named_by_a_personal_data_word_before_a_number_sign(text: str, redacted: str) -> None:
     assert redact(text) == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [  # a pharmacy trial: everyday Spanish and Portuguese around a phone number, an order word first
+        (
+            "Mi pedido no llegó, llámenme al 55 1234 9876 por favor",
+            "Mi pedido no llegó, llámenme al [phone] por favor",
+        ),
+        ("mi pedido no llegó, mi cel 5512349876", "mi pedido no llegó, mi cel [phone]"),
+        ("pedido atrasado, whats 11 98765-4321", "pedido atrasado, whats [phone]"),
+        ("Ya revisé tu pedido; te llamo al 55 1234 9876", "Ya revisé tu pedido; te llamo al [phone]"),
+        ("Mi otro teléfono es +52 1 33 1234 5678", "Mi otro teléfono es [phone]"),  # the old mobile "1"
+        ("Mi CURP es PEGA850101MDFRRN09", "Mi CURP es [id]"),  # named: its check digit may be wrong
+        # still references, and a CURP-shaped code not named as one needs its check digit
+        ("Mi pedido 5512349876 no llegó", "Mi pedido 5512349876 no llegó"),
+        ("se llama Pedro, pedido 48213", "se llama Pedro, pedido 48213"),
+        ("la clave PEGA850101MDFRRN09", "la clave PEGA850101MDFRRN09"),
+    ],
+)
+def test_a_phone_asked_to_be_called_on_and_a_named_curp(text: str, redacted: str) -> None:
+    assert redact(text) == redacted
