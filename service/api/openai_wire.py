@@ -36,6 +36,8 @@ from typing import Any
 from service.answers.events import Event, Failed
 from service.api.errors import openai_error
 from service.api.events import event_payload, failure
+from service.core.languages import text_language
+from service.web.texts import DEFAULT, page_texts
 
 _CITED = re.compile(r"\[(\d{1,3})\]")
 DONE_FRAME = b"data: [DONE]\n\n"
@@ -57,9 +59,18 @@ def finish_reason(stop_reason: str | None) -> str:
     return "length" if stop_reason == "max_tokens" else "stop"
 
 
-def sources_footer(answer: str, citations: list[dict[str, Any]]) -> str:
+def wire_texts(language: str | None) -> dict[str, str]:
+    """The web chat's texts (``service.web.texts``) for a reply in ``language``: the footer's title
+    and the agents' labels read as the web chat reads them (a trial's Spanish and Portuguese chats
+    ended in "Sources:" and relayed "Júlia (support team)"); English for a language without them."""
+    texts = page_texts()
+    key = text_language(language) if language else DEFAULT
+    return texts.get(key) or texts[DEFAULT]
+
+
+def sources_footer(answer: str, citations: list[dict[str, Any]], language: str | None = None) -> str:
     """A Markdown "Sources" list of the passages the answer cites (all given ones when it cites
-    none by number); empty without citations."""
+    none by number), titled in ``language``; empty without citations."""
     cited = {int(n) for n in _CITED.findall(answer)}
     shown = [c for c in citations if c["index"] in cited] or citations
     if not shown:
@@ -68,13 +79,18 @@ def sources_footer(answer: str, citations: list[dict[str, Any]]) -> str:
     for c in shown:
         where = " — ".join(part for part in (c["section"], c["source"]) if part)
         lines.append(f"[{c['index']}] {c['title']}" + (f" ({where})" if where else ""))
-    return "\n\nSources:\n" + "\n".join(lines)
+    return f"\n\n{wire_texts(language)['sources']}:\n" + "\n".join(lines)
 
 
-def relayed(messages: Sequence[dict[str, Any]], notices: Sequence[dict[str, Any]] = ()) -> str:
-    """The agents' messages as text before the reply, labelled as the web chat labels them, then the
-    assistant's notices (its own words: no label)."""
-    labels = (f"{m['author']} (support team)" if m["author"] else "Support team" for m in messages)
+def relayed(
+    messages: Sequence[dict[str, Any]], notices: Sequence[dict[str, Any]] = (), language: str | None = None
+) -> str:
+    """The agents' messages as text before the reply, labelled as the web chat labels them (in
+    ``language``), then the assistant's notices (its own words: no label)."""
+    texts = wire_texts(language)
+    labels = (
+        texts["agent"].format(author=m["author"]) if m["author"] else texts["support_team"] for m in messages
+    )
     agents = "".join(f"{label}: {m['text']}\n\n" for label, m in zip(labels, messages, strict=True))
     return agents + "".join(f"{n['text']}\n\n" for n in notices)
 
@@ -100,9 +116,11 @@ def without_tag(text: str) -> str:
 def content(fields: dict[str, Any], text: str, *, sources: bool, tag: bool = False) -> str:
     """The assistant message as the client receives it (streamed: the chunks' text, concatenated),
     from the answer's ``meta`` fields and its text."""
-    footer = sources_footer(text, fields["citations"]) if sources else ""
+    language = fields.get("language")
+    footer = sources_footer(text, fields["citations"], language) if sources else ""
     end = reply_tag(fields["message_id"]) if tag else ""
-    return relayed(fields.get("agent_messages", []), fields.get("notices", [])) + text + footer + end
+    agents = relayed(fields.get("agent_messages", []), fields.get("notices", []), language)
+    return agents + text + footer + end
 
 
 def _frame(data: dict[str, Any]) -> bytes:
@@ -147,12 +165,19 @@ class ChatChunks:
             return self._text_head + json.dumps(data["text"], ensure_ascii=False).encode() + self._text_tail
         if name == "meta":
             self.meta = data
-            first = {"role": "assistant", "content": relayed(data["agent_messages"], data["notices"])}
+            first = {
+                "role": "assistant",
+                "content": relayed(data["agent_messages"], data["notices"], data.get("language")),
+            }
             return _frame(self._chunk(first, extra=data))
         if name == "done":
             final = {**self.meta, **data}
             frames = []
-            footer = sources_footer("".join(self.text), final["citations"]) if self.sources else ""
+            footer = (
+                sources_footer("".join(self.text), final["citations"], final.get("language"))
+                if self.sources
+                else ""
+            )
             if self.tag:
                 footer += reply_tag(final["message_id"])
             if footer:
