@@ -132,7 +132,9 @@ def listed(counts: dict[str, int], of: int | None = None) -> str:
 def headline(a: Analytics) -> str:
     last = a.end - timedelta(days=1)
     who = f"tenant {a.tenant}" if a.tenant else "all tenants"
-    return f"faqstream report: {a.start} to {last} inclusive (UTC, {(a.end - a.start).days} days), {who}"
+    n = (a.end - a.start).days
+    days = f"{n} day" if n == 1 else f"{n} days"
+    return f"faqstream report: {a.start} to {last} inclusive (UTC, {days}), {who}"
 
 
 def overview(t: Figures) -> list[str]:

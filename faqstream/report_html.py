@@ -66,12 +66,21 @@ def _day_axis(axis: Any, days: list[Slice]) -> list[int]:
     return positions
 
 
+def _whole_numbers(axis: Any) -> None:
+    """Ticks at whole numbers only: the axis counts questions, conversations or ratings (a trial's
+    CSAT chart showed 0.5 ratings)."""
+    from matplotlib.ticker import MaxNLocator  # _figure has checked matplotlib is there
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def questions_chart(days: list[Slice]) -> Figure:
     figure = _figure()
     axis = figure.add_subplot()
     when = _day_axis(axis, days)
     axis.bar(when, [s.questions for s in days], color=BLUE, label="questions")
     axis.set_ylabel("questions")
+    _whole_numbers(axis.yaxis)
     rate = axis.twinx()
     rates = [float("nan") if s.auto_resolved_rate is None else s.auto_resolved_rate * 100 for s in days]
     rate.plot(when, rates, color=GREEN, marker="o", label="auto-resolved %")
@@ -87,9 +96,7 @@ def handoffs_chart(reasons: dict[str, int]) -> Figure:
     axis = figure.add_subplot()
     ranked = sorted(reasons.items(), key=lambda kv: kv[1])
     axis.barh([r for r, _ in ranked], [n for _, n in ranked], color=ORANGE)
-    from matplotlib.ticker import MaxNLocator  # _figure has checked matplotlib is there
-
-    axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole conversations
+    _whole_numbers(axis.xaxis)
     axis.set_xlabel("conversations handed off")
     axis.set_title("Handoffs by reason")
     if not ranked:
@@ -118,6 +125,7 @@ def csat_chart(ratings: dict[str, int], tags: dict[str, int]) -> Figure:
     axis.set_xticks(scores)
     axis.set_xlabel("score (1 = very dissatisfied, 5 = very satisfied)")
     axis.set_ylabel("count")
+    _whole_numbers(axis.yaxis)
     axis.set_title("CSAT distribution")
     axis.legend(frameon=False)
     return figure

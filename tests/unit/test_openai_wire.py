@@ -10,7 +10,9 @@ import pytest
 from service.api.openai_wire import relayed, sources_footer
 from service.web.texts import page_texts
 
-CITATIONS: list[dict[str, Any]] = [{"index": 1, "title": "Envíos", "section": "Plazos", "source": "envios.md"}]
+CITATIONS: list[dict[str, Any]] = [
+    {"index": 1, "title": "Envíos", "section": "Plazos", "source": "envios.md"},
+]
 AGENTS: list[dict[str, Any]] = [{"author": "Júlia", "text": "Olá!"}, {"author": None, "text": "Um momento."}]
 
 
