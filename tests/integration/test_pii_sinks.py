@@ -67,7 +67,7 @@ PII = {
 CONVERSATION = [
     f"Wie lange dauert die Rückerstattung auf meine Karte {PII['card']}? Meine E-Mail: {PII['email']}",
     f"My IBAN is {PII['iban']} and my phone {PII['phone']}: when will the refund arrive?",
-    f"SSN {PII['ssn']}, DNI {PII['dni']}, call me at {PII['bare_phone']} about the refund",
+    f"SSN {PII['ssn']}, DNI {PII['dni']}, text me at {PII['bare_phone']} about the refund",
     f"Mi RFC es {PII['rfc']}; el reembolso a mi CLABE {PII['clabe']}, por favor",
     "And how long does a refund take for a card payment?",
 ]
