@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -38,7 +39,9 @@ class AnswerRequest(BaseModel):
     question: str = Field(
         min_length=1,
         description="the customer's message, any language; not blank",
-        json_schema_extra={"pattern": r"\S"},  # documents _not_blank
+        # documents _not_blank: a character that is no whitespace in JSON Schema's (ECMA) sense nor
+        # in Python's (which adds U+001C–U+001F and U+0085; ECMA adds U+FEFF), whichever engine reads it
+        json_schema_extra={"pattern": r"[^\s\x1c-\x1f\x85\ufeff]"},
     )
     conversation_id: str | None = Field(default=None, max_length=128)
     language: LanguageCode | None = Field(
@@ -78,13 +81,19 @@ class AnswerRequest(BaseModel):
         # NFKC first, so every limit (SERVICE_MAX_QUESTION_CHARS, the embedder's token cap) counts
         # the text the service works on: U+FDFA is one character raw and 18 after NFKC.
         value = normalised_question(value)
-        if not value.strip():
+        if not _VISIBLE.search(value):
             raise ValueError("question must not be blank")
         return value
 
 
 QUESTION_CHARS_CEILING = 100_000  # above every SERVICE_MAX_QUESTION_CHARS (its own upper bound)
 _PIECE = 4096
+
+
+# Not blank: a character that is no whitespace for Python (``\s``: U+001C–U+001F and U+0085
+# included) nor for JSON Schema's patterns (U+FEFF): the schema's ``pattern`` says the same, so a
+# schema-valid question is never refused as blank (schemathesis found "\x1f").
+_VISIBLE = re.compile(r"[^\s\ufeff]")
 
 
 def normalised_question(text: str) -> str:
