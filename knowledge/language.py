@@ -193,6 +193,8 @@ class LanguageIdentifier:
         self._min_confidence = min_confidence
         self._detector: LanguageDetector | None = None
         self._other_scripts: LanguageDetector | None = None
+        others = [_lingua(code, "OTHER_SCRIPTS") for code in OTHER_SCRIPTS]
+        self._other_languages = [language for language in others if language not in self._languages]
         self._lock = threading.Lock()
 
     @classmethod
@@ -221,8 +223,7 @@ class LanguageIdentifier:
     def _other(self) -> LanguageDetector | None:
         """The detector over ``OTHER_SCRIPTS`` the main one does not cover, or None when fewer than
         two are left (``INGEST_DETECT_ALSO=all`` covers them all)."""
-        others = [_lingua(code, "OTHER_SCRIPTS") for code in OTHER_SCRIPTS]
-        left = [language for language in others if language not in self._languages]
+        left = self._other_languages
         if len(left) < 2:
             return None
         if self._other_scripts is None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -117,6 +118,24 @@ class Candidate:
 def as_query(dense: list[float] | None) -> npt.NDArray[np.float64] | None:
     """A dense query vector as ``hit_from`` takes it (converted once per search, not per hit)."""
     return np.asarray(dense, dtype=np.float64) if dense is not None else None
+
+
+def ordered_hits(
+    ranked: Sequence[tuple[str, float]],
+    records: Iterable[Any],
+    dense: list[float] | None,
+    dense_of: Callable[[object], list[float] | None],
+) -> list[SearchHit]:
+    """``Collection.hits`` from the retrieved ``records`` (each with ``id``, ``payload`` and
+    ``vector``, read by the store's ``dense_of``): in ``ranked``'s order with its scores, ids no
+    longer in the collection left out."""
+    found = {str(r.id): r for r in records}
+    toward = as_query(dense)
+    return [
+        hit_from(point, score, found[point].payload, dense_of(found[point].vector), toward)
+        for point, score in ranked
+        if point in found
+    ]
 
 
 def hit_from(

@@ -43,6 +43,7 @@ from knowledge.store.base import (
     hit_from,
     lexical_filters,
     new_collection_name,
+    ordered_hits,
 )
 
 
@@ -232,13 +233,7 @@ class EdgeCollection(Collection):
             )
         except Exception as exc:
             raise StoreError(f"embedded store retrieve failed: {exc}") from exc
-        found = {str(r.id): r for r in records}
-        toward = as_query(dense)
-        return [
-            hit_from(point, score, found[point].payload, _dense_of(found[point].vector), toward)
-            for point, score in ranked
-            if point in found
-        ]
+        return ordered_hits(ranked, records, dense, _dense_of)
 
     def _query(self, query: qe.QueryRequest) -> list[qe.ScoredPoint]:
         try:

@@ -40,6 +40,7 @@ from knowledge.store.base import (
     hit_from,
     lexical_filters,
     new_collection_name,
+    ordered_hits,
 )
 
 log = logging.getLogger(__name__)
@@ -252,13 +253,7 @@ class ServerCollection(Collection):
                 self.name, [point for point, _ in ranked], with_payload=True, with_vectors=want
             ),
         )
-        found = {str(r.id): r for r in records}
-        toward = as_query(dense)
-        return [
-            hit_from(point, score, found[point].payload, _dense_of(found[point].vector), toward)
-            for point, score in ranked
-            if point in found
-        ]
+        return ordered_hits(ranked, records, dense, _dense_of)
 
     def _fused_prefetches(self, request: SearchRequest) -> list[models.Prefetch]:
         """The rankings hybrid search fuses: dense, lexical (and identifiers), English companion."""

@@ -320,38 +320,35 @@ def test_a_request_for_a_person_wins_over_a_question_about_the_number(router: In
     assert rule is not None and rule.label == "human_agent"
 
 
-def test_contact_keywords_do_not_fire_on_the_other_labels_examples() -> None:
-    """ "How do I change the e-mail address on my account" is the account, not the company's address."""
+@pytest.mark.parametrize(
+    ("label", "questions"),
+    [
+        # "How do I change the e-mail address on my account" is the account, not the company's address
+        ("contact", ("How do I update my phone number?", "Ich möchte meine Telefonnummer ändern")),
+        # the callback phrasings ("call me", "電話ください") leave a question about the company's
+        # number alone: that is ``contact``, answered from the documents
+        (
+            "human_agent",
+            (
+                "How can I call you?",
+                "電話番号を教えてください",
+                "你们的客服电话是多少？",
+                "전화번호가 뭐예요?",
+            ),
+        ),
+    ],
+)
+def test_keywords_do_not_fire_on_the_other_labels_examples(label: str, questions: tuple[str, ...]) -> None:
     catalog = IntentCatalog.load(DATA_FILE)
     wrong = [
         (e.label, e.text)
         for e in catalog.examples
-        if e.label != "contact"
-        and (rule := catalog.keyword_match(e.text)) is not None
-        and rule.label == "contact"
+        if e.label != label and (rule := catalog.keyword_match(e.text)) is not None and rule.label == label
     ]
     assert wrong == []
-    for question in ("How do I update my phone number?", "Ich möchte meine Telefonnummer ändern"):
+    for question in questions:
         rule = catalog.keyword_match(question)
-        assert rule is None or rule.label != "contact", question
-
-
-def test_person_keywords_do_not_fire_on_the_other_labels_examples() -> None:
-    """The callback phrasings ("call me", "電話ください") must leave the other labels' examples alone:
-    a question about the company's number is ``contact``, answered from the documents."""
-    catalog = IntentCatalog.load(DATA_FILE)
-    wrong = [
-        (e.label, e.text)
-        for e in catalog.examples
-        if e.label != "human_agent"
-        and (rule := catalog.keyword_match(e.text)) is not None
-        and rule.label == "human_agent"
-    ]
-    assert wrong == []
-    numbers = ("How can I call you?", "電話番号を教えてください", "你们的客服电话是多少？")
-    for question in (*numbers, "전화번호가 뭐예요?"):
-        rule = catalog.keyword_match(question)
-        assert rule is None or rule.label != "human_agent", question
+        assert rule is None or rule.label != label, question
 
 
 def test_keyword_layer_does_not_fire_on_ordinary_questions(router: IntentRouter) -> None:
