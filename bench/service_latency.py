@@ -9,8 +9,9 @@ answer of the service, of the fake API and of the load client (the three share t
 Writes bench/results/service_latency.json.
 
 `--profile` also samples the service with py-spy during the 64-stream run (or the last level run)
-and writes the raw stacks to bench/results/service_latency_profile.txt and their summary by owner
-(embedding, Litestar, the SDK…) into the JSON under "profile". Sampling costs the service a little
+and writes the raw stacks to bench/results/service_latency_profile.txt (with ``--out NAME``:
+bench/results/NAME_profile.txt) and their summary by owner (embedding, Litestar, the SDK…) into the
+JSON under "profile". Sampling costs the service a little
 CPU, so the headline figures come from runs without it.
 
 For A/B comparisons on a shared machine: `--levels 64 --requests 640 --out issue11b/NAME` runs
@@ -193,7 +194,9 @@ def main() -> None:
         "--out", default="", help="write the figures as bench/results/OUT.json (e.g. issue11b/after_64)"
     )
     args = parser.parse_args()
-    profile_raw = RESULTS / "service_latency_profile.txt"
+    # An A/B run (``--out``) keeps its raw stacks beside its figures, not over the headline's.
+    profile_raw = RESULTS / (f"{args.out}_profile.txt" if args.out else "service_latency_profile.txt")
+    profile_raw.parent.mkdir(parents=True, exist_ok=True)
     questions = [r["query"] for r in read_jsonl(EVAL / "faq_queries.jsonl")][:2000]
     wanted = args.levels.split(",")
     levels = [(c, args.requests or total) for c, total in LEVELS if str(c) in wanted]
@@ -275,7 +278,8 @@ def main() -> None:
                 if spy is not None:
                     pyspy.stop(spy)
                     results["profile"] = {"streams": concurrency, **pyspy.summarise(profile_raw)}
-                    write_result("service_latency_profile", results["profile"])
+                    if not args.out:
+                        write_result("service_latency_profile", results["profile"])
                 base = asyncio.run(_run(concurrency, max(total // 4, concurrency), direct))
                 added = [f - percentile(base["firsts"], 0.5) for f in svc["firsts"]]
                 results[f"streams_{concurrency}"] = {

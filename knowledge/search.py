@@ -42,9 +42,11 @@ FUSED_RANKINGS = 4
 
 def embed_one_by_one(embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
     """Query vectors computed one text per forward pass. An int8 model's dynamic quantisation scales
-    the activations over the whole batch, so a batched vector would depend on the other questions
-    in its batch (and a cached one on the batch it was computed in); one by one it depends on its
-    text only. Batching saved ~10 % of the int8 companion's CPU (2.0 → 1.8 ms per question)."""
+    the activations over the whole batch, so a batched vector depends on the other texts in its
+    batch; one by one it depends on its text only. For offline work whose result must not depend
+    on what else is in the run (``knowledge.clustering``); questions are embedded in batches (both
+    models, ``KnowledgeBase.english_vectors``: a pass streams all of a model's weights, so batching
+    costs a fraction of a pass per question)."""
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.stack([embedder.embed_query(text) for text in texts])
@@ -204,7 +206,14 @@ class KnowledgeBase:
         embed: Callable[[list[str]], npt.NDArray[np.float32]] | None = None,
     ) -> list[npt.NDArray[np.float32] | None]:
         """The English companion's vector of each query that uses it (hybrid, English), from one
-        ``embed`` call (default: ``embed_one_by_one`` with the companion); None for the others."""
+        ``embed`` call (default: the companion's ``embed_queries``, one batch); None for the others.
+
+        Batched like the main model's: dynamic int8 scales activations over the batch, so a vector
+        moves a little with its batch mates (cosine ~0.99), as the main model's always have (0.997);
+        one pass per question would make neither ranking independent of the batch (measured on the
+        demo's 63 eval questions: the main model's batch mates changed the top five of 17, the
+        companion's of 1) and cost ~1.9 instead of ~1.0 ms per English question in batches of four
+        (docs/benchmarks.md, "Issue 11 CPU, round 11")."""
         vectors: list[npt.NDArray[np.float32] | None] = [None] * len(queries)
         companion = self.embedder.english
         if companion is None:
@@ -212,7 +221,7 @@ class KnowledgeBase:
         rows = [i for i, q in enumerate(queries) if q.mode == "hybrid" and q.language == "en"]
         if rows:
             texts = [queries[i].text for i in rows]
-            matrix = embed(texts) if embed is not None else embed_one_by_one(companion, texts)
+            matrix = (embed or companion.embed_queries)(texts)
             for n, i in enumerate(rows):
                 vectors[i] = matrix[n]
         return vectors

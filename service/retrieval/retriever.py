@@ -3,12 +3,12 @@
 Embedding a question is CPU work (a few ms); done on the event loop it would stall every stream.
 One worker thread runs searches. While it is busy, new questions queue; when it is free, it takes
 *all* queued questions as one batch (one model call for all their vectors). At the same time, on a
-second thread, the English companion embeds the English ones among them, one forward pass each so
-that a vector never depends on its neighbours in the batch (``knowledge.search.embed_one_by_one``):
-the two models run side by side on two cores instead of one after the other, so an English
-question waits for the slower model, not for both (the same CPU; at one stream ~2.5 ms sooner). An
-idle service therefore adds no waiting, and a busy one embeds concurrent questions together instead
-of one by one. Vectors of questions seen before come from the cache (both models' vectors) and skip the model
+second thread, the English companion embeds the English ones among them, also in one call
+(``KnowledgeBase.english_vectors`` says why one pass per question was given up): the two models
+run side by side on two cores instead of one after the other, so an English question waits for the
+slower model, not for both (the same CPU; at one stream ~2.5 ms sooner). An idle service therefore
+adds no waiting, and a busy one embeds concurrent questions together instead of one by one.
+Vectors of questions seen before come from the cache (both models' vectors) and skip the model
 entirely.
 
 Each result carries the question's vector, so routing and the semantic answer cache reuse it
@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.schema import SearchHit
-from knowledge.search import KnowledgeBase, Query, embed_one_by_one
+from knowledge.search import KnowledgeBase, Query
 from service.retrieval.vector_cache import EmbeddingCache, Matrix, embed_queries_cached
 
 Vector = npt.NDArray[np.float32]
@@ -192,7 +192,7 @@ class BatchingRetriever:
         assert companion is not None
         self.english_batches += 1
         self.english_questions += len(texts)
-        return embed_one_by_one(companion, texts)
+        return companion.embed_queries(texts)
 
     def _run(self, queries: list[Query]) -> list[Retrieved]:
         queries = [self.kb.with_language(query) for query in queries]
