@@ -303,7 +303,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     print(f"version:    {status.version} (updated {status.updated_at or 'never'})")
     print(f"documents:  {status.documents}   chunks: {status.chunks}")
     print(f"model:      {status.model or '-'} ({status.dim or '-'} dims)")
-    print(f"relevance:  {status.relevance}")
+    print(f"relevance:  {status.relevance.removeprefix('relevance ')}")
     return EXIT_OK
 
 

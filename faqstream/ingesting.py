@@ -108,8 +108,15 @@ def contact_note(reachable_at: Sequence[str]) -> list[str]:
         international = phonenumbers.PhoneNumberFormat.INTERNATIONAL
         return phonenumbers.format_number(phonenumbers.parse(value), international)
 
-    shown = [readable(value) for value in reachable_at[:_SHOWN_CONTACTS]]
-    more = f" (and {len(reachable_at) - len(shown)} more)" if len(reachable_at) > len(shown) else ""
+    # Each kind shown (e-mail addresses come first in ``reachable_at``, phone numbers after them):
+    # a list of four e-mail addresses "and 2 more" hid that the two were the phone numbers.
+    phones = [value for value in reachable_at if value.startswith("+")]
+    emails = [value for value in reachable_at if not value.startswith("+")]
+    phones = phones[: _SHOWN_CONTACTS // 2 if emails else _SHOWN_CONTACTS]
+    picked = emails[: _SHOWN_CONTACTS - len(phones)] + phones
+    shown = [readable(value) for value in picked]
+    left = len(reachable_at) - len(picked)
+    more = f" (and {left} more)" if left else ""
     return [
         f"  HANDOFF_CONTACT is unset: a customer handed to a person is told to contact your support "
         f"directly, with no address. Your documents publish {', '.join(shown)}{more}: set "

@@ -185,7 +185,8 @@ class RelevanceCalibration:
                 "keeps "
                 f"{self.cohort_kept_answerable:.0%} of {self.answerable} answerable probes, drops "
                 f"{self.cohort_dropped_unanswerable:.0%} of {self.unanswerable} unanswerable ones "
-                f"(cosine cut-off {self.threshold:.3f}{cross}){misses}"
+                f"(a cosine cut-off of {self.threshold:.3f}{cross} serves only where the unrelated "
+                f"questions' vectors are missing){misses}"
             )
         return (
             f"relevance cut-off {self.threshold:.3f}{cross} ({self.model}, set by the {self.bound} side): "

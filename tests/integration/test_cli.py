@@ -87,8 +87,8 @@ def test_ingest_json_report_search_status_and_rerun(tmp_path: Path, child_env: d
 
     status = run(child_env, "status")
     assert f"version:    {report['kb_version']}" in status.stdout and "documents:  7" in status.stdout
-    assert f"relevance:  relevance cut-off {normalised:.2f}" in status.stdout
-    assert f"cosine cut-off {cutoff:.3f}" in status.stdout
+    assert f"relevance:  cut-off {normalised:.2f}" in status.stdout
+    assert f"a cosine cut-off of {cutoff:.3f}" in status.stdout
 
 
 def test_ingest_says_which_configured_languages_ship_without_probes_or_texts(

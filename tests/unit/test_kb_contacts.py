@@ -132,3 +132,19 @@ def test_a_law_number_and_a_postal_code_in_a_document_are_no_contact_phones() ->
     redaction = scanned(contact)
     assert redaction.text("transfiera a 646180110400000007") == "transfiera a 646180110400000007"
     assert redaction.text("mi CLABE 032180000118359719") == "mi CLABE [iban]"
+
+
+def test_the_ingest_hint_names_both_kinds_of_contact_the_documents_publish(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Four e-mail addresses "and 2 more" hid that the two were the phone numbers (a trial)."""
+    from faqstream.ingesting import contact_note
+
+    monkeypatch.delenv("HANDOFF_CONTACT", raising=False)
+    monkeypatch.delenv("HANDOFF_WEBHOOK_URL", raising=False)
+    emails = [f"{name}@sprinto.example" for name in ("help", "billing", "privacy", "fleet")]
+    (line,) = contact_note([*emails, "+390212345678", "+48221234567"])
+    assert "help@sprinto.example, billing@sprinto.example, +39 02 1234 5678, +48 22 123 45 67" in line
+    assert "(and 2 more)" in line
+    (only_emails,) = contact_note(emails[:2])
+    assert "help@sprinto.example, billing@sprinto.example:" in only_emails and "more" not in only_emails
