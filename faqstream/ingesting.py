@@ -203,7 +203,7 @@ def _remote(args: argparse.Namespace) -> int:
                 hint=details.pop("hint", None),
                 details=details,
             ) from None
-        raise refused(exc.code, error, str(exc.reason)) from None
+        raise refused(exc.code, error, str(exc.reason), key_sent=key is not None) from None
     except OSError as exc:
         raise FaqstreamError(f"cannot reach the service at {args.server}: {exc}") from exc
     from ingest.report import IngestReport, SkippedFile

@@ -22,10 +22,22 @@ HINTS = {
 }
 
 
-def refused(status: int, error: dict[str, Any], reason: str) -> FaqstreamError:
-    """The service's refusal as one line (its message, never the raw body) and the fix."""
+# A 404 to a request that carried a key: the service's admin endpoints are off (it answers 404, not
+# 401, so that they are not advertised) — the key here is fine, the service needs one (a trial).
+ADMIN_OFF_HINT = (
+    "the service's admin endpoints are off: start it with SERVICE_ADMIN_KEY set (the key given here), "
+    "or create a database key with the admin scope (`faqstream keys create --scope admin …`)"
+)
+
+
+def refused(status: int, error: dict[str, Any], reason: str, key_sent: bool = False) -> FaqstreamError:
+    """The service's refusal as one line (its message, never the raw body) and the fix
+    (``key_sent``: this command presented an admin key)."""
     code = str(error.get("code") or "")
-    hint = HINTS.get(code) or (ADMIN_KEY_HINT if status in (401, 403, 404) else None)
+    if status == 404 and key_sent:
+        hint: str | None = ADMIN_OFF_HINT
+    else:
+        hint = HINTS.get(code) or (ADMIN_KEY_HINT if status in (401, 403, 404) else None)
     return FaqstreamError(f"the service answered {status}: {error.get('message') or reason}", hint=hint)
 
 
@@ -38,17 +50,19 @@ def admin_key() -> str:
 
 def request(server: str, path: str, body: dict[str, Any] | None = None, timeout: float = 60) -> Any:
     """GET (no ``body``) or POST ``server + path`` as the admin; the decoded JSON answer."""
+    key = admin_key()
     req = urllib.request.Request(
         server.rstrip("/") + path,
         data=json.dumps(body).encode() if body is not None else None,
         method="POST" if body is not None else "GET",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {admin_key()}"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        raise refused(exc.code, error_body(exc.read().decode(errors="replace")), str(exc.reason)) from None
+        error = error_body(exc.read().decode(errors="replace"))
+        raise refused(exc.code, error, str(exc.reason), key_sent=bool(key)) from None
     except OSError as exc:
         raise FaqstreamError(
             f"cannot reach the service at {server}: {exc}",
