@@ -111,16 +111,24 @@ def _parser() -> argparse.ArgumentParser:
     ev_sub = ev.add_subparsers(dest="eval_command", required=True, metavar="KIND")
     evr = ev_sub.add_parser(
         "retrieval",
-        help="hit@1, hit@5 and MRR of retrieval on a JSONL file of labelled questions",
+        help="hit@1, hit@k and MRR of retrieval on a JSONL file of labelled questions",
         description='FILE has one JSON object per line: {"question": ..., "doc_ids": [...]} '
         "(also accepted: query / relevant_doc_ids / doc_id for one id) — the `eval answers` file as it "
         "is; its questions without documents (answerable: false, or a handoff) are counted, not "
         "scored. A document is named by its id or by its file: faq.csv matches every row of faq.csv. "
-        "A question counts as a hit at k when one of its documents is among the top k results.",
+        "Results are passages, as the service gets them: a question is a hit at k when one of its "
+        "documents is among the first k passages of the search, k = SERVICE_TOP_K (the passages the "
+        "service gives the answer; 5 by default) — hybrid mode is the service's search, before its "
+        "relevance cut-off.",
     )
     evr.add_argument("file", type=Path)
-    evr.add_argument("--mode", choices=["hybrid", "dense", "sparse", "all"], default="all")
-    evr.add_argument("-k", type=int, default=10, help="depth of the ranking for MRR (default 10)")
+    evr.add_argument(
+        "--mode",
+        choices=["hybrid", "dense", "sparse", "all"],
+        default="all",
+        help="hybrid: the service's search; dense, sparse: each half of it alone (default: all three)",
+    )
+    evr.add_argument("-k", type=int, default=10, help="passages ranked for MRR (default 10)")
     evr.add_argument("--json", action="store_true")
     from faqstream import eval_answers
 
@@ -314,11 +322,13 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         return eval_answers.run(args, settings)
     from knowledge.evaluation import evaluate_file, format_table
     from knowledge.schema import SearchMode
+    from service.settings.service import ServiceSettings
 
+    top_k = ServiceSettings().top_k  # the passages the service gives an answer
     kb = _open_kb(settings)
     try:
         modes: list[SearchMode] = ["dense", "sparse", "hybrid"] if args.mode == "all" else [args.mode]
-        results = evaluate_file(kb, args.file, modes=modes, depth=args.k)
+        results = evaluate_file(kb, args.file, modes=modes, k=top_k, depth=args.k)
     finally:
         kb.store.close()
     if args.json:

@@ -7,8 +7,20 @@ of production (``scratch_settings``): no handoff or budget-alert webhook (the he
 evaluation handoff), conversation records off and a scratch database in a temporary folder (no
 conversation, message, handoff, usage row or key of the evaluation in the service's database, so
 ``faqstream report`` does not count it), Redis off (its conversations, rate limits and budgets stay
-in this process), the answer cache off (every question meets the flow, none is cached), and a
-bootstrap key of its own. A running service (``--server``) records the questions like any others.
+in this process), the answer cache off (every question meets the flow, none is cached), a
+bootstrap key of its own, and no rate limit or daily budget (``LIMITS_*`` are for customers: the
+run is not made to wait, and its Claude tokens are what the file asks for). Its start-up advice
+about a deployment's settings (``service.api.setup_advice``: intents, handoff routes, identifier
+secret) is left out of the output: it is about production, which this service is not; its errors
+and other warnings (stale vectors, the Claude key) are shown.
+
+A running service (``--server``) records the questions like any others and applies its limits:
+the questions come from one end user, so ``LIMITS_USER_RPM`` paces them. A question refused with
+429 ``rate_limited`` (or 503 with ``Retry-After``) is asked again after the wait the service names,
+and the command says on stderr which limit it waits for, how long and how to avoid it; no
+question is scored as an error because of a limit. A used-up daily budget (``budget_exhausted``),
+or a limit still refusing after ``MAX_WAIT_S`` of waiting for one question, ends the run with an
+error instead.
 The scores are ``knowledge.answer_eval``'s. With ``--judge``
 (needs ANTHROPIC_API_KEY) a model grades each reply's faithfulness to its passages through the
 service's Claude client (``ResilientClaude``: retries, breakers, fallback models).
@@ -20,11 +32,13 @@ import argparse
 import asyncio
 import json
 import logging
+import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     import httpx
@@ -35,7 +49,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVAL_USER = "faqstream-eval"
-RETRIES_429 = 5
+MAX_WAIT_S = 600.0  # the longest a --server run waits for the server's limits on one question
+AVOID_LIMITS = (
+    "the questions come from one end user (faqstream-eval), so the service's per-user limit "
+    "(LIMITS_USER_RPM / LIMITS_USER_BURST) paces them, and the key's (LIMITS_KEY_RPM, or the key's "
+    "own --rpm) counts them; to avoid the waits, run without --server (the service built in this "
+    "process has no limits) or raise those limits on a staging service (README: Check it on your "
+    "own questions)"
+)
 JUDGE_TOOL = "grade_faithfulness"
 JUDGE_SYSTEM = (
     "You grade a customer-support reply for faithfulness. You get numbered passages from the "
@@ -60,9 +81,11 @@ def add_parser(eval_sub: Any) -> None:
         "quoting it word for word, the detected language of the reply, the handoff decision. --judge "
         "adds a faithfulness score from Claude (ANTHROPIC_API_KEY). Without --server nothing of "
         "production is touched: no handoff or budget-alert webhook is sent, no conversation, usage "
-        "row or analytics record is written (a scratch database, Redis off) and the answer cache is "
-        "off; Claude's tokens are still spent. With --server the running service records the "
-        "questions (user faqstream-eval) and sends its webhooks like for any other question.",
+        "row or analytics record is written (a scratch database, Redis off), the answer cache is "
+        "off and no rate limit or daily budget applies; Claude's tokens are still spent. With --server "
+        "the running service records the questions (user faqstream-eval), sends its webhooks and "
+        "applies its limits like for any other question: the command waits when its per-user limit "
+        "(LIMITS_USER_RPM) refuses one, says so on stderr, and asks again.",
     )
     eva.add_argument("file", type=Path)
     eva.add_argument(
@@ -90,8 +113,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.judge and app_settings.anthropic.api_key is None:
         raise ConfigError("--judge needs ANTHROPIC_API_KEY", hint="set it, or leave out --judge")
     key = args.api_key or _bootstrap_key(app_settings)
+    waits = ServerWaits(len(labels))
     with _answers_client(args.server, app_settings) as (client, own_key):
-        observed = [ask(client, label.question, own_key or key) for label in labels]
+        observed = []
+        for number, label in enumerate(labels, 1):
+            waits.question = number
+            observed.append(ask(client, label.question, own_key or key, waits))
+    waits.summary()
     if args.judge:
         judgements = asyncio.run(judge_all(app_settings, labels, observed))
         observed = [o.model_copy(update={"judgement": j}) for o, j in zip(observed, judgements, strict=True)]
@@ -141,10 +169,25 @@ def _answers_client(server: str | None, settings: Any) -> Iterator[tuple[httpx.C
 
     from faqstream.server import build_app
 
-    with tempfile.TemporaryDirectory(prefix="faqstream-eval-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="faqstream-eval-") as scratch, without_setup_advice():
         local, key = scratch_settings(settings, Path(scratch))
         with TestClient(build_app(local), timeout=120) as client:  # the lifespan runs: start-up, drain
             yield client, key
+
+
+@contextmanager
+def without_setup_advice() -> Iterator[None]:
+    """The service's start-up advice about a deployment's settings (``service.setup``) left out,
+    its errors kept; every other logger as it was."""
+    from service.api.setup_advice import SETUP_LOGGER
+
+    logger = logging.getLogger(SETUP_LOGGER)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def scratch_settings(settings: Any, scratch: Path) -> tuple[Any, str]:
@@ -160,7 +203,15 @@ def scratch_settings(settings: Any, scratch: Path) -> tuple[Any, str]:
     local = settings.model_copy(
         update={
             "handoff": settings.handoff.model_copy(update={"webhook_url": None}),
-            "limits": settings.limits.model_copy(update={"alert_webhook_url": None}),
+            "limits": settings.limits.model_copy(
+                update={
+                    "alert_webhook_url": None,
+                    "key_rpm": 0.0,
+                    "user_rpm": 0.0,
+                    "daily_tokens": 0,
+                    "daily_cost_usd": 0.0,
+                }
+            ),
             "records": settings.records.model_copy(update={"enabled": False, "retention_days": None}),
             "database": DatabaseSettings(url=None, sqlite_path=scratch / "eval.db"),
             "redis": settings.redis.model_copy(update={"url": None}),
@@ -171,37 +222,141 @@ def scratch_settings(settings: Any, scratch: Path) -> tuple[Any, str]:
     return local, key
 
 
-def ask(client: httpx.Client, question: str, key: str | None) -> ObservedAnswer:
-    """One question as a new conversation; a failed request is an answer with ``error`` set."""
-    import httpx
+@dataclass
+class ServerWaits:
+    """What a --server run tells the user (on ``out``) while the service's limits make it wait,
+    and how long it waited in all."""
 
+    questions: int
+    question: int = 0
+    waited_s: float = 0.0
+    refusals: int = 0
+    out: TextIO | None = None  # None: sys.stderr when printing
+
+    def waiting(self, seconds: float, limit: str) -> None:
+        if not self.refusals:
+            print(
+                f"faqstream: the server's limits make this run wait: {AVOID_LIMITS}",
+                file=self.out or sys.stderr,
+            )
+        self.refusals += 1
+        self.waited_s += seconds
+        print(
+            f"faqstream: question {self.question}/{self.questions}: waiting {seconds:g} s for the "
+            f"server's {limit}",
+            file=self.out or sys.stderr,
+            flush=True,
+        )
+
+    def summary(self) -> None:
+        if self.refusals:
+            print(
+                f"faqstream: waited {self.waited_s:g} s in all for the server's limits ({self.refusals} "
+                "refusal(s); every question was asked again and scored)",
+                file=self.out or sys.stderr,
+            )
+
+
+def ask(
+    client: httpx.Client,
+    question: str,
+    key: str | None,
+    waits: ServerWaits | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ObservedAnswer:
+    """One question as a new conversation; a failed request is an answer with ``error`` set. A
+    refusal by the server's rate limit (or its overload) is waited out and the question asked
+    again (``waits`` says so); a used-up budget or a limit still refusing ends the run."""
+    import httpx
+    from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_delay
+
+    from faqstream.remote import error_body
+    from knowledge.answer_eval import ObservedAnswer
     from knowledge.errors import FaqstreamError
 
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     body = {"question": question, "user": EVAL_USER}
-    for _ in range(RETRIES_429):
-        try:
-            response = client.post("/v1/answers", json=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise FaqstreamError(
-                f"cannot reach the service at {client.base_url}: {exc}",
-                hint="check the URL (the one `faqstream serve` printed: serving on …)",
-            ) from None
-        if response.status_code == 429:
-            time.sleep(min(float(response.headers.get("Retry-After", "1")), 30))
-            continue
-        break
+    waits = waits or ServerWaits(1)
+
+    def refusal(state: RetryCallState) -> Any:
+        return state.outcome.result() if state.outcome is not None else None
+
+    def tell(state: RetryCallState) -> None:
+        waits.waiting(state.next_action.sleep if state.next_action else 0.0, limit_name(refusal(state)))
+
+    retrying = Retrying(
+        retry=retry_if_result(lambda r: server_wait(r) is not None),
+        wait=lambda state: server_wait(refusal(state)) or 1.0,
+        stop=stop_after_delay(MAX_WAIT_S),
+        before_sleep=tell,
+        retry_error_callback=refusal,  # the last refusal, handled below
+        sleep=sleep,
+    )
+    try:
+        response: httpx.Response = retrying(client.post, "/v1/answers", json=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise FaqstreamError(
+            f"cannot reach the service at {client.base_url}: {exc}",
+            hint="check the URL (the one `faqstream serve` printed: serving on …)",
+        ) from None
     if response.status_code in (401, 403):
         raise FaqstreamError(
             f"the service refused the key ({response.status_code})",
             hint="pass --api-key with a key of the `answer` scope",
         )
+    error = error_body(response.text) if response.status_code != 200 else {}
+    if response.status_code == 429:  # a budget, or a limit still refusing: no question scored as failed
+        raise FaqstreamError(
+            f"the service refused question {waits.question} of {waits.questions} (429 "
+            f"{error.get('code', '')}): {error.get('message', '')}",
+            hint=(
+                "a used-up daily budget (LIMITS_DAILY_TOKENS, LIMITS_DAILY_COST_USD) starts again at "
+                "the next UTC day: ask with another key (--api-key) or raise the budget"
+                if error.get("code") == "budget_exhausted"
+                else AVOID_LIMITS
+            ),
+        )
     if response.status_code != 200:
-        from faqstream.remote import error_body
-
-        error = error_body(response.text)
         return ObservedAnswer(text="", error=f"{response.status_code} {error.get('code', '')}".strip())
     return observed_from(response.json())
+
+
+def server_wait(response: httpx.Response) -> float | None:
+    """Seconds the server asks us to wait before asking again — a rate limit's 429, an overloaded
+    service's 503 with ``Retry-After`` — or None (an answer, another error, a used-up budget)."""
+    from faqstream.remote import error_body
+    from service.core.retry_after import retry_after_s
+
+    if response.status_code not in (429, 503):
+        return None
+    code = error_body(response.text).get("code")
+    asked = retry_after_s(response.headers)
+    if response.status_code == 429 and code in ("rate_limited", None):
+        return max(asked or 1.0, 0.1)
+    if response.status_code == 503 and code == "overloaded" and asked is not None:
+        return max(asked, 0.1)
+    return None
+
+
+def limit_name(response: httpx.Response) -> str:
+    """The limit that refused, as the user can look it up: ``user rate limit (20 per 60 s, burst
+    10)`` from the error's ``details.limit`` and the ``RateLimit-Policy`` header."""
+    from faqstream.remote import error_body
+
+    error = error_body(response.text)
+    if response.status_code == 503:
+        return "overload (it is answering as many questions as it may at once)"
+    details = error.get("details")
+    limit = details.get("limit") if isinstance(details, dict) else None
+    if not isinstance(limit, str):
+        return "rate limit"
+    for item in response.headers.get("RateLimit-Policy", "").split(","):
+        quota, _, params = item.strip().partition(";")
+        fields = dict(p.strip().partition("=")[::2] for p in params.split(";"))
+        if fields.get("comment", "").strip('"') == limit:
+            window, burst = fields.get("w", "60"), fields.get("burst", "?")
+            return f"{limit} rate limit ({quota} per {window} s, burst {burst})"
+    return f"{limit} rate limit"
 
 
 def observed_from(data: dict[str, Any]) -> ObservedAnswer:

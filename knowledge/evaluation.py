@@ -1,4 +1,15 @@
-"""Retrieval quality on labelled questions: hit@1, hit@5, MRR@k — for users and for bench/.
+"""Retrieval quality on labelled questions: hit@1, hit@k, MRR — for users and for bench/.
+
+Two rankings are scored (``evaluate``'s ``ranking``, which every caller names):
+
+* ``passages`` — the search's results as they come, one per passage (chunk): hit@k is an expected
+  document among the first k passages, which with k = ``SERVICE_TOP_K`` in hybrid mode are the
+  passages the service would give the answer for that question (before its relevance cut-off);
+  ``faqstream eval retrieval`` scores this. A long page whose sections fill the first k passages
+  pushes another page out of them, as it does in the service.
+* ``documents`` — each document once, at its best passage: hit@k is an expected document among the
+  first k *distinct* documents, which can lie deeper than the service's k passages. The bench/
+  retrieval figures (docs/benchmarks.md) are of this ranking.
 
 A question's label names documents by id (``returns.md``, ``faq.csv#0fb8d49fe675``) or by source
 file: ``faq.csv`` matches any row of that FAQ file (``knowledge.doc_ids.matches``), since FAQ row
@@ -14,7 +25,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from knowledge.doc_ids import matches
 from knowledge.errors import InputError
@@ -29,21 +40,29 @@ class LabelledQuestion:
     language: str | None = None
 
 
+Ranking = Literal["passages", "documents"]
+
+
 @dataclass
 class RetrievalResult:
     mode: str
     questions: int
     hit_at_1: float
-    hit_at_5: float
-    mrr: float
+    hit_at_k: float  # an expected document among the first k (``k``) passages or documents
+    mrr: float  # of the first expected one's rank, within ``depth``
     depth: int
     seconds: float
+    ranking: Ranking = "passages"
+    k: int = 5
     label: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     unscored: int = 0  # questions of the file without documents (not answerable): not scored
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As a dict, hit@k keyed by its k (``hit_at_5``)."""
+        out = asdict(self)
+        out[f"hit_at_{self.k}"] = out.pop("hit_at_k")
+        return out
 
 
 EXAMPLE = '{"question": "Are you open on Sundays?", "doc_ids": ["opening-hours.html"], "language": "en"}'
@@ -118,37 +137,43 @@ def evaluate(
     kb: KnowledgeBase,
     questions: Sequence[LabelledQuestion],
     *,
+    ranking: Ranking,
     mode: SearchMode = "hybrid",
+    k: int = 5,
     depth: int = 10,
     filters: SearchFilters | None = None,
     batch: int = 64,
     label: str = "",
 ) -> RetrievalResult:
-    """Rank each question's documents by their best chunk; score the first relevant rank."""
+    """Score the rank of each question's first expected document in ``ranking`` (the module
+    docstring): hit@1, hit@``k`` and MRR within ``depth`` (at least ``k``)."""
+    depth = max(depth, k)
     started = time.perf_counter()
     ranks: list[int | None] = []
     for start in range(0, len(questions), batch):
         part = questions[start : start + batch]
         results = kb.search_many(
             [q.question for q in part],
-            limit=depth * 3,
+            limit=depth if ranking == "passages" else depth * 3,
             filters=filters,
             mode=mode,
             languages=[q.language for q in part],
         )
         for question, hits in zip(part, results, strict=True):
-            ranks.append(
-                _first_relevant(_doc_ranking(h.payload.doc_id for h in hits)[:depth], question.doc_ids)
-            )
+            found = [h.payload.doc_id for h in hits]
+            ranked = found if ranking == "passages" else _doc_ranking(found)
+            ranks.append(_first_relevant(ranked[:depth], question.doc_ids))
     n = len(ranks)
     return RetrievalResult(
         mode=mode,
         questions=n,
         hit_at_1=sum(1 for r in ranks if r is not None and r <= 1) / n,
-        hit_at_5=sum(1 for r in ranks if r is not None and r <= 5) / n,
+        hit_at_k=sum(1 for r in ranks if r is not None and r <= k) / n,
         mrr=sum(1.0 / r for r in ranks if r is not None) / n,
         depth=depth,
         seconds=time.perf_counter() - started,
+        ranking=ranking,
+        k=k,
         label=label,
     )
 
@@ -166,21 +191,37 @@ def _first_relevant(ranking: list[str], relevant: frozenset[str]) -> int | None:
 
 
 def evaluate_file(
-    kb: KnowledgeBase, path: Path, *, modes: Sequence[SearchMode], depth: int
+    kb: KnowledgeBase, path: Path, *, modes: Sequence[SearchMode], k: int, depth: int
 ) -> list[RetrievalResult]:
+    """``faqstream eval retrieval``: the passages ranking, hit@``k`` (the service's SERVICE_TOP_K)."""
     labelled = read_labelled_set(path)
-    results = [evaluate(kb, labelled.questions, mode=m, depth=depth, label=path.name) for m in modes]
+    results = [
+        evaluate(kb, labelled.questions, ranking="passages", mode=m, k=k, depth=depth, label=path.name)
+        for m in modes
+    ]
     for result in results:
         result.unscored = labelled.unscored
     return results
 
 
 def format_table(results: Sequence[RetrievalResult]) -> str:
-    lines = [f"{'set':28} {'mode':7} {'n':>6} {'hit@1':>6} {'hit@5':>6} {'MRR':>6}"]
+    k = results[0].k if results else 5
+    depth = results[0].depth if results else 10
+    hit_k, mrr = f"hit@{k}", f"MRR@{depth}"
+    lines = [f"{'set':28} {'mode':7} {'n':>6} {'hit@1':>6} {hit_k:>6} {mrr:>6}"]
     for r in results:
         lines.append(
-            f"{r.label[:28]:28} {r.mode:7} {r.questions:6d} {r.hit_at_1:6.3f} {r.hit_at_5:6.3f} {r.mrr:6.3f}"
+            f"{r.label[:28]:28} {r.mode:7} {r.questions:6d} {r.hit_at_1:6.3f} {r.hit_at_k:6.3f} {r.mrr:6.3f}"
         )
+    if results and results[0].ranking == "passages":
+        lines += [
+            f"hit@1 / {hit_k}: an expected document in the first passage / among the first {k} passages "
+            f"of the search ({k} = SERVICE_TOP_K:",
+            "  in hybrid mode, the passages the service gives an answer, before its relevance cut-off)"
+            f" · {mrr}: 1 / rank of the first such passage",
+            "  · dense, sparse: each half of the hybrid search alone · `faqstream eval answers` scores "
+            "the passages each answer was given",
+        ]
     unscored = max((r.unscored for r in results), default=0)
     if unscored:
         lines.append(

@@ -79,6 +79,11 @@ class RateLimitedError(LimitRefusedError):
 
     def __init__(self, decision: LimitDecision, limit_headers: dict[str, str]) -> None:
         super().__init__(f"too many requests ({decision.tripped} limit)", limit_headers)
+        self.limit = decision.tripped
+
+    def body_details(self) -> dict[str, object] | None:
+        """Which limit refused: ``key``, ``user`` or ``records`` (its rate is in ``RateLimit-Policy``)."""
+        return {"limit": self.limit} if self.limit is not None else None
 
 
 class BudgetExhaustedError(LimitRefusedError):
@@ -267,7 +272,7 @@ _DESCRIPTIONS = {
     415: "the body is not `application/json` (or `application/*+json`) in UTF-8 (`unsupported_media_type`)",
     422: "a prune or rebuild refused before any change (`ingest_refused`, `details.reason`, `details.hint`)",
     429: "rate limit per key or per `user`, or the key's records budget on the records routes "
-    "(`rate_limited`), or the key's daily budget "
+    "(`rate_limited`, `details.limit`: key, user or records), or the key's daily budget "
     "(`budget_exhausted`); `Retry-After`, `RateLimit-Limit/-Remaining/-Reset/-Policy`; or too many "
     "failed authentication attempts from the client's address (`auth_rate_limited`, `Retry-After`)",
     500: "a bug; it has been logged (`internal_error`)",

@@ -26,6 +26,7 @@ from service.answers.flow import AnswerDeps, AnswerService, AnswerSettings
 from service.api.auth import ApiKeys, Authenticator
 from service.api.auth_failures import AuthFailures
 from service.api.settings import AppSettings
+from service.api.setup_advice import advise
 from service.api.storage import Storage, open_storage
 from service.caching import AnswerCache, CacheSettings, build_answer_cache
 from service.conversations.redis_sessions import SessionStore, session_store
@@ -268,11 +269,8 @@ async def build_runtime(
         )
         # Whose intents label the questions decides whether low intent confidence may hand off.
         intents = intents_origin(settings.router.intents_file)
-        (log.info if intents.custom else log.warning)("%s", intents.reason)
         # Where handoffs go decides what the customer is told (service.handoff.delivery).
         routes = HandoffRoutes.from_settings(settings.handoff, settings.agents.takeover_reasons)
-        if (nowhere := routes.startup_warning()) is not None:
-            log.warning("%s", nowhere)
         handoff = HandoffPolicy(settings.handoff, custom_intents=intents.custom, routes=routes)
         cache = (
             build_answer_cache(
@@ -342,16 +340,8 @@ async def build_runtime(
             warning = cache_warning(cached.tokens, cache_minimums(settings), cached.form)
             if warning:
                 log.warning(warning)
-        if await auth.open():
-            log.warning(
-                "no API key exists (AUTH_API_KEYS is unset and `faqstream keys create` made none): "
-                "the answer endpoints are open to anyone who can reach them"
-            )
-        if settings.auth.identifier_secret is None:
-            log.warning(
-                "AUTH_IDENTIFIER_SECRET is unset: `user` and conversation ids are hashed without a "
-                "secret in Redis keys and the ledger (a guessed e-mail can be confirmed)"
-            )
+        secret = settings.auth.identifier_secret is not None
+        advise(intents, routes, open_endpoints=await auth.open(), identifier_secret=secret)
         runtime = Runtime(
             settings=settings,
             kb=kb,

@@ -206,6 +206,12 @@ def test_eval_retrieval_on_user_labels(tmp_path: Path, child_env: dict[str, str]
     results = {r["mode"]: r for r in json.loads(out.stdout)}
     assert set(results) == {"dense", "sparse", "hybrid"}
     assert results["hybrid"]["questions"] == 3 and results["hybrid"]["hit_at_5"] == 1.0
+    assert results["hybrid"]["ranking"] == "passages" and results["hybrid"]["k"] == 5
+    # hit@k follows the passages the service gives an answer (SERVICE_TOP_K)
+    two = run({**child_env, "SERVICE_TOP_K": "2"}, "eval", "retrieval", str(labels), "--mode", "hybrid")
+    assert two.returncode == 0, two.stderr
+    assert two.stdout.splitlines()[0].split() == ["set", "mode", "n", "hit@1", "hit@2", "MRR@10"]
+    assert "first 2 passages" in two.stdout
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"nope": 1}\n', encoding="utf-8")
     failed = run(child_env, "eval", "retrieval", str(bad))

@@ -63,11 +63,11 @@ def test_a_file_label_matches_its_rows_and_exact_ids_still_work() -> None:
 def test_eval_retrieval_scores_a_faq_file_label_as_a_hit(tmp_path: Path) -> None:
     questions = _lines(tmp_path / "q.jsonl", ANSWERS_FORMAT)
     with corpus_kb(make_settings(tmp_path), tmp_path) as kb:
-        [result] = evaluate_file(kb, questions, modes=["hybrid"], depth=10)
+        [result] = evaluate_file(kb, questions, modes=["hybrid"], k=5, depth=10)
         labelled = read_labelled_set(questions)
-        refund = evaluate(kb, labelled.questions[1:], mode="hybrid", depth=10)
-    assert refund.hit_at_5 == 1.0  # the refund row of faq.csv, labelled by its file
-    assert result.questions == 2 and result.hit_at_5 == 1.0 and result.unscored == 2
+        refund = evaluate(kb, labelled.questions[1:], ranking="passages", mode="hybrid", depth=10)
+    assert refund.hit_at_k == 1.0  # the refund row of faq.csv, labelled by its file
+    assert result.questions == 2 and result.hit_at_k == 1.0 and result.unscored == 2
     assert "2 question(s) labelled as not answered" in format_table([result])
 
 
