@@ -33,6 +33,7 @@ import threading
 import qdrant_edge as qe
 
 from knowledge.schema import SparseVec
+from knowledge.word_forms import content_words
 
 # ISO 639-1 → Qdrant's language names (stop words + Snowball stemmer).
 _LANGUAGES = {
@@ -132,8 +133,15 @@ class SparseEncoder:
         """The terms the lexical search matches ``text`` by, in ``language``'s tokenizer: its words
         stemmed, stop words left out (the ids of ``query``), and its tokens with a digit as written
         (casefolded, cut at punctuation: "$200" is "200", "9:00-13:00" is "9", "00", "13"): Qdrant's
-        tokenizer drops a bare number ("30 days"), and the amount is often what a customer asked."""
-        words: set[int | str] = set(self._model(language).embed_query(text).indices)
+        tokenizer drops a bare number ("30 days"), and the amount is often what a customer asked.
+        In a language Qdrant has no stemmer and stop words for (Polish, Ukrainian, Korean…) the
+        words are ``knowledge.word_forms.content_words``: without that language's stop words, and
+        with their stems where a stemmer for it is installed (Polish) — "po" is no term, and
+        "chodniku" finds "chodnikiem"."""
+        code = (language or "").lower()[:2]
+        covered = code in _LANGUAGES or code in ("", "un")
+        read = text if covered else " ".join(content_words(text, code))
+        words: set[int | str] = set(self._model(language).embed_query(read).indices)
         return frozenset(words | set(_NUMBER.findall(text.casefold())))
 
 
