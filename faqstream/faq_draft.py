@@ -164,7 +164,7 @@ async def draft(args: argparse.Namespace, settings: AppSettings, draft_settings:
     try:
         # As the answer service redacts (service.api.runtime): the company's own contact data —
         # HANDOFF_CONTACT, PRIVACY_ALLOW and what the knowledge base publishes — stays as written.
-        redaction = Redaction.from_settings(settings.privacy, settings.handoff.contact)
+        redaction = Redaction.from_settings(settings.privacy, settings.handoff.contact.values())
         if kb is not None:
             redaction.allowed.load(kb.meta())
         tickets = read_tickets(args.tickets, redaction.text)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +61,7 @@ from service.conversations.store import (
     conversation_key,
 )
 from service.core.identifiers import Pseudonyms
+from service.core.localised import for_language
 from service.core.metrics import UNNOTIFIED, Metrics
 from service.core.types import Client
 from service.handoff.delivery import delivery_of
@@ -109,13 +111,13 @@ class Takeover:
         pseudonyms: Pseudonyms,
         webhook: WebhookSender | None,
         redaction: Redaction,
-        contact: str | None,
+        contact: Mapping[str, str],
         *,
         recorder: Recorder | None = None,
         metrics: Metrics | None = None,
     ) -> Takeover:
         """Live events through Redis when a client is given (else in this process); leaving the
-        context ends them (and the reply timers). ``contact``: ``HANDOFF_CONTACT``."""
+        context ends them (and the reply timers). ``contact``: ``HANDOFF_CONTACT`` (language → contact)."""
         events = conversation_events(redis, prefix=prefix, pseudonyms=pseudonyms)
         return cls(
             sessions=sessions,
@@ -145,9 +147,9 @@ class Takeover:
         recorder: Recorder | None = None,
         redaction: Redaction | None = None,
         metrics: Metrics | None = None,
-        contact: str | None = None,
+        contact: Mapping[str, str] | None = None,
     ) -> None:
-        """``contact``: ``HANDOFF_CONTACT``, in the notice of a lapsed takeover."""
+        """``contact``: ``HANDOFF_CONTACT`` (language → contact), in the notice of a lapsed takeover."""
         self.sessions = sessions
         self.events = events
         self.settings = settings or AgentSettings()
@@ -155,7 +157,7 @@ class Takeover:
         self.recorder = recorder
         self.redaction = redaction or Redaction()
         self.metrics = metrics
-        self.contact = contact
+        self.contact = contact or {}
         self.lapses = LapseWatch(self.lapse, self.settings.reply_timeout_s)
 
     # --- the assistant's side -----------------------------------------------------------------
@@ -163,6 +165,9 @@ class Takeover:
     def moves(self, handoff: Handoff) -> bool:
         """Whether this handoff gives the conversation to a person (see the module docstring)."""
         return self._delivery(handoff) == "takeover"
+
+    def _contact(self, language: str) -> str | None:
+        return for_language(self.contact, language)
 
     def _delivery(self, handoff: Handoff) -> Delivery:
         return delivery_of(
@@ -223,7 +228,8 @@ class Takeover:
         is still waiting for its agent (True when this call did: once, whichever process asks)."""
         client, conversation_id = pending.client, pending.conversation_id
         key = conversation_key(client.name, conversation_id)
-        notice = self._notice(pending.language, lapsed_message(pending.language, cause, contact=self.contact))
+        told = lapsed_message(pending.language, cause, contact=self._contact(pending.language))
+        notice = self._notice(pending.language, told)
         try:
             if not await self.sessions.lapse(key, pending.message_id, notice):
                 return False
@@ -252,7 +258,7 @@ class Takeover:
             conversation_id,
             outcome,
         )
-        text = unnotified_message(pending.language, contact=self.contact)
+        text = unnotified_message(pending.language, contact=self._contact(pending.language))
         notice = self._notice(pending.language, text)
         try:
             if not await self.sessions.append_if(key, [notice]):  # expired or erased: nobody to tell

@@ -186,7 +186,8 @@ async def build_runtime(
     alongside the warm-ups; never fatal). On failure, what was opened is closed again."""
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(kb.store.close)
-        redaction = Redaction.from_settings(settings.privacy, settings.handoff.contact)  # keeps company data
+        # The company's own contact data stays unredacted (HANDOFF_CONTACT in every language).
+        redaction = Redaction.from_settings(settings.privacy, settings.handoff.contact.values())
         log_redaction.install(redaction)  # no personal data in any log line from here on
         metrics = Metrics()
         registry = metrics.registry

@@ -11,7 +11,8 @@ about, and the records and analytics are read afterwards, not while the customer
 * ``notify`` — a webhook, another reason: the agents get the handoff, the assistant keeps
   answering, and the customer is told both (no reply from a person is promised);
 * ``none`` — no webhook: nobody hears of it. The customer is told the assistant cannot pass the
-  conversation on and is given ``HANDOFF_CONTACT`` (the company's own contact) when it is set.
+  conversation on and is given ``HANDOFF_CONTACT`` (the company's own contact, for the customer's
+  language) when it is set.
 
 ``HandoffRoutes`` holds the three settings that decide it; ``Takeover.moves`` and the customer's
 notice (``service.answers.stream``) both ask it, so what the customer reads is what happens.
@@ -19,9 +20,10 @@ notice (``service.answers.stream``) both ask it, so what the customer reads is w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
+from service.core.localised import for_language
 from service.handoff.messages import handoff_message
 from service.handoff.settings import HandoffSettings
 from service.handoff.signals import Delivery, Handoff, HandoffReason
@@ -49,11 +51,11 @@ def delivery_of(
 @dataclass(frozen=True)
 class HandoffRoutes:
     """``webhook``: ``HANDOFF_WEBHOOK_URL`` is set; ``takeover_reasons``: ``AGENTS_TAKEOVER_REASONS``;
-    ``contact``: ``HANDOFF_CONTACT``."""
+    ``contact``: ``HANDOFF_CONTACT``, language → contact (``"*"``: the others)."""
 
     webhook: bool = False
     takeover_reasons: tuple[HandoffReason, ...] = DEFAULT_TAKEOVER_REASONS
-    contact: str | None = None
+    contact: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(
@@ -70,7 +72,8 @@ class HandoffRoutes:
         opening sentence leads (default: the handoff's)."""
         delivery: Delivery = self.delivery(handoff.reason) if handoff is not None else "none"
         first = opening or (handoff.reason if handoff is not None else "no_relevant_passages")
-        return handoff_message(language, first, delivery=delivery, contact=self.contact)
+        contact = for_language(self.contact, language)
+        return handoff_message(language, first, delivery=delivery, contact=contact)
 
     def startup_warning(self) -> str | None:
         """The start-up warning when a handoff can reach nobody and no contact is given."""

@@ -8,8 +8,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings
 
 from knowledge.settings import EmptyIsNone, _config
+from service.core.localised import Localised, for_language, localised
 
-CONTACT_MAX_CHARS = 200
+CONTACT_MAX_CHARS = 200  # per language
 
 
 class HandoffSettings(BaseSettings):
@@ -40,22 +41,24 @@ class HandoffSettings(BaseSettings):
     webhook_url: EmptyIsNone[str] = Field(
         default=None, description="where handoffs are POSTed for the agents' tool; unset = no webhook"
     )
-    contact: EmptyIsNone[str] = Field(
-        default=None,
-        max_length=CONTACT_MAX_CHARS,
+    contact: Localised = Field(
+        default_factory=dict,
         description="your support's own contact, shown as is to a customer whose handoff reaches no "
         "one (no HANDOFF_WEBHOOK_URL) or is only passed on, e.g. 'hello@example.com or +34 600 000 "
-        "000'; one line. Unset: customers are told to contact your support directly, with no address",
+        "000'; one line, or a JSON object of language → contact ('*': the others), e.g. "
+        '\'{"it": "+39 02 1234 5678", "pl": "+48 22 123 45 67", "*": "help@example.com"}\'. Unset (or '
+        "no text for the customer's language and no '*'): customers are told to contact your support "
+        "directly, with no address",
     )
 
-    @field_validator("contact", mode="after")
+    @field_validator("contact", mode="before")
     @classmethod
-    def _one_line(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = " ".join(value.split())
-        if not value:
-            return None
-        if any(not c.isprintable() for c in value):
-            raise ValueError("HANDOFF_CONTACT must be printable text on one line")
-        return value
+    def _contacts(cls, value: object) -> dict[str, str]:
+        try:
+            return localised(value, CONTACT_MAX_CHARS)
+        except ValueError as exc:  # JSONDecodeError included
+            raise ValueError(f"HANDOFF_CONTACT: {exc}") from None
+
+    def contact_for(self, language: str) -> str | None:
+        """The contact a customer writing in ``language`` is given (None: no address)."""
+        return for_language(self.contact, language)

@@ -16,6 +16,7 @@ Everything else the redactor finds is redacted as before.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from service.privacy.contacts import AllowedContacts
@@ -38,9 +39,10 @@ class Redaction:
     allowed: AllowedContacts = field(default_factory=AllowedContacts)
 
     @classmethod
-    def from_settings(cls, settings: PrivacySettings, contact: str | None = None) -> Redaction:
-        """``contact``: ``HANDOFF_CONTACT``, allowed like each value of ``PRIVACY_ALLOW``."""
-        values = [*settings.allow, *filter(None, [contact])]
+    def from_settings(cls, settings: PrivacySettings, contacts: Iterable[str] = ()) -> Redaction:
+        """``contacts``: ``HANDOFF_CONTACT``'s texts (every language's), allowed like each value of
+        ``PRIVACY_ALLOW``."""
+        values = [*settings.allow, *filter(None, contacts)]
         return cls(settings.redact_upstream, AllowedContacts.of(values, settings.phone_regions))
 
     @property

@@ -76,7 +76,7 @@ def with_contact(
     tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic
 ) -> Iterator[Served]:
     yield from _served(
-        tmp_path_factory.mktemp("contact"), template, fake, handoff=HandoffSettings(contact=CONTACT)
+        tmp_path_factory.mktemp("contact"), template, fake, handoff=HandoffSettings(contact={"*": CONTACT})
     )
 
 

@@ -42,7 +42,7 @@ def _texts_of_the_environment() -> Iterator[None]:
 def test_a_portuguese_handoff_notice_is_brazilian_unless_set_to_european(
     tmp_path: Path, template: Path, setting: Portuguese | None
 ) -> None:
-    components: dict[str, object] = {"handoff": HandoffSettings(contact=CONTACT)}
+    components: dict[str, object] = {"handoff": HandoffSettings(contact={"*": CONTACT})}
     if setting is not None:
         components["texts"] = TextSettings(portuguese=setting)
     settings = service_settings(template, tmp_path, components=components)

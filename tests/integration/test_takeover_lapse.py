@@ -90,7 +90,7 @@ def serving(
             "resilience": FAST_RETRIES,
             "auth": AuthSettings(api_keys=f"a={KEY}"),  # type: ignore[arg-type]
             "database": DatabaseSettings(sqlite_path=tmp / "faqstream.db"),
-            "handoff": HandoffSettings(webhook_url=url, contact=CONTACT),
+            "handoff": HandoffSettings(webhook_url=url, contact={"*": CONTACT}),
             "limits": LimitSettings(records_rpm=0),  # the test polls as fast as it likes
             "webhook": WebhookSettings(
                 attempts=3, backoff_initial_s=0.01, backoff_max_s=0.05, timeout_s=30, allow_unsigned=True

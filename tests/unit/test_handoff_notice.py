@@ -153,7 +153,7 @@ def test_the_notice_follows_the_handoffs_delivery() -> None:
     assert policy.notice("en", asked, "no_relevant_passages") == handoff_message(
         "en", "no_relevant_passages", delivery="takeover"
     )
-    default = HandoffPolicy(HandoffSettings(contact=CONTACT))  # no webhook: nowhere to go
+    default = HandoffPolicy(HandoffSettings(contact={"*": CONTACT}))  # no webhook: nowhere to go
     assert (
         default.notice("en", found).endswith(CONTACT)
         and default.routes.delivery("customer_request") == "none"
@@ -163,17 +163,48 @@ def test_the_notice_follows_the_handoffs_delivery() -> None:
 def test_a_warning_when_handoffs_reach_no_one_and_no_contact_is_given() -> None:
     warning = HandoffRoutes().startup_warning()
     assert warning is not None and "HANDOFF_WEBHOOK_URL and HANDOFF_CONTACT are unset" in warning
-    assert HandoffRoutes(contact=CONTACT).startup_warning() is None
+    assert HandoffRoutes(contact={"*": CONTACT}).startup_warning() is None
     assert HandoffRoutes(webhook=True).startup_warning() is None
 
 
 def test_the_contact_setting_is_one_line_of_bounded_length() -> None:
-    assert HandoffSettings(contact="  hello@example.com\n or  +34 600 000 000 ").contact == (
-        "hello@example.com or +34 600 000 000"
+    def contact(value: str) -> dict[str, str]:
+        return HandoffSettings.model_validate({"contact": value}).contact
+
+    assert contact("  hello@example.com\n or  +34 600 000 000 ") == {
+        "*": "hello@example.com or +34 600 000 000"
+    }
+    assert contact("") == {} and contact("   ") == {}
+    for wrong in (
+        "x" * (CONTACT_MAX_CHARS + 1),
+        "call us\x00",
+        '{"it": "+39 02 1234 5678"',
+        '{"italian": "x"}',
+    ):
+        with pytest.raises(ValidationError, match="HANDOFF_CONTACT"):
+            contact(wrong)
+
+
+def test_each_language_can_have_its_own_contact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A company in Italy and Poland: a Polish reply ended with both countries' numbers (a trial)."""
+    monkeypatch.setenv(
+        "HANDOFF_CONTACT", '{"it": "+39 02 1234 5678", "pl": "+48 22 123 45 67", "*": "help@sprinto.example"}'
     )
-    assert HandoffSettings(contact="").contact is None
-    assert HandoffSettings(contact="   ").contact is None
-    with pytest.raises(ValidationError):
-        HandoffSettings(contact="x" * (CONTACT_MAX_CHARS + 1))
-    with pytest.raises(ValidationError):
-        HandoffSettings(contact="call us\x00")
+    settings = HandoffSettings()
+    assert (
+        settings.contact_for("pl") == "+48 22 123 45 67"
+        and settings.contact_for("it-IT") == "+39 02 1234 5678"
+    )
+    assert settings.contact_for("de") == "help@sprinto.example"
+    policy = HandoffPolicy(settings)  # no webhook: the customer is given the contact
+    found = decide(HandoffSignals(language="pl", relevant_hits=3, customer_asked=True))
+    assert found is not None and found.reason == "customer_request"
+    assert policy.notice("pl", found) == handoff_message(
+        "pl", "customer_request", delivery="none", contact="+48 22 123 45 67"
+    )
+    assert policy.notice("it", found).endswith("+39 02 1234 5678")
+    assert policy.notice("uk", found).endswith("help@sprinto.example")
+    # without "*" a language not listed gets no address, as with the setting unset
+    monkeypatch.setenv("HANDOFF_CONTACT", '{"pl": "+48 22 123 45 67"}')
+    only_polish = HandoffPolicy(HandoffSettings())
+    assert only_polish.notice("en", found) == handoff_message("en", "customer_request", delivery="none")

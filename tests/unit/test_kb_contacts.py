@@ -64,7 +64,7 @@ def test_stored_keys_of_other_kinds_are_never_allowed() -> None:
 
 def test_configured_values_and_handoff_contact_are_one_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRIVACY_ALLOW", '["+48 12 300 40 50", "Faktury@AutoNajem.example"]')
-    redaction = Redaction.from_settings(PrivacySettings(), contact="pomoc@autonajem.example lub 0800 100 200")
+    redaction = Redaction.from_settings(PrivacySettings(), ["pomoc@autonajem.example lub 0800 100 200"])
     reply = "faktury@autonajem.example, 0048 12 300 40 50, pomoc@autonajem.example, tel. 0800 100 200"
     assert redaction.text(reply) == reply
     assert redaction.text("mój: anna@example.pl") == "mój: [email]"
@@ -97,7 +97,7 @@ def test_phone_regions_in_lower_case_read_the_allowed_numbers(monkeypatch: pytes
     monkeypatch.setenv("PRIVACY_ALLOW", '["12 300 40 50"]')
     settings = PrivacySettings()
     assert settings.phone_regions == ("PL",)
-    redaction = Redaction.from_settings(settings, contact="tel. 22 555 01 23")
+    redaction = Redaction.from_settings(settings, ["tel. 22 555 01 23"])
     reply = "Pomoc drogowa: 12 300 40 50, biuro: tel. 22 555 01 23."
     assert redaction.text(reply) == reply
     assert redaction.text("mój numer 601 234 567") == "mój numer [phone]"
