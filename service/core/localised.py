@@ -23,7 +23,8 @@ _CODE = re.compile(r"^[a-z]{2,3}$")
 def localised(value: object, limit: int, known: Collection[str] | None = None) -> dict[str, str]:
     """Plain text (every language) or a JSON object of language → text, one line each, checked:
     printable, 1 to ``limit`` characters; a language is ``"*"``, one of ``known`` or, without
-    ``known``, any ISO 639 code. Regional tags are their base language ("pt-BR" → "pt")."""
+    ``known``, any ISO 639 code. Regional tags are their base language ("pt-BR" → "pt"); two keys
+    of one language are an error, not one text silently lost."""
     if isinstance(value, str):
         value = value.strip()
         if not value:
@@ -40,6 +41,13 @@ def localised(value: object, limit: int, known: Collection[str] | None = None) -
         text = " ".join(given.split())
         if not text or not text.isprintable() or len(text) > limit:
             raise ValueError(f"the {key!r} text must be printable, one line, 1 to {limit} characters")
+        if language in out:  # "pt-PT" and "pt-BR": one would silently replace the other (a trial)
+            same = [k for k in value if k != key and (k if k == ANY else base_language(str(k))) == language]
+            raise ValueError(
+                f"{same[0]!r} and {key!r} are both {language!r}: texts are chosen by language, not by "
+                f"region (for Portuguese, TEXTS_PORTUGUESE picks one variant for every customer); "
+                f"give one {language!r} text"
+            )
         out[language] = text
     return out
 

@@ -179,6 +179,8 @@ def test_the_contact_setting_is_one_line_of_bounded_length() -> None:
         "x" * (CONTACT_MAX_CHARS + 1),
         "call us\x00",
         '{"it": "+39 02 1234 5678"',
+        # a trial: Portugal's contact was silently replaced by Brazil's (both are "pt")
+        '{"pt-PT": "+351 21 123 4567", "pt-BR": "0800 123 4567", "*": "help@example.com"}',
         '{"italian": "x"}',
     ):
         with pytest.raises(ValidationError, match="HANDOFF_CONTACT"):
