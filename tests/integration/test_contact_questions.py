@@ -98,7 +98,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def served(tmp_path_factory: pytest.TempPathFactory, template: Path) -> Iterator[Served]:
     settings = service_settings(template, tmp_path_factory.mktemp("contact"))
     assert settings.anthropic.api_key is None and settings.handoff.webhook_url is None
-    assert settings.handoff.contact is None and settings.router.intents_file is None
+    assert settings.handoff.contact == {} and settings.router.intents_file is None
     with in_process(settings) as running:
         yield running
 
