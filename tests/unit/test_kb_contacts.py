@@ -148,3 +148,9 @@ def test_the_ingest_hint_names_both_kinds_of_contact_the_documents_publish(
     assert "(and 2 more)" in line
     (only_emails,) = contact_note(emails[:2])
     assert "help@sprinto.example, billing@sprinto.example:" in only_emails and "more" not in only_emails
+    # a number written without its country code, valid in several countries: not suggested in
+    # any of its readings (a trial: "0800 123 4567" came out as "+31 800 1234567"), one "more"
+    readings = ["+318001234567", "+398001234567", "+448001234567"]
+    (line,) = contact_note([*emails[:2], "+390212345678", *readings])
+    assert "+31 800" not in line and "+39 800" not in line and "+39 02 1234 5678" in line
+    assert "(and 1 more)" in line
