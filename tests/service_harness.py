@@ -165,6 +165,19 @@ def in_process(settings: AppSettings) -> Iterator[Served]:
 
 
 @contextmanager
+def answering_with_claude(
+    template: Path, tmp: Path, base_url: str, components: dict[str, Any] | None = None
+) -> Iterator[Served]:
+    """``in_process`` over a copy of ``template``, with a Claude key and the (fake) API at
+    ``base_url``; ``components``: settings sections to replace, as ``app_settings`` takes them."""
+    options: dict[str, Any] = {"api_key": "test-key", "base_url": base_url}
+    if components:
+        options["components"] = components
+    with in_process(service_settings(template, tmp, **options)) as served:
+        yield served
+
+
+@contextmanager
 def over_http(settings: AppSettings) -> Iterator[Served]:
     """The real app under uvicorn in a thread, on a free port (a real socket)."""
     app = build_app(settings)

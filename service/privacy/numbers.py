@@ -210,11 +210,23 @@ _STRONG: tuple[tuple[re.Pattern[str], Validator], ...] = (
 _RFC_RE = re.compile(rf"{_B}[A-Za-zÑñ&]{{4}}[ \-]?\d{{6}}[ \-]?[0-9A-Za-z]{{3}}{_E}")
 
 
-def _rfcs(text: str) -> Iterator[Span]:
-    for m in _RFC_RE.finditer(text):
-        named = id_word(text, m.start()) == "rfc"
-        if rfc.is_valid(m.group(), validate_check_digits=not named) and not is_reference(text, m.start()):
-            yield ("national_id", m.start(), m.end())
+def _named_or_checked(
+    pattern: re.Pattern[str], word: str, module: ModuleType
+) -> Callable[[str], Iterator[Span]]:
+    """The finder of a Mexican identifier (``module``: stdnum's ``rfc`` or ``curp``) matching
+    ``pattern``: its check digit must hold unless the identifier follows ``word``."""
+
+    def find(text: str) -> Iterator[Span]:
+        for m in pattern.finditer(text):
+            named = id_word(text, m.start()) == word
+            valid = module.is_valid(m.group(), validate_check_digits=not named)
+            if valid and not is_reference(text, m.start()):
+                yield ("national_id", m.start(), m.end())
+
+    return find
+
+
+_rfcs = _named_or_checked(_RFC_RE, "rfc", rfc)
 
 
 # Mexico: a CURP (18 characters: name letters, birth date, sex, state, consonants, a check digit).
@@ -224,11 +236,7 @@ def _rfcs(text: str) -> Iterator[Span]:
 _CURP_RE = re.compile(rf"{_B}[A-Za-z]{{4}}\d{{6}}[HMXhmx][A-Za-z]{{5}}[0-9A-Za-z]\d{_E}")
 
 
-def _curps(text: str) -> Iterator[Span]:
-    for m in _CURP_RE.finditer(text):
-        named = id_word(text, m.start()) == "curp"
-        if curp.is_valid(m.group(), validate_check_digits=not named) and not is_reference(text, m.start()):
-            yield ("national_id", m.start(), m.end())
+_curps = _named_or_checked(_CURP_RE, "curp", curp)
 
 
 # A bare number with one check digit: only right after a word naming it, checked by that

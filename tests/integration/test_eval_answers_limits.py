@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from faqstream import cli
-from faqstream.eval_answers import EVAL_USER, _answers_client
+from faqstream.eval_answers import _answers_client
+from faqstream.eval_asking import EVAL_USER
 from service.api.settings import AppSettings
 from service.quotas.settings import LimitSettings
 from tests.integration.test_eval_answers import LABELS, write_labels

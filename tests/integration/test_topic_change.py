@@ -27,7 +27,13 @@ from service.retrieval.relevance import NO_FLOOR
 from service.retrieval.retriever import BatchingRetriever
 from service.retrieval.vector_cache import EmbeddingCache
 from service.settings.service import ServiceSettings
-from tests.service_harness import Served, ask, in_process, scrape, service_settings, total
+from tests.service_harness import (
+    Served,
+    answering_with_claude,
+    ask,
+    scrape,
+    total,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -44,10 +50,7 @@ def corpus() -> Path:
 def service(
     tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic
 ) -> Iterator[Served]:
-    settings = service_settings(
-        template, tmp_path_factory.mktemp("svc"), api_key="test-key", base_url=fake.base_url
-    )
-    with in_process(settings) as served:
+    with answering_with_claude(template, tmp_path_factory.mktemp("svc"), fake.base_url) as served:
         yield served
 
 

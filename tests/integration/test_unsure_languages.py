@@ -30,6 +30,7 @@ from tests.service_harness import (
     MIN_CACHE,
     REPLY,
     Served,
+    answering_with_claude,
     in_process,
     ingested_pages,
     last_user_text,
@@ -152,14 +153,10 @@ def fake() -> Iterator[FakeAnthropic]:
 def generative(
     tmp_path_factory: pytest.TempPathFactory, template: Path, fake: FakeAnthropic
 ) -> Iterator[Served]:
-    settings = service_settings(
-        template,
-        tmp_path_factory.mktemp("bluewater-gen"),
-        api_key="test-key",
-        base_url=fake.base_url,
-        components={"cache": CacheSettings(answers=True)},
-    )
-    with in_process(settings) as served:
+    components = {"cache": CacheSettings(answers=True)}
+    with answering_with_claude(
+        template, tmp_path_factory.mktemp("bluewater-gen"), fake.base_url, components
+    ) as served:
         yield served
 
 
