@@ -14,6 +14,12 @@ it is installed: Polish by ``pystempel`` (Lucene's Stempel; "chodniku", "chodnik
 time a Polish text's terms are read. A word is its stem and its form as written, so an exact match
 counts where the stemmer gives the two forms different stems. Stempel's stems are not words
 ("jazda" → "jasta"); they are compared, never shown.
+
+**Compounds** (``compound_parts``). German, Dutch and the Nordic languages write a compound as one
+word, so a stemmer reads "Ratenzahlung" and "Monatsraten" as words of their own: a trial's "Kann
+ich die Rechnung in Raten bezahlen?" shared nothing with the page's "Ratenzahlung: … in bis zu 12
+Monatsraten bezahlen" beyond "bezahlen", and the quote started at the payment deadline instead. A
+question word that opens or closes a longer word of the text is a part of that compound.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ import stopwordsiso
 from knowledge.words import WORD
 
 MIN_STEM_CHARS = 3  # shorter words are kept as written (Stempel fails on one letter)
+# Languages that write compounds as one word ("Ratenzahlung", "betaaltermijn", "betalningsvillkor").
+COMPOUNDING = frozenset({"de", "nl", "sv", "da", "no", "nb", "nn", "is", "fi", "af", "lb"})
+MIN_PART_CHARS = 4  # a shorter question word is no compound part ("Rat" would find "Rathaus")
+MIN_REST_CHARS = 3  # what the compound adds to the part: fewer is an inflection ("Raten" → "Ratens")
 _lock = threading.Lock()
 
 
@@ -74,3 +84,30 @@ def content_words(text: str, language: str) -> list[str]:
             if root is not None and root != word and root not in stops:
                 found.append(root)
     return found
+
+
+def compound_parts(question: str, text: str, language: str | None) -> frozenset[str]:
+    """The words of ``question`` (casefolded, stop words of ``language`` left out, at least
+    ``MIN_PART_CHARS`` letters) that open or close a longer word of ``text`` — by at least
+    ``MIN_REST_CHARS`` letters — in a language that writes compounds as one word (``COMPOUNDING``);
+    empty in any other language. "Raten" is a part of "Ratenzahlung" and of "Monatsraten"."""
+    code = (language or "").lower()[:2]
+    if code not in COMPOUNDING:
+        return frozenset()
+    stops = stop_words(code)
+    wanted = {
+        word
+        for word in (m.group().casefold() for m in WORD.finditer(question))
+        if len(word) >= MIN_PART_CHARS and word not in stops
+    }
+    if not wanted:
+        return frozenset()
+    longer = {m.group().casefold() for m in WORD.finditer(text)}
+    return frozenset(
+        part
+        for part in wanted
+        if any(
+            len(word) >= len(part) + MIN_REST_CHARS and (word.startswith(part) or word.endswith(part))
+            for word in longer
+        )
+    )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from knowledge.schema import SearchHit, without_pages
 from knowledge.sparse import shared_encoder
+from knowledge.word_forms import compound_parts
 from service.answers.quotable import balanced_emphasis, instruction_rule, quotable_units, strip_markup
 from service.answers.table_rows import RowFocus, row_focus, rows_from, tables
 from service.core.languages import TextTable
@@ -114,10 +115,39 @@ def quoted_passages(
         units = [(u, line_end) for u, line_end in units if u]
         if units:
             same = language is None or same_language(language, hit.payload.language)
-            start = lexical_start(units, question, hit.payload.language) if same else None
-            focus = row_focus(units, question, hit.payload.language) if same and not fits(units) else None
+            start, focus = None, None
+            if same:
+                overlap = term_overlaps(units, question, hit.payload.language)
+                start = first_best(overlap)
+                focus = None if fits(units) else row_focus(units, question, hit.payload.language)
+                if focus is not None and start is not None:
+                    focus = named_rows(
+                        focus, units, overlap, start, question=question, language=hit.payload.language
+                    )
             found.append(Quoted(n, hit, units, start, faq_question, focus))
     return found
+
+
+def named_rows(
+    focus: RowFocus,
+    units: Sequence[Unit],
+    overlap: Sequence[int],
+    start: int,
+    *,
+    question: str,
+    language: str | None,
+) -> RowFocus | None:
+    """``focus`` unless a sentence outside its table shares more of the question's terms than the
+    table's header and the rows it names together: then the quote starts at that sentence. A
+    trial's "Quel est le numéro d'urgence le dimanche ?" named the surcharge table's row "Samedi,
+    dimanche, jours fériés | CHF 150.–" ("dimanche"), and the row was quoted instead of "Notre
+    ligne d'urgence 0800 44 33 22 … le samedi, le dimanche et les jours fériés" ("urgence",
+    "dimanche")."""
+    table = {*focus.header, *focus.rows, *focus.dropped}
+    if start in table:
+        return focus
+    shown = " ".join(units[i][0] for i in (*focus.header, *focus.rows))
+    return None if overlap[start] > term_overlaps([(shown, True)], question, language)[0] else focus
 
 
 def same_language(question: str, passage: str | None) -> bool:
@@ -129,16 +159,33 @@ def same_language(question: str, passage: str | None) -> bool:
 
 def lexical_start(units: Sequence[Unit], question: str, language: str | None = None) -> int | None:
     """The first unit sharing the most terms with ``question``; None when none shares any (a
-    question in another language, a paraphrase). Terms are the lexical search's
+    question in another language, a paraphrase): ``first_best`` of ``term_overlaps``."""
+    return first_best(term_overlaps(units, question, language))
+
+
+def first_best(overlap: Sequence[int]) -> int | None:
+    """The first index of the largest overlap; None when every overlap is 0."""
+    best = max(overlap, default=0)
+    return overlap.index(best) if best > 0 else None
+
+
+def term_overlaps(units: Sequence[Unit], question: str, language: str | None = None) -> list[int]:
+    """How many of ``question``'s terms each unit shares. Terms are the lexical search's
     (``SparseEncoder.terms``: stemmed words without stop words, and numbers; "bikes" finds
-    "bike"), the question's and the units' both read in the passage's ``language``."""
+    "bike"), the question's and the units' both read in the passage's ``language``; in a language
+    that writes compounds as one word, a question word that is a part of a compound of the unit
+    counts too (``knowledge.word_forms.compound_parts``: "Raten" in "Ratenzahlung") unless the
+    unit has the word itself."""
     encoder = shared_encoder()
     wanted = encoder.terms(question, language) if question else frozenset()
     if not wanted:
-        return None
-    overlap = [len(encoder.terms(u, language) & wanted) for u, _ in units]
-    best = max(overlap)
-    return overlap.index(best) if best > 0 else None
+        return [0] * len(units)
+    found = []
+    for unit, _ in units:
+        terms = encoder.terms(unit, language)
+        parts = compound_parts(question, unit, language)
+        found.append(len(terms & wanted) + sum(not encoder.terms(part, language) & terms for part in parts))
+    return found
 
 
 def sections_at(passage: Quoted, start: int) -> list[str]:

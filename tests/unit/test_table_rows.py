@@ -119,3 +119,42 @@ def test_a_quote_never_ends_on_a_table_header_without_a_row() -> None:
     assert passage.start is None and top.startswith(f"… {header}\n|---|---|---|---|\n| Capital e Grande"), top
     chosen = extractive_pieces([hit(page)], "pt", "A montagem é agendada pela equipe?")[1].split(": ", 1)[1]
     assert "montagem" in chosen and "| Região |" not in chosen and "Capital" not in chosen, chosen
+
+
+URGENCES = (
+    "Pendant les heures d'ouverture, appelez directement votre clinique. Nous vous recevons en "
+    "général le jour même, au plus tard le lendemain matin, et nous réservons chaque jour des "
+    "créneaux pour les urgences dans toutes nos cliniques.\n\n"
+    "**Soirs, week-ends et jours fériés**\n\n"
+    "Notre ligne d'urgence 0800 44 33 22 (gratuite) est ouverte de 18h30 à 22h00 en semaine et de "
+    "8h00 à 20h00 le samedi, le dimanche et les jours fériés. En dehors de ces horaires, appelez la "
+    "Centrale des médecins de garde du canton au 0848 133 133.\n\n"
+    """**Supplément**
+
+| Moment | Supplément |
+|---|---|
+| Lundi–vendredi, heures d'ouverture | aucun |
+| Lundi–vendredi après 18h30 | CHF 80.– |
+| Samedi, dimanche, jours fériés | CHF 150.– |
+
+Le supplément s'ajoute au traitement. Il est payable sur place par carte."""
+)
+
+
+def test_a_sentence_sharing_more_terms_than_the_named_row_starts_the_quote() -> None:
+    """A trial (a dental clinic): "Quel est le numéro d'urgence le dimanche ?" named the surcharge
+    row ("dimanche") and was quoted the fee, not the emergency line ("urgence", "dimanche")."""
+    page = hit(URGENCES, "fr")
+    assert len(URGENCES) > EXCERPT_CHARS
+    question = "Quel est le numéro d'urgence le dimanche ?"
+    assert named(URGENCES, question, "fr") == ["Samedi, dimanche, jours fériés"]  # the row is named
+    [passage] = quoted_passages([page], question)
+    assert passage.focus is None
+    text = extractive_pieces([page], "fr", question)[1]
+    assert "0800 44 33 22" in text and "CHF 150" not in text, text
+    # A question the row answers better keeps the row: "supplément" is the header's, "samedi"
+    # and "dimanche" the row's, and no sentence shares as many.
+    [passage] = quoted_passages([page], "Quel est le supplément le samedi et le dimanche ?")
+    assert passage.focus is not None
+    fee = extractive_pieces([page], "fr", "Quel est le supplément le samedi et le dimanche ?")[1]
+    assert "| Samedi, dimanche, jours fériés | CHF 150.– |" in fee and "| aucun |" not in fee, fee

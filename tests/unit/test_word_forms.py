@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from knowledge.schema import ChunkPayload, SearchHit
 from knowledge.sparse import SparseEncoder
-from knowledge.word_forms import content_words, stop_words
+from knowledge.word_forms import compound_parts, content_words, stop_words
 from service.answers.extractive import extractive_pieces, lexical_start, quoted_passages
 from service.answers.quotable import quotable_units
 from service.answers.quote_start import needing
@@ -81,3 +81,28 @@ def test_the_trial_question_is_quoted_the_sidewalk_row() -> None:
     # The row named, the embedding model is not asked where the quote starts.
     [passage] = quoted_passages([hit], "Czy można jeździć po chodniku?", None, "pl")
     assert passage.focus is not None and needing([passage]) == []
+
+
+PAYMENT = (
+    "Die Rechnung wird Ihnen nach Abschluss der Behandlung per Post oder E-Mail zugestellt und ist "
+    "innerhalb von 30 Tagen zahlbar. Nach Ablauf der Frist senden wir eine erste Zahlungserinnerung.\n"
+    "**Ratenzahlung**\n"
+    "Ab einem Rechnungsbetrag von CHF 1'000.– können Sie in bis zu 12 Monatsraten bezahlen. "
+    "Der Jahreszins beträgt 4,9 %."
+)
+
+
+def test_a_question_word_that_is_part_of_a_compound_chooses_the_quote() -> None:
+    """A trial (a Swiss dental clinic): "Kann ich die Rechnung in Raten bezahlen?" was quoted the
+    payment deadline; "Raten" is a part of "Ratenzahlung" and "Monatsraten"."""
+    assert compound_parts("Kann ich in Raten bezahlen?", "Ratenzahlung und Monatsraten", "de") == {"raten"}
+    assert compound_parts("Raten?", "Ratens", "de") == frozenset()  # an inflection, not a compound
+    assert compound_parts("Ein Rat?", "Rathaus", "de") == frozenset()  # too short to be a part
+    assert compound_parts("Kann ich die Rechnung in Raten bezahlen?", "Ratenzahlung", "en") == frozenset()
+    dutch = compound_parts("Hoe betaal ik in termijnen?", "betaaltermijnen en termijnbedrag", "nl")
+    assert dutch == {"betaal", "termijnen"}
+    units = [(collapse(u), end) for u, end in quotable_units(PAYMENT, "de")]
+    start = lexical_start(units, "Kann ich die Rechnung in Raten bezahlen?", "de")
+    assert start is not None and "Monatsraten" in units[start][0], units[start:]
+    # The word itself in a unit counts once, not again as a part of a compound.
+    assert lexical_start(units, "Wann ist die Rechnung zahlbar?", "de") == 0
