@@ -64,11 +64,14 @@ def add_parser(eval_sub: Any) -> None:
         help="retrieval hit, citations, reply language and handoff of the real answer flow",
         description="FILE has one JSON object per line: {question, doc_ids (ids or file names: "
         "faq.csv matches any of its rows; doc_id for one), language (expected reply "
-        "language), handoff (false, true or the expected reason), answerable (default true)}. Each "
+        "language), handoff (false, true or the expected reason), answerable (default true), facts "
+        "(optional: strings the reply must contain, such as a phone number or an amount)}. Each "
         "question is asked through POST /v1/answers — of the service at --server URL, else of the "
         "service built in this process from the same settings as `faqstream serve` — and scored: an "
         "expected document among the cited passages, every [n] marker naming a given passage and "
-        "quoting it word for word, the detected language of the reply, the handoff decision. --judge "
+        "quoting it word for word, every labelled fact in the reply (case, spacing, emphasis, "
+        "typographic variants and thousands separators aside; never part of a longer number), the "
+        "detected language of the reply, the handoff decision. --judge "
         "adds a faithfulness score from Claude (ANTHROPIC_API_KEY). Without --server nothing of "
         "production is touched: no handoff or budget-alert webhook is sent, no conversation, usage "
         "row or analytics record is written (a scratch database, Redis off), the answer cache is "
@@ -93,7 +96,7 @@ def add_parser(eval_sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.answer_eval import format_table, read_labels, score, summaries
+    from knowledge.answer_eval import format_missing_facts, format_table, read_labels, score, summaries
     from knowledge.errors import ConfigError
     from knowledge.language import LanguageIdentifier
     from service.api.settings import AppSettings
@@ -123,6 +126,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(report(rows, scores), ensure_ascii=False, indent=2))
     else:
         print(format_table(rows))
+        if missing := format_missing_facts(scores):
+            print(missing)
     return 0
 
 

@@ -22,6 +22,12 @@ One labelled question (``AnswerLabel``, a JSONL row) is compared with what the s
   detected as ``zh-Hans`` and fails;
 * **handoff** — a handoff happened when one was expected (``true`` or a reason; a reason must
   match), counted in a confusion matrix;
+* **fact** — the reply states every fact of the label's ``facts`` (``knowledge.fact_match``:
+  case, whitespace, Markdown emphasis, typographic variants and thousands separators aside; a
+  number never as part of a longer one), for the questions labelled with facts only. "used" and
+  "first" say which page a reply quotes, not that the quote holds the answer: an extractive reply
+  quotes ~420 characters of a passage and can quote the wrong part of the right page (a new user's
+  trial: used 0.913 while a third of the replies lacked the answer);
 * **faithfulness** — a judge model's 0–1 score with its reason, when one was asked for.
 """
 
@@ -36,11 +42,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from knowledge.chinese_script import tag_script, text_script
 from knowledge.doc_ids import matches
 from knowledge.errors import InputError
+from knowledge.fact_match import fact_pattern, missing_facts
 from knowledge.language import base_language
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -66,6 +73,10 @@ class AnswerLabel(BaseModel):
     )
     handoff: bool | str = False
     answerable: bool = True
+    facts: list[str] = Field(
+        default_factory=list,
+        description="strings the reply must contain, e.g. a phone number or an amount (one string: one fact)",
+    )
     note: str | None = None
 
     @model_validator(mode="before")
@@ -80,12 +91,27 @@ class AnswerLabel(BaseModel):
             del data["doc_id"]
         return data
 
+    @field_validator("facts", mode="before")
+    @classmethod
+    def _one_fact(cls, value: Any) -> Any:
+        """``"facts": "CHF 90"`` is one fact."""
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("facts")
+    @classmethod
+    def _findable(cls, facts: list[str]) -> list[str]:
+        for fact in facts:
+            fact_pattern(fact)  # a ValueError for a fact with nothing to look for ("", "**")
+        return facts
+
     @model_validator(mode="after")
     def _consistent(self) -> AnswerLabel:
         if self.answerable and not self.doc_ids and self.handoff is False:
             raise ValueError("an answerable question without a handoff needs doc_ids")
         if not self.answerable and self.doc_ids:
             raise ValueError("an unanswerable question has no doc_ids")
+        if not self.answerable and self.facts:
+            raise ValueError("an unanswerable question has no facts to state")
         return self
 
     @property
@@ -150,6 +176,8 @@ class AnswerScore:
     faithfulness_reason: str | None = None
     error: str | None = None
     wrong_markers: list[int] = field(default_factory=list)
+    fact_hit: bool | None = None  # the reply states every labelled fact (None: no facts labelled)
+    facts_missing: list[str] = field(default_factory=list)
     reply: str = ""
 
     @property
@@ -262,6 +290,7 @@ def score(label: AnswerLabel, observed: ObservedAnswer, detect: Callable[[str], 
     detected = detect(words if words.strip() else observed.text) if observed.text.strip() else ""
     if detected == "zh" and label.language.lower().startswith("zh"):
         detected = _chinese(label, words)
+    missing = missing_facts(observed.text, label.facts)
     return AnswerScore(
         question=label.question,
         language=label.language,
@@ -281,6 +310,8 @@ def score(label: AnswerLabel, observed: ObservedAnswer, detect: Callable[[str], 
         faithfulness_reason=observed.judgement.reason if observed.judgement else None,
         error=observed.error,
         wrong_markers=[m.index for m in markers if not m.correct],
+        fact_hit=not missing if label.facts else None,
+        facts_missing=missing,
         reply=observed.text,
     )
 
@@ -294,6 +325,8 @@ class Summary:
     retrieval_hit: float | None
     used_hit: float | None
     first_hit: float | None
+    fact_hit: float | None  # replies stating every labelled fact / questions labelled with facts
+    fact_questions: int  # questions labelled with facts
     citation_precision: float | None  # correct markers / markers
     replies_citations_ok: float | None  # replies whose markers are all correct / replies with markers
     language_ok: float
@@ -327,6 +360,8 @@ def summarise(scores: Sequence[AnswerScore], label: str) -> Summary:
         retrieval_hit=_rate([s.retrieval_hit for s in scores if s.retrieval_hit is not None]),
         used_hit=_rate([s.used_hit for s in scores if s.used_hit is not None]),
         first_hit=_rate([s.first_hit for s in scores if s.first_hit is not None]),
+        fact_hit=_rate([s.fact_hit for s in scores if s.fact_hit is not None]),
+        fact_questions=sum(s.fact_hit is not None for s in scores),
         citation_precision=(
             sum(s.markers_correct for s in marked) / sum(s.markers for s in marked) if marked else None
         ),
@@ -354,13 +389,13 @@ def format_table(rows: Sequence[Summary]) -> str:
         return f"{value:6.3f}" if value is not None else f"{'-':>6}"
 
     lines = [
-        f"{'set':24} {'n':>4} {'hit':>6} {'used':>6} {'first':>6} {'cite':>6} {'cite/r':>6} "
+        f"{'set':24} {'n':>4} {'hit':>6} {'used':>6} {'first':>6} {'fact':>6} {'cite':>6} {'cite/r':>6} "
         f"{'lang':>6} {'handof':>6} {'faith':>6} {'err':>4}"
     ]
     for r in rows:
         lines.append(
             f"{r.label[:24]:24} {r.questions:4d} {pct(r.retrieval_hit)} {pct(r.used_hit)} "
-            f"{pct(r.first_hit)} {pct(r.citation_precision)} "
+            f"{pct(r.first_hit)} {pct(r.fact_hit)} {pct(r.citation_precision)} "
             f"{pct(r.replies_citations_ok)} {pct(r.language_ok)} {pct(r.handoff_ok)} "
             f"{pct(r.faithfulness)} {r.errors:4d}"
         )
@@ -372,10 +407,25 @@ def format_table(rows: Sequence[Summary]) -> str:
     )
     lines.append(
         "hit: an expected document among the passages given · used: among those the reply cites "
-        "with [n] · first: the first it cites · cite: correct [n] markers / markers · cite/r: "
-        "replies with every marker correct · lang: reply language · handof: handoff decision as "
-        "labelled"
+        "with [n] · first: the first it cites (neither says the quote holds the answer) · fact: "
+        "replies stating every labelled fact / the questions with facts · cite: correct [n] "
+        "markers / markers · cite/r: replies with every marker correct · lang: reply language · "
+        "handof: handoff decision as labelled"
     )
+    return "\n".join(lines)
+
+
+def format_missing_facts(scores: Sequence[AnswerScore]) -> str:
+    """The replies that do not state a labelled fact, one line each with the facts missing ("" when
+    every fact is stated or none is labelled)."""
+    missed = [s for s in scores if s.fact_hit is False]
+    if not missed:
+        return ""
+    labelled = sum(s.fact_hit is not None for s in scores)
+    lines = [f"replies without a labelled fact ({len(missed)} of {labelled}):"]
+    for s in missed:
+        question = s.question if len(s.question) <= 60 else s.question[:59] + "…"
+        lines.append(f"  [{s.language}] {question}  missing: " + ", ".join(map(repr, s.facts_missing)))
     return "\n".join(lines)
 
 

@@ -33,11 +33,12 @@ WRAPPING = "Do you gift wrap the kettle NW-KTL-110 for free?"
 KETTLE_QUOTE = "The kettle NW-KTL-110 from batches K2505 to K2512 is recalled."
 
 LABELS: list[dict[str, Any]] = [
-    {"question": KETTLE, "doc_ids": ["kettle.txt"], "language": "en"},
+    {"question": KETTLE, "doc_ids": ["kettle.txt"], "language": "en", "facts": ["K2505", "K2512"]},
     {"question": RETURN_DAYS, "doc_ids": ["nonexistent.md"], "language": "en"},
     {"question": SPANISH, "doc_ids": ["es/devoluciones.md", "returns.md"], "language": "es"},
     {"question": NO_PASSAGES, "doc_ids": ["returns.md"], "language": "de"},  # handed off: unexpected
-    {"question": DELIVERY, "doc_ids": ["shipping.md"], "language": "en", "handoff": True},  # not made
+    # the handoff is not made; the generated reply writes the days in words, the fact is missing
+    {"question": DELIVERY, "doc_ids": ["shipping.md"], "language": "en", "handoff": True, "facts": ["1–3"]},
     {"question": WRAPPING, "language": "en", "handoff": True, "answerable": False},
 ]
 
@@ -129,6 +130,9 @@ def test_eval_answers_scores_the_real_flow(
     assert whole["confusion"] == {"tp": 1, "fp": 1, "fn": 1, "tn": 3}
     hits = [q["retrieval_hit"] for q in report["questions"] if q["retrieval_hit"] is not None]
     assert len(hits) == 5 and whole["retrieval_hit"] == pytest.approx(sum(hits) / 5)
+    assert (kettle["fact_hit"], by_question[DELIVERY]["fact_hit"], wrong["fact_hit"]) == (True, False, None)
+    assert by_question[DELIVERY]["facts_missing"] == ["1–3"]
+    assert (whole["fact_hit"], whole["fact_questions"]) == (0.5, 2)
     assert whole["faithfulness"] == 0.75 and kettle["faithfulness_reason"] == "every claim is in passage 1"
     judged = [
         r.body for r in fake.message_requests() if (r.body.get("tool_choice") or {}).get("name") == JUDGE_TOOL
@@ -165,10 +169,11 @@ def test_eval_answers_in_process_extractive(
     for advice in ("AUTH_IDENTIFIER_SECRET", "HANDOFF_WEBHOOK_URL", "ROUTER_INTENTS_FILE"):
         assert advice not in run.stderr, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0].split()[:7] == ["set", "n", "hit", "used", "first", "cite", "cite/r"]
+    assert lines[0].split()[:8] == ["set", "n", "hit", "used", "first", "fact", "cite", "cite/r"]
     row = lines[1].split()
     assert row[0] == "labels.jsonl" and row[1] == "6"
-    assert row[5] == "1.000" and row[6] == "1.000"  # every extractive marker quotes its passage
+    assert row[6] == "1.000" and row[7] == "1.000"  # every extractive marker quotes its passage
+    assert row[5] == "1.000"  # the kettle's batches, the delivery days: quoted
     confusion = next(line for line in lines if line.startswith("handoff"))
     assert "no_relevant_passages" in confusion
     bad = tmp_path / "bad.jsonl"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,11 @@ import pytest
 from ingest.loaders.faq import question_hash
 from knowledge.answer_eval import (
     AnswerLabel,
+    AnswerScore,
     CitedPassage,
     ObservedAnswer,
     citation_markers,
+    format_missing_facts,
     format_table,
     handoff_matches,
     own_words,
@@ -24,6 +27,7 @@ from knowledge.answer_eval import (
     summaries,
 )
 from knowledge.errors import InputError
+from knowledge.fact_match import states
 from knowledge.language import LanguageIdentifier
 
 REPO = Path(__file__).resolve().parents[2]
@@ -197,6 +201,9 @@ def test_a_failed_request_is_never_a_correct_handoff_decision() -> None:
         {"question": "Q?", "language": "en", "doc_ids": ["a"], "answerable": False},
         {"question": "Q?", "doc_ids": ["a"]},  # no expected language
         {"question": "Q?", "doc_ids": ["a"], "language": "en", "lang": "de"},  # unknown field
+        {"question": "Q?", "doc_ids": ["a"], "language": "en", "facts": ["**"]},  # nothing to look for
+        {"question": "Q?", "doc_ids": ["a"], "language": "en", "facts": [90]},  # not a string
+        {"question": "Q?", "language": "en", "answerable": False, "handoff": True, "facts": ["90"]},
     ],
 )
 def test_malformed_labels_name_their_line(tmp_path: Path, row: dict[str, object]) -> None:
@@ -222,3 +229,81 @@ def test_the_shipped_set_is_valid_and_names_real_documents() -> None:
     assert named <= files and sum(d.startswith("faq.csv#") for d in named) > 40
     for label in labels:  # each question is in its expected language
         assert detect(label.question) == label.language, label.question
+
+
+def test_facts_the_reply_must_state() -> None:
+    """A trial's quoted answers cited the right page and quoted the wrong part of it (the cantonal
+    number instead of the clinic's emergency line): "used" counted them, "fact" does not."""
+    page = (
+        "Notre ligne d'urgence **0800 44 33 22** (gratuite) est ouverte de 18h30 à 22h00. En dehors "
+        "de ces horaires, appelez la Centrale des médecins de garde au 0848 133 133."
+    )
+    passages = [CitedPassage(index=1, doc_id="fr/urgences.html", quote=page)]
+    label = AnswerLabel.model_validate(
+        {
+            "question": "Quel est le numéro d'urgence ?",
+            "doc_id": "fr/urgences.html",
+            "language": "fr",
+            "facts": "0800 44 33 22",
+        }
+    )
+    assert label.facts == ["0800 44 33 22"]  # one string: one fact
+    intro = "Voici ce que disent nos documents :\n\n[1] Urgences: "
+    wrong = intro + "… appelez la Centrale des médecins de garde au 0848 133 133."
+    right = intro + "Notre ligne d'urgence 0800\u00a044 33 22 (gratuite)"
+    missed = score(label, ObservedAnswer(text=wrong, mode="extractive", citations=passages), detect)
+    stated = score(label, ObservedAnswer(text=right, mode="extractive", citations=passages), detect)
+    assert (missed.used_hit, missed.first_hit, missed.fact_hit) == (True, True, False)
+    assert missed.facts_missing == ["0800 44 33 22"]
+    assert (stated.fact_hit, stated.facts_missing) == (True, [])
+    unlabelled = AnswerLabel(question="Q?", doc_ids=["fr/urgences.html"], language="fr")
+    assert score(unlabelled, ObservedAnswer(text=wrong, citations=passages), detect).fact_hit is None
+    failed = score(label, ObservedAnswer(text="", error="503 upstream_unavailable"), detect)
+    assert failed.fact_hit is False  # no reply states nothing
+
+
+def test_the_fact_rate_counts_only_the_questions_with_facts() -> None:
+    def scored(language: str, facts: list[str], reply: str) -> AnswerScore:
+        label = AnswerLabel(question="Q?", doc_ids=["a"], language=language, facts=facts)
+        return score(label, ObservedAnswer(text=reply), lambda _: language)
+
+    scores = [
+        scored("de", ["12", "4,9 %"], "bis zu 12 Monatsraten, Jahreszins 4,9\u202f%"),
+        scored("de", ["12", "4,9 %"], "Die Rechnung ist innerhalb von 30 Tagen zahlbar."),
+        scored("en", ["CHF 90"], "The fee is CHF 90.– per half hour."),
+        scored("en", [], "No facts labelled."),
+        scored("it", [], "Nessun fatto."),
+    ]
+    rows = summaries(scores, "set")
+    assert [(r.label.strip(), r.fact_hit, r.fact_questions) for r in rows] == [
+        ("set", pytest.approx(2 / 3), 3),
+        ("de", 0.5, 2),
+        ("en", 1.0, 1),
+        ("it", None, 0),
+    ]
+    table = format_table(rows).splitlines()
+    assert table[0].split()[:6] == ["set", "n", "hit", "used", "first", "fact"]
+    assert table[1].split()[5] == "0.667" and table[4].split()[5] == "-"
+    assert "fact: replies stating every labelled fact" in table[-1]
+    missing = format_missing_facts(scores).splitlines()
+    assert missing == [
+        "replies without a labelled fact (1 of 3):",
+        "  [de] Q?  missing: '12', '4,9 %'",
+    ]
+    assert format_missing_facts(scores[2:]) == ""
+    assert rows[0].to_dict()["fact_hit"] == pytest.approx(2 / 3)
+
+
+def test_the_shipped_facts_are_in_their_documents() -> None:
+    """Each fact of the shipped set is stated by one of its question's expected documents (read as
+    the reply would quote it), and is a language-independent string: no letters but an address's."""
+    policies = REPO / "data/policies"
+    with open(policies / "faq.csv", newline="", encoding="utf-8") as rows:
+        faq = {f"faq.csv#{question_hash(row['question'])}": row["answer"] for row in csv.DictReader(rows)}
+    labelled = [label for label in read_labels(REPO / "data/eval/answers.jsonl") if label.facts]
+    assert len(labelled) >= 20 and {label.language for label in labelled} >= {"en", "es", "de", "fr", "zh"}
+    for label in labelled:
+        texts = [faq[d] if d in faq else (policies / d).read_text(encoding="utf-8") for d in label.doc_ids]
+        for fact in label.facts:
+            assert any(states(text, fact) for text in texts), (label.id, fact)
+            assert "@" in fact or "/" in fact or not re.search(r"[^\W\d_]{2,}", fact), fact
