@@ -107,6 +107,7 @@ class Languages:
             accept_language=header,
             smalltalk=talk is not None,
             smalltalk_language=talk.language if talk else None,
+            smalltalk_candidates=talk.candidates if talk else (),  # as service.answers.flow does
             known=self.known,
         ).language
 

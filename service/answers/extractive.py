@@ -31,19 +31,22 @@ from service.retrieval.relevance import MAX_QUOTED
 
 EXCERPT_CHARS = 420  # of each quoted passage
 
+# Each says where the quotes come from the way a customer would put it: "our documentation", never
+# a literal "policy documents" (fr "documents de politique" reads as political; zh 政策文件 as a
+# government's); ru, pl and uk "our documents" already read so.
 _INTRO = {
-    "en": "Here is what our policy documents say about this (quoted directly, no AI summary):",
-    "zh": "以下是我们的政策文件中的相关内容（直接引用，未经 AI 总结）：",
-    "es": "Esto es lo que dicen nuestros documentos de políticas (citado literalmente, sin resumen de IA):",
-    "fr": "Voici ce que disent nos documents de politique (cité tel quel, sans résumé par IA) :",
-    "de": "Das steht dazu in unseren Richtlinien (wörtlich zitiert, ohne KI-Zusammenfassung):",
-    "ja": "当社のポリシー文書には次のように記載されています（AI による要約なしの直接引用）：",
-    "pt": "Eis o que dizem os nossos documentos de políticas (citado diretamente, sem resumo por IA):",
-    "pt-BR": "Veja o que dizem nossos documentos de políticas (citação direta, sem resumo por IA):",
-    "it": "Ecco cosa dicono i nostri documenti sulle politiche (citazione diretta, senza riassunto IA):",
-    "nl": "Dit staat hierover in onze beleidsdocumenten (letterlijk geciteerd, zonder AI-samenvatting):",
+    "en": "Here is what our documentation says about this (quoted directly, no AI summary):",
+    "zh": "以下是我们资料中的相关说明（直接引用，未经 AI 总结）：",
+    "es": "Esto es lo que indica nuestra documentación al respecto (cita literal, sin resumen de IA):",
+    "fr": "Voici ce qu'indique notre documentation à ce sujet (citation directe, sans résumé par IA) :",
+    "de": "Das steht dazu in unseren Unterlagen (wörtlich zitiert, ohne KI-Zusammenfassung):",
+    "ja": "当社のご案内には次のように記載されています（AI による要約なしの直接引用）：",
+    "pt": "Eis o que diz a nossa documentação sobre isto (citação direta, sem resumo por IA):",
+    "pt-BR": "Veja o que diz nossa documentação sobre isso (citação direta, sem resumo por IA):",
+    "it": "Ecco cosa dice la nostra documentazione in merito (citazione diretta, senza riassunto IA):",
+    "nl": "Dit staat hierover in onze documentatie (letterlijk geciteerd, zonder AI-samenvatting):",
     "ru": "Вот что говорится об этом в наших документах (прямая цитата, без пересказа ИИ):",
-    "ko": "이에 대해 저희 정책 문서에는 다음과 같이 안내되어 있습니다(AI 요약 없이 그대로 인용):",
+    "ko": "이에 대해 저희 안내 자료에는 다음과 같이 나와 있습니다(AI 요약 없이 그대로 인용):",
     "pl": "Oto, co na ten temat mówią nasze dokumenty (cytat dosłowny, bez podsumowania przez AI):",
     "uk": "Ось що про це сказано в наших документах (пряма цитата, без переказу ШІ):",
 }

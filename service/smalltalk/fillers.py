@@ -10,7 +10,8 @@ SOFTENERS = frozenset(
     [
         "so", "very", "much", "really", "again", "there", "all", "guys", "everyone", "everybody",
         "folks", "team", "dear", "mate", "friend", "buddy", "oh", "ah", "well", "bot", "sir", "madam",
-        "please", "pls", "sm", "nochmal", "nochmals", "sehr", "zusammen", "leute", "euch", "amigo",
+        "please", "pls", "sm", "nochmal", "nochmals", "sehr", "zusammen", "leute", "euch", "zäme",
+        "zämä", "mitenand", "miteinand", "allerseits", "amigo",
         "amiga", "crack", "davvero", "亲", "bardzo", "очень", "пожалуйста", "дуже", "будь", "ласка",
     ]
 )  # fmt: skip

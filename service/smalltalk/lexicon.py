@@ -116,12 +116,14 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
         "thanks": (
             "merci", "merci beaucoup", "merci bcp", "merci bien", "mille mercis", "mille merci",
             "merci infiniment", "merci pour votre aide", "merci pour l'aide", "merci de votre aide",
-            "merci encore", "je vous remercie", "je te remercie",
+            "merci encore", "je vous remercie", "je te remercie", "merci mille fois", "merci à vous",
             "ça m'a aidé", "ça m'aide", "c'était utile", "très utile", "vous m'avez aidé",
         ),
         "goodbye": (
             "au revoir", "à bientôt", "à plus", "bonne journée", "bonne soirée", "bonne nuit",
             "à tout à l'heure", "c'est tout", "ce sera tout", "rien d'autre", "non merci",
+            "bonne fin de journée", "bon après-midi", "bon week-end", "bonne fin de semaine",
+            "à la prochaine", "adieu",
         ),
         "ack": (
             "d'accord", "ok d'accord", "très bien", "bien", "parfait", "génial", "entendu", "compris",
@@ -133,16 +135,25 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "hallo", "guten tag", "guten morgen", "guten abend", "moin", "servus", "grüß gott",
             "grüezi", "hallo zusammen", "ist da jemand", "jemand da", "ich habe eine frage",
             "ich hab eine frage", "eine frage", "ich brauche hilfe", "können sie mir helfen",
-            "kannst du mir helfen", "hilfe",
+            "kannst du mir helfen", "hilfe", "hallo allerseits",
+            # Swiss German, Austrian, Bavarian ("hoi" is Dutch too: German and Dutch alike, as "hallo")
+            "grüezi mitenand", "grüezi wohl", "grüessech", "grüessech mitenand", "grüess di",
+            "grüess dich", "grüss di", "grüß di", "grüß dich", "grüß euch", "griaß di", "griaß eich",
+            "salü", "sali", "salü zäme", "sali zäme", "hoi", "hoi zäme", "hoi zusammen", "ciao zäme",
+            "tschau", "tschau zäme", "servas", "moin moin", "guete morge", "guete tag", "guete abig",
         ),
         "how_are_you": (
             "wie geht's", "wie geht es ihnen", "wie geht es dir", "wie geht es", "wie läuft's",
+            "wie gaht's", "wie goht's", "wie gohts",
         ),
         "thanks": (
             "danke", "danke schön", "dankeschön", "danke sehr", "vielen dank", "herzlichen dank",
             "besten dank", "tausend dank", "danke für ihre hilfe", "danke für die hilfe",
             "danke dir", "danke ihnen", "vielen dank für ihre hilfe", "lieben dank",
-            "vielen lieben dank",
+            "vielen lieben dank", "vielen herzlichen dank", "danke vielmals",
+            # Swiss German: "merci" is as German there as French (German and French alike)
+            "danke vielmal", "danke vilmal", "danke viumau", "merci", "merci vielmal", "merci vilmal",
+            "merci viumau", "merci vielmals", "merci zäme", "vergelt's gott",
             "das hat geholfen", "hat geholfen", "das hilft", "das hilft mir", "das war hilfreich",
             "sehr hilfreich", "hat mir geholfen", "das hat mir geholfen", "sie haben mir geholfen",
         ),
@@ -150,10 +161,17 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
             "tschüss", "tschüs", "auf wiedersehen", "bis dann", "bis bald", "bis später",
             "schönen tag noch", "einen schönen tag noch", "schönen tag", "gute nacht", "das war's",
             "das war alles", "das ist alles", "nichts weiter", "sonst nichts", "nein danke",
+            "schönen abend", "schönen abend noch", "einen schönen abend", "schönes wochenende",
+            "auf wiederhören", "auf wiederschauen", "bis zum nächsten mal", "tschüssi", "tschö",
+            # Swiss German, Austrian, Bavarian ("adieu" is French too)
+            "uf widerluege", "uf wiederluege", "uf widerlüege", "ade", "adieu", "tschüss zäme",
+            "schöne tag", "en schöne tag", "e schöne tag", "schöne tag no", "en schöne tag no",
+            "e schöne tag no", "schöns wochenend", "bis spöter", "bis denn", "pfiat di", "pfiat eich",
         ),
         "ack": (
             "alles klar", "gut", "sehr gut", "prima", "perfekt", "verstanden", "in ordnung", "passt",
-            "genau", "alles gut", "toll", "klasse", "geht klar", "okay danke",
+            "genau", "alles gut", "toll", "klasse", "geht klar", "okay danke", "passt schon",
+            "passt scho", "guet", "alles guet", "isch guet", "tiptop", "verstande",
         ),
     },
     "ja": {
@@ -202,6 +220,7 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
     "it": {
         "greeting": (
             "ciao", "salve", "buongiorno", "buonasera", "buon pomeriggio", "c'è qualcuno", "ehi",
+            "buon giorno", "buona sera", "ciao a tutti", "buongiorno a tutti", "salve a tutti",
             "ho una domanda", "ho bisogno di aiuto", "mi puoi aiutare", "mi può aiutare",
             "può aiutarmi", "aiuto",
         ),
@@ -209,12 +228,13 @@ LEXICON: dict[str, dict[Kind, tuple[str, ...]]] = {
         "thanks": (
             "grazie", "grazie mille", "molte grazie", "grazie tante", "grazie infinite",
             "grazie per l'aiuto", "grazie dell'aiuto", "ti ringrazio", "la ringrazio", "vi ringrazio",
-            "grazie ancora",
+            "grazie ancora", "grazie molte", "tante grazie", "mille grazie", "grazie di cuore",
             "mi è stato utile", "molto utile", "mi ha aiutato", "mi hai aiutato",
         ),
         "goodbye": (
             "arrivederci", "a presto", "buona giornata", "buona serata", "buonanotte", "a dopo",
             "ci vediamo", "è tutto", "basta così", "nient'altro", "niente altro", "no grazie",
+            "buon fine settimana", "buon weekend", "a domani", "arrivederla",
         ),
         "ack": (
             "va bene", "d'accordo", "perfetto", "capito", "ho capito", "certo", "benissimo", "ottimo",

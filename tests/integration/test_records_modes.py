@@ -29,6 +29,7 @@ from tests.service_harness import (
     ask,
     auth,
     in_process,
+    last_user_text,
     service_settings,
 )
 
@@ -153,6 +154,37 @@ def test_replies_with_claude_and_when_it_is_down_are_recorded_in_the_reported_mo
     assert figures.handed_off == handed >= 6
     assert figures.handoffs_by_reason["llm_unavailable"] == 3
     assert figures.handoffs_by_reason["customer_request"] == 3
+
+
+def test_a_handoff_notice_with_claude_configured_reports_extractive_everywhere(
+    with_key: Served, fake: FakeAnthropic
+) -> None:
+    """A Swiss clinic's trial read `mode: extractive` on a handoff notice with Claude configured as a
+    mistake. It is the documented meaning (README's `meta`, docs/records.md): `mode` says who wrote
+    the text, and no model wrote the notice — `stop_reason` and `handoff` say why. The same over SSE
+    (`meta`), the JSON answer and the OpenAI-compatible answer's `faqstream` extra, and as recorded."""
+    fake.reset()
+    question = "Ich möchte mit einem Menschen sprechen"
+    streamed_answer = ask(with_key.client, question, key=KEY)
+    response = with_key.client.post("/v1/answers", json={"question": question}, headers=auth(KEY))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    chat_body = {"model": "faqstream", "messages": [{"role": "user", "content": question}]}
+    completion = with_key.client.post("/v1/chat/completions", json=chat_body, headers=auth(KEY))
+    assert completion.status_code == 200, completion.text
+    extra = completion.json()["faqstream"]
+
+    meta, done = streamed_answer.meta, streamed_answer.done
+    assert meta["mode"] == body["mode"] == extra["mode"] == "extractive"
+    assert meta["model"] is None and body["model"] is None
+    assert meta["language"] == body["language"] == "de"
+    assert done["stop_reason"] == body["stop_reason"] == "handoff"
+    handoff = done["handoff"] or meta["handoff"]
+    assert handoff["reason"] == body["handoff"]["reason"] == extra["handoff"]["reason"] == "customer_request"
+    assert meta["citations"] == body["citations"] == []
+    assert not any("<question>" in last_user_text(r.body) for r in fake.message_requests())  # no answer asked
+    for conversation_id in (meta["conversation_id"], body["conversation_id"], extra["conversation_id"]):
+        assert recorded(with_key, conversation_id)["mode"] == "extractive"
 
 
 def test_replies_without_an_api_key_are_recorded_extractive(without_key: Served) -> None:

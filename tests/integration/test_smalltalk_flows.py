@@ -126,6 +126,63 @@ def test_small_talk_gets_a_polite_reply_in_its_language(
     assert Counters.of(service) == before  # no retrieval, no answer-cache lookup or entry
 
 
+# Everyday Swiss German, Austrian, Swiss French and Swiss Italian small talk. A Swiss clinic's trial:
+# "Merci vielmal" (Accept-Language de-CH) and "Salü zäme" got "not in our documents" and a handoff,
+# "Danke vielmal" the booking page quoted.
+@pytest.mark.parametrize(
+    ("message", "accept_language", "expected"),
+    [
+        ("Merci vielmal", "de-CH,de;q=0.9", ("de", "thanks")),
+        ("Salü zäme", None, ("de", "greeting")),
+        ("Danke vielmal!", None, ("de", "thanks")),
+        ("Uf Widerluege", None, ("de", "goodbye")),
+        ("Hoi zäme", "de-CH", ("de", "greeting")),
+        ("Grüessech", None, ("de", "greeting")),
+        ("vielen herzlichen Dank", None, ("de", "thanks")),
+        ("En schöne Tag!", None, ("de", "goodbye")),
+        ("Servus", None, ("de", "greeting")),
+        ("Merci", "de-CH,de;q=0.9", ("de", "thanks")),  # French and Swiss German alike: the browser's
+        ("Merci", None, ("fr", "thanks")),  # ... else French, as before
+        ("Hoi", "nl-NL,nl;q=0.9", ("nl", "greeting")),  # Dutch and Swiss German alike
+        ("Hoi", "de-CH", ("de", "greeting")),
+        ("Merci beaucoup, bonne journée", "fr-CH", ("fr", "goodbye")),
+        ("Grazie tante", "it-CH", ("it", "thanks")),
+        ("Buongiorno", "de-CH", ("it", "greeting")),  # the words beat the browser
+    ],
+)
+def test_regional_small_talk_gets_a_reply_in_its_language(
+    service: Served, fake: FakeAnthropic, message: str, accept_language: str | None, expected: tuple[str, str]
+) -> None:
+    language, kind = expected
+    fake.reset()
+    before = Counters.of(service)
+    headers = {"Accept-Language": accept_language} if accept_language else None
+    answer = ask(service.client, message, headers)
+    service.settle()
+    assert (answer.meta["mode"], answer.meta["language"]) == ("smalltalk", language)
+    assert answer.text == REPLIES[language][kind]  # type: ignore[index]
+    assert answer.done["stop_reason"] == "smalltalk" and answer.done["handoff"] is None
+    assert answer.meta["citations"] == [] and fake.requests == []
+    assert Counters.of(service) == before
+
+
+def test_swiss_thanks_and_goodbye_after_an_answer_quote_nothing(service: Served, fake: FakeAnthropic) -> None:
+    """The trial's conversation: "Danke vielmal" and "Uf Widerluege" after an answer re-quoted it."""
+    fake.reset()
+    first = ask(service.client, "Wie lange dauert eine Rückerstattung auf meine Karte?")
+    assert (first.meta["mode"], first.meta["language"]) == ("generative", "de")
+    conversation = first.meta["conversation_id"]
+    service.settle()
+    asked, before = len(fake.message_requests()), Counters.of(service)
+    thanks = ask(service.client, "Danke vielmal", conversation_id=conversation)
+    goodbye = ask(service.client, "Uf Widerluege", conversation_id=conversation)
+    service.settle()
+    assert (thanks.meta["mode"], thanks.text) == ("smalltalk", REPLIES["de"]["thanks"])
+    assert (goodbye.meta["mode"], goodbye.text) == ("smalltalk", REPLIES["de"]["goodbye"])
+    assert thanks.meta["citations"] == goodbye.meta["citations"] == []
+    assert len(fake.message_requests()) == asked and Counters.of(service).searched == before.searched
+
+
 def test_small_talk_as_json_and_in_the_conversation(service: Served) -> None:
     response = post(service.client, "thank you so much for your help!")
     assert response.status_code == 200, response.text

@@ -53,8 +53,8 @@ PAGES = {
 香港运费 1,400 日元，2–4 个工作日送达。订单满 20,000 日元免运费。关税和进口税由收件人支付。
 """,
 }
-TRADITIONAL_INTRO = "以下是我們的政策文件中的相關內容"
-SIMPLIFIED_INTRO = "以下是我们的政策文件中的相关内容"
+TRADITIONAL_INTRO = "以下是我們資料中的相關說明"
+SIMPLIFIED_INTRO = "以下是我们资料中的相关说明"
 
 
 @pytest.fixture(scope="module")

@@ -122,7 +122,7 @@ def test_every_traditional_text_is_in_traditional_characters() -> None:
             assert text_script(text) in ("Hant", None), (name, text)
             assert text_script(simplified(text)) in ("Hans", None), (name, text)
     assert REPLIES["zh-Hant"]["thanks"] == "不客氣！請問還有什麼可以幫您的嗎？"
-    assert INTRO["zh-Hant"] == "以下是我們的政策文件中的相關內容（直接引用，未經 AI 總結）："
+    assert INTRO["zh-Hant"] == "以下是我們資料中的相關說明（直接引用，未經 AI 總結）："
     assert passed_on("zh-Hant") == "您的訊息已轉交給我們的支援團隊，同事會在這裡回覆您。"
 
 

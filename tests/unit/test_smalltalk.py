@@ -203,6 +203,30 @@ def test_a_phrase_with_a_question_is_not_small_talk() -> None:
         ("Thanks, that helped!", "thanks", "en"),
         ("muito útil, obrigado", "thanks", "pt"),
         ("gracias, me sirvió mucho", None, None),  # "mucho" after it: not listed, so not small talk
+        # Swiss German, Austrian, Swiss French and Italian (a Swiss clinic's trial: "Merci vielmal" and
+        # "Salü zäme" got a handoff, "Danke vielmal" the booking page quoted)
+        ("Merci vielmal", "thanks", "de"),
+        ("Danke vielmal!", "thanks", "de"),
+        ("Danke vielmals", "thanks", "de"),
+        ("vielen herzlichen Dank", "thanks", "de"),
+        ("Salü zäme", "greeting", "de"),
+        ("Hoi zäme!", "greeting", "de"),
+        ("Grüessech", "greeting", "de"),
+        ("Grüess di", "greeting", "de"),
+        ("Grüezi mitenand", "greeting", "de"),
+        ("Servus", "greeting", "de"),
+        ("Uf Widerluege", "goodbye", "de"),
+        ("Ade", "goodbye", "de"),
+        ("Tschüss zäme", "goodbye", "de"),
+        ("En schöne Tag!", "goodbye", "de"),
+        ("Merci vielmal, uf Widerluege", "goodbye", "de"),
+        ("passt scho, danke", "thanks", "de"),
+        ("Merci", "thanks", None),  # French and Swiss German alike: SmallTalk.candidates
+        ("Hoi", "greeting", None),  # Swiss German and Dutch alike
+        ("Merci beaucoup, bonne fin de journée", "goodbye", "fr"),
+        ("Grazie tante, buon fine settimana", "goodbye", "it"),
+        ("Buongiorno a tutti", "greeting", "it"),
+        ("Merci vielmal, wie lange dauert das?", None, None),  # a question: not small talk
     ],
 )
 def test_examples(text: str, kind: str | None, language: str | None) -> None:
@@ -212,6 +236,18 @@ def test_examples(text: str, kind: str | None, language: str | None) -> None:
         return
     assert talk is not None
     assert (talk.kind, talk.language) == (kind, language)
+
+
+@pytest.mark.parametrize(
+    ("text", "candidates"),
+    [("Merci", ("fr", "de")), ("Hoi", ("de", "nl")), ("Adieu", ("fr", "de")), ("Hallo", ("de", "nl", "id"))],
+)
+def test_words_of_several_languages_leave_the_choice_to_the_reply_language(
+    text: str, candidates: tuple[str, ...]
+) -> None:
+    """``service.answers.reply_language``: the Accept-Language entry among them, else the first."""
+    talk = match(text)
+    assert talk is not None and talk.language is None and talk.candidates == candidates
 
 
 @pytest.mark.parametrize(
