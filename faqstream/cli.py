@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from knowledge.search import KnowledgeBase
     from knowledge.settings import Settings
+    from service.api.admin_kb import Passage
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
@@ -88,7 +89,13 @@ def _parser() -> argparse.ArgumentParser:
 
     srch = sub.add_parser("search", help="show the passages the knowledge base finds for a question")
     srch.add_argument("query")
-    srch.add_argument("-k", "--limit", type=int, default=5)
+    srch.add_argument(
+        "-k",
+        "--limit",
+        type=int,
+        help="passages shown (default SERVICE_TOP_K, the passages the service judges); those the "
+        "service answers from past it are shown too",
+    )
     srch.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default="hybrid")
     srch.add_argument("--language", help="only passages in this language (ISO 639-1)")
     srch.add_argument("--json", action="store_true")
@@ -233,14 +240,15 @@ def _require_store(settings: Settings) -> None:
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from knowledge.schema import under_title
     from service.api.admin_kb import SearchRequest, SearchResult, judged_search
 
     request = SearchRequest(query=args.query, limit=args.limit, mode=args.mode, language=args.language)
     if args.server:
         from faqstream import remote
 
-        found = SearchResult(**remote.request(args.server, "/admin/search", request.model_dump()))
+        found = SearchResult(
+            **remote.request(args.server, "/admin/search", request.model_dump(exclude_none=True))
+        )
     else:
         from service.retrieval.relevance import relevance_floor
         from service.settings.service import ServiceSettings
@@ -255,37 +263,62 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
             kb.store.close()
     if args.json:
         hits = [
-            {"id": h.id, "score": h.score, "dense_score": h.dense_score, "relevance": h.relevance}
+            {
+                "rank": h.rank,
+                "id": h.id,
+                "score": h.score,
+                "dense_score": h.dense_score,
+                "relevance": h.relevance,
+            }
+            | {"past_limit": past}
             | h.payload.model_dump()
-            for h in found.hits
+            for past, shown in ((False, found.hits), (True, found.past_limit))
+            for h in shown
         ]
         print(json.dumps(hits, ensure_ascii=False, indent=2))
         return EXIT_OK
     if not found.hits:
         print(f"no passages found (knowledge base version {found.kb_version}; run `faqstream ingest` first?)")
-    for rank, hit in enumerate(found.hits, 1):
-        p = hit.payload
-        section = under_title(p.title, p.section)
-        where = f"{p.doc_id}" + (f" › {section}" if section else "")
-        cosine = f" cos={hit.dense_score:.3f}" if hit.dense_score is not None else ""
-        print(f"{rank}. [{p.language}] {p.title} — {where} (score={hit.score:.4f}{cosine})")
-        if hit.relevance is not None:
-            side = "over" if hit.relevance >= 0 else "under"
-            print(f"   relevance {hit.relevance:+.2f} {found.relevance_unit}: {side} the cut-off")
-        snippet = " ".join(p.text.split())
-        print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+    for hit in found.hits:
+        _print_passage(hit, found.relevance_unit)
+    if found.past_limit:
+        print(
+            f"passages past -k {len(found.hits)} the service answers from (over the cut-off among "
+            f"the first {found.top_k}, SERVICE_TOP_K):"
+        )
+        for hit in found.past_limit:
+            _print_passage(hit, found.relevance_unit)
     leads = [h.relevance for h in found.hits if h.relevance is not None]
     if leads:
         passing = sum(lead >= 0 for lead in leads)
+        over = f"{passing} of {len(leads)} passages over the cut-off"
+        if found.past_limit:
+            over += f", {len(found.past_limit)} more among the first {found.top_k} (SERVICE_TOP_K)"
         if found.handoff:
             verdict = " — the service hands this question to a person (no_relevant_passages)"
-        elif found.handoff is False and not passing:
-            verdict = " — the service answers it: a passage further down (SERVICE_TOP_K) is over"
+            if passing:  # shown past SERVICE_TOP_K: the service does not see them
+                verdict += f": none of the first {found.top_k} (SERVICE_TOP_K) is over"
+        elif found.handoff is False:
+            verdict = " — the service answers it"
         else:
             verdict = ""
-        over = f"{passing} of {len(leads)} passages over the cut-off"
         print(f"question language {found.language}: {over}{verdict}")
     return EXIT_OK
+
+
+def _print_passage(hit: Passage, unit: str | None) -> None:
+    from knowledge.schema import under_title
+
+    p = hit.payload
+    section = under_title(p.title, p.section)
+    where = f"{p.doc_id}" + (f" › {section}" if section else "")
+    cosine = f" cos={hit.dense_score:.3f}" if hit.dense_score is not None else ""
+    print(f"{hit.rank}. [{p.language}] {p.title} — {where} (score={hit.score:.4f}{cosine})")
+    if hit.relevance is not None:
+        side = "over" if hit.relevance >= 0 else "under"
+        print(f"   relevance {hit.relevance:+.2f} {unit}: {side} the cut-off")
+    snippet = " ".join(p.text.split())
+    print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:

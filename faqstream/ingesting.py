@@ -90,8 +90,6 @@ def contact_note(reachable_at: Sequence[str]) -> list[str]:
     """When a handoff reaches no one and gives no address (HANDOFF_CONTACT and HANDOFF_WEBHOOK_URL
     unset), the addresses the documents publish, to set HANDOFF_CONTACT to: customers told "contact
     our support team directly" are otherwise given none (new users' trials, three of three)."""
-    from collections import Counter
-
     import phonenumbers
     from pydantic import ValidationError
 
@@ -105,26 +103,21 @@ def contact_note(reachable_at: Sequence[str]) -> list[str]:
         return []
 
     def readable(value: str) -> str:  # "+4922198765400" → "+49 221 98765400"
-        if not value.startswith("+"):
+        if "@" in value:
             return value
+        if not value.startswith("+"):  # no country is guessed (a Swiss page's 0800 is not French)
+            return f"{value} (no country code)"
         international = phonenumbers.PhoneNumberFormat.INTERNATIONAL
         return phonenumbers.format_number(phonenumbers.parse(value), international)
 
     # Each kind shown (e-mail addresses come first in ``reachable_at``, phone numbers after them):
-    # a list of four e-mail addresses "and 2 more" hid that the two were the phone numbers. A number
-    # written without its country code is kept unredacted in every country where it is valid (a
-    # trial's "0800 123 4567" as +31, +39, +44… 800 1234567): those readings are not suggested.
-    national = Counter(phonenumbers.parse(v).national_number for v in reachable_at if v.startswith("+"))
-    phones = [
-        v for v in reachable_at if v.startswith("+") and national[phonenumbers.parse(v).national_number] == 1
-    ]
-    emails = [value for value in reachable_at if not value.startswith("+")]
-    ambiguous = sum(1 for n in national.values() if n > 1)  # one contact each, however many readings
-    distinct = len(emails) + len(phones) + ambiguous
+    # a list of four e-mail addresses "and 2 more" hid that the two were the phone numbers.
+    emails = [value for value in reachable_at if "@" in value]
+    phones = [value for value in reachable_at if "@" not in value]
     phones = phones[: _SHOWN_CONTACTS // 2 if emails else _SHOWN_CONTACTS]
     picked = emails[: _SHOWN_CONTACTS - len(phones)] + phones
     shown = [readable(value) for value in picked]
-    left = distinct - len(picked)
+    left = len(reachable_at) - len(picked)
     more = f" (and {left} more)" if left else ""
     return [
         f"  HANDOFF_CONTACT is unset: a customer handed to a person is told to contact your support "

@@ -50,7 +50,8 @@ class IngestReport:
     # the contact data the resulting version's documents publish, per kind ({"phone": 2}; service
     # leaves it unredacted)
     contacts: dict[str, int] = field(default_factory=dict)
-    # the e-mail addresses and phone numbers (E.164) among them: what HANDOFF_CONTACT may be set to
+    # the e-mail addresses and phone numbers among them (E.164 when written with the country code,
+    # else as written: ``KbMeta.reachable_at``): what HANDOFF_CONTACT may be set to
     reachable_at: list[str] = field(default_factory=list)
     # documents of the knowledge base this run's input no longer holds, kept (no --prune): a file
     # gone from a folder given, a FAQ row gone from a file read (``IngestPipeline.not_in_input``)

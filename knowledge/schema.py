@@ -245,7 +245,11 @@ class KbMeta:
         return counts
 
     def reachable_at(self) -> list[str]:
-        """The e-mail addresses and phone numbers (E.164) among ``contacts``: how the documents say
-        customers reach the company (an IBAN is not a way to reach anyone)."""
+        """How the documents say customers reach the company (the scan's ``reachable``; an IBAN is
+        not a way to reach anyone): e-mail addresses, phone numbers written with their country code
+        (E.164), then those written without it, as written. A scan from before it listed them: its
+        e-mail addresses only (its phone keys hold every country's reading of a national number)."""
+        if "reachable" in self.contacts:
+            return [str(value) for value in self.contacts["reachable"]]
         values = [str(key).split(":", 1) for key in self.contacts.get("keys") or ()]
-        return [value for kind, value in values if kind in ("email", "phone")]
+        return [value for kind, value in values if kind == "email"]

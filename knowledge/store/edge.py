@@ -6,7 +6,8 @@ Layout of ``QDRANT_PATH``::
     aliases.json          {"faqstream": "faqstream-20261123T120000-1a2b"}
     meta.json             {"faqstream": {"version": 7, "fingerprint": {...}, "updated_at": "...",
                                          "relevance": {"threshold": 0.31, ...},
-                                         "contacts": {"method": "...", "keys": [...]}}}
+                                         "contacts": {"method": "...", "keys": [...],
+                                                      "reachable": [...]}}}
     collections/<name>/   one EdgeShard (segments + WAL)
 
 Aliases and metadata are replaced atomically (write, fsync, rename), so a reader sees either

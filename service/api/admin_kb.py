@@ -74,7 +74,12 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(min_length=1, max_length=4000)
-    limit: int = Field(default=5, ge=1, le=100)
+    limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="passages shown; default SERVICE_TOP_K (the passages the service judges)",
+    )
     mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
     language: StoredLanguage | None = Field(
         default=None,
@@ -85,6 +90,7 @@ class SearchRequest(BaseModel):
 
 class Passage(BaseModel):
     id: str
+    rank: int = Field(description="its place among the passages found, from 1")
     score: float = Field(description="fused rank score in hybrid mode, raw similarity otherwise")
     dense_score: float | None = Field(description="cosine similarity to the query")
     relevance: float | None = Field(
@@ -106,6 +112,13 @@ class SearchResult(BaseModel):
         "older calibration); null: no cut-off",
     )
     hits: list[Passage]
+    top_k: int = Field(description="SERVICE_TOP_K: how many passages the service retrieves and judges")
+    past_limit: list[Passage] = Field(
+        default_factory=list,
+        description="the passages past `limit` but among the SERVICE_TOP_K the service judges that are at "
+        "0 or over: the service answers from them too (`hybrid` with a cut-off; none when `limit` is "
+        "SERVICE_TOP_K or more)",
+    )
     handoff: bool | None = Field(
         default=None,
         description="whether the service hands this question to a person (`no_relevant_passages`): "
@@ -119,12 +132,12 @@ def judged_search(kb: KnowledgeBase, floor: RelevanceFloor, data: SearchRequest,
     answer service judges it (the question's detected language, an unknown one when the detector is
     unsure, the short-message cut-off for a message of one or two words; a passage in another language is
     held to the cross-language cut-off). Blocking: searches the store. ``top_k``: SERVICE_TOP_K, the
-    passages the service judges (``handoff``)."""
+    passages the service judges (``handoff``) and shown by default; those it answers from past
+    ``limit`` are shown too (``past_limit``: a trial's "0 of 3 passages over the cut-off — the service
+    answers it" did not say from which)."""
     filters = SearchFilters(language=[data.language]) if data.language else None
-    found: list[SearchHit] = kb.search(
-        data.query, limit=max(data.limit, top_k), mode=data.mode, filters=filters
-    )
-    hits = found[: data.limit]
+    limit = data.limit or top_k
+    found: list[SearchHit] = kb.search(data.query, limit=max(limit, top_k), mode=data.mode, filters=filters)
     detection = kb.languages.detect(data.query) if kb.languages is not None else None
     language = detection.language if detection is not None else None
     # unsure: an unknown language; one or two words: the short-message cohort and cut-off
@@ -132,22 +145,30 @@ def judged_search(kb: KnowledgeBase, floor: RelevanceFloor, data: SearchRequest,
     judged = floor.value is not None and data.mode != "sparse"
     unit = ("sd" if floor.normalised else "cosine") if judged else None
     gated = judged and data.mode == "hybrid"
-    handoff = not any(floor.lead(h, asked_in) >= 0.0 for h in found[:top_k]) if gated else None
+    leads = [floor.lead(h, asked_in) if judged else None for h in found]
+    passages = [
+        Passage(
+            id=h.id,
+            rank=rank,
+            score=h.score,
+            dense_score=h.dense_score,
+            relevance=round(lead, 4) if lead is not None else None,
+            payload=h.payload,
+        )
+        for rank, (h, lead) in enumerate(zip(found, leads, strict=True), 1)
+    ]
+    # what the service answers from: those of the first SERVICE_TOP_K passages at 0 or over
+    answering = [
+        p for p, lead in zip(passages[:top_k], leads, strict=False) if lead is not None and lead >= 0.0
+    ]
     return SearchResult(
         kb_version=kb.version(),
         language=language,
         relevance_unit=unit,
-        hits=[
-            Passage(
-                id=h.id,
-                score=h.score,
-                dense_score=h.dense_score,
-                relevance=round(floor.lead(h, asked_in), 4) if judged else None,
-                payload=h.payload,
-            )
-            for h in hits
-        ],
-        handoff=handoff,
+        hits=passages[:limit],
+        top_k=top_k,
+        past_limit=[p for p in answering if p.rank > limit] if gated else [],
+        handoff=not answering if gated else None,
     )
 
 

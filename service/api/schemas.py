@@ -142,7 +142,9 @@ class IngestReport(BaseModel):
     )
     reachable_at: list[str] = Field(
         default_factory=list,
-        description="the e-mail addresses and phone numbers (E.164) among the documents' contact data",
+        description="how the documents say customers reach the company: e-mail addresses, phone numbers "
+        "written with their country code (E.164), then those written without it, as written (no country "
+        "is guessed)",
     )
     not_in_input: list[str] = Field(
         default_factory=list,

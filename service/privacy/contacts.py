@@ -13,6 +13,12 @@ compared by a normalised *key*, so the same number written another way is the sa
 - ``iban:PL61109010140000071219812874`` — compact, upper-cased (a Mexican CLABE, the account
   number Mexican banks give instead of an IBAN, too: ``iban:032180000118359719``).
 
+The scan also lists how the documents say customers reach the company (``reachable``, read by
+``KbMeta.reachable_at``: what ``faqstream ingest`` suggests for ``HANDOFF_CONTACT``): the e-mail
+addresses, the phone numbers written with their country code (E.164), and those written without it
+as written (``0800 44 33 22``): no country is guessed for the suggestion, whatever readings the keys
+hold (a trial's Swiss free-phone number on a French page was suggested as ``+33 800 44 33 22``).
+
 Where the keys come from (``AllowedContacts``):
 
 - the knowledge base — ``KbContactScan`` runs at ingest over every chunk's text, title and
@@ -32,7 +38,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import phonenumbers
@@ -46,7 +52,8 @@ log = logging.getLogger(__name__)
 
 # What the keys mean; a stored scan of another method is redone at ingest. 2: law numbers and
 # postal codes ("Lei 13.709/2018", "CEP 01310-100") are no phones, Mexican CLABEs are bank accounts.
-METHOD = "contacts-2"
+# 3: the contacts as written (``reachable``).
+METHOD = "contacts-3"
 KB_KINDS: frozenset[str] = frozenset({"phone", "email", "iban"})  # collected from the documents
 # The countries whose national numbers a document in a language most likely gives.
 LANGUAGE_REGIONS: dict[str, tuple[str, ...]] = {
@@ -100,13 +107,54 @@ def text_keys(
 ) -> set[str]:
     """The keys of every value of ``kinds`` the redactor finds in ``text`` (written in ``language``:
     a national number valid in that language's countries is read as theirs only)."""
-    wanted = frozenset(kinds)
     prefer = LANGUAGE_REGIONS.get(language or "", ())
     keys: set[str] = set()
+    for kind, value in _values(text, regions, kinds):
+        keys |= value_keys(kind, value, regions, prefer)
+    return keys
+
+
+def _values(text: str, regions: Sequence[str], kinds: Iterable[str]) -> Iterator[tuple[PiiKind, str]]:
+    wanted = frozenset(kinds)
     for match in find_pii(text, regions):
         if match.kind in wanted:
-            keys |= value_keys(match.kind, text[match.start : match.end], regions, prefer)
-    return keys
+            yield match.kind, text[match.start : match.end]
+
+
+def with_country_code(number: str) -> str | None:
+    """The E.164 form of a phone number written with its country code (``+41 21 612 40 40``, or
+    ``0041 21 612 40 40``: the international prefix most countries dial), else None."""
+    written = number.strip()
+    if written.startswith("00"):
+        written = "+" + written[2:]
+    if not written.startswith("+"):
+        return None
+    keys = phone_keys(written)
+    return next(iter(keys)).split(":", 1)[1] if keys else None
+
+
+def reachable(emails: Iterable[str], phones: Iterable[str]) -> list[str]:
+    """How documents that publish ``emails`` and the phone numbers ``phones`` (as written) say to
+    reach the company: the e-mail addresses, the numbers with their country code in E.164, then
+    those without it as written — once each (the same digits, or an international number's
+    national form), in a stable order."""
+    international: set[str] = set()
+    national: dict[str, str] = {}  # digits → as first written
+    for number in sorted(" ".join(p.split()) for p in phones):
+        e164 = with_country_code(number)
+        if e164 is not None:
+            international.add(e164)
+        elif not number.startswith(("+", "00")):  # else no number of the country it names
+            national.setdefault("".join(ch for ch in number if ch.isdigit()), number)
+    national_form = phonenumbers.PhoneNumberFormat.NATIONAL
+    written_both_ways = {
+        "".join(
+            ch for ch in phonenumbers.format_number(phonenumbers.parse(e164), national_form) if ch.isdigit()
+        )
+        for e164 in international
+    }
+    kept = [number for digits, number in sorted(national.items()) if digits not in written_both_ways]
+    return [*sorted(set(emails)), *sorted(international), *kept]
 
 
 def configured_keys(value: str, regions: Sequence[str] = DEFAULT_REGIONS) -> frozenset[str]:
@@ -130,9 +178,15 @@ class KbContactScan:
     def __call__(self, texts: Iterable[tuple[str, str]]) -> dict[str, Any]:
         """``texts``: (language, text) of each chunk."""
         keys: set[str] = set()
+        phones: set[str] = set()
         for language, text in texts:
-            keys |= text_keys(text, self.regions, language=language)
-        return {"method": self.method, "keys": sorted(keys)}
+            prefer = LANGUAGE_REGIONS.get(language, ())
+            for kind, value in _values(text, self.regions, KB_KINDS):
+                keys |= value_keys(kind, value, self.regions, prefer)
+                if kind == "phone":
+                    phones.add(value)
+        emails = [key.split(":", 1)[1] for key in keys if key.startswith("email:")]
+        return {"method": self.method, "keys": sorted(keys), "reachable": reachable(emails, phones)}
 
 
 class AllowedContacts:

@@ -80,6 +80,26 @@ def test_ingest_json_report_search_status_and_rerun(tmp_path: Path, child_env: d
     # The section path leaves out the title the line already shows (not "Returns policy — returns.md
     # › Returns policy › Return window").
     assert "Returns policy — returns.md › Return window" in answered.stdout, answered.stdout
+    # By default the passages the service judges (SERVICE_TOP_K: 5); with fewer, those past -k that
+    # it answers from are shown too, after a line that says so, and in --json (a trial's "0 of 3
+    # passages over the cut-off — the service answers it" did not say from which)
+    refund = "How long does a refund take?"
+    judged = json.loads(run(child_env, "search", refund, "--json").stdout)
+    assert [h["rank"] for h in judged] == [1, 2, 3, 4, 5] and not any(h["past_limit"] for h in judged)
+    past = [h for h in judged[1:] if h["relevance"] >= 0]
+    assert past, judged  # the FAQ row first, and pages that also answer it
+    one = json.loads(run(child_env, "search", refund, "-k", "1", "--json").stdout)
+    assert [(h["rank"], h["past_limit"]) for h in one] == [(1, False)] + [(h["rank"], True) for h in past]
+    text = run(child_env, "search", refund, "-k", "1").stdout
+    shown, after = text.split(
+        "passages past -k 1 the service answers from (over the cut-off among the first 5, SERVICE_TOP_K):\n"
+    )
+    assert shown.startswith("1. [en] How long does a refund take?"), text
+    assert [line.split(".")[0] for line in after.splitlines() if line[:1].isdigit()] == [
+        str(h["rank"]) for h in past
+    ]
+    assert f"1 of 1 passages over the cut-off, {len(past)} more among the first 5 (SERVICE_TOP_K)" in after
+    assert after.rstrip().endswith("— the service answers it"), text
     off_topic = run(child_env, "search", "Who won the football world cup in 2022?", "-k", "2", "--json")
     assert all(hit["relevance"] < 0 for hit in json.loads(off_topic.stdout)), off_topic.stdout
     off_topic = run(child_env, "search", "Who won the football world cup in 2022?", "-k", "2")
@@ -275,7 +295,8 @@ def test_ingest_names_the_documents_contacts_when_a_handoff_would_give_none(
     docs.mkdir()
     (docs / "contact.md").write_text(
         "# Contact us\n\nWrite to hilfe@beispiel-shop.de or call +49 30 12345678, Monday to Friday "
-        "from 9:00 to 17:00. We answer e-mails within one business day.\n",
+        "from 9:00 to 17:00. We answer e-mails within one business day. In an emergency, call our "
+        "free line 0800 44 33 22.\n",
         encoding="utf-8",
     )
     (docs / "returns.md").write_text(
@@ -288,6 +309,11 @@ def test_ingest_names_the_documents_contacts_when_a_handoff_would_give_none(
     assert out.returncode == 0, out.stderr
     assert "HANDOFF_CONTACT is unset" in out.stdout
     assert "hilfe@beispiel-shop.de" in out.stdout and "+49 30 12345678" in out.stdout
+    # a number written without its country code is not given one (a trial's Swiss free-phone line
+    # was suggested as +33 800 44 33 22): as written, in the text and in --json
+    assert "0800 44 33 22 (no country code)" in out.stdout and "+33" not in out.stdout
+    report = json.loads(run(env, "ingest", str(docs), "--json").stdout)
+    assert report["reachable_at"] == ["hilfe@beispiel-shop.de", "+493012345678", "0800 44 33 22"]
     told = run({**env, "HANDOFF_CONTACT": "hilfe@beispiel-shop.de"}, "ingest", str(docs), "--force")
     assert told.returncode == 0, told.stderr
     assert "HANDOFF_CONTACT is unset" not in told.stdout

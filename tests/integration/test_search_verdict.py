@@ -16,7 +16,8 @@ pages, ``python -m bench.short_messages``: "Bitcoin?" −0.49, "Merhaba!" −1.4
 stay over it, in Portuguese ("garantia?" +3.37) and across languages ("refund?" +0.20, "退款" +1.59
 against the cross-script cut-off). "pizza" is not among them: +1.53 before, +0.06 now, still
 answered (docs/handoff-and-languages.md). The search tool reads a message the same way, and its
-verdict (``handoff``) counts the SERVICE_TOP_K passages the service judges, however many it shows.
+verdict (``handoff``) counts the SERVICE_TOP_K passages the service judges, however many it shows,
+and those of them it answers from past the ones shown are listed (``past_limit``).
 """
 
 from __future__ import annotations
@@ -91,10 +92,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield served
 
 
-def _search(service: Served, query: str, limit: int) -> dict[str, Any]:
-    response = service.client.post(
-        "/admin/search", json={"query": query, "limit": limit}, headers=auth(ADMIN_KEY)
-    )
+def _search(service: Served, query: str, limit: int | None) -> dict[str, Any]:
+    asked = {"query": query} | ({"limit": limit} if limit is not None else {})
+    response = service.client.post("/admin/search", json=asked, headers=auth(ADMIN_KEY))
     assert response.status_code == 200, response.text
     found: dict[str, Any] = response.json()
     return found
@@ -123,7 +123,13 @@ def test_the_search_verdict_is_the_services_however_many_passages_it_shows(
     service: Served, question: str
 ) -> None:
     handed_off = post(service.client, question).json()["handoff"] is not None
+    judged = _search(service, question, None)  # by default the SERVICE_TOP_K passages it judges
+    assert judged["top_k"] == 5 and [h["rank"] for h in judged["hits"]] == [1, 2, 3, 4, 5]
+    assert judged["past_limit"] == [] and judged["handoff"] is handed_off
+    answering = [h["rank"] for h in judged["hits"] if h["relevance"] >= 0]
     for limit in (1, 2, 10):
         found = _search(service, question, limit)
         assert len(found["hits"]) == limit or limit == 10
         assert found["handoff"] is handed_off, (limit, found)
+        # those it answers from that `limit` leaves out are listed: the verdict shows its reason
+        assert [h["rank"] for h in found["past_limit"]] == [r for r in answering if r > limit], found

@@ -148,9 +148,52 @@ def test_the_ingest_hint_names_both_kinds_of_contact_the_documents_publish(
     assert "(and 2 more)" in line
     (only_emails,) = contact_note(emails[:2])
     assert "help@sprinto.example, billing@sprinto.example:" in only_emails and "more" not in only_emails
-    # a number written without its country code, valid in several countries: not suggested in
-    # any of its readings (a trial: "0800 123 4567" came out as "+31 800 1234567"), one "more"
-    readings = ["+318001234567", "+398001234567", "+448001234567"]
-    (line,) = contact_note([*emails[:2], "+390212345678", *readings])
-    assert "+31 800" not in line and "+39 800" not in line and "+39 02 1234 5678" in line
-    assert "(and 1 more)" in line
+    # a number written without its country code: as written, never given a country (a trial:
+    # "0800 123 4567" came out as "+31 800 1234567")
+    (line,) = contact_note([*emails[:2], "+390212345678", "0800 123 4567"])
+    assert "+39 02 1234 5678, 0800 123 4567 (no country code):" in line and "more" not in line
+
+
+URGENCES = (  # a Lausanne clinic's French page (a trial): CH is no default phone region
+    "À Lausanne : +41 21 612 40 40. Notre ligne d'urgence 0800 44 33 22 (gratuite) est ouverte le "
+    "soir. En dehors de ces horaires, appelez la Centrale des médecins de garde au 0848 133 133."
+)
+
+
+def test_the_documents_contacts_are_listed_as_written_no_country_guessed() -> None:
+    """A trial's Swiss free-phone number "0800 44 33 22" on a French page was suggested as
+    "+33 800 44 33 22", and the Vaud "0848 133 133" listed as +31848133133 and +81848133133: the
+    keys keep every reading (a customer who writes it sees it kept), ``reachable`` none of them."""
+    sedi = "Lugano: Telefono +41 91 922 70 70, oppure 0041 44 210 55 00. Scriveteci: Info@Zahnwerk.example"
+    scan = KbContactScan()([("fr", URGENCES), ("it", sedi), ("de", "Zürich: 044 210 55 00, 0800 443 322")])
+    assert {"phone:+33800443322", "phone:+31848133133", "phone:+81848133133"} <= set(scan["keys"])
+    assert scan["reachable"] == [
+        "info@zahnwerk.example",
+        "+41216124040",
+        "+41442105500",  # written "0041 44 210 55 00" too, and "044 210 55 00": that same number
+        "+41919227070",
+        "0800 44 33 22",  # and "0800 443 322": the same digits, once
+        "0848 133 133",
+    ]
+    meta = KbMeta(version=2, contacts=scan)
+    assert meta.reachable_at() == scan["reachable"]
+    assert scanned(URGENCES).text("urgence: 0800 44 33 22") == "urgence: 0800 44 33 22"
+    # a scan from before ``reachable``: its phone keys are readings, not what the documents write
+    older = KbMeta(
+        version=1, contacts={"method": "contacts-2", "keys": ["email:a@b.example", "phone:+33800443322"]}
+    )
+    assert older.reachable_at() == ["a@b.example"]
+
+
+def test_the_ingest_hint_suggests_no_international_form_a_document_did_not_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from faqstream.ingesting import contact_note
+
+    monkeypatch.delenv("HANDOFF_CONTACT", raising=False)
+    monkeypatch.delenv("HANDOFF_WEBHOOK_URL", raising=False)
+    (line,) = contact_note(KbContactScan()([("fr", URGENCES)])["reachable"])
+    assert (
+        "publish +41 21 612 40 40, 0800 44 33 22 (no country code), 0848 133 133 (no country code):" in line
+    )
+    assert "+33" not in line and "+31" not in line and "+81" not in line
