@@ -1,11 +1,13 @@
 """Heading-aware, token-counted chunking.
 
-Units are sentences (sentencex, language-aware), or whole lines inside lists and tables. Units
-are packed into chunks of at most ``CHUNK_TOKENS`` model tokens *including* the context line
-(title › headings) that is embedded with every chunk. Chunks prefer to start at section
-boundaries; inside a long section consecutive chunks overlap by up to ``CHUNK_OVERLAP`` tokens
-of whole sentences. A sentence longer than a chunk is cut at token boundaries. FAQ pairs stay
-one chunk unless they exceed the limit. Nothing is dropped: every unit lands in some chunk.
+Units are sentences (sentencex, language-aware, never cut inside a word: ``knowledge.sentences``),
+joined as they were written ("CHF 20.–" stays "CHF 20.–"; Chinese sentences get no space between
+them), or whole lines inside lists and tables. Units are packed into chunks of at most
+``CHUNK_TOKENS`` model tokens *including* the context line (title › headings) that is embedded
+with every chunk. Chunks prefer to start at section boundaries; inside a long section consecutive
+chunks overlap by up to ``CHUNK_OVERLAP`` tokens of whole sentences. A sentence longer than a
+chunk is cut at token boundaries. FAQ pairs stay one chunk unless they exceed the limit. Nothing
+is dropped: every unit lands in some chunk.
 
 A chunk is labelled with its first section's headings, and a PDF section's last heading names its
 pages ("Toeslagen (p. 2)"): a chunk never runs on into a section of other pages than the ones its
@@ -18,10 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sentencex import segment
-
 from knowledge.embedder import Embedder
 from knowledge.schema import Chunk, Document, Section, without_pages
+from knowledge.sentences import segments
 from knowledge.settings import ChunkingSettings
 
 # Lines that are units of their own: list items, and table rows — Markdown's "| a | b |" and the
@@ -103,9 +104,11 @@ class Chunker:
                         raw.append((line.rstrip(), sep if l_index == 0 else "\n", index, False))
                     continue
                 flat = " ".join(ln.strip() for ln in lines)
-                for s_index, sentence in enumerate(s.strip() for s in segment(language, flat)):
-                    if sentence:
-                        raw.append((sentence, sep if s_index == 0 else " ", index, False))
+                between = sep  # what came before the sentence: a space, or none (Chinese, Japanese)
+                for piece in segments(language, flat):
+                    if piece.strip():
+                        raw.append((piece.strip(), between, index, False))
+                        between = " " if piece[-1].isspace() else ""
         counts = self.embedder.count_tokens_batch([r[0] for r in raw])
         units: list[_Unit] = []
         for (text, sep, owner, is_heading), tokens in zip(raw, counts, strict=True):

@@ -53,9 +53,11 @@ def policy_pdf(
     footer: str | None = None,
     outline: bool = False,
     plain: bool = False,
+    first_page: int = 1,
 ) -> bytes:
-    """One list of blocks per page; ``footer`` may hold ``{page}`` and ``{pages}``. ``plain`` sets
-    headings in the body's type (only an outline can then tell them)."""
+    """One list of blocks per page; ``header`` and ``footer`` may hold ``{page}`` (counted from
+    ``first_page``) and ``{pages}``. ``plain`` sets headings in the body's type (only an outline can
+    then tell them)."""
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer)
     if title:
@@ -64,7 +66,7 @@ def policy_pdf(
     for number, blocks in enumerate(pages, start=1):
         if header:
             pdf.setFont("Helvetica", 8)
-            pdf.drawString(LEFT, 810, header)
+            pdf.drawString(LEFT, 810, header.format(page=number + first_page - 1, pages=len(pages)))
         y: float = TOP
         for block in blocks:
             font, size, level = STYLES[block.style]
@@ -85,7 +87,7 @@ def policy_pdf(
             assert y > BOTTOM, "too much text for one page"
         if footer:
             pdf.setFont("Helvetica", 8)
-            pdf.drawString(LEFT, 40, footer.format(page=number, pages=len(pages)))
+            pdf.drawString(LEFT, 40, footer.format(page=number + first_page - 1, pages=len(pages)))
         pdf.showPage()
     pdf.save()
     return buffer.getvalue()

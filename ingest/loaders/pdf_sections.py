@@ -6,11 +6,16 @@ text and graphics matrices) and whether its font is bold (a bold/black/heavy/sem
 /FontWeight of 600 or more, or the ForceBold flag).
 
 ``furniture`` finds running headers and footers: a line among the three highest or three lowest
-on a page that recurs, in the same size, on at least 60 % of the pages (two at least), compared
-with the page's own number and the page count masked, so "Seite 2 von 5" matches "Seite 5 von 5"
-(the title set large on page 1 is not the running header repeating it small); and a line at the
-page edge that is only a page number ("3", "- 3 -", "Page 3 of 5", "Seite 3 von 5", "3/5"). They
-are neither headings nor section text (a page they would leave empty keeps them).
+on a page that recurs, in the same size, on at least 60 % of the pages (two at least), with the
+same text but for its numbers, each of which is either the same on all those pages (a date, a
+version, the page count) or the page's own number, wherever it stands and from whatever first page
+it counts: "Seite 2 von 5" matches "Seite 5 von 5", and "Policy (version 3.2, 1 March 2026)" on
+page 1 matches it on page 2 (a trial: masking the page number everywhere made page 1's "1 March"
+a page number, and that header a section's text). Edge lines that differ in other numbers
+("Total: 12 items", "Total: 40 items") are content. The title set large on page 1 is not the
+running header repeating it small. A line at the page edge that is only a page number ("3",
+"- 3 -", "Page 3 of 5", "Seite 3 von 5", "3/5") is furniture too. They are neither headings nor
+section text (a page they would leave empty keeps them).
 
 ``sections`` cuts the remaining lines at headings, tracking the path by level (an h2 after an h3
 replaces both, as in the Markdown loader):
@@ -60,6 +65,7 @@ _PAGE_NUMBER = re.compile(
     r"\d{1,4}\s*(?:(?:/|of|von|de|di|sur|z|van|av|af)\s*\d{1,4})?\s*[-–—)\]]?$",
     re.I,
 )
+_DIGITS = re.compile(r"\d+")
 _LARGER = 1.15  # a heading's size over the body size
 _HEADING_MAX_CHARS = 100
 _WRAP_GAP = 1.6  # baseline distance, in font sizes, of a heading's wrapped line
@@ -163,22 +169,42 @@ def furniture(pages: list[list[Line]]) -> set[tuple[int, int]]:
         found.update((number, i) for i in edge if _PAGE_NUMBER.match(lines[i].text))
     if len(pages) < 2:
         return found
-    seen: dict[str, set[int]] = {}
+    # Edge lines of one size and the same text but for their numbers, each with its numbers.
+    alike: dict[str, list[tuple[int, int, tuple[int, ...]]]] = {}
     for number, edge in enumerate(edges):
         for i in edge:
-            seen.setdefault(_furniture_key(pages[number][i], number, len(pages)), set()).add(number)
+            text = _norm(pages[number][i].text)
+            key = f"{round(pages[number][i].size)} " + _DIGITS.sub("#", text)
+            alike.setdefault(key, []).append((number, i, tuple(int(d) for d in _DIGITS.findall(text))))
     needed = max(2, math.ceil(_REPEATED_SHARE * len(pages)))
-    repeated = {key for key, on in seen.items() if len(on) >= needed}
-    for n, edge in enumerate(edges):
-        repeats = [i for i in edge if _furniture_key(pages[n][i], n, len(pages)) in repeated]
-        if len(repeats) < len(pages[n]):  # a page that would lose every line is all content
-            found.update((n, i) for i in repeats)
+    repeats: dict[int, list[int]] = {}
+    for group in alike.values():
+        running = _running(group)
+        if len({n for n, _ in running}) >= needed:
+            for n, i in running:
+                repeats.setdefault(n, []).append(i)
+    for n, indexes in repeats.items():
+        if len(indexes) < len(pages[n]):  # a page that would lose every line is all content
+            found.update((n, i) for i in indexes)
     return found
 
 
-def _furniture_key(line: Line, page: int, pages: int) -> str:
-    """The line's size and text, the page's own number and the page count masked ("seite # von #")."""
-    return f"{round(line.size)} " + re.sub(rf"(?<!\d)(?:{page + 1}|{pages})(?!\d)", "#", _norm(line.text))
+def _running(lines: list[tuple[int, int, tuple[int, ...]]]) -> list[tuple[int, int]]:
+    """(page, line index) of the lines that are one running line: each of its numbers is the same
+    on every page ("version 3.2, 1 March 2026", the page count) or the page's own number, counted
+    from any first page ("Page 5" on the PDF's third page, then "Page 6" on its fourth). Each number's
+    rule is the one most of the lines follow, so the lines differing otherwise ("Total: 12" and
+    "Total: 40") are not running lines."""
+    rules: list[tuple[bool, int]] = []  # per number: (counts pages, constant or offset)
+    for position in range(len(lines[0][2])):
+        same = Counter(numbers[position] for _, _, numbers in lines).most_common(1)[0]
+        paged = Counter(numbers[position] - page for page, _, numbers in lines).most_common(1)[0]
+        rules.append((False, same[0]) if same[1] >= paged[1] else (True, paged[0]))
+    return [
+        (page, i)
+        for page, i, numbers in lines
+        if all(value - page * paged == base for value, (paged, base) in zip(numbers, rules, strict=True))
+    ]
 
 
 def _norm(text: str) -> str:

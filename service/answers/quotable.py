@@ -39,7 +39,8 @@ import re
 import warnings
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
-from sentencex import segment
+
+from knowledge.sentences import segments
 
 _TAG_START = re.compile(r"<[a-zA-Z/!?]")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^\s<>]+|[^\s<>@]+@[^\s<>@]+\.[a-zA-Z]{2,})>")
@@ -119,7 +120,7 @@ def sentences(text: str, language: str | None = None) -> list[str]:
 
 def _line_sentences(line: str, language: str) -> list[str]:
     found: list[str] = []  # as the segmenter cut them, spaces kept: joined they are the line
-    for piece in segment(language, line):
+    for piece in segments(language, line):
         # "**" after "**Wie viel?" (markup closing a sentence), or an item after its bare "3."
         if found and (not _WORD.search(piece) or _MARKER.fullmatch(found[-1].strip())):
             found[-1] += piece

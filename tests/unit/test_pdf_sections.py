@@ -130,6 +130,59 @@ def test_german_policy_without_outline_and_with_running_header_and_footer(tmp_pa
     assert "Nordwind Handel GmbH" not in doc.text and "Seite" not in doc.text
 
 
+ZAHNWERK_HEADER = "Zahnwerk Dentalkliniken AG - Privacy Policy (version 3.2, 1 March 2026)"
+RECORDS = ("Patient records are kept for 20 years.", "Invoices are kept for 10 years.")
+RIGHTS = ("You can ask for a copy of your records.", "We answer your request within 30 days.")
+
+
+def _two_page_policy(**furniture: Any) -> bytes:
+    return policy_pdf(
+        [
+            [h1("Privacy Policy"), h2("1. Records"), body(RECORDS[0]), body(RECORDS[1])],
+            [h2("2. Your rights"), body(RIGHTS[0]), body(RIGHTS[1])],
+        ],
+        title="Privacy Policy - Zahnwerk",
+        **furniture,
+    )
+
+
+def test_a_running_header_with_the_page_numbers_in_its_date_is_furniture(tmp_path: Path) -> None:
+    # A trial: "1 March" read as page 1's number, so page 1's header no longer matched page 2's.
+    data = _two_page_policy(header=ZAHNWERK_HEADER, footer="Bahnhofstrasse 88 - Zurich - Page {page}")
+    doc = load_pdf(tmp_path, "privacy.pdf", data)
+    assert [(s.headings, s.text) for s in doc.sections] == [
+        (("Privacy Policy", "1. Records (p. 1)"), "\n".join(RECORDS)),
+        (("Privacy Policy", "2. Your rights (p. 2)"), "\n".join(RIGHTS)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "first_page"),
+    [
+        ("Page {page} - Price list of 2 January 2026, version 1.2", 1),  # the page number up front
+        ("Price list 2.1 of 12 February 2026 - page {page} of {pages}", 1),
+        ("Price list of 1 March 2026 - Page {page}", 4),  # numbered from page 4 (a part of a binder)
+    ],
+)
+def test_running_headers_differ_only_in_their_page_number_wherever_it_stands(
+    tmp_path: Path, header: str, first_page: int
+) -> None:
+    pages = [[h2(f"Part {n}"), body(f"Prices of part {n} apply from March.")] for n in ("A", "B", "C")]
+    doc = load_pdf(tmp_path, "prices.pdf", policy_pdf(pages, header=header, first_page=first_page))
+    assert "Price list" not in doc.text and "Page" not in doc.text
+    assert [s.text for s in doc.sections] == [f"Prices of part {n} apply from March." for n in "ABC"]
+
+
+def test_edge_lines_differing_in_other_numbers_are_content(tmp_path: Path) -> None:
+    pages = [
+        [h2("Shipping"), body("Parcels leave the warehouse daily."), body("Orders over 50 Euro ship free.")],
+        [h2("Returns"), body("Returns are free of charge."), body("Orders over 80 Euro ship free.")],
+    ]
+    doc = load_pdf(tmp_path, "terms.pdf", policy_pdf(pages, header="Northwind {page}", footer="{page}"))
+    assert "Orders over 50 Euro ship free." in doc.text and "Orders over 80 Euro ship free." in doc.text
+    assert "Northwind" not in doc.text
+
+
 def test_no_structure_keeps_one_section_per_page_without_page_numbers(tmp_path: Path) -> None:
     doc = load_pdf(tmp_path, "privacy.pdf", privacy_notice())
     assert [s.headings for s in doc.sections] == [("Page 1",), ("Page 2",)]

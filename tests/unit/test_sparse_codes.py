@@ -44,3 +44,23 @@ def test_a_label_glued_to_a_code_is_read_off_it() -> None:
     word = set(sparse.query("booking", "en").indices)
     assert code <= glued and word <= glued
     assert code <= page and word <= page
+
+
+def test_a_phone_number_in_digit_groups_is_one_term() -> None:
+    """ "0800 44 33 22" is four bare numbers to the tokenizer, which drops them (a trial: searching
+    the emergency line's number did not find its page); written in groups it is one term, whole."""
+    assert code_terms("Notre ligne d'urgence 0800 44 33 22 (gratuite), sinon le 0848 133 133.") == [
+        "code0800443322",
+        "code0848133133",
+    ]
+    assert code_terms("Telefono +41 44 210 55 00. Lunedì–venerdì 7:30–18:30") == ["code41442105500"]
+    # amounts, too few groups or digits, and part of a longer number stay no term
+    for text in ["CHF 1 350 000", "1 000 000 €", "9 30 12", "0800 44", "044 210 55 00/01", "1.234 567 89"]:
+        assert code_terms(text) == [], text
+    sparse = SparseEncoder()
+    page = set(sparse.document("Notre ligne d'urgence 0800 44 33 22 (gratuite).", "fr").indices)
+    asked = sparse.identifiers("0800 44 33 22", "de")
+    assert asked is not None and set(asked.indices) <= page
+    assert set(sparse.query("Ist 0800 44 33 22 gratis?", "de").indices) & page
+    own = sparse.identifiers("Rufen Sie mich unter 079 123 45 67 an", "de")
+    assert own is not None and not set(own.indices) & page  # a customer's own number matches no page
