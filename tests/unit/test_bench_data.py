@@ -139,3 +139,17 @@ def test_the_parcel_company_questions_name_pages_and_sentences_the_pipeline_prod
         assert held, row["qid"]
     assert len({r["qid"] for r in rows}) == len(rows)
     assert {r["lang"] for r in rows} == {"nl", "en", "fr", "de", "pl", "tr"}
+
+
+def test_the_zahnwerk_labels_are_valid_and_name_its_pages() -> None:
+    """bench/data/zahnwerk_answers.jsonl reads as `faqstream eval answers` labels, and every
+    expected document is one of bench/data/zahnwerk/'s files."""
+    from knowledge.answer_eval import read_labels
+
+    folder = REPO / "bench" / "data" / "zahnwerk"
+    files = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    labels = read_labels(REPO / "bench" / "data" / "zahnwerk_answers.jsonl")
+    assert len(labels) == 30 and sum(bool(label.facts) for label in labels) == 16
+    for label in labels:
+        assert {d.split("#", 1)[0] for d in label.doc_ids} <= files, label.question
+        assert label.doc_ids or label.expects_handoff, label.question
