@@ -25,16 +25,20 @@ from knowledge.faq_schema import (
     DRAFT_SCHEMA,
     FaqDraft,
     FaqTranslation,
+    schema_errors,
     translations_schema,
     validate_draft,
     validate_translations,
 )
+from knowledge.schema import SearchHit
 from knowledge.tickets import Ticket
 from service.core.languages import language_name
 from service.llm.billing import Bill
 from service.llm.interface import LLM
 
 DRAFT_TOOL = "record_faq_draft"
+COVERAGE_TOOL = "record_coverage"
+PASSAGE_CHARS = 2000  # of each knowledge-base passage in the coverage prompt
 TRANSLATE_TOOL = "record_translations"
 TICKET_CHARS = 1500  # of each ticket's text and resolution in the prompt
 DRAFT_SYSTEM = (
@@ -49,6 +53,14 @@ DRAFT_SYSTEM = (
     "ask something else, write the entry for what most of them ask and leave the others' ids out. "
     f"Answer only with "
     f"the {DRAFT_TOOL} tool."
+)
+COVERAGE_SYSTEM = (
+    "You check whether a company's customer-support knowledge base already answers a question its "
+    "customers ask. You get support tickets that ask the same thing, with the agents' resolutions, and "
+    "numbered passages of the knowledge base. The question is answered only when a passage states what "
+    "the customers need to know — the fact, amount, rule or steps the agents gave — so that a customer "
+    "reading it would have no need to ask; a passage on the same subject that does not say it does not "
+    f"answer. Answer only with the {COVERAGE_TOOL} tool."
 )
 TRANSLATE_SYSTEM = (
     "You translate FAQ entries of a customer-support knowledge base. Translate the question, answer "
@@ -119,6 +131,22 @@ class FaqWriter:
                 errors = [f"answer: written in {found!r}, not {language!r}"]
         return Outcome(errors={"": errors})
 
+    async def answered(self, tickets: Sequence[Ticket], passages: Sequence[SearchHit]) -> Verdict:
+        """Whether ``passages`` answer what ``tickets`` ask (the model's half of "the documents answer
+        this", ``faqstream.faq_answered``); one retry on an invalid output, then not answered."""
+        schema = coverage_schema(len(passages))
+        prompt = draft_prompt(tickets, None) + "\n" + passages_prompt(passages)
+        errors: list[str] = []
+        for _attempt in range(2):
+            value = await self._call(COVERAGE_SYSTEM, prompt + rejected(errors), COVERAGE_TOOL, schema)
+            errors = schema_errors(schema, value if value is not None else {})
+            if not errors:
+                assert value is not None
+                chosen = value.get("passage")
+                hit = passages[chosen - 1] if isinstance(chosen, int) else (passages[0] if passages else None)
+                return Verdict(bool(value["answered"]), hit if value["answered"] else None)
+        return Verdict(False, None, errors)
+
     async def translate(self, draft: FaqDraft, source: str, languages: Sequence[str]) -> Outcome:
         """``draft`` in each of ``languages``; the languages still invalid after one retry are in
         ``errors`` and not in ``translations``."""
@@ -140,7 +168,47 @@ class FaqWriter:
         return outcome
 
 
-def draft_prompt(tickets: Sequence[Ticket], language: str) -> str:
+@dataclass
+class Verdict:
+    """The model's word on a cluster: answered, by which passage; the errors of an invalid output."""
+
+    answered: bool
+    passage: SearchHit | None
+    errors: list[str] = field(default_factory=list)
+
+
+def coverage_schema(passages: int) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "answered": {
+                "type": "boolean",
+                "description": "true only if a passage states the answer the customers need",
+            },
+            "passage": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": max(passages, 1),
+                "description": "the number of the passage that answers (when answered)",
+            },
+        },
+        "required": ["answered"],
+        "additionalProperties": False,
+    }
+
+
+def passages_prompt(passages: Sequence[SearchHit]) -> str:
+    parts = ["<passages>"]
+    for n, hit in enumerate(passages, 1):
+        p = hit.payload
+        parts.append(f'<passage n="{n}" document="{p.doc_id}" language="{p.language}">')
+        parts.append(f"{p.text[:PASSAGE_CHARS]}\n</passage>")
+    parts.append("</passages>")
+    parts.append("Do these passages already answer what the tickets ask?")
+    return "\n".join(parts)
+
+
+def draft_prompt(tickets: Sequence[Ticket], language: str | None) -> str:
     parts = ["<tickets>"]
     for ticket in tickets:
         lang = f' language="{ticket.language}"' if ticket.language else ""
@@ -150,7 +218,8 @@ def draft_prompt(tickets: Sequence[Ticket], language: str) -> str:
             parts.append(f"<resolution>\n{ticket.resolution[:TICKET_CHARS]}\n</resolution>")
         parts.append("</ticket>")
     parts.append("</tickets>")
-    parts.append(f"Write the FAQ entry in {language_name(language)} ({language}).")
+    if language is not None:
+        parts.append(f"Write the FAQ entry in {language_name(language)} ({language}).")
     return "\n".join(parts)
 
 

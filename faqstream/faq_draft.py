@@ -2,9 +2,9 @@
 
 The job: read the tickets (``knowledge.tickets``, personal data redacted as they are read), embed
 them with the knowledge base's model and group the ones that ask the same thing
-(``knowledge.clustering``), search each group's most central tickets in the knowledge base and set
-aside the groups it already answers — a passage above the relevance cut-off calibrated for the
-current version (``service.retrieval.relevance``), as the answer service would find it — then
+(``knowledge.clustering``), search each group's most central tickets in the knowledge base as the
+answer service would and judge them by its relevance cut-off (``faqstream.faq_answered``); a group
+with passages over the cut-off is set aside when Claude, given those passages, says they answer it;
 draft an entry and reply template for each remaining group and translate it
 (``faqstream.faq_claude``), and write a drafts folder for review (``faqstream.faq_files``). Entries
 are ``status: draft`` and ingest skips them until approved (``ingest.review``).
@@ -26,12 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from faqstream.faq_answered import meaning, set_aside_answered
+from faqstream.faq_answered import Coverage, coverage, meaning
 
 if TYPE_CHECKING:
     from faqstream.faq_claude import FaqWriter
     from faqstream.faq_files import Summary
-    from knowledge.clustering import Cluster
     from knowledge.embedder import Embedder
     from knowledge.search import KnowledgeBase
     from knowledge.settings import FaqDraftSettings
@@ -68,7 +67,13 @@ def add_parser(sub: Any) -> None:
     draft.add_argument(
         "--min-cluster", type=int, help="tickets a question needs (default FAQ_DRAFT_MIN_CLUSTER_SIZE)"
     )
-    draft.add_argument("--threshold", type=float, help="cosine for one question (default: the model's)")
+    draft.add_argument(
+        "--threshold",
+        type=float,
+        help="similarity two tickets need to be one question, in standard deviations over unrelated "
+        "questions (default FAQ_DRAFT_CLUSTER_THRESHOLD, else the model's measured value: 3.0 for "
+        "multilingual-e5-small)",
+    )
     draft.add_argument("--dry-run", action="store_true", help="cluster and check the knowledge base only")
     draft.add_argument("--json", action="store_true", help="print the summary as JSON")
     approve = faq_sub.add_parser(
@@ -128,13 +133,20 @@ def options(args: argparse.Namespace, settings: AppSettings, draft_settings: Faq
             f"--languages: not ISO 639-1 codes: {', '.join(bad)}", hint="e.g. --languages es,fr,de"
         )
     threshold = args.threshold or draft_settings.cluster_threshold
+    if threshold is not None and threshold < 1.0:
+        raise ConfigError(
+            f"--threshold {threshold:g}: the clustering threshold is in standard deviations over unrelated "
+            "questions, not a cosine (since this version)",
+            hint="e.g. --threshold 3 (the default for multilingual-e5-small); higher splits more",
+        )
     model = settings.embedding.model
     if threshold is None:
         if model not in CLUSTER_THRESHOLDS:
             raise ConfigError(
                 f"no clustering threshold is known for EMBEDDING_MODEL={model}",
-                hint="set FAQ_DRAFT_CLUSTER_THRESHOLD (or --threshold): the cosine above which two "
-                "tickets of your model ask the same thing",
+                hint="set FAQ_DRAFT_CLUSTER_THRESHOLD (or --threshold): the similarity, in standard "
+                "deviations over unrelated questions, above which two tickets of your model ask the "
+                "same thing (measure it with `python -m bench.faq_clusters --model …`)",
             )
         threshold = CLUSTER_THRESHOLDS[model]
     if not args.dry_run and settings.anthropic.api_key is None:
@@ -155,7 +167,8 @@ def options(args: argparse.Namespace, settings: AppSettings, draft_settings: Faq
 
 async def draft(args: argparse.Namespace, settings: AppSettings, draft_settings: FaqDraftSettings) -> int:
     from faqstream.faq_files import Summary, new_folder
-    from knowledge.clustering import cluster, embed_texts
+    from knowledge.clustering import cluster, embed_texts, normalised_similarity
+    from knowledge.cohort import cohort_for
     from knowledge.tickets import read_tickets
     from service.privacy.redaction import Redaction
 
@@ -170,8 +183,12 @@ async def draft(args: argparse.Namespace, settings: AppSettings, draft_settings:
         tickets = read_tickets(args.tickets, redaction.text)
         progress(f"{len(tickets)} tickets read from {args.tickets}")
         vectors = embed_texts(embedder, [meaning(t) for t in tickets])
-        clusters = cluster(vectors, opts.threshold, opts.min_size)
-        progress(f"{len(clusters)} clusters (cosine ≥ {opts.threshold:g}, at least {opts.min_size} tickets)")
+        similarity = normalised_similarity(vectors, [t.language for t in tickets], cohort_for(embedder))
+        clusters = cluster(vectors, opts.threshold, opts.min_size, similarity)
+        progress(
+            f"{len(clusters)} clusters (similarity ≥ {opts.threshold:g} sd over unrelated questions, "
+            f"at least {opts.min_size} tickets)"
+        )
         stamp = datetime.now(UTC).strftime("faq-%Y%m%d-%H%M")
         folder = None if opts.dry_run else _folder(args.out, draft_settings.out_dir, stamp, new_folder)
         run_name = folder.name if folder is not None else stamp
@@ -180,23 +197,26 @@ async def draft(args: argparse.Namespace, settings: AppSettings, draft_settings:
             summary.notes.append(note)
         in_cluster = {i for c in clusters for i in c.members}
         summary.unclustered = [t.id for i, t in enumerate(tickets) if i not in in_cluster]
-        todo = (
-            set_aside_answered(kb, settings, tickets, clusters, summary, progress=progress)
-            if kb is not None
-            else clusters
-        )
+        if kb is not None:
+            todo, summary.relevance_unit = coverage(
+                kb, settings, tickets, clusters, summary.notes, progress=progress
+            )
+        else:
+            todo = [Coverage(n, group, False) for n, group in enumerate(clusters, 1)]
     finally:
         if kb is not None:
             kb.store.close()
     if folder is None:
-        numbers = {id(c): n for n, c in enumerate(clusters, 1)}
         summary.planned = [
             {
-                "cluster": numbers[id(group)],
-                "question": tickets[group.members[0]].question.splitlines()[0][:120],
-                "tickets": [tickets[i].id for i in group.members],
+                "cluster": item.number,
+                "question": tickets[item.group.members[0]].question.splitlines()[0][:120],
+                "tickets": [tickets[i].id for i in item.group.members],
+                "doc_id": item.doc_id,
+                "relevance": item.lead,
+                "over_cut_off": item.over,
             }
-            for group in todo
+            for item in todo
         ]
     else:
         await _draft_all(
@@ -204,7 +224,6 @@ async def draft(args: argparse.Namespace, settings: AppSettings, draft_settings:
             draft_settings=draft_settings,
             opts=opts,
             tickets=tickets,
-            clusters=clusters,
             todo=todo,
             folder=folder,
             summary=summary,
@@ -273,8 +292,7 @@ async def _draft_all(
     draft_settings: FaqDraftSettings,
     opts: Options,
     tickets: Sequence[Ticket],
-    clusters: Sequence[Cluster],
-    todo: Sequence[Cluster],
+    todo: Sequence[Coverage],
     folder: Path,
     summary: Summary,
 ) -> None:
@@ -302,32 +320,65 @@ async def _draft_all(
 
     writer = FaqWriter(claude, bill, detect, detectable=settings.ingest.languages, model=draft_settings.model)
     gate = asyncio.Semaphore(draft_settings.parallel)
-    numbers = {id(c): n for n, c in enumerate(clusters, 1)}
-    done: list[int] = []
+    done: Counter[str] = Counter()
 
-    async def one(group: Cluster) -> None:
+    async def one(item: Coverage) -> None:
         async with gate:
-            members = [tickets[i] for i in group.members]
-            await _draft_cluster(
-                writer,
-                opts=opts,
-                number=numbers[id(group)],
-                members=members,
-                prompt_tickets=draft_settings.prompt_tickets,
-                folder=folder,
-                summary=summary,
-            )
-        done.append(1)
-        progress(f"{len(done)}/{len(todo)} clusters drafted")
+            members = [tickets[i] for i in item.group.members]
+            if item.over and await _answered(writer, item, members, draft_settings.prompt_tickets, summary):
+                outcome = "already answered"
+            else:
+                drafted = await _draft_cluster(
+                    writer,
+                    opts=opts,
+                    number=item.number,
+                    members=members,
+                    prompt_tickets=draft_settings.prompt_tickets,
+                    folder=folder,
+                    summary=summary,
+                )
+                outcome = "drafted" if drafted else "failed"
+        done[outcome] += 1
+        tally = ", ".join(f"{done[k]} {k}" for k in ("drafted", "already answered", "failed") if done[k])
+        progress(f"{done.total()}/{len(todo)} clusters done ({tally})")
 
     try:
-        await asyncio.gather(*(one(group) for group in todo))
+        await asyncio.gather(*(one(item) for item in todo))
     finally:
         await claude.close()
         await database.aclose()
     summary.drafted.sort(key=lambda d: d["cluster"])
     summary.failed.sort(key=lambda f: (f["cluster"], f["stage"]))
     summary.usage = tally.figures()
+
+
+async def _answered(
+    writer: FaqWriter, item: Coverage, members: Sequence[Ticket], prompt_tickets: int, summary: Summary
+) -> bool:
+    """Ask the model whether the passages the service's gate let through answer the cluster
+    (``faqstream.faq_answered``); a yes goes to ``summary.answered``."""
+    verdict = await writer.answered(members[:prompt_tickets], item.passages)
+    if verdict.errors:
+        summary.notes.append(
+            f"cluster {item.number}: the check against the knowledge base gave an invalid output twice "
+            f"({'; '.join(verdict.errors[:2])}): drafted"
+        )
+    if not verdict.answered or verdict.passage is None:
+        progress(f"cluster {item.number}: the passages over the cut-off do not answer it (Claude)")
+        return False
+    hit = verdict.passage
+    lead = next((lead for p, lead in zip(item.passages, item.leads, strict=True) if p.id == hit.id), None)
+    summary.answered.append(
+        {
+            "cluster": item.number,
+            "question": members[0].question.splitlines()[0][:120],
+            "doc_id": hit.payload.doc_id,
+            "relevance": lead,
+            "tickets": [t.id for t in members],
+        }
+    )
+    progress(f"cluster {item.number}: already answered by {hit.payload.doc_id} (Claude)")
+    return True
 
 
 async def _draft_cluster(
@@ -339,7 +390,8 @@ async def _draft_cluster(
     prompt_tickets: int,
     folder: Path,
     summary: Summary,
-) -> None:
+) -> bool:
+    """Draft and translate one cluster; False: the draft was invalid twice (in ``summary.failed``)."""
     from faqstream.faq_files import Entry, slug
 
     ids = tuple(t.id for t in members)
@@ -349,7 +401,7 @@ async def _draft_cluster(
             {"cluster": number, "stage": "draft", "errors": drafted.errors.get("", []), "tickets": list(ids)}
         )
         progress(f"cluster {number}: invalid draft twice, skipped")
-        return
+        return False
     entry = drafted.draft
     translated = await writer.translate(entry, opts.source, opts.languages) if opts.languages else None
     texts = {opts.source: entry, **(translated.translations if translated else {})}
@@ -381,3 +433,4 @@ async def _draft_cluster(
             "files": files,
         }
     )
+    return True

@@ -88,9 +88,11 @@ class Summary:
     tickets: int
     languages: tuple[str, ...]
     clusters: int = 0
-    planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: cluster, question, tickets
+    # dry run: cluster, question, tickets, doc_id and relevance of the best passage, over_cut_off
+    planned: list[dict[str, Any]] = field(default_factory=list)
     drafted: list[dict[str, Any]] = field(default_factory=list)  # cluster, question, tickets, files
-    answered: list[dict[str, Any]] = field(default_factory=list)  # cluster, question, doc_id, score
+    answered: list[dict[str, Any]] = field(default_factory=list)  # cluster, question, doc_id, relevance
+    relevance_unit: str = "sd"  # of the relevance figures: "sd" (calibrated cut-off) or "cosine"
     failed: list[dict[str, Any]] = field(default_factory=list)  # cluster, stage, errors
     unclustered: list[str] = field(default_factory=list)  # ticket ids in no cluster
     notes: list[str] = field(default_factory=list)
@@ -102,6 +104,7 @@ class Summary:
             "tickets": self.tickets,
             "languages": list(self.languages),
             "clusters": self.clusters,
+            "relevance_unit": self.relevance_unit,
             "planned": self.planned,
             "drafted": self.drafted,
             "answered": self.answered,
@@ -113,7 +116,12 @@ class Summary:
 
     def lines(self) -> list[str]:
         failed = len({f["cluster"] for f in self.failed if f["stage"] == "draft"})
-        done = f"{len(self.planned)} to draft" if self.planned else f"{len(self.drafted)} drafted"
+        check = sum(1 for item in self.planned if item.get("over_cut_off"))
+        done = (
+            f"{len(self.planned) - check} to draft, {check} to check with Claude"
+            if self.planned
+            else f"{len(self.drafted)} drafted"
+        )
         out = [
             f"{self.tickets} tickets, {self.clusters} clusters: {done}, "
             f"{len(self.answered)} already answered, {failed} failed; "
@@ -131,17 +139,35 @@ class Summary:
             count = len(item["tickets"])
             out.append(f"drafted   #{item['cluster']:02d} {item['question']} ({count} tickets; {langs})")
         for item in self.planned:
+            label = "to check" if item.get("over_cut_off") else "to draft"
             out.append(
-                f"to draft  #{item['cluster']:02d} {item['question']} ({len(item['tickets'])} tickets)"
+                f"{label}  #{item['cluster']:02d} {item['question']} ({len(item['tickets'])} tickets)"
+                f"{self._coverage(item)}"
             )
         for item in self.answered:
             out.append(
                 f"answered  #{item['cluster']:02d} {item['question']}: already answered by {item['doc_id']} "
-                f"(cosine {item['score']:.3f})"
+                f"({self._relevance(item)}Claude: it answers)"
             )
         for item in self.failed:
             out.append(f"failed    #{item['cluster']:02d} {item['stage']}: {'; '.join(item['errors'][:3])}")
         return out
+
+    def _relevance(self, item: dict[str, Any]) -> str:
+        lead = item.get("relevance")
+        return f"relevance {lead:+.2f} {self.relevance_unit}; " if lead is not None else ""
+
+    def _coverage(self, item: dict[str, Any]) -> str:
+        """A dry run's word on what the knowledge base has for a cluster (``faqstream.faq_answered``)."""
+        if item.get("doc_id") is None:
+            return ""
+        lead = item.get("relevance")
+        best = f"best passage {item['doc_id']}" + (
+            f", relevance {lead:+.2f} {self.relevance_unit}" if lead is not None else ""
+        )
+        if item.get("over_cut_off"):
+            return f": {best}, over the cut-off — the drafting run asks Claude whether it answers"
+        return f": {best}, under the cut-off — not covered"
 
     def render(self) -> str:
         head = yaml.dump(
@@ -166,7 +192,7 @@ class Summary:
             body += ["", "## Already answered by the knowledge base", ""]
             body += [
                 f"- cluster {a['cluster']}: {a['question']} — already answered by `{a['doc_id']}` "
-                f"(cosine {a['score']:.3f}; tickets {', '.join(a['tickets'])})"
+                f"({self._relevance(a)}tickets {', '.join(a['tickets'])})"
                 for a in self.answered
             ]
         if self.failed:

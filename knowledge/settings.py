@@ -182,10 +182,11 @@ class FaqDraftSettings(BaseSettings):
 
     cluster_threshold: EmptyIsNone[float] = Field(
         default=None,
-        gt=0,
-        le=1.0,
-        description="cosine two tickets need to be one question; unset = the value measured for the "
-        "embedding model (knowledge.clustering.CLUSTER_THRESHOLDS: 0.86 for multilingual-e5-small)",
+        ge=1.0,
+        le=50.0,
+        description="similarity two tickets need to be one question, in standard deviations over "
+        "unrelated questions (knowledge.clustering.normalised_similarity); unset = the value measured "
+        "for the embedding model (knowledge.clustering.CLUSTER_THRESHOLDS: 3.0 for multilingual-e5-small)",
     )
     min_cluster_size: int = Field(default=3, ge=2, description="tickets a question needs to get an entry")
     languages: tuple[str, ...] = Field(default=("es", "fr", "de"), description="translations to write")

@@ -1,6 +1,7 @@
 """The parts of ``faqstream faq draft`` that need no model or server: the tickets format, the draft
-schema and its validation, the review status that keeps drafts out of ingest, the "already
-answered" bar, and the command's refusals (no key, a bad tickets file)."""
+schema and its validation, the review status that keeps drafts out of ingest, the normalised
+similarity tickets are clustered by, and the command's refusals (no key, a bad tickets file, a
+cosine threshold)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from faqstream import cli
-from faqstream.faq_answered import answered_bar
 from faqstream.faq_files import Entry, slug
 from ingest import review
 from ingest.loaders import SourceFile, load
-from knowledge.answerability import RelevanceCalibration
+from knowledge.clustering import cluster, normalised_similarity
+from knowledge.cohort import Cohort
 from knowledge.errors import InputError
 from knowledge.faq_schema import (
     DRAFT_SCHEMA,
@@ -27,7 +30,6 @@ from knowledge.faq_schema import (
 from knowledge.settings import IngestSettings
 from knowledge.tickets import TicketsError, read_tickets
 from service.privacy.redaction import Redaction
-from service.retrieval.relevance import RelevanceFloor
 
 GOOD: dict[str, Any] = {
     "question": "Can I change the delivery address after ordering?",
@@ -205,17 +207,36 @@ def test_only_drafted_entries_can_be_approved(tmp_path: Path) -> None:
         review.approve(index)
 
 
-# --- the "already answered" bar --------------------------------------------------------------------
+# --- the similarity tickets are clustered by ---------------------------------------------------------
 
 
-def test_answered_needs_the_floor_and_the_answerable_p10_less_the_cross_language_offset() -> None:
-    calibration = RelevanceCalibration(
-        threshold=0.79, cross_threshold=0.78, quantiles={"answerable": {"p10": 0.862}}
-    )
-    same, cross = answered_bar(RelevanceFloor(0.79, "calibrated", 3, calibration))
-    assert same == pytest.approx(0.862) and cross == pytest.approx(0.852)
-    assert answered_bar(RelevanceFloor(0.5, "override")) == (0.5, 0.5)
-    assert answered_bar(RelevanceFloor(None, "none")) == (None, None)
+def unit(*rows: list[float]) -> npt.NDArray[np.float32]:
+    matrix = np.asarray(rows, dtype=np.float32)
+    return np.asarray(matrix / np.linalg.norm(matrix, axis=1, keepdims=True), dtype=np.float32)
+
+
+def test_similarity_is_in_deviations_over_the_unrelated_questions_of_the_other_ones_language() -> None:
+    cohort = Cohort({"en": unit([1, 0, 0.2], [1, 0.3, 0]), "es": unit([0, 1, 0.1], [0.2, 1, 0])})
+    vectors = unit([1, 0.1, 0.1], [0.9, 0.2, 0.3], [0.1, 1, 0.2])
+    z = normalised_similarity(vectors, ["en", "en", "es"], cohort)
+    assert np.allclose(z, z.T)
+    # ticket 0 against ticket 2 (Spanish): 0's cosine normalised by the Spanish cohort, and back
+    en, es = cohort.vectors["en"] @ vectors[2], cohort.vectors["es"] @ vectors[0]
+    cosine = float(vectors[0] @ vectors[2])
+    expected = ((cosine - es.mean()) / es.std() + (cosine - en.mean()) / en.std()) / 2
+    assert z[0, 2] == pytest.approx(expected, rel=1e-5)
+    # a ticket in a language without a cohort (or none) is judged against every language's
+    assert np.isfinite(normalised_similarity(vectors, [None, "xx", "es"], cohort)).all()
+
+
+def test_complete_linkage_on_a_given_similarity_needs_every_pair_over_the_threshold() -> None:
+    vectors = unit([1, 0], [1, 0.1], [1, 0.2], [0, 1])
+    similarity = np.array(
+        [[9, 4, 2, 0], [4, 9, 4, 0], [2, 4, 9, 0], [0, 0, 0, 9]], dtype=np.float64
+    )  # 0–1 and 1–2 close, 0–2 not: no cluster of three
+    found = cluster(vectors, 3.0, 2, similarity)
+    assert len(found) == 1 and len(found[0].members) == 2
+    assert [len(c.members) for c in cluster(vectors, 1.5, 2, similarity)] == [3]
 
 
 # --- the command's refusals ------------------------------------------------------------------------
@@ -241,3 +262,6 @@ def test_draft_with_a_bad_tickets_file_names_the_lines(
     assert 'line 2: missing "text"' in capsys.readouterr().err
     assert cli.main(["faq", "draft", str(tickets), "--dry-run", "--languages", "spanish"]) == 3
     assert "not ISO 639-1 codes: spanish" in capsys.readouterr().err
+    # a threshold of the cosine era (a new user's trial ran --threshold 0.84) is refused, not misread
+    assert cli.main(["faq", "draft", str(tickets), "--dry-run", "--threshold", "0.84"]) == 3
+    assert "in standard deviations over unrelated questions, not a cosine" in capsys.readouterr().err
