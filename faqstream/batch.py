@@ -42,9 +42,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "tag",
         help="tag finished conversations: satisfaction 1-5, escalate, resolved, reason",
         description="Tag the conversations updated since --since and idle for BATCH_TAG_IDLE_MINUTES, that "
-        "are not tagged yet, one batch request each. Safe to interrupt or kill: the next run finds the "
-        "jobs in flight, never submits a batch twice, and stores every result once. Conversations whose "
-        "result failed are asked again by later runs (up to BATCH_TAG_MAX_ATTEMPTS times).",
+        "are not tagged yet or went on after their tag (tagged again, the tag replaced), one batch "
+        "request each; the summary counts those skipped as still open. Safe to interrupt or kill: the "
+        "next run finds the jobs in flight, never submits a batch twice, and stores every result once. "
+        "Conversations whose result failed are asked again by later runs (up to BATCH_TAG_MAX_ATTEMPTS "
+        "times).",
     )
     tag.add_argument(
         "--since", required=True, type=_since, metavar="DATE", help="YYYY-MM-DD or ISO 8601 time"
@@ -138,6 +140,7 @@ def _print_summary(summary: RunSummary, *, as_json: bool) -> None:
         "cost_usd": summary.cost_usd,
         "standard_cost_usd": summary.standard_usd,
         "saved_usd": summary.saved_usd,
+        "not_idle": summary.not_idle,
     }
     if as_json:
         print(json.dumps(figures))
@@ -152,6 +155,12 @@ def _print_summary(summary: RunSummary, *, as_json: bool) -> None:
     )
     if summary.in_flight:
         print(f"{summary.in_flight} jobs still in flight: run `faqstream batch tag` again to collect them")
+    if summary.not_idle:
+        print(
+            f"skipped {summary.not_idle} conversations still open: updated less than "
+            f"BATCH_TAG_IDLE_MINUTES ({summary.idle_minutes:g}) minutes ago; a later run tags them "
+            "(set BATCH_TAG_IDLE_MINUTES lower to tag them sooner)"
+        )
 
 
 def _status(args: argparse.Namespace, store: TagStore) -> int:

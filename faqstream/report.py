@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import urllib.parse
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,7 +65,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _range(args: argparse.Namespace) -> tuple[date, date]:
-    end: date = args.end or datetime.now(UTC).date() + timedelta(days=1)
+    from service.records.analytics.figures import default_end
+
+    end: date = args.end or default_end()
     start: date = args.start or end - timedelta(days=DEFAULT_DAYS)
     return start, end
 
@@ -96,12 +98,34 @@ def fetch(args: argparse.Namespace) -> Analytics:
         engine.dispose()
 
 
+def _unwritable(path: Path, reason: str) -> FaqstreamError:
+    return FaqstreamError(
+        f"cannot write the HTML report to {path}: {reason}",
+        hint="give --html a file in a folder that exists and is writable (the folder is not created)",
+    )
+
+
+def _check_html_target(path: Path) -> None:
+    """Refuse an ``--html`` file whose folder is missing before the report is read (exit 3)."""
+    folder = path.parent
+    if not folder.is_dir():
+        why = f"{folder} is not a folder" if folder.exists() else f"no such folder {folder}"
+        raise _unwritable(path, why)
+    if path.is_dir():
+        raise _unwritable(path, "it is a folder")
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.html:
+        _check_html_target(args.html)
     analytics = fetch(args)
     if args.html:
         from faqstream.report_html import page
 
-        args.html.write_text(page(analytics), encoding="utf-8")
+        try:
+            args.html.write_text(page(analytics), encoding="utf-8")
+        except OSError as exc:
+            raise _unwritable(args.html, exc.strerror or str(exc)) from None
         print(f"wrote {args.html}", file=sys.stderr)
     print(analytics.model_dump_json(indent=2) if args.json else summary(analytics))
     return 0

@@ -65,3 +65,28 @@ def seed_conversation(
             ],
         )
     return cid
+
+
+def continue_conversation(
+    engine: Engine, cid: str, name: str, exchange: Sequence[tuple[str, str]], *, at: datetime
+) -> None:
+    """More messages in the conversation ``cid`` (seeded as ``name``), the last one at ``at``, which
+    becomes its ``updated_at`` — as the records writer leaves a conversation that went on."""
+    start = at - timedelta(seconds=len(exchange) - 1)
+    with engine.begin() as connection:
+        connection.execute(
+            messages.insert(),
+            [
+                {
+                    "message_id": f"{name}-more{i}",
+                    "conversation": cid,
+                    "tenant": "acme",
+                    "created_at": start + timedelta(seconds=i),
+                    "role": role,
+                    "text": text,
+                    "language": "en",
+                }
+                for i, (role, text) in enumerate(exchange)
+            ],
+        )
+        connection.execute(conversations.update().where(conversations.c.id == cid).values(updated_at=at))

@@ -26,7 +26,7 @@ from service.api.openapi import ADMIN_SECURITY, DocumentedOperation
 from service.api.records_limits import records_limit
 from service.api.runtime import Runtime
 from service.core.types import Client
-from service.records.analytics.figures import MAX_DAYS, Analytics, DateRange
+from service.records.analytics.figures import MAX_DAYS, Analytics, DateRange, default_end
 from service.records.analytics.reader import reader_engine, report
 from service.settings.database import DatabaseSettings
 
@@ -53,7 +53,8 @@ def _read(settings: DatabaseSettings, span: DateRange, tenant: str | None, top: 
     "/analytics",
     summary="Support analytics of a range of UTC days: resolution, handoffs, CSAT, gaps, caches, cost",
     description="Figures of `[from, to)` (UTC days; at most "
-    f"{MAX_DAYS}), in total and by day, language and tenant, with the top intents and the most "
+    f"{MAX_DAYS}; `to` defaults to tomorrow, UTC: up to now, today included, as `faqstream report`'s "
+    "`--to`), in total and by day, language and tenant, with the top intents and the most "
     "frequent unanswered questions (content gaps). Every figure is defined in docs/analytics.md. "
     "A tenant's admin key sees its own tenant only.",
     responses=documented(
@@ -81,14 +82,20 @@ async def analytics(
     runtime: Runtime,
     operator: Client | None,
     start: Annotated[date, Parameter(query="from", description="the first UTC day included")],
-    end: Annotated[date, Parameter(query="to", description="the first UTC day not included")],
+    end: Annotated[
+        date | None,
+        Parameter(
+            query="to",
+            description="the first UTC day not included; default tomorrow (UTC): up to now, today included",
+        ),
+    ] = None,
     tenant: Annotated[
         str | None,
         Parameter(description="one tenant only (a tenant's own key: its tenant, the default)", max_length=64),
     ] = None,
     top: Annotated[int, Parameter(description="how many intents and content gaps", ge=1, le=100)] = 10,
 ) -> Analytics:
-    span = DateRange.of(start, end)
+    span = DateRange.of(start, end or default_end())
     if operator is not None:
         if tenant not in (None, operator.name):
             raise TenantForbiddenError()

@@ -3,7 +3,7 @@
 Two kinds of key:
 
 * **database keys** (``fqs_…``, made with ``faqstream keys create``): each belongs to a tenant and
-  has scopes (``answer``, ``admin``, ``metrics``) and optional limits; only their hash is stored
+  has scopes (``answer``, ``admin``, ``metrics``, ``agent``) and optional limits; only their hash is stored
   (``service.tenants``). Created, rotated and revoked keys take effect in a running service within
   ``AUTH_KEY_CACHE_TTL_S`` seconds.
 * **bootstrap keys** from ``AUTH_API_KEYS`` as ``name=key`` pairs separated by commas: the name is
@@ -46,13 +46,15 @@ class InsufficientScopeError(FaqstreamError):
     status = 403
     code = "insufficient_scope"
 
-    def __init__(self, scope: Scope, *, admin: bool = False) -> None:
+    def __init__(self, scope: Scope, *, admin: bool = False, also: tuple[Scope, ...] = ()) -> None:
         kind = "the admin key (SERVICE_ADMIN_KEY) is not a tenant's key and" if admin else "this API key"
-        super().__init__(f"{kind} lacks the {scope!r} scope")
-        self.scope = scope
+        named = " or ".join(repr(s) for s in (scope, *also))
+        super().__init__(f"{kind} lacks the {named} scope")
+        self.scopes = (scope, *also)
 
     def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{self.scope}"'}
+        # RFC 6750: scope is a space-delimited list (any one of them will do here)
+        return {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{" ".join(self.scopes)}"'}
 
 
 def presented_key(authorization: str | None, api_key_header: str | None) -> str:
@@ -120,8 +122,15 @@ class Authenticator:
                 return client
         return self.bootstrap.find(presented)
 
-    async def identify(self, authorization: str | None, api_key_header: str | None, scope: Scope) -> Client:
-        """The calling client, which must hold ``scope``; ``public`` when no key exists at all."""
+    async def identify(
+        self,
+        authorization: str | None,
+        api_key_header: str | None,
+        scope: Scope,
+        also: tuple[Scope, ...] = (),
+    ) -> Client:
+        """The calling client, which must hold ``scope`` or one of ``also``; ``public`` when no key
+        exists at all."""
         presented = presented_key(authorization, api_key_header)
         client = await self.find(presented)
         if client is None:
@@ -130,6 +139,6 @@ class Authenticator:
             if not presented:
                 raise UnauthorizedError("an API key is required: Authorization: Bearer <key>")
             raise UnauthorizedError("unknown API key")
-        if scope not in client.scopes:
-            raise InsufficientScopeError(scope)
+        if client.scopes.isdisjoint((scope, *also)):
+            raise InsufficientScopeError(scope, also=also)
         return client

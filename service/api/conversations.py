@@ -1,4 +1,5 @@
-"""``GET /v1/conversations/{conversation_id}`` and ``POST /v1/feedback`` (scope ``answer``): a
+"""``GET /v1/conversations/{conversation_id}`` (scope ``answer`` or ``agent``: the customer's
+client, or the helpdesk handling the conversation) and ``POST /v1/feedback`` (scope ``answer``): a
 conversation's durable record and the customer's feedback on a reply (``service.records``).
 
 Both take a token of the key's records budget (``service.api.records_limits``, 429 when spent),
@@ -97,10 +98,21 @@ _DEPENDENCIES = {"client": Provide(guards.client, sync_to_thread=False)}
     summary="A conversation's record",
     description="The conversation as recorded: state (`bot` or `agent`), language, started and updated "
     "times, and its messages oldest first — the customer's (redacted) and the replies with mode, model, "
-    "citations, handoff reason, status (`complete`, `broken`, `abandoned`) and the latest feedback.",
-    guards=[guards.api_key_guard, records_limit],
+    "citations, handoff reason, status (`complete`, `broken`, `abandoned`) and the latest feedback. "
+    "A key with the `answer` scope (the customer's client) or the `agent` scope (the helpdesk reading "
+    "the transcript of a conversation it handles); either way its own tenant's conversations only.",
+    guards=[guards.reader_guard, records_limit],
     dependencies=_DEPENDENCIES,
-    responses=documented(400, 401, 403, 404, 429, 500, 503, described={404: _NOT_HELD}),
+    responses=documented(
+        400,
+        401,
+        403,
+        404,
+        429,
+        500,
+        503,
+        described={404: _NOT_HELD, 403: "the key has neither the `answer` nor the `agent` scope"},
+    ),
     security=ANSWER_SECURITY,
     operation_class=DocumentedOperation,
 )

@@ -42,25 +42,33 @@ def runtime(state: State) -> Runtime:
     return built
 
 
-async def identify(connection: ASGIConnection[Any, Any, Any, Any], scope: Scope) -> None:
-    """Keep the caller, a tenant's key holding ``scope``, on the connection (the ``client``
-    dependency). A missing or unknown key is a 401, counted against the caller's address (a flood
-    of them: 429); a valid key of the wrong kind — ``SERVICE_ADMIN_KEY`` here, or a key without
-    ``scope`` — is a 403 ``insufficient_scope`` and no failed authentication."""
+async def identify(
+    connection: ASGIConnection[Any, Any, Any, Any], scope: Scope, also: tuple[Scope, ...] = ()
+) -> None:
+    """Keep the caller, a tenant's key holding ``scope`` (or one of ``also``), on the connection
+    (the ``client`` dependency). A missing or unknown key is a 401, counted against the caller's
+    address (a flood of them: 429); a valid key of the wrong kind — ``SERVICE_ADMIN_KEY`` here, or a
+    key without ``scope`` — is a 403 ``insufficient_scope`` and no failed authentication."""
     built = runtime(connection.app.state)
     headers = connection.headers
     authorization, api_key = headers.get("authorization"), headers.get("x-api-key")
     async with built.auth_failures.counted(connection):
         try:
-            connection.state.client = await built.auth.identify(authorization, api_key, scope)
+            connection.state.client = await built.auth.identify(authorization, api_key, scope, also)
         except UnauthorizedError:
             if _is_admin_key(built, presented_key(authorization, api_key)):
-                raise InsufficientScopeError(scope, admin=True) from None
+                raise InsufficientScopeError(scope, admin=True, also=also) from None
             raise
 
 
 async def api_key_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     await identify(connection, "answer")
+
+
+async def reader_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A conversation's record: the customer's client (``answer``) or the helpdesk handling it
+    (``agent``), its own tenant's only either way."""
+    await identify(connection, "answer", ("agent",))
 
 
 def client(request: Request[Any, Any, Any]) -> Client:

@@ -342,7 +342,13 @@ async def build_runtime(
             if warning:
                 log.warning(warning)
         secret = settings.auth.identifier_secret is not None
-        advise(intents, routes, open_endpoints=await auth.open(), identifier_secret=secret)
+        advise(
+            intents,
+            routes,
+            open_endpoints=await auth.open(),
+            identifier_secret=secret,
+            shared_conversations=redis is not None,
+        )
         runtime = Runtime(
             settings=settings,
             kb=kb,

@@ -5,6 +5,8 @@ Exactly once rests on three writes, each one transaction:
 
 1. ``reserve`` picks the conversations and inserts the job (status ``preparing``, its ``custom_ids``)
    *before* anything is sent, so a conversation in a job in flight is never picked again;
+   a conversation needs a tag when it has none, or when it was updated after the job that made its
+   tag was created (it went on after its transcript was read: tagged again, the tag replaced);
 2. ``mark_submitted`` stores the batch id the API returned (``submitted``);
 3. ``collect`` stores every tag, the failures and the ledger rows *and* moves the job to
    ``collected`` — guarded by the job still being ``submitted``, so a run killed half-way stored
@@ -24,7 +26,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, exists, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -79,6 +93,28 @@ def _job(row: Any) -> Job:
     return Job(row.id, row.status, row.batch_id, row.created_at, int(row.requests), ids, failures)
 
 
+_tag_jobs = batch_jobs.alias("tag_jobs")
+
+
+def _needing_tags(*columns: Any) -> Select[Any]:
+    """``columns`` of the conversations with messages that need a tag: none yet, or one made from an
+    earlier transcript — the conversation was updated after the job that tagged it was created (its
+    transcript is read after that). A tag without its job row counts from its ``tagged_at``."""
+    tagged_from = func.coalesce(_tag_jobs.c.created_at, conversation_tags.c.tagged_at)
+    stale: ColumnElement[bool] = or_(
+        conversation_tags.c.conversation.is_(None), conversations.c.updated_at > tagged_from
+    )
+    return (
+        select(*columns)
+        .select_from(
+            conversations.outerjoin(
+                conversation_tags, conversation_tags.c.conversation == conversations.c.id
+            ).outerjoin(_tag_jobs, _tag_jobs.c.id == conversation_tags.c.job_id)
+        )
+        .where(stale, exists().where(messages.c.conversation == conversations.c.id))
+    )
+
+
 def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(ids), _CHUNK):
         yield ids[start : start + _CHUNK]
@@ -108,23 +144,16 @@ class TagStore:
     def reserve(
         self, *, since: datetime, idle_before: datetime, limit: int, max_attempts: int, now: datetime
     ) -> Job | None:
-        """Pick up to ``limit`` finished conversations (updated in ``[since, idle_before]``, not tagged,
-        not in a job in flight, not failed ``max_attempts`` times) and insert their job, ``preparing``.
-        None when there is nothing to tag."""
+        """Pick up to ``limit`` finished conversations (updated in ``[since, idle_before]``, needing a
+        tag — none, or one older than their last update —, not in a job in flight, not failed
+        ``max_attempts`` times) and insert their job, ``preparing``. None when there is nothing to tag."""
         with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('faqstream-batch-tag'))"))
             excluded = self._excluded(connection, max_attempts)
-            has_messages = exists().where(messages.c.conversation == conversations.c.id)
             query = (
-                select(conversations.c.id)
-                .outerjoin(conversation_tags, conversation_tags.c.conversation == conversations.c.id)
-                .where(
-                    conversation_tags.c.conversation.is_(None),
-                    conversations.c.updated_at >= since,
-                    conversations.c.updated_at <= idle_before,
-                    has_messages,
-                )
+                _needing_tags(conversations.c.id)
+                .where(conversations.c.updated_at >= since, conversations.c.updated_at <= idle_before)
                 .order_by(conversations.c.updated_at, conversations.c.id)
             )
             chosen: list[str] = []
@@ -147,6 +176,15 @@ class TagStore:
                 )
             )
         return job
+
+    def not_idle(self, *, since: datetime, idle_before: datetime) -> int:
+        """How many conversations needing a tag were updated since ``since`` but after
+        ``idle_before``: still open (``BATCH_TAG_IDLE_MINUTES``), left for a later run."""
+        query = _needing_tags(func.count()).where(
+            conversations.c.updated_at >= since, conversations.c.updated_at > idle_before
+        )
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
 
     def conversations(self, ids: Sequence[str]) -> list[Conversation]:
         """The conversations with these pseudonyms and their messages in order (missing ones left out)."""

@@ -84,6 +84,8 @@ class RunSummary:
     cost_usd: float = 0.0
     standard_usd: float = 0.0
     in_flight: int = 0  # jobs not collected when the run ended (--no-wait, or a batch still running)
+    not_idle: int = 0  # conversations to tag updated within BATCH_TAG_IDLE_MINUTES: left for a later run
+    idle_minutes: float = 0.0
 
     @property
     def saved_usd(self) -> float:
@@ -112,11 +114,13 @@ class BatchTagger:
 
     # ------------------------------------------------------------ the run
     def run(self, since: datetime, *, wait: bool = True, poll_max_s: float | None = None) -> RunSummary:
-        summary = RunSummary()
+        summary = RunSummary(idle_minutes=self.settings.idle_minutes)
         poll_max = poll_max_s if poll_max_s is not None else self.settings.poll_max_s
         self.resume(summary, wait=False, poll_max_s=poll_max)  # what an earlier run left
         while (job := self._reserve(since)) is not None:
             self._submit(job, summary)
+        idle_before = datetime.now(UTC) - timedelta(minutes=self.settings.idle_minutes)
+        summary.not_idle = self.store.not_idle(since=since, idle_before=idle_before)
         self.resume(summary, wait=wait, poll_max_s=poll_max)
         summary.in_flight = len(self.store.jobs(IN_FLIGHT))
         return summary

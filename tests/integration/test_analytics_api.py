@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -108,11 +109,29 @@ def test_parameters_that_make_no_range_are_a_400(served: Served, params: dict[st
     assert error["code"] == "invalid_request" and says in error["message"]
 
 
+def test_without_to_the_range_runs_up_to_today_as_the_cli_does(served: Served) -> None:
+    """Trial 2, finding 16: `to` was required by the endpoint while `faqstream report` defaults it."""
+    today = datetime.now(UTC).date()
+    start = (today - timedelta(days=3)).isoformat()
+    response = served.client.get("/admin/analytics", params={"from": start}, headers=auth(ADMIN_KEY))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # the end is read after the request: a run across midnight UTC may see the later day
+    assert body["start"] == start and body["end"] in {
+        (today + timedelta(days=1)).isoformat(),
+        (datetime.now(UTC).date() + timedelta(days=1)).isoformat(),
+    }
+    days = [day["key"] for day in body["by_day"]]
+    assert days[0] == start and days[-1] == (date.fromisoformat(body["end"]) - timedelta(days=1)).isoformat()
+
+
 def test_the_route_is_documented(served: Served) -> None:
     schema = served.client.get("/schema/openapi.json").json()
     operation = schema["paths"]["/admin/analytics"]["get"]
     params = {p["name"]: p for p in operation["parameters"]}
-    assert params["from"]["required"] and params["to"]["required"]
+    assert params["from"]["required"] and not params["to"].get("required", False)
+    assert "default tomorrow" in params["to"]["description"]
+    assert "`to` defaults to" in operation["description"]
     assert params["from"]["schema"]["format"] == "date"
     assert {"200", "400", "401", "403", "404", "503"} <= set(operation["responses"])
     assert operation["security"] == [{"bearer": []}]

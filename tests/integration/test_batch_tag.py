@@ -4,6 +4,7 @@ Batches API, the real database (SQLite and PostgreSQL). Crashes are in test_batc
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fakes.anthropic_server import FakeAnthropic
+from faqstream.cli import main
 from service.core.types import Usage
 from service.jobs.settings import BatchTagSettings
 from service.jobs.tag_prompt import TOOL_NAME, batch_request
@@ -22,7 +24,7 @@ from service.jobs.tagging import BatchSubmitError, BatchTagger
 from service.llm.pricing import PriceTable
 from service.usage.database import LedgerDatabase
 from service.usage.schema import batch_jobs, conversation_tags, usage_ledger
-from tests.conversation_seed import seed_conversation
+from tests.conversation_seed import continue_conversation, seed_conversation
 from tests.databases import migrated_database
 
 MODEL = "claude-haiku-4-5"
@@ -145,6 +147,56 @@ def test_a_failed_result_is_asked_again_by_a_later_run_until_max_attempts(databa
     with FakeAnthropic() as fine:  # the default answer: a minimal valid instance of the schema
         summary = tagger(store, fine, max_attempts=3).run(SINCE)
     assert summary.tagged == 1 and tags(database)[broken][0] == 1
+
+
+def test_a_conversation_that_went_on_after_its_tag_is_tagged_again_once(database: LedgerDatabase) -> None:
+    """Trial 2, finding 10: a conversation tagged, then continued, kept its earlier tag for good."""
+    store = TagStore(database.engine)
+    cid = seed_conversation(database.engine, "goes-on", updated_at=FINISHED)
+    with FakeAnthropic(tool_responder=responder) as fake:
+        assert tagger(store, fake, idle_minutes=0).run(SINCE).tagged == 1
+        assert tags(database)[cid] == (5, 0, 1, "answered")
+        assert tagger(store, fake, idle_minutes=0).run(SINCE).submitted_requests == 0  # nothing new
+        [job] = store.jobs()
+        went_on = max(datetime.now(UTC), job.created_at + timedelta(microseconds=1))
+        continue_conversation(database.engine, cid, "goes-on", ANGRY, at=went_on)
+
+        waiting = tagger(store, fake).run(SINCE)  # BATCH_TAG_IDLE_MINUTES=30: still open
+        assert (waiting.submitted_requests, waiting.not_idle, waiting.idle_minutes) == (0, 1, 30)
+        again = tagger(store, fake, idle_minutes=0).run(SINCE)
+        assert (again.submitted_requests, again.tagged, again.not_idle) == (1, 1, 0)
+        assert tags(database)[cid] == (1, 1, 0, "angry, asks for a refund")  # the tag replaced
+        for _ in range(2):  # tagged from its latest transcript: never asked again
+            assert tagger(store, fake, idle_minutes=0).run(SINCE).submitted_requests == 0
+        creates = fake.batch_creates()
+    assert [[r["custom_id"] for r in c.body["requests"]] for c in creates] == [[cid], [cid]]
+    assert "angry" in creates[1].body["requests"][0]["params"]["messages"][0]["content"]
+    with database.engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(conversation_tags)).scalar_one() == 1
+
+
+def test_the_summary_says_why_open_conversations_were_not_submitted(
+    lite: LedgerDatabase, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Trial 2, finding 10: "submitted 0 conversations" with 13 minutes-old ones, and no reason."""
+    for n in range(3):
+        seed_conversation(lite.engine, f"fresh{n}", updated_at=NOW - timedelta(minutes=5))
+    seed_conversation(lite.engine, "old", updated_at=SINCE - timedelta(hours=1))  # before --since
+    with FakeAnthropic(tool_responder=responder) as fake:
+        for name in [k for k in os.environ if k.startswith(("DATABASE_", "ANTHROPIC_", "BATCH_TAG_"))]:
+            monkeypatch.delenv(name)
+        monkeypatch.setenv("DATABASE_SQLITE_PATH", str(lite.engine.url.database))
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
+        assert main(["batch", "tag", "--since", SINCE.isoformat()]) == 0
+        assert main(["batch", "tag", "--since", SINCE.isoformat(), "--json"]) == 0
+        assert fake.batch_creates() == []
+    text, as_json = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert text == (
+        "skipped 3 conversations still open: updated less than BATCH_TAG_IDLE_MINUTES (30) minutes "
+        "ago; a later run tags them (set BATCH_TAG_IDLE_MINUTES lower to tag them sooner)"
+    )
+    assert json.loads(as_json)["not_idle"] == 3 and json.loads(as_json)["submitted"] == 0
 
 
 def test_an_expired_batch_records_every_conversation_as_failed(lite: LedgerDatabase) -> None:

@@ -67,7 +67,13 @@ def test_setup_advice_is_left_out_and_errors_kept(caplog: pytest.LogCaptureFixtu
     from service.routing.catalog import intents_origin
 
     def start_up() -> None:
-        advise(intents_origin(None), HandoffRoutes(), open_endpoints=True, identifier_secret=False)
+        advise(
+            intents_origin(None),
+            HandoffRoutes(),
+            open_endpoints=True,
+            identifier_secret=False,
+            shared_conversations=False,
+        )
         logging.getLogger("service.setup").error("a setup error")
         logging.getLogger("service.api.runtime").warning("the vectors are stale")
 

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, select
 from fakes import DropMidStream, FakeAnthropic
 from service.records.store import RecordSettings
 from service.settings.auth import AuthSettings
+from service.tenants.store import KeyStore
 from service.usage.schema import conversations, handoffs, messages
 from tests.service_harness import (
     FAST_RETRIES,
@@ -157,6 +158,33 @@ def test_another_tenant_and_unknown_ids_get_the_same_404(service: Served) -> Non
         rated = feedback(service.client, key, conversation_id=wanted, message_id=message_id, thumbs="up")
         assert rated.status_code == 404 and error_code(rated) == "conversation_not_found"
     assert conversation(service.client, conversation_id, "not-a-key-0123456789").status_code == 401
+
+
+def test_the_helpdesk_key_reads_its_tenants_conversations_and_nothing_more(service: Served) -> None:
+    """Trial 2, finding 7: the `agent` key a helpdesk holds reads the transcript of the conversation
+    it handles (its own tenant's only); it gives no feedback, and a key with neither scope reads nothing."""
+    keys = KeyStore.from_settings(service.runtime.settings.database)
+    _, agent_a = keys.create("a", "helpdesk a", ("agent",))
+    _, agent_b = keys.create("b", "helpdesk b", ("agent",))
+    _, metrics_a = keys.create("a", "ops a", ("metrics",))
+    keys.close()
+    first = ask(service.client, REFUND_FAQ, key=KEY_A)
+    conversation_id, message_id = first.meta["conversation_id"], first.meta["message_id"]
+
+    read = conversation(service.client, conversation_id, agent_a)
+    assert read.status_code == 200, read.text
+    assert read.json() == conversation(service.client, conversation_id, KEY_A).json()
+    assert [m["role"] for m in read.json()["messages"]] == ["customer", "assistant"]
+    other = conversation(service.client, conversation_id, agent_b)
+    assert other.status_code == 404 and error_code(other) == "conversation_not_found"
+
+    ids = {"conversation_id": conversation_id, "message_id": message_id}
+    rated = feedback(service.client, agent_a, **ids, rating=5)
+    assert rated.status_code == 403 and error_code(rated) == "insufficient_scope"
+    refused = conversation(service.client, conversation_id, metrics_a)
+    assert refused.status_code == 403 and error_code(refused) == "insufficient_scope"
+    assert "'answer' or 'agent'" in refused.json()["error"]["message"]
+    assert 'scope="answer agent"' in refused.headers["www-authenticate"]
 
 
 def test_bad_feedback_is_refused(service: Served) -> None:

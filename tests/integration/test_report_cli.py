@@ -106,6 +106,22 @@ def test_without_matplotlib_it_says_how_to_install_it(
     assert not (tmp_path / "r.html").exists()
 
 
+def test_an_html_file_in_a_missing_folder_is_one_line_and_exit_3(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Trial 2, finding 12: a traceback (FileNotFoundError, exit 1) before."""
+    target = tmp_path / "nonexistent" / "dir" / "x.html"
+    assert main(["report", *RANGE, "--html", str(target)]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""  # refused before the report is read
+    lines = captured.err.strip().splitlines()
+    assert lines[0] == f"faqstream: cannot write the HTML report to {target}: no such folder {target.parent}"
+    assert lines[1].strip().startswith("→ give --html a file in a folder that exists")
+    assert len(lines) == 2 and "Traceback" not in captured.err
+    assert main(["report", *RANGE, "--html", str(tmp_path)]) == 3  # a folder, not a file
+    assert f"cannot write the HTML report to {tmp_path}: it is a folder" in capsys.readouterr().err
+
+
 def test_a_range_that_makes_no_sense_is_a_usage_error(
     database: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -36,6 +36,12 @@ class InvalidRangeError(FaqstreamError):
     code = "invalid_request"
 
 
+def default_end() -> date:
+    """``to`` when not given (``GET /admin/analytics`` and ``faqstream report`` alike): tomorrow
+    (UTC), so the range runs up to now, today included."""
+    return datetime.now(UTC).date() + timedelta(days=1)
+
+
 class DateRange(BaseModel):
     """UTC days ``[start, end)``: ``end`` is the first day not included."""
 
