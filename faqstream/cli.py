@@ -292,6 +292,9 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     if leads:
         passing = sum(lead >= 0 for lead in leads)
         over = f"{passing} of {len(leads)} passages over the cut-off"
+        worded = sum(bool(h.passes) and (h.relevance or 0.0) < 0 for h in found.hits)
+        if worded:
+            over += f" and {worded} under it holding every word of the question"
         if found.past_limit:
             over += f", {len(found.past_limit)} more among the first {found.top_k} (SERVICE_TOP_K)"
         if found.handoff:
@@ -316,7 +319,10 @@ def _print_passage(hit: Passage, unit: str | None) -> None:
     print(f"{hit.rank}. [{p.language}] {p.title} — {where} (score={hit.score:.4f}{cosine})")
     if hit.relevance is not None:
         side = "over" if hit.relevance >= 0 else "under"
-        print(f"   relevance {hit.relevance:+.2f} {unit}: {side} the cut-off")
+        words = (
+            ", but it holds every word of the question: it passes" if hit.passes and hit.relevance < 0 else ""
+        )
+        print(f"   relevance {hit.relevance:+.2f} {unit}: {side} the cut-off{words}")
     snippet = " ".join(p.text.split())
     print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
 

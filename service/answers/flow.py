@@ -254,7 +254,7 @@ class AnswerService:
             deps.metrics.short_follow_ups.labels("new_topic" if reading.new_topic else "merged").inc()
         retrieved, asked = reading.retrieved, reading.asked
         asked_in = floor.question_language(language, detection, asked)
-        selection = floor.select(retrieved.hits, asked_in)
+        selection = floor.select(retrieved.hits, asked_in, asked)
         plan.hits, plan.relevant = selection.hits, selection.relevant
         plan.quoted = [hit.id for hit in floor.quoted(selection.hits, asked_in)]
         plan.vector = retrieved.vector

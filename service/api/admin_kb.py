@@ -99,6 +99,12 @@ class Passage(BaseModel):
         "(negative: under it), in `relevance_unit`; null without a cut-off. A question none of whose "
         "passages is at 0 or over is handed to a person (`no_relevant_passages`)",
     )
+    passes: bool | None = Field(
+        default=None,
+        description="the service's gate passes it: at 0 or over, or — when none of the SERVICE_TOP_K "
+        "passages is — in the query's language, holding every word of the query and at most the "
+        "context margin under the cut-off; null without a cut-off or in another `mode`",
+    )
     payload: ChunkPayload
 
 
@@ -137,15 +143,20 @@ def judged_search(kb: KnowledgeBase, floor: RelevanceFloor, data: SearchRequest,
     answers it" did not say from which)."""
     filters = SearchFilters(language=[data.language]) if data.language else None
     limit = data.limit or top_k
-    found: list[SearchHit] = kb.search(data.query, limit=max(limit, top_k), mode=data.mode, filters=filters)
     detection = kb.languages.detect(data.query) if kb.languages is not None else None
     language = detection.language if detection is not None else None
+    found: list[SearchHit] = kb.search(
+        data.query, limit=max(limit, top_k), mode=data.mode, filters=filters, language=language
+    )
     # unsure: an unknown language; one or two words: the short-message cohort and cut-off
     asked_in = floor.question_language(language, detection, data.query)
     judged = floor.value is not None and data.mode != "sparse"
     unit = ("sd" if floor.normalised else "cosine") if judged else None
     gated = judged and data.mode == "hybrid"
     leads = [floor.lead(h, asked_in) if judged else None for h in found]
+    # what the service answers from: those of the first SERVICE_TOP_K passages that pass the gate
+    # (at 0 or over, or holding every word of the query when none is: ``RelevanceFloor.relevant``)
+    passing = {h.id for h in floor.relevant(found[:top_k], asked_in, data.query)} if judged else set()
     passages = [
         Passage(
             id=h.id,
@@ -153,14 +164,12 @@ def judged_search(kb: KnowledgeBase, floor: RelevanceFloor, data: SearchRequest,
             score=h.score,
             dense_score=h.dense_score,
             relevance=round(lead, 4) if lead is not None else None,
+            passes=(h.id in passing if rank <= top_k else lead >= 0.0) if lead is not None else None,
             payload=h.payload,
         )
         for rank, (h, lead) in enumerate(zip(found, leads, strict=True), 1)
     ]
-    # what the service answers from: those of the first SERVICE_TOP_K passages at 0 or over
-    answering = [
-        p for p, lead in zip(passages[:top_k], leads, strict=False) if lead is not None and lead >= 0.0
-    ]
+    answering = [p for p in passages[:top_k] if p.id in passing]
     return SearchResult(
         kb_version=kb.version(),
         language=language,

@@ -95,6 +95,7 @@ from knowledge.answerability import COHORT_METHODS, RelevanceCalibration
 from knowledge.cohort import Cohort, cohort_for
 from knowledge.schema import KbMeta, SearchHit
 from knowledge.short_messages import across_scripts
+from knowledge.sparse import shared_encoder
 from knowledge.words import is_short
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ log = logging.getLogger(__name__)
 
 FloorSource = Literal["override", "calibrated", "none"]
 MAX_QUOTED = 3  # passages an extractive answer quotes at most
+MIN_COVERED_TERMS = 2  # a question's terms a passage must all hold to pass the gate by its words
 
 
 class ShortMessage(str):
@@ -153,18 +155,51 @@ class RelevanceFloor:
         """The passages to answer from, in their retrieval order (``select``)."""
         return self.select(hits, language).hits
 
-    def select(self, hits: Sequence[SearchHit], language: str | None = None) -> Selection:
+    def select(
+        self, hits: Sequence[SearchHit], language: str | None = None, question: str | None = None
+    ) -> Selection:
         """The gate and the context (module docstring). A passage in another language than the
-        question's (``language``) is held to the calibration's cross-language cut-off."""
+        question's (``language``) is held to the calibration's cross-language cut-off; with the
+        ``question`` (the text retrieved with), one that holds all its words passes too
+        (``relevant``)."""
         if self.value is None:
             return Selection(list(hits), len(hits))
-        leads = [self.lead(hit, language) for hit in hits]
-        relevant = sum(lead >= 0.0 for lead in leads)
+        relevant = len(self.relevant(hits, language, question))
         if not relevant:
             return Selection([], 0)
         margin = self.margin(language)
-        kept = [h for h, lead in zip(hits, leads, strict=True) if lead >= -margin]
+        kept = [h for h in hits if self.lead(h, language) >= -margin]
         return Selection(kept, relevant)
+
+    def relevant(
+        self, hits: Sequence[SearchHit], language: str | None = None, question: str | None = None
+    ) -> list[SearchHit]:
+        """The passages that pass the gate: at or over their cut-off — or, when none is, those
+        within ``margin`` under it that hold every term of ``question`` (``covers``). A trial (a
+        water utility): "¿Cuál es el horario de la oficina los jueves?" over a contact page whose
+        "Horario: … los jueves también de 16:00 a 19:00" has all three of its words scored −0.27 sd,
+        and the customer was handed to a person (the page's other sections and an English copy in
+        the same chunk dilute its vector)."""
+        if self.value is None:
+            return list(hits)
+        over = [hit for hit in hits if self.lead(hit, language) >= 0.0]
+        if over or not question:
+            return over
+        margin = self.margin(language)
+        return [h for h in hits if self.lead(h, language) >= -margin and self.covers(h, question, language)]
+
+    def covers(self, hit: SearchHit, question: str, language: str | None) -> bool:
+        """``hit`` is in the question's own ``language`` and holds every term of ``question``, at
+        least ``MIN_COVERED_TERMS`` of them (the lexical search's terms: stemmed words without stop
+        words, and numbers). Not for a message of one or two words, or one in an unknown language:
+        a word or two are too easily all found."""
+        if not language or isinstance(language, ShortMessage) or self.other_language(hit, language):
+            return False
+        encoder = shared_encoder()
+        wanted = encoder.terms(question, hit.payload.language)
+        return len(wanted) >= MIN_COVERED_TERMS and wanted <= encoder.terms(
+            hit.payload.text, hit.payload.language
+        )
 
     def quoted(
         self, hits: Sequence[SearchHit], language: str | None = None, at_most: int = MAX_QUOTED

@@ -141,15 +141,16 @@ def test_the_parcel_company_questions_name_pages_and_sentences_the_pipeline_prod
     assert {r["lang"] for r in rows} == {"nl", "en", "fr", "de", "pl", "tr"}
 
 
-def test_the_zahnwerk_labels_are_valid_and_name_its_pages() -> None:
-    """bench/data/zahnwerk_answers.jsonl reads as `faqstream eval answers` labels, and every
-    expected document is one of bench/data/zahnwerk/'s files."""
+@pytest.mark.parametrize(("name", "labels_n", "with_facts"), [("zahnwerk", 30, 16), ("valdemora", 16, 13)])
+def test_a_trials_labels_are_valid_and_name_its_pages(name: str, labels_n: int, with_facts: int) -> None:
+    """bench/data/NAME_answers.jsonl reads as `faqstream eval answers` labels, and every expected
+    document is one of bench/data/NAME/'s files."""
     from knowledge.answer_eval import read_labels
 
-    folder = REPO / "bench" / "data" / "zahnwerk"
+    folder = REPO / "bench" / "data" / name
     files = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
-    labels = read_labels(REPO / "bench" / "data" / "zahnwerk_answers.jsonl")
-    assert len(labels) == 30 and sum(bool(label.facts) for label in labels) == 16
+    labels = read_labels(REPO / "bench" / "data" / f"{name}_answers.jsonl")
+    assert len(labels) == labels_n and sum(bool(label.facts) for label in labels) == with_facts
     for label in labels:
         assert {d.split("#", 1)[0] for d in label.doc_ids} <= files, label.question
         assert label.doc_ids or label.expects_handoff, label.question
