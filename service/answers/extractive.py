@@ -30,6 +30,7 @@ from service.core.text import clip_text, collapse
 from service.retrieval.relevance import MAX_QUOTED
 
 EXCERPT_CHARS = 420  # of each quoted passage
+COMPOUND_PART = 0.5  # a question word found only as a part of a compound: weaker than the word
 
 # Each says where the quotes come from the way a customer would put it: "our documentation", never
 # a literal "policy documents" (fr "documents de politique" reads as political; zh 政策文件 as a
@@ -134,7 +135,7 @@ def quoted_passages(
 def named_rows(
     focus: RowFocus,
     units: Sequence[Unit],
-    overlap: Sequence[int],
+    overlap: Sequence[float],
     start: int,
     *,
     question: str,
@@ -166,28 +167,31 @@ def lexical_start(units: Sequence[Unit], question: str, language: str | None = N
     return first_best(term_overlaps(units, question, language))
 
 
-def first_best(overlap: Sequence[int]) -> int | None:
+def first_best(overlap: Sequence[float]) -> int | None:
     """The first index of the largest overlap; None when every overlap is 0."""
-    best = max(overlap, default=0)
+    best = max(overlap, default=0.0)
     return overlap.index(best) if best > 0 else None
 
 
-def term_overlaps(units: Sequence[Unit], question: str, language: str | None = None) -> list[int]:
+def term_overlaps(units: Sequence[Unit], question: str, language: str | None = None) -> list[float]:
     """How many of ``question``'s terms each unit shares. Terms are the lexical search's
     (``SparseEncoder.terms``: stemmed words without stop words, and numbers; "bikes" finds
     "bike"), the question's and the units' both read in the passage's ``language``; in a language
     that writes compounds as one word, a question word that is a part of a compound of the unit
-    counts too (``knowledge.word_forms.compound_parts``: "Raten" in "Ratenzahlung") unless the
-    unit has the word itself."""
+    counts ``COMPOUND_PART`` (``knowledge.word_forms.compound_parts``: "Raten" in "Ratenzahlung")
+    unless the unit has the word itself — less than the word: "Wie kann ich meinen Vertrag
+    kündigen?" shares "kündigen" and a part of "Mobilfunkvertrag" with a page's opening sentence,
+    but "Verträge" and "kündigen" with the sentence that answers."""
     encoder = shared_encoder()
     wanted = encoder.terms(question, language) if question else frozenset()
     if not wanted:
-        return [0] * len(units)
+        return [0.0] * len(units)
     found = []
     for unit, _ in units:
         terms = encoder.terms(unit, language)
         parts = compound_parts(question, unit, language)
-        found.append(len(terms & wanted) + sum(not encoder.terms(part, language) & terms for part in parts))
+        in_compounds = sum(not encoder.terms(part, language) & terms for part in parts)
+        found.append(len(terms & wanted) + COMPOUND_PART * in_compounds)
     return found
 
 
