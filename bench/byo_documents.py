@@ -36,7 +36,8 @@ import statistics
 import tempfile
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -55,6 +56,7 @@ from service.api.settings import AppSettings
 from service.caching import CacheSettings
 from service.handoff.settings import HandoffSettings
 from service.quotas import LimitSettings
+from service.retrieval.relevance import RelevanceFloor, relevance_floor
 from service.routing.catalog import IntentCatalog, intents_origin
 from service.routing.settings import RouterSettings
 from service.settings.anthropic import AnthropicSettings
@@ -160,6 +162,23 @@ def app_settings(
         limits=LimitSettings(key_rpm=0, user_rpm=0, alert_webhook_url=None),
         handoff=HandoffSettings(webhook_url=None),
     )
+
+
+@contextmanager
+def ingested(
+    corpus: Path, prefix: str = "faqstream-bench-"
+) -> Iterator[tuple[KnowledgeBase, AppSettings, RelevanceFloor]]:
+    """``corpus`` ingested by the real pipeline into a temporary embedded store (``app_settings``:
+    the configured model), the knowledge base open, and the service's cut-off for it (cohort-
+    normalised, as the service builds it); the store is closed and removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        settings = app_settings(Path(tmp), None)
+        kb = KnowledgeBase.open(settings)
+        try:
+            IngestPipeline(kb.store, kb.embedder, kb.sparse, kb.require_languages(), settings).run([corpus])
+            yield kb, settings, relevance_floor(kb.meta(), None, kb.embedder.name, kb.embedder)
+        finally:
+            kb.store.close()
 
 
 # ---------------------------------------------------------------- direct retrieval

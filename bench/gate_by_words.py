@@ -17,16 +17,13 @@ document), how many are handed off either way. Writes bench/results/gate_by_word
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.byo_documents import CORPUS, QUESTIONS, app_settings
+from bench.byo_documents import CORPUS, QUESTIONS, ingested
 from bench.common import REPO, read_jsonl, write_result
-from ingest.pipeline import IngestPipeline
-from knowledge.search import KnowledgeBase, Query
-from service.retrieval.relevance import relevance_floor
+from knowledge.search import Query
 
 DATA = REPO / "bench" / "data"
 SETS: dict[str, tuple[Path, Path]] = {
@@ -52,21 +49,14 @@ def kind(row: dict[str, Any]) -> str:
 
 def measure(corpus: Path, questions: Path) -> dict[str, Any]:
     rows = [r for r in read_jsonl(questions) if kind(r) != "request"]
-    with tempfile.TemporaryDirectory(prefix="faqstream-gate-") as tmp:
-        settings = app_settings(Path(tmp), None)
-        kb = KnowledgeBase.open(settings)
-        try:
-            languages = kb.require_languages()
-            IngestPipeline(kb.store, kb.embedder, kb.sparse, languages, settings).run([corpus])
-            floor = relevance_floor(kb.meta(), None, kb.embedder.name, kb.embedder)
-            detections = [languages.detect(r["question"]) for r in rows]
-            top_k = settings.service.top_k
-            queries = [
-                Query(r["question"], top_k, None, d.language) for r, d in zip(rows, detections, strict=True)
-            ]
-            results = kb.run(queries)
-        finally:
-            kb.store.close()
+    with ingested(corpus, "faqstream-gate-") as (kb, settings, floor):
+        languages = kb.require_languages()
+        detections = [languages.detect(r["question"]) for r in rows]
+        top_k = settings.service.top_k
+        queries = [
+            Query(r["question"], top_k, None, d.language) for r, d in zip(rows, detections, strict=True)
+        ]
+        results = kb.run(queries)
     counts: dict[str, Counter[str]] = {}
     let_through: list[dict[str, Any]] = []
     for row, detection, hits in zip(rows, detections, results, strict=True):

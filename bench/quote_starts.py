@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -55,14 +54,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.byo_documents import CORPUS, QUESTIONS, app_settings
+from bench.byo_documents import CORPUS, QUESTIONS, ingested
 from bench.common import REPO, read_jsonl
-from ingest.pipeline import IngestPipeline
-from knowledge.search import KnowledgeBase, Query
+from knowledge.search import Query
 from knowledge.sparse import shared_encoder
 from service.answers.extractive import EXCERPT_CHARS, Quoted, pieces, quote, quoted_passages
 from service.answers.quote_start import MAX_SENTENCES, SENTENCE_CHARS, Matrix, semantic_starts
-from service.retrieval.relevance import relevance_floor
 
 DATA = REPO / "bench" / "data"
 SETS = {
@@ -119,21 +116,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.corpus, args.questions = SETS[args.set]
     args.corpus = args.corpus or CORPUS
     cases = file_cases(args.questions) if args.questions else basecamp_cases(args.limit)
-    with tempfile.TemporaryDirectory(prefix="faqstream-quotes-") as tmp:
-        settings = app_settings(Path(tmp), None)
-        kb = KnowledgeBase.open(settings)
-        try:
-            languages = kb.require_languages()
-            IngestPipeline(kb.store, kb.embedder, kb.sparse, languages, settings).run([args.corpus])
-            floor = relevance_floor(kb.meta(), None, kb.embedder.name, kb.embedder)
-            detections = [languages.detect(c.text) for c in cases]
-            detected = [d.language for d in detections]
-            top_k = settings.service.top_k
-            queries = [Query(c.text, top_k, None, lang) for c, lang in zip(cases, detected, strict=True)]
-            results = kb.run(queries)
-            vectors = kb.embedder.embed_queries([kb.with_language(q).text for q in queries])
-        finally:
-            kb.store.close()
+    with ingested(args.corpus, "faqstream-quotes-") as (kb, settings, floor):
+        languages = kb.require_languages()
+        detections = [languages.detect(c.text) for c in cases]
+        detected = [d.language for d in detections]
+        top_k = settings.service.top_k
+        queries = [Query(c.text, top_k, None, lang) for c, lang in zip(cases, detected, strict=True)]
+        results = kb.run(queries)
+        vectors = kb.embedder.embed_queries([kb.with_language(q).text for q in queries])
 
     cpu: list[float] = []
 

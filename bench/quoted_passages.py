@@ -32,17 +32,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.byo_documents import CORPUS, QUESTIONS, Question, app_settings, load_questions
+from bench.byo_documents import CORPUS, QUESTIONS, Question, ingested, load_questions
 from bench.common import REPO
-from ingest.pipeline import IngestPipeline
 from knowledge.schema import SearchHit
-from knowledge.search import KnowledgeBase, Query
-from service.retrieval.relevance import MAX_QUOTED, RelevanceFloor, relevance_floor
+from knowledge.search import Query
+from service.retrieval.relevance import MAX_QUOTED, RelevanceFloor
 
 BEFORE = 3  # passages the extractive answer quoted before best first, whatever their scores
 
@@ -125,19 +123,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     corpus, questions_file = SETS[args.set]
     questions = [q for q in load_questions(questions_file, None, args.limit) if q.kind == "answerable"]
-    with tempfile.TemporaryDirectory(prefix="faqstream-quoted-") as tmp:
-        settings = app_settings(Path(tmp), None)
-        kb = KnowledgeBase.open(settings)
-        try:
-            languages = kb.require_languages()
-            IngestPipeline(kb.store, kb.embedder, kb.sparse, languages, settings).run([corpus])
-            floor = relevance_floor(kb.meta(), None, kb.embedder.name, kb.embedder)
-            detections = [languages.detect(q.text) for q in questions]
-            top_k = settings.service.top_k
-            pairs = zip(questions, detections, strict=True)
-            results = kb.run([Query(q.text, top_k, None, d.language) for q, d in pairs])
-        finally:
-            kb.store.close()
+    with ingested(corpus, "faqstream-quoted-") as (kb, settings, floor):
+        languages = kb.require_languages()
+        detections = [languages.detect(q.text) for q in questions]
+        top_k = settings.service.top_k
+        pairs = zip(questions, detections, strict=True)
+        results = kb.run([Query(q.text, top_k, None, d.language) for q, d in pairs])
     print(floor.describe())
     print(f"context margin {floor.context_margin:.3f}")
     passed: list[Row] = []

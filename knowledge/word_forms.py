@@ -87,25 +87,32 @@ def content_words(text: str, language: str) -> list[str]:
 
 
 def compound_parts(question: str, text: str, language: str | None) -> frozenset[str]:
-    """The words of ``question`` (casefolded, stop words of ``language`` left out, at least
-    ``MIN_PART_CHARS`` letters) that open or close a longer word of ``text`` — by at least
-    ``MIN_REST_CHARS`` letters — in a language that writes compounds as one word (``COMPOUNDING``);
-    empty in any other language. "Raten" is a part of "Ratenzahlung" and of "Monatsraten"."""
+    """The words of ``question`` that are parts of a compound of ``text`` (``part_words`` found by
+    ``parts_in``): "Raten" is a part of "Ratenzahlung" and of "Monatsraten"."""
+    return parts_in(part_words(question, language), text)
+
+
+def part_words(question: str, language: str | None) -> frozenset[str]:
+    """The words of ``question`` that can be a part of a compound (casefolded, stop words of
+    ``language`` left out, at least ``MIN_PART_CHARS`` letters) in a language that writes compounds
+    as one word (``COMPOUNDING``); empty in any other language."""
     code = (language or "").lower()[:2]
     if code not in COMPOUNDING:
         return frozenset()
     stops = stop_words(code)
-    wanted = {
-        word
-        for word in (m.group().casefold() for m in WORD.finditer(question))
-        if len(word) >= MIN_PART_CHARS and word not in stops
-    }
-    if not wanted:
+    words = (m.group().casefold() for m in WORD.finditer(question))
+    return frozenset(word for word in words if len(word) >= MIN_PART_CHARS and word not in stops)
+
+
+def parts_in(parts: frozenset[str], text: str) -> frozenset[str]:
+    """Those of ``parts`` that open or close a longer word of ``text``, by at least
+    ``MIN_REST_CHARS`` letters (fewer is an inflection)."""
+    if not parts:
         return frozenset()
     longer = {m.group().casefold() for m in WORD.finditer(text)}
     return frozenset(
         part
-        for part in wanted
+        for part in parts
         if any(
             len(word) >= len(part) + MIN_REST_CHARS and (word.startswith(part) or word.endswith(part))
             for word in longer

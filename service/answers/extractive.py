@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from knowledge.schema import SearchHit, without_pages
 from knowledge.sparse import shared_encoder
-from knowledge.word_forms import compound_parts
+from knowledge.word_forms import part_words, parts_in
 from service.answers.quotable import balanced_emphasis, instruction_rule, quotable_units, strip_markup
 from service.answers.table_rows import RowFocus, row_focus, rows_from, tables
 from service.core.languages import TextTable
@@ -186,11 +186,12 @@ def term_overlaps(units: Sequence[Unit], question: str, language: str | None = N
     wanted = encoder.terms(question, language) if question else frozenset()
     if not wanted:
         return [0.0] * len(units)
+    parts = part_words(question, language)  # read once, not per unit
+    part_terms = {part: encoder.terms(part, language) for part in parts}
     found = []
     for unit, _ in units:
         terms = encoder.terms(unit, language)
-        parts = compound_parts(question, unit, language)
-        in_compounds = sum(not encoder.terms(part, language) & terms for part in parts)
+        in_compounds = sum(not part_terms[part] & terms for part in parts_in(parts, unit))
         found.append(len(terms & wanted) + COMPOUND_PART * in_compounds)
     return found
 

@@ -164,12 +164,12 @@ class RelevanceFloor:
         (``relevant``)."""
         if self.value is None:
             return Selection(list(hits), len(hits))
-        relevant = len(self.relevant(hits, language, question))
+        leads = [self.lead(hit, language) for hit in hits]
+        relevant = len(self._passing(hits, leads, language, question))
         if not relevant:
             return Selection([], 0)
         margin = self.margin(language)
-        kept = [h for h in hits if self.lead(h, language) >= -margin]
-        return Selection(kept, relevant)
+        return Selection([h for h, lead in zip(hits, leads, strict=True) if lead >= -margin], relevant)
 
     def relevant(
         self, hits: Sequence[SearchHit], language: str | None = None, question: str | None = None
@@ -182,11 +182,22 @@ class RelevanceFloor:
         the same chunk dilute its vector)."""
         if self.value is None:
             return list(hits)
-        over = [hit for hit in hits if self.lead(hit, language) >= 0.0]
+        return self._passing(hits, [self.lead(hit, language) for hit in hits], language, question)
+
+    def _passing(
+        self,
+        hits: Sequence[SearchHit],
+        leads: Sequence[float],
+        language: str | None,
+        question: str | None,
+    ) -> list[SearchHit]:
+        """``relevant`` with each hit's lead computed once by the caller."""
+        pairs = list(zip(hits, leads, strict=True))
+        over = [hit for hit, lead in pairs if lead >= 0.0]
         if over or not question:
             return over
         margin = self.margin(language)
-        return [h for h in hits if self.lead(h, language) >= -margin and self.covers(h, question, language)]
+        return [h for h, lead in pairs if lead >= -margin and self.covers(h, question, language)]
 
     def covers(self, hit: SearchHit, question: str, language: str | None) -> bool:
         """``hit`` is in the question's own ``language`` and holds every term of ``question``, at

@@ -14,7 +14,7 @@ import pytest
 
 from knowledge.search import KnowledgeBase
 from service.retrieval.relevance import ShortMessage, relevance_floor
-from tests.service_harness import Served, ask, in_process, ingested_template, service_settings
+from tests.service_harness import Served, ask, in_process, service_settings
 
 pytestmark = pytest.mark.slow
 
@@ -23,8 +23,9 @@ THURSDAY = "¿Cuál es el horario de la oficina los jueves?"
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ingested_template(tmp_path_factory.mktemp("template"), PAGES)
+def corpus() -> Path:
+    """The trial's pages instead of the demo corpus (conftest's ``template`` ingests them once)."""
+    return PAGES
 
 
 @pytest.fixture(scope="module")
